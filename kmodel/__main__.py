@@ -1,0 +1,3 @@
+from kmodel.cli import run
+
+run()

@@ -1,0 +1,144 @@
+"""ReplicaSet controller (pkg/controller/replicaset/replica_set.go).
+
+One step syncs every ReplicaSet: count its active pods (not Succeeded/Failed and not being deleted:
+a Terminating pod is replaced at once), create the missing ones (at most ``burstReplicas`` = 500 a
+sync; the real slow-start batches 1, 2, 4, ... all succeed in the model) or delete the surplus in
+the order of ``ActivePodsWithRanks`` (pkg/controller/controller_utils.go), and write the status.
+
+Deletion ranking, first deleted first: unassigned before assigned; Pending before Unknown before
+Running; not ready before ready; more pods of the same owner on the same node first; when both are
+ready, ready for a shorter time first (compared on a log2 scale of seconds, the
+LogarithmicScaleDown feature); more restarts first; newer first (also on the log2 scale); the
+remaining ties by name (the real controller compares UIDs, which are random).
+
+The model's controller reads the current state, so its expectations (how many creates and
+deletes it is still waiting to see) are always met; a stale-cache variant is future work.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import attrs
+
+from kmodel.components import apiserver
+from kmodel.state import PENDING, RUNNING, Cluster, Pod, ReplicaSet, selector_matches
+from kmodel.transition import Event, Outcome
+
+SOURCE = "replicaset-controller"
+BURST_REPLICAS = 500
+
+_PHASE_ORDER = {PENDING: 0, "Unknown": 1, RUNNING: 2}
+
+
+def owned_pods(cluster: Cluster, rs: ReplicaSet) -> list[Pod]:
+    return [p for p in cluster.pods if p.owner == rs.name and selector_matches(rs.selector, p.labels)]
+
+
+def _log_rank_diff(t1: int, t2: int, now: int) -> int:
+    """``logarithmicRankDiff``: compare how long ago two instants were, in powers of two."""
+
+    def rank(t: int) -> int:
+        d = now - t
+        return -1 if d <= 0 else d.bit_length() - 1  # floor(log2(d)) for whole seconds
+
+    return rank(t1) - rank(t2)
+
+
+def deletion_order(pods: list[Pod], related: list[Pod], now: int) -> list[Pod]:
+    """Sort pods so that the ones to delete first come first (``ActivePodsWithRanks``)."""
+    per_node: dict[str, int] = {}
+    for p in related:
+        if p.node_name:
+            per_node[p.node_name] = per_node.get(p.node_name, 0) + 1
+
+    def rank(p: Pod) -> int:
+        return per_node.get(p.node_name, 0) if p.node_name else 0
+
+    def less(a: Pod, b: Pod) -> int:
+        # 1. unassigned < assigned
+        if (a.node_name is None) != (b.node_name is None):
+            return -1 if a.node_name is None else 1
+        # 2. Pending < Unknown < Running
+        pa, pb = _PHASE_ORDER.get(a.phase, 3), _PHASE_ORDER.get(b.phase, 3)
+        if pa != pb:
+            return -1 if pa < pb else 1
+        # 3. not ready < ready
+        if a.ready != b.ready:
+            return -1 if not a.ready else 1
+        # 4. more pods on the same node first
+        if rank(a) != rank(b):
+            return -1 if rank(a) > rank(b) else 1
+        # 5. ready for a shorter time first
+        if a.ready and b.ready and a.ready_since != b.ready_since:
+            if a.ready_since is None or b.ready_since is None:
+                return -1 if a.ready_since is None else 1
+            diff = _log_rank_diff(a.ready_since, b.ready_since, now)
+            if diff != 0:
+                return -1 if diff < 0 else 1
+            return -1 if a.name < b.name else 1
+        # 6. more restarts first
+        if a.restarts != b.restarts:
+            return -1 if a.restarts > b.restarts else 1
+        # 7. newer first
+        if a.created != b.created:
+            diff = _log_rank_diff(a.created, b.created, now)
+            if diff != 0:
+                return -1 if diff < 0 else 1
+        return -1 if a.name < b.name else (1 if a.name > b.name else 0)
+
+    return sorted(pods, key=functools.cmp_to_key(less))
+
+
+def new_pod(rs: ReplicaSet, now: int) -> tuple[Pod, ReplicaSet]:
+    name = f"{rs.name}-{apiserver.name_suffix(rs.name, rs.next_pod)}"
+    t = rs.template
+    pod = Pod(
+        name=name,
+        owner=rs.name,
+        labels=t.labels,
+        tolerations=t.tolerations,
+        node_selector=t.node_selector,
+        requests=t.requests,
+        created=now,
+        termination_grace_seconds=t.termination_grace_seconds,
+    )
+    return pod, attrs.evolve(rs, next_pod=rs.next_pod + 1)
+
+
+def sync(cluster: Cluster, rs: ReplicaSet, events: list[Event], notes: list[str]) -> Cluster:
+    now = cluster.now
+    pods = owned_pods(cluster, rs)
+    active = [p for p in pods if p.active]
+    diff = len(active) - rs.replicas
+    out = cluster
+    if diff < 0:
+        for _ in range(min(-diff, BURST_REPLICAS)):
+            pod, rs = new_pod(rs, now)
+            out = apiserver.create_pod(out, pod)
+            events.append(Event(now, SOURCE, "SuccessfulCreate", f"replicaset/{rs.name}", f"Created pod: {pod.name}"))
+        notes.append(f"{rs.name}: create {min(-diff, BURST_REPLICAS)} pod(s)")
+    elif diff > 0:
+        related = [p for p in out.pods if p.owner is not None and p.owner == rs.name and p.active]
+        victims = deletion_order(active, related, now)[: min(diff, BURST_REPLICAS)]
+        for pod in victims:
+            out = apiserver.delete_pod(out, pod.name)
+            events.append(Event(now, SOURCE, "SuccessfulDelete", f"replicaset/{rs.name}", f"Deleted pod: {pod.name}"))
+        notes.append(f"{rs.name}: delete {', '.join(p.name for p in victims)}")
+    active_now = [p for p in owned_pods(out, rs) if p.active]
+    ready = sum(1 for p in active_now if p.ready)
+    rs = attrs.evolve(rs, status_replicas=len(active_now), status_ready=ready)
+    return out.with_replicaset(rs)
+
+
+def step(cluster: Cluster) -> list[Outcome]:
+    if not cluster.controller_manager_active:
+        return []
+    out = cluster
+    events: list[Event] = []
+    notes: list[str] = []
+    for rs in cluster.replicasets:
+        out = sync(out, rs, events, notes)
+    if out == cluster:
+        return []
+    return [Outcome("replicaset", "; ".join(notes) or "update replicaset status", out, tuple(events))]

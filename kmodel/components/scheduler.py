@@ -1,0 +1,292 @@
+"""kube-scheduler: binds pending pods to nodes (pkg/scheduler).
+
+One step takes the first pod in the scheduling queue (pods with no ``nodeName``, oldest first, not
+yet tried in this tick), runs the filter plugins in the default order, scores the nodes that pass
+and binds the pod to a best one. Where several nodes tie for the best score the real scheduler
+picks one at random (``selectHost``); the model offers each of them as a separate successor so a
+checker explores every choice. When no node passes, the step records a ``FailedScheduling`` event
+with the real ``0/N nodes are available: ...`` message and leaves the pod Pending; it is tried
+again in the next tick (the real scheduler retries with backoff and on cluster events).
+
+Filters, in the default order (pkg/scheduler/apis/config/v1/default_plugins.go):
+NodeUnschedulable, NodeName, TaintToleration, NodeAffinity (nodeSelector), NodeResourcesFit.
+PodTopologySpread and InterPodAffinity filters only act on pods that declare constraints, which the
+model does not support, so they always pass. NodePorts and volume plugins are left out.
+
+Scores (weights as in the default profile): TaintToleration x3 (fewer intolerable
+PreferNoSchedule taints is better), NodeResourcesFit x1 (LeastAllocated), NodeResourcesBalancedAllocation
+x1, PodTopologySpread x2 with the system default constraints (spread pods of the same owner over
+hostnames and zones). NodeAffinity, InterPodAffinity and ImageLocality score every node 0 for the
+pods the model supports, so they cannot change the choice and are skipped.
+
+A bound pod is never moved again: the scheduler only looks at pods with no node (no rebalancing).
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Iterable
+
+import attrs
+
+from kmodel.state import (
+    LABEL_HOSTNAME,
+    LABEL_ZONE,
+    NO_EXECUTE,
+    NO_SCHEDULE,
+    PREFER_NO_SCHEDULE,
+    TAINT_UNSCHEDULABLE,
+    Cluster,
+    Node,
+    Pod,
+    Resources,
+    Taint,
+    label,
+)
+from kmodel.transition import Event, Outcome
+
+SOURCE = "default-scheduler"
+MAX_NODE_SCORE = 100
+
+# pkg/scheduler/util/pod_resources.go: requests assumed for scoring when a pod sets none.
+DEFAULT_MILLI_CPU_REQUEST = 100
+DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024
+
+# Score plugin weights of the default profile.
+WEIGHT_TAINT_TOLERATION = 3
+WEIGHT_POD_TOPOLOGY_SPREAD = 2
+WEIGHT_LEAST_ALLOCATED = 1
+WEIGHT_BALANCED_ALLOCATION = 1
+
+# System default topology spread constraints: (topology key, maxSkew).
+DEFAULT_SPREAD_CONSTRAINTS = ((LABEL_HOSTNAME, 3), (LABEL_ZONE, 5))
+
+
+# --- filters ----------------------------------------------------------------------------------
+
+
+def untolerated_taint(pod: Pod, node: Node, effects: Iterable[str]) -> Taint | None:
+    """``FindMatchingUntoleratedTaint``: the first taint with one of ``effects`` that no
+    toleration of the pod tolerates."""
+    wanted = tuple(effects)
+    for taint in node.taints:
+        if taint.effect in wanted and not any(t.tolerates(taint) for t in pod.tolerations):
+            return taint
+    return None
+
+
+def node_requested(cluster: Cluster, node_name: str, nonzero: bool = False) -> Resources:
+    """Sum of the requests of every pod assigned to the node (terminating ones included, as in
+    the scheduler's cache until the pod object is gone)."""
+    total = Resources()
+    for p in cluster.pods:
+        if p.node_name == node_name:
+            total = total + pod_request(p, nonzero) + Resources(pods=1)
+    return total
+
+
+def pod_request(pod: Pod, nonzero: bool = False) -> Resources:
+    r = pod.requests
+    if nonzero:
+        return Resources(
+            cpu=r.cpu or DEFAULT_MILLI_CPU_REQUEST,
+            memory=r.memory or DEFAULT_MEMORY_REQUEST,
+        )
+    return Resources(cpu=r.cpu, memory=r.memory)
+
+
+def filter_reasons(cluster: Cluster, pod: Pod, node: Node) -> list[str]:
+    """Run the filter plugins in order; return the failing plugin's reasons (empty = fits)."""
+    # NodeUnschedulable
+    if node.unschedulable:
+        probe = Taint(key=TAINT_UNSCHEDULABLE, effect=NO_SCHEDULE)
+        if not any(t.tolerates(probe) for t in pod.tolerations):
+            return ["node(s) were unschedulable"]
+    # NodeName: pods that name a node are bound directly, so nothing to check here.
+    # TaintToleration
+    taint = untolerated_taint(pod, node, (NO_SCHEDULE, NO_EXECUTE))
+    if taint is not None:
+        if cluster.settings.scheduler_messages == "v1.16":
+            return ["node(s) had taints that the pod didn't tolerate"]
+        return [f"node(s) had untolerated taint {{{taint.key}: {taint.value}}}"]
+    # NodeAffinity (nodeSelector)
+    if pod.node_selector:
+        have = dict(node.labels)
+        if any(have.get(k) != v for k, v in pod.node_selector):
+            return ["node(s) didn't match Pod's node affinity/selector"]
+    # NodeResourcesFit
+    used = node_requested(cluster, node.name)
+    want = pod_request(pod)
+    reasons = []
+    if used.pods + 1 > node.capacity.pods:
+        reasons.append("Too many pods")
+    if want.cpu and used.cpu + want.cpu > node.capacity.cpu:
+        reasons.append("Insufficient cpu")
+    if want.memory and used.memory + want.memory > node.capacity.memory:
+        reasons.append("Insufficient memory")
+    return reasons
+
+
+def failure_message(total_nodes: int, reasons_by_node: dict[str, list[str]]) -> str:
+    """``FitError.Error()``: ``0/N nodes are available: <count> <reason>, ...``."""
+    histogram: Counter[str] = Counter()
+    for reasons in reasons_by_node.values():
+        histogram.update(reasons)
+    parts = sorted(f"{count} {reason}" for reason, count in histogram.items())
+    message = f"0/{total_nodes} nodes are available"
+    if parts:
+        message += ": " + ", ".join(parts) + "."
+    else:
+        message += "."
+    return message
+
+
+# --- scores -----------------------------------------------------------------------------------
+
+
+def _taint_toleration_raw(pod: Pod, node: Node) -> int:
+    return sum(
+        1
+        for t in node.taints
+        if t.effect == PREFER_NO_SCHEDULE and not any(tol.tolerates(t) for tol in pod.tolerations)
+    )
+
+
+def _least_allocated(cluster: Cluster, pod: Pod, node: Node) -> int:
+    used = node_requested(cluster, node.name, nonzero=True) + pod_request(pod, nonzero=True)
+    scores = []
+    for requested, capacity in ((used.cpu, node.capacity.cpu), (used.memory, node.capacity.memory)):
+        if capacity == 0 or requested > capacity:
+            scores.append(0)
+        else:
+            scores.append((capacity - requested) * MAX_NODE_SCORE // capacity)
+    return sum(scores) // len(scores)
+
+
+def _balanced_allocation(cluster: Cluster, pod: Pod, node: Node) -> int:
+    used = node_requested(cluster, node.name, nonzero=True) + pod_request(pod, nonzero=True)
+    fractions = []
+    for requested, capacity in ((used.cpu, node.capacity.cpu), (used.memory, node.capacity.memory)):
+        fractions.append(min(1.0, requested / capacity) if capacity else 1.0)
+    mean = sum(fractions) / len(fractions)
+    std = math.sqrt(sum((f - mean) ** 2 for f in fractions) / len(fractions))
+    return int((1 - std) * MAX_NODE_SCORE)
+
+
+def _spread_selector_pods(cluster: Cluster, pod: Pod) -> list[Pod]:
+    """Pods counted by the default spread constraints: those of the same owner (the real
+    plugin builds a selector from the Services, ReplicaSets, ... that select the pod)."""
+    if pod.owner is None:
+        return []
+    return [p for p in cluster.pods if p.owner == pod.owner and p.node_name and not p.terminating]
+
+
+def _topology_spread_raw(cluster: Cluster, pod: Pod, nodes: list[Node]) -> dict[str, float]:
+    matching = _spread_selector_pods(cluster, pod)
+    if not matching:
+        return {n.name: 0.0 for n in nodes}
+    node_by_name = {n.name: n for n in cluster.nodes}
+    raw: dict[str, float] = {n.name: 0.0 for n in nodes}
+    for key, max_skew in DEFAULT_SPREAD_CONSTRAINTS:
+        domains = {label(n.labels, key) for n in nodes if label(n.labels, key) is not None}
+        if not domains:
+            continue
+        counts: Counter[str] = Counter()
+        for p in matching:
+            host = node_by_name.get(p.node_name or "")
+            value = label(host.labels, key) if host else None
+            if value is not None:
+                counts[value] += 1
+        weight = math.log(len(domains) + 2)
+        for n in nodes:
+            value = label(n.labels, key)
+            if value is not None:
+                raw[n.name] += counts[value] * weight + (max_skew - 1)
+    return raw
+
+
+def scores(cluster: Cluster, pod: Pod, nodes: list[Node]) -> dict[str, int]:
+    """Weighted sum of the normalised plugin scores for each feasible node."""
+    total = {n.name: 0 for n in nodes}
+    # TaintToleration: fewer intolerable PreferNoSchedule taints is better (reverse-normalised).
+    taint_raw = {n.name: _taint_toleration_raw(pod, n) for n in nodes}
+    worst = max(taint_raw.values(), default=0)
+    for name, v in taint_raw.items():
+        normalised = MAX_NODE_SCORE if worst == 0 else MAX_NODE_SCORE - v * MAX_NODE_SCORE // worst
+        total[name] += WEIGHT_TAINT_TOLERATION * normalised
+    for n in nodes:
+        total[n.name] += WEIGHT_LEAST_ALLOCATED * _least_allocated(cluster, pod, n)
+        total[n.name] += WEIGHT_BALANCED_ALLOCATION * _balanced_allocation(cluster, pod, n)
+    # PodTopologySpread: fewer matching pods in the node's domains is better.
+    spread = _topology_spread_raw(cluster, pod, nodes)
+    high, low = max(spread.values(), default=0.0), min(spread.values(), default=0.0)
+    for name, v in spread.items():
+        normalised = MAX_NODE_SCORE if high == 0 else int(MAX_NODE_SCORE * (high + low - v) / high)
+        total[name] += WEIGHT_POD_TOPOLOGY_SPREAD * normalised
+    return total
+
+
+# --- the step ---------------------------------------------------------------------------------
+
+
+def queue(cluster: Cluster) -> list[Pod]:
+    """Pods waiting to be scheduled, in the order the active queue pops them (oldest first)."""
+    waiting = [
+        p for p in cluster.pods if p.node_name is None and not p.terminating and p.name not in cluster.sched_attempted
+    ]
+    return sorted(waiting, key=lambda p: (p.created, p.name))
+
+
+def has_work(cluster: Cluster) -> bool:
+    return cluster.scheduler_active and bool(queue(cluster))
+
+
+def schedule(cluster: Cluster, pod: Pod) -> tuple[list[str], dict[str, list[str]]]:
+    """Filter and score every node for ``pod``. Returns the best nodes (all ties, by name) and,
+    when there are none, each node's failing reasons."""
+    feasible: list[Node] = []
+    reasons: dict[str, list[str]] = {}
+    for node in cluster.nodes:
+        why = filter_reasons(cluster, pod, node)
+        if why:
+            reasons[node.name] = why
+        else:
+            feasible.append(node)
+    if not feasible:
+        return [], reasons
+    if len(feasible) == 1:
+        return [feasible[0].name], {}
+    s = scores(cluster, pod, feasible)
+    best = max(s.values())
+    return sorted(name for name, v in s.items() if v == best), {}
+
+
+def step(cluster: Cluster) -> list[Outcome]:
+    if not cluster.scheduler_active:
+        return []
+    pending = queue(cluster)
+    if not pending:
+        return []
+    pod = pending[0]
+    tried = attrs.evolve(cluster, sched_attempted=cluster.sched_attempted | {pod.name})
+    best, reasons = schedule(cluster, pod)
+    if not best:
+        message = failure_message(len(cluster.nodes), reasons)
+        event = Event(cluster.now, SOURCE, "FailedScheduling", f"pod/{pod.name}", message, "Warning")
+        return [Outcome("scheduler", f"cannot schedule {pod.name}: {message}", tried, (event,))]
+    outcomes = []
+    for node_name in best:
+        bound = tried.with_pod(attrs.evolve(pod, node_name=node_name))
+        event = Event(
+            cluster.now,
+            SOURCE,
+            "Scheduled",
+            f"pod/{pod.name}",
+            f"Successfully assigned default/{pod.name} to {node_name}",
+        )
+        label_ = f"bind {pod.name} to {node_name}"
+        if len(best) > 1:
+            label_ += f" (tie among {', '.join(best)})"
+        outcomes.append(Outcome("scheduler", label_, bound, (event,)))
+    return outcomes

@@ -1,0 +1,105 @@
+"""The model: which components exist, when they may act, and how time advances.
+
+Time is discrete. Within one tick every component that is *due* takes at most one step (the
+scheduler one step per pending pod), in any order; the clock then advances by ``settings.step``
+seconds. A component is due when its process runs, it can reach the apiserver, its period divides
+the current time (node lifecycle every ``nodeMonitorPeriod``, pod GC every ``podGCPeriod``,
+everything else every tick) and its step would change something. So no component can fall more
+than a tick behind, which is what lets bounded-time properties ("evicted no later than ...") hold.
+
+``kmodel simulate`` runs the components in the fixed order of :data:`COMPONENTS` (kubelets first,
+the endpoints controller last) and takes the first successor of each step; the checkers
+(``kmodel check``) explore every order and every successor.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+
+import attrs
+from attrs import frozen
+
+from kmodel.components import (
+    deployment,
+    endpoints,
+    garbagecollector,
+    kubelet,
+    nodelifecycle,
+    podgc,
+    replicaset,
+    scheduler,
+    tainteviction,
+)
+from kmodel.state import Cluster
+from kmodel.transition import Outcome
+
+StepFn = Callable[[Cluster], list[Outcome]]
+
+
+def _always(_: Cluster) -> bool:
+    return True
+
+
+@frozen
+class Component:
+    name: str
+    host: str  # "kubelet", "kube-controller-manager", "kube-scheduler"
+    step: StepFn
+    due: Callable[[Cluster], bool] = _always
+    repeat: bool = False  # acts once per work item per tick (the scheduler), not once per tick
+
+
+CONTROLLERS: tuple[Component, ...] = (
+    Component("nodelifecycle", "kube-controller-manager", nodelifecycle.step, nodelifecycle.is_due),
+    Component("tainteviction", "kube-controller-manager", tainteviction.step),
+    Component("podgc", "kube-controller-manager", podgc.step, podgc.is_due),
+    Component("garbagecollector", "kube-controller-manager", garbagecollector.step),
+    Component("deployment", "kube-controller-manager", deployment.step),
+    Component("replicaset", "kube-controller-manager", replicaset.step),
+    Component("scheduler", "kube-scheduler", scheduler.step, repeat=True),
+    Component("endpoints", "kube-controller-manager", endpoints.step),
+)
+
+
+def kubelet_component(node_name: str) -> Component:
+    def step(cluster: Cluster) -> list[Outcome]:
+        return kubelet.step(cluster, node_name)
+
+    return Component(kubelet.actor(node_name), "kubelet", step)
+
+
+def components(cluster: Cluster, replace: dict[str, StepFn] | None = None) -> list[Component]:
+    """All components in the fixed simulation order; ``replace`` swaps in other step functions
+    (used by tests to plug in deliberately broken components)."""
+    comps = [kubelet_component(n.name) for n in cluster.nodes] + list(CONTROLLERS)
+    if replace:
+        comps = [
+            attrs.evolve(c, step=replace.get(c.name, replace.get(c.host, c.step)))  # type: ignore[arg-type]
+            for c in comps
+        ]
+    return comps
+
+
+def component_steps(cluster: Cluster, comp: Component) -> list[Outcome]:
+    """Successors of one step of ``comp``; empty when it is not due or has nothing to do."""
+    if comp.name in cluster.ran or not comp.due(cluster):
+        return []
+    outs = comp.step(cluster)
+    if comp.repeat:
+        return outs
+    return [attrs.evolve(o, state=attrs.evolve(o.state, ran=o.state.ran | {comp.name})) for o in outs]
+
+
+def tick(cluster: Cluster) -> Cluster:
+    """Advance the clock by one step; every component may act again."""
+    return attrs.evolve(
+        cluster,
+        now=cluster.now + cluster.settings.step,
+        ran=frozenset(),
+        sched_attempted=frozenset(),
+    )
+
+
+def enabled_component_steps(cluster: Cluster, comps: list[Component]) -> Iterator[Outcome]:
+    for comp in comps:
+        yield from component_steps(cluster, comp)

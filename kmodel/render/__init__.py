@@ -1,0 +1,1 @@
+"""Renderers turn states, snapshots and traces into text, JSON and pictures."""

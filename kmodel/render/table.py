@@ -1,0 +1,109 @@
+"""Plain-text output shaped like kubectl's: aligned columns, one block per change."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from kmodel.settings import format_duration
+from kmodel.transition import Event
+
+
+def columns(rows: Sequence[Sequence[str]], indent: str = "") -> list[str]:
+    """Align columns with three spaces between them, as kubectl's tabwriter does."""
+    if not rows:
+        return []
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    out = []
+    for r in rows:
+        cells = [c.ljust(w) for c, w in zip(r, widths, strict=True)]
+        out.append(indent + "   ".join(cells).rstrip())
+    return out
+
+
+def t(seconds: int) -> str:
+    return format_duration(seconds) if seconds else "0s"
+
+
+def snapshot_lines(snap: dict[str, Any]) -> list[str]:
+    lines: list[str] = []
+    node_rows = [["NAME", "STATUS", "ROLES", "MACHINE", "TAINTS"]]
+    for n in snap["nodes"]:
+        node_rows.append(
+            [f"node/{n['name']}", n["status"], n["roles"], n["machine"], ",".join(n["taints"]) or "<none>"]
+        )
+    lines += columns(node_rows)
+    lines.append("")
+    if snap["pods"]:
+        pod_rows = [["NAME", "READY", "STATUS", "RESTARTS", "NODE"]]
+        for p in snap["pods"]:
+            pod_rows.append(
+                [
+                    f"pod/{p['name']}",
+                    "1/1" if p["ready"] else "0/1",
+                    p["status"],
+                    str(p["restarts"]),
+                    p["node"] or "<none>",
+                ]
+            )
+        lines += columns(pod_rows)
+    else:
+        lines.append("No pods.")
+    if snap["deployments"]:
+        lines.append("")
+        dep_rows = [["NAME", "READY", "UP-TO-DATE", "AVAILABLE"]]
+        for d in snap["deployments"]:
+            dep_rows.append([f"deployment.apps/{d['name']}", d["ready"], str(d["upToDate"]), str(d["available"])])
+        lines += columns(dep_rows)
+    if snap["services"]:
+        lines.append("")
+        svc_rows = [["NAME", "ENDPOINTS"]]
+        for s in snap["services"]:
+            svc_rows.append([f"service/{s['name']}", ",".join(s["endpoints"]) or "<none>"])
+        lines += columns(svc_rows)
+    cp = snap["controlPlane"]
+    down = [
+        name
+        for name, key in (
+            ("apiserver", "apiserver"),
+            ("etcd", "etcd"),
+            ("scheduler", "scheduler"),
+            ("controller-manager", "controllerManager"),
+        )
+        if not cp[key]
+    ]
+    if not cp["hostUp"]:
+        lines.append("")
+        lines.append("control plane: its host is powered off (apiserver, etcd, scheduler, controller-manager down)")
+    elif down:
+        lines.append("")
+        lines.append(f"control plane: stopped: {', '.join(down)}")
+    return lines
+
+
+def event_lines(events: Sequence[Event], indent: str = "") -> list[str]:
+    rows = [["T", "TYPE", "SOURCE", "REASON", "OBJECT", "MESSAGE"]]
+    for e in events:
+        rows.append([t(e.t), e.type, e.source, e.reason, e.object, e.message])
+    return columns(rows, indent)
+
+
+def simulation_text(header: str, snapshots: list[dict[str, Any]], events: list[Event]) -> str:
+    lines = [header]
+    i = 0
+    for snap in snapshots:
+        batch = []
+        while i < len(events) and events[i].t <= snap["t"]:
+            batch.append(events[i])
+            i += 1
+        lines.append("")
+        lines.append(f"=== t={t(snap['t'])} " + "=" * 60)
+        if batch:
+            lines += event_lines(batch, "  ")
+            lines.append("")
+        lines += snapshot_lines(snap)
+    if i < len(events):
+        lines.append("")
+        lines.append("=== later events (no visible change) ===")
+        lines += event_lines(events[i:], "  ")
+    return "\n".join(lines) + "\n"

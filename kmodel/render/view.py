@@ -1,0 +1,72 @@
+"""What ``kubectl get nodes,pods,deployments -o wide`` would show for a state, as plain data."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from kmodel.state import COND_TRUE, PENDING, Cluster, Node, Pod
+
+
+def node_status(node: Node) -> str:
+    """kubectl's STATUS column for a node."""
+    status = "Ready" if node.ready == COND_TRUE else "NotReady"
+    if node.unschedulable:
+        status += ",SchedulingDisabled"
+    return status
+
+
+def pod_status(pod: Pod) -> str:
+    """kubectl's STATUS column for a pod (the cases the model can produce)."""
+    if pod.deletion_timestamp is not None:
+        return "Terminating"
+    if pod.node_name is None:
+        return PENDING
+    if pod.phase == PENDING:
+        return "ContainerCreating"
+    return pod.phase
+
+
+def view(cluster: Cluster) -> dict[str, Any]:
+    """The observable state (no clock): used to decide when something changed."""
+    return {
+        "nodes": [
+            {
+                "name": n.name,
+                "status": node_status(n),
+                "condition": n.ready,
+                "roles": "control-plane" if n.control_plane else "<none>",
+                "taints": [t.show() for t in n.taints],
+                "machine": ("on" if n.powered else "off")
+                + ("" if n.kubelet_running else ", kubelet stopped")
+                + (", partitioned" if n.partitioned else ""),
+            }
+            for n in cluster.nodes
+        ],
+        "pods": [
+            {
+                "name": p.name,
+                "node": p.node_name,
+                "status": pod_status(p),
+                "ready": p.ready,
+                "restarts": p.restarts,
+            }
+            for p in cluster.pods
+        ],
+        "deployments": [
+            {
+                "name": d.name,
+                "ready": f"{d.status_ready}/{d.replicas}",
+                "upToDate": d.status_updated,
+                "available": d.status_available,
+            }
+            for d in cluster.deployments
+        ],
+        "services": [{"name": s.name, "endpoints": list(s.endpoints)} for s in cluster.services],
+        "controlPlane": {
+            "apiserver": cluster.control_plane.apiserver,
+            "etcd": cluster.control_plane.etcd,
+            "scheduler": cluster.control_plane.scheduler,
+            "controllerManager": cluster.control_plane.controller_manager,
+            "hostUp": cluster.control_plane_host_up,
+        },
+    }

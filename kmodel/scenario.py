@@ -1,0 +1,229 @@
+"""Scenario files: Kubernetes manifests plus an optional ``kind: Scenario`` document.
+
+::
+
+    apiVersion: kmodel.dev/v1alpha1
+    kind: Scenario
+    metadata: {name: node-failure}
+    description: one worker is powered off
+    settings: {nodeMonitorGracePeriod: 50s}      # camelCase flag names, durations like 50s, 5m
+    until: 15m                                   # how long `kmodel simulate` runs by default
+    timeline: ["60s stop node/worker-1"]         # see kmodel.timeline for the event syntax
+    faults: {powerOffNode: 1, stopComponent: 1}  # what a checker may inject (kmodel check)
+
+A file with manifests only is a valid scenario: default settings apply, and without Node
+manifests the cluster is kind's default shape: a tainted control-plane node and two workers.
+Nodes listed in the file are running and Ready when the scenario starts; every other object is
+applied at t=0, so the controllers and the scheduler bring it up as they would on a real cluster.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import attrs
+from attrs import frozen
+
+from kmodel.errors import KmodelError
+from kmodel.manifests import Ctx, Manifest, MarkedDict, iter_manifests, load_documents, mapping, sequence, string
+from kmodel.settings import Settings, SettingsError, parse_duration, settings_from
+from kmodel.state import (
+    LABEL_ARCH,
+    LABEL_CONTROL_PLANE,
+    LABEL_HOSTNAME,
+    LABEL_OS,
+    NO_SCHEDULE,
+    Cluster,
+    Node,
+    Pod,
+    Taint,
+    labels_of,
+)
+from kmodel.timeline import TimedEvent, parse_event
+from kmodel.useractions import apply_object, register_running_node
+
+SCENARIO_API = "kmodel.dev/v1alpha1"
+DEFAULT_UNTIL = 15 * 60
+
+FAULT_KINDS = ("powerOffNode", "stopKubelet", "stopComponent", "partitionNode", "deletePod", "killPod")
+SCENARIO_KEYS = ("apiVersion", "kind", "metadata", "description", "settings", "until", "timeline", "faults")
+
+
+@frozen
+class Scenario:
+    path: str
+    name: str
+    description: str
+    settings: Settings
+    manifests: tuple[Manifest, ...]
+    nodes: tuple[Node, ...]
+    timeline: tuple[TimedEvent, ...]
+    until: int
+    faults: tuple[tuple[str, int], ...]
+    default_cluster: bool
+
+    def initial_state(self) -> Cluster:
+        """The cluster at t=0: the nodes up and Ready, every other object just applied."""
+        cluster = Cluster(settings=self.settings)
+        for node in self.nodes:
+            cluster = register_running_node(cluster, node)
+        for m in self.manifests:
+            if m.kind == "Node":
+                continue
+            cluster, _ = apply_object(cluster, m)
+            if isinstance(m.obj, Pod) and m.obj.node_name:
+                # a bare pod that names its node is bound already (no scheduling)
+                pod = cluster.pod(m.obj.name)
+                assert pod is not None
+                cluster = cluster.with_pod(attrs.evolve(pod, node_name=m.obj.node_name))
+        return cluster
+
+    def summary(self) -> str:
+        counts: dict[str, int] = {}
+        for m in self.manifests:
+            if m.kind != "Node":
+                counts[m.kind] = counts.get(m.kind, 0) + 1
+        parts = [f"{len(self.nodes)} node{'s' if len(self.nodes) != 1 else ''}"]
+        parts += [f"{n} {k}{'s' if n != 1 else ''}" for k, n in sorted(counts.items())]
+        if self.default_cluster:
+            parts[0] += " (default cluster)"
+        return f"{Path(self.path).name}: {', '.join(parts)}"
+
+
+def default_nodes() -> tuple[Node, ...]:
+    """kind's default cluster: one control-plane node (tainted NoSchedule) and two workers."""
+
+    def node(name: str, cp: bool) -> Node:
+        labels = {LABEL_HOSTNAME: name, LABEL_OS: "linux", LABEL_ARCH: "amd64"}
+        taints: tuple[Taint, ...] = ()
+        if cp:
+            labels[LABEL_CONTROL_PLANE] = ""
+            taints = (Taint(key=LABEL_CONTROL_PLANE, effect=NO_SCHEDULE),)
+        return Node(name=name, labels=labels_of(labels), taints=taints, control_plane=cp)
+
+    return (node("kind-control-plane", True), node("kind-worker", False), node("kind-worker2", False))
+
+
+def load(path: str | Path, extra_events: list[str] | None = None) -> Scenario:
+    """Read and check a scenario file. Raises KmodelError (one line, exit code 2) on bad input."""
+    p = Path(path)
+    file = str(path)
+    docs = load_documents(p)
+    if not docs:
+        raise KmodelError(
+            "no Kubernetes objects in the file",
+            file=file,
+            fix="add manifests (Node, Pod, Deployment, ReplicaSet, Service) separated by ---",
+        )
+    scen_docs = [d for d in docs if d.get("apiVersion") == SCENARIO_API or d.get("kind") == "Scenario"]
+    if len(scen_docs) > 1:
+        raise KmodelError(
+            "more than one Scenario document",
+            file=file,
+            line=scen_docs[1].line,
+            fix="merge them into one kind: Scenario document",
+        )
+    scen: dict[str, Any] = scen_docs[0] if scen_docs else MarkedDict()
+    sctx = Ctx(file, "Scenario", line=getattr(scen, "line", None))
+    if scen_docs:
+        if scen.get("apiVersion") != SCENARIO_API:
+            raise sctx.at(scen, "apiVersion").error(
+                f"a Scenario is {SCENARIO_API}", f"write apiVersion: {SCENARIO_API}"
+            )
+        if scen.get("kind") != "Scenario":
+            raise sctx.at(scen, "kind").error(f"{SCENARIO_API} only has kind Scenario", "write kind: Scenario")
+        for key in scen:
+            if key not in SCENARIO_KEYS:
+                raise sctx.at(scen, key).error(f"unknown field {key!r}", f"use {', '.join(SCENARIO_KEYS[2:])}")
+    meta = mapping(sctx.at(scen, "metadata"), scen.get("metadata"))
+    name = string(sctx.at(scen, "metadata"), meta.get("name")) or p.stem
+    description = string(sctx.at(scen, "description"), scen.get("description"))
+
+    raw_settings = mapping(sctx.at(scen, "settings"), scen.get("settings"))
+    try:
+        settings = settings_from(dict(raw_settings))
+    except SettingsError as err:
+        key = next((k for k in raw_settings if str(err).startswith(f"{k}:") or repr(k) in str(err)), None)
+        ctx = sctx.at(scen, "settings")
+        if key is not None:
+            ctx = ctx.at(raw_settings, key)
+        raise KmodelError(
+            str(err),
+            file=file,
+            line=ctx.line,
+            where="Scenario settings",
+            fix="see `kmodel settings` for the keys, defaults and units",
+        ) from None
+
+    until = DEFAULT_UNTIL
+    if "until" in scen:
+        try:
+            until = parse_duration(scen["until"])
+        except ValueError as err:
+            raise sctx.at(scen, "until").error(f"{err} (got {scen['until']!r})", "write a duration like 15m") from None
+
+    manifests = tuple(iter_manifests(docs, file))
+    nodes = tuple(m.obj for m in manifests if isinstance(m.obj, Node))
+    default_cluster = not nodes
+    if default_cluster:
+        nodes = default_nodes()
+    node_names = {n.name for n in nodes}
+    for m in manifests:
+        if isinstance(m.obj, Pod) and m.obj.node_name and m.obj.node_name not in node_names:
+            raise KmodelError(
+                f"spec.nodeName names node {m.obj.node_name!r}, which is not in the scenario",
+                file=file,
+                line=m.line,
+                where=f"pod/{m.name}",
+                fix=f"add a Node manifest named {m.obj.node_name} or use one of: {', '.join(sorted(node_names))}",
+            )
+
+    timeline: list[TimedEvent] = []
+    tctx = sctx.at(scen, "timeline")
+    raw_timeline = sequence(tctx, scen.get("timeline"))
+    for i, text in enumerate(raw_timeline):
+        ictx = tctx.item(raw_timeline, i)
+        timeline.append(parse_event(text, file=file, line=ictx.line, where=f"timeline[{i}]", base_dir=p.parent))
+    for i, text in enumerate(extra_events or []):
+        timeline.append(parse_event(text, file="--event", line=None, where=f"event {i + 1}", base_dir=Path.cwd()))
+    # nodes that the timeline may add by apply are valid targets too
+    known_nodes = node_names | {m.name for ev in timeline for m in ev.manifests if m.kind == "Node"}
+    for ev in timeline:
+        if ev.kind in ("node", "kubelet") and ev.name not in known_nodes and ev.verb != "delete":
+            src = "--event" if ev in timeline[len(raw_timeline) :] else file
+            raise KmodelError(
+                f"event {ev.text!r} names node {ev.name!r}, which is not in the scenario",
+                file=src,
+                where="timeline",
+                fix=f"use one of: {', '.join(sorted(known_nodes))}",
+            )
+    timeline.sort(key=lambda e: e.at)  # stable: events at the same time keep their order
+
+    faults = _faults(sctx.at(scen, "faults"), scen.get("faults"))
+    return Scenario(
+        path=file,
+        name=name,
+        description=description,
+        settings=settings,
+        manifests=manifests,
+        nodes=nodes,
+        timeline=tuple(timeline),
+        until=until,
+        faults=faults,
+        default_cluster=default_cluster,
+    )
+
+
+def _faults(ctx: Ctx, raw: object) -> tuple[tuple[str, int], ...]:
+    m = mapping(ctx, raw)
+    out = []
+    for key, value in m.items():
+        if key not in FAULT_KINDS:
+            raise ctx.at(m, key).error(f"unknown fault kind {key!r}", f"use {', '.join(FAULT_KINDS)}")
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ctx.at(m, key).error(
+                f"must be a count >= 0, got {value!r}", "write how many times the fault may happen"
+            )
+        out.append((str(key), value))
+    return tuple(sorted(out))

@@ -1,0 +1,176 @@
+"""Timing and sizing parameters of the control plane, with the real defaults.
+
+Each field mirrors a kubelet / kube-controller-manager / kube-scheduler flag or admission default;
+the scenario file names them by the flag's camelCase form (``nodeMonitorGracePeriod``). Durations
+are whole seconds. Sources are listed in ../shared/k8s-semantics.md and in each field's comment.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import reduce
+
+import attrs
+from attrs import field, frozen
+
+
+class SettingsError(ValueError):
+    """A setting has an impossible value; the message names the key and the fix."""
+
+
+def _nonneg(_inst: object, attribute: attrs.Attribute, value: float) -> None:  # type: ignore[type-arg]
+    if value < 0:
+        raise SettingsError(f"{camel(attribute.name)} must not be negative (got {value})")
+
+
+@frozen(cache_hash=True)
+class Settings:
+    # kubelet (pkg/kubelet/apis/config/v1beta1/defaults.go)
+    node_status_update_frequency: int = field(default=10, validator=_nonneg)
+    # kube-controller-manager, node lifecycle (pkg/controller/nodelifecycle/config/v1alpha1)
+    node_monitor_period: int = field(default=5, validator=_nonneg)
+    node_monitor_grace_period: int = field(default=50, validator=_nonneg)  # 40 s before v1.32
+    node_startup_grace_period: int = field(default=60, validator=_nonneg)
+    node_eviction_rate: float = field(default=0.1, validator=_nonneg)  # nodes per second per zone
+    secondary_node_eviction_rate: float = field(default=0.01, validator=_nonneg)
+    unhealthy_zone_threshold: float = field(default=0.55, validator=_nonneg)
+    large_cluster_size_threshold: int = field(default=50, validator=_nonneg)
+    # DefaultTolerationSeconds admission plugin
+    default_not_ready_toleration_seconds: int = field(default=300, validator=_nonneg)
+    default_unreachable_toleration_seconds: int = field(default=300, validator=_nonneg)
+    # eviction mode: "taint" (since 1.27 the only one) or "legacy" (--pod-eviction-timeout)
+    eviction_mode: str = field(default="taint")
+    pod_eviction_timeout: int = field(default=300, validator=_nonneg)  # legacy mode only
+    # pod garbage collector (pkg/controller/podgc/gc_controller.go)
+    pod_gc_period: int = field(default=20, validator=_nonneg)
+    pod_gc_quarantine: int = field(default=40, validator=_nonneg)
+    # scheduler: which release's TaintToleration message to print ("current" or "v1.16")
+    scheduler_messages: str = field(default="current")
+    # the model's time step; 0 = gcd of the periods above
+    tick: int = field(default=0, validator=_nonneg)
+
+    def __attrs_post_init__(self) -> None:
+        if self.eviction_mode not in ("taint", "legacy"):
+            raise SettingsError(f"evictionMode must be 'taint' or 'legacy' (got {self.eviction_mode!r})")
+        if self.scheduler_messages not in ("current", "v1.16"):
+            raise SettingsError(f"schedulerMessages must be 'current' or 'v1.16' (got {self.scheduler_messages!r})")
+        if self.node_monitor_period == 0:
+            raise SettingsError("nodeMonitorPeriod must be at least 1s")
+        if self.node_status_update_frequency == 0:
+            raise SettingsError("nodeStatusUpdateFrequency must be at least 1s")
+        if self.pod_gc_period == 0:
+            raise SettingsError("podGCPeriod must be at least 1s")
+        if self.unhealthy_zone_threshold > 1:
+            raise SettingsError(
+                f"unhealthyZoneThreshold is a fraction of nodes and must be at most 1 "
+                f"(got {self.unhealthy_zone_threshold})"
+            )
+
+    @property
+    def step(self) -> int:
+        """Seconds per tick: the configured tick, else the gcd of the periodic actions."""
+        if self.tick:
+            return self.tick
+        periods = [self.node_monitor_period, self.node_status_update_frequency, self.pod_gc_period]
+        return reduce(math.gcd, periods)
+
+    @property
+    def eviction_interval(self) -> int | None:
+        """Seconds between two NoExecute taintings in a healthy zone (token bucket, burst 1)."""
+        if self.node_eviction_rate <= 0:
+            return None
+        return max(1, math.ceil(1 / self.node_eviction_rate))
+
+    @property
+    def secondary_eviction_interval(self) -> int | None:
+        if self.secondary_node_eviction_rate <= 0:
+            return None
+        return max(1, math.ceil(1 / self.secondary_node_eviction_rate))
+
+
+DURATION_FIELDS = {
+    f.name for f in attrs.fields(Settings) if f.type in ("int", int) and f.name not in ("large_cluster_size_threshold",)
+}
+
+
+def camel(snake: str) -> str:
+    head, *rest = snake.split("_")
+    words = [w.upper() if w == "gc" else w.capitalize() for w in rest]
+    return head + "".join(words)
+
+
+SETTING_KEYS: dict[str, str] = {camel(f.name): f.name for f in attrs.fields(Settings)}
+
+_DURATION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
+_PART = re.compile(r"(\d+)(h|m|s)")
+
+
+def parse_duration(text: object) -> int:
+    """Parse ``50s``, ``5m``, ``1h30m`` or a bare number of seconds into whole seconds.
+
+    Raises ValueError with a short explanation on anything else (negative values included).
+    """
+    if isinstance(text, bool):
+        raise ValueError("expected a duration like 50s or 5m")
+    if isinstance(text, int | float):
+        if text < 0:
+            raise ValueError("a duration cannot be negative")
+        if text != int(text):
+            raise ValueError("durations are whole seconds")
+        return int(text)
+    if not isinstance(text, str):
+        raise ValueError("expected a duration like 50s or 5m")
+    s = text.strip()
+    if s.startswith("-"):
+        raise ValueError("a duration cannot be negative")
+    m = _DURATION.match(s)
+    if m:
+        value = float(m.group(1))
+        unit = m.group(2) or "s"
+        seconds = value * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
+        if seconds != int(seconds):
+            raise ValueError("durations are whole seconds")
+        return int(seconds)
+    parts = _PART.findall(s)
+    if parts and "".join(n + u for n, u in parts) == s:
+        return sum(int(n) * {"h": 3600, "m": 60, "s": 1}[u] for n, u in parts)
+    raise ValueError("expected a duration like 50s, 5m or 1h30m")
+
+
+def format_duration(seconds: int) -> str:
+    if seconds % 3600 == 0 and seconds >= 3600:
+        return f"{seconds // 3600}h"
+    if seconds % 60 == 0 and seconds >= 60:
+        return f"{seconds // 60}m"
+    if seconds >= 60:
+        return f"{seconds // 60}m{seconds % 60}s"
+    return f"{seconds}s"
+
+
+def settings_from(raw: dict[str, object]) -> Settings:
+    """Build Settings from camelCase keys. Raises SettingsError naming the key and the fix."""
+    kwargs: dict[str, object] = {}
+    for key, value in raw.items():
+        name = SETTING_KEYS.get(key)
+        if name is None:
+            close = [k for k in SETTING_KEYS if k.lower() == str(key).lower()]
+            hint = f"did you mean {close[0]}?" if close else f"known keys: {', '.join(sorted(SETTING_KEYS))}"
+            raise SettingsError(f"unknown setting {key!r}; {hint}")
+        ftype = attrs.fields_dict(Settings)[name].type
+        try:
+            if name in DURATION_FIELDS:
+                kwargs[name] = parse_duration(value)
+            elif ftype in ("float", float):
+                if isinstance(value, bool) or not isinstance(value, int | float):
+                    raise ValueError("expected a number")
+                kwargs[name] = float(value)
+            elif ftype in ("int", int):
+                if isinstance(value, bool) or not isinstance(value, int):
+                    raise ValueError("expected a whole number")
+                kwargs[name] = value
+            else:
+                kwargs[name] = str(value)
+        except ValueError as err:
+            raise SettingsError(f"{key}: {err} (got {value!r})") from None
+    return Settings(**kwargs)  # type: ignore[arg-type]

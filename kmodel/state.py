@@ -1,0 +1,424 @@
+"""The cluster as immutable data.
+
+Everything the model knows about a cluster at one instant is a :class:`Cluster`: the API objects
+the apiserver stores in etcd (nodes, pods, ReplicaSets, Deployments, Services), the facts of the
+physical world that no API object records (is a machine powered, is a kubelet process running,
+which containers really run on a node, is a node cut off from the apiserver), the up/down flags of
+the control-plane processes, the in-memory state of the controller-manager (which, like the real
+one, is lost when it restarts), and the clock.
+
+All classes are frozen attrs classes holding tuples sorted by name, so states hash and compare by
+value and a transition rebuilds only the objects it touches (``attrs.evolve``).
+Times are whole seconds on the model clock.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections.abc import Callable, Iterable
+from operator import attrgetter
+from typing import TypeVar
+
+import attrs
+from attrs import frozen
+
+# --- well-known names -------------------------------------------------------------------------
+
+LABEL_HOSTNAME = "kubernetes.io/hostname"
+LABEL_OS = "kubernetes.io/os"
+LABEL_ARCH = "kubernetes.io/arch"
+LABEL_ZONE = "topology.kubernetes.io/zone"
+LABEL_CONTROL_PLANE = "node-role.kubernetes.io/control-plane"
+
+TAINT_NOT_READY = "node.kubernetes.io/not-ready"
+TAINT_UNREACHABLE = "node.kubernetes.io/unreachable"
+TAINT_UNSCHEDULABLE = "node.kubernetes.io/unschedulable"
+TAINT_OUT_OF_SERVICE = "node.kubernetes.io/out-of-service"
+
+NO_SCHEDULE = "NoSchedule"
+PREFER_NO_SCHEDULE = "PreferNoSchedule"
+NO_EXECUTE = "NoExecute"
+TAINT_EFFECTS = (NO_SCHEDULE, PREFER_NO_SCHEDULE, NO_EXECUTE)
+
+# Node Ready condition values (as in v1.ConditionStatus).
+COND_TRUE = "True"
+COND_FALSE = "False"
+COND_UNKNOWN = "Unknown"
+
+# Pod phases.
+PENDING = "Pending"
+RUNNING = "Running"
+SUCCEEDED = "Succeeded"
+FAILED = "Failed"
+
+
+# --- small value types ------------------------------------------------------------------------
+
+
+@frozen
+class Resources:
+    """CPU in millicores, memory in bytes, and (for node capacity) the pod count."""
+
+    cpu: int = 0
+    memory: int = 0
+    pods: int = 0
+
+    def __add__(self, other: Resources) -> Resources:
+        return Resources(self.cpu + other.cpu, self.memory + other.memory, self.pods + other.pods)
+
+
+@frozen
+class Taint:
+    key: str
+    effect: str
+    value: str = ""
+    time_added: int | None = None  # set for NoExecute taints, as the API does
+
+    def same(self, other: Taint) -> bool:
+        """Taints are identified by key and effect (``Taint.MatchTaint`` in k8s)."""
+        return self.key == other.key and self.effect == other.effect
+
+    def show(self) -> str:
+        value = f"={self.value}" if self.value else ""
+        return f"{self.key}{value}:{self.effect}"
+
+
+@frozen
+class Toleration:
+    key: str = ""
+    operator: str = "Equal"  # "Equal" or "Exists"; an empty operator means Equal
+    value: str = ""
+    effect: str = ""  # empty matches every effect
+    toleration_seconds: int | None = None
+
+    def tolerates(self, taint: Taint) -> bool:
+        """``Toleration.ToleratesTaint`` from k8s.io/api/core/v1/toleration.go."""
+        if self.effect and self.effect != taint.effect:
+            return False
+        if self.key and self.key != taint.key:
+            return False
+        if self.operator == "Exists":
+            return True
+        # Equal (or empty): an empty key is only valid with Exists, so the key matched above.
+        return self.key == taint.key and self.value == taint.value
+
+
+def tolerates_all(tolerations: Iterable[Toleration], taint: Taint) -> bool:
+    return any(t.tolerates(taint) for t in tolerations)
+
+
+Labels = tuple[tuple[str, str], ...]
+
+
+def labels_of(mapping: dict[str, str] | None) -> Labels:
+    return tuple(sorted((mapping or {}).items()))
+
+
+def label(labels: Labels, key: str) -> str | None:
+    for k, v in labels:
+        if k == key:
+            return v
+    return None
+
+
+def selector_matches(selector: Labels, labels: Labels) -> bool:
+    """Equality-based label selector (matchLabels). An empty selector matches nothing here,
+    as for a Service or ReplicaSet (the API rejects empty workload selectors)."""
+    if not selector:
+        return False
+    have = dict(labels)
+    return all(have.get(k) == v for k, v in selector)
+
+
+# --- API objects ------------------------------------------------------------------------------
+
+
+@frozen
+class PodTemplate:
+    labels: Labels = ()
+    tolerations: tuple[Toleration, ...] = ()
+    node_selector: Labels = ()
+    requests: Resources = Resources()
+    termination_grace_seconds: int = 30
+
+
+@frozen(cache_hash=True)
+class Node:
+    name: str
+    labels: Labels = ()
+    taints: tuple[Taint, ...] = ()
+    unschedulable: bool = False
+    capacity: Resources = Resources(cpu=2000, memory=4 * 1024**3, pods=110)
+    # status, as posted by the kubelet and rewritten by the node lifecycle controller
+    ready: str = COND_TRUE
+    ready_reason: str = "KubeletReady"
+    last_heartbeat: int | None = 0  # None: the kubelet never posted status
+    # the physical world
+    control_plane: bool = False
+    powered: bool = True
+    kubelet_running: bool = True
+    partitioned: bool = False  # cut off from the apiserver (and it from the node)
+    running: frozenset[str] = frozenset()  # pods whose containers really run on this machine
+
+    @property
+    def zone(self) -> str:
+        return label(self.labels, LABEL_ZONE) or ""
+
+    def has_taint(self, key: str, effect: str) -> bool:
+        return any(t.key == key and t.effect == effect for t in self.taints)
+
+
+@frozen(cache_hash=True)
+class Pod:
+    name: str
+    owner: str | None = None  # name of the owning ReplicaSet
+    labels: Labels = ()
+    node_name: str | None = None
+    phase: str = PENDING
+    ready: bool = False
+    deletion_timestamp: int | None = None
+    tolerations: tuple[Toleration, ...] = ()
+    node_selector: Labels = ()
+    requests: Resources = Resources()
+    restarts: int = 0
+    created: int = 0
+    ready_since: int | None = None
+    disruption_target: bool = False  # condition DisruptionTarget=True (set by taint eviction)
+    termination_grace_seconds: int = 30
+
+    @property
+    def terminating(self) -> bool:
+        return self.deletion_timestamp is not None
+
+    @property
+    def active(self) -> bool:
+        """``controller.IsPodActive``: not finished and not being deleted."""
+        return self.phase not in (SUCCEEDED, FAILED) and self.deletion_timestamp is None
+
+
+@frozen
+class ReplicaSet:
+    name: str
+    replicas: int
+    selector: Labels
+    template: PodTemplate
+    owner: str | None = None  # owning Deployment
+    revision: int = 1
+    next_pod: int = 0  # sequence number for generated pod names
+    # status (written by the ReplicaSet controller)
+    status_replicas: int = 0
+    status_ready: int = 0
+
+
+@frozen
+class Deployment:
+    name: str
+    replicas: int
+    selector: Labels
+    template: PodTemplate
+    max_surge: str = "25%"
+    max_unavailable: str = "25%"
+    # status (written by the Deployment controller)
+    status_updated: int = 0
+    status_ready: int = 0
+    status_available: int = 0
+    status_replicas: int = 0
+
+
+@frozen
+class Service:
+    name: str
+    selector: Labels
+    endpoints: tuple[str, ...] = ()  # ready pod names, written by the endpoints controller
+
+
+# --- control plane ------------------------------------------------------------------------------
+
+
+@frozen
+class ControlPlane:
+    """Whether each control-plane process is running (as a process; whether it can act also
+    depends on its host being powered and on reaching the apiserver)."""
+
+    apiserver: bool = True
+    etcd: bool = True
+    scheduler: bool = True
+    controller_manager: bool = True
+
+
+@frozen
+class NodeHealth:
+    """The node lifecycle controller's private record of one node (``nodeHealthData``)."""
+
+    name: str
+    probe_time: int  # when the controller last saw the heartbeat change
+    seen_heartbeat: int | None  # the heartbeat it saw then (None: node never reported)
+    seen_ready: str  # the Ready status it last observed
+
+
+@frozen
+class ControllerMemory:
+    """In-memory state of kube-controller-manager; reset whenever it (re)starts."""
+
+    node_health: tuple[NodeHealth, ...] = ()
+    zone_states: tuple[tuple[str, str], ...] = ()
+    # nodes waiting in a zone's rate-limited NoExecute tainting queue: (zone, node, enqueued at)
+    taint_queue: tuple[tuple[str, str, int], ...] = ()
+    # the time each zone's token bucket next has a token
+    zone_next_token: tuple[tuple[str, int], ...] = ()
+    # pod -> time the taint eviction controller first saw it needing eviction
+    scheduled_evictions: tuple[tuple[str, int], ...] = ()
+    # node names seen missing by pod GC -> since when
+    gc_quarantine: tuple[tuple[str, int], ...] = ()
+    # legacy (pod-eviction-timeout) mode: node -> when it was first seen not Ready
+    not_ready_since: tuple[tuple[str, int], ...] = ()
+
+
+# --- the whole cluster -------------------------------------------------------------------------
+
+
+@frozen
+class Cluster:
+    settings: Settings
+    now: int = 0
+    nodes: tuple[Node, ...] = ()
+    pods: tuple[Pod, ...] = ()
+    replicasets: tuple[ReplicaSet, ...] = ()
+    deployments: tuple[Deployment, ...] = ()
+    services: tuple[Service, ...] = ()
+    control_plane: ControlPlane = ControlPlane()
+    memory: ControllerMemory = ControllerMemory()
+    # implicit control-plane host, used when no Node carries the control-plane label
+    implicit_host_powered: bool = True
+    # components that already took their step in the current tick
+    ran: frozenset[str] = frozenset()
+    # pods the scheduler already tried (and failed to place) in the current tick
+    sched_attempted: frozenset[str] = frozenset()
+    pod_serial: int = 0  # counter for names of pods created without a controller
+
+    # -- lookups -------------------------------------------------------------------------------
+
+    def node(self, name: str) -> Node | None:
+        return find(self.nodes, name)
+
+    def pod(self, name: str) -> Pod | None:
+        return find(self.pods, name)
+
+    def replicaset(self, name: str) -> ReplicaSet | None:
+        return find(self.replicasets, name)
+
+    def deployment(self, name: str) -> Deployment | None:
+        return find(self.deployments, name)
+
+    def service(self, name: str) -> Service | None:
+        return find(self.services, name)
+
+    def pods_on(self, node_name: str) -> list[Pod]:
+        return [p for p in self.pods if p.node_name == node_name]
+
+    # -- derived facts about the control plane ---------------------------------------------------
+
+    @property
+    def control_plane_nodes(self) -> tuple[Node, ...]:
+        return tuple(n for n in self.nodes if n.control_plane)
+
+    @property
+    def control_plane_host_up(self) -> bool:
+        """Some machine that runs the control plane is powered on."""
+        cps = self.control_plane_nodes
+        if not cps:
+            return self.implicit_host_powered
+        return any(n.powered for n in cps)
+
+    @property
+    def apiserver_available(self) -> bool:
+        """The apiserver answers requests: it runs, etcd runs, and their host is on."""
+        cp = self.control_plane
+        return cp.apiserver and cp.etcd and self.control_plane_host_up
+
+    @property
+    def scheduler_active(self) -> bool:
+        return self.control_plane.scheduler and self.control_plane_host_up and self.apiserver_available
+
+    @property
+    def controller_manager_active(self) -> bool:
+        return self.control_plane.controller_manager and self.control_plane_host_up and self.apiserver_available
+
+    def kubelet_connected(self, node: Node) -> bool:
+        """The node's kubelet runs and can reach the apiserver."""
+        return node.powered and node.kubelet_running and not node.partitioned and self.apiserver_available
+
+    # -- updates ---------------------------------------------------------------------------------
+
+    def with_node(self, node: Node) -> Cluster:
+        return attrs.evolve(self, nodes=upsert(self.nodes, node))
+
+    def with_pod(self, pod: Pod) -> Cluster:
+        return attrs.evolve(self, pods=upsert(self.pods, pod))
+
+    def without_pod(self, name: str) -> Cluster:
+        return attrs.evolve(self, pods=remove(self.pods, name))
+
+    def with_replicaset(self, rs: ReplicaSet) -> Cluster:
+        return attrs.evolve(self, replicasets=upsert(self.replicasets, rs))
+
+    def with_deployment(self, d: Deployment) -> Cluster:
+        return attrs.evolve(self, deployments=upsert(self.deployments, d))
+
+    def with_service(self, s: Service) -> Cluster:
+        return attrs.evolve(self, services=upsert(self.services, s))
+
+    def with_memory(self, **changes: object) -> Cluster:
+        return attrs.evolve(self, memory=attrs.evolve(self.memory, **changes))
+
+
+# --- sorted-tuple helpers ----------------------------------------------------------------------
+
+T = TypeVar("T")
+_name: Callable[[object], str] = attrgetter("name")
+
+
+def find(items: tuple[T, ...], name: str) -> T | None:
+    i = bisect_left(items, name, key=_name)
+    if i < len(items) and _name(items[i]) == name:
+        return items[i]
+    return None
+
+
+def upsert(items: tuple[T, ...], item: T) -> tuple[T, ...]:
+    name = _name(item)
+    i = bisect_left(items, name, key=_name)
+    if i < len(items) and _name(items[i]) == name:
+        return (*items[:i], item, *items[i + 1 :])
+    return (*items[:i], item, *items[i:])
+
+
+def remove(items: tuple[T, ...], name: str) -> tuple[T, ...]:
+    i = bisect_left(items, name, key=_name)
+    if i < len(items) and _name(items[i]) == name:
+        return items[:i] + items[i + 1 :]
+    return items
+
+
+V = TypeVar("V")
+
+
+def pairs_get(pairs: tuple[tuple[str, V], ...], key: str) -> V | None:
+    for k, v in pairs:
+        if k == key:
+            return v
+    return None
+
+
+def pairs_set(pairs: tuple[tuple[str, V], ...], key: str, value: V | None) -> tuple[tuple[str, V], ...]:
+    """Set (or with ``None`` drop) a key in a sorted tuple of (key, value) pairs."""
+    kept = [(k, v) for k, v in pairs if k != key]
+    if value is not None:
+        kept.append((key, value))
+    return tuple(sorted(kept))
+
+
+# Settings live in their own module; imported last to keep the annotation above resolvable.
+from kmodel.settings import Settings  # noqa: E402
+
+attrs.resolve_types(Cluster)

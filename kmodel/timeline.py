@@ -1,0 +1,213 @@
+"""Timeline events: ``"<time> <verb> <target> [args]"``, in a scenario or on the command line.
+
+Verbs and targets::
+
+    stop|start   node/NAME            power a machine off / on
+    stop|start   kubelet/NAME         the kubelet service on a node
+    stop|start   apiserver | etcd | scheduler | controller-manager | control-plane
+    partition|heal node/NAME          cut a node off from the apiserver / reconnect it
+    kill         pod/NAME             kill the pod's containers and sandbox on its node
+    delete       pod/NAME | node/NAME | deployment/NAME | replicaset/NAME | service/NAME
+                 (pod names may be glob patterns: pod/hello-world-*; add --force for pods)
+    scale        deployment/NAME N | replicaset/NAME N
+    apply        FILE                 relative to the scenario file
+    cordon|uncordon node/NAME
+    taint        node/NAME key[=value]:Effect[-]
+
+Parsing checks everything that can be known before running (verb, target shape, numbers, the
+file to apply, node names); what only the run can tell (a pod that does not exist at that time)
+becomes a ``NotFound`` event, as kubectl would print.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import re
+from pathlib import Path
+
+from attrs import frozen
+
+from kmodel import faults, useractions
+from kmodel.errors import KmodelError
+from kmodel.manifests import Manifest, iter_manifests, load_documents
+from kmodel.settings import parse_duration
+from kmodel.state import TAINT_EFFECTS, Cluster, Taint
+from kmodel.transition import Event, Outcome
+
+VERBS = ("stop", "start", "partition", "heal", "kill", "delete", "scale", "apply", "cordon", "uncordon", "taint")
+COMPONENT_TARGETS = ("apiserver", "etcd", "scheduler", "controller-manager", "control-plane")
+DELETE_KINDS = ("pod", "node", "deployment", "replicaset", "service")
+SOURCE = "fault"
+
+_TAINT = re.compile(r"^([A-Za-z0-9./_-]+)(?:=([A-Za-z0-9._-]*))?:([A-Za-z]+)(-?)$")
+
+
+@frozen
+class TimedEvent:
+    at: int
+    verb: str
+    target: str  # "node/x", "scheduler", "file.yaml", ...
+    args: tuple[str, ...] = ()
+    text: str = ""
+    manifests: tuple[Manifest, ...] = ()  # for apply
+
+    @property
+    def kind(self) -> str:
+        return self.target.split("/", 1)[0] if "/" in self.target else self.target
+
+    @property
+    def name(self) -> str:
+        return self.target.split("/", 1)[1] if "/" in self.target else ""
+
+
+def parse_event(text: object, *, file: str, line: int | None, where: str, base_dir: Path) -> TimedEvent:
+    def bad(message: str, fix: str) -> KmodelError:
+        return KmodelError(message, file=file, line=line, where=where, fix=fix)
+
+    if not isinstance(text, str):
+        raise bad(f"an event must be a string, got {type(text).__name__}", 'write it like "60s stop node/worker-1"')
+    words = text.split()
+    if len(words) < 2:
+        raise bad(f"incomplete event {text!r}", 'write "<time> <verb> <target> [args]", e.g. "60s stop node/worker-1"')
+    try:
+        at = parse_duration(words[0])
+    except ValueError as err:
+        raise bad(
+            f"bad time {words[0]!r} in {text!r}: {err}", "start the event with a time like 0s, 90s or 5m"
+        ) from None
+    verb = words[1]
+    if verb not in VERBS:
+        raise bad(f"unknown event verb {verb!r} in {text!r}", f"use one of: {', '.join(VERBS)}")
+    if len(words) < 3:
+        raise bad(f"{verb} needs a target in {text!r}", "add a target such as node/NAME or pod/NAME")
+    target, args = words[2], tuple(words[3:])
+    kind = target.split("/", 1)[0] if "/" in target else target
+
+    def expect(kinds: tuple[str, ...], nargs: int = 0) -> None:
+        if kind not in kinds or ("/" not in target and kind not in COMPONENT_TARGETS):
+            raise bad(
+                f"{verb} cannot take {target!r}",
+                f"{verb} takes {' or '.join(k if k in COMPONENT_TARGETS else k + '/NAME' for k in kinds)}",
+            )
+        if "/" in target and not target.split("/", 1)[1]:
+            raise bad(f"missing name in {target!r}", f"write {kind}/NAME")
+        if len(args) != nargs:
+            raise bad(
+                f"{verb} {target} takes {nargs} argument(s), got {len(args)} in {text!r}",
+                "see 'kmodel simulate --help' for the event syntax",
+            )
+
+    manifests: tuple[Manifest, ...] = ()
+    if verb in ("stop", "start"):
+        expect(("node", "kubelet", *COMPONENT_TARGETS))
+    elif verb in ("partition", "heal", "cordon", "uncordon"):
+        expect(("node",))
+    elif verb == "kill":
+        expect(("pod",))
+    elif verb == "delete":
+        if args == ("--force",) and kind == "pod":
+            pass
+        else:
+            expect(DELETE_KINDS)
+    elif verb == "scale":
+        expect(("deployment", "replicaset"), 1)
+        if not args[0].isdigit():
+            raise bad(
+                f"replica count must be a whole number >= 0, got {args[0]!r}",
+                f'write e.g. "{words[0]} scale {target} 3"',
+            )
+    elif verb == "taint":
+        expect(("node",), 1)
+        m = _TAINT.match(args[0])
+        if not m or m.group(3) not in TAINT_EFFECTS:
+            raise bad(
+                f"bad taint {args[0]!r}",
+                f"write key[=value]:Effect (Effect one of {', '.join(TAINT_EFFECTS)}), add '-' to remove",
+            )
+    elif verb == "apply":
+        if args:
+            raise bad(f"apply takes one file, got {text!r}", 'write "<time> apply FILE"')
+        path = base_dir / target
+        docs = load_documents(path)
+        manifests = tuple(iter_manifests(docs, str(path)))
+    return TimedEvent(at=at, verb=verb, target=target, args=args, text=text.strip(), manifests=manifests)
+
+
+def _fault(cluster: Cluster, after: Cluster | None, label: str, obj: str) -> Outcome:
+    if after is None:
+        event = Event(cluster.now, SOURCE, "NoChange", obj, f"{label}: nothing to do (already in that state)")
+        return Outcome("fault", f"{label} (no change)", cluster, (event,))
+    return Outcome("fault", label, after, (Event(cluster.now, SOURCE, "Fault", obj, label, "Warning"),))
+
+
+def _missing_node(cluster: Cluster, name: str, label: str) -> Outcome:
+    event = Event(cluster.now, SOURCE, "NotFound", f"node/{name}", f"{label}: there is no node {name}", "Warning")
+    return Outcome("fault", f"{label} (no such node)", cluster, (event,))
+
+
+def perform(cluster: Cluster, ev: TimedEvent) -> Outcome:
+    """Carry out one timeline event on the cluster as it is now."""
+    verb, kind, name = ev.verb, ev.kind, ev.name
+    if verb in ("stop", "start"):
+        on = verb == "start"
+        if kind == "node":
+            label = f"power {'on' if on else 'off'} {name}"
+            if cluster.node(name) is None:
+                return _missing_node(cluster, name, label)
+            after = faults.power_on(cluster, name) if on else faults.power_off(cluster, name)
+            return _fault(cluster, after, label, f"node/{name}")
+        if kind == "kubelet":
+            label = f"{verb} kubelet on {name}"
+            if cluster.node(name) is None:
+                return _missing_node(cluster, name, label)
+            return _fault(cluster, faults.set_kubelet(cluster, name, on), label, f"node/{name}")
+        label = f"{verb} {kind}"
+        return _fault(cluster, faults.set_component(cluster, kind, on), label, f"component/{kind}")
+    if verb in ("partition", "heal"):
+        label = f"{verb} {name}"
+        if cluster.node(name) is None:
+            return _missing_node(cluster, name, label)
+        return _fault(cluster, faults.set_partitioned(cluster, name, verb == "partition"), label, f"node/{name}")
+    if verb == "kill":
+        names = _matching_pods(cluster, name)
+        if not names:
+            event = Event(cluster.now, SOURCE, "NotFound", f"pod/{name}", f"kill pod/{name}: no such pod", "Warning")
+            return Outcome("fault", f"kill pod/{name} (not found)", cluster, (event,))
+        out = cluster
+        for n in names:
+            out = faults.kill_pod(out, n) or out
+        return _fault(cluster, out if out != cluster else None, f"kill containers of {', '.join(names)}", f"pod/{name}")
+    if verb == "delete":
+        if kind == "pod":
+            names = _matching_pods(cluster, name)
+        else:
+            names = [name] if _exists(cluster, kind, name) else []
+        return useractions.delete(cluster, kind, names, name, force="--force" in ev.args)
+    if verb == "scale":
+        return useractions.scale(cluster, kind, name, int(ev.args[0]))
+    if verb == "apply":
+        return useractions.apply(cluster, ev.manifests, ev.target)
+    if verb in ("cordon", "uncordon"):
+        return useractions.cordon(cluster, name, verb == "cordon")
+    if verb == "taint":
+        m = _TAINT.match(ev.args[0])
+        assert m is not None
+        t = Taint(key=m.group(1), value=m.group(2) or "", effect=m.group(3))
+        return useractions.taint(cluster, name, t, remove_it=bool(m.group(4)))
+    raise AssertionError(f"unhandled verb {verb}")
+
+
+def _matching_pods(cluster: Cluster, pattern: str) -> list[str]:
+    if any(ch in pattern for ch in "*?["):
+        return [p.name for p in cluster.pods if fnmatch.fnmatchcase(p.name, pattern)]
+    return [pattern] if cluster.pod(pattern) is not None else []
+
+
+def _exists(cluster: Cluster, kind: str, name: str) -> bool:
+    lookup = {
+        "node": cluster.node,
+        "deployment": cluster.deployment,
+        "replicaset": cluster.replicaset,
+        "service": cluster.service,
+    }[kind]
+    return lookup(name) is not None

@@ -1,0 +1,188 @@
+"""What a user does with kubectl: apply, scale, delete, cordon, taint.
+
+Every one of these is an apiserver write: when the apiserver is not available the action is
+refused (an event with kubectl's "connection refused" message) and never takes effect later.
+"""
+
+from __future__ import annotations
+
+import attrs
+
+from kmodel.components import apiserver
+from kmodel.manifests import Manifest
+from kmodel.state import (
+    COND_UNKNOWN,
+    Cluster,
+    Deployment,
+    Node,
+    Pod,
+    ReplicaSet,
+    Service,
+    Taint,
+    remove,
+)
+from kmodel.transition import Event, Outcome
+
+SOURCE = "kubectl"
+
+
+def refused(cluster: Cluster, label: str, obj: str) -> Outcome:
+    event = Event(cluster.now, SOURCE, "Refused", obj, apiserver.REFUSED_MESSAGE, "Warning")
+    return Outcome("user", f"{label} (refused: apiserver unavailable)", cluster, (event,))
+
+
+def _done(cluster: Cluster, before: Cluster, label: str, obj: str, message: str, reason: str = "Applied") -> Outcome:
+    event = Event(cluster.now, SOURCE, reason, obj, message)
+    return Outcome("user", label, cluster, (event,))
+
+
+def _not_found(cluster: Cluster, label: str, kind: str, name: str) -> Outcome:
+    msg = f'Error from server (NotFound): {kind}s "{name}" not found'
+    event = Event(cluster.now, SOURCE, "NotFound", f"{kind}/{name}", msg, "Warning")
+    return Outcome("user", f"{label} (not found)", cluster, (event,))
+
+
+def register_running_node(cluster: Cluster, node: Node) -> Cluster:
+    """A node that is already part of the cluster when the scenario starts: Ready, fresh
+    heartbeat."""
+    return cluster.with_node(attrs.evolve(node, last_heartbeat=cluster.now))
+
+
+def apply_object(cluster: Cluster, m: Manifest) -> tuple[Cluster, str]:
+    """Create or update one object; returns the new state and kubectl's word for what happened."""
+    obj = m.obj
+    if isinstance(obj, Node):
+        old = cluster.node(obj.name)
+        if old is None:
+            # A new machine joins: registered by its kubelet, not Ready until it posts status.
+            new = apiserver.admit_node(
+                attrs.evolve(obj, ready=COND_UNKNOWN, ready_reason="", last_heartbeat=None), cluster.now
+            )
+            return cluster.with_node(new), "created"
+        upd = attrs.evolve(
+            old,
+            labels=obj.labels,
+            unschedulable=obj.unschedulable,
+            capacity=obj.capacity,
+            taints=_merge_spec_taints(old, obj),
+        )
+        return cluster.with_node(upd), "configured" if upd != old else "unchanged"
+    if isinstance(obj, Pod):
+        if cluster.pod(obj.name) is not None:
+            return cluster, "unchanged"
+        return apiserver.create_pod(cluster, obj), "created"
+    if isinstance(obj, Deployment):
+        old_d = cluster.deployment(obj.name)
+        if old_d is None:
+            return cluster.with_deployment(obj), "created"
+        upd_d = attrs.evolve(
+            old_d,
+            replicas=obj.replicas,
+            template=obj.template,
+            max_surge=obj.max_surge,
+            max_unavailable=obj.max_unavailable,
+        )
+        return cluster.with_deployment(upd_d), "configured" if upd_d != old_d else "unchanged"
+    if isinstance(obj, ReplicaSet):
+        old_rs = cluster.replicaset(obj.name)
+        if old_rs is None:
+            return cluster.with_replicaset(obj), "created"
+        upd_rs = attrs.evolve(old_rs, replicas=obj.replicas, template=obj.template)
+        return cluster.with_replicaset(upd_rs), "configured" if upd_rs != old_rs else "unchanged"
+    assert isinstance(obj, Service)
+    old_s = cluster.service(obj.name)
+    if old_s is None:
+        return cluster.with_service(obj), "created"
+    upd_s = attrs.evolve(old_s, selector=obj.selector)
+    return cluster.with_service(upd_s), "configured" if upd_s != old_s else "unchanged"
+
+
+def _merge_spec_taints(old: Node, new: Node) -> tuple[Taint, ...]:
+    """Taints the controllers manage stay; the user's taints are replaced by the manifest's."""
+    managed = tuple(t for t in old.taints if t.key.startswith("node.kubernetes.io/"))
+    return managed + tuple(t for t in new.taints if not any(t.same(m) for m in managed))
+
+
+_API_GROUP = {"Deployment": "deployment.apps", "ReplicaSet": "replicaset.apps"}
+
+
+def apply(cluster: Cluster, manifests: tuple[Manifest, ...], source: str) -> Outcome:
+    label = f"kubectl apply -f {source}"
+    if not cluster.apiserver_available:
+        return refused(cluster, label, f"file/{source}")
+    out = cluster
+    events = []
+    for m in manifests:
+        out, word = apply_object(out, m)
+        kind = _API_GROUP.get(m.kind, m.kind.lower())
+        events.append(Event(cluster.now, SOURCE, "Applied", f"{m.kind.lower()}/{m.name}", f"{kind}/{m.name} {word}"))
+    return Outcome("user", label, out, tuple(events))
+
+
+def scale(cluster: Cluster, kind: str, name: str, replicas: int) -> Outcome:
+    label = f"kubectl scale {kind}/{name} --replicas={replicas}"
+    if not cluster.apiserver_available:
+        return refused(cluster, label, f"{kind}/{name}")
+    if kind == "deployment":
+        d = cluster.deployment(name)
+        if d is None:
+            return _not_found(cluster, label, kind, name)
+        out = cluster.with_deployment(attrs.evolve(d, replicas=replicas))
+    else:
+        rs = cluster.replicaset(name)
+        if rs is None:
+            return _not_found(cluster, label, kind, name)
+        out = cluster.with_replicaset(attrs.evolve(rs, replicas=replicas))
+    return _done(
+        out, cluster, label, f"{kind}/{name}", f"{_API_GROUP.get(kind.capitalize(), kind)}/{name} scaled", "Scaled"
+    )
+
+
+def delete(cluster: Cluster, kind: str, names: list[str], pattern: str, force: bool = False) -> Outcome:
+    label = f"kubectl delete {kind}/{pattern}" + (" --force" if force else "")
+    if not cluster.apiserver_available:
+        return refused(cluster, label, f"{kind}/{pattern}")
+    if not names:
+        return _not_found(cluster, label, kind, pattern)
+    out = cluster
+    events = []
+    for name in names:
+        if kind == "pod":
+            out = apiserver.delete_pod(out, name, force=force)
+        elif kind == "node":
+            out = attrs.evolve(out, nodes=remove(out.nodes, name))
+        elif kind == "deployment":
+            out = attrs.evolve(out, deployments=remove(out.deployments, name))
+        elif kind == "replicaset":
+            out = attrs.evolve(out, replicasets=remove(out.replicasets, name))
+        elif kind == "service":
+            out = attrs.evolve(out, services=remove(out.services, name))
+        events.append(Event(cluster.now, SOURCE, "Deleted", f"{kind}/{name}", f'{kind} "{name}" deleted'))
+    return Outcome("user", label, out, tuple(events))
+
+
+def cordon(cluster: Cluster, name: str, unschedulable: bool) -> Outcome:
+    verb = "cordon" if unschedulable else "uncordon"
+    label = f"kubectl {verb} {name}"
+    if not cluster.apiserver_available:
+        return refused(cluster, label, f"node/{name}")
+    node = cluster.node(name)
+    if node is None:
+        return _not_found(cluster, label, "node", name)
+    out = cluster.with_node(attrs.evolve(node, unschedulable=unschedulable))
+    return _done(out, cluster, label, f"node/{name}", f"node/{name} {verb}ed")
+
+
+def taint(cluster: Cluster, name: str, t: Taint, remove_it: bool) -> Outcome:
+    label = f"kubectl taint node {name} {t.show()}{'-' if remove_it else ''}"
+    if not cluster.apiserver_available:
+        return refused(cluster, label, f"node/{name}")
+    node = cluster.node(name)
+    if node is None:
+        return _not_found(cluster, label, "node", name)
+    kept = tuple(x for x in node.taints if not x.same(t))
+    added = t if t.effect != "NoExecute" else attrs.evolve(t, time_added=cluster.now)
+    taints = kept if remove_it else (*kept, added)
+    out = cluster.with_node(attrs.evolve(node, taints=taints))
+    word = "untainted" if remove_it else "tainted"
+    return _done(out, cluster, label, f"node/{name}", f"node/{name} {word}")
