@@ -45,7 +45,14 @@ def fenceposts(d: Deployment) -> tuple[int, int]:
 
 
 def template_key(t: PodTemplate) -> str:
-    return repr(attrs.evolve(t, labels=tuple(kv for kv in t.labels if kv[0] != HASH_LABEL)))
+    """The pod template as text, without the hash label: equal templates, equal keys."""
+    labels = ",".join(f"{k}={v}" for k, v in t.labels if k != HASH_LABEL)
+    tolerations = ",".join(f"{x.key}/{x.operator}/{x.value}/{x.effect}/{x.toleration_seconds}" for x in t.tolerations)
+    selector = ",".join(f"{k}={v}" for k, v in t.node_selector)
+    r = t.requests
+    return (
+        f"labels={labels};tol={tolerations};sel={selector};req={r.cpu},{r.memory};grace={t.termination_grace_seconds}"
+    )
 
 
 def new_replicaset_for(d: Deployment, revision: int) -> ReplicaSet:

@@ -7,8 +7,9 @@ the machine keep running: the seeds' "the app still serves traffic"):
 - heartbeat: post Ready=True when ``nodeStatusUpdateFrequency`` has passed since the last post, or
   at once when the node is not shown Ready (kubelet start, reconnection);
 - for each pod bound to the node in the apiserver:
-  * with a deletionTimestamp: stop its containers and remove the pod object (the kubelet finishes
-    a graceful delete; the model assumes containers exit promptly on SIGTERM);
+  * with a deletionTimestamp: stop its containers, and on the next sync (the containers have
+    exited: the model assumes they do so promptly on SIGTERM) remove the pod object, finishing
+    the graceful delete. So a deleted pod shows Terminating for at least one tick;
   * Pending and not running here: create the sandbox, start the containers, report Running and
     ready (``ContainerCreating`` is visible between binding and this sync);
   * Running in the apiserver but not running here (container or sandbox killed, machine
@@ -61,10 +62,14 @@ def step(cluster: Cluster, node_name: str) -> list[Outcome]:
 
     for pod in cluster.pods_on(node_name):
         if pod.terminating:
-            running.discard(pod.name)
-            out = out.without_pod(pod.name)
-            events.append(Event(now, SOURCE, "Killing", f"pod/{pod.name}", "Stopping container app"))
-            notes.append(f"{pod.name} terminated and removed")
+            if pod.name in running:
+                # first sync: stop the containers; the object goes on the next sync
+                running.discard(pod.name)
+                events.append(Event(now, SOURCE, "Killing", f"pod/{pod.name}", "Stopping container app"))
+                notes.append(f"{pod.name} containers stopped")
+            else:
+                out = out.without_pod(pod.name)
+                notes.append(f"{pod.name} removed")
         elif pod.name not in running:
             running.add(pod.name)
             if pod.phase == RUNNING:

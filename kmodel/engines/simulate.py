@@ -50,8 +50,8 @@ def simulate(
         sim.steps.append((state.now, outcome.actor, outcome.label))
         for e in outcome.events:
             key = (e.source, e.reason, e.object)
-            if last_message.get(key) == e.message:
-                continue  # the same event again: kubectl would only bump its count
+            if outcome.actor not in ("user", "fault") and last_message.get(key) == e.message:
+                continue  # a controller repeating itself: kubectl would only bump the count
             last_message[key] = e.message
             sim.events.append(e)
 
