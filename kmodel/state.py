@@ -314,7 +314,7 @@ class Cluster:
         return find(self.services, name)
 
     def pods_on(self, node_name: str) -> list[Pod]:
-        return [p for p in self.pods if p.node_name == node_name]
+        return list(pods_by_node(self.pods).get(node_name, ()))
 
     # -- derived facts about the control plane ---------------------------------------------------
 
@@ -370,6 +370,26 @@ class Cluster:
 
     def with_memory(self, **changes: object) -> Cluster:
         return attrs.evolve(self, memory=attrs.evolve(self.memory, **changes))
+
+
+# --- indexes ------------------------------------------------------------------------------------
+
+# One-entry memo keyed by the identity of a pods tuple. Tuples are immutable and the memo holds a
+# reference to the key, so an identical id always means the same tuple: the index is exact.
+_pods_index: tuple[tuple[Pod, ...], dict[str | None, tuple[Pod, ...]]] | None = None
+
+
+def pods_by_node(pods: tuple[Pod, ...]) -> dict[str | None, tuple[Pod, ...]]:
+    """Pods grouped by node name (None: unbound), computed once per pods tuple."""
+    global _pods_index
+    if _pods_index is not None and _pods_index[0] is pods:
+        return _pods_index[1]
+    groups: dict[str | None, list[Pod]] = {}
+    for p in pods:
+        groups.setdefault(p.node_name, []).append(p)
+    index = {k: tuple(v) for k, v in groups.items()}
+    _pods_index = (pods, index)
+    return index
 
 
 # --- sorted-tuple helpers ----------------------------------------------------------------------

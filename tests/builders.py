@@ -97,8 +97,11 @@ def workers_scenario(
 ) -> Scenario:
     nodes = "\n---\n".join(node_yaml(n, (zones or {}).get(n)) for n in names)
     body = WORKERS_YAML.format(
-        until=until, settings=settings, timeline="[" + ", ".join(f'"{t}"' for t in timeline) + "]",
-        nodes=nodes, replicas=replicas,
+        until=until,
+        settings=settings,
+        timeline="[" + ", ".join(f'"{t}"' for t in timeline) + "]",
+        nodes=nodes,
+        replicas=replicas,
     )
     return manifest_scenario(tmp_path, body)
 

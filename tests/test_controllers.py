@@ -34,12 +34,18 @@ UNREACHABLE = Taint(key=TAINT_UNREACHABLE, effect=NO_EXECUTE, time_added=0)
     ("tolerations", "taints", "expected"),
     [
         ((), [UNREACHABLE], -1),
-        ((Toleration(key=TAINT_UNREACHABLE, operator="Exists", effect=NO_EXECUTE, toleration_seconds=300),),
-         [UNREACHABLE], 300),
+        (
+            (Toleration(key=TAINT_UNREACHABLE, operator="Exists", effect=NO_EXECUTE, toleration_seconds=300),),
+            [UNREACHABLE],
+            300,
+        ),
         ((Toleration(key=TAINT_UNREACHABLE, operator="Exists", effect=NO_EXECUTE),), [UNREACHABLE], None),
         ((Toleration(operator="Exists"),), [UNREACHABLE], None),  # tolerates everything, forever
-        ((Toleration(key=TAINT_UNREACHABLE, operator="Exists", toleration_seconds=-5, effect=NO_EXECUTE),),
-         [UNREACHABLE], 0),
+        (
+            (Toleration(key=TAINT_UNREACHABLE, operator="Exists", toleration_seconds=-5, effect=NO_EXECUTE),),
+            [UNREACHABLE],
+            0,
+        ),
         (
             (
                 Toleration(key=TAINT_UNREACHABLE, operator="Exists", effect=NO_EXECUTE, toleration_seconds=300),
@@ -55,8 +61,10 @@ def test_min_toleration_seconds(tolerations: tuple[Toleration, ...], taints: lis
 
 
 def test_untolerated_noexecute_taint_evicts_at_once() -> None:
-    c = cluster(node("a", taints=(Taint(key="dedicated", value="x", effect=NO_EXECUTE, time_added=0),)),
-                pods=(Pod(name="p", node_name="a"),))
+    c = cluster(
+        node("a", taints=(Taint(key="dedicated", value="x", effect=NO_EXECUTE, time_added=0),)),
+        pods=(Pod(name="p", node_name="a"),),
+    )
     outs = tainteviction.step(c)
     assert len(outs) == 1
     p = outs[0].state.pod("p")

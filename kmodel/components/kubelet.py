@@ -42,16 +42,21 @@ def step(cluster: Cluster, node_name: str) -> list[Outcome]:
         return []
     s = cluster.settings
     now = cluster.now
-    out = cluster
-    events: list[Event] = []
-    notes: list[str] = []
-    running = set(node.running)
-
+    bound = cluster.pods_on(node_name)
     heartbeat_due = (
         node.ready != COND_TRUE
         or node.last_heartbeat is None
         or now - node.last_heartbeat >= s.node_status_update_frequency
     )
+    if not heartbeat_due and len(bound) == len(node.running):
+        # fast path: nothing to report and every bound pod runs, ready, and nothing else runs
+        if all(p.name in node.running and p.ready and not p.terminating for p in bound):
+            return []
+    out = cluster
+    events: list[Event] = []
+    notes: list[str] = []
+    running = set(node.running)
+
     if heartbeat_due:
         if node.ready != COND_TRUE:
             events.append(
@@ -60,7 +65,7 @@ def step(cluster: Cluster, node_name: str) -> list[Outcome]:
             notes.append(f"{node.name} Ready {node.ready} -> True")
         node = attrs.evolve(node, ready=COND_TRUE, ready_reason="KubeletReady", last_heartbeat=now)
 
-    for pod in cluster.pods_on(node_name):
+    for pod in bound:
         if pod.terminating:
             if pod.name in running:
                 # first sync: stop the containers; the object goes on the next sync

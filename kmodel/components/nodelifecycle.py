@@ -83,6 +83,8 @@ def _zone_interval(cluster: Cluster, state: str, zone_size: int) -> int | None:
 
 
 def _without_taint(node: Node, key: str, effect: str) -> Node:
+    if not node.has_taint(key, effect):
+        return node
     return attrs.evolve(node, taints=tuple(t for t in node.taints if not (t.key == key and t.effect == effect)))
 
 

@@ -29,6 +29,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 import attrs
+from attrs import frozen
 
 from kmodel.state import (
     LABEL_HOSTNAME,
@@ -43,6 +44,7 @@ from kmodel.state import (
     Resources,
     Taint,
     label,
+    pods_by_node,
 )
 from kmodel.transition import Event, Outcome
 
@@ -76,14 +78,33 @@ def untolerated_taint(pod: Pod, node: Node, effects: Iterable[str]) -> Taint | N
     return None
 
 
+@frozen
+class Usage:
+    """What the pods assigned to a node request (terminating ones included, as in the
+    scheduler's cache until the pod object is gone): as declared, and with the non-zero
+    defaults used for scoring."""
+
+    requested: Resources = Resources()
+    nonzero: Resources = Resources()
+
+
+def node_usage(cluster: Cluster) -> dict[str, Usage]:
+    usage: dict[str, Usage] = {}
+    for name, pods in pods_by_node(cluster.pods).items():
+        if name is None:
+            continue
+        req, nz = Resources(), Resources()
+        for p in pods:
+            req = req + pod_request(p) + Resources(pods=1)
+            nz = nz + pod_request(p, nonzero=True) + Resources(pods=1)
+        usage[name] = Usage(req, nz)
+    return usage
+
+
 def node_requested(cluster: Cluster, node_name: str, nonzero: bool = False) -> Resources:
-    """Sum of the requests of every pod assigned to the node (terminating ones included, as in
-    the scheduler's cache until the pod object is gone)."""
-    total = Resources()
-    for p in cluster.pods:
-        if p.node_name == node_name:
-            total = total + pod_request(p, nonzero) + Resources(pods=1)
-    return total
+    """Sum of the requests of every pod assigned to the node."""
+    u = node_usage(cluster).get(node_name, Usage())
+    return u.nonzero if nonzero else u.requested
 
 
 def pod_request(pod: Pod, nonzero: bool = False) -> Resources:
@@ -96,7 +117,7 @@ def pod_request(pod: Pod, nonzero: bool = False) -> Resources:
     return Resources(cpu=r.cpu, memory=r.memory)
 
 
-def filter_reasons(cluster: Cluster, pod: Pod, node: Node) -> list[str]:
+def filter_reasons(cluster: Cluster, pod: Pod, node: Node, usage: dict[str, Usage] | None = None) -> list[str]:
     """Run the filter plugins in order; return the failing plugin's reasons (empty = fits)."""
     # NodeUnschedulable
     if node.unschedulable:
@@ -116,7 +137,7 @@ def filter_reasons(cluster: Cluster, pod: Pod, node: Node) -> list[str]:
         if any(have.get(k) != v for k, v in pod.node_selector):
             return ["node(s) didn't match Pod's node affinity/selector"]
     # NodeResourcesFit
-    used = node_requested(cluster, node.name)
+    used = (usage if usage is not None else node_usage(cluster)).get(node.name, Usage()).requested
     want = pod_request(pod)
     reasons = []
     if used.pods + 1 > node.capacity.pods:
@@ -153,8 +174,8 @@ def _taint_toleration_raw(pod: Pod, node: Node) -> int:
     )
 
 
-def _least_allocated(cluster: Cluster, pod: Pod, node: Node) -> int:
-    used = node_requested(cluster, node.name, nonzero=True) + pod_request(pod, nonzero=True)
+def _least_allocated(usage: dict[str, Usage], pod: Pod, node: Node) -> int:
+    used = usage.get(node.name, Usage()).nonzero + pod_request(pod, nonzero=True)
     scores = []
     for requested, capacity in ((used.cpu, node.capacity.cpu), (used.memory, node.capacity.memory)):
         if capacity == 0 or requested > capacity:
@@ -164,8 +185,8 @@ def _least_allocated(cluster: Cluster, pod: Pod, node: Node) -> int:
     return sum(scores) // len(scores)
 
 
-def _balanced_allocation(cluster: Cluster, pod: Pod, node: Node) -> int:
-    used = node_requested(cluster, node.name, nonzero=True) + pod_request(pod, nonzero=True)
+def _balanced_allocation(usage: dict[str, Usage], pod: Pod, node: Node) -> int:
+    used = usage.get(node.name, Usage()).nonzero + pod_request(pod, nonzero=True)
     fractions = []
     for requested, capacity in ((used.cpu, node.capacity.cpu), (used.memory, node.capacity.memory)):
         fractions.append(min(1.0, requested / capacity) if capacity else 1.0)
@@ -206,8 +227,10 @@ def _topology_spread_raw(cluster: Cluster, pod: Pod, nodes: list[Node]) -> dict[
     return raw
 
 
-def scores(cluster: Cluster, pod: Pod, nodes: list[Node]) -> dict[str, int]:
+def scores(cluster: Cluster, pod: Pod, nodes: list[Node], usage: dict[str, Usage] | None = None) -> dict[str, int]:
     """Weighted sum of the normalised plugin scores for each feasible node."""
+    if usage is None:
+        usage = node_usage(cluster)
     total = {n.name: 0 for n in nodes}
     # TaintToleration: fewer intolerable PreferNoSchedule taints is better (reverse-normalised).
     taint_raw = {n.name: _taint_toleration_raw(pod, n) for n in nodes}
@@ -216,8 +239,8 @@ def scores(cluster: Cluster, pod: Pod, nodes: list[Node]) -> dict[str, int]:
         normalised = MAX_NODE_SCORE if worst == 0 else MAX_NODE_SCORE - v * MAX_NODE_SCORE // worst
         total[name] += WEIGHT_TAINT_TOLERATION * normalised
     for n in nodes:
-        total[n.name] += WEIGHT_LEAST_ALLOCATED * _least_allocated(cluster, pod, n)
-        total[n.name] += WEIGHT_BALANCED_ALLOCATION * _balanced_allocation(cluster, pod, n)
+        total[n.name] += WEIGHT_LEAST_ALLOCATED * _least_allocated(usage, pod, n)
+        total[n.name] += WEIGHT_BALANCED_ALLOCATION * _balanced_allocation(usage, pod, n)
     # PodTopologySpread: fewer matching pods in the node's domains is better.
     spread = _topology_spread_raw(cluster, pod, nodes)
     high, low = max(spread.values(), default=0.0), min(spread.values(), default=0.0)
@@ -247,8 +270,9 @@ def schedule(cluster: Cluster, pod: Pod) -> tuple[list[str], dict[str, list[str]
     when there are none, each node's failing reasons."""
     feasible: list[Node] = []
     reasons: dict[str, list[str]] = {}
+    usage = node_usage(cluster)
     for node in cluster.nodes:
-        why = filter_reasons(cluster, pod, node)
+        why = filter_reasons(cluster, pod, node, usage)
         if why:
             reasons[node.name] = why
         else:
@@ -257,7 +281,7 @@ def schedule(cluster: Cluster, pod: Pod) -> tuple[list[str], dict[str, list[str]
         return [], reasons
     if len(feasible) == 1:
         return [feasible[0].name], {}
-    s = scores(cluster, pod, feasible)
+    s = scores(cluster, pod, feasible, usage)
     best = max(s.values())
     return sorted(name for name, v in s.items() if v == best), {}
 
