@@ -175,7 +175,11 @@ class Pod:
     labels: Labels = ()
     node_name: str | None = None
     phase: str = PENDING
-    ready: bool = False
+    ready: bool = False  # the pod's Ready condition (what endpoints use)
+    # containerStatuses[].ready as the kubelet last reported it (kubectl's READY column). The
+    # node controller's MarkPodsNotReady flips only the condition, so a pod on a lost node still
+    # shows 1/1 (seed 000: "1/1 Running" on a NotReady node).
+    containers_ready: bool = False
     deletion_timestamp: int | None = None
     tolerations: tuple[Toleration, ...] = ()
     node_selector: Labels = ()

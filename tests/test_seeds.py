@@ -62,7 +62,9 @@ class TestNodeFailure:
             if self.OFF <= t < t_term:
                 assert row["status"] == "Running"
             if t_unknown <= t < t_term:
+                # the Ready condition is False (no endpoint), but kubectl still shows 1/1 Running
                 assert row["ready"] is False
+                assert row["readyContainers"] == "1/1"
         # ... then a replacement runs on minikube-m02
         snap = snapshot_at(doc, t_term + 3 * TICK)
         running_m02 = [p for p in pods_on(snap, "minikube-m02") if p["status"] == "Running"]

@@ -78,7 +78,7 @@ def step(cluster: Cluster, node_name: str) -> list[Outcome]:
         elif pod.name not in running:
             running.add(pod.name)
             if pod.phase == RUNNING:
-                out = out.with_pod(attrs.evolve(pod, restarts=pod.restarts + 1, ready=True, ready_since=now))
+                out = out.with_pod(attrs.evolve(pod, restarts=pod.restarts + 1, ready=True, containers_ready=True, ready_since=now))
                 events.append(
                     Event(
                         now,
@@ -90,11 +90,11 @@ def step(cluster: Cluster, node_name: str) -> list[Outcome]:
                 )
                 notes.append(f"{pod.name} restarted (restarts {pod.restarts + 1})")
             else:
-                out = out.with_pod(attrs.evolve(pod, phase=RUNNING, ready=True, ready_since=now))
+                out = out.with_pod(attrs.evolve(pod, phase=RUNNING, ready=True, containers_ready=True, ready_since=now))
                 events.append(Event(now, SOURCE, "Started", f"pod/{pod.name}", "Started container app"))
                 notes.append(f"{pod.name} Running")
         elif not pod.ready:
-            out = out.with_pod(attrs.evolve(pod, ready=True, ready_since=now))
+            out = out.with_pod(attrs.evolve(pod, ready=True, containers_ready=True, ready_since=now))
             notes.append(f"{pod.name} ready again")
 
     for name in sorted(running):

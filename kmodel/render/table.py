@@ -40,7 +40,7 @@ def snapshot_lines(snap: dict[str, Any]) -> list[str]:
             pod_rows.append(
                 [
                     f"pod/{p['name']}",
-                    "1/1" if p["ready"] else "0/1",
+                    p["readyContainers"],
                     p["status"],
                     str(p["restarts"]),
                     p["node"] or "<none>",

@@ -48,6 +48,7 @@ def view(cluster: Cluster) -> dict[str, Any]:
                 "node": p.node_name,
                 "status": pod_status(p),
                 "ready": p.ready,
+                "readyContainers": f"{int(p.containers_ready)}/1",
                 "restarts": p.restarts,
             }
             for p in cluster.pods
