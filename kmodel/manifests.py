@@ -68,6 +68,10 @@ def _mapping(loader: _Loader, node: yaml.MappingNode) -> MarkedDict:
     out.lines = {}
     for key_node, value_node in node.value:
         key = loader.construct_object(key_node, deep=True)
+        if key in out:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"key {key!r} is repeated (first at line {out.lines[key]})", key_node.start_mark
+            )
         out[key] = loader.construct_object(value_node, deep=True)
         out.lines[key] = key_node.start_mark.line + 1
     return out
@@ -98,6 +102,8 @@ def load_documents(path: Path) -> list[MarkedDict]:
         docs = list(yaml.load_all(text, Loader=_Loader))
     except yaml.MarkedYAMLError as err:
         mark = err.problem_mark or err.context_mark
+        if err.context_mark is not None and "end of stream" in (err.problem or ""):
+            mark = err.context_mark
         line = mark.line + 1 if mark else None
         problem = (err.problem or "invalid YAML").strip()
         raise KmodelError(
@@ -116,6 +122,7 @@ def load_documents(path: Path) -> list[MarkedDict]:
             raise KmodelError(
                 f"document {i + 1} is not a mapping",
                 file=str(path),
+                line=getattr(doc, "line", None),
                 fix="each document must be a Kubernetes object with apiVersion and kind",
             )
         out.append(doc)
@@ -360,6 +367,7 @@ class Manifest:
     obj: Node | Pod | Deployment | ReplicaSet | Service
     file: str
     line: int
+    node_name_line: int | None = None
 
 
 def parse_object(doc: MarkedDict, file: str) -> Manifest:
@@ -451,7 +459,8 @@ def parse_object(doc: MarkedDict, file: str) -> Manifest:
     else:  # Service
         sel = string_map(sctx.at(spec, "selector"), spec.get("selector"))
         obj = Service(name=name, selector=sel)
-    return Manifest(kind=kind, name=name, obj=obj, file=file, line=doc.line)
+    nn_line = sctx.at(spec, "nodeName").line if kind == "Pod" and "nodeName" in spec else None
+    return Manifest(kind=kind, name=name, obj=obj, file=file, line=doc.line, node_name_line=nn_line)
 
 
 def _int_or_percent(ctx: Ctx, value: object, default: str) -> str:

@@ -144,7 +144,7 @@ def load(path: str | Path, extra_events: list[str] | None = None) -> Scenario:
     try:
         settings = settings_from(dict(raw_settings))
     except SettingsError as err:
-        key = next((k for k in raw_settings if str(err).startswith(f"{k}:") or repr(k) in str(err)), None)
+        key = err.key if err.key in raw_settings else None
         ctx = sctx.at(scen, "settings")
         if key is not None:
             ctx = ctx.at(raw_settings, key)
@@ -174,28 +174,31 @@ def load(path: str | Path, extra_events: list[str] | None = None) -> Scenario:
             raise KmodelError(
                 f"spec.nodeName names node {m.obj.node_name!r}, which is not in the scenario",
                 file=file,
-                line=m.line,
+                line=m.node_name_line or m.line,
                 where=f"pod/{m.name}",
                 fix=f"add a Node manifest named {m.obj.node_name} or use one of: {', '.join(sorted(node_names))}",
             )
 
     timeline: list[TimedEvent] = []
+    places: list[tuple[str, int | None, str]] = []
     tctx = sctx.at(scen, "timeline")
     raw_timeline = sequence(tctx, scen.get("timeline"))
     for i, text in enumerate(raw_timeline):
         ictx = tctx.item(raw_timeline, i)
         timeline.append(parse_event(text, file=file, line=ictx.line, where=f"timeline[{i}]", base_dir=p.parent))
+        places.append((file, ictx.line, f"timeline[{i}]"))
     for i, text in enumerate(extra_events or []):
         timeline.append(parse_event(text, file="--event", line=None, where=f"event {i + 1}", base_dir=Path.cwd()))
+        places.append(("--event", None, f"event {i + 1}"))
     # nodes that the timeline may add by apply are valid targets too
     known_nodes = node_names | {m.name for ev in timeline for m in ev.manifests if m.kind == "Node"}
-    for ev in timeline:
+    for ev, (src, line, where) in zip(timeline, places, strict=True):
         if ev.kind in ("node", "kubelet") and ev.name not in known_nodes and ev.verb != "delete":
-            src = "--event" if ev in timeline[len(raw_timeline) :] else file
             raise KmodelError(
                 f"event {ev.text!r} names node {ev.name!r}, which is not in the scenario",
                 file=src,
-                where="timeline",
+                line=line,
+                where=where,
                 fix=f"use one of: {', '.join(sorted(known_nodes))}",
             )
     timeline.sort(key=lambda e: e.at)  # stable: events at the same time keep their order

@@ -18,10 +18,14 @@ from attrs import field, frozen
 class SettingsError(ValueError):
     """A setting has an impossible value; the message names the key and the fix."""
 
+    def __init__(self, message: str, key: str | None = None) -> None:
+        super().__init__(message)
+        self.key = key  # the camelCase setting at fault, when there is one
+
 
 def _nonneg(_inst: object, attribute: attrs.Attribute, value: float) -> None:  # type: ignore[type-arg]
     if value < 0:
-        raise SettingsError(f"{camel(attribute.name)} must not be negative (got {value})")
+        raise SettingsError(f"{camel(attribute.name)} must not be negative (got {value})", camel(attribute.name))
 
 
 @frozen(cache_hash=True)
@@ -52,19 +56,24 @@ class Settings:
 
     def __attrs_post_init__(self) -> None:
         if self.eviction_mode not in ("taint", "legacy"):
-            raise SettingsError(f"evictionMode must be 'taint' or 'legacy' (got {self.eviction_mode!r})")
+            raise SettingsError(
+                f"evictionMode must be 'taint' or 'legacy' (got {self.eviction_mode!r})", "evictionMode"
+            )
         if self.scheduler_messages not in ("current", "v1.16"):
-            raise SettingsError(f"schedulerMessages must be 'current' or 'v1.16' (got {self.scheduler_messages!r})")
+            raise SettingsError(
+                f"schedulerMessages must be 'current' or 'v1.16' (got {self.scheduler_messages!r})", "schedulerMessages"
+            )
         if self.node_monitor_period == 0:
-            raise SettingsError("nodeMonitorPeriod must be at least 1s")
+            raise SettingsError("nodeMonitorPeriod must be at least 1s", "nodeMonitorPeriod")
         if self.node_status_update_frequency == 0:
-            raise SettingsError("nodeStatusUpdateFrequency must be at least 1s")
+            raise SettingsError("nodeStatusUpdateFrequency must be at least 1s", "nodeStatusUpdateFrequency")
         if self.pod_gc_period == 0:
-            raise SettingsError("podGCPeriod must be at least 1s")
+            raise SettingsError("podGCPeriod must be at least 1s", "podGCPeriod")
         if self.unhealthy_zone_threshold > 1:
             raise SettingsError(
                 f"unhealthyZoneThreshold is a fraction of nodes and must be at most 1 "
-                f"(got {self.unhealthy_zone_threshold})"
+                f"(got {self.unhealthy_zone_threshold})",
+                "unhealthyZoneThreshold",
             )
 
     @property
@@ -156,7 +165,7 @@ def settings_from(raw: dict[str, object]) -> Settings:
         if name is None:
             close = [k for k in SETTING_KEYS if k.lower() == str(key).lower()]
             hint = f"did you mean {close[0]}?" if close else f"known keys: {', '.join(sorted(SETTING_KEYS))}"
-            raise SettingsError(f"unknown setting {key!r}; {hint}")
+            raise SettingsError(f"unknown setting {key!r}; {hint}", str(key))
         ftype = attrs.fields_dict(Settings)[name].type
         try:
             if name in DURATION_FIELDS:
@@ -172,5 +181,5 @@ def settings_from(raw: dict[str, object]) -> Settings:
             else:
                 kwargs[name] = str(value)
         except ValueError as err:
-            raise SettingsError(f"{key}: {err} (got {value!r})") from None
+            raise SettingsError(f"{key}: {err} (got {value!r})", str(key)) from None
     return Settings(**kwargs)  # type: ignore[arg-type]

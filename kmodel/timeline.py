@@ -65,7 +65,10 @@ def parse_event(text: object, *, file: str, line: int | None, where: str, base_d
         return KmodelError(message, file=file, line=line, where=where, fix=fix)
 
     if not isinstance(text, str):
-        raise bad(f"an event must be a string, got {type(text).__name__}", 'write it like "60s stop node/worker-1"')
+        raise bad(
+            f"an event must be a string, got a {'mapping' if isinstance(text, dict) else 'list' if isinstance(text, list) else type(text).__name__}",
+            'write it like "60s stop node/worker-1"',
+        )
     words = text.split()
     if len(words) < 2:
         raise bad(f"incomplete event {text!r}", 'write "<time> <verb> <target> [args]", e.g. "60s stop node/worker-1"')
@@ -128,6 +131,8 @@ def parse_event(text: object, *, file: str, line: int | None, where: str, base_d
         if args:
             raise bad(f"apply takes one file, got {text!r}", 'write "<time> apply FILE"')
         path = base_dir / target
+        if not path.is_file():
+            raise bad(f"apply: file {str(path)!r} not found", "give a path relative to the scenario file")
         docs = load_documents(path)
         manifests = tuple(iter_manifests(docs, str(path)))
     return TimedEvent(at=at, verb=verb, target=target, args=args, text=text.strip(), manifests=manifests)
