@@ -60,13 +60,21 @@ class TimedEvent:
         return self.target.split("/", 1)[1] if "/" in self.target else ""
 
 
+def _kind_of(value: object) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list):
+        return "a list"
+    return type(value).__name__
+
+
 def parse_event(text: object, *, file: str, line: int | None, where: str, base_dir: Path) -> TimedEvent:
     def bad(message: str, fix: str) -> KmodelError:
         return KmodelError(message, file=file, line=line, where=where, fix=fix)
 
     if not isinstance(text, str):
         raise bad(
-            f"an event must be a string, got a {'mapping' if isinstance(text, dict) else 'list' if isinstance(text, list) else type(text).__name__}",
+            f"an event must be a string, got {_kind_of(text)}",
             'write it like "60s stop node/worker-1"',
         )
     words = text.split()
