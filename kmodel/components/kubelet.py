@@ -78,7 +78,9 @@ def step(cluster: Cluster, node_name: str) -> list[Outcome]:
         elif pod.name not in running:
             running.add(pod.name)
             if pod.phase == RUNNING:
-                out = out.with_pod(attrs.evolve(pod, restarts=pod.restarts + 1, ready=True, containers_ready=True, ready_since=now))
+                out = out.with_pod(
+                    attrs.evolve(pod, restarts=pod.restarts + 1, ready=True, containers_ready=True, ready_since=now)
+                )
                 events.append(
                     Event(
                         now,
