@@ -1,0 +1,290 @@
+"""The Kubernetes model as the checkers see it: every interleaving, every fault in the budget.
+
+A checker state is the cluster plus the fault budget still unspent, the faults the checker has
+injected and not yet undone, and the position in the scenario's timeline.
+
+Enabled transitions of a state:
+
+- a timeline event that is due: it happens, and nothing else may happen first (the scenario's
+  script is not up to the adversary);
+- every step of every component that is due and has work, in any order (each component steps
+  at most once per tick; the scheduler once per pending pod), with every successor of a
+  nondeterministic step (the scheduler's ties);
+- faults while the budget allows: power off a worker, stop a kubelet, stop a control-plane
+  process, partition a worker, delete a pod, kill a pod's containers; and the undoing of any
+  fault the checker injected (power on, start, heal), which costs nothing;
+- the clock tick, once no component has work left in this tick.
+
+The fingerprint used to recognise visited states measures every time as an age relative to the
+clock, capped just above the largest threshold that any component compares it with, so the
+explored state space is finite: exploration with no horizon covers unbounded time.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Hashable, Iterator
+from typing import Any
+
+import attrs
+from attrs import frozen
+
+from kmodel import faults as fault_fns
+from kmodel import model
+from kmodel.components import apiserver
+from kmodel.engines.base import Transition
+from kmodel.scenario import Scenario
+from kmodel.state import Cluster
+from kmodel.timeline import perform
+
+DEFAULT_FAULTS = (("powerOffNode", 1), ("stopComponent", 1))
+CONTROL_PLANE_PROCESSES = ("apiserver", "etcd", "scheduler", "controller-manager")
+SETTLE_LIMIT = 600  # seconds of model time to let a scenario come up before checking
+
+
+@frozen(cache_hash=True)
+class CheckState:
+    cluster: Cluster
+    budget: tuple[tuple[str, int], ...]  # fault kind -> how many more may be injected
+    injected: frozenset[str] = frozenset()  # "off:node", "kubelet:node", "component:x", "partition:node"
+    next_event: int = 0  # index of the next timeline event
+
+    @property
+    def now(self) -> int:
+        return self.cluster.now
+
+
+class KubeModel:
+    """Implements :class:`kmodel.engines.base.Model` for a scenario."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        faults: tuple[tuple[str, int], ...] | None = None,
+        horizon: int | None = None,
+        replace: dict[str, model.StepFn] | None = None,
+        settle: bool = True,
+    ) -> None:
+        self.scenario = scenario
+        self.budget = faults if faults is not None else (scenario.faults or DEFAULT_FAULTS)
+        self.horizon = horizon
+        self.replace = replace
+        self.settle = settle
+        self.timeline = scenario.timeline
+        s = scenario.settings
+        tolerations = [s.default_not_ready_toleration_seconds, s.default_unreachable_toleration_seconds]
+        for m in scenario.manifests:
+            template = getattr(m.obj, "template", None)
+            for t in getattr(template, "tolerations", ()) or getattr(m.obj, "tolerations", ()):
+                if t.toleration_seconds is not None:
+                    tolerations.append(t.toleration_seconds)
+        # ages beyond this compare the same against every threshold in the model
+        self.cap = (
+            max(
+                s.node_monitor_grace_period + max(tolerations),
+                s.node_startup_grace_period,
+                s.pod_eviction_timeout + s.node_monitor_grace_period,
+                s.pod_gc_quarantine + s.pod_gc_period,
+                s.node_status_update_frequency,
+            )
+            + 2 * s.step
+        )
+        self.phase = math.lcm(s.node_monitor_period, s.pod_gc_period, s.step)
+
+    # -- Model interface -----------------------------------------------------------------------
+
+    def init_states(self) -> Iterator[CheckState]:
+        state = CheckState(self.scenario.initial_state(), tuple(sorted(self.budget)))
+        if self.settle:
+            state = self._settle(state)
+        yield state
+
+    def clock(self, state: CheckState) -> int:
+        return state.cluster.now
+
+    def transitions(self, state: CheckState) -> Iterator[Transition]:
+        c = state.cluster
+        if state.next_event < len(self.timeline) and self.timeline[state.next_event].at <= c.now:
+            ev = self.timeline[state.next_event]
+            out = perform(c, ev)
+            yield Transition(
+                "timeline", ev.text, attrs.evolve(state, cluster=out.state, next_event=state.next_event + 1)
+            )
+            return
+        busy = False
+        for comp in model.components(c, self.replace):
+            for o in model.component_steps(c, comp):
+                busy = True
+                yield Transition(o.actor, o.label, attrs.evolve(state, cluster=o.state))
+        yield from self._faults(state)
+        if not busy and (self.horizon is None or c.now + c.settings.step <= self.horizon):
+            yield Transition(
+                "clock", f"tick to t={c.now + c.settings.step}s", attrs.evolve(state, cluster=model.tick(c))
+            )
+
+    def fingerprint(self, state: CheckState) -> Hashable:
+        return (
+            relative(state.cluster, self.cap, self.phase),
+            state.budget,
+            state.injected,
+            state.next_event,
+            self._until_next_event(state),
+        )
+
+    # -- helpers --------------------------------------------------------------------------------
+
+    def _until_next_event(self, state: CheckState) -> int | None:
+        if state.next_event >= len(self.timeline):
+            return None
+        return self.timeline[state.next_event].at - state.cluster.now
+
+    def _settle(self, state: CheckState) -> CheckState:
+        """Run the fixed schedule until the scenario has come up and nothing changes for a
+        full monitor and GC period (but never past the first timeline event)."""
+        first_event = self.timeline[0].at if self.timeline else None
+        quiet_for = 0
+        c = state.cluster
+        need = self.phase
+        while c.now < SETTLE_LIMIT and (first_event is None or c.now + c.settings.step <= first_event):
+            before = c
+            for comp in model.components(c, self.replace):
+                for _ in range(10_000 if comp.repeat else 1):
+                    outs = model.component_steps(c, comp)
+                    if not outs:
+                        break
+                    c = outs[0].state
+            changed = attrs.evolve(c, ran=frozenset(), sched_attempted=frozenset()) != attrs.evolve(
+                before, ran=frozenset(), sched_attempted=frozenset()
+            )
+            quiet_for = 0 if changed else quiet_for + c.settings.step
+            if quiet_for > need:
+                break
+            c = model.tick(c)
+        return attrs.evolve(state, cluster=attrs.evolve(c, ran=frozenset(), sched_attempted=frozenset()))
+
+    def _spend(self, state: CheckState, kind: str) -> tuple[tuple[str, int], ...] | None:
+        left = dict(state.budget).get(kind, 0)
+        if left <= 0:
+            return None
+        return tuple(sorted({**dict(state.budget), kind: left - 1}.items()))
+
+    def _faults(self, state: CheckState) -> Iterator[Transition]:
+        c = state.cluster
+
+        def inject(kind: str, tag: str, label: str, after: Cluster | None) -> Iterator[Transition]:
+            budget = self._spend(state, kind)
+            if budget is None or after is None:
+                return
+            yield Transition(
+                "fault", label, CheckState(after, budget, state.injected | {tag}, state.next_event), fault=True
+            )
+
+        def undo(tag: str, label: str, after: Cluster | None) -> Iterator[Transition]:
+            if tag in state.injected and after is not None:
+                yield Transition(
+                    "fault", label, attrs.evolve(state, cluster=after, injected=state.injected - {tag}), fault=True
+                )
+
+        for n in c.nodes:
+            if not n.control_plane:
+                yield from inject(
+                    "powerOffNode", f"off:{n.name}", f"power off {n.name}", fault_fns.power_off(c, n.name)
+                )
+                yield from inject(
+                    "partitionNode",
+                    f"partition:{n.name}",
+                    f"partition {n.name}",
+                    fault_fns.set_partitioned(c, n.name, True),
+                )
+            if n.powered:
+                yield from inject(
+                    "stopKubelet",
+                    f"kubelet:{n.name}",
+                    f"stop kubelet on {n.name}",
+                    fault_fns.set_kubelet(c, n.name, False),
+                )
+            yield from undo(f"off:{n.name}", f"power on {n.name}", fault_fns.power_on(c, n.name))
+            yield from undo(f"partition:{n.name}", f"heal {n.name}", fault_fns.set_partitioned(c, n.name, False))
+            yield from undo(f"kubelet:{n.name}", f"start kubelet on {n.name}", fault_fns.set_kubelet(c, n.name, True))
+        for comp in CONTROL_PLANE_PROCESSES:
+            yield from inject(
+                "stopComponent", f"component:{comp}", f"stop {comp}", fault_fns.set_component(c, comp, False)
+            )
+            yield from undo(f"component:{comp}", f"start {comp}", fault_fns.set_component(c, comp, True))
+        for p in c.pods:
+            if not p.terminating and c.apiserver_available:
+                yield from inject(
+                    "deletePod", f"delete:{p.name}", f"kubectl delete pod {p.name}", apiserver.delete_pod(c, p.name)
+                )
+            yield from inject(
+                "killPod", f"kill:{p.name}", f"kill containers of {p.name}", fault_fns.kill_pod(c, p.name)
+            )
+
+
+def _age(now: int, t: int | None, cap: int) -> int | None:
+    if t is None:
+        return None
+    return min(now - t, cap)
+
+
+def relative(c: Cluster, cap: int, phase: int) -> Hashable:
+    """The cluster with every time replaced by its capped age: two states with the same
+    relative form behave the same from then on."""
+    now = c.now
+
+    def age(t: int | None) -> int | None:
+        return _age(now, t, cap)
+
+    nodes = tuple(
+        (
+            attrs.evolve(n, last_heartbeat=None, taints=tuple(attrs.evolve(t, time_added=None) for t in n.taints)),
+            age(n.last_heartbeat),
+            tuple(age(t.time_added) for t in n.taints),
+        )
+        for n in c.nodes
+    )
+    pods = tuple(
+        (
+            attrs.evolve(p, created=0, ready_since=None, deletion_timestamp=None),
+            _log_age(now, p.created, cap),
+            _log_age(now, p.ready_since, cap),
+            age(p.deletion_timestamp),
+        )
+        for p in c.pods
+    )
+    mem = c.memory
+    memory: tuple[Any, ...] = (
+        tuple((h.name, age(h.probe_time), h.seen_heartbeat is None, h.seen_ready) for h in mem.node_health),
+        mem.zone_states,
+        tuple((z, n, age(t)) for z, n, t in mem.taint_queue),
+        tuple((z, t - now if t > now else 0) for z, t in mem.zone_next_token),
+        tuple((p, age(t)) for p, t in mem.scheduled_evictions),
+        tuple((n, age(t)) for n, t in mem.gc_quarantine),
+        tuple((n, age(t)) for n, t in mem.not_ready_since),
+    )
+    return (
+        now % phase,
+        nodes,
+        pods,
+        c.replicasets,
+        c.deployments,
+        c.services,
+        c.control_plane,
+        memory,
+        c.implicit_host_powered,
+        c.ran,
+        c.sched_attempted,
+        c.pod_serial,
+    )
+
+
+def _log_age(now: int, t: int | None, cap: int) -> int | None:
+    """Ages the ReplicaSet ranking compares on a log2 scale: exact below the cap, then only the
+    power-of-two bucket, itself capped, so that old pods stop changing the fingerprint."""
+    if t is None:
+        return None
+    d = now - t
+    if d <= cap:
+        return d
+    return cap + min(d.bit_length(), 16)

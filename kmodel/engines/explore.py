@@ -1,0 +1,155 @@
+"""Exhaustive explicit-state exploration, breadth-first.
+
+Every reachable state is visited once (by its fingerprint, which the model makes canonical), so a
+property that holds here holds for every interleaving within the model's bounds, and the first
+violation found is at the smallest depth: a shortest counterexample.
+
+Safety kinds are checked on the fly: ``always`` on every new state, ``always-transition`` on
+every transition. ``within`` (P leads to Q within T) is checked on the product with a small
+monitor that remembers since when P has been waiting for Q.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable, Hashable
+from typing import Any
+
+from kmodel.engines.base import (
+    ALWAYS,
+    ALWAYS_TRANSITION,
+    HOLDS,
+    INCONCLUSIVE,
+    VIOLATED,
+    WITHIN,
+    Model,
+    Property,
+    Result,
+    Stats,
+    Step,
+    Trace,
+    Transition,
+    action_family,
+)
+
+ENGINE = "explore"
+
+Progress = Callable[[Stats, int], None]  # (stats so far, queue length)
+
+
+class _Node:
+    __slots__ = ("actor", "depth", "label", "parent", "pending", "state")
+
+    def __init__(self, state: Any, parent: _Node | None, actor: str, label: str, depth: int, pending: int | None):
+        self.state = state
+        self.parent = parent
+        self.actor = actor
+        self.label = label
+        self.depth = depth
+        self.pending = pending  # within: model time since which P waits for Q (None: nothing waits)
+
+
+def _trace(node: _Node, last: Transition | None = None) -> Trace:
+    steps: list[Step] = []
+    cur: _Node | None = node
+    while cur is not None:
+        steps.append(Step(cur.actor, cur.label, cur.state))
+        cur = cur.parent
+    steps.reverse()
+    if last is not None:
+        steps.append(Step(last.actor, last.label, last.state))
+    return Trace(tuple(steps))
+
+
+def explore(
+    model: Model,
+    prop: Property,
+    *,
+    max_states: int = 1_000_000,
+    max_depth: int | None = None,
+    timeout: float | None = None,
+    progress: Progress | None = None,
+    families: list[str] | None = None,
+) -> Result:
+    """Check ``prop`` on every state reachable in ``model``."""
+    if prop.kind not in (ALWAYS, ALWAYS_TRANSITION, WITHIN):
+        raise ValueError(f"the explorer checks safety kinds here, not {prop.kind!r}")
+    start = time.monotonic()
+    stats = Stats()
+    fired: set[str] = set()
+    seen: set[Hashable] = set()
+    queue: deque[_Node] = deque()
+    last_report = start
+
+    def key(state: Any, pending: int | None) -> Hashable:
+        fp = model.fingerprint(state)
+        if prop.kind != WITHIN:
+            return fp
+        waited = None if pending is None else min(model.clock(state) - pending, prop.bound + 1)
+        return (fp, waited)
+
+    def finish(verdict: str, trace: Trace | None = None, message: str = "") -> Result:
+        stats.seconds = time.monotonic() - start
+        stats.never_fired = sorted(set(families or []) - fired)
+        return Result(verdict, ENGINE, prop.name, stats, trace, message)
+
+    def monitor(state: Any, pending: int | None) -> int | None:
+        assert prop.predicate is not None and prop.target is not None
+        if prop.target(state):
+            return None
+        if pending is None and prop.predicate(state):
+            return model.clock(state)
+        return pending
+
+    for init in model.init_states():
+        pending = monitor(init, None) if prop.kind == WITHIN else None
+        k = key(init, pending)
+        if k in seen:
+            continue
+        seen.add(k)
+        node = _Node(init, None, "init", "initial state", 0, pending)
+        stats.states += 1
+        if prop.kind == ALWAYS and not prop.predicate(init):  # type: ignore[misc]
+            return finish(VIOLATED, _trace(node), "the initial state violates it")
+        queue.append(node)
+
+    while queue:
+        node = queue.popleft()
+        stats.depth = max(stats.depth, node.depth)
+        if max_depth is not None and node.depth >= max_depth:
+            stats.limit = f"max depth {max_depth}"
+            continue
+        for tr in model.transitions(node.state):
+            stats.transitions += 1
+            fired.add(action_family(tr.actor))
+            if prop.kind == ALWAYS_TRANSITION and not prop.transition(node.state, tr.state):  # type: ignore[misc]
+                return finish(VIOLATED, _trace(node, tr))
+            pending = node.pending
+            if prop.kind == WITHIN:
+                pending = monitor(tr.state, pending)
+                if pending is not None and model.clock(tr.state) - pending > prop.bound:
+                    return finish(VIOLATED, _trace(node, tr), f"not reached within {prop.bound}s")
+            k = key(tr.state, pending)
+            if k in seen:
+                continue
+            seen.add(k)
+            child = _Node(tr.state, node, tr.actor, tr.label, node.depth + 1, pending)
+            stats.states += 1
+            if prop.kind == ALWAYS and not prop.predicate(tr.state):  # type: ignore[misc]
+                return finish(VIOLATED, _trace(child))
+            if stats.states >= max_states:
+                stats.limit = f"max states {max_states}"
+                return finish(INCONCLUSIVE, message=f"stopped at {max_states} states")
+            queue.append(child)
+        now = time.monotonic()
+        if timeout is not None and now - start > timeout:
+            stats.limit = f"timeout {timeout:g}s"
+            return finish(INCONCLUSIVE, message=f"stopped after {timeout:g}s")
+        if progress is not None and now - last_report >= 0.5:
+            stats.seconds = now - start
+            progress(stats, len(queue))
+            last_report = now
+    if stats.limit:
+        return finish(INCONCLUSIVE, message=f"stopped at {stats.limit}")
+    return finish(HOLDS)
