@@ -130,7 +130,8 @@ class TestNoWorkers:
 
     MESSAGE = (
         "0/3 nodes are available: 1 node(s) had untolerated taint {node-role.kubernetes.io/control-plane: }, "
-        "2 node(s) had untolerated taint {node.kubernetes.io/unreachable: }."
+        "2 node(s) had untolerated taint {node.kubernetes.io/unreachable: }. "
+        "preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling."
     )
 
     def test_observations(self, cli) -> None:

@@ -119,7 +119,10 @@ def sync(cluster: Cluster, rs: ReplicaSet, events: list[Event], notes: list[str]
             events.append(Event(now, SOURCE, "SuccessfulCreate", f"replicaset/{rs.name}", f"Created pod: {pod.name}"))
         notes.append(f"{rs.name}: create {min(-diff, BURST_REPLICAS)} pod(s)")
     elif diff > 0:
-        related = [p for p in out.pods if p.owner is not None and p.owner == rs.name and p.active]
+        # getPodsRankedByRelatedPodsOnSameNode: active pods of every ReplicaSet with the same
+        # owner (the Deployment's old and new ReplicaSets), or of this ReplicaSet alone
+        siblings = {r.name for r in out.replicasets if rs.owner is not None and r.owner == rs.owner} | {rs.name}
+        related = [p for p in out.pods if p.owner in siblings and p.active]
         victims = deletion_order(active, related, now)[: min(diff, BURST_REPLICAS)]
         for pod in victims:
             out = apiserver.delete_pod(out, pod.name)

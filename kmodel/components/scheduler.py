@@ -45,6 +45,7 @@ from kmodel.state import (
     Taint,
     label,
     pods_by_node,
+    selector_matches,
 )
 from kmodel.transition import Event, Outcome
 
@@ -149,18 +150,51 @@ def filter_reasons(cluster: Cluster, pod: Pod, node: Node, usage: dict[str, Usag
     return reasons
 
 
-def failure_message(total_nodes: int, reasons_by_node: dict[str, list[str]]) -> str:
-    """``FitError.Error()``: ``0/N nodes are available: <count> <reason>, ...``."""
-    histogram: Counter[str] = Counter()
+def _histogram(reasons_by_node: dict[str, list[str]]) -> str:
+    """``<count> <reason>`` entries sorted as strings (``sort.Strings``: "10 x" before "2 y")."""
+    counts: Counter[str] = Counter()
     for reasons in reasons_by_node.values():
-        histogram.update(reasons)
-    parts = sorted(f"{count} {reason}" for reason, count in histogram.items())
-    message = f"0/{total_nodes} nodes are available"
-    if parts:
-        message += ": " + ", ".join(parts) + "."
-    else:
-        message += "."
+        counts.update(reasons)
+    return ", ".join(sorted(f"{count} {reason}" for reason, count in counts.items()))
+
+
+def failure_message(
+    total_nodes: int,
+    reasons_by_node: dict[str, list[str]],
+    resolvable: set[str] | None = None,
+    preemption: bool = False,
+) -> str:
+    """``FitError.Error()``: ``0/N nodes are available: <count> <reason>, ....``
+
+    With ``preemption`` the DefaultPreemption PostFilter's own message follows, as in current
+    releases: nodes that failed only for resources (status Unschedulable, in ``resolvable``)
+    found no victims (all pods have the same priority); the others are not helped by preemption.
+    """
+    message = f"0/{total_nodes} nodes are available:"
+    histogram = _histogram(reasons_by_node)
+    if histogram:
+        message += f" {histogram}."
+    if preemption:
+        by_node = {
+            name: [
+                "No preemption victims found for incoming pod"
+                if name in (resolvable or set())
+                else "Preemption is not helpful for scheduling"
+            ]
+            for name in reasons_by_node
+        }
+        message += f" preemption: 0/{total_nodes} nodes are available: {_histogram(by_node)}."
     return message
+
+
+def resolvable_by_preemption(pod: Pod, node: Node, reasons: list[str]) -> bool:
+    """NodeResourcesFit failures are ``Unschedulable`` (preemption could help) unless the pod
+    asks for more than the node has in total; every other filter is UnschedulableAndUnresolvable."""
+    resource_reasons = {"Too many pods", "Insufficient cpu", "Insufficient memory"}
+    if not reasons or not set(reasons) <= resource_reasons:
+        return False
+    want = pod_request(pod)
+    return want.cpu <= node.capacity.cpu and want.memory <= node.capacity.memory
 
 
 # --- scores -----------------------------------------------------------------------------------
@@ -170,7 +204,8 @@ def _taint_toleration_raw(pod: Pod, node: Node) -> int:
     return sum(
         1
         for t in node.taints
-        if t.effect == PREFER_NO_SCHEDULE and not any(tol.tolerates(t) for tol in pod.tolerations)
+        if t.effect == PREFER_NO_SCHEDULE
+        and not any(tol.tolerates(t) for tol in pod.tolerations if tol.effect in ("", PREFER_NO_SCHEDULE))
     )
 
 
@@ -186,7 +221,10 @@ def _least_allocated(usage: dict[str, Usage], pod: Pod, node: Node) -> int:
 
 
 def _balanced_allocation(usage: dict[str, Usage], pod: Pod, node: Node) -> int:
-    used = usage.get(node.name, Usage()).nonzero + pod_request(pod, nonzero=True)
+    """Uses the real requests (not the non-zero defaults); best-effort pods are skipped (0)."""
+    if pod.requests.cpu == 0 and pod.requests.memory == 0:
+        return 0
+    used = usage.get(node.name, Usage()).requested + pod_request(pod)
     fractions = []
     for requested, capacity in ((used.cpu, node.capacity.cpu), (used.memory, node.capacity.memory)):
         fractions.append(min(1.0, requested / capacity) if capacity else 1.0)
@@ -195,18 +233,32 @@ def _balanced_allocation(usage: dict[str, Usage], pod: Pod, node: Node) -> int:
     return int((1 - std) * MAX_NODE_SCORE)
 
 
-def _spread_selector_pods(cluster: Cluster, pod: Pod) -> list[Pod]:
-    """Pods counted by the default spread constraints: those of the same owner (the real
-    plugin builds a selector from the Services, ReplicaSets, ... that select the pod)."""
-    if pod.owner is None:
-        return []
-    return [p for p in cluster.pods if p.owner == pod.owner and p.node_name and not p.terminating]
+def default_spread_selector(cluster: Cluster, pod: Pod) -> dict[str, str]:
+    """``DefaultSelector``: the union of the selectors of the Services and the ReplicaSet that
+    select the pod. Empty: the default constraints do not apply to it."""
+    selector: dict[str, str] = {}
+    rs = cluster.replicaset(pod.owner) if pod.owner else None
+    if rs is not None:
+        selector.update(rs.selector)
+    for svc in cluster.services:
+        if selector_matches(svc.selector, pod.labels):
+            selector.update(svc.selector)
+    return selector
 
 
-def _topology_spread_raw(cluster: Cluster, pod: Pod, nodes: list[Node]) -> dict[str, float]:
+def _spread_selector_pods(cluster: Cluster, pod: Pod) -> list[Pod] | None:
+    """Bound, non-terminating pods counted by the default spread constraints; None when the pod
+    has no default selector (PreScore skips it)."""
+    selector = tuple(sorted(default_spread_selector(cluster, pod).items()))
+    if not selector:
+        return None
+    return [p for p in cluster.pods if p.node_name and not p.terminating and selector_matches(selector, p.labels)]
+
+
+def _topology_spread_raw(cluster: Cluster, pod: Pod, nodes: list[Node]) -> dict[str, int]:
     matching = _spread_selector_pods(cluster, pod)
-    if not matching:
-        return {n.name: 0.0 for n in nodes}
+    if matching is None:
+        return {n.name: 0 for n in nodes}
     node_by_name = {n.name: n for n in cluster.nodes}
     raw: dict[str, float] = {n.name: 0.0 for n in nodes}
     for key, max_skew in DEFAULT_SPREAD_CONSTRAINTS:
@@ -224,7 +276,7 @@ def _topology_spread_raw(cluster: Cluster, pod: Pod, nodes: list[Node]) -> dict[
             value = label(n.labels, key)
             if value is not None:
                 raw[n.name] += counts[value] * weight + (max_skew - 1)
-    return raw
+    return {name: round(v) for name, v in raw.items()}
 
 
 def scores(cluster: Cluster, pod: Pod, nodes: list[Node], usage: dict[str, Usage] | None = None) -> dict[str, int]:
@@ -243,9 +295,9 @@ def scores(cluster: Cluster, pod: Pod, nodes: list[Node], usage: dict[str, Usage
         total[n.name] += WEIGHT_BALANCED_ALLOCATION * _balanced_allocation(usage, pod, n)
     # PodTopologySpread: fewer matching pods in the node's domains is better.
     spread = _topology_spread_raw(cluster, pod, nodes)
-    high, low = max(spread.values(), default=0.0), min(spread.values(), default=0.0)
+    high, low = max(spread.values(), default=0), min(spread.values(), default=0)
     for name, v in spread.items():
-        normalised = MAX_NODE_SCORE if high == 0 else int(MAX_NODE_SCORE * (high + low - v) / high)
+        normalised = MAX_NODE_SCORE if high == 0 else MAX_NODE_SCORE * (high + low - v) // high
         total[name] += WEIGHT_POD_TOPOLOGY_SPREAD * normalised
     return total
 
@@ -296,7 +348,10 @@ def step(cluster: Cluster) -> list[Outcome]:
     tried = attrs.evolve(cluster, sched_attempted=cluster.sched_attempted | {pod.name})
     best, reasons = schedule(cluster, pod)
     if not best:
-        message = failure_message(len(cluster.nodes), reasons)
+        resolvable = {n.name for n in cluster.nodes if resolvable_by_preemption(pod, n, reasons.get(n.name, []))}
+        message = failure_message(
+            len(cluster.nodes), reasons, resolvable, preemption=cluster.settings.scheduler_messages == "current"
+        )
         event = Event(cluster.now, SOURCE, "FailedScheduling", f"pod/{pod.name}", message, "Warning")
         return [Outcome("scheduler", f"cannot schedule {pod.name}: {message}", tried, (event,))]
     outcomes = []
