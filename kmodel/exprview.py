@@ -1,0 +1,202 @@
+"""What a custom invariant can see of a cluster: read-only records with a fixed set of fields.
+
+:func:`environment` turns a :class:`~kmodel.state.Cluster` into the names an invariant expression
+(:mod:`kmodel.expr`) may use: ``nodes``, ``pods``, ``deployments``, ``replicasets`` and
+``services`` (tuples of records, sorted by name) and ``now`` (the model clock in seconds).
+
+A record wraps one API object and computes each field when it is read, so building the
+environment for a state costs one small object per API object. Only the fields listed in a
+record's ``FIELDS`` table exist; everything else about the model (the settings, the controller
+memory, the attrs classes themselves) stays out of reach.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from typing import Any, ClassVar
+
+from kmodel.render.view import node_status, pod_status
+from kmodel.state import COND_TRUE, Cluster, Labels, Node, Pod
+
+ENV_NAMES: tuple[str, ...] = ("nodes", "pods", "deployments", "replicasets", "services", "now")
+
+Getter = Callable[[Any, Cluster], object]
+
+
+class LabelMap(Mapping[str, str]):
+    """Read-only labels (or a selector). ``labels.app`` and ``labels["app"]`` give the value of a
+    label, or None when the object does not carry it."""
+
+    __slots__ = ("_items",)
+
+    def __init__(self, labels: Labels) -> None:
+        self._items: dict[str, str] = dict(labels)
+
+    def __getitem__(self, key: str) -> str:
+        return self._items[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._items)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def label(self, key: str) -> str | None:
+        """The value of one label, None when absent."""
+        return self._items.get(key)
+
+    def __repr__(self) -> str:
+        inner = ", ".join(f"{k}={v}" for k, v in self._items.items())
+        return "{" + inner + "}"
+
+
+class Record:
+    """One API object as an invariant sees it. Subclasses set ``kind``, ``plural`` and ``FIELDS``."""
+
+    __slots__ = ("_cluster", "_obj")
+
+    kind: ClassVar[str] = "object"
+    plural: ClassVar[str] = "objects"
+    FIELDS: ClassVar[dict[str, Getter]] = {}
+
+    def __init__(self, obj: Any, cluster: Cluster) -> None:
+        self._obj = obj
+        self._cluster = cluster
+
+    @classmethod
+    def field_names(cls) -> tuple[str, ...]:
+        return tuple(cls.FIELDS)
+
+    def has_field(self, name: str) -> bool:
+        return name in self.FIELDS
+
+    def field(self, name: str) -> object:
+        """The value of a declared field; KeyError for any other name."""
+        return self.FIELDS[name](self._obj, self._cluster)
+
+    def __getattr__(self, name: str) -> object:
+        # Convenience for Python callers (``record.name``); the interpreter uses :meth:`field`.
+        getter = type(self).FIELDS.get(name)
+        if getter is None:
+            raise AttributeError(name)
+        return getter(self._obj, self._cluster)
+
+    def __repr__(self) -> str:
+        return f"{self.kind} {self._obj.name}"
+
+
+# --- nodes --------------------------------------------------------------------------------------
+
+
+def _heartbeat_age(node: Node, cluster: Cluster) -> int | None:
+    if node.last_heartbeat is None:
+        return None
+    return cluster.now - node.last_heartbeat
+
+
+class NodeRecord(Record):
+    __slots__ = ()
+    kind = "node"
+    plural = "nodes"
+    FIELDS: ClassVar[dict[str, Getter]] = {
+        "name": lambda n, c: n.name,
+        "status": lambda n, c: node_status(n),
+        "condition": lambda n, c: n.ready,
+        "ready": lambda n, c: n.ready == COND_TRUE,
+        "labels": lambda n, c: LabelMap(n.labels),
+        "taints": lambda n, c: tuple(t.show() for t in n.taints),
+        "zone": lambda n, c: n.zone,
+        "unschedulable": lambda n, c: n.unschedulable,
+        "powered": lambda n, c: n.powered,
+        "kubelet_running": lambda n, c: n.kubelet_running,
+        "partitioned": lambda n, c: n.partitioned,
+        "control_plane": lambda n, c: n.control_plane,
+        "heartbeat_age": _heartbeat_age,
+    }
+
+
+# --- pods ---------------------------------------------------------------------------------------
+
+
+def _pod_deployment(pod: Pod, cluster: Cluster) -> str | None:
+    if pod.owner is None:
+        return None
+    rs = cluster.replicaset(pod.owner)
+    return rs.owner if rs is not None else None
+
+
+class PodRecord(Record):
+    __slots__ = ()
+    kind = "pod"
+    plural = "pods"
+    FIELDS: ClassVar[dict[str, Getter]] = {
+        "name": lambda p, c: p.name,
+        "node": lambda p, c: p.node_name,
+        "status": lambda p, c: pod_status(p),
+        "phase": lambda p, c: p.phase,
+        "ready": lambda p, c: p.ready,
+        "labels": lambda p, c: LabelMap(p.labels),
+        "restarts": lambda p, c: p.restarts,
+        "owner": lambda p, c: p.owner,
+        "deployment": _pod_deployment,
+        "terminating": lambda p, c: p.terminating,
+        "age": lambda p, c: c.now - p.created,
+    }
+
+
+# --- workloads and services ---------------------------------------------------------------------
+
+
+class DeploymentRecord(Record):
+    __slots__ = ()
+    kind = "deployment"
+    plural = "deployments"
+    FIELDS: ClassVar[dict[str, Getter]] = {
+        "name": lambda d, c: d.name,
+        "replicas": lambda d, c: d.replicas,
+        "ready": lambda d, c: d.status_ready,
+        "available": lambda d, c: d.status_available,
+        "updated": lambda d, c: d.status_updated,
+    }
+
+
+class ReplicaSetRecord(Record):
+    __slots__ = ()
+    kind = "replicaset"
+    plural = "replicasets"
+    FIELDS: ClassVar[dict[str, Getter]] = {
+        "name": lambda r, c: r.name,
+        "replicas": lambda r, c: r.replicas,
+        "owner": lambda r, c: r.owner,
+        "ready": lambda r, c: r.status_ready,
+    }
+
+
+class ServiceRecord(Record):
+    __slots__ = ()
+    kind = "service"
+    plural = "services"
+    FIELDS: ClassVar[dict[str, Getter]] = {
+        "name": lambda s, c: s.name,
+        "selector": lambda s, c: LabelMap(s.selector),
+        "endpoints": lambda s, c: s.endpoints,
+    }
+
+
+# --- the environment ----------------------------------------------------------------------------
+
+
+def _records(kind: type[Record], objs: Iterable[object], cluster: Cluster) -> tuple[Record, ...]:
+    return tuple(kind(o, cluster) for o in objs)
+
+
+def environment(cluster: Cluster) -> dict[str, object]:
+    """The names an invariant can use, bound to records of ``cluster``."""
+    return {
+        "nodes": _records(NodeRecord, cluster.nodes, cluster),
+        "pods": _records(PodRecord, cluster.pods, cluster),
+        "deployments": _records(DeploymentRecord, cluster.deployments, cluster),
+        "replicasets": _records(ReplicaSetRecord, cluster.replicasets, cluster),
+        "services": _records(ServiceRecord, cluster.services, cluster),
+        "now": cluster.now,
+    }
