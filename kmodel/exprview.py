@@ -95,6 +95,10 @@ def _heartbeat_age(node: Node, cluster: Cluster) -> int | None:
 
 
 class NodeRecord(Record):
+    """``status`` is kubectl's STATUS column ("Ready", "NotReady", with ",SchedulingDisabled" when
+    cordoned); ``condition`` the Ready condition ("True"/"False"/"Unknown"); ``ready`` whether it is
+    "True"; ``heartbeat_age`` seconds since the last status post (None: never posted)."""
+
     __slots__ = ()
     kind = "node"
     plural = "nodes"
@@ -126,6 +130,9 @@ def _pod_deployment(pod: Pod, cluster: Cluster) -> str | None:
 
 
 class PodRecord(Record):
+    """``status`` is kubectl's STATUS column, ``ready`` the Ready condition, ``owner`` the ReplicaSet
+    and ``deployment`` that ReplicaSet's Deployment (or None), ``age`` seconds since creation."""
+
     __slots__ = ()
     kind = "pod"
     plural = "pods"
@@ -148,6 +155,8 @@ class PodRecord(Record):
 
 
 class DeploymentRecord(Record):
+    """``replicas`` is the desired count; ``ready``, ``available`` and ``updated`` come from status."""
+
     __slots__ = ()
     kind = "deployment"
     plural = "deployments"
@@ -161,6 +170,8 @@ class DeploymentRecord(Record):
 
 
 class ReplicaSetRecord(Record):
+    """``replicas`` is the desired count, ``ready`` the status count, ``owner`` the Deployment."""
+
     __slots__ = ()
     kind = "replicaset"
     plural = "replicasets"
@@ -173,6 +184,8 @@ class ReplicaSetRecord(Record):
 
 
 class ServiceRecord(Record):
+    """``endpoints`` are the names of the ready pods the endpoints controller selected."""
+
     __slots__ = ()
     kind = "service"
     plural = "services"
