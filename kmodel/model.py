@@ -30,7 +30,7 @@ from kmodel.components import (
     scheduler,
     tainteviction,
 )
-from kmodel.state import Cluster
+from kmodel.state import Cluster, ControllerMemory
 from kmodel.transition import Outcome
 
 StepFn = Callable[[Cluster], list[Outcome]]
@@ -91,13 +91,30 @@ def component_steps(cluster: Cluster, comp: Component) -> list[Outcome]:
 
 
 def tick(cluster: Cluster) -> Cluster:
-    """Advance the clock by one step; every component may act again."""
-    return attrs.evolve(
-        cluster,
-        now=cluster.now + cluster.settings.step,
-        ran=frozenset(),
-        sched_attempted=frozenset(),
-    )
+    """Advance the clock by one step; every component may act again.
+
+    Leader election (``--leader-elect``, on by default): a kube-controller-manager that cannot
+    renew its lease through the apiserver for ``leaderElectionRenewDeadline`` gives up
+    leadership and exits, and is restarted with empty memory (client-go's leaderelection;
+    the process ends with "leaderelection lost"). So after an apiserver outage longer than the
+    deadline every node gets a fresh grace period, and nodes are not marked Unknown just
+    because their heartbeats could not get through.
+    """
+    now = cluster.now + cluster.settings.step
+    out = attrs.evolve(cluster, now=now, ran=frozenset(), sched_attempted=frozenset())
+    cp = out.control_plane
+    if out.apiserver_available:
+        if cp.apiserver_down_since is not None:
+            out = attrs.evolve(out, control_plane=attrs.evolve(cp, apiserver_down_since=None))
+        return out
+    since = cp.apiserver_down_since
+    if since is None:
+        # it went down during the tick that just ended
+        since = cluster.now
+        out = attrs.evolve(out, control_plane=attrs.evolve(cp, apiserver_down_since=since))
+    if now - since >= cluster.settings.leader_election_renew_deadline and out.memory != ControllerMemory():
+        out = attrs.evolve(out, memory=ControllerMemory())
+    return out
 
 
 def enabled_component_steps(cluster: Cluster, comps: list[Component]) -> Iterator[Outcome]:

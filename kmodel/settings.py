@@ -46,6 +46,8 @@ class Settings:
     # eviction mode: "taint" (since 1.27 the only one) or "legacy" (--pod-eviction-timeout)
     eviction_mode: str = field(default="taint")
     pod_eviction_timeout: int = field(default=300, validator=_nonneg)  # legacy mode only
+    # kube-controller-manager --leader-elect-renew-deadline
+    leader_election_renew_deadline: int = field(default=10, validator=_nonneg)
     # pod garbage collector (pkg/controller/podgc/gc_controller.go)
     pod_gc_period: int = field(default=20, validator=_nonneg)
     pod_gc_quarantine: int = field(default=40, validator=_nonneg)

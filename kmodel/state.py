@@ -248,6 +248,9 @@ class ControlPlane:
     etcd: bool = True
     scheduler: bool = True
     controller_manager: bool = True
+    # since when the apiserver has been unreachable (None: it answers); the controller-manager
+    # loses its leader lease when it cannot renew it for leaderElectionRenewDeadline
+    apiserver_down_since: int | None = None
 
 
 @frozen

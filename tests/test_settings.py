@@ -99,6 +99,7 @@ KEYS = {
     "defaultUnreachableTolerationSeconds": "default_unreachable_toleration_seconds",
     "evictionMode": "eviction_mode",
     "podEvictionTimeout": "pod_eviction_timeout",
+    "leaderElectionRenewDeadline": "leader_election_renew_deadline",
     "podGCPeriod": "pod_gc_period",
     "podGCQuarantine": "pod_gc_quarantine",
     "schedulerMessages": "scheduler_messages",
@@ -129,6 +130,7 @@ NON_DEFAULTS: dict[str, tuple[object, object]] = {
     "defaultUnreachableTolerationSeconds": ("1m30s", 90),
     "evictionMode": ("legacy", "legacy"),
     "podEvictionTimeout": ("2m", 120),
+    "leaderElectionRenewDeadline": ("15s", 15),
     "podGCPeriod": ("40s", 40),
     "podGCQuarantine": ("1m", 60),
     "schedulerMessages": ("v1.16", "v1.16"),
@@ -217,7 +219,7 @@ def test_eviction_intervals_follow_the_rates() -> None:
 
 def test_duration_fields() -> None:
     durations = {n for k, n in KEYS.items() if "Period" in k or "Frequency" in k or "Seconds" in k or "Timeout" in k}
-    assert durations | {"pod_gc_quarantine", "tick"} == DURATION_FIELDS
+    assert durations | {"pod_gc_quarantine", "leader_election_renew_deadline", "tick"} == DURATION_FIELDS
 
 
 # --- the time step -------------------------------------------------------------------------------
@@ -259,6 +261,7 @@ SHOWN_DEFAULTS = {
     "defaultUnreachableTolerationSeconds": "5m",
     "evictionMode": "taint",
     "podEvictionTimeout": "5m",
+    "leaderElectionRenewDeadline": "10s",
     "podGCPeriod": "20s",
     "podGCQuarantine": "40s",
     "schedulerMessages": "current",
