@@ -13,29 +13,10 @@ from typing import Any, NamedTuple
 
 import pytest
 
-from tests.conftest import Cli
+from tests.conftest import DEPLOYMENT, Cli
 
 MARK = "# <-"
 
-DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 2
-  selector:
-    matchLabels:
-      app: web
-  template:
-    metadata:
-      labels:
-        app: web
-    spec:
-      containers:
-        - name: app
-          image: nginx
-"""
 
 SCENARIO_HEAD = """\
 apiVersion: kmodel.dev/v1alpha1

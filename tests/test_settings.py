@@ -17,7 +17,7 @@ from kmodel.settings import (
     parse_duration,
     settings_from,
 )
-from tests.conftest import Cli
+from tests.conftest import DEPLOYMENT, Cli
 from tests.simhelpers import events, first_time, node_rows
 
 # --- parse_duration / format_duration ------------------------------------------------------------
@@ -304,25 +304,6 @@ def test_settings_command_defaults_read_back_as_the_defaults(cli: Cli) -> None:
 
 # --- scenario settings reach the simulation --------------------------------------------------------
 
-DEPLOYMENT = """\
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 2
-  selector:
-    matchLabels:
-      app: web
-  template:
-    metadata:
-      labels:
-        app: web
-    spec:
-      containers:
-        - name: app
-          image: nginx
-"""
 
 STOP = 30
 HEARTBEAT = Settings().node_status_update_frequency
