@@ -46,7 +46,8 @@ SETTLE_LIMIT = 600  # seconds of model time to let a scenario come up before che
 class CheckState:
     cluster: Cluster
     budget: tuple[tuple[str, int], ...]  # fault kind -> how many more may be injected
-    injected: frozenset[str] = frozenset()  # "off:node", "kubelet:node", "component:x", "partition:node"
+    # faults to undo: "off:node", "kubelet:node", "component:x", "partition:node"
+    injected: frozenset[str] = frozenset()
     next_event: int = 0  # index of the next timeline event
 
     @property
@@ -65,7 +66,9 @@ class KubeModel:
         horizon: int | None = None,
         replace: dict[str, model.StepFn] | None = None,
         settle: bool = True,
+        symmetry: bool = True,
     ) -> None:
+        self.symmetry = symmetry
         self.scenario = scenario
         self.budget = faults if faults is not None else (scenario.faults or DEFAULT_FAULTS)
         self.horizon = horizon
@@ -125,7 +128,7 @@ class KubeModel:
 
     def fingerprint(self, state: CheckState) -> Hashable:
         return (
-            relative(state.cluster, self.cap, self.phase),
+            relative(state.cluster, self.cap, self.phase, self.symmetry),
             state.budget,
             state.injected,
             state.next_event,
@@ -176,9 +179,9 @@ class KubeModel:
             budget = self._spend(state, kind)
             if budget is None or after is None:
                 return
-            yield Transition(
-                "fault", label, CheckState(after, budget, state.injected | {tag}, state.next_event), fault=True
-            )
+            # a fault with nothing to undo (deleting a pod, killing its containers) leaves no tag
+            injected = state.injected | {tag} if tag else state.injected
+            yield Transition("fault", label, CheckState(after, budget, injected, state.next_event), fault=True)
 
         def undo(tag: str, label: str, after: Cluster | None) -> Iterator[Transition]:
             if tag in state.injected and after is not None:
@@ -214,12 +217,8 @@ class KubeModel:
             yield from undo(f"component:{comp}", f"start {comp}", fault_fns.set_component(c, comp, True))
         for p in c.pods:
             if not p.terminating and c.apiserver_available:
-                yield from inject(
-                    "deletePod", f"delete:{p.name}", f"kubectl delete pod {p.name}", apiserver.delete_pod(c, p.name)
-                )
-            yield from inject(
-                "killPod", f"kill:{p.name}", f"kill containers of {p.name}", fault_fns.kill_pod(c, p.name)
-            )
+                yield from inject("deletePod", "", f"kubectl delete pod {p.name}", apiserver.delete_pod(c, p.name))
+            yield from inject("killPod", "", f"kill containers of {p.name}", fault_fns.kill_pod(c, p.name))
 
 
 def _age(now: int, t: int | None, cap: int) -> int | None:
@@ -228,38 +227,85 @@ def _age(now: int, t: int | None, cap: int) -> int | None:
     return min(now - t, cap)
 
 
-def relative(c: Cluster, cap: int, phase: int) -> Hashable:
-    """The cluster with every time replaced by its capped age: two states with the same
-    relative form behave the same from then on."""
+def canonical_pod_names(c: Cluster, cap: int) -> dict[str, str]:
+    """Symmetry reduction: generated pod names carry no meaning, so the pods of each ReplicaSet
+    are renamed ``<replicaset>#<i>`` in the order of everything else about them. Two states
+    that differ only in which generated name each pod has get the same fingerprint."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    running_on = {name: n.name for n in c.nodes for name in n.running}
+    for p in c.pods:
+        if p.owner is None:
+            continue
+        body = attrs.evolve(p, name="", created=0, ready_since=None, deletion_timestamp=None)
+        key = repr(
+            (
+                body,
+                _log_age(c.now, p.created, cap),
+                _log_age(c.now, p.ready_since, cap),
+                _age(c.now, p.deletion_timestamp, cap),
+                running_on.get(p.name),
+            )
+        )
+        groups.setdefault(p.owner, []).append((key, p.name))
+    names: dict[str, str] = {}
+    for owner, members in groups.items():
+        for i, (_, name) in enumerate(sorted(members)):
+            names[name] = f"{owner}#{i}"
+    return names
+
+
+def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True) -> Hashable:
+    """The cluster with every time replaced by its capped age (and, with ``symmetry``,
+    generated pod names replaced by canonical ones): two states with the same relative form
+    behave the same from then on, up to the names of interchangeable pods."""
     now = c.now
+    names = canonical_pod_names(c, cap) if symmetry else {}
+
+    def rn(name: str) -> str:
+        return names.get(name, name)
 
     def age(t: int | None) -> int | None:
         return _age(now, t, cap)
 
     nodes = tuple(
         (
-            attrs.evolve(n, last_heartbeat=None, taints=tuple(attrs.evolve(t, time_added=None) for t in n.taints)),
+            attrs.evolve(
+                n,
+                last_heartbeat=None,
+                taints=tuple(attrs.evolve(t, time_added=None) for t in n.taints),
+                running=frozenset(rn(x) for x in n.running),
+            ),
             age(n.last_heartbeat),
             tuple(age(t.time_added) for t in n.taints),
         )
         for n in c.nodes
     )
-    pods = tuple(
+    pod_entries = [
         (
-            attrs.evolve(p, created=0, ready_since=None, deletion_timestamp=None),
+            attrs.evolve(p, name=rn(p.name), created=0, ready_since=None, deletion_timestamp=None),
             _log_age(now, p.created, cap),
             _log_age(now, p.ready_since, cap),
             age(p.deletion_timestamp),
         )
         for p in c.pods
-    )
+    ]
+    pods = tuple(sorted(pod_entries, key=lambda entry: entry[0].name))
     mem = c.memory
     memory: tuple[Any, ...] = (
-        tuple((h.name, age(h.probe_time), h.seen_heartbeat is None, h.seen_ready) for h in mem.node_health),
+        tuple(
+            (
+                h.name,
+                age(h.probe_time),
+                h.seen_heartbeat is None,
+                h.seen_heartbeat == _heartbeat(c, h.name),
+                h.seen_ready,
+            )
+            for h in mem.node_health
+        ),
         mem.zone_states,
         tuple((z, n, age(t)) for z, n, t in mem.taint_queue),
         tuple((z, t - now if t > now else 0) for z, t in mem.zone_next_token),
-        tuple((p, age(t)) for p, t in mem.scheduled_evictions),
+        tuple(sorted((rn(p), age(t)) for p, t in mem.scheduled_evictions)),
         tuple((n, age(t)) for n, t in mem.gc_quarantine),
         tuple((n, age(t)) for n, t in mem.not_ready_since),
     )
@@ -267,16 +313,21 @@ def relative(c: Cluster, cap: int, phase: int) -> Hashable:
         now % phase,
         nodes,
         pods,
-        c.replicasets,
+        tuple(attrs.evolve(rs, next_pod=0) for rs in c.replicasets) if symmetry else c.replicasets,
         c.deployments,
-        c.services,
-        c.control_plane,
+        tuple(attrs.evolve(s, endpoints=tuple(sorted(rn(e) for e in s.endpoints))) for s in c.services),
+        attrs.evolve(c.control_plane, apiserver_down_since=age(c.control_plane.apiserver_down_since)),
         memory,
         c.implicit_host_powered,
         c.ran,
-        c.sched_attempted,
+        frozenset(rn(x) for x in c.sched_attempted),
         c.pod_serial,
     )
+
+
+def _heartbeat(c: Cluster, node_name: str) -> int | None:
+    node = c.node(node_name)
+    return node.last_heartbeat if node is not None else None
 
 
 def _log_age(now: int, t: int | None, cap: int) -> int | None:
