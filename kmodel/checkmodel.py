@@ -338,4 +338,4 @@ def _log_age(now: int, t: int | None, cap: int) -> int | None:
     d = now - t
     if d <= cap:
         return d
-    return cap + min(d.bit_length(), 16)
+    return cap + min((d * 1_000_000_000).bit_length(), 64)  # the ranking's nanosecond bucket

@@ -115,18 +115,31 @@ def sync(cluster: Cluster, d: Deployment, events: list[Event], notes: list[str])
         min_available = d.replicas - unavailable
         available = sum(rs.status_ready for rs in all_rs)
         new_unavailable = max(0, new.replicas - new.status_ready)
-        budget = min(
-            sum(rs.replicas for rs in all_rs) - min_available - new_unavailable,
-            available - min_available,
-        )
-        for old in olds:
-            if budget <= 0:
-                break
-            old = out.replicaset(old.name) or old
-            cut = min(old.replicas, budget)
-            if cut > 0:
+        max_scaled_down = sum(rs.replicas for rs in all_rs) - min_available - new_unavailable
+        if max_scaled_down > 0:
+            # cleanupUnhealthyReplicas: first drop old replicas that are not available anyway
+            # (so a rollout can replace a Deployment whose pods never start)
+            cleaned = 0
+            for old in olds:
+                old = out.replicaset(old.name) or old
+                if cleaned >= max_scaled_down:
+                    break
+                unhealthy = old.replicas - old.status_ready
+                if old.replicas == 0 or unhealthy <= 0:
+                    continue
+                cut = min(max_scaled_down - cleaned, unhealthy)
                 out = _scale(out, old, old.replicas - cut, d, events, notes)
-                budget -= cut
+                cleaned += cut
+            # scaleDownOldReplicaSetsForRollingUpdate: then keep availability >= minAvailable
+            budget = available - min_available
+            for old in olds:
+                if budget <= 0:
+                    break
+                old = out.replicaset(old.name) or old
+                cut = min(old.replicas, budget)
+                if cut > 0:
+                    out = _scale(out, old, old.replicas - cut, d, events, notes)
+                    budget -= cut
     owned = [rs for rs in out.replicasets if rs.owner == d.name]
     new = out.replicaset(new.name) or new
     status = attrs.evolve(

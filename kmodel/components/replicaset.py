@@ -7,7 +7,7 @@ the order of ``ActivePodsWithRanks`` (pkg/controller/controller_utils.go), and w
 
 Deletion ranking, first deleted first: unassigned before assigned; Pending before Unknown before
 Running; not ready before ready; more pods of the same owner on the same node first; when both are
-ready, ready for a shorter time first (compared on a log2 scale of seconds, the
+ready, ready for a shorter time first (compared on a log2 scale of nanoseconds, the
 LogarithmicScaleDown feature); more restarts first; newer first (also on the log2 scale); the
 remaining ties by name (the real controller compares UIDs, which are random).
 
@@ -40,7 +40,8 @@ def _log_rank_diff(t1: int, t2: int, now: int) -> int:
 
     def rank(t: int) -> int:
         d = now - t
-        return -1 if d <= 0 else d.bit_length() - 1  # floor(log2(d)) for whole seconds
+        # floor(log2) of the duration in nanoseconds, as Go's time.Duration is
+        return -1 if d <= 0 else (d * 1_000_000_000).bit_length() - 1
 
     return rank(t1) - rank(t2)
 
