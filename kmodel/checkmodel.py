@@ -151,12 +151,8 @@ class KubeModel:
         need = self.phase
         while c.now < SETTLE_LIMIT and (first_event is None or c.now + c.settings.step <= first_event):
             before = c
-            for comp in model.components(c, self.replace):
-                for _ in range(10_000 if comp.repeat else 1):
-                    outs = model.component_steps(c, comp)
-                    if not outs:
-                        break
-                    c = outs[0].state
+            for outcome in model.fixed_schedule(c, self.replace):
+                c = outcome.state
             changed = attrs.evolve(c, ran=frozenset(), sched_attempted=frozenset()) != attrs.evolve(
                 before, ran=frozenset(), sched_attempted=frozenset()
             )

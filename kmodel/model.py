@@ -117,6 +117,16 @@ def tick(cluster: Cluster) -> Cluster:
     return out
 
 
-def enabled_component_steps(cluster: Cluster, comps: list[Component]) -> Iterator[Outcome]:
-    for comp in comps:
-        yield from component_steps(cluster, comp)
+def fixed_schedule(cluster: Cluster, replace: dict[str, StepFn] | None = None) -> Iterator[Outcome]:
+    """One tick of the fixed fair order ``simulate`` uses: every due component in the order of
+    :func:`components` (the scheduler until its queue is empty), each taking the first
+    successor, each step applied on top of the previous one. Yields the outcomes in order; the
+    last one's state is the state at the end of the tick (before the clock advances)."""
+    state = cluster
+    for comp in components(cluster, replace):
+        for _ in range(10_000 if comp.repeat else 1):
+            outs = component_steps(state, comp)
+            if not outs:
+                break
+            state = outs[0].state
+            yield outs[0]

@@ -31,7 +31,7 @@ def refused(cluster: Cluster, label: str, obj: str) -> Outcome:
     return Outcome("user", f"{label} (refused: apiserver unavailable)", cluster, (event,))
 
 
-def _done(cluster: Cluster, before: Cluster, label: str, obj: str, message: str, reason: str = "Applied") -> Outcome:
+def _done(cluster: Cluster, label: str, obj: str, message: str, reason: str = "Applied") -> Outcome:
     event = Event(cluster.now, SOURCE, reason, obj, message)
     return Outcome("user", label, cluster, (event,))
 
@@ -133,9 +133,7 @@ def scale(cluster: Cluster, kind: str, name: str, replicas: int) -> Outcome:
         if rs is None:
             return _not_found(cluster, label, kind, name)
         out = cluster.with_replicaset(attrs.evolve(rs, replicas=replicas))
-    return _done(
-        out, cluster, label, f"{kind}/{name}", f"{_API_GROUP.get(kind.capitalize(), kind)}/{name} scaled", "Scaled"
-    )
+    return _done(out, label, f"{kind}/{name}", f"{_API_GROUP.get(kind.capitalize(), kind)}/{name} scaled", "Scaled")
 
 
 def delete(cluster: Cluster, kind: str, names: list[str], pattern: str, force: bool = False) -> Outcome:
@@ -170,7 +168,7 @@ def cordon(cluster: Cluster, name: str, unschedulable: bool) -> Outcome:
     if node is None:
         return _not_found(cluster, label, "node", name)
     out = cluster.with_node(attrs.evolve(node, unschedulable=unschedulable))
-    return _done(out, cluster, label, f"node/{name}", f"node/{name} {verb}ed")
+    return _done(out, label, f"node/{name}", f"node/{name} {verb}ed")
 
 
 def taint(cluster: Cluster, name: str, t: Taint, remove_it: bool) -> Outcome:
@@ -185,4 +183,4 @@ def taint(cluster: Cluster, name: str, t: Taint, remove_it: bool) -> Outcome:
     taints = kept if remove_it else (*kept, added)
     out = cluster.with_node(attrs.evolve(node, taints=taints))
     word = "untainted" if remove_it else "tainted"
-    return _done(out, cluster, label, f"node/{name}", f"node/{name} {word}")
+    return _done(out, label, f"node/{name}", f"node/{name} {word}")

@@ -39,12 +39,8 @@ def manifest_scenario(tmp_path: Path, body: str, name: str = "scenario.yaml") ->
 def run_until(c: Cluster, seconds: int) -> Cluster:
     """Run the fixed simulation schedule on a hand-made cluster (no timeline)."""
     while True:
-        for comp in model.components(c):
-            for _ in range(1000 if comp.repeat else 1):
-                outs = model.component_steps(c, comp)
-                if not outs:
-                    break
-                c = outs[0].state
+        for outcome in model.fixed_schedule(c):
+            c = outcome.state
         if c.now + c.settings.step > seconds:
             return c
         c = model.tick(c)

@@ -58,12 +58,8 @@ def simulate(
     while True:
         while pending and pending[0].at <= state.now:
             take(timeline.perform(state, pending.pop(0)))
-        for comp in model.components(state, replace):
-            for _ in range(10_000 if comp.repeat else 1):
-                outs = model.component_steps(state, comp)
-                if not outs:
-                    break
-                take(outs[0])
+        for outcome in model.fixed_schedule(state, replace):
+            take(outcome)
         current = view(state)
         if current != last_view:
             sim.snapshots.append({"t": state.now, **current})
