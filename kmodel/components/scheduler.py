@@ -102,12 +102,6 @@ def node_usage(cluster: Cluster) -> dict[str, Usage]:
     return usage
 
 
-def node_requested(cluster: Cluster, node_name: str, nonzero: bool = False) -> Resources:
-    """Sum of the requests of every pod assigned to the node."""
-    u = node_usage(cluster).get(node_name, Usage())
-    return u.nonzero if nonzero else u.requested
-
-
 def pod_request(pod: Pod, nonzero: bool = False) -> Resources:
     r = pod.requests
     if nonzero:
