@@ -10,7 +10,8 @@ Enabled transitions of a state:
 - every step of every component that is due and has work, in any order (each component steps
   at most once per tick; the scheduler once per pending pod), with every successor of a
   nondeterministic step (the scheduler's ties);
-- faults while the budget allows: power off a worker, stop a kubelet, stop a control-plane
+- at the start of a tick, before any component has acted in it, faults while the budget
+  allows (a fault strikes between two ticks, so it never splits a tick's steps): power off a worker, stop a kubelet, stop a control-plane
   process, partition a worker, delete a pod, kill a pod's containers; and the undoing of any
   fault the checker injected (power on, start, heal), which costs nothing;
 - the clock tick, once no component has work left in this tick.
@@ -120,7 +121,8 @@ class KubeModel:
             for o in model.component_steps(c, comp):
                 busy = True
                 yield Transition(o.actor, o.label, attrs.evolve(state, cluster=o.state))
-        yield from self._faults(state)
+        if not c.ran and not c.sched_attempted:
+            yield from self._faults(state)
         if not busy and (self.horizon is None or c.now + c.settings.step <= self.horizon):
             yield Transition(
                 "clock", f"tick to t={c.now + c.settings.step}s", attrs.evolve(state, cluster=model.tick(c))
