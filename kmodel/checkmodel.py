@@ -11,9 +11,9 @@ Enabled transitions of a state:
   at most once per tick; the scheduler once per pending pod), with every successor of a
   nondeterministic step (the scheduler's ties);
 - at the start of a tick, before any component has acted in it, faults while the budget
-  allows (a fault strikes between two ticks, so it never splits a tick's steps): power off a worker, stop a kubelet, stop a control-plane
-  process, partition a worker, delete a pod, kill a pod's containers; and the undoing of any
-  fault the checker injected (power on, start, heal), which costs nothing;
+  allows (a fault strikes between two ticks, never inside one): power off a worker, stop a
+  kubelet, stop a control-plane process, partition a worker, delete a pod, kill a pod's
+  containers; and the undoing of any fault the checker injected (power on, start, heal), which costs nothing;
 - the clock tick, once no component has work left in this tick.
 
 The fingerprint used to recognise visited states measures every time as an age relative to the
@@ -127,6 +127,25 @@ class KubeModel:
             yield Transition(
                 "clock", f"tick to t={c.now + c.settings.step}s", attrs.evolve(state, cluster=model.tick(c))
             )
+
+    fair = True  # every due component acts once per tick before the clock may advance
+
+    def stop_faults(self, state: CheckState) -> CheckState | None:
+        """Undo every fault the checker injected (power on, start, heal) and spend the rest of
+        the budget; ``None`` while the scenario's timeline still has events to come."""
+        if state.next_event < len(self.timeline):
+            return None
+        c = state.cluster
+        for tag in sorted(state.injected):
+            kind, _, name = tag.partition(":")
+            undo = {
+                "off": fault_fns.power_on,
+                "partition": lambda cl, n: fault_fns.set_partitioned(cl, n, False),
+                "kubelet": lambda cl, n: fault_fns.set_kubelet(cl, n, True),
+                "component": lambda cl, n: fault_fns.set_component(cl, n, True),
+            }[kind]
+            c = undo(c, name) or c
+        return CheckState(c, tuple((kind, 0) for kind, _ in state.budget), frozenset(), state.next_event)
 
     def fingerprint(self, state: CheckState) -> Hashable:
         return (

@@ -7,7 +7,17 @@ from collections.abc import Hashable, Iterator
 import attrs
 
 from kmodel.checkmodel import KubeModel
-from kmodel.engines.base import ALWAYS, ALWAYS_TRANSITION, HOLDS, INCONCLUSIVE, VIOLATED, WITHIN, Property, Transition
+from kmodel.engines.base import (
+    ALWAYS,
+    ALWAYS_TRANSITION,
+    EVENTUALLY,
+    HOLDS,
+    INCONCLUSIVE,
+    VIOLATED,
+    WITHIN,
+    Property,
+    Transition,
+)
 from kmodel.engines.explore import explore
 from kmodel.scenario import load
 from tests.conftest import SCENARIOS
@@ -152,3 +162,59 @@ def test_symmetry_gives_the_same_verdicts_on_a_small_scenario() -> None:
         ]
         assert results[0].verdict == results[1].verdict == HOLDS
         assert results[1].stats.states <= results[0].stats.states
+
+
+class Healing(Counters):
+    """Counters where 'b' is a fault: once faults stop, b goes back to 0 and a must reach the limit."""
+
+    def transitions(self, s: tuple[int, int]) -> Iterator[Transition]:
+        a, b = s
+        if a < self.limit and b == 0:  # a only advances while b is healthy
+            yield Transition("a", "inc a", (a + 1, b))
+        if b < self.limit:
+            yield Transition("fault", "inc b", (a, b + 1), fault=True)
+
+    def stop_faults(self, s: tuple[int, int]) -> tuple[int, int]:
+        return (s[0], 0)
+
+    def clock(self, s: tuple[int, int]) -> int:
+        return s[0]
+
+
+def test_eventually_after_faults_stop() -> None:
+    prop = Property("a reaches 5", EVENTUALLY, "", predicate=lambda s: s[0] == 5, bound=5, needs_fairness=True)
+    r = explore(Healing(), prop)
+    assert r.verdict == HOLDS
+    assert r.warnings  # the toy model promises no fairness
+
+
+def test_eventually_violated_when_progress_stalls() -> None:
+    class Stuck:
+        """(a, b, t): a stalls at 3 and never reaches 5; 'wait' lets time t pass."""
+
+        def init_states(self) -> Iterator[tuple[int, int, int]]:
+            yield (0, 0, 0)
+
+        def transitions(self, s: tuple[int, int, int]) -> Iterator[Transition]:
+            a, b, t = s
+            if a < 3:
+                yield Transition("a", "inc a", (a + 1, b, t))
+            if b < 2:
+                yield Transition("fault", "inc b", (a, b + 1, t), fault=True)
+            yield Transition("clock", "wait", (a, b, t + 1))
+
+        def stop_faults(self, s: tuple[int, int, int]) -> tuple[int, int, int]:
+            return (s[0], 0, s[2])
+
+        def fingerprint(self, s: tuple[int, int, int]) -> Hashable:
+            return s[:2]
+
+        def clock(self, s: tuple[int, int, int]) -> int:
+            return s[2]
+
+    prop = Property("a reaches 5", EVENTUALLY, "", predicate=lambda s: s[0] == 5, bound=3)
+    r = explore(Stuck(), prop)
+    assert r.verdict == VIOLATED and r.trace is not None
+    assert "faults stop" in {st.label.split(":")[0] for st in r.trace.steps}
+    # shortest: stop faults at once, then wait 4 time units
+    assert len(r.trace) == 5 and r.trace.last[0] < 5

@@ -21,7 +21,7 @@ INCONCLUSIVE = "inconclusive"
 ALWAYS = "always"  # P holds in every reachable state
 ALWAYS_TRANSITION = "always-transition"  # P(before, after) holds for every reachable transition
 WITHIN = "within"  # whenever P holds, Q holds within T seconds of model time
-EVENTUALLY = "eventually"  # from every reachable state, fair fault-free runs reach P
+EVENTUALLY = "eventually"  # from every reachable state, fair fault-free runs reach P within `bound` s
 
 
 @frozen
@@ -35,6 +35,14 @@ class Transition:
 
 
 class Model(Protocol):
+    """What an engine explores. Two optional members serve ``eventually`` properties:
+
+    - ``stop_faults(state)``: the state with every injected fault undone, from which only
+      component steps follow (``None`` while the scenario's own script still has events ahead);
+    - ``fair``: true when the model itself guarantees that no enabled component is starved
+      (kmodel's tick does: every due component acts once per tick before the clock moves).
+    """
+
     def init_states(self) -> Iterable[Any]: ...
 
     def transitions(self, state: Any) -> Iterable[Transition]: ...

@@ -7,18 +7,25 @@ violation found is at the smallest depth: a shortest counterexample.
 Safety kinds are checked on the fly: ``always`` on every new state, ``always-transition`` on
 every transition. ``within`` (P leads to Q within T) is checked on the product with a small
 monitor that remembers since when P has been waiting for Q.
+
+``eventually`` P is checked in its bounded form on a product with a "calm" flag: from any
+reachable state (once the scenario's script is over) the adversary may stop for good, undoing
+every fault it injected; from then on only components act, and P must hold within
+``prop.bound`` seconds of model time (and again within that bound whenever it is lost while
+calm). A fair, fault-free run that misses P for longer is the counterexample.
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
 from typing import Any
 
 from kmodel.engines.base import (
     ALWAYS,
     ALWAYS_TRANSITION,
+    EVENTUALLY,
     HOLDS,
     INCONCLUSIVE,
     VIOLATED,
@@ -62,6 +69,60 @@ def _trace(node: _Node, last: Transition | None = None) -> Trace:
     return Trace(tuple(steps))
 
 
+class _Calm:
+    """``model`` with a flag saying whether faults have stopped; states are (state, calm)."""
+
+    def __init__(self, model: Model) -> None:
+        self.model = model
+
+    def init_states(self) -> Iterator[tuple[Any, bool]]:
+        for s in self.model.init_states():
+            yield (s, False)
+
+    def transitions(self, state: tuple[Any, bool]) -> Iterator[Transition]:
+        inner, calm = state
+        for tr in self.model.transitions(inner):
+            if not (calm and tr.fault):
+                yield Transition(tr.actor, tr.label, (tr.state, calm), tr.fault)
+        if not calm:
+            healed = self.model.stop_faults(inner)  # type: ignore[attr-defined]
+            if healed is not None:
+                yield Transition("adversary", "faults stop: every fault undone, no more", (healed, True), True)
+
+    def fingerprint(self, state: tuple[Any, bool]) -> Hashable:
+        return (self.model.fingerprint(state[0]), state[1])
+
+    def clock(self, state: tuple[Any, bool]) -> int:
+        return self.model.clock(state[0])
+
+
+def _eventually(model: Model, prop: Property, **limits: Any) -> Result:
+    if not hasattr(model, "stop_faults"):
+        raise ValueError(f"{prop.name}: this model cannot stop its faults, so 'eventually' cannot be checked")
+    goal = prop.predicate
+    assert goal is not None
+    within = Property(
+        prop.name,
+        WITHIN,
+        prop.doc,
+        predicate=lambda s: s[1],
+        target=lambda s: goal(s[0]),
+        bound=prop.bound,
+        explain=prop.explain,
+    )
+    result = explore(_Calm(model), within, **limits)
+    if result.trace is not None:
+        result.trace = Trace(tuple(Step(st.actor, st.label, st.state[0]) for st in result.trace.steps))
+    if result.verdict == VIOLATED:
+        result.message = f"not reached within {prop.bound}s after faults stopped"
+    if prop.needs_fairness and not getattr(model, "fair", False):
+        result.warnings.append(
+            f"{prop.name} is a liveness property, but this model does not guarantee fairness: "
+            "a run that starves a component can miss it without any bug"
+        )
+    return result
+
+
 def explore(
     model: Model,
     prop: Property,
@@ -73,6 +134,11 @@ def explore(
     families: list[str] | None = None,
 ) -> Result:
     """Check ``prop`` on every state reachable in ``model``."""
+    if prop.kind == EVENTUALLY:
+        return _eventually(
+            model, prop, max_states=max_states, max_depth=max_depth, timeout=timeout, progress=progress,
+            families=families,
+        )
     if prop.kind not in (ALWAYS, ALWAYS_TRANSITION, WITHIN):
         raise ValueError(f"the explorer checks safety kinds here, not {prop.kind!r}")
     start = time.monotonic()
