@@ -18,7 +18,7 @@ from kmodel.engines.base import (
     Property,
     Transition,
 )
-from kmodel.engines.explore import explore
+from kmodel.engines.explore import explore, explore_many
 from kmodel.scenario import load
 from tests.conftest import SCENARIOS
 
@@ -218,3 +218,22 @@ def test_eventually_violated_when_progress_stalls() -> None:
     assert "faults stop" in {st.label.split(":")[0] for st in r.trace.steps}
     # shortest: stop faults at once, then wait 4 time units
     assert len(r.trace) == 5 and r.trace.last[0] < 5
+
+
+def test_many_properties_share_one_search() -> None:
+    props = [
+        Property("sum", ALWAYS, "", predicate=lambda s: s[0] + s[1] < 3),
+        Property("bounded", ALWAYS, "", predicate=lambda s: s[0] <= 5),
+        Property("monotone", ALWAYS_TRANSITION, "", transition=lambda s, t: t[0] >= s[0]),
+        Property("b follows", WITHIN, "", predicate=lambda s: s[0] >= 1, target=lambda s: s[1] >= 2, bound=3),
+    ]
+    results = explore_many(Counters(), props)
+    assert [r.property for r in results] == ["sum", "bounded", "monotone", "b follows"]
+    assert [r.verdict for r in results] == [VIOLATED, HOLDS, VIOLATED, VIOLATED]
+    # each violation is as short as when checked alone
+    for r, p in zip(results, props, strict=True):
+        alone = explore(Counters(), p)
+        assert r.verdict == alone.verdict
+        if r.trace is not None and alone.trace is not None:
+            assert len(r.trace) == len(alone.trace)
+    assert results[1].stats.states == 36

@@ -134,53 +134,101 @@ def explore(
     families: list[str] | None = None,
 ) -> Result:
     """Check ``prop`` on every state reachable in ``model``."""
+    limits: dict[str, Any] = {
+        "max_states": max_states,
+        "max_depth": max_depth,
+        "timeout": timeout,
+        "progress": progress,
+        "families": families,
+    }
     if prop.kind == EVENTUALLY:
-        return _eventually(
-            model, prop, max_states=max_states, max_depth=max_depth, timeout=timeout, progress=progress,
-            families=families,
-        )
+        return _eventually(model, prop, **limits)
     if prop.kind not in (ALWAYS, ALWAYS_TRANSITION, WITHIN):
-        raise ValueError(f"the explorer checks safety kinds here, not {prop.kind!r}")
+        raise ValueError(f"the explorer cannot check properties of kind {prop.kind!r}")
+    return _search(model, [prop], **limits)[0]
+
+
+def explore_many(model: Model, props: list[Property], **limits: Any) -> list[Result]:
+    """Check several properties, sharing one search among the state and transition invariants
+    (each still gets its own shortest counterexample); the others get a search each."""
+    shared = [p for p in props if p.kind in (ALWAYS, ALWAYS_TRANSITION)]
+    found = dict(zip((id(p) for p in shared), _search(model, shared, **limits), strict=True)) if shared else {}
+    return [found[id(p)] if id(p) in found else explore(model, p, **limits) for p in props]
+
+
+def _search(
+    model: Model,
+    props: list[Property],
+    *,
+    max_states: int = 1_000_000,
+    max_depth: int | None = None,
+    timeout: float | None = None,
+    progress: Progress | None = None,
+    families: list[str] | None = None,
+) -> list[Result]:
+    """Breadth-first search checking ``props``: any number of state / transition invariants, or
+    a single ``within`` property (whose monitor becomes part of the visited key)."""
+    within = props[0] if props[0].kind == WITHIN else None
+    assert within is None or len(props) == 1
     start = time.monotonic()
     stats = Stats()
     fired: set[str] = set()
     seen: set[Hashable] = set()
     queue: deque[_Node] = deque()
     last_report = start
+    active = list(props)
+    done: dict[int, Result] = {}
 
     def key(state: Any, pending: int | None) -> Hashable:
         fp = model.fingerprint(state)
-        if prop.kind != WITHIN:
+        if within is None:
             return fp
-        waited = None if pending is None else min(model.clock(state) - pending, prop.bound + 1)
+        waited = None if pending is None else min(model.clock(state) - pending, within.bound + 1)
         return (fp, waited)
 
-    def finish(verdict: str, trace: Trace | None = None, message: str = "") -> Result:
+    def snapshot() -> Stats:
         stats.seconds = time.monotonic() - start
         stats.never_fired = sorted(set(families or []) - fired)
-        return Result(verdict, ENGINE, prop.name, stats, trace, message)
+        return Stats(
+            stats.states, stats.transitions, stats.depth, stats.examples, stats.seconds,
+            list(stats.never_fired), stats.limit,
+        )
+
+    def violated(prop: Property, trace: Trace, message: str = "") -> None:
+        done[id(prop)] = Result(VIOLATED, ENGINE, prop.name, snapshot(), trace, message)
+        active.remove(prop)
+
+    def finish(verdict: str, message: str = "") -> list[Result]:
+        final = snapshot()
+        for prop in active:
+            done[id(prop)] = Result(verdict, ENGINE, prop.name, final, None, message)
+        return [done[id(p)] for p in props]
 
     def monitor(state: Any, pending: int | None) -> int | None:
-        assert prop.predicate is not None and prop.target is not None
-        if prop.target(state):
+        assert within is not None and within.predicate is not None and within.target is not None
+        if within.target(state):
             return None
-        if pending is None and prop.predicate(state):
+        if pending is None and within.predicate(state):
             return model.clock(state)
         return pending
 
+    def check_state(node: _Node, message: str = "") -> None:
+        for prop in list(active):
+            if prop.kind == ALWAYS and not prop.predicate(node.state):  # type: ignore[misc]
+                violated(prop, _trace(node), message)
+
     for init in model.init_states():
-        pending = monitor(init, None) if prop.kind == WITHIN else None
+        pending = monitor(init, None) if within is not None else None
         k = key(init, pending)
         if k in seen:
             continue
         seen.add(k)
         node = _Node(init, None, "init", "initial state", 0, pending)
         stats.states += 1
-        if prop.kind == ALWAYS and not prop.predicate(init):  # type: ignore[misc]
-            return finish(VIOLATED, _trace(node), "the initial state violates it")
+        check_state(node, "the initial state violates it")
         queue.append(node)
 
-    while queue:
+    while queue and active:
         node = queue.popleft()
         stats.depth = max(stats.depth, node.depth)
         if max_depth is not None and node.depth >= max_depth:
@@ -189,33 +237,35 @@ def explore(
         for tr in model.transitions(node.state):
             stats.transitions += 1
             fired.add(action_family(tr.actor))
-            if prop.kind == ALWAYS_TRANSITION and not prop.transition(node.state, tr.state):  # type: ignore[misc]
-                return finish(VIOLATED, _trace(node, tr))
+            for prop in list(active):
+                if prop.kind == ALWAYS_TRANSITION and not prop.transition(node.state, tr.state):  # type: ignore[misc]
+                    violated(prop, _trace(node, tr))
             pending = node.pending
-            if prop.kind == WITHIN:
+            if within is not None and within in active:
                 pending = monitor(tr.state, pending)
-                if pending is not None and model.clock(tr.state) - pending > prop.bound:
-                    return finish(VIOLATED, _trace(node, tr), f"not reached within {prop.bound}s")
+                if pending is not None and model.clock(tr.state) - pending > within.bound:
+                    violated(within, _trace(node, tr), f"not reached within {within.bound}s")
+            if not active:
+                break
             k = key(tr.state, pending)
             if k in seen:
                 continue
             seen.add(k)
             child = _Node(tr.state, node, tr.actor, tr.label, node.depth + 1, pending)
             stats.states += 1
-            if prop.kind == ALWAYS and not prop.predicate(tr.state):  # type: ignore[misc]
-                return finish(VIOLATED, _trace(child))
+            check_state(child)
             if stats.states >= max_states:
                 stats.limit = f"max states {max_states}"
-                return finish(INCONCLUSIVE, message=f"stopped at {max_states} states")
+                return finish(INCONCLUSIVE, f"stopped at {max_states:,} states")
             queue.append(child)
         now = time.monotonic()
         if timeout is not None and now - start > timeout:
             stats.limit = f"timeout {timeout:g}s"
-            return finish(INCONCLUSIVE, message=f"stopped after {timeout:g}s")
+            return finish(INCONCLUSIVE, f"stopped after {timeout:g}s")
         if progress is not None and now - last_report >= 0.5:
             stats.seconds = now - start
             progress(stats, len(queue))
             last_report = now
-    if stats.limit:
-        return finish(INCONCLUSIVE, message=f"stopped at {stats.limit}")
+    if stats.limit and active:
+        return finish(INCONCLUSIVE, f"stopped at {stats.limit}")
     return finish(HOLDS)
