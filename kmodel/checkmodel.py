@@ -35,7 +35,7 @@ from kmodel import model
 from kmodel.components import apiserver
 from kmodel.engines.base import Transition
 from kmodel.scenario import Scenario
-from kmodel.state import Cluster
+from kmodel.state import Cluster, Node, Pod
 from kmodel.timeline import perform
 
 DEFAULT_FAULTS = (("powerOffNode", 1), ("stopComponent", 1))
@@ -71,7 +71,9 @@ class KubeModel:
     ) -> None:
         self.symmetry = symmetry
         self.scenario = scenario
-        self.budget = faults if faults is not None else (scenario.faults or DEFAULT_FAULTS)
+        if faults is None:
+            faults = scenario.faults if scenario.faults is not None else DEFAULT_FAULTS
+        self.budget = tuple((kind, n) for kind, n in faults if n > 0)
         self.horizon = horizon
         self.replace = replace
         self.settle = settle
@@ -244,19 +246,40 @@ def _age(now: int, t: int | None, cap: int) -> int | None:
     return min(now - t, cap)
 
 
+_POD_TIMES = frozenset({"name", "created", "ready_since", "deletion_timestamp"})
+_POD_BODY = tuple(f.name for f in attrs.fields(Pod) if f.name not in _POD_TIMES)
+_NODE_BODY = tuple(f.name for f in attrs.fields(Node) if f.name not in ("last_heartbeat", "taints", "running"))
+_bodies: dict[int, tuple[object, tuple[Any, ...]]] = {}
+
+
+def _body(obj: Pod | Node, names: tuple[str, ...]) -> tuple[Any, ...]:
+    """The fields of ``obj`` that hold no times or names, memoised per object: states share
+    most of their pods and nodes, so each is taken apart once."""
+    hit = _bodies.get(id(obj))
+    if hit is not None and hit[0] is obj:
+        return hit[1]
+    if len(_bodies) > 500_000:
+        _bodies.clear()
+    body = tuple(getattr(obj, n) for n in names)
+    _bodies[id(obj)] = (obj, body)
+    return body
+
+
 def canonical_pod_names(c: Cluster, cap: int) -> dict[str, str]:
     """Symmetry reduction: generated pod names carry no meaning, so the pods of each ReplicaSet
     are renamed ``<replicaset>#<i>`` in the order of everything else about them. Two states
-    that differ only in which generated name each pod has get the same fingerprint."""
-    groups: dict[str, list[tuple[str, str]]] = {}
+    that differ only in which generated name each pod has get the same fingerprint.
+
+    Any consistent renaming is sound (states are merged only when equal after renaming); the
+    order used here (by hash of everything but the name) only decides how much is merged."""
+    groups: dict[str, list[tuple[int, str]]] = {}
     running_on = {name: n.name for n in c.nodes for name in n.running}
     for p in c.pods:
         if p.owner is None:
             continue
-        body = attrs.evolve(p, name="", created=0, ready_since=None, deletion_timestamp=None)
-        key = repr(
+        key = hash(
             (
-                body,
+                _body(p, _POD_BODY),
                 _log_age(c.now, p.created, cap),
                 _log_age(c.now, p.ready_since, cap),
                 _age(c.now, p.deletion_timestamp, cap),
@@ -286,12 +309,9 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True) -> Hashabl
 
     nodes = tuple(
         (
-            attrs.evolve(
-                n,
-                last_heartbeat=None,
-                taints=tuple(attrs.evolve(t, time_added=None) for t in n.taints),
-                running=frozenset(rn(x) for x in n.running),
-            ),
+            _body(n, _NODE_BODY),
+            tuple(attrs.evolve(t, time_added=None) for t in n.taints),
+            frozenset(rn(x) for x in n.running) if names else n.running,
             age(n.last_heartbeat),
             tuple(age(t.time_added) for t in n.taints),
         )
@@ -299,14 +319,15 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True) -> Hashabl
     )
     pod_entries = [
         (
-            attrs.evolve(p, name=rn(p.name), created=0, ready_since=None, deletion_timestamp=None),
+            rn(p.name),
+            _body(p, _POD_BODY),
             _log_age(now, p.created, cap),
             _log_age(now, p.ready_since, cap),
             age(p.deletion_timestamp),
         )
         for p in c.pods
     ]
-    pods = tuple(sorted(pod_entries, key=lambda entry: entry[0].name))
+    pods = tuple(sorted(pod_entries, key=lambda entry: entry[0]))
     mem = c.memory
     memory: tuple[Any, ...] = (
         tuple(

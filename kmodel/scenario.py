@@ -60,7 +60,7 @@ class Scenario:
     nodes: tuple[Node, ...]
     timeline: tuple[TimedEvent, ...]
     until: int
-    faults: tuple[tuple[str, int], ...]
+    faults: tuple[tuple[str, int], ...] | None  # None: not declared (the checker's default)
     default_cluster: bool
 
     def initial_state(self) -> Cluster:
@@ -203,7 +203,7 @@ def load(path: str | Path, extra_events: list[str] | None = None) -> Scenario:
             )
     timeline.sort(key=lambda e: e.at)  # stable: events at the same time keep their order
 
-    faults = _faults(sctx.at(scen, "faults"), scen.get("faults"))
+    faults = _faults(sctx.at(scen, "faults"), scen.get("faults")) if "faults" in scen else None
     return Scenario(
         path=file,
         name=name,
