@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+import textwrap
 from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
@@ -114,6 +115,159 @@ def simulate(scenario: str, events: tuple[str, ...], until: int | None, output: 
         click.echo("\n".join(event_lines(sim.events)))
         return
     click.echo(simulation_text(header, sim.snapshots, sim.events), nl=False)
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option(
+    "--property", "-p", "names", multiple=True, metavar="NAME", help="Built-in (or file) property. Repeatable."
+)
+@click.option(
+    "--invariant", "-i", "invariants", multiple=True, metavar="EXPR",
+    help='Custom invariant, e.g. \'count(p for p in pods if p.ready) >= 1\'. Repeatable.',
+)
+@click.option(
+    "--property-file", "property_files", multiple=True, type=click.Path(dir_okay=False), metavar="FILE.py",
+    help="Python file of properties written with kmodel.properties decorators. Repeatable.",
+)
+@click.option(
+    "--engine", "-e", type=click.Choice(["explore", "hypothesis", "all"]), default="explore", show_default=True,
+    help="explore: every reachable state (exhaustive); hypothesis: random runs, shrunk; all: both.",
+)
+@click.option(
+    "--faults", "faults_text", metavar="KIND=N,...",
+    help="Fault budget, overriding the scenario's, e.g. powerOffNode=1,stopComponent=1, or none.",
+)
+@click.option("--max-states", type=click.IntRange(min=1), default=500_000, show_default=True, help="Explorer limit.")
+@click.option("--max-depth", type=click.IntRange(min=0), default=None, help="Explorer limit: actions from the start.")
+@click.option("--timeout", type=Duration(), default=None, help="Per-engine time limit, e.g. 2m (default: none).")
+@click.option("--seed", type=int, default=None, help="Hypothesis seed, for a reproducible run.")
+@click.option(
+    "--profile", type=click.Choice(["ci", "dev", "thorough"]), default="dev", show_default=True,
+    help="Hypothesis effort: runs and steps per run.",
+)
+@click.option(
+    "--database", default=".hypothesis/kmodel", show_default=True, metavar="DIR",
+    help="Hypothesis example database: a failure found once is replayed first next time. 'none' to disable.",
+)
+@click.option("--trace-out", type=click.Path(dir_okay=False), default=None, help="Write the counterexample (.json).")
+@click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@click.option("--no-symmetry", is_flag=True, help="Explorer: do not merge states that differ only in pod names.")
+@friendly_errors
+def check(
+    scenario: str,
+    names: tuple[str, ...],
+    invariants: tuple[str, ...],
+    property_files: tuple[str, ...],
+    engine: str,
+    faults_text: str | None,
+    max_states: int,
+    max_depth: int | None,
+    timeout: int | None,
+    seed: int | None,
+    profile: str,
+    database: str,
+    trace_out: str | None,
+    output: str,
+    no_symmetry: bool,
+) -> None:
+    """Check properties of SCENARIO over every interleaving the engines reach.
+
+    With no --property and no --invariant, every built-in property is checked (see
+    `kmodel properties`). Exit codes: 0 holds, 1 violated, 2 bad input, 3 inconclusive (a limit
+    was hit before the search finished).
+    """
+    from kmodel.checkrun import CheckOptions, describe_faults, execute, parse_faults, prepare
+    from kmodel.report import result_json, text_report, trace_json
+
+    if trace_out is not None and not trace_out.endswith(".json"):
+        raise KmodelError(
+            f"cannot write a trace as {trace_out!r}", where="--trace-out", fix="give a file name ending in .json"
+        )
+    options = CheckOptions(
+        engine=engine,
+        faults=parse_faults(faults_text) if faults_text is not None else None,
+        max_states=max_states,
+        max_depth=max_depth,
+        timeout=timeout,
+        seed=seed,
+        profile=profile,
+        database=None if database.lower() == "none" else database,
+        symmetry=not no_symmetry,
+    )
+    run = prepare(scenario, names, invariants, property_files, options)
+    header = [
+        f"kmodel check {run.scenario.summary()}",
+        f"faults the checker may inject (and undo): {describe_faults(run.model.budget)}; "
+        f"timeline: {len(run.scenario.timeline)} event(s)",
+        f"engine: {engine}; {len(run.properties)} propert{'y' if len(run.properties) == 1 else 'ies'}",
+    ]
+    with _progress(output == "text") as progress:
+        execute(run, options, progress)
+    explanations = {i: e for i, r in enumerate(run.results) if (e := run.explanation(r)) is not None}
+    if output == "json":
+        doc = {
+            "scenario": run.scenario.path,
+            "faults": dict(run.model.budget),
+            "results": [result_json(r, explanations.get(i)) for i, r in enumerate(run.results)],
+        }
+        click.echo(json.dumps(doc, indent=2))
+    else:
+        click.echo(text_report(header, run.results, explanations), nl=False)
+    violated = [r for r in run.results if r.trace is not None]
+    if trace_out is not None and violated:
+        r = violated[0]
+        with open(trace_out, "w", encoding="utf-8") as f:
+            json.dump({"property": r.property, "engine": r.engine, "trace": trace_json(r.trace)}, f, indent=2)
+        if output == "text":
+            click.echo(f"counterexample for {r.property} written to {trace_out}")
+    sys.exit(run.exit_code)
+
+
+class _progress:
+    """Live progress on a terminal (stderr), nothing otherwise."""
+
+    def __init__(self, enabled: bool) -> None:
+        from rich.console import Console
+
+        self.console = Console(stderr=True)
+        self.enabled = enabled and self.console.is_terminal
+        self.status: Any = None
+
+    def __enter__(self) -> Callable[..., None] | None:
+        if not self.enabled:
+            return None
+        self.status = self.console.status("starting")
+        self.status.__enter__()
+        return self.update
+
+    def update(self, engine: str, prop: str, stats: Any, queue: int) -> None:
+        rate = stats.states / stats.seconds if stats.seconds else 0.0
+        what = f" {prop}" if prop else ""
+        if engine == "hypothesis":
+            text = f"hypothesis{what}: {stats.examples:,} runs, {stats.transitions:,} steps, {stats.seconds:.0f}s"
+        else:
+            text = (
+                f"explore{what}: {stats.states:,} states ({rate:,.0f}/s), queue {queue:,}, "
+                f"depth {stats.depth}, {stats.seconds:.0f}s"
+            )
+        self.status.update(text)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.status is not None:
+            self.status.__exit__(None, None, None)
+
+
+@main.command("properties")
+def properties_cmd() -> None:
+    """List the built-in properties and what each checks."""
+    from kmodel.properties import BUILTINS
+
+    for d in BUILTINS.values():
+        doc = " ".join((d.doc or "").split())
+        click.echo(f"{d.name} ({d.kind})")
+        for line in textwrap.wrap(doc, 96):
+            click.echo(f"    {line}")
 
 
 @main.command("settings")

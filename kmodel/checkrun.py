@@ -1,0 +1,235 @@
+"""``kmodel check`` without the command line: choose properties, build the model, run engines.
+
+The command line, the pytest plugin and the tests all go through :func:`run_check`, so they
+agree on defaults: every built-in property when none is named, the scenario's fault budget (or
+the checker's default for a file that declares none), and the explorer as the engine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from attrs import define, field
+
+from kmodel import properties as props_mod
+from kmodel.checkmodel import DEFAULT_FAULTS, KubeModel
+from kmodel.engines.base import ALWAYS, HOLDS, INCONCLUSIVE, VIOLATED, Property, Result, Stats
+from kmodel.errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_VIOLATED, KmodelError
+from kmodel.expr import ExprError, compile_invariant
+from kmodel.exprview import environment
+from kmodel.report import cluster_of
+from kmodel.scenario import FAULT_KINDS, Scenario, load
+
+ENGINES = ("explore", "hypothesis", "all")
+DEFAULT_MAX_STATES = 500_000
+EXPLORER_FAMILIES = ["kubelet", "scheduler", "replicaset", "deployment", "nodelifecycle", "tainteviction", "clock"]
+
+Progress = Callable[[str, str, Stats, int], None]  # (engine, property, stats, queue length)
+
+
+@define
+class CheckOptions:
+    engine: str = "explore"
+    faults: tuple[tuple[str, int], ...] | None = None  # None: the scenario's budget or the default
+    max_states: int = DEFAULT_MAX_STATES
+    max_depth: int | None = None
+    timeout: float | None = None
+    seed: int | None = None
+    profile: str = "ci"
+    database: str | None = None
+    symmetry: bool = True
+
+
+@define
+class CheckRun:
+    scenario: Scenario
+    model: KubeModel
+    properties: list[Property]
+    results: list[Result] = field(factory=list)
+
+    @property
+    def exit_code(self) -> int:
+        verdicts = {r.verdict for r in self.results}
+        if VIOLATED in verdicts:
+            return EXIT_VIOLATED
+        if INCONCLUSIVE in verdicts:
+            return EXIT_INCONCLUSIVE
+        return EXIT_OK
+
+    def explanation(self, result: Result) -> str | None:
+        """Why the last state (or step) of a counterexample breaks the property, in words."""
+        if result.trace is None:
+            return None
+        prop = next((p for p in self.properties if p.name == result.property), None)
+        if prop is None or prop.explain is None:
+            return None
+        steps = result.trace.steps
+        try:
+            if prop.transition is not None and len(steps) >= 2:
+                return str(prop.explain(steps[-2].state, steps[-1].state))
+            return str(prop.explain(steps[-1].state))
+        except Exception as err:  # an explanation must never hide the verdict
+            return f"(could not explain: {err})"
+
+
+def parse_faults(text: str) -> tuple[tuple[str, int], ...]:
+    """``powerOffNode=1,stopComponent=1`` (or ``none``) -> a fault budget."""
+    if text.strip().lower() in ("none", "0", ""):
+        return ()
+    out: dict[str, int] = {}
+    for part in text.split(","):
+        kind, sep, count = part.strip().partition("=")
+        if kind not in FAULT_KINDS:
+            raise KmodelError(
+                f"unknown fault kind {kind!r}", where="--faults", fix=f"use {', '.join(FAULT_KINDS)}, or none"
+            )
+        if not sep:
+            count = "1"
+        if not count.isdigit():
+            raise KmodelError(f"{kind}: {count!r} is not a count", where="--faults", fix=f"write {kind}=1")
+        out[kind] = int(count)
+    return tuple(sorted(out.items()))
+
+
+def describe_faults(budget: tuple[tuple[str, int], ...]) -> str:
+    shown = [f"{kind} x{n}" for kind, n in budget if n > 0]
+    return ", ".join(shown) if shown else "none (only the scenario's own timeline)"
+
+
+def invariant_property(text: str, where: str = "--invariant") -> Property:
+    """A custom invariant as an ``always`` property, evaluated by the restricted evaluator."""
+    try:
+        inv = compile_invariant(text)
+    except ExprError as err:
+        raise KmodelError(err.message, where=where, fix=err.fix) from None
+
+    def predicate(state: Any) -> bool:
+        try:
+            return inv.evaluate(environment(cluster_of(state)))
+        except ExprError as err:
+            raise KmodelError(
+                f"{err.message} while evaluating {text!r} at t={cluster_of(state).now}s",
+                where=where,
+                fix=err.fix or "guard the expression (e.g. `x is not None and ...`)",
+            ) from None
+
+    def explain(state: Any) -> str:
+        return inv.explain(environment(cluster_of(state)))
+
+    return Property(f"invariant: {text}", ALWAYS, f"custom invariant {text}", predicate=predicate, explain=explain)
+
+
+def choose_properties(
+    scenario: Scenario,
+    names: list[str] | tuple[str, ...] = (),
+    invariants: list[str] | tuple[str, ...] = (),
+    property_files: list[str] | tuple[str, ...] = (),
+) -> list[Property]:
+    """The properties to check: those named (built-in or from the files), the invariants, and
+    every built-in when nothing is named at all."""
+    defs: dict[str, props_mod.PropertyDef] = dict(props_mod.BUILTINS)
+    from_files: list[props_mod.PropertyDef] = []
+    for path in property_files:
+        loaded = props_mod.load_property_file(path)
+        from_files.extend(loaded)
+        for d in loaded:
+            defs[d.name] = d
+    chosen: list[props_mod.PropertyDef] = []
+    for name in names:
+        if name not in defs:
+            raise KmodelError(
+                f"unknown property {name!r}",
+                where="--property",
+                fix=f"use one of: {', '.join(defs)} (see `kmodel properties`)",
+            )
+        chosen.append(defs[name])
+    if not names and not invariants:
+        chosen = from_files or list(props_mod.BUILTINS.values())
+    out = [props_mod.to_property(d, scenario.settings) for d in chosen]
+    out += [invariant_property(text, f"--invariant {i + 1}") for i, text in enumerate(invariants)]
+    return out
+
+
+def prepare(
+    scenario_path: str | Path,
+    names: list[str] | tuple[str, ...] = (),
+    invariants: list[str] | tuple[str, ...] = (),
+    property_files: list[str] | tuple[str, ...] = (),
+    options: CheckOptions | None = None,
+    replace: dict[str, Any] | None = None,
+) -> CheckRun:
+    options = options or CheckOptions()
+    if options.engine not in ENGINES:
+        raise KmodelError(f"unknown engine {options.engine!r}", where="--engine", fix=f"use {', '.join(ENGINES)}")
+    scenario = load(scenario_path)
+    chosen = choose_properties(scenario, names, invariants, property_files)
+    model = KubeModel(scenario, faults=options.faults, replace=replace, symmetry=options.symmetry)
+    return CheckRun(scenario, model, chosen)
+
+
+def execute(run: CheckRun, options: CheckOptions | None = None, progress: Progress | None = None) -> CheckRun:
+    """Run the chosen engines on every property; results in (property, engine) order."""
+    from kmodel.engines.explore import explore_many
+
+    options = options or CheckOptions()
+    engines = ["explore", "hypothesis"] if options.engine == "all" else [options.engine]
+    by_engine: dict[str, list[Result]] = {}
+    if "explore" in engines:
+        by_engine["explore"] = explore_many(
+            run.model,
+            run.properties,
+            max_states=options.max_states,
+            max_depth=options.max_depth,
+            timeout=options.timeout,
+            progress=(lambda s, q: progress("explore", "", s, q)) if progress else None,
+            families=EXPLORER_FAMILIES,
+        )
+    if "hypothesis" in engines:
+        from kmodel.engines import hypothesis_engine
+
+        try:
+            by_engine["hypothesis"] = [
+                hypothesis_engine.check(
+                    run.model,
+                    prop,
+                    seed=options.seed,
+                    profile=options.profile,
+                    database=options.database,
+                    timeout=options.timeout,
+                    progress=(lambda s, q, name=prop.name: progress("hypothesis", name, s, q)) if progress else None,
+                    families=EXPLORER_FAMILIES,
+                )
+                for prop in run.properties
+            ]
+        except ValueError as err:
+            raise KmodelError(str(err), where="--profile", fix="use ci, dev or thorough") from None
+    run.results = [by_engine[e][i] for i in range(len(run.properties)) for e in engines]
+    return run
+
+
+def run_check(
+    scenario_path: str | Path,
+    names: list[str] | tuple[str, ...] = (),
+    invariants: list[str] | tuple[str, ...] = (),
+    property_files: list[str] | tuple[str, ...] = (),
+    options: CheckOptions | None = None,
+    replace: dict[str, Any] | None = None,
+    progress: Progress | None = None,
+) -> CheckRun:
+    run = prepare(scenario_path, names, invariants, property_files, options, replace)
+    return execute(run, options, progress)
+
+
+__all__ = [
+    "DEFAULT_FAULTS",
+    "ENGINES",
+    "HOLDS",
+    "CheckOptions",
+    "CheckRun",
+    "choose_properties",
+    "describe_faults",
+    "parse_faults",
+    "run_check",
+]

@@ -1,0 +1,916 @@
+"""Properties of the control plane: the built-in ones, and the decorators to write more.
+
+A property is a plain function of the cluster (:class:`kmodel.state.Cluster`), registered with
+one of three decorators:
+
+- ``@invariant(name)``: ``f(cluster) -> bool`` holds in every reachable state;
+- ``@transition_invariant(name)``: ``f(before, after) -> bool`` holds for every step of the model
+  (a component's step, a fault, a timeline event, the clock);
+- ``@eventually(name, bound=None)``: ``f(cluster) -> bool`` becomes true within ``bound`` seconds
+  of model time once the checker stops injecting faults (undoing every fault it injected), and
+  again within that bound whenever it is lost after that. ``None`` means
+  :func:`convergence_bound` of the scenario's settings.
+
+Every decorator also takes ``explain=``, a function with the same arguments returning one line
+that says what is wrong (which pods, which nodes, which numbers), and ``doc=`` (default: the
+function's docstring). A property file is an ordinary Python file using them::
+
+    from kmodel.properties import invariant
+
+    def _terminating(cluster):
+        return [p.name for p in cluster.pods if p.terminating]
+
+    @invariant("one-terminating-at-most", explain=lambda c: f"terminating: {', '.join(_terminating(c))}")
+    def one_terminating_at_most(cluster):
+        "No more than one pod is Terminating at any time."
+        return len(_terminating(cluster)) <= 1
+
+``kmodel check --property-file FILE.py`` loads it with :func:`load_property_file`; the decorated
+names stay callable like the functions they wrap.
+
+The built-ins (:data:`BUILTINS`) each check one promise of a real controller; their docstrings say
+which, and where the model has to decide what "should" means (which pods are owed, how late is
+late) the rule is spelled out there.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib.util
+import inspect
+import itertools
+import re
+import sys
+import traceback
+from collections.abc import Callable, Iterator
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+import attrs
+from attrs import frozen
+
+from kmodel.components import apiserver, scheduler
+from kmodel.components.deployment import fenceposts
+from kmodel.components.nodelifecycle import FULL
+from kmodel.components.tainteviction import min_toleration_seconds
+from kmodel.engines.base import ALWAYS, ALWAYS_TRANSITION, EVENTUALLY, Property
+from kmodel.errors import KmodelError
+from kmodel.settings import Settings
+from kmodel.state import (
+    COND_TRUE,
+    NO_EXECUTE,
+    NO_SCHEDULE,
+    RUNNING,
+    TAINT_NOT_READY,
+    TAINT_UNREACHABLE,
+    Cluster,
+    Deployment,
+    Node,
+    Pod,
+    ReplicaSet,
+    Taint,
+    find,
+    pods_by_node,
+    selector_matches,
+)
+
+KINDS = (ALWAYS, ALWAYS_TRANSITION, EVENTUALLY)
+_NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+# the node-condition taints the node lifecycle controller adds and lifts with the Ready condition
+CONDITION_TAINTS = (TAINT_NOT_READY, TAINT_UNREACHABLE)
+
+
+# --- definitions and the decorators -------------------------------------------------------------
+
+
+@frozen
+class PropertyDef:
+    """A property as written: Cluster-level functions, before they are wrapped for an engine."""
+
+    name: str
+    kind: str  # ALWAYS, ALWAYS_TRANSITION or EVENTUALLY (kmodel.engines.base)
+    doc: str
+    fn: Callable[..., bool]  # (cluster) or (before, after)
+    explain: Callable[..., str] | None = None  # same arguments as fn
+    bound: int | None = None  # eventually: seconds; None = convergence_bound(settings)
+    needs_fairness: bool = False
+
+    def __call__(self, *clusters: Cluster) -> bool:
+        """A decorated name stays usable as the function it decorates."""
+        return self.fn(*clusters)
+
+    @property
+    def summary(self) -> str:
+        """The first line of the doc."""
+        return self.doc.strip().splitlines()[0] if self.doc.strip() else ""
+
+
+# The definitions made while a property file is being imported go here (see collecting()).
+_collector: ContextVar[list[PropertyDef] | None] = ContextVar("kmodel_property_collector", default=None)
+
+
+@contextlib.contextmanager
+def collecting() -> Iterator[list[PropertyDef]]:
+    """Collect every property defined inside the block, in order of definition."""
+    found: list[PropertyDef] = []
+    token = _collector.set(found)
+    try:
+        yield found
+    finally:
+        _collector.reset(token)
+
+
+def _arity_ok(fn: Callable[..., Any], n: int) -> bool:
+    try:
+        inspect.signature(fn).bind(*([None] * n))
+    except TypeError:
+        return False
+    except ValueError:  # no signature (a builtin): give it the benefit of the doubt
+        return True
+    return True
+
+
+def _define(
+    kind: str,
+    name: object,
+    doc: str | None,
+    explain: Callable[..., str] | None,
+    bound: int | None,
+    decorator: str,
+) -> Callable[[Callable[..., bool]], PropertyDef]:
+    args = 2 if kind == ALWAYS_TRANSITION else 1
+    shape = "f(before, after)" if args == 2 else "f(cluster)"
+    if callable(name) or not isinstance(name, str):
+        raise TypeError(f'@{decorator} needs a property name first: write @{decorator}("my-property")')
+    if not _NAME.match(name):
+        raise ValueError(
+            f"property name {name!r} must be lower case letters, digits, '-', '.' or '_' (e.g. 'pods-spread')"
+        )
+    if explain is not None and (not callable(explain) or not _arity_ok(explain, args)):
+        raise TypeError(f"@{decorator}({name!r}): explain= must be a function {shape} returning a string")
+    if bound is not None and (isinstance(bound, bool) or not isinstance(bound, int) or bound <= 0):
+        raise ValueError(f"@{decorator}({name!r}): bound must be a positive whole number of seconds (got {bound!r})")
+
+    def wrap(fn: Callable[..., bool]) -> PropertyDef:
+        if not callable(fn):
+            raise TypeError(f"@{decorator}({name!r}) must decorate a function {shape}")
+        if not _arity_ok(fn, args):
+            raise TypeError(f"@{decorator}({name!r}) decorates a function {shape}; {fn.__name__} takes other arguments")
+        text = doc if doc is not None else inspect.getdoc(fn) or ""
+        defn = PropertyDef(name, kind, text, fn, explain, bound, needs_fairness=kind == EVENTUALLY)
+        found = _collector.get()
+        if found is not None:
+            found.append(defn)
+        return defn
+
+    return wrap
+
+
+def invariant(
+    name: str, doc: str | None = None, *, explain: Callable[[Cluster], str] | None = None
+) -> Callable[[Callable[[Cluster], bool]], PropertyDef]:
+    """``f(cluster) -> bool`` must hold in every reachable state."""
+    return _define(ALWAYS, name, doc, explain, None, "invariant")
+
+
+def transition_invariant(
+    name: str, doc: str | None = None, *, explain: Callable[[Cluster, Cluster], str] | None = None
+) -> Callable[[Callable[[Cluster, Cluster], bool]], PropertyDef]:
+    """``f(before, after) -> bool`` must hold for every step the model can take."""
+    return _define(ALWAYS_TRANSITION, name, doc, explain, None, "transition_invariant")
+
+
+def eventually(
+    name: str, bound: int | None = None, doc: str | None = None, *, explain: Callable[[Cluster], str] | None = None
+) -> Callable[[Callable[[Cluster], bool]], PropertyDef]:
+    """``f(cluster) -> bool`` must hold within ``bound`` seconds once faults stop (a fair run);
+    ``bound=None``: :func:`convergence_bound` of the scenario's settings."""
+    return _define(EVENTUALLY, name, doc, explain, bound, "eventually")
+
+
+# --- from definitions to engine properties ------------------------------------------------------
+
+CONVERGENCE_SLACK_TICKS = 3
+
+
+def convergence_bound(settings: Settings) -> int:
+    """Seconds a healed cluster needs, at most, to bring every Deployment back to its replicas.
+
+    Counted from the moment the checker stops and undoes its faults (every machine powered, every
+    kubelet and control-plane process running, no partition), with ``step`` = one tick and
+    ``period`` = ``nodeMonitorPeriod``::
+
+        step              a powered-on kubelet posts Ready=True at its first sync (it posts at once
+                          when its node is not shown Ready)
+      + period + step     the node lifecycle controller's next pass sees Ready and lifts the
+                          not-ready / unreachable taints (the pass may have run earlier in that tick)
+      + 4 * step          Deployment -> ReplicaSet -> scheduler -> kubelet: each may need a tick of
+                          its own, since within a tick the components act in any order; a started
+                          container is ready at once (the model has no probes)
+      + 2 * step          a Terminating pod finishes: the kubelet stops its containers, then removes
+                          the object (frees its room on the node)
+      + 3 * step          slack
+      = period + 11 * step          (60 s with the defaults: 5 s period, 5 s tick)
+
+    It covers recovery, not a whole rolling update (each surge round takes several ticks), and
+    not the eviction of pods from a node the scenario's own timeline leaves dead (that takes
+    nodeMonitorGracePeriod + tolerationSeconds; see ``eviction-after-timeout``). tests/
+    test_properties.py measures the worst case on small scenarios and compares.
+    """
+    step = settings.step
+    heartbeat = step
+    taints_lifted = settings.node_monitor_period + step
+    pipeline = 4 * step
+    terminating = 2 * step
+    return heartbeat + taints_lifted + pipeline + terminating + CONVERGENCE_SLACK_TICKS * step
+
+
+def _cluster(state: Any) -> Cluster:
+    """The cluster inside an engine state (a checker state has ``.cluster``), or the cluster."""
+    return state if isinstance(state, Cluster) else state.cluster
+
+
+def _user_frame(err: BaseException, filename: str) -> int | None:
+    line = None
+    for frame in traceback.extract_tb(err.__traceback__):
+        if frame.filename == filename:
+            line = frame.lineno
+    return line
+
+
+def _guard(defn: PropertyDef, fn: Callable[..., Any], what: str, want: type) -> Callable[..., Any]:
+    """Run a property's function; for properties from user files, turn an exception or a result
+    of the wrong type into a one-line KmodelError naming the file and line."""
+    builtin = getattr(fn, "__module__", None) == __name__
+    if builtin:
+        return fn
+    code = getattr(fn, "__code__", None)
+    filename = code.co_filename if code is not None else None
+
+    def run(*clusters: Cluster) -> Any:
+        try:
+            result = fn(*clusters)
+        except KmodelError:
+            raise
+        except Exception as err:
+            line = _user_frame(err, filename) if filename else None
+            raise KmodelError(
+                f"{what} raised {type(err).__name__}: {err} (at t={clusters[-1].now}s)",
+                file=filename,
+                line=line,
+                where=f"property {defn.name}",
+                fix="make the function work on every cluster state (e.g. guard against missing objects)",
+            ) from None
+        if not isinstance(result, want):
+            raise KmodelError(
+                f"{what} returned {result!r}, not a {want.__name__}",
+                file=filename,
+                line=code.co_firstlineno if code is not None else None,
+                where=f"property {defn.name}",
+                fix=f"return a {want.__name__}",
+            )
+        return result
+
+    return run
+
+
+def to_property(defn: PropertyDef, settings: Settings) -> Property:
+    """The engine's view of ``defn``: callables on engine states (a checker state with
+    ``.cluster``, or a bare Cluster), and the bound of an ``eventually`` resolved."""
+    fn = _guard(defn, defn.fn, "the property", bool)
+    explain = _guard(defn, defn.explain, "explain", str) if defn.explain is not None else None
+    if defn.kind == ALWAYS_TRANSITION:
+        return Property(
+            defn.name,
+            ALWAYS_TRANSITION,
+            defn.doc,
+            transition=lambda a, b: fn(_cluster(a), _cluster(b)),
+            explain=(lambda a, b: explain(_cluster(a), _cluster(b))) if explain else None,
+        )
+    one: Callable[[Any], str] | None = (lambda s: explain(_cluster(s))) if explain else None
+    if defn.kind == ALWAYS:
+        return Property(defn.name, ALWAYS, defn.doc, predicate=lambda s: fn(_cluster(s)), explain=one)
+    if defn.kind == EVENTUALLY:
+        bound = defn.bound if defn.bound is not None else convergence_bound(settings)
+        return Property(
+            defn.name,
+            EVENTUALLY,
+            defn.doc,
+            predicate=lambda s: fn(_cluster(s)),
+            bound=bound,
+            explain=one,
+            needs_fairness=defn.needs_fairness,
+        )
+    raise ValueError(f"{defn.name}: unknown property kind {defn.kind!r}")
+
+
+# --- property files -------------------------------------------------------------------------------
+
+_loaded = itertools.count(1)
+_FILE_FIX = "decorate functions with @invariant, @transition_invariant or @eventually from kmodel.properties"
+
+
+def load_property_file(path: str | Path) -> list[PropertyDef]:
+    """Import a Python file of properties and return those it defines, in order.
+
+    The file runs as a module of its own (a fresh, unique module name each time, no bytecode
+    written next to it). Raises KmodelError (exit code 2, one line naming the file, the line and
+    the fix) when the file is missing, does not parse, raises while importing, defines no
+    property, or defines a name twice or one that a built-in property already has.
+    """
+    shown = str(path)
+    p = Path(path)
+    if not p.is_file():
+        raise KmodelError(
+            "no such property file" if not p.exists() else "is not a file",
+            file=shown,
+            fix="give the path of a .py file that uses kmodel.properties decorators",
+        )
+    if p.suffix != ".py":
+        raise KmodelError("a property file must be Python source", file=shown, fix="name it *.py")
+    filename = str(p.resolve())
+    try:
+        source = p.read_bytes()
+        compile(source, filename, "exec", dont_inherit=True)
+    except SyntaxError as err:
+        raise KmodelError(
+            f"syntax error: {err.msg}", file=shown, line=err.lineno, fix="correct the Python syntax at that line"
+        ) from None
+    except (OSError, ValueError) as err:
+        raise KmodelError(f"cannot read it: {err}", file=shown, fix="save it as UTF-8 Python source") from None
+    module_name = f"kmodel_properties_file_{next(_loaded)}_{re.sub(r'[^0-9A-Za-z_]', '_', p.stem)}"
+    spec = importlib.util.spec_from_file_location(module_name, filename)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[module_name] = module
+    no_bytecode = sys.dont_write_bytecode
+    sys.dont_write_bytecode = True
+    try:
+        with collecting() as found:
+            spec.loader.exec_module(module)
+    except KmodelError:
+        sys.modules.pop(module_name, None)
+        raise
+    except BaseException as err:
+        sys.modules.pop(module_name, None)
+        if isinstance(err, KeyboardInterrupt):
+            raise
+        raise KmodelError(
+            f"{type(err).__name__} while importing: {err}",
+            file=shown,
+            line=_user_frame(err, filename),
+            fix="fix that line; the file is imported as a Python module",
+        ) from None
+    finally:
+        sys.dont_write_bytecode = no_bytecode
+    if not found:
+        raise KmodelError("defines no properties", file=shown, fix=_FILE_FIX)
+    seen: set[str] = set()
+    for defn in found:
+        line = getattr(getattr(defn.fn, "__code__", None), "co_firstlineno", None)
+        if defn.name in BUILTINS:
+            raise KmodelError(
+                f"property {defn.name!r} is a built-in property",
+                file=shown,
+                line=line,
+                fix="give yours another name (built-ins: " + ", ".join(BUILTINS) + ")",
+            )
+        if defn.name in seen:
+            raise KmodelError(
+                f"property {defn.name!r} is defined twice", file=shown, line=line, fix="give each property its own name"
+            )
+        seen.add(defn.name)
+    return found
+
+
+# --- shared facts for the built-ins ----------------------------------------------------------------
+
+
+def _owned_by(c: Cluster, d: Deployment) -> set[str]:
+    return {rs.name for rs in c.replicasets if rs.owner == d.name}
+
+
+def _serving(c: Cluster, p: Pod) -> bool:
+    """Running and Ready in the API, not Terminating, and its containers really run on a node
+    whose kubelet is connected."""
+    if p.phase != RUNNING or not p.ready or p.terminating or p.node_name is None:
+        return False
+    node = c.node(p.node_name)
+    return node is not None and c.kubelet_connected(node) and p.name in node.running
+
+
+def _template_pod(c: Cluster, d: Deployment) -> Pod:
+    t = d.template
+    pod = Pod(
+        name=f"{d.name}-template",
+        labels=t.labels,
+        tolerations=t.tolerations,
+        node_selector=t.node_selector,
+        requests=t.requests,
+    )
+    return apiserver.default_tolerations(pod, c)  # what admission gives every new pod
+
+
+def _slots(c: Cluster, d: Deployment, owned: set[str]) -> int:
+    """How many of ``d``'s pods the scheduler could have running at once on the healthy nodes
+    (kubelet connected), next to the non-terminating pods of other owners there.
+
+    A node passes if the scheduler's filters (NodeUnschedulable, TaintToleration, NodeAffinity)
+    accept the Deployment's pod template, ignoring the not-ready / unreachable taints, which the
+    node lifecycle controller lifts within a pass of seeing the node Ready. Its room is what
+    NodeResourcesFit leaves (pods, cpu, memory). Terminating pods are not counted: they finish
+    once their kubelet runs, and the bound allows for that.
+    """
+    pod = _template_pod(c, d)
+    want = scheduler.pod_request(pod)
+    by_node = pods_by_node(c.pods)
+    total = 0
+    for node in c.nodes:
+        if not c.kubelet_connected(node):
+            continue
+        clean = attrs.evolve(node, taints=tuple(t for t in node.taints if t.key not in CONDITION_TAINTS))
+        reasons = scheduler.filter_reasons(c, pod, clean, usage={})
+        if reasons:
+            continue
+        used_pods = used_cpu = used_mem = 0
+        for other in by_node.get(node.name, ()):
+            if other.terminating or other.owner in owned:
+                continue
+            r = scheduler.pod_request(other)
+            used_pods, used_cpu, used_mem = used_pods + 1, used_cpu + r.cpu, used_mem + r.memory
+        room = node.capacity.pods - used_pods
+        if want.cpu:
+            room = min(room, (node.capacity.cpu - used_cpu) // want.cpu)
+        if want.memory:
+            room = min(room, (node.capacity.memory - used_mem) // want.memory)
+        total += max(room, 0)
+    return total
+
+
+def _pod_state(c: Cluster, p: Pod) -> str:
+    """kubectl-like: phase (or Terminating), readiness, node, and what is wrong with the node."""
+    shown = "Terminating" if p.terminating else p.phase
+    if not p.terminating and not p.ready:
+        shown += ", not ready"
+    if p.node_name is None:
+        return f"{shown}, no node"
+    node = c.node(p.node_name)
+    if node is None:
+        return f"{shown} on {p.node_name}, which does not exist"
+    if not c.kubelet_connected(node):
+        return f"{shown} on {p.node_name}, whose kubelet is not connected"
+    if p.name not in node.running and not p.terminating:
+        return f"{shown} on {p.node_name}, containers not running"
+    return f"{shown} on {p.node_name}"
+
+
+@frozen
+class _Owed:
+    deployment: str
+    replicas: int
+    serving: tuple[str, ...]
+    waiting: tuple[str, ...]  # active pods on nodes whose kubelet is not connected
+    room: int
+    required: int
+    others: tuple[Pod, ...]  # the Deployment's pods that do not count as serving
+
+
+def _convergence(c: Cluster) -> list[_Owed]:
+    """The Deployments short of the ready pods they are owed (empty: all converged)."""
+    if not (c.controller_manager_active and c.scheduler_active):
+        return []
+    short: list[_Owed] = []
+    for d in c.deployments:
+        if d.replicas <= 0:
+            continue
+        owned = _owned_by(c, d)
+        pods = [p for p in c.pods if p.owner in owned]
+        serving = [p for p in pods if _serving(c, p)]
+        if len(serving) >= d.replicas:
+            continue
+        waiting = []
+        for p in pods:
+            if p.active and p.node_name is not None:
+                node = c.node(p.node_name)
+                if node is None or not c.kubelet_connected(node):
+                    waiting.append(p)
+        room = _slots(c, d, owned)
+        required = max(0, min(d.replicas - len(waiting), room))
+        if len(serving) < required:
+            short.append(
+                _Owed(
+                    d.name,
+                    d.replicas,
+                    tuple(p.name for p in serving),
+                    tuple(p.name for p in waiting),
+                    room,
+                    required,
+                    tuple(p for p in pods if p not in serving),
+                )
+            )
+    return short
+
+
+def _explain_convergence(c: Cluster) -> str:
+    short = _convergence(c)
+    if not short:
+        return "every Deployment has the ready pods it is owed"
+    parts = []
+    for o in short:
+        others = "; ".join(f"{p.name} {_pod_state(c, p)}" for p in o.others[:6]) or "no other pods"
+        if len(o.others) > 6:
+            others += f"; and {len(o.others) - 6} more"
+        parts.append(
+            f"deployment {o.deployment}: {len(o.serving)} of {o.required} owed pods Running and ready "
+            f"(spec.replicas {o.replicas}, {len(o.waiting)} waiting on lost nodes, room for {o.room} on "
+            f"healthy nodes) at t={c.now}s; {others}"
+        )
+    return " | ".join(parts)
+
+
+def _condition_taint(node: Node) -> Taint | None:
+    for t in node.taints:
+        if t.effect == NO_EXECUTE and t.key in CONDITION_TAINTS:
+            return t
+    return None
+
+
+def _toleration(pod: Pod, key: str) -> int | None:
+    """Seconds ``pod`` tolerates the ``key``:NoExecute taint (0: not at all; None: forever)."""
+    secs = min_toleration_seconds(pod, [Taint(key=key, effect=NO_EXECUTE)])
+    return None if secs is None else max(secs, 0)
+
+
+def eviction_slack(settings: Settings) -> int:
+    """How late an eviction may be against the controller's own deadline: one pass of the node
+    lifecycle controller to mark the node Unknown, one more to add the NoExecute taint (it uses
+    the condition observed at the start of its pass), and a tick for the taint eviction
+    controller to act."""
+    return 2 * settings.node_monitor_period + settings.step
+
+
+@frozen
+class _Due:
+    pod: str
+    node: str
+    due: int
+    basis: str  # how ``due`` follows from the controller's view, with the numbers
+
+
+def eviction_deadlines(c: Cluster) -> list[_Due]:
+    """When, by the controller-manager's own records, each non-terminating pod on a silent node
+    should be evicted. Empty unless taint-based eviction is on and the controller-manager runs
+    and reaches the apiserver; nodes it has no record of yet, nodes waiting in a zone's
+    rate-limited tainting queue, and every node while all zones are fully disrupted (eviction is
+    then off) are left out."""
+    s = c.settings
+    if s.eviction_mode != "taint" or not c.controller_manager_active:
+        return []
+    mem = c.memory
+    zones = dict(mem.zone_states)
+    if zones and all(v == FULL for v in zones.values()):
+        return []
+    queued = {name for _, name, _ in mem.taint_queue}
+    started = dict(mem.scheduled_evictions)
+    by_node = pods_by_node(c.pods)
+    out: list[_Due] = []
+    for node in c.nodes:
+        pods = [p for p in by_node.get(node.name, ()) if not p.terminating]
+        if not pods or node.name in queued:
+            continue
+        health = find(mem.node_health, node.name)
+        if health is None:
+            continue
+        never = health.seen_heartbeat is None
+        grace = s.node_startup_grace_period if never else s.node_monitor_grace_period
+        silent = health.probe_time + grace
+        taint = _condition_taint(node)
+        key = taint.key if taint is not None else TAINT_UNREACHABLE
+        for p in pods:
+            tol = _toleration(p, key)
+            if tol is None:
+                continue
+            start = silent
+            basis = (
+                f"the node controller last saw {node.name}'s heartbeat change at t={health.probe_time}s, "
+                f"so it was unhealthy from t={silent}s ({'startup ' if never else ''}grace {grace}s)"
+            )
+            if taint is not None and taint.time_added is not None and taint.time_added > start:
+                start = taint.time_added
+                basis += f"; its {taint.key}:NoExecute taint was added at t={start}s"
+            first_seen = started.get(p.name)
+            if first_seen is not None and first_seen > start:
+                start = first_seen
+                basis += f"; the taint eviction controller started counting at t={start}s"
+            basis += f"; {key} toleration {tol}s"
+            out.append(_Due(p.name, node.name, start + tol, basis))
+    return out
+
+
+def _overdue(c: Cluster) -> list[_Due]:
+    slack = eviction_slack(c.settings)
+    return [d for d in eviction_deadlines(c) if c.now > d.due + slack]
+
+
+@frozen
+class _Early:
+    pod: str
+    node: str
+    at: int
+    earliest: int
+    heartbeat: int
+    grace: int
+    key: str
+    toleration: int | None
+
+
+def _early_evictions(before: Cluster, after: Cluster) -> list[_Early]:
+    """Pods the taint eviction controller deleted in this step (DisruptionTarget set together
+    with the deletion timestamp) from a node shown not Ready, sooner than the node's last
+    heartbeat + nodeMonitorGracePeriod + the pod's toleration of the node's condition taint."""
+    if before.pods is after.pods or after.settings.eviction_mode != "taint":
+        return []
+    s = after.settings
+    out: list[_Early] = []
+    for p in after.pods:
+        if not (p.terminating and p.disruption_target) or p.node_name is None:
+            continue
+        old = before.pod(p.name)
+        if old is None or old.terminating:
+            continue
+        node = before.node(p.node_name)
+        if node is None or node.ready == COND_TRUE or node.last_heartbeat is None:
+            continue
+        other = [t for t in node.taints if t.effect == NO_EXECUTE and t.key not in CONDITION_TAINTS]
+        if other:
+            continue  # someone else's NoExecute taint: its own tolerations decide
+        taint = _condition_taint(node)
+        key = taint.key if taint is not None else TAINT_UNREACHABLE
+        tol = _toleration(old, key)
+        earliest = node.last_heartbeat + s.node_monitor_grace_period + (tol or 0)
+        if tol is None or after.now < earliest:
+            out.append(
+                _Early(
+                    p.name, node.name, after.now, earliest, node.last_heartbeat, s.node_monitor_grace_period, key, tol
+                )
+            )
+    return out
+
+
+def _allowed_total(d: Deployment) -> tuple[int, int]:
+    surge, _ = fenceposts(d)
+    return d.replicas + surge, surge
+
+
+def _active(c: Cluster, rs: ReplicaSet) -> list[Pod]:
+    return [p for p in c.pods if p.owner == rs.name and p.active and selector_matches(rs.selector, p.labels)]
+
+
+def _spec_before(c: Cluster, name: str) -> int:
+    rs = c.replicaset(name)
+    return rs.replicas if rs is not None else 0
+
+
+def _over_replication(before: Cluster, after: Cluster) -> list[str]:
+    problems: list[str] = []
+    if before.pods is not after.pods:
+        old_names = {p.name for p in before.pods}
+        for rs in after.replicasets:
+            active = _active(after, rs)
+            created = [p.name for p in active if p.name not in old_names]
+            if created and len(active) > rs.replicas:
+                problems.append(
+                    f"replicaset {rs.name} created {', '.join(created)} and now has {len(active)} active pods "
+                    f"for spec.replicas {rs.replicas} (at t={after.now}s)"
+                )
+    if before.replicasets is not after.replicasets:
+        for d in after.deployments:
+            mine = [rs for rs in after.replicasets if rs.owner == d.name]
+            raised = [rs.name for rs in mine if rs.replicas > _spec_before(before, rs.name)]
+            total = sum(rs.replicas for rs in mine)
+            allowed, surge = _allowed_total(d)
+            if raised and total > allowed:
+                problems.append(
+                    f"deployment {d.name} raised {', '.join(raised)}: its ReplicaSets' spec.replicas add up to "
+                    f"{total}, above replicas {d.replicas} + maxSurge {surge} (= {allowed}) (at t={after.now}s)"
+                )
+    return problems
+
+
+def _rebound(before: Cluster, after: Cluster) -> list[str]:
+    if before.pods is after.pods:
+        return []
+    out = []
+    for old in before.pods:
+        if old.node_name is None:
+            continue
+        new = after.pod(old.name)
+        if new is not None and new.node_name != old.node_name:
+            to = new.node_name if new.node_name is not None else "no node"
+            out.append(f"pod {old.name} moved from {old.node_name} to {to} at t={after.now}s")
+    return out
+
+
+def _bad_bindings(before: Cluster, after: Cluster) -> list[str]:
+    if before.pods is after.pods:
+        return []
+    out = []
+    for p in after.pods:
+        if p.node_name is None:
+            continue
+        old = before.pod(p.name)
+        if old is None or old.node_name is not None:
+            continue
+        node = before.node(p.node_name)
+        if node is None:
+            out.append(f"pod {p.name} bound to {p.node_name}, which does not exist (t={after.now}s)")
+            continue
+        why = []
+        if node.ready != COND_TRUE:
+            why.append(f"its Ready condition was {node.ready} ({node.ready_reason})")
+        taint = scheduler.untolerated_taint(old, node, (NO_SCHEDULE, NO_EXECUTE))
+        if taint is not None:
+            why.append(f"it had the taint {taint.show()}, which the pod does not tolerate")
+        if why:
+            out.append(f"pod {p.name} bound to {node.name} at t={after.now}s, but {' and '.join(why)}")
+    return out
+
+
+def _services_down(c: Cluster) -> list[str]:
+    out = []
+    for svc in c.services:
+        if svc.endpoints:
+            continue
+        backing = [d for d in c.deployments if d.replicas >= 1 and selector_matches(svc.selector, d.template.labels)]
+        if not backing:
+            continue
+        pods = [p for p in c.pods if selector_matches(svc.selector, p.labels)]
+        shown = "; ".join(f"{p.name} {_pod_state(c, p)}" for p in pods[:6]) or "no pods"
+        names = ", ".join(f"{d.name} (spec.replicas {d.replicas})" for d in backing)
+        out.append(
+            f"service {svc.name} has no ready endpoint at t={c.now}s though it selects deployment {names}: {shown}"
+        )
+    return out
+
+
+# --- the built-ins -------------------------------------------------------------------------------------
+
+
+@eventually("replica-convergence", explain=_explain_convergence)
+def replica_convergence(cluster: Cluster) -> bool:
+    """Every Deployment gets back the Running, ready pods it asks for (ReplicaSet and Deployment
+    controllers, scheduler, kubelet together).
+
+    A Deployment with spec.replicas = R is owed min(R - W, F) pods that are Running, Ready, not
+    Terminating, with containers really running on a node whose kubelet is connected, where
+    W = its active pods on nodes whose kubelet is not connected (the ReplicaSet controller rightly
+    counts them until the taint eviction controller deletes them, which eviction-after-timeout
+    checks) and F = how many of its pods the scheduler could place on the healthy nodes: nodes
+    that pass NodeUnschedulable, TaintToleration (ignoring the not-ready / unreachable taints the
+    node controller lifts once it sees Ready) and NodeAffinity for its pod template, with the room
+    NodeResourcesFit leaves next to other owners' non-terminating pods. A Deployment whose pods
+    fit nowhere is owed nothing: it is excused, not failed. Pods of any of its ReplicaSets count
+    (mid-rollout the old ones serve too). While the scheduler or the controller-manager cannot act
+    (process stopped, apiserver down) every Deployment is excused.
+
+    Checked in bounded form: once faults stop it must hold within the bound (default
+    convergence_bound(settings)), and again within the bound whenever it is lost.
+    """
+    return not _convergence(cluster)
+
+
+def _explain_bindings(before: Cluster, after: Cluster) -> str:
+    return " | ".join(_bad_bindings(before, after)) or "no pod was bound in this step to a node it should avoid"
+
+
+@transition_invariant("no-schedule-to-unready-node", explain=_explain_bindings)
+def no_schedule_to_unready_node(before: Cluster, after: Cluster) -> bool:
+    """A pod is only ever bound to a node that is Ready and whose NoSchedule / NoExecute taints
+    it tolerates (kube-scheduler's TaintToleration filter, with the node lifecycle controller
+    keeping the not-ready / unreachable taints in step with the Ready condition).
+
+    Checked on every step where a pod goes from no nodeName to one, against the node as it was
+    just before the step. Pods created with spec.nodeName already set skip the scheduler, as in
+    Kubernetes, and are not checked. kubernetes#72129 is the real race this guards against: a
+    new node got pods before its not-ready taint existed.
+    """
+    return not _bad_bindings(before, after)
+
+
+def _explain_eviction(before: Cluster, after: Cluster) -> str:
+    parts = []
+    for e in _early_evictions(before, after):
+        if e.toleration is None:
+            parts.append(
+                f"pod {e.pod} was evicted from {e.node} at t={e.at}s although it tolerates {e.key}:NoExecute forever"
+            )
+        else:
+            parts.append(
+                f"pod {e.pod} was evicted from {e.node} at t={e.at}s, too early: last heartbeat t={e.heartbeat}s "
+                f"+ grace {e.grace}s + {e.key} toleration {e.toleration}s = t={e.earliest}s"
+            )
+    slack = eviction_slack(after.settings)
+    for d in _overdue(after):
+        parts.append(
+            f"pod {d.pod} on {d.node} is still not Terminating at t={after.now}s, overdue: {d.basis}, so due "
+            f"at t={d.due}s, and the slack of {slack}s (2 x nodeMonitorPeriod + tick) ran out at t={d.due + slack}s"
+        )
+    return " | ".join(parts) or "no eviction too early or overdue in this step"
+
+
+@transition_invariant("eviction-after-timeout", explain=_explain_eviction)
+def eviction_after_timeout(before: Cluster, after: Cluster) -> bool:
+    """Pods on a node that stopped posting status are evicted when their toleration runs out:
+    not before, and not much after (node lifecycle controller + taint eviction controller).
+
+    (a) Not too early. When the taint eviction controller deletes a pod (deletionTimestamp and
+    DisruptionTarget set in one step) from a node shown not Ready that carries no NoExecute taint
+    besides not-ready / unreachable, the step happens no sooner than the node's last heartbeat +
+    nodeMonitorGracePeriod + the pod's tolerationSeconds for that taint (a pod tolerating it
+    forever must not be evicted at all).
+
+    (b) Not too late. After every step, with the controller-manager running and reaching the
+    apiserver, no pod bound to a node is still non-terminating more than 2 x nodeMonitorPeriod +
+    one tick (one pass to mark the node Unknown, one to taint it, a tick for the eviction) after
+    its deadline by the controller's own records: the later of (the last time it saw the node's
+    heartbeat change + the grace period), the time the NoExecute taint was added and the time the
+    eviction controller started counting for the pod, plus the pod's toleration. Those records
+    are lost when the controller-manager restarts, and the deadline moves with them, as in the
+    real controller. Nodes waiting in a zone's rate-limited tainting queue, and all nodes while
+    every zone is fully disrupted (the controller then stops evicting), are excused.
+
+    With evictionMode: legacy (the removed --pod-eviction-timeout) pods are deleted without the
+    taints and this property checks nothing.
+    """
+    return not _early_evictions(before, after) and not _overdue(after)
+
+
+def _explain_over_replication(before: Cluster, after: Cluster) -> str:
+    return " | ".join(_over_replication(before, after)) or "no over-replication in this step"
+
+
+@transition_invariant("no-over-replication", explain=_explain_over_replication)
+def no_over_replication(before: Cluster, after: Cluster) -> bool:
+    """Controllers never create more pods than asked for (ReplicaSet controller, and the
+    Deployment controller's surge budget).
+
+    For a ReplicaSet: a step that creates active pods (not Terminating, not Succeeded / Failed)
+    for it must leave it with at most spec.replicas of them. Having more is fine while it is being
+    scaled down (the ReplicaSet controller deletes the surplus in its next sync); growing past
+    spec.replicas is not: that is the double creation the controller's expectations prevent.
+    For a Deployment: a step that raises the spec.replicas of one of its ReplicaSets must leave
+    their sum at most replicas + maxSurge, with maxSurge resolved as the Deployment controller
+    does (a percentage of replicas rounded up; 25% by default). Mid-rollout the pods of the old
+    and new ReplicaSets together may thus reach replicas + maxSurge, not more. A user who scales
+    a Deployment's ReplicaSet by hand also breaks it (the controller then scales it back).
+    """
+    return not _over_replication(before, after)
+
+
+def _explain_rebound(before: Cluster, after: Cluster) -> str:
+    return " | ".join(_rebound(before, after)) or "no bound pod moved in this step"
+
+
+@transition_invariant("bound-pods-stay-put", explain=_explain_rebound)
+def bound_pods_stay_put(before: Cluster, after: Cluster) -> bool:
+    """A pod bound to a node stays on that node until it is gone (kube-scheduler only binds pods
+    with no nodeName, and the apiserver refuses a second binding: "pod ... is already assigned to
+    node ..."). Kubernetes never moves or rebalances pods; it deletes and replaces them.
+
+    Checked on every step for every pod that keeps its name: its nodeName never changes once set,
+    and is never unset.
+    """
+    return not _rebound(before, after)
+
+
+def _explain_services(c: Cluster) -> str:
+    return " | ".join(_services_down(c)) or "every Service that selects a Deployment's pods has a ready endpoint"
+
+
+@invariant("service-has-endpoint", explain=_explain_services)
+def service_has_endpoint(cluster: Cluster) -> bool:
+    """Every Service that selects the pods of a Deployment with spec.replicas >= 1 has at least
+    one ready endpoint (endpoints controller, with the node lifecycle controller marking pods on
+    lost nodes not ready).
+
+    This one is about the scenario, not a controller: it holds only while the workload survives
+    the faults, i.e. with at most the budgeted faults active (e.g. one worker lost out of two with
+    a pod on each), and fails, rightly, when the budget can take out every pod (both workers off,
+    a single replica's node off) or when the scenario's timeline applies the Service before its
+    pods are ready. Choose the fault budget to say what the Service must survive.
+    """
+    return not _services_down(cluster)
+
+
+BUILTINS: dict[str, PropertyDef] = {
+    d.name: d
+    for d in (
+        replica_convergence,
+        no_schedule_to_unready_node,
+        eviction_after_timeout,
+        no_over_replication,
+        bound_pods_stay_put,
+        service_has_endpoint,
+    )
+}

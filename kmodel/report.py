@@ -1,0 +1,148 @@
+"""Reports of ``kmodel check``: a verdict table, readable counterexamples, and JSON.
+
+A counterexample is shown as a timeline: one line per action (model time, who acted, what it
+did), and under it only what that action changed in the kubectl-like view of the cluster
+(:func:`kmodel.render.view.view`): nodes, pods, Deployments, Services and control-plane
+processes. The states between actions are left out; ``--trace-out FILE.json`` has them all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from kmodel.engines.base import HOLDS, INCONCLUSIVE, VIOLATED, Result, Trace
+from kmodel.render.view import view
+from kmodel.settings import format_duration
+from kmodel.state import Cluster
+
+
+def cluster_of(state: Any) -> Cluster:
+    """The cluster inside an engine state (a checker state, or a bare cluster)."""
+    return state if isinstance(state, Cluster) else state.cluster
+
+
+def _index(items: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    return {item["name"]: item for item in items}
+
+
+def _fields(item: dict[str, Any], skip: tuple[str, ...] = ("name",)) -> str:
+    parts = []
+    for key, value in item.items():
+        if key in skip:
+            continue
+        if isinstance(value, list):
+            value = ",".join(str(v) for v in value) or "-"
+        parts.append(f"{key}={value}")
+    return " ".join(parts)
+
+
+def changes(before: Cluster, after: Cluster) -> list[str]:
+    """What a person would notice between two states, one line per object that changed."""
+    old, new = view(before), view(after)
+    lines: list[str] = []
+    for kind, label in (("nodes", "node"), ("pods", "pod"), ("deployments", "deployment"), ("services", "service")):
+        a, b = _index(old[kind]), _index(new[kind])
+        for name in sorted(set(a) | set(b)):
+            if name not in b:
+                lines.append(f"- {label}/{name} is gone")
+            elif name not in a:
+                lines.append(f"+ {label}/{name} {_fields(b[name])}")
+            elif a[name] != b[name]:
+                diffs = [
+                    f"{key} {_show(a[name].get(key))} -> {_show(value)}"
+                    for key, value in b[name].items()
+                    if a[name].get(key) != value
+                ]
+                lines.append(f"~ {label}/{name} {', '.join(diffs)}")
+    cp_a, cp_b = old["controlPlane"], new["controlPlane"]
+    for key, value in cp_b.items():
+        if cp_a[key] != value:
+            lines.append(f"~ control-plane {key} {'up' if cp_a[key] else 'down'} -> {'up' if value else 'down'}")
+    return lines
+
+
+def _show(value: object) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    if value is None:
+        return "none"
+    return str(value)
+
+
+def trace_lines(trace: Trace, indent: str = "  ") -> list[str]:
+    """The counterexample as a timeline of actions, each with what it changed."""
+    first = cluster_of(trace.steps[0].state)
+    lines = [f"{indent}t={format_duration(first.now)}  initial state (after the scenario came up)"]
+    for prev, step in zip(trace.steps, trace.steps[1:], strict=False):
+        before, after = cluster_of(prev.state), cluster_of(step.state)
+        lines.append(f"{indent}t={format_duration(before.now)}  [{step.actor}] {step.label}")
+        lines.extend(f"{indent}    {line}" for line in changes(before, after))
+    return lines
+
+
+def _stats_text(r: Result) -> str:
+    s = r.stats
+    if r.engine == "hypothesis":
+        text = f"{s.examples:,} runs, {s.transitions:,} steps, longest {s.depth}"
+    else:
+        text = f"{s.states:,} states, {s.transitions:,} transitions, depth {s.depth}"
+    return f"{text}, {s.seconds:.1f}s"
+
+
+VERDICT_WORDS = {HOLDS: "holds", VIOLATED: "VIOLATED", INCONCLUSIVE: "inconclusive"}
+
+
+def text_report(header: list[str], results: list[Result], explanations: dict[int, str]) -> str:
+    """The whole report: header, one line per (property, engine), then each counterexample."""
+    lines = list(header)
+    lines.append("")
+    width = max((len(r.property) for r in results), default=10)
+    for r in results:
+        lines.append(f"  {VERDICT_WORDS[r.verdict]:<12} {r.property:<{width}}  {r.engine:<10} {_stats_text(r)}")
+        if r.verdict == INCONCLUSIVE:
+            lines.append(f"  {'':<12} {'':<{width}}  {'':<10} {r.message}: no violation up to depth {r.stats.depth}")
+        for w in r.warnings:
+            lines.append(f"  {'':<12} warning: {w}")
+    for i, r in enumerate(results):
+        if r.verdict != VIOLATED or r.trace is None:
+            continue
+        lines.append("")
+        lines.append(f"{r.property} violated ({r.engine}): counterexample of {len(r.trace)} action(s)")
+        if r.message:
+            lines.append(f"  {r.message}")
+        if i in explanations:
+            lines.append(f"  why: {explanations[i]}")
+        lines.extend(trace_lines(r.trace))
+    return "\n".join(lines) + "\n"
+
+
+def trace_json(trace: Trace) -> list[dict[str, Any]]:
+    """A trace as JSON: every step's action and the kubectl-like view of the state after it."""
+    out = []
+    for step in trace.steps:
+        c = cluster_of(step.state)
+        out.append({"actor": step.actor, "action": step.label, "time": c.now, "state": view(c)})
+    return out
+
+
+def result_json(r: Result, explanation: str | None = None) -> dict[str, Any]:
+    s = r.stats
+    return {
+        "result": r.verdict,
+        "engine": r.engine,
+        "property": r.property,
+        "message": r.message,
+        "explanation": explanation,
+        "warnings": list(r.warnings),
+        "stats": {
+            "states": s.states,
+            "transitions": s.transitions,
+            "depth": s.depth,
+            "examples": s.examples,
+            "seconds": round(s.seconds, 3),
+            "neverFired": list(s.never_fired),
+            "limit": s.limit or None,
+        },
+        "trace": trace_json(r.trace) if r.trace is not None else None,
+    }
