@@ -70,14 +70,37 @@ def _show(value: object) -> str:
     return str(value)
 
 
-def trace_lines(trace: Trace, indent: str = "  ") -> list[str]:
-    """The counterexample as a timeline of actions, each with what it changed."""
+def trace_lines(trace: Trace, indent: str = "  ", quiet: bool = True) -> list[str]:
+    """The counterexample as a timeline of actions, each with what it changed. With ``quiet``,
+    runs of steps that change nothing kubectl would show (heartbeats, health checks, clock
+    ticks) are folded into one line; faults and timeline events are always shown."""
     first = cluster_of(trace.steps[0].state)
     lines = [f"{indent}t={format_duration(first.now)}  initial state (after the scenario came up)"]
+    folded: list[tuple[int, str]] = []  # (time, actor) of the quiet steps not shown yet
+
+    def flush() -> None:
+        if not folded:
+            return
+        if len(folded) == 1:
+            at, what = folded[0]
+            lines.append(f"{indent}t={format_duration(at)}  {what}")
+        else:
+            actors = sorted({what.split("]")[0].strip("[").split("/")[0] for _, what in folded})
+            span = f"{format_duration(folded[0][0])}..{format_duration(folded[-1][0])}"
+            lines.append(f"{indent}t={span}  ({len(folded)} steps that change nothing visible: {', '.join(actors)})")
+        folded.clear()
+
     for prev, step in zip(trace.steps, trace.steps[1:], strict=False):
         before, after = cluster_of(prev.state), cluster_of(step.state)
-        lines.append(f"{indent}t={format_duration(before.now)}  [{step.actor}] {step.label}")
-        lines.extend(f"{indent}    {line}" for line in changes(before, after))
+        diff = changes(before, after)
+        what = f"[{step.actor}] {step.label}"
+        if quiet and not diff and step.actor not in ("fault", "timeline", "adversary") and step is not trace.steps[-1]:
+            folded.append((before.now, what))
+            continue
+        flush()
+        lines.append(f"{indent}t={format_duration(before.now)}  {what}")
+        lines.extend(f"{indent}    {line}" for line in diff)
+    flush()
     return lines
 
 
@@ -97,9 +120,13 @@ def text_report(header: list[str], results: list[Result], explanations: dict[int
     """The whole report: header, one line per (property, engine), then each counterexample."""
     lines = list(header)
     lines.append("")
-    width = max((len(r.property) for r in results), default=10)
+    width = min(max((len(r.property) for r in results), default=10), 40)
     for r in results:
-        lines.append(f"  {VERDICT_WORDS[r.verdict]:<12} {r.property:<{width}}  {r.engine:<10} {_stats_text(r)}")
+        name = r.property
+        if len(name) > width:
+            lines.append(f"  {'':<12} {name}")
+            name = ""
+        lines.append(f"  {VERDICT_WORDS[r.verdict]:<12} {name:<{width}}  {r.engine:<10} {_stats_text(r)}")
         if r.verdict == INCONCLUSIVE:
             lines.append(f"  {'':<12} {'':<{width}}  {'':<10} {r.message}: no violation up to depth {r.stats.depth}")
         for w in r.warnings:
