@@ -21,4 +21,4 @@ def test_on_seed_timeline(scenario: str, engine: str) -> None:
 @pytest.mark.parametrize("scenario", SEEDS)
 def test_on_seed_with_declared_faults(scenario: str, engine: str) -> None:
     """The same, with the extra faults the seed declares for `kmodel check`."""
-    expect(PROP, scenario, seed_results(scenario, engine, None)[PROP])
+    expect(PROP, scenario, seed_results(scenario, engine, None)[PROP], declared_faults=True)

@@ -261,3 +261,18 @@ def test_no_outcome_when_the_controller_manager_cannot_act(down: str) -> None:
 def test_pods_stay_sorted_by_name() -> None:
     after = step_state(mkcluster(rs=(mkrs(replicas=20),)))
     assert list(after.pods) == sorted(after.pods, key=attrgetter("name"))
+
+
+def test_generated_names_skip_pods_that_still_exist() -> None:
+    """A ReplicaSet recreated under its old name (deleted, then made again by its Deployment)
+    starts its name counter afresh while its old pods may still be Terminating: the new pods
+    must get other names, never take over the old objects (which would unbind them)."""
+    rs = mkrs("web-1", replicas=2)
+    first, _ = replicaset.new_pod(rs, NOW)
+    old = attrs.evolve(first, node_name="n1", phase=RUNNING, deletion_timestamp=NOW - 1)
+    c = mkcluster(old, rs=(rs,))
+    out = replicaset.step(c)[0].state
+    names = {p.name for p in out.pods}
+    assert len(names) == 3 and old.name in names
+    kept = out.pod(old.name)
+    assert kept is not None and kept.node_name == "n1" and kept.terminating

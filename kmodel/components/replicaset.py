@@ -18,6 +18,7 @@ deletes it is still waiting to see) are always met; a stale-cache variant is fut
 from __future__ import annotations
 
 import functools
+from collections.abc import Callable
 
 import attrs
 
@@ -91,8 +92,12 @@ def deletion_order(pods: list[Pod], related: list[Pod], now: int) -> list[Pod]:
     return sorted(pods, key=functools.cmp_to_key(less))
 
 
-def new_pod(rs: ReplicaSet, now: int) -> tuple[Pod, ReplicaSet]:
-    name = f"{rs.name}-{apiserver.name_suffix(rs.name, rs.next_pod)}"
+def new_pod(rs: ReplicaSet, now: int, taken: Callable[[str], bool] = lambda _: False) -> tuple[Pod, ReplicaSet]:
+    """A pod from the template, named ``<rs>-<suffix>``. The apiserver's generateName retries on
+    a name that is taken (a ReplicaSet deleted and recreated under the same name restarts the
+    model's counter while its old pods may still be Terminating), so the counter moves on."""
+    while taken(name := f"{rs.name}-{apiserver.name_suffix(rs.name, rs.next_pod)}"):
+        rs = attrs.evolve(rs, next_pod=rs.next_pod + 1)
     t = rs.template
     pod = Pod(
         name=name,
@@ -115,7 +120,7 @@ def sync(cluster: Cluster, rs: ReplicaSet, events: list[Event], notes: list[str]
     out = cluster
     if diff < 0:
         for _ in range(min(-diff, BURST_REPLICAS)):
-            pod, rs = new_pod(rs, now)
+            pod, rs = new_pod(rs, now, lambda name, c=out: c.pod(name) is not None)
             out = apiserver.create_pod(out, pod)
             events.append(Event(now, SOURCE, "SuccessfulCreate", f"replicaset/{rs.name}", f"Created pod: {pod.name}"))
         notes.append(f"{rs.name}: create {min(-diff, BURST_REPLICAS)} pod(s)")

@@ -1,0 +1,229 @@
+"""Deliberately broken components, to show that each built-in property catches the bug it is for.
+
+Each one is a step function in the shape :func:`kmodel.model.components` swaps in
+(``KubeModel(scenario, replace={"scheduler": scheduler_ignoring_taints})``), built from the real
+component with one small change, and documented with the real bug or misconfiguration it
+imitates. Kubelets need one entry per node (their step takes the node name): use
+:func:`per_kubelet`.
+
+| broken component                        | replaces        | caught by                        |
+|-----------------------------------------|-----------------|----------------------------------|
+| scheduler_ignoring_taints               | scheduler       | no-schedule-to-unready-node      |
+| scheduler_rebinding_from_unready_nodes  | scheduler       | bound-pods-stay-put              |
+| replicaset_counting_terminating         | replicaset      | replica-convergence              |
+| replicaset_one_too_many                 | replicaset      | no-over-replication              |
+| tainteviction_ignoring_toleration       | tainteviction   | eviction-after-timeout (a)       |
+| tainteviction_never_evicting            | tainteviction   | eviction-after-timeout (b)       |
+| kubelet_never_finishing_deletions       | kubelet/<node>  | replica-convergence              |
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import attrs
+
+from kmodel import model
+from kmodel.components import kubelet, replicaset, scheduler, tainteviction
+from kmodel.state import COND_TRUE, FAILED, SUCCEEDED, Cluster, Toleration
+from kmodel.transition import Event, Outcome
+
+
+def per_kubelet(cluster: Cluster, step: Callable[[Cluster, str], list[Outcome]]) -> dict[str, model.StepFn]:
+    """``replace`` entries putting ``step`` in place of the kubelet of every node."""
+
+    def on(node_name: str) -> model.StepFn:
+        return lambda c: step(c, node_name)
+
+    return {kubelet.actor(n.name): on(n.name) for n in cluster.nodes}
+
+
+# --- kube-scheduler ----------------------------------------------------------------------------------
+
+
+def scheduler_ignoring_taints(cluster: Cluster) -> list[Outcome]:
+    """A scheduler without the TaintToleration filter: it sees every node untainted.
+
+    Since TaintNodesByCondition the scheduler does not look at the Ready condition at all; the
+    not-ready / unreachable NoSchedule taints are how it avoids lost nodes. So this one also
+    binds pods to NotReady nodes (and to control-plane nodes), the way pods landed on not-yet-
+    ready nodes in kubernetes#72129 before the NodeTaint admission plugin (PR 73097) tainted new
+    nodes at creation.
+    """
+    blind = attrs.evolve(cluster, nodes=tuple(attrs.evolve(n, taints=()) for n in cluster.nodes))
+    return [attrs.evolve(o, state=attrs.evolve(o.state, nodes=cluster.nodes)) for o in scheduler.step(blind)]
+
+
+def scheduler_rebinding_from_unready_nodes(cluster: Cluster) -> list[Outcome]:
+    """A scheduler that treats pods on nodes that are not Ready as unscheduled and binds them
+    again, to another node.
+
+    Imitates a scheduler working from a stale cache that lost a pod's binding (and an apiserver
+    that would accept a second binding; the real one answers 409 Conflict "pod ... is already
+    assigned to node ...", as in the "binding rejected" reports of kubernetes#1139 and the guard
+    of PR 108667), and also the common belief that Kubernetes moves pods off a failed node: seed
+    000 shows it does not; it deletes them (after the toleration) and creates new ones.
+    """
+    unready = {n.name for n in cluster.nodes if n.ready != COND_TRUE}
+    stale = tuple(
+        attrs.evolve(p, node_name=None) if p.node_name in unready and not p.terminating else p for p in cluster.pods
+    )
+    view = attrs.evolve(cluster, pods=stale)
+    outcomes = []
+    for o in scheduler.step(view):
+        state = attrs.evolve(cluster, sched_attempted=o.state.sched_attempted)
+        for p in o.state.pods:
+            seen = view.pod(p.name)
+            if seen is not None and seen.node_name is None and p.node_name is not None:
+                original = cluster.pod(p.name)
+                assert original is not None
+                state = state.with_pod(attrs.evolve(original, node_name=p.node_name))
+        outcomes.append(attrs.evolve(o, state=state))
+    return outcomes
+
+
+# --- ReplicaSet controller -----------------------------------------------------------------------------
+
+
+def _sync_as_if(cluster: Cluster, rs_name: str, replicas: int, events: list[Event], notes: list[str]) -> Cluster:
+    """The real ReplicaSet sync run against ``replicas`` instead of spec.replicas; the spec is
+    left as it was."""
+    rs = cluster.replicaset(rs_name)
+    assert rs is not None
+    out = replicaset.sync(cluster, attrs.evolve(rs, replicas=replicas), events, notes)
+    synced = out.replicaset(rs_name)
+    assert synced is not None
+    return out.with_replicaset(attrs.evolve(synced, replicas=rs.replicas))
+
+
+def _replicaset_step(cluster: Cluster, target: Callable[[Cluster, str], int]) -> list[Outcome]:
+    if not cluster.controller_manager_active:
+        return []
+    out = cluster
+    events: list[Event] = []
+    notes: list[str] = []
+    for rs in cluster.replicasets:
+        out = _sync_as_if(out, rs.name, target(out, rs.name), events, notes)
+    if out == cluster:
+        return []
+    return [Outcome("replicaset", "; ".join(notes) or "update replicaset status", out, tuple(events))]
+
+
+def replicaset_counting_terminating(cluster: Cluster) -> list[Outcome]:
+    """A ReplicaSet controller that counts Terminating pods as if they were still active, so it
+    creates a replacement only once the old pod is gone.
+
+    The real controller (``controller.FilterActivePods``) leaves pods with a deletionTimestamp
+    out and replaces them at once (seed 000: old pod Terminating, new one Running). Waiting for
+    termination is what KEP-3973 ("Consider Terminating Pods in Deployments") offers as an
+    opt-in policy; applied to a pod evicted from a dead node it means no replacement at all, since
+    that pod stays Terminating until the node comes back.
+    """
+
+    def target(c: Cluster, name: str) -> int:
+        rs = c.replicaset(name)
+        assert rs is not None
+        pods = replicaset.owned_pods(c, rs)
+        active = sum(1 for p in pods if p.active)
+        terminating = sum(1 for p in pods if p.terminating and p.phase not in (SUCCEEDED, FAILED))
+        if active > rs.replicas:
+            return rs.replicas  # scale-down as usual
+        if active + terminating < rs.replicas:
+            return rs.replicas - terminating  # create only what the Terminating pods do not "cover"
+        return active  # nothing to do
+
+    return _replicaset_step(cluster, target)
+
+
+def replicaset_one_too_many(cluster: Cluster) -> list[Outcome]:
+    """A ReplicaSet controller that keeps spec.replicas + 1 pods.
+
+    Imitates the double creation that the controller's expectations exist to prevent: a sync
+    that acts on an informer cache which has not yet seen its own creations creates the missing
+    pods again (kubernetes#129795: expectations that expire while the informer lags let the
+    controller create extra pods).
+    """
+
+    def target(c: Cluster, name: str) -> int:
+        rs = c.replicaset(name)
+        assert rs is not None
+        return rs.replicas + 1
+
+    return _replicaset_step(cluster, target)
+
+
+# --- taint eviction controller ---------------------------------------------------------------------------
+
+
+def _with_toleration_seconds(cluster: Cluster, seconds: int | None) -> list[Outcome]:
+    """The real taint eviction step, run on a view where every toleration that has
+    tolerationSeconds has ``seconds`` instead; the pods keep their own tolerations."""
+
+    def changed(t: Toleration) -> Toleration:
+        return attrs.evolve(t, toleration_seconds=seconds) if t.toleration_seconds is not None else t
+
+    view = attrs.evolve(
+        cluster,
+        pods=tuple(attrs.evolve(p, tolerations=tuple(changed(t) for t in p.tolerations)) for p in cluster.pods),
+    )
+    outcomes = []
+    for o in tainteviction.step(view):
+        pods = []
+        for p in o.state.pods:
+            original = cluster.pod(p.name)
+            pods.append(attrs.evolve(p, tolerations=original.tolerations) if original is not None else p)
+        state = attrs.evolve(o.state, pods=tuple(pods))
+        if state != cluster:
+            outcomes.append(attrs.evolve(o, state=state))
+    return outcomes
+
+
+def tainteviction_ignoring_toleration(cluster: Cluster) -> list[Outcome]:
+    """A taint eviction controller that does not wait for tolerationSeconds: it deletes a pod as
+    soon as its node gets a NoExecute taint the pod tolerates only for a while.
+
+    Imitates a cluster whose pods lack the default 300 s not-ready / unreachable tolerations (the
+    DefaultTolerationSeconds admission plugin disabled): the first NoExecute taint after a missed
+    heartbeat grace period then deletes every pod on the node at once, so a short outage empties
+    the node.
+    """
+    return _with_toleration_seconds(cluster, 0)
+
+
+def tainteviction_never_evicting(cluster: Cluster) -> list[Outcome]:
+    """A taint eviction controller that takes every toleration as lasting forever, so it never
+    deletes a pod that tolerates the taint at all.
+
+    Imitates the taint eviction controller switched off (since v1.29 it is a controller of its
+    own, KEP-3902, and ``--controllers=-taint-eviction-controller`` disables it) or pods whose
+    unreachable toleration has no tolerationSeconds: pods on a dead node stay bound and count as
+    active forever, so their ReplicaSet never replaces them.
+    """
+    return _with_toleration_seconds(cluster, None)
+
+
+# --- kubelet -----------------------------------------------------------------------------------------------
+
+
+def kubelet_never_finishing_deletions(cluster: Cluster, node_name: str) -> list[Outcome]:
+    """A kubelet that stops a deleted pod's containers but never removes the pod object: the pod
+    shows Terminating forever and keeps its room on the node.
+
+    Imitates the many "pods stuck in Terminating" reports, e.g. kubernetes#51835, where the
+    kubelet cannot finish the pod's cleanup (a volume that will not unmount) and so never
+    confirms the deletion.
+    """
+    outcomes = []
+    for o in kubelet.step(cluster, node_name):
+        state = o.state
+        stuck = [p for p in cluster.pods_on(node_name) if p.terminating and state.pod(p.name) is None]
+        for p in stuck:
+            state = state.with_pod(p)
+        if state == cluster:
+            continue
+        label = (
+            "; ".join(part for part in o.label.split("; ") if not any(part == f"{p.name} removed" for p in stuck))
+            or f"heartbeat {node_name}"
+        )
+        outcomes.append(attrs.evolve(o, state=state, label=label))
+    return outcomes
