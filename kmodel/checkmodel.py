@@ -205,7 +205,7 @@ class KubeModel:
         def undo(tag: str, label: str, after: Cluster | None) -> Iterator[Transition]:
             if tag in state.injected and after is not None:
                 yield Transition(
-                    "fault", label, attrs.evolve(state, cluster=after, injected=state.injected - {tag}), fault=True
+                    "repair", label, attrs.evolve(state, cluster=after, injected=state.injected - {tag}), fault=True
                 )
 
         for n in c.nodes:

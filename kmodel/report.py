@@ -94,7 +94,8 @@ def trace_lines(trace: Trace, indent: str = "  ", quiet: bool = True) -> list[st
         before, after = cluster_of(prev.state), cluster_of(step.state)
         diff = changes(before, after)
         what = f"[{step.actor}] {step.label}"
-        if quiet and not diff and step.actor not in ("fault", "timeline", "adversary") and step is not trace.steps[-1]:
+        always_shown = step.actor in ("fault", "repair", "timeline", "adversary") or step is trace.steps[-1]
+        if quiet and not diff and not always_shown:
             folded.append((before.now, what))
             continue
         flush()

@@ -104,7 +104,7 @@ SHRINK_LIMITS: dict[str, tuple[int, float]] = {"ci": (100, 2.0), "dev": (500, 10
 # profile -> steps spent replaying a counterexample to shorten it, at most
 POLISH_STEPS: dict[str, int] = {"ci": 20_000, "dev": 100_000, "thorough": 500_000}
 
-FAULT = "fault"  # the family of every fault transition
+FAULT = "fault"  # the family of every injected fault (undoing one is family "repair")
 OTHER = "*other*"  # families seen only after the machine was built
 DISCOVERY_STEPS = 200  # steps of the fair walk that finds the families before the run
 FORCED_LIMIT = 1000  # single-choice steps taken in a row within one rule, at most
@@ -151,7 +151,12 @@ class _Namespaced(ExampleDatabase):
 
 
 def _family(tr: Transition) -> str:
-    return FAULT if tr.fault else action_family(tr.actor)
+    """Injected faults form one family; the adversary's other moves (undoing a fault: actor
+    ``repair``) get rules of their own, so that swarm testing, which switches some rules off for
+    a whole run, also produces runs where a fault is never undone (a node that stays off)."""
+    if tr.fault and tr.actor == "fault":
+        return FAULT
+    return action_family(tr.actor)
 
 
 class _Failure:
@@ -335,7 +340,7 @@ class _Walk:
             if len(self.steps) > self.run.max_length:
                 return
             groups = self._groups()
-            if len(groups) != 1 or FAULT in groups:
+            if len(groups) != 1 or any(tr.fault for tr in self.enabled):
                 return
             options = self.enabled
             index = data.draw(st.integers(0, len(options) - 1), label="forced family") if len(options) > 1 else 0
@@ -485,7 +490,7 @@ def _machine_class(run: _Run) -> type[_Machine]:
 def _families(model: Model, inits: list[Any], expected: list[str]) -> list[str]:
     """The families to give a rule each: those expected, fault, clock and timeline, and every
     family enabled along a short fair walk from each initial state."""
-    found = {*expected, FAULT, "clock", "timeline"}
+    found = {*expected, FAULT, "repair", "clock", "timeline"}
     for init in inits[:10]:
         state = init
         for _ in range(DISCOVERY_STEPS):
