@@ -40,6 +40,7 @@ class CheckOptions:
     profile: str = "ci"
     database: str | None = None
     symmetry: bool = True
+    settle: bool = True  # start from the state the scenario settles into, not from t=0
 
 
 @define
@@ -165,7 +166,9 @@ def prepare(
         raise KmodelError(f"unknown engine {options.engine!r}", where="--engine", fix=f"use {', '.join(ENGINES)}")
     scenario = load(scenario_path)
     chosen = choose_properties(scenario, names, invariants, property_files)
-    model = KubeModel(scenario, faults=options.faults, replace=replace, symmetry=options.symmetry)
+    model = KubeModel(
+        scenario, faults=options.faults, replace=replace, symmetry=options.symmetry, settle=options.settle
+    )
     return CheckRun(scenario, model, chosen)
 
 

@@ -153,6 +153,11 @@ def simulate(scenario: str, events: tuple[str, ...], until: int | None, output: 
 @click.option("--trace-out", type=click.Path(dir_okay=False), default=None, help="Write the counterexample (.json).")
 @click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--no-symmetry", is_flag=True, help="Explorer: do not merge states that differ only in pod names.")
+@click.option(
+    "--from-start",
+    is_flag=True,
+    help="Check from t=0, start-up included (default: from the state the scenario settles into).",
+)
 @friendly_errors
 def check(
     scenario: str,
@@ -170,6 +175,7 @@ def check(
     trace_out: str | None,
     output: str,
     no_symmetry: bool,
+    from_start: bool,
 ) -> None:
     """Check properties of SCENARIO over every interleaving the engines reach.
 
@@ -194,6 +200,7 @@ def check(
         profile=profile,
         database=None if database.lower() == "none" else database,
         symmetry=not no_symmetry,
+        settle=not from_start,
     )
     run = prepare(scenario, names, invariants, property_files, options)
     header = [

@@ -115,3 +115,11 @@ def test_seed_with_its_timeline_holds_every_builtin(cli: Cli) -> None:
     r = cli("check", seed, *args)
     assert r.exit_code == 0, r.output
     assert r.output.count("holds") == 12  # six built-ins, two engines
+
+
+def test_from_start_checks_the_start_up_too(cli: Cli) -> None:
+    # from the settled state every pod already exists; from t=0 there were none at first
+    inv = "len(pods) == 2"
+    assert cli("check", WEB, "--faults", "none", "--invariant", inv).exit_code == 0
+    r = cli("check", WEB, "--faults", "none", "--invariant", inv, "--from-start")
+    assert r.exit_code == 1 and "the initial state violates it" in r.output
