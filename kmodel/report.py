@@ -86,7 +86,8 @@ def trace_lines(trace: Trace, indent: str = "  ", quiet: bool = True) -> list[st
             lines.append(f"{indent}t={format_duration(at)}  {what}")
         else:
             actors = sorted({what.split("]")[0].strip("[").split("/")[0] for _, what in folded})
-            span = f"{format_duration(folded[0][0])}..{format_duration(folded[-1][0])}"
+            first, last = format_duration(folded[0][0]), format_duration(folded[-1][0])
+            span = first if first == last else f"{first}..{last}"
             lines.append(f"{indent}t={span}  ({len(folded)} steps that change nothing visible: {', '.join(actors)})")
         folded.clear()
 
