@@ -5,8 +5,11 @@ and each property file asserts its own verdicts from that run."""
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from functools import cache
 from pathlib import Path
+
+import pytest
 
 from kmodel.checkrun import CheckOptions, parse_faults, run_check
 from kmodel.engines.base import Result
@@ -58,3 +61,23 @@ def expect(prop: str, scenario: str, result: Result, declared_faults: bool = Fal
     if result.verdict != wanted:
         detail = "\n".join(trace_lines(result.trace)) if result.trace is not None else result.message
         raise AssertionError(f"{prop} on {scenario} by {result.engine}: {result.verdict}, expected {wanted}\n{detail}")
+
+
+def seed_tests(prop: str) -> tuple[Callable[[str, str], None], Callable[[str, str], None]]:
+    """The two tests of a property file: on every seed with both engines, around the seed's own
+    timeline (default run) and with the faults the seed declares (``-m thorough``)."""
+
+    @pytest.mark.parametrize("engine", ENGINES)
+    @pytest.mark.parametrize("scenario", SEEDS)
+    def test_on_seed_timeline(scenario: str, engine: str) -> None:
+        """Every interleaving of the components around the seed's own scripted events."""
+        expect(prop, scenario, seed_results(scenario, engine)[prop])
+
+    @pytest.mark.thorough
+    @pytest.mark.parametrize("engine", ENGINES)
+    @pytest.mark.parametrize("scenario", SEEDS)
+    def test_on_seed_with_declared_faults(scenario: str, engine: str) -> None:
+        """The same, with the extra faults the seed declares for `kmodel check`."""
+        expect(prop, scenario, seed_results(scenario, engine, None)[prop], declared_faults=True)
+
+    return test_on_seed_timeline, test_on_seed_with_declared_faults

@@ -188,30 +188,31 @@ def test_eventually_after_faults_stop() -> None:
     assert r.warnings  # the toy model promises no fairness
 
 
+class Stuck:
+    """(a, b, t): a stalls at 3 and never reaches 5; 'wait' lets time t pass."""
+
+    def init_states(self) -> Iterator[tuple[int, int, int]]:
+        yield (0, 0, 0)
+
+    def transitions(self, s: tuple[int, int, int]) -> Iterator[Transition]:
+        a, b, t = s
+        if a < 3:
+            yield Transition("a", "inc a", (a + 1, b, t))
+        if b < 2:
+            yield Transition("fault", "inc b", (a, b + 1, t), fault=True)
+        yield Transition("clock", "wait", (a, b, t + 1))
+
+    def stop_faults(self, s: tuple[int, int, int]) -> tuple[int, int, int]:
+        return (s[0], 0, s[2])
+
+    def fingerprint(self, s: tuple[int, int, int]) -> Hashable:
+        return s[:2]
+
+    def clock(self, s: tuple[int, int, int]) -> int:
+        return s[2]
+
+
 def test_eventually_violated_when_progress_stalls() -> None:
-    class Stuck:
-        """(a, b, t): a stalls at 3 and never reaches 5; 'wait' lets time t pass."""
-
-        def init_states(self) -> Iterator[tuple[int, int, int]]:
-            yield (0, 0, 0)
-
-        def transitions(self, s: tuple[int, int, int]) -> Iterator[Transition]:
-            a, b, t = s
-            if a < 3:
-                yield Transition("a", "inc a", (a + 1, b, t))
-            if b < 2:
-                yield Transition("fault", "inc b", (a, b + 1, t), fault=True)
-            yield Transition("clock", "wait", (a, b, t + 1))
-
-        def stop_faults(self, s: tuple[int, int, int]) -> tuple[int, int, int]:
-            return (s[0], 0, s[2])
-
-        def fingerprint(self, s: tuple[int, int, int]) -> Hashable:
-            return s[:2]
-
-        def clock(self, s: tuple[int, int, int]) -> int:
-            return s[2]
-
     prop = Property("a reaches 5", EVENTUALLY, "", predicate=lambda s: s[0] == 5, bound=3)
     r = explore(Stuck(), prop)
     assert r.verdict == VIOLATED and r.trace is not None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import attrs
@@ -24,31 +24,7 @@ from kmodel.engines.base import (
 from kmodel.engines.hypothesis_engine import ENGINE, PROFILES, check
 from kmodel.scenario import load
 from tests.conftest import SCENARIOS
-from tests.test_explore import Counters, Healing
-
-
-class Stuck:
-    """(a, b, t): a stalls at 3 and never reaches 5; 'inc b' is a fault; 'wait' lets time t pass."""
-
-    def init_states(self) -> Iterator[tuple[int, int, int]]:
-        yield (0, 0, 0)
-
-    def transitions(self, s: tuple[int, int, int]) -> Iterator[Transition]:
-        a, b, t = s
-        if a < 3:
-            yield Transition("a", "inc a", (a + 1, b, t))
-        if b < 2:
-            yield Transition("fault", "inc b", (a, b + 1, t), fault=True)
-        yield Transition("clock", "wait", (a, b, t + 1))
-
-    def stop_faults(self, s: tuple[int, int, int]) -> tuple[int, int, int]:
-        return (s[0], 0, s[2])
-
-    def fingerprint(self, s: tuple[int, int, int]) -> Hashable:
-        return s[:2]
-
-    def clock(self, s: tuple[int, int, int]) -> int:
-        return s[2]
+from tests.test_explore import Counters, Healing, Stuck
 
 
 class Late(Counters):
