@@ -138,10 +138,11 @@ def text_report(header: list[str], results: list[Result], explanations: dict[int
             continue
         lines.append("")
         lines.append(f"{r.property} violated ({r.engine}): counterexample of {len(r.trace)} action(s)")
-        if r.message:
+        why = explanations.get(i)
+        if r.message and (why is None or why not in r.message):
             lines.append(f"  {r.message}")
-        if i in explanations:
-            lines.append(f"  why: {explanations[i]}")
+        if why is not None:
+            lines.append(f"  why: {why}")
         lines.extend(trace_lines(r.trace))
     return "\n".join(lines) + "\n"
 
