@@ -203,9 +203,11 @@ def check(
         settle=not from_start,
     )
     run = prepare(scenario, names, invariants, property_files, options)
+    default_budget = options.faults is None and run.scenario.faults is None
     header = [
         f"kmodel check {run.scenario.summary()}",
-        f"faults the checker may inject (and undo): {describe_faults(run.model.budget)}; "
+        f"faults the checker may inject (and undo): {describe_faults(run.model.budget)}"
+        f"{' (the default: the file declares no budget)' if default_budget else ''}; "
         f"timeline: {len(run.scenario.timeline)} event(s)",
         f"engine: {engine}; {len(run.properties)} propert{'y' if len(run.properties) == 1 else 'ies'}",
     ]

@@ -123,3 +123,9 @@ def test_from_start_checks_the_start_up_too(cli: Cli) -> None:
     assert cli("check", WEB, "--faults", "none", "--invariant", inv).exit_code == 0
     r = cli("check", WEB, "--faults", "none", "--invariant", inv, "--from-start")
     assert r.exit_code == 1 and "the initial state violates it" in r.output
+
+
+def test_a_bare_manifest_gets_the_default_budget(cli: Cli) -> None:
+    r = cli("check", WEB, "--invariant", "True", "--max-states", "200")
+    assert r.exit_code == 3, r.output
+    assert "powerOffNode x1, stopComponent x1 (the default: the file declares no budget)" in r.output
