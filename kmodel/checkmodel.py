@@ -24,7 +24,8 @@ explored state space is finite: exploration with no horizon covers unbounded tim
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterator
+from functools import partial
 from typing import Any
 
 import attrs
@@ -40,6 +41,14 @@ from kmodel.timeline import perform
 
 DEFAULT_FAULTS = (("powerOffNode", 1), ("stopComponent", 1))
 CONTROL_PLANE_PROCESSES = ("apiserver", "etcd", "scheduler", "controller-manager")
+# how to undo each kind of injected fault (by the prefix of its tag): the label, and the fault
+# function that puts things back (None when there is nothing to undo)
+UNDO: dict[str, tuple[str, Callable[[Cluster, str], Cluster | None]]] = {
+    "off": ("power on {}", fault_fns.power_on),
+    "partition": ("heal {}", lambda c, n: fault_fns.set_partitioned(c, n, False)),
+    "kubelet": ("start kubelet on {}", lambda c, n: fault_fns.set_kubelet(c, n, True)),
+    "component": ("start {}", lambda c, n: fault_fns.set_component(c, n, True)),
+}
 SETTLE_LIMIT = 600  # seconds of model time to let a scenario come up before checking
 
 
@@ -54,6 +63,11 @@ class CheckState:
     @property
     def now(self) -> int:
         return self.cluster.now
+
+
+def cluster_of(state: CheckState | Cluster) -> Cluster:
+    """The cluster inside an engine state (a checker state), or the cluster itself."""
+    return state if isinstance(state, Cluster) else state.cluster
 
 
 class KubeModel:
@@ -140,13 +154,7 @@ class KubeModel:
         c = state.cluster
         for tag in sorted(state.injected):
             kind, _, name = tag.partition(":")
-            undo = {
-                "off": fault_fns.power_on,
-                "partition": lambda cl, n: fault_fns.set_partitioned(cl, n, False),
-                "kubelet": lambda cl, n: fault_fns.set_kubelet(cl, n, True),
-                "component": lambda cl, n: fault_fns.set_component(cl, n, True),
-            }[kind]
-            c = undo(c, name) or c
+            c = UNDO[kind][1](c, name) or c
         return CheckState(c, tuple((kind, 0) for kind, _ in state.budget), frozenset(), state.next_event)
 
     def fingerprint(self, state: CheckState) -> Hashable:
@@ -194,50 +202,56 @@ class KubeModel:
     def _faults(self, state: CheckState) -> Iterator[Transition]:
         c = state.cluster
 
-        def inject(kind: str, tag: str, label: str, after: Cluster | None) -> Iterator[Transition]:
+        def inject(kind: str, tag: str, label: str, fault: Callable[[], Cluster | None]) -> Iterator[Transition]:
             budget = self._spend(state, kind)
-            if budget is None or after is None:
+            if budget is None:
+                return
+            after = fault()
+            if after is None:
                 return
             # a fault with nothing to undo (deleting a pod, killing its containers) leaves no tag
             injected = state.injected | {tag} if tag else state.injected
             yield Transition("fault", label, CheckState(after, budget, injected, state.next_event), fault=True)
 
-        def undo(tag: str, label: str, after: Cluster | None) -> Iterator[Transition]:
-            if tag in state.injected and after is not None:
-                yield Transition(
-                    "repair", label, attrs.evolve(state, cluster=after, injected=state.injected - {tag}), fault=True
-                )
-
         for n in c.nodes:
             if not n.control_plane:
                 yield from inject(
-                    "powerOffNode", f"off:{n.name}", f"power off {n.name}", fault_fns.power_off(c, n.name)
+                    "powerOffNode", f"off:{n.name}", f"power off {n.name}", partial(fault_fns.power_off, c, n.name)
                 )
                 yield from inject(
                     "partitionNode",
                     f"partition:{n.name}",
                     f"partition {n.name}",
-                    fault_fns.set_partitioned(c, n.name, True),
+                    partial(fault_fns.set_partitioned, c, n.name, True),
                 )
             if n.powered:
                 yield from inject(
                     "stopKubelet",
                     f"kubelet:{n.name}",
                     f"stop kubelet on {n.name}",
-                    fault_fns.set_kubelet(c, n.name, False),
+                    partial(fault_fns.set_kubelet, c, n.name, False),
                 )
-            yield from undo(f"off:{n.name}", f"power on {n.name}", fault_fns.power_on(c, n.name))
-            yield from undo(f"partition:{n.name}", f"heal {n.name}", fault_fns.set_partitioned(c, n.name, False))
-            yield from undo(f"kubelet:{n.name}", f"start kubelet on {n.name}", fault_fns.set_kubelet(c, n.name, True))
         for comp in CONTROL_PLANE_PROCESSES:
             yield from inject(
-                "stopComponent", f"component:{comp}", f"stop {comp}", fault_fns.set_component(c, comp, False)
+                "stopComponent", f"component:{comp}", f"stop {comp}", partial(fault_fns.set_component, c, comp, False)
             )
-            yield from undo(f"component:{comp}", f"start {comp}", fault_fns.set_component(c, comp, True))
+        for tag in sorted(state.injected):
+            kind, _, name = tag.partition(":")
+            label, repair = UNDO[kind]
+            after = repair(c, name)
+            if after is not None:
+                yield Transition(
+                    "repair",
+                    label.format(name),
+                    attrs.evolve(state, cluster=after, injected=state.injected - {tag}),
+                    fault=True,
+                )
         for p in c.pods:
             if not p.terminating and c.apiserver_available:
-                yield from inject("deletePod", "", f"kubectl delete pod {p.name}", apiserver.delete_pod(c, p.name))
-            yield from inject("killPod", "", f"kill containers of {p.name}", fault_fns.kill_pod(c, p.name))
+                yield from inject(
+                    "deletePod", "", f"kubectl delete pod {p.name}", partial(apiserver.delete_pod, c, p.name)
+                )
+            yield from inject("killPod", "", f"kill containers of {p.name}", partial(fault_fns.kill_pod, c, p.name))
 
 
 def _age(now: int, t: int | None, cap: int) -> int | None:

@@ -14,12 +14,11 @@ from typing import Any
 from attrs import define, field
 
 from kmodel import properties as props_mod
-from kmodel.checkmodel import DEFAULT_FAULTS, KubeModel
+from kmodel.checkmodel import DEFAULT_FAULTS, KubeModel, cluster_of
 from kmodel.engines.base import ALWAYS, HOLDS, INCONCLUSIVE, VIOLATED, Property, Result, Stats
 from kmodel.errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_VIOLATED, KmodelError
 from kmodel.expr import ExprError, compile_invariant
 from kmodel.exprview import environment
-from kmodel.report import cluster_of
 from kmodel.scenario import FAULT_KINDS, Scenario, load
 
 ENGINES = ("explore", "hypothesis", "all")
@@ -58,6 +57,10 @@ class CheckRun:
         if INCONCLUSIVE in verdicts:
             return EXIT_INCONCLUSIVE
         return EXIT_OK
+
+    def explanations(self) -> dict[int, str]:
+        """Why each counterexample breaks its property, by the index of its result."""
+        return {i: e for i, r in enumerate(self.results) if (e := self.explanation(r)) is not None}
 
     def explanation(self, result: Result) -> str | None:
         """Why the last state (or step) of a counterexample breaks the property, in words."""

@@ -213,7 +213,7 @@ def check(
     ]
     with _progress(output == "text") as progress:
         execute(run, options, progress)
-    explanations = {i: e for i, r in enumerate(run.results) if (e := run.explanation(r)) is not None}
+    explanations = run.explanations()
     if output == "json":
         doc = {
             "scenario": run.scenario.path,

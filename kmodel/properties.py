@@ -50,6 +50,7 @@ from typing import Any
 import attrs
 from attrs import frozen
 
+from kmodel.checkmodel import cluster_of
 from kmodel.components import apiserver, scheduler
 from kmodel.components.deployment import fenceposts
 from kmodel.components.nodelifecycle import FULL
@@ -226,11 +227,6 @@ def convergence_bound(settings: Settings) -> int:
     return heartbeat + taints_lifted + pipeline + terminating + CONVERGENCE_SLACK_TICKS * step
 
 
-def _cluster(state: Any) -> Cluster:
-    """The cluster inside an engine state (a checker state has ``.cluster``), or the cluster."""
-    return state if isinstance(state, Cluster) else state.cluster
-
-
 def _user_frame(err: BaseException, filename: str) -> int | None:
     line = None
     for frame in traceback.extract_tb(err.__traceback__):
@@ -285,19 +281,19 @@ def to_property(defn: PropertyDef, settings: Settings) -> Property:
             defn.name,
             ALWAYS_TRANSITION,
             defn.doc,
-            transition=lambda a, b: fn(_cluster(a), _cluster(b)),
-            explain=(lambda a, b: explain(_cluster(a), _cluster(b))) if explain else None,
+            transition=lambda a, b: fn(cluster_of(a), cluster_of(b)),
+            explain=(lambda a, b: explain(cluster_of(a), cluster_of(b))) if explain else None,
         )
-    one: Callable[[Any], str] | None = (lambda s: explain(_cluster(s))) if explain else None
+    one: Callable[[Any], str] | None = (lambda s: explain(cluster_of(s))) if explain else None
     if defn.kind == ALWAYS:
-        return Property(defn.name, ALWAYS, defn.doc, predicate=lambda s: fn(_cluster(s)), explain=one)
+        return Property(defn.name, ALWAYS, defn.doc, predicate=lambda s: fn(cluster_of(s)), explain=one)
     if defn.kind == EVENTUALLY:
         bound = defn.bound if defn.bound is not None else convergence_bound(settings)
         return Property(
             defn.name,
             EVENTUALLY,
             defn.doc,
-            predicate=lambda s: fn(_cluster(s)),
+            predicate=lambda s: fn(cluster_of(s)),
             bound=bound,
             explain=one,
             needs_fairness=defn.needs_fairness,

@@ -43,8 +43,7 @@ class Outcome:
         return {(r.property, r.engine): r.verdict for r in self.results}
 
     def report(self) -> str:
-        explanations = {i: e for i, r in enumerate(self.results) if (e := self.run.explanation(r)) is not None}
-        return text_report([f"kmodel check {self.run.scenario.summary()}"], self.results, explanations)
+        return text_report([f"kmodel check {self.run.scenario.summary()}"], self.results, self.run.explanations())
 
     def assert_holds(self) -> Outcome:
         if not self.results or any(r.verdict != HOLDS for r in self.results):

@@ -11,15 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+from kmodel.checkmodel import cluster_of
 from kmodel.engines.base import HOLDS, INCONCLUSIVE, VIOLATED, Result, Trace
 from kmodel.render.view import view
 from kmodel.settings import format_duration
 from kmodel.state import Cluster
-
-
-def cluster_of(state: Any) -> Cluster:
-    """The cluster inside an engine state (a checker state, or a bare cluster)."""
-    return state if isinstance(state, Cluster) else state.cluster
 
 
 def _index(items: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
