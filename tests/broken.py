@@ -20,11 +20,15 @@ imitates. Kubelets need one entry per node (their step takes the node name): use
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import attrs
+from attrs import frozen
 
 from kmodel import model
+from kmodel.checkmodel import KubeModel
 from kmodel.components import kubelet, replicaset, scheduler, tainteviction
+from kmodel.scenario import Scenario, load
 from kmodel.state import COND_TRUE, FAILED, SUCCEEDED, Cluster, Toleration
 from kmodel.transition import Event, Outcome
 
@@ -227,3 +231,63 @@ def kubelet_never_finishing_deletions(cluster: Cluster, node_name: str) -> list[
         )
         outcomes.append(attrs.evolve(o, state=state, label=label))
     return outcomes
+
+
+# --- the cases: each broken component, where it shows, and the property that catches it ---------------
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "tests" / "data"
+SCENARIOS = ROOT / "scenarios"
+Replace = Callable[[Scenario], dict[str, model.StepFn]]
+
+
+def _fixed(name: str, fn: model.StepFn) -> Replace:
+    return lambda _scen: {name: fn}
+
+
+def _kubelets(scen: Scenario) -> dict[str, model.StepFn]:
+    return per_kubelet(scen.initial_state(), kubelet_never_finishing_deletions)
+
+
+@frozen
+class BrokenCase:
+    """A broken component on the scenario and fault budget where a built-in property catches it."""
+
+    slug: str  # file-name friendly id
+    title: str
+    scenario: Path
+    property: str
+    faults: tuple[tuple[str, int], ...]
+    replace: Replace
+    events: tuple[str, ...] = ()  # extra timeline events
+    drop_timeline: bool = False
+
+    def load(self) -> Scenario:
+        scen = load(self.scenario, list(self.events)) if self.events else load(self.scenario)
+        return attrs.evolve(scen, timeline=()) if self.drop_timeline else scen
+
+    def model(self, scen: Scenario | None = None, *, broken: bool = True) -> KubeModel:
+        scen = scen or self.load()
+        return KubeModel(scen, faults=self.faults, replace=self.replace(scen) if broken else None)
+
+
+POWER_OFF_ONE = (("powerOffNode", 1),)
+CASES = (
+    BrokenCase("scheduler-ignoring-taints", "scheduler ignoring taints", DATA / "props-two-workers.yaml",
+               "no-schedule-to-unready-node", POWER_OFF_ONE, _fixed("scheduler", scheduler_ignoring_taints)),
+    BrokenCase("scheduler-rebinding", "scheduler rebinding", DATA / "props-two-workers.yaml",
+               "bound-pods-stay-put", POWER_OFF_ONE, _fixed("scheduler", scheduler_rebinding_from_unready_nodes)),
+    BrokenCase("replicaset-one-too-many", "replicaset one too many", SCENARIOS / "seed-scaling.yaml",
+               "no-over-replication", (("deletePod", 1),), _fixed("replicaset", replicaset_one_too_many),
+               drop_timeline=True),
+    BrokenCase("tainteviction-ignoring-toleration", "taint eviction ignoring tolerationSeconds",
+               DATA / "props-two-workers.yaml", "eviction-after-timeout", POWER_OFF_ONE,
+               _fixed("tainteviction", tainteviction_ignoring_toleration)),
+    BrokenCase("tainteviction-never-evicting", "taint eviction never evicting", DATA / "props-two-workers.yaml",
+               "eviction-after-timeout", POWER_OFF_ONE, _fixed("tainteviction", tainteviction_never_evicting)),
+    BrokenCase("replicaset-counting-terminating", "replicaset counting Terminating pods",
+               DATA / "props-two-workers.yaml", "replica-convergence", (),
+               _fixed("replicaset", replicaset_counting_terminating), events=("20s stop node/worker-2",)),
+    BrokenCase("kubelet-never-finishing-deletions", "kubelet never finishing deletions",
+               DATA / "props-one-worker.yaml", "replica-convergence", (("deletePod", 1),), _kubelets),
+)
