@@ -150,7 +150,11 @@ def simulate(scenario: str, events: tuple[str, ...], until: int | None, output: 
     "--database", default=".hypothesis/kmodel", show_default=True, metavar="DIR",
     help="Hypothesis example database: a failure found once is replayed first next time. 'none' to disable.",
 )
-@click.option("--trace-out", type=click.Path(dir_okay=False), default=None, help="Write the counterexample (.json).")
+@click.option(
+    "--trace-out", "trace_outs", multiple=True, type=click.Path(dir_okay=False), metavar="FILE",
+    help="Write the first counterexample: .json (ITF trace, for render/replay), .svg/.png/.pdf (picture) "
+    "or .dot. Repeatable.",
+)
 @click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--no-symmetry", is_flag=True, help="Explorer: do not merge states that differ only in pod names.")
 @click.option(
@@ -172,7 +176,7 @@ def check(
     seed: int | None,
     profile: str,
     database: str,
-    trace_out: str | None,
+    trace_outs: tuple[str, ...],
     output: str,
     no_symmetry: bool,
     from_start: bool,
@@ -184,12 +188,10 @@ def check(
     was hit before the search finished).
     """
     from kmodel.checkrun import CheckOptions, describe_faults, execute, parse_faults, prepare
-    from kmodel.report import result_json, text_report, trace_json
+    from kmodel.report import result_json, text_report
 
-    if trace_out is not None and not trace_out.endswith(".json"):
-        raise KmodelError(
-            f"cannot write a trace as {trace_out!r}", where="--trace-out", fix="give a file name ending in .json"
-        )
+    for path in trace_outs:
+        _trace_format(path, "--trace-out")
     options = CheckOptions(
         engine=engine,
         faults=parse_faults(faults_text) if faults_text is not None else None,
@@ -224,13 +226,46 @@ def check(
     else:
         click.echo(text_report(header, run.results, explanations), nl=False)
     violated = [r for r in run.results if r.trace is not None]
-    if trace_out is not None and violated:
+    if trace_outs and violated:
+        from kmodel.tracedoc import from_result
+
         r = violated[0]
-        with open(trace_out, "w", encoding="utf-8") as f:
-            json.dump({"property": r.property, "engine": r.engine, "trace": trace_json(r.trace)}, f, indent=2)
-        if output == "text":
-            click.echo(f"counterexample for {r.property} written to {trace_out}")
+        doc = from_result(
+            r,
+            explanation=run.explanation(r),
+            scenario=run.scenario.path,
+            faults=run.model.budget,
+            from_start=from_start,
+        )
+        for path in trace_outs:
+            _write_trace(doc, path, "--trace-out")
+            if output == "text":
+                click.echo(f"counterexample for {r.property} ({r.engine}) written to {path}")
     sys.exit(run.exit_code)
+
+
+def _trace_format(path: str, where: str) -> str:
+    """``json`` or a picture format for a trace file name; bad names fail before any work."""
+    if path.lower().endswith(".json"):
+        return "json"
+    from kmodel.render.dotfile import picture_format
+
+    try:
+        return picture_format(path, where)
+    except KmodelError as err:
+        fix = "end the file name in .json, .svg, .png, .pdf or .dot"
+        raise KmodelError(err.message, where=where, fix=fix) from None
+
+
+def _write_trace(doc: Any, path: str, where: str, projection: Any = None, fold: bool = True) -> None:
+    if _trace_format(path, where) == "json":
+        from kmodel.render.itf import write_itf
+
+        write_itf(doc, path)
+        return
+    from kmodel.render.graphviz import write_trace_picture
+
+    write_trace_picture(doc, path, projection, fold)
 
 
 class _progress:
@@ -265,6 +300,113 @@ class _progress:
     def __exit__(self, *exc: object) -> None:
         if self.status is not None:
             self.status.__exit__(None, None, None)
+
+
+@main.command()
+@click.argument("trace", type=click.Path(dir_okay=False))
+@click.option(
+    "--out", "-o", "outs", multiple=True, required=True, type=click.Path(dir_okay=False), metavar="FILE",
+    help="Where to draw it: .svg, .png, .pdf, .dot, or .json (the trace as kmodel's ITF). Repeatable.",
+)
+@click.option(
+    "--view", "view_text", default="full", show_default=True, metavar="VIEW",
+    help="What to show: full, nodes, pods, deployment/NAME or node/NAME.",
+)
+@click.option("--no-fold", is_flag=True, help="Draw every step, also those that change nothing visible.")
+@friendly_errors
+def render(trace: str, outs: tuple[str, ...], view_text: str, no_fold: bool) -> None:
+    """Draw the counterexample TRACE (an ITF .json written by `check --trace-out`).
+
+    One box per step: the nodes with their condition and taints, the pods inside their node,
+    what changed since the step before highlighted, and the violating step marked.
+    """
+    from kmodel.render.graphviz import parse_projection
+    from kmodel.render.itf import read_itf
+
+    for path in outs:
+        _trace_format(path, "--out")
+    projection = parse_projection(view_text)
+    doc = read_itf(trace)
+    for path in outs:
+        _write_trace(doc, path, "--out", projection, not no_fold)
+        click.echo(f"{trace}: {len(doc.steps) - 1} step(s) drawn to {path}")
+
+
+@main.command()
+@click.argument("trace", type=click.Path(dir_okay=False))
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option(
+    "--property-file", "property_files", multiple=True, type=click.Path(dir_okay=False), metavar="FILE.py",
+    help="The file defining the trace's property, when it is not a built-in. Repeatable.",
+)
+@click.option(
+    "--faults", "faults_text", metavar="KIND=N,...",
+    help="Fault budget to replay with (default: the one recorded in the trace).",
+)
+@friendly_errors
+def replay(trace: str, scenario: str, property_files: tuple[str, ...], faults_text: str | None) -> None:
+    """Re-run the counterexample TRACE against the model of SCENARIO.
+
+    Every step must be an action the model offers at that point and lead to the recorded state;
+    then the trace's property is evaluated again. Exit codes: 1 the trace replays and still
+    violates the property, 0 it replays and the property now holds on it, 4 the trace diverges
+    from the model (the report names the step), 2 bad input.
+    """
+    from kmodel.checkrun import parse_faults
+    from kmodel.render.itf import read_itf
+    from kmodel.replay import replay as run_replay
+
+    doc = read_itf(trace)
+    faults = parse_faults(faults_text) if faults_text is not None else None
+    report = run_replay(doc, scenario, property_files=property_files, faults=faults)
+    click.echo(report.message.rstrip("\n"))
+    sys.exit(report.exit_code)
+
+
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option(
+    "--view", "view_name", type=click.Choice(["pod", "node", "deployment", "full"]), default="pod",
+    show_default=True, help="pod / node / deployment life cycles, or whole states.",
+)
+@click.option(
+    "--out", "-o", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+    help="Picture to write (.svg, .png, .pdf or .dot); default: diagram-<scenario>-<view>.svg.",
+)
+@click.option(
+    "--faults", "faults_text", metavar="KIND=N,...",
+    help="Fault budget, overriding the scenario's, e.g. powerOffNode=1, or none.",
+)
+@click.option(
+    "--max-states", type=click.IntRange(min=1), default=20_000, show_default=True,
+    help="How many model states to explore.",
+)
+@click.option(
+    "--max-nodes", type=click.IntRange(min=2), default=40, show_default=True,
+    help="How many abstract states to draw (the most visited are kept; the caption says what was cut).",
+)
+@friendly_errors
+def diagram(
+    scenario: str, view_name: str, out: str | None, faults_text: str | None, max_states: int, max_nodes: int
+) -> None:
+    """Draw the state diagram of SCENARIO: explore its reachable states, project each onto a
+    view (a pod's status, ready and node condition; a node's condition, taints and machine; a
+    Deployment's counts; or the whole state), merge equal projections and label the edges with
+    the kinds of action that cause them, with counts."""
+    from pathlib import Path
+
+    from kmodel.checkrun import parse_faults
+    from kmodel.render.dotfile import picture_format, render_dot
+    from kmodel.render.statediagram_dot import diagram_dot
+    from kmodel.statediagram import diagram_for
+
+    path = out or f"diagram-{Path(scenario).stem}-{view_name}.svg"
+    picture_format(path, "--out")
+    faults = parse_faults(faults_text) if faults_text is not None else None
+    result = diagram_for(scenario, view_name, faults=faults, max_states=max_states, max_nodes=max_nodes)
+    title = f"{Path(scenario).name}: {view_name} view"
+    render_dot(diagram_dot(result, title), path, "--out")
+    click.echo(f"{scenario}: {view_name} diagram written to {path}")
 
 
 @main.command("properties")
