@@ -28,6 +28,12 @@ class TraceStep:
 
 @frozen
 class TraceDoc:
+    # (defined before the field named ``property``, which shadows the builtin in this body)
+    @property
+    def violating_index(self) -> int:
+        """The step whose state (or arrival) violates the property: the last one."""
+        return len(self.steps) - 1
+
     steps: tuple[TraceStep, ...]
     property: str | None = None  # the violated property's name ("invariant: EXPR" for custom ones)
     engine: str | None = None
@@ -36,11 +42,6 @@ class TraceDoc:
     faults: tuple[tuple[str, int], ...] | None = None  # the fault budget the checker used
     from_start: bool = False  # the trace starts at t=0 rather than at the settled state
     extra: dict[str, Any] = field(factory=dict)  # anything else a producer recorded
-
-    @property
-    def violating_index(self) -> int:
-        """The step whose state (or arrival) violates the property: the last one."""
-        return len(self.steps) - 1
 
 
 def steps_of(trace: Trace) -> tuple[TraceStep, ...]:
