@@ -265,7 +265,7 @@ def _write_trace(doc: Any, path: str, where: str, projection: Any = None, fold: 
         return
     from kmodel.render.graphviz import write_trace_picture
 
-    write_trace_picture(doc, path, projection, fold)
+    write_trace_picture(doc, path, projection, fold, where=where)
 
 
 class _progress:
@@ -334,7 +334,7 @@ def render(trace: str, outs: tuple[str, ...], view_text: str, no_fold: bool) -> 
 
 @main.command()
 @click.argument("trace", type=click.Path(dir_okay=False))
-@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.argument("scenario", type=click.Path(dir_okay=False), required=False)
 @click.option(
     "--property-file", "property_files", multiple=True, type=click.Path(dir_okay=False), metavar="FILE.py",
     help="The file defining the trace's property, when it is not a built-in. Repeatable.",
@@ -344,13 +344,15 @@ def render(trace: str, outs: tuple[str, ...], view_text: str, no_fold: bool) -> 
     help="Fault budget to replay with (default: the one recorded in the trace).",
 )
 @friendly_errors
-def replay(trace: str, scenario: str, property_files: tuple[str, ...], faults_text: str | None) -> None:
-    """Re-run the counterexample TRACE against the model of SCENARIO.
+def replay(trace: str, scenario: str | None, property_files: tuple[str, ...], faults_text: str | None) -> None:
+    """Re-run the counterexample TRACE against the model of SCENARIO (default: the scenario
+    recorded in the trace).
 
     Every step must be an action the model offers at that point and lead to the recorded state;
     then the trace's property is evaluated again. Exit codes: 1 the trace replays and still
-    violates the property, 0 it replays and the property now holds on it, 4 the trace diverges
-    from the model (the report names the step), 2 bad input.
+    violates the property, 0 it replays and the property now holds on it, 3 it replays but the
+    verdict cannot be confirmed, 4 the trace diverges from the model (the report names the step),
+    2 bad input.
     """
     from kmodel.checkrun import parse_faults
     from kmodel.render.itf import read_itf

@@ -29,10 +29,10 @@ def test_custom_invariant_violated_with_a_readable_trace(cli: Cli, tmp_path: Pat
     assert "[fault] kill containers of web-" in r.output
     assert "[kubelet/kind-worker" in r.output and "restarts 0 -> 1" in r.output
     assert "why:" in r.output
-    doc = json.loads(out.read_text())
-    assert doc["property"] == f"invariant: {inv}"
-    assert doc["trace"][0]["actor"] == "init" and len(doc["trace"]) == 3
-    assert any(p["restarts"] == 1 for p in doc["trace"][-1]["state"]["pods"])
+    doc = json.loads(out.read_text())  # an ITF trace (see tests/test_itf.py)
+    assert doc["#meta"]["kmodel"]["property"] == f"invariant: {inv}"
+    assert doc["states"][0]["actor"] == "init" and len(doc["states"]) == 3
+    assert any(p["restarts"] == 1 for p in doc["states"][-1]["pods"])
 
 
 def test_json_output(cli: Cli) -> None:
@@ -62,9 +62,10 @@ def test_bad_fault_budget_is_bad_input(cli: Cli) -> None:
     assert r.exit_code == 2 and "--faults" in r.stderr and "powerOffNode" in r.stderr
 
 
-def test_trace_out_needs_json(cli: Cli, tmp_path: Path) -> None:
+def test_trace_out_needs_a_known_extension_before_any_work(cli: Cli, tmp_path: Path) -> None:
     r = cli("check", WEB, "--invariant", "True", "--trace-out", str(tmp_path / "x.txt"))
-    assert r.exit_code == 2 and ".json" in r.stderr
+    assert r.exit_code == 2 and "--trace-out" in r.stderr and ".json, .svg, .png, .pdf or .dot" in r.stderr
+    assert "states" not in r.output  # refused before exploring
 
 
 HOSTILE = [
