@@ -76,6 +76,7 @@ def counterexample(case: broken.BrokenCase) -> tuple[str, str]:
         explanation=why,
         scenario=relative(case.scenario),
         faults=model.budget,
+        from_start=not case.settle,
     )
     itf = json.dumps(to_itf(doc), indent=1, sort_keys=True) + "\n"
     return itf, trace_dot(doc)
