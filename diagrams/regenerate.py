@@ -48,6 +48,7 @@ STATE_DIAGRAMS = (
     ("seed-node-failure-pod", SEED, "pod", NO_FAULTS),
     ("seed-node-failure-node", SEED, "node", NO_FAULTS),
     ("seed-node-failure-deployment", SEED, "deployment", NO_FAULTS),
+    ("seed-node-failure-full", SEED, "full", NO_FAULTS),
 )
 DIAGRAM_MAX_STATES = 20_000
 TRACE_MAX_STATES = 200_000

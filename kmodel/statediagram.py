@@ -20,7 +20,10 @@ Views (see :data:`VIEWS`):
 ``deployment``
     The same for Deployments: (name, ready / desired replicas, up-to-date, available).
 ``full``
-    Whole model states, one per fingerprint, each labelled with a short time-free summary.
+    The whole cluster as a person sees it, without times: every node's STATUS, machine and
+    taints, how many pods are in each status, each Deployment's counts and which control-plane
+    processes are down. Model states that look alike (they differ in timers, heartbeats or pod
+    names) are merged.
 
 Transitions that leave every object's abstract state as it was (self-loops: a heartbeat seen
 through the pod view, a clock tick almost always) are counted but not kept as edges. Edges are
@@ -65,7 +68,7 @@ VIEW_DOCS = {
     "pod": "the life cycle of one pod: kubectl STATUS, Ready condition, the condition of its node",
     "node": "every node: kubectl STATUS, taints, what its machine is doing",
     "deployment": "every Deployment: ready / desired replicas, up-to-date, available",
-    "full": "whole model states (one per fingerprint), with a short summary",
+    "full": "the whole cluster as kubectl shows it, without times (equal-looking states merged)",
 }
 # what one occurrence of an abstract state is, for the caption
 VIEW_UNITS = {"pod": "(state, pod)", "node": "(state, node)", "deployment": "(state, Deployment)", "full": "state"}
@@ -372,6 +375,7 @@ def build_diagram(
     initial: set[str] = set()
     edges: dict[tuple[str, str, str], int] = {}
     index: dict[Hashable, int] = {}  # fingerprint -> breadth-first index
+    full_keys: list[str] = []  # full view: the merged state of each explored state, by index
     queue: deque[tuple[Any, dict[str, str]]] = deque()
     stats = Stats()
     dropped = 0
@@ -400,9 +404,12 @@ def build_diagram(
         i = stats.states
         stats.states += 1
         if full:
-            key = f"s{i}"
             c = cluster_of(state)
-            info[key] = (summary(c), _timeline_group(model, state), _full_tone(c))
+            text = summary(c)
+            key = f"full:{text}"
+            if key not in info:
+                info[key] = (text, _timeline_group(model, state), _full_tone(c))
+            full_keys.append(key)
             proj = {"": key}
         else:
             proj = projection(cluster_of(state))
@@ -438,7 +445,7 @@ def build_diagram(
                 after = admit(tr.state, False)
                 queue.append((tr.state, after))
             elif full:
-                after = {"": f"s{j}"}
+                after = {"": full_keys[j]}
             else:
                 after = projection(cluster_of(tr.state))
             stats.transitions += 1

@@ -70,18 +70,18 @@ def caption(diagram: StateDiagram, title: str) -> list[str]:
         explored += " (all reachable states)"
     lines.append(explored)
     lines.append(f"faults the checker may inject: {faults}")
-    what = "states" if d.view == "full" else "abstract states"
+    what = "abstract states"
     if d.shown_states < d.abstract_states:
         cut = d.cut_edges
-        order = "the first in breadth-first order" if d.view == "full" else "the most often seen"
         lines.append(
-            f"showing {_n(d.shown_states)} of {_n(d.abstract_states)} {what} ({order}, and the initial ones); "
+            f"showing {_n(d.shown_states)} of {_n(d.abstract_states)} {what} (the most often seen, and the initial "
+            "ones); "
             f"{_n(len(cut))} edges ({_n(sum(e.count for e in cut))} transitions) to the others cut"
         )
     else:
         lines.append(f"all {_n(d.abstract_states)} {what} shown")
-    if d.view != "full":
-        lines.append(f"small number in a state: how many {VIEW_UNITS[d.view]} pairs of the exploration look like it")
+    unit = "model states" if d.view == "full" else f"{VIEW_UNITS[d.view]} pairs"
+    lines.append(f"small number in a state: how many {unit} of the exploration look like it")
     arrows = "arrows: what acted × how many transitions"
     if d.unchanged_transitions:
         arrows += f"; not drawn: self-loops, {_n(d.unchanged_transitions)} transitions that change nothing in this view"
@@ -95,9 +95,8 @@ def _node_label(node: DiagramNode, diagram: StateDiagram) -> str:
         return f"<<i>{escape(node.label)}</i>>"
     first, *rest = node.label.split("\n")
     if diagram.view == "full":
-        head = f"<b>state {escape(node.key[1:])}</b>"
         body = "".join(f"{escape(line)}<br align='left'/>" for line in node.label.split("\n"))
-        return f"<{head}<br/>{body}>"
+        return f"<{body}<font point-size='8' color='#555555'>{_n(node.count)}</font>>"
     parts = [f"<b>{escape(first)}</b>"] + [escape(line) for line in rest]
     parts.append(f"<font point-size='8' color='#555555'>{_n(node.count)}</font>")
     return "<" + "<br/>".join(parts) + ">"
