@@ -411,6 +411,33 @@ def diagram(
     click.echo(f"{scenario}: {view_name} diagram written to {path}")
 
 
+@main.command()
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.argument("pod", metavar="pod/NAME")
+@click.option(
+    "--at", type=Duration(), default=None,
+    help="When to look, e.g. 5m (default: the scenario's `until`, else 15m).",
+)
+@click.option(
+    "--event", "events", multiple=True, metavar='"<time> <verb> <target> [args]"',
+    help="Extra timeline event, as for simulate. Repeatable.",
+)
+@friendly_errors
+def explain(scenario: str, pod: str, at: int | None, events: tuple[str, ...]) -> None:
+    """Explain why a pod is Pending at a moment of SCENARIO's simulation.
+
+    Z3 checks whether any placement of the pending pods on the nodes passes every scheduler
+    filter and resource limit, and whether the scheduler's oldest-first order gets there.
+    Verdicts: fits-now (the scheduler will bind it), room-exists (the queue order is in the way;
+    a placement that works is shown), no-room (a reason per node; it says when only moving
+    bound pods would make room).
+    """
+    from kmodel.smt.feasibility import explain_pod, explanation_text, state_at
+
+    cluster = state_at(scenario, at, list(events))
+    click.echo(explanation_text(explain_pod(cluster, pod)).rstrip("\n"))
+
+
 @main.command("properties")
 def properties_cmd() -> None:
     """List the built-in properties and what each checks."""

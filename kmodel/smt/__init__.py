@@ -1,0 +1,1 @@
+"""Z3-based analyses of the model (SMT encodings of cluster states)."""
