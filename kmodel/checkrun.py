@@ -21,7 +21,8 @@ from kmodel.expr import ExprError, compile_invariant
 from kmodel.exprview import environment
 from kmodel.scenario import FAULT_KINDS, Scenario, load
 
-ENGINES = ("explore", "hypothesis", "all")
+ENGINES = ("explore", "hypothesis", "smt", "all")
+SMT_DEFAULT_DEPTH = 20  # BMC unrolling when --max-depth is not given
 DEFAULT_MAX_STATES = 500_000
 EXPLORER_FAMILIES = ["kubelet", "scheduler", "replicaset", "deployment", "nodelifecycle", "tainteviction", "clock"]
 
@@ -156,6 +157,34 @@ def choose_properties(
     return out
 
 
+def smt_properties(
+    scenario: Scenario,
+    names: list[str] | tuple[str, ...],
+    invariants: list[str] | tuple[str, ...],
+    property_files: list[str] | tuple[str, ...],
+) -> list[Property]:
+    """The properties the Z3 engine can check: those encoded for the node-health slice."""
+    from kmodel.smt.bmc import PROPERTIES
+
+    known = ", ".join(PROPERTIES)
+    if invariants or property_files:
+        where = "--invariant" if invariants else "--property-file"
+        raise KmodelError(
+            "the smt engine cannot translate custom properties yet",
+            where=where,
+            fix=f"check them with --engine explore or hypothesis; smt checks {known}",
+        )
+    for name in names:
+        if name not in PROPERTIES:
+            raise KmodelError(
+                f"the smt engine has no encoding of {name!r} yet",
+                where="--property",
+                fix=f"use one of {known}, or --engine explore",
+            )
+    chosen = list(names) or ["eviction-after-timeout"]
+    return [props_mod.to_property(PROPERTIES[name].python, scenario.settings) for name in chosen]
+
+
 def prepare(
     scenario_path: str | Path,
     names: list[str] | tuple[str, ...] = (),
@@ -168,10 +197,20 @@ def prepare(
     if options.engine not in ENGINES:
         raise KmodelError(f"unknown engine {options.engine!r}", where="--engine", fix=f"use {', '.join(ENGINES)}")
     scenario = load(scenario_path)
-    chosen = choose_properties(scenario, names, invariants, property_files)
-    model = KubeModel(
-        scenario, faults=options.faults, replace=replace, symmetry=options.symmetry, settle=options.settle
-    )
+    if options.engine == "smt":
+        chosen = smt_properties(scenario, names, invariants, property_files)
+    else:
+        chosen = choose_properties(scenario, names, invariants, property_files)
+    model: KubeModel
+    if options.engine == "smt":
+        from kmodel.smt.nodehealth import SliceModel
+
+        # the Python side of the Z3 encoding: only the node-health components act
+        model = SliceModel(scenario, faults=options.faults, replace=replace)
+    else:
+        model = KubeModel(
+            scenario, faults=options.faults, replace=replace, symmetry=options.symmetry, settle=options.settle
+        )
     return CheckRun(scenario, model, chosen)
 
 
@@ -182,6 +221,21 @@ def execute(run: CheckRun, options: CheckOptions | None = None, progress: Progre
     options = options or CheckOptions()
     engines = ["explore", "hypothesis"] if options.engine == "all" else [options.engine]
     by_engine: dict[str, list[Result]] = {}
+    if "smt" in engines:
+        from kmodel.smt import bmc
+
+        depth = options.max_depth if options.max_depth is not None else SMT_DEFAULT_DEPTH
+        by_engine["smt"] = [
+            bmc.check(
+                run.scenario,
+                prop.name,
+                max_depth=depth,
+                timeout=options.timeout,
+                faults=options.faults,
+                progress=(lambda s, q, name=prop.name: progress("smt", name, s, q)) if progress else None,
+            )
+            for prop in run.properties
+        ]
     if "explore" in engines:
         by_engine["explore"] = explore_many(
             run.model,

@@ -131,8 +131,10 @@ def simulate(scenario: str, events: tuple[str, ...], until: int | None, output: 
     help="Python file of properties written with kmodel.properties decorators. Repeatable.",
 )
 @click.option(
-    "--engine", "-e", type=click.Choice(["explore", "hypothesis", "all"]), default="explore", show_default=True,
-    help="explore: every reachable state (exhaustive); hypothesis: random runs, shrunk; all: both.",
+    "--engine", "-e", type=click.Choice(["explore", "hypothesis", "smt", "all"]), default="explore",
+    show_default=True,
+    help="explore: every reachable state (exhaustive); hypothesis: random runs, shrunk; smt: Z3 bounded "
+    "model checking of the node-health slice (up to --max-depth, default 20); all: explore and hypothesis.",
 )
 @click.option(
     "--faults", "faults_text", metavar="KIND=N,...",
@@ -288,7 +290,9 @@ class _progress:
     def update(self, engine: str, prop: str, stats: Any, queue: int) -> None:
         rate = stats.states / stats.seconds if stats.seconds else 0.0
         what = f" {prop}" if prop else ""
-        if engine == "hypothesis":
+        if engine == "smt":
+            text = f"smt{what}: unrolled to depth {stats.depth}, {stats.seconds:.0f}s"
+        elif engine == "hypothesis":
             text = f"hypothesis{what}: {stats.examples:,} runs, {stats.transitions:,} steps, {stats.seconds:.0f}s"
         else:
             text = (
@@ -436,6 +440,56 @@ def explain(scenario: str, pod: str, at: int | None, events: tuple[str, ...]) ->
 
     cluster = state_at(scenario, at, list(events))
     click.echo(explanation_text(explain_pod(cluster, pod)).rstrip("\n"))
+
+
+def _synth_help() -> str:
+    from kmodel.smt.synth import HELP
+
+    return HELP
+
+
+@main.command(help=_synth_help())
+@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.option("--property", "-p", "prop", required=True, metavar="NAME", help="The property to keep.")
+@click.option(
+    "--param", "params", multiple=True, required=True, metavar="NAME=LO..HI",
+    help="A timing setting made free, e.g. nodeMonitorGracePeriod=10s..2m. Repeatable.",
+)
+@click.option(
+    "--max-depth", type=click.IntRange(min=1), default=12, show_default=True,
+    help="Longest run (actions from the settled scenario) considered.",
+)
+@click.option("--faults", "faults_text", metavar="KIND=N,...", default="none", show_default=True,
+              help="Fault budget of the runs.")
+@click.option("--timeout", type=Duration(), default=None, help="Stop after this long, e.g. 5m.")
+@click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@friendly_errors
+def synth(
+    scenario: str,
+    prop: str,
+    params: tuple[str, ...],
+    max_depth: int,
+    faults_text: str,
+    timeout: int | None,
+    output: str,
+) -> None:
+    from kmodel.checkrun import parse_faults
+    from kmodel.smt.synth import parse_param, synthesize
+
+    ranges: dict[str, tuple[int, int]] = {}
+    for text in params:
+        name, lo, hi = parse_param(text)
+        if name in ranges:
+            raise KmodelError(f"{name} is given twice", where="--param", fix="give each parameter once")
+        ranges[name] = (lo, hi)
+    result = synthesize(
+        scenario, prop, ranges, max_depth=max_depth, faults=parse_faults(faults_text), timeout=timeout
+    )
+    if output == "json":
+        click.echo(json.dumps(result.to_json(), indent=2))
+    else:
+        click.echo(result.message.rstrip("\n"))
+    sys.exit(result.exit_code)
 
 
 @main.command("properties")

@@ -443,8 +443,16 @@ def _build(
     from_start: bool,
 ) -> tuple[CheckRun, Property | None]:
     names, invariants = _property_args(doc.property)
+    # a trace of the Z3 engine is a run of the node-health slice (the other components off)
+    engine = "smt" if doc.engine == "smt" else "explore"
     try:
-        if isinstance(scenario, Scenario):
+        if isinstance(scenario, Scenario) and engine == "smt":
+            from kmodel.checkrun import smt_properties
+            from kmodel.smt.nodehealth import SliceModel
+
+            chosen = smt_properties(scenario, names, invariants, list(property_files))
+            run = CheckRun(scenario, SliceModel(scenario, faults=budget, replace=replace), chosen)
+        elif isinstance(scenario, Scenario):
             chosen = choose_properties(scenario, names, invariants, list(property_files))
             model = KubeModel(scenario, faults=budget, replace=replace, settle=not from_start)
             run = CheckRun(scenario, model, chosen)
@@ -454,7 +462,7 @@ def _build(
                 names,
                 invariants,
                 list(property_files),
-                CheckOptions(faults=budget, settle=not from_start),
+                CheckOptions(engine=engine, faults=budget, settle=not from_start),
                 replace,
             )
     except KmodelError as err:

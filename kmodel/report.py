@@ -104,7 +104,11 @@ def trace_lines(trace: Trace, indent: str = "  ", quiet: bool = True) -> list[st
 
 def _stats_text(r: Result) -> str:
     s = r.stats
-    if r.engine == "hypothesis":
+    if r.engine == "smt" and r.verdict == VIOLATED:
+        text = f"counterexample at depth {s.depth}"
+    elif r.engine == "smt":
+        text = f"no violation in runs of up to {s.depth} actions (bounded)"
+    elif r.engine == "hypothesis":
         text = f"{s.examples:,} runs, {s.transitions:,} steps, longest {s.depth}"
     else:
         text = f"{s.states:,} states, {s.transitions:,} transitions, depth {s.depth}"

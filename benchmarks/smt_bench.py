@@ -1,0 +1,59 @@
+"""How deep Z3 bounded model checking of the node-health slice gets in a time budget.
+
+    python benchmarks/smt_bench.py [SECONDS]      (default 60 per run)
+
+Prints, per scenario and property, the verdict, the depth reached (runs of that many actions are
+all covered) and the seconds at which depths 5, 10, 15, ... were done.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import attrs
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from kmodel.engines.base import Stats  # noqa: E402
+from kmodel.scenario import load  # noqa: E402
+from kmodel.smt import bmc  # noqa: E402
+from kmodel.smt.nodehealth import Slice, SliceModel  # noqa: E402
+
+POWER_OFF = (("powerOffNode", 1),)
+RUNS = [
+    # (title, scenario, faults, drop the timeline, property)
+    ("props-two-workers", "tests/data/props-two-workers.yaml", POWER_OFF, False, "eviction-after-timeout"),
+    ("props-two-workers", "tests/data/props-two-workers.yaml", POWER_OFF, False, "no-pod-terminating"),
+    ("seed-node-failure (timeline)", "scenarios/seed-node-failure.yaml", (), False, "eviction-after-timeout"),
+    ("seed-node-failure (timeline)", "scenarios/seed-node-failure.yaml", (), False, "no-pod-terminating"),
+    ("seed-node-failure (no timeline)", "scenarios/seed-node-failure.yaml", POWER_OFF, True, "eviction-after-timeout"),
+]
+
+
+def main(budget: float) -> None:
+    print(f"Z3 BMC, {budget:.0f}s per run")
+    for title, path, faults, drop, prop in RUNS:
+        scen = load(ROOT / path)
+        if drop:
+            scen = attrs.evolve(scen, timeline=())
+        encoding = Slice(SliceModel(scen, faults=faults))
+        marks: dict[int, float] = {}
+
+        def progress(stats: Stats, _queue: int, marks: dict[int, float] = marks) -> None:
+            marks.setdefault(stats.depth, round(stats.seconds, 1))
+
+        r = bmc.check(encoding, prop, max_depth=10_000, timeout=budget, progress=progress)
+        shown = ",".join(f"{k}={v}" for k, v in faults) or "none"
+        at = {d: marks[d] for d in sorted(marks) if d % 5 == 0}
+        print(
+            f"{title:32s} faults {shown:14s} {prop:24s} {r.verdict:12s} depth {r.stats.depth:3d} "
+            f"in {r.stats.seconds:5.1f}s; seconds at depth: {at}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main(float(sys.argv[1]) if len(sys.argv) > 1 else 60.0)

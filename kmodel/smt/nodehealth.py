@@ -1,0 +1,1519 @@
+"""The node-health slice of the model as Z3 formulas: the foundation of the bounded model checker.
+
+The slice is the part of the control plane that decides when a node is lost and what happens to
+its pods:
+
+- the clock (``kmodel.model.tick``, leader election included: after an apiserver outage longer
+  than ``leaderElectionRenewDeadline`` the controller-manager restarts with empty memory);
+- the kubelet of every node (heartbeats, starting and restarting the containers of its bound
+  pods, reporting them ready again, finishing deletions of Terminating pods);
+- the node lifecycle controller in taint mode, all of it for a fixed set of nodes: probe
+  timestamps, Ready -> Unknown after the grace period, marking pods not ready, zone states
+  (Normal / PartialDisruption / FullDisruption, total disruption and leaving it), the per-zone
+  rate-limited NoExecute queue with its token buckets, the NoExecute swap, and the NoSchedule
+  taints (including ``unschedulable``);
+- the taint eviction controller (scheduled evictions, immediate eviction of untolerated pods);
+- the faults of the checker's budget that touch nodes and control-plane processes: power a
+  worker off / on, stop / start a kubelet, partition / heal a worker, stop / start apiserver,
+  etcd, scheduler or controller-manager (with the controller-manager's memory lost on a stop);
+- the scenario's timeline, as scheduled events (only verbs that are faults: stop / start of a
+  node, a kubelet or a control-plane process, partition / heal).
+
+The other components (scheduler, ReplicaSet, Deployment, endpoints, pod GC, garbage collector)
+are switched off on both sides, so pods only change through the slice and can only disappear:
+the universe is the scenario's nodes and the pods present once the scenario has settled. The
+Python side of the slice is :class:`SliceModel`, a :class:`kmodel.checkmodel.KubeModel` whose
+other components do nothing (it settles the scenario with the full model first, so the pods
+exist).
+
+The layers:
+
+``Slice.project(state)``
+    A checker state as a flat ``dict[str, int | bool]`` of the slice's variables (names like
+    ``node/worker-1.ready``, ``pod/web-x.deleting``, ``zone/.token``, ``now``). It holds everything
+    the slice's successors depend on, so the projections of the successors are a function of the
+    projection. Enums are small ints (:data:`READY`, :data:`PHASE`, :data:`ZONE_STATE`,
+    :data:`REASON`); an optional time is two variables, ``x.set`` and ``x``, with ``x = 0`` when
+    unset, so every projected state has exactly one representation. Taint *order* is not kept (no
+    component's decision depends on it; only which condition taints are present and when the
+    NoExecute ones were added). The rate-limited queue is kept per node (queued, since when): its
+    order is always (enqueue time, node name), which ``project`` checks. ``project`` raises
+    :class:`SliceError` on a state outside the slice (a pod that moved, a foreign NoExecute
+    taint, a field the slice keeps constant that changed, ...), so a model change that breaks the
+    slice's assumptions cannot go unnoticed.
+:class:`SymState`
+    One time frame of Z3 variables with the same names, suffixed ``@<frame>``.
+``Slice.init(s0)``, ``Slice.actions(s, s2)``, ``Slice.transition(s, s2)``
+    The initial state (the settled state, as constants) and the transition relation as a
+    disjunction of the *same named actions* as the Python model: ``kubelet/<node>``,
+    ``nodelifecycle``, ``tainteviction``, ``clock``, ``fault: power off <node>``,
+    ``repair: power on <node>``, ``timeline[<i>]``, ... (:func:`action_name` maps a Python
+    transition to its name). Each action is deterministic: a guard on ``s`` and one equation per
+    variable of ``s2``, the ones it does not write being equal to ``s`` (the frame condition).
+    A component's guard includes "its step changes something", as the Python model drops steps
+    that change nothing; it is built from boolean flips plus the few conditions under which an
+    integer changes alone, which a test proves equal to the literal "some variable differs"
+    (``exact_changed=True`` switches to the literal form).
+``Slice.steps(view)``
+    The same actions in functional form, ``name -> (guard, next values)``: every encoding above
+    is built from it, and so is ``Slice.compact(s, s2, selectors)``, the form the bounded model
+    checker unrolls (one selector per action, exactly one true, each variable of ``s2`` an
+    if-then-else over the selectors of the actions that write it: several times faster to solve
+    than the disjunction). ``Slice.invariants()`` finds variables that keep their initial value
+    in every reachable state (e.g. the control-plane flags without a ``stopComponent`` budget);
+    frames built with them fold those to constants.
+:class:`Enumerator`, :func:`agreement`
+    For a concrete state, every successor each action admits in Z3 (models enumerated with
+    blocking clauses), compared with the Python successors: tests/test_smt_agreement.py.
+
+Timing settings are :class:`Params`, each either a Python int (concrete) or a Z3 Int term
+(symbolic, for synthesis of timing parameters): :meth:`Params.symbolic` makes chosen ones free.
+The initial state is always the concretely settled one, computed with the scenario's own
+settings. Time is an absolute Int (seconds); nothing saturates.
+
+"Agrees exactly" is meant on the states a run can reach: the encoding relies on facts true of
+every one of them (unset values are 0; the clock only adds ``step``, so when the monitor period
+divides both ``step`` and the start time, every tick is a monitor pass and the modulo is left
+out; the invariants of ``Slice.invariants``). The agreement test draws its states from runs, and
+the bounded model checker only unrolls runs from the initial state, so both stay within them.
+
+Left out (refused with :class:`SliceError`, never disagreeing silently): the legacy
+``evictionMode``, nodes that never posted status (the startup grace period), NoExecute taints
+other than not-ready / unreachable (and condition taints with a value), pods in a terminal phase
+or whose containers run on a node they are not bound to, the ``deletePod`` and ``killPod``
+faults, timeline events other than the fault verbs above, and nodes or pods appearing after the
+scenario settled. The deliberately broken taint eviction variants of ``tests/broken.py`` are the
+same encoding with one option (``toleration_override``, see :class:`Slice`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import attrs
+import z3
+from attrs import frozen
+from z3 import z3core
+
+from kmodel import model as kmodel_model
+from kmodel.checkmodel import CONTROL_PLANE_PROCESSES, CheckState, KubeModel
+from kmodel.components import kubelet, nodelifecycle
+from kmodel.engines.base import Transition
+from kmodel.errors import KmodelError
+from kmodel.scenario import Scenario
+from kmodel.settings import Settings
+from kmodel.state import (
+    COND_FALSE,
+    COND_TRUE,
+    COND_UNKNOWN,
+    FAILED,
+    NO_EXECUTE,
+    NO_SCHEDULE,
+    PENDING,
+    RUNNING,
+    SUCCEEDED,
+    TAINT_NOT_READY,
+    TAINT_UNREACHABLE,
+    TAINT_UNSCHEDULABLE,
+    Cluster,
+    Pod,
+    Taint,
+)
+
+WHERE = "kmodel.smt node-health slice"
+
+# --- enums -------------------------------------------------------------------------------------
+
+READY = {COND_TRUE: 0, COND_FALSE: 1, COND_UNKNOWN: 2}
+R_TRUE, R_FALSE, R_UNKNOWN = 0, 1, 2
+REASON = {"KubeletReady": 0, "NodeStatusUnknown": 1, "NodeStatusNeverUpdated": 2, "": 3}
+PHASE = {PENDING: 0, RUNNING: 1, SUCCEEDED: 2, FAILED: 3}
+P_RUNNING = 1
+ZONE_STATE = {None: -1, nodelifecycle.NORMAL: 0, nodelifecycle.PARTIAL: 1, nodelifecycle.FULL: 2}
+Z_ABSENT, Z_NORMAL, Z_PARTIAL, Z_FULL = -1, 0, 1, 2
+
+# the components that belong to the slice (kubelets besides) and those switched off
+SLICE_CONTROLLERS = ("nodelifecycle", "tainteviction")
+OFF_COMPONENTS = tuple(c.name for c in kmodel_model.CONTROLLERS if c.name not in SLICE_CONTROLLERS)
+SLICE_FAULTS = ("powerOffNode", "stopKubelet", "partitionNode", "stopComponent")
+# the taints the node lifecycle controller owns: (key, effect) -> short variable name
+OWN_TAINTS = {
+    (TAINT_NOT_READY, NO_SCHEDULE): "ns_not_ready",
+    (TAINT_UNREACHABLE, NO_SCHEDULE): "ns_unreachable",
+    (TAINT_UNSCHEDULABLE, NO_SCHEDULE): "ns_unschedulable",
+    (TAINT_NOT_READY, NO_EXECUTE): "ne_not_ready",
+    (TAINT_UNREACHABLE, NO_EXECUTE): "ne_unreachable",
+}
+NE_KEYS = (TAINT_NOT_READY, TAINT_UNREACHABLE)
+NE_VAR = {TAINT_NOT_READY: "ne_not_ready", TAINT_UNREACHABLE: "ne_unreachable"}
+TIMELINE_VERBS = ("stop", "start", "partition", "heal")
+
+
+class SliceError(KmodelError):
+    """A scenario, option or state the node-health encoding does not cover."""
+
+
+def _refuse(message: str, fix: str) -> SliceError:
+    return SliceError(message, where=WHERE, fix=fix)
+
+
+# --- keys ----------------------------------------------------------------------------------------
+
+
+def nk(node: str, field: str) -> str:
+    return f"node/{node}.{field}"
+
+
+def pk(pod: str, field: str) -> str:
+    return f"pod/{pod}.{field}"
+
+
+def zk(zone: str, field: str) -> str:
+    return f"zone/{zone}.{field}"
+
+
+# --- parameters ------------------------------------------------------------------------------------
+
+Num = Any  # a Python int (or float, for the zone threshold) or a Z3 arithmetic term
+
+
+@frozen
+class Params:
+    """The timing and sizing settings the slice reads. Each is a Python number (concrete) or a
+    Z3 term (symbolic); ``None`` for an interval means "no eviction at this rate" and must stay
+    concrete, as must ``large_cluster_size_threshold``'s comparison structure (it may be a term).
+
+    Pods whose NoExecute toleration for not-ready / unreachable is the one the
+    DefaultTolerationSeconds admission plugin adds (``Exists``, the scenario's default seconds)
+    read ``not_ready_toleration`` / ``unreachable_toleration``; other tolerations keep their own
+    seconds."""
+
+    step: Num
+    status_update_frequency: Num
+    monitor_period: Num
+    monitor_grace: Num
+    eviction_interval: Num | None
+    secondary_eviction_interval: Num | None
+    large_cluster_size_threshold: Num
+    unhealthy_zone_threshold: Num
+    not_ready_toleration: Num
+    unreachable_toleration: Num
+    renew_deadline: Num
+
+    @classmethod
+    def from_settings(cls, s: Settings) -> Params:
+        return cls(
+            step=s.step,
+            status_update_frequency=s.node_status_update_frequency,
+            monitor_period=s.node_monitor_period,
+            monitor_grace=s.node_monitor_grace_period,
+            eviction_interval=s.eviction_interval,
+            secondary_eviction_interval=s.secondary_eviction_interval,
+            large_cluster_size_threshold=s.large_cluster_size_threshold,
+            unhealthy_zone_threshold=s.unhealthy_zone_threshold,
+            not_ready_toleration=s.default_not_ready_toleration_seconds,
+            unreachable_toleration=s.default_unreachable_toleration_seconds,
+            renew_deadline=s.leader_election_renew_deadline,
+        )
+
+    def symbolic(self, *fields: str, prefix: str = "param.") -> Params:
+        """These params with the named fields replaced by free Z3 constants (``param.<field>``;
+        an Int, or a Real for ``unhealthy_zone_threshold``)."""
+        changes: dict[str, Any] = {}
+        for f in fields:
+            if f not in attrs.fields_dict(Params):
+                raise _refuse(f"unknown parameter {f!r}", f"use one of: {', '.join(attrs.fields_dict(Params))}")
+            if getattr(self, f) is None:
+                raise _refuse(f"parameter {f} is None (no eviction at that rate)", "give it a value first")
+            changes[f] = z3.Real(prefix + f) if f == "unhealthy_zone_threshold" else z3.Int(prefix + f)
+        return attrs.evolve(self, **changes)
+
+    def constraints(self) -> list[z3.BoolRef]:
+        """Sanity bounds for the symbolic fields (periods at least 1 s, others non-negative)."""
+        out = []
+        for f in attrs.fields(Params):
+            v = getattr(self, f.name)
+            if isinstance(v, z3.ExprRef):
+                lowest = 1 if f.name in ("step", "status_update_frequency", "monitor_period") else 0
+                out.append(v >= lowest)
+                if f.name == "unhealthy_zone_threshold":
+                    out.append(v <= 1)
+                if f.name in ("eviction_interval", "secondary_eviction_interval"):
+                    out.append(v >= 1)
+        return out
+
+
+# --- small helpers that fold Python constants ----------------------------------------------------
+
+
+def _is_const(x: object) -> bool:
+    return isinstance(x, bool | int | float) and not isinstance(x, z3.ExprRef)
+
+
+def AND(*xs: Any) -> Any:
+    items = []
+    for x in xs:
+        if x is True:
+            continue
+        if x is False:
+            return False
+        items.append(x)
+    if not items:
+        return True
+    return items[0] if len(items) == 1 else z3.And(*items)
+
+
+def OR(*xs: Any) -> Any:
+    items = []
+    for x in xs:
+        if x is False:
+            continue
+        if x is True:
+            return True
+        items.append(x)
+    if not items:
+        return False
+    return items[0] if len(items) == 1 else z3.Or(*items)
+
+
+def NOT(x: Any) -> Any:
+    if isinstance(x, bool):
+        return not x
+    return z3.Not(x)
+
+
+def IF(c: Any, a: Any, b: Any) -> Any:
+    if isinstance(c, bool):
+        return a if c else b
+    if _same(a, b):
+        return a
+    return z3.If(c, a, b)
+
+
+def _same(a: Any, b: Any) -> bool:
+    if a is b:
+        return True
+    if isinstance(a, z3.ExprRef) and isinstance(b, z3.ExprRef):
+        return z3.eq(a, b)
+    if _is_const(a) and _is_const(b):
+        return type(a) is type(b) and a == b
+    return False
+
+
+def NE(a: Any, b: Any) -> Any:
+    if _same(a, b):
+        return False
+    if _is_const(a) and _is_const(b):
+        return a != b
+    return a != b
+
+
+def SUM(xs: list[Num]) -> Num:
+    consts = sum(x for x in xs if _is_const(x))
+    terms = [x for x in xs if not _is_const(x)]
+    if not terms:
+        return consts
+    total = terms[0] if len(terms) == 1 else z3.Sum(*terms)
+    return total + consts if consts else total
+
+
+def MIN(a: Num, b: Num) -> Num:
+    if _is_const(a) and _is_const(b):
+        return min(a, b)
+    return z3.If(a <= b, a, b)
+
+
+def MAX0(a: Num) -> Num:
+    if _is_const(a):
+        return max(0, a)
+    return z3.If(a >= 0, a, 0)
+
+
+# --- the universe ----------------------------------------------------------------------------------
+
+
+@frozen
+class TolInfo:
+    """How a pod's tolerations answer one NoExecute condition taint: not at all, forever
+    (``seconds`` None), or for ``seconds`` (a number or a term, already clamped at 0)."""
+
+    tolerated: bool
+    seconds: Num | None
+
+
+@frozen
+class NodeInfo:
+    name: str
+    index: int
+    zone: str
+    control_plane: bool
+    unschedulable: bool
+    foreign_taints: tuple[Taint, ...]  # taints the slice never changes
+
+
+@frozen
+class PodInfo:
+    name: str
+    node: str | None  # where it is bound (fixed: nothing in the slice binds or moves pods)
+    pod: Pod  # as in the settled state (its constant fields)
+
+
+class SliceModel(KubeModel):
+    """The Python side of the slice: the checker's model with every component outside the slice
+    doing nothing. The scenario first settles with the full model (so the Deployment's pods exist
+    and run), then only the slice's components, faults and timeline act.
+
+    ``replace`` may swap slice components (e.g. a deliberately broken taint eviction controller);
+    ``faults`` defaults to the scenario's budget, as for :class:`KubeModel`."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        *,
+        faults: tuple[tuple[str, int], ...] | None = None,
+        replace: dict[str, kmodel_model.StepFn] | None = None,
+        horizon: int | None = None,
+    ) -> None:
+        off: dict[str, kmodel_model.StepFn] = {name: _nothing for name in OFF_COMPONENTS}
+        self.slice_replace = dict(replace or {})
+        super().__init__(scenario, faults=faults, horizon=horizon, replace={**off, **self.slice_replace})
+
+    def init_states(self) -> Iterator[CheckState]:
+        state = CheckState(self.scenario.initial_state(), tuple(sorted(self.budget)))
+        if self.settle:
+            sliced = self.replace
+            self.replace = self.slice_replace or None  # settle with every component running
+            try:
+                state = self._settle(state)
+            finally:
+                self.replace = sliced
+        yield state
+
+
+def _nothing(_: Cluster) -> list[Any]:
+    return []
+
+
+def action_name(state: CheckState, tr: Transition) -> str:
+    """The name of the encoding's action that corresponds to a Python transition: the actor for
+    components and the clock, ``fault: <label>`` / ``repair: <label>`` for the adversary, and
+    ``timeline[<i>]`` for the i-th timeline event."""
+    if tr.actor in ("fault", "repair"):
+        return f"{tr.actor}: {tr.label}"
+    if tr.actor == "timeline":
+        return f"timeline[{state.next_event}]"
+    return tr.actor
+
+
+class SymState:
+    """The slice's variables in one time frame, as Z3 constants named ``<var>@<frame>``.
+
+    ``fixed`` maps variables known to keep one value in every reachable state (see
+    :meth:`Slice.invariants`) to that value; they are Python constants here instead of Z3
+    variables, so the formulas built on this frame fold them away."""
+
+    def __init__(self, sl: Slice, frame: int | str, fixed: dict[str, int | bool] | None = None) -> None:
+        self.frame = frame
+        self.fixed = fixed or {}
+        self.vars: View = {
+            name: self.fixed[name] if name in self.fixed else (z3.Bool if kind is bool else z3.Int)(f"{name}@{frame}")
+            for name, kind in sl.schema.items()
+        }
+
+    def __getitem__(self, name: str) -> Any:
+        return self.vars[name]
+
+    def values(self, m: z3.ModelRef | dict[str, int | bool]) -> dict[str, int | bool]:
+        """This frame's values in a model (or in :func:`model_values` of one); a variable the
+        model leaves unconstrained gets Z3's completion value (0, false)."""
+        given = m if isinstance(m, dict) else model_values(m)
+        out: dict[str, int | bool] = {}
+        for name, v in self.vars.items():
+            if name in self.fixed:
+                out[name] = v
+                continue
+            val = given.get(f"{name}@{self.frame}")
+            out[name] = val if val is not None else (False if z3.is_bool(v) else 0)
+        return out
+
+    def equals(self, values: dict[str, int | bool]) -> z3.BoolRef:
+        if any(values[k] != v for k, v in self.fixed.items()):
+            return z3.BoolVal(False)
+        return z3.And(*[self.vars[k] == v for k, v in values.items() if k not in self.fixed])
+
+
+def model_values(m: z3.ModelRef, consts: dict[str, Any] | None = None) -> dict[str, int | bool]:
+    """The values a model gives to constants, by name, as Python values, through the low-level
+    API (much faster than ``m.eval`` per variable). ``consts`` (name -> Z3 constant) limits it
+    to those; constants the model leaves unassigned are missing."""
+    ctx = m.ctx.ref()
+    if consts is None:
+        pairs = [(d.name(), d.ast) for d in m.decls() if d.arity() == 0]
+    else:
+        pairs = [(name, c.decl().ast) for name, c in consts.items()]
+    out: dict[str, int | bool] = {}
+    for name, decl in pairs:
+        ast = z3core.Z3_model_get_const_interp(ctx, m.model, decl)
+        if not ast:
+            continue
+        if z3core.Z3_get_sort_kind(ctx, z3core.Z3_get_sort(ctx, ast)) == z3.Z3_BOOL_SORT:
+            out[name] = z3core.Z3_get_bool_value(ctx, ast) == z3.Z3_L_TRUE
+        else:
+            out[name] = int(z3core.Z3_get_numeral_string(ctx, ast))
+    return out
+
+
+def fast_and(terms: list[z3.BoolRef]) -> z3.BoolRef:
+    """``z3.And`` of Boolean terms without the Python-side sort checks (hot in enumeration)."""
+    if not terms:
+        return z3.BoolVal(True)
+    ctx = terms[0].ctx
+    arr = (z3.Ast * len(terms))(*[t.as_ast() for t in terms])
+    return z3.BoolRef(z3core.Z3_mk_and(ctx.ref(), len(terms), arr), ctx)
+
+
+# A state as the action builders see it: variable name -> term (or Python constant).
+View = dict[str, Any]
+
+AS_WRITTEN = "as-written"
+
+
+class Slice:
+    """The encoding of one :class:`SliceModel` (its scenario's universe, settings and budget).
+
+    ``params`` overrides the timing settings (default: the scenario's, concrete).
+    ``toleration_override`` mirrors the broken taint eviction controllers of tests/broken.py in
+    the *transition* (the controller's view of every toleration that has tolerationSeconds):
+    ``0`` is ``tainteviction_ignoring_toleration`` (evict as soon as the taint is there),
+    ``None`` is ``tainteviction_never_evicting`` (tolerate forever); the default
+    :data:`AS_WRITTEN` is the real controller. Properties always read the pods' real
+    tolerations. ``exact_changed`` builds the components' "changes something" guards in the
+    literal form (slower to solve; the default form is proved equal to it by the tests)."""
+
+    def __init__(
+        self,
+        model: SliceModel,
+        *,
+        params: Params | None = None,
+        toleration_override: int | str | None = AS_WRITTEN,
+        exact_changed: bool = False,
+    ) -> None:
+        if not isinstance(model, SliceModel):
+            raise _refuse(
+                f"expected a SliceModel, got {type(model).__name__}",
+                "build the Python side with kmodel.smt.nodehealth.SliceModel(scenario, faults=...)",
+            )
+        self.model = model
+        self.settings = model.scenario.settings
+        self.params = params if params is not None else Params.from_settings(self.settings)
+        self.toleration_override = toleration_override
+        self.exact_changed = exact_changed
+        self.init_state: CheckState = next(iter(model.init_states()))
+        self._check_scope()
+        c = self.init_state.cluster
+        zones = sorted({n.zone for n in c.nodes})
+        self.zones = zones
+        self.nodes = tuple(
+            NodeInfo(
+                n.name,
+                i,
+                n.zone,
+                n.control_plane,
+                n.unschedulable,
+                tuple(t for t in n.taints if (t.key, t.effect) not in OWN_TAINTS),
+            )
+            for i, n in enumerate(c.nodes)
+        )
+        self.node_by_name = {n.name: n for n in self.nodes}
+        self.pods = tuple(PodInfo(p.name, p.node_name, p) for p in c.pods)
+        self.pod_by_name = {p.name: p for p in self.pods}
+        self.implicit_host_powered = c.implicit_host_powered
+        self.budget_kinds = tuple(kind for kind, _ in self.init_state.budget)
+        self.tags = self._tags()
+        self.components = (*(kubelet.actor(n.name) for n in self.nodes), *SLICE_CONTROLLERS)
+        self.timeline = model.timeline
+        self.schema = self._schema()
+        # per pod and NoExecute key: the pod's real tolerations, and the controller's view of them
+        self.real_tol = {p.name: {k: self._tol(p.pod, k, AS_WRITTEN) for k in NE_KEYS} for p in self.pods}
+        self.ctl_tol = {p.name: {k: self._tol(p.pod, k, toleration_override) for k in NE_KEYS} for p in self.pods}
+        # The clock only ever adds ``step``, so now = now0 (mod step) in every reachable state;
+        # when nodeMonitorPeriod divides both, every tick is a monitor pass (the default: the
+        # tick is the gcd of the periods) and "now % period == 0" (costly for the solver) is
+        # true. Symbolic timings keep the modulo.
+        step, period = self.params.step, self.params.monitor_period
+        self.always_due = _is_const(step) and _is_const(period) and step % period == 0 and c.now % period == 0
+        self.cur = SymState(self, "cur")
+        self.nxt = SymState(self, "nxt")
+        self.action_names = self._action_names()
+
+    # -- scope ---------------------------------------------------------------------------------
+
+    def _check_scope(self) -> None:
+        s = self.settings
+        m = self.model
+        if s.eviction_mode != "taint":
+            raise _refuse("evictionMode: legacy is not encoded", "use the default evictionMode: taint")
+        for kind, n in m.budget:
+            if kind not in SLICE_FAULTS and n > 0:
+                raise _refuse(
+                    f"fault kind {kind} is not encoded", f"use only {', '.join(SLICE_FAULTS)} in the fault budget"
+                )
+        for i, ev in enumerate(m.timeline):
+            if ev.verb not in TIMELINE_VERBS:
+                raise _refuse(
+                    f"timeline event {ev.text!r} ({ev.verb}) is not encoded",
+                    "keep to stop/start of nodes, kubelets and control-plane processes, partition/heal "
+                    f"(timeline[{i}])",
+                )
+        if m.horizon is not None and not isinstance(m.horizon, int):
+            raise _refuse("horizon must be a whole number of seconds", "give an int")
+        c = self.init_state.cluster
+        if c.ran or c.sched_attempted:
+            raise _refuse("the initial state is inside a tick", "start from a settled state")
+        for n in c.nodes:
+            if n.last_heartbeat is None:
+                raise _refuse(
+                    f"node {n.name} never posted status (startup grace period not encoded)",
+                    "start from a state where every node has posted status",
+                )
+            for t in n.taints:
+                if t.effect == NO_EXECUTE and (t.key, t.effect) not in OWN_TAINTS:
+                    raise _refuse(
+                        f"node {n.name} has the NoExecute taint {t.show()}, which the slice does not encode",
+                        "keep NoExecute taints to the node lifecycle controller's not-ready / unreachable ones",
+                    )
+                if (t.key, t.effect) in OWN_TAINTS and t.value:
+                    raise _refuse(
+                        f"node {n.name} has the taint {t.show()} with a value", "remove the value of that taint"
+                    )
+        if len(c.memory.gc_quarantine) or len(c.memory.not_ready_since):
+            raise _refuse("pod GC quarantine or legacy eviction records in memory", "start from a settled state")
+
+    def _tags(self) -> tuple[str, ...]:
+        tags = []
+        for n in self.nodes:
+            if "powerOffNode" in self.budget_kinds and not n.control_plane:
+                tags.append(f"off:{n.name}")
+            if "partitionNode" in self.budget_kinds and not n.control_plane:
+                tags.append(f"partition:{n.name}")
+            if "stopKubelet" in self.budget_kinds:
+                tags.append(f"kubelet:{n.name}")
+        if "stopComponent" in self.budget_kinds:
+            tags += [f"component:{x}" for x in CONTROL_PLANE_PROCESSES]
+        return tuple(tags)
+
+    def _schema(self) -> dict[str, type]:
+        sch: dict[str, type] = {"now": int, "next_event": int}
+        for x in CONTROL_PLANE_PROCESSES:
+            sch[f"cp.{x}"] = bool
+        sch["cp.down_since.set"] = bool
+        sch["cp.down_since"] = int
+        for kind in self.budget_kinds:
+            sch[f"budget.{kind}"] = int
+        for tag in self.tags:
+            sch[f"injected.{tag}"] = bool
+        for comp in self.components:
+            sch[f"ran.{comp}"] = bool
+        for n in self.nodes:
+            for f in ("powered", "kubelet", "partitioned"):
+                sch[nk(n.name, f)] = bool
+            sch[nk(n.name, "ready")] = int
+            sch[nk(n.name, "reason")] = int
+            sch[nk(n.name, "heartbeat")] = int
+            for v in OWN_TAINTS.values():
+                sch[nk(n.name, v)] = bool
+            for k in NE_KEYS:
+                sch[nk(n.name, NE_VAR[k] + ".added")] = int
+            sch[nk(n.name, "health.set")] = bool
+            sch[nk(n.name, "health.probe")] = int
+            sch[nk(n.name, "health.seen_heartbeat")] = int
+            sch[nk(n.name, "health.seen_ready")] = int
+            sch[nk(n.name, "queued")] = bool
+            sch[nk(n.name, "queued.at")] = int
+        for z in self.zones:
+            sch[zk(z, "state")] = int
+            sch[zk(z, "token.set")] = bool
+            sch[zk(z, "token")] = int
+        for p in self.pods:
+            sch[pk(p.name, "present")] = bool
+            sch[pk(p.name, "node")] = int
+            sch[pk(p.name, "phase")] = int
+            sch[pk(p.name, "ready")] = bool
+            sch[pk(p.name, "containers_ready")] = bool
+            sch[pk(p.name, "deleting.set")] = bool
+            sch[pk(p.name, "deleting")] = int
+            sch[pk(p.name, "disruption_target")] = bool
+            sch[pk(p.name, "restarts")] = int
+            sch[pk(p.name, "ready_since.set")] = bool
+            sch[pk(p.name, "ready_since")] = int
+            sch[pk(p.name, "running")] = bool
+            sch[pk(p.name, "eviction.set")] = bool
+            sch[pk(p.name, "eviction")] = int
+        return sch
+
+    def _tol(self, pod: Pod, key: str, override: int | str | None) -> TolInfo:
+        """``min_toleration_seconds`` of the pod for one taint, with the DefaultTolerationSeconds
+        tolerations reading the params, and the broken-controller override applied."""
+        probe = Taint(key=key, effect=NO_EXECUTE)
+        matching = [t for t in pod.tolerations if t.tolerates(probe)]
+        if not matching:
+            return TolInfo(False, None)
+        timed = [t for t in matching if t.toleration_seconds is not None]
+        if not timed:
+            return TolInfo(True, None)
+        if override != AS_WRITTEN:
+            return TolInfo(True, None if override is None else max(0, int(override)))  # type: ignore[arg-type]
+        s = self.settings
+        default = {
+            TAINT_NOT_READY: (s.default_not_ready_toleration_seconds, self.params.not_ready_toleration),
+            TAINT_UNREACHABLE: (s.default_unreachable_toleration_seconds, self.params.unreachable_toleration),
+        }
+        best: Num | None = None
+        for t in timed:
+            secs: Num
+            plain, param = default[key]
+            if (
+                t.key == key
+                and t.operator == "Exists"
+                and t.effect == NO_EXECUTE
+                and not t.value
+                and t.toleration_seconds == plain
+            ):
+                secs = MAX0(param)
+            else:
+                secs = max(0, t.toleration_seconds)  # type: ignore[arg-type]
+            best = secs if best is None else MIN(best, secs)
+        return TolInfo(True, best)
+
+    # -- projection ----------------------------------------------------------------------------------
+
+    def project(self, state: CheckState) -> dict[str, int | bool]:
+        """The slice's variables of a checker state. Raises :class:`SliceError` when the state
+        is outside what the slice encodes."""
+        c = state.cluster
+        out: dict[str, int | bool] = {"now": c.now, "next_event": state.next_event}
+
+        def bad(what: str) -> SliceError:
+            return _refuse(f"state at t={c.now}s is outside the slice: {what}", "keep to the slice's scenarios")
+
+        cp = c.control_plane
+        for x in CONTROL_PLANE_PROCESSES:
+            out[f"cp.{x}"] = getattr(cp, x.replace("-", "_"))
+        _opt(out, "cp.down_since", cp.apiserver_down_since)
+        budget = dict(state.budget)
+        if set(budget) != set(self.budget_kinds):
+            raise bad(f"budget kinds {sorted(budget)}")
+        for kind in self.budget_kinds:
+            out[f"budget.{kind}"] = budget[kind]
+        if not state.injected <= set(self.tags):
+            raise bad(f"unknown injected faults {sorted(state.injected - set(self.tags))}")
+        for tag in self.tags:
+            out[f"injected.{tag}"] = tag in state.injected
+        if not c.ran <= set(self.components) or c.sched_attempted:
+            raise bad(f"components outside the slice ran: {sorted(c.ran - set(self.components))}")
+        for comp in self.components:
+            out[f"ran.{comp}"] = comp in c.ran
+        if c.implicit_host_powered != self.implicit_host_powered:
+            raise bad("the implicit control-plane host changed")
+        if tuple(n.name for n in c.nodes) != tuple(n.name for n in self.nodes):
+            raise bad("the set of nodes changed")
+        pods_now = {p.name: p for p in c.pods}
+        if not set(pods_now) <= set(self.pod_by_name):
+            raise bad(f"new pods {sorted(set(pods_now) - set(self.pod_by_name))}")
+        running_on: dict[str, str] = {}
+        mem = c.memory
+        health = {h.name: h for h in mem.node_health}
+        queue = {n: (z, t) for z, n, t in mem.taint_queue}
+        if len(queue) != len(mem.taint_queue):
+            raise bad("a node is queued twice")
+        order = [(t, self.node_by_name[n].index) for z, n, t in mem.taint_queue if n in self.node_by_name]
+        if order != sorted(order):
+            raise bad("the tainting queue is not in (time, node) order")
+        for n in c.nodes:
+            info = self.node_by_name[n.name]
+            if n.zone != info.zone or n.control_plane != info.control_plane or n.unschedulable != info.unschedulable:
+                raise bad(f"node {n.name} changed zone, role or spec.unschedulable")
+            out[nk(n.name, "powered")] = n.powered
+            out[nk(n.name, "kubelet")] = n.kubelet_running
+            out[nk(n.name, "partitioned")] = n.partitioned
+            out[nk(n.name, "ready")] = READY[n.ready]
+            if n.ready_reason not in REASON:
+                raise bad(f"node {n.name} has reason {n.ready_reason!r}")
+            out[nk(n.name, "reason")] = REASON[n.ready_reason]
+            if n.last_heartbeat is None:
+                raise bad(f"node {n.name} has no heartbeat")
+            out[nk(n.name, "heartbeat")] = n.last_heartbeat
+            own = {(t.key, t.effect): t for t in n.taints if (t.key, t.effect) in OWN_TAINTS}
+            foreign = tuple(t for t in n.taints if (t.key, t.effect) not in OWN_TAINTS)
+            if foreign != info.foreign_taints:
+                raise bad(f"node {n.name}'s other taints changed")
+            if len(own) != sum(1 for t in n.taints if (t.key, t.effect) in OWN_TAINTS):
+                raise bad(f"node {n.name} has a taint twice")
+            for (key, effect), var in OWN_TAINTS.items():
+                t = own.get((key, effect))
+                out[nk(n.name, var)] = t is not None
+                if t is not None and t.value:
+                    raise bad(f"node {n.name}'s taint {t.show()} has a value")
+                if effect == NO_EXECUTE:
+                    added = t.time_added if t is not None else None
+                    if t is not None and added is None:
+                        raise bad(f"node {n.name}'s NoExecute taint has no time")
+                    out[nk(n.name, var + ".added")] = added if added is not None else 0
+                elif t is not None and t.time_added is not None:
+                    raise bad(f"node {n.name}'s NoSchedule taint has a time")
+            if out[nk(n.name, "ne_not_ready")] and out[nk(n.name, "ne_unreachable")]:
+                raise bad(f"node {n.name} has both condition NoExecute taints")
+            h = health.get(n.name)
+            out[nk(n.name, "health.set")] = h is not None
+            if h is not None and h.seen_heartbeat is None:
+                raise bad(f"the controller saw no heartbeat of {n.name}")
+            out[nk(n.name, "health.probe")] = h.probe_time if h is not None else 0
+            out[nk(n.name, "health.seen_heartbeat")] = h.seen_heartbeat if h is not None else 0  # type: ignore[assignment]
+            out[nk(n.name, "health.seen_ready")] = READY[h.seen_ready] if h is not None else 0
+            q = queue.get(n.name)
+            if q is not None and q[0] != n.zone:
+                raise bad(f"node {n.name} queued in zone {q[0]!r}")
+            out[nk(n.name, "queued")] = q is not None
+            out[nk(n.name, "queued.at")] = q[1] if q is not None else 0
+            for name in n.running:
+                running_on[name] = n.name
+        if set(health) - set(self.node_by_name) or set(queue) - set(self.node_by_name):
+            raise bad("controller memory names unknown nodes")
+        zstates = dict(mem.zone_states)
+        tokens = dict(mem.zone_next_token)
+        if set(zstates) - set(self.zones) or set(tokens) - set(self.zones):
+            raise bad("controller memory names unknown zones")
+        if zstates and set(zstates) != set(self.zones):
+            raise bad("zone states recorded for some zones only")
+        for z in self.zones:
+            out[zk(z, "state")] = ZONE_STATE[zstates.get(z)]
+            _opt(out, zk(z, "token"), tokens.get(z))
+        evictions = dict(mem.scheduled_evictions)
+        if set(evictions) - set(self.pod_by_name):
+            raise bad("scheduled evictions of unknown pods")
+        if mem.gc_quarantine or mem.not_ready_since:
+            raise bad("pod GC or legacy eviction records")
+        for info in self.pods:
+            p = pods_now.get(info.name)
+            present = p is not None
+            out[pk(info.name, "present")] = present
+            out[pk(info.name, "node")] = self._node_index(info.node)
+            if p is not None:
+                if p.node_name != info.node:
+                    raise bad(f"pod {p.name} moved from {info.node} to {p.node_name}")
+                if _constant_pod(p) != _constant_pod(info.pod):
+                    raise bad(f"pod {p.name} changed a field the slice keeps constant")
+                if p.phase not in (PENDING, RUNNING):
+                    raise bad(f"pod {p.name} is {p.phase}")
+            where = running_on.get(info.name)
+            if where is not None and (not present or where != info.node):
+                raise bad(f"containers of {info.name} run on {where}, where it is not bound")
+            out[pk(info.name, "phase")] = PHASE[p.phase] if p is not None else 0
+            out[pk(info.name, "ready")] = p.ready if p is not None else False
+            out[pk(info.name, "containers_ready")] = p.containers_ready if p is not None else False
+            _opt(out, pk(info.name, "deleting"), p.deletion_timestamp if p is not None else None)
+            out[pk(info.name, "disruption_target")] = p.disruption_target if p is not None else False
+            out[pk(info.name, "restarts")] = p.restarts if p is not None else 0
+            _opt(out, pk(info.name, "ready_since"), p.ready_since if p is not None else None)
+            out[pk(info.name, "running")] = where is not None
+            _opt(out, pk(info.name, "eviction"), evictions.get(info.name))
+        for name in running_on:
+            if name not in self.pod_by_name:
+                raise bad(f"containers of unknown pod {name} run")
+        assert set(out) == set(self.schema), set(out) ^ set(self.schema)
+        return out
+
+    def _node_index(self, name: str | None) -> int:
+        return -1 if name is None else self.node_by_name[name].index
+
+    # -- frames -----------------------------------------------------------------------------------------
+
+    def frame(self, k: int | str, fixed: dict[str, int | bool] | None = None) -> SymState:
+        return SymState(self, k, fixed)
+
+    def invariants(self) -> dict[str, int | bool]:
+        """Variables that keep their initial value in every reachable state, with that value.
+
+        A set F of variables qualifies when, with F's initial values put in place of the
+        variables (the others staying free), every action whose guard does not fold to false
+        leaves each variable of F as it is (syntactically): then no step from a state that
+        agrees with the initial one on F can change F, and by induction on the run F keeps its
+        initial values. F is found by shrinking: start with every variable, drop those some
+        action may write, until nothing is dropped (the closure condition then holds, which is
+        all soundness needs). E.g. with no ``stopComponent`` budget and no timeline the
+        control-plane flags are fixed, so "apiserver available" folds to true everywhere."""
+        init = self.project(self.init_state)
+        fixed: dict[str, int | bool] = dict(init)
+        while True:
+            c = self.frame("inv", fixed).vars
+            written: set[str] = set()
+            for guard, nx in self.steps(c).values():
+                if guard is False:
+                    continue
+                written |= {v for v in fixed if not _same(nx[v], c[v])}
+            if not written:
+                return fixed
+            fixed = {v: x for v, x in fixed.items() if v not in written}
+
+    def init(self, s0: SymState) -> z3.BoolRef:
+        """The settled initial state, as constants (computed with the scenario's settings)."""
+        return s0.equals(self.project(self.init_state))
+
+    # -- derived facts --------------------------------------------------------------------------------------
+
+    def host_up(self, c: View) -> Any:
+        cps = [n for n in self.nodes if n.control_plane]
+        if not cps:
+            return self.implicit_host_powered
+        return OR(*[c[nk(n.name, "powered")] for n in cps])
+
+    def apiserver_available(self, c: View) -> Any:
+        return AND(c["cp.apiserver"], c["cp.etcd"], self.host_up(c))
+
+    def cm_active(self, c: View) -> Any:
+        return AND(c["cp.controller-manager"], self.host_up(c), self.apiserver_available(c))
+
+    def timeline_due(self, c: View) -> Any:
+        return OR(*[AND(c["next_event"] == i, ev.at <= c["now"]) for i, ev in enumerate(self.timeline)])
+
+    def pods_on(self, node: str) -> list[PodInfo]:
+        return [p for p in self.pods if p.node == node]
+
+    # -- helpers on views ---------------------------------------------------------------------------------
+
+    def changed_exactly(self, c: View, nx: View) -> Any:
+        """Some variable (besides the ``ran`` flags) differs: the literal "the step changes
+        something". Costly for the solver (a disequality per integer variable)."""
+        return OR(*[NE(nx[v], c[v]) for v in self.schema if not v.startswith("ran.") and not _same(nx[v], c[v])])
+
+    def _changed(self, c: View, nx: View, int_changes: list[Any]) -> Any:
+        """ "The step changes something", cheaply: some boolean variable flips, or one of
+        ``int_changes`` holds, the conditions under which the step writes an integer variable
+        without flipping a boolean one (each of which really changes it). Equivalent to
+        :meth:`changed_exactly` on canonical states (unset optional values are 0), which
+        tests/test_smt_agreement.py proves with Z3 for every component; :attr:`exact_changed`
+        switches back to the literal form."""
+        if self.exact_changed:
+            return self.changed_exactly(c, nx)
+        flips = [
+            NE(nx[v], c[v])
+            for v, kind in self.schema.items()
+            if kind is bool and not v.startswith("ran.") and not _same(nx[v], c[v])
+        ]
+        return OR(*flips, *int_changes)
+
+    def _forget_memory(self, nx: View, when: Any) -> None:
+        """``ControllerMemory()`` when ``when`` holds."""
+        if when is False:
+            return
+        for n in self.nodes:
+            for f, empty in (
+                ("health.set", False),
+                ("health.probe", 0),
+                ("health.seen_heartbeat", 0),
+                ("health.seen_ready", 0),
+                ("queued", False),
+                ("queued.at", 0),
+            ):
+                nx[nk(n.name, f)] = IF(when, empty, nx[nk(n.name, f)])
+        for z in self.zones:
+            nx[zk(z, "state")] = IF(when, Z_ABSENT, nx[zk(z, "state")])
+            nx[zk(z, "token.set")] = IF(when, False, nx[zk(z, "token.set")])
+            nx[zk(z, "token")] = IF(when, 0, nx[zk(z, "token")])
+        for p in self.pods:
+            nx[pk(p.name, "eviction.set")] = IF(when, False, nx[pk(p.name, "eviction.set")])
+            nx[pk(p.name, "eviction")] = IF(when, 0, nx[pk(p.name, "eviction")])
+
+    def _forget_if_cm_lost(self, c: View, nx: View) -> None:
+        """faults._forget_controller_memory: a controller-manager that stops running (process
+        stopped or host down) loses its memory."""
+        was = AND(c["cp.controller-manager"], self.host_up(c))
+        now = AND(nx["cp.controller-manager"], self.host_up(nx))
+        self._forget_memory(nx, AND(was, NOT(now)))
+
+    def _remove_pod(self, nx: View, p: str, when: Any) -> None:
+        """The pod object is gone: every field back to the canonical value of an absent pod
+        (its scheduled eviction is controller memory and stays until the controller prunes it)."""
+        for f, empty in (
+            ("present", False),
+            ("phase", 0),
+            ("ready", False),
+            ("containers_ready", False),
+            ("deleting.set", False),
+            ("deleting", 0),
+            ("disruption_target", False),
+            ("restarts", 0),
+            ("ready_since.set", False),
+            ("ready_since", 0),
+            ("running", False),
+        ):
+            nx[pk(p, f)] = IF(when, empty, nx[pk(p, f)])
+
+    # -- the actions ----------------------------------------------------------------------------------------
+
+    def _action_names(self) -> list[str]:
+        names = [kubelet.actor(n.name) for n in self.nodes]
+        names += list(SLICE_CONTROLLERS)
+        names.append("clock")
+        names += [name for name, _ in self._fault_specs()]
+        names += [f"timeline[{i}]" for i in range(len(self.timeline))]
+        return names
+
+    def actions(self, s: SymState | View, s2: SymState | View) -> dict[str, z3.BoolRef]:
+        """One formula per named action: its guard on ``s`` and every variable of ``s2``."""
+        c = s.vars if isinstance(s, SymState) else s
+        n2 = s2.vars if isinstance(s2, SymState) else s2
+        return {name: self._relation(c, n2, guard, nx) for name, (guard, nx) in self.steps(c).items()}
+
+    def transition(self, s: SymState, s2: SymState) -> z3.BoolRef:
+        """The transition relation: the disjunction of :meth:`actions`."""
+        return z3.Or(*self.actions(s, s2).values())
+
+    def compact(self, s: SymState, s2: SymState, selectors: dict[str, z3.BoolRef]) -> list[z3.BoolRef]:
+        """The transition relation in a form that is cheaper to solve, equivalent to
+        :meth:`transition` with exactly one selector true: each selector implies its action's
+        guard, and each variable of ``s2`` is an if-then-else over the selectors of the actions
+        that write it (the others leave it equal)."""
+        c, n2 = s.vars, s2.vars
+        steps = self.steps(c)
+        out: list[z3.BoolRef] = [z3.Or(*selectors.values()), z3.AtMost(*selectors.values(), 1)]
+        for name, (guard, _) in steps.items():
+            if guard is False:
+                out.append(z3.Not(selectors[name]))
+            elif guard is not True:
+                out.append(z3.Implies(selectors[name], guard))
+        for v in self.schema:
+            if v in s2.fixed and v in s.fixed:
+                continue  # the same constant in both frames (an invariant)
+            value = c[v]
+            for name, (guard, nx) in steps.items():
+                if guard is not False and not _same(nx[v], c[v]):
+                    value = IF(selectors[name], nx[v], value)
+            out.append(n2[v] == value)
+        return out
+
+    def _relation(self, c: View, n2: View, guard: Any, nx: View) -> z3.BoolRef:
+        eqs = [n2[v] == nx[v] for v in self.schema]
+        return z3.And(guard, *eqs) if not isinstance(guard, bool) else (z3.And(*eqs) if guard else z3.BoolVal(False))
+
+    def steps(self, c: View) -> dict[str, tuple[Any, View]]:
+        """Every action as (guard, next values): the functional form of :meth:`actions`."""
+        out: dict[str, tuple[Any, View]] = {}
+        tl_due = self.timeline_due(c)
+        quiet = NOT(tl_due)
+        busy = []
+        for n in self.nodes:
+            g, nx = self._kubelet(c, n)
+            out[kubelet.actor(n.name)] = (AND(quiet, g), nx)
+            busy.append(g)
+        for name, fn in (("nodelifecycle", self._nodelifecycle), ("tainteviction", self._tainteviction)):
+            g, nx = fn(c)
+            out[name] = (AND(quiet, g), nx)
+            busy.append(g)
+        g, nx = self._clock(c)
+        out["clock"] = (AND(quiet, NOT(OR(*busy)), g), nx)
+        no_ran = NOT(OR(*[c[f"ran.{comp}"] for comp in self.components]))
+        for name, fn in self._fault_specs():
+            g, nx = fn(c)
+            out[name] = (AND(quiet, no_ran, g), nx)
+        for i, ev in enumerate(self.timeline):
+            g, nx = self._timeline_event(c, i, ev)
+            out[f"timeline[{i}]"] = (AND(c["next_event"] == i, ev.at <= c["now"], g), nx)
+        return out
+
+    # kubelet ------------------------------------------------------------------------------------------
+
+    def _kubelet(self, c: View, node: NodeInfo) -> tuple[Any, View]:
+        P = self.params
+        n = node.name
+        nx = dict(c)
+        now = c["now"]
+        connected = AND(
+            c[nk(n, "powered")], c[nk(n, "kubelet")], NOT(c[nk(n, "partitioned")]), self.apiserver_available(c)
+        )
+        hb_due = OR(c[nk(n, "ready")] != R_TRUE, now - c[nk(n, "heartbeat")] >= P.status_update_frequency)
+        for info in self.pods_on(n):
+            p = info.name
+            present = c[pk(p, "present")]
+            term = c[pk(p, "deleting.set")]
+            running = c[pk(p, "running")]
+            stop = AND(present, term, running)
+            remove = AND(present, term, NOT(running))
+            start = AND(present, NOT(term), NOT(running))
+            restart = AND(start, c[pk(p, "phase")] == P_RUNNING)
+            again = AND(present, NOT(term), running, NOT(c[pk(p, "ready")]))
+            nx[pk(p, "running")] = IF(stop, False, IF(start, True, running))
+            nx[pk(p, "restarts")] = IF(restart, c[pk(p, "restarts")] + 1, c[pk(p, "restarts")])
+            nx[pk(p, "phase")] = IF(start, P_RUNNING, c[pk(p, "phase")])
+            ready_now = OR(start, again)
+            nx[pk(p, "ready")] = IF(ready_now, True, c[pk(p, "ready")])
+            nx[pk(p, "containers_ready")] = IF(ready_now, True, c[pk(p, "containers_ready")])
+            nx[pk(p, "ready_since.set")] = IF(ready_now, True, c[pk(p, "ready_since.set")])
+            nx[pk(p, "ready_since")] = IF(ready_now, now, c[pk(p, "ready_since")])
+            self._remove_pod(nx, p, remove)
+        nx[nk(n, "ready")] = IF(hb_due, R_TRUE, c[nk(n, "ready")])
+        nx[nk(n, "reason")] = IF(hb_due, REASON["KubeletReady"], c[nk(n, "reason")])
+        nx[nk(n, "heartbeat")] = IF(hb_due, now, c[nk(n, "heartbeat")])
+        ran = f"ran.{kubelet.actor(n)}"
+        # integers written without a boolean flip: the heartbeat (now - heartbeat >= frequency
+        # >= 1, or Ready goes back to True); every pod change flips running, ready or present
+        guard = AND(NOT(c[ran]), connected, self._changed(c, nx, [hb_due]))
+        nx[ran] = True
+        return guard, nx
+
+    # node lifecycle controller ------------------------------------------------------------------------
+
+    def _zone_state(self, conds: list[Any]) -> Any:
+        """ComputeZoneState over the zone's current Ready conditions."""
+        total = len(conds)
+        nr = SUM([IF(cnd != R_TRUE, 1, 0) for cnd in conds])
+        th = self.params.unhealthy_zone_threshold
+        if _is_const(th):
+            frac = OR(*[nr == k for k in range(total + 1) if k / total >= th])
+        else:
+            frac = z3.ToReal(nr) >= th * total
+        return IF(nr == total, Z_FULL, IF(AND(nr > 2, frac), Z_PARTIAL, Z_NORMAL))
+
+    def _zone_interval(self, state: Any, size: int) -> tuple[Any, Num]:
+        """(has an interval, its value) for a zone in ``state`` with ``size`` nodes."""
+        P = self.params
+        prim_ok = P.eviction_interval is not None
+        prim = P.eviction_interval if P.eviction_interval is not None else 0
+        if P.secondary_eviction_interval is None:
+            sec_ok: Any = False
+            sec = 0
+        else:
+            sec_ok = size > P.large_cluster_size_threshold  # a bool, or a term when symbolic
+            sec = P.secondary_eviction_interval
+        partial = state == Z_PARTIAL
+        return IF(partial, sec_ok, prim_ok), IF(partial, sec, prim)
+
+    def _nodelifecycle(self, c: View) -> tuple[Any, View]:
+        P = self.params
+        nx = dict(c)
+        now = c["now"]
+        observed = {n.name: c[nk(n.name, "ready")] for n in self.nodes}
+        ready: dict[str, Any] = {}
+        # integers written without a boolean flip (see _changed): Ready and its reason (to
+        # Unknown), a refreshed record (its seen heartbeat changes, or the record is new), the
+        # probe time reset, the seen Ready, zone states, and a zone's token taken (now +
+        # interval > the old token <= now); taint and queue times go with their flags' flips
+        int_changes: list[Any] = []
+        # 1-2: node health
+        for node in self.nodes:
+            n = node.name
+            has = c[nk(n, "health.set")]
+            hb = c[nk(n, "heartbeat")]
+            refresh = OR(NOT(has), c[nk(n, "health.seen_heartbeat")] != hb)
+            probe = IF(refresh, now, c[nk(n, "health.probe")])
+            cond = c[nk(n, "ready")]
+            unknown = AND(now > probe + P.monitor_grace, cond != R_UNKNOWN)
+            ready[n] = IF(unknown, R_UNKNOWN, cond)
+            int_changes += [refresh, unknown, ready[n] != c[nk(n, "health.seen_ready")]]
+            nx[nk(n, "ready")] = ready[n]
+            nx[nk(n, "reason")] = IF(unknown, REASON["NodeStatusUnknown"], c[nk(n, "reason")])
+            nx[nk(n, "health.set")] = True
+            nx[nk(n, "health.probe")] = probe
+            nx[nk(n, "health.seen_heartbeat")] = IF(refresh, hb, c[nk(n, "health.seen_heartbeat")])
+            nx[nk(n, "health.seen_ready")] = ready[n]
+            lost = AND(ready[n] != R_TRUE, cond == R_TRUE)
+            for info in self.pods_on(n):
+                p = info.name
+                mark = AND(lost, c[pk(p, "present")], c[pk(p, "ready")])
+                nx[pk(p, "ready")] = IF(mark, False, c[pk(p, "ready")])
+                nx[pk(p, "ready_since.set")] = IF(mark, False, c[pk(p, "ready_since.set")])
+                nx[pk(p, "ready_since")] = IF(mark, 0, c[pk(p, "ready_since")])
+        # 4: zone states
+        states = {z: self._zone_state([ready[n.name] for n in self.nodes if n.zone == z]) for z in self.zones}
+        all_full = AND(*[states[z] == Z_FULL for z in self.zones])
+        was_all_full = AND(*[c[zk(z, "state")] == Z_FULL for z in self.zones])
+        reset = AND(was_all_full, NOT(all_full))
+        for node in self.nodes:
+            key = nk(node.name, "health.probe")
+            int_changes.append(AND(reset, nx[key] != now))
+            nx[key] = IF(reset, now, nx[key])
+        for z in self.zones:
+            int_changes.append(states[z] != c[zk(z, "state")])
+            nx[zk(z, "state")] = states[z]
+        # 3: processTaintBaseEviction with the observed conditions
+        for node in self.nodes:
+            n = node.name
+            cond = observed[n]
+            has = {k: c[nk(n, NE_VAR[k])] for k in NE_KEYS}
+            added = {k: c[nk(n, NE_VAR[k] + ".added")] for k in NE_KEYS}
+            live = NOT(all_full)
+            want_for = {TAINT_NOT_READY: R_FALSE, TAINT_UNREACHABLE: R_UNKNOWN}
+            other = {TAINT_NOT_READY: TAINT_UNREACHABLE, TAINT_UNREACHABLE: TAINT_NOT_READY}
+            new_has: dict[str, Any] = {}
+            new_added: dict[str, Any] = {}
+            for k in NE_KEYS:
+                o = other[k]
+                swap_in = AND(live, cond == want_for[k], has[o])  # k is wanted, the other one goes
+                swap_out = AND(live, cond == want_for[o], has[k])  # k is the other one
+                lifted = AND(live, cond == R_TRUE)
+                add = AND(swap_in, NOT(has[k]))
+                drop = OR(swap_out, lifted)
+                new_has[k] = IF(add, True, IF(drop, False, has[k]))
+                new_added[k] = IF(add, now, IF(drop, 0, added[k]))
+            bad_cond = OR(cond == R_FALSE, cond == R_UNKNOWN)
+            want_has = IF(cond == R_FALSE, has[TAINT_NOT_READY], has[TAINT_UNREACHABLE])
+            other_has = IF(cond == R_FALSE, has[TAINT_UNREACHABLE], has[TAINT_NOT_READY])
+            queued = c[nk(n, "queued")]
+            enqueue = AND(live, bad_cond, NOT(other_has), NOT(want_has), NOT(queued))
+            dequeue = OR(AND(live, cond == R_TRUE), all_full)  # dequeued when Ready; cleared when all down
+            nx[nk(n, "queued")] = IF(enqueue, True, IF(dequeue, False, queued))
+            nx[nk(n, "queued.at")] = IF(enqueue, now, IF(dequeue, 0, c[nk(n, "queued.at")]))
+            for k in NE_KEYS:
+                # every zone down: markNodeAsReachable drops both
+                nx[nk(n, NE_VAR[k])] = IF(all_full, False, new_has[k])
+                nx[nk(n, NE_VAR[k] + ".added")] = IF(all_full, 0, new_added[k])
+        # 5: each zone releases its first queued node when its token bucket allows
+        for z in self.zones:
+            members = [n for n in self.nodes if n.zone == z]
+            has_interval, interval = self._zone_interval(states[z], len(members))
+            tok_set, tok = c[zk(z, "token.set")], c[zk(z, "token")]
+            token_ok = OR(NOT(tok_set), now >= tok)
+            queued = {n.name: nx[nk(n.name, "queued")] for n in members}
+            at = {n.name: nx[nk(n.name, "queued.at")] for n in members}
+            fire = AND(has_interval, OR(*queued.values()), token_ok)
+            int_changes.append(fire)
+            nx[zk(z, "token.set")] = OR(tok_set, fire)
+            nx[zk(z, "token")] = IF(fire, now + interval, tok)
+            for node in members:
+                n = node.name
+                ahead = [
+                    AND(queued[m.name], OR(at[m.name] < at[n], at[m.name] == at[n] if m.index < node.index else False))
+                    for m in members
+                    if m.name != n
+                ]
+                release = AND(fire, queued[n], NOT(OR(*ahead)))
+                nx[nk(n, "queued")] = IF(release, False, queued[n])
+                nx[nk(n, "queued.at")] = IF(release, 0, at[n])
+                for k, cnd in ((TAINT_NOT_READY, R_FALSE), (TAINT_UNREACHABLE, R_UNKNOWN)):
+                    var = nk(n, NE_VAR[k])
+                    add = AND(release, ready[n] == cnd, NOT(nx[var]))
+                    nx[nk(n, NE_VAR[k] + ".added")] = IF(add, now, nx[nk(n, NE_VAR[k] + ".added")])
+                    nx[var] = IF(add, True, nx[var])
+        # 6: NoSchedule taints follow the current conditions and spec.unschedulable
+        for node in self.nodes:
+            n = node.name
+            nx[nk(n, "ns_not_ready")] = ready[n] == R_FALSE
+            nx[nk(n, "ns_unreachable")] = ready[n] == R_UNKNOWN
+            nx[nk(n, "ns_unschedulable")] = node.unschedulable
+        due = True if self.always_due else (now % P.monitor_period) == 0
+        guard = AND(NOT(c["ran.nodelifecycle"]), due, self.cm_active(c), self._changed(c, nx, int_changes))
+        nx["ran.nodelifecycle"] = True
+        return guard, nx
+
+    # taint eviction controller -------------------------------------------------------------------------
+
+    def _tainteviction(self, c: View) -> tuple[Any, View]:
+        nx = dict(c)
+        now = c["now"]
+        for info in self.pods:
+            p = info.name
+            present = c[pk(p, "present")]
+            sched_set, sched = c[pk(p, "eviction.set")], c[pk(p, "eviction")]
+            if info.node is None:
+                nx[pk(p, "eviction.set")] = False
+                nx[pk(p, "eviction")] = 0
+                continue
+            has = {k: c[nk(info.node, NE_VAR[k])] for k in NE_KEYS}
+            tol = self.ctl_tol[p]
+            tainted = OR(*has.values())
+            untolerated = OR(*[AND(has[k], NOT(tol[k].tolerated)) for k in NE_KEYS])
+            timed = [k for k in NE_KEYS if tol[k].seconds is not None]
+            finite = OR(*[has[k] for k in timed])
+            seconds: Num = 0
+            if len(timed) == 1:
+                seconds = tol[timed[0]].seconds
+            elif len(timed) == 2:
+                a, b = (tol[k].seconds for k in timed)
+                seconds = IF(AND(has[timed[0]], has[timed[1]]), MIN(a, b), IF(has[timed[0]], a, b))
+            considered = AND(present, tainted, NOT(c[pk(p, "deleting.set")]))
+            start = IF(sched_set, sched, now)
+            waiting = AND(considered, NOT(untolerated), finite, now < start + seconds)
+            evict = AND(considered, OR(untolerated, AND(finite, now >= start + seconds)))
+            nx[pk(p, "eviction.set")] = waiting
+            nx[pk(p, "eviction")] = IF(waiting, start, 0)
+            nx[pk(p, "disruption_target")] = IF(evict, True, c[pk(p, "disruption_target")])
+            nx[pk(p, "deleting.set")] = IF(evict, True, c[pk(p, "deleting.set")])
+            nx[pk(p, "deleting")] = IF(evict, now, c[pk(p, "deleting")])
+        # every integer it writes goes with a flip of eviction.set or deleting.set
+        guard = AND(NOT(c["ran.tainteviction"]), self.cm_active(c), self._changed(c, nx, []))
+        nx["ran.tainteviction"] = True
+        return guard, nx
+
+    # clock --------------------------------------------------------------------------------------------
+
+    def _clock(self, c: View) -> tuple[Any, View]:
+        P = self.params
+        nx = dict(c)
+        now2 = c["now"] + P.step
+        nx["now"] = now2
+        for comp in self.components:
+            nx[f"ran.{comp}"] = False
+        up = self.apiserver_available(c)
+        since = IF(c["cp.down_since.set"], c["cp.down_since"], c["now"])
+        nx["cp.down_since.set"] = NOT(up)
+        nx["cp.down_since"] = IF(up, 0, since)
+        self._forget_memory(nx, AND(NOT(up), now2 - since >= P.renew_deadline))
+        horizon = self.model.horizon
+        guard = True if horizon is None else now2 <= horizon
+        return guard, nx
+
+    # faults, repairs, timeline -------------------------------------------------------------------------
+
+    def _fault_specs(self) -> list[tuple[str, Callable[[View], tuple[Any, View]]]]:
+        specs: list[tuple[str, Callable[[View], tuple[Any, View]]]] = []
+        kinds = self.budget_kinds
+
+        def fault(kind: str, tag: str, effect: Callable[[View, View], Any]) -> Callable[[View], tuple[Any, View]]:
+            def build(c: View) -> tuple[Any, View]:
+                nx = dict(c)
+                applies = effect(c, nx)
+                nx[f"budget.{kind}"] = c[f"budget.{kind}"] - 1
+                nx[f"injected.{tag}"] = True
+                return AND(c[f"budget.{kind}"] > 0, applies), nx
+
+            return build
+
+        def repair(tag: str, effect: Callable[[View, View], Any]) -> Callable[[View], tuple[Any, View]]:
+            def build(c: View) -> tuple[Any, View]:
+                nx = dict(c)
+                applies = effect(c, nx)
+                nx[f"injected.{tag}"] = False
+                return AND(c[f"injected.{tag}"], applies), nx
+
+            return build
+
+        # the order of KubeModel._faults does not matter here: actions are a set
+        for node in self.nodes:
+            n = node.name
+            if not node.control_plane:
+                if "powerOffNode" in kinds:
+                    specs.append((f"fault: power off {n}", fault("powerOffNode", f"off:{n}", self._power(n, False))))
+                if "partitionNode" in kinds:
+                    specs.append(
+                        (f"fault: partition {n}", fault("partitionNode", f"partition:{n}", self._partition(n, True)))
+                    )
+            if "stopKubelet" in kinds:
+                stop = self._kubelet_proc(n, False)
+
+                def stop_when_powered(c: View, nx: View, n: str = n, stop: Any = stop) -> Any:
+                    return AND(c[nk(n, "powered")], stop(c, nx))
+
+                specs.append((f"fault: stop kubelet on {n}", fault("stopKubelet", f"kubelet:{n}", stop_when_powered)))
+        if "stopComponent" in kinds:
+            for x in CONTROL_PLANE_PROCESSES:
+                specs.append(
+                    (f"fault: stop {x}", fault("stopComponent", f"component:{x}", self._component((x,), False)))
+                )
+        for tag in self.tags:
+            kind, _, name = tag.partition(":")
+            if kind == "off":
+                specs.append((f"repair: power on {name}", repair(tag, self._power(name, True))))
+            elif kind == "partition":
+                specs.append((f"repair: heal {name}", repair(tag, self._partition(name, False))))
+            elif kind == "kubelet":
+                specs.append((f"repair: start kubelet on {name}", repair(tag, self._kubelet_proc(name, True))))
+            else:
+                specs.append((f"repair: start {name}", repair(tag, self._component((name,), True))))
+        return specs
+
+    # Each effect writes its change into nx and returns when the fault applies (the fault
+    # function would not return None).
+
+    def _power(self, n: str, on: bool) -> Callable[[View, View], Any]:
+        def effect(c: View, nx: View) -> Any:
+            nx[nk(n, "powered")] = on
+            for info in self.pods_on(n):
+                nx[pk(info.name, "running")] = False
+            if not on:
+                self._forget_if_cm_lost(c, nx)
+            return c[nk(n, "powered")] if not on else NOT(c[nk(n, "powered")])
+
+        return effect
+
+    def _partition(self, n: str, cut: bool) -> Callable[[View, View], Any]:
+        def effect(c: View, nx: View) -> Any:
+            nx[nk(n, "partitioned")] = cut
+            return NOT(c[nk(n, "partitioned")]) if cut else c[nk(n, "partitioned")]
+
+        return effect
+
+    def _kubelet_proc(self, n: str, run: bool) -> Callable[[View, View], Any]:
+        def effect(c: View, nx: View) -> Any:
+            nx[nk(n, "kubelet")] = run
+            return NOT(c[nk(n, "kubelet")]) if run else c[nk(n, "kubelet")]
+
+        return effect
+
+    def _component(self, names: tuple[str, ...], run: bool) -> Callable[[View, View], Any]:
+        def effect(c: View, nx: View) -> Any:
+            differs = []
+            for x in names:
+                nx[f"cp.{x}"] = run
+                differs.append(NOT(c[f"cp.{x}"]) if run else c[f"cp.{x}"])
+            self._forget_if_cm_lost(c, nx)
+            return OR(*differs)
+
+        return effect
+
+    def _timeline_event(self, c: View, i: int, ev: Any) -> tuple[Any, View]:
+        """``kmodel.timeline.perform`` for the fault verbs: the change when it applies, else
+        nothing (the Python model records "no change"); the timeline moves on either way."""
+        nx = dict(c)
+        kind, name = ev.kind, ev.name
+        if ev.verb in ("stop", "start"):
+            on = ev.verb == "start"
+            if kind == "node":
+                effect = self._power(name, on)
+            elif kind == "kubelet":
+                effect = self._kubelet_proc(name, on)
+            else:
+                effect = self._component(CONTROL_PLANE_PROCESSES if kind == "control-plane" else (kind,), on)
+        else:
+            effect = self._partition(name, ev.verb == "partition")
+        changed = dict(c)
+        applies = effect(c, changed)
+        for v in self.schema:
+            nx[v] = IF(applies, changed[v], c[v])
+        nx["next_event"] = i + 1
+        return True, nx
+
+    # -- checks on concrete states (the agreement test and replay use them) ------------------------------
+
+    def python_successors(self, state: CheckState) -> dict[str, set[tuple[tuple[str, int | bool], ...]]]:
+        """Python side: action name -> the projections of its successors."""
+        out: dict[str, set[tuple[tuple[str, int | bool], ...]]] = {}
+        for tr in self.model.transitions(state):
+            out.setdefault(action_name(state, tr), set()).add(_frozen(self.project(tr.state)))
+        return out
+
+
+def _opt(out: dict[str, int | bool], key: str, value: int | None) -> None:
+    out[key + ".set"] = value is not None
+    out[key] = value if value is not None else 0
+
+
+_POD_VARIABLE = frozenset(
+    {
+        "phase",
+        "ready",
+        "containers_ready",
+        "deletion_timestamp",
+        "restarts",
+        "ready_since",
+        "disruption_target",
+    }
+)
+
+
+def _constant_pod(p: Pod) -> tuple[Any, ...]:
+    return tuple(getattr(p, f.name) for f in attrs.fields(Pod) if f.name not in _POD_VARIABLE)
+
+
+def _frozen(values: dict[str, int | bool]) -> tuple[tuple[str, int | bool], ...]:
+    return tuple(sorted(values.items()))
+
+
+class Enumerator:
+    """Z3 side of the agreement check: for a concrete current state, every successor each action
+    admits, found by enumerating models with blocking clauses (at most ``limit`` per action, so
+    a missing frame condition shows as more than one successor instead of looping)."""
+
+    def __init__(self, sl: Slice, form: str = "actions", limit: int = 4) -> None:
+        """``form``: ``"actions"`` checks :meth:`Slice.actions` (the disjunction of named
+        actions); ``"compact"`` checks :meth:`Slice.compact` on frames with the invariants of
+        :meth:`Slice.invariants` folded in, exactly what the bounded model checker unrolls."""
+        self.slice = sl
+        self.limit = limit
+        self.solver = z3.Solver()
+        self.selectors = {name: z3.Bool(f"select[{name}]") for name in sl.action_names}
+        if form == "actions":
+            self.cur, self.nxt = sl.cur, sl.nxt
+            for name, formula in sl.actions(self.cur, self.nxt).items():
+                self.solver.add(z3.Implies(self.selectors[name], formula))
+        elif form == "compact":
+            fixed = sl.invariants()
+            self.cur, self.nxt = sl.frame("cur", fixed), sl.frame("nxt", fixed)
+            self.solver.add(*sl.compact(self.cur, self.nxt, self.selectors))
+        else:
+            raise ValueError(f"unknown form {form!r}")
+        for c in sl.params.constraints():
+            self.solver.add(c)
+        self._eqs: dict[tuple[int, str, int | bool], z3.BoolRef] = {}
+        # the constants a model is read for: the next frame's variables and the selectors
+        self._read = {f"{k}@{self.nxt.frame}": v for k, v in self.nxt.vars.items() if k not in self.nxt.fixed}
+        self._read.update({f"select[{name}]": sel for name, sel in self.selectors.items()})
+
+    def _eq(self, frame: SymState, name: str, value: int | bool) -> z3.BoolRef:
+        """``frame[name] == value``, built once (states repeat most values)."""
+        key = (id(frame), name, value)
+        hit = self._eqs.get(key)
+        if hit is None:
+            var = frame[name]
+            hit = var == (z3.BoolVal(value) if isinstance(value, bool) else z3.IntVal(value))
+            self._eqs[key] = hit
+        return hit
+
+    def successors(self, values: dict[str, int | bool]) -> dict[str, set[tuple[tuple[str, int | bool], ...]]]:
+        """Every (action, successor) the relation admits from ``values``: models of "some
+        selector" are enumerated, each one blocking the pairs it shows, until none is left (an
+        action with ``limit`` successors is excluded from then on)."""
+        out: dict[str, set[tuple[tuple[str, int | bool], ...]]] = {}
+        solver = self.solver
+        solver.push()
+        try:
+            if any(values[k] != v for k, v in self.cur.fixed.items()):
+                return out  # breaks an invariant: no successor in this form
+            solver.add(fast_and([self._eq(self.cur, k, v) for k, v in values.items() if k not in self.cur.fixed]))
+            solver.add(z3.Or(*self.selectors.values()))
+            for _ in range(self.limit * len(self.selectors) + 1):
+                r = solver.check()
+                if r == z3.unknown:
+                    raise RuntimeError(f"z3 gave up: {solver.reason_unknown()}")
+                if r == z3.unsat:
+                    break
+                given = model_values(solver.model(), self._read)
+                vals = self.nxt.values(given)
+                same = fast_and([self._eq(self.nxt, k, v) for k, v in vals.items() if k not in self.nxt.fixed])
+                for name, sel in self.selectors.items():
+                    if given.get(f"select[{name}]", False):
+                        found = out.setdefault(name, set())
+                        found.add(_frozen(vals))
+                        solver.add(z3.Not(z3.And(sel, same)))
+                        if len(found) >= self.limit:
+                            solver.add(z3.Not(sel))
+        finally:
+            solver.pop()
+        return out
+
+
+def agreement(sl: Slice, state: CheckState, enumerator: Enumerator | None = None) -> list[str]:
+    """Differences between the Python slice and its encoding at ``state`` (empty: they agree):
+    for every action, the successors' projections must be the same sets."""
+    enumerator = enumerator or Enumerator(sl)
+    py = sl.python_successors(state)
+    zz = enumerator.successors(sl.project(state))
+    problems = []
+    for name in sorted(set(py) | set(zz)):
+        if name not in sl.action_names:
+            problems.append(f"Python action {name!r} has no counterpart in the encoding")
+            continue
+        a, b = py.get(name, set()), zz.get(name, set())
+        if a != b:
+            problems.append(_describe(name, a, b))
+    return problems
+
+
+def _describe(name: str, py: set[Any], zz: set[Any]) -> str:
+    if not py:
+        return f"{name}: Z3 admits {len(zz)} successor(s), Python none"
+    if not zz:
+        return f"{name}: Python has {len(py)} successor(s), Z3 admits none"
+    a, b = dict(next(iter(py))), dict(next(iter(zz)))
+    diff = {k: (a.get(k), b.get(k)) for k in a if a.get(k) != b.get(k)}
+    return f"{name}: Python {len(py)} successor(s), Z3 {len(zz)}; first differ at (python, z3) {diff}"
