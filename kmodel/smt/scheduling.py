@@ -11,7 +11,7 @@ scheduler's filters and the node lifecycle controller read and write:
   Terminating, whether it tolerates each of the three NoSchedule taints above, for each node
   whether some *other* NoSchedule / NoExecute taint of that node (the control-plane taint, a
   user's taint, the NoExecute condition taints) is one it does not tolerate (``blocked``), and
-  for each node whether the node's labels match the pod's nodeSelector (``affinity``);
+  for each node whether the node's labels match the pod's nodeSelector (``aff``);
 - per node, in a bounded universe only: the pods capacity (``status.allocatable.pods``).
 
 The transition relation is a disjunction of named actions (:data:`ACTIONS`), each a guard and
