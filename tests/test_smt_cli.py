@@ -54,3 +54,15 @@ def test_synth_bad_parameter_is_one_line(cli: Cli) -> None:
     assert r.exit_code == 2 and "--param" in r.stderr and "Traceback" not in r.output
     r = cli("synth", TWO, "-p", "connected-node-never-unknown", "--param", "flux=1s..2s")
     assert r.exit_code == 2 and "--param" in r.stderr
+
+
+def test_prove_needs_the_lemma_then_proves_for_any_size(cli: Cli) -> None:
+    seed = str(DATA.parent.parent / "scenarios" / "seed-node-failure.yaml")
+    r = cli("prove", seed, "-p", "no-schedule-to-unready-node")
+    assert r.exit_code == 3, r.output
+    assert "counterexample to induction" in r.output and "--lemma unready-nodes-are-tainted" in r.output
+    r = cli("prove", seed, "-p", "no-schedule-to-unready-node", "--lemma", "unready-nodes-are-tainted")
+    assert r.exit_code == 0, r.output
+    assert "PROVEN  no-schedule-to-unready-node  for every number of nodes and pods" in r.output
+    r = cli("prove", seed, "-p", "replica-convergence")
+    assert r.exit_code == 2 and "Traceback" not in r.output
