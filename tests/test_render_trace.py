@@ -5,7 +5,6 @@ from __future__ import annotations
 import copy
 import html
 import re
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -18,9 +17,9 @@ from kmodel.checkrun import CheckOptions, run_check
 from kmodel.errors import KmodelError
 from kmodel.render.graphviz import Projection, parse_projection, trace_dot, view_changes, write_trace_picture
 from kmodel.tracedoc import TraceDoc, TraceStep, from_result
+from tests.conftest import DEPLOYMENT
 
 ROOT = Path(__file__).resolve().parent.parent
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
 
 TWO_DEPLOYMENTS = """\
 apiVersion: kmodel.dev/v1alpha1
@@ -42,24 +41,7 @@ kind: Node
 metadata:
   name: worker-2
 ---
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: web
-spec:
-  replicas: 2
-  selector:
-    matchLabels:
-      app: web
-  template:
-    metadata:
-      labels:
-        app: web
-    spec:
-      containers:
-        - name: app
-          image: nginx:1.25
----
+{web}---
 apiVersion: apps/v1
 kind: Deployment
 metadata:
@@ -87,7 +69,7 @@ spec:
     app: web
   ports:
     - port: 80
-"""
+""".replace("{web}", DEPLOYMENT)  # the shared two-replica web Deployment, beside an api one
 
 
 def _violation(scenario: str | Path, invariant: str, faults: tuple[tuple[str, int], ...] | None = None) -> TraceDoc:
@@ -191,7 +173,6 @@ def step_clusters(dot: str) -> list[int]:
 # --- what the picture shows ---------------------------------------------------------------------
 
 
-@needs_dot
 def test_picture_names_nodes_pods_property_and_why(node_failure: TraceDoc) -> None:
     source = trace_dot(node_failure)
     canon = subprocess.run(["dot", "-Tcanon"], input=source, capture_output=True, text=True, check=True)
@@ -303,7 +284,6 @@ def test_timeline_step_without_visible_change_is_kept(restart: TraceDoc) -> None
     assert refused in step_clusters(trace_dot(restart))
 
 
-@needs_dot
 def test_folded_long_trace_stays_small(eviction: TraceDoc) -> None:
     source = trace_dot(eviction)
     assert len(eviction.steps) > 150
@@ -400,7 +380,6 @@ def test_same_trace_same_bytes(eviction: TraceDoc, scale_up: TraceDoc) -> None:
     assert "0x" not in trace_dot(scale_up)  # no object ids or timestamps
 
 
-@needs_dot
 def test_awkward_text_is_escaped(scale_up: TraceDoc) -> None:
     state = copy.deepcopy(scale_up.steps[0].state)
     state["nodes"][0]["taints"] = ['odd/"key"=<v>&:NoSchedule']
@@ -450,7 +429,6 @@ def test_single_step_trace_violates_at_once(scale_up: TraceDoc) -> None:
 # --- files --------------------------------------------------------------------------------------
 
 
-@needs_dot
 def test_write_png_svg_pdf_and_dot(node_failure: TraceDoc, tmp_path: Path) -> None:
     png = write_trace_picture(node_failure, tmp_path / "trace.png")
     assert png.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")

@@ -9,7 +9,6 @@ the kubectl view; the cap, the caption, the DOT and the picture are checked for 
 from __future__ import annotations
 
 import re
-import shutil
 from collections import deque
 from collections.abc import Hashable
 from pathlib import Path
@@ -34,8 +33,6 @@ from kmodel.statediagram import (
     summary,
 )
 from tests.conftest import DATA, SCENARIOS
-
-needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot is not installed")
 
 NODE_FAILURE = SCENARIOS / "seed-node-failure.yaml"
 ONE_WORKER = DATA / "props-one-worker.yaml"
@@ -280,7 +277,6 @@ def test_dot_structure(nf_pod: StateDiagram, nf_node: StateDiagram) -> None:
     assert "scheduler ×21" in dot and "replicaset ×21" in dot
 
 
-@needs_dot
 def test_picture_is_drawn_and_says_what_it_should(nf_pod: StateDiagram, nf_node: StateDiagram, tmp_path: Path) -> None:
     svg = render_dot(diagram_dot(nf_pod, "seed-node-failure.yaml"), tmp_path / "pod.svg").read_text("utf-8")
     for text in ("seed", "ContainerCreating", "Terminating", "(created)", "(deleted)"):
