@@ -67,7 +67,7 @@ from kmodel.engines.base import (
 )
 from kmodel.errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_VIOLATED, KmodelError
 from kmodel.render.table import t as show_time
-from kmodel.render.view import view
+from kmodel.render.view import show_value, view
 from kmodel.scenario import Scenario
 from kmodel.tracedoc import TraceDoc, TraceStep
 
@@ -131,14 +131,6 @@ class ReplayReport:
 _OBJECTS = (("nodes", "node"), ("pods", "pod"), ("deployments", "deployment"), ("services", "service"))
 
 
-def _show(value: object) -> str:
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(str(v) for v in value) + "]"
-    if value is None:
-        return "none"
-    return str(value)
-
-
 def _by_name(items: Any) -> dict[str, dict[str, Any]]:
     if not isinstance(items, list):
         return {}
@@ -159,7 +151,7 @@ def differences(actual: dict[str, Any], expected: dict[str, Any]) -> list[str]:
             elif a[name] != e[name]:
                 keys = [*a[name], *(k for k in e[name] if k not in a[name])]
                 diffs = [
-                    f"{key} {_show(a[name].get(key))} -> expected {_show(e[name].get(key))}"
+                    f"{key} {show_value(a[name].get(key))} -> expected {show_value(e[name].get(key))}"
                     for key in keys
                     if a[name].get(key) != e[name].get(key)
                 ]
@@ -170,13 +162,13 @@ def differences(actual: dict[str, Any], expected: dict[str, Any]) -> list[str]:
     if isinstance(cp_a, dict) and isinstance(cp_e, dict):
         for key in [*cp_a, *(k for k in cp_e if k not in cp_a)]:
             if cp_a.get(key) != cp_e.get(key):
-                lines.append(f"control-plane {key} {_show(cp_a.get(key))} -> expected {_show(cp_e.get(key))}")
+                lines.append(f"control-plane {key} {show_value(cp_a.get(key))} -> expected {show_value(cp_e.get(key))}")
     elif cp_a != cp_e:
-        lines.append(f"controlPlane {_show(cp_a)} -> expected {_show(cp_e)}")
+        lines.append(f"controlPlane {show_value(cp_a)} -> expected {show_value(cp_e)}")
     known = {"controlPlane", *(p for p, _ in _OBJECTS)}
     for part in [*actual, *(k for k in expected if k not in actual)]:
         if part not in known and actual.get(part) != expected.get(part):
-            lines.append(f"{part} {_show(actual.get(part))} -> expected {_show(expected.get(part))}")
+            lines.append(f"{part} {show_value(actual.get(part))} -> expected {show_value(expected.get(part))}")
     return lines
 
 

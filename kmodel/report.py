@@ -13,7 +13,7 @@ from typing import Any
 
 from kmodel.checkmodel import cluster_of
 from kmodel.engines.base import HOLDS, INCONCLUSIVE, VIOLATED, Result, Trace
-from kmodel.render.view import view
+from kmodel.render.view import show_value, view
 from kmodel.settings import format_duration
 from kmodel.state import Cluster
 
@@ -46,7 +46,7 @@ def changes(before: Cluster, after: Cluster) -> list[str]:
                 lines.append(f"+ {label}/{name} {_fields(b[name])}")
             elif a[name] != b[name]:
                 diffs = [
-                    f"{key} {_show(a[name].get(key))} -> {_show(value)}"
+                    f"{key} {show_value(a[name].get(key))} -> {show_value(value)}"
                     for key, value in b[name].items()
                     if a[name].get(key) != value
                 ]
@@ -56,14 +56,6 @@ def changes(before: Cluster, after: Cluster) -> list[str]:
         if cp_a[key] != value:
             lines.append(f"~ control-plane {key} {'up' if cp_a[key] else 'down'} -> {'up' if value else 'down'}")
     return lines
-
-
-def _show(value: object) -> str:
-    if isinstance(value, list):
-        return "[" + ", ".join(str(v) for v in value) + "]"
-    if value is None:
-        return "none"
-    return str(value)
 
 
 def trace_lines(trace: Trace, indent: str = "  ", quiet: bool = True) -> list[str]:

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from kmodel.errors import KmodelError
 from kmodel.render.dotfile import render_dot
+from kmodel.render.view import show_value
 from kmodel.settings import format_duration
 
 if TYPE_CHECKING:
@@ -213,17 +214,9 @@ def diff_views(old: View | None, new: View) -> ViewDiff:
     return ViewDiff(kinds, control)
 
 
-def _show(value: object) -> str:
-    if isinstance(value, list | tuple):
-        return "[" + ", ".join(str(v) for v in value) + "]"
-    if value is None:
-        return "none"
-    return str(value)
-
-
 def _fields(item: dict[str, Any], sep: str = ", ") -> str:
     """``key=value`` for every field but the name, in key order."""
-    return sep.join(f"{key}={_show(item[key])}" for key in sorted(item) if key != "name")
+    return sep.join(f"{key}={show_value(item[key])}" for key in sorted(item) if key != "name")
 
 
 def _up_down(value: object) -> str:
@@ -243,7 +236,8 @@ def view_changes(old: View, new: View) -> list[str]:
             elif name in kd.added:
                 lines.append(f"+ {label}/{name} {_fields(after[name], ' ')}")
             else:
-                parts = [f"{k} {_show(v)} -> {_show(after[name].get(k))}" for k, v in kd.changed[name].items()]
+                now = after[name]
+                parts = [f"{k} {show_value(v)} -> {show_value(now.get(k))}" for k, v in kd.changed[name].items()]
                 lines.append(f"~ {label}/{name} {', '.join(parts)}")
     cp_new = new.get("controlPlane") or {}
     for key, was in diff.control_plane.items():

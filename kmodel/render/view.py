@@ -71,3 +71,12 @@ def view(cluster: Cluster) -> dict[str, Any]:
             "hostUp": cluster.control_plane_host_up,
         },
     }
+
+
+def show_value(value: object) -> str:
+    """A view field as the change lines print it: lists in brackets, ``None`` as ``none``."""
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(str(v) for v in value) + "]"
+    if value is None:
+        return "none"
+    return str(value)
