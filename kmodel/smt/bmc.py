@@ -67,10 +67,14 @@ from kmodel.smt.nodehealth import (
     NE_VAR,
     NOT,
     OR,
+    OWN_TAINTS,
     R_TRUE,
+    SUM,
     TAINT_NOT_READY,
     Z_FULL,
+    NodeInfo,
     Params,
+    PodInfo,
     Slice,
     SliceError,
     SliceModel,
@@ -82,7 +86,8 @@ from kmodel.smt.nodehealth import (
     pk,
     zk,
 )
-from kmodel.state import COND_TRUE, Cluster
+from kmodel.smt.workload import DEFAULT_POD_SLOTS, WorkloadModel, WorkloadSlice
+from kmodel.state import COND_TRUE, NO_EXECUTE, NO_SCHEDULE, Cluster, Taint
 
 ENGINE = "smt"
 
@@ -106,6 +111,7 @@ class SliceProperty:
     kind: str  # ALWAYS or ALWAYS_TRANSITION
     python: PropertyDef
     holds: Callable[[Slice, View | None, View], Any]
+    workload: bool = False  # needs the workload slice (scheduler, ReplicaSet controller)
 
 
 def _terminating(cluster: Cluster) -> list[str]:
@@ -166,9 +172,9 @@ def _evicted_now(before: View, after: View, p: str) -> Any:
 def _holds_no_eviction_from_ready(sl: Slice, before: View | None, after: View) -> Any:
     assert before is not None
     bad = [
-        AND(_evicted_now(before, after, p.name), before[nk(p.node, "ready")] == R_TRUE)
+        AND(_evicted_now(before, after, p.name), sl.on(before, p, n.name), before[nk(n.name, "ready")] == R_TRUE)
         for p in sl.pods
-        if p.node is not None
+        for n in sl.nodes
     ]
     return NOT(OR(*bad))
 
@@ -187,16 +193,19 @@ def _by_condition_taint(v: View, node: str, per_key: dict[str, Any]) -> Any:
     return IF(v[nk(node, NE_VAR[TAINT_NOT_READY])], per_key[NE_KEYS[0]], per_key[NE_KEYS[1]])
 
 
+def _placements(sl: Slice, v: View) -> list[tuple[PodInfo, str]]:
+    """(pod, node) pairs where the pod may be bound in ``v`` (only its own node when pods
+    cannot move); formulas over a pair are guarded by ``sl.on(v, pod, node)``."""
+    return [(p, n.name) for p in sl.pods for n in sl.nodes if sl.on(v, p, n.name) is not False]
+
+
 def _holds_eviction_after_timeout(sl: Slice, before: View | None, after: View) -> Any:
     """``properties.eviction_after_timeout``: (a) no eviction too early, (b) none overdue."""
     assert before is not None
     P = sl.params
     bad = []
     # (a) _early_evictions
-    for p in sl.pods:
-        if p.node is None:
-            continue
-        n = p.node
+    for p, n in _placements(sl, before):
         too_early = {}
         for k in NE_KEYS:
             tol = _tolerated_for(sl.real_tol[p.name][k])
@@ -204,6 +213,7 @@ def _holds_eviction_after_timeout(sl: Slice, before: View | None, after: View) -
         bad.append(
             AND(
                 _evicted_now(before, after, p.name),
+                sl.on(before, p, n),
                 before[nk(n, "ready")] != R_TRUE,
                 _by_condition_taint(before, n, too_early),
             )
@@ -212,10 +222,7 @@ def _holds_eviction_after_timeout(sl: Slice, before: View | None, after: View) -
     slack = 2 * P.monitor_period + P.step
     cm = sl.cm_active(after)
     all_full = AND(*[after[zk(z, "state")] == Z_FULL for z in sl.zones])
-    for p in sl.pods:
-        if p.node is None:
-            continue
-        n = p.node
+    for p, n in _placements(sl, after):
         silent = after[nk(n, "health.probe")] + P.monitor_grace
         has_nr, has_ur = (after[nk(n, NE_VAR[k])] for k in NE_KEYS)
         added = IF(has_nr, after[nk(n, NE_VAR[NE_KEYS[0]] + ".added")], after[nk(n, NE_VAR[NE_KEYS[1]] + ".added")])
@@ -229,6 +236,7 @@ def _holds_eviction_after_timeout(sl: Slice, before: View | None, after: View) -
         bad.append(
             AND(
                 cm,
+                sl.on(after, p, n),
                 NOT(all_full),
                 NOT(after[nk(n, "queued")]),
                 after[nk(n, "health.set")],
@@ -240,6 +248,60 @@ def _holds_eviction_after_timeout(sl: Slice, before: View | None, after: View) -
     return NOT(OR(*bad))
 
 
+def _untolerated(sl: Slice, v: View, p: PodInfo, node: NodeInfo) -> list[Any]:
+    """The node's NoSchedule / NoExecute taints in ``v`` that the pod does not tolerate."""
+    out: list[Any] = []
+    tolerates = lambda t: any(x.tolerates(t) for x in p.pod.tolerations)  # noqa: E731
+    for t in node.foreign_taints:
+        if t.effect in (NO_SCHEDULE, NO_EXECUTE) and not tolerates(t):
+            out.append(True)
+    for (key, effect), var in OWN_TAINTS.items():
+        if not tolerates(Taint(key=key, effect=effect)):
+            out.append(v[nk(node.name, var)])
+    return out
+
+
+def _holds_no_schedule_to_unready(sl: Slice, before: View | None, after: View) -> Any:
+    """``properties.no_schedule_to_unready_node``: a pod that goes from no node to one goes to
+    a node that was Ready and had no taint it does not tolerate."""
+    assert before is not None
+    bad = []
+    for p in sl.pods:
+        was_unbound = AND(before[pk(p.name, "present")], before[pk(p.name, "node")] == -1)
+        for node in sl.nodes:
+            wrong = OR(before[nk(node.name, "ready")] != R_TRUE, *_untolerated(sl, before, p, node))
+            bad.append(AND(was_unbound, after[pk(p.name, "present")], sl.on(after, p, node.name), wrong))
+    return NOT(OR(*bad))
+
+
+def _holds_bound_pods_stay_put(sl: Slice, before: View | None, after: View) -> Any:
+    """``properties.bound_pods_stay_put``: a bound pod that is still there keeps its node."""
+    assert before is not None
+    moved = [
+        AND(
+            before[pk(p.name, "present")],
+            before[pk(p.name, "node")] != -1,
+            after[pk(p.name, "present")],
+            after[pk(p.name, "node")] != before[pk(p.name, "node")],
+        )
+        for p in sl.pods
+    ]
+    return NOT(OR(*moved))
+
+
+def _holds_no_over_replication(sl: Slice, before: View | None, after: View) -> Any:
+    """``properties.no_over_replication`` for ReplicaSets (their spec.replicas never changes in
+    the workload slice, so the Deployment half cannot fail there)."""
+    assert before is not None and isinstance(sl, WorkloadSlice)
+    bad = []
+    for rs in sl.replicasets:
+        active = {p: AND(after[pk(p, "present")], NOT(after[pk(p, "deleting.set")])) for p in rs.owned}
+        created = OR(*[AND(NOT(before[pk(p, "present")]), active[p]) for p in rs.owned])
+        count = SUM([IF(a, 1, 0) for a in active.values()])
+        bad.append(AND(created, count > rs.replicas))
+    return NOT(OR(*bad))
+
+
 PROPERTIES: dict[str, SliceProperty] = {
     "eviction-after-timeout": SliceProperty(
         "eviction-after-timeout", ALWAYS_TRANSITION, BUILTINS["eviction-after-timeout"], _holds_eviction_after_timeout
@@ -247,6 +309,27 @@ PROPERTIES: dict[str, SliceProperty] = {
     "no-pod-terminating": SliceProperty("no-pod-terminating", ALWAYS, no_pod_terminating, _holds_no_terminating),
     "no-eviction-from-ready-node": SliceProperty(
         "no-eviction-from-ready-node", ALWAYS_TRANSITION, no_eviction_from_ready_node, _holds_no_eviction_from_ready
+    ),
+    "no-schedule-to-unready-node": SliceProperty(
+        "no-schedule-to-unready-node",
+        ALWAYS_TRANSITION,
+        BUILTINS["no-schedule-to-unready-node"],
+        _holds_no_schedule_to_unready,
+        workload=True,
+    ),
+    "bound-pods-stay-put": SliceProperty(
+        "bound-pods-stay-put",
+        ALWAYS_TRANSITION,
+        BUILTINS["bound-pods-stay-put"],
+        _holds_bound_pods_stay_put,
+        workload=True,
+    ),
+    "no-over-replication": SliceProperty(
+        "no-over-replication",
+        ALWAYS_TRANSITION,
+        BUILTINS["no-over-replication"],
+        _holds_no_over_replication,
+        workload=True,
     ),
 }
 
@@ -260,14 +343,20 @@ def slice_of(
     faults: tuple[tuple[str, int], ...] | None = None,
     toleration_override: int | str | None = AS_WRITTEN,
     params: Params | None = None,
+    workload: bool = False,
+    pod_slots: int = DEFAULT_POD_SLOTS,
 ) -> Slice:
-    """The encoding of a scenario file, a Scenario, a SliceModel, or a Slice as it is."""
+    """The encoding of a scenario file, a Scenario, a SliceModel, or a Slice as it is.
+    ``workload`` chooses the workload slice (scheduler and ReplicaSet controller included) for
+    a scenario, with ``pod_slots`` new pods per ReplicaSet."""
     if isinstance(target, Slice):
         return target
     if isinstance(target, str | Path):
         target = load(target)
     if isinstance(target, Scenario):
-        target = SliceModel(target, faults=faults)
+        target = (WorkloadModel if workload else SliceModel)(target, faults=faults)
+    if isinstance(target, WorkloadModel):
+        return WorkloadSlice(target, pod_slots=pod_slots, params=params, toleration_override=toleration_override)
     return Slice(target, params=params, toleration_override=toleration_override)
 
 
@@ -320,27 +409,44 @@ def _replay(sl: Slice, unrolling: _Unrolling, m: z3.ModelRef, depth: int) -> Tra
 
 def check(
     target: str | Path | Scenario | SliceModel | Slice,
-    prop_name: str,
+    prop_name: str | SliceProperty,
     *,
     max_depth: int,
     timeout: float | None = None,
     progress: Progress | None = None,
     faults: tuple[tuple[str, int], ...] | None = None,
     toleration_override: int | str | None = AS_WRITTEN,
+    pod_slots: int = DEFAULT_POD_SLOTS,
 ) -> Result:
-    """Bounded model checking of ``prop_name`` (a key of :data:`PROPERTIES`) on the node-health
-    slice of ``target``, for runs of at most ``max_depth`` actions from the settled state.
+    """Bounded model checking of ``prop_name`` (a key of :data:`PROPERTIES`, or a ready
+    :class:`SliceProperty` such as :func:`kmodel.smt.exprsmt.invariant_slice_property`) on the node-health
+    slice of ``target`` (the workload slice for the properties that need the scheduler or the
+    ReplicaSet controller), for runs of at most ``max_depth`` actions from the settled state.
 
-    ``faults`` (the budget) and ``toleration_override`` apply when ``target`` is a scenario file
-    or Scenario; pass a :class:`SliceModel` or :class:`Slice` to choose everything yourself."""
-    prop = PROPERTIES.get(prop_name)
+    ``faults`` (the budget), ``toleration_override`` and ``pod_slots`` apply when ``target`` is a
+    scenario file or Scenario; pass a model or a :class:`Slice` to choose everything yourself.
+    On the workload slice a run that needs more than ``pod_slots`` new pods per ReplicaSet (or a
+    scale-down, outside the slice) stops the check as inconclusive at that depth."""
+    prop: SliceProperty | None
+    if isinstance(prop_name, SliceProperty):
+        prop, prop_name = prop_name, prop_name.name
+    else:
+        prop = PROPERTIES.get(prop_name)
     if prop is None:
         raise SliceError(
             f"no slice encoding of property {prop_name!r}",
             where="kmodel.smt.bmc",
             fix=f"use one of: {', '.join(PROPERTIES)}",
         )
-    sl = slice_of(target, faults=faults, toleration_override=toleration_override)
+    sl = slice_of(
+        target, faults=faults, toleration_override=toleration_override, workload=prop.workload, pod_slots=pod_slots
+    )
+    if prop.workload and not isinstance(sl, WorkloadSlice):
+        raise SliceError(
+            f"{prop.name} needs the workload slice (scheduler and ReplicaSet controller)",
+            where="kmodel.smt.bmc",
+            fix="pass a scenario, a WorkloadModel or a WorkloadSlice",
+        )
     symbolic = [f for f, v in attrs.asdict(sl.params, recurse=False).items() if isinstance(v, z3.ExprRef)]
     if symbolic:
         raise SliceError(
@@ -379,6 +485,8 @@ def check(
                 solver.set("timeout", max(1, int(left * 1000)))
             solver.push()
             solver.add(bad)
+            if "unencoded" in sl.schema:
+                solver.add(NOT(after["unencoded"]))  # (sticky: no earlier frame either)
             r = solver.check()
             if r == z3.sat:
                 m = solver.model()
@@ -399,6 +507,25 @@ def check(
             if r == z3.unknown:
                 stats.limit = f"timeout {timeout:g}s" if timeout is not None else solver.reason_unknown()
                 return _inconclusive(prop_name, snapshot(), done, timeout, stats)
+        if "unencoded" in sl.schema and after["unencoded"] is not False:
+            solver.push()
+            solver.add(after["unencoded"])
+            r = solver.check()
+            solver.pop()
+            if r != z3.unsat:
+                stats.limit = f"a run of {k} actions leaves the workload slice (pod slots)"
+                snap = snapshot()
+                snap.depth = max(done, 0)
+                return Result(
+                    INCONCLUSIVE,
+                    ENGINE,
+                    prop.name,
+                    snap,
+                    None,
+                    f"no violation up to depth {done} (bounded); at depth {k} a ReplicaSet may need more than "
+                    f"{getattr(sl, 'pod_slots', pod_slots)} new pods (or scale down, which the slice leaves out): "
+                    "rerun with more pod slots",
+                )
         done = k
         stats.depth = k
         if progress is not None:

@@ -367,6 +367,8 @@ class SliceModel(KubeModel):
     ``replace`` may swap slice components (e.g. a deliberately broken taint eviction controller);
     ``faults`` defaults to the scenario's budget, as for :class:`KubeModel`."""
 
+    OFF = OFF_COMPONENTS  # the components switched off after settling
+
     def __init__(
         self,
         scenario: Scenario,
@@ -375,7 +377,7 @@ class SliceModel(KubeModel):
         replace: dict[str, kmodel_model.StepFn] | None = None,
         horizon: int | None = None,
     ) -> None:
-        off: dict[str, kmodel_model.StepFn] = {name: _nothing for name in OFF_COMPONENTS}
+        off: dict[str, kmodel_model.StepFn] = {name: _nothing for name in self.OFF}
         self.slice_replace = dict(replace or {})
         super().__init__(scenario, faults=faults, horizon=horizon, replace={**off, **self.slice_replace})
 
@@ -403,6 +405,12 @@ def action_name(state: CheckState, tr: Transition) -> str:
         return f"{tr.actor}: {tr.label}"
     if tr.actor == "timeline":
         return f"timeline[{state.next_event}]"
+    if tr.actor == "scheduler":
+        # one action per target node (the scheduler's ties are separate successors)
+        before = {p.name: p.node_name for p in state.cluster.pods}
+        for p in tr.state.cluster.pods:
+            if p.node_name is not None and before.get(p.name) != p.node_name:
+                return f"scheduler/{p.node_name}"
     return tr.actor
 
 
@@ -491,6 +499,10 @@ class Slice:
     tolerations. ``exact_changed`` builds the components' "changes something" guards in the
     literal form (slower to solve; the default form is proved equal to it by the tests)."""
 
+    # pods keep the node they were bound to when the scenario settled (nothing in this slice
+    # binds or moves pods); :class:`kmodel.smt.workload.WorkloadSlice` makes it a variable
+    MOVABLE = False
+
     def __init__(
         self,
         model: SliceModel,
@@ -526,12 +538,12 @@ class Slice:
             for i, n in enumerate(c.nodes)
         )
         self.node_by_name = {n.name: n for n in self.nodes}
-        self.pods = tuple(PodInfo(p.name, p.node_name, p) for p in c.pods)
+        self.pods = self._pod_universe(c)
         self.pod_by_name = {p.name: p for p in self.pods}
         self.implicit_host_powered = c.implicit_host_powered
         self.budget_kinds = tuple(kind for kind, _ in self.init_state.budget)
         self.tags = self._tags()
-        self.components = (*(kubelet.actor(n.name) for n in self.nodes), *SLICE_CONTROLLERS)
+        self.components = (*(kubelet.actor(n.name) for n in self.nodes), *self._controllers())
         self.timeline = model.timeline
         self.schema = self._schema()
         # per pod and NoExecute key: the pod's real tolerations, and the controller's view of them
@@ -546,6 +558,20 @@ class Slice:
         self.cur = SymState(self, "cur")
         self.nxt = SymState(self, "nxt")
         self.action_names = self._action_names()
+
+    def _pod_universe(self, c: Cluster) -> tuple[PodInfo, ...]:
+        """The pods the encoding has variables for: those of the settled state."""
+        return tuple(PodInfo(p.name, p.node_name, p) for p in c.pods)
+
+    def _controllers(self) -> tuple[str, ...]:
+        """The controllers with a ``ran`` flag (once per tick), kubelets besides."""
+        return SLICE_CONTROLLERS
+
+    def on(self, c: View, info: PodInfo, node: str) -> Any:
+        """The pod is bound to ``node`` in ``c`` (a Python bool when pods cannot move)."""
+        if self.MOVABLE:
+            return c[pk(info.name, "node")] == self.node_by_name[node].index
+        return info.node == node
 
     # -- scope ---------------------------------------------------------------------------------
 
@@ -710,7 +736,7 @@ class Slice:
             raise bad(f"unknown injected faults {sorted(state.injected - set(self.tags))}")
         for tag in self.tags:
             out[f"injected.{tag}"] = tag in state.injected
-        if not c.ran <= set(self.components) or c.sched_attempted:
+        if not c.ran <= set(self.components) or (c.sched_attempted and not self.MOVABLE):
             raise bad(f"components outside the slice ran: {sorted(c.ran - set(self.components))}")
         for comp in self.components:
             out[f"ran.{comp}"] = comp in c.ran
@@ -798,16 +824,21 @@ class Slice:
             p = pods_now.get(info.name)
             present = p is not None
             out[pk(info.name, "present")] = present
-            out[pk(info.name, "node")] = self._node_index(info.node)
+            bound = info.node
+            if self.MOVABLE:
+                bound = p.node_name if p is not None else None
+                if bound is not None and bound not in self.node_by_name:
+                    raise bad(f"pod {info.name} is bound to unknown node {bound}")
+            out[pk(info.name, "node")] = self._node_index(bound)
             if p is not None:
-                if p.node_name != info.node:
+                if p.node_name != bound:
                     raise bad(f"pod {p.name} moved from {info.node} to {p.node_name}")
-                if _constant_pod(p) != _constant_pod(info.pod):
+                if self._constant(p) != self._constant(info.pod):
                     raise bad(f"pod {p.name} changed a field the slice keeps constant")
                 if p.phase not in (PENDING, RUNNING):
                     raise bad(f"pod {p.name} is {p.phase}")
             where = running_on.get(info.name)
-            if where is not None and (not present or where != info.node):
+            if where is not None and (not present or where != bound):
                 raise bad(f"containers of {info.name} run on {where}, where it is not bound")
             out[pk(info.name, "phase")] = PHASE[p.phase] if p is not None else 0
             out[pk(info.name, "ready")] = p.ready if p is not None else False
@@ -821,8 +852,16 @@ class Slice:
         for name in running_on:
             if name not in self.pod_by_name:
                 raise bad(f"containers of unknown pod {name} run")
+        self._project_more(state, out, bad)
         assert set(out) == set(self.schema), set(out) ^ set(self.schema)
         return out
+
+    def _project_more(self, state: CheckState, out: dict[str, int | bool], bad: Callable[[str], SliceError]) -> None:
+        """Variables a subclass adds to :meth:`_schema`."""
+
+    def _constant(self, p: Pod) -> tuple[Any, ...]:
+        """The fields of a pod the encoding keeps constant."""
+        return _constant_pod(p)
 
     def _node_index(self, name: str | None) -> int:
         return -1 if name is None else self.node_by_name[name].index
@@ -876,9 +915,6 @@ class Slice:
 
     def timeline_due(self, c: View) -> Any:
         return OR(*[AND(c["next_event"] == i, ev.at <= c["now"]) for i, ev in enumerate(self.timeline)])
-
-    def pods_on(self, node: str) -> list[PodInfo]:
-        return [p for p in self.pods if p.node == node]
 
     # -- helpers on views ---------------------------------------------------------------------------------
 
@@ -954,7 +990,7 @@ class Slice:
 
     def _action_names(self) -> list[str]:
         names = [kubelet.actor(n.name) for n in self.nodes]
-        names += list(SLICE_CONTROLLERS)
+        names += list(self._controllers())
         names.append("clock")
         names += [name for name, _ in self._fault_specs()]
         names += [f"timeline[{i}]" for i in range(len(self.timeline))]
@@ -1003,17 +1039,12 @@ class Slice:
         tl_due = self.timeline_due(c)
         quiet = NOT(tl_due)
         busy = []
-        for n in self.nodes:
-            g, nx = self._kubelet(c, n)
-            out[kubelet.actor(n.name)] = (AND(quiet, g), nx)
-            busy.append(g)
-        for name, fn in (("nodelifecycle", self._nodelifecycle), ("tainteviction", self._tainteviction)):
-            g, nx = fn(c)
+        for name, g, nx in self._component_steps(c):
             out[name] = (AND(quiet, g), nx)
             busy.append(g)
         g, nx = self._clock(c)
         out["clock"] = (AND(quiet, NOT(OR(*busy)), g), nx)
-        no_ran = NOT(OR(*[c[f"ran.{comp}"] for comp in self.components]))
+        no_ran = NOT(self._acted_this_tick(c))
         for name, fn in self._fault_specs():
             g, nx = fn(c)
             out[name] = (AND(quiet, no_ran, g), nx)
@@ -1021,6 +1052,17 @@ class Slice:
             g, nx = self._timeline_event(c, i, ev)
             out[f"timeline[{i}]"] = (AND(c["next_event"] == i, ev.at <= c["now"], g), nx)
         return out
+
+    def _component_steps(self, c: View) -> list[tuple[str, Any, View]]:
+        """(action name, guard, next values) of every component step (the clock waits for all)."""
+        out = [(kubelet.actor(n.name), *self._kubelet(c, n)) for n in self.nodes]
+        out.append(("nodelifecycle", *self._nodelifecycle(c)))
+        out.append(("tainteviction", *self._tainteviction(c)))
+        return out
+
+    def _acted_this_tick(self, c: View) -> Any:
+        """Some component acted since the last tick (faults wait for the start of a tick)."""
+        return OR(*[c[f"ran.{comp}"] for comp in self.components])
 
     # kubelet ------------------------------------------------------------------------------------------
 
@@ -1033,9 +1075,12 @@ class Slice:
             c[nk(n, "powered")], c[nk(n, "kubelet")], NOT(c[nk(n, "partitioned")]), self.apiserver_available(c)
         )
         hb_due = OR(c[nk(n, "ready")] != R_TRUE, now - c[nk(n, "heartbeat")] >= P.status_update_frequency)
-        for info in self.pods_on(n):
+        for info in self.pods:
+            on = self.on(c, info, n)
+            if on is False:
+                continue
             p = info.name
-            present = c[pk(p, "present")]
+            present = AND(on, c[pk(p, "present")])
             term = c[pk(p, "deleting.set")]
             running = c[pk(p, "running")]
             stop = AND(present, term, running)
@@ -1118,12 +1163,16 @@ class Slice:
             nx[nk(n, "health.seen_heartbeat")] = IF(refresh, hb, c[nk(n, "health.seen_heartbeat")])
             nx[nk(n, "health.seen_ready")] = ready[n]
             lost = AND(ready[n] != R_TRUE, cond == R_TRUE)
-            for info in self.pods_on(n):
+            for info in self.pods:
+                on = self.on(c, info, n)
+                if on is False:
+                    continue
                 p = info.name
-                mark = AND(lost, c[pk(p, "present")], c[pk(p, "ready")])
-                nx[pk(p, "ready")] = IF(mark, False, c[pk(p, "ready")])
-                nx[pk(p, "ready_since.set")] = IF(mark, False, c[pk(p, "ready_since.set")])
-                nx[pk(p, "ready_since")] = IF(mark, 0, c[pk(p, "ready_since")])
+                mark = AND(lost, on, c[pk(p, "present")], c[pk(p, "ready")])
+                # (chained on nx: with movable pods every node's pass writes every pod)
+                nx[pk(p, "ready")] = IF(mark, False, nx[pk(p, "ready")])
+                nx[pk(p, "ready_since.set")] = IF(mark, False, nx[pk(p, "ready_since.set")])
+                nx[pk(p, "ready_since")] = IF(mark, 0, nx[pk(p, "ready_since")])
         # 4: zone states
         states = {z: self._zone_state([ready[n.name] for n in self.nodes if n.zone == z]) for z in self.zones}
         all_full = AND(*[states[z] == Z_FULL for z in self.zones])
@@ -1215,11 +1264,13 @@ class Slice:
             p = info.name
             present = c[pk(p, "present")]
             sched_set, sched = c[pk(p, "eviction.set")], c[pk(p, "eviction")]
-            if info.node is None:
+            if not self.MOVABLE and info.node is None:
                 nx[pk(p, "eviction.set")] = False
                 nx[pk(p, "eviction")] = 0
                 continue
-            has = {k: c[nk(info.node, NE_VAR[k])] for k in NE_KEYS}
+            has = {
+                k: OR(*[AND(self.on(c, info, n.name), c[nk(n.name, NE_VAR[k])]) for n in self.nodes]) for k in NE_KEYS
+            }
             tol = self.ctl_tol[p]
             tainted = OR(*has.values())
             untolerated = OR(*[AND(has[k], NOT(tol[k].tolerated)) for k in NE_KEYS])
@@ -1328,8 +1379,9 @@ class Slice:
     def _power(self, n: str, on: bool) -> Callable[[View, View], Any]:
         def effect(c: View, nx: View) -> Any:
             nx[nk(n, "powered")] = on
-            for info in self.pods_on(n):
-                nx[pk(info.name, "running")] = False
+            for info in self.pods:
+                there = self.on(c, info, n)
+                nx[pk(info.name, "running")] = IF(there, False, nx[pk(info.name, "running")])
             if not on:
                 self._forget_if_cm_lost(c, nx)
             return c[nk(n, "powered")] if not on else NOT(c[nk(n, "powered")])

@@ -1,0 +1,479 @@
+"""The workload slice: the node-health slice plus kube-scheduler and the ReplicaSet controller.
+
+:class:`WorkloadSlice` extends :class:`kmodel.smt.nodehealth.Slice` so that pods come and go and
+get bound: the ReplicaSet controller creates the pods its ReplicaSets miss, kube-scheduler binds
+them one at a time, the kubelets start them, and everything the node-health slice does to pods
+(marking them not ready, evicting them, removing them) applies to them wherever they are bound.
+Its Python side is :class:`WorkloadModel`: the checker's model with the Deployment controller,
+the endpoints controller, pod GC and the garbage collector switched off after settling, so
+ReplicaSets keep the spec.replicas they settled with.
+
+The universe of pods is bounded: the pods of the settled state, and for every ReplicaSet the next
+``pod_slots`` pods it would create, whose names are known in advance (``<rs>-<suffix>`` from the
+ReplicaSet's counter, :func:`kmodel.components.replicaset.new_pod`). A pod variable's ``node`` is
+the index of the node it is bound to (-1: none), ``created`` its creation time, ``attempted``
+whether the scheduler already tried it in this tick (``Cluster.sched_attempted``); a ReplicaSet
+has ``next_pod`` (its name counter) and its status counts.
+
+kube-scheduler is one action per target node, ``scheduler/<node>`` (a tie between nodes gives
+several enabled actions, as the Python scheduler gives several successors), plus ``scheduler``
+for a pod that fits nowhere (tried, left Pending). The encoding mirrors
+:mod:`kmodel.components.scheduler`: the queue head (oldest pod, then name, not yet tried this
+tick), the filters (NodeUnschedulable, TaintToleration against the node lifecycle controller's
+taint variables and the node's other taints, NodeAffinity by nodeSelector, NodeResourcesFit's pod
+count) and the scores that can tell nodes apart for the pods it supports: LeastAllocated on the
+default requests of pods without requests, and PodTopologySpread's system default hostname
+constraint, whose float weight ``log(domains + 2)`` and rounding are tabulated in Python for every
+number of feasible nodes and matching pods (so the encoding rounds exactly as the model does).
+
+Anything the encoding cannot represent is refused up front with :class:`SliceError` (pods with
+resource requests, PreferNoSchedule taints, zone labels, two nodes with one hostname) or, when a
+run reaches it, shows as the variable ``unencoded``: the ReplicaSet controller would need a pod
+slot beyond ``pod_slots``, or would have to delete a surplus pod (only scale-downs do that, and
+they are outside this slice). The bounded model checker reports a run that reaches ``unencoded``
+as inconclusive, naming the fix (more slots), so the bound is never silently an assumption.
+
+Deliberately broken components of tests/broken.py are options of the same encoding:
+``scheduler="ignoring-taints"`` (:func:`scheduler_ignoring_taints`), ``scheduler="rebinding"``
+(``scheduler_rebinding_from_unready_nodes``), and ``replicaset_extra=1``
+(``replicaset_one_too_many``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+from attrs import frozen
+
+from kmodel.checkmodel import CheckState
+from kmodel.components import apiserver, replicaset
+from kmodel.components import scheduler as kube_scheduler
+from kmodel.model import CONTROLLERS
+from kmodel.smt.nodehealth import (
+    AND,
+    IF,
+    NOT,
+    OR,
+    OWN_TAINTS,
+    R_TRUE,
+    SLICE_CONTROLLERS,
+    SUM,
+    PodInfo,
+    Slice,
+    SliceError,
+    SliceModel,
+    View,
+    _constant_pod,
+    nk,
+    pk,
+)
+from kmodel.state import (
+    LABEL_HOSTNAME,
+    LABEL_ZONE,
+    NO_EXECUTE,
+    NO_SCHEDULE,
+    PREFER_NO_SCHEDULE,
+    Cluster,
+    Pod,
+    Taint,
+    label,
+    selector_matches,
+)
+
+WHERE = "kmodel.smt workload slice"
+DEFAULT_POD_SLOTS = 4  # pods each ReplicaSet may create in one run
+WORKLOAD_CONTROLLERS = (*SLICE_CONTROLLERS, "replicaset")
+SCHEDULER_VARIANTS = ("real", "ignoring-taints", "rebinding")
+
+
+def DIV(a: Any, b: int) -> Any:
+    """Floor division by a positive constant (both operands non-negative where it is used)."""
+    return a // b if isinstance(a, int) else a / b
+
+
+def _refuse(message: str, fix: str) -> SliceError:
+    return SliceError(message, where=WHERE, fix=fix)
+
+
+class WorkloadModel(SliceModel):
+    """The Python side of the workload slice: the node-health slice's model with kube-scheduler
+    and the ReplicaSet controller running too."""
+
+    OFF = tuple(c.name for c in CONTROLLERS if c.name not in (*WORKLOAD_CONTROLLERS, "scheduler"))
+
+
+def rk(rs: str, field: str) -> str:
+    return f"rs/{rs}.{field}"
+
+
+@frozen
+class RSInfo:
+    name: str
+    replicas: int
+    first: int  # the counter value of the first slot
+    slots: tuple[str, ...]  # the names of its next pods, in creation order
+    owned: tuple[str, ...]  # every pod of the universe it owns (settled ones and slots)
+
+
+@frozen
+class PodClass:
+    """What the scheduler reads of a pod besides its name and age: pods of one template share it."""
+
+    tolerations: tuple[Any, ...]
+    node_selector: tuple[Any, ...]
+    spread: tuple[str, ...]  # the pods its default spread selector matches
+
+
+class WorkloadSlice(Slice):
+    """The encoding of a :class:`WorkloadModel`; see the module docstring. ``pod_slots`` is how
+    many pods each ReplicaSet may create; ``scheduler`` and ``replicaset_extra`` select the
+    deliberately broken variants."""
+
+    MOVABLE = True
+
+    def __init__(
+        self,
+        model: WorkloadModel,
+        *,
+        pod_slots: int = DEFAULT_POD_SLOTS,
+        scheduler: str = "real",
+        replicaset_extra: int = 0,
+        **kwargs: Any,
+    ) -> None:
+        if not isinstance(model, WorkloadModel):
+            raise _refuse(
+                f"expected a WorkloadModel, got {type(model).__name__}",
+                "build the Python side with kmodel.smt.workload.WorkloadModel(scenario, faults=...)",
+            )
+        if scheduler not in SCHEDULER_VARIANTS:
+            raise _refuse(f"unknown scheduler variant {scheduler!r}", f"use one of {', '.join(SCHEDULER_VARIANTS)}")
+        if pod_slots < 0:
+            raise _refuse(f"pod_slots {pod_slots} is negative", "give 0 or more")
+        self.pod_slots = pod_slots
+        self.scheduler_variant = scheduler
+        self.replicaset_extra = replicaset_extra
+        super().__init__(model, **kwargs)
+        c = self.init_state.cluster
+        by_name = {p.name: p for p in self.pods}
+        self.classes: dict[str, PodClass] = {}
+        for info in self.pods:
+            selector = tuple(sorted(kube_scheduler.default_spread_selector(c, info.pod).items()))
+            spread = tuple(q.name for q in self.pods if selector and selector_matches(selector, q.pod.labels))
+            self.classes[info.name] = PodClass(info.pod.tolerations, info.pod.node_selector, spread)
+        assert set(by_name) == set(self.classes)
+        # PodTopologySpread's raw hostname score, round(m * log(d + 2) + (maxSkew - 1)), for d
+        # feasible nodes and m matching pods on the node, computed as the model computes it
+        skew = dict(kube_scheduler.DEFAULT_SPREAD_CONSTRAINTS)[LABEL_HOSTNAME]
+        self.spread_table = {
+            (d, m): round(0.0 + (m * math.log(d + 2) + (skew - 1)))
+            for d in range(1, len(self.nodes) + 1)
+            for m in range(len(self.pods) + 1)
+        }
+
+    # -- universe and scope -------------------------------------------------------------------------
+
+    def _pod_universe(self, c: Cluster) -> tuple[PodInfo, ...]:
+        pods = list(super()._pod_universe(c))
+        taken = {p.name for p in c.pods}
+        infos = []
+        for rs in c.replicasets:
+            names = []
+            cur = rs
+            for _ in range(self.pod_slots):
+                first = cur.next_pod
+                pod, cur = replicaset.new_pod(cur, 0, lambda name: name in taken)
+                if cur.next_pod != first + 1:
+                    raise _refuse(
+                        f"replicaset {rs.name}'s next pod name is taken", "start from a state without name clashes"
+                    )
+                admitted = apiserver.default_tolerations(attrs.evolve(pod, created=0), c)
+                pods.append(PodInfo(admitted.name, None, admitted))
+                names.append(admitted.name)
+                taken.add(admitted.name)
+            owned = tuple(
+                p.name for p in pods if p.pod.owner == rs.name and selector_matches(rs.selector, p.pod.labels)
+            )
+            infos.append(RSInfo(rs.name, rs.replicas, rs.next_pod, tuple(names), owned))
+        self.replicasets = tuple(infos)
+        return tuple(pods)
+
+    def _controllers(self) -> tuple[str, ...]:
+        return WORKLOAD_CONTROLLERS
+
+    def _check_scope(self) -> None:
+        super()._check_scope()
+        c = self.init_state.cluster
+        hostnames = [label(n.labels, LABEL_HOSTNAME) for n in c.nodes]
+        if None in hostnames or len(set(hostnames)) != len(hostnames):
+            raise _refuse(
+                "nodes without a hostname label, or sharing one", "give every node its own kubernetes.io/hostname"
+            )
+        for n in c.nodes:
+            if label(n.labels, LABEL_ZONE) is not None:
+                raise _refuse(
+                    f"node {n.name} has a zone label (PodTopologySpread's zone scoring is not encoded)",
+                    "leave topology.kubernetes.io/zone off the nodes, or check with --engine explore",
+                )
+            if any(t.effect == PREFER_NO_SCHEDULE for t in n.taints):
+                raise _refuse(
+                    f"node {n.name} has a PreferNoSchedule taint (TaintToleration scoring is not encoded)",
+                    "remove PreferNoSchedule taints, or check with --engine explore",
+                )
+        templates = [p.requests for p in c.pods] + [rs.template.requests for rs in c.replicasets]
+        if any(r.cpu or r.memory for r in templates):
+            raise _refuse(
+                "pods with resource requests (NodeResourcesBalancedAllocation's float score is not encoded)",
+                "drop resources.requests from the pod templates, or check with --engine explore",
+            )
+        deps = {d.name: d.replicas for d in c.deployments}
+        for rs in c.replicasets:
+            if rs.owner is not None and deps.get(rs.owner) not in (None, rs.replicas):
+                raise _refuse(
+                    f"replicaset {rs.name} is mid-rollout or mid-scale (the Deployment controller is off here)",
+                    "start from a settled scenario",
+                )
+
+    def _schema(self) -> dict[str, type]:
+        sch = super()._schema()
+        for p in self.pods:
+            sch[pk(p.name, "created")] = int
+            sch[pk(p.name, "attempted")] = bool
+        for rs in self.replicasets:
+            for f in ("next_pod", "status_replicas", "status_ready"):
+                sch[rk(rs.name, f)] = int
+        sch["unencoded"] = bool
+        return sch
+
+    def _constant(self, p: Pod) -> tuple[Any, ...]:
+        return _constant_pod(attrs.evolve(p, node_name=None, created=0))
+
+    def _project_more(self, state: CheckState, out: dict[str, int | bool], bad: Callable[[str], SliceError]) -> None:
+        c = state.cluster
+        pods = {p.name: p for p in c.pods}
+        for info in self.pods:
+            p = pods.get(info.name)
+            out[pk(info.name, "created")] = p.created if p is not None else 0
+            out[pk(info.name, "attempted")] = info.name in c.sched_attempted
+        if not c.sched_attempted <= set(self.pod_by_name):
+            raise bad("the scheduler tried unknown pods")
+        by_name = {rs.name: rs for rs in c.replicasets}
+        if set(by_name) != {rs.name for rs in self.replicasets}:
+            raise bad("the set of ReplicaSets changed")
+        for info in self.replicasets:
+            rs = by_name[info.name]
+            if rs.replicas != info.replicas:
+                raise bad(f"replicaset {rs.name} was scaled")
+            if not info.first <= rs.next_pod <= info.first + len(info.slots):
+                raise bad(f"replicaset {rs.name} used more than its {len(info.slots)} pod slots")
+            out[rk(rs.name, "next_pod")] = rs.next_pod
+            out[rk(rs.name, "status_replicas")] = rs.status_replicas
+            out[rk(rs.name, "status_ready")] = rs.status_ready
+        out["unencoded"] = False
+
+    # -- state helpers ------------------------------------------------------------------------------
+
+    def _remove_pod(self, nx: View, p: str, when: Any) -> None:
+        super()._remove_pod(nx, p, when)
+        nx[pk(p, "node")] = IF(when, -1, nx[pk(p, "node")])
+        nx[pk(p, "created")] = IF(when, 0, nx[pk(p, "created")])
+
+    def _clock(self, c: View) -> tuple[Any, View]:
+        guard, nx = super()._clock(c)
+        for p in self.pods:
+            nx[pk(p.name, "attempted")] = False
+        return guard, nx
+
+    def _acted_this_tick(self, c: View) -> Any:
+        return OR(super()._acted_this_tick(c), *[c[pk(p.name, "attempted")] for p in self.pods])
+
+    def _action_names(self) -> list[str]:
+        return [*super()._action_names(), "scheduler", *[f"scheduler/{n.name}" for n in self.nodes]]
+
+    def _component_steps(self, c: View) -> list[tuple[str, Any, View]]:
+        out = super()._component_steps(c)
+        out.append(("replicaset", *self._replicaset(c)))
+        out += self._scheduler(c)
+        return out
+
+    def node_is(self, c: View, p: str, pick: Callable[[str], Any]) -> Any:
+        """``pick(node)`` of the node pod ``p`` is bound to (False when unbound)."""
+        where = c[pk(p, "node")]
+        return OR(*[AND(where == n.index, pick(n.name)) for n in self.nodes])
+
+    # -- ReplicaSet controller ----------------------------------------------------------------------
+
+    def _replicaset(self, c: View) -> tuple[Any, View]:
+        nx = dict(c)
+        now = c["now"]
+        unencoded = []
+        for rs in self.replicasets:
+            active = {p: AND(c[pk(p, "present")], NOT(c[pk(p, "deleting.set")])) for p in rs.owned}
+            count = SUM([IF(a, 1, 0) for a in active.values()])
+            target = rs.replicas + self.replicaset_extra
+            need = target - count
+            create = need > 0
+            nxt = c[rk(rs.name, "next_pod")]
+            made = {}
+            for i, name in enumerate(rs.slots):
+                value = rs.first + i
+                make = AND(create, nxt <= value, value < nxt + need)
+                made[name] = make
+                nx[pk(name, "present")] = IF(make, True, nx[pk(name, "present")])
+                nx[pk(name, "created")] = IF(make, now, nx[pk(name, "created")])
+            nx[rk(rs.name, "next_pod")] = IF(create, nxt + need, nxt)
+            unencoded += [AND(create, nxt + need > rs.first + len(rs.slots)), count > target]
+            after = [OR(active[p], made.get(p, False)) for p in rs.owned]
+            nx[rk(rs.name, "status_replicas")] = SUM([IF(a, 1, 0) for a in after])
+            # new pods are not ready; the others keep their readiness
+            nx[rk(rs.name, "status_ready")] = SUM([IF(AND(active[p], c[pk(p, "ready")]), 1, 0) for p in rs.owned])
+        nx["unencoded"] = OR(c["unencoded"], *unencoded)
+        guard = AND(NOT(c["ran.replicaset"]), self.cm_active(c), self.changed_exactly(c, nx))
+        nx["ran.replicaset"] = True
+        return guard, nx
+
+    # -- kube-scheduler -----------------------------------------------------------------------------
+
+    def scheduler_active(self, c: View) -> Any:
+        return AND(c["cp.scheduler"], self.host_up(c), self.apiserver_available(c))
+
+    def _view_node(self, c: View, p: str) -> Any:
+        """The node the scheduler believes ``p`` is bound to (-1: none)."""
+        node = c[pk(p, "node")]
+        if self.scheduler_variant != "rebinding":
+            return node
+        unready = self.node_is(c, p, lambda n: c[nk(n, "ready")] != R_TRUE)
+        return IF(AND(unready, NOT(c[pk(p, "deleting.set")])), -1, node)
+
+    def _tolerates(self, cls: PodClass, taint: Taint) -> bool:
+        return any(t.tolerates(taint) for t in cls.tolerations)
+
+    def _feasible(self, c: View, cls: PodClass, counts: dict[str, Any]) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for node in self.nodes:
+            n = node.name
+            spec = self.init_state.cluster.node(n)
+            assert spec is not None
+            ok: list[Any] = []
+            if node.unschedulable:
+                probe = Taint(key=kube_scheduler.TAINT_UNSCHEDULABLE, effect=NO_SCHEDULE)
+                ok.append(self._tolerates(cls, probe))
+            if self.scheduler_variant != "ignoring-taints":
+                for t in node.foreign_taints:
+                    if t.effect in (NO_SCHEDULE, NO_EXECUTE):
+                        ok.append(self._tolerates(cls, t))
+                for (key, effect), var in OWN_TAINTS.items():
+                    if not self._tolerates(cls, Taint(key=key, effect=effect)):
+                        ok.append(NOT(c[nk(n, var)]))
+            have = dict(spec.labels)
+            ok.append(all(have.get(k) == v for k, v in cls.node_selector))
+            ok.append(counts[n] + 1 <= spec.capacity.pods)
+            out[n] = AND(*ok)
+        return out
+
+    def _least_allocated(self, n: str, count: Any) -> Any:
+        spec = self.init_state.cluster.node(n)
+        assert spec is not None
+        scores = []
+        for per_pod, cap in (
+            (kube_scheduler.DEFAULT_MILLI_CPU_REQUEST, spec.capacity.cpu),
+            (kube_scheduler.DEFAULT_MEMORY_REQUEST, spec.capacity.memory),
+        ):
+            requested = (count + 1) * per_pod
+            if cap == 0:
+                scores.append(0)
+            else:
+                scores.append(IF(requested > cap, 0, DIV((cap - requested) * kube_scheduler.MAX_NODE_SCORE, cap)))
+        return DIV(SUM(scores), len(scores))
+
+    def _spread_raw(self, domains: Any, matching: Any) -> Any:
+        value: Any = 0
+        for (d, m), raw in sorted(self.spread_table.items(), reverse=True):
+            value = IF(AND(domains == d, matching == m), raw, value)
+        return value
+
+    def _best(self, c: View, cls: PodClass, vnode: dict[str, Any]) -> tuple[dict[str, Any], Any]:
+        """The nodes the scheduler may bind a pod of ``cls`` to (the best-scored feasible ones),
+        and whether any node is feasible."""
+        counts = {n.name: SUM([IF(vnode[p.name] == n.index, 1, 0) for p in self.pods]) for n in self.nodes}
+        feasible = self._feasible(c, cls, counts)
+        if len(self.nodes) == 1:
+            return feasible, feasible[self.nodes[0].name]
+        domains = SUM([IF(f, 1, 0) for f in feasible.values()])
+        total: dict[str, Any] = {}
+        raw: dict[str, Any] = {}
+        for node in self.nodes:
+            n = node.name
+            if cls.spread:
+                matching = SUM(
+                    [IF(AND(vnode[q] == node.index, NOT(c[pk(q, "deleting.set")])), 1, 0) for q in cls.spread]
+                )
+                raw[n] = self._spread_raw(domains, matching)
+            else:
+                raw[n] = 0
+        top = max(self.spread_table.values()) + 1
+        high: Any = 0
+        low: Any = top
+        for n in raw:
+            high = IF(AND(feasible[n], raw[n] > high), raw[n], high)
+            low = IF(AND(feasible[n], raw[n] < low), raw[n], low)
+        values = sorted({v for v in self.spread_table.values() if v > 0})
+        for node in self.nodes:
+            n = node.name
+            normalised: Any = kube_scheduler.MAX_NODE_SCORE  # high == 0 (no spread selector)
+            for h in values:
+                normalised = IF(high == h, DIV(kube_scheduler.MAX_NODE_SCORE * (h + low - raw[n]), h), normalised)
+            total[n] = (
+                kube_scheduler.WEIGHT_LEAST_ALLOCATED * self._least_allocated(n, counts[n])
+                + kube_scheduler.WEIGHT_POD_TOPOLOGY_SPREAD * normalised
+            )
+        best = {
+            n: AND(feasible[n], *[OR(NOT(feasible[m]), total[m] <= total[n]) for m in feasible if m != n])
+            for n in feasible
+        }
+        return best, OR(*feasible.values())
+
+    def _scheduler(self, c: View) -> list[tuple[str, Any, View]]:
+        vnode = {p.name: self._view_node(c, p.name) for p in self.pods}
+        waiting = {
+            p.name: AND(
+                c[pk(p.name, "present")],
+                vnode[p.name] == -1,
+                NOT(c[pk(p.name, "deleting.set")]),
+                NOT(c[pk(p.name, "attempted")]),
+            )
+            for p in self.pods
+        }
+        created = {p.name: c[pk(p.name, "created")] for p in self.pods}
+        head = {}
+        for p in self.pods:
+            ahead = []
+            for q in self.pods:
+                if q.name == p.name:
+                    continue
+                earlier = created[q.name] <= created[p.name] if q.name < p.name else created[q.name] < created[p.name]
+                ahead.append(AND(waiting[q.name], earlier))
+            head[p.name] = AND(waiting[p.name], NOT(OR(*ahead)))
+        active = self.scheduler_active(c)
+        tried = dict(c)
+        for p in self.pods:
+            tried[pk(p.name, "attempted")] = OR(c[pk(p.name, "attempted")], head[p.name])
+        # pods of one class share the answer: compute it once per class
+        answers: dict[PodClass, tuple[dict[str, Any], Any]] = {}
+        for p in self.pods:
+            cls = self.classes[p.name]
+            if cls not in answers:
+                answers[cls] = self._best(c, cls, vnode)
+        out = []
+        nowhere = OR(*[AND(head[p.name], NOT(answers[self.classes[p.name]][1])) for p in self.pods])
+        out.append(("scheduler", AND(active, nowhere), tried))
+        for node in self.nodes:
+            n = node.name
+            nx = dict(tried)
+            for p in self.pods:
+                nx[pk(p.name, "node")] = IF(head[p.name], node.index, c[pk(p.name, "node")])
+            can = OR(*[AND(head[p.name], answers[self.classes[p.name]][0][n]) for p in self.pods])
+            out.append((f"scheduler/{n}", AND(active, can), nx))
+        return out
