@@ -33,8 +33,8 @@ def test_check_smt_holds_only_up_to_the_depth(cli: Cli) -> None:
 
 
 def test_check_smt_refuses_what_it_cannot_translate(cli: Cli) -> None:
-    r = cli("check", TWO, "--engine", "smt", "-i", "len(nodes) == 2")
-    assert r.exit_code == 2 and "--invariant" in r.stderr and "cannot translate" in r.stderr
+    r = cli("check", TWO, "--engine", "smt", "-i", "len(deployments) == 1")
+    assert r.exit_code == 2 and "--invariant" in r.stderr and "cannot translate deployments at column 5" in r.stderr
     r = cli("check", TWO, "--engine", "smt", "-p", "replica-convergence")
     assert r.exit_code == 2 and "no encoding of 'replica-convergence'" in r.stderr and "--engine explore" in r.stderr
 
