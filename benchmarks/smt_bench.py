@@ -1,4 +1,4 @@
-"""How deep Z3 bounded model checking of the node-health slice gets in a time budget.
+"""How deep Z3 bounded model checking gets in a time budget (node-health and workload slices).
 
     python benchmarks/smt_bench.py [SECONDS]      (default 60 per run)
 
@@ -20,7 +20,6 @@ if str(ROOT) not in sys.path:
 from kmodel.engines.base import Stats  # noqa: E402
 from kmodel.scenario import load  # noqa: E402
 from kmodel.smt import bmc  # noqa: E402
-from kmodel.smt.nodehealth import Slice, SliceModel  # noqa: E402
 
 POWER_OFF = (("powerOffNode", 1),)
 RUNS = [
@@ -30,6 +29,11 @@ RUNS = [
     ("seed-node-failure (timeline)", "scenarios/seed-node-failure.yaml", (), False, "eviction-after-timeout"),
     ("seed-node-failure (timeline)", "scenarios/seed-node-failure.yaml", (), False, "no-pod-terminating"),
     ("seed-node-failure (no timeline)", "scenarios/seed-node-failure.yaml", POWER_OFF, True, "eviction-after-timeout"),
+    # the workload slice (scheduler and ReplicaSet controller too)
+    ("props-two-workers", "tests/data/props-two-workers.yaml", POWER_OFF, False, "no-schedule-to-unready-node"),
+    ("props-two-workers", "tests/data/props-two-workers.yaml", POWER_OFF, False, "no-over-replication"),
+    ("seed-node-failure (timeline)", "scenarios/seed-node-failure.yaml", (), False, "no-schedule-to-unready-node"),
+    ("seed-node-failure (timeline)", "scenarios/seed-node-failure.yaml", (), False, "bound-pods-stay-put"),
 ]
 
 
@@ -39,7 +43,7 @@ def main(budget: float) -> None:
         scen = load(ROOT / path)
         if drop:
             scen = attrs.evolve(scen, timeline=())
-        encoding = Slice(SliceModel(scen, faults=faults))
+        encoding = bmc.slice_of(scen, faults=faults, workload=bmc.PROPERTIES[prop].workload)
         marks: dict[int, float] = {}
 
         def progress(stats: Stats, _queue: int, marks: dict[int, float] = marks) -> None:

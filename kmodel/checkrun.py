@@ -41,6 +41,7 @@ class CheckOptions:
     database: str | None = None
     symmetry: bool = True
     settle: bool = True  # start from the state the scenario settles into, not from t=0
+    pod_slots: int | None = None  # smt, workload slice: new pods per ReplicaSet (None: the default)
 
 
 @define
@@ -49,6 +50,10 @@ class CheckRun:
     model: KubeModel
     properties: list[Property]
     results: list[Result] = field(factory=list)
+    # --engine smt with --invariant: the slice the invariants were translated for, and their
+    # encodings (kmodel.smt.bmc.SliceProperty) by property name
+    smt_slice: Any = None
+    smt_encodings: dict[str, Any] = field(factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -153,7 +158,7 @@ def choose_properties(
     if not names and not invariants:
         chosen = from_files or list(props_mod.BUILTINS.values())
     out = [props_mod.to_property(d, scenario.settings) for d in chosen]
-    out += [invariant_property(text, f"--invariant {i + 1}") for i, text in enumerate(invariants)]
+    out += [invariant_property(text, _invariant_where(i)) for i, text in enumerate(invariants)]
     return out
 
 
@@ -163,16 +168,16 @@ def smt_properties(
     invariants: list[str] | tuple[str, ...],
     property_files: list[str] | tuple[str, ...],
 ) -> list[Property]:
-    """The properties the Z3 engine can check: those encoded for the node-health slice."""
+    """The properties the Z3 engine can check: those encoded for the node-health slice, and
+    custom invariants (their Python side here; :func:`smt_encodings` translates them)."""
     from kmodel.smt.bmc import PROPERTIES
 
     known = ", ".join(PROPERTIES)
-    if invariants or property_files:
-        where = "--invariant" if invariants else "--property-file"
+    if property_files:
         raise KmodelError(
-            "the smt engine cannot translate custom properties yet",
-            where=where,
-            fix=f"check them with --engine explore or hypothesis; smt checks {known}",
+            "the smt engine cannot translate properties written in Python",
+            where="--property-file",
+            fix=f"check them with --engine explore or hypothesis; smt checks {known} and --invariant expressions",
         )
     for name in names:
         if name not in PROPERTIES:
@@ -181,8 +186,22 @@ def smt_properties(
                 where="--property",
                 fix=f"use one of {known}, or --engine explore",
             )
-    chosen = list(names) or ["eviction-after-timeout"]
-    return [props_mod.to_property(PROPERTIES[name].python, scenario.settings) for name in chosen]
+    chosen = list(names) or ([] if invariants else ["eviction-after-timeout"])
+    out = [props_mod.to_property(PROPERTIES[name].python, scenario.settings) for name in chosen]
+    return out + [invariant_property(text, _invariant_where(i)) for i, text in enumerate(invariants)]
+
+
+def _invariant_where(index: int) -> str:
+    return f"--invariant {index + 1}"
+
+
+def smt_encodings(sl: Any, invariants: list[str] | tuple[str, ...]) -> dict[str, Any]:
+    """The Z3 translations of custom invariants for the slice ``sl``, by property name; a
+    SliceError (one line, with the column) for what the translation does not cover."""
+    from kmodel.smt.exprsmt import invariant_slice_property
+
+    encoded = [invariant_slice_property(text, sl, _invariant_where(i)) for i, text in enumerate(invariants)]
+    return {e.name: e for e in encoded}
 
 
 def prepare(
@@ -196,22 +215,33 @@ def prepare(
     options = options or CheckOptions()
     if options.engine not in ENGINES:
         raise KmodelError(f"unknown engine {options.engine!r}", where="--engine", fix=f"use {', '.join(ENGINES)}")
+    if options.pod_slots is not None and options.engine != "smt":
+        raise KmodelError(
+            "--pod-slots bounds the Z3 workload slice", where="--pod-slots", fix="use it with --engine smt, or drop it"
+        )
     scenario = load(scenario_path)
     if options.engine == "smt":
         chosen = smt_properties(scenario, names, invariants, property_files)
     else:
         chosen = choose_properties(scenario, names, invariants, property_files)
     model: KubeModel
+    smt_slice: Any = None
+    encodings: dict[str, Any] = {}
     if options.engine == "smt":
-        from kmodel.smt.nodehealth import SliceModel
+        from kmodel.smt.bmc import python_model, slice_of
 
-        # the Python side of the Z3 encoding: only the node-health components act
-        model = SliceModel(scenario, faults=options.faults, replace=replace)
+        # the Python side of the Z3 encoding: only the node-health components act (and the
+        # scheduler and ReplicaSet controller for the properties of the workload slice)
+        model = python_model(scenario, names, faults=options.faults, replace=replace)
+        if invariants:
+            # translated before anything runs, so that a refusal is the usual one-line error
+            smt_slice = slice_of(scenario, faults=options.faults)
+            encodings = smt_encodings(smt_slice, invariants)
     else:
         model = KubeModel(
             scenario, faults=options.faults, replace=replace, symmetry=options.symmetry, settle=options.settle
         )
-    return CheckRun(scenario, model, chosen)
+    return CheckRun(scenario, model, chosen, smt_slice=smt_slice, smt_encodings=encodings)
 
 
 def execute(run: CheckRun, options: CheckOptions | None = None, progress: Progress | None = None) -> CheckRun:
@@ -227,12 +257,13 @@ def execute(run: CheckRun, options: CheckOptions | None = None, progress: Progre
         depth = options.max_depth if options.max_depth is not None else SMT_DEFAULT_DEPTH
         by_engine["smt"] = [
             bmc.check(
-                run.scenario,
-                prop.name,
+                run.smt_slice if prop.name in run.smt_encodings else run.scenario,
+                run.smt_encodings.get(prop.name, prop.name),
                 max_depth=depth,
                 timeout=options.timeout,
                 faults=options.faults,
                 progress=(lambda s, q, name=prop.name: progress("smt", name, s, q)) if progress else None,
+                **({"pod_slots": options.pod_slots} if options.pod_slots is not None else {}),
             )
             for prop in run.properties
         ]

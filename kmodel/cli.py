@@ -134,7 +134,12 @@ def simulate(scenario: str, events: tuple[str, ...], until: int | None, output: 
     "--engine", "-e", type=click.Choice(["explore", "hypothesis", "smt", "all"]), default="explore",
     show_default=True,
     help="explore: every reachable state (exhaustive); hypothesis: random runs, shrunk; smt: Z3 bounded "
-    "model checking of the node-health slice (up to --max-depth, default 20); all: explore and hypothesis.",
+    "model checking of the node-health or workload slice (up to --max-depth, default 20); all: explore and "
+    "hypothesis.",
+)
+@click.option(
+    "--pod-slots", type=click.IntRange(min=0), default=None, metavar="N",
+    help="smt, workload slice: new pods each ReplicaSet may create in a run (default 4).",
 )
 @click.option(
     "--faults", "faults_text", metavar="KIND=N,...",
@@ -182,6 +187,7 @@ def check(
     output: str,
     no_symmetry: bool,
     from_start: bool,
+    pod_slots: int | None = None,
 ) -> None:
     """Check properties of SCENARIO over every interleaving the engines reach.
 
@@ -205,6 +211,7 @@ def check(
         database=None if database.lower() == "none" else database,
         symmetry=not no_symmetry,
         settle=not from_start,
+        pod_slots=pod_slots,
     )
     run = prepare(scenario, names, invariants, property_files, options)
     default_budget = options.faults is None and run.scenario.faults is None

@@ -435,15 +435,16 @@ def _build(
     from_start: bool,
 ) -> tuple[CheckRun, Property | None]:
     names, invariants = _property_args(doc.property)
-    # a trace of the Z3 engine is a run of the node-health slice (the other components off)
+    # a trace of the Z3 engine is a run of its slice (node health, or the workload slice with
+    # the scheduler and ReplicaSet controller too; the other components off)
     engine = "smt" if doc.engine == "smt" else "explore"
     try:
         if isinstance(scenario, Scenario) and engine == "smt":
             from kmodel.checkrun import smt_properties
-            from kmodel.smt.nodehealth import SliceModel
+            from kmodel.smt.bmc import python_model
 
             chosen = smt_properties(scenario, names, invariants, list(property_files))
-            run = CheckRun(scenario, SliceModel(scenario, faults=budget, replace=replace), chosen)
+            run = CheckRun(scenario, python_model(scenario, names, faults=budget, replace=replace), chosen)
         elif isinstance(scenario, Scenario):
             chosen = choose_properties(scenario, names, invariants, list(property_files))
             model = KubeModel(scenario, faults=budget, replace=replace, settle=not from_start)

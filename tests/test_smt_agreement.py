@@ -104,6 +104,10 @@ CONFIGS = {
         lambda: load(DATA / "props-one-worker.yaml"),
         (("partitionNode", 1), ("powerOffNode", 2), ("stopComponent", 2), ("stopKubelet", 1)),
     ),
+    "two-workers-pod-faults": (
+        lambda: load(DATA / "props-two-workers.yaml"),
+        (("deletePod", 1), ("killPod", 2), ("powerOffNode", 1)),
+    ),
     "seed-timeline": (lambda: load(SCENARIOS / "seed-node-failure.yaml"), (("powerOffNode", 1), ("stopComponent", 1))),
     "seed-fast-two-off": (lambda: _fast(load(SCENARIOS / "seed-node-failure.yaml")), (("powerOffNode", 2),)),
     "seed-fast-all-down": (
@@ -477,8 +481,6 @@ def test_outside_the_slice_is_refused_with_a_fix() -> None:
     scen = load(DATA / "props-two-workers.yaml")
     with pytest.raises(SliceError, match=r"legacy.*fix"):
         Slice(SliceModel(attrs.evolve(scen, settings=attrs.evolve(scen.settings, eviction_mode="legacy"))))
-    with pytest.raises(SliceError, match="deletePod"):
-        Slice(SliceModel(scen, faults=(("deletePod", 1),)))
     extra = load(DATA / "props-two-workers.yaml", ["10s scale deployment/web 3"])
     with pytest.raises(SliceError, match="scale"):
         Slice(SliceModel(extra))

@@ -40,6 +40,7 @@ CONFIGS: dict[str, tuple[Any, tuple[tuple[str, int], ...]]] = {
     "three-workers": (DATA / "props-three-workers.yaml", (("powerOffNode", 1), ("stopKubelet", 1))),
     "one-worker": (DATA / "props-one-worker.yaml", (("powerOffNode", 1), ("stopComponent", 1))),
     "seed-node-failure": (SCENARIOS / "seed-node-failure.yaml", (("powerOffNode", 1), ("stopKubelet", 1))),
+    "pod-faults": (DATA / "props-two-workers.yaml", (("deletePod", 2), ("killPod", 2), ("stopComponent", 1))),
 }
 
 
@@ -269,7 +270,18 @@ def test_bmc_finds_the_replicaset_keeping_one_too_many() -> None:
     assert len(r.trace.steps) - 1 == _explorer_depth(model, "no-over-replication")
 
 
-@pytest.mark.parametrize("prop", ["no-schedule-to-unready-node", "bound-pods-stay-put", "no-over-replication"])
+def test_bmc_and_the_explorer_find_the_service_down_at_the_same_depth() -> None:
+    # both workers off: the Service loses its last endpoint
+    model = WorkloadModel(load(DATA / "props-two-workers.yaml"), faults=(("powerOffNode", 2),))
+    r = bmc.check(WorkloadSlice(model), "service-has-endpoint", max_depth=30)
+    assert r.verdict == VIOLATED, r.message
+    assert r.trace is not None and r.trace.steps[-1].actor == "endpoints"
+    assert len(r.trace.steps) - 1 == _explorer_depth(model, "service-has-endpoint")
+
+
+@pytest.mark.parametrize(
+    "prop", ["no-schedule-to-unready-node", "bound-pods-stay-put", "no-over-replication", "service-has-endpoint"]
+)
 def test_the_real_components_hold_up_to_the_depth(prop: str) -> None:
     r = bmc.check(DATA / "props-two-workers.yaml", prop, max_depth=14, faults=(("powerOffNode", 1),))
     assert r.verdict == HOLDS, r.message

@@ -86,8 +86,8 @@ from kmodel.smt.nodehealth import (
     pk,
     zk,
 )
-from kmodel.smt.workload import DEFAULT_POD_SLOTS, WorkloadModel, WorkloadSlice
-from kmodel.state import COND_TRUE, NO_EXECUTE, NO_SCHEDULE, Cluster, Taint
+from kmodel.smt.workload import DEFAULT_POD_SLOTS, WorkloadModel, WorkloadSlice, ek, rk
+from kmodel.state import COND_TRUE, NO_EXECUTE, NO_SCHEDULE, Cluster, Taint, selector_matches
 
 ENGINE = "smt"
 
@@ -290,16 +290,45 @@ def _holds_bound_pods_stay_put(sl: Slice, before: View | None, after: View) -> A
 
 
 def _holds_no_over_replication(sl: Slice, before: View | None, after: View) -> Any:
-    """``properties.no_over_replication`` for ReplicaSets (their spec.replicas never changes in
-    the workload slice, so the Deployment half cannot fail there)."""
+    """``properties.no_over_replication``: a step that creates active pods for a ReplicaSet
+    leaves it at most spec.replicas of them, and a step that raises a Deployment's ReplicaSet
+    leaves their replicas within replicas + maxSurge (one ReplicaSet per Deployment here)."""
     assert before is not None and isinstance(sl, WorkloadSlice)
     bad = []
     for rs in sl.replicasets:
         active = {p: AND(after[pk(p, "present")], NOT(after[pk(p, "deleting.set")])) for p in rs.owned}
         created = OR(*[AND(NOT(before[pk(p, "present")]), active[p]) for p in rs.owned])
         count = SUM([IF(a, 1, 0) for a in active.values()])
-        bad.append(AND(created, count > rs.replicas))
+        wanted = after[rk(rs.name, "replicas")]
+        bad.append(AND(created, count > wanted))
+        if rs.owner is not None:
+            d = sl.init_state.cluster.deployment(rs.owner)
+            assert d is not None
+            replicas = sl.deployment_replicas(after, d.name)
+            raised = wanted > before[rk(rs.name, "replicas")]
+            bad.append(AND(raised, wanted > replicas + _max_surge(d.max_surge, replicas)))
     return NOT(OR(*bad))
+
+
+def _max_surge(value: str, replicas: Any) -> Any:
+    """``deployment.resolve(max_surge, replicas, round_up=True)`` for a term ``replicas``."""
+    if value.endswith("%"):
+        pct = int(value[:-1])
+        return (pct * replicas + 99) / 100 if not isinstance(replicas, int) else -(-pct * replicas // 100)
+    return int(value)
+
+
+def _holds_service_has_endpoint(sl: Slice, _before: View | None, after: View) -> Any:
+    """``properties.service_has_endpoint``: a Service that selects the pods of a Deployment
+    with spec.replicas >= 1 has a ready endpoint."""
+    assert isinstance(sl, WorkloadSlice)
+    c = sl.init_state.cluster
+    ok = []
+    for svc in c.services:
+        backing = [d for d in c.deployments if selector_matches(svc.selector, d.template.labels)]
+        wanted = OR(*[sl.deployment_replicas(after, d.name) >= 1 for d in backing])
+        ok.append(OR(NOT(wanted), *[after[ek(svc.name, p)] for p in sl.selected[svc.name]]))
+    return AND(*ok)
 
 
 PROPERTIES: dict[str, SliceProperty] = {
@@ -323,6 +352,9 @@ PROPERTIES: dict[str, SliceProperty] = {
         BUILTINS["bound-pods-stay-put"],
         _holds_bound_pods_stay_put,
         workload=True,
+    ),
+    "service-has-endpoint": SliceProperty(
+        "service-has-endpoint", ALWAYS, BUILTINS["service-has-endpoint"], _holds_service_has_endpoint, workload=True
     ),
     "no-over-replication": SliceProperty(
         "no-over-replication",
@@ -358,6 +390,19 @@ def slice_of(
     if isinstance(target, WorkloadModel):
         return WorkloadSlice(target, pod_slots=pod_slots, params=params, toleration_override=toleration_override)
     return Slice(target, params=params, toleration_override=toleration_override)
+
+
+def python_model(
+    scenario: Scenario,
+    names: list[str] | tuple[str, ...],
+    *,
+    faults: tuple[tuple[str, int], ...] | None = None,
+    replace: dict[str, Any] | None = None,
+) -> SliceModel:
+    """The Python model the Z3 engine's answers are about: the workload slice's when one of the
+    named properties needs it, else the node-health slice's."""
+    workload = any(PROPERTIES[n].workload for n in names if n in PROPERTIES)
+    return (WorkloadModel if workload else SliceModel)(scenario, faults=faults, replace=replace)
 
 
 class _Unrolling:

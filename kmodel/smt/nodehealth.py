@@ -136,7 +136,7 @@ Z_ABSENT, Z_NORMAL, Z_PARTIAL, Z_FULL = -1, 0, 1, 2
 # the components that belong to the slice (kubelets besides) and those switched off
 SLICE_CONTROLLERS = ("nodelifecycle", "tainteviction")
 OFF_COMPONENTS = tuple(c.name for c in kmodel_model.CONTROLLERS if c.name not in SLICE_CONTROLLERS)
-SLICE_FAULTS = ("powerOffNode", "stopKubelet", "partitionNode", "stopComponent")
+SLICE_FAULTS = ("powerOffNode", "stopKubelet", "partitionNode", "stopComponent", "deletePod", "killPod")
 # the taints the node lifecycle controller owns: (key, effect) -> short variable name
 OWN_TAINTS = {
     (TAINT_NOT_READY, NO_SCHEDULE): "ns_not_ready",
@@ -559,6 +559,10 @@ class Slice:
         self.nxt = SymState(self, "nxt")
         self.action_names = self._action_names()
 
+    def _timeline_verb_ok(self, ev: Any) -> bool:
+        """The encoding has the timeline event's verb."""
+        return ev.verb in TIMELINE_VERBS
+
     def _pod_universe(self, c: Cluster) -> tuple[PodInfo, ...]:
         """The pods the encoding has variables for: those of the settled state."""
         return tuple(PodInfo(p.name, p.node_name, p) for p in c.pods)
@@ -586,7 +590,7 @@ class Slice:
                     f"fault kind {kind} is not encoded", f"use only {', '.join(SLICE_FAULTS)} in the fault budget"
                 )
         for i, ev in enumerate(m.timeline):
-            if ev.verb not in TIMELINE_VERBS:
+            if not self._timeline_verb_ok(ev):
                 raise _refuse(
                     f"timeline event {ev.text!r} ({ev.verb}) is not encoded",
                     "keep to stop/start of nodes, kubelets and control-plane processes, partition/heal "
@@ -1325,7 +1329,8 @@ class Slice:
                 nx = dict(c)
                 applies = effect(c, nx)
                 nx[f"budget.{kind}"] = c[f"budget.{kind}"] - 1
-                nx[f"injected.{tag}"] = True
+                if tag:  # deleting a pod or killing its containers leaves nothing to undo
+                    nx[f"injected.{tag}"] = True
                 return AND(c[f"budget.{kind}"] > 0, applies), nx
 
             return build
@@ -1361,6 +1366,11 @@ class Slice:
                 specs.append(
                     (f"fault: stop {x}", fault("stopComponent", f"component:{x}", self._component((x,), False)))
                 )
+        for info in self.pods:
+            if "deletePod" in kinds:
+                specs.append((f"fault: kubectl delete pod {info.name}", fault("deletePod", "", self._delete_pod(info))))
+            if "killPod" in kinds:
+                specs.append((f"fault: kill containers of {info.name}", fault("killPod", "", self._kill_pod(info))))
         for tag in self.tags:
             kind, _, name = tag.partition(":")
             if kind == "off":
@@ -1385,6 +1395,32 @@ class Slice:
             if not on:
                 self._forget_if_cm_lost(c, nx)
             return c[nk(n, "powered")] if not on else NOT(c[nk(n, "powered")])
+
+        return effect
+
+    def _delete_pod(self, info: PodInfo) -> Callable[[View, View], Any]:
+        """``apiserver.delete_pod``: an unbound pod goes at once, a bound one turns Terminating."""
+
+        def effect(c: View, nx: View) -> Any:
+            p = info.name
+            applies = AND(c[pk(p, "present")], NOT(c[pk(p, "deleting.set")]), self.apiserver_available(c))
+            unbound = NOT(OR(*[self.on(c, info, n.name) for n in self.nodes]))
+            self._remove_pod(nx, p, AND(applies, unbound))
+            graceful = AND(applies, NOT(unbound))
+            nx[pk(p, "deleting.set")] = IF(graceful, True, nx[pk(p, "deleting.set")])
+            nx[pk(p, "deleting")] = IF(graceful, c["now"], nx[pk(p, "deleting")])
+            return applies
+
+        return effect
+
+    def _kill_pod(self, info: PodInfo) -> Callable[[View, View], Any]:
+        """``faults.kill_pod``: the containers of a bound pod stop (the kubelet restarts them)."""
+
+        def effect(c: View, nx: View) -> Any:
+            p = info.name
+            nx[pk(p, "running")] = False
+            bound = OR(*[self.on(c, info, n.name) for n in self.nodes])
+            return AND(c[pk(p, "present")], bound, c[pk(p, "running")])
 
         return effect
 
@@ -1417,23 +1453,24 @@ class Slice:
         """``kmodel.timeline.perform`` for the fault verbs: the change when it applies, else
         nothing (the Python model records "no change"); the timeline moves on either way."""
         nx = dict(c)
-        kind, name = ev.kind, ev.name
-        if ev.verb in ("stop", "start"):
-            on = ev.verb == "start"
-            if kind == "node":
-                effect = self._power(name, on)
-            elif kind == "kubelet":
-                effect = self._kubelet_proc(name, on)
-            else:
-                effect = self._component(CONTROL_PLANE_PROCESSES if kind == "control-plane" else (kind,), on)
-        else:
-            effect = self._partition(name, ev.verb == "partition")
         changed = dict(c)
-        applies = effect(c, changed)
+        applies = self._timeline_effect(ev)(c, changed)
         for v in self.schema:
             nx[v] = IF(applies, changed[v], c[v])
         nx["next_event"] = i + 1
         return True, nx
+
+    def _timeline_effect(self, ev: Any) -> Callable[[View, View], Any]:
+        """What a timeline event does, as an effect (writes nx, returns when it applies)."""
+        kind, name = ev.kind, ev.name
+        if ev.verb in ("stop", "start"):
+            on = ev.verb == "start"
+            if kind == "node":
+                return self._power(name, on)
+            if kind == "kubelet":
+                return self._kubelet_proc(name, on)
+            return self._component(CONTROL_PLANE_PROCESSES if kind == "control-plane" else (kind,), on)
+        return self._partition(name, ev.verb == "partition")
 
     # -- checks on concrete states (the agreement test and replay use them) ------------------------------
 

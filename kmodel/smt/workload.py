@@ -41,6 +41,7 @@ Deliberately broken components of tests/broken.py are options of the same encodi
 
 from __future__ import annotations
 
+import fnmatch
 import math
 from collections.abc import Callable
 from typing import Any
@@ -55,6 +56,7 @@ from kmodel.model import CONTROLLERS
 from kmodel.smt.nodehealth import (
     AND,
     IF,
+    MIN,
     NOT,
     OR,
     OWN_TAINTS,
@@ -77,6 +79,7 @@ from kmodel.state import (
     NO_SCHEDULE,
     PREFER_NO_SCHEDULE,
     Cluster,
+    Deployment,
     Pod,
     Taint,
     label,
@@ -85,7 +88,10 @@ from kmodel.state import (
 
 WHERE = "kmodel.smt workload slice"
 DEFAULT_POD_SLOTS = 4  # pods each ReplicaSet may create in one run
-WORKLOAD_CONTROLLERS = (*SLICE_CONTROLLERS, "replicaset")
+WORKLOAD_CONTROLLERS = (*SLICE_CONTROLLERS, "deployment", "replicaset", "endpoints")
+# timeline verbs besides the node-health slice's fault verbs
+WORKLOAD_VERBS = ("scale", "delete", "kill")
+LOG_RANK_BITS = 63  # Go's time.Duration is an int64 of nanoseconds
 SCHEDULER_VARIANTS = ("real", "ignoring-taints", "rebinding")
 
 
@@ -109,10 +115,19 @@ def rk(rs: str, field: str) -> str:
     return f"rs/{rs}.{field}"
 
 
+def dk(dep: str, field: str) -> str:
+    return f"deployment/{dep}.{field}"
+
+
+def ek(svc: str, pod: str) -> str:
+    """The pod is one of the Service's ready endpoints."""
+    return f"svc/{svc}.ep/{pod}"
+
+
 @frozen
 class RSInfo:
     name: str
-    replicas: int
+    owner: str | None  # its Deployment
     first: int  # the counter value of the first slot
     slots: tuple[str, ...]  # the names of its next pods, in creation order
     owned: tuple[str, ...]  # every pod of the universe it owns (settled ones and slots)
@@ -125,6 +140,13 @@ class PodClass:
     tolerations: tuple[Any, ...]
     node_selector: tuple[Any, ...]
     spread: tuple[str, ...]  # the pods its default spread selector matches
+
+
+DEPLOYMENT_FIELDS = ("replicas", "status_updated", "status_ready", "status_available", "status_replicas")
+
+
+def _deployment_spec(d: Deployment) -> Deployment:
+    return attrs.evolve(d, **dict.fromkeys(DEPLOYMENT_FIELDS, 0))
 
 
 class WorkloadSlice(Slice):
@@ -177,6 +199,14 @@ class WorkloadSlice(Slice):
 
     def _pod_universe(self, c: Cluster) -> tuple[PodInfo, ...]:
         pods = list(super()._pod_universe(c))
+        self._add_slots(c, pods)
+        # the pods each Service's selector matches (labels are constant)
+        self.selected = {
+            svc.name: tuple(p.name for p in pods if selector_matches(svc.selector, p.pod.labels)) for svc in c.services
+        }
+        return tuple(pods)
+
+    def _add_slots(self, c: Cluster, pods: list[PodInfo]) -> None:
         taken = {p.name for p in c.pods}
         infos = []
         for rs in c.replicasets:
@@ -196,9 +226,8 @@ class WorkloadSlice(Slice):
             owned = tuple(
                 p.name for p in pods if p.pod.owner == rs.name and selector_matches(rs.selector, p.pod.labels)
             )
-            infos.append(RSInfo(rs.name, rs.replicas, rs.next_pod, tuple(names), owned))
+            infos.append(RSInfo(rs.name, rs.owner, rs.next_pod, tuple(names), owned))
         self.replicasets = tuple(infos)
-        return tuple(pods)
 
     def _controllers(self) -> tuple[str, ...]:
         return WORKLOAD_CONTROLLERS
@@ -228,13 +257,24 @@ class WorkloadSlice(Slice):
                 "pods with resource requests (NodeResourcesBalancedAllocation's float score is not encoded)",
                 "drop resources.requests from the pod templates, or check with --engine explore",
             )
-        deps = {d.name: d.replicas for d in c.deployments}
-        for rs in c.replicasets:
-            if rs.owner is not None and deps.get(rs.owner) not in (None, rs.replicas):
+        for d in c.deployments:
+            mine = [rs for rs in c.replicasets if rs.owner == d.name]
+            if len(mine) != 1 or mine[0].replicas != d.replicas:
                 raise _refuse(
-                    f"replicaset {rs.name} is mid-rollout or mid-scale (the Deployment controller is off here)",
-                    "start from a settled scenario",
+                    f"deployment {d.name} has {len(mine)} ReplicaSets or is mid-scale (rollouts are not encoded)",
+                    "start from a settled scenario with one ReplicaSet per Deployment",
                 )
+        for i, ev in enumerate(self.model.timeline):
+            if ev.verb == "scale" and ev.kind not in ("deployment", "replicaset"):
+                raise _refuse(f"timeline event {ev.text!r} scales a {ev.kind}", f"scale Deployments (timeline[{i}])")
+            if ev.verb == "delete" and ev.kind != "pod":
+                raise _refuse(
+                    f"timeline event {ev.text!r} deletes a {ev.kind} (only pod deletion is encoded)",
+                    f"delete pods only, or check with --engine explore (timeline[{i}])",
+                )
+
+    def _timeline_verb_ok(self, ev: Any) -> bool:
+        return super()._timeline_verb_ok(ev) or ev.verb in WORKLOAD_VERBS
 
     def _schema(self) -> dict[str, type]:
         sch = super()._schema()
@@ -242,8 +282,14 @@ class WorkloadSlice(Slice):
             sch[pk(p.name, "created")] = int
             sch[pk(p.name, "attempted")] = bool
         for rs in self.replicasets:
-            for f in ("next_pod", "status_replicas", "status_ready"):
+            for f in ("replicas", "next_pod", "status_replicas", "status_ready"):
                 sch[rk(rs.name, f)] = int
+        for d in self.init_state.cluster.deployments:
+            for f in DEPLOYMENT_FIELDS:
+                sch[dk(d.name, f)] = int
+        for svc in self.init_state.cluster.services:
+            for p in self.selected[svc.name]:
+                sch[ek(svc.name, p)] = bool
         sch["unencoded"] = bool
         return sch
 
@@ -264,13 +310,30 @@ class WorkloadSlice(Slice):
             raise bad("the set of ReplicaSets changed")
         for info in self.replicasets:
             rs = by_name[info.name]
-            if rs.replicas != info.replicas:
-                raise bad(f"replicaset {rs.name} was scaled")
+            out[rk(rs.name, "replicas")] = rs.replicas
             if not info.first <= rs.next_pod <= info.first + len(info.slots):
                 raise bad(f"replicaset {rs.name} used more than its {len(info.slots)} pod slots")
             out[rk(rs.name, "next_pod")] = rs.next_pod
             out[rk(rs.name, "status_replicas")] = rs.status_replicas
             out[rk(rs.name, "status_ready")] = rs.status_ready
+        deps = {d.name: d for d in c.deployments}
+        first = {d.name: d for d in self.init_state.cluster.deployments}
+        if set(deps) != set(first):
+            raise bad("the set of Deployments changed")
+        for name, d in deps.items():
+            if _deployment_spec(d) != _deployment_spec(first[name]):
+                raise bad(f"deployment {name} changed beyond spec.replicas")
+            for f in DEPLOYMENT_FIELDS:
+                out[dk(name, f)] = getattr(d, f)
+        services = {svc.name: svc for svc in c.services}
+        if set(services) != set(self.selected):
+            raise bad("the set of Services changed")
+        for name, selected in self.selected.items():
+            eps = services[name].endpoints
+            if not set(eps) <= set(selected) or list(eps) != sorted(eps):
+                raise bad(f"service {name} lists endpoints outside its selection, or out of name order")
+            for p in selected:
+                out[ek(name, p)] = p in eps
         out["unencoded"] = False
 
     # -- state helpers ------------------------------------------------------------------------------
@@ -294,9 +357,15 @@ class WorkloadSlice(Slice):
 
     def _component_steps(self, c: View) -> list[tuple[str, Any, View]]:
         out = super()._component_steps(c)
+        out.append(("deployment", *self._deployment(c)))
         out.append(("replicaset", *self._replicaset(c)))
+        out.append(("endpoints", *self._endpoints(c)))
         out += self._scheduler(c)
         return out
+
+    def deployment_replicas(self, c: View, name: str) -> Any:
+        """A Deployment's spec.replicas."""
+        return c[dk(name, "replicas")]
 
     def node_is(self, c: View, p: str, pick: Callable[[str], Any]) -> Any:
         """``pick(node)`` of the node pod ``p`` is bound to (False when unbound)."""
@@ -312,7 +381,7 @@ class WorkloadSlice(Slice):
         for rs in self.replicasets:
             active = {p: AND(c[pk(p, "present")], NOT(c[pk(p, "deleting.set")])) for p in rs.owned}
             count = SUM([IF(a, 1, 0) for a in active.values()])
-            target = rs.replicas + self.replicaset_extra
+            target = c[rk(rs.name, "replicas")] + self.replicaset_extra
             need = target - count
             create = need > 0
             nxt = c[rk(rs.name, "next_pod")]
@@ -324,14 +393,159 @@ class WorkloadSlice(Slice):
                 nx[pk(name, "present")] = IF(make, True, nx[pk(name, "present")])
                 nx[pk(name, "created")] = IF(make, now, nx[pk(name, "created")])
             nx[rk(rs.name, "next_pod")] = IF(create, nxt + need, nxt)
-            unencoded += [AND(create, nxt + need > rs.first + len(rs.slots)), count > target]
-            after = [OR(active[p], made.get(p, False)) for p in rs.owned]
+            unencoded.append(AND(create, nxt + need > rs.first + len(rs.slots)))
+            # the surplus, first ones in ActivePodsWithRanks order (at most burstReplicas)
+            surplus = MIN(count - target, replicaset.BURST_REPLICAS)
+            victims = self._victims(c, rs, active, surplus)
+            for p, victim in victims.items():
+                unbound = c[pk(p, "node")] == -1
+                self._remove_pod(nx, p, AND(victim, unbound))
+                graceful = AND(victim, NOT(unbound))
+                nx[pk(p, "deleting.set")] = IF(graceful, True, nx[pk(p, "deleting.set")])
+                nx[pk(p, "deleting")] = IF(graceful, now, nx[pk(p, "deleting")])
+            after = [OR(AND(active[p], NOT(victims[p])), made.get(p, False)) for p in rs.owned]
             nx[rk(rs.name, "status_replicas")] = SUM([IF(a, 1, 0) for a in after])
-            # new pods are not ready; the others keep their readiness
-            nx[rk(rs.name, "status_ready")] = SUM([IF(AND(active[p], c[pk(p, "ready")]), 1, 0) for p in rs.owned])
+            # new pods are not ready; deleted ones no longer count
+            nx[rk(rs.name, "status_ready")] = SUM(
+                [IF(AND(active[p], NOT(victims[p]), c[pk(p, "ready")]), 1, 0) for p in rs.owned]
+            )
         nx["unencoded"] = OR(c["unencoded"], *unencoded)
         guard = AND(NOT(c["ran.replicaset"]), self.cm_active(c), self.changed_exactly(c, nx))
         nx["ran.replicaset"] = True
+        return guard, nx
+
+    def _log_rank(self, c: View, t: Any) -> Any:
+        """``logarithmicRankDiff``'s rank of an instant: floor(log2(nanoseconds since)), -1 for
+        none; the duration's thresholds are constants, so this is a sum of comparisons."""
+        d = c["now"] - t
+        steps = [IF(d >= -(-(2**k) // 1_000_000_000), 1, 0) for k in range(30, LOG_RANK_BITS)]
+        return IF(d <= 0, -1, 29 + SUM(steps))
+
+    def _victims(self, c: View, rs: RSInfo, active: dict[str, Any], surplus: Any) -> dict[str, Any]:
+        """Which active pods the sync deletes: those with fewer than ``surplus`` active pods
+        ahead of them in :func:`kmodel.components.replicaset.deletion_order`."""
+        pods = list(rs.owned)
+        node = {p: c[pk(p, "node")] for p in pods}
+        assigned = {p: node[p] != -1 for p in pods}
+        # pods of the same owner (every ReplicaSet of the Deployment: here just this one) on
+        # the same node
+        per_node = {
+            p: IF(assigned[p], SUM([IF(AND(active[q], node[q] == node[p]), 1, 0) for q in pods]), 0) for p in pods
+        }
+        ready = {p: c[pk(p, "ready")] for p in pods}
+        since_set = {p: c[pk(p, "ready_since.set")] for p in pods}
+        since = {p: c[pk(p, "ready_since")] for p in pods}
+        since_rank = {p: self._log_rank(c, since[p]) for p in pods}
+        created_rank = {p: self._log_rank(c, c[pk(p, "created")]) for p in pods}
+        restarts = {p: c[pk(p, "restarts")] for p in pods}
+        created = {p: c[pk(p, "created")] for p in pods}
+        phase = {p: c[pk(p, "phase")] for p in pods}  # Pending 0 < Running 1 (no Unknown here)
+
+        def first(a: str, b: str) -> Any:
+            """``deletion_order``'s comparison: a is deleted before b."""
+            by_name = a < b
+            # 5. both ready with different ready times: the log-scale rank, then the name
+            both = AND(ready[a], ready[b], OR(since_set[a] != since_set[b], since[a] != since[b]))
+            five = IF(
+                since_set[a] != since_set[b],
+                NOT(since_set[a]),  # a missing ready time goes first
+                IF(since_rank[a] != since_rank[b], since_rank[a] < since_rank[b], by_name),
+            )
+            seven = IF(
+                AND(created[a] != created[b], created_rank[a] != created_rank[b]),
+                created_rank[a] < created_rank[b],
+                by_name,
+            )
+            six = IF(restarts[a] != restarts[b], restarts[a] > restarts[b], seven)
+            four = IF(per_node[a] != per_node[b], per_node[a] > per_node[b], IF(both, five, six))
+            three = IF(ready[a] != ready[b], NOT(ready[a]), four)
+            two = IF(phase[a] != phase[b], phase[a] < phase[b], three)
+            return IF(assigned[a] != assigned[b], NOT(assigned[a]), two)
+
+        out = {}
+        for p in pods:
+            ahead = SUM([IF(AND(active[q], first(q, p)), 1, 0) for q in pods if q != p])
+            out[p] = AND(active[p], surplus > 0, ahead < surplus)
+        return out
+
+    # -- Deployment controller ------------------------------------------------------------------------
+
+    def _deployment(self, c: View) -> tuple[Any, View]:
+        """One sync of every Deployment with its one ReplicaSet (no rollout in progress): scale
+        the ReplicaSet to spec.replicas and copy its status."""
+        nx = dict(c)
+        for rs in self.replicasets:
+            if rs.owner is None:
+                continue
+            d = rs.owner
+            nx[rk(rs.name, "replicas")] = c[dk(d, "replicas")]
+            nx[dk(d, "status_updated")] = c[rk(rs.name, "status_replicas")]
+            nx[dk(d, "status_ready")] = c[rk(rs.name, "status_ready")]
+            nx[dk(d, "status_available")] = c[rk(rs.name, "status_ready")]
+            nx[dk(d, "status_replicas")] = c[rk(rs.name, "status_replicas")]
+        guard = AND(NOT(c["ran.deployment"]), self.cm_active(c), self.changed_exactly(c, nx))
+        nx["ran.deployment"] = True
+        return guard, nx
+
+    # -- timeline ---------------------------------------------------------------------------------------
+
+    def _timeline_effect(self, ev: Any) -> Callable[[View, View], Any]:
+        if ev.verb not in WORKLOAD_VERBS:
+            return super()._timeline_effect(ev)
+        if ev.verb == "scale":
+            var = dk(ev.name, "replicas") if ev.kind == "deployment" else rk(ev.name, "replicas")
+            to = int(ev.args[0])
+
+            def scale(c: View, nx: View) -> Any:
+                if var not in c:
+                    return False  # not found: nothing changes
+                nx[var] = to
+                return self.apiserver_available(c)
+
+            return scale
+        targets = [p for p in self.pods if fnmatch.fnmatchcase(p.name, ev.name)]
+        if not any(ch in ev.name for ch in "*?["):
+            targets = [p for p in targets if p.name == ev.name]
+        if ev.verb == "kill":
+
+            def kill(c: View, nx: View) -> Any:
+                hits = [self._kill_pod(p)(c, nx) for p in targets]
+                return OR(*hits)
+
+            return kill
+        force = "--force" in ev.args
+
+        def delete(c: View, nx: View) -> Any:
+            up = self.apiserver_available(c)
+            for info in targets:
+                p = info.name
+                here = AND(up, c[pk(p, "present")])
+                unbound = c[pk(p, "node")] == -1
+                gone = AND(here, OR(force, unbound))
+                self._remove_pod(nx, p, gone)
+                graceful = AND(here, NOT(gone), NOT(c[pk(p, "deleting.set")]))
+                nx[pk(p, "deleting.set")] = IF(graceful, True, nx[pk(p, "deleting.set")])
+                nx[pk(p, "deleting")] = IF(graceful, c["now"], nx[pk(p, "deleting")])
+            return up
+
+        return delete
+
+    # -- endpoints controller -----------------------------------------------------------------------
+
+    def _endpoints(self, c: View) -> tuple[Any, View]:
+        """A Service's ready endpoints: its pods that are bound, Ready and not Terminating (kept
+        in name order, which is the order of the cluster's pods)."""
+        nx = dict(c)
+        for svc, selected in self.selected.items():
+            for p in selected:
+                nx[ek(svc, p)] = AND(
+                    c[pk(p, "present")],
+                    c[pk(p, "node")] != -1,
+                    c[pk(p, "ready")],
+                    NOT(c[pk(p, "deleting.set")]),
+                )
+        guard = AND(NOT(c["ran.endpoints"]), self.cm_active(c), self.changed_exactly(c, nx))
+        nx["ran.endpoints"] = True
         return guard, nx
 
     # -- kube-scheduler -----------------------------------------------------------------------------
