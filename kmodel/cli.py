@@ -536,7 +536,8 @@ def prove(
 
     \b
     Properties: no-schedule-to-unready-node (needs --lemma unready-nodes-are-tainted),
-    bound-pods-stay-put, unready-nodes-are-tainted, pods-within-capacity (bounded).
+    bound-pods-stay-put, unready-nodes-are-tainted, pods-within-capacity (bounded),
+    no-over-replication (the scenario's workload slice; --pods = new pods per ReplicaSet).
     Exit codes: 0 proven, 1 violated (confirm with kmodel check), 2 bad input,
     3 not inductive or unknown.
     """

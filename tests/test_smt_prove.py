@@ -48,7 +48,7 @@ from kmodel.smt.scheduling import (
 )
 from kmodel.state import Cluster
 from tests import broken
-from tests.conftest import DEPLOYMENT
+from tests.conftest import DATA, DEPLOYMENT, SCENARIOS
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "scenarios" / "seed-node-failure.yaml"
@@ -411,3 +411,33 @@ def test_a_scheduler_ignoring_taints_makes_a_step_outside_the_relation() -> None
 def test_pods_within_capacity_by_2_induction_on_seed_node_failure() -> None:
     r = prove(SEED, "pods-within-capacity", k=2)
     assert r.verdict == PROVEN, r.message
+
+
+# --- no-over-replication on the workload slice ------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", ["seed-node-failure", "seed-scaling", "seed-control-plane-down", "seed-no-workers"])
+def test_no_over_replication_is_proven_by_induction_on_the_seeds(seed: str) -> None:
+    result = prove(SCENARIOS / f"{seed}.yaml", "no-over-replication")
+    assert result.verdict == PROVEN, result.message
+    assert "workload slice" in result.message and "new pods per ReplicaSet" in result.sizes
+
+
+def test_without_the_replicas_domain_the_induction_step_shows_a_counterexample() -> None:
+    from kmodel.smt.wlinduction import prove_workload
+
+    found = prove_workload(SCENARIOS / "seed-scaling.yaml", "no-over-replication", domain=False)
+    assert found["verdict"] == "not-inductive"
+    # the state is not reachable: a negative spec.replicas that the Deployment controller copies
+    assert "deployment breaks it" in found["cti"] and ".replicas: -" in found["cti"]
+
+
+def test_a_replicaset_keeping_one_too_many_is_not_proven_but_violated() -> None:
+    from kmodel.smt.wlinduction import prove_workload
+    from kmodel.smt.workload import WorkloadModel, WorkloadSlice
+
+    model = WorkloadModel(load(DATA / "props-two-workers.yaml"), replace={"replicaset": broken.replicaset_one_too_many})
+    model.slice_replace = {}  # settle with the real controller: the broken one over-creates next
+    found = prove_workload("", "no-over-replication", sl=WorkloadSlice(model, replicaset_extra=1))
+    assert found["verdict"] == "violated"
+    assert found["trace"].steps[-1].actor == "replicaset"

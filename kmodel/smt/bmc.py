@@ -86,7 +86,7 @@ from kmodel.smt.nodehealth import (
     pk,
     zk,
 )
-from kmodel.smt.workload import DEFAULT_POD_SLOTS, WorkloadModel, WorkloadSlice, ek, rk
+from kmodel.smt.workload import DEFAULT_POD_SLOTS, WORKLOAD_VERBS, WorkloadModel, WorkloadSlice, ek, rk
 from kmodel.state import COND_TRUE, NO_EXECUTE, NO_SCHEDULE, Cluster, Taint, selector_matches
 
 ENGINE = "smt"
@@ -386,7 +386,7 @@ def slice_of(
     if isinstance(target, str | Path):
         target = load(target)
     if isinstance(target, Scenario):
-        target = (WorkloadModel if workload else SliceModel)(target, faults=faults)
+        target = (WorkloadModel if workload or needs_workload(target) else SliceModel)(target, faults=faults)
     if isinstance(target, WorkloadModel):
         return WorkloadSlice(target, pod_slots=pod_slots, params=params, toleration_override=toleration_override)
     return Slice(target, params=params, toleration_override=toleration_override)
@@ -401,8 +401,14 @@ def python_model(
 ) -> SliceModel:
     """The Python model the Z3 engine's answers are about: the workload slice's when one of the
     named properties needs it, else the node-health slice's."""
-    workload = any(PROPERTIES[n].workload for n in names if n in PROPERTIES)
+    workload = any(PROPERTIES[n].workload for n in names if n in PROPERTIES) or needs_workload(scenario)
     return (WorkloadModel if workload else SliceModel)(scenario, faults=faults, replace=replace)
+
+
+def needs_workload(scenario: Scenario) -> bool:
+    """The scenario's timeline scales Deployments or deletes / kills pods, which only the
+    workload slice encodes (so every property is checked there)."""
+    return any(ev.verb in WORKLOAD_VERBS for ev in scenario.timeline)
 
 
 class _Unrolling:

@@ -54,6 +54,7 @@ from attrs import define, frozen
 
 from kmodel.errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_VIOLATED, KmodelError
 from kmodel.expr import compile_invariant
+from kmodel.report import trace_lines
 from kmodel.scenario import Scenario, load
 from kmodel.smt.scheduling import (
     ACTIONS,
@@ -81,6 +82,8 @@ from kmodel.smt.scheduling import (
     read,
     templates_tolerating_condition_taints,
 )
+from kmodel.smt.wlinduction import PROPERTIES as WORKLOAD_PROOFS
+from kmodel.smt.wlinduction import prove_workload
 from kmodel.state import TAINT_NOT_READY, TAINT_UNREACHABLE, TAINT_UNSCHEDULABLE
 
 PROVEN = "proven"
@@ -101,6 +104,7 @@ PROPERTIES: dict[str, str] = {
     "unready-nodes-are-tainted": "a node that is not Ready carries the matching NoSchedule taint (any size)",
     "pods-within-capacity": "no node has more pods bound than its pods capacity (the scenario's nodes, "
     "a bounded number of pods)",
+    **WORKLOAD_PROOFS,
 }
 LEMMAS: dict[str, StatePredicate] = {UNREADY_NODES_ARE_TAINTED.name: UNREADY_NODES_ARE_TAINTED}
 SUGGESTED_LEMMAS = {"no-schedule-to-unready-node": ("unready-nodes-are-tainted",)}
@@ -169,6 +173,8 @@ def prove(
             fix="choose one of them (kmodel check covers the other built-in properties)",
         )
     scen = _load(scenario)
+    if property in WORKLOAD_PROOFS:
+        return _prove_on_workload(scen, property, k, lemmas, any_size, timeout, pods, started)
     if scen is not None:
         check_scenario(scen)
     counting = property == "pods-within-capacity"
@@ -272,6 +278,76 @@ def prove(
         clock.queries,
     )
     return attrs.evolve(result, message=_message(result, scen, sl, invariants, tolerating, clock.reason))
+
+
+def _prove_on_workload(
+    scen: Scenario | None,
+    property: str,
+    k: int,
+    lemmas: Sequence[str],
+    any_size: bool | None,
+    timeout: float | None,
+    pods: int | None,
+    started: float,
+) -> ProofResult:
+    """``no-over-replication`` by k-induction on the workload slice of the Z3 engine (the
+    scheduling slice has no ReplicaSet controller)."""
+    if scen is None or any_size:
+        raise KmodelError(
+            f"{property} counts a ReplicaSet's pods: it is proven for a scenario's workload slice",
+            where="kmodel prove",
+            fix="give a scenario file (and leave out --any-size)",
+        )
+    if lemmas:
+        raise KmodelError(
+            f"lemmas are not used by the workload-slice proof of {property}",
+            where="--lemma",
+            fix="leave out --lemma (the property is a step property, proven on its own)",
+        )
+    found = prove_workload(scen, property, k=k, timeout=timeout, pod_slots=pods)
+    trace = "\n".join(trace_lines(found["trace"])) if found["trace"] is not None else None
+    verdict = {"proven": PROVEN, "violated": VIOLATED, "not-inductive": NOT_INDUCTIVE}.get(found["verdict"], UNKNOWN)
+    method = f"{k}-induction" if k > 1 else "induction (k=1)"
+    where = Path(scen.path).name
+    head = {
+        PROVEN: f"PROVEN  {property}  for {found['sizes']}",
+        NOT_INDUCTIVE: f"NOT INDUCTIVE  {property}  ({method} fails: this does not show it is false)",
+        VIOLATED: f"VIOLATED  {property}  (a run of the slice breaks it; the trace replays on the Python model)",
+        UNKNOWN: f"UNKNOWN  {property}  ({found.get('reason') or 'z3 could not decide'})",
+    }[verdict]
+    lines = [f"kmodel prove {where}: {property} (workload slice)", "", head]
+    if verdict != PROVEN:
+        lines.append(f"  sizes: {found['sizes']}")
+    lines.append(
+        f"  by {method}: no run of at most {k} action(s) from the settled state breaks it (bounded model "
+        f"checking), and any {k} step(s) that keep it are followed by one that keeps it"
+    )
+    lines.append(
+        "  together with: every spec.replicas keeps to the values the scenario gives it (proven inductive)"
+    )
+    lines.append(
+        "  the slice: node health, kube-scheduler, Deployment (one ReplicaSet each), ReplicaSet and endpoints "
+        "controllers, the scenario's faults and timeline"
+    )
+    if found["cti"]:
+        lines += ["", "counterexample to induction:", *[f"  {x}" for x in found["cti"].splitlines()]]
+        lines.append("  hint: raise --k, or look for a real run with kmodel check --engine smt")
+    if trace:
+        lines += ["", trace]
+    result = ProofResult(
+        verdict,
+        property,
+        found["sizes"],
+        k,
+        (),
+        (),
+        found["cti"],
+        trace,
+        "\n".join(lines) + "\n",
+        time.monotonic() - started,
+        0,
+    )
+    return result
 
 
 def _load(scenario: str | Path | Scenario | None) -> Scenario | None:
