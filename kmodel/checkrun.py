@@ -42,6 +42,7 @@ class CheckOptions:
     symmetry: bool = True
     settle: bool = True  # start from the state the scenario settles into, not from t=0
     pod_slots: int | None = None  # smt, workload slice: new pods per ReplicaSet (None: the default)
+    smt_slice: str = "auto"  # smt: auto, workload or node-health (kmodel.smt.bmc.python_model)
 
 
 @define
@@ -216,6 +217,10 @@ def prepare(
     options = options or CheckOptions()
     if options.engine not in ENGINES:
         raise KmodelError(f"unknown engine {options.engine!r}", where="--engine", fix=f"use {', '.join(ENGINES)}")
+    if options.smt_slice != "auto" and options.engine != "smt":
+        raise KmodelError(
+            "--smt-slice chooses the Z3 engine's slice", where="--smt-slice", fix="use it with --engine smt, or drop it"
+        )
     if options.pod_slots is not None and options.engine != "smt":
         raise KmodelError(
             "--pod-slots bounds the Z3 workload slice", where="--pod-slots", fix="use it with --engine smt, or drop it"
@@ -233,10 +238,11 @@ def prepare(
 
         # the Python side of the Z3 encoding: only the node-health components act (and the
         # scheduler and ReplicaSet controller for the properties of the workload slice)
-        model = python_model(scenario, names, faults=options.faults, replace=replace)
+        model = python_model(scenario, names, faults=options.faults, replace=replace, slice=options.smt_slice)
+        slots = {"pod_slots": options.pod_slots} if options.pod_slots is not None else {}
+        smt_slice = slice_of(model, **slots)
         if invariants:
             # translated before anything runs, so that a refusal is the usual one-line error
-            smt_slice = slice_of(scenario, faults=options.faults)
             encodings = smt_encodings(smt_slice, invariants)
     else:
         model = KubeModel(
@@ -258,16 +264,21 @@ def execute(run: CheckRun, options: CheckOptions | None = None, progress: Progre
         depth = options.max_depth if options.max_depth is not None else SMT_DEFAULT_DEPTH
         by_engine["smt"] = [
             bmc.check(
-                run.smt_slice if prop.name in run.smt_encodings else run.scenario,
+                run.smt_slice,
                 run.smt_encodings.get(prop.name, prop.name),
                 max_depth=depth,
                 timeout=options.timeout,
-                faults=options.faults,
                 progress=(lambda s, q, name=prop.name: progress("smt", name, s, q)) if progress else None,
-                **({"pod_slots": options.pod_slots} if options.pod_slots is not None else {}),
             )
             for prop in run.properties
         ]
+        note = getattr(run.model, "slice_note", None)
+        if note:
+            for r in by_engine["smt"]:
+                r.warnings.append(
+                    f"answered on the node-health slice (the scheduler, ReplicaSet, Deployment and endpoints "
+                    f"controllers off), since the workload slice does not cover this scenario: {note}"
+                )
     if "explore" in engines:
         by_engine["explore"] = explore_many(
             run.model,

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from functools import wraps
 from typing import Any, TypeVar
 
+import attrs
 import click
 
 from kmodel import __version__
@@ -142,6 +143,11 @@ def simulate(scenario: str, events: tuple[str, ...], until: int | None, output: 
     help="smt, workload slice: new pods each ReplicaSet may create in a run (default 4).",
 )
 @click.option(
+    "--smt-slice", type=click.Choice(["auto", "workload", "node-health"]), default="auto", show_default=True,
+    help="smt: the workload slice (the whole model, for the scenarios it covers) or the node-health slice "
+    "(faster; scheduler and workload controllers off). auto: workload when it covers the scenario.",
+)
+@click.option(
     "--faults", "faults_text", metavar="KIND=N,...",
     help="Fault budget, overriding the scenario's, e.g. powerOffNode=1,stopComponent=1, or none.",
 )
@@ -188,6 +194,7 @@ def check(
     no_symmetry: bool,
     from_start: bool,
     pod_slots: int | None = None,
+    smt_slice: str = "auto",
 ) -> None:
     """Check properties of SCENARIO over every interleaving the engines reach.
 
@@ -212,6 +219,7 @@ def check(
         symmetry=not no_symmetry,
         settle=not from_start,
         pod_slots=pod_slots,
+        smt_slice=smt_slice,
     )
     run = prepare(scenario, names, invariants, property_files, options)
     default_budget = options.faults is None and run.scenario.faults is None
@@ -246,6 +254,12 @@ def check(
             faults=run.model.budget,
             from_start=from_start,
         )
+        if r.engine == "smt":
+            from kmodel.smt.workload import WorkloadModel
+
+            # replay must rebuild the same slice's model
+            kind = "workload" if isinstance(run.model, WorkloadModel) else "node-health"
+            doc = attrs.evolve(doc, extra={**doc.extra, "slice": kind})
         for path in trace_outs:
             _write_trace(doc, path, "--trace-out")
             if output == "text":

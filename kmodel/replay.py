@@ -444,7 +444,9 @@ def _build(
             from kmodel.smt.bmc import python_model
 
             chosen = smt_properties(scenario, names, invariants, list(property_files))
-            run = CheckRun(scenario, python_model(scenario, names, faults=budget, replace=replace), chosen)
+            kind = str(doc.extra.get("slice", "auto"))
+            model = python_model(scenario, names, faults=budget, replace=replace, slice=kind)
+            run = CheckRun(scenario, model, chosen)
         elif isinstance(scenario, Scenario):
             chosen = choose_properties(scenario, names, invariants, list(property_files))
             model = KubeModel(scenario, faults=budget, replace=replace, settle=not from_start)
@@ -455,7 +457,12 @@ def _build(
                 names,
                 invariants,
                 list(property_files),
-                CheckOptions(engine=engine, faults=budget, settle=not from_start),
+                CheckOptions(
+                    engine=engine,
+                    faults=budget,
+                    settle=not from_start,
+                    smt_slice=str(doc.extra.get("slice", "auto")) if engine == "smt" else "auto",
+                ),
                 replace,
             )
     except KmodelError as err:

@@ -14,16 +14,40 @@ def test_check_smt_finds_a_replayable_counterexample(cli: Cli, tmp_path: Path) -
     out = tmp_path / "cex.json"
     r = cli(
         "check", TWO, "--engine", "smt", "-p", "no-pod-terminating", "--faults", "powerOffNode=1",
-        "--max-depth", "25", "--trace-out", str(out),
+        "--max-depth", "25", "--smt-slice", "node-health", "--trace-out", str(out),
     )
     assert r.exit_code == 1, r.output
     assert "counterexample at depth 19" in r.output and "trace replayed on the Python model" in r.output
     doc = json.loads(out.read_text())
     assert doc["#meta"]["kmodel"]["engine"] == "smt"
+    assert doc["#meta"]["kmodel"]["extra"] == {"slice": "node-health"}
     # replayed on the node-health slice, which the trace says it came from
     r = cli("replay", str(out))
     assert r.exit_code == 1, r.output
     assert "replayed all 19 action(s)" in r.output and "still VIOLATED: no-pod-terminating" in r.output
+
+
+def test_check_smt_answers_on_the_workload_slice_by_default(cli: Cli, tmp_path: Path) -> None:
+    out = tmp_path / "cex.json"
+    r = cli(
+        "check", TWO, "--engine", "smt", "-p", "service-has-endpoint", "--faults", "powerOffNode=2",
+        "--max-depth", "10", "--trace-out", str(out),
+    )
+    assert r.exit_code == 1, r.output
+    assert "counterexample at depth 7" in r.output
+    assert json.loads(out.read_text())["#meta"]["kmodel"]["extra"] == {"slice": "workload"}
+    r = cli("replay", str(out))
+    assert r.exit_code == 1, r.output
+    assert "replayed all 7 action(s)" in r.output and "still VIOLATED: service-has-endpoint" in r.output
+
+
+def test_smt_slice_choices_are_checked(cli: Cli) -> None:
+    r = cli("check", TWO, "--engine", "smt", "-p", "no-over-replication", "--smt-slice", "node-health")
+    assert r.exit_code == 2 and "no-over-replication needs the workload slice" in r.stderr
+    r = cli("check", TWO, "--smt-slice", "workload")
+    assert r.exit_code == 2 and "use it with --engine smt" in r.stderr
+    r = cli("check", TWO, "--pod-slots", "3")
+    assert r.exit_code == 2 and "use it with --engine smt" in r.stderr
 
 
 def test_check_smt_holds_only_up_to_the_depth(cli: Cli) -> None:

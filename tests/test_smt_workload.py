@@ -21,7 +21,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kmodel.checkmodel import CheckState
+from kmodel.checkmodel import CheckState, KubeModel
 from kmodel.engines.base import HOLDS, INCONCLUSIVE, VIOLATED
 from kmodel.engines.explore import explore
 from kmodel.properties import to_property
@@ -144,6 +144,31 @@ def test_workload_encoding_agrees_thorough(data: st.DataObject) -> None:
     _walk_and_check(data, steps_max=400)
 
 
+def test_the_workload_model_is_the_whole_model_on_the_scenarios_it_covers() -> None:
+    """Pod GC and the garbage collector, off in the workload slice, never act on them: every
+    state of random runs has exactly the successors the full checker model gives."""
+    for path, faults in (
+        (DATA / "props-two-workers.yaml", (("powerOffNode", 1), ("deletePod", 1), ("killPod", 1))),
+        (SCENARIOS / "seed-scaling.yaml", None),
+        (SCENARIOS / "seed-node-failure.yaml", (("stopComponent", 1), ("partitionNode", 1))),
+    ):
+        scen = load(path)
+        full, sliced = KubeModel(scen, faults=faults), WorkloadModel(scen, faults=faults)
+        start = next(iter(full.init_states()))
+        assert start == next(iter(sliced.init_states()))
+        rng = random.Random(7)
+        for _ in range(3):
+            state = start
+            for _ in range(200):
+                ts = list(full.transitions(state))
+                assert {(t.actor, t.label, t.state) for t in ts} == {
+                    (t.actor, t.label, t.state) for t in sliced.transitions(state)
+                }, f"{path.name} at t={state.cluster.now}s"
+                if not ts:
+                    break
+                state = rng.choice(ts).state
+
+
 # --- sharpness ----------------------------------------------------------------------------------------
 
 
@@ -250,6 +275,7 @@ def test_bmc_finds_the_rebinding_scheduler_at_the_explorers_depth() -> None:
     assert len(r.trace.steps) - 1 == _explorer_depth(model, case_.property) == 10
 
 
+@pytest.mark.thorough  # about a minute on one core
 def test_bmc_finds_the_scheduler_ignoring_taints() -> None:
     case_ = next(c for c in broken.CASES if c.slug == "scheduler-ignoring-taints")
     scen = case_.load()
@@ -260,6 +286,7 @@ def test_bmc_finds_the_scheduler_ignoring_taints() -> None:
     assert len(r.trace.steps) - 1 == _explorer_depth(model, case_.property)
 
 
+@pytest.mark.thorough  # about a minute on one core
 def test_bmc_finds_the_replicaset_keeping_one_too_many() -> None:
     # the case of tests/broken.py checks seed-scaling from t=0; here the model settles first
     # (with the broken controller), so a pod must be lost before it over-creates again

@@ -82,6 +82,7 @@ from kmodel.smt.nodehealth import (
     TolInfo,
     View,
     action_name,
+    model_values,
     nk,
     pk,
     zk,
@@ -398,11 +399,37 @@ def python_model(
     *,
     faults: tuple[tuple[str, int], ...] | None = None,
     replace: dict[str, Any] | None = None,
+    slice: str = "auto",
 ) -> SliceModel:
-    """The Python model the Z3 engine's answers are about: the workload slice's when one of the
-    named properties needs it, else the node-health slice's."""
-    workload = any(PROPERTIES[n].workload for n in names if n in PROPERTIES) or needs_workload(scenario)
-    return (WorkloadModel if workload else SliceModel)(scenario, faults=faults, replace=replace)
+    """The Python model the Z3 engine's answers are about. ``slice``: ``"auto"`` takes the
+    workload slice's whenever it accepts the scenario (on those scenarios it is the whole model:
+    the components it leaves out never act there, which tests/test_smt_workload.py checks),
+    else the node-health slice's, which then carries the reason in ``slice_note``;
+    ``"workload"`` or ``"node-health"`` force one (the node-health slice is faster but runs
+    with the scheduler and the workload controllers off). Properties that need the workload
+    slice get it or a one-line refusal."""
+    if slice not in SLICES:
+        raise SliceError(f"unknown slice {slice!r}", where="--smt-slice", fix=f"use one of {', '.join(SLICES)}")
+    needed = [n for n in names if n in PROPERTIES and PROPERTIES[n].workload]
+    workload = bool(needed) or needs_workload(scenario)
+    if slice == "node-health":
+        if workload:
+            why = f"{', '.join(needed)} needs" if needed else "the timeline's scale / delete / kill events need"
+            raise SliceError(
+                f"{why} the workload slice", where="--smt-slice", fix="use --smt-slice workload (or auto)"
+            )
+        return SliceModel(scenario, faults=faults, replace=replace)
+    if slice == "auto" and not workload:
+        try:
+            WorkloadSlice(WorkloadModel(scenario, faults=faults))
+        except SliceError as e:
+            model = SliceModel(scenario, faults=faults, replace=replace)
+            model.slice_note = e.message
+            return model
+    return WorkloadModel(scenario, faults=faults, replace=replace)
+
+
+SLICES = ("auto", "workload", "node-health")
 
 
 def needs_workload(scenario: Scenario) -> bool:
@@ -411,20 +438,30 @@ def needs_workload(scenario: Scenario) -> bool:
     return any(ev.verb in WORKLOAD_VERBS for ev in scenario.timeline)
 
 
-class _Unrolling:
-    """One solver holding frames 0..k, with a selector per (step, action)."""
+class Unrolling:
+    """One incremental solver holding frames 0..k of the slice's transition relation
+    (:meth:`Slice.compact`), with a selector per (step, action) saying which action the step
+    k -> k+1 takes.
 
-    def __init__(self, sl: Slice) -> None:
+    ``fixed``: the variables folded into constants in every frame (default:
+    :meth:`Slice.invariants`). ``init``: frame 0 is the slice's settled initial state
+    (:meth:`Slice.init`); with False frame 0 is left to the caller, who adds its own constraint
+    on ``frames[0]`` (synthesis ties it to the parameters, one settled state per grid point).
+    The sanity bounds of symbolic parameters (:meth:`Params.constraints`) are asserted either
+    way."""
+
+    def __init__(self, sl: Slice, fixed: dict[str, int | bool] | None = None, *, init: bool = True) -> None:
         self.slice = sl
         self.solver = z3.Solver()
-        self.fixed = sl.invariants()
+        self.fixed = sl.invariants() if fixed is None else fixed
         self.frames: list[SymState] = [sl.frame(0, self.fixed)]
         self.selectors: list[dict[str, z3.BoolRef]] = []
-        self.solver.add(sl.init(self.frames[0]))
-        for c in sl.params.constraints():
-            self.solver.add(c)
+        if init:
+            self.solver.add(sl.init(self.frames[0]))
+        self.solver.add(*sl.params.constraints())
 
     def extend(self) -> None:
+        """Add frame k+1, related to frame k by one of the slice's actions."""
         k = len(self.frames)
         sl = self.slice
         s, s2 = self.frames[-1], sl.frame(k, self.fixed)
@@ -433,24 +470,41 @@ class _Unrolling:
         self.solver.add(*sl.compact(s, s2, chosen))
         self.selectors.append(chosen)
 
+    def violation(self, prop: SliceProperty, k: int) -> Any:
+        """The formula "``prop`` fails at frame ``k``" (an invariant on frame k, a transition
+        invariant on the step k-1 -> k); False when it cannot (a transition invariant at 0)."""
+        after = self.frames[k].vars
+        if prop.kind == ALWAYS:
+            return NOT(prop.holds(self.slice, None, after))
+        if k > 0:
+            return NOT(prop.holds(self.slice, self.frames[k - 1].vars, after))
+        return False
 
-def _replay(sl: Slice, unrolling: _Unrolling, m: z3.ModelRef, depth: int) -> Trace:
-    model = sl.model
+
+def replay(sl: Slice, unrolling: Unrolling, m: z3.ModelRef, depth: int, where: str = "") -> Trace:
+    """The run of ``depth`` actions of Z3's model ``m`` as a trace of the Python model of
+    ``sl`` (a concrete slice; ``unrolling`` may be over another one with the same schema, e.g.
+    with symbolic parameters): frame 0 must be ``sl``'s initial state, and each step the
+    Python transition whose action name is the one Z3 chose and whose projection is the next
+    frame. Raises :class:`EncodingBug` when there is none; ``where`` (e.g. the settings) goes
+    into its message."""
+    given = model_values(m)
+    for_where, with_where = (f" for {where}", f" with {where}") if where else ("", "")
     state = sl.init_state
-    if sl.project(state) != unrolling.frames[0].values(m):
-        raise EncodingBug("encoding bug: frame 0 is not the initial state")
+    if sl.project(state) != unrolling.frames[0].values(given):
+        raise EncodingBug(f"encoding bug: frame 0 is not the initial state{for_where}")
     steps = [Step("init", "initial state", state)]
     for k in range(depth):
-        target = unrolling.frames[k + 1].values(m)
+        target = unrolling.frames[k + 1].values(given)
         names = [name for name, sel in unrolling.selectors[k].items() if z3.is_true(m.eval(sel, model_completion=True))]
         match = None
-        for tr in model.transitions(state):
+        for tr in sl.model.transitions(state):
             if action_name(state, tr) in names and sl.project(tr.state) == target:
                 match = tr
                 break
         if match is None:
             raise EncodingBug(
-                f"encoding bug: frame {k} does not replay: Z3 chose {', '.join(names) or 'no action'} at "
+                f"encoding bug: frame {k} does not replay{with_where}: Z3 chose {', '.join(names) or 'no action'} at "
                 f"t={state.cluster.now}s and no Python transition of that name reaches frame {k + 1}"
             )
         steps.append(Step(match.actor, match.label, match.state))
@@ -508,7 +562,7 @@ def check(
         )
     start = time.monotonic()
     stats = Stats()
-    unrolling = _Unrolling(sl)
+    unrolling = Unrolling(sl)
     solver = unrolling.solver
     python_prop = to_property(prop.python, sl.settings)
 
@@ -520,14 +574,8 @@ def check(
     for k in range(max_depth + 1):
         if k > 0:
             unrolling.extend()
-        frames = unrolling.frames
-        after = frames[k].vars
-        if prop.kind == ALWAYS:
-            bad = NOT(prop.holds(sl, None, after))
-        elif k > 0:
-            bad = NOT(prop.holds(sl, frames[k - 1].vars, after))
-        else:
-            bad = False
+        after = unrolling.frames[k].vars
+        bad = unrolling.violation(prop, k)
         if bad is not False:
             if timeout is not None:
                 left = timeout - (time.monotonic() - start)
@@ -542,8 +590,8 @@ def check(
             if r == z3.sat:
                 m = solver.model()
                 solver.pop()
-                trace = _replay(sl, unrolling, m, k)
-                _confirm(python_prop, prop, trace)
+                trace = replay(sl, unrolling, m, k)
+                confirm(python_prop, prop, trace)
                 stats.depth = k
                 stats.transitions = k
                 return Result(
@@ -592,15 +640,18 @@ def _inconclusive(name: str, snap: Stats, done: int, timeout: float | None, stat
     )
 
 
-def _confirm(python_prop: Any, prop: SliceProperty, trace: Trace) -> None:
-    """The replayed trace must violate the property in Python too."""
+def confirm(python_prop: Any, prop: SliceProperty, trace: Trace, where: str = "") -> None:
+    """The replayed trace must violate the property in Python too (``python_prop``: ``prop``'s
+    Python definition, :func:`~kmodel.properties.to_property` with the trace's settings), or
+    :class:`EncodingBug` is raised; ``where`` (e.g. the settings) goes into its message."""
     last = trace.steps[-1].state
     if prop.kind == ALWAYS:
         ok = python_prop.predicate(last)
     else:
         ok = python_prop.transition(trace.steps[-2].state, last)
     if ok:
+        with_where = f" with {where}" if where else ""
         raise EncodingBug(
-            f"encoding bug: the property {prop.name} fails in Z3 at depth {len(trace)} but holds on the replayed "
-            "Python trace"
+            f"encoding bug: the property {prop.name} fails in Z3 at depth {len(trace)}{with_where} but holds on the "
+            "replayed Python trace"
         )

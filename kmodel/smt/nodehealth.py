@@ -13,9 +13,10 @@ its pods:
   rate-limited NoExecute queue with its token buckets, the NoExecute swap, and the NoSchedule
   taints (including ``unschedulable``);
 - the taint eviction controller (scheduled evictions, immediate eviction of untolerated pods);
-- the faults of the checker's budget that touch nodes and control-plane processes: power a
-  worker off / on, stop / start a kubelet, partition / heal a worker, stop / start apiserver,
-  etcd, scheduler or controller-manager (with the controller-manager's memory lost on a stop);
+- the faults of the checker's budget: power a worker off / on, stop / start a kubelet,
+  partition / heal a worker, stop / start apiserver, etcd, scheduler or controller-manager (with
+  the controller-manager's memory lost on a stop), delete a pod (``deletePod``) and kill its
+  containers (``killPod``);
 - the scenario's timeline, as scheduled events (only verbs that are faults: stop / start of a
   node, a kubelet or a control-plane process, partition / heal).
 
@@ -80,9 +81,10 @@ the bounded model checker only unrolls runs from the initial state, so both stay
 Left out (refused with :class:`SliceError`, never disagreeing silently): the legacy
 ``evictionMode``, nodes that never posted status (the startup grace period), NoExecute taints
 other than not-ready / unreachable (and condition taints with a value), pods in a terminal phase
-or whose containers run on a node they are not bound to, the ``deletePod`` and ``killPod``
-faults, timeline events other than the fault verbs above, and nodes or pods appearing after the
-scenario settled. The deliberately broken taint eviction variants of ``tests/broken.py`` are the
+or whose containers run on a node they are not bound to, timeline events other than the fault
+verbs above, and nodes or pods appearing after the scenario settled (the workload slice of
+:mod:`kmodel.smt.workload` extends this one with pods that come, go and get bound, and with the
+scale / delete / kill timeline verbs). The deliberately broken taint eviction variants of ``tests/broken.py`` are the
 same encoding with one option (``toleration_override``, see :class:`Slice`).
 """
 
@@ -377,6 +379,8 @@ class SliceModel(KubeModel):
         replace: dict[str, kmodel_model.StepFn] | None = None,
         horizon: int | None = None,
     ) -> None:
+        # why the workload slice could not be used instead, when it was tried (for the report)
+        self.slice_note: str | None = None
         off: dict[str, kmodel_model.StepFn] = {name: _nothing for name in self.OFF}
         self.slice_replace = dict(replace or {})
         super().__init__(scenario, faults=faults, horizon=horizon, replace={**off, **self.slice_replace})

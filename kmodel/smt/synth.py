@@ -61,7 +61,7 @@ import attrs
 import z3
 from attrs import define, field, frozen
 
-from kmodel.engines.base import ALWAYS, ALWAYS_TRANSITION, Stats, Step, Trace
+from kmodel.engines.base import ALWAYS, ALWAYS_TRANSITION, Stats, Trace
 from kmodel.errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_VIOLATED, KmodelError
 from kmodel.properties import to_property, transition_invariant
 from kmodel.report import trace_json, trace_lines
@@ -77,10 +77,8 @@ from kmodel.smt.nodehealth import (
     Params,
     Slice,
     SliceModel,
-    SymState,
     View,
-    action_name,
-    model_values,
+    _same,
     nk,
 )
 from kmodel.state import COND_UNKNOWN, Cluster, find
@@ -520,21 +518,12 @@ class _Timeout(Exception):
     pass
 
 
-def _same(a: Any, b: Any) -> bool:
-    if a is b:
-        return True
-    if isinstance(a, z3.ExprRef) and isinstance(b, z3.ExprRef):
-        return z3.eq(a, b)
-    if isinstance(a, z3.ExprRef) or isinstance(b, z3.ExprRef):
-        return False
-    return type(a) is type(b) and a == b
-
-
 def _common_invariants(sl: Slice, starts: Sequence[dict[str, int | bool]]) -> dict[str, int | bool]:
     """Variables that keep one value in every state reachable from any of ``starts``: begin with
     those on which all starting states agree, and drop every variable some action (with a guard
     that does not fold to false) may write, until nothing is dropped. Then no step from a state
-    that has those values can change them, and by induction no run can."""
+    that has those values can change them, and by induction no run can. (:meth:`Slice.invariants`
+    is this for the one settled state; it takes no other starting states.)"""
     first = starts[0]
     fixed = {v: x for v, x in first.items() if all(s[v] == x for s in starts[1:])}
     while True:
@@ -548,9 +537,9 @@ def _common_invariants(sl: Slice, starts: Sequence[dict[str, int | bool]]) -> di
         fixed = {v: x for v, x in fixed.items() if v not in written}
 
 
-class _Search:
-    """The symbolic slice, the grid with the settled state of each point, and one incremental
-    solver holding frames 0..k."""
+class _Search(bmc.Unrolling):
+    """The symbolic slice, the grid with the settled state of each point, and the unrolling of
+    the slice (one incremental solver holding frames 0..k) with frame 0 tied to the grid."""
 
     def __init__(
         self,
@@ -580,16 +569,11 @@ class _Search:
             self.starts[p] = self._start(p)
             if progress is not None and (i + 1) % 50 == 0:
                 progress(f"settling the scenario for each assignment: {i + 1:,}/{len(self.points):,}")
-        self.fixed = _common_invariants(self.slice, list(self.starts.values()))
-        self.solver = z3.Solver()
-        self.frames: list[SymState] = [self.slice.frame(0, self.fixed)]
-        self.selectors: list[dict[str, z3.BoolRef]] = []
-        self.bad: list[Any] = []
+        super().__init__(self.slice, _common_invariants(self.slice, list(self.starts.values())), init=False)
         self.literals: dict[int, z3.BoolRef] = {}
         self.enumerating = z3.Bool("synth.enumerating")  # switches the blocking clauses on
-        self.solver.add(*self.slice.params.constraints())
         self._start_lookup()
-        self._add_bad(0)
+        self.bad: list[Any] = [self.violation(prop, 0)]  # per depth: the property fails there
 
     # -- grid points ----------------------------------------------------------------------------------
 
@@ -644,23 +628,9 @@ class _Search:
 
     # -- unrolling ------------------------------------------------------------------------------------------
 
-    def _add_bad(self, k: int) -> None:
-        prop, sl = self.prop, self.slice
-        if prop.kind == ALWAYS:
-            self.bad.append(NOT(prop.holds(sl, None, self.frames[k].vars)))
-        elif k > 0:
-            self.bad.append(NOT(prop.holds(sl, self.frames[k - 1].vars, self.frames[k].vars)))
-        else:
-            self.bad.append(False)
-
     def extend(self) -> None:
-        k = len(self.frames)
-        s, s2 = self.frames[-1], self.slice.frame(k, self.fixed)
-        self.frames.append(s2)
-        chosen = {name: z3.Bool(f"step{k - 1}[{name}]") for name in self.slice.action_names}
-        self.solver.add(*self.slice.compact(s, s2, chosen))
-        self.selectors.append(chosen)
-        self._add_bad(k)
+        super().extend()
+        self.bad.append(self.violation(self.prop, len(self.frames) - 1))
 
     def violation_at(self, k: int) -> z3.BoolRef | None:
         """A literal that, assumed, asks for a violation at depth ``k`` (None: impossible)."""
@@ -761,41 +731,11 @@ class _Search:
     def replay(self, p: Point, m: z3.ModelRef, depth: int) -> tuple[Trace, str]:
         """Z3's run for ``p`` as steps of the Python model with ``p``'s settings, and why the
         property fails at its end; :class:`EncodingBug` when the two disagree."""
-        sl = self.concrete(p)
-        state = sl.init_state
-        given = model_values(m)
-        if sl.project(state) != self.frames[0].values(given):
-            raise EncodingBug(f"encoding bug: frame 0 is not the settled state for {self.text(p)}")
-        steps = [Step("init", "initial state", state)]
-        for k in range(depth):
-            target = self.frames[k + 1].values(given)
-            names = [n for n, sel in self.selectors[k].items() if z3.is_true(m.eval(sel, model_completion=True))]
-            match = next(
-                (
-                    tr
-                    for tr in sl.model.transitions(state)
-                    if action_name(state, tr) in names and sl.project(tr.state) == target
-                ),
-                None,
-            )
-            if match is None:
-                raise EncodingBug(
-                    f"encoding bug: frame {k} does not replay with {self.text(p)}: Z3 chose "
-                    f"{', '.join(names) or 'no action'} at t={state.cluster.now}s and no Python transition of that "
-                    f"name reaches frame {k + 1}"
-                )
-            steps.append(Step(match.actor, match.label, match.state))
-            state = match.state
-        trace = Trace(tuple(steps))
+        trace = bmc.replay(self.concrete(p), self, m, depth, where=self.text(p))
         python = to_property(self.prop.python, self.settings_at(p))
+        bmc.confirm(python, self.prop, trace, where=self.text(p))
         last = trace.steps[-1].state
         args = (last,) if self.prop.kind == ALWAYS else (trace.steps[-2].state, last)
-        ok = python.predicate(*args) if self.prop.kind == ALWAYS else python.transition(*args)  # type: ignore[misc]
-        if ok:
-            raise EncodingBug(
-                f"encoding bug: {self.prop.name} fails in Z3 at depth {depth} with {self.text(p)} but holds on the "
-                "replayed Python run"
-            )
         try:
             why = python.explain(*args) if python.explain is not None else ""
         except Exception as err:  # an explanation must never hide the result

@@ -4,9 +4,11 @@
 get bound: the ReplicaSet controller creates the pods its ReplicaSets miss, kube-scheduler binds
 them one at a time, the kubelets start them, and everything the node-health slice does to pods
 (marking them not ready, evicting them, removing them) applies to them wherever they are bound.
-Its Python side is :class:`WorkloadModel`: the checker's model with the Deployment controller,
-the endpoints controller, pod GC and the garbage collector switched off after settling, so
-ReplicaSets keep the spec.replicas they settled with.
+Its Python side is :class:`WorkloadModel`: the checker's model with pod GC and the garbage
+collector switched off after settling. On the scenarios the slice accepts neither of them ever
+acts (no node is deleted or carries the out-of-service taint, no owner is deleted, no pod is
+Terminating without a node), so the workload slice *is* the whole model there:
+tests/test_smt_workload.py compares the transitions of both on random runs.
 
 The universe of pods is bounded: the pods of the settled state, and for every ReplicaSet the next
 ``pod_slots`` pods it would create, whose names are known in advance (``<rs>-<suffix>`` from the
@@ -78,6 +80,7 @@ from kmodel.state import (
     NO_EXECUTE,
     NO_SCHEDULE,
     PREFER_NO_SCHEDULE,
+    TAINT_OUT_OF_SERVICE,
     Cluster,
     Deployment,
     Pod,
@@ -175,6 +178,7 @@ class WorkloadSlice(Slice):
         if pod_slots < 0:
             raise _refuse(f"pod_slots {pod_slots} is negative", "give 0 or more")
         self.pod_slots = pod_slots
+        self.scales = any(ev.verb == "scale" for ev in model.timeline)
         self.scheduler_variant = scheduler
         self.replicaset_extra = replicaset_extra
         super().__init__(model, **kwargs)
@@ -257,6 +261,21 @@ class WorkloadSlice(Slice):
                 "pods with resource requests (NodeResourcesBalancedAllocation's float score is not encoded)",
                 "drop resources.requests from the pod templates, or check with --engine explore",
             )
+        # pod GC and the garbage collector are off here: refuse what would make them act
+        deps = {d.name for d in c.deployments}
+        rss = {rs.name for rs in c.replicasets}
+        for n in c.nodes:
+            if any(t.key == TAINT_OUT_OF_SERVICE for t in n.taints):
+                raise _refuse(
+                    f"node {n.name} has the out-of-service taint (pod GC's force deletion is not encoded)",
+                    "remove the taint, or check with --engine explore",
+                )
+        for rs in c.replicasets:
+            if rs.owner is not None and rs.owner not in deps:
+                raise _refuse(f"replicaset {rs.name}'s Deployment is gone", "start from a settled scenario")
+        for p in c.pods:
+            if p.owner is not None and p.owner not in rss:
+                raise _refuse(f"pod {p.name}'s ReplicaSet is gone", "start from a settled scenario")
         for d in c.deployments:
             mine = [rs for rs in c.replicasets if rs.owner == d.name]
             if len(mine) != 1 or mine[0].replicas != d.replicas:
@@ -394,9 +413,15 @@ class WorkloadSlice(Slice):
                 nx[pk(name, "created")] = IF(make, now, nx[pk(name, "created")])
             nx[rk(rs.name, "next_pod")] = IF(create, nxt + need, nxt)
             unencoded.append(AND(create, nxt + need > rs.first + len(rs.slots)))
-            # the surplus, first ones in ActivePodsWithRanks order (at most burstReplicas)
-            surplus = MIN(count - target, replicaset.BURST_REPLICAS)
-            victims = self._victims(c, rs, active, surplus)
+            # the surplus, first ones in ActivePodsWithRanks order (at most burstReplicas); only
+            # a scale-down makes one, so without scale events the ranking is left out and a
+            # surplus (which cannot happen: creations stop at spec.replicas) marks the run
+            if self.scales:
+                surplus = MIN(count - target, replicaset.BURST_REPLICAS)
+                victims = self._victims(c, rs, active, surplus)
+            else:
+                victims = dict.fromkeys(rs.owned, False)
+                unencoded.append(count > target)
             for p, victim in victims.items():
                 unbound = c[pk(p, "node")] == -1
                 self._remove_pod(nx, p, AND(victim, unbound))
