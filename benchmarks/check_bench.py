@@ -31,8 +31,10 @@ def main() -> None:
     ap.add_argument("--scenarios", default=",".join(sorted(p.name for p in (ROOT / "scenarios").glob("*.yaml"))))
     args = ap.parse_args()
     trivially_true = Property("true", ALWAYS, "", predicate=lambda s: True)
-    print(f"{'scenario':<32} {'budget':<18} {'result':<6} {'states':>9} {'transitions':>11} "
-          f"{'depth':>5} {'seconds':>7} {'states/s':>8} {'maxrss MB':>9}")
+    print(
+        f"{'scenario':<32} {'budget':<18} {'result':<6} {'states':>9} {'transitions':>11} "
+        f"{'depth':>5} {'seconds':>7} {'states/s':>8} {'maxrss MB':>9}"
+    )
     for name in args.scenarios.split(","):
         scenario = load(ROOT / "scenarios" / name)
         for budget in args.budgets.split(";") if ";" in args.budgets else args.budgets.split(","):
@@ -41,8 +43,11 @@ def main() -> None:
             secs = time.monotonic() - start
             rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
             done = "done" if r.verdict == HOLDS else "limit"
-            print(f"{name:<32} {budget:<18} {done:<6} {r.stats.states:>9,} {r.stats.transitions:>11,} "
-                  f"{r.stats.depth:>5} {secs:>7.1f} {r.stats.states / secs:>8.0f} {rss:>9.0f}", flush=True)
+            print(
+                f"{name:<32} {budget:<18} {done:<6} {r.stats.states:>9,} {r.stats.transitions:>11,} "
+                f"{r.stats.depth:>5} {secs:>7.1f} {r.stats.states / secs:>8.0f} {rss:>9.0f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

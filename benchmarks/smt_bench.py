@@ -34,6 +34,9 @@ RUNS = [
     ("props-two-workers", "tests/data/props-two-workers.yaml", POWER_OFF, False, "no-over-replication"),
     ("seed-node-failure (timeline)", "scenarios/seed-node-failure.yaml", (), False, "no-schedule-to-unready-node"),
     ("seed-node-failure (timeline)", "scenarios/seed-node-failure.yaml", (), False, "bound-pods-stay-put"),
+    ("seed-scaling (timeline)", "scenarios/seed-scaling.yaml", None, False, "no-over-replication"),
+    ("seed-control-plane-down (timeline)", "scenarios/seed-control-plane-down.yaml", (), False, "service-has-endpoint"),
+    ("seed-no-workers (timeline)", "scenarios/seed-no-workers.yaml", (), False, "service-has-endpoint"),
 ]
 
 
@@ -50,10 +53,10 @@ def main(budget: float) -> None:
             marks.setdefault(stats.depth, round(stats.seconds, 1))
 
         r = bmc.check(encoding, prop, max_depth=10_000, timeout=budget, progress=progress)
-        shown = ",".join(f"{k}={v}" for k, v in faults) or "none"
+        shown = "scenario's" if faults is None else (",".join(f"{k}={v}" for k, v in faults) or "none")
         at = {d: marks[d] for d in sorted(marks) if d % 5 == 0}
         print(
-            f"{title:32s} faults {shown:14s} {prop:24s} {r.verdict:12s} depth {r.stats.depth:3d} "
+            f"{title:34s} faults {shown:14s} {prop:27s} {r.verdict:12s} depth {r.stats.depth:3d} "
             f"in {r.stats.seconds:5.1f}s; seconds at depth: {at}",
             flush=True,
         )

@@ -13,8 +13,20 @@ TWO = str(DATA / "props-two-workers.yaml")
 def test_check_smt_finds_a_replayable_counterexample(cli: Cli, tmp_path: Path) -> None:
     out = tmp_path / "cex.json"
     r = cli(
-        "check", TWO, "--engine", "smt", "-p", "no-pod-terminating", "--faults", "powerOffNode=1",
-        "--max-depth", "25", "--smt-slice", "node-health", "--trace-out", str(out),
+        "check",
+        TWO,
+        "--engine",
+        "smt",
+        "-p",
+        "no-pod-terminating",
+        "--faults",
+        "powerOffNode=1",
+        "--max-depth",
+        "25",
+        "--smt-slice",
+        "node-health",
+        "--trace-out",
+        str(out),
     )
     assert r.exit_code == 1, r.output
     assert "counterexample at depth 19" in r.output and "trace replayed on the Python model" in r.output
@@ -30,8 +42,18 @@ def test_check_smt_finds_a_replayable_counterexample(cli: Cli, tmp_path: Path) -
 def test_check_smt_answers_on_the_workload_slice_by_default(cli: Cli, tmp_path: Path) -> None:
     out = tmp_path / "cex.json"
     r = cli(
-        "check", TWO, "--engine", "smt", "-p", "service-has-endpoint", "--faults", "powerOffNode=2",
-        "--max-depth", "10", "--trace-out", str(out),
+        "check",
+        TWO,
+        "--engine",
+        "smt",
+        "-p",
+        "service-has-endpoint",
+        "--faults",
+        "powerOffNode=2",
+        "--max-depth",
+        "10",
+        "--trace-out",
+        str(out),
     )
     assert r.exit_code == 1, r.output
     assert "counterexample at depth 7" in r.output
@@ -65,8 +87,14 @@ def test_check_smt_refuses_what_it_cannot_translate(cli: Cli) -> None:
 
 def test_synth_reports_the_region_in_words(cli: Cli) -> None:
     r = cli(
-        "synth", TWO, "-p", "connected-node-never-unknown",
-        "--param", "nodeMonitorGracePeriod=20s..40s", "--param", "nodeStatusUpdateFrequency=20s..40s",
+        "synth",
+        TWO,
+        "-p",
+        "connected-node-never-unknown",
+        "--param",
+        "nodeMonitorGracePeriod=20s..40s",
+        "--param",
+        "nodeStatusUpdateFrequency=20s..40s",
     )
     assert r.exit_code == 0, r.output
     assert "exactly where nodeMonitorGracePeriod >= nodeStatusUpdateFrequency" in r.output

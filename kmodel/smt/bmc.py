@@ -415,9 +415,7 @@ def python_model(
     if slice == "node-health":
         if workload:
             why = f"{', '.join(needed)} needs" if needed else "the timeline's scale / delete / kill events need"
-            raise SliceError(
-                f"{why} the workload slice", where="--smt-slice", fix="use --smt-slice workload (or auto)"
-            )
+            raise SliceError(f"{why} the workload slice", where="--smt-slice", fix="use --smt-slice workload (or auto)")
         return SliceModel(scenario, faults=faults, replace=replace)
     if slice == "auto" and not workload:
         try:

@@ -322,9 +322,7 @@ def _prove_on_workload(
         f"  by {method}: no run of at most {k} action(s) from the settled state breaks it (bounded model "
         f"checking), and any {k} step(s) that keep it are followed by one that keeps it"
     )
-    lines.append(
-        "  together with: every spec.replicas keeps to the values the scenario gives it (proven inductive)"
-    )
+    lines.append("  together with: every spec.replicas keeps to the values the scenario gives it (proven inductive)")
     lines.append(
         "  the slice: node health, kube-scheduler, Deployment (one ReplicaSet each), ReplicaSet and endpoints "
         "controllers, the scenario's faults and timeline"

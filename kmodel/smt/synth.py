@@ -199,10 +199,11 @@ CONNECTED_NODE_NEVER_UNKNOWN = SliceProperty(
     "connected-node-never-unknown", ALWAYS_TRANSITION, connected_node_never_unknown, _holds_connected_never_unknown
 )
 
-# Every property synthesis knows: the one above and the bounded model checker's.
+# Every property synthesis knows: the one above and the bounded model checker's that live on the
+# node-health slice (the timing parameters are symbolic there; the workload slice's are not yet)
 PROPERTIES: dict[str, SliceProperty] = {
     CONNECTED_NODE_NEVER_UNKNOWN.name: CONNECTED_NODE_NEVER_UNKNOWN,
-    **bmc.PROPERTIES,
+    **{name: p for name, p in bmc.PROPERTIES.items() if not p.workload},
 }
 
 

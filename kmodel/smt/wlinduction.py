@@ -152,8 +152,5 @@ def _step(sl: WorkloadSlice, spec: bmc.SliceProperty, k: int, timeout: float | N
     shown = changed[:SHOW_CHANGES]
     if len(changed) > SHOW_CHANGES:
         shown.append(f"... {len(changed) - SHOW_CHANGES} more")
-    cti = "\n".join(
-        [f"a state (not necessarily reachable) where {', '.join(names) or 'an action'} breaks it:", *shown]
-    )
+    cti = "\n".join([f"a state (not necessarily reachable) where {', '.join(names) or 'an action'} breaks it:", *shown])
     return {"verdict": "not-inductive", "cti": cti}
-
