@@ -169,7 +169,8 @@ _OTHER_BINOPS: dict[type[ast.operator], str] = {
     ast.BitXor: "^",
     ast.BitAnd: "&",
 }
-_CMPOPS: dict[type[ast.cmpop], str] = {
+# the comparison operators and their symbols (kmodel.smt.exprsmt reads them too)
+CMPOPS: dict[type[ast.cmpop], str] = {
     ast.Eq: "==",
     ast.NotEq: "!=",
     ast.Lt: "<",
@@ -674,7 +675,7 @@ class _Evaluator:
         left = self.visit(node.left, scope)
         for op, right_node in zip(node.ops, node.comparators, strict=True):
             right = self.visit(right_node, scope)
-            if not self.compare(node, _CMPOPS[type(op)], left, right):
+            if not self.compare(node, CMPOPS[type(op)], left, right):
                 return False
             left = right
         return True
@@ -910,11 +911,11 @@ class _Explainer:
         values = [self.ev.visit(node.left, scope)]
         for i, op in enumerate(node.ops):
             values.append(self.ev.visit(operands[i + 1], scope))
-            symbol = _CMPOPS[type(op)]
+            symbol = CMPOPS[type(op)]
             if not self.ev.compare(node, symbol, values[i], values[i + 1]):
                 return self._pair(operands[i : i + 2], values[i : i + 2], symbol)
         if len(node.ops) == 1:
-            return self._pair(operands, values, _NEGATED[_CMPOPS[type(node.ops[0])]])
+            return self._pair(operands, values, _NEGATED[CMPOPS[type(node.ops[0])]])
         shown = self._values(operands, values)
         holds = f"{self.source.segment(node)} holds"
         return f"{shown}, and {holds}" if shown else holds

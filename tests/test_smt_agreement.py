@@ -38,6 +38,7 @@ from kmodel.smt.nodehealth import (
     agreement,
     nk,
     pk,
+    successor_differences,
     zk,
 )
 from tests import broken
@@ -138,13 +139,7 @@ class Case:
             if zz is None:
                 zz = en.successors(dict(key))
                 self.z3_cache[(form, key)] = zz
-            for name in sorted(set(py) | set(zz)):
-                if name not in sl.action_names:
-                    out.append(f"[{form}] Python action {name!r} has no counterpart in the encoding")
-                elif py.get(name, set()) != zz.get(name, set()):
-                    out.append(
-                        f"[{form}] {name}: Python {len(py.get(name, ()))} successor(s), Z3 {len(zz.get(name, ()))}"
-                    )
+            out += successor_differences(sl, py, zz, f"[{form}] ")
         return out
 
 

@@ -27,7 +27,7 @@ from kmodel.engines.explore import explore
 from kmodel.properties import to_property
 from kmodel.scenario import Scenario, load
 from kmodel.smt import bmc
-from kmodel.smt.nodehealth import IF, OR, SUM, Enumerator, SliceError
+from kmodel.smt.nodehealth import IF, OR, SUM, Enumerator, SliceError, successor_differences
 from kmodel.smt.workload import WorkloadModel, WorkloadSlice
 from tests import broken
 from tests.conftest import DATA, SCENARIOS
@@ -60,14 +60,7 @@ class Case:
         values = sl.project(state)
         out = []
         for form in forms:
-            zz = self.enumerators[form].successors(values)
-            for name in sorted(set(py) | set(zz)):
-                if name not in sl.action_names:
-                    out.append(f"[{form}] Python action {name!r} has no counterpart in the encoding")
-                elif py.get(name, set()) != zz.get(name, set()):
-                    out.append(
-                        f"[{form}] {name}: Python {len(py.get(name, ()))} successor(s), Z3 {len(zz.get(name, ()))}"
-                    )
+            out += successor_differences(sl, py, self.enumerators[form].successors(values), f"[{form}] ")
         return out
 
 

@@ -54,7 +54,7 @@ from attrs import frozen
 
 from kmodel.checkrun import invariant_property
 from kmodel.engines.base import ALWAYS
-from kmodel.expr import MAX_INT, STEP_BUDGET, ExprError, compile_invariant
+from kmodel.expr import CMPOPS, MAX_INT, STEP_BUDGET, ExprError, compile_invariant
 from kmodel.exprview import ENV_NAMES, LabelMap, NodeRecord, PodRecord
 from kmodel.properties import PropertyDef
 from kmodel.smt.bmc import SliceProperty
@@ -112,18 +112,6 @@ _ORDER: dict[str, Callable[[Any, Any], Any]] = {
     "<=": operator.le,
     ">": operator.gt,
     ">=": operator.ge,
-}
-_CMP_SYMBOLS: dict[type[ast.cmpop], str] = {
-    ast.Eq: "==",
-    ast.NotEq: "!=",
-    ast.Lt: "<",
-    ast.LtE: "<=",
-    ast.Gt: ">",
-    ast.GtE: ">=",
-    ast.In: "in",
-    ast.NotIn: "not in",
-    ast.Is: "is",
-    ast.IsNot: "is not",
 }
 _ARITH: dict[type[ast.operator], str] = {
     ast.Add: "+",
@@ -743,7 +731,7 @@ class _Translator:
             self.path = AND(saved, reach)
             try:
                 right = self.visit(right_node)
-                holds = self._relation(node, _CMP_SYMBOLS[type(op)], left, right)
+                holds = self._relation(node, CMPOPS[type(op)], left, right)
             finally:
                 self.path = saved
             reach = AND(reach, holds)

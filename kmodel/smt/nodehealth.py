@@ -1589,16 +1589,23 @@ def agreement(sl: Slice, state: CheckState, enumerator: Enumerator | None = None
     """Differences between the Python slice and its encoding at ``state`` (empty: they agree):
     for every action, the successors' projections must be the same sets."""
     enumerator = enumerator or Enumerator(sl)
-    py = sl.python_successors(state)
-    zz = enumerator.successors(sl.project(state))
+    return successor_differences(sl, sl.python_successors(state), enumerator.successors(sl.project(state)))
+
+
+Successors = dict[str, set[tuple[tuple[str, int | bool], ...]]]
+
+
+def successor_differences(sl: Slice, py: Successors, zz: Successors, tag: str = "") -> list[str]:
+    """Per action, where the Python successors ``py`` and the Z3 ones ``zz`` differ (each line
+    starts with ``tag``)."""
     problems = []
     for name in sorted(set(py) | set(zz)):
         if name not in sl.action_names:
-            problems.append(f"Python action {name!r} has no counterpart in the encoding")
+            problems.append(f"{tag}Python action {name!r} has no counterpart in the encoding")
             continue
         a, b = py.get(name, set()), zz.get(name, set())
         if a != b:
-            problems.append(_describe(name, a, b))
+            problems.append(tag + _describe(name, a, b))
     return problems
 
 
