@@ -118,3 +118,20 @@ def test_prove_needs_the_lemma_then_proves_for_any_size(cli: Cli) -> None:
     assert "PROVEN  no-schedule-to-unready-node  for every number of nodes and pods" in r.output
     r = cli("prove", seed, "-p", "replica-convergence")
     assert r.exit_code == 2 and "Traceback" not in r.output
+
+
+def test_outside_the_workload_slice_smt_falls_back_and_says_why(cli: Cli, tmp_path: Path) -> None:
+    text = (DATA / "props-two-workers.yaml").read_text()
+    path = tmp_path / "requests.yaml"
+    path.write_text(text.replace("image: nginx", "image: nginx\n          resources: {requests: {cpu: 100m}}"))
+    r = cli("check", str(path), "--engine", "smt", "-p", "eviction-after-timeout", "--max-depth", "6")
+    assert r.exit_code == 0, r.output
+    assert "warning: answered on the node-health slice" in r.output and "resource requests" in r.output
+    # a property that needs the workload slice gets its refusal instead
+    r = cli("check", str(path), "--engine", "smt", "-p", "no-over-replication", "--max-depth", "6")
+    assert r.exit_code == 2 and "resource requests" in r.stderr
+    # neither slice covers a mid-run apply: the workload slice's reason, with every verb it knows
+    seed = str(DATA.parent.parent / "scenarios" / "seed-component-restart.yaml")
+    r = cli("check", seed, "--engine", "smt")
+    assert r.exit_code == 2 and "workload slice" in r.stderr and "(apply) is not encoded" in r.stderr
+    assert "scale, delete pod, kill pod" in r.stderr

@@ -422,6 +422,10 @@ def python_model(
             WorkloadSlice(WorkloadModel(scenario, faults=faults))
         except SliceError as e:
             model = SliceModel(scenario, faults=faults, replace=replace)
+            try:
+                Slice(model)
+            except SliceError:
+                raise e from None  # neither covers it: the larger slice's reason is the useful one
             model.slice_note = e.message
             return model
     return WorkloadModel(scenario, faults=faults, replace=replace)

@@ -506,6 +506,8 @@ class Slice:
     # pods keep the node they were bound to when the scenario settled (nothing in this slice
     # binds or moves pods); :class:`kmodel.smt.workload.WorkloadSlice` makes it a variable
     MOVABLE = False
+    WHERE = WHERE
+    VERBS_TEXT = "stop/start of nodes, kubelets and control-plane processes, partition/heal"
 
     def __init__(
         self,
@@ -595,10 +597,10 @@ class Slice:
                 )
         for i, ev in enumerate(m.timeline):
             if not self._timeline_verb_ok(ev):
-                raise _refuse(
+                raise SliceError(
                     f"timeline event {ev.text!r} ({ev.verb}) is not encoded",
-                    "keep to stop/start of nodes, kubelets and control-plane processes, partition/heal "
-                    f"(timeline[{i}])",
+                    where=self.WHERE,
+                    fix=f"keep to {self.VERBS_TEXT} (timeline[{i}]), or check with --engine explore",
                 )
         if m.horizon is not None and not isinstance(m.horizon, int):
             raise _refuse("horizon must be a whole number of seconds", "give an int")

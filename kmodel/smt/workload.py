@@ -158,6 +158,10 @@ class WorkloadSlice(Slice):
     deliberately broken variants."""
 
     MOVABLE = True
+    WHERE = WHERE
+    VERBS_TEXT = (
+        "stop/start of nodes, kubelets and control-plane processes, partition/heal, scale, delete pod, kill pod"
+    )
 
     def __init__(
         self,
