@@ -1,9 +1,15 @@
-"""The workload slice: the node-health slice plus kube-scheduler and the ReplicaSet controller.
+"""The workload slice: the node-health slice plus kube-scheduler and the Deployment, ReplicaSet
+and endpoints controllers.
 
 :class:`WorkloadSlice` extends :class:`kmodel.smt.nodehealth.Slice` so that pods come and go and
-get bound: the ReplicaSet controller creates the pods its ReplicaSets miss, kube-scheduler binds
-them one at a time, the kubelets start them, and everything the node-health slice does to pods
-(marking them not ready, evicting them, removing them) applies to them wherever they are bound.
+get bound: the Deployment controller scales its one ReplicaSet to spec.replicas and copies its
+status, the ReplicaSet controller creates the pods it misses and deletes its surplus
+(``ActivePodsWithRanks`` order, with the log-scale age ranks as sums of threshold comparisons),
+kube-scheduler binds them one at a time, the kubelets start them, the endpoints controller lists
+the ready ones, and everything the node-health slice does to pods (marking them not ready,
+evicting them, removing them, the ``deletePod`` / ``killPod`` faults) applies to them wherever
+they are bound. The timeline may also scale Deployments or ReplicaSets and delete or kill pods
+(by name or glob).
 Its Python side is :class:`WorkloadModel`: the checker's model with pod GC and the garbage
 collector switched off after settling. On the scenarios the slice accepts neither of them ever
 acts (no node is deleted or carries the out-of-service taint, no owner is deleted, no pod is
@@ -29,11 +35,13 @@ constraint, whose float weight ``log(domains + 2)`` and rounding are tabulated i
 number of feasible nodes and matching pods (so the encoding rounds exactly as the model does).
 
 Anything the encoding cannot represent is refused up front with :class:`SliceError` (pods with
-resource requests, PreferNoSchedule taints, zone labels, two nodes with one hostname) or, when a
+resource requests, PreferNoSchedule taints, zone labels, two nodes with one hostname, a
+Deployment with several ReplicaSets or a mid-run ``apply``: rollouts are not encoded) or, when a
 run reaches it, shows as the variable ``unencoded``: the ReplicaSet controller would need a pod
-slot beyond ``pod_slots``, or would have to delete a surplus pod (only scale-downs do that, and
-they are outside this slice). The bounded model checker reports a run that reaches ``unencoded``
-as inconclusive, naming the fix (more slots), so the bound is never silently an assumption.
+slot beyond ``pod_slots``, or (in a scenario without scale events, where the deletion ranking is
+left out of the formulas) would have a surplus to delete, which cannot happen there. The bounded
+model checker reports a run that reaches ``unencoded`` as inconclusive, naming the fix (more
+slots), so the bound is never silently an assumption.
 
 Deliberately broken components of tests/broken.py are options of the same encoding:
 ``scheduler="ignoring-taints"`` (:func:`scheduler_ignoring_taints`), ``scheduler="rebinding"``
