@@ -1410,14 +1410,24 @@ class Slice:
         def effect(c: View, nx: View) -> Any:
             p = info.name
             applies = AND(c[pk(p, "present")], NOT(c[pk(p, "deleting.set")]), self.apiserver_available(c))
-            unbound = NOT(OR(*[self.on(c, info, n.name) for n in self.nodes]))
-            self._remove_pod(nx, p, AND(applies, unbound))
-            graceful = AND(applies, NOT(unbound))
-            nx[pk(p, "deleting.set")] = IF(graceful, True, nx[pk(p, "deleting.set")])
-            nx[pk(p, "deleting")] = IF(graceful, c["now"], nx[pk(p, "deleting")])
+            self._api_delete(c, nx, info, applies)
             return applies
 
         return effect
+
+    def unbound(self, c: View, info: PodInfo) -> Any:
+        """The pod has no node in ``c`` (a Python bool when pods cannot move)."""
+        return c[pk(info.name, "node")] == -1 if self.MOVABLE else info.node is None
+
+    def _api_delete(self, c: View, nx: View, info: PodInfo, when: Any, force: bool = False) -> None:
+        """``apiserver.delete_pod`` of a present pod, where ``when`` holds: gone at once when
+        forced or unbound, else Terminating from now (unless it already is)."""
+        p = info.name
+        gone = AND(when, OR(force, self.unbound(c, info)))
+        self._remove_pod(nx, p, gone)
+        graceful = AND(when, NOT(gone), NOT(c[pk(p, "deleting.set")]))
+        nx[pk(p, "deleting.set")] = IF(graceful, True, nx[pk(p, "deleting.set")])
+        nx[pk(p, "deleting")] = IF(graceful, c["now"], nx[pk(p, "deleting")])
 
     def _kill_pod(self, info: PodInfo) -> Callable[[View, View], Any]:
         """``faults.kill_pod``: the containers of a bound pod stop (the kubelet restarts them)."""

@@ -195,13 +195,11 @@ class WorkloadSlice(Slice):
         self.replicaset_extra = replicaset_extra
         super().__init__(model, **kwargs)
         c = self.init_state.cluster
-        by_name = {p.name: p for p in self.pods}
         self.classes: dict[str, PodClass] = {}
         for info in self.pods:
             selector = tuple(sorted(kube_scheduler.default_spread_selector(c, info.pod).items()))
             spread = tuple(q.name for q in self.pods if selector and selector_matches(selector, q.pod.labels))
             self.classes[info.name] = PodClass(info.pod.tolerations, info.pod.node_selector, spread)
-        assert set(by_name) == set(self.classes)
         # PodTopologySpread's raw hostname score, round(m * log(d + 2) + (maxSkew - 1)), for d
         # feasible nodes and m matching pods on the node, computed as the model computes it
         skew = dict(kube_scheduler.DEFAULT_SPREAD_CONSTRAINTS)[LABEL_HOSTNAME]
@@ -435,11 +433,7 @@ class WorkloadSlice(Slice):
                 victims = dict.fromkeys(rs.owned, False)
                 unencoded.append(count > target)
             for p, victim in victims.items():
-                unbound = c[pk(p, "node")] == -1
-                self._remove_pod(nx, p, AND(victim, unbound))
-                graceful = AND(victim, NOT(unbound))
-                nx[pk(p, "deleting.set")] = IF(graceful, True, nx[pk(p, "deleting.set")])
-                nx[pk(p, "deleting")] = IF(graceful, now, nx[pk(p, "deleting")])
+                self._api_delete(c, nx, self.pod_by_name[p], victim)
             after = [OR(AND(active[p], NOT(victims[p])), made.get(p, False)) for p in rs.owned]
             nx[rk(rs.name, "status_replicas")] = SUM([IF(a, 1, 0) for a in after])
             # new pods are not ready; deleted ones no longer count
@@ -555,14 +549,7 @@ class WorkloadSlice(Slice):
         def delete(c: View, nx: View) -> Any:
             up = self.apiserver_available(c)
             for info in targets:
-                p = info.name
-                here = AND(up, c[pk(p, "present")])
-                unbound = c[pk(p, "node")] == -1
-                gone = AND(here, OR(force, unbound))
-                self._remove_pod(nx, p, gone)
-                graceful = AND(here, NOT(gone), NOT(c[pk(p, "deleting.set")]))
-                nx[pk(p, "deleting.set")] = IF(graceful, True, nx[pk(p, "deleting.set")])
-                nx[pk(p, "deleting")] = IF(graceful, c["now"], nx[pk(p, "deleting")])
+                self._api_delete(c, nx, info, AND(up, c[pk(info.name, "present")]), force)
             return up
 
         return delete
