@@ -73,12 +73,10 @@ from kmodel.smt.nodehealth import (
     NE_VAR,
     NOT,
     OR,
-    OWN_TAINTS,
     R_TRUE,
     SUM,
     TAINT_NOT_READY,
     Z_FULL,
-    NodeInfo,
     Params,
     PodInfo,
     Slice,
@@ -94,7 +92,7 @@ from kmodel.smt.nodehealth import (
     zk,
 )
 from kmodel.smt.workload import DEFAULT_POD_SLOTS, WORKLOAD_VERBS, WorkloadModel, WorkloadSlice, ek, rk
-from kmodel.state import COND_TRUE, NO_EXECUTE, NO_SCHEDULE, Cluster, Taint, selector_matches
+from kmodel.state import COND_TRUE, Cluster, selector_matches
 
 ENGINE = "smt"
 
@@ -255,28 +253,15 @@ def _holds_eviction_after_timeout(sl: Slice, before: View | None, after: View) -
     return NOT(OR(*bad))
 
 
-def _untolerated(sl: Slice, v: View, p: PodInfo, node: NodeInfo) -> list[Any]:
-    """The node's NoSchedule / NoExecute taints in ``v`` that the pod does not tolerate."""
-    out: list[Any] = []
-    tolerates = lambda t: any(x.tolerates(t) for x in p.pod.tolerations)  # noqa: E731
-    for t in node.foreign_taints:
-        if t.effect in (NO_SCHEDULE, NO_EXECUTE) and not tolerates(t):
-            out.append(True)
-    for (key, effect), var in OWN_TAINTS.items():
-        if not tolerates(Taint(key=key, effect=effect)):
-            out.append(v[nk(node.name, var)])
-    return out
-
-
 def _holds_no_schedule_to_unready(sl: Slice, before: View | None, after: View) -> Any:
     """``properties.no_schedule_to_unready_node``: a pod that goes from no node to one goes to
     a node that was Ready and had no taint it does not tolerate."""
-    assert before is not None
+    assert before is not None and isinstance(sl, WorkloadSlice)
     bad = []
     for p in sl.pods:
         was_unbound = AND(before[pk(p.name, "present")], before[pk(p.name, "node")] == -1)
         for node in sl.nodes:
-            wrong = OR(before[nk(node.name, "ready")] != R_TRUE, *_untolerated(sl, before, p, node))
+            wrong = OR(before[nk(node.name, "ready")] != R_TRUE, *sl.untolerated(before, p.pod.tolerations, node))
             bad.append(AND(was_unbound, after[pk(p.name, "present")], sl.on(after, p, node.name), wrong))
     return NOT(OR(*bad))
 

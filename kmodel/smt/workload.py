@@ -73,6 +73,7 @@ from kmodel.smt.nodehealth import (
     R_TRUE,
     SLICE_CONTROLLERS,
     SUM,
+    NodeInfo,
     PodInfo,
     Slice,
     SliceError,
@@ -588,6 +589,19 @@ class WorkloadSlice(Slice):
     def _tolerates(self, cls: PodClass, taint: Taint) -> bool:
         return any(t.tolerates(taint) for t in cls.tolerations)
 
+    def untolerated(self, c: View, tolerations: tuple[Any, ...], node: NodeInfo) -> list[Any]:
+        """TaintToleration's filter: the node's NoSchedule / NoExecute taints in ``c`` (the node
+        lifecycle controller's, as variables, and its other ones) that ``tolerations`` leave
+        untolerated, each as a condition (True for another taint)."""
+        out: list[Any] = []
+        for t in node.foreign_taints:
+            if t.effect in (NO_SCHEDULE, NO_EXECUTE) and not any(x.tolerates(t) for x in tolerations):
+                out.append(True)
+        for (key, effect), var in OWN_TAINTS.items():
+            if not any(x.tolerates(Taint(key=key, effect=effect)) for x in tolerations):
+                out.append(c[nk(node.name, var)])
+        return out
+
     def _feasible(self, c: View, cls: PodClass, counts: dict[str, Any]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for node in self.nodes:
@@ -599,12 +613,7 @@ class WorkloadSlice(Slice):
                 probe = Taint(key=kube_scheduler.TAINT_UNSCHEDULABLE, effect=NO_SCHEDULE)
                 ok.append(self._tolerates(cls, probe))
             if self.scheduler_variant != "ignoring-taints":
-                for t in node.foreign_taints:
-                    if t.effect in (NO_SCHEDULE, NO_EXECUTE):
-                        ok.append(self._tolerates(cls, t))
-                for (key, effect), var in OWN_TAINTS.items():
-                    if not self._tolerates(cls, Taint(key=key, effect=effect)):
-                        ok.append(NOT(c[nk(n, var)]))
+                ok += [NOT(t) for t in self.untolerated(c, cls.tolerations, node)]
             have = dict(spec.labels)
             ok.append(all(have.get(k) == v for k, v in cls.node_selector))
             ok.append(counts[n] + 1 <= spec.capacity.pods)
