@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 from functools import cache
+from pathlib import Path
 
 import attrs
 import pytest
@@ -22,26 +23,31 @@ from kmodel.properties import to_property
 from kmodel.scenario import load
 from kmodel.smt import synth
 from kmodel.smt.nodehealth import SliceModel
-from tests.conftest import DATA
+from tests.conftest import DATA, SCENARIOS
 
 TWO_WORKERS = DATA / "props-two-workers.yaml"
+FLAPPING_SCENARIO = SCENARIOS / "flapping-node.yaml"
 FLAPPING = "connected-node-never-unknown"
 G, F, M = "nodeMonitorGracePeriod", "nodeStatusUpdateFrequency", "nodeMonitorPeriod"
 
 
-def concrete_model(assignment: dict[str, int], tick: int = 5, faults: tuple[tuple[str, int], ...] = ()) -> SliceModel:
-    scen = load(TWO_WORKERS)
+def concrete_model(
+    assignment: dict[str, int], tick: int = 5, faults: tuple[tuple[str, int], ...] = (), path: Path = TWO_WORKERS
+) -> SliceModel:
+    scen = load(path)
     fields = {synth.SYNTH_PARAMS[name][0]: v for name, v in assignment.items()}
     settings = attrs.evolve(scen.settings, tick=tick, **fields)
     return SliceModel(attrs.evolve(scen, settings=settings), faults=faults)
 
 
-def explorer_sweep(r: synth.SynthResult, prop: str = FLAPPING) -> dict[tuple[int, ...], int | None]:
+def explorer_sweep(
+    r: synth.SynthResult, prop: str = FLAPPING, path: Path = TWO_WORKERS
+) -> dict[tuple[int, ...], int | None]:
     """Grid point -> length of the explorer's shortest violation within the depth (None: none)."""
     out: dict[tuple[int, ...], int | None] = {}
     for p in itertools.product(*[x.values() for x in r.ranges]):
         assignment = dict(zip([x.name for x in r.ranges], p, strict=True))
-        model = concrete_model(assignment, r.tick, r.faults)
+        model = concrete_model(assignment, r.tick, r.faults, path)
         settings = model.scenario.settings
         e = explore(model, to_property(synth.PROPERTIES[prop].python, settings), max_depth=r.max_depth)
         out[p] = len(e.trace) if e.verdict == VIOLATED and e.trace is not None else None
@@ -83,6 +89,16 @@ def test_two_parameter_boundary_is_the_explorers_point_by_point() -> None:
     assert r.complete and r.exit_code == EXIT_OK
     assert len(r.safe_points) + len(r.violating_points) == 16
     assert_agrees_with_explorer(r)
+
+
+def test_the_shipped_flapping_node_example_gives_the_readmes_boundary() -> None:
+    """scenarios/flapping-node.yaml, the README's worked example, on a smaller grid: the region
+    is the README's formula, and the explorer agrees at every point."""
+    r = synth.synthesize(FLAPPING_SCENARIO, FLAPPING, {G: (10, 40), F: (5, 40)}, max_depth=12)
+    assert r.complete and r.verified and r.template is not None
+    assert r.template.text == "nodeMonitorGracePeriod >= nodeStatusUpdateFrequency"
+    truth = explorer_sweep(r, path=FLAPPING_SCENARIO)
+    assert {p: r.depths.get(p) for p in truth} == truth
 
 
 def test_three_parameter_boundary_is_the_explorers_point_by_point() -> None:
