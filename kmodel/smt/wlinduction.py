@@ -33,6 +33,7 @@ from kmodel.scenario import Scenario, load
 from kmodel.smt import bmc
 from kmodel.smt.nodehealth import AND, NOT, OR, model_values
 from kmodel.smt.workload import WorkloadSlice, dk, rk
+from kmodel.state import Deployment
 
 PROPERTIES = {
     "no-over-replication": "controllers never create more pods than asked for (the scenario's nodes and "
@@ -68,7 +69,7 @@ def prove_workload(
     spec = bmc.PROPERTIES[prop]
     c = sl.init_state.cluster
     sizes = (
-        f"{len(c.nodes)} node(s) ({', '.join(n.name for n in c.nodes)}), {len(c.deployments)} Deployment(s), "
+        f"{len(c.nodes)} node(s) ({', '.join(n.name for n in c.nodes)}), {len(sl.deployment_names())} Deployment(s), "
         f"the {len(c.pods)} settled pods and up to {sl.pod_slots} new pods per ReplicaSet"
     )
     out: dict[str, Any] = {"verdict": "proven", "sizes": sizes, "cti": None, "trace": None}
@@ -89,20 +90,27 @@ def prove_workload(
 
 
 def replica_values(sl: WorkloadSlice) -> dict[str, set[int]]:
-    """Every spec.replicas a Deployment or ReplicaSet can have: the settled ones and those the
-    timeline's scale events set (the Deployment controller copies a Deployment's to its
-    ReplicaSet)."""
+    """Every spec.replicas a Deployment or ReplicaSet can have: the settled ones (0 for those a
+    timeline ``apply`` creates), those the timeline's scale and apply events set (the
+    Deployment controller copies a Deployment's to its ReplicaSet)."""
     c = sl.init_state.cluster
     values = {dk(d.name, "replicas"): {d.replicas} for d in c.deployments}
     values.update({rk(rs.name, "replicas"): {rs.replicas} for rs in c.replicasets})
+    values.update({dk(name, "replicas"): {0} for name in sl.late})
+    values.update({rk(name, "replicas"): {0} for name in sl.late_rs})
     for ev in sl.timeline:
         if ev.verb == "scale":
             key = dk(ev.name, "replicas") if ev.kind == "deployment" else rk(ev.name, "replicas")
             if key in values:
                 values[key].add(int(ev.args[0]))
+        elif ev.verb == "apply":
+            for m in ev.manifests:
+                if isinstance(m.obj, Deployment):  # the only kind the slice lets a file apply
+                    values[dk(m.name, "replicas")].add(m.obj.replicas)
     for rs in sl.replicasets:
-        if rs.owner is not None:
-            values[rk(rs.name, "replicas")] |= values[dk(rs.owner, "replicas")]
+        owner = sl.deployment_of(rs)
+        if owner is not None:
+            values[rk(rs.name, "replicas")] |= values[dk(owner, "replicas")]
     return values
 
 

@@ -8,8 +8,8 @@ status, the ReplicaSet controller creates the pods it misses and deletes its sur
 kube-scheduler binds them one at a time, the kubelets start them, the endpoints controller lists
 the ready ones, and everything the node-health slice does to pods (marking them not ready,
 evicting them, removing them, the ``deletePod`` / ``killPod`` faults) applies to them wherever
-they are bound. The timeline may also scale Deployments or ReplicaSets and delete or kill pods
-(by name or glob).
+they are bound. The timeline may also scale Deployments or ReplicaSets, delete or kill pods (by
+name or glob), and ``apply`` files of Deployments (see below).
 Its Python side is :class:`WorkloadModel`: the checker's model with pod GC and the garbage
 collector switched off after settling. On the scenarios the slice accepts neither of them ever
 acts (no node is deleted or carries the out-of-service taint, no owner is deleted, no pod is
@@ -23,6 +23,17 @@ the index of the node it is bound to (-1: none), ``created`` its creation time, 
 whether the scheduler already tried it in this tick (``Cluster.sched_attempted``); a ReplicaSet
 has ``next_pod`` (its name counter) and its status counts.
 
+A timeline ``apply`` writes spec.replicas of every Deployment in its file, provided the apiserver
+is available (else kubectl is refused and nothing changes). A Deployment it names that the
+initial cluster lacks is *late*: the slice knows in advance the spec it will have and the
+ReplicaSet the Deployment controller will create for it (``new_replicaset_for``, so its pod
+names too), and gives both an ``exists`` flag, with every other variable 0 while it is false.
+The apply sets the Deployment's flag; the Deployment controller's first sync of it sets the
+ReplicaSet's and, the ReplicaSet having no older siblings, scales it to spec.replicas in the same
+step, as the Python controller does. The late ReplicaSet's pod slots start at counter 0, and the
+scheduler's spread selectors for them are those of a cluster that has the ReplicaSet (their pods
+only exist once it does).
+
 kube-scheduler is one action per target node, ``scheduler/<node>`` (a tie between nodes gives
 several enabled actions, as the Python scheduler gives several successors), plus ``scheduler``
 for a pod that fits nowhere (tried, left Pending). The encoding mirrors
@@ -34,19 +45,23 @@ default requests of pods without requests, and PodTopologySpread's system defaul
 constraint, whose float weight ``log(domains + 2)`` and rounding are tabulated in Python for every
 number of feasible nodes and matching pods (so the encoding rounds exactly as the model does).
 
-Anything the encoding cannot represent is refused up front with :class:`SliceError` (pods with
+Anything the encoding cannot represent is refused up front with :class:`SliceError`: pods with
 resource requests, PreferNoSchedule taints, zone labels, two nodes with one hostname, a
-Deployment with several ReplicaSets or a mid-run ``apply``: rollouts are not encoded) or, when a
-run reaches it, shows as the variable ``unencoded``: the ReplicaSet controller would need a pod
-slot beyond ``pod_slots``, or (in a scenario without scale events, where the deletion ranking is
-left out of the formulas) would have a surplus to delete, which cannot happen there. The bounded
-model checker reports a run that reaches ``unencoded`` as inconclusive, naming the fix (more
-slots), so the bound is never silently an assumption.
+Deployment with several ReplicaSets, an ``apply`` of anything but Deployments or one that changes
+a Deployment's template, selector, maxSurge or maxUnavailable (rollouts are not encoded), and a
+Service backing a late Deployment or a timeline scale of a late ReplicaSet (the properties'
+encodings in :mod:`kmodel.smt.bmc` read the initial Deployments). What a run can reach but the
+encoding cannot represent shows as the variable ``unencoded``: the ReplicaSet controller would
+need a pod slot beyond ``pod_slots``, or (in a scenario where no spec.replicas can go down, so the
+deletion ranking is left out of the formulas) would have a surplus to delete, which cannot happen
+there. The bounded model checker reports a run that reaches ``unencoded`` as inconclusive, naming
+the fix (more slots), so the bound is never silently an assumption.
 
 Deliberately broken components of tests/broken.py are options of the same encoding:
 ``scheduler="ignoring-taints"`` (:func:`scheduler_ignoring_taints`), ``scheduler="rebinding"``
-(``scheduler_rebinding_from_unready_nodes``), and ``replicaset_extra=1``
-(``replicaset_one_too_many``).
+(``scheduler_rebinding_from_unready_nodes``), ``replicaset_extra=1``
+(``replicaset_one_too_many``) and ``replicaset_counting_terminating=True``; the node-health
+slice's ``kubelet_keeps_deleted=True`` is ``kubelet_never_finishing_deletions``.
 """
 
 from __future__ import annotations
@@ -61,6 +76,7 @@ from attrs import frozen
 
 from kmodel.checkmodel import CheckState
 from kmodel.components import apiserver, replicaset
+from kmodel.components import deployment as deployment_controller
 from kmodel.components import scheduler as kube_scheduler
 from kmodel.model import CONTROLLERS
 from kmodel.smt.nodehealth import (
@@ -93,6 +109,7 @@ from kmodel.state import (
     Cluster,
     Deployment,
     Pod,
+    ReplicaSet,
     Taint,
     label,
     selector_matches,
@@ -102,7 +119,7 @@ WHERE = "kmodel.smt workload slice"
 DEFAULT_POD_SLOTS = 4  # pods each ReplicaSet may create in one run
 WORKLOAD_CONTROLLERS = (*SLICE_CONTROLLERS, "deployment", "replicaset", "endpoints")
 # timeline verbs besides the node-health slice's fault verbs
-WORKLOAD_VERBS = ("scale", "delete", "kill")
+WORKLOAD_VERBS = ("scale", "delete", "kill", "apply")
 LOG_RANK_BITS = 63  # Go's time.Duration is an int64 of nanoseconds
 SCHEDULER_VARIANTS = ("real", "ignoring-taints", "rebinding")
 
@@ -139,7 +156,9 @@ def ek(svc: str, pod: str) -> str:
 @frozen
 class RSInfo:
     name: str
-    owner: str | None  # its Deployment
+    # its Deployment when that is in the initial cluster; None for a ReplicaSet without one and
+    # for a late one (created for a Deployment applied mid-run: WorkloadSlice.late_rs names it)
+    owner: str | None
     first: int  # the counter value of the first slot
     slots: tuple[str, ...]  # the names of its next pods, in creation order
     owned: tuple[str, ...]  # every pod of the universe it owns (settled ones and slots)
@@ -154,11 +173,26 @@ class PodClass:
     spread: tuple[str, ...]  # the pods its default spread selector matches
 
 
+@frozen
+class LateDeployment:
+    """A Deployment that a timeline ``apply`` creates mid-run (absent from the initial cluster)."""
+
+    deployment: Deployment  # as the first apply creates it (status 0)
+    replicaset: ReplicaSet  # the one the Deployment controller then creates for it
+
+
 DEPLOYMENT_FIELDS = ("replicas", "status_updated", "status_ready", "status_available", "status_replicas")
+RS_FIELDS = ("replicas", "next_pod", "status_replicas", "status_ready")
 
 
 def _deployment_spec(d: Deployment) -> Deployment:
     return attrs.evolve(d, **dict.fromkeys(DEPLOYMENT_FIELDS, 0))
+
+
+def _rollout_fields(d: Deployment) -> tuple[Any, ...]:
+    """What an apply may not change without a rollout (or, for the selector, without being
+    ignored): the encoding only follows changes of spec.replicas."""
+    return (d.selector, d.template, d.max_surge, d.max_unavailable)
 
 
 class WorkloadSlice(Slice):
@@ -169,7 +203,8 @@ class WorkloadSlice(Slice):
     MOVABLE = True
     WHERE = WHERE
     VERBS_TEXT = (
-        "stop/start of nodes, kubelets and control-plane processes, partition/heal, scale, delete pod, kill pod"
+        "stop/start of nodes, kubelets and control-plane processes, partition/heal, scale, delete pod, kill pod, "
+        "apply of Deployments"
     )
 
     def __init__(
@@ -179,6 +214,7 @@ class WorkloadSlice(Slice):
         pod_slots: int = DEFAULT_POD_SLOTS,
         scheduler: str = "real",
         replicaset_extra: int = 0,
+        replicaset_counting_terminating: bool = False,
         **kwargs: Any,
     ) -> None:
         if not isinstance(model, WorkloadModel):
@@ -191,11 +227,20 @@ class WorkloadSlice(Slice):
         if pod_slots < 0:
             raise _refuse(f"pod_slots {pod_slots} is negative", "give 0 or more")
         self.pod_slots = pod_slots
-        self.scales = any(ev.verb == "scale" for ev in model.timeline)
         self.scheduler_variant = scheduler
         self.replicaset_extra = replicaset_extra
+        self.replicaset_counting_terminating = replicaset_counting_terminating
+        # set by _check_scope: the Deployments the timeline applies mid-run (by name), their
+        # ReplicaSets (name -> Deployment), and whether any spec.replicas can go down
+        self.late: dict[str, LateDeployment] = {}
+        self.late_rs: dict[str, str] = {}
+        self.scales = False
         super().__init__(model, **kwargs)
+        # the scheduler's view of the pods' owners: late pods exist only while their
+        # ReplicaSet does, so their spread selectors are those of the cluster that has it
         c = self.init_state.cluster
+        for late in self.late.values():
+            c = c.with_replicaset(late.replicaset)
         self.classes: dict[str, PodClass] = {}
         for info in self.pods:
             selector = tuple(sorted(kube_scheduler.default_spread_selector(c, info.pod).items()))
@@ -224,7 +269,7 @@ class WorkloadSlice(Slice):
     def _add_slots(self, c: Cluster, pods: list[PodInfo]) -> None:
         taken = {p.name for p in c.pods}
         infos = []
-        for rs in c.replicasets:
+        for rs in (*c.replicasets, *(late.replicaset for late in self.late.values())):
             names = []
             cur = rs
             for _ in range(self.pod_slots):
@@ -241,8 +286,23 @@ class WorkloadSlice(Slice):
             owned = tuple(
                 p.name for p in pods if p.pod.owner == rs.name and selector_matches(rs.selector, p.pod.labels)
             )
-            infos.append(RSInfo(rs.name, rs.owner, rs.next_pod, tuple(names), owned))
+            owner = None if rs.name in self.late_rs else rs.owner
+            infos.append(RSInfo(rs.name, owner, rs.next_pod, tuple(names), owned))
         self.replicasets = tuple(infos)
+
+    def deployment_of(self, rs: RSInfo) -> str | None:
+        """The Deployment that owns ``rs``, late or not (``rs.owner`` is None for a late one)."""
+        return rs.owner if rs.owner is not None else self.late_rs.get(rs.name)
+
+    @property
+    def late_deployments(self) -> tuple[Deployment, ...]:
+        """The Deployments the timeline applies mid-run, as first applied (spec.replicas is a
+        variable: :meth:`deployment_replicas`; ``dk(name, "exists")`` says whether it is there)."""
+        return tuple(late.deployment for late in self.late.values())
+
+    def deployment_names(self) -> list[str]:
+        """Every Deployment the encoding has variables for: the initial ones, then the late ones."""
+        return [d.name for d in self.init_state.cluster.deployments] + list(self.late)
 
     def _controllers(self) -> tuple[str, ...]:
         return WORKLOAD_CONTROLLERS
@@ -302,6 +362,57 @@ class WorkloadSlice(Slice):
                     f"timeline event {ev.text!r} deletes a {ev.kind} (only pod deletion is encoded)",
                     f"delete pods only, or check with --engine explore (timeline[{i}])",
                 )
+        self._scope_applies()
+
+    def _scope_applies(self) -> None:
+        """The timeline's ``apply`` events: Deployments only, each keeping its template,
+        selector, maxSurge and maxUnavailable (only spec.replicas may change: a new template
+        is a rollout). Fills :attr:`late`, :attr:`late_rs` and :attr:`scales`."""
+        c = self.init_state.cluster
+        timeline = self.model.timeline
+        spec: dict[str, Deployment] = {d.name: d for d in c.deployments}  # each name's spec so far
+        replicas: dict[str, set[int]] = {d.name: {d.replicas} for d in c.deployments}
+        rs_names = {rs.name for rs in c.replicasets}
+        for i, ev in enumerate(timeline):
+            if ev.verb != "apply":
+                continue
+            where = f"timeline[{i}]"
+            for m in ev.manifests:
+                d = m.obj
+                if not isinstance(d, Deployment):
+                    raise _refuse(
+                        f"timeline event {ev.text!r} applies {m.kind} {m.name} (only Deployments are encoded)",
+                        f"apply Deployments only ({where}), or check with --engine explore",
+                    )
+                if d.template.requests.cpu or d.template.requests.memory:
+                    raise _refuse(
+                        f"timeline event {ev.text!r} applies deployment {d.name} whose pods have resource requests "
+                        "(NodeResourcesBalancedAllocation's float score is not encoded)",
+                        f"drop resources.requests from the template ({where}), or check with --engine explore",
+                    )
+                before = spec.get(d.name)
+                if before is not None and _rollout_fields(before) != _rollout_fields(d):
+                    raise _refuse(
+                        f"timeline event {ev.text!r} changes the template, selector, maxSurge or maxUnavailable "
+                        f"of deployment {d.name} (a rollout: not encoded)",
+                        f"change only spec.replicas ({where}), or check with --engine explore",
+                    )
+                replicas.setdefault(d.name, set()).add(d.replicas)
+                if before is not None:
+                    continue
+                spec[d.name] = d
+                rs = deployment_controller.new_replicaset_for(d, 1)
+                if rs.name in rs_names:
+                    raise _refuse(
+                        f"timeline event {ev.text!r} applies deployment {d.name}, whose ReplicaSet would be named "
+                        f"{rs.name} like another one",
+                        f"rename the Deployment ({where}), or check with --engine explore",
+                    )
+                rs_names.add(rs.name)
+                self.late[d.name] = LateDeployment(d, rs)
+                self.late_rs[rs.name] = d.name
+        # a scale-down needs the deletion ranking: a scale event, or applies that change replicas
+        self.scales = any(ev.verb == "scale" for ev in timeline) or any(len(v) > 1 for v in replicas.values())
 
     def _timeline_verb_ok(self, ev: Any) -> bool:
         return super()._timeline_verb_ok(ev) or ev.verb in WORKLOAD_VERBS
@@ -312,11 +423,15 @@ class WorkloadSlice(Slice):
             sch[pk(p.name, "created")] = int
             sch[pk(p.name, "attempted")] = bool
         for rs in self.replicasets:
-            for f in ("replicas", "next_pod", "status_replicas", "status_ready"):
+            if rs.name in self.late_rs:
+                sch[rk(rs.name, "exists")] = bool
+            for f in RS_FIELDS:
                 sch[rk(rs.name, f)] = int
-        for d in self.init_state.cluster.deployments:
+        for name in self.deployment_names():
+            if name in self.late:
+                sch[dk(name, "exists")] = bool
             for f in DEPLOYMENT_FIELDS:
-                sch[dk(d.name, f)] = int
+                sch[dk(name, f)] = int
         for svc in self.init_state.cluster.services:
             for p in self.selected[svc.name]:
                 sch[ek(svc.name, p)] = bool
@@ -335,23 +450,41 @@ class WorkloadSlice(Slice):
             out[pk(info.name, "attempted")] = info.name in c.sched_attempted
         if not c.sched_attempted <= set(self.pod_by_name):
             raise bad("the scheduler tried unknown pods")
+        # the initial ReplicaSets and Deployments stay; the late ones may have appeared
         by_name = {rs.name: rs for rs in c.replicasets}
-        if set(by_name) != {rs.name for rs in self.replicasets}:
+        known = {rs.name for rs in self.replicasets}
+        if not known - set(self.late_rs) <= set(by_name) <= known:
             raise bad("the set of ReplicaSets changed")
         for info in self.replicasets:
-            rs = by_name[info.name]
-            out[rk(rs.name, "replicas")] = rs.replicas
-            if not info.first <= rs.next_pod <= info.first + len(info.slots):
-                raise bad(f"replicaset {rs.name} used more than its {len(info.slots)} pod slots")
-            out[rk(rs.name, "next_pod")] = rs.next_pod
-            out[rk(rs.name, "status_replicas")] = rs.status_replicas
-            out[rk(rs.name, "status_ready")] = rs.status_ready
+            got = by_name.get(info.name)
+            late_owner = self.late_rs.get(info.name)
+            if late_owner is not None:
+                out[rk(info.name, "exists")] = got is not None
+                expected = self.late[late_owner].replicaset
+                if got is not None and attrs.evolve(got, **dict.fromkeys(RS_FIELDS, 0)) != expected:
+                    raise bad(f"replicaset {info.name} is not the one its Deployment's controller creates")
+            if got is None:
+                for f in RS_FIELDS:
+                    out[rk(info.name, f)] = 0
+                continue
+            if not info.first <= got.next_pod <= info.first + len(info.slots):
+                raise bad(f"replicaset {got.name} used more than its {len(info.slots)} pod slots")
+            for f in RS_FIELDS:
+                out[rk(info.name, f)] = getattr(got, f)
         deps = {d.name: d for d in c.deployments}
         first = {d.name: d for d in self.init_state.cluster.deployments}
-        if set(deps) != set(first):
+        if not set(first) <= set(deps) <= set(first) | set(self.late):
             raise bad("the set of Deployments changed")
-        for name, d in deps.items():
-            if _deployment_spec(d) != _deployment_spec(first[name]):
+        for name in self.deployment_names():
+            d = deps.get(name)
+            if name in self.late:
+                out[dk(name, "exists")] = d is not None
+            if d is None:
+                for f in DEPLOYMENT_FIELDS:
+                    out[dk(name, f)] = 0
+                continue
+            ref = first[name] if name in first else self.late[name].deployment
+            if _deployment_spec(d) != _deployment_spec(ref):
                 raise bad(f"deployment {name} changed beyond spec.replicas")
             for f in DEPLOYMENT_FIELDS:
                 out[dk(name, f)] = getattr(d, f)
@@ -397,6 +530,15 @@ class WorkloadSlice(Slice):
         """A Deployment's spec.replicas."""
         return c[dk(name, "replicas")]
 
+    def options(self) -> dict[str, Any]:
+        """The constructor options of this slice besides the base Slice's (to rebuild it)."""
+        return {
+            "pod_slots": self.pod_slots,
+            "scheduler": self.scheduler_variant,
+            "replicaset_extra": self.replicaset_extra,
+            "replicaset_counting_terminating": self.replicaset_counting_terminating,
+        }
+
     def node_is(self, c: View, p: str, pick: Callable[[str], Any]) -> Any:
         """``pick(node)`` of the node pod ``p`` is bound to (False when unbound)."""
         where = c[pk(p, "node")]
@@ -409,11 +551,15 @@ class WorkloadSlice(Slice):
         now = c["now"]
         unencoded = []
         for rs in self.replicasets:
+            # a late ReplicaSet acts once the Deployment controller has created it
+            live = c[rk(rs.name, "exists")] if rs.name in self.late_rs else True
             active = {p: AND(c[pk(p, "present")], NOT(c[pk(p, "deleting.set")])) for p in rs.owned}
             count = SUM([IF(a, 1, 0) for a in active.values()])
             target = c[rk(rs.name, "replicas")] + self.replicaset_extra
+            if self.replicaset_counting_terminating:
+                target = self._target_counting_terminating(c, rs, count, target)
             need = target - count
-            create = need > 0
+            create = AND(live, need > 0)
             nxt = c[rk(rs.name, "next_pod")]
             made = {}
             for i, name in enumerate(rs.slots):
@@ -425,14 +571,15 @@ class WorkloadSlice(Slice):
             nx[rk(rs.name, "next_pod")] = IF(create, nxt + need, nxt)
             unencoded.append(AND(create, nxt + need > rs.first + len(rs.slots)))
             # the surplus, first ones in ActivePodsWithRanks order (at most burstReplicas); only
-            # a scale-down makes one, so without scale events the ranking is left out and a
-            # surplus (which cannot happen: creations stop at spec.replicas) marks the run
+            # a scale-down makes one, so when nothing lowers a spec.replicas (no scale event, no
+            # apply that changes it: self.scales) the ranking is left out and a surplus (which
+            # cannot happen: creations stop at spec.replicas) marks the run
             if self.scales:
-                surplus = MIN(count - target, replicaset.BURST_REPLICAS)
+                surplus = IF(live, MIN(count - target, replicaset.BURST_REPLICAS), 0)
                 victims = self._victims(c, rs, active, surplus)
             else:
                 victims = dict.fromkeys(rs.owned, False)
-                unencoded.append(count > target)
+                unencoded.append(AND(live, count > target))
             for p, victim in victims.items():
                 self._api_delete(c, nx, self.pod_by_name[p], victim)
             after = [OR(AND(active[p], NOT(victims[p])), made.get(p, False)) for p in rs.owned]
@@ -445,6 +592,13 @@ class WorkloadSlice(Slice):
         guard = AND(NOT(c["ran.replicaset"]), self.cm_active(c), self.changed_exactly(c, nx))
         nx["ran.replicaset"] = True
         return guard, nx
+
+    def _target_counting_terminating(self, c: View, rs: RSInfo, count: Any, replicas: Any) -> Any:
+        """``replicaset_counting_terminating`` of tests/broken.py: the replicas a sync aims at
+        when Terminating pods (not finished: here every pod is Pending or Running) count as if
+        still active: create only what they do not cover, scale down as usual."""
+        terminating = SUM([IF(AND(c[pk(p, "present")], c[pk(p, "deleting.set")]), 1, 0) for p in rs.owned])
+        return IF(count > replicas, replicas, IF(count + terminating < replicas, replicas - terminating, count))
 
     def _log_rank(self, c: View, t: Any) -> Any:
         """``logarithmicRankDiff``'s rank of an instant: floor(log2(nanoseconds since)), -1 for
@@ -507,14 +661,23 @@ class WorkloadSlice(Slice):
         the ReplicaSet to spec.replicas and copy its status."""
         nx = dict(c)
         for rs in self.replicasets:
-            if rs.owner is None:
+            d = self.deployment_of(rs)
+            if d is None:
                 continue
-            d = rs.owner
-            nx[rk(rs.name, "replicas")] = c[dk(d, "replicas")]
-            nx[dk(d, "status_updated")] = c[rk(rs.name, "status_replicas")]
-            nx[dk(d, "status_ready")] = c[rk(rs.name, "status_ready")]
-            nx[dk(d, "status_available")] = c[rk(rs.name, "status_ready")]
-            nx[dk(d, "status_replicas")] = c[rk(rs.name, "status_replicas")]
+            copies = {
+                rk(rs.name, "replicas"): c[dk(d, "replicas")],
+                dk(d, "status_updated"): c[rk(rs.name, "status_replicas")],
+                dk(d, "status_ready"): c[rk(rs.name, "status_ready")],
+                dk(d, "status_available"): c[rk(rs.name, "status_ready")],
+                dk(d, "status_replicas"): c[rk(rs.name, "status_replicas")],
+            }
+            if rs.name in self.late_rs:
+                # a late Deployment, once applied, gets its ReplicaSet (replicas 0, no pods yet)
+                # and, having no old ones, scales it at once; its status is the new one's (0s)
+                there = c[dk(d, "exists")]
+                nx[rk(rs.name, "exists")] = OR(c[rk(rs.name, "exists")], there)
+                copies = {var: IF(there, value, c[var]) for var, value in copies.items()}
+            nx.update(copies)
         guard = AND(NOT(c["ran.deployment"]), self.cm_active(c), self.changed_exactly(c, nx))
         nx["ran.deployment"] = True
         return guard, nx
@@ -527,14 +690,33 @@ class WorkloadSlice(Slice):
         if ev.verb == "scale":
             var = dk(ev.name, "replicas") if ev.kind == "deployment" else rk(ev.name, "replicas")
             to = int(ev.args[0])
+            if ev.kind == "deployment":
+                exists = dk(ev.name, "exists") if ev.name in self.late else None
+            else:
+                exists = rk(ev.name, "exists") if ev.name in self.late_rs else None
 
             def scale(c: View, nx: View) -> Any:
                 if var not in c:
                     return False  # not found: nothing changes
                 nx[var] = to
-                return self.apiserver_available(c)
+                up = self.apiserver_available(c)
+                # a late Deployment (or its ReplicaSet) is not found before it is created
+                return AND(c[exists], up) if exists is not None else up
 
             return scale
+        if ev.verb == "apply":
+            applied = [m.obj for m in ev.manifests]  # Deployments (_scope_applies)
+
+            def apply(c: View, nx: View) -> Any:
+                # created with the manifest's spec and a zero status, or configured: only
+                # spec.replicas can differ (_scope_applies), later manifests win
+                for d in applied:
+                    if d.name in self.late:
+                        nx[dk(d.name, "exists")] = True
+                    nx[dk(d.name, "replicas")] = d.replicas
+                return self.apiserver_available(c)
+
+            return apply
         targets = [p for p in self.pods if fnmatch.fnmatchcase(p.name, ev.name)]
         if not any(ch in ev.name for ch in "*?["):
             targets = [p for p in targets if p.name == ev.name]
