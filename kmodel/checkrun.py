@@ -187,7 +187,8 @@ def smt_properties(
                 where="--property",
                 fix=f"use one of {known}, or --engine explore",
             )
-    # by default every built-in the encoding has (all but replica-convergence)
+    # by default every built-in the encoding has (all of them; replica-convergence in the
+    # bounded form of kmodel.smt.liveness)
     chosen = list(names) or ([] if invariants else [n for n in PROPERTIES if n in props_mod.BUILTINS])
     out = [props_mod.to_property(PROPERTIES[name].python, scenario.settings) for name in chosen]
     return out + [invariant_property(text, _invariant_where(i)) for i, text in enumerate(invariants)]

@@ -124,31 +124,50 @@ def simulate(scenario: str, events: tuple[str, ...], until: int | None, output: 
     "--property", "-p", "names", multiple=True, metavar="NAME", help="Built-in (or file) property. Repeatable."
 )
 @click.option(
-    "--invariant", "-i", "invariants", multiple=True, metavar="EXPR",
-    help='Custom invariant, e.g. \'count(p for p in pods if p.ready) >= 1\'. Repeatable.',
+    "--invariant",
+    "-i",
+    "invariants",
+    multiple=True,
+    metavar="EXPR",
+    help="Custom invariant, e.g. 'count(p for p in pods if p.ready) >= 1'. Repeatable.",
 )
 @click.option(
-    "--property-file", "property_files", multiple=True, type=click.Path(dir_okay=False), metavar="FILE.py",
+    "--property-file",
+    "property_files",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    metavar="FILE.py",
     help="Python file of properties written with kmodel.properties decorators. Repeatable.",
 )
 @click.option(
-    "--engine", "-e", type=click.Choice(["explore", "hypothesis", "smt", "all"]), default="explore",
+    "--engine",
+    "-e",
+    type=click.Choice(["explore", "hypothesis", "smt", "all"]),
+    default="explore",
     show_default=True,
     help="explore: every reachable state (exhaustive); hypothesis: random runs, shrunk; smt: Z3 bounded "
     "model checking of the node-health or workload slice (up to --max-depth, default 20); all: explore and "
     "hypothesis.",
 )
 @click.option(
-    "--pod-slots", type=click.IntRange(min=0), default=None, metavar="N",
+    "--pod-slots",
+    type=click.IntRange(min=0),
+    default=None,
+    metavar="N",
     help="smt, workload slice: new pods each ReplicaSet may create in a run (default 4).",
 )
 @click.option(
-    "--smt-slice", type=click.Choice(["auto", "workload", "node-health"]), default="auto", show_default=True,
+    "--smt-slice",
+    type=click.Choice(["auto", "workload", "node-health"]),
+    default="auto",
+    show_default=True,
     help="smt: the workload slice (the whole model, for the scenarios it covers) or the node-health slice "
     "(faster; scheduler and workload controllers off). auto: workload when it covers the scenario.",
 )
 @click.option(
-    "--faults", "faults_text", metavar="KIND=N,...",
+    "--faults",
+    "faults_text",
+    metavar="KIND=N,...",
     help="Fault budget, overriding the scenario's, e.g. powerOffNode=1,stopComponent=1, or none.",
 )
 @click.option("--max-states", type=click.IntRange(min=1), default=500_000, show_default=True, help="Explorer limit.")
@@ -156,15 +175,25 @@ def simulate(scenario: str, events: tuple[str, ...], until: int | None, output: 
 @click.option("--timeout", type=Duration(), default=None, help="Per-engine time limit, e.g. 2m (default: none).")
 @click.option("--seed", type=int, default=None, help="Hypothesis seed, for a reproducible run.")
 @click.option(
-    "--profile", type=click.Choice(["ci", "dev", "thorough"]), default="dev", show_default=True,
+    "--profile",
+    type=click.Choice(["ci", "dev", "thorough"]),
+    default="dev",
+    show_default=True,
     help="Hypothesis effort: runs and steps per run.",
 )
 @click.option(
-    "--database", default=".hypothesis/kmodel", show_default=True, metavar="DIR",
+    "--database",
+    default=".hypothesis/kmodel",
+    show_default=True,
+    metavar="DIR",
     help="Hypothesis example database: a failure found once is replayed first next time. 'none' to disable.",
 )
 @click.option(
-    "--trace-out", "trace_outs", multiple=True, type=click.Path(dir_okay=False), metavar="FILE",
+    "--trace-out",
+    "trace_outs",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
     help="Write the first counterexample: .json (ITF trace, for render/replay), .svg/.png/.pdf (picture) "
     "or .dot. Repeatable.",
 )
@@ -330,11 +359,21 @@ class _progress:
 @main.command()
 @click.argument("trace", type=click.Path(dir_okay=False))
 @click.option(
-    "--out", "-o", "outs", multiple=True, required=True, type=click.Path(dir_okay=False), metavar="FILE",
+    "--out",
+    "-o",
+    "outs",
+    multiple=True,
+    required=True,
+    type=click.Path(dir_okay=False),
+    metavar="FILE",
     help="Where to draw it: .svg, .png, .pdf, .dot, or .json (the trace as kmodel's ITF). Repeatable.",
 )
 @click.option(
-    "--view", "view_text", default="full", show_default=True, metavar="VIEW",
+    "--view",
+    "view_text",
+    default="full",
+    show_default=True,
+    metavar="VIEW",
     help="What to show: full, nodes, pods, deployment/NAME or node/NAME.",
 )
 @click.option("--no-fold", is_flag=True, help="Draw every step, also those that change nothing visible.")
@@ -361,11 +400,17 @@ def render(trace: str, outs: tuple[str, ...], view_text: str, no_fold: bool) -> 
 @click.argument("trace", type=click.Path(dir_okay=False))
 @click.argument("scenario", type=click.Path(dir_okay=False), required=False)
 @click.option(
-    "--property-file", "property_files", multiple=True, type=click.Path(dir_okay=False), metavar="FILE.py",
+    "--property-file",
+    "property_files",
+    multiple=True,
+    type=click.Path(dir_okay=False),
+    metavar="FILE.py",
     help="The file defining the trace's property, when it is not a built-in. Repeatable.",
 )
 @click.option(
-    "--faults", "faults_text", metavar="KIND=N,...",
+    "--faults",
+    "faults_text",
+    metavar="KIND=N,...",
     help="Fault budget to replay with (default: the one recorded in the trace).",
 )
 @friendly_errors
@@ -393,23 +438,39 @@ def replay(trace: str, scenario: str | None, property_files: tuple[str, ...], fa
 @main.command()
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option(
-    "--view", "view_name", type=click.Choice(["pod", "node", "deployment", "full"]), default="pod",
-    show_default=True, help="pod / node / deployment life cycles, or whole states.",
+    "--view",
+    "view_name",
+    type=click.Choice(["pod", "node", "deployment", "full"]),
+    default="pod",
+    show_default=True,
+    help="pod / node / deployment life cycles, or whole states.",
 )
 @click.option(
-    "--out", "-o", type=click.Path(dir_okay=False), default=None, metavar="FILE",
+    "--out",
+    "-o",
+    type=click.Path(dir_okay=False),
+    default=None,
+    metavar="FILE",
     help="Picture to write (.svg, .png, .pdf or .dot); default: diagram-<scenario>-<view>.svg.",
 )
 @click.option(
-    "--faults", "faults_text", metavar="KIND=N,...",
+    "--faults",
+    "faults_text",
+    metavar="KIND=N,...",
     help="Fault budget, overriding the scenario's, e.g. powerOffNode=1, or none.",
 )
 @click.option(
-    "--max-states", type=click.IntRange(min=1), default=20_000, show_default=True,
+    "--max-states",
+    type=click.IntRange(min=1),
+    default=20_000,
+    show_default=True,
     help="How many model states to explore.",
 )
 @click.option(
-    "--max-nodes", type=click.IntRange(min=2), default=40, show_default=True,
+    "--max-nodes",
+    type=click.IntRange(min=2),
+    default=40,
+    show_default=True,
     help="How many abstract states to draw (the most visited are kept; the caption says what was cut).",
 )
 @friendly_errors
@@ -440,11 +501,16 @@ def diagram(
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.argument("pod", metavar="pod/NAME")
 @click.option(
-    "--at", type=Duration(), default=None,
+    "--at",
+    type=Duration(),
+    default=None,
     help="When to look, e.g. 5m (default: the scenario's `until`, else 15m).",
 )
 @click.option(
-    "--event", "events", multiple=True, metavar='"<time> <verb> <target> [args]"',
+    "--event",
+    "events",
+    multiple=True,
+    metavar='"<time> <verb> <target> [args]"',
     help="Extra timeline event, as for simulate. Repeatable.",
 )
 @friendly_errors
@@ -473,15 +539,23 @@ def _synth_help() -> str:
 @click.argument("scenario", type=click.Path(dir_okay=False))
 @click.option("--property", "-p", "prop", required=True, metavar="NAME", help="The property to keep.")
 @click.option(
-    "--param", "params", multiple=True, required=True, metavar="NAME=LO..HI",
+    "--param",
+    "params",
+    multiple=True,
+    required=True,
+    metavar="NAME=LO..HI",
     help="A timing setting made free, e.g. nodeMonitorGracePeriod=10s..2m. Repeatable.",
 )
 @click.option(
-    "--max-depth", type=click.IntRange(min=1), default=12, show_default=True,
+    "--max-depth",
+    type=click.IntRange(min=1),
+    default=12,
+    show_default=True,
     help="Longest run (actions from the settled scenario) considered.",
 )
-@click.option("--faults", "faults_text", metavar="KIND=N,...", default="none", show_default=True,
-              help="Fault budget of the runs.")
+@click.option(
+    "--faults", "faults_text", metavar="KIND=N,...", default="none", show_default=True, help="Fault budget of the runs."
+)
 @click.option("--timeout", type=Duration(), default=None, help="Stop after this long, e.g. 5m.")
 @click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @friendly_errors
@@ -503,9 +577,7 @@ def synth(
         if name in ranges:
             raise KmodelError(f"{name} is given twice", where="--param", fix="give each parameter once")
         ranges[name] = (lo, hi)
-    result = synthesize(
-        scenario, prop, ranges, max_depth=max_depth, faults=parse_faults(faults_text), timeout=timeout
-    )
+    result = synthesize(scenario, prop, ranges, max_depth=max_depth, faults=parse_faults(faults_text), timeout=timeout)
     if output == "json":
         click.echo(json.dumps(result.to_json(), indent=2))
     else:
@@ -517,13 +589,18 @@ def synth(
 @click.argument("scenario", type=click.Path(dir_okay=False), required=False)
 @click.option("--property", "-p", "prop", required=True, metavar="NAME", help="What to prove.")
 @click.option(
-    "--lemma", "lemmas", multiple=True, metavar="LEMMA",
+    "--lemma",
+    "lemmas",
+    multiple=True,
+    metavar="LEMMA",
     help="An extra invariant proven alongside: unready-nodes-are-tainted, or all(... for n in nodes) / "
     "all(... for p in pods) in the --invariant language. Repeatable.",
 )
 @click.option("--k", "k", type=click.IntRange(min=1), default=1, show_default=True, help="Induction depth.")
 @click.option(
-    "--any-size/--bounded", "any_size", default=None,
+    "--any-size/--bounded",
+    "any_size",
+    default=None,
     help="Any number of nodes and pods (default when the property does not count), or the scenario's "
     "nodes and --pods slots.",
 )

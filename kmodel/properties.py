@@ -396,7 +396,7 @@ def _serving(c: Cluster, p: Pod) -> bool:
     return node is not None and c.kubelet_connected(node) and p.name in node.running
 
 
-def _template_pod(c: Cluster, d: Deployment) -> Pod:
+def template_pod(c: Cluster, d: Deployment) -> Pod:
     t = d.template
     pod = Pod(
         name=f"{d.name}-template",
@@ -418,7 +418,7 @@ def _slots(c: Cluster, d: Deployment, owned: set[str]) -> int:
     NodeResourcesFit leaves (pods, cpu, memory). Terminating pods are not counted: they finish
     once their kubelet runs, and the bound allows for that.
     """
-    pod = _template_pod(c, d)
+    pod = template_pod(c, d)
     want = scheduler.pod_request(pod)
     by_node = pods_by_node(c.pods)
     total = 0

@@ -144,6 +144,8 @@ def test_a_scenario_file_can_be_checked_directly() -> None:
 
 def test_unknown_property_is_refused() -> None:
     with pytest.raises(SliceError, match="no-pod-terminating"):
+        bmc.check(Slice(two_workers()), "no-such-property", max_depth=3)
+    with pytest.raises(SliceError, match="needs the workload slice"):
         bmc.check(Slice(two_workers()), "replica-convergence", max_depth=3)
 
 

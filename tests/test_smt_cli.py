@@ -81,8 +81,14 @@ def test_check_smt_holds_only_up_to_the_depth(cli: Cli) -> None:
 def test_check_smt_refuses_what_it_cannot_translate(cli: Cli) -> None:
     r = cli("check", TWO, "--engine", "smt", "-i", "len(deployments) == 1")
     assert r.exit_code == 2 and "--invariant" in r.stderr and "cannot translate deployments at column 5" in r.stderr
-    r = cli("check", TWO, "--engine", "smt", "-p", "replica-convergence")
-    assert r.exit_code == 2 and "no encoding of 'replica-convergence'" in r.stderr and "--engine explore" in r.stderr
+    r = cli("check", TWO, "--engine", "smt", "--property-file", __file__)
+    assert r.exit_code == 2 and "cannot translate properties written in Python" in r.stderr
+
+
+def test_check_smt_checks_replica_convergence_in_its_bounded_form(cli: Cli) -> None:
+    r = cli("check", TWO, "--engine", "smt", "-p", "replica-convergence", "--max-depth", "6")
+    assert r.exit_code == 0, r.output
+    assert "replica-convergence" in r.output and "no violation in runs of up to 6 actions (bounded)" in r.output
 
 
 def test_synth_reports_the_region_in_words(cli: Cli) -> None:
@@ -130,8 +136,9 @@ def test_outside_the_workload_slice_smt_falls_back_and_says_why(cli: Cli, tmp_pa
     # a property that needs the workload slice gets its refusal instead
     r = cli("check", str(path), "--engine", "smt", "-p", "no-over-replication", "--max-depth", "6")
     assert r.exit_code == 2 and "resource requests" in r.stderr
-    # neither slice covers a mid-run apply: the workload slice's reason, with every verb it knows
-    seed = str(DATA.parent.parent / "scenarios" / "seed-component-restart.yaml")
-    r = cli("check", seed, "--engine", "smt")
-    assert r.exit_code == 2 and "workload slice" in r.stderr and "(apply) is not encoded" in r.stderr
-    assert "scale, delete pod, kill pod" in r.stderr
+    # neither slice covers a mid-run cordon: the workload slice's reason, with every verb it knows
+    cordon = tmp_path / "cordon.yaml"
+    cordon.write_text(text.replace("until: 5m\n", "until: 5m\ntimeline:\n  - 30s cordon node/worker-1\n"))
+    r = cli("check", str(cordon), "--engine", "smt")
+    assert r.exit_code == 2 and "workload slice" in r.stderr and "(cordon) is not encoded" in r.stderr
+    assert "scale, delete pod, kill pod, apply of Deployments" in r.stderr

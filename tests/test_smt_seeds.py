@@ -4,9 +4,13 @@ every built-in property the Z3 engine encodes, up to a common depth, on the same
 eviction property when the timeline needs nothing more).
 
 "The same answer": both find no violation in runs of at most K actions, or both find one at the
-same shortest depth. replica-convergence (a bounded liveness property whose bound is hundreds of
-actions) is not encoded; seed-component-restart applies manifests mid-run, which the encoding
-refuses with a one-line error (tested below).
+same shortest depth (for replica-convergence, a bounded liveness property, both check the
+product with the explorer's "calm" flag, so the "faults stop" step counts as an action; its
+violations need a minute of model time after that step, far deeper than these depths, so the
+comparison is of the "holds" kind). seed-component-restart applies a Deployment mid-run: its first apply is
+25 actions in (refused, the apiserver is down) and the second 35, so only the deeper comparison
+reaches them (BMC's time per depth grows steeply there; tests/test_smt_apply.py checks the
+apply's encoding against the Python model action by action).
 """
 
 from __future__ import annotations
@@ -18,14 +22,28 @@ from kmodel.engines.explore import explore
 from kmodel.properties import BUILTINS, to_property
 from kmodel.scenario import load
 from kmodel.smt import bmc
-from kmodel.smt.nodehealth import SliceError
 from tests.conftest import SCENARIOS
 
 ENCODED = [name for name in bmc.PROPERTIES if name in BUILTINS]
 # seed -> depth of the default run and of the thorough one (seed-scaling, with its scale events and
-# deletePod budget, is the costly one: depth 14 in a minute)
-SEEDS = {"seed-node-failure": 12, "seed-control-plane-down": 12, "seed-no-workers": 12, "seed-scaling": 6}
-DEEPER = {"seed-node-failure": 20, "seed-control-plane-down": 20, "seed-no-workers": 20, "seed-scaling": 12}
+# deletePod budget, is the costly one: depth 14 in a minute). seed-component-restart is a single
+# run until its kubelet is started at 5m (its timeline stops the kubelet at 0s, leaving the
+# stopKubelet fault nothing to stop), yet BMC's time per depth grows steeply along it: all its
+# properties to depth 17 take about 11 s, and depth 36 (past the second apply) 30-60 s each.
+SEEDS = {
+    "seed-node-failure": 12,
+    "seed-control-plane-down": 12,
+    "seed-no-workers": 12,
+    "seed-scaling": 6,
+    "seed-component-restart": 17,
+}
+DEEPER = {
+    "seed-node-failure": 20,
+    "seed-control-plane-down": 20,
+    "seed-no-workers": 20,
+    "seed-scaling": 12,
+    "seed-component-restart": 36,
+}
 
 
 def _compare(seed: str, prop: str, depth: int) -> None:
@@ -45,7 +63,7 @@ def _compare(seed: str, prop: str, depth: int) -> None:
 
 
 def test_every_encoded_builtin_is_compared() -> None:
-    assert set(ENCODED) == set(BUILTINS) - {"replica-convergence"}
+    assert set(ENCODED) == set(BUILTINS)
 
 
 @pytest.mark.parametrize("prop", ENCODED)
@@ -59,9 +77,3 @@ def test_bmc_agrees_with_the_explorer_on_the_seeds(seed: str, prop: str) -> None
 @pytest.mark.parametrize("seed", sorted(SEEDS))
 def test_bmc_agrees_with_the_explorer_on_the_seeds_deeper(seed: str, prop: str) -> None:
     _compare(seed, prop, DEEPER[seed])
-
-
-def test_the_seed_that_applies_manifests_is_refused_with_a_fix() -> None:
-    scen = load(SCENARIOS / "seed-component-restart.yaml")
-    with pytest.raises(SliceError, match=r"apply.*not encoded.*fix"):
-        bmc.slice_of(scen, workload=True)

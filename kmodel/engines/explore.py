@@ -69,7 +69,7 @@ def _trace(node: _Node, last: Transition | None = None) -> Trace:
     return Trace(tuple(steps))
 
 
-class _Calm:
+class Calm:
     """``model`` with a flag saying whether faults have stopped; states are (state, calm)."""
 
     def __init__(self, model: Model) -> None:
@@ -110,7 +110,7 @@ def _eventually(model: Model, prop: Property, **limits: Any) -> Result:
         bound=prop.bound,
         explain=prop.explain,
     )
-    result = explore(_Calm(model), within, **limits)
+    result = explore(Calm(model), within, **limits)
     if result.trace is not None:
         result.trace = Trace(tuple(Step(st.actor, st.label, st.state[0]) for st in result.trace.steps))
     if result.verdict == VIOLATED:
@@ -190,8 +190,13 @@ def _search(
         stats.seconds = time.monotonic() - start
         stats.never_fired = sorted(set(families or []) - fired)
         return Stats(
-            stats.states, stats.transitions, stats.depth, stats.examples, stats.seconds,
-            list(stats.never_fired), stats.limit,
+            stats.states,
+            stats.transitions,
+            stats.depth,
+            stats.examples,
+            stats.seconds,
+            list(stats.never_fired),
+            stats.limit,
         )
 
     def violated(prop: Property, trace: Trace, message: str = "") -> None:

@@ -22,9 +22,10 @@ reached.
 
 The properties it knows are in :data:`PROPERTIES`: the built-ins ``eviction-after-timeout``
 (encoded clause by clause from its Python definition in :mod:`kmodel.properties`),
-``no-schedule-to-unready-node``, ``bound-pods-stay-put``, ``no-over-replication`` and
-``service-has-endpoint`` (these four need the workload slice; ``replica-convergence`` is not
-encoded), and ``no-pod-terminating`` (no pod ever gets a deletionTimestamp) and
+``no-schedule-to-unready-node``, ``bound-pods-stay-put``, ``no-over-replication``,
+``service-has-endpoint`` and ``replica-convergence`` (these five need the workload slice; the
+last, a bounded liveness property, is checked by :mod:`kmodel.smt.liveness` on the product with
+the explorer's "calm" flag), and ``no-pod-terminating`` (no pod ever gets a deletionTimestamp) and
 ``no-eviction-from-ready-node`` (the taint eviction controller never deletes a pod from a node
 shown Ready). Each has its Python definition next to its encoding, so the explorer can check the
 same property on the same model. On the workload slice a run that needs more pods than its
@@ -55,6 +56,7 @@ from attrs import frozen
 from kmodel.engines.base import (
     ALWAYS,
     ALWAYS_TRANSITION,
+    EVENTUALLY,
     HOLDS,
     INCONCLUSIVE,
     VIOLATED,
@@ -63,8 +65,10 @@ from kmodel.engines.base import (
     Step,
     Trace,
 )
+from kmodel.engines.explore import Calm
 from kmodel.properties import BUILTINS, PropertyDef, to_property
 from kmodel.scenario import Scenario, load
+from kmodel.smt import liveness
 from kmodel.smt.nodehealth import (
     AND,
     AS_WRITTEN,
@@ -86,13 +90,14 @@ from kmodel.smt.nodehealth import (
     TolInfo,
     View,
     action_name,
+    calm_action_name,
     model_values,
     nk,
     pk,
     zk,
 )
-from kmodel.smt.workload import DEFAULT_POD_SLOTS, WORKLOAD_VERBS, WorkloadModel, WorkloadSlice, ek, rk
-from kmodel.state import COND_TRUE, Cluster, selector_matches
+from kmodel.smt.workload import DEFAULT_POD_SLOTS, WORKLOAD_VERBS, WorkloadModel, WorkloadSlice, dk, ek, rk
+from kmodel.state import COND_TRUE, Cluster, Deployment, selector_matches
 
 ENGINE = "smt"
 
@@ -113,7 +118,7 @@ class SliceProperty:
     invariant, which reads ``after`` only)."""
 
     name: str
-    kind: str  # ALWAYS or ALWAYS_TRANSITION
+    kind: str  # ALWAYS, ALWAYS_TRANSITION, or EVENTUALLY (checked by kmodel.smt.liveness)
     python: PropertyDef
     holds: Callable[[Slice, View | None, View], Any]
     workload: bool = False  # needs the workload slice (scheduler, ReplicaSet controller)
@@ -293,13 +298,22 @@ def _holds_no_over_replication(sl: Slice, before: View | None, after: View) -> A
         count = SUM([IF(a, 1, 0) for a in active.values()])
         wanted = after[rk(rs.name, "replicas")]
         bad.append(AND(created, count > wanted))
-        if rs.owner is not None:
-            d = sl.init_state.cluster.deployment(rs.owner)
-            assert d is not None
+        owner = sl.deployment_of(rs)
+        if owner is not None:
+            d = _deployment_spec(sl, owner)
             replicas = sl.deployment_replicas(after, d.name)
             raised = wanted > before[rk(rs.name, "replicas")]
             bad.append(AND(raised, wanted > replicas + _max_surge(d.max_surge, replicas)))
     return NOT(OR(*bad))
+
+
+def _deployment_spec(sl: WorkloadSlice, name: str) -> Deployment:
+    """A Deployment of the slice, initial or applied mid-run (its spec but spec.replicas is
+    constant in the slice)."""
+    d = sl.init_state.cluster.deployment(name)
+    if d is None:
+        d = next(x for x in sl.late_deployments if x.name == name)
+    return d
 
 
 def _max_surge(value: str, replicas: Any) -> Any:
@@ -316,9 +330,12 @@ def _holds_service_has_endpoint(sl: Slice, _before: View | None, after: View) ->
     assert isinstance(sl, WorkloadSlice)
     c = sl.init_state.cluster
     ok = []
+    deployments = [*c.deployments, *sl.late_deployments]
     for svc in c.services:
-        backing = [d for d in c.deployments if selector_matches(svc.selector, d.template.labels)]
-        wanted = OR(*[sl.deployment_replicas(after, d.name) >= 1 for d in backing])
+        backing = [d for d in deployments if selector_matches(svc.selector, d.template.labels)]
+        wanted = OR(
+            *[AND(after.get(dk(d.name, "exists"), True), sl.deployment_replicas(after, d.name) >= 1) for d in backing]
+        )
         ok.append(OR(NOT(wanted), *[after[ek(svc.name, p)] for p in sl.selected[svc.name]]))
     return AND(*ok)
 
@@ -355,6 +372,13 @@ PROPERTIES: dict[str, SliceProperty] = {
         _holds_no_over_replication,
         workload=True,
     ),
+    "replica-convergence": SliceProperty(
+        "replica-convergence",
+        EVENTUALLY,
+        BUILTINS["replica-convergence"],
+        lambda sl, _before, after: liveness.convergence(sl, after),  # type: ignore[arg-type]
+        workload=True,
+    ),
 }
 
 
@@ -369,19 +393,37 @@ def slice_of(
     params: Params | None = None,
     workload: bool = False,
     pod_slots: int = DEFAULT_POD_SLOTS,
+    calm: bool = False,
 ) -> Slice:
-    """The encoding of a scenario file, a Scenario, a SliceModel, or a Slice as it is.
-    ``workload`` chooses the workload slice (scheduler and ReplicaSet controller included) for
-    a scenario, with ``pod_slots`` new pods per ReplicaSet."""
+    """The encoding of a scenario file, a Scenario, a SliceModel, or a Slice as it is (rebuilt
+    with the same options when ``calm`` asks for the product with the calm flag, which
+    ``eventually`` properties need). ``workload`` chooses the workload slice (scheduler and
+    ReplicaSet controller included) for a scenario, with ``pod_slots`` new pods per ReplicaSet."""
     if isinstance(target, Slice):
-        return target
+        return with_calm(target) if calm and not target.calm else target
     if isinstance(target, str | Path):
         target = load(target)
     if isinstance(target, Scenario):
         target = (WorkloadModel if workload or needs_workload(target) else SliceModel)(target, faults=faults)
     if isinstance(target, WorkloadModel):
-        return WorkloadSlice(target, pod_slots=pod_slots, params=params, toleration_override=toleration_override)
-    return Slice(target, params=params, toleration_override=toleration_override)
+        return WorkloadSlice(
+            target, pod_slots=pod_slots, params=params, toleration_override=toleration_override, calm=calm
+        )
+    return Slice(target, params=params, toleration_override=toleration_override, calm=calm)
+
+
+def with_calm(sl: Slice) -> Slice:
+    """``sl`` rebuilt with the calm flag and the ``adversary`` action, every other option kept."""
+    options: dict[str, Any] = {
+        "params": sl.params,
+        "toleration_override": sl.toleration_override,
+        "exact_changed": sl.exact_changed,
+        "kubelet_keeps_deleted": sl.kubelet_keeps_deleted,
+        "calm": True,
+    }
+    if isinstance(sl, WorkloadSlice):
+        options |= sl.options()
+    return type(sl)(sl.model, **options)
 
 
 def python_model(
@@ -405,7 +447,7 @@ def python_model(
     workload = bool(needed) or needs_workload(scenario)
     if slice == "node-health":
         if workload:
-            why = f"{', '.join(needed)} needs" if needed else "the timeline's scale / delete / kill events need"
+            why = f"{', '.join(needed)} needs" if needed else "the timeline's scale / delete / kill / apply events need"
             raise SliceError(f"{why} the workload slice", where="--smt-slice", fix="use --smt-slice workload (or auto)")
         return SliceModel(scenario, faults=faults, replace=replace)
     if slice == "auto" and not workload:
@@ -484,6 +526,7 @@ def replay(sl: Slice, unrolling: Unrolling, m: z3.ModelRef, depth: int, where: s
     given = model_values(m)
     for_where, with_where = (f" for {where}", f" with {where}") if where else ("", "")
     state = sl.init_state
+    calm = False  # a calm slice replays on the explorer's product (state, calm)
     if sl.project(state) != unrolling.frames[0].values(given):
         raise EncodingBug(f"encoding bug: frame 0 is not the initial state{for_where}")
     steps = [Step("init", "initial state", state)]
@@ -491,18 +534,29 @@ def replay(sl: Slice, unrolling: Unrolling, m: z3.ModelRef, depth: int, where: s
         target = unrolling.frames[k + 1].values(given)
         names = [name for name, sel in unrolling.selectors[k].items() if z3.is_true(m.eval(sel, model_completion=True))]
         match = None
-        for tr in sl.model.transitions(state):
-            if action_name(state, tr) in names and sl.project(tr.state) == target:
-                match = tr
+        for tr, inner, after, name in _successors(sl, state, calm):
+            if name in names and sl.project(inner, after) == target:
+                match = (tr, inner, after)
                 break
         if match is None:
             raise EncodingBug(
                 f"encoding bug: frame {k} does not replay{with_where}: Z3 chose {', '.join(names) or 'no action'} at "
                 f"t={state.cluster.now}s and no Python transition of that name reaches frame {k + 1}"
             )
-        steps.append(Step(match.actor, match.label, match.state))
-        state = match.state
+        tr, state, calm = match
+        steps.append(Step(tr.actor, tr.label, state))
     return Trace(tuple(steps))
+
+
+def _successors(sl: Slice, state: Any, calm: bool) -> Any:
+    """(transition, next checker state, next calm flag, action name) for every Python
+    successor; on a calm slice, those of the explorer's product."""
+    if not sl.calm:
+        for tr in sl.model.transitions(state):
+            yield tr, tr.state, False, action_name(state, tr)
+        return
+    for tr in Calm(sl.model).transitions((state, calm)):
+        yield tr, tr.state[0], tr.state[1], calm_action_name(state, tr)
 
 
 def check(
@@ -536,8 +590,14 @@ def check(
             where="kmodel.smt.bmc",
             fix=f"use one of: {', '.join(PROPERTIES)}",
         )
+    live = prop.kind == EVENTUALLY
     sl = slice_of(
-        target, faults=faults, toleration_override=toleration_override, workload=prop.workload, pod_slots=pod_slots
+        target,
+        faults=faults,
+        toleration_override=toleration_override,
+        workload=prop.workload,
+        pod_slots=pod_slots,
+        calm=live,
     )
     if prop.workload and not isinstance(sl, WorkloadSlice):
         raise SliceError(
@@ -553,6 +613,8 @@ def check(
             where="kmodel.smt.bmc",
             fix="give the Slice concrete params (Params.from_settings) for bounded model checking",
         )
+    if live:
+        return liveness.check(sl, prop.name, max_depth=max_depth, timeout=timeout, progress=progress)
     start = time.monotonic()
     stats = Stats()
     unrolling = Unrolling(sl)

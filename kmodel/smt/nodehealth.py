@@ -401,6 +401,16 @@ def _nothing(_: Cluster) -> list[Any]:
     return []
 
 
+ADVERSARY = "adversary"  # the calm product's "faults stop" action
+
+
+def calm_action_name(state: CheckState, tr: Transition) -> str:
+    """:func:`action_name` of a transition of the calm product from ``(state, calm)``."""
+    if tr.actor == ADVERSARY:
+        return ADVERSARY
+    return action_name(state, Transition(tr.actor, tr.label, tr.state[0], tr.fault))
+
+
 def action_name(state: CheckState, tr: Transition) -> str:
     """The name of the encoding's action that corresponds to a Python transition: the actor for
     components and the clock, ``fault: <label>`` / ``repair: <label>`` for the adversary, and
@@ -501,7 +511,14 @@ class Slice:
     ``None`` is ``tainteviction_never_evicting`` (tolerate forever); the default
     :data:`AS_WRITTEN` is the real controller. Properties always read the pods' real
     tolerations. ``exact_changed`` builds the components' "changes something" guards in the
-    literal form (slower to solve; the default form is proved equal to it by the tests)."""
+    literal form (slower to solve; the default form is proved equal to it by the tests).
+
+    ``calm`` encodes the explorer's product for ``eventually`` properties
+    (:class:`kmodel.engines.explore.Calm`): a variable ``calm`` and the action ``adversary``
+    ("faults stop"), which, once the timeline is over, undoes every injected fault, spends the
+    whole budget and sets ``calm``, after which no fault or repair can fire.
+    ``kubelet_keeps_deleted`` mirrors ``kubelet_never_finishing_deletions`` of tests/broken.py:
+    a kubelet that stops a deleted pod's containers but never removes the pod."""
 
     # pods keep the node they were bound to when the scenario settled (nothing in this slice
     # binds or moves pods); :class:`kmodel.smt.workload.WorkloadSlice` makes it a variable
@@ -516,7 +533,11 @@ class Slice:
         params: Params | None = None,
         toleration_override: int | str | None = AS_WRITTEN,
         exact_changed: bool = False,
+        calm: bool = False,
+        kubelet_keeps_deleted: bool = False,
     ) -> None:
+        self.calm = calm
+        self.kubelet_keeps_deleted = kubelet_keeps_deleted
         if not isinstance(model, SliceModel):
             raise _refuse(
                 f"expected a SliceModel, got {type(model).__name__}",
@@ -649,6 +670,8 @@ class Slice:
             sch[f"budget.{kind}"] = int
         for tag in self.tags:
             sch[f"injected.{tag}"] = bool
+        if self.calm:
+            sch["calm"] = bool
         for comp in self.components:
             sch[f"ran.{comp}"] = bool
         for n in self.nodes:
@@ -724,11 +747,14 @@ class Slice:
 
     # -- projection ----------------------------------------------------------------------------------
 
-    def project(self, state: CheckState) -> dict[str, int | bool]:
-        """The slice's variables of a checker state. Raises :class:`SliceError` when the state
-        is outside what the slice encodes."""
+    def project(self, state: CheckState, calm: bool = False) -> dict[str, int | bool]:
+        """The slice's variables of a checker state (and, for a ``calm`` slice, of the product
+        state ``(state, calm)``). Raises :class:`SliceError` when the state is outside what the
+        slice encodes."""
         c = state.cluster
         out: dict[str, int | bool] = {"now": c.now, "next_event": state.next_event}
+        if self.calm:
+            out["calm"] = calm
 
         def bad(what: str) -> SliceError:
             return _refuse(f"state at t={c.now}s is outside the slice: {what}", "keep to the slice's scenarios")
@@ -892,8 +918,12 @@ class Slice:
         action may write, until nothing is dropped (the closure condition then holds, which is
         all soundness needs). E.g. with no ``stopComponent`` budget and no timeline the
         control-plane flags are fixed, so "apiserver available" folds to true everywhere."""
-        init = self.project(self.init_state)
-        fixed: dict[str, int | bool] = dict(init)
+        return self.kept(self.project(self.init_state))
+
+    def kept(self, start: dict[str, int | bool]) -> dict[str, int | bool]:
+        """The variables that keep their value of ``start`` in every state reachable from
+        ``start``, with that value: :meth:`invariants` from another state."""
+        fixed: dict[str, int | bool] = dict(start)
         while True:
             c = self.frame("inv", fixed).vars
             written: set[str] = set()
@@ -1004,6 +1034,8 @@ class Slice:
         names.append("clock")
         names += [name for name, _ in self._fault_specs()]
         names += [f"timeline[{i}]" for i in range(len(self.timeline))]
+        if self.calm:
+            names.append(ADVERSARY)
         return names
 
     def actions(self, s: SymState | View, s2: SymState | View) -> dict[str, z3.BoolRef]:
@@ -1055,12 +1087,57 @@ class Slice:
         g, nx = self._clock(c)
         out["clock"] = (AND(quiet, NOT(OR(*busy)), g), nx)
         no_ran = NOT(self._acted_this_tick(c))
+        stormy = NOT(c["calm"]) if self.calm else True
         for name, fn in self._fault_specs():
             g, nx = fn(c)
-            out[name] = (AND(quiet, no_ran, g), nx)
+            out[name] = (AND(quiet, no_ran, stormy, g), nx)
         for i, ev in enumerate(self.timeline):
             g, nx = self._timeline_event(c, i, ev)
             out[f"timeline[{i}]"] = (AND(c["next_event"] == i, ev.at <= c["now"], g), nx)
+        if self.calm:
+            out[ADVERSARY] = self._stop_faults(c)
+        return out
+
+    def _stop_faults(self, c: View) -> tuple[Any, View]:
+        """``KubeModel.stop_faults`` as the product's ``adversary`` action: once the timeline is
+        over, undo each injected fault in tag order (each undo reads the state the previous ones
+        left), spend the budget, and stay calm from then on."""
+        cur = dict(c)
+        for tag in sorted(self.tags):
+            kind, _, name = tag.partition(":")
+            effect = self._undo(kind, name)
+            nx = dict(cur)
+            take = AND(c[f"injected.{tag}"], effect(cur, nx))
+            cur = {v: cur[v] if _same(nx[v], cur[v]) else IF(take, nx[v], cur[v]) for v in self.schema}
+        for kind in self.budget_kinds:
+            cur[f"budget.{kind}"] = 0
+        for tag in self.tags:
+            cur[f"injected.{tag}"] = False
+        cur["calm"] = True
+        return AND(NOT(c["calm"]), c["next_event"] >= len(self.timeline)), cur
+
+    def _undo(self, kind: str, name: str) -> Callable[[View, View], Any]:
+        """The effect that repairs the fault of tag kind ``kind`` on ``name`` (``UNDO``)."""
+        if kind == "off":
+            return self._power(name, True)
+        if kind == "partition":
+            return self._partition(name, False)
+        if kind == "kubelet":
+            return self._kubelet_proc(name, True)
+        return self._component((name,), True)
+
+    def python_calm_successors(
+        self, state: CheckState, calm: bool
+    ) -> dict[str, set[tuple[tuple[str, int | bool], ...]]]:
+        """Python side of a ``calm`` slice: action name -> the projections of the successors of
+        the product state ``(state, calm)`` in :class:`kmodel.engines.explore.Calm`."""
+        from kmodel.engines.explore import Calm
+
+        out: dict[str, set[tuple[tuple[str, int | bool], ...]]] = {}
+        for tr in Calm(self.model).transitions((state, calm)):
+            inner, after = tr.state
+            name = calm_action_name(state, tr)
+            out.setdefault(name, set()).add(_frozen(self.project(inner, after)))
         return out
 
     def _component_steps(self, c: View) -> list[tuple[str, Any, View]]:
@@ -1094,7 +1171,7 @@ class Slice:
             term = c[pk(p, "deleting.set")]
             running = c[pk(p, "running")]
             stop = AND(present, term, running)
-            remove = AND(present, term, NOT(running))
+            remove = False if self.kubelet_keeps_deleted else AND(present, term, NOT(running))
             start = AND(present, NOT(term), NOT(running))
             restart = AND(start, c[pk(p, "phase")] == P_RUNNING)
             again = AND(present, NOT(term), running, NOT(c[pk(p, "ready")]))
