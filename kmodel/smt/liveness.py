@@ -27,8 +27,14 @@ the connected nodes that pass the scheduler's static filters; every Deployment i
 the scheduler or the controller-manager cannot act.
 
 Depth is the limit: after the faults stop the run needs ``bound`` seconds (60 s, 12 ticks, with
-the defaults) of clock ticks, heartbeats and node lifecycle passes, about 25 actions on a small
-cluster, before a violation can show, on top of the actions that lead to the bad state.
+the defaults) of clock ticks, heartbeats and retries, some 25 to 45 actions, before a violation
+can show, on top of the actions that break the cluster; every order of the components within a
+tick is a path of its own, so BMC does not get that deep. Hence the *doomed-state search*: at
+each depth a few calm states where the goal fails are taken from the solver and
+:func:`doomed` asks whether the variables no action can change any more from there
+(:meth:`~kmodel.smt.nodehealth.Slice.kept`) already falsify the goal. A doomed state is a
+violation; the Python product runs on from it until the monitor fails, and that longer trace is
+reported (a doomed state from which the Python run regains the goal is an encoding bug).
 """
 
 from __future__ import annotations
@@ -43,14 +49,15 @@ from kmodel.components import scheduler as kube_scheduler
 from kmodel.engines.base import HOLDS, INCONCLUSIVE, VIOLATED, Result, Stats, Step, Trace
 from kmodel.engines.explore import Calm
 from kmodel.properties import BUILTINS, CONDITION_TAINTS, template_pod, to_property
-from kmodel.smt.nodehealth import ADVERSARY, AND, IF, MAX0, MIN, NOT, OR, SUM, Slice, SliceError, View, nk, pk
+from kmodel.smt.nodehealth import ADVERSARY, AND, IF, MAX0, MIN, NOT, OR, PHASE, SUM, Slice, SliceError, View, nk, pk
 from kmodel.smt.workload import WorkloadSlice, dk
+from kmodel.state import RUNNING
 
 ENGINE = "smt"
 LIVENESS = ("replica-convergence",)
 DOOM_TRIES = 3  # calm states per depth tested with doomed()
 RUN_OUT_LIMIT = 5000  # steps of the Python product after a doomed state
-P_RUNNING = 1  # nodehealth.PHASE[RUNNING]
+P_RUNNING = PHASE[RUNNING]
 
 
 def _connected(sl: Slice, c: View, n: str) -> Any:
