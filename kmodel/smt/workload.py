@@ -48,9 +48,9 @@ number of feasible nodes and matching pods (so the encoding rounds exactly as th
 Anything the encoding cannot represent is refused up front with :class:`SliceError`: pods with
 resource requests, PreferNoSchedule taints, zone labels, two nodes with one hostname, a
 Deployment with several ReplicaSets, an ``apply`` of anything but Deployments or one that changes
-a Deployment's template, selector, maxSurge or maxUnavailable (rollouts are not encoded), and a
-Service backing a late Deployment or a timeline scale of a late ReplicaSet (the properties'
-encodings in :mod:`kmodel.smt.bmc` read the initial Deployments). What a run can reach but the
+a Deployment's template, selector, maxSurge or maxUnavailable (rollouts are not encoded). The
+properties' encodings in :mod:`kmodel.smt.bmc` read late Deployments too
+(:meth:`WorkloadSlice.deployment_of`, :attr:`WorkloadSlice.late_deployments`). What a run can reach but the
 encoding cannot represent shows as the variable ``unencoded``: the ReplicaSet controller would
 need a pod slot beyond ``pod_slots``, or (in a scenario where no spec.replicas can go down, so the
 deletion ranking is left out of the formulas) would have a surplus to delete, which cannot happen
