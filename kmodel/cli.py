@@ -258,6 +258,7 @@ def check(
         f"{' (the default: the file declares no budget)' if default_budget else ''}; "
         f"timeline: {len(run.scenario.timeline)} event(s)",
         f"engine: {engine}; {len(run.properties)} propert{'y' if len(run.properties) == 1 else 'ies'}",
+        *liveness_bounds(run.properties, run.scenario.settings),
     ]
     with _progress(output == "text") as progress:
         execute(run, options, progress)
@@ -637,6 +638,27 @@ def prove(
     result = run_prove(scenario, prop, k=k, lemmas=lemmas, any_size=any_size, timeout=timeout, pods=pods)
     click.echo(result.message.rstrip("\n"))
     sys.exit(result.exit_code)
+
+
+def liveness_bounds(props: list[Any], settings: Any) -> list[str]:
+    """One header line per ``eventually`` property: the bound it is checked with, and where a
+    built-in's default bound comes from."""
+    from kmodel.engines.base import EVENTUALLY
+    from kmodel.properties import convergence_bound
+
+    out = []
+    for p in props:
+        if p.kind != EVENTUALLY:
+            continue
+        line = f"bounded liveness: {p.name} must hold within {p.bound}s once faults stop, and again within {p.bound}s"
+        line += " whenever lost"
+        ticks, rest = divmod(p.bound - settings.node_monitor_period, settings.step)
+        if p.bound == convergence_bound(settings) and not rest:
+            line += (
+                f" ({p.bound}s = nodeMonitorPeriod {settings.node_monitor_period}s + {ticks} ticks of {settings.step}s)"
+            )
+        out.append(line)
+    return out
 
 
 @main.command("properties")

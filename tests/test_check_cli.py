@@ -130,3 +130,15 @@ def test_a_bare_manifest_gets_the_default_budget(cli: Cli) -> None:
     r = cli("check", WEB, "--invariant", "True", "--max-states", "200")
     assert r.exit_code == 3, r.output
     assert "powerOffNode x1, stopComponent x1 (the default: the file declares no budget)" in r.output
+
+
+def test_the_header_states_the_liveness_bound(cli: Cli) -> None:
+    r = cli("check", str(SCENARIOS / "flapping-node.yaml"), "-p", "replica-convergence")
+    assert r.exit_code == 0, r.output
+    want = (
+        "bounded liveness: replica-convergence must hold within 60s once faults stop, and again within 60s "
+        "whenever lost (60s = nodeMonitorPeriod 5s + 11 ticks of 5s)"
+    )
+    assert want in r.output.splitlines()
+    r = cli("check", str(SCENARIOS / "flapping-node.yaml"), "-p", "service-has-endpoint")
+    assert "bounded liveness" not in r.output
