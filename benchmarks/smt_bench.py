@@ -1,7 +1,8 @@
 """How deep Z3 bounded model checking gets in a time budget (node-health and workload slices,
 and the bounded liveness of replica-convergence).
 
-    python benchmarks/smt_bench.py [SECONDS]      (default 60 per run)
+    python benchmarks/smt_bench.py [SECONDS] [FILTER]   (default 60 per run; FILTER: only the
+                                                       runs whose title or property contains it)
 
 Prints, per scenario and property, the verdict, the depth reached (runs of that many actions are
 all covered) and the seconds at which depths 5, 10, 15, ... were done.
@@ -52,9 +53,11 @@ RUNS = [
 ]
 
 
-def main(budget: float) -> None:
+def main(budget: float, only: str = "") -> None:
     print(f"Z3 BMC, {budget:.0f}s per run")
     for title, path, faults, drop, prop in RUNS:
+        if only not in title and only not in prop:
+            continue
         scen = load(ROOT / path)
         if drop is True:
             scen = attrs.evolve(scen, timeline=())
@@ -78,4 +81,4 @@ def main(budget: float) -> None:
 
 
 if __name__ == "__main__":
-    main(float(sys.argv[1]) if len(sys.argv) > 1 else 60.0)
+    main(float(sys.argv[1]) if len(sys.argv) > 1 else 60.0, sys.argv[2] if len(sys.argv) > 2 else "")

@@ -154,3 +154,11 @@ def test_symbolic_parameters_are_refused_by_the_checker() -> None:
     params = Params.from_settings(model.scenario.settings).symbolic("monitor_grace")
     with pytest.raises(SliceError, match="monitor_grace"):
         bmc.check(Slice(model, params=params), "no-pod-terminating", max_depth=3)
+
+
+@pytest.mark.parametrize("prop", ["service-has-endpoint", "replica-convergence"])
+def test_the_time_budget_stops_a_check_whose_property_cannot_fail(prop: str) -> None:
+    """seed-component-restart has no Service and, for a long while, no Deployment: there is no
+    violation to look for at any depth, and the budget must still stop the unrolling."""
+    r = bmc.check(SCENARIOS / "seed-component-restart.yaml", prop, max_depth=100_000, timeout=2)
+    assert r.verdict == INCONCLUSIVE and "stopped: timeout 2s" in r.message, r.message

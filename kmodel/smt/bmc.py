@@ -631,12 +631,13 @@ def check(
             unrolling.extend()
         after = unrolling.frames[k].vars
         bad = unrolling.violation(prop, k)
+        if timeout is not None:
+            # every query of this depth shares what is left of the budget
+            left = timeout - (time.monotonic() - start)
+            if left <= 0:
+                return _inconclusive(prop_name, snapshot(), done, timeout, stats)
+            solver.set("timeout", max(1, int(left * 1000)))
         if bad is not False:
-            if timeout is not None:
-                left = timeout - (time.monotonic() - start)
-                if left <= 0:
-                    return _inconclusive(prop_name, snapshot(), done, timeout, stats)
-                solver.set("timeout", max(1, int(left * 1000)))
             solver.push()
             solver.add(bad)
             if "unencoded" in sl.schema:
@@ -666,7 +667,10 @@ def check(
             solver.add(after["unencoded"])
             r = solver.check()
             solver.pop()
-            if r != z3.unsat:
+            if r == z3.unknown:
+                stats.limit = f"timeout {timeout:g}s" if timeout is not None else solver.reason_unknown()
+                return _inconclusive(prop_name, snapshot(), done, timeout, stats)
+            if r == z3.sat:
                 stats.limit = f"a run of {k} actions leaves the workload slice (pod slots)"
                 snap = snapshot()
                 snap.depth = max(done, 0)

@@ -179,6 +179,12 @@ def check(
             unrolling.extend()
         frame = unrolling.frames[k].vars
         goal = convergence(sl, frame)
+        if timeout is not None:
+            # every query of this depth shares what is left of the budget
+            left = timeout - (time.monotonic() - start)
+            if left <= 0:
+                return _stopped(name, snapshot(), done, f"timeout {timeout:g}s")
+            solver.set("timeout", max(1, int(left * 1000)))
         if k == 0:
             waits.append((False, 0))  # the initial state is not calm
         else:
@@ -188,11 +194,6 @@ def check(
             solver.add(w_since == IF(was_set, since, frame["now"]))
             waits.append((w_set, w_since))
             bad = AND(w_set, frame["now"] - w_since > bound)
-            if timeout is not None:
-                left = timeout - (time.monotonic() - start)
-                if left <= 0:
-                    return _stopped(name, snapshot(), done, f"timeout {timeout:g}s")
-                solver.set("timeout", max(1, int(left * 1000)))
             solver.push()
             solver.add(bad)
             solver.add(NOT(frame["unencoded"]))
@@ -240,7 +241,10 @@ def check(
             solver.add(frame["unencoded"])
             r = solver.check()
             solver.pop()
-            if r != z3.unsat:
+            if r == z3.unknown:
+                why = f"timeout {timeout:g}s" if timeout is not None else solver.reason_unknown()
+                return _stopped(name, snapshot(), done, why)
+            if r == z3.sat:
                 stats.limit = f"a run of {k} actions leaves the workload slice (pod slots)"
                 snap = snapshot()
                 snap.depth = max(done, 0)
