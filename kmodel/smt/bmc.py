@@ -671,24 +671,28 @@ def check(
                 stats.limit = f"timeout {timeout:g}s" if timeout is not None else solver.reason_unknown()
                 return _inconclusive(prop_name, snapshot(), done, timeout, stats)
             if r == z3.sat:
-                stats.limit = f"a run of {k} actions leaves the workload slice (pod slots)"
-                snap = snapshot()
-                snap.depth = max(done, 0)
-                return Result(
-                    INCONCLUSIVE,
-                    ENGINE,
-                    prop.name,
-                    snap,
-                    None,
-                    f"no violation up to depth {done} (bounded); at depth {k} a ReplicaSet may need more than "
-                    f"{getattr(sl, 'pod_slots', pod_slots)} new pods (or scale down, which the slice leaves out): "
-                    "rerun with more pod slots",
-                )
+                return out_of_slots(prop.name, snapshot(), done, k, getattr(sl, "pod_slots", pod_slots))
         done = k
         stats.depth = k
         if progress is not None:
             progress(snapshot(), 0)
     return Result(HOLDS, ENGINE, prop_name, snapshot(), None, f"holds up to depth {done} (bounded)")
+
+
+def out_of_slots(name: str, snap: Stats, done: int, k: int, slots: int) -> Result:
+    """The inconclusive answer when a run of ``k`` actions reaches the workload slice's
+    ``unencoded`` (``snap``: the statistics so far)."""
+    snap.limit = f"a run of {k} actions leaves the workload slice (pod slots)"
+    snap.depth = max(done, 0)
+    return Result(
+        INCONCLUSIVE,
+        ENGINE,
+        name,
+        snap,
+        None,
+        f"no violation up to depth {done} (bounded); at depth {k} a ReplicaSet may need more than {slots} new "
+        "pods (or scale down, which the slice leaves out): rerun with more pod slots",
+    )
 
 
 def _inconclusive(name: str, snap: Stats, done: int, timeout: float | None, stats: Stats) -> Result:

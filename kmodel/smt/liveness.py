@@ -148,7 +148,7 @@ def check(
     calm states where the goal fails are tested with :func:`doomed`; the first doomed one is
     reported as a violation once the Python product, run on from it, shows the bound running
     out (the trace is then longer than the depth, and not necessarily the shortest)."""
-    from kmodel.smt.bmc import EncodingBug, Unrolling, replay
+    from kmodel.smt.bmc import EncodingBug, Unrolling, out_of_slots, replay
 
     if name not in LIVENESS:
         raise SliceError(
@@ -245,18 +245,7 @@ def check(
                 why = f"timeout {timeout:g}s" if timeout is not None else solver.reason_unknown()
                 return _stopped(name, snapshot(), done, why)
             if r == z3.sat:
-                stats.limit = f"a run of {k} actions leaves the workload slice (pod slots)"
-                snap = snapshot()
-                snap.depth = max(done, 0)
-                return Result(
-                    INCONCLUSIVE,
-                    ENGINE,
-                    name,
-                    snap,
-                    None,
-                    f"no violation up to depth {done} (bounded); at depth {k} a ReplicaSet may need more than "
-                    f"{sl.pod_slots} new pods: rerun with more pod slots",
-                )
+                return out_of_slots(name, snapshot(), done, k, sl.pod_slots)
         done = stats.depth = k
         if progress is not None:
             progress(snapshot(), 0)
