@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import DATA, SCENARIOS, Cli
 
 WEB = str(DATA / "check-web.yaml")
@@ -110,6 +112,7 @@ def test_properties_lists_the_builtins(cli: Cli) -> None:
         assert name in r.output
 
 
+@pytest.mark.thorough  # properties/ checks the same seed with both engines in the default run
 def test_seed_with_its_timeline_holds_every_builtin(cli: Cli) -> None:
     seed = str(SCENARIOS / "seed-scaling.yaml")
     args = ["--faults", "none", "--engine", "all", "--seed", "1", "--profile", "ci", "--database", "none"]

@@ -184,8 +184,8 @@ def test_bmc_finds_the_broken_component_and_the_trace_replays(name: str) -> None
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_the_real_components_hold_up_to_the_depth(name: str) -> None:
     sl = CASES[name](False)
-    r = bmc.check(sl, "replica-convergence", max_depth=10)
-    assert r.verdict == HOLDS and r.stats.depth == 10, r.message
+    r = bmc.check(sl, "replica-convergence", max_depth=8)
+    assert r.verdict == HOLDS and r.stats.depth == 8, r.message
     assert explore(sl.model, to_property(BUILTINS["replica-convergence"], sl.settings)).verdict == HOLDS
 
 
