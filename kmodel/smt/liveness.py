@@ -291,16 +291,19 @@ def _doom_search(
 def _run_out(sl: WorkloadSlice, trace: Trace, prop: Any) -> Trace | None:
     """``trace`` (ending calm) continued on the Python product, taking the first calm
     transition each time, until the explorer's monitor fails; None when the run ends first
-    (the scenario's horizon stops the clock) or takes more than :data:`RUN_OUT_LIMIT` steps."""
+    (the scenario's horizon stops the clock), when the monitor failed earlier in ``trace``, or
+    after :data:`RUN_OUT_LIMIT` steps."""
     from kmodel.smt.bmc import EncodingBug
 
     steps = list(trace.steps)
     doomed_at = len(steps) - 1
+    watch = _Monitor(prop)
+    for i, step in enumerate(steps):
+        if watch.late(step):
+            return Trace(tuple(steps)) if i == doomed_at else None
     state = steps[-1].state
     product = Calm(sl.model)
     for _ in range(RUN_OUT_LIMIT):
-        if _misses(Trace(tuple(steps)), prop):
-            return Trace(tuple(steps))
         nxt = next(iter(product.transitions((state, True))), None)
         if nxt is None:
             return None
@@ -311,24 +314,37 @@ def _run_out(sl: WorkloadSlice, trace: Trace, prop: Any) -> Trace | None:
                 f"encoding bug: the state at depth {doomed_at} was proven unable to regain {prop.name}, but the "
                 f"Python model regains it at depth {len(steps) - 1} (t={state.cluster.now}s)"
             )
+        if watch.late(steps[-1]):
+            return Trace(tuple(steps))
     return None
 
 
-def _misses(trace: Trace, prop: Any) -> bool:
-    """The explorer's monitor (``explore._search`` with the calm product) fails at the last
-    step of ``trace`` and not before."""
-    pending: int | None = None
-    calm = False
-    assert prop.bound is not None and prop.predicate is not None
-    for i, step in enumerate(trace.steps):
-        calm = calm or step.actor == ADVERSARY
+class _Monitor:
+    """The explorer's monitor for ``eventually`` on the calm product (``explore._search``),
+    fed one step at a time: since when the goal has been missing while calm."""
+
+    def __init__(self, prop: Any) -> None:
+        assert prop.bound is not None and prop.predicate is not None
+        self.prop = prop
+        self.pending: int | None = None
+        self.calm = False
+
+    def late(self, step: Step) -> bool:
+        """Take ``step``; whether the goal has now been missing for longer than the bound."""
+        self.calm = self.calm or step.actor == ADVERSARY
         now = step.state.cluster.now
-        if prop.predicate(step.state):
-            pending = None
-        elif pending is None and calm:
-            pending = now
-        late = pending is not None and now - pending > prop.bound
-        if late:
+        if self.prop.predicate(step.state):
+            self.pending = None
+        elif self.pending is None and self.calm:
+            self.pending = now
+        return self.pending is not None and now - self.pending > self.prop.bound
+
+
+def _misses(trace: Trace, prop: Any) -> bool:
+    """The explorer's monitor fails at the last step of ``trace`` and not before."""
+    watch = _Monitor(prop)
+    for i, step in enumerate(trace.steps):
+        if watch.late(step):
             return i == len(trace.steps) - 1
     return False
 
