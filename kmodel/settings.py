@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from functools import reduce
 
 import attrs
-from attrs import field, frozen
+from attrs import Factory, field, frozen
+
+from kmodel import versions
 
 
 class SettingsError(ValueError):
@@ -28,13 +31,40 @@ def _nonneg(_inst: object, attribute: attrs.Attribute, value: float) -> None:  #
         raise SettingsError(f"{camel(attribute.name)} must not be negative (got {value})", camel(attribute.name))
 
 
+def _versioned(default: Callable[[str], int]) -> Factory:  # type: ignore[type-arg]
+    """A default that depends on ``kubernetesVersion`` (a bad version falls back to the newest
+    release here; the version's own validator then reports it)."""
+
+    def pick(self: Settings) -> int:
+        try:
+            return default(self.kubernetes_version)
+        except versions.VersionError:
+            return default(versions.DEFAULT_VERSION)
+
+    return Factory(pick, takes_self=True)
+
+
+def _version(_inst: object, _attribute: attrs.Attribute, value: str) -> None:  # type: ignore[type-arg]
+    try:
+        versions.parse(value)
+    except versions.VersionError as err:
+        raise SettingsError(f"kubernetesVersion: {err}", "kubernetesVersion") from None
+
+
 @frozen(cache_hash=True)
 class Settings:
+    # the Kubernetes release whose defaults, messages and behaviours the model follows
+    # (kmodel.versions); declared first because other defaults depend on it
+    kubernetes_version: str = field(default=versions.DEFAULT_VERSION, validator=_version)
     # kubelet (pkg/kubelet/apis/config/v1beta1/defaults.go)
     node_status_update_frequency: int = field(default=10, validator=_nonneg)
     # kube-controller-manager, node lifecycle (pkg/controller/nodelifecycle/config/v1alpha1)
     node_monitor_period: int = field(default=5, validator=_nonneg)
-    node_monitor_grace_period: int = field(default=50, validator=_nonneg)  # 40 s before v1.32
+    # 50 s since v1.32, 40 s before
+    node_monitor_grace_period: int = field(
+        default=_versioned(versions.default_node_monitor_grace_period),
+        validator=_nonneg,
+    )
     node_startup_grace_period: int = field(default=60, validator=_nonneg)
     node_eviction_rate: float = field(default=0.1, validator=_nonneg)  # nodes per second per zone
     secondary_node_eviction_rate: float = field(default=0.01, validator=_nonneg)
@@ -51,8 +81,6 @@ class Settings:
     # pod garbage collector (pkg/controller/podgc/gc_controller.go)
     pod_gc_period: int = field(default=20, validator=_nonneg)
     pod_gc_quarantine: int = field(default=40, validator=_nonneg)
-    # scheduler: which release's TaintToleration message to print ("current" or "v1.16")
-    scheduler_messages: str = field(default="current")
     # the model's time step; 0 = gcd of the periods above
     tick: int = field(default=0, validator=_nonneg)
 
@@ -61,9 +89,11 @@ class Settings:
             raise SettingsError(
                 f"evictionMode must be 'taint' or 'legacy' (got {self.eviction_mode!r})", "evictionMode"
             )
-        if self.scheduler_messages not in ("current", "v1.16"):
+        if self.eviction_mode == "legacy" and not versions.legacy_eviction_available(self.kubernetes_version):
             raise SettingsError(
-                f"schedulerMessages must be 'current' or 'v1.16' (got {self.scheduler_messages!r})", "schedulerMessages"
+                f"evictionMode legacy (--pod-eviction-timeout) was removed in Kubernetes 1.27; "
+                f"kubernetesVersion is {self.kubernetes_version}",
+                "evictionMode",
             )
         if self.node_monitor_period == 0:
             raise SettingsError("nodeMonitorPeriod must be at least 1s", "nodeMonitorPeriod")
@@ -180,6 +210,10 @@ def settings_from(raw: dict[str, object]) -> Settings:
                 if isinstance(value, bool) or not isinstance(value, int):
                     raise ValueError("expected a whole number")
                 kwargs[name] = value
+            elif name == "kubernetes_version" and isinstance(value, float):
+                raise ValueError(
+                    'write the release in quotes, like "1.20": YAML reads an unquoted 1.20 as the number 1.2'
+                )
             else:
                 kwargs[name] = str(value)
         except ValueError as err:

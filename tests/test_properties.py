@@ -414,7 +414,7 @@ def test_eviction_excused_while_every_zone_is_down() -> None:
 
 def test_eviction_checks_nothing_in_legacy_mode() -> None:
     scen = scenario(SCENARIOS / "seed-node-failure.yaml")
-    legacy = attrs.evolve(scen, settings=attrs.evolve(scen.settings, eviction_mode="legacy"))
+    legacy = attrs.evolve(scen, settings=attrs.evolve(scen.settings, eviction_mode="legacy", kubernetes_version="1.26"))
     defn = props.BUILTINS["eviction-after-timeout"]
     assert all(defn(b, o.state) and not props.eviction_deadlines(o.state) for b, o in walk_pairs(legacy, 600))
 

@@ -41,8 +41,13 @@ def mknode(name: str, *taints: Taint, labels: dict[str, str] | None = None, **kw
     return Node(name=name, labels=labels_of({LABEL_HOSTNAME: name, **(labels or {})}), taints=taints, **kw)
 
 
+# The filter reasons below name the taint, as releases 1.24 to 1.33 print them; the wording of
+# every release is tested in test_taint_wording_follows_the_release.
+WORDING_RELEASE = Settings(kubernetes_version="1.33")
+
+
 def mkcluster(*nodes: Node, pods: tuple[Pod, ...] = (), settings: Settings | None = None, **kw: Any) -> Cluster:
-    c = Cluster(settings=settings or Settings(), nodes=tuple(sorted(nodes, key=attrgetter("name"))), **kw)
+    c = Cluster(settings=settings or WORDING_RELEASE, nodes=tuple(sorted(nodes, key=attrgetter("name"))), **kw)
     for p in pods:
         c = c.with_pod(p)
     return c
@@ -155,6 +160,7 @@ def no_workers(settings: Settings | None = None) -> Cluster:
 def test_failure_message_function() -> None:
     reasons = {"cp": [CP_TAINT], "w1": [UNREACHABLE_TAINT], "w2": [UNREACHABLE_TAINT]}
     assert scheduler.failure_message(3, reasons) == FIT_ERROR
+    assert scheduler.failure_message(3, reasons, version="1.23") == FIT_ERROR
 
 
 def test_failure_message_counts_are_sorted_as_strings() -> None:
@@ -186,9 +192,33 @@ def test_failed_step_reports_fit_error_and_preemption() -> None:
     assert scheduler.step(after) == [], "tried once per tick"
 
 
-def test_v116_wording() -> None:
-    outs = scheduler.step(no_workers(Settings(scheduler_messages="v1.16")))
-    expected = "0/3 nodes are available: 3 node(s) had taints that the pod didn't tolerate."
+@pytest.mark.parametrize(
+    ("release", "expected"),
+    [
+        # seed 003 (v1.16): no taint named, no PostFilter message
+        ("1.16", "0/3 nodes are available: 3 node(s) had taints that the pod didn't tolerate."),
+        # kubernetes PR 87250 (1.18): the taint is named
+        (
+            "1.20",
+            "0/3 nodes are available: 1 node(s) had taint {node-role.kubernetes.io/control-plane: }, that the pod "
+            "didn't tolerate, 2 node(s) had taint {node.kubernetes.io/unreachable: }, that the pod didn't tolerate.",
+        ),
+        # PR 109119 (1.24) shortens it; PR 107775 (1.24) appends DefaultPreemption's diagnosis
+        (
+            "v1.24",
+            f"{FIT_ERROR} preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
+        ),
+        # PR 134740 (1.35, and the 1.34 patch releases) hides taint keys and values; DynamicResources'
+        # PostFilter (on by default since 1.34) speaks before DefaultPreemption
+        (
+            "1.37",
+            "0/3 nodes are available: 3 node(s) had untolerated taint(s). no new claims to deallocate, "
+            "preemption: 0/3 nodes are available: 3 Preemption is not helpful for scheduling.",
+        ),
+    ],
+)
+def test_taint_wording_follows_the_release(release: str, expected: str) -> None:
+    outs = scheduler.step(no_workers(Settings(kubernetes_version=release)))
     assert outs[0].events[0].message == expected
 
 

@@ -87,6 +87,7 @@ def test_format_then_parse_round_trips() -> None:
 
 # every flag of k8s-semantics.md's defaults table that the model supports, by its camelCase name
 KEYS = {
+    "kubernetesVersion": "kubernetes_version",
     "nodeStatusUpdateFrequency": "node_status_update_frequency",
     "nodeMonitorPeriod": "node_monitor_period",
     "nodeMonitorGracePeriod": "node_monitor_grace_period",
@@ -102,7 +103,6 @@ KEYS = {
     "leaderElectionRenewDeadline": "leader_election_renew_deadline",
     "podGCPeriod": "pod_gc_period",
     "podGCQuarantine": "pod_gc_quarantine",
-    "schedulerMessages": "scheduler_messages",
     "tick": "tick",
 }
 
@@ -118,6 +118,7 @@ def test_camel(key: str, name: str) -> None:
 
 # a non-default value for each key, and what the field holds afterwards
 NON_DEFAULTS: dict[str, tuple[object, object]] = {
+    "kubernetesVersion": ("v1.36", "v1.36"),
     "nodeStatusUpdateFrequency": ("4s", 4),
     "nodeMonitorPeriod": ("2s", 2),
     "nodeMonitorGracePeriod": ("20s", 20),
@@ -133,19 +134,24 @@ NON_DEFAULTS: dict[str, tuple[object, object]] = {
     "leaderElectionRenewDeadline": ("15s", 15),
     "podGCPeriod": ("40s", 40),
     "podGCQuarantine": ("1m", 60),
-    "schedulerMessages": ("v1.16", "v1.16"),
     "tick": ("1s", 1),
 }
+
+
+# keys whose non-default value needs an older release (evictionMode: legacy ended in 1.27)
+ON_RELEASE = {"evictionMode": "1.26"}
 
 
 @pytest.mark.parametrize("key", sorted(KEYS))
 def test_each_key_sets_its_field_and_only_that(key: str) -> None:
     raw, value = NON_DEFAULTS[key]
-    s = settings_from({key: raw})
+    base = {"kubernetesVersion": ON_RELEASE[key]} if key in ON_RELEASE else {}
+    s = settings_from({**base, key: raw})
+    reference = settings_from(base)
     name = KEYS[key]
     assert getattr(s, name) == value
-    assert getattr(s, name) != getattr(Settings(), name), "pick a value that differs from the default"
-    assert attrs.evolve(s, **{name: getattr(Settings(), name)}) == Settings()
+    assert getattr(s, name) != getattr(reference, name), "pick a value that differs from the default"
+    assert attrs.evolve(s, **{name: getattr(reference, name)}) == reference
 
 
 def test_empty_settings_are_the_defaults() -> None:
@@ -172,7 +178,10 @@ def test_unknown_key_suggests_the_camel_case_spelling() -> None:
         ({"largeClusterSizeThreshold": 2.5}, "largeClusterSizeThreshold: expected a whole number"),
         ({"unhealthyZoneThreshold": 1.5}, "unhealthyZoneThreshold .* at most 1"),
         ({"evictionMode": "aggressive"}, "evictionMode must be 'taint' or 'legacy'"),
-        ({"schedulerMessages": "v1.2"}, "schedulerMessages must be"),
+        ({"kubernetesVersion": "1.2"}, "kubernetesVersion: kmodel follows Kubernetes 1.16 to 1.37"),
+        ({"kubernetesVersion": 1.2}, "kubernetesVersion: write the release in quotes"),
+        ({"kubernetesVersion": "latest"}, "kubernetesVersion: expected a release like"),
+        ({"evictionMode": "legacy"}, "evictionMode legacy .* was removed in Kubernetes 1.27"),
         ({"nodeMonitorPeriod": 0}, "nodeMonitorPeriod must be at least 1s"),
         ({"nodeStatusUpdateFrequency": "0s"}, "nodeStatusUpdateFrequency must be at least 1s"),
         ({"podGCPeriod": 0}, "podGCPeriod must be at least 1s"),
@@ -249,6 +258,7 @@ def test_default_step_is_5() -> None:
 # --- the CLI -------------------------------------------------------------------------------------
 
 SHOWN_DEFAULTS = {
+    "kubernetesVersion": "1.37",
     "nodeStatusUpdateFrequency": "10s",
     "nodeMonitorPeriod": "5s",
     "nodeMonitorGracePeriod": "50s",
@@ -264,7 +274,6 @@ SHOWN_DEFAULTS = {
     "leaderElectionRenewDeadline": "10s",
     "podGCPeriod": "20s",
     "podGCQuarantine": "40s",
-    "schedulerMessages": "current",
     "tick": "0 (auto)",
 }
 

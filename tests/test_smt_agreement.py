@@ -475,7 +475,13 @@ def test_symbolic_settings_pinned_to_the_scenario_agree() -> None:
 def test_outside_the_slice_is_refused_with_a_fix() -> None:
     scen = load(DATA / "props-two-workers.yaml")
     with pytest.raises(SliceError, match=r"legacy.*fix"):
-        Slice(SliceModel(attrs.evolve(scen, settings=attrs.evolve(scen.settings, eviction_mode="legacy"))))
+        Slice(
+            SliceModel(
+                attrs.evolve(
+                    scen, settings=attrs.evolve(scen.settings, eviction_mode="legacy", kubernetes_version="1.26")
+                )
+            )
+        )
     extra = load(DATA / "props-two-workers.yaml", ["10s scale deployment/web 3"])
     with pytest.raises(SliceError, match="scale"):
         Slice(SliceModel(extra))

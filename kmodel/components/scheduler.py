@@ -31,6 +31,7 @@ from collections.abc import Iterable
 import attrs
 from attrs import frozen
 
+from kmodel import versions
 from kmodel.state import (
     LABEL_HOSTNAME,
     LABEL_ZONE,
@@ -123,9 +124,7 @@ def filter_reasons(cluster: Cluster, pod: Pod, node: Node, usage: dict[str, Usag
     # TaintToleration
     taint = untolerated_taint(pod, node, (NO_SCHEDULE, NO_EXECUTE))
     if taint is not None:
-        if cluster.settings.scheduler_messages == "v1.16":
-            return ["node(s) had taints that the pod didn't tolerate"]
-        return [f"node(s) had untolerated taint {{{taint.key}: {taint.value}}}"]
+        return [versions.taint_filter_reason(cluster.settings.kubernetes_version, taint.key, taint.value)]
     # NodeAffinity (nodeSelector)
     if pod.node_selector:
         have = dict(node.labels)
@@ -156,19 +155,22 @@ def failure_message(
     total_nodes: int,
     reasons_by_node: dict[str, list[str]],
     resolvable: set[str] | None = None,
-    preemption: bool = False,
+    version: str | None = None,
 ) -> str:
     """``FitError.Error()``: ``0/N nodes are available: <count> <reason>, ....``
 
-    With ``preemption`` the DefaultPreemption PostFilter's own message follows, as in current
-    releases: nodes that failed only for resources (status Unschedulable, in ``resolvable``)
-    found no victims (all pods have the same priority); the others are not helped by preemption.
+    With a ``version`` (the scenario's ``kubernetesVersion``), the PostFilter plugins' messages
+    follow as that release prints them (:mod:`kmodel.versions`): since 1.24 DefaultPreemption's
+    ``preemption: ...`` (nodes that failed only for resources, status Unschedulable, in
+    ``resolvable``, found no victims since all pods have the same priority; the others are not
+    helped by preemption), since 1.34 preceded by DynamicResources' ``no new claims to
+    deallocate``. Without one, only the filter histogram.
     """
     message = f"0/{total_nodes} nodes are available:"
     histogram = _histogram(reasons_by_node)
     if histogram:
         message += f" {histogram}."
-    if preemption:
+    if version is not None and versions.preemption_diagnosis(version):
         by_node = {
             name: [
                 "No preemption victims found for incoming pod"
@@ -177,7 +179,10 @@ def failure_message(
             ]
             for name in reasons_by_node
         }
-        message += f" preemption: 0/{total_nodes} nodes are available: {_histogram(by_node)}."
+        post = f"preemption: 0/{total_nodes} nodes are available: {_histogram(by_node)}."
+        if versions.dynamic_resources_postfilter(version):
+            post = f"no new claims to deallocate, {post}"
+        message += f" {post}"
     return message
 
 
@@ -343,9 +348,7 @@ def step(cluster: Cluster) -> list[Outcome]:
     best, reasons = schedule(cluster, pod)
     if not best:
         resolvable = {n.name for n in cluster.nodes if resolvable_by_preemption(pod, n, reasons.get(n.name, []))}
-        message = failure_message(
-            len(cluster.nodes), reasons, resolvable, preemption=cluster.settings.scheduler_messages == "current"
-        )
+        message = failure_message(len(cluster.nodes), reasons, resolvable, cluster.settings.kubernetes_version)
         event = Event(cluster.now, SOURCE, "FailedScheduling", f"pod/{pod.name}", message, "Warning")
         return [Outcome("scheduler", f"cannot schedule {pod.name}: {message}", tried, (event,))]
     outcomes = []

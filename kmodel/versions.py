@@ -1,0 +1,152 @@
+"""Kubernetes releases: which one a scenario follows, and what changed between them.
+
+The ``kubernetesVersion`` setting (``"1.37"``, ``"v1.16"``, ``"1.34.2"``) picks the release whose
+defaults, messages and behaviours the model follows. A minor version without a patch means its
+newest patch release. Every behaviour that differs between the supported releases is listed in
+:data:`CHANGES`, with the change that introduced it, so ``kmodel settings`` and the README can
+show the table and a reader can check each line.
+
+The default is the newest stable release whose sources were checked: kubernetes/kubernetes at
+the v1.37 line (the stored tree carries CHANGELOG-1.38 for the release after it).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from attrs import frozen
+
+OLDEST_MINOR = 16  # seed 003 ran v1.16
+NEWEST_MINOR = 37
+DEFAULT_VERSION = "1.37"
+
+_VERSION = re.compile(r"^v?1\.(\d{1,2})(?:\.(\d{1,3}))?$")
+
+
+class VersionError(ValueError):
+    pass
+
+
+@lru_cache(maxsize=64)
+def parse(text: object) -> tuple[int, int | None]:
+    """``"1.32"`` -> (32, None); ``"v1.34.2"`` -> (34, 2). Raises VersionError with the fix."""
+    if not isinstance(text, str):
+        raise VersionError(f'write the release as a string like "{DEFAULT_VERSION}", got {text!r}')
+    m = _VERSION.match(text.strip())
+    if not m or not m.group(1).isascii():
+        raise VersionError(f'expected a release like "{DEFAULT_VERSION}" or "v1.16", got {text!r}')
+    minor = int(m.group(1))
+    if not OLDEST_MINOR <= minor <= NEWEST_MINOR:
+        raise VersionError(f"kmodel follows Kubernetes 1.{OLDEST_MINOR} to 1.{NEWEST_MINOR}, got {text!r}")
+    return minor, int(m.group(2)) if m.group(2) is not None else None
+
+
+def minor_of(text: str) -> int:
+    return parse(text)[0]
+
+
+@frozen
+class Change:
+    """One behaviour that differs between releases: from ``since`` on, ``after`` holds."""
+
+    since: int  # minor version
+    what: str
+    before: str
+    after: str
+    source: str
+
+
+CHANGES: tuple[Change, ...] = (
+    Change(
+        17,
+        "nodeStatusReportFrequency default",
+        "1m",
+        "5m",
+        "pkg/kubelet/apis/config/v1beta1/defaults.go (the kubelet posts unchanged status this often; "
+        "Lease renewals carry the heartbeat)",
+    ),
+    Change(
+        18,
+        "FailedScheduling reason of TaintToleration",
+        "node(s) had taints that the pod didn't tolerate",
+        "node(s) had taint {KEY: VALUE}, that the pod didn't tolerate",
+        "pkg/scheduler/framework/plugins/tainttoleration/taint_toleration.go, kubernetes PR 87250",
+    ),
+    Change(
+        24,
+        "FailedScheduling reason of TaintToleration",
+        "node(s) had taint {KEY: VALUE}, that the pod didn't tolerate",
+        "node(s) had untolerated taint {KEY: VALUE}",
+        "taint_toleration.go, kubernetes PR 109119",
+    ),
+    Change(
+        24,
+        "FailedScheduling message ends with the preemption diagnosis",
+        "0/N nodes are available: ...",
+        "0/N nodes are available: .... preemption: 0/N nodes are available: ...",
+        "pkg/scheduler/framework/types.go FitError.Error, kubernetes PR 107775",
+    ),
+    Change(
+        27,
+        "--pod-eviction-timeout (evictionMode: legacy)",
+        "available",
+        "removed; the 300 s default tolerations do its job",
+        "cmd/kube-controller-manager/app/options/nodelifecyclecontroller.go",
+    ),
+    Change(
+        32,
+        "nodeMonitorGracePeriod default",
+        "40s",
+        "50s",
+        "pkg/controller/nodelifecycle/config/v1alpha1/defaults.go, kubernetes PR 126287",
+    ),
+    Change(
+        34,
+        "FailedScheduling reason of TaintToleration",
+        "node(s) had untolerated taint {KEY: VALUE}",
+        "node(s) had untolerated taint(s)",
+        "taint_toleration.go, kubernetes PR 134740 (in 1.35, cherry-picked into the 1.34 patch releases)",
+    ),
+    Change(
+        34,
+        "FailedScheduling message names the DynamicResources PostFilter",
+        "... preemption: ...",
+        "... no new claims to deallocate, preemption: ...",
+        "pkg/scheduler/framework/plugins/dynamicresources (DRA enabled by default since 1.34)",
+    ),
+)
+
+
+def default_node_monitor_grace_period(version: str) -> int:
+    return 50 if minor_of(version) >= 32 else 40
+
+
+def default_node_status_report_frequency(version: str) -> int:
+    return 300 if minor_of(version) >= 17 else 60
+
+
+def legacy_eviction_available(version: str) -> bool:
+    return minor_of(version) < 27
+
+
+def taint_filter_reason(version: str, key: str, value: str) -> str:
+    """TaintToleration's Filter reason for an untolerated taint, as the release words it."""
+    minor = minor_of(version)
+    if minor < 18:
+        return "node(s) had taints that the pod didn't tolerate"
+    if minor < 24:
+        return f"node(s) had taint {{{key}: {value}}}, that the pod didn't tolerate"
+    if minor < 34:
+        return f"node(s) had untolerated taint {{{key}: {value}}}"
+    return "node(s) had untolerated taint(s)"
+
+
+def preemption_diagnosis(version: str) -> bool:
+    """Whether FailedScheduling messages carry DefaultPreemption's own ``preemption: ...`` part."""
+    return minor_of(version) >= 24
+
+
+def dynamic_resources_postfilter(version: str) -> bool:
+    """Whether the DynamicResources plugin's ``no new claims to deallocate`` precedes it."""
+    return minor_of(version) >= 34
