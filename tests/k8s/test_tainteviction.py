@@ -343,8 +343,9 @@ def test_first_matching_toleration_counts_limited() -> None:
     )
     c = mkcluster(mknode("node1", taints=(unreachable,)), pods=[pod])
     c, _ = evict_step(c, 0)
-    c, _ = evict_step(c, 60)
-    assert not deleted(c, "pod1")
+    for t in (60, 61, 300, 599):
+        c, _ = evict_step(c, t)
+        assert not deleted(c, "pod1"), f"deleted at t={t}"
     c, _ = evict_step(c, 600)
     assert deleted(c, "pod1")
 
