@@ -24,7 +24,9 @@ import pytest
 
 from kmodel.settings import Settings
 from kmodel.state import (
+    COND_FALSE,
     COND_TRUE,
+    COND_UNKNOWN,
     LABEL_HOSTNAME,
     LABEL_ZONE,
     NO_EXECUTE,
@@ -41,6 +43,14 @@ from kmodel.transition import Event, Outcome
 # Node.ready of a node whose kubelet never posted a Ready condition (kmodel's planned COND_NONE).
 NO_CONDITION = ""
 
+# The Ready condition's reason that goes with each status when a test does not say.
+_REASONS = {
+    COND_TRUE: "KubeletReady",
+    COND_FALSE: "KubeletNotReady",
+    COND_UNKNOWN: "NodeStatusUnknown",
+    NO_CONDITION: "",
+}
+
 
 def mknode(
     name: str,
@@ -53,6 +63,7 @@ def mknode(
     **kw: Any,
 ) -> Node:
     """A node as a Go test's ``v1.Node`` literal: its Ready status and lastHeartbeatTime."""
+    kw.setdefault("ready_reason", _REASONS.get(ready, ""))
     all_labels = {LABEL_HOSTNAME: name, **(labels or {})}
     if zone is not None:
         all_labels[LABEL_ZONE] = zone

@@ -12,8 +12,6 @@ so such a test takes one extra pass a second later.
 
 from __future__ import annotations
 
-from typing import Any
-
 import attrs
 import pytest
 
@@ -284,8 +282,7 @@ def test_monitor_node_health_with_lease(
     later. A renewed Lease (spec.renewTime) refreshes the controller's probe time like a new status
     heartbeat does, so the node is left alone; without a renewal it turns Unknown. The pod on it
     is never marked not ready (expectedPodStatusUpdate false in all three cases)."""
-    reason = "KubeletReady" if ready == COND_TRUE else ""
-    node = mknode("node0", ready=ready, ready_reason=reason, heartbeat=heartbeat, lease_renew_time=lease1)
+    node = mknode("node0", ready=ready, heartbeat=heartbeat, lease_renew_time=lease1)
     c = mkcluster(node, pods=[mkpod("pod0", "node0")])
     c, _ = monitor(c, HOUR)
     assert node_of(c, "node0").ready == ready
@@ -458,8 +455,7 @@ def kubelet_sync(c: Cluster, node: str, now: int) -> tuple[Cluster, tuple[Event,
 def test_kubelet_ready_condition(name: str, before: str, expected_events: list[tuple[str, str]]) -> None:
     """pkg/kubelet/nodestatus/setters_test.go TestReadyCondition, cases named by ``name``: a healthy
     kubelet posts Ready=True (reason KubeletReady) and records NodeReady only on the transition."""
-    reason: dict[str, Any] = {"ready_reason": "KubeletNotReady"} if before == COND_FALSE else {}
-    c = mkcluster(mknode("node0", ready=before, heartbeat=0, **reason))
+    c = mkcluster(mknode("node0", ready=before, heartbeat=0))
     c, events = kubelet_sync(c, "node0", 10)
     node = node_of(c, "node0")
     assert (node.ready, node.ready_reason, node.last_heartbeat) == (COND_TRUE, "KubeletReady", 10)
