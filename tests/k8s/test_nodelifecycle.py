@@ -382,7 +382,8 @@ def test_taints_node_by_condition() -> None:
 def test_node_event_generation() -> None:
     """node_lifecycle_controller_test.go TestNodeEventGeneration: the first pass over a node the
     controller has not seen yet (here Unknown, heartbeat long ago) records exactly one event,
-    reason RegisteredNode ("Registered Node node0 in Controller", monitorNodeHealth), and no
+    reason RegisteredNode, whose message RecordNodeEvent (pkg/controller/util/node) formats as
+    "Node <name> event: Registered Node <name> in Controller" (monitorNodeHealth), and no
     NodeNotReady: the node was not Ready when first observed. (The Go test runs monitorNodeHealth
     alone; kmodel's step also runs the tainting passes, whose TaintAdded/TaintRemoved records are
     kmodel's own and left out here.)"""
@@ -390,7 +391,7 @@ def test_node_event_generation() -> None:
     _, events = monitor(c, 400 * 24 * HOUR)
     monitor_events = [e for e in events if e.reason not in ("TaintAdded", "TaintRemoved")]
     assert [(e.reason, e.object, e.message) for e in monitor_events] == [
-        ("RegisteredNode", "node/node0", "Registered Node node0 in Controller")
+        ("RegisteredNode", "node/node0", "Node node0 event: Registered Node node0 in Controller")
     ]
 
 
