@@ -436,7 +436,7 @@ def parse_object(doc: MarkedDict, file: str) -> Manifest:
             raise sctx.at(spec, "template").error("spec.nodeName in a template is not supported", "use nodeSelector")
         sel = selector(sctx.at(spec, "selector"), spec.get("selector"), template.labels)
         if kind == "ReplicaSet":
-            obj = ReplicaSet(name=name, replicas=replicas, selector=sel, template=template)
+            obj = ReplicaSet(name=name, replicas=replicas, selector=sel, template=template, labels=labels)
         else:
             strategy = mapping(sctx.at(spec, "strategy"), spec.get("strategy"))
             stype = string(sctx.at(spec, "strategy").at(strategy, "type"), strategy.get("type")) or "RollingUpdate"

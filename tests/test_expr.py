@@ -67,7 +67,9 @@ def make_cluster(*, healthy: bool = False) -> Cluster:
         now=100,
         nodes=nodes,
         pods=tuple(pods),
-        replicasets=(ReplicaSet("hello-6d4", 2, HELLO, PodTemplate(labels=HELLO), owner="hello", status_ready=1),),
+        replicasets=(
+            ReplicaSet("hello-6d4", 2, HELLO, PodTemplate(labels=HELLO), owner="hello", labels=HELLO, status_ready=1),
+        ),
         deployments=(Deployment("hello", 2, HELLO, PodTemplate(labels=HELLO), status_ready=1, status_available=1),),
         services=(Service("hello", labels_of({"app": "hello"}), endpoints),),
     )

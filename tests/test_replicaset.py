@@ -243,12 +243,16 @@ def test_writes_status_only_when_it_changed() -> None:
     assert replicaset.step(outs[0].state) == []
 
 
-def test_pods_of_other_owners_are_not_counted() -> None:
-    stranger = mkpod("web-1-x", owner=None)
+def test_pods_of_other_owners_are_not_counted_and_matching_orphans_are_adopted() -> None:
+    """controller_ref_manager.go ClaimPods: a pod another controller owns is left alone; an
+    orphan whose labels match the selector is adopted and counted, so nothing is created."""
     other = mkpod("other-x", owner="other")
+    after = step_state(mkcluster(other, rs=(mkrs(replicas=1),)))
+    assert len(after.pods) == 2 and after.pod("other-x") == other
+    stranger = mkpod("web-1-x", owner=None)
     after = step_state(mkcluster(stranger, other, rs=(mkrs(replicas=1),)))
-    assert len(after.pods) == 3
-    assert after.pod("web-1-x") == stranger and after.pod("other-x") == other
+    assert len(after.pods) == 2 and after.pod("other-x") == other
+    assert after.pod("web-1-x") == attrs.evolve(stranger, owner="web-1")
 
 
 @pytest.mark.parametrize("down", ["controller_manager", "apiserver", "etcd"])

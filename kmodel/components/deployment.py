@@ -1,6 +1,8 @@
 """Deployment controller (pkg/controller/deployment), RollingUpdate strategy.
 
 One step syncs every Deployment:
+- ``ClaimReplicaSets`` (pkg/controller/controller_ref_manager.go): adopt orphan ReplicaSets whose
+  labels match its selector, release owned ones whose labels no longer do;
 - the *new* ReplicaSet is the one whose pod template equals the Deployment's; if there is none it
   is created (named ``<deployment>-<pod-template-hash>``) with 0 replicas;
 - ``reconcileNewReplicaSet``: scale the new ReplicaSet up towards ``spec.replicas`` while the sum of
@@ -21,7 +23,7 @@ import math
 import attrs
 
 from kmodel.components import apiserver
-from kmodel.state import Cluster, Deployment, PodTemplate, ReplicaSet
+from kmodel.state import Cluster, Deployment, PodTemplate, ReplicaSet, selector_matches
 from kmodel.transition import Event, Outcome
 
 SOURCE = "deployment-controller"
@@ -61,6 +63,7 @@ def new_replicaset_for(d: Deployment, revision: int) -> ReplicaSet:
     selector = tuple(sorted((*d.selector, (HASH_LABEL, h))))
     return ReplicaSet(
         name=f"{d.name}-{h}",
+        labels=labels,
         replicas=0,
         selector=selector,
         template=attrs.evolve(d.template, labels=labels),
@@ -86,8 +89,21 @@ def _scale(out: Cluster, rs: ReplicaSet, to: int, d: Deployment, events: list[Ev
     return out.with_replicaset(attrs.evolve(rs, replicas=to))
 
 
-def sync(cluster: Cluster, d: Deployment, events: list[Event], notes: list[str]) -> Cluster:
+def claim_replicasets(cluster: Cluster, d: Deployment, notes: list[str]) -> Cluster:
     out = cluster
+    for rs in cluster.replicasets:
+        matches = selector_matches(d.selector, rs.labels)
+        if rs.owner == d.name and not matches:
+            out = out.with_replicaset(attrs.evolve(rs, owner=None))
+            notes.append(f"release replicaset {rs.name}")
+        elif rs.owner is None and matches:
+            out = out.with_replicaset(attrs.evolve(rs, owner=d.name))
+            notes.append(f"adopt replicaset {rs.name}")
+    return out
+
+
+def sync(cluster: Cluster, d: Deployment, events: list[Event], notes: list[str]) -> Cluster:
+    out = claim_replicasets(cluster, d, notes)
     owned = [rs for rs in out.replicasets if rs.owner == d.name]
     key = template_key(d.template)
     new = next((rs for rs in owned if template_key(rs.template) == key), None)

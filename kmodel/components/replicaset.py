@@ -1,6 +1,9 @@
 """ReplicaSet controller (pkg/controller/replicaset/replica_set.go).
 
-One step syncs every ReplicaSet: count its active pods (not Succeeded/Failed and not being deleted:
+One step syncs every ReplicaSet: claim its pods (``ClaimPods``, pkg/controller/
+controller_ref_manager.go: among the active pods, adopt orphans whose labels match its selector
+and release the ones it owns whose labels no longer do; pods owned by another controller and
+pods being deleted are left alone), count its active pods (not Succeeded/Failed and not being deleted:
 a Terminating pod is replaced at once), create the missing ones (at most ``burstReplicas`` = 500 a
 sync; the real slow-start batches 1, 2, 4, ... all succeed in the model) or delete the surplus in
 the order of ``ActivePodsWithRanks`` (pkg/controller/controller_utils.go), and write the status.
@@ -112,8 +115,25 @@ def new_pod(rs: ReplicaSet, now: int, taken: Callable[[str], bool] = lambda _: F
     return pod, attrs.evolve(rs, next_pod=rs.next_pod + 1)
 
 
+def claim_pods(cluster: Cluster, rs: ReplicaSet, notes: list[str]) -> Cluster:
+    """``ClaimPods`` over the active pods (``FilterActivePods`` comes first in syncReplicaSet)."""
+    out = cluster
+    for p in cluster.pods:
+        if not p.active:
+            continue
+        matches = selector_matches(rs.selector, p.labels)
+        if p.owner == rs.name and not matches:
+            out = out.with_pod(attrs.evolve(p, owner=None))
+            notes.append(f"{rs.name}: release {p.name}")
+        elif p.owner is None and matches:
+            out = out.with_pod(attrs.evolve(p, owner=rs.name))
+            notes.append(f"{rs.name}: adopt {p.name}")
+    return out
+
+
 def sync(cluster: Cluster, rs: ReplicaSet, events: list[Event], notes: list[str]) -> Cluster:
     now = cluster.now
+    cluster = claim_pods(cluster, rs, notes)
     pods = owned_pods(cluster, rs)
     active = [p for p in pods if p.active]
     diff = len(active) - rs.replicas

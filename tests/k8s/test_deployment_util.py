@@ -40,6 +40,7 @@ def rollout(d: Deployment, old: int, new: int, old_ready: int = 0, new_ready: in
         selector=labels_of({"foo": "bar", "version": "old"}),
         template=PodTemplate(labels=labels_of({"foo": "bar", "version": "old"})),
         owner=d.name,
+        labels=labels_of({"foo": "bar", "version": "old"}),  # newReplicaSet: the template's labels
         revision=1,
         status_replicas=old,
         status_ready=old_ready,

@@ -9,8 +9,6 @@ ReplicaSet's name; None for an orphan).
 
 from __future__ import annotations
 
-import pytest
-
 from kmodel.components import replicaset
 from kmodel.state import FAILED, Cluster, Pod, PodTemplate, ReplicaSet, labels_of
 from tests.k8s.conftest import apply, mkcluster, mknode, mkpod, pod_of
@@ -90,7 +88,6 @@ def test_related_pods_lookup_ranks_scale_down() -> None:
 # --- controller_ref_manager_test.go TestClaimPods ----------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="needs ControllerRef adoption")
 def test_claim_pods_with_correct_label() -> None:
     """controller_ref_manager_test.go TestClaimPods, case "Claim pods with correct label": the
     ReplicaSet adopts the orphan whose labels match its selector (and not the other one), so
@@ -118,7 +115,6 @@ def test_claim_pods_owned_by_another_controller() -> None:
     assert (created, deleted) == (set(), set())
 
 
-@pytest.mark.xfail(strict=True, reason="needs ControllerRef adoption")
 def test_claim_pods_releases_pods_when_selector_does_not_match() -> None:
     """controller_ref_manager_test.go TestClaimPods, case "Controller releases claimed pods when
     selector doesn't match": pod2 is owned by the ReplicaSet but its labels no longer match, so
