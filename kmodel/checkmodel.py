@@ -12,8 +12,9 @@ Enabled transitions of a state:
   nondeterministic step (the scheduler's ties);
 - at the start of a tick, before any component has acted in it, faults while the budget
   allows (a fault strikes between two ticks, never inside one): power off a worker, stop a
-  kubelet, stop a control-plane process, partition a worker, delete a pod, kill a pod's
-  containers; and the undoing of any fault the checker injected (power on, start, heal), which costs nothing;
+  kubelet, stop a node's container runtime, stop a control-plane process, partition a worker,
+  delete a pod, kill a pod's containers; and the undoing of any fault the checker injected
+  (power on, start, heal), which costs nothing;
 - the clock tick, once no component has work left in this tick.
 
 The fingerprint used to recognise visited states measures every time as an age relative to the
@@ -47,6 +48,7 @@ UNDO: dict[str, tuple[str, Callable[[Cluster, str], Cluster | None]]] = {
     "off": ("power on {}", fault_fns.power_on),
     "partition": ("heal {}", lambda c, n: fault_fns.set_partitioned(c, n, False)),
     "kubelet": ("start kubelet on {}", lambda c, n: fault_fns.set_kubelet(c, n, True)),
+    "runtime": ("start container runtime on {}", lambda c, n: fault_fns.set_runtime(c, n, True)),
     "component": ("start {}", lambda c, n: fault_fns.set_component(c, n, True)),
 }
 SETTLE_LIMIT = 600  # seconds of model time to let a scenario come up before checking
@@ -56,7 +58,7 @@ SETTLE_LIMIT = 600  # seconds of model time to let a scenario come up before che
 class CheckState:
     cluster: Cluster
     budget: tuple[tuple[str, int], ...]  # fault kind -> how many more may be injected
-    # faults to undo: "off:node", "kubelet:node", "component:x", "partition:node"
+    # faults to undo: "off:node", "kubelet:node", "runtime:node", "component:x", "partition:node"
     injected: frozenset[str] = frozenset()
     next_event: int = 0  # index of the next timeline event
 
@@ -107,6 +109,7 @@ class KubeModel:
                 s.pod_eviction_timeout + s.node_monitor_grace_period,
                 s.pod_gc_quarantine + s.pod_gc_period,
                 s.node_status_update_frequency,
+                s.lease_renew_interval,
             )
             + 2 * s.step
         )
@@ -231,6 +234,12 @@ class KubeModel:
                     f"stop kubelet on {n.name}",
                     partial(fault_fns.set_kubelet, c, n.name, False),
                 )
+                yield from inject(
+                    "stopRuntime",
+                    f"runtime:{n.name}",
+                    f"stop container runtime on {n.name}",
+                    partial(fault_fns.set_runtime, c, n.name, False),
+                )
         for comp in CONTROL_PLANE_PROCESSES:
             yield from inject(
                 "stopComponent", f"component:{comp}", f"stop {comp}", partial(fault_fns.set_component, c, comp, False)
@@ -262,7 +271,8 @@ def _age(now: int, t: int | None, cap: int) -> int | None:
 
 _POD_TIMES = frozenset({"name", "created", "ready_since", "deletion_timestamp"})
 _POD_BODY = tuple(f.name for f in attrs.fields(Pod) if f.name not in _POD_TIMES)
-_NODE_BODY = tuple(f.name for f in attrs.fields(Node) if f.name not in ("last_heartbeat", "taints", "running"))
+_NODE_TIMES = ("created", "last_heartbeat", "lease_renew_time")
+_NODE_BODY = tuple(f.name for f in attrs.fields(Node) if f.name not in (*_NODE_TIMES, "taints", "running"))
 _bodies: dict[int, tuple[object, tuple[Any, ...]]] = {}
 
 
@@ -327,6 +337,8 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True) -> Hashabl
             tuple(attrs.evolve(t, time_added=None) for t in n.taints),
             frozenset(rn(x) for x in n.running) if names else n.running,
             age(n.last_heartbeat),
+            age(n.lease_renew_time),
+            age(n.created),
             tuple(age(t.time_added) for t in n.taints),
         )
         for n in c.nodes
@@ -349,8 +361,10 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True) -> Hashabl
                 h.name,
                 age(h.probe_time),
                 h.seen_heartbeat is None,
-                h.seen_heartbeat == _heartbeat(c, h.name),
+                h.seen_heartbeat == _node_time(c, h.name, "last_heartbeat"),
                 h.seen_ready,
+                h.seen_lease is None,
+                h.seen_lease == _node_time(c, h.name, "lease_renew_time"),
             )
             for h in mem.node_health
         ),
@@ -377,9 +391,11 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True) -> Hashabl
     )
 
 
-def _heartbeat(c: Cluster, node_name: str) -> int | None:
+def _node_time(c: Cluster, node_name: str, field: str) -> int | None:
+    """A node's status heartbeat or Lease renewal time (None for a node that is gone). Times
+    only grow, so the controller's "renewed since I looked" is "differs from what I saw"."""
     node = c.node(node_name)
-    return node.last_heartbeat if node is not None else None
+    return getattr(node, field) if node is not None else None
 
 
 def _log_age(now: int, t: int | None, cap: int) -> int | None:

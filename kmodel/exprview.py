@@ -96,8 +96,11 @@ def _heartbeat_age(node: Node, cluster: Cluster) -> int | None:
 
 class NodeRecord(Record):
     """``status`` is kubectl's STATUS column ("Ready", "NotReady", with ",SchedulingDisabled" when
-    cordoned); ``condition`` the Ready condition ("True"/"False"/"Unknown"); ``ready`` whether it is
-    "True"; ``heartbeat_age`` seconds since the last status post (None: never posted)."""
+    cordoned, "Unknown" with no Ready condition yet); ``condition`` the Ready condition
+    ("True"/"False"/"Unknown", "" for none); ``ready`` whether it is "True"; ``heartbeat_age``
+    seconds since the kubelet last posted its status (which it does when the status changes;
+    None: never posted); ``lease_age`` seconds since it last renewed its Lease (None: no Lease);
+    ``runtime_ready`` whether its container runtime runs."""
 
     __slots__ = ()
     kind = "node"
@@ -115,7 +118,9 @@ class NodeRecord(Record):
         "kubelet_running": lambda n, c: n.kubelet_running,
         "partitioned": lambda n, c: n.partitioned,
         "control_plane": lambda n, c: n.control_plane,
+        "runtime_ready": lambda n, c: n.runtime_ready,
         "heartbeat_age": _heartbeat_age,
+        "lease_age": lambda n, c: None if n.lease_renew_time is None else c.now - n.lease_renew_time,
     }
 
 

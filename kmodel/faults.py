@@ -8,6 +8,9 @@ next state (or ``None`` when the fault does not apply, e.g. powering off a node 
 - power a node on: its kubelet starts (if its service is enabled) and will restart the pods bound
   to it; nothing runs on it until then;
 - stop / start the kubelet on a node (``systemctl stop kubelet``): running containers keep running;
+- stop / start the container runtime on a node (``systemctl stop containerd``): running
+  containers keep running, but the kubelet reports Ready=False (KubeletNotReady) and syncs no
+  pod until the runtime is back;
 - stop / start apiserver, etcd, scheduler, controller-manager; stopping the controller-manager
   (or losing its host) loses its in-memory state, so it starts afresh;
 - partition / heal a node: the node and the apiserver cannot reach each other;
@@ -56,6 +59,13 @@ def set_kubelet(cluster: Cluster, node_name: str, running: bool) -> Cluster | No
     if node is None or node.kubelet_running == running:
         return None
     return cluster.with_node(attrs.evolve(node, kubelet_running=running))
+
+
+def set_runtime(cluster: Cluster, node_name: str, running: bool) -> Cluster | None:
+    node = cluster.node(node_name)
+    if node is None or node.runtime_ready == running:
+        return None
+    return cluster.with_node(attrs.evolve(node, runtime_ready=running))
 
 
 def set_component(cluster: Cluster, component: str, running: bool) -> Cluster | None:

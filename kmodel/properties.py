@@ -54,12 +54,12 @@ from kmodel.checkmodel import cluster_of
 from kmodel.components import apiserver, scheduler
 from kmodel.components.deployment import fenceposts
 from kmodel.components.nodelifecycle import FULL
-from kmodel.components.tainteviction import min_toleration_seconds
 from kmodel.engines.base import ALWAYS, ALWAYS_TRANSITION, EVENTUALLY, Property
 from kmodel.errors import KmodelError
 from kmodel.settings import Settings
 from kmodel.state import (
     COND_TRUE,
+    COND_UNKNOWN,
     NO_EXECUTE,
     NO_SCHEDULE,
     RUNNING,
@@ -532,10 +532,39 @@ def _condition_taint(node: Node) -> Taint | None:
     return None
 
 
+UNTOLERATED = -1
+
+
+def _eviction_delay(pod: Pod, taints: list[Taint]) -> int | None:
+    """How long the taint eviction controller lets ``pod`` stay on a node with these NoExecute
+    ``taints`` (restated from pkg/controller/tainteviction, not taken from kmodel's component):
+    each taint is answered by the first of the pod's tolerations that tolerates it; a taint
+    answered by none means UNTOLERATED (evict now); of the answering tolerations, the smallest
+    tolerationSeconds counts (zero or less: 0), and None when none of them has any (forever)."""
+    seconds: list[int] = []
+    for taint in taints:
+        answer = None
+        for toleration in pod.tolerations:
+            if toleration.tolerates(taint):
+                answer = toleration
+                break
+        if answer is None:
+            return UNTOLERATED
+        if answer.toleration_seconds is not None:
+            seconds.append(answer.toleration_seconds)
+    if not seconds:
+        return None
+    return max(0, min(seconds))
+
+
 def _toleration(pod: Pod, key: str) -> int | None:
-    """Seconds ``pod`` tolerates the ``key``:NoExecute taint (0: not at all; None: forever)."""
-    secs = min_toleration_seconds(pod, [Taint(key=key, effect=NO_EXECUTE)])
-    return None if secs is None else max(secs, 0)
+    """Seconds ``pod`` tolerates the ``key``:NoExecute taint alone (0: not at all; None: forever)."""
+    delay = _eviction_delay(pod, [Taint(key=key, effect=NO_EXECUTE)])
+    return 0 if delay == UNTOLERATED else delay
+
+
+def _no_execute(node: Node | None) -> list[Taint]:
+    return [t for t in node.taints if t.effect == NO_EXECUTE] if node is not None else []
 
 
 def eviction_slack(settings: Settings) -> int:
@@ -555,11 +584,13 @@ class _Due:
 
 
 def eviction_deadlines(c: Cluster) -> list[_Due]:
-    """When, by the controller-manager's own records, each non-terminating pod on a silent node
-    should be evicted. Empty unless taint-based eviction is on and the controller-manager runs
-    and reaches the apiserver; nodes it has no record of yet, nodes waiting in a zone's
-    rate-limited tainting queue, and every node while all zones are fully disrupted (eviction is
-    then off) are left out."""
+    """When, by the controller-manager's own records, each non-terminating pod on a node that is
+    not Ready should be evicted. Empty unless taint-based eviction is on and the
+    controller-manager runs and reaches the apiserver; nodes it has no record of yet, nodes
+    waiting in a zone's rate-limited tainting queue, and every node while all zones are fully
+    disrupted (eviction is then off) are left out. A deletion the taint eviction controller has
+    already scheduled is due when it scheduled it (it keeps that time when the node's taints
+    change)."""
     s = c.settings
     if s.eviction_mode != "taint" or not c.controller_manager_active:
         return []
@@ -568,12 +599,12 @@ def eviction_deadlines(c: Cluster) -> list[_Due]:
     if zones and all(v == FULL for v in zones.values()):
         return []
     queued = {name for _, name, _ in mem.taint_queue}
-    started = dict(mem.scheduled_evictions)
+    scheduled = dict(mem.scheduled_evictions)
     by_node = pods_by_node(c.pods)
     out: list[_Due] = []
     for node in c.nodes:
         pods = [p for p in by_node.get(node.name, ()) if not p.terminating]
-        if not pods or node.name in queued:
+        if not pods or node.name in queued or node.ready == COND_TRUE:
             continue
         health = find(mem.node_health, node.name)
         if health is None:
@@ -584,21 +615,21 @@ def eviction_deadlines(c: Cluster) -> list[_Due]:
         taint = _condition_taint(node)
         key = taint.key if taint is not None else TAINT_UNREACHABLE
         for p in pods:
+            if p.name in scheduled:
+                due = scheduled[p.name]
+                out.append(_Due(p.name, node.name, due, f"the taint eviction controller scheduled it for t={due}s"))
+                continue
             tol = _toleration(p, key)
             if tol is None:
                 continue
             start = silent
             basis = (
-                f"the node controller last saw {node.name}'s heartbeat change at t={health.probe_time}s, "
+                f"the node controller last saw {node.name}'s heartbeat or Lease change at t={health.probe_time}s, "
                 f"so it was unhealthy from t={silent}s ({'startup ' if never else ''}grace {grace}s)"
             )
             if taint is not None and taint.time_added is not None and taint.time_added > start:
                 start = taint.time_added
                 basis += f"; its {taint.key}:NoExecute taint was added at t={start}s"
-            first_seen = started.get(p.name)
-            if first_seen is not None and first_seen > start:
-                start = first_seen
-                basis += f"; the taint eviction controller started counting at t={start}s"
             basis += f"; {key} toleration {tol}s"
             out.append(_Due(p.name, node.name, start + tol, basis))
     return out
@@ -609,48 +640,89 @@ def _overdue(c: Cluster) -> list[_Due]:
     return [d for d in eviction_deadlines(c) if c.now > d.due + slack]
 
 
-@frozen
-class _Early:
-    pod: str
-    node: str
-    at: int
-    earliest: int
-    heartbeat: int
-    grace: int
-    key: str
-    toleration: int | None
+def _proof_of_life(node: Node) -> int:
+    """The last sign of life the node lifecycle controller can have seen from the node's kubelet:
+    its status heartbeat or its Lease renewal, or the node's creation if it never posted."""
+    times = [node.created if node.last_heartbeat is None else node.last_heartbeat]
+    if node.lease_renew_time is not None:
+        times.append(node.lease_renew_time)
+    return max(times)
 
 
-def _early_evictions(before: Cluster, after: Cluster) -> list[_Early]:
-    """Pods the taint eviction controller deleted in this step (DisruptionTarget set together
-    with the deletion timestamp) from a node shown not Ready, sooner than the node's last
-    heartbeat + nodeMonitorGracePeriod + the pod's toleration of the node's condition taint."""
-    if before.pods is after.pods or after.settings.eviction_mode != "taint":
+def _early_unknown(before: Cluster, after: Cluster) -> list[str]:
+    """Nodes marked Ready=Unknown in this step sooner than their last sign of life + the grace
+    period (the startup grace period for a node that never posted status)."""
+    if before.nodes is after.nodes:
         return []
     s = after.settings
-    out: list[_Early] = []
-    for p in after.pods:
-        if not (p.terminating and p.disruption_target) or p.node_name is None:
+    out = []
+    for node in after.nodes:
+        old = before.node(node.name)
+        if old is None or node.ready != COND_UNKNOWN or old.ready == COND_UNKNOWN:
             continue
-        old = before.pod(p.name)
-        if old is None or old.terminating:
-            continue
-        node = before.node(p.node_name)
-        if node is None or node.ready == COND_TRUE or node.last_heartbeat is None:
-            continue
-        other = [t for t in node.taints if t.effect == NO_EXECUTE and t.key not in CONDITION_TAINTS]
-        if other:
-            continue  # someone else's NoExecute taint: its own tolerations decide
-        taint = _condition_taint(node)
-        key = taint.key if taint is not None else TAINT_UNREACHABLE
-        tol = _toleration(old, key)
-        earliest = node.last_heartbeat + s.node_monitor_grace_period + (tol or 0)
-        if tol is None or after.now < earliest:
+        never = old.last_heartbeat is None
+        grace = s.node_startup_grace_period if never else s.node_monitor_grace_period
+        alive = _proof_of_life(old)
+        if after.now <= alive + grace:
             out.append(
-                _Early(
-                    p.name, node.name, after.now, earliest, node.last_heartbeat, s.node_monitor_grace_period, key, tol
-                )
+                f"node {node.name} was marked Unknown at t={after.now}s, too early: its kubelet's last heartbeat or "
+                f"Lease renewal was at t={alive}s and the {'startup ' if never else ''}grace period is {grace}s"
             )
+    return out
+
+
+def _early_evictions(before: Cluster, after: Cluster) -> list[str]:
+    """Pods the taint eviction controller deleted (DisruptionTarget set) in this step although
+    they tolerate their node's NoExecute taints: for ever, or with no deletion scheduled that is
+    due by now (a deletion due at once, a toleration of 0 seconds, needs no schedule); and
+    deletions scheduled in this step for another time than now + the pod's toleration."""
+    if after.settings.eviction_mode != "taint":
+        return []
+    out = []
+    if before.pods is not after.pods:
+        scheduled = dict(before.memory.scheduled_evictions)
+        for p in after.pods:
+            old = before.pod(p.name)
+            if not p.disruption_target or old is None or old.disruption_target or p.node_name is None:
+                continue
+            node = before.node(p.node_name)
+            taints = _no_execute(node)
+            due = scheduled.get(p.name)
+            if node is not None:
+                delay = _eviction_delay(old, taints)
+                if delay == UNTOLERATED:
+                    continue
+                if delay is None:
+                    out.append(
+                        f"pod {p.name} was evicted from {p.node_name} at t={after.now}s although it tolerates its "
+                        f"NoExecute taints ({', '.join(t.show() for t in taints)}) forever"
+                    )
+                    continue
+                if due is None and delay == 0:
+                    continue
+            else:
+                delay = None
+            if due is None or due > after.now:
+                when = "no deletion was scheduled" if due is None else f"its deletion was scheduled for t={due}s"
+                tol = "" if delay is None else f" (it tolerates them for {delay}s)"
+                out.append(f"pod {p.name} was evicted from {p.node_name} at t={after.now}s, too early: {when}{tol}")
+    old_schedule = before.memory.scheduled_evictions
+    if old_schedule is not after.memory.scheduled_evictions:
+        had = dict(old_schedule)
+        for name, due in after.memory.scheduled_evictions:
+            if name in had:
+                continue
+            pod = before.pod(name)
+            node = before.node(pod.node_name) if pod is not None and pod.node_name else None
+            if pod is None or node is None:
+                continue
+            delay = _eviction_delay(pod, _no_execute(node))
+            if delay is None or delay == UNTOLERATED or due != after.now + delay:
+                want = "none" if delay is None or delay == UNTOLERATED else f"t={after.now + (delay or 0)}s"
+                out.append(
+                    f"pod {name}'s deletion was scheduled at t={after.now}s for t={due}s, but its tolerations of "
+                    f"{node.name}'s NoExecute taints say {want}"
+                )
     return out
 
 
@@ -795,17 +867,7 @@ def no_schedule_to_unready_node(before: Cluster, after: Cluster) -> bool:
 
 
 def _explain_eviction(before: Cluster, after: Cluster) -> str:
-    parts = []
-    for e in _early_evictions(before, after):
-        if e.toleration is None:
-            parts.append(
-                f"pod {e.pod} was evicted from {e.node} at t={e.at}s although it tolerates {e.key}:NoExecute forever"
-            )
-        else:
-            parts.append(
-                f"pod {e.pod} was evicted from {e.node} at t={e.at}s, too early: last heartbeat t={e.heartbeat}s "
-                f"+ grace {e.grace}s + {e.key} toleration {e.toleration}s = t={e.earliest}s"
-            )
+    parts = _early_unknown(before, after) + _early_evictions(before, after)
     slack = eviction_slack(after.settings)
     for d in _overdue(after):
         parts.append(
@@ -820,26 +882,30 @@ def eviction_after_timeout(before: Cluster, after: Cluster) -> bool:
     """Pods on a node that stopped posting status are evicted when their toleration runs out:
     not before, and not much after (node lifecycle controller + taint eviction controller).
 
-    (a) Not too early. When the taint eviction controller deletes a pod (deletionTimestamp and
-    DisruptionTarget set in one step) from a node shown not Ready that carries no NoExecute taint
-    besides not-ready / unreachable, the step happens no sooner than the node's last heartbeat +
-    nodeMonitorGracePeriod + the pod's tolerationSeconds for that taint (a pod tolerating it
-    forever must not be evicted at all).
+    (a) Not too early, checked where each controller acts. The node lifecycle controller marks a
+    node Ready=Unknown only after its kubelet's last heartbeat or Lease renewal + the grace
+    period (nodeStartupGracePeriod, counted from the node's creation, for a node that never
+    posted status). The taint eviction controller deletes a pod that tolerates its node's
+    NoExecute taints only when the deletion it scheduled is due, never one that tolerates them
+    forever; and it schedules a deletion for now + the pod's toleration (for each taint the
+    first toleration that matches it, the smallest tolerationSeconds of those), keeping that
+    time if the taints change.
 
     (b) Not too late. After every step, with the controller-manager running and reaching the
-    apiserver, no pod bound to a node is still non-terminating more than 2 x nodeMonitorPeriod +
-    one tick (one pass to mark the node Unknown, one to taint it, a tick for the eviction) after
-    its deadline by the controller's own records: the later of (the last time it saw the node's
-    heartbeat change + the grace period), the time the NoExecute taint was added and the time the
-    eviction controller started counting for the pod, plus the pod's toleration. Those records
-    are lost when the controller-manager restarts, and the deadline moves with them, as in the
-    real controller. Nodes waiting in a zone's rate-limited tainting queue, and all nodes while
-    every zone is fully disrupted (the controller then stops evicting), are excused.
+    apiserver, no pod bound to a node that is not Ready is still non-terminating more than
+    2 x nodeMonitorPeriod + one tick (one pass to mark the node Unknown, one to taint it, a tick
+    for the eviction) after its deadline by the controllers' own records: the deletion time the
+    taint eviction controller scheduled, or before it has, the later of (the last time the node
+    controller saw the node's heartbeat or Lease change + the grace period) and the time the
+    NoExecute taint was added, plus the pod's toleration. Those records are lost when the
+    controller-manager restarts, and the deadline moves with them, as in the real controller.
+    Nodes waiting in a zone's rate-limited tainting queue, and all nodes while every zone is
+    fully disrupted (the controller then stops evicting), are excused.
 
     With evictionMode: legacy (the removed --pod-eviction-timeout) pods are deleted without the
-    taints and this property checks nothing.
+    taints and this property checks only the node controller's clause of (a).
     """
-    return not _early_evictions(before, after) and not _overdue(after)
+    return not _early_unknown(before, after) and not _early_evictions(before, after) and not _overdue(after)
 
 
 def _explain_over_replication(before: Cluster, after: Cluster) -> str:

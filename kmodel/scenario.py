@@ -46,7 +46,7 @@ from kmodel.useractions import apply_object, register_running_node
 SCENARIO_API = "kmodel.dev/v1alpha1"
 DEFAULT_UNTIL = 15 * 60
 
-FAULT_KINDS = ("powerOffNode", "stopKubelet", "stopComponent", "partitionNode", "deletePod", "killPod")
+FAULT_KINDS = ("powerOffNode", "stopKubelet", "stopRuntime", "stopComponent", "partitionNode", "deletePod", "killPod")
 SCENARIO_KEYS = ("apiVersion", "kind", "metadata", "description", "settings", "until", "timeline", "faults")
 
 
@@ -193,7 +193,7 @@ def load(path: str | Path, extra_events: list[str] | None = None) -> Scenario:
     # nodes that the timeline may add by apply are valid targets too
     known_nodes = node_names | {m.name for ev in timeline for m in ev.manifests if m.kind == "Node"}
     for ev, (src, line, where) in zip(timeline, places, strict=True):
-        if ev.kind in ("node", "kubelet") and ev.name not in known_nodes and ev.verb != "delete":
+        if ev.kind in ("node", "kubelet", "runtime") and ev.name not in known_nodes and ev.verb != "delete":
             raise KmodelError(
                 f"event {ev.text!r} names node {ev.name!r}, which is not in the scenario",
                 file=src,

@@ -56,8 +56,12 @@ class Settings:
     # the Kubernetes release whose defaults, messages and behaviours the model follows
     # (kmodel.versions); declared first because other defaults depend on it
     kubernetes_version: str = field(default=versions.DEFAULT_VERSION, validator=_version)
-    # kubelet (pkg/kubelet/apis/config/v1beta1/defaults.go)
+    # kubelet (pkg/kubelet/apis/config/v1beta1/defaults.go): it computes its node status every
+    # nodeStatusUpdateFrequency and posts it when it changed (kmodel.components.kubelet says
+    # why its unchanged re-post every nodeStatusReportFrequency is left out); it renews its Lease
+    # every nodeLeaseDurationSeconds / 4 (pkg/kubelet/kubelet.go, renew interval fraction)
     node_status_update_frequency: int = field(default=10, validator=_nonneg)
+    node_lease_duration_seconds: int = field(default=40, validator=_nonneg)
     # kube-controller-manager, node lifecycle (pkg/controller/nodelifecycle/config/v1alpha1)
     node_monitor_period: int = field(default=5, validator=_nonneg)
     # 50 s since v1.32, 40 s before
@@ -97,6 +101,12 @@ class Settings:
             )
         if self.node_monitor_period == 0:
             raise SettingsError("nodeMonitorPeriod must be at least 1s", "nodeMonitorPeriod")
+        if self.node_lease_duration_seconds == 0 or self.node_lease_duration_seconds % 4:
+            raise SettingsError(
+                f"nodeLeaseDurationSeconds must be a positive multiple of 4 (got {self.node_lease_duration_seconds}): "
+                "the kubelet renews its Lease every quarter of it, and kmodel counts whole seconds",
+                "nodeLeaseDurationSeconds",
+            )
         if self.node_status_update_frequency == 0:
             raise SettingsError("nodeStatusUpdateFrequency must be at least 1s", "nodeStatusUpdateFrequency")
         if self.pod_gc_period == 0:
@@ -113,8 +123,18 @@ class Settings:
         """Seconds per tick: the configured tick, else the gcd of the periodic actions."""
         if self.tick:
             return self.tick
-        periods = [self.node_monitor_period, self.node_status_update_frequency, self.pod_gc_period]
+        periods = [
+            self.node_monitor_period,
+            self.node_status_update_frequency,
+            self.lease_renew_interval,
+            self.pod_gc_period,
+        ]
         return reduce(math.gcd, periods)
+
+    @property
+    def lease_renew_interval(self) -> int:
+        """Seconds between two Lease renewals by a kubelet (a quarter of the Lease duration)."""
+        return self.node_lease_duration_seconds // 4
 
     @property
     def eviction_interval(self) -> int | None:
@@ -131,7 +151,9 @@ class Settings:
 
 
 DURATION_FIELDS = {
-    f.name for f in attrs.fields(Settings) if f.type in ("int", int) and f.name not in ("large_cluster_size_threshold",)
+    f.name
+    for f in attrs.fields(Settings)
+    if f.type in ("int", int) and f.name not in ("large_cluster_size_threshold", "node_lease_duration_seconds")
 }
 
 

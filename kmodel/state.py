@@ -40,10 +40,12 @@ PREFER_NO_SCHEDULE = "PreferNoSchedule"
 NO_EXECUTE = "NoExecute"
 TAINT_EFFECTS = (NO_SCHEDULE, PREFER_NO_SCHEDULE, NO_EXECUTE)
 
-# Node Ready condition values (as in v1.ConditionStatus).
+# Node Ready condition values (as in v1.ConditionStatus); COND_NONE: the node has no Ready
+# condition yet (its kubelet never posted status).
 COND_TRUE = "True"
 COND_FALSE = "False"
 COND_UNKNOWN = "Unknown"
+COND_NONE = ""
 
 # Pod phases.
 PENDING = "Pending"
@@ -149,14 +151,19 @@ class Node:
     taints: tuple[Taint, ...] = ()
     unschedulable: bool = False
     capacity: Resources = Resources(cpu=2000, memory=4 * 1024**3, pods=110)
+    created: int = 0  # metadata.creationTimestamp
     # status, as posted by the kubelet and rewritten by the node lifecycle controller
-    ready: str = COND_TRUE
+    ready: str = COND_TRUE  # COND_NONE until the kubelet first posts status
     ready_reason: str = "KubeletReady"
-    last_heartbeat: int | None = 0  # None: the kubelet never posted status
+    last_heartbeat: int | None = 0  # the Ready condition's lastHeartbeatTime; None: never posted
+    # spec.renewTime of the node's Lease in kube-node-lease (None: no Lease yet); the kubelet
+    # renews it every nodeLeaseDurationSeconds / 4 whatever its status does
+    lease_renew_time: int | None = 0
     # the physical world
     control_plane: bool = False
     powered: bool = True
     kubelet_running: bool = True
+    runtime_ready: bool = True  # the container runtime answers (else the kubelet reports Ready=False)
     partitioned: bool = False  # cut off from the apiserver (and it from the node)
     running: frozenset[str] = frozenset()  # pods whose containers really run on this machine
 
@@ -171,7 +178,7 @@ class Node:
 @frozen(cache_hash=True)
 class Pod:
     name: str
-    owner: str | None = None  # name of the owning ReplicaSet
+    owner: str | None = None  # the owning ReplicaSet (its controllerRef; None: an orphan)
     labels: Labels = ()
     node_name: str | None = None
     phase: str = PENDING
@@ -206,7 +213,8 @@ class ReplicaSet:
     replicas: int
     selector: Labels
     template: PodTemplate
-    owner: str | None = None  # owning Deployment
+    owner: str | None = None  # owning Deployment (its controllerRef; None: an orphan)
+    labels: Labels = ()  # metadata.labels: what a Deployment's selector adopts it by
     revision: int = 1
     next_pod: int = 0  # sequence number for generated pod names
     # status (written by the ReplicaSet controller)
@@ -258,9 +266,10 @@ class NodeHealth:
     """The node lifecycle controller's private record of one node (``nodeHealthData``)."""
 
     name: str
-    probe_time: int  # when the controller last saw the heartbeat change
-    seen_heartbeat: int | None  # the heartbeat it saw then (None: node never reported)
+    probe_time: int  # when the controller last saw the heartbeat or the Lease change
+    seen_heartbeat: int | None  # the status heartbeat it saw then (None: node never reported)
     seen_ready: str  # the Ready status it last observed
+    seen_lease: int | None = None  # the Lease renewTime it last saw (None: none yet)
 
 
 @frozen
@@ -273,7 +282,8 @@ class ControllerMemory:
     taint_queue: tuple[tuple[str, str, int], ...] = ()
     # the time each zone's token bucket next has a token
     zone_next_token: tuple[tuple[str, int], ...] = ()
-    # pod -> time the taint eviction controller first saw it needing eviction
+    # pod -> when the taint eviction controller will delete it (its timed worker queue: set when
+    # the pod first needs eviction, kept while the node's taints change, dropped on cancel)
     scheduled_evictions: tuple[tuple[str, int], ...] = ()
     # node names seen missing by pod GC -> since when
     gc_quarantine: tuple[tuple[str, int], ...] = ()

@@ -4,6 +4,7 @@ Verbs and targets::
 
     stop|start   node/NAME            power a machine off / on
     stop|start   kubelet/NAME         the kubelet service on a node
+    stop|start   runtime/NAME         the container runtime on a node (the kubelet reports NotReady)
     stop|start   apiserver | etcd | scheduler | controller-manager | control-plane
     partition|heal node/NAME          cut a node off from the apiserver / reconnect it
     kill         pod/NAME             kill the pod's containers and sandbox on its node
@@ -110,7 +111,7 @@ def parse_event(text: object, *, file: str, line: int | None, where: str, base_d
 
     manifests: tuple[Manifest, ...] = ()
     if verb in ("stop", "start"):
-        expect(("node", "kubelet", *COMPONENT_TARGETS))
+        expect(("node", "kubelet", "runtime", *COMPONENT_TARGETS))
     elif verb in ("partition", "heal", "cordon", "uncordon"):
         expect(("node",))
     elif verb == "kill":
@@ -169,11 +170,12 @@ def perform(cluster: Cluster, ev: TimedEvent) -> Outcome:
                 return _missing_node(cluster, name, label)
             after = faults.power_on(cluster, name) if on else faults.power_off(cluster, name)
             return _fault(cluster, after, label, f"node/{name}")
-        if kind == "kubelet":
-            label = f"{verb} kubelet on {name}"
+        if kind in ("kubelet", "runtime"):
+            label = f"{verb} {'kubelet' if kind == 'kubelet' else 'container runtime'} on {name}"
             if cluster.node(name) is None:
                 return _missing_node(cluster, name, label)
-            return _fault(cluster, faults.set_kubelet(cluster, name, on), label, f"node/{name}")
+            change = faults.set_kubelet if kind == "kubelet" else faults.set_runtime
+            return _fault(cluster, change(cluster, name, on), label, f"node/{name}")
         label = f"{verb} {kind}"
         return _fault(cluster, faults.set_component(cluster, kind, on), label, f"component/{kind}")
     if verb in ("partition", "heal"):

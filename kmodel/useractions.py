@@ -11,7 +11,7 @@ import attrs
 from kmodel.components import apiserver
 from kmodel.manifests import Manifest
 from kmodel.state import (
-    COND_UNKNOWN,
+    COND_NONE,
     Cluster,
     Deployment,
     Node,
@@ -45,7 +45,8 @@ def _not_found(cluster: Cluster, label: str, kind: str, name: str) -> Outcome:
 def register_running_node(cluster: Cluster, node: Node) -> Cluster:
     """A node that is already part of the cluster when the scenario starts: Ready, fresh
     heartbeat."""
-    return cluster.with_node(attrs.evolve(node, last_heartbeat=cluster.now))
+    now = cluster.now
+    return cluster.with_node(attrs.evolve(node, created=now, last_heartbeat=now, lease_renew_time=now))
 
 
 def apply_object(cluster: Cluster, m: Manifest) -> tuple[Cluster, str]:
@@ -54,9 +55,18 @@ def apply_object(cluster: Cluster, m: Manifest) -> tuple[Cluster, str]:
     if isinstance(obj, Node):
         old = cluster.node(obj.name)
         if old is None:
-            # A new machine joins: registered by its kubelet, not Ready until it posts status.
+            # A new machine joins: registered by its kubelet, with no Ready condition and no Lease
+            # until the kubelet posts status and renews it.
             new = apiserver.admit_node(
-                attrs.evolve(obj, ready=COND_UNKNOWN, ready_reason="", last_heartbeat=None), cluster.now
+                attrs.evolve(
+                    obj,
+                    created=cluster.now,
+                    ready=COND_NONE,
+                    ready_reason="",
+                    last_heartbeat=None,
+                    lease_renew_time=None,
+                ),
+                cluster.now,
             )
             return cluster.with_node(new), "created"
         upd = attrs.evolve(

@@ -59,14 +59,6 @@ class Change:
 
 CHANGES: tuple[Change, ...] = (
     Change(
-        17,
-        "nodeStatusReportFrequency default",
-        "1m",
-        "5m",
-        "pkg/kubelet/apis/config/v1beta1/defaults.go (the kubelet posts unchanged status this often; "
-        "Lease renewals carry the heartbeat)",
-    ),
-    Change(
         18,
         "FailedScheduling reason of TaintToleration",
         "node(s) had taints that the pod didn't tolerate",
@@ -120,10 +112,6 @@ CHANGES: tuple[Change, ...] = (
 
 def default_node_monitor_grace_period(version: str) -> int:
     return 50 if minor_of(version) >= 32 else 40
-
-
-def default_node_status_report_frequency(version: str) -> int:
-    return 300 if minor_of(version) >= 17 else 60
 
 
 def legacy_eviction_available(version: str) -> bool:

@@ -52,7 +52,9 @@ UNREACHABLE = Taint(key=TAINT_UNREACHABLE, effect=NO_EXECUTE, time_added=0)
                 Toleration(operator="Exists", effect=NO_EXECUTE, toleration_seconds=60),
             ),
             [UNREACHABLE],
-            60,  # the smallest matching tolerationSeconds wins
+            # GetMatchingTolerations takes the first toleration that matches each taint
+            # (pkg/apis/core/v1/helper/helpers.go, used by tainteviction processPodOnNode)
+            300,
         ),
     ],
 )
@@ -77,7 +79,7 @@ def test_tolerated_taint_evicts_after_toleration_seconds_counted_from_first_sigh
     # default tolerations from admission: 300 s
     s1 = tainteviction.step(c)[0].state
     assert not s1.pod("p").terminating  # type: ignore[union-attr]
-    assert dict(s1.memory.scheduled_evictions) == {"p": 100}
+    assert dict(s1.memory.scheduled_evictions) == {"p": 400}  # the time the deletion is due
     assert tainteviction.step(attrs.evolve(s1, now=399)) == []
     s2 = tainteviction.step(attrs.evolve(s1, now=400))[0].state
     assert s2.pod("p").terminating  # type: ignore[union-attr]
@@ -87,9 +89,14 @@ def test_removing_the_taint_cancels_the_scheduled_eviction() -> None:
     c = cluster(node("a", taints=(UNREACHABLE,)), pods=(Pod(name="p", node_name="a"),), now=100)
     s1 = tainteviction.step(c)[0].state
     healed = s1.with_node(attrs.evolve(s1.node("a"), taints=()))  # type: ignore[arg-type]
-    s2 = tainteviction.step(attrs.evolve(healed, now=500))[0].state
+    out = tainteviction.step(attrs.evolve(healed, now=200))[0]
+    s2 = out.state
     assert s2.memory.scheduled_evictions == ()
     assert not s2.pod("p").terminating  # type: ignore[union-attr]
+    # taint_eviction.go emitCancelPodDeletionEvent
+    assert [(e.reason, e.message) for e in out.events] == [
+        ("TaintManagerEviction", "Cancelling deletion of Pod default/p")
+    ]
 
 
 # --- pod GC, garbage collector, endpoints -------------------------------------------------------
@@ -154,11 +161,28 @@ def test_endpoints_are_ready_matching_bound_non_terminating_pods() -> None:
 # --- kubelet -------------------------------------------------------------------------------------
 
 
-def test_kubelet_heartbeats_on_its_period() -> None:
-    c = cluster(node("a", last_heartbeat=0), now=5)
+def test_kubelet_renews_its_lease_every_quarter_lease_and_posts_status_on_change() -> None:
+    """pkg/kubelet/kubelet.go: renew interval = nodeLeaseDurationSeconds (40) x 0.25; the status
+    is posted when it changed (the node controller's Unknown here), not on every renewal."""
+    c = cluster(node("a", last_heartbeat=0, lease_renew_time=0), now=5)
     assert kubelet.step(c, "a") == []
-    out = kubelet.step(attrs.evolve(c, now=10), "a")
-    assert out[0].state.node("a").last_heartbeat == 10  # type: ignore[union-attr]
+    renewed = kubelet.step(attrs.evolve(c, now=10), "a")[0].state.node("a")
+    assert (renewed.lease_renew_time, renewed.last_heartbeat) == (10, 0)  # type: ignore[union-attr]
+    unknown = attrs.evolve(c, now=15, nodes=(attrs.evolve(c.nodes[0], ready="Unknown", lease_renew_time=10),))
+    posted = kubelet.step(unknown, "a")[0].state.node("a")
+    assert (posted.ready, posted.lease_renew_time, posted.last_heartbeat) == ("True", 10, 15)  # type: ignore[union-attr]
+
+
+def test_kubelet_with_its_runtime_down_reports_not_ready_and_syncs_no_pod() -> None:
+    """kubelet_node_status.go: the Ready condition is False (KubeletNotReady) while the runtime
+    is down; the Lease is still renewed (the node is alive)."""
+    down = node("a", last_heartbeat=0, lease_renew_time=0, runtime_ready=False)
+    c = cluster(down, pods=(Pod(name="p", node_name="a"),), now=5)
+    out = kubelet.step(c, "a")[0]
+    a = out.state.node("a")
+    assert (a.ready, a.ready_reason, a.last_heartbeat) == ("False", "KubeletNotReady", 5)  # type: ignore[union-attr]
+    assert out.state.pod("p").phase == "Pending"  # type: ignore[union-attr]
+    assert [e.message for e in out.events] == ["Node a status is now: NodeNotReady"]
 
 
 @pytest.mark.parametrize("cut", ["powered", "kubelet_running", "partitioned"])

@@ -154,3 +154,49 @@ def test_controller_manager_down_takes_no_step() -> None:
     c = cluster(node("a", ready="False"))
     c = attrs.evolve(c, control_plane=attrs.evolve(c.control_plane, controller_manager=False))
     assert nodelifecycle.step(c) == []
+
+
+def test_runtime_down_not_ready_taints_eviction_and_swap_to_unreachable(tmp_path: Path) -> None:
+    """The container runtime of c stops at 60s: its kubelet keeps renewing its Lease and posts
+    Ready=False (KubeletNotReady), so the node lifecycle controller puts not-ready taints on it
+    (NoSchedule at once, NoExecute through the rate-limited queue) and marks its pods not ready;
+    the taint eviction controller schedules their deletion for the taint + 300s. At 120s the
+    machine is powered off: after the grace period the node goes Unknown and the not-ready
+    NoExecute taint is swapped for the unreachable one at once (processTaintBaseEviction), and the
+    deletion scheduled earlier is kept (processPodOnNode keeps an existing schedule)."""
+    scen = workers_scenario(tmp_path, ["a", "b", "c"], ["60s stop runtime/c", "120s stop node/c"], replicas=3)
+    sim = run(scen)
+    t_not_ready = first_event_time(sim, "NodeNotReady", "node/c", "NodeNotReady")
+    assert t_not_ready == 60, "the kubelet posts the change at its next sync"
+    t_noexecute = first_event_time(sim, "TaintAdded", "node/c", "not-ready:NoExecute")
+    assert t_noexecute is not None and 60 <= t_noexecute <= 60 + S.node_monitor_period
+    # powered off at 120s (before its kubelet's sync then), its last Lease renewal at 110s:
+    # Unknown after 160s, and in that same pass the NoExecute taint is swapped, not queued
+    t_unknown = first_event_time(sim, "TaintAdded", "node/c", "unreachable:NoSchedule")
+    assert t_unknown is not None and 160 < t_unknown <= 160 + S.node_monitor_period
+    final = sim.final
+    assert final is not None and final.node("c").has_taint("node.kubernetes.io/unreachable", "NoExecute")  # type: ignore[union-attr]
+    assert not final.node("c").has_taint("node.kubernetes.io/not-ready", "NoExecute")  # type: ignore[union-attr]
+    evicted = [e.t for e in sim.events if e.reason == "TaintManagerEviction" and "Marking for deletion" in e.message]
+    assert evicted and min(evicted) == t_noexecute + 300  # scheduled under not-ready, kept after the swap
+
+
+def test_applied_node_gets_the_startup_grace_period_from_its_creation(tmp_path: Path) -> None:
+    """A Node applied at 60s whose kubelet never starts (the machine is off) has no Ready
+    condition; the node lifecycle controller waits nodeStartupGracePeriod (60s) counted from its
+    creation, then writes Ready=Unknown with reason NodeStatusNeverUpdated
+    (node_lifecycle_controller.go tryUpdateNodeHealth), and taints it unreachable."""
+    (tmp_path / "late.yaml").write_text("apiVersion: v1\nkind: Node\nmetadata: {name: late}\n")
+    scen = workers_scenario(tmp_path, ["a", "b"], ["60s apply late.yaml", "60s stop node/late"])
+    sim = run(scen)
+    t_unknown = first_event_time(sim, "TaintAdded", "node/late", "unreachable:NoSchedule")
+    assert t_unknown is not None and 120 < t_unknown <= 120 + S.node_monitor_period
+    assert first_event_time(sim, "RegisteredNode", "node/late") == 60
+    final = sim.final
+    assert final is not None
+    late = final.node("late")
+    assert late is not None and (late.ready, late.ready_reason, late.last_heartbeat) == (
+        "Unknown",
+        "NodeStatusNeverUpdated",
+        60,
+    )

@@ -89,6 +89,7 @@ def test_format_then_parse_round_trips() -> None:
 KEYS = {
     "kubernetesVersion": "kubernetes_version",
     "nodeStatusUpdateFrequency": "node_status_update_frequency",
+    "nodeLeaseDurationSeconds": "node_lease_duration_seconds",
     "nodeMonitorPeriod": "node_monitor_period",
     "nodeMonitorGracePeriod": "node_monitor_grace_period",
     "nodeStartupGracePeriod": "node_startup_grace_period",
@@ -120,6 +121,7 @@ def test_camel(key: str, name: str) -> None:
 NON_DEFAULTS: dict[str, tuple[object, object]] = {
     "kubernetesVersion": ("v1.36", "v1.36"),
     "nodeStatusUpdateFrequency": ("4s", 4),
+    "nodeLeaseDurationSeconds": (20, 20),
     "nodeMonitorPeriod": ("2s", 2),
     "nodeMonitorGracePeriod": ("20s", 20),
     "nodeStartupGracePeriod": ("2m", 120),
@@ -184,6 +186,9 @@ def test_unknown_key_suggests_the_camel_case_spelling() -> None:
         ({"evictionMode": "legacy"}, "evictionMode legacy .* was removed in Kubernetes 1.27"),
         ({"nodeMonitorPeriod": 0}, "nodeMonitorPeriod must be at least 1s"),
         ({"nodeStatusUpdateFrequency": "0s"}, "nodeStatusUpdateFrequency must be at least 1s"),
+        ({"nodeLeaseDurationSeconds": 30}, "nodeLeaseDurationSeconds must be a positive multiple of 4"),
+        ({"nodeLeaseDurationSeconds": 0}, "nodeLeaseDurationSeconds must be a positive multiple of 4"),
+        ({"nodeLeaseDurationSeconds": "40s"}, "nodeLeaseDurationSeconds: expected a whole number"),
         ({"podGCPeriod": 0}, "podGCPeriod must be at least 1s"),
     ],
 )
@@ -228,6 +233,8 @@ def test_eviction_intervals_follow_the_rates() -> None:
 
 def test_duration_fields() -> None:
     durations = {n for k, n in KEYS.items() if "Period" in k or "Frequency" in k or "Seconds" in k or "Timeout" in k}
+    # nodeLeaseDurationSeconds is a plain number of seconds in the kubelet's config (int32), not a duration
+    durations -= {"node_lease_duration_seconds"}
     assert durations | {"pod_gc_quarantine", "leader_election_renew_deadline", "tick"} == DURATION_FIELDS
 
 
@@ -237,12 +244,21 @@ def test_duration_fields() -> None:
 @pytest.mark.parametrize(
     ("raw", "step"),
     [
-        ({}, 5),  # gcd(5, 10, 20)
-        ({"nodeMonitorPeriod": "10s", "podGCPeriod": "20s"}, 10),  # gcd(10, 10, 20)
+        ({}, 5),  # gcd(5, 10, 10, 20): monitor period, status update, Lease renewal (40 / 4), pod GC
+        ({"nodeMonitorPeriod": "10s", "podGCPeriod": "20s"}, 10),  # gcd(10, 10, 10, 20)
         ({"nodeMonitorPeriod": "10s"}, 10),
-        ({"nodeMonitorPeriod": "6s"}, 2),  # gcd(6, 10, 20)
+        ({"nodeMonitorPeriod": "6s"}, 2),  # gcd(6, 10, 10, 20)
         ({"nodeMonitorPeriod": "7s"}, 1),
-        ({"nodeMonitorPeriod": "30s", "nodeStatusUpdateFrequency": "1m", "podGCPeriod": "45s"}, 15),
+        (
+            {
+                "nodeMonitorPeriod": "30s",
+                "nodeStatusUpdateFrequency": "1m",
+                "podGCPeriod": "45s",
+                "nodeLeaseDurationSeconds": 60,
+            },
+            15,
+        ),
+        ({"nodeMonitorPeriod": "20s", "nodeStatusUpdateFrequency": "20s", "podGCPeriod": "20s"}, 10),  # the Lease
         ({"tick": "1s"}, 1),  # an explicit tick wins
         ({"tick": "3s", "nodeMonitorPeriod": "10s"}, 3),
     ],
@@ -260,6 +276,7 @@ def test_default_step_is_5() -> None:
 SHOWN_DEFAULTS = {
     "kubernetesVersion": "1.37",
     "nodeStatusUpdateFrequency": "10s",
+    "nodeLeaseDurationSeconds": "40",
     "nodeMonitorPeriod": "5s",
     "nodeMonitorGracePeriod": "50s",
     "nodeStartupGracePeriod": "1m",
@@ -304,7 +321,7 @@ def test_settings_command_defaults_read_back_as_the_defaults(cli: Cli) -> None:
             raw[key] = "0s"
         elif key in ("nodeEvictionRate", "secondaryNodeEvictionRate", "unhealthyZoneThreshold"):
             raw[key] = float(shown)
-        elif key == "largeClusterSizeThreshold":
+        elif key in ("largeClusterSizeThreshold", "nodeLeaseDurationSeconds"):
             raw[key] = int(shown)
         else:
             raw[key] = shown

@@ -1,12 +1,27 @@
-"""The kubelet on one node (pkg/kubelet): node status heartbeats and pod sync.
+"""The kubelet on one node (pkg/kubelet): node heartbeats and pod sync.
 
 One step is one sync of the node, which needs the kubelet process running on a powered machine
 that can reach the apiserver (otherwise the kubelet only retries, and whatever containers run on
 the machine keep running: the seeds' "the app still serves traffic"):
 
-- heartbeat: post Ready=True when ``nodeStatusUpdateFrequency`` has passed since the last post, or
-  at once when the node is not shown Ready (kubelet start, reconnection);
-- for each pod bound to the node in the apiserver:
+- Lease (pkg/kubelet/nodelease, on by default since 1.17 and the only heartbeat the node
+  lifecycle controller needs): renew the node's Lease every ``nodeLeaseDurationSeconds / 4``
+  (10 s), whatever the node status does;
+- node status (kubelet_node_status.go): the Ready condition the kubelet computes is True, or
+  False with reason KubeletNotReady while the container runtime is down. It is posted when it
+  differs from what the apiserver shows (kubelet start, reconnection, runtime down or back, or
+  the node controller's Unknown). The real kubelet notices a change at its next status check
+  (every ``nodeStatusUpdateFrequency``); the model posts it at its next sync.
+  Left out: the re-post of an *unchanged* status every ``nodeStatusReportFrequency`` (5m). The
+  kubelet's status and Lease loops each run with jitter, so such a re-post lands at no fixed
+  moment relative to the Lease renewals; taken at a renewal, it changes nothing the controllers
+  act on (the node lifecycle controller's record, rebuilt for the new heartbeat, is refreshed by
+  the renewal in the same pass), and kmodel takes it so. What it would change is the
+  lastHeartbeatTime ``kubectl describe node`` shows: here the time of the last status change.
+  Keeping a 5-minute phase per node for that alone would multiply the explored states;
+- while the container runtime is down the kubelet skips pod sync altogether (the PLEG is
+  unhealthy), so the rest happens only with the runtime up. For each pod bound to the node in
+  the apiserver:
   * with a deletionTimestamp: stop its containers, and on the next sync (the containers have
     exited: the model assumes they do so promptly on SIGTERM) remove the pod object, finishing
     the graceful delete. So a deleted pod shows Terminating for at least one tick;
@@ -18,15 +33,15 @@ the machine keep running: the seeds' "the app still serves traffic"):
 - containers of pods that no longer exist in the apiserver (or are bound elsewhere) are killed.
 
 The kubelet never creates pods: replacements come from controllers. Left out: probes (a started
-container is ready at once), image pulls, CrashLoopBackOff delays, static pods, node leases as
-separate objects (the heartbeat stands for both the status update and the lease renewal).
+container is ready at once), image pulls, CrashLoopBackOff delays, static pods, the pressure
+conditions.
 """
 
 from __future__ import annotations
 
 import attrs
 
-from kmodel.state import COND_TRUE, RUNNING, Cluster
+from kmodel.state import COND_FALSE, COND_TRUE, RUNNING, Cluster, Node
 from kmodel.transition import Event, Outcome
 
 SOURCE = "kubelet"
@@ -36,20 +51,26 @@ def actor(node_name: str) -> str:
     return f"kubelet/{node_name}"
 
 
+def ready_condition(node: Node) -> tuple[str, str]:
+    """The Ready condition the kubelet computes for its node: (status, reason)."""
+    if node.runtime_ready:
+        return COND_TRUE, "KubeletReady"
+    return COND_FALSE, "KubeletNotReady"
+
+
 def step(cluster: Cluster, node_name: str) -> list[Outcome]:
     node = cluster.node(node_name)
     if node is None or not cluster.kubelet_connected(node):
         return []
     s = cluster.settings
     now = cluster.now
-    bound = cluster.pods_on(node_name)
-    heartbeat_due = (
-        node.ready != COND_TRUE
-        or node.last_heartbeat is None
-        or now - node.last_heartbeat >= s.node_status_update_frequency
-    )
-    if not heartbeat_due and len(bound) == len(node.running):
-        # fast path: nothing to report and every bound pod runs, ready, and nothing else runs
+    bound = cluster.pods_on(node_name) if node.runtime_ready else []
+    want, reason = ready_condition(node)
+    status_due = node.ready != want or node.last_heartbeat is None
+    lease_due = node.lease_renew_time is None or now - node.lease_renew_time >= s.lease_renew_interval
+    if not status_due and not lease_due and (not node.runtime_ready or len(bound) == len(node.running)):
+        # fast path: nothing to post and every bound pod runs, ready, and nothing else runs (or
+        # the runtime is down and the kubelet syncs no pod)
         if all(p.name in node.running and p.ready and not p.terminating for p in bound):
             return []
     out = cluster
@@ -57,13 +78,14 @@ def step(cluster: Cluster, node_name: str) -> list[Outcome]:
     notes: list[str] = []
     running = set(node.running)
 
-    if heartbeat_due:
-        if node.ready != COND_TRUE:
-            events.append(
-                Event(now, SOURCE, "NodeReady", f"node/{node.name}", f"Node {node.name} status is now: NodeReady")
-            )
-            notes.append(f"{node.name} Ready {node.ready} -> True")
-        node = attrs.evolve(node, ready=COND_TRUE, ready_reason="KubeletReady", last_heartbeat=now)
+    if lease_due:
+        node = attrs.evolve(node, lease_renew_time=now)
+    if status_due:
+        if node.ready != want:
+            word = "NodeReady" if want == COND_TRUE else "NodeNotReady"
+            events.append(Event(now, SOURCE, word, f"node/{node.name}", f"Node {node.name} status is now: {word}"))
+            notes.append(f"{node.name} Ready {node.ready or 'none'} -> {want}")
+        node = attrs.evolve(node, ready=want, ready_reason=reason, last_heartbeat=now)
 
     for pod in bound:
         if pod.terminating:
@@ -99,7 +121,7 @@ def step(cluster: Cluster, node_name: str) -> list[Outcome]:
             out = out.with_pod(attrs.evolve(pod, ready=True, containers_ready=True, ready_since=now))
             notes.append(f"{pod.name} ready again")
 
-    for name in sorted(running):
+    for name in sorted(running) if node.runtime_ready else ():
         pod = out.pod(name)
         if pod is None or pod.node_name != node_name:
             running.discard(name)
@@ -109,5 +131,5 @@ def step(cluster: Cluster, node_name: str) -> list[Outcome]:
     out = out.with_node(node)
     if out == cluster:
         return []
-    label_ = "; ".join(notes) if notes else f"heartbeat {node_name}"
+    label_ = "; ".join(notes) if notes else f"{'heartbeat' if status_due else 'renew Lease of'} {node_name}"
     return [Outcome(actor(node_name), label_, out, tuple(events))]

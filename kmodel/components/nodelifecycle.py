@@ -3,26 +3,38 @@
 One step is one ``monitorNodeHealth`` pass (every ``nodeMonitorPeriod``), plus the work of the
 NoSchedule tainting worker and of the per-zone rate-limited NoExecute tainter:
 
-1. ``tryUpdateNodeHealth`` for each node: the controller keeps its own probe timestamp per node,
-   refreshed when the kubelet's heartbeat changes. A node it has no record of (a new node, or any
-   node after the controller-manager restarted) gets ``now`` as its probe time. When
-   ``now > probe + grace`` (``nodeMonitorGracePeriod``; ``nodeStartupGracePeriod`` for a node that
-   never posted status) it sets Ready to Unknown ("Kubelet stopped posting node status.").
-2. Ready moving away from True: event NodeNotReady and every pod on the node marked not ready.
-3. ``processTaintBaseEviction`` with the Ready status *observed at the start of the pass*:
-   False -> ``not-ready:NoExecute``, Unknown -> ``unreachable:NoExecute`` (swapped directly when
-   the other one is present, else queued), True -> both removed and the node dequeued.
-4. ``handleDisruption``: zone states from the current conditions; when every zone is fully
-   disrupted all NoExecute taints go and eviction stops; leaving that state resets every probe
-   timestamp.
+0. A node the controller has no record of (a new node, or every node after the
+   controller-manager restarted) is registered: event RegisteredNode, and ``markNodeAsReachable``
+   removes its not-ready / unreachable NoExecute taints and drops it from the tainting queue (so
+   after a restart the NoExecute taints come back one by one through the rate limiter).
+1. ``tryUpdateNodeHealth`` for each node: the controller keeps its own probe timestamp per node.
+   It moves to ``now`` when the Ready condition's heartbeat changed, when the node's Lease was
+   renewed since the last one the controller saw, and when the record is new ("Missing
+   timestamp for Node. Assuming now as a timestamp."). A node with no Ready condition (its
+   kubelet never posted status) gets the startup grace period counted from its creation
+   (``nodeStartupGracePeriod``), and the pass observes a fake Unknown condition for it. When
+   ``now > probe + grace`` the controller writes Ready=Unknown ("Kubelet stopped posting node
+   status.", or NodeStatusNeverUpdated for a node that never posted).
+2. Ready moving away from True (as the pass observed it): event NodeNotReady and every pod on
+   the node marked not ready.
+3. ``processTaintBaseEviction`` with the Ready status observed at the start of the pass, for
+   nodes that have a Ready condition now: False -> ``not-ready:NoExecute``, Unknown ->
+   ``unreachable:NoExecute`` (swapped directly when the other one is present, else queued),
+   True -> both removed and the node dequeued.
+4. ``handleDisruption``: zone states from the current conditions (nodes labelled
+   ``node.kubernetes.io/exclude-disruption`` left out); when every zone is fully disrupted all
+   NoExecute taints go and eviction stops; leaving that state resets every probe timestamp.
 5. The zone queues: a zone releases one node per ``1/rate`` seconds (token bucket, burst 1); the
    rate depends on the zone state.
 6. ``doNoScheduleTaintingPass``: NoSchedule taints mirror the Ready condition and
-   ``spec.unschedulable``. (The real worker runs on node updates; here it runs with the pass.)
+   ``spec.unschedulable`` (a node with no Ready condition has no condition taint). (The real
+   worker runs on node updates; here it runs with the pass.)
 
 In legacy mode (``evictionMode: legacy``, the removed ``--pod-eviction-timeout``) step 3 is replaced
 by deleting the pods of a node that has not been Ready for ``podEvictionTimeout``.
-Left out: the pressure conditions and their taints, node leases as separate objects.
+Left out: the pressure conditions and their taints; the pod worker (``processPod``) that marks a
+ready pod newly bound to a NotReady node not ready (no kmodel kubelet makes a pod ready on a
+node that is not Ready); a node queued for tainting with no Ready condition (impossible here).
 """
 
 from __future__ import annotations
@@ -30,8 +42,10 @@ from __future__ import annotations
 import attrs
 
 from kmodel.components import apiserver
+from kmodel.settings import Settings
 from kmodel.state import (
     COND_FALSE,
+    COND_NONE,
     COND_TRUE,
     COND_UNKNOWN,
     NO_EXECUTE,
@@ -44,12 +58,16 @@ from kmodel.state import (
     NodeHealth,
     Taint,
     find,
+    label,
     pairs_get,
     pairs_set,
 )
 from kmodel.transition import Event, Outcome
 
 SOURCE = "node-controller"
+
+# nodes with this label are left out of the zone states (isNodeExcludedFromDisruptionChecks)
+LABEL_EXCLUDE_DISRUPTION = "node.kubernetes.io/exclude-disruption"
 
 NORMAL = "Normal"
 PARTIAL = "PartialDisruption"
@@ -95,6 +113,46 @@ def _with_taint(node: Node, key: str, effect: str, now: int) -> Node:
     return attrs.evolve(node, taints=(*node.taints, Taint(key=key, effect=effect, time_added=added)))
 
 
+def _update_health(s: Settings, now: int, node: Node, record: NodeHealth | None) -> tuple[str, NodeHealth, Node]:
+    """``tryUpdateNodeHealth``: (the Ready status the pass observed, the controller's new record,
+    the node after the controller's own status update).
+
+    The probe time moves to ``now`` when the Ready condition's heartbeat changed since the
+    record was made, when the record is new, and when the Lease was renewed since the one the
+    record holds. A node without a Ready condition gets the startup grace period counted from
+    its creation (the pass observes a fake Unknown condition for it); past the grace the
+    controller writes Ready=Unknown: reason NodeStatusNeverUpdated with the creation time as
+    the heartbeat, or NodeStatusUnknown. As in the real controller, a record rebuilt for a
+    changed heartbeat forgets the Lease it held, so the next pass counts the same Lease as
+    renewed once more.
+    """
+    never_posted = node.ready == COND_NONE
+    saved_lease = record.seen_lease if record is not None else None
+    if never_posted:
+        observed = COND_UNKNOWN
+        grace = s.node_startup_grace_period
+        if record is None:
+            record = NodeHealth(node.name, node.created, None, COND_NONE)
+    else:
+        observed = node.ready
+        grace = s.node_monitor_grace_period
+        if record is None or record.seen_heartbeat is None or record.seen_heartbeat != node.last_heartbeat:
+            record = NodeHealth(node.name, now, node.last_heartbeat, node.ready)
+    lease = node.lease_renew_time
+    if lease is not None and (saved_lease is None or saved_lease < lease):
+        record = attrs.evolve(record, probe_time=now, seen_lease=lease)
+    current = node
+    if now > record.probe_time + grace and node.ready != COND_UNKNOWN:
+        if never_posted:
+            current = attrs.evolve(
+                node, ready=COND_UNKNOWN, ready_reason="NodeStatusNeverUpdated", last_heartbeat=node.created
+            )
+        else:
+            current = attrs.evolve(node, ready=COND_UNKNOWN, ready_reason="NodeStatusUnknown")
+        record = NodeHealth(node.name, record.probe_time, current.last_heartbeat, COND_UNKNOWN, lease)
+    return observed, attrs.evolve(record, seen_ready=current.ready), current
+
+
 def step(cluster: Cluster) -> list[Outcome]:
     if not cluster.controller_manager_active:
         return []
@@ -104,26 +162,37 @@ def step(cluster: Cluster) -> list[Outcome]:
     events: list[Event] = []
     notes: list[str] = []
     health: list[NodeHealth] = []
-    observed: dict[str, str] = {}
+    observed: dict[str, str] = {}  # the Ready condition each pass reads (a fake Unknown if none)
+    ready_now: dict[str, str] = {}  # and after the pass's own update (COND_NONE: still none)
     out = cluster
 
     # 1-2: node health
     for node in cluster.nodes:
         record = find(mem.node_health, node.name)
-        never_posted = node.last_heartbeat is None
-        grace = s.node_startup_grace_period if never_posted else s.node_monitor_grace_period
-        observed[node.name] = node.ready
         if record is None:
-            record = NodeHealth(node.name, now, node.last_heartbeat, node.ready)
-        elif record.seen_heartbeat != node.last_heartbeat:
-            record = NodeHealth(node.name, now, node.last_heartbeat, node.ready)
-        current = node
-        if now > record.probe_time + grace and node.ready != COND_UNKNOWN:
-            reason = "NodeStatusNeverUpdated" if never_posted else "NodeStatusUnknown"
-            current = attrs.evolve(node, ready=COND_UNKNOWN, ready_reason=reason)
-            notes.append(f"{node.name} Ready {node.ready} -> Unknown")
-        health.append(attrs.evolve(record, seen_ready=current.ready))
-        if current.ready != COND_TRUE and node.ready == COND_TRUE:
+            # a node the controller has not seen yet (new, or every node after a restart):
+            # "Registered Node ... in Controller", and markNodeAsReachable drops its NoExecute
+            # condition taints (and any queued tainting) before its health is looked at
+            events.append(
+                Event(
+                    now,
+                    SOURCE,
+                    "RegisteredNode",
+                    f"node/{node.name}",
+                    f"Node {node.name} event: Registered Node {node.name} in Controller",
+                )
+            )
+            reachable = _without_taint(_without_taint(node, TAINT_UNREACHABLE, NO_EXECUTE), TAINT_NOT_READY, NO_EXECUTE)
+            if reachable is not node:
+                notes.append(f"{node.name} NoExecute taints removed (new to the controller)")
+                out = out.with_node(reachable)
+                node = reachable
+        observed[node.name], record, current = _update_health(s, now, node, record)
+        health.append(record)
+        ready_now[node.name] = current.ready
+        if current.ready != node.ready:
+            notes.append(f"{node.name} Ready {node.ready or 'none'} -> {current.ready}")
+        if current.ready not in (COND_TRUE, COND_NONE) and observed[node.name] == COND_TRUE:
             events.append(
                 Event(now, SOURCE, "NodeNotReady", f"node/{node.name}", f"Node {node.name} status is now: NodeNotReady")
             )
@@ -138,7 +207,8 @@ def step(cluster: Cluster) -> list[Outcome]:
     # 4: zone states (from the conditions as they are now)
     zones: dict[str, list[str]] = {}
     for node in out.nodes:
-        zones.setdefault(node.zone, []).append(node.ready)
+        if label(node.labels, LABEL_EXCLUDE_DISRUPTION) is None:
+            zones.setdefault(node.zone, []).append(node.ready)
     states = {z: zone_state(c, s.unhealthy_zone_threshold) for z, c in zones.items()}
     all_full = bool(states) and all(v == FULL for v in states.values())
     old_states = dict(mem.zone_states)
@@ -159,7 +229,9 @@ def step(cluster: Cluster) -> list[Outcome]:
         for node in list(out.nodes):
             cond = observed[node.name]
             current = node
-            if all_full:
+            if ready_now[node.name] == COND_NONE:
+                pass  # no Ready condition yet: nothing to decide
+            elif all_full:
                 pass  # handled below: everything is reachable again
             elif cond in _NO_EXECUTE_FOR:
                 want = _NO_EXECUTE_FOR[cond]
@@ -192,8 +264,10 @@ def step(cluster: Cluster) -> list[Outcome]:
             queue = []
         # 5: the zone queues release nodes at the zone's rate
         released: list[tuple[str, str, int]] = []
-        for zone_name in sorted(states):
-            interval = _zone_interval(out, states[zone_name], len(zones[zone_name]))
+        # (a zone whose nodes are all excluded from disruption checks has no state: its queue
+        # keeps the rate it was created with)
+        for zone_name in sorted(set(states) | {q[0] for q in queue}):
+            interval = _zone_interval(out, states.get(zone_name, NORMAL), len(zones.get(zone_name, [])))
             if interval is None:
                 continue
             for entry in [q for q in queue if q[0] == zone_name]:
@@ -216,6 +290,8 @@ def step(cluster: Cluster) -> list[Outcome]:
         for node in out.nodes:
             if node.ready == COND_TRUE:
                 evictions = pairs_set(evictions, node.name, None)
+                continue
+            if node.ready == COND_NONE:
                 continue
             since = pairs_get(evictions, node.name)
             if since is None:

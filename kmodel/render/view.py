@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from kmodel.state import COND_TRUE, PENDING, Cluster, Node, Pod
+from kmodel.state import COND_NONE, COND_TRUE, PENDING, Cluster, Node, Pod
 
 
 def node_status(node: Node) -> str:
     """kubectl's STATUS column for a node."""
-    status = "Ready" if node.ready == COND_TRUE else "NotReady"
+    # printNode: "Ready" / "NotReady" from the Ready condition, "Unknown" when there is none
+    status = "Ready" if node.ready == COND_TRUE else "Unknown" if node.ready == COND_NONE else "NotReady"
     if node.unschedulable:
         status += ",SchedulingDisabled"
     return status
@@ -38,6 +39,7 @@ def view(cluster: Cluster) -> dict[str, Any]:
                 "taints": [t.show() for t in n.taints],
                 "machine": ("on" if n.powered else "off")
                 + ("" if n.kubelet_running else ", kubelet stopped")
+                + ("" if n.runtime_ready else ", runtime down")
                 + (", partitioned" if n.partitioned else ""),
             }
             for n in cluster.nodes

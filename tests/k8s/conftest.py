@@ -62,8 +62,10 @@ def mknode(
     labels: dict[str, str] | None = None,
     **kw: Any,
 ) -> Node:
-    """A node as a Go test's ``v1.Node`` literal: its Ready status and lastHeartbeatTime."""
+    """A node as a Go test's ``v1.Node`` literal: its Ready status and lastHeartbeatTime, and no
+    Lease unless the test gives one (``lease_renew_time``), as in the Go tests' fixtures."""
     kw.setdefault("ready_reason", _REASONS.get(ready, ""))
+    kw.setdefault("lease_renew_time", None)
     all_labels = {LABEL_HOSTNAME: name, **(labels or {})}
     if zone is not None:
         all_labels[LABEL_ZONE] = zone

@@ -141,7 +141,6 @@ def test_update_pod_removing_toleration() -> None:
     assert deleted(c, "pod1") and patched(c, "pod1")
 
 
-@pytest.mark.xfail(strict=True, reason="needs tainteviction keeping a scheduled eviction")
 def test_update_pod_lengthening_toleration_does_not_work() -> None:
     """taint_eviction_test.go TestUpdatePod, case "lengthening toleration shouldn't work": the
     pod tolerated the taint for 1 s and its eviction is scheduled; raising the toleration to 100 s
@@ -252,7 +251,6 @@ def test_update_node_with_multiple_taints() -> None:
     assert not deleted(c, "pod1")
 
 
-@pytest.mark.xfail(strict=True, reason="needs tainteviction keeping a scheduled eviction")
 def test_scheduled_eviction_is_kept_when_a_second_taint_arrives() -> None:
     """taint_eviction.go processPodOnNode (the rule behind TestUpdatePod "lengthening toleration
     shouldn't work"): when an eviction is already scheduled, a new taint with a shorter
@@ -329,7 +327,6 @@ def test_get_min_toleration_time(name: str, seconds: tuple[int | None, ...], exp
     assert tainteviction.min_toleration_seconds(pod, taints) == expected
 
 
-@pytest.mark.xfail(strict=True, reason="needs first-match toleration semantics of tainteviction")
 def test_first_matching_toleration_counts_limited() -> None:
     """taint_eviction.go processPodOnNode passes getMinTolerationTime the tolerations that
     v1helper.GetMatchingTolerations returns: for each taint the FIRST toleration of the pod that
@@ -350,7 +347,6 @@ def test_first_matching_toleration_counts_limited() -> None:
     assert deleted(c, "pod1")
 
 
-@pytest.mark.xfail(strict=True, reason="needs first-match toleration semantics of tainteviction")
 def test_first_matching_toleration_counts_forever() -> None:
     """taint_eviction.go processPodOnNode with GetMatchingTolerations: the first toleration that
     matches the taint has no tolerationSeconds, so the taint is tolerated forever even though a
@@ -392,7 +388,6 @@ def test_pod_deletion_event() -> None:
     ]
 
 
-@pytest.mark.xfail(strict=True, reason="needs the cancel event")
 def test_cancel_pod_deletion_event() -> None:
     """taint_eviction_test.go TestPodDeletionEvent, "emitCancelPodDeletionEvent", on the path of
     TestUpdateNode "Taint removed": when a scheduled eviction is cancelled (cancelWorkWithEvent)
