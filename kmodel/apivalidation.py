@@ -123,11 +123,14 @@ class _Problem:
     """One field error: path (``spec.replicas``), the apiserver's text, the fix, and how to
     locate it in the document (a list of keys and indexes)."""
 
-    def __init__(self, where: list[Any], text: str, fix: str, decode: bool = False) -> None:
+    def __init__(
+        self, where: list[Any], text: str, fix: str, decode: bool = False, at: list[Any] | None = None
+    ) -> None:
         self.where = where
         self.text = text
         self.fix = fix
         self.decode = decode  # a decoding error (unknown field, wrong type): not "is invalid"
+        self.at = at if at is not None else where  # where in the document (a map key the path leaves out)
 
 
 def field_path(where: list[Any]) -> str:
@@ -159,8 +162,8 @@ def _line(doc: Any, where: list[Any]) -> int | None:
     return line
 
 
-def invalid(where: list[Any], value: Any, detail: str, fix: str) -> _Problem:
-    return _Problem(where, f"{field_path(where)}: Invalid value: {_short(value)}: {detail}", fix)
+def invalid(where: list[Any], value: Any, detail: str, fix: str, at: list[Any] | None = None) -> _Problem:
+    return _Problem(where, f"{field_path(where)}: Invalid value: {_short(value)}: {detail}", fix, at=at)
 
 
 def required(where: list[Any], fix: str, detail: str = "") -> _Problem:
@@ -327,13 +330,15 @@ def _label_value_errors(value: str) -> list[str]:
 def _labels(where: list[Any], labels: Any) -> Iterator[_Problem]:
     if not isinstance(labels, dict):
         return
+    # ValidateLabels names the map, not the key: "metadata.labels: Invalid value: ..."
     for key, value in labels.items():
+        at = [*where, (key,)]
         for msg in _qualified_name_errors(str(key)):
-            yield invalid([*where, (key,)], str(key), msg, "use a key like app or example.com/tier")
+            yield invalid(where, str(key), msg, "use a key like app or example.com/tier", at=at)
         if value is None:
             continue
         for msg in _label_value_errors(str(value)):
-            yield invalid([*where, (key,)], str(value), msg, "use a value of letters, digits, '-', '_' and '.'")
+            yield invalid(where, str(value), msg, "use a value of letters, digits, '-', '_' and '.'", at=at)
 
 
 def _name(kind: str, meta: Any) -> Iterator[_Problem]:
@@ -360,8 +365,9 @@ def _meta(where: list[Any], meta: Any) -> Iterator[_Problem]:
     annotations = meta.get("annotations")
     if isinstance(annotations, dict):
         for key in annotations:
+            at = [*where, "annotations", (key,)]
             for msg in _qualified_name_errors(str(key)):
-                yield invalid([*where, "annotations", (key,)], str(key), msg, "use a key like example.com/note")
+                yield invalid([*where, "annotations"], str(key), msg, "use a key like example.com/note", at=at)
 
 
 # quantities (k8s.io/apimachinery/pkg/api/resource)
@@ -709,10 +715,11 @@ def validate(doc: Mapping[str, Any], file: str, version: str) -> None:
         problems = list(semantic_problems(kind, doc))
     if not problems:
         return
-    problems.sort(key=lambda p: (_line(doc, p.where) or 0, not p.decode))
+    problems.sort(key=lambda p: (_line(doc, p.at) or 0, not p.decode))
     first = problems[0]
     meta = doc.get("metadata")
     name = str(meta.get("name") or "") if isinstance(meta, dict) else ""
+    name = name if len(name) <= 63 else name[:40] + "..."
     group_version = GROUP_VERSION[kind].rsplit("/", 1)[-1]
     if first.decode:
         message = f'{kind} in version "{group_version}" cannot be handled as a {kind}: {first.text}'
@@ -720,4 +727,4 @@ def validate(doc: Mapping[str, Any], file: str, version: str) -> None:
         message = f'The {kind} "{name}" is invalid: {first.text}'
     if len(problems) > 1:
         message += f" (and {len(problems) - 1} more error{'s' if len(problems) > 2 else ''})"
-    raise Invalid(message, file=file, line=_line(doc, first.where), obj=f"{kind.lower()}/{name}", fix=first.fix)
+    raise Invalid(message, file=file, line=_line(doc, first.at), obj=f"{kind.lower()}/{name}", fix=first.fix)

@@ -254,6 +254,7 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
         "readinessGates": refused("needs readiness gates: the pod is Ready only when each gate's condition is True"),
         "schedulingGates": refused("needs scheduling gates: the pod stays SchedulingGated until they are removed"),
         "schedulingGroup": refused("needs gang scheduling (the pod's scheduling group)"),
+        "workloadRef": refused("needs gang scheduling (the pod's Workload; Kubernetes 1.35)"),
         "evictionResponders": refused("needs eviction responders (the EvictionRequest API)"),
         "activeDeadlineSeconds": refused("needs active deadlines: the kubelet fails the pod after that many seconds"),
         "volumes": descriptive("see the Volume table", part="Volume"),
