@@ -611,6 +611,13 @@ def _workload_spec(kind: str, spec: Any) -> Iterator[_Problem]:
         policy = tspec.get("restartPolicy") if isinstance(tspec, dict) else None
         if policy not in (None, "Always"):
             yield unsupported(["spec", "template", "spec", "restartPolicy"], policy, ("Always",))
+        if isinstance(tspec, dict) and tspec.get("activeDeadlineSeconds") is not None:
+            where = ["spec", "template", "spec", "activeDeadlineSeconds"]
+            yield _Problem(
+                where,
+                f"{field_path(where)}: Forbidden: activeDeadlineSeconds in ReplicaSet is not Supported",
+                "remove activeDeadlineSeconds from the template",
+            )
     elif kind == "Deployment":
         yield required(["spec", "template"], "add the pod template")
     if kind == "Deployment":

@@ -353,6 +353,8 @@ class Manifest:
     file: str
     line: int
     node_name_line: int | None = None
+    namespace: str = ""  # metadata.namespace as written ("" when not given)
+    namespace_line: int | None = None
 
 
 def check_kind(doc: MarkedDict, file: str) -> str:
@@ -439,7 +441,38 @@ def parse_object(doc: MarkedDict, file: str) -> Manifest:
         sel = string_map(sctx.at(spec, "selector"), spec.get("selector"))
         obj = Service(name=name, selector=sel)
     nn_line = sctx.at(spec, "nodeName").line if kind == "Pod" and "nodeName" in spec else None
-    return Manifest(kind=kind, name=name, obj=obj, file=file, line=doc.line, node_name_line=nn_line)
+    return Manifest(
+        kind=kind,
+        name=name,
+        obj=obj,
+        file=file,
+        line=doc.line,
+        node_name_line=nn_line,
+        namespace=string(base.at(meta, "namespace"), meta.get("namespace")),
+        namespace_line=base.at(doc, "metadata").at(meta, "namespace").line,
+    )
+
+
+def namespace_findings(manifests: Iterator[Manifest] | tuple[Manifest, ...]) -> list[fieldpolicy.Finding]:
+    """kmodel puts every object in one namespace: objects written in two namespaces (a Service
+    that would not select the other namespace's pods, a ReplicaSet that would not own them) are
+    refused, one finding per object outside the first namespace named."""
+    first: Manifest | None = None
+    out = []
+    for m in manifests:
+        if not m.namespace:
+            continue
+        if first is None:
+            first = m
+        elif m.namespace != first.namespace:
+            need = (
+                f"needs namespaces: it puts every object in one, and this one is in {m.namespace!r} while "
+                f"{first.kind.lower()}/{first.name} is in {first.namespace!r}"
+            )
+            out.append(
+                fieldpolicy.Finding(m.file, m.namespace_line, f"{m.kind.lower()}/{m.name}", "metadata.namespace", need)
+            )
+    return out
 
 
 # --- reading a file's objects ---------------------------------------------------------------------

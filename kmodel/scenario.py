@@ -27,7 +27,18 @@ from attrs import frozen
 
 from kmodel.errors import KmodelError
 from kmodel.fieldpolicy import Finding
-from kmodel.manifests import Ctx, Manifest, MarkedDict, load_documents, mapping, read_manifests, sequence, string
+from kmodel.manifests import (
+    Ctx,
+    Manifest,
+    MarkedDict,
+    load_documents,
+    mapping,
+    namespace_findings,
+    read_manifests,
+    refusal,
+    sequence,
+    string,
+)
 from kmodel.settings import Settings, SettingsError, parse_duration, settings_from
 from kmodel.state import (
     LABEL_ARCH,
@@ -252,6 +263,10 @@ def load(path: str | Path, extra_events: list[str] | None = None, allow_unmodell
     timeline.sort(key=lambda e: e.at)  # stable: events at the same time keep their order
     for ev in timeline:
         ignored.extend(f for f in ev.ignored if f not in ignored)
+    spread = namespace_findings((*manifests, *(m for ev in timeline for m in ev.manifests)))
+    if spread and not allow_unmodelled:
+        raise refusal(spread[0])
+    ignored.extend(spread)
 
     faults = _faults(sctx.at(scen, "faults"), scen.get("faults")) if "faults" in scen else None
     return Scenario(

@@ -84,6 +84,7 @@ def parse_event(
 ) -> TimedEvent:
     """One event; an ``apply`` reads its file as the apiserver of ``version`` would (an invalid
     object is refused when the event runs) under the field policy (``allow_unmodelled``)."""
+
     def bad(message: str, fix: str) -> KmodelError:
         return KmodelError(message, file=file, line=line, where=where, fix=fix)
 

@@ -411,3 +411,18 @@ def test_pytest_fixture_takes_allow_unmodelled(tmp_path: Path) -> None:
 def test_policy_size() -> None:
     counts = fieldpolicy.counts()
     assert counts["modelled"] > 30 and counts["descriptive"] > 80 and counts["refused"] > 40, counts
+
+
+def test_objects_in_two_namespaces_are_refused(tmp_path: Path) -> None:
+    """kmodel has one namespace: a Service in another namespace than its pods would select none."""
+    text = deployment().replace("  name: web\n", "  name: web\n  namespace: shop\n", 1)
+    text += "---\n" + SERVICE.replace("  name: web\n", "  name: web\n  namespace: default  # <-\n")
+    path = tmp_path / "ns.yaml"
+    path.write_text(text)
+    with pytest.raises(Exception, match="needs namespaces") as err:
+        load(path)
+    assert f"{path}:{marked_line(text)}: service/web metadata.namespace" in str(err.value)
+    assert "metadata.namespace" in load(path, allow_unmodelled=True).warnings[0]
+    same = tmp_path / "same.yaml"
+    same.write_text(text.replace("namespace: default", "namespace: shop"))
+    assert load(same).warnings == ()
