@@ -289,7 +289,7 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
         "resources": modelled("cpu and memory requests", part="ResourceRequirements"),
         "ports": descriptive("see the ContainerPort table", part="ContainerPort"),
         "livenessProbe": refused("needs liveness probes: a failing probe restarts the container"),
-        "readinessProbe": refused("needs readiness probes: kmodel marks a started container ready at once"),
+        "readinessProbe": refused("needs readiness probes (without them a started container is ready at once)"),
         "startupProbe": refused("needs startup probes: the other probes and readiness wait for it"),
         "lifecycle": descriptive("see the Lifecycle table", part="Lifecycle"),
         "restartPolicy": refused("needs per-container restart policies (sidecars, restart rules)"),
