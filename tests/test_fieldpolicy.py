@@ -426,3 +426,25 @@ def test_objects_in_two_namespaces_are_refused(tmp_path: Path) -> None:
     same = tmp_path / "same.yaml"
     same.write_text(text.replace("namespace: default", "namespace: shop"))
     assert load(same).warnings == ()
+
+
+@pytest.mark.parametrize("command", ["simulate", "check", "diagram", "explain", "synth", "prove", "replay"])
+def test_every_command_that_loads_a_scenario_takes_the_flag(cli: Cli, command: str) -> None:
+    assert "--allow-unmodelled" in cli(command, "--help").stdout
+
+
+def test_explain_and_diagram_print_what_they_left_out(cli: Cli, tmp_path: Path) -> None:
+    path = tmp_path / "app.yaml"
+    path.write_text(next(c for c in CASES if c.id == "readiness-probe").text)
+    simulated = cli("simulate", str(path), "--until", "10s", "--output", "json")
+    assert simulated.exit_code == 2
+    doc = json.loads(cli("simulate", str(path), "--until", "10s", "--output", "json", "--allow-unmodelled").stdout)
+    assert "readinessProbe" in doc["warnings"][0]
+    pending = cli("explain", str(path), "pod/nope", "--at", "0s", "--allow-unmodelled")
+    assert pending.exit_code == 2  # no such pod, but the load went through
+    assert "no pod named 'nope'" in pending.stderr
+    out = tmp_path / "d.dot"
+    drawn = cli("diagram", str(path), "--allow-unmodelled", "--faults", "none", "--max-states", "50", "-o", str(out))
+    assert drawn.exit_code == 0, drawn.output
+    assert drawn.stdout.startswith("warning: ignoring deployment/web spec.template.spec.containers[0].readinessProbe")
+    assert "ignoring readinessProbe at" in out.read_text()
