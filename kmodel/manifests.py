@@ -551,9 +551,3 @@ def read_manifests(
         manifests.append(m)
     return Reading(tuple(manifests), tuple(ignored), tuple(rejected))
 
-
-def iter_manifests(docs: list[MarkedDict], file: str, version: str | None = None) -> Iterator[Manifest]:
-    """The objects of a file, every check on and nothing unmodelled allowed."""
-    from kmodel.versions import DEFAULT_VERSION
-
-    yield from read_manifests(docs, file, version=version or DEFAULT_VERSION).manifests
