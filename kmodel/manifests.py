@@ -550,4 +550,3 @@ def read_manifests(
         seen[key] = m.line
         manifests.append(m)
     return Reading(tuple(manifests), tuple(ignored), tuple(rejected))
-
