@@ -22,6 +22,7 @@ as a test failure, never as a silent drop.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
@@ -530,7 +531,7 @@ class Finding:
 
 
 def _show(value: Any) -> str:
-    text = repr(value) if isinstance(value, str) else str(value).replace("'", '"')
+    text = json.dumps(value) if isinstance(value, str) else str(value).replace("'", '"')
     if isinstance(value, bool):
         text = "true" if value else "false"
     return text if len(text) <= 40 else text[:37] + "..."
