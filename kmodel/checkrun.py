@@ -43,6 +43,7 @@ class CheckOptions:
     settle: bool = True  # start from the state the scenario settles into, not from t=0
     pod_slots: int | None = None  # smt, workload slice: new pods per ReplicaSet (None: the default)
     smt_slice: str = "auto"  # smt: auto, workload or node-health (kmodel.smt.bmc.python_model)
+    allow_unmodelled: bool = False  # leave out unmodelled fields (recorded as warnings) instead of refusing
 
 
 @define
@@ -226,7 +227,7 @@ def prepare(
         raise KmodelError(
             "--pod-slots bounds the Z3 workload slice", where="--pod-slots", fix="use it with --engine smt, or drop it"
         )
-    scenario = load(scenario_path)
+    scenario = load(scenario_path, allow_unmodelled=options.allow_unmodelled)
     if options.engine == "smt":
         chosen = smt_properties(scenario, names, invariants, property_files)
     else:

@@ -39,6 +39,23 @@ def friendly_errors(fn: F) -> F:
     return wrapper  # type: ignore[return-value]
 
 
+def allow_unmodelled_option(fn: F) -> F:
+    """``--allow-unmodelled``: for every command that loads a scenario."""
+    return click.option(
+        "--allow-unmodelled",
+        is_flag=True,
+        help="Leave out the manifest fields kmodel does not model (affinity, probes, hostPort, ...) instead of "
+        "refusing the file; every report and verdict names what was left out.",
+    )(fn)
+
+
+def _echo_warnings(warnings: tuple[str, ...]) -> None:
+    from kmodel.report import warning_lines
+
+    for line in warning_lines(warnings):
+        click.echo(line)
+
+
 class Duration(click.ParamType):
     name = "duration"
 
@@ -83,8 +100,11 @@ def main() -> None:
     show_default=True,
     help="table: kubectl-like view at each change; json: one document; events: the event list only.",
 )
+@allow_unmodelled_option
 @friendly_errors
-def simulate(scenario: str, events: tuple[str, ...], until: int | None, output: str) -> None:
+def simulate(
+    scenario: str, events: tuple[str, ...], until: int | None, output: str, allow_unmodelled: bool = False
+) -> None:
     """Run SCENARIO deterministically and show what kubectl would show at each change.
 
     \b
@@ -99,17 +119,21 @@ def simulate(scenario: str, events: tuple[str, ...], until: int | None, output: 
     """
     from kmodel.engines.simulate import simulate as run
     from kmodel.render.table import event_lines, simulation_text
+    from kmodel.report import warning_lines
     from kmodel.scenario import load
 
-    scen = load(scenario, list(events))
+    scen = load(scenario, list(events), allow_unmodelled=allow_unmodelled)
     sim = run(scen, until)
     if output == "json":
-        click.echo(json.dumps(sim.as_json(), indent=2))
+        click.echo(json.dumps({"warnings": list(scen.warnings), **sim.as_json()}, indent=2))
         return
     horizon = scen.until if until is None else until
-    header = (
-        f"{scen.summary()}; simulated {format_duration(horizon)} in steps of "
-        f"{scen.settings.step}s; {len(scen.timeline)} timeline event(s)"
+    header = "\n".join(
+        [
+            f"{scen.summary()}; simulated {format_duration(horizon)} in steps of "
+            f"{scen.settings.step}s; {len(scen.timeline)} timeline event(s)",
+            *warning_lines(scen.warnings),
+        ]
     )
     if output == "events":
         click.echo(header)
@@ -204,6 +228,7 @@ def simulate(scenario: str, events: tuple[str, ...], until: int | None, output: 
     is_flag=True,
     help="Check from t=0, start-up included (default: from the state the scenario settles into).",
 )
+@allow_unmodelled_option
 @friendly_errors
 def check(
     scenario: str,
@@ -224,6 +249,7 @@ def check(
     from_start: bool,
     pod_slots: int | None = None,
     smt_slice: str = "auto",
+    allow_unmodelled: bool = False,
 ) -> None:
     """Check properties of SCENARIO over every interleaving the engines reach.
 
@@ -232,7 +258,7 @@ def check(
     was hit before the search finished).
     """
     from kmodel.checkrun import CheckOptions, describe_faults, execute, parse_faults, prepare
-    from kmodel.report import result_json, text_report
+    from kmodel.report import result_json, text_report, warning_lines
 
     for path in trace_outs:
         _trace_format(path, "--trace-out")
@@ -249,6 +275,7 @@ def check(
         settle=not from_start,
         pod_slots=pod_slots,
         smt_slice=smt_slice,
+        allow_unmodelled=allow_unmodelled,
     )
     run = prepare(scenario, names, invariants, property_files, options)
     default_budget = options.faults is None and run.scenario.faults is None
@@ -259,19 +286,22 @@ def check(
         f"timeline: {len(run.scenario.timeline)} event(s)",
         f"engine: {engine}; {len(run.properties)} propert{'y' if len(run.properties) == 1 else 'ies'}",
         *liveness_bounds(run.properties, run.scenario.settings),
+        *warning_lines(run.scenario.warnings),
     ]
     with _progress(output == "text") as progress:
         execute(run, options, progress)
     explanations = run.explanations()
     if output == "json":
+        warnings = run.scenario.warnings
         doc = {
             "scenario": run.scenario.path,
             "faults": dict(run.model.budget),
-            "results": [result_json(r, explanations.get(i)) for i, r in enumerate(run.results)],
+            "warnings": list(warnings),
+            "results": [result_json(r, explanations.get(i), warnings) for i, r in enumerate(run.results)],
         }
         click.echo(json.dumps(doc, indent=2))
     else:
-        click.echo(text_report(header, run.results, explanations), nl=False)
+        click.echo(text_report(header, run.results, explanations, run.scenario.ignoring()), nl=False)
     violated = [r for r in run.results if r.trace is not None]
     if trace_outs and violated:
         from kmodel.tracedoc import from_result
@@ -414,8 +444,15 @@ def render(trace: str, outs: tuple[str, ...], view_text: str, no_fold: bool) -> 
     metavar="KIND=N,...",
     help="Fault budget to replay with (default: the one recorded in the trace).",
 )
+@allow_unmodelled_option
 @friendly_errors
-def replay(trace: str, scenario: str | None, property_files: tuple[str, ...], faults_text: str | None) -> None:
+def replay(
+    trace: str,
+    scenario: str | None,
+    property_files: tuple[str, ...],
+    faults_text: str | None,
+    allow_unmodelled: bool = False,
+) -> None:
     """Re-run the counterexample TRACE against the model of SCENARIO (default: the scenario
     recorded in the trace).
 
@@ -431,7 +468,13 @@ def replay(trace: str, scenario: str | None, property_files: tuple[str, ...], fa
 
     doc = read_itf(trace)
     faults = parse_faults(faults_text) if faults_text is not None else None
-    report = run_replay(doc, scenario, property_files=property_files, faults=faults)
+    target: Any = scenario
+    if allow_unmodelled and (scenario or doc.scenario):
+        from kmodel.scenario import load
+
+        target = load(scenario or str(doc.scenario), allow_unmodelled=True)
+        _echo_warnings(target.warnings)
+    report = run_replay(doc, target, property_files=property_files, faults=faults)
     click.echo(report.message.rstrip("\n"))
     sys.exit(report.exit_code)
 
@@ -474,9 +517,16 @@ def replay(trace: str, scenario: str | None, property_files: tuple[str, ...], fa
     show_default=True,
     help="How many abstract states to draw (the most visited are kept; the caption says what was cut).",
 )
+@allow_unmodelled_option
 @friendly_errors
 def diagram(
-    scenario: str, view_name: str, out: str | None, faults_text: str | None, max_states: int, max_nodes: int
+    scenario: str,
+    view_name: str,
+    out: str | None,
+    faults_text: str | None,
+    max_states: int,
+    max_nodes: int,
+    allow_unmodelled: bool = False,
 ) -> None:
     """Draw the state diagram of SCENARIO: explore its reachable states, project each onto a
     view (a pod's status, ready and node condition; a node's condition, taints and machine; a
@@ -487,13 +537,18 @@ def diagram(
     from kmodel.checkrun import parse_faults
     from kmodel.render.dotfile import picture_format, render_dot
     from kmodel.render.statediagram_dot import diagram_dot
+    from kmodel.scenario import load
     from kmodel.statediagram import diagram_for
 
     path = out or f"diagram-{Path(scenario).stem}-{view_name}.svg"
     picture_format(path, "--out")
     faults = parse_faults(faults_text) if faults_text is not None else None
-    result = diagram_for(scenario, view_name, faults=faults, max_states=max_states, max_nodes=max_nodes)
+    scen = load(scenario, allow_unmodelled=allow_unmodelled)
+    result = diagram_for(scen, view_name, faults=faults, max_states=max_states, max_nodes=max_nodes)
     title = f"{Path(scenario).name}: {view_name} view"
+    if scen.ignored:
+        title += f" {scen.ignoring()}"
+    _echo_warnings(scen.warnings)
     render_dot(diagram_dot(result, title), path, "--out")
     click.echo(f"{scenario}: {view_name} diagram written to {path}")
 
@@ -514,8 +569,9 @@ def diagram(
     metavar='"<time> <verb> <target> [args]"',
     help="Extra timeline event, as for simulate. Repeatable.",
 )
+@allow_unmodelled_option
 @friendly_errors
-def explain(scenario: str, pod: str, at: int | None, events: tuple[str, ...]) -> None:
+def explain(scenario: str, pod: str, at: int | None, events: tuple[str, ...], allow_unmodelled: bool = False) -> None:
     """Explain why a pod is Pending at a moment of SCENARIO's simulation.
 
     Z3 checks whether any placement of the pending pods on the nodes passes every scheduler
@@ -524,10 +580,14 @@ def explain(scenario: str, pod: str, at: int | None, events: tuple[str, ...]) ->
     a placement that works is shown), no-room (a reason per node; it says when only moving
     bound pods would make room).
     """
+    from kmodel.scenario import load
     from kmodel.smt.feasibility import explain_pod, explanation_text, state_at
 
-    cluster = state_at(scenario, at, list(events))
-    click.echo(explanation_text(explain_pod(cluster, pod)).rstrip("\n"))
+    scen = load(scenario, list(events), allow_unmodelled=allow_unmodelled)
+    cluster = state_at(scen, at)
+    explanation = explanation_text(explain_pod(cluster, pod)).rstrip("\n")
+    _echo_warnings(scen.warnings)
+    click.echo(explanation)
 
 
 def _synth_help() -> str:
@@ -559,6 +619,7 @@ def _synth_help() -> str:
 )
 @click.option("--timeout", type=Duration(), default=None, help="Stop after this long, e.g. 5m.")
 @click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True)
+@allow_unmodelled_option
 @friendly_errors
 def synth(
     scenario: str,
@@ -568,8 +629,10 @@ def synth(
     faults_text: str,
     timeout: int | None,
     output: str,
+    allow_unmodelled: bool = False,
 ) -> None:
     from kmodel.checkrun import parse_faults
+    from kmodel.scenario import load
     from kmodel.smt.synth import parse_param, synthesize
 
     ranges: dict[str, tuple[int, int]] = {}
@@ -578,10 +641,13 @@ def synth(
         if name in ranges:
             raise KmodelError(f"{name} is given twice", where="--param", fix="give each parameter once")
         ranges[name] = (lo, hi)
-    result = synthesize(scenario, prop, ranges, max_depth=max_depth, faults=parse_faults(faults_text), timeout=timeout)
+    faults = parse_faults(faults_text)
+    scen = load(scenario, allow_unmodelled=allow_unmodelled)
+    result = synthesize(scen, prop, ranges, max_depth=max_depth, faults=faults, timeout=timeout)
     if output == "json":
-        click.echo(json.dumps(result.to_json(), indent=2))
+        click.echo(json.dumps({"warnings": list(scen.warnings), **result.to_json()}, indent=2))
     else:
+        _echo_warnings(scen.warnings)
         click.echo(result.message.rstrip("\n"))
     sys.exit(result.exit_code)
 
@@ -607,6 +673,7 @@ def synth(
 )
 @click.option("--pods", type=click.IntRange(min=1), default=None, help="Pod slots of a bounded proof.")
 @click.option("--timeout", type=Duration(), default=None, help="Give up after this long; the verdict is then unknown.")
+@allow_unmodelled_option
 @friendly_errors
 def prove(
     scenario: str | None,
@@ -616,6 +683,7 @@ def prove(
     any_size: bool | None,
     pods: int | None,
     timeout: int | None,
+    allow_unmodelled: bool = False,
 ) -> None:
     """Prove a property of the scheduling slice with Z3 by k-induction.
 
@@ -633,9 +701,12 @@ def prove(
     Exit codes: 0 proven, 1 violated (confirm with kmodel check), 2 bad input,
     3 not inductive or unknown.
     """
+    from kmodel.scenario import load
     from kmodel.smt.induction import prove as run_prove
 
-    result = run_prove(scenario, prop, k=k, lemmas=lemmas, any_size=any_size, timeout=timeout, pods=pods)
+    scen = load(scenario, allow_unmodelled=allow_unmodelled) if scenario is not None else None
+    result = run_prove(scen, prop, k=k, lemmas=lemmas, any_size=any_size, timeout=timeout, pods=pods)
+    _echo_warnings(scen.warnings if scen is not None else ())
     click.echo(result.message.rstrip("\n"))
     sys.exit(result.exit_code)
 

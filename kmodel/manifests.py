@@ -1,13 +1,22 @@
 """Kubernetes manifests (multi-document YAML) -> model objects, with line-accurate errors.
 
 Supported kinds: v1 Node, v1 Pod, apps/v1 Deployment, apps/v1 ReplicaSet, v1 Service, and the
-kmodel ``Scenario`` document (handled in :mod:`kmodel.scenario`). Fields the model does not use
-(images, ports, probes, ...) are accepted and ignored; fields it uses are checked.
+kmodel ``Scenario`` document (handled in :mod:`kmodel.scenario`). :func:`read_manifests` takes
+each object through three steps:
+
+1. :mod:`kmodel.apivalidation`: the apiserver of the scenario's ``kubernetesVersion`` would accept
+   it (schema and semantic validation; the apiserver's message otherwise);
+2. :mod:`kmodel.fieldpolicy`: every field present is modelled or descriptive; a field that
+   changes behaviour and is not modelled is refused, or with ``allow_unmodelled`` recorded as
+   ignored;
+3. :func:`parse_object`: the model object, from a document the first two steps passed.
 """
 
 from __future__ import annotations
 
-import re
+import hashlib
+import json
+import math
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,13 +24,13 @@ from typing import Any
 import attrs
 import yaml
 
+from kmodel import apivalidation, fieldpolicy
 from kmodel.errors import KmodelError
 from kmodel.state import (
     LABEL_ARCH,
     LABEL_CONTROL_PLANE,
     LABEL_HOSTNAME,
     LABEL_OS,
-    TAINT_EFFECTS,
     Deployment,
     Labels,
     Node,
@@ -33,7 +42,6 @@ from kmodel.state import (
     Taint,
     Toleration,
     labels_of,
-    selector_matches,
 )
 
 # --- YAML with line numbers ---------------------------------------------------------------------
@@ -207,115 +215,98 @@ def string_map(ctx: Ctx, value: object) -> Labels:
 
 # --- quantities ------------------------------------------------------------------------------
 
-_QUANTITY = re.compile(r"^([0-9]+(?:\.[0-9]+)?)([a-zA-Z]*)$")
-_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50}
-_DECIMAL = {"": 1, "k": 10**3, "M": 10**6, "G": 10**9, "T": 10**12, "P": 10**15, "m": 10**-3}
-
 
 def cpu_millis(ctx: Ctx, value: object) -> int:
-    m = _QUANTITY.match(str(value).strip()) if value is not None else None
-    if not m or m.group(2) not in ("", "m"):
-        raise ctx.error(f"invalid CPU quantity {value!r}", 'write cores like "2" or "0.5", or millicores like "500m"')
-    number = float(m.group(1))
-    return round(number if m.group(2) == "m" else number * 1000)
+    """A validated CPU quantity in millicores, rounded up as Kubernetes' MilliValue does."""
+    q = apivalidation.parse_quantity(value)
+    if q is None:
+        raise ctx.error(apivalidation.QUANTITY_MSG, 'write cores like "2" or "0.5", or millicores like "500m"')
+    return math.ceil(q * 1000)
 
 
 def memory_bytes(ctx: Ctx, value: object) -> int:
-    m = _QUANTITY.match(str(value).strip()) if value is not None else None
-    if not m or (m.group(2) not in _BINARY and m.group(2) not in _DECIMAL):
-        raise ctx.error(f"invalid memory quantity {value!r}", 'write it like "128Mi", "4Gi" or "1G"')
-    scale = _BINARY.get(m.group(2)) or _DECIMAL[m.group(2)]
-    return int(float(m.group(1)) * scale)
+    """A validated memory quantity in bytes, rounded up as Kubernetes' Value does."""
+    q = apivalidation.parse_quantity(value)
+    if q is None:
+        raise ctx.error(apivalidation.QUANTITY_MSG, 'write it like "128Mi", "4Gi" or "1G"')
+    return math.ceil(q)
 
 
 def resources(ctx: Ctx, value: object, with_pods: bool = False, base: Resources | None = None) -> Resources:
+    """cpu and memory (and a node's pods); the field policy decides about any other resource."""
     m = mapping(ctx, value)
     r = base or Resources()
-    for key in m:
-        if key not in ("cpu", "memory", "pods", "ephemeral-storage") and "/" not in str(key):
-            raise ctx.at(m, key).error(f"unknown resource {key!r}", "use cpu, memory or pods")
     if "cpu" in m:
         r = attrs.evolve(r, cpu=cpu_millis(ctx.at(m, "cpu"), m["cpu"]))
     if "memory" in m:
         r = attrs.evolve(r, memory=memory_bytes(ctx.at(m, "memory"), m["memory"]))
     if with_pods and "pods" in m:
-        raw = m["pods"]
-        count = int(raw) if isinstance(raw, str) and raw.isdigit() else raw
-        r = attrs.evolve(r, pods=integer(ctx.at(m, "pods"), count, 110, 1))
+        pods = apivalidation.parse_quantity(m["pods"])
+        if pods is None or pods < 1:
+            raise ctx.at(m, "pods").error(f"must be a whole number >= 1, got {m['pods']!r}", "write e.g. 110")
+        r = attrs.evolve(r, pods=math.floor(pods))
     return r
 
 
-# --- objects ----------------------------------------------------------------------------------
+# --- objects (from documents that passed apivalidation) ----------------------------------------
 
 
 def taint(ctx: Ctx, raw: object) -> Taint:
     m = mapping(ctx, raw)
-    key = string(ctx.at(m, "key"), m.get("key"), required=True)
-    effect = string(ctx.at(m, "effect"), m.get("effect"), required=True)
-    if effect not in TAINT_EFFECTS:
-        raise ctx.at(m, "effect").error(f"unknown taint effect {effect!r}", f"use one of {', '.join(TAINT_EFFECTS)}")
-    return Taint(key=key, effect=effect, value=string(ctx.at(m, "value"), m.get("value")))
+    return Taint(
+        key=string(ctx.at(m, "key"), m.get("key")),
+        effect=string(ctx.at(m, "effect"), m.get("effect")),
+        value=string(ctx.at(m, "value"), m.get("value")),
+    )
 
 
 def toleration(ctx: Ctx, raw: object) -> Toleration:
     m = mapping(ctx, raw)
-    op = string(ctx.at(m, "operator"), m.get("operator")) or "Equal"
-    if op not in ("Equal", "Exists"):
-        raise ctx.at(m, "operator").error(f"unknown operator {op!r}", "use Equal or Exists")
-    effect = string(ctx.at(m, "effect"), m.get("effect"))
-    if effect and effect not in TAINT_EFFECTS:
-        raise ctx.at(m, "effect").error(
-            f"unknown effect {effect!r}", f"use one of {', '.join(TAINT_EFFECTS)} or leave it out"
-        )
-    key = string(ctx.at(m, "key"), m.get("key"))
-    if not key and op != "Exists":
-        raise ctx.at(m, "operator").error("an empty key needs operator Exists", "set operator: Exists or give a key")
     seconds = m.get("tolerationSeconds")
-    if seconds is not None:
-        if isinstance(seconds, bool) or not isinstance(seconds, int):
-            raise ctx.at(m, "tolerationSeconds").error(
-                f"must be a whole number, got {seconds!r}", "write seconds as a number"
-            )
-        if effect != "NoExecute":
-            raise ctx.at(m, "tolerationSeconds").error(
-                "only applies to effect NoExecute", "set effect: NoExecute or remove tolerationSeconds"
-            )
     return Toleration(
-        key=key,
-        operator=op,
+        key=string(ctx.at(m, "key"), m.get("key")),
+        operator=string(ctx.at(m, "operator"), m.get("operator")) or "Equal",
         value=string(ctx.at(m, "value"), m.get("value")),
-        effect=effect,
-        toleration_seconds=seconds,
+        effect=string(ctx.at(m, "effect"), m.get("effect")),
+        toleration_seconds=seconds if isinstance(seconds, int) and not isinstance(seconds, bool) else None,
     )
 
 
 def pod_spec(ctx: Ctx, raw: object) -> dict[str, Any]:
     spec = mapping(ctx, raw, required=True)
     containers = sequence(ctx.at(spec, "containers"), spec.get("containers"))
-    if not containers:
-        raise ctx.at(spec, "containers").error(
-            "a pod needs at least one container", "add spec.containers with a name and image"
-        )
     total = Resources()
+    images = []
     for i, c in enumerate(containers):
         cctx = ctx.at(spec, "containers").item(containers, i)
         cm = mapping(cctx, c)
+        images.append(string(cctx.at(cm, "image"), cm.get("image")))
         res = mapping(cctx.at(cm, "resources"), cm.get("resources"))
-        req = res.get("requests")
-        if req is None:
-            req = res.get("limits")  # requests default to limits
-        total = total + resources(cctx.at(cm, "resources").at(res, "requests"), req)
+        requests = mapping(cctx.at(cm, "resources").at(res, "requests"), res.get("requests"))
+        limits = mapping(cctx.at(cm, "resources").at(res, "limits"), res.get("limits"))
+        # a resource with a limit and no request is requested at its limit
+        rctx = cctx.at(cm, "resources")
+        total = total + resources(rctx.at(res, "limits"), {k: v for k, v in limits.items() if k not in requests})
+        total = total + resources(rctx.at(res, "requests"), requests)
     tolerations = tuple(
         toleration(ctx.at(spec, "tolerations").item(spec.get("tolerations"), i), t)
         for i, t in enumerate(sequence(ctx.at(spec, "tolerations"), spec.get("tolerations")))
     )
     return {
         "requests": total,
+        "images": tuple(images),
         "tolerations": tolerations,
         "node_selector": string_map(ctx.at(spec, "nodeSelector"), spec.get("nodeSelector")),
         "node_name": string(ctx.at(spec, "nodeName"), spec.get("nodeName")) or None,
         "grace": integer(ctx.at(spec, "terminationGracePeriodSeconds"), spec.get("terminationGracePeriodSeconds"), 30),
     }
+
+
+def spec_hash(template: object) -> str:
+    """A stable hash of the pod template as written: any change to it (an image, an env var, an
+    annotation) gives another hash, as Kubernetes' pod-template-hash does."""
+    text = json.dumps(template, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
 def pod_template(ctx: Ctx, raw: object) -> tuple[PodTemplate, str | None]:
@@ -328,23 +319,19 @@ def pod_template(ctx: Ctx, raw: object) -> tuple[PodTemplate, str | None]:
         node_selector=spec["node_selector"],
         requests=spec["requests"],
         termination_grace_seconds=spec["grace"],
+        spec_hash=spec_hash(t),
+        images=spec["images"],
     )
     return template, spec["node_name"]
 
 
-def selector(ctx: Ctx, raw: object, template_labels: Labels) -> Labels:
+def selector(ctx: Ctx, raw: object) -> Labels:
     m = mapping(ctx, raw, required=True)
-    if "matchExpressions" in m:
-        raise ctx.at(m, "matchExpressions").error("matchExpressions is not supported by kmodel yet", "use matchLabels")
     sel = string_map(ctx.at(m, "matchLabels"), m.get("matchLabels"))
     if not sel:
-        raise ctx.at(m, "matchLabels").error(
-            "an empty selector selects nothing", "add matchLabels that the template's labels carry"
-        )
-    if not selector_matches(sel, template_labels):
-        raise ctx.error(
-            "selector does not match template labels",
-            "make spec.template.metadata.labels include every spec.selector.matchLabels entry",
+        # only matchExpressions, ignored with --allow-unmodelled: nothing left to select with
+        raise ctx.at(m, "matchExpressions").error(
+            "a selector of matchExpressions only cannot be ignored", "add matchLabels that the template's labels carry"
         )
     return sel
 
@@ -357,8 +344,6 @@ KIND_API = {
     "ReplicaSet": "apps/v1",
 }
 
-NAME_RE = re.compile(r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$")
-
 
 @attrs.frozen
 class Manifest:
@@ -368,9 +353,12 @@ class Manifest:
     file: str
     line: int
     node_name_line: int | None = None
+    namespace: str = ""  # metadata.namespace as written ("" when not given)
+    namespace_line: int | None = None
 
 
-def parse_object(doc: MarkedDict, file: str) -> Manifest:
+def check_kind(doc: MarkedDict, file: str) -> str:
+    """The document's kind, when kmodel models it with that apiVersion."""
     base = Ctx(file, "document", line=doc.line)
     kind = string(base.at(doc, "kind"), doc.get("kind"), required=True)
     api = string(base.at(doc, "apiVersion"), doc.get("apiVersion"), required=True)
@@ -383,11 +371,15 @@ def parse_object(doc: MarkedDict, file: str) -> Manifest:
         raise base.at(doc, "apiVersion").error(
             f"{kind} is {KIND_API[kind]}, not {api!r}", f"write apiVersion: {KIND_API[kind]}"
         )
+    return kind
+
+
+def parse_object(doc: MarkedDict, file: str) -> Manifest:
+    """The model object of a document that passed :func:`check_kind` and :mod:`kmodel.apivalidation`."""
+    kind = check_kind(doc, file)
+    base = Ctx(file, "document", line=doc.line)
     meta = mapping(base.at(doc, "metadata"), doc.get("metadata"), required=True)
-    mctx = base.at(doc, "metadata")
-    name = string(mctx.at(meta, "name"), meta.get("name"), required=True)
-    if not NAME_RE.match(name) or len(name) > 253:
-        raise mctx.at(meta, "name").error(f"invalid name {name!r}", "use lower-case letters, digits, '-' and '.'")
+    name = string(base.at(doc, "metadata").at(meta, "name"), meta.get("name"), required=True)
     ctx = Ctx(file, f"{kind.lower()}/{name}", line=doc.line)
     labels = string_map(ctx.at(doc, "metadata").at(meta, "labels"), meta.get("labels"))
     spec = mapping(ctx.at(doc, "spec"), doc.get("spec"), required=kind not in ("Node",))
@@ -407,14 +399,11 @@ def parse_object(doc: MarkedDict, file: str) -> Manifest:
         all_labels.setdefault(LABEL_HOSTNAME, name)
         all_labels.setdefault(LABEL_OS, "linux")
         all_labels.setdefault(LABEL_ARCH, "amd64")
-        unsched = spec.get("unschedulable", False)
-        if not isinstance(unsched, bool):
-            raise sctx.at(spec, "unschedulable").error("must be true or false", "write true or false")
         obj = Node(
             name=name,
             labels=labels_of(all_labels),
             taints=taints,
-            unschedulable=unsched,
+            unschedulable=spec.get("unschedulable") is True,
             capacity=cap,
             control_plane=LABEL_CONTROL_PLANE in all_labels,
         )
@@ -434,52 +423,121 @@ def parse_object(doc: MarkedDict, file: str) -> Manifest:
         template, node_name = pod_template(sctx.at(spec, "template"), spec.get("template"))
         if node_name:
             raise sctx.at(spec, "template").error("spec.nodeName in a template is not supported", "use nodeSelector")
-        sel = selector(sctx.at(spec, "selector"), spec.get("selector"), template.labels)
+        sel = selector(sctx.at(spec, "selector"), spec.get("selector"))
         if kind == "ReplicaSet":
             obj = ReplicaSet(name=name, replicas=replicas, selector=sel, template=template, labels=labels)
         else:
             strategy = mapping(sctx.at(spec, "strategy"), spec.get("strategy"))
-            stype = string(sctx.at(spec, "strategy").at(strategy, "type"), strategy.get("type")) or "RollingUpdate"
-            if stype != "RollingUpdate":
-                raise sctx.at(spec, "strategy").error(
-                    f"strategy {stype!r} is not modelled", "use RollingUpdate (the default)"
-                )
             ru = mapping(sctx.at(spec, "strategy").at(strategy, "rollingUpdate"), strategy.get("rollingUpdate"))
-            rctx = sctx.at(spec, "strategy").at(strategy, "rollingUpdate")
-            surge = _int_or_percent(rctx.at(ru, "maxSurge"), ru.get("maxSurge"), "25%")
-            unavailable = _int_or_percent(rctx.at(ru, "maxUnavailable"), ru.get("maxUnavailable"), "25%")
             obj = Deployment(
                 name=name,
                 replicas=replicas,
                 selector=sel,
                 template=template,
-                max_surge=surge,
-                max_unavailable=unavailable,
+                max_surge=str(ru.get("maxSurge", "25%")),
+                max_unavailable=str(ru.get("maxUnavailable", "25%")),
             )
     else:  # Service
         sel = string_map(sctx.at(spec, "selector"), spec.get("selector"))
         obj = Service(name=name, selector=sel)
     nn_line = sctx.at(spec, "nodeName").line if kind == "Pod" and "nodeName" in spec else None
-    return Manifest(kind=kind, name=name, obj=obj, file=file, line=doc.line, node_name_line=nn_line)
-
-
-def _int_or_percent(ctx: Ctx, value: object, default: str) -> str:
-    if value is None:
-        return default
-    if isinstance(value, int) and not isinstance(value, bool) and value >= 0:
-        return str(value)
-    if isinstance(value, str) and re.fullmatch(r"\d+%", value):
-        return value
-    raise ctx.error(
-        f"must be a count or a percentage, got {value!r}", 'write a number like 1 or a percentage like "25%"'
+    return Manifest(
+        kind=kind,
+        name=name,
+        obj=obj,
+        file=file,
+        line=doc.line,
+        node_name_line=nn_line,
+        namespace=string(base.at(meta, "namespace"), meta.get("namespace")),
+        namespace_line=base.at(doc, "metadata").at(meta, "namespace").line,
     )
 
 
-def iter_manifests(docs: list[MarkedDict], file: str) -> Iterator[Manifest]:
+def namespace_findings(manifests: Iterator[Manifest] | tuple[Manifest, ...]) -> list[fieldpolicy.Finding]:
+    """kmodel puts every object in one namespace: objects written in two namespaces (a Service
+    that would not select the other namespace's pods, a ReplicaSet that would not own them) are
+    refused, one finding per object outside the first namespace named."""
+    first: Manifest | None = None
+    out = []
+    for m in manifests:
+        if not m.namespace:
+            continue
+        if first is None:
+            first = m
+        elif m.namespace != first.namespace:
+            need = (
+                f"needs namespaces: it puts every object in one, and this one is in {m.namespace!r} while "
+                f"{first.kind.lower()}/{first.name} is in {first.namespace!r}"
+            )
+            out.append(
+                fieldpolicy.Finding(m.file, m.namespace_line, f"{m.kind.lower()}/{m.name}", "metadata.namespace", need)
+            )
+    return out
+
+
+# --- reading a file's objects ---------------------------------------------------------------------
+
+
+@attrs.frozen
+class Rejected:
+    """An object the apiserver would refuse (kept for a timeline ``apply``, which refuses it when
+    it runs, as kubectl applies the valid objects of a file and reports the others)."""
+
+    obj: str  # "deployment/web"
+    message: str  # the apiserver's message
+    file: str
+    line: int | None
+
+
+@attrs.frozen
+class Reading:
+    manifests: tuple[Manifest, ...]
+    ignored: tuple[fieldpolicy.Finding, ...] = ()  # unmodelled fields, with allow_unmodelled
+    rejected: tuple[Rejected, ...] = ()  # invalid objects, with keep_invalid
+
+
+def refusal(finding: fieldpolicy.Finding) -> KmodelError:
+    return KmodelError(
+        finding.problem(),
+        file=finding.file,
+        line=finding.line,
+        where=f"{finding.obj} {finding.path}",
+        fix=fieldpolicy.ALLOW_FIX,
+    )
+
+
+def read_manifests(
+    docs: list[MarkedDict],
+    file: str,
+    *,
+    version: str,
+    allow_unmodelled: bool = False,
+    keep_invalid: bool = False,
+) -> Reading:
+    """The Kubernetes objects of a file (the kmodel documents skipped), validated for the
+    apiserver of ``version`` and checked against the field policy. Raises KmodelError for the
+    first problem; with ``allow_unmodelled`` unmodelled fields are returned as ignored, and with
+    ``keep_invalid`` objects the apiserver would refuse are returned as rejected."""
+    manifests: list[Manifest] = []
+    ignored: list[fieldpolicy.Finding] = []
+    rejected: list[Rejected] = []
     seen: dict[tuple[str, str], int] = {}
     for doc in docs:
         if doc.get("apiVersion") == "kmodel.dev/v1alpha1":
             continue
+        kind = check_kind(doc, file)
+        try:
+            apivalidation.validate(doc, file, version)
+        except apivalidation.Invalid as err:
+            if not keep_invalid:
+                raise
+            rejected.append(Rejected(err.obj, err.apiserver, file, err.line))
+            continue
+        name = str(doc["metadata"]["name"])
+        findings = fieldpolicy.check_document(doc, file, f"{kind.lower()}/{name}")
+        if findings and not allow_unmodelled:
+            raise refusal(findings[0])
+        ignored.extend(findings)
         m = parse_object(doc, file)
         key = (m.kind, m.name)
         if key in seen:
@@ -490,4 +548,5 @@ def iter_manifests(docs: list[MarkedDict], file: str) -> Iterator[Manifest]:
                 fix="give each object a unique name",
             )
         seen[key] = m.line
-        yield m
+        manifests.append(m)
+    return Reading(tuple(manifests), tuple(ignored), tuple(rejected))

@@ -19,7 +19,7 @@ import pytest
 
 from kmodel.checkrun import CheckOptions, CheckRun, parse_faults, run_check
 from kmodel.engines.base import HOLDS, VIOLATED, Result
-from kmodel.report import text_report
+from kmodel.report import text_report, warning_lines
 
 PROFILES = ("ci", "dev", "thorough")
 
@@ -42,8 +42,14 @@ class Outcome:
     def verdicts(self) -> dict[tuple[str, str], str]:
         return {(r.property, r.engine): r.verdict for r in self.results}
 
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """The fields left out with ``allow_unmodelled=True``, one line each."""
+        return self.run.scenario.warnings
+
     def report(self) -> str:
-        return text_report([f"kmodel check {self.run.scenario.summary()}"], self.results, self.run.explanations())
+        header = [f"kmodel check {self.run.scenario.summary()}", *warning_lines(self.warnings)]
+        return text_report(header, self.results, self.run.explanations(), self.run.scenario.ignoring())
 
     def assert_holds(self) -> Outcome:
         if not self.results or any(r.verdict != HOLDS for r in self.results):
@@ -77,8 +83,11 @@ class KmodelFixture:
         timeout: float | None = None,
         seed: int | None = 0,
         replace: dict[str, Any] | None = None,
+        allow_unmodelled: bool = False,
     ) -> Outcome:
-        """Check a scenario as ``kmodel check`` would; relative paths are from pytest's rootdir."""
+        """Check a scenario as ``kmodel check`` would; relative paths are from pytest's rootdir.
+        With ``allow_unmodelled`` the fields kmodel does not model are left out instead of
+        refused; ``Outcome.warnings`` and the report name them."""
 
         def many(x: str | list[str] | None) -> list[str]:
             return [] if x is None else [x] if isinstance(x, str) else list(x)
@@ -94,6 +103,7 @@ class KmodelFixture:
             timeout=timeout,
             seed=seed,
             profile=self.profile,
+            allow_unmodelled=allow_unmodelled,
         )
         run = run_check(path, many(property), many(invariant), many(property_file), options, replace)
         return Outcome(run)

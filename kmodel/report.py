@@ -110,17 +110,25 @@ def _stats_text(r: Result) -> str:
 VERDICT_WORDS = {HOLDS: "holds", VIOLATED: "VIOLATED", INCONCLUSIVE: "inconclusive"}
 
 
-def text_report(header: list[str], results: list[Result], explanations: dict[int, str]) -> str:
-    """The whole report: header, one line per (property, engine), then each counterexample."""
+def warning_lines(warnings: Sequence[str]) -> list[str]:
+    """The scenario's warnings (fields left out with --allow-unmodelled), for a report header."""
+    return [f"warning: {w}" for w in warnings]
+
+
+def text_report(header: list[str], results: list[Result], explanations: dict[int, str], ignoring: str = "") -> str:
+    """The whole report: header, one line per (property, engine), then each counterexample.
+    ``ignoring`` (``"(ignoring affinity at app.yaml:31)"``) ends every verdict line: a verdict
+    about a scenario whose unmodelled fields were left out says so where it is read."""
     lines = list(header)
     lines.append("")
+    tail = f" {ignoring}" if ignoring else ""
     width = min(max((len(r.property) for r in results), default=10), 40)
     for r in results:
         name = r.property
         if len(name) > width:
             lines.append(f"  {'':<12} {name}")
             name = ""
-        lines.append(f"  {VERDICT_WORDS[r.verdict]:<12} {name:<{width}}  {r.engine:<10} {_stats_text(r)}")
+        lines.append(f"  {VERDICT_WORDS[r.verdict]:<12} {name:<{width}}  {r.engine:<10} {_stats_text(r)}{tail}")
         if r.verdict == INCONCLUSIVE:
             lines.append(f"  {'':<12} {'':<{width}}  {'':<10} {r.message}: no violation up to depth {r.stats.depth}")
         for w in r.warnings:
@@ -148,7 +156,9 @@ def trace_json(trace: Trace) -> list[dict[str, Any]]:
     return out
 
 
-def result_json(r: Result, explanation: str | None = None) -> dict[str, Any]:
+def result_json(r: Result, explanation: str | None = None, warnings: Sequence[str] = ()) -> dict[str, Any]:
+    """One verdict as JSON; ``warnings`` (the scenario's: fields left out) come first in its
+    ``warnings``, since the verdict rests on them."""
     s = r.stats
     return {
         "result": r.verdict,
@@ -156,7 +166,7 @@ def result_json(r: Result, explanation: str | None = None) -> dict[str, Any]:
         "property": r.property,
         "message": r.message,
         "explanation": explanation,
-        "warnings": list(r.warnings),
+        "warnings": [*warnings, *r.warnings],
         "stats": {
             "states": s.states,
             "transitions": s.transitions,

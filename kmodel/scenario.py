@@ -26,7 +26,19 @@ import attrs
 from attrs import frozen
 
 from kmodel.errors import KmodelError
-from kmodel.manifests import Ctx, Manifest, MarkedDict, iter_manifests, load_documents, mapping, sequence, string
+from kmodel.fieldpolicy import Finding
+from kmodel.manifests import (
+    Ctx,
+    Manifest,
+    MarkedDict,
+    load_documents,
+    mapping,
+    namespace_findings,
+    read_manifests,
+    refusal,
+    sequence,
+    string,
+)
 from kmodel.settings import Settings, SettingsError, parse_duration, settings_from
 from kmodel.state import (
     LABEL_ARCH,
@@ -62,6 +74,19 @@ class Scenario:
     until: int
     faults: tuple[tuple[str, int], ...] | None  # None: not declared (the checker's default)
     default_cluster: bool
+    # with allow_unmodelled: the unmodelled fields left out (of the file and of applied files)
+    ignored: tuple[Finding, ...] = ()
+
+    @property
+    def warnings(self) -> tuple[str, ...]:
+        """One line per field left out: ``ignoring deployment/web spec.template.spec.affinity at
+        app.yaml:31; kmodel needs ...``. Every report shows them."""
+        return tuple(f.warning() for f in self.ignored)
+
+    def ignoring(self) -> str:
+        """What a verdict rests on having left out, for the end of a verdict line: ``(ignoring
+        affinity at app.yaml:31)``; "" when nothing was."""
+        return ignoring_note(self.ignored)
 
     def initial_state(self) -> Cluster:
         """The cluster at t=0: the nodes up and Ready, every other object just applied."""
@@ -105,8 +130,19 @@ def default_nodes() -> tuple[Node, ...]:
     return (node("kind-control-plane", True), node("kind-worker", False), node("kind-worker2", False))
 
 
-def load(path: str | Path, extra_events: list[str] | None = None) -> Scenario:
-    """Read and check a scenario file. Raises KmodelError (one line, exit code 2) on bad input."""
+def ignoring_note(ignored: tuple[Finding, ...], most: int = 3) -> str:
+    if not ignored:
+        return ""
+    shown = [f.short() for f in ignored[:most]]
+    more = len(ignored) - most
+    rest = f" and {more} more unmodelled field{'s' if more > 1 else ''}" if more > 0 else ""
+    return f"(ignoring {', '.join(shown)}{rest})"
+
+
+def load(path: str | Path, extra_events: list[str] | None = None, allow_unmodelled: bool = False) -> Scenario:
+    """Read and check a scenario file. Raises KmodelError (one line, exit code 2) on bad input,
+    and on a field that changes behaviour but is not modelled, unless ``allow_unmodelled``: then
+    each such field is left out and recorded in ``Scenario.ignored`` (and ``warnings``)."""
     p = Path(path)
     file = str(path)
     docs = load_documents(p)
@@ -163,7 +199,10 @@ def load(path: str | Path, extra_events: list[str] | None = None) -> Scenario:
         except ValueError as err:
             raise sctx.at(scen, "until").error(f"{err} (got {scen['until']!r})", "write a duration like 15m") from None
 
-    manifests = tuple(iter_manifests(docs, file))
+    version = settings.kubernetes_version
+    reading = read_manifests(docs, file, version=version, allow_unmodelled=allow_unmodelled)
+    manifests = reading.manifests
+    ignored = list(reading.ignored)
     nodes = tuple(m.obj for m in manifests if isinstance(m.obj, Node))
     default_cluster = not nodes
     if default_cluster:
@@ -185,10 +224,30 @@ def load(path: str | Path, extra_events: list[str] | None = None) -> Scenario:
     raw_timeline = sequence(tctx, scen.get("timeline"))
     for i, text in enumerate(raw_timeline):
         ictx = tctx.item(raw_timeline, i)
-        timeline.append(parse_event(text, file=file, line=ictx.line, where=f"timeline[{i}]", base_dir=p.parent))
+        timeline.append(
+            parse_event(
+                text,
+                file=file,
+                line=ictx.line,
+                where=f"timeline[{i}]",
+                base_dir=p.parent,
+                version=version,
+                allow_unmodelled=allow_unmodelled,
+            )
+        )
         places.append((file, ictx.line, f"timeline[{i}]"))
     for i, text in enumerate(extra_events or []):
-        timeline.append(parse_event(text, file="--event", line=None, where=f"event {i + 1}", base_dir=Path.cwd()))
+        timeline.append(
+            parse_event(
+                text,
+                file="--event",
+                line=None,
+                where=f"event {i + 1}",
+                base_dir=Path.cwd(),
+                version=version,
+                allow_unmodelled=allow_unmodelled,
+            )
+        )
         places.append(("--event", None, f"event {i + 1}"))
     # nodes that the timeline may add by apply are valid targets too
     known_nodes = node_names | {m.name for ev in timeline for m in ev.manifests if m.kind == "Node"}
@@ -202,6 +261,12 @@ def load(path: str | Path, extra_events: list[str] | None = None) -> Scenario:
                 fix=f"use one of: {', '.join(sorted(known_nodes))}",
             )
     timeline.sort(key=lambda e: e.at)  # stable: events at the same time keep their order
+    for ev in timeline:
+        ignored.extend(f for f in ev.ignored if f not in ignored)
+    spread = namespace_findings((*manifests, *(m for ev in timeline for m in ev.manifests)))
+    if spread and not allow_unmodelled:
+        raise refusal(spread[0])
+    ignored.extend(spread)
 
     faults = _faults(sctx.at(scen, "faults"), scen.get("faults")) if "faults" in scen else None
     return Scenario(
@@ -215,6 +280,7 @@ def load(path: str | Path, extra_events: list[str] | None = None) -> Scenario:
         until=until,
         faults=faults,
         default_cluster=default_cluster,
+        ignored=tuple(ignored),
     )
 
 

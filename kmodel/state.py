@@ -142,6 +142,10 @@ class PodTemplate:
     node_selector: Labels = ()
     requests: Resources = Resources()
     termination_grace_seconds: int = 30
+    # a stable hash of the whole template as written in the manifest (kmodel.manifests.spec_hash):
+    # any change to it starts a rollout, as the pod-template-hash does; "" for built templates
+    spec_hash: str = ""
+    images: tuple[str, ...] = ()  # the containers' images, for display (kubectl get rs -o wide)
 
 
 @frozen(cache_hash=True)

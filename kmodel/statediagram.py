@@ -52,7 +52,7 @@ from kmodel.checkmodel import CheckState, KubeModel, cluster_of
 from kmodel.engines.base import Stats, action_family
 from kmodel.errors import KmodelError
 from kmodel.render.view import node_status, pod_status
-from kmodel.scenario import load
+from kmodel.scenario import Scenario, load
 from kmodel.state import COND_TRUE, TAINT_NOT_READY, TAINT_UNREACHABLE, Cluster, Node
 
 VIEWS = ("pod", "node", "deployment", "full")
@@ -552,7 +552,7 @@ def _cap(
 
 
 def diagram_for(
-    scenario_path: str | Path,
+    scenario_path: str | Path | Scenario,
     view: str,
     *,
     faults: tuple[tuple[str, int], ...] | None = None,
@@ -564,7 +564,8 @@ def diagram_for(
     the state the scenario settles into, with ``faults`` (``None``: the scenario's own budget,
     or the checker's default for a file that declares none)."""
     check_view(view)
-    model = KubeModel(load(scenario_path), faults=faults)
+    scenario = scenario_path if isinstance(scenario_path, Scenario) else load(scenario_path)
+    model = KubeModel(scenario, faults=faults)
     return build_diagram(model, view, max_states=max_states, max_nodes=max_nodes, progress=progress)
 
 

@@ -30,10 +30,12 @@ from attrs import frozen
 
 from kmodel import faults, useractions
 from kmodel.errors import KmodelError
-from kmodel.manifests import Manifest, iter_manifests, load_documents
+from kmodel.fieldpolicy import Finding
+from kmodel.manifests import Manifest, Rejected, load_documents, read_manifests
 from kmodel.settings import parse_duration
 from kmodel.state import TAINT_EFFECTS, Cluster, Taint
 from kmodel.transition import Event, Outcome
+from kmodel.versions import DEFAULT_VERSION
 
 VERBS = ("stop", "start", "partition", "heal", "kill", "delete", "scale", "apply", "cordon", "uncordon", "taint")
 COMPONENT_TARGETS = ("apiserver", "etcd", "scheduler", "controller-manager", "control-plane")
@@ -51,6 +53,8 @@ class TimedEvent:
     args: tuple[str, ...] = ()
     text: str = ""
     manifests: tuple[Manifest, ...] = ()  # for apply
+    rejected: tuple[Rejected, ...] = ()  # apply: objects of the file the apiserver refuses
+    ignored: tuple[Finding, ...] = ()  # apply, with allow_unmodelled: the fields left out
 
     @property
     def kind(self) -> str:
@@ -69,7 +73,19 @@ def _kind_of(value: object) -> str:
     return type(value).__name__
 
 
-def parse_event(text: object, *, file: str, line: int | None, where: str, base_dir: Path) -> TimedEvent:
+def parse_event(
+    text: object,
+    *,
+    file: str,
+    line: int | None,
+    where: str,
+    base_dir: Path,
+    version: str | None = None,
+    allow_unmodelled: bool = False,
+) -> TimedEvent:
+    """One event; an ``apply`` reads its file as the apiserver of ``version`` would (an invalid
+    object is refused when the event runs) under the field policy (``allow_unmodelled``)."""
+
     def bad(message: str, fix: str) -> KmodelError:
         return KmodelError(message, file=file, line=line, where=where, fix=fix)
 
@@ -110,6 +126,8 @@ def parse_event(text: object, *, file: str, line: int | None, where: str, base_d
             )
 
     manifests: tuple[Manifest, ...] = ()
+    rejected: tuple[Rejected, ...] = ()
+    ignored: tuple[Finding, ...] = ()
     if verb in ("stop", "start"):
         expect(("node", "kubelet", "runtime", *COMPONENT_TARGETS))
     elif verb in ("partition", "heal", "cordon", "uncordon"):
@@ -143,8 +161,24 @@ def parse_event(text: object, *, file: str, line: int | None, where: str, base_d
         if not path.is_file():
             raise bad(f"apply: file {str(path)!r} not found", "give a path relative to the scenario file")
         docs = load_documents(path)
-        manifests = tuple(iter_manifests(docs, str(path)))
-    return TimedEvent(at=at, verb=verb, target=target, args=args, text=text.strip(), manifests=manifests)
+        reading = read_manifests(
+            docs,
+            str(path),
+            version=version or DEFAULT_VERSION,
+            allow_unmodelled=allow_unmodelled,
+            keep_invalid=True,
+        )
+        manifests, rejected, ignored = reading.manifests, reading.rejected, reading.ignored
+    return TimedEvent(
+        at=at,
+        verb=verb,
+        target=target,
+        args=args,
+        text=text.strip(),
+        manifests=manifests,
+        rejected=rejected,
+        ignored=ignored,
+    )
 
 
 def _fault(cluster: Cluster, after: Cluster | None, label: str, obj: str) -> Outcome:
@@ -201,7 +235,8 @@ def perform(cluster: Cluster, ev: TimedEvent) -> Outcome:
     if verb == "scale":
         return useractions.scale(cluster, kind, name, int(ev.args[0]))
     if verb == "apply":
-        return useractions.apply(cluster, ev.manifests, ev.target)
+        refusals = tuple((r.obj, r.message) for r in ev.rejected)
+        return useractions.apply(cluster, ev.manifests, ev.target, refusals)
     if verb in ("cordon", "uncordon"):
         return useractions.cordon(cluster, name, verb == "cordon")
     if verb == "taint":

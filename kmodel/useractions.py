@@ -116,7 +116,12 @@ def _merge_spec_taints(old: Node, new: Node) -> tuple[Taint, ...]:
 _API_GROUP = {"Deployment": "deployment.apps", "ReplicaSet": "replicaset.apps"}
 
 
-def apply(cluster: Cluster, manifests: tuple[Manifest, ...], source: str) -> Outcome:
+def apply(
+    cluster: Cluster, manifests: tuple[Manifest, ...], source: str, invalid: tuple[tuple[str, str], ...] = ()
+) -> Outcome:
+    """``kubectl apply -f``: the valid objects are applied, and each object the apiserver
+    refuses (``invalid``: (object, the apiserver's message)) is reported after them, as kubectl
+    does."""
     label = f"kubectl apply -f {source}"
     if not cluster.apiserver_available:
         return refused(cluster, label, f"file/{source}")
@@ -126,6 +131,10 @@ def apply(cluster: Cluster, manifests: tuple[Manifest, ...], source: str) -> Out
         out, word = apply_object(out, m)
         kind = _API_GROUP.get(m.kind, m.kind.lower())
         events.append(Event(cluster.now, SOURCE, "Applied", f"{m.kind.lower()}/{m.name}", f"{kind}/{m.name} {word}"))
+    for obj, message in invalid:
+        events.append(Event(cluster.now, SOURCE, "Refused", obj, message, "Warning"))
+    if invalid:
+        label += f" ({len(invalid)} object{'s' if len(invalid) > 1 else ''} refused)"
     return Outcome("user", label, out, tuple(events))
 
 

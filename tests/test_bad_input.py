@@ -123,7 +123,7 @@ CASES = [
     Case(
         "upper-case-name",
         "apiVersion: v1\nkind: Node\nmetadata:\n  name: Worker1  # <-\n",
-        "invalid name 'Worker1'",
+        'metadata.name: Invalid value: "Worker1": a lowercase RFC 1123 subdomain',
     ),
     Case(
         "duplicate-object",
@@ -146,9 +146,9 @@ CASES = [
     Case(
         "selector-does-not-match-template",
         DEPLOYMENT.replace(
-            "  selector:\n    matchLabels:\n      app: web\n", "  selector:  # <-\n    matchLabels:\n      app: api\n"
-        ),
-        "selector does not match template labels",
+            "  selector:\n    matchLabels:\n      app: web\n", "  selector:\n    matchLabels:\n      app: api\n"
+        ).replace("    metadata:\n      labels:\n", "    metadata:\n      labels:  # <-\n"),
+        'spec.template.metadata.labels: Invalid value: map[string]string{"app":"web"}: `selector` does not match',
     ),
     Case(
         "negative-replicas",
@@ -172,7 +172,7 @@ CASES = [
                     cpu: lots  # <-
             """
         ),
-        "invalid CPU quantity 'lots'",
+        "quantities must match the regular expression",
     ),
     Case(
         "bad-memory-quantity",
@@ -186,7 +186,7 @@ CASES = [
                     memory: 12XB  # <-
             """
         ),
-        "invalid memory quantity '12XB'",
+        "quantities must match the regular expression",
     ),
     Case(
         "toleration-seconds-with-noschedule",
@@ -198,11 +198,11 @@ CASES = [
             tolerations:
               - key: dedicated
                 operator: Exists
-                effect: NoSchedule
-                tolerationSeconds: 30  # <-
+                effect: NoSchedule  # <-
+                tolerationSeconds: 30
             """
         ),
-        "NoExecute",
+        "spec.tolerations[0].effect: Invalid value: \"NoSchedule\": effect must be 'NoExecute'",
     ),
     Case(
         "node-taint-unknown-effect",
@@ -218,7 +218,7 @@ CASES = [
                   effect: NoRun  # <-
             """
         ),
-        "unknown taint effect 'NoRun'",
+        'spec.taints[0].effect: Unsupported value: "NoRun"',
     ),
     # --- the Scenario document ------------------------------------------------------------------
     Case("scenario-unknown-field", scenario("replicas: 3  # <-\n"), "unknown field 'replicas'"),

@@ -231,7 +231,7 @@ class TestScaling:
         at2 = snapshot_at(doc, 17 * 60 + 30)
         survivors = {p["name"] for p in at2["pods"]}
         assert len(survivors) == 2 and survivors <= original, "the newest go first"
-        deleted = "k8s-for-beginners-sphw48j97c-qg9l8"
+        deleted = "k8s-for-beginners-w8xnm4ctx4-95gkq"
         assert deleted in survivors
         # deleting one: Terminating, and a replacement at once
         t_del = 19 * 60

@@ -47,14 +47,15 @@ def fenceposts(d: Deployment) -> tuple[int, int]:
 
 
 def template_key(t: PodTemplate) -> str:
-    """The pod template as text, without the hash label: equal templates, equal keys."""
+    """The pod template as text, without the hash label: equal templates, equal keys. A template
+    read from a manifest carries the hash of everything written in it (images, env, probes...),
+    so that any change starts a rollout, as in Kubernetes."""
     labels = ",".join(f"{k}={v}" for k, v in t.labels if k != HASH_LABEL)
     tolerations = ",".join(f"{x.key}/{x.operator}/{x.value}/{x.effect}/{x.toleration_seconds}" for x in t.tolerations)
     selector = ",".join(f"{k}={v}" for k, v in t.node_selector)
     r = t.requests
-    return (
-        f"labels={labels};tol={tolerations};sel={selector};req={r.cpu},{r.memory};grace={t.termination_grace_seconds}"
-    )
+    key = f"labels={labels};tol={tolerations};sel={selector};req={r.cpu},{r.memory};grace={t.termination_grace_seconds}"
+    return f"{key};spec={t.spec_hash}" if t.spec_hash else key
 
 
 def new_replicaset_for(d: Deployment, revision: int) -> ReplicaSet:

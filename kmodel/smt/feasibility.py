@@ -49,7 +49,7 @@ from kmodel.components import scheduler
 from kmodel.components.scheduler import Usage, failure_message, filter_reasons, node_usage, pod_request
 from kmodel.engines.simulate import simulate
 from kmodel.errors import KmodelError
-from kmodel.scenario import load
+from kmodel.scenario import Scenario, load
 from kmodel.settings import format_duration
 from kmodel.state import (
     COND_TRUE,
@@ -109,14 +109,14 @@ class Explanation:
 # --- the state to explain -------------------------------------------------------------------------
 
 
-def state_at(scenario_path: str | Path, at: int | None = None, extra_events: list[str] | None = None) -> Cluster:
+def state_at(
+    scenario_path: str | Path | Scenario, at: int | None = None, extra_events: list[str] | None = None
+) -> Cluster:
     """The cluster ``kmodel simulate`` reaches at ``at`` seconds (default: the scenario's
     ``until``): the state at the end of the last tick that starts no later than ``at``."""
-    scen = load(scenario_path, extra_events)
+    scen = scenario_path if isinstance(scenario_path, Scenario) else load(scenario_path, extra_events)
     if at is not None and at < 0:
-        raise KmodelError(
-            f"time {at}s is before the start", file=str(scenario_path), where="--at", fix="give a time like 5m"
-        )
+        raise KmodelError(f"time {at}s is before the start", file=scen.path, where="--at", fix="give a time like 5m")
     final = simulate(scen, until=at).final
     assert final is not None
     return final

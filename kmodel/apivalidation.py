@@ -1,0 +1,737 @@
+"""Validate manifests as the Kubernetes apiserver would, before kmodel reads them.
+
+Two layers, both for the release the scenario's ``kubernetesVersion`` names:
+
+1. the OpenAPI schema of the object (the strict JSON schemas that the ``kubernetes-validate``
+   package ships for Kubernetes 1.25 to 1.37: unknown fields, wrong types, missing required
+   fields), checked with the ``jsonschema`` validator that package depends on. Releases older
+   than 1.25 (kmodel follows 1.16 on) are validated against the 1.25 schema, the oldest shipped;
+   the fields kmodel reads are the same in those releases;
+2. the semantic checks of the apiserver's validation (``pkg/apis/core/validation``,
+   ``pkg/apis/apps/validation``) that kmodel's behaviour depends on: names, labels, selectors
+   that match their template, replicas, rolling-update bounds, tolerations, taints and resource
+   quantities.
+
+Messages read like the apiserver's (``The Deployment "web" is invalid: spec.replicas: Invalid
+value: -1: must be greater than or equal to 0``); the first problem of an object is reported,
+with the count of the others. :func:`validate` raises :class:`Invalid`, a one-line
+:class:`~kmodel.errors.KmodelError` that also names the file and line.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator, Mapping
+from fractions import Fraction
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import jsonschema
+from referencing import Registry, Resource
+
+from kmodel import versions
+from kmodel.errors import KmodelError
+
+OLDEST_SCHEMA_MINOR = 25
+NEWEST_SCHEMA_MINOR = 37
+SCHEMA_PACKAGE = "kubernetes_validate"
+
+GROUP_VERSION = {"Pod": "v1", "Service": "v1", "Node": "v1", "Deployment": "apps/v1", "ReplicaSet": "apps/v1"}
+TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+
+# --- the schemas ---------------------------------------------------------------------------------
+
+
+def schema_minor(version: str) -> int:
+    """The release whose schema validates ``version``: itself, or 1.25 for older ones."""
+    minor = versions.minor_of(version)
+    return min(max(minor, OLDEST_SCHEMA_MINOR), NEWEST_SCHEMA_MINOR)
+
+
+def _schema_dir(minor: int) -> Any:
+    return resources.files(SCHEMA_PACKAGE).joinpath("kubernetes-json-schema", f"v1.{minor}.0-local-strict")
+
+
+@lru_cache(maxsize=4)
+def definitions(minor: int) -> dict[str, Any]:
+    """The ``_definitions.json`` of a release: ``{"$defs": {name: schema}, ...}``."""
+    return json.loads(_schema_dir(minor).joinpath("_definitions.json").read_text())
+
+
+def _schema_file(kind: str) -> str:
+    api = GROUP_VERSION[kind].replace("/", "-")
+    return f"{kind.lower()}-{api}.json"
+
+
+@lru_cache(maxsize=32)
+def object_schema(minor: int, kind: str) -> dict[str, Any]:
+    return json.loads(_schema_dir(minor).joinpath(_schema_file(kind)).read_text())
+
+
+@lru_cache(maxsize=32)
+def _validator(minor: int, kind: str) -> jsonschema.protocols.Validator:
+    schema = object_schema(minor, kind)
+    registry: Registry = Resource.from_contents(schema) @ Registry()
+    registry = Resource.from_contents(definitions(minor)) @ registry
+    return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
+def definition_name(ref: str) -> str:
+    return ref.rsplit("/", 1)[-1]
+
+
+def resolve(minor: int, schema: Mapping[str, Any]) -> tuple[str | None, Mapping[str, Any]]:
+    """Follow a ``$ref``: (the definition's full name or None, its schema)."""
+    ref = schema.get("$ref")
+    if not isinstance(ref, str):
+        return None, schema
+    name = definition_name(ref)
+    return name, definitions(minor)["$defs"][name]
+
+
+# --- problems -----------------------------------------------------------------------------------
+
+
+class Invalid(KmodelError):
+    """An object the apiserver would reject; ``apiserver`` is the apiserver's message alone."""
+
+    def __init__(self, apiserver: str, *, file: str, line: int | None, obj: str, fix: str) -> None:
+        self.apiserver = apiserver
+        self.obj = obj
+        super().__init__(apiserver, file=file, line=line, fix=fix)
+
+
+def _short(value: Any) -> str:
+    """A value as the apiserver prints it, cut to a short prefix."""
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    elif isinstance(value, str):
+        text = json.dumps(value)
+    elif isinstance(value, int | float):
+        text = str(value)
+    elif isinstance(value, dict):
+        inner = ",".join(f"{json.dumps(str(k))}:{json.dumps(str(v))}" for k, v in value.items())
+        text = f"map[string]string{{{inner}}}"
+    else:
+        text = json.dumps(value, default=str)
+    return text if len(text) <= 48 else text[:45] + "..."
+
+
+class _Problem:
+    """One field error: path (``spec.replicas``), the apiserver's text, the fix, and how to
+    locate it in the document (a list of keys and indexes)."""
+
+    def __init__(
+        self, where: list[Any], text: str, fix: str, decode: bool = False, at: list[Any] | None = None
+    ) -> None:
+        self.where = where
+        self.text = text
+        self.fix = fix
+        self.decode = decode  # a decoding error (unknown field, wrong type): not "is invalid"
+        self.at = at if at is not None else where  # where in the document (a map key the path leaves out)
+
+
+def field_path(where: list[Any]) -> str:
+    out = ""
+    for part in where:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        elif isinstance(part, tuple):  # a map key
+            out += f"[{part[0]}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+def _line(doc: Any, where: list[Any]) -> int | None:
+    """The line of the deepest part of ``where`` found in the document."""
+    node, line = doc, getattr(doc, "line", None)
+    for part in where:
+        key = part[0] if isinstance(part, tuple) else part
+        if isinstance(node, dict) and key in node:
+            line = getattr(node, "lines", {}).get(key, line)
+            node = node[key]
+        elif isinstance(node, list) and isinstance(key, int) and key < len(node):
+            lines = getattr(node, "lines", [])
+            line = lines[key] if key < len(lines) else line
+            node = node[key]
+        else:
+            break
+    return line
+
+
+def invalid(where: list[Any], value: Any, detail: str, fix: str, at: list[Any] | None = None) -> _Problem:
+    return _Problem(where, f"{field_path(where)}: Invalid value: {_short(value)}: {detail}", fix, at=at)
+
+
+def required(where: list[Any], fix: str, detail: str = "") -> _Problem:
+    return _Problem(where, f"{field_path(where)}: Required value{': ' + detail if detail else ''}", fix)
+
+
+def unsupported(where: list[Any], value: Any, supported: tuple[str, ...]) -> _Problem:
+    values = ", ".join(json.dumps(v) for v in supported)
+    return _Problem(
+        where,
+        f"{field_path(where)}: Unsupported value: {_short(value)}: supported values: {values}",
+        f"use one of {', '.join(supported)}",
+    )
+
+
+# --- schema errors -> apiserver wording ---------------------------------------------------------
+
+_JSON_KIND = {str: "string", bool: "bool", int: "number", float: "number", list: "array", dict: "object"}
+
+
+def _go_type(minor: int, schema: Mapping[str, Any]) -> str:
+    name, target = resolve(minor, schema)
+    if name is not None:
+        short = name.rsplit(".", 1)[-1]
+        if short in ("Quantity", "IntOrString", "Time"):
+            return {"Quantity": "resource.Quantity", "IntOrString": "intstr.IntOrString", "Time": "v1.Time"}[short]
+        return f"v1.{short}"
+    types = target.get("type", [])
+    types = [types] if isinstance(types, str) else types
+    if "integer" in types:
+        return str(target.get("format", "int"))
+    if "number" in types:
+        return "float64"
+    if "boolean" in types:
+        return "bool"
+    if "string" in types:
+        return "string"
+    if "array" in types:
+        return "[]" + _go_type(minor, target.get("items", {}))
+    if "object" in types:
+        return "map[string]" + _go_type(minor, target.get("additionalProperties", {"type": "string"}))
+    return "value"
+
+
+def _struct_at(minor: int, kind: str, path: list[Any]) -> tuple[str, Mapping[str, Any]]:
+    """The Go struct holding the last field of ``path``, and that field's schema."""
+    struct, schema = kind, object_schema(minor, kind)
+    for part in path:
+        name, schema = resolve(minor, schema)
+        if isinstance(part, int):
+            schema = schema.get("items", {})
+            continue
+        if name is not None:
+            struct = name.rsplit(".", 1)[-1]
+        props = schema.get("properties", {})
+        if part in props:
+            schema = props[part]
+        else:
+            schema = schema.get("additionalProperties", {}) or {}
+    return struct, schema
+
+
+def _schema_problem(minor: int, kind: str, err: jsonschema.ValidationError) -> _Problem:
+    where = list(err.absolute_path)
+    path = field_path(where)
+    if err.validator == "additionalProperties":
+        allowed = set(err.schema.get("properties", {}))
+        extra = [k for k in err.instance if k not in allowed] if isinstance(err.instance, dict) else []
+        name = str(extra[0]) if extra else "?"
+        full = f"{path}.{name}" if path else name
+        explain = ".".join(str(p) for p in where if not isinstance(p, int))
+        target = f"{kind.lower()}.{explain}" if explain else kind.lower()
+        return _Problem(
+            [*where, name],
+            f'strict decoding error: unknown field "{full}"',
+            f"check the spelling against `kubectl explain {target}`",
+            decode=True,
+        )
+    if err.validator == "required":
+        missing = re.match(r"'([^']+)'", err.message)
+        name = missing.group(1) if missing else "?"
+        return required([*where, name], "add it")
+    if err.validator in ("type", "oneOf"):
+        struct, schema = _struct_at(minor, kind, where)
+        json_kind = _JSON_KIND.get(type(err.instance), "value")
+        go = _go_type(minor, schema)
+        return _Problem(
+            where,
+            f"json: cannot unmarshal {json_kind} into Go struct field {struct}.{path} of type {go}",
+            f"write {path} as a {go.replace('int32', 'whole number').replace('int64', 'whole number')}",
+            decode=True,
+        )
+    if err.validator == "enum":
+        return unsupported(where, err.instance, tuple(str(v) for v in err.validator_value if v is not None))
+    return invalid(where, err.instance, err.message, "correct the value")
+
+
+# --- semantic checks ---------------------------------------------------------------------------
+
+DNS1123_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+DNS1123_SUBDOMAIN = rf"{DNS1123_LABEL}(\.{DNS1123_LABEL})*"
+DNS1035_LABEL = r"[a-z]([-a-z0-9]*[a-z0-9])?"
+QUALIFIED_NAME = r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]"
+LABEL_VALUE = r"(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?"
+
+SUBDOMAIN_MSG = (
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must "
+    "start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is "
+    f"'{DNS1123_SUBDOMAIN}')"
+)
+LABEL_MSG = (
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and "
+    "end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is "
+    f"'{DNS1123_LABEL}')"
+)
+DNS1035_MSG = (
+    "a DNS-1035 label must consist of lower case alphanumeric characters or '-', start with an alphabetic "
+    "character, and end with an alphanumeric character (e.g. 'my-name',  or 'abc-123', regex used for "
+    f"validation is '{DNS1035_LABEL}')"
+)
+NAME_PART_MSG = (
+    "name part must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an "
+    "alphanumeric character (e.g. 'MyName',  or 'my.name',  or '123-abc', regex used for validation is "
+    f"'{QUALIFIED_NAME}')"
+)
+LABEL_VALUE_MSG = (
+    "a valid label must be an empty string or consist of alphanumeric characters, '-', '_' or '.', and must "
+    "start and end with an alphanumeric character (e.g. 'MyValue',  or 'my_value',  or '12345', regex used for "
+    f"validation is '{LABEL_VALUE}')"
+)
+QUANTITY_MSG = "quantities must match the regular expression '^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$'"
+PERCENT_MSG = (
+    "a valid percent string must be a numeric string followed by an ending '%' (e.g. '1%',  or '93%', regex "
+    "used for validation is '[0-9]+%')"
+)
+
+
+def _qualified_name_errors(key: str) -> list[str]:
+    prefix, sep, name = key.rpartition("/")
+    errors = []
+    if sep:
+        if not prefix:
+            errors.append("prefix part must be non-empty")
+        elif len(prefix) > 253 or not re.fullmatch(DNS1123_SUBDOMAIN, prefix):
+            errors.append("prefix part " + SUBDOMAIN_MSG)
+    if not name:
+        errors.append("name part must be non-empty")
+    elif len(name) > 63:
+        errors.append("name part must be no more than 63 characters")
+    elif not re.fullmatch(QUALIFIED_NAME, name):
+        errors.append(NAME_PART_MSG)
+    return errors
+
+
+def _label_value_errors(value: str) -> list[str]:
+    errors = []
+    if len(value) > 63:
+        errors.append("must be no more than 63 characters")
+    if not re.fullmatch(LABEL_VALUE, value):
+        errors.append(LABEL_VALUE_MSG)
+    return errors
+
+
+def _labels(where: list[Any], labels: Any) -> Iterator[_Problem]:
+    if not isinstance(labels, dict):
+        return
+    # ValidateLabels names the map, not the key: "metadata.labels: Invalid value: ..."
+    for key, value in labels.items():
+        at = [*where, (key,)]
+        for msg in _qualified_name_errors(str(key)):
+            yield invalid(where, str(key), msg, "use a key like app or example.com/tier", at=at)
+        if value is None:
+            continue
+        for msg in _label_value_errors(str(value)):
+            yield invalid(where, str(value), msg, "use a value of letters, digits, '-', '_' and '.'", at=at)
+
+
+def _name(kind: str, meta: Any) -> Iterator[_Problem]:
+    name = meta.get("name") if isinstance(meta, dict) else None
+    if not name:
+        yield required(["metadata", "name"], "add metadata.name", "name or generateName is required")
+        return
+    name = str(name)
+    if kind == "Service":
+        if len(name) > 63:
+            yield invalid(["metadata", "name"], name, "must be no more than 63 characters", "use a shorter name")
+        elif not re.fullmatch(DNS1035_LABEL, name):
+            yield invalid(["metadata", "name"], name, DNS1035_MSG, "use lower-case letters, digits and '-'")
+    elif len(name) > 253:
+        yield invalid(["metadata", "name"], name, "must be no more than 253 characters", "use a shorter name")
+    elif not re.fullmatch(DNS1123_SUBDOMAIN, name):
+        yield invalid(["metadata", "name"], name, SUBDOMAIN_MSG, "use lower-case letters, digits, '-' and '.'")
+
+
+def _meta(where: list[Any], meta: Any) -> Iterator[_Problem]:
+    if not isinstance(meta, dict):
+        return
+    yield from _labels([*where, "labels"], meta.get("labels"))
+    annotations = meta.get("annotations")
+    if isinstance(annotations, dict):
+        for key in annotations:
+            at = [*where, "annotations", (key,)]
+            for msg in _qualified_name_errors(str(key)):
+                yield invalid([*where, "annotations"], str(key), msg, "use a key like example.com/note", at=at)
+
+
+# quantities (k8s.io/apimachinery/pkg/api/resource)
+_QUANTITY = re.compile(r"^([+-]?[0-9.]+)([eEinumkKMGTP]*[-+]?[0-9]*)$")
+_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
+_DECIMAL = {
+    "n": Fraction(1, 10**9),
+    "u": Fraction(1, 10**6),
+    "m": Fraction(1, 1000),
+    "": Fraction(1),
+    "k": Fraction(10**3),
+    "M": Fraction(10**6),
+    "G": Fraction(10**9),
+    "T": Fraction(10**12),
+    "P": Fraction(10**15),
+    "E": Fraction(10**18),
+}
+
+
+def parse_quantity(value: Any) -> Fraction | None:
+    """A Kubernetes quantity (``"500m"``, ``"1.5Gi"``, ``"129e6"``, ``2``) as an exact number, or
+    None when the apiserver would not parse it."""
+    if isinstance(value, bool) or value is None:
+        return None
+    text = str(value).strip() if isinstance(value, str) else repr(value)
+    m = _QUANTITY.match(text)
+    if not m:
+        return None
+    number, suffix = m.group(1), m.group(2)
+    sign = -1 if number.startswith("-") else 1
+    digits = number.lstrip("+-")
+    if digits.count(".") > 1 or digits in ("", "."):
+        return None
+    try:
+        base = Fraction(digits)
+    except ValueError:
+        return None
+    if suffix in _BINARY:
+        scale = Fraction(_BINARY[suffix])
+    elif suffix in _DECIMAL:
+        scale = _DECIMAL[suffix]
+    elif re.fullmatch(r"[eE][-+]?[0-9]+", suffix):
+        scale = Fraction(10) ** int(suffix[1:])
+    else:
+        return None
+    return sign * base * scale
+
+
+def _quantities(where: list[Any], values: Any) -> Iterator[tuple[str, Fraction]]:
+    """Yield (resource, value); raises nothing: bad ones are reported by :func:`_resource_problems`."""
+    if not isinstance(values, dict):
+        return
+    for key, raw in values.items():
+        q = parse_quantity(raw)
+        if q is not None:
+            yield str(key), q
+
+
+STANDARD_CONTAINER_RESOURCES = ("cpu", "memory", "ephemeral-storage")
+
+
+def _resource_list(where: list[Any], values: Any, container: bool) -> Iterator[_Problem]:
+    if not isinstance(values, dict):
+        return
+    for key, raw in values.items():
+        here = [*where, (key,)]
+        name = str(key)
+        standard = name in (*STANDARD_CONTAINER_RESOURCES, "pods") or name.startswith("hugepages-")
+        if not standard and "/" not in name:
+            if container:
+                yield invalid(here, name, "must be a standard resource for containers", "use cpu or memory")
+                continue
+        elif not standard:
+            for msg in _qualified_name_errors(name):
+                yield invalid(here, name, msg, "use a resource name like example.com/gpu")
+        q = parse_quantity(raw)
+        if q is None:
+            yield _Problem(here, QUANTITY_MSG, 'write a quantity like "500m", "2", "128Mi" or "1Gi"', decode=True)
+        elif q < 0:
+            yield invalid(here, str(raw), "must be greater than or equal to 0", "use a quantity >= 0")
+
+
+def _resources(where: list[Any], res: Any) -> Iterator[_Problem]:
+    if not isinstance(res, dict):
+        return
+    yield from _resource_list([*where, "limits"], res.get("limits"), True)
+    yield from _resource_list([*where, "requests"], res.get("requests"), True)
+    limits = dict(_quantities(where, res.get("limits")))
+    for name, q in _quantities(where, res.get("requests")):
+        if name in limits and q > limits[name]:
+            raw = res["requests"][name]
+            yield invalid(
+                [*where, "requests", (name,)],
+                str(raw),
+                f"must be less than or equal to {name} limit of {res['limits'][name]}",
+                "raise the limit or lower the request",
+            )
+
+
+def _tolerations(where: list[Any], tolerations: Any) -> Iterator[_Problem]:
+    if not isinstance(tolerations, list):
+        return
+    for i, t in enumerate(tolerations):
+        if not isinstance(t, dict):
+            continue
+        here = [*where, i]
+        key, op = str(t.get("key") or ""), t.get("operator") or "Equal"
+        effect, value = t.get("effect") or "", str(t.get("value") or "")
+        if key:
+            for msg in _qualified_name_errors(key):
+                yield invalid([*here, "key"], key, msg, "use a taint key like example.com/dedicated")
+        if not key and op != "Exists":
+            yield invalid(
+                [*here, "operator"],
+                op,
+                'operator must be Exists when `key` is empty, which means "match all values and all keys"',
+                "set operator: Exists or give a key",
+            )
+        if t.get("tolerationSeconds") is not None and effect != "NoExecute":
+            yield invalid(
+                [*here, "effect"],
+                effect,
+                "effect must be 'NoExecute' when `tolerationSeconds` is set",
+                "set effect: NoExecute or remove tolerationSeconds",
+            )
+        if op == "Equal":
+            for msg in _label_value_errors(value):
+                yield invalid([*here, "operator"], value, msg, "use a value of letters, digits, '-', '_' and '.'")
+        elif op == "Exists":
+            if value:
+                yield invalid(
+                    [*here, "operator"],
+                    {"key": key, "value": value},
+                    "value must be empty when `operator` is 'Exists'",
+                    "remove the value, or use operator: Equal",
+                )
+        else:
+            yield unsupported([*here, "operator"], op, ("Equal", "Exists"))
+        if effect and effect not in TAINT_EFFECTS:
+            yield unsupported([*here, "effect"], effect, TAINT_EFFECTS)
+
+
+def _pod_spec(where: list[Any], spec: Any) -> Iterator[_Problem]:
+    if not isinstance(spec, dict):
+        return
+    yield from _labels([*where, "nodeSelector"], spec.get("nodeSelector"))
+    for group in ("containers", "initContainers"):
+        containers = spec.get(group)
+        if not isinstance(containers, list):
+            continue
+        if group == "containers" and not containers:
+            yield required([*where, "containers"], "add a container with a name and an image")
+        names: set[str] = set()
+        for i, c in enumerate(containers):
+            if not isinstance(c, dict):
+                continue
+            name = str(c.get("name") or "")
+            if name in names:
+                yield _Problem(
+                    [*where, group, i, "name"],
+                    f"{field_path([*where, group, i, 'name'])}: Duplicate value: {_short(name)}",
+                    "give each container its own name",
+                )
+            names.add(name)
+            if name and (len(name) > 63 or not re.fullmatch(DNS1123_LABEL, name)):
+                yield invalid(
+                    [*where, group, i, "name"],
+                    name,
+                    LABEL_MSG,
+                    "use lower-case letters, digits and '-'",
+                )
+            if not c.get("image") and group == "containers":
+                yield required([*where, group, i, "image"], "add the container's image")
+            yield from _resources([*where, group, i, "resources"], c.get("resources"))
+    yield from _tolerations([*where, "tolerations"], spec.get("tolerations"))
+    grace = spec.get("terminationGracePeriodSeconds")
+    if isinstance(grace, int) and not isinstance(grace, bool) and grace < 0:
+        yield invalid(
+            [*where, "terminationGracePeriodSeconds"], grace, "must be greater than or equal to 0", "use seconds >= 0"
+        )
+
+
+def _selector_matches(selector: Any, labels: Any) -> bool:
+    match = selector.get("matchLabels") if isinstance(selector, dict) else None
+    labels = labels if isinstance(labels, dict) else {}
+    if not isinstance(match, dict):
+        return True
+    return all(k in labels and str(labels[k]) == str(v) for k, v in match.items())
+
+
+def _percent(where: list[Any], value: Any) -> list[_Problem]:
+    if value is None:
+        return []
+    if isinstance(value, str):
+        if not re.fullmatch(r"[0-9]+%", value):
+            return [invalid(where, value, PERCENT_MSG, 'write a count like 1 or a percentage like "25%"')]
+        return []
+    if isinstance(value, int) and value < 0:
+        return [invalid(where, value, "must be greater than or equal to 0", "use a count >= 0")]
+    return []
+
+
+def _is_zero(value: Any, default: str) -> bool:
+    value = default if value is None else value
+    if isinstance(value, str):
+        digits = value.rstrip("%")
+        return digits.isdigit() and int(digits) == 0
+    return value == 0
+
+
+def _workload_spec(kind: str, spec: Any) -> Iterator[_Problem]:
+    if not isinstance(spec, dict):
+        return
+    replicas = spec.get("replicas")
+    if isinstance(replicas, int) and not isinstance(replicas, bool) and replicas < 0:
+        yield invalid(["spec", "replicas"], replicas, "must be greater than or equal to 0", "use a count >= 0")
+    selector = spec.get("selector")
+    if isinstance(selector, dict):
+        yield from _labels(["spec", "selector", "matchLabels"], selector.get("matchLabels"))
+        if not selector.get("matchLabels") and not selector.get("matchExpressions"):
+            yield invalid(
+                ["spec", "selector"],
+                selector,
+                "empty selector is invalid for deployment",
+                "add matchLabels that the template's labels carry",
+            )
+    template = spec.get("template")
+    if isinstance(template, dict):
+        meta = template.get("metadata")
+        labels = meta.get("labels") if isinstance(meta, dict) else None
+        if selector and not _selector_matches(selector, labels):
+            yield invalid(
+                ["spec", "template", "metadata", "labels"],
+                labels or {},
+                "`selector` does not match template `labels`",
+                "make spec.template.metadata.labels include every spec.selector.matchLabels entry",
+            )
+        yield from _meta(["spec", "template", "metadata"], meta)
+        tspec = template.get("spec")
+        yield from _pod_spec(["spec", "template", "spec"], tspec)
+        policy = tspec.get("restartPolicy") if isinstance(tspec, dict) else None
+        if policy not in (None, "Always"):
+            yield unsupported(["spec", "template", "spec", "restartPolicy"], policy, ("Always",))
+        if isinstance(tspec, dict) and tspec.get("activeDeadlineSeconds") is not None:
+            where = ["spec", "template", "spec", "activeDeadlineSeconds"]
+            yield _Problem(
+                where,
+                f"{field_path(where)}: Forbidden: activeDeadlineSeconds in ReplicaSet is not Supported",
+                "remove activeDeadlineSeconds from the template",
+            )
+    elif kind == "Deployment":
+        yield required(["spec", "template"], "add the pod template")
+    if kind == "Deployment":
+        strategy = spec.get("strategy")
+        if isinstance(strategy, dict):
+            yield from _strategy(strategy)
+
+
+def _strategy(strategy: Mapping[str, Any]) -> Iterator[_Problem]:
+    where = ["spec", "strategy"]
+    stype = strategy.get("type") or "RollingUpdate"
+    if stype not in ("RollingUpdate", "Recreate"):
+        yield unsupported([*where, "type"], stype, ("Recreate", "RollingUpdate"))
+        return
+    ru = strategy.get("rollingUpdate")
+    if stype == "Recreate":
+        if ru is not None:
+            yield _Problem(
+                [*where, "rollingUpdate"],
+                f"{field_path([*where, 'rollingUpdate'])}: Forbidden: may not be specified when strategy `type` is "
+                "'Recreate'",
+                "remove rollingUpdate, or use type: RollingUpdate",
+            )
+        return
+    if not isinstance(ru, dict):
+        return
+    rwhere = [*where, "rollingUpdate"]
+    surge, unavailable = ru.get("maxSurge"), ru.get("maxUnavailable")
+    yield from _percent([*rwhere, "maxUnavailable"], unavailable)
+    yield from _percent([*rwhere, "maxSurge"], surge)
+    if _is_zero(unavailable, "25%") and _is_zero(surge, "25%"):
+        yield invalid(
+            [*rwhere, "maxUnavailable"],
+            unavailable if unavailable is not None else "25%",
+            "may not be 0 when `maxSurge` is 0",
+            "let maxSurge or maxUnavailable be at least 1",
+        )
+    if isinstance(unavailable, str) and re.fullmatch(r"[0-9]+%", unavailable) and int(unavailable[:-1]) > 100:
+        yield invalid([*rwhere, "maxUnavailable"], unavailable, "must not be greater than 100%", "use at most 100%")
+
+
+def _taints(taints: Any) -> Iterator[_Problem]:
+    if not isinstance(taints, list):
+        return
+    seen: set[tuple[str, str]] = set()
+    for i, t in enumerate(taints):
+        if not isinstance(t, dict):
+            continue
+        here = ["spec", "taints", i]
+        key, effect, value = str(t.get("key") or ""), str(t.get("effect") or ""), str(t.get("value") or "")
+        for msg in _qualified_name_errors(key):
+            yield invalid([*here, "key"], key, msg, "use a taint key like example.com/dedicated")
+        for msg in _label_value_errors(value):
+            yield invalid([*here, "value"], value, msg, "use a value of letters, digits, '-', '_' and '.'")
+        if not effect:
+            yield required([*here, "effect"], f"use one of {', '.join(TAINT_EFFECTS)}")
+        elif effect not in TAINT_EFFECTS:
+            yield unsupported([*here, "effect"], effect, TAINT_EFFECTS)
+        if (key, effect) in seen:
+            yield _Problem(
+                here,
+                f"{field_path(here)}: Duplicate value: {_short(key + ':' + effect)}: taints must be unique by key and "
+                "effect pair",
+                "keep one taint per key and effect",
+            )
+        seen.add((key, effect))
+
+
+def semantic_problems(kind: str, doc: Mapping[str, Any]) -> Iterator[_Problem]:
+    """The apiserver's validation of the parts kmodel's behaviour depends on."""
+    meta = doc.get("metadata")
+    yield from _name(kind, meta)
+    yield from _meta(["metadata"], meta)
+    spec = doc.get("spec")
+    if kind == "Pod":
+        yield from _pod_spec(["spec"], spec)
+    elif kind in ("Deployment", "ReplicaSet"):
+        yield from _workload_spec(kind, spec)
+    elif kind == "Service" and isinstance(spec, dict):
+        yield from _labels(["spec", "selector"], spec.get("selector"))
+    elif kind == "Node":
+        if isinstance(spec, dict):
+            yield from _taints(spec.get("taints"))
+        status = doc.get("status")
+        if isinstance(status, dict):
+            for part in ("capacity", "allocatable"):
+                yield from _resource_list(["status", part], status.get(part), False)
+
+
+# --- the entry point ----------------------------------------------------------------------------
+
+
+def validate(doc: Mapping[str, Any], file: str, version: str) -> None:
+    """Raise :class:`Invalid` when the apiserver of ``version`` would reject ``doc`` (one of
+    Pod, Deployment, ReplicaSet, Service, Node with the right apiVersion)."""
+    kind = str(doc["kind"])
+    minor = schema_minor(version)
+    problems: list[_Problem] = [
+        _schema_problem(minor, kind, err) for err in _validator(minor, kind).iter_errors(dict(doc))
+    ]
+    if not problems:
+        problems = list(semantic_problems(kind, doc))
+    if not problems:
+        return
+    problems.sort(key=lambda p: (_line(doc, p.at) or 0, not p.decode))
+    first = problems[0]
+    meta = doc.get("metadata")
+    name = str(meta.get("name") or "") if isinstance(meta, dict) else ""
+    name = name if len(name) <= 63 else name[:40] + "..."
+    group_version = GROUP_VERSION[kind].rsplit("/", 1)[-1]
+    if first.decode:
+        message = f'{kind} in version "{group_version}" cannot be handled as a {kind}: {first.text}'
+    else:
+        message = f'The {kind} "{name}" is invalid: {first.text}'
+    if len(problems) > 1:
+        message += f" (and {len(problems) - 1} more error{'s' if len(problems) > 2 else ''})"
+    raise Invalid(message, file=file, line=_line(doc, first.at), obj=f"{kind.lower()}/{name}", fix=first.fix)

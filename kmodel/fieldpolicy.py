@@ -1,0 +1,612 @@
+"""What kmodel reads from a manifest, what it may ignore, and what it must refuse.
+
+Every field of the objects kmodel reads (Pod, Deployment, ReplicaSet, Service, Node, and the pod
+template and containers inside them) is in one of three columns of :data:`POLICY`:
+
+- **modelled**: kmodel reads it and its behaviour follows it;
+- **descriptive**: it changes nothing the control plane does with pods and nodes in kmodel's
+  world (container command, env, ports, the Service's type and ports, security contexts...), so
+  ignoring it cannot change a verdict. Some of these rest on an assumption that the note states
+  (e.g. a referenced ConfigMap exists, an image pulls);
+- **refused**: it changes what the control plane does and kmodel does not model it. The note
+  says what kmodel would need. Some entries depend on the value: the value kmodel assumes is
+  accepted, any other is refused (``minReadySeconds: 0`` is fine, ``10`` is not).
+
+:func:`check_document` walks every present field of a document against the table. A refused
+field, or a field the table does not know at all, is a :class:`Finding`: the loader turns it into a
+one-line error, or, with ``--allow-unmodelled``, into a warning carried by every report. The
+table is keyed by the Kubernetes OpenAPI definition names (``PodSpec``, ``Container``...), and
+``tests/test_fieldpolicy.py`` walks the OpenAPI schemas so that a field Kubernetes adds shows up
+as a test failure, never as a silent drop.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from attrs import frozen
+
+MODELLED = "modelled"
+DESCRIPTIVE = "descriptive"
+REFUSED = "refused"
+
+ALLOW_FIX = "remove it, or pass --allow-unmodelled to check without it"
+
+
+@frozen
+class Rule:
+    """The policy of one field.
+
+    ``status`` is the column; ``note`` says how kmodel uses it (modelled), why it changes
+    nothing kmodel models (descriptive), or what kmodel would need (refused). ``part`` names
+    the table of the fields inside it (a mapping, or each item of a list). ``keys`` decides the
+    rule of each key of a map (annotations, resource lists). ``accepts`` makes the rule
+    value-dependent: values it accepts follow ``status``; others are refused, ``assumed`` being
+    what kmodel assumes and ``need`` what it would need for other values.
+    """
+
+    status: str
+    note: str
+    part: str | None = None
+    keys: Callable[[str], Rule] | None = None
+    accepts: Callable[[Any], bool] | None = None
+    assumed: str = ""
+    need: str = ""
+
+
+def modelled(note: str, part: str | None = None, keys: Callable[[str], Rule] | None = None) -> Rule:
+    return Rule(MODELLED, note, part=part, keys=keys)
+
+
+def descriptive(note: str, part: str | None = None) -> Rule:
+    return Rule(DESCRIPTIVE, note, part=part)
+
+
+def refused(need: str) -> Rule:
+    return Rule(REFUSED, need)
+
+
+def only(values: tuple[Any, ...], assumed: str, need: str, note: str = "", status: str = MODELLED) -> Rule:
+    """Accepted when the value is one of ``values`` (absent counts as the default)."""
+
+    def accepts(value: Any) -> bool:
+        return value is None or any(value == v and type(value) is type(v) for v in values)
+
+    return Rule(status, note or f"kmodel assumes {assumed}", accepts=accepts, assumed=assumed, need=need)
+
+
+# --- map keys ------------------------------------------------------------------------------------
+
+# Annotations that change what a controller or the scheduler does. Every other annotation is
+# descriptive: annotations are free-form, and Kubernetes' own controllers read only these.
+BEHAVIOUR_ANNOTATIONS: Mapping[str, str] = {
+    "controller.kubernetes.io/pod-deletion-cost": (
+        "the pod-deletion-cost ranking of ReplicaSet scale-down (pods with a lower cost go first)"
+    ),
+    "deployment.kubernetes.io/desired-replicas": "proportional scaling of a Deployment's ReplicaSets",
+    "deployment.kubernetes.io/max-replicas": "proportional scaling of a Deployment's ReplicaSets",
+    "deployment.kubernetes.io/revision": "Deployment revisions read from the objects (kmodel numbers them itself)",
+    "deployment.kubernetes.io/revision-history": "Deployment revision history",
+    "service.alpha.kubernetes.io/tolerate-unready-endpoints": "endpoints that include pods that are not ready",
+    "kubernetes.io/psp": "PodSecurityPolicy admission",
+    "scheduler.alpha.kubernetes.io/critical-pod": "critical-pod admission and priority",
+    "scheduler.alpha.kubernetes.io/preferAvoidPods": "the NodePreferAvoidPods score",
+}
+
+
+def annotation_rule(key: str) -> Rule:
+    need = BEHAVIOUR_ANNOTATIONS.get(key)
+    if need is not None:
+        return refused(f"needs {need}")
+    return descriptive("an annotation no control-plane component reads")
+
+
+MODELLED_RESOURCES = ("cpu", "memory")
+OTHER_RESOURCE = "needs the resource {key!r} in the scheduler's fit check and on the nodes (kmodel has cpu and memory)"
+
+
+def request_rule(key: str) -> Rule:
+    if key in MODELLED_RESOURCES:
+        return modelled(f"the container's {key} request: the scheduler's NodeResourcesFit filter")
+    return refused(
+        f"needs the resource {key!r} in the scheduler's fit check and on the nodes (kmodel has cpu and memory)"
+    )
+
+
+def limit_rule(key: str) -> Rule:
+    if key in MODELLED_RESOURCES:
+        return modelled(f"the {key} request when the container gives no request (requests default to limits)")
+    return refused(
+        f"needs the resource {key!r} in the scheduler's fit check and on the nodes (kmodel has cpu and memory)"
+    )
+
+
+def capacity_rule(key: str) -> Rule:
+    if key in (*MODELLED_RESOURCES, "pods"):
+        return modelled(f"the node's {key}: the scheduler's fit check")
+    return descriptive("a resource no pod in kmodel can request (pods that request it are refused)")
+
+
+def _ready_conditions(value: Any) -> bool:
+    """Node conditions kmodel can start from: Ready=True, pressure and network conditions False."""
+    if value is None:
+        return True
+    if not isinstance(value, list):
+        return False
+    for c in value:
+        if not isinstance(c, dict):
+            return False
+        kind, status = c.get("type"), c.get("status")
+        if kind == "Ready" and status == "True":
+            continue
+        if kind in ("MemoryPressure", "DiskPressure", "PIDPressure", "NetworkUnavailable") and status == "False":
+            continue
+        return False
+    return True
+
+
+def _int_target_port(value: Any) -> bool:
+    return value is None or (isinstance(value, int) and not isinstance(value, bool))
+
+
+def _linux(value: Any) -> bool:
+    return value is None or (isinstance(value, dict) and value.get("name") == "linux")
+
+
+SERVER_SET = "set by the apiserver; a value in a manifest is ignored when the object is created"
+STATUS = "written by the controllers and the kubelet; the apiserver ignores it when the object is created"
+ASSUMES_EXISTS = "kmodel assumes the object it names exists"
+IN_TREE_VOLUME = (
+    "needs the scheduler's volume filters (NodeVolumeLimits, VolumeRestrictions, VolumeZone) and attach/detach"
+)
+
+# --- the table -----------------------------------------------------------------------------------
+
+POLICY: Mapping[str, Mapping[str, Rule]] = {
+    # top-level objects
+    "Pod": {
+        "apiVersion": modelled("must be v1"),
+        "kind": modelled("the kind of object"),
+        "metadata": modelled("name, labels, annotations", part="ObjectMeta"),
+        "spec": modelled("the pod", part="PodSpec"),
+        "status": descriptive(STATUS),
+    },
+    "Deployment": {
+        "apiVersion": modelled("must be apps/v1"),
+        "kind": modelled("the kind of object"),
+        "metadata": modelled("name, labels, annotations", part="ObjectMeta"),
+        "spec": modelled("the Deployment", part="DeploymentSpec"),
+        "status": descriptive(STATUS),
+    },
+    "ReplicaSet": {
+        "apiVersion": modelled("must be apps/v1"),
+        "kind": modelled("the kind of object"),
+        "metadata": modelled("name, labels, annotations", part="ObjectMeta"),
+        "spec": modelled("the ReplicaSet", part="ReplicaSetSpec"),
+        "status": descriptive(STATUS),
+    },
+    "Service": {
+        "apiVersion": modelled("must be v1"),
+        "kind": modelled("the kind of object"),
+        "metadata": modelled("name, labels, annotations", part="ObjectMeta"),
+        "spec": modelled("the Service", part="ServiceSpec"),
+        "status": descriptive(STATUS),
+    },
+    "Node": {
+        "apiVersion": modelled("must be v1"),
+        "kind": modelled("the kind of object"),
+        "metadata": modelled("name, labels, annotations", part="ObjectMeta"),
+        "spec": modelled("taints and unschedulable", part="NodeSpec"),
+        "status": modelled("capacity, allocatable and conditions", part="NodeStatus"),
+    },
+    "ObjectMeta": {
+        "name": modelled("the object's name"),
+        "labels": modelled("selectors, nodeSelector, zones"),
+        "annotations": modelled("only the annotations listed in BEHAVIOUR_ANNOTATIONS matter", keys=annotation_rule),
+        "namespace": descriptive("kmodel puts every object of a scenario in one namespace"),
+        "generateName": refused("needs generated names (give metadata.name)"),
+        "finalizers": refused("needs finalizers: a deleted object stays until each finalizer is removed"),
+        "ownerReferences": refused("needs ownerReferences set by hand (ControllerRef adoption and garbage collection)"),
+        "creationTimestamp": descriptive(SERVER_SET),
+        "deletionGracePeriodSeconds": descriptive(SERVER_SET),
+        "deletionTimestamp": descriptive(SERVER_SET),
+        "generation": descriptive(SERVER_SET),
+        "managedFields": descriptive(SERVER_SET),
+        "resourceVersion": descriptive(SERVER_SET),
+        "selfLink": descriptive(SERVER_SET),
+        "uid": descriptive(SERVER_SET),
+    },
+    "PodTemplateSpec": {
+        "metadata": modelled("the pods' labels and annotations", part="ObjectMeta"),
+        "spec": modelled("the pods' spec", part="PodSpec"),
+    },
+    "PodSpec": {
+        "containers": modelled("requests and images", part="Container"),
+        "nodeName": modelled("a bare pod bound to that node (refused in templates)"),
+        "nodeSelector": modelled("the scheduler's NodeAffinity filter (nodeSelector part)"),
+        "tolerations": modelled("the TaintToleration filter and taint-based eviction", part="Toleration"),
+        "terminationGracePeriodSeconds": modelled("how long a deleted pod may take to stop"),
+        "restartPolicy": only(("Always",), "Always", "needs containers that exit (Never and OnFailure pods complete)"),
+        "schedulerName": only(
+            ("default-scheduler",), "default-scheduler", "needs a second scheduler (kmodel has only the default one)"
+        ),
+        "priority": only((0,), "0", "needs pod priority: the scheduler's priority queue and preemption"),
+        "preemptionPolicy": only(
+            ("PreemptLowerPriority",), "PreemptLowerPriority", "needs pod priority and preemption"
+        ),
+        "priorityClassName": refused("needs PriorityClasses: the scheduler's priority queue and preemption"),
+        "affinity": refused("needs the NodeAffinity and InterPodAffinity filters and scores"),
+        "topologySpreadConstraints": refused("needs the PodTopologySpread filter and score"),
+        "hostNetwork": only(
+            (False,),
+            "false",
+            "needs host ports: a hostNetwork pod claims its container ports on the node (the NodePorts filter)",
+        ),
+        "initContainers": refused(
+            "needs init containers: their requests count towards the pod's, and the pod starts only after they complete"
+        ),
+        "ephemeralContainers": refused("needs ephemeral containers (kubectl debug); they cannot be set on create"),
+        "overhead": refused("needs RuntimeClass overhead added to the pod's requests"),
+        "runtimeClassName": refused("needs RuntimeClasses: their overhead and node scheduling constraints"),
+        "resourceClaims": refused("needs dynamic resource allocation (ResourceClaims and the DynamicResources plugin)"),
+        "resources": refused("needs pod-level resources (they replace the sum of the containers' requests)"),
+        "readinessGates": refused("needs readiness gates: the pod is Ready only when each gate's condition is True"),
+        "schedulingGates": refused("needs scheduling gates: the pod stays SchedulingGated until they are removed"),
+        "schedulingGroup": refused("needs gang scheduling (the pod's scheduling group)"),
+        "workloadRef": refused("needs gang scheduling (the pod's Workload; Kubernetes 1.35)"),
+        "evictionResponders": refused("needs eviction responders (the EvictionRequest API)"),
+        "activeDeadlineSeconds": refused("needs active deadlines: the kubelet fails the pod after that many seconds"),
+        "volumes": descriptive("see the Volume table", part="Volume"),
+        "os": Rule(
+            DESCRIPTIVE,
+            "kmodel's nodes run linux",
+            accepts=_linux,
+            assumed="os.name: linux",
+            need="needs Windows nodes",
+        ),
+        "automountServiceAccountToken": descriptive("a kubelet mount; no scheduling or controller effect"),
+        "dnsConfig": descriptive("the pod's resolv.conf"),
+        "dnsPolicy": descriptive("the pod's resolv.conf"),
+        "enableServiceLinks": descriptive("environment variables in the containers"),
+        "hostAliases": descriptive("the pod's /etc/hosts"),
+        "hostIPC": descriptive("a Linux namespace of the containers"),
+        "hostPID": descriptive("a Linux namespace of the containers"),
+        "hostUsers": descriptive("a Linux namespace of the containers"),
+        "hostname": descriptive("the pod's hostname"),
+        "hostnameOverride": descriptive("the pod's hostname"),
+        "subdomain": descriptive("the pod's DNS name"),
+        "setHostnameAsFQDN": descriptive("the pod's hostname"),
+        "imagePullSecrets": descriptive("kmodel assumes every image pulls"),
+        "securityContext": descriptive("process security settings of the containers"),
+        "serviceAccount": descriptive(ASSUMES_EXISTS),
+        "serviceAccountName": descriptive(ASSUMES_EXISTS),
+        "shareProcessNamespace": descriptive("a Linux namespace of the containers"),
+    },
+    "Container": {
+        "name": descriptive("names the container"),
+        "image": modelled("part of the pod template: a new image starts a rollout; shown by -o wide"),
+        "resources": modelled("cpu and memory requests", part="ResourceRequirements"),
+        "ports": descriptive("see the ContainerPort table", part="ContainerPort"),
+        "livenessProbe": refused("needs liveness probes: a failing probe restarts the container"),
+        "readinessProbe": refused("needs readiness probes (without them a started container is ready at once)"),
+        "startupProbe": refused("needs startup probes: the other probes and readiness wait for it"),
+        "lifecycle": descriptive("see the Lifecycle table", part="Lifecycle"),
+        "restartPolicy": refused("needs per-container restart policies (sidecars, restart rules)"),
+        "restartPolicyRules": refused("needs per-container restart rules"),
+        "args": descriptive("what the container runs"),
+        "command": descriptive("what the container runs"),
+        "env": descriptive("what the container runs (kmodel assumes referenced ConfigMaps and Secrets exist)"),
+        "envFrom": descriptive("what the container runs (kmodel assumes referenced ConfigMaps and Secrets exist)"),
+        "workingDir": descriptive("what the container runs"),
+        "imagePullPolicy": descriptive("kmodel assumes every image pulls"),
+        "securityContext": descriptive("process security settings"),
+        "stdin": descriptive("the container's terminal"),
+        "stdinOnce": descriptive("the container's terminal"),
+        "tty": descriptive("the container's terminal"),
+        "terminationMessagePath": descriptive("where the container writes its last words"),
+        "terminationMessagePolicy": descriptive("where the container writes its last words"),
+        "volumeMounts": descriptive("where volumes appear in the container"),
+        "volumeDevices": descriptive("where block volumes appear (their claims are refused in volumes)"),
+        "resizePolicy": descriptive("in-place resize, which only an update of a running pod's resources starts"),
+    },
+    "ContainerPort": {
+        "containerPort": descriptive("documentation: a container listens on any port it likes"),
+        "name": descriptive("documentation (named Service targetPorts are refused)"),
+        "protocol": descriptive("documentation"),
+        "hostPort": only(
+            (0,),
+            "no host port",
+            "needs host ports: the NodePorts filter (two pods with the same hostPort cannot share a node)",
+        ),
+        "hostIP": refused("needs host ports: the NodePorts filter"),
+    },
+    "Lifecycle": {
+        "postStart": refused("needs postStart hooks: the container is Running only after the hook returns"),
+        "preStop": refused(
+            "needs preStop hooks: kmodel's containers exit at once on SIGTERM; a hook delays that by up to the "
+            "grace period"
+        ),
+        "stopSignal": descriptive("which signal stops the container (kmodel's containers stop promptly)"),
+    },
+    "ResourceRequirements": {
+        "requests": modelled("cpu and memory", keys=request_rule),
+        "limits": modelled("cpu and memory, as the requests when none are given", keys=limit_rule),
+        "claims": refused("needs dynamic resource allocation (ResourceClaims)"),
+    },
+    "Toleration": {
+        "key": modelled("which taint it tolerates"),
+        "operator": modelled("Equal or Exists"),
+        "value": modelled("which taint value it tolerates"),
+        "effect": modelled("which taint effect it tolerates"),
+        "tolerationSeconds": modelled("how long taint-based eviction waits"),
+    },
+    "Volume": {
+        "name": descriptive("names the volume"),
+        "configMap": descriptive(ASSUMES_EXISTS),
+        "secret": descriptive(ASSUMES_EXISTS),
+        "downwardAPI": descriptive("files about the pod, written by the kubelet"),
+        "projected": descriptive(ASSUMES_EXISTS),
+        "emptyDir": descriptive("a scratch directory on the node (kubelet disk eviction is not modelled)"),
+        "hostPath": descriptive("a directory of the node"),
+        "image": descriptive("kmodel assumes every image pulls"),
+        "gitRepo": descriptive("a checkout made by the kubelet"),
+        "nfs": descriptive("a network mount made by the kubelet (kmodel assumes it succeeds)"),
+        "cephfs": descriptive("a network mount made by the kubelet (kmodel assumes it succeeds)"),
+        "glusterfs": descriptive("a network mount made by the kubelet (kmodel assumes it succeeds)"),
+        "azureFile": descriptive("a network mount made by the kubelet (kmodel assumes it succeeds)"),
+        "quobyte": descriptive("a network mount made by the kubelet (kmodel assumes it succeeds)"),
+        "flexVolume": descriptive("a driver called by the kubelet (kmodel assumes it succeeds)"),
+        "flocker": descriptive("a mount made by the kubelet (kmodel assumes it succeeds)"),
+        "fc": descriptive("a fibre-channel disk attached by the kubelet (kmodel assumes it succeeds)"),
+        "persistentVolumeClaim": refused(
+            "needs PersistentVolumeClaims: volume binding (the VolumeBinding filter) and attach/detach"
+        ),
+        "ephemeral": refused("needs generic ephemeral volumes: a PersistentVolumeClaim per pod and volume binding"),
+        "csi": refused("needs CSI volumes: the NodeVolumeLimits filter and the driver's mounts"),
+        "awsElasticBlockStore": refused(IN_TREE_VOLUME),
+        "gcePersistentDisk": refused(IN_TREE_VOLUME),
+        "azureDisk": refused(IN_TREE_VOLUME),
+        "cinder": refused(IN_TREE_VOLUME),
+        "rbd": refused(IN_TREE_VOLUME),
+        "iscsi": refused(IN_TREE_VOLUME),
+        "vsphereVolume": refused(IN_TREE_VOLUME),
+        "photonPersistentDisk": refused(IN_TREE_VOLUME),
+        "portworxVolume": refused(IN_TREE_VOLUME),
+        "scaleIO": refused(IN_TREE_VOLUME),
+        "storageos": refused(IN_TREE_VOLUME),
+    },
+    "LabelSelector": {
+        "matchLabels": modelled("which pods the controller owns"),
+        "matchExpressions": refused("needs set-based selectors (In, NotIn, Exists, DoesNotExist)"),
+    },
+    "DeploymentSpec": {
+        "replicas": modelled("the desired number of pods"),
+        "selector": modelled("the pods and ReplicaSets it owns", part="LabelSelector"),
+        "template": modelled("the pods it creates (any change starts a rollout)", part="PodTemplateSpec"),
+        "strategy": modelled("the rolling update", part="DeploymentStrategy"),
+        "minReadySeconds": only(
+            (0,), "0", "needs minReadySeconds: a pod counts as available only after it has been ready that long"
+        ),
+        "paused": only((False,), "false", "needs paused Deployments (no rollout while paused)"),
+        "progressDeadlineSeconds": only(
+            (600,), "600", "needs progress deadlines (the Progressing condition); kmodel does not model them at all"
+        ),
+        "revisionHistoryLimit": refused("needs old ReplicaSet clean-up (kmodel keeps every old ReplicaSet)"),
+    },
+    "DeploymentStrategy": {
+        "type": only(("RollingUpdate",), "RollingUpdate", "needs the Recreate strategy"),
+        "rollingUpdate": modelled("maxSurge and maxUnavailable", part="RollingUpdateDeployment"),
+    },
+    "RollingUpdateDeployment": {
+        "maxSurge": modelled("how many pods above replicas a rollout may run"),
+        "maxUnavailable": modelled("how many pods below replicas a rollout may leave unavailable"),
+    },
+    "ReplicaSetSpec": {
+        "replicas": modelled("the desired number of pods"),
+        "selector": modelled("the pods it owns", part="LabelSelector"),
+        "template": modelled("the pods it creates", part="PodTemplateSpec"),
+        "minReadySeconds": only(
+            (0,), "0", "needs minReadySeconds: a pod counts as available only after it has been ready that long"
+        ),
+    },
+    "ServiceSpec": {
+        "selector": modelled("the pods whose addresses are the endpoints"),
+        "publishNotReadyAddresses": only((False,), "false", "needs endpoints that include pods that are not ready"),
+        "ports": descriptive("see the ServicePort table", part="ServicePort"),
+        "type": descriptive("how clients reach the Service (kube-proxy, load balancers); endpoints are the same"),
+        "clusterIP": descriptive("the virtual IP (kube-proxy)"),
+        "clusterIPs": descriptive("the virtual IPs (kube-proxy)"),
+        "externalIPs": descriptive("kube-proxy routing"),
+        "externalName": descriptive("a DNS alias"),
+        "externalTrafficPolicy": descriptive("kube-proxy routing"),
+        "internalTrafficPolicy": descriptive("kube-proxy routing"),
+        "healthCheckNodePort": descriptive("load-balancer health checks"),
+        "ipFamilies": descriptive("the virtual IPs' families"),
+        "ipFamilyPolicy": descriptive("the virtual IPs' families"),
+        "loadBalancerClass": descriptive("which load-balancer implementation"),
+        "loadBalancerIP": descriptive("the load balancer's address"),
+        "loadBalancerSourceRanges": descriptive("load-balancer firewalling"),
+        "allocateLoadBalancerNodePorts": descriptive("node ports of a load balancer"),
+        "sessionAffinity": descriptive("kube-proxy routing"),
+        "sessionAffinityConfig": descriptive("kube-proxy routing"),
+        "trafficDistribution": descriptive("kube-proxy routing hints"),
+    },
+    "ServicePort": {
+        "port": descriptive("the Service's port (kube-proxy)"),
+        "name": descriptive("names the port"),
+        "protocol": descriptive("kube-proxy routing"),
+        "appProtocol": descriptive("a hint for implementations"),
+        "nodePort": descriptive("kube-proxy routing"),
+        "targetPort": Rule(
+            DESCRIPTIVE,
+            "a numeric targetPort: the endpoints are every ready matching pod",
+            accepts=_int_target_port,
+            assumed="a numeric targetPort",
+            need="needs named ports: a named targetPort's endpoints are only the pods that declare a port of that name",
+        ),
+    },
+    "NodeSpec": {
+        "taints": modelled("the TaintToleration filter and taint-based eviction", part="Taint"),
+        "unschedulable": modelled("cordoned: the NodeUnschedulable filter"),
+        "podCIDR": descriptive("pod networking"),
+        "podCIDRs": descriptive("pod networking"),
+        "providerID": descriptive("the cloud provider's name for the machine"),
+        "externalID": descriptive("deprecated, unused"),
+        "configSource": descriptive("deprecated, unused (DynamicKubeletConfig was removed)"),
+        "podPreemptionPolicy": refused("needs node-level pod preemption policies (alpha)"),
+    },
+    "Taint": {
+        "key": modelled("the taint's key"),
+        "value": modelled("the taint's value"),
+        "effect": modelled("NoSchedule, PreferNoSchedule or NoExecute"),
+        "timeAdded": descriptive("kmodel stamps a NoExecute taint with the time it is applied"),
+    },
+    "NodeStatus": {
+        "capacity": modelled("cpu, memory and pods", keys=capacity_rule),
+        "allocatable": modelled("cpu, memory and pods (overrides capacity)", keys=capacity_rule),
+        "conditions": Rule(
+            MODELLED,
+            "a node in the file starts Ready",
+            accepts=_ready_conditions,
+            assumed="Ready=True and no pressure",
+            need="needs a node that starts not Ready or under pressure (the pressure conditions and their taints)",
+        ),
+        "addresses": descriptive(STATUS),
+        "daemonEndpoints": descriptive(STATUS),
+        "declaredFeatures": descriptive(STATUS),
+        "features": descriptive(STATUS),
+        "images": descriptive(STATUS),
+        "nodeInfo": descriptive(STATUS),
+        "phase": descriptive("deprecated, unused"),
+        "runtimeHandlers": descriptive(STATUS),
+        "volumesAttached": descriptive(STATUS),
+        "volumesInUse": descriptive(STATUS),
+        "config": descriptive("deprecated, unused (DynamicKubeletConfig was removed)"),
+    },
+}
+
+KINDS = ("Pod", "Deployment", "ReplicaSet", "Service", "Node")
+
+
+# --- walking a document ----------------------------------------------------------------------
+
+
+@frozen
+class Finding:
+    """A field kmodel does not model, present in a document."""
+
+    file: str
+    line: int | None
+    obj: str  # "deployment/web"
+    path: str  # "spec.template.spec.affinity"
+    need: str  # what kmodel would need
+    value: str = ""  # for a value-dependent rule: the value, shortened
+    assumed: str = ""  # for a value-dependent rule: what kmodel assumes
+
+    @property
+    def place(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+    @property
+    def field(self) -> str:
+        """The last segment of the path: ``affinity``, ``requests[nvidia.com/gpu]``."""
+        last = self.path.rsplit(".", 1)[-1]
+        if last.endswith("]") and "[" in last and last[last.index("[") + 1 : -1].isdigit():
+            last = last[: last.index("[")]
+        return last
+
+    def problem(self) -> str:
+        if self.value:
+            return f"{self.value} is not modelled (kmodel assumes {self.assumed}): kmodel {self.need}"
+        return f"is not modelled: kmodel {self.need}"
+
+    def warning(self) -> str:
+        shown = f": {self.value} (kmodel assumes {self.assumed})" if self.value else ""
+        return f"ignoring {self.obj} {self.path}{shown} at {self.place}; kmodel {self.need}"
+
+    def short(self) -> str:
+        return f"{self.field} at {self.place}"
+
+
+def _show(value: Any) -> str:
+    text = json.dumps(value) if isinstance(value, str) else str(value).replace("'", '"')
+    if isinstance(value, bool):
+        text = "true" if value else "false"
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _line_of(mapping: Any, key: Any, default: int | None) -> int | None:
+    lines = getattr(mapping, "lines", None)
+    if isinstance(lines, dict) and key in lines:
+        return int(lines[key])
+    return default
+
+
+def _item_line(seq: Any, i: int, default: int | None) -> int | None:
+    lines = getattr(seq, "lines", None)
+    if isinstance(lines, list) and i < len(lines):
+        return int(lines[i])
+    return default
+
+
+def check_document(doc: Mapping[str, Any], file: str, obj: str) -> list[Finding]:
+    """Every refused or unknown field present in ``doc`` (one of :data:`KINDS`), in file order."""
+    kind = str(doc.get("kind"))
+    out: list[Finding] = []
+    _walk(doc, POLICY[kind], "", getattr(doc, "line", None), file, obj, out)
+    return out
+
+
+def _walk(
+    value: Mapping[str, Any],
+    table: Mapping[str, Rule],
+    path: str,
+    line: int | None,
+    file: str,
+    obj: str,
+    out: list[Finding],
+) -> None:
+    for key, child in value.items():
+        here = f"{path}.{key}" if path else str(key)
+        at = _line_of(value, key, line)
+        rule = table.get(str(key))
+        if rule is None:
+            need = "does not know this field: it needs an entry in kmodel/fieldpolicy.py"
+            out.append(Finding(file, at, obj, here, need))
+            continue
+        _apply(rule, child, here, at, file, obj, out)
+
+
+def _apply(rule: Rule, value: Any, path: str, line: int | None, file: str, obj: str, out: list[Finding]) -> None:
+    if rule.status == REFUSED:
+        out.append(Finding(file, line, obj, path, rule.note))
+        return
+    if rule.accepts is not None and not rule.accepts(value):
+        out.append(Finding(file, line, obj, path, rule.need, value=_show(value), assumed=rule.assumed))
+        return
+    if rule.keys is not None and isinstance(value, dict):
+        for key, child in value.items():
+            sub = rule.keys(str(key))
+            _apply(sub, child, f"{path}[{key}]", _line_of(value, key, line), file, obj, out)
+        return
+    if rule.part is None:
+        return
+    table = POLICY[rule.part]
+    if isinstance(value, dict):
+        _walk(value, table, path, line, file, obj, out)
+    elif isinstance(value, list):
+        for i, item in enumerate(value):
+            if isinstance(item, dict):
+                _walk(item, table, f"{path}[{i}]", _item_line(value, i, line), file, obj, out)
+
+
+def counts() -> dict[str, int]:
+    """How many fields the table lists in each column (map keys and value-dependent entries
+    counted once, by their field)."""
+    out = {MODELLED: 0, DESCRIPTIVE: 0, REFUSED: 0}
+    for table in POLICY.values():
+        for rule in table.values():
+            out[rule.status] += 1
+    return out
