@@ -63,19 +63,27 @@ def expect(prop: str, scenario: str, result: Result, declared_faults: bool = Fal
         raise AssertionError(f"{prop} on {scenario} by {result.engine}: {result.verdict}, expected {wanted}\n{detail}")
 
 
+def _runs(faults: str) -> list[object]:
+    """(scenario, engine) for every seed and engine, each in an xdist group of its own run, so
+    that the property files' tests of one run land on one worker and share its cached result."""
+    return [
+        pytest.param(s, e, id=f"{s}-{e}", marks=pytest.mark.xdist_group(f"{s}-{e}-{faults}"))
+        for s in SEEDS
+        for e in ENGINES
+    ]
+
+
 def seed_tests(prop: str) -> tuple[Callable[[str, str], None], Callable[[str, str], None]]:
     """The two tests of a property file: on every seed with both engines, around the seed's own
     timeline (default run) and with the faults the seed declares (``-m thorough``)."""
 
-    @pytest.mark.parametrize("engine", ENGINES)
-    @pytest.mark.parametrize("scenario", SEEDS)
+    @pytest.mark.parametrize(("scenario", "engine"), _runs("timeline"))
     def test_on_seed_timeline(scenario: str, engine: str) -> None:
         """Every interleaving of the components around the seed's own scripted events."""
         expect(prop, scenario, seed_results(scenario, engine)[prop])
 
     @pytest.mark.thorough
-    @pytest.mark.parametrize("engine", ENGINES)
-    @pytest.mark.parametrize("scenario", SEEDS)
+    @pytest.mark.parametrize(("scenario", "engine"), _runs("declared"))
     def test_on_seed_with_declared_faults(scenario: str, engine: str) -> None:
         """The same, with the extra faults the seed declares for `kmodel check`."""
         expect(prop, scenario, seed_results(scenario, engine, None)[prop], declared_faults=True)
