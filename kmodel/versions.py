@@ -87,6 +87,13 @@ CHANGES: tuple[Change, ...] = (
         "cmd/kube-controller-manager/app/options/nodelifecyclecontroller.go",
     ),
     Change(
+        29,
+        "source of the taint eviction controller's events",
+        "taint-controller (the NoExecuteTaintManager inside the node lifecycle controller)",
+        "taint-eviction-controller",
+        "pkg/controller/tainteviction (KEP-3902, SeparateTaintEvictionController)",
+    ),
+    Change(
         32,
         "nodeMonitorGracePeriod default",
         "40s",
@@ -112,6 +119,10 @@ CHANGES: tuple[Change, ...] = (
 
 def default_node_monitor_grace_period(version: str) -> int:
     return 50 if minor_of(version) >= 32 else 40
+
+
+def taint_eviction_source(version: str) -> str:
+    return "taint-eviction-controller" if minor_of(version) >= 29 else "taint-controller"
 
 
 def legacy_eviction_available(version: str) -> bool:

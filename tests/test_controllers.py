@@ -284,3 +284,17 @@ def test_implicit_control_plane_host() -> None:
     assert c.control_plane_host_up and c.apiserver_available
     off = faults.power_off(c, "a")
     assert off is not None and off.apiserver_available
+
+
+@pytest.mark.parametrize(("release", "source"), [("1.28", "taint-controller"), ("1.29", "taint-eviction-controller")])
+def test_taint_eviction_events_name_the_component_of_the_release(release: str, source: str) -> None:
+    """Before 1.29 the NoExecuteTaintManager records as "taint-controller"
+    (pkg/controller/nodelifecycle/scheduler/taint_manager.go); from 1.29 the taint eviction
+    controller is its own (pkg/controller/tainteviction, KEP-3902)."""
+    c = cluster(
+        node("a", taints=(Taint(key="dedicated", value="x", effect=NO_EXECUTE, time_added=0),)),
+        pods=(Pod(name="p", node_name="a"),),
+    )
+    c = attrs.evolve(c, settings=Settings(kubernetes_version=release))
+    (event,) = tainteviction.step(c)[0].events
+    assert (event.source, event.message) == (source, "Marking for deletion Pod default/p")

@@ -32,11 +32,12 @@ from __future__ import annotations
 
 import attrs
 
+from kmodel import versions
 from kmodel.components import apiserver
 from kmodel.state import NO_EXECUTE, Cluster, Pod, Taint, Toleration
 from kmodel.transition import Event, Outcome
 
-SOURCE = "taint-eviction-controller"
+SOURCE = "taint-eviction-controller"  # "taint-controller" before 1.29 (kmodel.versions)
 FOREVER = None
 
 
@@ -72,6 +73,7 @@ def step(cluster: Cluster) -> list[Outcome]:
     if not cluster.controller_manager_active:
         return []
     now = cluster.now
+    source = versions.taint_eviction_source(cluster.settings.kubernetes_version)
     schedule = dict(cluster.memory.scheduled_evictions)
     out = cluster
     events: list[Event] = []
@@ -80,14 +82,14 @@ def step(cluster: Cluster) -> list[Outcome]:
     def cancel(name: str) -> None:
         if schedule.pop(name, None) is not None:
             events.append(
-                Event(now, SOURCE, "TaintManagerEviction", f"pod/{name}", f"Cancelling deletion of Pod {_ref(name)}")
+                Event(now, source, "TaintManagerEviction", f"pod/{name}", f"Cancelling deletion of Pod {_ref(name)}")
             )
             notes.append(f"cancel eviction of {name}")
 
     def evict(pod: Pod) -> None:
         nonlocal out
         events.append(
-            Event(now, SOURCE, "TaintManagerEviction", f"pod/{pod.name}", f"Marking for deletion Pod {_ref(pod.name)}")
+            Event(now, source, "TaintManagerEviction", f"pod/{pod.name}", f"Marking for deletion Pod {_ref(pod.name)}")
         )
         out = out.with_pod(attrs.evolve(pod, disruption_target=True))
         out = apiserver.delete_pod(out, pod.name)
