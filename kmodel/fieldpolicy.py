@@ -413,7 +413,7 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
     },
     "ServiceSpec": {
         "selector": modelled("the pods whose addresses are the endpoints"),
-        "publishNotReadyAddresses": only((False,), "false", "needs endpoints that include pods that are not ready"),
+        "publishNotReadyAddresses": modelled("endpoints list pods that are not ready or are terminating too"),
         "ports": descriptive("see the ServicePort table", part="ServicePort"),
         "type": descriptive("how clients reach the Service (kube-proxy, load balancers); endpoints are the same"),
         "clusterIP": descriptive("the virtual IP (kube-proxy)"),

@@ -439,7 +439,8 @@ def parse_object(doc: MarkedDict, file: str) -> Manifest:
             )
     else:  # Service
         sel = string_map(sctx.at(spec, "selector"), spec.get("selector"))
-        obj = Service(name=name, selector=sel)
+        # a boolean by the schema (validated before this is read)
+        obj = Service(name=name, selector=sel, publish_not_ready_addresses=spec.get("publishNotReadyAddresses") is True)
     nn_line = sctx.at(spec, "nodeName").line if kind == "Pod" and "nodeName" in spec else None
     return Manifest(
         kind=kind,

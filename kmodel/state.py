@@ -246,6 +246,7 @@ class Service:
     name: str
     selector: Labels
     endpoints: tuple[str, ...] = ()  # ready pod names, written by the endpoints controller
+    publish_not_ready_addresses: bool = False  # spec.publishNotReadyAddresses
 
 
 # --- control plane ------------------------------------------------------------------------------

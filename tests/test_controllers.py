@@ -9,6 +9,7 @@ import pytest
 
 from kmodel import faults
 from kmodel.components import apiserver, endpoints, kubelet, podgc, tainteviction
+from kmodel.scenario import load
 from kmodel.settings import Settings
 from kmodel.state import (
     NO_EXECUTE,
@@ -298,3 +299,23 @@ def test_taint_eviction_events_name_the_component_of_the_release(release: str, s
     c = attrs.evolve(c, settings=Settings(kubernetes_version=release))
     (event,) = tainteviction.step(c)[0].events
     assert (event.source, event.message) == (source, "Marking for deletion Pod default/p")
+
+
+def test_publish_not_ready_addresses_through_a_manifest(tmp_path: Path) -> None:
+    """A Service with spec.publishNotReadyAddresses keeps a pod on a lost node as an endpoint
+    (endpoints_controller.go: tolerateUnreadyEndpoints), where a plain Service drops it."""
+    scen = workers_scenario(tmp_path, ["a", "b"], ["60s stop node/b"], replicas=2, until="3m")
+    text = Path(scen.path).read_text()
+    extra = (
+        "\n---\napiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {selector: {app: web}}\n"
+        "---\napiVersion: v1\nkind: Service\nmetadata: {name: all}\n"
+        "spec: {selector: {app: web}, publishNotReadyAddresses: true}\n"
+    )
+    Path(scen.path).write_text(text + extra)
+    sim = run(load(scen.path))
+    final = sim.final
+    assert final is not None
+    plain, everyone = final.service("web"), final.service("all")
+    assert plain is not None and everyone is not None
+    lost = [p.name for p in final.pods if p.node_name == "b"]
+    assert lost and not set(lost) & set(plain.endpoints) and set(lost) <= set(everyone.endpoints)

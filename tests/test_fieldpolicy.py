@@ -267,7 +267,6 @@ CASES = [
         "metadata.finalizers",
     ),
     Case("pod-restart-never", POD + "  restartPolicy: Never  # <-\n", "spec.restartPolicy"),
-    Case("publish-not-ready", SERVICE + "  publishNotReadyAddresses: true  # <-\n", "spec.publishNotReadyAddresses"),
     Case(
         "named-target-port",
         SERVICE + "  ports:\n    - port: 80\n      targetPort: http  # <-\n",

@@ -62,7 +62,6 @@ def test_sync_service_addresses(name: str, phase: str, ready: bool, terminating:
     assert len(ready_addresses(c)) == expected_ready
 
 
-@pytest.mark.xfail(strict=True, reason="needs Service.publishNotReadyAddresses")
 @pytest.mark.parametrize(
     ("name", "phase", "terminating", "expected_ready"),
     [
