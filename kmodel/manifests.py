@@ -18,14 +18,14 @@ import hashlib
 import json
 import math
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import attrs
-import yaml
 
 from kmodel import apivalidation, fieldpolicy
 from kmodel.errors import KmodelError
+from kmodel.safeyaml import MarkedDict, MarkedList
+from kmodel.safeyaml import load_documents as load_documents
 from kmodel.state import (
     LABEL_ARCH,
     LABEL_CONTROL_PLANE,
@@ -43,99 +43,6 @@ from kmodel.state import (
     Toleration,
     labels_of,
 )
-
-# --- YAML with line numbers ---------------------------------------------------------------------
-
-
-class MarkedDict(dict):  # type: ignore[type-arg]
-    """A mapping that remembers the line of itself and of each key's value."""
-
-    line: int = 0
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.lines: dict[Any, int] = {}
-
-
-class MarkedList(list):  # type: ignore[type-arg]
-    line: int = 0
-
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self.lines: list[int] = []
-
-
-class _Loader(yaml.SafeLoader):
-    pass
-
-
-def _mapping(loader: _Loader, node: yaml.MappingNode) -> MarkedDict:
-    loader.flatten_mapping(node)
-    out = MarkedDict()
-    out.line = node.start_mark.line + 1
-    out.lines = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in out:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"key {key!r} is repeated (first at line {out.lines[key]})", key_node.start_mark
-            )
-        out[key] = loader.construct_object(value_node, deep=True)
-        out.lines[key] = key_node.start_mark.line + 1
-    return out
-
-
-def _sequence(loader: _Loader, node: yaml.SequenceNode) -> MarkedList:
-    out = MarkedList(loader.construct_object(child, deep=True) for child in node.value)
-    out.line = node.start_mark.line + 1
-    out.lines = [child.start_mark.line + 1 for child in node.value]
-    return out
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
-
-
-def load_documents(path: Path) -> list[MarkedDict]:
-    """Read every YAML document of a file; errors name the file and line."""
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise KmodelError("file not found", file=str(path), fix="check the path") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as err:
-        raise KmodelError(
-            f"cannot read: {err.__class__.__name__}", file=str(path), fix="pass a readable YAML file"
-        ) from None
-    try:
-        docs = list(yaml.load_all(text, Loader=_Loader))
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        if err.context_mark is not None and "end of stream" in (err.problem or ""):
-            mark = err.context_mark
-        line = mark.line + 1 if mark else None
-        problem = (err.problem or "invalid YAML").strip()
-        raise KmodelError(
-            f"YAML syntax error: {problem}",
-            file=str(path),
-            line=line,
-            fix="correct the YAML at that line (indentation, ':' or quotes)",
-        ) from None
-    except yaml.YAMLError as err:
-        raise KmodelError(f"YAML error: {err}", file=str(path), fix="correct the YAML") from None
-    out = []
-    for i, doc in enumerate(docs):
-        if doc is None:
-            continue
-        if not isinstance(doc, MarkedDict):
-            raise KmodelError(
-                f"document {i + 1} is not a mapping",
-                file=str(path),
-                line=getattr(doc, "line", None),
-                fix="each document must be a Kubernetes object with apiVersion and kind",
-            )
-        out.append(doc)
-    return out
-
 
 # --- field access with context -------------------------------------------------------------------
 

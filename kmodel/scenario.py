@@ -145,7 +145,7 @@ def load(path: str | Path, extra_events: list[str] | None = None, allow_unmodell
     each such field is left out and recorded in ``Scenario.ignored`` (and ``warnings``)."""
     p = Path(path)
     file = str(path)
-    docs = load_documents(p)
+    docs = load_documents(p, "scenario")
     if not docs:
         raise KmodelError(
             "no Kubernetes objects in the file",
