@@ -173,6 +173,10 @@ def shorten(text: str, most: int = 40) -> str:
 def exceeded(name: str, what: str, value: int | str | None = None) -> str:
     """The message of a breached limit: ``replicas (5000) is more than the limit maxReplicas=500``."""
     limit = getattr(current(), name)
+    if name == "max_duration":
+        from kmodel.settings import format_duration
+
+        limit = format_duration(limit)
     amount = f" ({value})" if value is not None else ""
     return f"{what}{amount} is more than the limit {camel(name)}={limit}"
 
