@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import textwrap
 from collections.abc import Callable
@@ -17,9 +18,9 @@ from typing import Any, TypeVar
 import attrs
 import click
 
-from kmodel import __version__
-from kmodel.errors import KmodelError
-from kmodel.settings import SETTING_KEYS, Settings, format_duration, parse_duration
+from kmodel import __version__, limits
+from kmodel.errors import KmodelError, shown
+from kmodel.settings import SETTING_KEYS, Settings, format_duration, model_duration, parse_duration
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -57,19 +58,71 @@ def _echo_warnings(warnings: tuple[str, ...]) -> None:
 
 
 class Duration(click.ParamType):
+    """A duration (``50s``, ``5m``, ``1h30m``); of model time (at most the limit maxDuration)
+    unless ``model`` is false (a wall-clock time limit)."""
+
     name = "duration"
+
+    def __init__(self, model: bool = True) -> None:
+        self.model = model
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
         if isinstance(value, int):
             return value
         try:
-            return parse_duration(value)
+            return model_duration(value) if self.model else parse_duration(value)
         except ValueError as err:
-            self.fail(f"{value!r}: {err}", param, ctx)
+            self.fail(f"{shown(value)}: {err}", param, ctx)
+
+
+class Count(click.ParamType):
+    """A whole number of ASCII digits from ``minimum``, at most the limit named ``limit``."""
+
+    name = "integer"
+
+    def __init__(self, minimum: int = 0, limit: str | None = None) -> None:
+        self.minimum = minimum
+        self.limit = limit
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        text = str(value).strip()
+        if not re.fullmatch(r"[0-9]{1,18}", text):
+            self.fail(f"{shown(value)} is not a whole number of at most 18 digits", param, ctx)
+        number = int(text)
+        if number < self.minimum:
+            self.fail(f"{number} is less than {self.minimum}", param, ctx)
+        if self.limit is not None and number > getattr(limits.current(), self.limit):
+            self.fail(f"{limits.exceeded(self.limit, str(number))}; {limits.fix(self.limit)}", param, ctx)
+        return number
+
+
+def _set_limits(ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> None:
+    """``--limit NAME=VALUE`` (repeatable), over the environment's KMODEL_LIMITS."""
+    if not values:
+        return
+    try:
+        chosen = limits.parse(",".join(values), base=limits.current())
+    except KmodelError as err:
+        raise click.BadParameter(err.message + (f" ({err.fix})" if err.fix else "")) from None
+    limits.use(chosen)
+    ctx.call_on_close(lambda: limits.use(None))
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kmodel")
+@click.option(
+    "--limit",
+    "limit_values",
+    multiple=True,
+    metavar="NAME=VALUE",
+    callback=_set_limits,
+    expose_value=False,
+    is_eager=True,
+    help="Raise (or lower) an input limit, e.g. --limit maxReplicas=2000 (repeatable; `kmodel limits` lists "
+    "them; also KMODEL_LIMITS=NAME=VALUE,...).",
+)
 def main() -> None:
     """kmodel: a checked model of the Kubernetes control plane.
 
@@ -175,7 +228,7 @@ def simulate(
 )
 @click.option(
     "--pod-slots",
-    type=click.IntRange(min=0),
+    type=Count(0, "max_pod_slots"),
     default=None,
     metavar="N",
     help="smt, workload slice: new pods each ReplicaSet may create in a run (default 4).",
@@ -194,10 +247,27 @@ def simulate(
     metavar="KIND=N,...",
     help="Fault budget, overriding the scenario's, e.g. powerOffNode=1,stopComponent=1, or none.",
 )
-@click.option("--max-states", type=click.IntRange(min=1), default=500_000, show_default=True, help="Explorer limit.")
-@click.option("--max-depth", type=click.IntRange(min=0), default=None, help="Explorer limit: actions from the start.")
-@click.option("--timeout", type=Duration(), default=None, help="Per-engine time limit, e.g. 2m (default: none).")
-@click.option("--seed", type=int, default=None, help="Hypothesis seed, for a reproducible run.")
+@click.option(
+    "--max-states",
+    type=Count(1),
+    default=500_000,
+    show_default=True,
+    help="explore: states to visit; hypothesis: distinct states its runs may reach (smt has no state count).",
+)
+@click.option(
+    "--max-depth",
+    type=Count(0),
+    default=None,
+    help="explore: actions from the start; hypothesis: actions of one run; smt: steps unrolled (default 20).",
+)
+@click.option(
+    "--timeout",
+    type=Duration(model=False),
+    default=None,
+    help="Time limit of the whole run, every property and engine together, e.g. 2m (default: none); the "
+    "properties not finished by then are inconclusive (exit 3).",
+)
+@click.option("--seed", type=Count(0), default=None, help="Hypothesis seed, for a reproducible run.")
 @click.option(
     "--profile",
     type=click.Choice(["ci", "dev", "thorough"]),
@@ -257,9 +327,12 @@ def check(
     `kmodel properties`). Exit codes: 0 holds, 1 violated, 2 bad input, 3 inconclusive (a limit
     was hit before the search finished).
     """
+    import time
+
     from kmodel.checkrun import CheckOptions, describe_faults, execute, parse_faults, prepare
     from kmodel.report import result_json, text_report, warning_lines
 
+    started = time.monotonic()
     for path in trace_outs:
         _trace_format(path, "--trace-out")
     options = CheckOptions(
@@ -276,6 +349,7 @@ def check(
         pod_slots=pod_slots,
         smt_slice=smt_slice,
         allow_unmodelled=allow_unmodelled,
+        deadline=None if timeout is None else started + timeout,
     )
     run = prepare(scenario, names, invariants, property_files, options)
     default_budget = options.faults is None and run.scenario.faults is None
@@ -286,6 +360,7 @@ def check(
         f"timeline: {len(run.scenario.timeline)} event(s)",
         f"engine: {engine}; {len(run.properties)} propert{'y' if len(run.properties) == 1 else 'ies'}",
         *liveness_bounds(run.properties, run.scenario.settings),
+        *limit_notes(engine),
         *warning_lines(run.scenario.warnings),
     ]
     with _progress(output == "text") as progress:
@@ -505,14 +580,14 @@ def replay(
 )
 @click.option(
     "--max-states",
-    type=click.IntRange(min=1),
+    type=Count(1),
     default=20_000,
     show_default=True,
     help="How many model states to explore.",
 )
 @click.option(
     "--max-nodes",
-    type=click.IntRange(min=2),
+    type=Count(2),
     default=40,
     show_default=True,
     help="How many abstract states to draw (the most visited are kept; the caption says what was cut).",
@@ -609,7 +684,7 @@ def _synth_help() -> str:
 )
 @click.option(
     "--max-depth",
-    type=click.IntRange(min=1),
+    type=Count(1, "max_smt_depth"),
     default=12,
     show_default=True,
     help="Longest run (actions from the settled scenario) considered.",
@@ -617,7 +692,7 @@ def _synth_help() -> str:
 @click.option(
     "--faults", "faults_text", metavar="KIND=N,...", default="none", show_default=True, help="Fault budget of the runs."
 )
-@click.option("--timeout", type=Duration(), default=None, help="Stop after this long, e.g. 5m.")
+@click.option("--timeout", type=Duration(model=False), default=None, help="Stop after this long, e.g. 5m.")
 @click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @allow_unmodelled_option
 @friendly_errors
@@ -663,7 +738,7 @@ def synth(
     help="An extra invariant proven alongside: unready-nodes-are-tainted, or all(... for n in nodes) / "
     "all(... for p in pods) in the --invariant language. Repeatable.",
 )
-@click.option("--k", "k", type=click.IntRange(min=1), default=1, show_default=True, help="Induction depth.")
+@click.option("--k", "k", type=Count(1, "max_smt_depth"), default=1, show_default=True, help="Induction depth.")
 @click.option(
     "--any-size/--bounded",
     "any_size",
@@ -671,8 +746,10 @@ def synth(
     help="Any number of nodes and pods (default when the property does not count), or the scenario's "
     "nodes and --pods slots.",
 )
-@click.option("--pods", type=click.IntRange(min=1), default=None, help="Pod slots of a bounded proof.")
-@click.option("--timeout", type=Duration(), default=None, help="Give up after this long; the verdict is then unknown.")
+@click.option("--pods", type=Count(1, "max_pod_slots"), default=None, help="Pod slots of a bounded proof.")
+@click.option(
+    "--timeout", type=Duration(model=False), default=None, help="Give up after this long; the verdict is then unknown."
+)
 @allow_unmodelled_option
 @friendly_errors
 def prove(
@@ -711,6 +788,15 @@ def prove(
     sys.exit(result.exit_code)
 
 
+def limit_notes(engine: str) -> list[str]:
+    """Why a limit the user gave does not bound the engine chosen."""
+    ctx = click.get_current_context()
+    given = ctx.get_parameter_source("max_states") == click.core.ParameterSource.COMMANDLINE
+    if engine == "smt" and given:
+        return ["note: --max-states does not bound the smt engine (BMC keeps no states; --max-depth and --timeout do)"]
+    return []
+
+
 def liveness_bounds(props: list[Any], settings: Any) -> list[str]:
     """One header line per ``eventually`` property: the bound it is checked with, and where a
     built-in's default bound comes from."""
@@ -742,6 +828,29 @@ def properties_cmd() -> None:
         click.echo(f"{d.name} ({d.kind})")
         for line in textwrap.wrap(doc, 96):
             click.echo(f"    {line}")
+
+
+@main.command("limits")
+def limits_cmd() -> None:
+    """List the input limits, their defaults and what each bounds (raise one with --limit)."""
+    from kmodel.render.table import columns
+
+    rows = [["LIMIT", "DEFAULT", "BOUNDS"], *([name, value, what] for name, value, what in limits.table())]
+    click.echo("\n".join(columns(rows)))
+
+
+@main.command("kinds")
+def kinds_cmd() -> None:
+    """List the kinds kmodel models, ignores (they change nothing it models) and refuses."""
+    from kmodel.kinds import KINDS
+
+    for status in ("modelled", "ignored", "refused"):
+        click.echo(f"{status}:")
+        for rule in sorted(KINDS.values(), key=lambda r: r.kind):
+            if rule.status == status:
+                api = f"{rule.group}/v1" if rule.group else "v1"
+                note = f": {rule.note}" if rule.note else ""
+                click.echo(f"  {rule.kind} ({api}){note}")
 
 
 @main.command("settings")

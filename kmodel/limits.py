@@ -41,7 +41,7 @@ class Limits:
     """The limits and their defaults; ``DOCS`` says what each bounds."""
 
     max_file_size: int = field(default=4 * 2**20, validator=_positive)
-    max_trace_size: int = field(default=64 * 2**20, validator=_positive)
+    max_trace_size: int = field(default=16 * 2**20, validator=_positive)
     max_yaml_depth: int = field(default=64, validator=_positive)
     max_yaml_alias_nodes: int = field(default=10_000, validator=_positive)
     max_nodes: int = field(default=500, validator=_positive)
@@ -52,6 +52,7 @@ class Limits:
     max_events: int = field(default=1000, validator=_positive)
     max_faults: int = field(default=100, validator=_positive)
     max_pod_slots: int = field(default=32, validator=_positive)
+    max_smt_depth: int = field(default=1000, validator=_positive)
 
 
 DOCS: dict[str, str] = {
@@ -67,6 +68,7 @@ DOCS: dict[str, str] = {
     "max_events": "timeline events (the scenario's and --event)",
     "max_faults": "count of one fault kind in a fault budget (faults:, --faults)",
     "max_pod_slots": "--pod-slots of the Z3 workload slice and --pods of `kmodel prove`",
+    "max_smt_depth": "steps Z3 unrolls: --max-depth of `check --engine smt` and `synth`, --k of `prove`",
 }
 
 
@@ -172,11 +174,7 @@ def shorten(text: str, most: int = 40) -> str:
 
 def exceeded(name: str, what: str, value: int | str | None = None) -> str:
     """The message of a breached limit: ``replicas (5000) is more than the limit maxReplicas=500``."""
-    limit = getattr(current(), name)
-    if name == "max_duration":
-        from kmodel.settings import format_duration
-
-        limit = format_duration(limit)
+    limit = show(name, getattr(current(), name))
     amount = f" ({value})" if value is not None else ""
     return f"{what}{amount} is more than the limit {camel(name)}={limit}"
 
@@ -197,8 +195,21 @@ def table() -> list[tuple[str, str, str]]:
     defaults, now = Limits(), current()
     rows = []
     for f in attrs.fields(Limits):
-        shown = str(getattr(defaults, f.name))
+        shown = show(f.name, getattr(defaults, f.name))
         if getattr(now, f.name) != getattr(defaults, f.name):
-            shown += f" (now {getattr(now, f.name)})"
+            shown += f" (now {show(f.name, getattr(now, f.name))})"
         rows.append((camel(f.name), shown, DOCS[f.name]))
     return rows
+
+
+def show(name: str, value: int) -> str:
+    """A limit's value as it is written: ``4Mi``, ``24h``, ``500``."""
+    if name == "max_duration":
+        from kmodel.settings import format_duration
+
+        return format_duration(value)
+    if name in ("max_file_size", "max_trace_size"):
+        for unit, size in (("Gi", 2**30), ("Mi", 2**20), ("Ki", 2**10)):
+            if value % size == 0:
+                return f"{value // size}{unit}"
+    return str(value)
