@@ -244,8 +244,11 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
             "false",
             "needs host ports: a hostNetwork pod claims its container ports on the node (the NodePorts filter)",
         ),
-        "initContainers": refused(
-            "needs init containers: their requests count towards the pod's, and the pod starts only after they complete"
+        "initContainers": modelled(
+            "their requests, as the scheduler counts them (of each resource, the largest init container's request "
+            "or the sum of the containers', whichever is more); kmodel assumes they complete at once and succeed, "
+            "as it assumes containers start at once",
+            part="Container",
         ),
         "ephemeralContainers": refused("needs ephemeral containers (kubectl debug); they cannot be set on create"),
         "overhead": refused("needs RuntimeClass overhead added to the pod's requests"),

@@ -176,7 +176,7 @@ def exceeded(name: str, what: str, value: int | str | None = None) -> str:
     """The message of a breached limit: ``replicas (5000) is more than the limit maxReplicas=500``."""
     limit = show(name, getattr(current(), name))
     amount = f" ({value})" if value is not None else ""
-    return f"{what}{amount} is more than the limit {camel(name)}={limit}"
+    return f"{what}{amount} exceeds the limit {camel(name)}={limit}"
 
 
 def fix(name: str) -> str:

@@ -184,6 +184,21 @@ def toleration(ctx: Ctx, raw: object) -> Toleration:
     )
 
 
+def container_requests(ctx: Ctx, cm: dict[str, Any]) -> Resources:
+    """One container's requests, each resource with a limit and no request requested at its
+    limit (the apiserver's defaulting, per resource)."""
+    res = mapping(ctx.at(cm, "resources"), cm.get("resources"))
+    rctx = ctx.at(cm, "resources")
+    requests = mapping(rctx.at(res, "requests"), res.get("requests"))
+    limited = mapping(rctx.at(res, "limits"), res.get("limits"))
+    defaulted = resources(rctx.at(res, "limits"), {k: v for k, v in limited.items() if k not in requests})
+    return defaulted + resources(rctx.at(res, "requests"), requests)
+
+
+def _largest(a: Resources, b: Resources) -> Resources:
+    return Resources(cpu=max(a.cpu, b.cpu), memory=max(a.memory, b.memory), pods=max(a.pods, b.pods))
+
+
 def pod_spec(ctx: Ctx, raw: object) -> dict[str, Any]:
     spec = mapping(ctx, raw, required=True)
     containers = sequence(ctx.at(spec, "containers"), spec.get("containers"))
@@ -193,13 +208,15 @@ def pod_spec(ctx: Ctx, raw: object) -> dict[str, Any]:
         cctx = ctx.at(spec, "containers").item(containers, i)
         cm = mapping(cctx, c)
         images.append(string(cctx.at(cm, "image"), cm.get("image")))
-        res = mapping(cctx.at(cm, "resources"), cm.get("resources"))
-        requests = mapping(cctx.at(cm, "resources").at(res, "requests"), res.get("requests"))
-        limits = mapping(cctx.at(cm, "resources").at(res, "limits"), res.get("limits"))
-        # a resource with a limit and no request is requested at its limit
-        rctx = cctx.at(cm, "resources")
-        total = total + resources(rctx.at(res, "limits"), {k: v for k, v in limits.items() if k not in requests})
-        total = total + resources(rctx.at(res, "requests"), requests)
+        total = total + container_requests(cctx, cm)
+    # init containers run one at a time before the others, so the pod needs, of each resource,
+    # the most any init container needs or the sum of the others, whichever is larger
+    # (k8s.io/component-helpers/resource PodRequests; restartable "sidecar" init containers,
+    # which run on beside the others, are refused by the field policy's Container.restartPolicy)
+    inits = sequence(ctx.at(spec, "initContainers"), spec.get("initContainers"))
+    for i, c in enumerate(inits):
+        cctx = ctx.at(spec, "initContainers").item(inits, i)
+        total = _largest(total, container_requests(cctx, mapping(cctx, c)))
     tolerations = tuple(
         toleration(ctx.at(spec, "tolerations").item(spec.get("tolerations"), i), t)
         for i, t in enumerate(sequence(ctx.at(spec, "tolerations"), spec.get("tolerations")))

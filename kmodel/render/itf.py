@@ -450,7 +450,9 @@ def _parse(text: str | bytes, source: str) -> Any:
             line=err.lineno,
             fix="give an ITF trace as written by `kmodel check --trace-out`, Apalache or Quint",
         ) from None
-    except (ValueError, RecursionError) as err:
+    except RecursionError:
+        raise KmodelError("the trace is nested too deeply", file=source, fix=_FIX_FORMAT) from None
+    except ValueError as err:
         raise KmodelError(f"not JSON: {err}", file=source, fix="write numbers as plain integers") from None
 
 

@@ -1,0 +1,5 @@
+"""placeholder"""
+
+from tests.fuzz.harness import ROOT
+
+__all__ = ["ROOT"]
