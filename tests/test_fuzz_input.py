@@ -15,11 +15,10 @@ from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
 
 from tests.fuzz import strategies
 from tests.fuzz.corpus import CASES, Case, argv, generated
-from tests.fuzz.harness import REPLAY_EXIT_CODES, problems, run, run_subprocess
+from tests.fuzz.harness import EXIT_CODES, REPLAY_EXIT_CODES, problems, run, run_subprocess
 
 
 @pytest.fixture(scope="module")
@@ -37,3 +36,43 @@ def test_known_hostile_input(case: Case, gen: Path) -> None:
     assert out.code == case.code, (out.code, out.stdout[-500:], out.stderr[:500])
     text = out.stderr if out.code == 2 else out.stdout
     assert case.needle in text, text[:800]
+
+
+# --- generated inputs -------------------------------------------------------------------------------
+
+FAST = settings(
+    max_examples=6,
+    deadline=None,
+    database=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large, HealthCheck.nested_given],
+)
+THOROUGH = settings(FAST, max_examples=300, derandomize=False)
+
+
+def judge(inp: strategies.Input, gen: Path) -> None:
+    inp.write(gen)
+    out = run(inp.argv(gen), cwd=inp.cwd(gen))
+    found = problems(out, codes=REPLAY_EXIT_CODES if "replay" in inp.args else EXIT_CODES)
+    assert not found, (found, inp.argv(gen)[:12], out.stderr[:600], out.stdout[-300:])
+
+
+@pytest.mark.parametrize("kind", sorted(strategies.CLASSES))
+def test_generated_input(kind: str, gen: Path) -> None:
+    @FAST
+    @given(inp=strategies.CLASSES[kind]())
+    def one(inp: strategies.Input) -> None:
+        judge(inp, gen)
+
+    one()
+
+
+@pytest.mark.thorough
+@pytest.mark.parametrize("kind", sorted(strategies.CLASSES))
+def test_generated_input_thorough(kind: str, gen: Path) -> None:
+    @THOROUGH
+    @given(inp=strategies.CLASSES[kind]())
+    def one(inp: strategies.Input) -> None:
+        judge(inp, gen)
+
+    one()
