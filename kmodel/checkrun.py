@@ -132,7 +132,7 @@ def invariant_property(text: str, where: str = "--invariant") -> Property:
             return inv.evaluate(environment(cluster_of(state)))
         except ExprError as err:
             raise KmodelError(
-                f"{err.message} while evaluating {text!r} at t={cluster_of(state).now}s",
+                f"{err.message} while evaluating {shown(text, 80)} at t={cluster_of(state).now}s",
                 where=where,
                 fix=err.fix or "guard the expression (e.g. `x is not None and ...`)",
             ) from None
@@ -230,7 +230,7 @@ def prepare(
 ) -> CheckRun:
     options = options or CheckOptions()
     if options.engine not in ENGINES:
-        raise KmodelError(f"unknown engine {options.engine!r}", where="--engine", fix=f"use {', '.join(ENGINES)}")
+        raise KmodelError(f"unknown engine {shown(options.engine)}", where="--engine", fix=f"use {', '.join(ENGINES)}")
     if options.smt_slice != "auto" and options.engine != "smt":
         raise KmodelError(
             "--smt-slice chooses the Z3 engine's slice", where="--smt-slice", fix="use it with --engine smt, or drop it"

@@ -19,7 +19,7 @@ import attrs
 import click
 
 from kmodel import __version__, limits
-from kmodel.errors import KmodelError, shown
+from kmodel.errors import KmodelError, cut, shown
 from kmodel.settings import SETTING_KEYS, Settings, format_duration, model_duration, parse_duration
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -110,7 +110,34 @@ def _set_limits(ctx: click.Context, _param: click.Parameter, values: tuple[str, 
     ctx.call_on_close(lambda: limits.use(None))
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _ShortUsageErrors:
+    """click's usage errors quote what was given (an extra argument, a value not among the
+    choices) whole; a 5 MB argument must not come back as a 5 MB line."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)  # type: ignore[misc]
+        except click.UsageError as err:
+            err.message = " ".join(cut(err.message, 400).splitlines())
+            raise
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        try:
+            return super().resolve_command(ctx, args)  # type: ignore[misc]
+        except click.UsageError as err:
+            err.message = " ".join(cut(err.message, 400).splitlines())
+            raise
+
+
+class Command(_ShortUsageErrors, click.Command):
+    pass
+
+
+class Group(_ShortUsageErrors, click.Group):
+    command_class = Command
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kmodel")
 @click.option(
     "--limit",
@@ -403,7 +430,18 @@ def check(
 
 
 def _trace_format(path: str, where: str) -> str:
-    """``json`` or a picture format for a trace file name; bad names fail before any work."""
+    """``json`` or a picture format for a trace file name; bad names, and names in a directory
+    that does not exist, fail before any work."""
+    from pathlib import Path
+
+    try:
+        parent_ok = Path(path).parent.is_dir()
+    except (OSError, ValueError):
+        parent_ok = False
+    if not parent_ok:
+        raise KmodelError(
+            f"directory {shown(str(Path(path).parent), 80)} does not exist", where=where, fix="create it first"
+        )
     if path.lower().endswith(".json"):
         return "json"
     from kmodel.render.dotfile import picture_format

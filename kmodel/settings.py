@@ -97,7 +97,7 @@ class Settings:
     def __attrs_post_init__(self) -> None:
         if self.eviction_mode not in ("taint", "legacy"):
             raise SettingsError(
-                f"evictionMode must be 'taint' or 'legacy' (got {self.eviction_mode!r})", "evictionMode"
+                f"evictionMode must be 'taint' or 'legacy' (got {shown(self.eviction_mode)})", "evictionMode"
             )
         if self.eviction_mode == "legacy" and not versions.legacy_eviction_available(self.kubernetes_version):
             raise SettingsError(
@@ -262,7 +262,7 @@ def settings_from(raw: dict[str, object]) -> Settings:
         if name is None:
             close = [k for k in SETTING_KEYS if k.lower() == str(key).lower()]
             hint = f"did you mean {close[0]}?" if close else f"known keys: {', '.join(sorted(SETTING_KEYS))}"
-            raise SettingsError(f"unknown setting {key!r}; {hint}", str(key))
+            raise SettingsError(f"unknown setting {shown(key)}; {hint}", str(key))
         ftype = attrs.fields_dict(Settings)[name].type
         try:
             if name in DURATION_FIELDS:

@@ -37,7 +37,7 @@ import attrs
 from attrs import frozen
 
 from kmodel import apivalidation, faults, limits, useractions
-from kmodel.errors import KmodelError, cut, shown
+from kmodel.errors import KmodelError, cut, kind_of, shown
 from kmodel.fieldpolicy import Finding
 from kmodel.manifests import Manifest, Rejected, Skipped, load_documents, read_manifests
 from kmodel.settings import model_duration
@@ -79,11 +79,7 @@ class TimedEvent:
 
 
 def _kind_of(value: object) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return type(value).__name__
+    return kind_of(value)
 
 
 def parse_event(
