@@ -75,6 +75,18 @@ class Duration(click.ParamType):
             self.fail(f"{shown(value)}: {err}", param, ctx)
 
 
+class FilePath(click.Path):
+    """click's Path, with a name it cannot look up (a NUL character) refused rather than crashing."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            self.fail("a file name cannot hold a NUL character", param, ctx)
+        try:
+            return super().convert(value, param, ctx)
+        except ValueError as err:
+            self.fail(f"{shown(str(value), 80)}: {err}", param, ctx)
+
+
 class Count(click.ParamType):
     """A whole number of ASCII digits from ``minimum``, at most the limit named ``limit``."""
 
@@ -158,7 +170,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.argument("scenario", type=FilePath(dir_okay=False))
 @click.option(
     "--event",
     "events",
@@ -223,7 +235,7 @@ def simulate(
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.argument("scenario", type=FilePath(dir_okay=False))
 @click.option(
     "--property", "-p", "names", multiple=True, metavar="NAME", help="Built-in (or file) property. Repeatable."
 )
@@ -239,7 +251,7 @@ def simulate(
     "--property-file",
     "property_files",
     multiple=True,
-    type=click.Path(dir_okay=False),
+    type=FilePath(dir_okay=False),
     metavar="FILE.py",
     help="Python file of properties written with kmodel.properties decorators. Repeatable.",
 )
@@ -313,7 +325,7 @@ def simulate(
     "--trace-out",
     "trace_outs",
     multiple=True,
-    type=click.Path(dir_okay=False),
+    type=FilePath(dir_okay=False),
     metavar="FILE",
     help="Write the first counterexample: .json (ITF trace, for render/replay), .svg/.png/.pdf (picture) "
     "or .dot. Repeatable.",
@@ -362,6 +374,8 @@ def check(
     started = time.monotonic()
     for path in trace_outs:
         _trace_format(path, "--trace-out")
+    if engine in ("hypothesis", "all") and database.lower() != "none":
+        _database_directory(database)
     options = CheckOptions(
         engine=engine,
         faults=parse_faults(faults_text) if faults_text is not None else None,
@@ -429,11 +443,32 @@ def check(
     sys.exit(run.exit_code)
 
 
+def _database_directory(path: str) -> None:
+    """The Hypothesis example database's directory exists (it is made if need be) and can be
+    written to, checked before the run rather than failing inside Hypothesis."""
+    import os
+    from pathlib import Path
+
+    fix = "give a directory you may write to, or --database none"
+    if "\x00" in path:
+        raise KmodelError("a directory name cannot hold a NUL character", where="--database", fix=fix)
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+        usable = os.access(path, os.W_OK | os.X_OK) and Path(path).is_dir()
+    except (OSError, ValueError) as err:
+        why = err.strerror if isinstance(err, OSError) and err.strerror else err.__class__.__name__
+        raise KmodelError(f"cannot use {shown(path, 80)} for examples: {why}", where="--database", fix=fix) from None
+    if not usable:
+        raise KmodelError(f"cannot write examples into {shown(path, 80)}", where="--database", fix=fix)
+
+
 def _trace_format(path: str, where: str) -> str:
     """``json`` or a picture format for a trace file name; bad names, and names in a directory
     that does not exist, fail before any work."""
     from pathlib import Path
 
+    if "\x00" in path:
+        raise KmodelError("a file name cannot hold a NUL character", where=where, fix="give another file name")
     try:
         parent_ok = Path(path).parent.is_dir()
     except (OSError, ValueError):
@@ -501,14 +536,14 @@ class _progress:
 
 
 @main.command()
-@click.argument("trace", type=click.Path(dir_okay=False))
+@click.argument("trace", type=FilePath(dir_okay=False))
 @click.option(
     "--out",
     "-o",
     "outs",
     multiple=True,
     required=True,
-    type=click.Path(dir_okay=False),
+    type=FilePath(dir_okay=False),
     metavar="FILE",
     help="Where to draw it: .svg, .png, .pdf, .dot, or .json (the trace as kmodel's ITF). Repeatable.",
 )
@@ -541,13 +576,13 @@ def render(trace: str, outs: tuple[str, ...], view_text: str, no_fold: bool) -> 
 
 
 @main.command()
-@click.argument("trace", type=click.Path(dir_okay=False))
-@click.argument("scenario", type=click.Path(dir_okay=False), required=False)
+@click.argument("trace", type=FilePath(dir_okay=False))
+@click.argument("scenario", type=FilePath(dir_okay=False), required=False)
 @click.option(
     "--property-file",
     "property_files",
     multiple=True,
-    type=click.Path(dir_okay=False),
+    type=FilePath(dir_okay=False),
     metavar="FILE.py",
     help="The file defining the trace's property, when it is not a built-in. Repeatable.",
 )
@@ -593,7 +628,7 @@ def replay(
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.argument("scenario", type=FilePath(dir_okay=False))
 @click.option(
     "--view",
     "view_name",
@@ -605,7 +640,7 @@ def replay(
 @click.option(
     "--out",
     "-o",
-    type=click.Path(dir_okay=False),
+    type=FilePath(dir_okay=False),
     default=None,
     metavar="FILE",
     help="Picture to write (.svg, .png, .pdf or .dot); default: diagram-<scenario>-<view>.svg.",
@@ -667,7 +702,7 @@ def diagram(
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.argument("scenario", type=FilePath(dir_okay=False))
 @click.argument("pod", metavar="pod/NAME")
 @click.option(
     "--at",
@@ -710,7 +745,7 @@ def _synth_help() -> str:
 
 
 @main.command(help=_synth_help())
-@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.argument("scenario", type=FilePath(dir_okay=False))
 @click.option("--property", "-p", "prop", required=True, metavar="NAME", help="The property to keep.")
 @click.option(
     "--param",
@@ -766,7 +801,7 @@ def synth(
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=False), required=False)
+@click.argument("scenario", type=FilePath(dir_okay=False), required=False)
 @click.option("--property", "-p", "prop", required=True, metavar="NAME", help="What to prove.")
 @click.option(
     "--lemma",
@@ -911,6 +946,12 @@ def settings_cmd() -> None:
 
 def run() -> None:
     """Console-script entry point: bad input never shows a traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        # a file name that is not UTF-8 (Python holds its bytes as lone surrogates) is printed
+        # with escapes rather than crashing the report
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     try:
         main(standalone_mode=True)
     except Exception as err:  # pragma: no cover - a bug, not bad input

@@ -442,7 +442,16 @@ def _parse(text: str | bytes, source: str) -> Any:
         return int(digits)
 
     try:
-        return json.loads(text, parse_constant=no_constant, parse_int=bounded_int)
+        data = json.loads(text, parse_constant=no_constant, parse_int=bounded_int)
+        # a "\\ud800" escape gives a lone surrogate, which is not Unicode and cannot be printed
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+        return data
+    except UnicodeEncodeError:
+        raise KmodelError(
+            "a string in the trace holds a lone surrogate (\\ud800 to \\udfff), which is not Unicode",
+            file=source,
+            fix="write characters as UTF-8 or as surrogate pairs",
+        ) from None
     except json.JSONDecodeError as err:
         raise KmodelError(
             f"not JSON: {err.msg} (line {err.lineno}, column {err.colno})",

@@ -797,6 +797,7 @@ OPTIONS: dict[str, dict[str, tuple[str, ...]]] = {
         "--property-file": ("{gen}/missing.py", str(SMALL)),
         "--pod-slots": (),
         "--smt-slice": ("auto", "workload"),
+        "--database": ("none", "{gen}/db", "{gen}/s.yaml", "{gen}/" + "d" * 300, "{gen}/a\x00b"),
     },
     "render": {"--out": OUTPUTS, "--view": (), "--no-fold": ("FLAG",)},
     "replay": {"--faults": (), "--property-file": ("{gen}/missing.py",)},
@@ -816,7 +817,7 @@ OPTIONS: dict[str, dict[str, tuple[str, ...]]] = {
 POSITIONALS = {"simulate": 1, "check": 1, "render": 1, "replay": 2, "diagram": 1, "explain": 2}
 # flags appended last (click keeps the last value): every run stays small and writes only into {gen}
 SAFETY = {
-    "check": ["--timeout", "8s", "--database", "none"],
+    "check": ["--timeout", "8s"],  # run in {gen}: the default example database goes there
     "diagram": ["--max-states", "200", "-o", "{gen}/d.dot"],
     "simulate": ["--until", "2m"],
     "explain": ["--at", "1m"],
