@@ -58,7 +58,7 @@ CASES: tuple[Case, ...] = (
     _sim("eviction-rate-nan.yaml", 2, "not a finite number"),
     _sim("eviction-rate-tiny.yaml", 2, "nodeEvictionRate"),
     _sim("replicas-int32-max.yaml", 2, "maxReplicas"),
-    _sim("labels-1000.yaml", 2, "maxLabels"),
+    Case("labels-1000", ("simulate", "{gen}/labels-1000.yaml"), 2, "maxLabels"),
     _sim("scale-superscript.yaml", 2, "replica count must be a whole number"),
     _sim("time-arabic-digits.yaml", 2, "expected a duration"),
     _sim("quantity-huge-exponent.yaml", 2, "quantities must match"),
@@ -121,7 +121,7 @@ CASES: tuple[Case, ...] = (
     Case("until-huge-flag", ("simulate", "{small}", "--until", "100000h"), 2, "maxDuration"),
     Case("at-huge", ("explain", "{small}", "pod/x", "--at", "9" * 400), 2, "expected a duration"),
     Case("limit-superscript", ("--limit", "maxReplicas=²", "simulate", "{small}"), 2, "maxReplicas"),
-    Case("limit-raised", ("--limit", "maxLabels=1000", "simulate", "{hostile}/labels-1000.yaml", "--until", "1m"), 0),
+    Case("limit-raised", ("--limit", "maxLabels=1000", "simulate", "{gen}/labels-1000.yaml", "--until", "1m"), 0),
     Case("limit-lowered", ("--limit", "maxDuration=10m", "simulate", "{small}", "--until", "20m"), 2, "maxDuration"),
     Case("smt-depth", ("check", "{small}", "--engine", "smt", "--max-depth", "100000"), 2, "maxSmtDepth"),
     Case("prove-k", ("prove", "--property", "bound-pods-stay-put", "--k", "100000"), 2, "maxSmtDepth"),
@@ -156,6 +156,10 @@ def generated(gen: Path) -> None:
     gen.mkdir(parents=True, exist_ok=True)
     pod = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: {name}\nspec:\n  containers: [{{name: a, image: b}}]\n"
     (gen / "long-name.yaml").write_text(pod.format(name="x" * 3_000_000))
+    labels = "".join(f"    k{i}: v{i}\n" for i in range(1000))
+    (gen / "labels-1000.yaml").write_text(
+        pod.format(name="p").replace("  name: p\n", "  name: p\n  labels:\n" + labels)
+    )
     with (gen / "sparse.yaml").open("wb") as f:
         f.truncate(100 * 2**20)
     (gen / "deep.json").write_text("[" * 100_000 + "]" * 100_000)
