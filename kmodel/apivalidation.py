@@ -387,6 +387,9 @@ _DECIMAL = {
 }
 
 
+MAX_QUANTITY_DIGITS = 100  # digits of a quantity's number; no resource needs more
+
+
 def parse_quantity(value: Any) -> Fraction | None:
     """A Kubernetes quantity (``"500m"``, ``"1.5Gi"``, ``"129e6"``, ``2``) as an exact number, or
     None when the apiserver would not parse it."""
@@ -399,7 +402,7 @@ def parse_quantity(value: Any) -> Fraction | None:
     number, suffix = m.group(1), m.group(2)
     sign = -1 if number.startswith("-") else 1
     digits = number.lstrip("+-")
-    if digits.count(".") > 1 or digits in ("", "."):
+    if digits.count(".") > 1 or digits in ("", ".") or len(digits) > MAX_QUANTITY_DIGITS:
         return None
     try:
         base = Fraction(digits)
@@ -409,7 +412,9 @@ def parse_quantity(value: Any) -> Fraction | None:
         scale = Fraction(_BINARY[suffix])
     elif suffix in _DECIMAL:
         scale = _DECIMAL[suffix]
-    elif re.fullmatch(r"[eE][-+]?[0-9]+", suffix):
+    elif re.fullmatch(r"[eE][-+]?[0-9]{1,3}", suffix):
+        # at most three digits of exponent: Kubernetes keeps quantities within 64-bit scales,
+        # and 10**(10**9) would take kmodel forever to compute
         scale = Fraction(10) ** int(suffix[1:])
     else:
         return None

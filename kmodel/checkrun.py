@@ -7,18 +7,22 @@ the checker's default for a file that declares none), and the explorer as the en
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from attrs import define, field
 
+from kmodel import limits
 from kmodel import properties as props_mod
 from kmodel.checkmodel import DEFAULT_FAULTS, KubeModel, cluster_of
 from kmodel.engines.base import ALWAYS, HOLDS, INCONCLUSIVE, VIOLATED, Property, Result, Stats
-from kmodel.errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_VIOLATED, KmodelError
+from kmodel.errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_VIOLATED, KmodelError, shown
 from kmodel.expr import ExprError, compile_invariant
 from kmodel.exprview import environment
+from kmodel.inputfile import read_bytes
 from kmodel.scenario import FAULT_KINDS, Scenario, load
 
 ENGINES = ("explore", "hypothesis", "smt", "all")
@@ -44,6 +48,8 @@ class CheckOptions:
     pod_slots: int | None = None  # smt, workload slice: new pods per ReplicaSet (None: the default)
     smt_slice: str = "auto"  # smt: auto, workload or node-health (kmodel.smt.bmc.python_model)
     allow_unmodelled: bool = False  # leave out unmodelled fields (recorded as warnings) instead of refusing
+    # when the whole run must end (time.monotonic()); None: ``timeout`` seconds from the start of execute
+    deadline: float | None = None
 
 
 @define
@@ -95,12 +101,16 @@ def parse_faults(text: str) -> tuple[tuple[str, int], ...]:
         kind, sep, count = part.strip().partition("=")
         if kind not in FAULT_KINDS:
             raise KmodelError(
-                f"unknown fault kind {kind!r}", where="--faults", fix=f"use {', '.join(FAULT_KINDS)}, or none"
+                f"unknown fault kind {shown(kind)}", where="--faults", fix=f"use {', '.join(FAULT_KINDS)}, or none"
             )
         if not sep:
             count = "1"
-        if not count.isdigit():
-            raise KmodelError(f"{kind}: {count!r} is not a count", where="--faults", fix=f"write {kind}=1")
+        count = count.strip()
+        if not re.fullmatch(r"[0-9]{1,18}", count):  # ASCII digits: "²".isdigit() is true
+            raise KmodelError(f"{kind}: {shown(count)} is not a count", where="--faults", fix=f"write {kind}=1")
+        if int(count) > limits.current().max_faults:
+            too_many = limits.exceeded("max_faults", kind, int(count))
+            raise KmodelError(too_many, where="--faults", fix=limits.fix("max_faults"))
         out[kind] = int(count)
     return tuple(sorted(out.items()))
 
@@ -122,7 +132,7 @@ def invariant_property(text: str, where: str = "--invariant") -> Property:
             return inv.evaluate(environment(cluster_of(state)))
         except ExprError as err:
             raise KmodelError(
-                f"{err.message} while evaluating {text!r} at t={cluster_of(state).now}s",
+                f"{err.message} while evaluating {shown(text, 80)} at t={cluster_of(state).now}s",
                 where=where,
                 fix=err.fix or "guard the expression (e.g. `x is not None and ...`)",
             ) from None
@@ -144,6 +154,8 @@ def choose_properties(
     defs: dict[str, props_mod.PropertyDef] = dict(props_mod.BUILTINS)
     from_files: list[props_mod.PropertyDef] = []
     for path in property_files:
+        # a regular file within maxFileSize (not /dev/zero, a FIFO or gigabytes), before Python reads it
+        read_bytes(path, what="property", fix="give the path of a .py file that uses kmodel.properties decorators")
         loaded = props_mod.load_property_file(path)
         from_files.extend(loaded)
         for d in loaded:
@@ -152,7 +164,7 @@ def choose_properties(
     for name in names:
         if name not in defs:
             raise KmodelError(
-                f"unknown property {name!r}",
+                f"unknown property {shown(name)}",
                 where="--property",
                 fix=f"use one of: {', '.join(defs)} (see `kmodel properties`)",
             )
@@ -184,7 +196,7 @@ def smt_properties(
     for name in names:
         if name not in PROPERTIES:
             raise KmodelError(
-                f"the smt engine has no encoding of {name!r} yet",
+                f"the smt engine has no encoding of {shown(name)} yet",
                 where="--property",
                 fix=f"use one of {known}, or --engine explore",
             )
@@ -218,7 +230,7 @@ def prepare(
 ) -> CheckRun:
     options = options or CheckOptions()
     if options.engine not in ENGINES:
-        raise KmodelError(f"unknown engine {options.engine!r}", where="--engine", fix=f"use {', '.join(ENGINES)}")
+        raise KmodelError(f"unknown engine {shown(options.engine)}", where="--engine", fix=f"use {', '.join(ENGINES)}")
     if options.smt_slice != "auto" and options.engine != "smt":
         raise KmodelError(
             "--smt-slice chooses the Z3 engine's slice", where="--smt-slice", fix="use it with --engine smt, or drop it"
@@ -227,6 +239,8 @@ def prepare(
         raise KmodelError(
             "--pod-slots bounds the Z3 workload slice", where="--pod-slots", fix="use it with --engine smt, or drop it"
         )
+    if options.engine == "smt" and options.max_depth is not None:
+        limits.check("max_smt_depth", options.max_depth, "the depth to unroll", where="--max-depth")
     scenario = load(scenario_path, allow_unmodelled=options.allow_unmodelled)
     if options.engine == "smt":
         chosen = smt_properties(scenario, names, invariants, property_files)
@@ -260,17 +274,25 @@ def execute(run: CheckRun, options: CheckOptions | None = None, progress: Progre
     options = options or CheckOptions()
     engines = ["explore", "hypothesis"] if options.engine == "all" else [options.engine]
     by_engine: dict[str, list[Result]] = {}
+    deadline = options.deadline
+    if deadline is None and options.timeout is not None:
+        deadline = time.monotonic() + options.timeout
+    clock = _Clock(deadline, options.timeout)
     if "smt" in engines:
         from kmodel.smt import bmc
 
         depth = options.max_depth if options.max_depth is not None else SMT_DEFAULT_DEPTH
         by_engine["smt"] = [
-            bmc.check(
-                run.smt_slice,
-                run.smt_encodings.get(prop.name, prop.name),
-                max_depth=depth,
-                timeout=options.timeout,
-                progress=(lambda s, q, name=prop.name: progress("smt", name, s, q)) if progress else None,
+            clock.run(
+                "smt",
+                prop.name,
+                lambda left, prop=prop: bmc.check(
+                    run.smt_slice,
+                    run.smt_encodings.get(prop.name, prop.name),
+                    max_depth=depth,
+                    timeout=left,
+                    progress=(lambda s, q, name=prop.name: progress("smt", name, s, q)) if progress else None,
+                ),
             )
             for prop in run.properties
         ]
@@ -287,7 +309,7 @@ def execute(run: CheckRun, options: CheckOptions | None = None, progress: Progre
             run.properties,
             max_states=options.max_states,
             max_depth=options.max_depth,
-            timeout=options.timeout,
+            deadline=deadline,
             progress=(lambda s, q: progress("explore", "", s, q)) if progress else None,
             families=EXPLORER_FAMILIES,
         )
@@ -296,15 +318,23 @@ def execute(run: CheckRun, options: CheckOptions | None = None, progress: Progre
 
         try:
             by_engine["hypothesis"] = [
-                hypothesis_engine.check(
-                    run.model,
-                    prop,
-                    seed=options.seed,
-                    profile=options.profile,
-                    database=options.database,
-                    timeout=options.timeout,
-                    progress=(lambda s, q, name=prop.name: progress("hypothesis", name, s, q)) if progress else None,
-                    families=EXPLORER_FAMILIES,
+                clock.run(
+                    "hypothesis",
+                    prop.name,
+                    lambda left, prop=prop: hypothesis_engine.check(
+                        run.model,
+                        prop,
+                        seed=options.seed,
+                        profile=options.profile,
+                        database=options.database,
+                        timeout=left,
+                        max_states=options.max_states,
+                        max_depth=options.max_depth,
+                        progress=(lambda s, q, name=prop.name: progress("hypothesis", name, s, q))
+                        if progress
+                        else None,
+                        families=EXPLORER_FAMILIES,
+                    ),
                 )
                 for prop in run.properties
             ]
@@ -312,6 +342,32 @@ def execute(run: CheckRun, options: CheckOptions | None = None, progress: Progre
             raise KmodelError(str(err), where="--profile", fix="use ci, dev or thorough") from None
     run.results = [by_engine[e][i] for i in range(len(run.properties)) for e in engines]
     return run
+
+
+class _Clock:
+    """The run's deadline, shared by every property and engine: each engine call gets the time
+    left, and a property whose turn comes after the deadline is not started (inconclusive)."""
+
+    def __init__(self, deadline: float | None, timeout: float | None) -> None:
+        self.deadline = deadline
+        self.timeout = timeout
+
+    def run(self, engine: str, prop: str, call: Callable[[float | None], Result]) -> Result:
+        if self.deadline is None:
+            return call(None)
+        left = self.deadline - time.monotonic()
+        if left <= 0:
+            return not_started(engine, prop, self.timeout)
+        return call(left)
+
+
+def not_started(engine: str, prop: str, timeout: float | None) -> Result:
+    """The result of a property the run's --timeout left no time for."""
+    shown_timeout = f"{timeout:g}s" if timeout is not None else "the deadline"
+    stats = Stats(limit=f"timeout {shown_timeout}")
+    return Result(
+        INCONCLUSIVE, engine, prop, stats, None, f"not started: the run's --timeout ({shown_timeout}) ran out"
+    )
 
 
 def run_check(

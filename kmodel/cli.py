@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import sys
 import textwrap
 from collections.abc import Callable
@@ -17,9 +18,9 @@ from typing import Any, TypeVar
 import attrs
 import click
 
-from kmodel import __version__
-from kmodel.errors import KmodelError
-from kmodel.settings import SETTING_KEYS, Settings, format_duration, parse_duration
+from kmodel import __version__, limits
+from kmodel.errors import KmodelError, cut, shown
+from kmodel.settings import SETTING_KEYS, Settings, format_duration, model_duration, parse_duration
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -57,19 +58,110 @@ def _echo_warnings(warnings: tuple[str, ...]) -> None:
 
 
 class Duration(click.ParamType):
+    """A duration (``50s``, ``5m``, ``1h30m``); of model time (at most the limit maxDuration)
+    unless ``model`` is false (a wall-clock time limit)."""
+
     name = "duration"
+
+    def __init__(self, model: bool = True) -> None:
+        self.model = model
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
         if isinstance(value, int):
             return value
         try:
-            return parse_duration(value)
+            return model_duration(value) if self.model else parse_duration(value)
         except ValueError as err:
-            self.fail(f"{value!r}: {err}", param, ctx)
+            self.fail(f"{shown(value)}: {err}", param, ctx)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class FilePath(click.Path):
+    """click's Path, with a name it cannot look up (a NUL character) refused rather than crashing."""
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        if isinstance(value, str) and "\x00" in value:
+            self.fail("a file name cannot hold a NUL character", param, ctx)
+        try:
+            return super().convert(value, param, ctx)
+        except ValueError as err:
+            self.fail(f"{shown(str(value), 80)}: {err}", param, ctx)
+
+
+class Count(click.ParamType):
+    """A whole number of ASCII digits from ``minimum``, at most the limit named ``limit``."""
+
+    name = "integer"
+
+    def __init__(self, minimum: int = 0, limit: str | None = None) -> None:
+        self.minimum = minimum
+        self.limit = limit
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> int:
+        if isinstance(value, int):
+            return value
+        text = str(value).strip()
+        if not re.fullmatch(r"[0-9]{1,18}", text):
+            self.fail(f"{shown(value)} is not a whole number of at most 18 digits", param, ctx)
+        number = int(text)
+        if number < self.minimum:
+            self.fail(f"{number} is less than {self.minimum}", param, ctx)
+        if self.limit is not None and number > getattr(limits.current(), self.limit):
+            self.fail(f"{limits.exceeded(self.limit, str(number))}; {limits.fix(self.limit)}", param, ctx)
+        return number
+
+
+def _set_limits(ctx: click.Context, _param: click.Parameter, values: tuple[str, ...]) -> None:
+    """``--limit NAME=VALUE`` (repeatable), over the environment's KMODEL_LIMITS."""
+    if not values:
+        return
+    try:
+        chosen = limits.parse(",".join(values), base=limits.current())
+    except KmodelError as err:
+        raise click.BadParameter(err.message + (f" ({err.fix})" if err.fix else "")) from None
+    limits.use(chosen)
+    ctx.call_on_close(lambda: limits.use(None))
+
+
+class _ShortUsageErrors:
+    """click's usage errors quote what was given (an extra argument, a value not among the
+    choices) whole; a 5 MB argument must not come back as a 5 MB line."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)  # type: ignore[misc]
+        except click.UsageError as err:
+            err.message = " ".join(cut(err.message, 400).splitlines())
+            raise
+
+    def resolve_command(self, ctx: click.Context, args: list[str]) -> Any:
+        try:
+            return super().resolve_command(ctx, args)  # type: ignore[misc]
+        except click.UsageError as err:
+            err.message = " ".join(cut(err.message, 400).splitlines())
+            raise
+
+
+class Command(_ShortUsageErrors, click.Command):
+    pass
+
+
+class Group(_ShortUsageErrors, click.Group):
+    command_class = Command
+
+
+@click.group(cls=Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="kmodel")
+@click.option(
+    "--limit",
+    "limit_values",
+    multiple=True,
+    metavar="NAME=VALUE",
+    callback=_set_limits,
+    expose_value=False,
+    is_eager=True,
+    help="Raise (or lower) an input limit, e.g. --limit maxReplicas=2000 (repeatable; `kmodel limits` lists "
+    "them; also KMODEL_LIMITS=NAME=VALUE,...).",
+)
 def main() -> None:
     """kmodel: a checked model of the Kubernetes control plane.
 
@@ -78,7 +170,7 @@ def main() -> None:
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.argument("scenario", type=FilePath(dir_okay=False))
 @click.option(
     "--event",
     "events",
@@ -143,7 +235,7 @@ def simulate(
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.argument("scenario", type=FilePath(dir_okay=False))
 @click.option(
     "--property", "-p", "names", multiple=True, metavar="NAME", help="Built-in (or file) property. Repeatable."
 )
@@ -159,7 +251,7 @@ def simulate(
     "--property-file",
     "property_files",
     multiple=True,
-    type=click.Path(dir_okay=False),
+    type=FilePath(dir_okay=False),
     metavar="FILE.py",
     help="Python file of properties written with kmodel.properties decorators. Repeatable.",
 )
@@ -175,7 +267,7 @@ def simulate(
 )
 @click.option(
     "--pod-slots",
-    type=click.IntRange(min=0),
+    type=Count(0, "max_pod_slots"),
     default=None,
     metavar="N",
     help="smt, workload slice: new pods each ReplicaSet may create in a run (default 4).",
@@ -194,10 +286,27 @@ def simulate(
     metavar="KIND=N,...",
     help="Fault budget, overriding the scenario's, e.g. powerOffNode=1,stopComponent=1, or none.",
 )
-@click.option("--max-states", type=click.IntRange(min=1), default=500_000, show_default=True, help="Explorer limit.")
-@click.option("--max-depth", type=click.IntRange(min=0), default=None, help="Explorer limit: actions from the start.")
-@click.option("--timeout", type=Duration(), default=None, help="Per-engine time limit, e.g. 2m (default: none).")
-@click.option("--seed", type=int, default=None, help="Hypothesis seed, for a reproducible run.")
+@click.option(
+    "--max-states",
+    type=Count(1),
+    default=500_000,
+    show_default=True,
+    help="explore: states to visit; hypothesis: distinct states its runs may reach (smt has no state count).",
+)
+@click.option(
+    "--max-depth",
+    type=Count(0),
+    default=None,
+    help="explore: actions from the start; hypothesis: actions of one run; smt: steps unrolled (default 20).",
+)
+@click.option(
+    "--timeout",
+    type=Duration(model=False),
+    default=None,
+    help="Time limit of the whole run, every property and engine together, e.g. 2m (default: none); the "
+    "properties not finished by then are inconclusive (exit 3).",
+)
+@click.option("--seed", type=Count(0), default=None, help="Hypothesis seed, for a reproducible run.")
 @click.option(
     "--profile",
     type=click.Choice(["ci", "dev", "thorough"]),
@@ -216,7 +325,7 @@ def simulate(
     "--trace-out",
     "trace_outs",
     multiple=True,
-    type=click.Path(dir_okay=False),
+    type=FilePath(dir_okay=False),
     metavar="FILE",
     help="Write the first counterexample: .json (ITF trace, for render/replay), .svg/.png/.pdf (picture) "
     "or .dot. Repeatable.",
@@ -257,11 +366,16 @@ def check(
     `kmodel properties`). Exit codes: 0 holds, 1 violated, 2 bad input, 3 inconclusive (a limit
     was hit before the search finished).
     """
+    import time
+
     from kmodel.checkrun import CheckOptions, describe_faults, execute, parse_faults, prepare
     from kmodel.report import result_json, text_report, warning_lines
 
+    started = time.monotonic()
     for path in trace_outs:
         _trace_format(path, "--trace-out")
+    if engine in ("hypothesis", "all") and database.lower() != "none":
+        _database_directory(database)
     options = CheckOptions(
         engine=engine,
         faults=parse_faults(faults_text) if faults_text is not None else None,
@@ -276,6 +390,7 @@ def check(
         pod_slots=pod_slots,
         smt_slice=smt_slice,
         allow_unmodelled=allow_unmodelled,
+        deadline=None if timeout is None else started + timeout,
     )
     run = prepare(scenario, names, invariants, property_files, options)
     default_budget = options.faults is None and run.scenario.faults is None
@@ -286,6 +401,7 @@ def check(
         f"timeline: {len(run.scenario.timeline)} event(s)",
         f"engine: {engine}; {len(run.properties)} propert{'y' if len(run.properties) == 1 else 'ies'}",
         *liveness_bounds(run.properties, run.scenario.settings),
+        *limit_notes(engine),
         *warning_lines(run.scenario.warnings),
     ]
     with _progress(output == "text") as progress:
@@ -327,8 +443,40 @@ def check(
     sys.exit(run.exit_code)
 
 
+def _database_directory(path: str) -> None:
+    """The Hypothesis example database's directory exists (it is made if need be) and can be
+    written to, checked before the run rather than failing inside Hypothesis."""
+    import os
+    from pathlib import Path
+
+    fix = "give a directory you may write to, or --database none"
+    if "\x00" in path:
+        raise KmodelError("a directory name cannot hold a NUL character", where="--database", fix=fix)
+    try:
+        Path(path).mkdir(parents=True, exist_ok=True)
+        usable = os.access(path, os.W_OK | os.X_OK) and Path(path).is_dir()
+    except (OSError, ValueError) as err:
+        why = err.strerror if isinstance(err, OSError) and err.strerror else err.__class__.__name__
+        raise KmodelError(f"cannot use {shown(path, 80)} for examples: {why}", where="--database", fix=fix) from None
+    if not usable:
+        raise KmodelError(f"cannot write examples into {shown(path, 80)}", where="--database", fix=fix)
+
+
 def _trace_format(path: str, where: str) -> str:
-    """``json`` or a picture format for a trace file name; bad names fail before any work."""
+    """``json`` or a picture format for a trace file name; bad names, and names in a directory
+    that does not exist, fail before any work."""
+    from pathlib import Path
+
+    if "\x00" in path:
+        raise KmodelError("a file name cannot hold a NUL character", where=where, fix="give another file name")
+    try:
+        parent_ok = Path(path).parent.is_dir()
+    except (OSError, ValueError):
+        parent_ok = False
+    if not parent_ok:
+        raise KmodelError(
+            f"directory {shown(str(Path(path).parent), 80)} does not exist", where=where, fix="create it first"
+        )
     if path.lower().endswith(".json"):
         return "json"
     from kmodel.render.dotfile import picture_format
@@ -388,14 +536,14 @@ class _progress:
 
 
 @main.command()
-@click.argument("trace", type=click.Path(dir_okay=False))
+@click.argument("trace", type=FilePath(dir_okay=False))
 @click.option(
     "--out",
     "-o",
     "outs",
     multiple=True,
     required=True,
-    type=click.Path(dir_okay=False),
+    type=FilePath(dir_okay=False),
     metavar="FILE",
     help="Where to draw it: .svg, .png, .pdf, .dot, or .json (the trace as kmodel's ITF). Repeatable.",
 )
@@ -428,13 +576,13 @@ def render(trace: str, outs: tuple[str, ...], view_text: str, no_fold: bool) -> 
 
 
 @main.command()
-@click.argument("trace", type=click.Path(dir_okay=False))
-@click.argument("scenario", type=click.Path(dir_okay=False), required=False)
+@click.argument("trace", type=FilePath(dir_okay=False))
+@click.argument("scenario", type=FilePath(dir_okay=False), required=False)
 @click.option(
     "--property-file",
     "property_files",
     multiple=True,
-    type=click.Path(dir_okay=False),
+    type=FilePath(dir_okay=False),
     metavar="FILE.py",
     help="The file defining the trace's property, when it is not a built-in. Repeatable.",
 )
@@ -480,7 +628,7 @@ def replay(
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.argument("scenario", type=FilePath(dir_okay=False))
 @click.option(
     "--view",
     "view_name",
@@ -492,7 +640,7 @@ def replay(
 @click.option(
     "--out",
     "-o",
-    type=click.Path(dir_okay=False),
+    type=FilePath(dir_okay=False),
     default=None,
     metavar="FILE",
     help="Picture to write (.svg, .png, .pdf or .dot); default: diagram-<scenario>-<view>.svg.",
@@ -505,14 +653,14 @@ def replay(
 )
 @click.option(
     "--max-states",
-    type=click.IntRange(min=1),
+    type=Count(1),
     default=20_000,
     show_default=True,
     help="How many model states to explore.",
 )
 @click.option(
     "--max-nodes",
-    type=click.IntRange(min=2),
+    type=Count(2),
     default=40,
     show_default=True,
     help="How many abstract states to draw (the most visited are kept; the caption says what was cut).",
@@ -554,7 +702,7 @@ def diagram(
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.argument("scenario", type=FilePath(dir_okay=False))
 @click.argument("pod", metavar="pod/NAME")
 @click.option(
     "--at",
@@ -597,7 +745,7 @@ def _synth_help() -> str:
 
 
 @main.command(help=_synth_help())
-@click.argument("scenario", type=click.Path(dir_okay=False))
+@click.argument("scenario", type=FilePath(dir_okay=False))
 @click.option("--property", "-p", "prop", required=True, metavar="NAME", help="The property to keep.")
 @click.option(
     "--param",
@@ -609,7 +757,7 @@ def _synth_help() -> str:
 )
 @click.option(
     "--max-depth",
-    type=click.IntRange(min=1),
+    type=Count(1, "max_smt_depth"),
     default=12,
     show_default=True,
     help="Longest run (actions from the settled scenario) considered.",
@@ -617,7 +765,7 @@ def _synth_help() -> str:
 @click.option(
     "--faults", "faults_text", metavar="KIND=N,...", default="none", show_default=True, help="Fault budget of the runs."
 )
-@click.option("--timeout", type=Duration(), default=None, help="Stop after this long, e.g. 5m.")
+@click.option("--timeout", type=Duration(model=False), default=None, help="Stop after this long, e.g. 5m.")
 @click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @allow_unmodelled_option
 @friendly_errors
@@ -653,7 +801,7 @@ def synth(
 
 
 @main.command()
-@click.argument("scenario", type=click.Path(dir_okay=False), required=False)
+@click.argument("scenario", type=FilePath(dir_okay=False), required=False)
 @click.option("--property", "-p", "prop", required=True, metavar="NAME", help="What to prove.")
 @click.option(
     "--lemma",
@@ -663,7 +811,7 @@ def synth(
     help="An extra invariant proven alongside: unready-nodes-are-tainted, or all(... for n in nodes) / "
     "all(... for p in pods) in the --invariant language. Repeatable.",
 )
-@click.option("--k", "k", type=click.IntRange(min=1), default=1, show_default=True, help="Induction depth.")
+@click.option("--k", "k", type=Count(1, "max_smt_depth"), default=1, show_default=True, help="Induction depth.")
 @click.option(
     "--any-size/--bounded",
     "any_size",
@@ -671,8 +819,10 @@ def synth(
     help="Any number of nodes and pods (default when the property does not count), or the scenario's "
     "nodes and --pods slots.",
 )
-@click.option("--pods", type=click.IntRange(min=1), default=None, help="Pod slots of a bounded proof.")
-@click.option("--timeout", type=Duration(), default=None, help="Give up after this long; the verdict is then unknown.")
+@click.option("--pods", type=Count(1, "max_pod_slots"), default=None, help="Pod slots of a bounded proof.")
+@click.option(
+    "--timeout", type=Duration(model=False), default=None, help="Give up after this long; the verdict is then unknown."
+)
 @allow_unmodelled_option
 @friendly_errors
 def prove(
@@ -711,6 +861,15 @@ def prove(
     sys.exit(result.exit_code)
 
 
+def limit_notes(engine: str) -> list[str]:
+    """Why a limit the user gave does not bound the engine chosen."""
+    ctx = click.get_current_context()
+    given = ctx.get_parameter_source("max_states") == click.core.ParameterSource.COMMANDLINE
+    if engine == "smt" and given:
+        return ["note: --max-states does not bound the smt engine (BMC keeps no states; --max-depth and --timeout do)"]
+    return []
+
+
 def liveness_bounds(props: list[Any], settings: Any) -> list[str]:
     """One header line per ``eventually`` property: the bound it is checked with, and where a
     built-in's default bound comes from."""
@@ -744,6 +903,29 @@ def properties_cmd() -> None:
             click.echo(f"    {line}")
 
 
+@main.command("limits")
+def limits_cmd() -> None:
+    """List the input limits, their defaults and what each bounds (raise one with --limit)."""
+    from kmodel.render.table import columns
+
+    rows = [["LIMIT", "DEFAULT", "BOUNDS"], *([name, value, what] for name, value, what in limits.table())]
+    click.echo("\n".join(columns(rows)))
+
+
+@main.command("kinds")
+def kinds_cmd() -> None:
+    """List the kinds kmodel models, ignores (they change nothing it models) and refuses."""
+    from kmodel.kinds import KINDS
+
+    for status in ("modelled", "ignored", "refused"):
+        click.echo(f"{status}:")
+        for rule in sorted(KINDS.values(), key=lambda r: r.kind):
+            if rule.status == status:
+                api = f"{rule.group}/v1" if rule.group else "v1"
+                note = f": {rule.note}" if rule.note else ""
+                click.echo(f"  {rule.kind} ({api}){note}")
+
+
 @main.command("settings")
 def settings_cmd() -> None:
     """List the scenario settings (camelCase flag names) with their defaults."""
@@ -764,6 +946,12 @@ def settings_cmd() -> None:
 
 def run() -> None:
     """Console-script entry point: bad input never shows a traceback."""
+    for stream in (sys.stdout, sys.stderr):
+        # a file name that is not UTF-8 (Python holds its bytes as lone surrogates) is printed
+        # with escapes rather than crashing the report
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     try:
         main(standalone_mode=True)
     except Exception as err:  # pragma: no cover - a bug, not bad input

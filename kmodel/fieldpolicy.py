@@ -244,8 +244,11 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
             "false",
             "needs host ports: a hostNetwork pod claims its container ports on the node (the NodePorts filter)",
         ),
-        "initContainers": refused(
-            "needs init containers: their requests count towards the pod's, and the pod starts only after they complete"
+        "initContainers": modelled(
+            "their requests, as the scheduler counts them (of each resource, the largest init container's request "
+            "or the sum of the containers', whichever is more); kmodel assumes they complete at once and succeed, "
+            "as it assumes containers start at once",
+            part="Container",
         ),
         "ephemeralContainers": refused("needs ephemeral containers (kubectl debug); they cannot be set on create"),
         "overhead": refused("needs RuntimeClass overhead added to the pod's requests"),
@@ -500,7 +503,7 @@ class Finding:
     file: str
     line: int | None
     obj: str  # "deployment/web"
-    path: str  # "spec.template.spec.affinity"
+    path: str  # "spec.template.spec.affinity"; "" for the whole object (a kind kmodel does not model)
     need: str  # what kmodel would need
     value: str = ""  # for a value-dependent rule: the value, shortened
     assumed: str = ""  # for a value-dependent rule: what kmodel assumes
@@ -512,6 +515,8 @@ class Finding:
     @property
     def field(self) -> str:
         """The last segment of the path: ``affinity``, ``requests[nvidia.com/gpu]``."""
+        if not self.path:
+            return self.obj
         last = self.path.rsplit(".", 1)[-1]
         if last.endswith("]") and "[" in last and last[last.index("[") + 1 : -1].isdigit():
             last = last[: last.index("[")]
@@ -524,7 +529,8 @@ class Finding:
 
     def warning(self) -> str:
         shown = f": {self.value} (kmodel assumes {self.assumed})" if self.value else ""
-        return f"ignoring {self.obj} {self.path}{shown} at {self.place}; kmodel {self.need}"
+        what = f"{self.obj} {self.path}".strip()
+        return f"ignoring {what}{shown} at {self.place}; kmodel {self.need}"
 
     def short(self) -> str:
         return f"{self.field} at {self.place}"

@@ -18,14 +18,14 @@ import hashlib
 import json
 import math
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import attrs
-import yaml
 
-from kmodel import apivalidation, fieldpolicy
-from kmodel.errors import KmodelError
+from kmodel import apivalidation, fieldpolicy, kinds, limits
+from kmodel.errors import KmodelError, cut, kind_of, shown
+from kmodel.safeyaml import MarkedDict, MarkedList
+from kmodel.safeyaml import load_documents as load_documents
 from kmodel.state import (
     LABEL_ARCH,
     LABEL_CONTROL_PLANE,
@@ -43,99 +43,6 @@ from kmodel.state import (
     Toleration,
     labels_of,
 )
-
-# --- YAML with line numbers ---------------------------------------------------------------------
-
-
-class MarkedDict(dict):  # type: ignore[type-arg]
-    """A mapping that remembers the line of itself and of each key's value."""
-
-    line: int = 0
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.lines: dict[Any, int] = {}
-
-
-class MarkedList(list):  # type: ignore[type-arg]
-    line: int = 0
-
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self.lines: list[int] = []
-
-
-class _Loader(yaml.SafeLoader):
-    pass
-
-
-def _mapping(loader: _Loader, node: yaml.MappingNode) -> MarkedDict:
-    loader.flatten_mapping(node)
-    out = MarkedDict()
-    out.line = node.start_mark.line + 1
-    out.lines = {}
-    for key_node, value_node in node.value:
-        key = loader.construct_object(key_node, deep=True)
-        if key in out:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"key {key!r} is repeated (first at line {out.lines[key]})", key_node.start_mark
-            )
-        out[key] = loader.construct_object(value_node, deep=True)
-        out.lines[key] = key_node.start_mark.line + 1
-    return out
-
-
-def _sequence(loader: _Loader, node: yaml.SequenceNode) -> MarkedList:
-    out = MarkedList(loader.construct_object(child, deep=True) for child in node.value)
-    out.line = node.start_mark.line + 1
-    out.lines = [child.start_mark.line + 1 for child in node.value]
-    return out
-
-
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _mapping)
-_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _sequence)
-
-
-def load_documents(path: Path) -> list[MarkedDict]:
-    """Read every YAML document of a file; errors name the file and line."""
-    try:
-        text = path.read_text()
-    except FileNotFoundError:
-        raise KmodelError("file not found", file=str(path), fix="check the path") from None
-    except (IsADirectoryError, PermissionError, UnicodeDecodeError) as err:
-        raise KmodelError(
-            f"cannot read: {err.__class__.__name__}", file=str(path), fix="pass a readable YAML file"
-        ) from None
-    try:
-        docs = list(yaml.load_all(text, Loader=_Loader))
-    except yaml.MarkedYAMLError as err:
-        mark = err.problem_mark or err.context_mark
-        if err.context_mark is not None and "end of stream" in (err.problem or ""):
-            mark = err.context_mark
-        line = mark.line + 1 if mark else None
-        problem = (err.problem or "invalid YAML").strip()
-        raise KmodelError(
-            f"YAML syntax error: {problem}",
-            file=str(path),
-            line=line,
-            fix="correct the YAML at that line (indentation, ':' or quotes)",
-        ) from None
-    except yaml.YAMLError as err:
-        raise KmodelError(f"YAML error: {err}", file=str(path), fix="correct the YAML") from None
-    out = []
-    for i, doc in enumerate(docs):
-        if doc is None:
-            continue
-        if not isinstance(doc, MarkedDict):
-            raise KmodelError(
-                f"document {i + 1} is not a mapping",
-                file=str(path),
-                line=getattr(doc, "line", None),
-                fix="each document must be a Kubernetes object with apiVersion and kind",
-            )
-        out.append(doc)
-    return out
-
 
 # --- field access with context -------------------------------------------------------------------
 
@@ -173,7 +80,7 @@ def mapping(ctx: Ctx, value: object, required: bool = False) -> dict[str, Any]:
             raise ctx.error("is missing", "add it")
         return MarkedDict()
     if not isinstance(value, dict):
-        raise ctx.error(f"must be a mapping, got {type(value).__name__}", "write it as key: value lines")
+        raise ctx.error(f"must be a mapping, got {kind_of(value)}", "write it as key: value lines")
     return value
 
 
@@ -181,7 +88,7 @@ def sequence(ctx: Ctx, value: object) -> list[Any]:
     if value is None:
         return []
     if not isinstance(value, list):
-        raise ctx.error(f"must be a list, got {type(value).__name__}", "write it as a YAML list ('- item')")
+        raise ctx.error(f"must be a list, got {kind_of(value)}", "write it as a YAML list ('- item')")
     return value
 
 
@@ -191,22 +98,27 @@ def string(ctx: Ctx, value: object, required: bool = False) -> str:
             raise ctx.error("is missing", "add it")
         return ""
     if isinstance(value, bool) or not isinstance(value, str | int | float):
-        raise ctx.error(f"must be a string, got {type(value).__name__}", "write a plain string")
+        raise ctx.error(f"must be a string, got {kind_of(value)}", "write a plain string")
     return str(value)
 
 
-def integer(ctx: Ctx, value: object, default: int, minimum: int = 0) -> int:
+def integer(ctx: Ctx, value: object, default: int, minimum: int = 0, limit: str | None = None) -> int:
+    """A whole number >= ``minimum`` (``default`` when absent), at most the limit named ``limit``."""
     if value is None:
         return default
     if isinstance(value, bool) or not isinstance(value, int):
-        raise ctx.error(f"must be a whole number, got {value!r}", f"write a whole number >= {minimum}")
+        raise ctx.error(f"must be a whole number, got {shown(value)}", f"write a whole number >= {minimum}")
     if value < minimum:
-        raise ctx.error(f"must be >= {minimum}, got {value}", f"write a whole number >= {minimum}")
+        raise ctx.error(f"must be >= {minimum}, got {shown(value)}", f"write a whole number >= {minimum}")
+    if limit is not None and value > getattr(limits.current(), limit):
+        raise ctx.error(limits.exceeded(limit, "the value", shown(value)), limits.fix(limit))
     return value
 
 
 def string_map(ctx: Ctx, value: object) -> Labels:
     m = mapping(ctx, value)
+    if len(m) > limits.current().max_labels:
+        raise ctx.error(limits.exceeded("max_labels", "the number of entries", len(m)), limits.fix("max_labels"))
     for k, v in m.items():
         if v is None or isinstance(v, dict | list):
             raise ctx.at(m, str(k)).error("label values must be strings", 'quote the value, e.g. "true"')
@@ -243,7 +155,7 @@ def resources(ctx: Ctx, value: object, with_pods: bool = False, base: Resources 
     if with_pods and "pods" in m:
         pods = apivalidation.parse_quantity(m["pods"])
         if pods is None or pods < 1:
-            raise ctx.at(m, "pods").error(f"must be a whole number >= 1, got {m['pods']!r}", "write e.g. 110")
+            raise ctx.at(m, "pods").error(f"must be a whole number >= 1, got {shown(m['pods'])}", "write e.g. 110")
         r = attrs.evolve(r, pods=math.floor(pods))
     return r
 
@@ -272,6 +184,21 @@ def toleration(ctx: Ctx, raw: object) -> Toleration:
     )
 
 
+def container_requests(ctx: Ctx, cm: dict[str, Any]) -> Resources:
+    """One container's requests, each resource with a limit and no request requested at its
+    limit (the apiserver's defaulting, per resource)."""
+    res = mapping(ctx.at(cm, "resources"), cm.get("resources"))
+    rctx = ctx.at(cm, "resources")
+    requests = mapping(rctx.at(res, "requests"), res.get("requests"))
+    limited = mapping(rctx.at(res, "limits"), res.get("limits"))
+    defaulted = resources(rctx.at(res, "limits"), {k: v for k, v in limited.items() if k not in requests})
+    return defaulted + resources(rctx.at(res, "requests"), requests)
+
+
+def _largest(a: Resources, b: Resources) -> Resources:
+    return Resources(cpu=max(a.cpu, b.cpu), memory=max(a.memory, b.memory), pods=max(a.pods, b.pods))
+
+
 def pod_spec(ctx: Ctx, raw: object) -> dict[str, Any]:
     spec = mapping(ctx, raw, required=True)
     containers = sequence(ctx.at(spec, "containers"), spec.get("containers"))
@@ -281,13 +208,15 @@ def pod_spec(ctx: Ctx, raw: object) -> dict[str, Any]:
         cctx = ctx.at(spec, "containers").item(containers, i)
         cm = mapping(cctx, c)
         images.append(string(cctx.at(cm, "image"), cm.get("image")))
-        res = mapping(cctx.at(cm, "resources"), cm.get("resources"))
-        requests = mapping(cctx.at(cm, "resources").at(res, "requests"), res.get("requests"))
-        limits = mapping(cctx.at(cm, "resources").at(res, "limits"), res.get("limits"))
-        # a resource with a limit and no request is requested at its limit
-        rctx = cctx.at(cm, "resources")
-        total = total + resources(rctx.at(res, "limits"), {k: v for k, v in limits.items() if k not in requests})
-        total = total + resources(rctx.at(res, "requests"), requests)
+        total = total + container_requests(cctx, cm)
+    # init containers run one at a time before the others, so the pod needs, of each resource,
+    # the most any init container needs or the sum of the others, whichever is larger
+    # (k8s.io/component-helpers/resource PodRequests; restartable "sidecar" init containers,
+    # which run on beside the others, are refused by the field policy's Container.restartPolicy)
+    inits = sequence(ctx.at(spec, "initContainers"), spec.get("initContainers"))
+    for i, c in enumerate(inits):
+        cctx = ctx.at(spec, "initContainers").item(inits, i)
+        total = _largest(total, container_requests(cctx, mapping(cctx, c)))
     tolerations = tuple(
         toleration(ctx.at(spec, "tolerations").item(spec.get("tolerations"), i), t)
         for i, t in enumerate(sequence(ctx.at(spec, "tolerations"), spec.get("tolerations")))
@@ -357,21 +286,75 @@ class Manifest:
     namespace_line: int | None = None
 
 
-def check_kind(doc: MarkedDict, file: str) -> str:
-    """The document's kind, when kmodel models it with that apiVersion."""
+@attrs.frozen
+class Skipped:
+    """An object of a kind that changes nothing kmodel models (:mod:`kmodel.kinds`): accepted,
+    left out, and named in every report's header."""
+
+    kind: str
+    name: str
+    file: str
+    line: int | None
+    note: str
+
+    def warning(self) -> str:
+        place = f"{self.file}:{self.line}" if self.line else self.file
+        what = f"{self.kind.lower()}/{self.name}"
+        return f"ignoring {what} at {place} (a {self.kind} changes nothing kmodel models: {self.note})"
+
+
+def _kind_and_api(doc: MarkedDict, file: str) -> tuple[str, str]:
     base = Ctx(file, "document", line=doc.line)
     kind = string(base.at(doc, "kind"), doc.get("kind"), required=True)
     api = string(base.at(doc, "apiVersion"), doc.get("apiVersion"), required=True)
+    return kind, api
+
+
+def check_kind(doc: MarkedDict, file: str) -> str:
+    """The document's kind, when kmodel models it with that apiVersion."""
+    kind, api = _kind_and_api(doc, file)
+    base = Ctx(file, "document", line=doc.line)
     if kind not in KIND_API:
-        known = ", ".join(sorted(KIND_API))
-        raise base.at(doc, "kind").error(
-            f"unknown kind {kind!r}", f"kmodel models {known} (and kmodel.dev/v1alpha1 Scenario)"
-        )
+        raise base.at(doc, "kind").error(f"kmodel does not model kind {shown(kind)}", _KINDS_FIX)
     if api != KIND_API[kind]:
         raise base.at(doc, "apiVersion").error(
-            f"{kind} is {KIND_API[kind]}, not {api!r}", f"write apiVersion: {KIND_API[kind]}"
+            f"{kind} is {KIND_API[kind]}, not {shown(api)}", f"write apiVersion: {KIND_API[kind]}"
         )
     return kind
+
+
+_KINDS_FIX = (
+    f"kmodel models {', '.join(kinds.known(kinds.MODELLED))} (and kmodel.dev/v1alpha1 Scenario), and ignores "
+    "kinds that change nothing it models (see `kmodel kinds`)"
+)
+
+
+def sort_kind(doc: MarkedDict, file: str) -> str | Skipped | fieldpolicy.Finding:
+    """A document's place by its kind (:mod:`kmodel.kinds`): the kind when kmodel models it, a
+    :class:`Skipped` when it changes nothing kmodel models, or a Finding (a kind kmodel would
+    need to model, or does not know)."""
+    kind, api = _kind_and_api(doc, file)
+    rule = kinds.rule_of(doc)
+    if rule is not None and rule.status == kinds.MODELLED:
+        return check_kind(doc, file)
+    meta = doc.get("metadata")
+    raw_name = meta.get("name") if isinstance(meta, dict) else None
+    name = cut(raw_name, 80) if isinstance(raw_name, str) and raw_name else "(no name)"
+    obj = f"{cut(kind.lower(), 60)}/{name}"
+    base = Ctx(file, "document", line=doc.line)
+    line = base.at(doc, "kind").line
+    if rule is None:
+        need = f"does not model kind {shown(kind)} ({shown(api)}): {_KINDS_FIX}"
+        return fieldpolicy.Finding(file, line, obj, "", need)
+    if kinds.group_of(api) != rule.group:
+        group = f"{rule.group}/v1" if rule.group else "v1"
+        raise base.at(doc, "apiVersion").error(
+            f"{kind} is in the API group {rule.group or 'core (v1)'}, not {shown(api)}", f"write apiVersion: {group}"
+        )
+    need = rule.note if rule.status == kinds.REFUSED else kinds.refusal_note(rule, doc)
+    if need is not None:
+        return fieldpolicy.Finding(file, line, obj, "", need)
+    return Skipped(kind, name, file, line, rule.note)
 
 
 def parse_object(doc: MarkedDict, file: str) -> Manifest:
@@ -419,7 +402,7 @@ def parse_object(doc: MarkedDict, file: str) -> Manifest:
             termination_grace_seconds=ps["grace"],
         )
     elif kind in ("Deployment", "ReplicaSet"):
-        replicas = integer(sctx.at(spec, "replicas"), spec.get("replicas"), 1)
+        replicas = integer(sctx.at(spec, "replicas"), spec.get("replicas"), 1, limit="max_replicas")
         template, node_name = pod_template(sctx.at(spec, "template"), spec.get("template"))
         if node_name:
             raise sctx.at(spec, "template").error("spec.nodeName in a template is not supported", "use nodeSelector")
@@ -493,8 +476,9 @@ class Rejected:
 @attrs.frozen
 class Reading:
     manifests: tuple[Manifest, ...]
-    ignored: tuple[fieldpolicy.Finding, ...] = ()  # unmodelled fields, with allow_unmodelled
+    ignored: tuple[fieldpolicy.Finding, ...] = ()  # unmodelled fields and kinds, with allow_unmodelled
     rejected: tuple[Rejected, ...] = ()  # invalid objects, with keep_invalid
+    skipped: tuple[Skipped, ...] = ()  # objects of kinds that change nothing kmodel models
 
 
 def refusal(finding: fieldpolicy.Finding) -> KmodelError:
@@ -502,7 +486,7 @@ def refusal(finding: fieldpolicy.Finding) -> KmodelError:
         finding.problem(),
         file=finding.file,
         line=finding.line,
-        where=f"{finding.obj} {finding.path}",
+        where=f"{finding.obj} {finding.path}".strip(),
         fix=fieldpolicy.ALLOW_FIX,
     )
 
@@ -517,16 +501,27 @@ def read_manifests(
 ) -> Reading:
     """The Kubernetes objects of a file (the kmodel documents skipped), validated for the
     apiserver of ``version`` and checked against the field policy. Raises KmodelError for the
-    first problem; with ``allow_unmodelled`` unmodelled fields are returned as ignored, and with
-    ``keep_invalid`` objects the apiserver would refuse are returned as rejected."""
+    first problem; with ``allow_unmodelled`` unmodelled fields (and objects of kinds kmodel
+    would need to model) are returned as ignored, and with ``keep_invalid`` objects the
+    apiserver would refuse are returned as rejected. Objects of kinds that change nothing kmodel
+    models are returned as skipped."""
     manifests: list[Manifest] = []
     ignored: list[fieldpolicy.Finding] = []
     rejected: list[Rejected] = []
+    skipped: list[Skipped] = []
     seen: dict[tuple[str, str], int] = {}
     for doc in docs:
         if doc.get("apiVersion") == "kmodel.dev/v1alpha1":
             continue
-        kind = check_kind(doc, file)
+        kind = sort_kind(doc, file)
+        if isinstance(kind, Skipped):
+            skipped.append(kind)
+            continue
+        if isinstance(kind, fieldpolicy.Finding):
+            if not allow_unmodelled:
+                raise refusal(kind)
+            ignored.append(kind)
+            continue
         try:
             apivalidation.validate(doc, file, version)
         except apivalidation.Invalid as err:
@@ -550,4 +545,4 @@ def read_manifests(
             )
         seen[key] = m.line
         manifests.append(m)
-    return Reading(tuple(manifests), tuple(ignored), tuple(rejected))
+    return Reading(tuple(manifests), tuple(ignored), tuple(rejected), tuple(skipped))

@@ -65,7 +65,7 @@ from kmodel.engines.base import (
     Step,
     Trace,
 )
-from kmodel.errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_VIOLATED, KmodelError
+from kmodel.errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_VIOLATED, KmodelError, shown
 from kmodel.render.table import t as show_time
 from kmodel.render.view import show_value, view
 from kmodel.scenario import Scenario
@@ -468,7 +468,7 @@ def _build(
     except KmodelError as err:
         if err.where == "--property":
             raise KmodelError(
-                f"the trace's property {doc.property!r} is not built in"
+                f"the trace's property {shown(doc.property)} is not built in"
                 + (" and not in the property files given" if property_files else ""),
                 where="property",
                 fix="pass the property file that defines it (--property-file FILE.py)",

@@ -25,12 +25,14 @@ from typing import Any
 import attrs
 from attrs import frozen
 
-from kmodel.errors import KmodelError
+from kmodel import limits
+from kmodel.errors import KmodelError, shown
 from kmodel.fieldpolicy import Finding
 from kmodel.manifests import (
     Ctx,
     Manifest,
     MarkedDict,
+    Skipped,
     load_documents,
     mapping,
     namespace_findings,
@@ -39,7 +41,7 @@ from kmodel.manifests import (
     sequence,
     string,
 )
-from kmodel.settings import Settings, SettingsError, parse_duration, settings_from
+from kmodel.settings import LimitError, Settings, SettingsError, model_duration, settings_from
 from kmodel.state import (
     LABEL_ARCH,
     LABEL_CONTROL_PLANE,
@@ -47,8 +49,10 @@ from kmodel.state import (
     LABEL_OS,
     NO_SCHEDULE,
     Cluster,
+    Deployment,
     Node,
     Pod,
+    ReplicaSet,
     Taint,
     labels_of,
 )
@@ -76,12 +80,16 @@ class Scenario:
     default_cluster: bool
     # with allow_unmodelled: the unmodelled fields left out (of the file and of applied files)
     ignored: tuple[Finding, ...] = ()
+    # objects of kinds that change nothing kmodel models (ConfigMap, Secret, ...): left out
+    skipped: tuple[Skipped, ...] = ()
 
     @property
     def warnings(self) -> tuple[str, ...]:
-        """One line per field left out: ``ignoring deployment/web spec.template.spec.affinity at
-        app.yaml:31; kmodel needs ...``. Every report shows them."""
-        return tuple(f.warning() for f in self.ignored)
+        """One line per object or field left out: ``ignoring deployment/web
+        spec.template.spec.affinity at app.yaml:31; kmodel needs ...``, ``ignoring
+        configmap/settings at app.yaml:2 (a ConfigMap changes nothing kmodel models: ...)``.
+        Every report shows them."""
+        return tuple(s.warning() for s in self.skipped) + tuple(f.warning() for f in self.ignored)
 
     def ignoring(self) -> str:
         """What a verdict rests on having left out, for the end of a verdict line: ``(ignoring
@@ -145,7 +153,7 @@ def load(path: str | Path, extra_events: list[str] | None = None, allow_unmodell
     each such field is left out and recorded in ``Scenario.ignored`` (and ``warnings``)."""
     p = Path(path)
     file = str(path)
-    docs = load_documents(p)
+    docs = load_documents(p, "scenario")
     if not docs:
         raise KmodelError(
             "no Kubernetes objects in the file",
@@ -171,9 +179,17 @@ def load(path: str | Path, extra_events: list[str] | None = None, allow_unmodell
             raise sctx.at(scen, "kind").error(f"{SCENARIO_API} only has kind Scenario", "write kind: Scenario")
         for key in scen:
             if key not in SCENARIO_KEYS:
-                raise sctx.at(scen, key).error(f"unknown field {key!r}", f"use {', '.join(SCENARIO_KEYS[2:])}")
+                raise sctx.at(scen, key).error(f"unknown field {shown(key)}", f"use {', '.join(SCENARIO_KEYS[2:])}")
     meta = mapping(sctx.at(scen, "metadata"), scen.get("metadata"))
-    name = string(sctx.at(scen, "metadata"), meta.get("name")) or p.stem
+    name = string(sctx.at(scen, "metadata").at(meta, "name"), meta.get("name")) or p.stem
+    if len(name) > limits.MAX_NAME:
+        raise (
+            sctx.at(scen, "metadata")
+            .at(meta, "name")
+            .error(
+                f"the name is {len(name)} characters long; names are at most {limits.MAX_NAME}", "use a shorter name"
+            )
+        )
     description = string(sctx.at(scen, "description"), scen.get("description"))
 
     raw_settings = mapping(sctx.at(scen, "settings"), scen.get("settings"))
@@ -195,14 +211,19 @@ def load(path: str | Path, extra_events: list[str] | None = None, allow_unmodell
     until = DEFAULT_UNTIL
     if "until" in scen:
         try:
-            until = parse_duration(scen["until"])
+            until = model_duration(scen["until"])
         except ValueError as err:
-            raise sctx.at(scen, "until").error(f"{err} (got {scen['until']!r})", "write a duration like 15m") from None
+            if isinstance(err, LimitError):
+                raise sctx.at(scen, "until").error(str(err), err.fix) from None
+            raise sctx.at(scen, "until").error(
+                f"{err} (got {shown(scen['until'])})", "write a duration like 15m"
+            ) from None
 
     version = settings.kubernetes_version
     reading = read_manifests(docs, file, version=version, allow_unmodelled=allow_unmodelled)
     manifests = reading.manifests
     ignored = list(reading.ignored)
+    skipped = list(reading.skipped)
     nodes = tuple(m.obj for m in manifests if isinstance(m.obj, Node))
     default_cluster = not nodes
     if default_cluster:
@@ -222,6 +243,7 @@ def load(path: str | Path, extra_events: list[str] | None = None, allow_unmodell
     places: list[tuple[str, int | None, str]] = []
     tctx = sctx.at(scen, "timeline")
     raw_timeline = sequence(tctx, scen.get("timeline"))
+    limits.check("max_events", len(raw_timeline) + len(extra_events or []), "timeline events", file=file)
     for i, text in enumerate(raw_timeline):
         ictx = tctx.item(raw_timeline, i)
         timeline.append(
@@ -254,7 +276,7 @@ def load(path: str | Path, extra_events: list[str] | None = None, allow_unmodell
     for ev, (src, line, where) in zip(timeline, places, strict=True):
         if ev.kind in ("node", "kubelet", "runtime") and ev.name not in known_nodes and ev.verb != "delete":
             raise KmodelError(
-                f"event {ev.text!r} names node {ev.name!r}, which is not in the scenario",
+                f"event {shown(ev.text)} names node {shown(ev.name)}, which is not in the scenario",
                 file=src,
                 line=line,
                 where=where,
@@ -263,6 +285,9 @@ def load(path: str | Path, extra_events: list[str] | None = None, allow_unmodell
     timeline.sort(key=lambda e: e.at)  # stable: events at the same time keep their order
     for ev in timeline:
         ignored.extend(f for f in ev.ignored if f not in ignored)
+        skipped.extend(s for s in ev.skipped if s not in skipped)
+    _check_size(file, manifests, timeline)
+    timeline = _namespaced(manifests, timeline)
     spread = namespace_findings((*manifests, *(m for ev in timeline for m in ev.manifests)))
     if spread and not allow_unmodelled:
         raise refusal(spread[0])
@@ -281,7 +306,32 @@ def load(path: str | Path, extra_events: list[str] | None = None, allow_unmodell
         faults=faults,
         default_cluster=default_cluster,
         ignored=tuple(ignored),
+        skipped=tuple(skipped),
     )
+
+
+def _namespaced(manifests: tuple[Manifest, ...], timeline: list[TimedEvent]) -> list[TimedEvent]:
+    """Events with ``-n`` a namespace no object of the scenario is in find nothing there."""
+    every = [m for m in (*manifests, *(m for ev in timeline for m in ev.manifests)) if m.kind != "Node"]
+    known = {m.namespace for m in every if m.namespace}
+    if not every or any(not m.namespace for m in every):
+        known.add("default")
+    return [attrs.evolve(ev, elsewhere=True) if ev.namespace and ev.namespace not in known else ev for ev in timeline]
+
+
+def _check_size(file: str, manifests: tuple[Manifest, ...], timeline: list[TimedEvent]) -> None:
+    """The scenario's nodes and pods (in the file and in the files its timeline applies) within
+    the limits maxNodes and maxPods."""
+    every = (*manifests, *(m for ev in timeline for m in ev.manifests))
+    nodes = {m.name for m in every if m.kind == "Node"}
+    limits.check("max_nodes", len(nodes), "the scenario's nodes", file=file)
+    pods: dict[tuple[str, str], int] = {}
+    for m in every:
+        if isinstance(m.obj, Pod):
+            pods[(m.kind, m.name)] = 1
+        elif isinstance(m.obj, Deployment | ReplicaSet):
+            pods[(m.kind, m.name)] = max(pods.get((m.kind, m.name), 0), m.obj.replicas)
+    limits.check("max_pods", sum(pods.values()), "the pods the scenario asks for (bare pods and replicas)", file=file)
 
 
 def _faults(ctx: Ctx, raw: object) -> tuple[tuple[str, int], ...]:
@@ -289,10 +339,12 @@ def _faults(ctx: Ctx, raw: object) -> tuple[tuple[str, int], ...]:
     out = []
     for key, value in m.items():
         if key not in FAULT_KINDS:
-            raise ctx.at(m, key).error(f"unknown fault kind {key!r}", f"use {', '.join(FAULT_KINDS)}")
+            raise ctx.at(m, key).error(f"unknown fault kind {shown(key)}", f"use {', '.join(FAULT_KINDS)}")
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise ctx.at(m, key).error(
-                f"must be a count >= 0, got {value!r}", "write how many times the fault may happen"
+                f"must be a count >= 0, got {shown(value)}", "write how many times the fault may happen"
             )
+        if value > limits.current().max_faults:
+            raise ctx.at(m, key).error(limits.exceeded("max_faults", "the count", value), limits.fix("max_faults"))
         out.append((str(key), value))
     return tuple(sorted(out))

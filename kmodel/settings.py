@@ -16,6 +16,7 @@ import attrs
 from attrs import Factory, field, frozen
 
 from kmodel import versions
+from kmodel.errors import shown
 
 
 class SettingsError(ValueError):
@@ -27,6 +28,8 @@ class SettingsError(ValueError):
 
 
 def _nonneg(_inst: object, attribute: attrs.Attribute, value: float) -> None:  # type: ignore[type-arg]
+    if isinstance(value, float) and not math.isfinite(value):
+        raise SettingsError(f"{camel(attribute.name)} must be a finite number (got {value})", camel(attribute.name))
     if value < 0:
         raise SettingsError(f"{camel(attribute.name)} must not be negative (got {value})", camel(attribute.name))
 
@@ -49,6 +52,9 @@ def _version(_inst: object, _attribute: attrs.Attribute, value: str) -> None:  #
         versions.parse(value)
     except versions.VersionError as err:
         raise SettingsError(f"kubernetesVersion: {err}", "kubernetesVersion") from None
+
+
+MIN_RATE = 1 / (7 * 86400)  # the smallest eviction rate taken: one node a week
 
 
 @frozen(cache_hash=True)
@@ -91,7 +97,7 @@ class Settings:
     def __attrs_post_init__(self) -> None:
         if self.eviction_mode not in ("taint", "legacy"):
             raise SettingsError(
-                f"evictionMode must be 'taint' or 'legacy' (got {self.eviction_mode!r})", "evictionMode"
+                f"evictionMode must be 'taint' or 'legacy' (got {shown(self.eviction_mode)})", "evictionMode"
             )
         if self.eviction_mode == "legacy" and not versions.legacy_eviction_available(self.kubernetes_version):
             raise SettingsError(
@@ -111,6 +117,13 @@ class Settings:
             raise SettingsError("nodeStatusUpdateFrequency must be at least 1s", "nodeStatusUpdateFrequency")
         if self.pod_gc_period == 0:
             raise SettingsError("podGCPeriod must be at least 1s", "podGCPeriod")
+        for name in ("node_eviction_rate", "secondary_node_eviction_rate"):
+            rate = getattr(self, name)
+            if 0 < rate < MIN_RATE:
+                raise SettingsError(
+                    f"{camel(name)} {rate:g} is below {MIN_RATE:g} per second (one node a week); use 0 for no eviction",
+                    camel(name),
+                )
         if self.unhealthy_zone_threshold > 1:
             raise SettingsError(
                 f"unhealthyZoneThreshold is a fraction of nodes and must be at most 1 "
@@ -165,20 +178,36 @@ def camel(snake: str) -> str:
 
 SETTING_KEYS: dict[str, str] = {camel(f.name): f.name for f in attrs.fields(Settings)}
 
-_DURATION = re.compile(r"^\s*(-?\d+(?:\.\d+)?)\s*(ms|s|m|h)?\s*$")
-_PART = re.compile(r"(\d+)(h|m|s)")
+# ASCII digits only ([0-9], not \d, which takes any script's digits), and at most 12 of them
+_DURATION = re.compile(r"([0-9]{1,12})(?:\.([0-9]{1,9}))?\s*(ms|s|m|h)?")
+_PART = re.compile(r"([0-9]{1,12})(h|m|s)")
+_UNIT_MS = {"ms": 1, "s": 1000, "m": 60_000, "h": 3_600_000}
+MAX_SECONDS = 10**12  # beyond any limit (the limit maxDuration is what callers check)
+
+
+class LimitError(ValueError):
+    """A value over one of kmodel's input limits; ``fix`` says how to raise it."""
+
+    def __init__(self, message: str, fix: str) -> None:
+        super().__init__(message)
+        self.fix = fix
 
 
 def parse_duration(text: object) -> int:
     """Parse ``50s``, ``5m``, ``1h30m`` or a bare number of seconds into whole seconds.
 
-    Raises ValueError with a short explanation on anything else (negative values included).
+    Raises ValueError with a short explanation on anything else (negative values, NaN and
+    infinities, digits of other scripts, more than 12 digits included).
     """
     if isinstance(text, bool):
         raise ValueError("expected a duration like 50s or 5m")
     if isinstance(text, int | float):
+        if isinstance(text, float) and not math.isfinite(text):
+            raise ValueError("a duration must be a finite number")
         if text < 0:
             raise ValueError("a duration cannot be negative")
+        if text > MAX_SECONDS:
+            raise ValueError("the duration is too long")
         if text != int(text):
             raise ValueError("durations are whole seconds")
         return int(text)
@@ -187,18 +216,32 @@ def parse_duration(text: object) -> int:
     s = text.strip()
     if s.startswith("-"):
         raise ValueError("a duration cannot be negative")
-    m = _DURATION.match(s)
+    m = _DURATION.fullmatch(s)
     if m:
-        value = float(m.group(1))
-        unit = m.group(2) or "s"
-        seconds = value * {"ms": 0.001, "s": 1, "m": 60, "h": 3600}[unit]
-        if seconds != int(seconds):
+        whole, fraction, unit = m.group(1), m.group(2) or "", m.group(3) or "s"
+        # exact arithmetic in milliseconds x 10**len(fraction): no float rounding
+        millis = (int(whole) * 10 ** len(fraction) + int(fraction or "0")) * _UNIT_MS[unit]
+        seconds, rest = divmod(millis, 1000 * 10 ** len(fraction))
+        if rest:
             raise ValueError("durations are whole seconds")
-        return int(seconds)
+        return seconds
     parts = _PART.findall(s)
     if parts and "".join(n + u for n, u in parts) == s:
         return sum(int(n) * {"h": 3600, "m": 60, "s": 1}[u] for n, u in parts)
     raise ValueError("expected a duration like 50s, 5m or 1h30m")
+
+
+def model_duration(text: object) -> int:
+    """:func:`parse_duration`, then at most the limit ``maxDuration`` (model time: ``until``,
+    timeline times, timing settings, --until, --at). Raises ValueError (a LimitError over it)."""
+    from kmodel import limits
+
+    seconds = parse_duration(text)
+    if seconds > limits.current().max_duration:
+        raise LimitError(
+            limits.exceeded("max_duration", "the duration", format_duration(seconds)), limits.fix("max_duration")
+        )
+    return seconds
 
 
 def format_duration(seconds: int) -> str:
@@ -219,14 +262,16 @@ def settings_from(raw: dict[str, object]) -> Settings:
         if name is None:
             close = [k for k in SETTING_KEYS if k.lower() == str(key).lower()]
             hint = f"did you mean {close[0]}?" if close else f"known keys: {', '.join(sorted(SETTING_KEYS))}"
-            raise SettingsError(f"unknown setting {key!r}; {hint}", str(key))
+            raise SettingsError(f"unknown setting {shown(key)}; {hint}", str(key))
         ftype = attrs.fields_dict(Settings)[name].type
         try:
             if name in DURATION_FIELDS:
-                kwargs[name] = parse_duration(value)
+                kwargs[name] = model_duration(value)
             elif ftype in ("float", float):
                 if isinstance(value, bool) or not isinstance(value, int | float):
                     raise ValueError("expected a number")
+                if not math.isfinite(value):
+                    raise ValueError("expected a finite number")
                 kwargs[name] = float(value)
             elif ftype in ("int", int):
                 if isinstance(value, bool) or not isinstance(value, int):
@@ -239,5 +284,5 @@ def settings_from(raw: dict[str, object]) -> Settings:
             else:
                 kwargs[name] = str(value)
         except ValueError as err:
-            raise SettingsError(f"{key}: {err} (got {value!r})", str(key)) from None
+            raise SettingsError(f"{key}: {err} (got {shown(value)})", str(key)) from None
     return Settings(**kwargs)  # type: ignore[arg-type]

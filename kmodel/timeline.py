@@ -15,6 +15,12 @@ Verbs and targets::
     cordon|uncordon node/NAME
     taint        node/NAME key[=value]:Effect[-]
 
+Any event may end in ``-n NAMESPACE`` (or ``--namespace NAMESPACE``, ``--namespace=NAMESPACE``),
+as with kubectl. kmodel puts a scenario's objects in one namespace (objects in two are refused),
+and events act in it; an event naming a namespace the scenario has no object in finds nothing
+(kubectl's ``NotFound``), and nodes and control-plane processes belong to no namespace, as in
+Kubernetes. ``apply -n NAMESPACE`` puts the file's objects that name no namespace in that one.
+
 Parsing checks everything that can be known before running (verb, target shape, numbers, the
 file to apply, node names); what only the run can tell (a pod that does not exist at that time)
 becomes a ``NotFound`` event, as kubectl would print.
@@ -24,15 +30,17 @@ from __future__ import annotations
 
 import fnmatch
 import re
+from collections.abc import Callable
 from pathlib import Path
 
+import attrs
 from attrs import frozen
 
-from kmodel import faults, useractions
-from kmodel.errors import KmodelError
+from kmodel import apivalidation, faults, limits, useractions
+from kmodel.errors import KmodelError, cut, kind_of, shown
 from kmodel.fieldpolicy import Finding
-from kmodel.manifests import Manifest, Rejected, load_documents, read_manifests
-from kmodel.settings import parse_duration
+from kmodel.manifests import Manifest, Rejected, Skipped, load_documents, read_manifests
+from kmodel.settings import model_duration
 from kmodel.state import TAINT_EFFECTS, Cluster, Taint
 from kmodel.transition import Event, Outcome
 from kmodel.versions import DEFAULT_VERSION
@@ -40,7 +48,9 @@ from kmodel.versions import DEFAULT_VERSION
 VERBS = ("stop", "start", "partition", "heal", "kill", "delete", "scale", "apply", "cordon", "uncordon", "taint")
 COMPONENT_TARGETS = ("apiserver", "etcd", "scheduler", "controller-manager", "control-plane")
 DELETE_KINDS = ("pod", "node", "deployment", "replicaset", "service")
+NAMESPACED_KINDS = ("pod", "deployment", "replicaset", "service")
 SOURCE = "fault"
+MAX_EVENT_TEXT = 5000  # characters of one event (a file path is at most 4096)
 
 _TAINT = re.compile(r"^([A-Za-z0-9./_-]+)(?:=([A-Za-z0-9._-]*))?:([A-Za-z]+)(-?)$")
 
@@ -55,6 +65,9 @@ class TimedEvent:
     manifests: tuple[Manifest, ...] = ()  # for apply
     rejected: tuple[Rejected, ...] = ()  # apply: objects of the file the apiserver refuses
     ignored: tuple[Finding, ...] = ()  # apply, with allow_unmodelled: the fields left out
+    skipped: tuple[Skipped, ...] = ()  # apply: objects of kinds that change nothing kmodel models
+    namespace: str | None = None  # -n NAMESPACE, as written
+    elsewhere: bool = False  # -n names a namespace the scenario has no object in: nothing is found
 
     @property
     def kind(self) -> str:
@@ -66,11 +79,7 @@ class TimedEvent:
 
 
 def _kind_of(value: object) -> str:
-    if isinstance(value, dict):
-        return "a mapping"
-    if isinstance(value, list):
-        return "a list"
-    return type(value).__name__
+    return kind_of(value)
 
 
 def parse_event(
@@ -94,40 +103,48 @@ def parse_event(
             f"an event must be a string, got {_kind_of(text)}",
             'write it like "60s stop node/worker-1"',
         )
+    if len(text) > MAX_EVENT_TEXT:
+        raise bad(f"the event is {len(text)} characters long (at most {MAX_EVENT_TEXT})", "shorten it")
+    shown_text = shown(text)
     words = text.split()
     if len(words) < 2:
-        raise bad(f"incomplete event {text!r}", 'write "<time> <verb> <target> [args]", e.g. "60s stop node/worker-1"')
-    try:
-        at = parse_duration(words[0])
-    except ValueError as err:
         raise bad(
-            f"bad time {words[0]!r} in {text!r}: {err}", "start the event with a time like 0s, 90s or 5m"
-        ) from None
+            f"incomplete event {shown_text}", 'write "<time> <verb> <target> [args]", e.g. "60s stop node/worker-1"'
+        )
+    try:
+        at = model_duration(words[0])
+    except ValueError as err:
+        fix = getattr(err, "fix", "start the event with a time like 0s, 90s or 5m")
+        raise bad(f"bad time {shown(words[0])} in {shown_text}: {err}", fix) from None
     verb = words[1]
     if verb not in VERBS:
-        raise bad(f"unknown event verb {verb!r} in {text!r}", f"use one of: {', '.join(VERBS)}")
+        raise bad(f"unknown event verb {shown(verb)} in {shown_text}", f"use one of: {', '.join(VERBS)}")
     if len(words) < 3:
-        raise bad(f"{verb} needs a target in {text!r}", "add a target such as node/NAME or pod/NAME")
-    target, args = words[2], tuple(words[3:])
+        raise bad(f"{verb} needs a target in {shown_text}", "add a target such as node/NAME or pod/NAME")
+    target = words[2]
+    args, namespace = _namespace_option(words[3:], bad)
     kind = target.split("/", 1)[0] if "/" in target else target
+    if len(target.split("/", 1)[-1]) > limits.MAX_NAME:
+        raise bad(f"the name in {shown(target)} is longer than {limits.MAX_NAME} characters", "use the object's name")
 
     def expect(kinds: tuple[str, ...], nargs: int = 0) -> None:
         if kind not in kinds or ("/" not in target and kind not in COMPONENT_TARGETS):
             raise bad(
-                f"{verb} cannot take {target!r}",
+                f"{verb} cannot take {shown(target)}",
                 f"{verb} takes {' or '.join(k if k in COMPONENT_TARGETS else k + '/NAME' for k in kinds)}",
             )
         if "/" in target and not target.split("/", 1)[1]:
-            raise bad(f"missing name in {target!r}", f"write {kind}/NAME")
+            raise bad(f"missing name in {shown(target)}", f"write {kind}/NAME")
         if len(args) != nargs:
             raise bad(
-                f"{verb} {target} takes {nargs} argument(s), got {len(args)} in {text!r}",
+                f"{verb} {shown(target)} takes {nargs} argument(s), got {len(args)} in {shown_text}",
                 "see 'kmodel simulate --help' for the event syntax",
             )
 
     manifests: tuple[Manifest, ...] = ()
     rejected: tuple[Rejected, ...] = ()
     ignored: tuple[Finding, ...] = ()
+    skipped: tuple[Skipped, ...] = ()
     if verb in ("stop", "start"):
         expect(("node", "kubelet", "runtime", *COMPONENT_TARGETS))
     elif verb in ("partition", "heal", "cordon", "uncordon"):
@@ -141,25 +158,31 @@ def parse_event(
             expect(DELETE_KINDS)
     elif verb == "scale":
         expect(("deployment", "replicaset"), 1)
-        if not args[0].isdigit():
+        if not re.fullmatch(r"[0-9]{1,18}", args[0]):  # ASCII digits ("²".isdigit() is true)
             raise bad(
-                f"replica count must be a whole number >= 0, got {args[0]!r}",
-                f'write e.g. "{words[0]} scale {target} 3"',
+                f"replica count must be a whole number >= 0, got {shown(args[0])}",
+                f'write e.g. "{cut(words[0], 20)} scale {cut(target, 60)} 3"',
             )
+        if int(args[0]) > limits.current().max_replicas:
+            raise bad(limits.exceeded("max_replicas", "the replica count", int(args[0])), limits.fix("max_replicas"))
     elif verb == "taint":
         expect(("node",), 1)
         m = _TAINT.match(args[0])
         if not m or m.group(3) not in TAINT_EFFECTS:
             raise bad(
-                f"bad taint {args[0]!r}",
+                f"bad taint {shown(args[0])}",
                 f"write key[=value]:Effect (Effect one of {', '.join(TAINT_EFFECTS)}), add '-' to remove",
             )
     elif verb == "apply":
         if args:
-            raise bad(f"apply takes one file, got {text!r}", 'write "<time> apply FILE"')
+            raise bad(f"apply takes one file, got {shown_text}", 'write "<time> apply FILE"')
         path = base_dir / target
-        if not path.is_file():
-            raise bad(f"apply: file {str(path)!r} not found", "give a path relative to the scenario file")
+        try:
+            found = path.exists()
+        except (OSError, ValueError):
+            found = False
+        if not found:
+            raise bad(f"apply: file {shown(target, 80)} not found", "give a path relative to the scenario file")
         docs = load_documents(path)
         reading = read_manifests(
             docs,
@@ -169,6 +192,9 @@ def parse_event(
             keep_invalid=True,
         )
         manifests, rejected, ignored = reading.manifests, reading.rejected, reading.ignored
+        skipped = reading.skipped
+        if namespace is not None:
+            manifests = _into_namespace(manifests, namespace, bad)
     return TimedEvent(
         at=at,
         verb=verb,
@@ -178,7 +204,51 @@ def parse_event(
         manifests=manifests,
         rejected=rejected,
         ignored=ignored,
+        skipped=skipped,
+        namespace=namespace,
     )
+
+
+def _namespace_option(words: list[str], bad: Callable[[str, str], KmodelError]) -> tuple[tuple[str, ...], str | None]:
+    """The event's arguments without ``-n NS`` / ``--namespace NS`` / ``--namespace=NS``, and NS."""
+    args: list[str] = []
+    namespace: str | None = None
+    i = 0
+    while i < len(words):
+        word = words[i]
+        value: str | None = None
+        if word in ("-n", "--namespace"):
+            if i + 1 >= len(words):
+                raise bad(f"{word} needs a namespace", f"write {word} NAMESPACE")
+            value, i = words[i + 1], i + 2
+        elif word.startswith("--namespace="):
+            value, i = word.split("=", 1)[1], i + 1
+        else:
+            args.append(word)
+            i += 1
+            continue
+        if namespace is not None:
+            raise bad("the namespace is given twice", "give -n once")
+        if not re.fullmatch(apivalidation.DNS1123_LABEL, value) or len(value) > 63:
+            raise bad(f"{shown(value)} is not a namespace name", "write a lower-case RFC 1123 label, like team-a")
+        namespace = value
+    return tuple(args), namespace
+
+
+def _into_namespace(
+    manifests: tuple[Manifest, ...], namespace: str, bad: Callable[[str, str], KmodelError]
+) -> tuple[Manifest, ...]:
+    """``kubectl apply -n NS``: objects that name no namespace go into NS; one that names
+    another is refused, as kubectl refuses it."""
+    out = []
+    for m in manifests:
+        if m.namespace and m.namespace != namespace:
+            raise bad(
+                f'the namespace from the provided object "{m.namespace}" does not match the namespace "{namespace}"',
+                f"pass -n {m.namespace} to apply {m.kind.lower()}/{m.name}, or drop its metadata.namespace",
+            )
+        out.append(m if m.namespace or m.kind == "Node" else attrs.evolve(m, namespace=namespace))
+    return tuple(out)
 
 
 def _fault(cluster: Cluster, after: Cluster | None, label: str, obj: str) -> Outcome:
@@ -196,6 +266,8 @@ def _missing_node(cluster: Cluster, name: str, label: str) -> Outcome:
 def perform(cluster: Cluster, ev: TimedEvent) -> Outcome:
     """Carry out one timeline event on the cluster as it is now."""
     verb, kind, name = ev.verb, ev.kind, ev.name
+    if ev.elsewhere and kind in NAMESPACED_KINDS:
+        return _elsewhere(cluster, ev)
     if verb in ("stop", "start"):
         on = verb == "start"
         if kind == "node":
@@ -245,6 +317,19 @@ def perform(cluster: Cluster, ev: TimedEvent) -> Outcome:
         t = Taint(key=m.group(1), value=m.group(2) or "", effect=m.group(3))
         return useractions.taint(cluster, name, t, remove_it=bool(m.group(4)))
     raise AssertionError(f"unhandled verb {verb}")
+
+
+def _elsewhere(cluster: Cluster, ev: TimedEvent) -> Outcome:
+    """An event in a namespace where the scenario has no object: kubectl finds nothing there."""
+    label = f"{ev.verb} {ev.target} -n {ev.namespace}"
+    if ev.verb in ("kill",):
+        event = Event(cluster.now, SOURCE, "NotFound", ev.target, f"{label}: no such pod", "Warning")
+        return Outcome("fault", f"{label} (not found)", cluster, (event,))
+    if not cluster.apiserver_available:
+        return useractions.refused(cluster, f"kubectl {label}", ev.target)
+    msg = f'Error from server (NotFound): {ev.kind}s "{ev.name}" not found'
+    event = Event(cluster.now, useractions.SOURCE, "NotFound", ev.target, msg, "Warning")
+    return Outcome("user", f"kubectl {label} (not found)", cluster, (event,))
 
 
 def _matching_pods(cluster: Cluster, pattern: str) -> list[str]:

@@ -107,8 +107,18 @@ CASES = [
     # --- kinds, apiVersion, metadata -------------------------------------------------------------
     Case(
         "unknown-kind",
+        "apiVersion: example.com/v1\nkind: Widget  # <-\nmetadata:\n  name: s\n",
+        "does not model kind 'Widget'",
+    ),
+    Case(
+        "unmodelled-kind",
         "apiVersion: apps/v1\nkind: StatefulSet  # <-\nmetadata:\n  name: s\n",
-        "unknown kind 'StatefulSet'",
+        "needs the StatefulSet controller",
+    ),
+    Case(
+        "ignored-kind-in-the-wrong-group",
+        "apiVersion: v1  # <-\nkind: Role\nmetadata:\n  name: r\n",
+        "Role is in the API group rbac.authorization.k8s.io",
     ),
     Case(
         "wrong-api-version",
@@ -381,7 +391,7 @@ def test_applied_file_errors_name_the_applied_file_and_its_line(cli: Cli, tmp_pa
     path = tmp_path / "main.yaml"
     path.write_text(scenario("timeline:\n  - 60s apply extra.yaml\n"))
     result = cli("simulate", str(path))
-    assert_one_line_error(result, str(applied), 2, "unknown kind 'StatefulSet'")
+    assert_one_line_error(result, str(applied), 2, "needs the StatefulSet controller")
 
 
 def test_missing_scenario_path(cli: Cli, tmp_path: Path) -> None:

@@ -194,9 +194,9 @@ CASES = [
         "scheduler-name", deployment(pod_spec="schedulerName: my-scheduler  # <-\n"), "spec.template.spec.schedulerName"
     ),
     Case(
-        "init-containers",
-        deployment(pod_spec="initContainers:  # <-\n  - name: init\n    image: busybox\n"),
-        "spec.template.spec.initContainers",
+        "sidecar-init-container",
+        deployment(pod_spec="initContainers:\n  - name: init\n    image: busybox\n    restartPolicy: Always  # <-\n"),
+        "spec.template.spec.initContainers[0].restartPolicy",
     ),
     Case(
         "runtime-class", deployment(pod_spec="runtimeClassName: gvisor  # <-\n"), "spec.template.spec.runtimeClassName"

@@ -291,7 +291,7 @@ def test_files_that_are_not_json(text: str | bytes, words: str, tmp_path: Path) 
 
 
 def test_missing_and_unwritable_files(tmp_path: Path) -> None:
-    with pytest.raises(KmodelError, match="no such trace file") as info:
+    with pytest.raises(KmodelError, match="trace file not found") as info:
         read_itf(tmp_path / "nope.itf.json")
     assert info.value.file == str(tmp_path / "nope.itf.json")
     with pytest.raises(KmodelError, match="cannot write") as info:

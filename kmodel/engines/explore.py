@@ -130,14 +130,17 @@ def explore(
     max_states: int = 1_000_000,
     max_depth: int | None = None,
     timeout: float | None = None,
+    deadline: float | None = None,
     progress: Progress | None = None,
     families: list[str] | None = None,
 ) -> Result:
-    """Check ``prop`` on every state reachable in ``model``."""
+    """Check ``prop`` on every state reachable in ``model``, within ``max_states`` states,
+    ``max_depth`` actions, and ``timeout`` seconds or until ``deadline`` (``time.monotonic()``),
+    whichever comes first."""
     limits: dict[str, Any] = {
         "max_states": max_states,
         "max_depth": max_depth,
-        "timeout": timeout,
+        "deadline": _deadline(timeout, deadline),
         "progress": progress,
         "families": families,
     }
@@ -148,9 +151,19 @@ def explore(
     return _search(model, [prop], **limits)[0]
 
 
-def explore_many(model: Model, props: list[Property], **limits: Any) -> list[Result]:
+def _deadline(timeout: float | None, deadline: float | None) -> float | None:
+    """The earlier of ``deadline`` and ``timeout`` seconds from now."""
+    ends = [t for t in (deadline, None if timeout is None else time.monotonic() + timeout) if t is not None]
+    return min(ends) if ends else None
+
+
+def explore_many(
+    model: Model, props: list[Property], *, timeout: float | None = None, deadline: float | None = None, **limits: Any
+) -> list[Result]:
     """Check several properties, sharing one search among the state and transition invariants
-    (each still gets its own shortest counterexample); the others get a search each."""
+    (each still gets its own shortest counterexample); the others get a search each. ``timeout``
+    (or ``deadline``) bounds them all together, not each search."""
+    limits["deadline"] = _deadline(timeout, deadline)
     shared = [p for p in props if p.kind in (ALWAYS, ALWAYS_TRANSITION)]
     found = dict(zip((id(p) for p in shared), _search(model, shared, **limits), strict=True)) if shared else {}
     return [found[id(p)] if id(p) in found else explore(model, p, **limits) for p in props]
@@ -162,7 +175,7 @@ def _search(
     *,
     max_states: int = 1_000_000,
     max_depth: int | None = None,
-    timeout: float | None = None,
+    deadline: float | None = None,
     progress: Progress | None = None,
     families: list[str] | None = None,
 ) -> list[Result]:
@@ -222,6 +235,9 @@ def _search(
             if prop.kind == ALWAYS and not prop.predicate(node.state):  # type: ignore[misc]
                 violated(prop, _trace(node), message)
 
+    if deadline is not None and start >= deadline:
+        stats.limit = "timeout"
+        return finish(INCONCLUSIVE, "not started: the run's --timeout ran out")
     for init in model.init_states():
         pending = monitor(init, None) if within is not None else None
         k = key(init, pending)
@@ -264,9 +280,9 @@ def _search(
                 return finish(INCONCLUSIVE, f"stopped at {max_states:,} states")
             queue.append(child)
         now = time.monotonic()
-        if timeout is not None and now - start > timeout:
-            stats.limit = f"timeout {timeout:g}s"
-            return finish(INCONCLUSIVE, f"stopped after {timeout:g}s")
+        if deadline is not None and now > deadline:
+            stats.limit = f"timeout after {now - start:.0f}s"
+            return finish(INCONCLUSIVE, f"stopped after {now - start:.0f}s: the run's --timeout ran out")
         if progress is not None and now - last_report >= 0.5:
             stats.seconds = now - start
             progress(stats, len(queue))

@@ -38,6 +38,14 @@ Hypothesis' swarm testing switches some rules off for a whole example; when ever
 in a state (two or more of them, or only the faults) is switched off, Hypothesis drops that
 example as invalid and tries another (its prefix was checked all the same). That costs some runs.
 
+Limits: ``timeout`` bounds the check (runs, shrinking and shortening); ``max_states`` stops it
+once its runs have reached that many distinct states, and the verdict is then inconclusive
+unless a violation was found, as with the explorer; ``max_depth`` caps the actions of one run
+(its random part: the end-of-run drive of ``eventually``, which plays out the timeline and lets
+the components converge, is bounded by the property's own bound and :data:`DRIVE_LIMIT`). Runs
+are random samples whatever their length, so a depth cap alone leaves "holds" meaning what it
+always means here: no violation in the runs tried.
+
 Statistics: ``examples`` counts every run Hypothesis executed (generated, replayed from the
 database, or tried while shrinking); ``transitions`` every step taken in them; ``states`` the
 distinct fingerprints among the states they visited (by hash); ``depth`` the longest run in
@@ -207,12 +215,18 @@ class _Run:
         self.shrink_until: tuple[int, float] | None = None  # (examples, monotonic time) where it stops
         self.shrink_cut = False
         self.max_length = 10**9  # steps in one run beyond which no step is forced (set by check)
+        self.max_depth: int | None = None  # actions of one run, at most (--max-depth)
+        self.max_states: int | None = None  # distinct states over all runs, at most (--max-states)
+        self.state_limited = False  # max_states stopped the check
 
     def visit(self, state: Any) -> None:
         """Count a state reached by a run; stop everything once the time is up or once
         shrinking has had its share."""
         self.seen.add(hash(self.model.fingerprint(state)))
         self.stats.states = len(self.seen)
+        if self.max_states is not None and self.stats.states >= self.max_states:
+            self.state_limited = True
+            raise _Stop
         now = time.monotonic()
         if self.deadline is not None and now > self.deadline:
             self.timed_out = True
@@ -277,12 +291,17 @@ class _Walk:
 
     def group(self, family: str) -> list[Transition]:
         """The enabled transitions of ``family`` in the current state (computed once a state)."""
-        if self.state is None:  # before the initialize rule
+        if self.state is None or self.at_depth():  # before the initialize rule, or deep enough
             return []
         return self._groups().get(family, [])
 
     def stuck(self) -> bool:
-        return self.state is not None and not self._groups()
+        return self.state is not None and (self.at_depth() or not self._groups())
+
+    def at_depth(self) -> bool:
+        """The run has taken ``--max-depth`` actions: it may only idle from here."""
+        depth = self.run.max_depth
+        return depth is not None and not self.ending and len(self.steps) - 1 >= depth
 
     # -- steps -----------------------------------------------------------------------------------
 
@@ -337,7 +356,7 @@ class _Walk:
         No rule has to be picked for them, so Hypothesis' swarm testing, which switches rules
         off for a whole example, cannot leave such a state without a rule to run."""
         for _ in range(FORCED_LIMIT):
-            if len(self.steps) > self.run.max_length:
+            if len(self.steps) > self.run.max_length or self.at_depth():
                 return
             groups = self._groups()
             if len(groups) != 1 or any(tr.fault for tr in self.enabled):
@@ -356,7 +375,7 @@ class _Walk:
         """At the end of a run, check ``eventually``: play out the timeline, stop the faults,
         then let the components run fairly until the goal holds or its bound has passed."""
         prop, model = self.run.prop, self.run.model
-        if prop.kind != EVENTUALLY or self.over or self.run.timed_out or self.state is None:
+        if prop.kind != EVENTUALLY or self.over or self.run.timed_out or self.run.state_limited or self.state is None:
             return
         goal = prop.predicate
         assert goal is not None
@@ -573,10 +592,15 @@ def check(
     steps: int | None = None,
     database: str | None = None,
     timeout: float | None = None,
+    max_states: int | None = None,
+    max_depth: int | None = None,
     progress: Progress | None = None,
     families: list[str] | None = None,
 ) -> Result:
     """Check ``prop`` on random runs of ``model``, shrinking the first failing run found.
+
+    ``timeout`` (seconds), ``max_states`` (distinct states reached, the check then inconclusive)
+    and ``max_depth`` (actions of one run) are the limits described in the module's docstring.
 
     ``profile`` sets the number of runs and their length (see :data:`PROFILES`);
     ``max_examples`` and ``steps`` override either. The same ``seed`` gives the same runs.
@@ -595,6 +619,10 @@ def check(
     length = length if steps is None else steps
     run = _Run(model, prop, list(families or []), timeout, SHRINK_LIMITS[profile], progress)
     run.max_length = length * FORCED_FACTOR
+    run.max_states = max_states
+    run.max_depth = max_depth
+    if max_depth is not None:
+        length = max(1, min(length, max_depth))  # each rule takes at least one action
     machine = _machine_class(run)
     if seed is not None:
         machine = hypothesis.seed(seed)(machine)
@@ -620,6 +648,7 @@ def check(
         )
     error = _hypothesis(machine, config)
     run.shrink_until = None
+    run.max_states = None  # shortening a counterexample found may visit new states
     if _shrinkable(run, error):
         try:
             _polish(run, POLISH_STEPS[profile])
@@ -630,6 +659,8 @@ def check(
     stats.never_fired = sorted(set(families or []) - run.fired)
     if run.timed_out:
         stats.limit = f"timeout {timeout:g}s"
+    elif run.state_limited:
+        stats.limit = f"max states {max_states}"
     if error is not None and not (run.best is not None and _only_violations(error)):
         raise error
     if run.best is not None:
@@ -638,4 +669,6 @@ def check(
         return Result(VIOLATED, ENGINE, prop.name, stats, run.best.trace, run.best.message, warnings)
     if run.timed_out:
         return Result(INCONCLUSIVE, ENGINE, prop.name, stats, None, f"stopped after {timeout:g}s", warnings)
+    if run.state_limited:
+        return Result(INCONCLUSIVE, ENGINE, prop.name, stats, None, f"stopped at {max_states:,} states", warnings)
     return Result(HOLDS, ENGINE, prop.name, stats, None, "", warnings)

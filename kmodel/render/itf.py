@@ -61,7 +61,8 @@ from pathlib import Path
 from typing import Any
 
 import kmodel
-from kmodel.errors import KmodelError
+from kmodel.errors import KmodelError, shown
+from kmodel.inputfile import read_bytes
 from kmodel.tracedoc import TraceDoc, TraceStep
 
 FORMAT = "ITF"
@@ -73,7 +74,8 @@ MAX_SAFE_INT = 2**53 - 1  # larger magnitudes are written as {"#bigint": ...}
 # the fields of the view that may be None, by variable: written as Option variants
 OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {"pods": ("node",)}
 
-_BIGINT = re.compile(r"^-?[0-9]+$")
+MAX_DIGITS = 40  # digits of an integer read from a trace (#bigint or plain); far beyond any count or time
+_BIGINT = re.compile(rf"-?[0-9]{{1,{MAX_DIGITS}}}")
 _FIX_FORMAT = "see https://apalache-mc.org/docs/adr/015adr-trace.html for the format"
 
 
@@ -246,7 +248,7 @@ def decode(value: Any, where: str = "value") -> Any:
     if isinstance(value, float):
         if math.isfinite(value) and value.is_integer():
             return int(value)
-        raise _Bad(f"{value!r} is not an integer (ITF numbers are whole)", where)
+        raise _Bad(f"{shown(value)} is not an integer (ITF numbers are whole)", where)
     if isinstance(value, list):
         return [decode(v, f"{where}[{i}]") for i, v in enumerate(value)]
     if not isinstance(value, dict):
@@ -258,8 +260,13 @@ def decode(value: Any, where: str = "value") -> Any:
         key = special[0]
         body = value[key]
         if key == "#bigint":
-            if not isinstance(body, str) or not _BIGINT.match(body):
-                raise _Bad(f"#bigint needs a string of digits, not {body!r}", where, 'write {"#bigint": "-123"}')
+            if not isinstance(body, str) or not _BIGINT.fullmatch(body):
+                what = shown(body) if not isinstance(body, str) or len(body) <= MAX_DIGITS else "a longer one"
+                raise _Bad(
+                    f"#bigint needs a string of at most {MAX_DIGITS} digits, not {what}",
+                    where,
+                    'write {"#bigint": "-123"}',
+                )
             return int(body)
         if key in ("#tup", "#set", "#map") and not isinstance(body, list):
             raise _Bad(f"{key} needs a list, not {_kind(body)}", where, _FIX_FORMAT)
@@ -275,7 +282,7 @@ def decode(value: Any, where: str = "value") -> Any:
                 k = _hashable(decode(pair[0], f"{where}[{i}][0]"), f"{where}[{i}][0]")
                 out[k] = decode(pair[1], f"{where}[{i}][1]")
             return out
-        raise _Bad(f"unknown ITF form {key!r}", where, "use #bigint, #tup, #set or #map")
+        raise _Bad(f"unknown ITF form {shown(key)}", where, "use #bigint, #tup, #set or #map")
     if set(value) == {"tag", "value"} and value["tag"] in ("Some", "None"):
         if value["tag"] == "None":
             return None
@@ -409,7 +416,7 @@ def _kmodel_meta(km: Any) -> dict[str, Any]:
         for kind, n in faults.items():
             count = decode(n, f"#meta.kmodel.faults.{kind}")
             if not isinstance(count, int) or isinstance(count, bool) or count < 0:
-                raise _Bad(f"expected a count, found {count!r}", f"#meta.kmodel.faults.{kind}")
+                raise _Bad(f"expected a count, found {shown(count)}", f"#meta.kmodel.faults.{kind}")
             budget.append((kind, count))
         out["faults"] = tuple(budget)
     else:
@@ -429,8 +436,22 @@ def _parse(text: str | bytes, source: str) -> Any:
     def no_constant(name: str) -> Any:
         raise ValueError(f"{name} is not a JSON number")
 
+    def bounded_int(digits: str) -> int:
+        if len(digits.lstrip("-")) > MAX_DIGITS:
+            raise ValueError(f"a number of {len(digits)} digits is too large (at most {MAX_DIGITS})")
+        return int(digits)
+
     try:
-        return json.loads(text, parse_constant=no_constant)
+        data = json.loads(text, parse_constant=no_constant, parse_int=bounded_int)
+        # a "\\ud800" escape gives a lone surrogate, which is not Unicode and cannot be printed
+        json.dumps(data, ensure_ascii=False).encode("utf-8")
+        return data
+    except UnicodeEncodeError:
+        raise KmodelError(
+            "a string in the trace holds a lone surrogate (\\ud800 to \\udfff), which is not Unicode",
+            file=source,
+            fix="write characters as UTF-8 or as surrogate pairs",
+        ) from None
     except json.JSONDecodeError as err:
         raise KmodelError(
             f"not JSON: {err.msg} (line {err.lineno}, column {err.colno})",
@@ -438,7 +459,9 @@ def _parse(text: str | bytes, source: str) -> Any:
             line=err.lineno,
             fix="give an ITF trace as written by `kmodel check --trace-out`, Apalache or Quint",
         ) from None
-    except (ValueError, RecursionError) as err:
+    except RecursionError:
+        raise KmodelError("the trace is nested too deeply", file=source, fix=_FIX_FORMAT) from None
+    except ValueError as err:
         raise KmodelError(f"not JSON: {err}", file=source, fix="write numbers as plain integers") from None
 
 
@@ -508,19 +531,13 @@ def from_itf(data: Any, source: str = "<trace>") -> TraceDoc:
 
 def read_itf(path: str | Path) -> TraceDoc:
     """Read an ITF trace file (``kmodel check --trace-out``, Apalache, Quint)."""
-    shown = str(path)
-    p = Path(path)
-    try:
-        raw = p.read_bytes()
-    except FileNotFoundError:
-        raise KmodelError("no such trace file", file=shown, fix="give the path of an .itf.json file") from None
-    except OSError as err:
-        raise KmodelError(f"cannot read it: {err.strerror or err}", file=shown, fix="give a readable file") from None
+    name = str(path)
+    raw = read_bytes(path, what="trace", fix="give the path of an .itf.json file", limit="max_trace_size")
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise KmodelError("not JSON: the file is not UTF-8 text", file=shown, fix="give an ITF (JSON) trace") from None
-    return from_itf(_parse(text, shown), shown)
+        raise KmodelError("not JSON: the file is not UTF-8 text", file=name, fix="give an ITF (JSON) trace") from None
+    return from_itf(_parse(text, name), name)
 
 
 __all__ = ["FORMAT_DESCRIPTION", "VARS", "decode", "encode", "from_itf", "read_itf", "to_itf", "write_itf"]
