@@ -203,8 +203,8 @@ class WorkloadSlice(Slice):
     MOVABLE = True
     WHERE = WHERE
     VERBS_TEXT = (
-        "stop/start of nodes, kubelets and control-plane processes, partition/heal, scale, delete pod, kill pod, "
-        "apply of Deployments"
+        "stop/start of nodes, kubelets, container runtimes and control-plane processes, partition/heal, scale, "
+        "delete pod, kill pod, apply of Deployments"
     )
 
     def __init__(
