@@ -499,7 +499,7 @@ def test_directed_walks_agree(config: str) -> None:
 
 
 def _kept_across_swap(states: list[CheckState]) -> set[str]:
-    """"a schedule kept across a taint swap" when some pod's scheduled deletion, made while its
+    """Gives "a schedule kept across a taint swap" when some pod's scheduled deletion, made while its
     node had the not-ready NoExecute taint, is still there, unchanged, once the node has the
     unreachable one instead."""
     made: dict[tuple[str, int], str] = {}
