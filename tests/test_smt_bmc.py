@@ -53,6 +53,20 @@ def test_shortest_way_to_a_terminating_pod_is_the_explorers() -> None:
     assert [s.actor for s in r.trace.steps].count("fault") == 1
 
 
+def test_a_stopped_container_runtime_evicts_at_the_explorers_depth() -> None:
+    """The runtime down: the kubelet posts Ready=False (KubeletNotReady), the node gets the
+    not-ready NoExecute taint at once (no grace period: it is the kubelet's own status), and the
+    pod goes when its 15 s toleration runs out; both engines find it 12 actions deep."""
+    model = SliceModel(load(DATA / "props-two-workers.yaml"), faults=(("stopRuntime", 1),))
+    r = bmc.check(Slice(model), "no-pod-terminating", max_depth=20)
+    e = explorer(model, "no-pod-terminating")
+    assert r.verdict == e.verdict == VIOLATED and r.trace is not None and e.trace is not None
+    assert len(r.trace) == len(e.trace) == r.stats.depth == 12
+    assert_is_a_run(model, r.trace)
+    labels = [s.label for s in r.trace.steps]
+    assert labels[1].startswith("stop container runtime on") and "Ready True -> False" in labels[2]
+
+
 EVICTION_DEPTH = 14
 
 
@@ -97,11 +111,11 @@ def test_a_pod_is_evicted_from_a_node_that_just_came_back() -> None:
 
 
 def test_a_wrong_encoding_is_reported_as_an_encoding_bug_never_as_a_trace() -> None:
-    """The encoding's kubelet posting status every 5 s instead of every 10 s: Z3 finds a
+    """The encoding's kubelet renewing its Lease every 5 s instead of every 10 s: Z3 finds a
     "counterexample" the Python model cannot replay."""
     model = two_workers(replace={"tainteviction": broken.tainteviction_ignoring_toleration})
     real = Params.from_settings(model.scenario.settings)
-    wrong = Slice(model, params=attrs.evolve(real, status_update_frequency=5), toleration_override=0)
+    wrong = Slice(model, params=attrs.evolve(real, lease_renew_interval=5), toleration_override=0)
     with pytest.raises(bmc.EncodingBug, match="does not replay"):
         bmc.check(wrong, "no-pod-terminating", max_depth=30)
 
