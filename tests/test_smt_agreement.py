@@ -138,6 +138,11 @@ CONFIGS = {
         (("powerOffNode", 3), ("stopRuntime", 1), ("stopComponent", 1)),
     ),
     "swap": (_swap, (("stopRuntime", 1), ("powerOffNode", 1), ("partitionNode", 1), ("stopComponent", 1))),
+    # the timeline verbs stop / start runtime/NAME
+    "runtime-timeline": (
+        lambda: load(DATA / "props-two-workers.yaml", ["10s stop runtime/worker-2", "40s start runtime/worker-2"]),
+        (("powerOffNode", 1), ("stopKubelet", 1)),
+    ),
 }
 
 
@@ -470,6 +475,12 @@ DIRECTED = {
             "a pod Terminating",
         },
     ),
+    # the runtime stopped and started by the timeline: NotReady, tainted, the pod's deletion
+    # scheduled and cancelled when the node is Ready again
+    "runtime-timeline": (
+        [],
+        {"a container runtime down", "a node Ready=False", "a NoExecute taint", "an eviction scheduled"},
+    ),
     "two-workers": (
         [
             (0, "power off worker-2"),
@@ -548,7 +559,7 @@ def _bool(x: object) -> z3.BoolRef:
     return z3.BoolVal(x) if isinstance(x, bool) else x  # type: ignore[return-value]
 
 
-@pytest.mark.parametrize("config", ["two-workers", "zones"])
+@pytest.mark.parametrize("config", ["two-workers", "zones", "zones-excluded", "swap"])
 def test_the_cheap_changed_guard_equals_the_literal_one(config: str) -> None:
     """Z3 proves, for every state with the canonical zeros (not only reachable ones), that the
     components' guards with the cheap "changes something" are the guards with the literal one."""
