@@ -229,10 +229,9 @@ def _holds_eviction_after_timeout(sl: Slice, before: View | None, after: View) -
     for node in sl.nodes:
         n = node.name
         hb, lease = before[nk(n, "heartbeat")], before[nk(n, "lease")]
-        alive = IF(lease > hb, lease, hb)
-        bad.append(
-            AND(before[nk(n, "ready")] != R_UNKNOWN, after[nk(n, "ready")] == R_UNKNOWN, now <= alive + P.monitor_grace)
-        )
+        # now <= max(heartbeat, renewTime) + grace, without the max
+        alive = OR(now <= hb + P.monitor_grace, now <= lease + P.monitor_grace)
+        bad.append(AND(before[nk(n, "ready")] != R_UNKNOWN, after[nk(n, "ready")] == R_UNKNOWN, alive))
     # (a2) _early_evictions: DisruptionTarget newly set on a pod that tolerates its node's
     # NoExecute taints (as they were before the step) ...
     for p, n in _placements(sl, after):
