@@ -32,14 +32,17 @@ same property on the same model. On the workload slice a run that needs more pod
 slots stops the check as inconclusive at that depth.
 
 Cost: every interleaving of the components within a tick is a distinct path to the solver,
-so the time per depth grows steeply. Measured on one core (z3 5.4.1), 60 s budget:
-props-two-workers with one worker powered off reaches depth 22 on ``eviction-after-timeout``
-(finds the shortest Terminating pod, depth 19, in 8 s); seed-node-failure with its timeline
-reaches depth 31 (``eviction-after-timeout``) and 34 (``no-pod-terminating``); without the
-timeline and one worker powered off at any time, depth 25. The explorer covers those state
+so the time per depth grows steeply. Measured with ``benchmarks/smt_bench.py`` (60 s budget) on
+a shared 2-core machine (load about 5, z3 4.x): props-two-workers with one worker powered off
+reaches depth 15 on ``eviction-after-timeout`` (finds the shortest Terminating pod, depth 19, in
+14 s); seed-node-failure with its timeline reaches depth 20 (``eviction-after-timeout``) and 30
+(``no-pod-terminating``); without the timeline and one worker powered off at any time, depth 15.
+``eviction-after-timeout`` got dearer with the Lease model: its "not marked Unknown too early"
+clause needs the solver to refute an early Unknown along every path (same machine, same load,
+40 s: depth 16, against 19 for the encoding before the Lease). The explorer covers those state
 spaces in well under a second: this engine is the base for what explicit states cannot do
 (symbolic timing parameters, induction), not a faster explorer. The workload slice reaches
-depth 20 to 25 in a minute (``python benchmarks/smt_bench.py``).
+depth 12 to 14 in a minute there (``python benchmarks/smt_bench.py``).
 """
 
 from __future__ import annotations
