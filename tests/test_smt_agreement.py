@@ -475,6 +475,14 @@ DIRECTED = {
             "a pod Terminating",
         },
     ),
+    # a4 and b1 excluded from disruption checks: b1 lost is released from zone b's queue, which
+    # has no state (normal rate), and tainted; then a1, a2 lost and a3 NotReady (its runtime
+    # stopped) make zone a, the only zone with a state, FullDisruption though a4 is fine:
+    # total disruption, every NoExecute taint lifted
+    "zones-excluded": (
+        [(0, "power off b1"), (40, "power off a1"), (40, "power off a2"), (40, "stop container runtime on a3")],
+        {"a NoExecute taint", "a node Unknown", "every zone FullDisruption"},
+    ),
     # the runtime stopped and started by the timeline: NotReady, tainted, the pod's deletion
     # scheduled and cancelled when the node is Ready again
     "runtime-timeline": (
