@@ -33,16 +33,17 @@ slots stops the check as inconclusive at that depth.
 
 Cost: every interleaving of the components within a tick is a distinct path to the solver,
 so the time per depth grows steeply. Measured with ``benchmarks/smt_bench.py`` (60 s budget) on
-a shared 2-core machine (load about 5, z3 4.x): props-two-workers with one worker powered off
-reaches depth 15 on ``eviction-after-timeout`` (finds the shortest Terminating pod, depth 19, in
-14 s); seed-node-failure with its timeline reaches depth 20 (``eviction-after-timeout``) and 30
-(``no-pod-terminating``); without the timeline and one worker powered off at any time, depth 15.
+a shared 2-core machine (load 4 to 6, so runs vary with it): props-two-workers with one worker
+powered off reaches depth 13 to 15 on ``eviction-after-timeout`` (finds the shortest Terminating
+pod, depth 19, in 14 to 60 s); seed-node-failure with its timeline reaches depth 20
+(``eviction-after-timeout``) and 24 to 30 (``no-pod-terminating``); without the timeline and one
+worker powered off at any time, depth 14 to 15.
 ``eviction-after-timeout`` got dearer with the Lease model: its "not marked Unknown too early"
 clause needs the solver to refute an early Unknown along every path (same machine, same load,
 40 s: depth 16, against 19 for the encoding before the Lease). The explorer covers those state
 spaces in well under a second: this engine is the base for what explicit states cannot do
 (symbolic timing parameters, induction), not a faster explorer. The workload slice reaches
-depth 12 to 14 in a minute there (``python benchmarks/smt_bench.py``).
+depth 10 to 19 in a minute there (``python benchmarks/smt_bench.py``).
 """
 
 from __future__ import annotations
