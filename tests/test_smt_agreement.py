@@ -44,7 +44,7 @@ from kmodel.smt.nodehealth import (
 from tests import broken
 from tests.conftest import DATA, SCENARIOS
 
-ALL_FAULTS = (("partitionNode", 1), ("powerOffNode", 1), ("stopComponent", 1), ("stopKubelet", 1))
+ALL_FAULTS = (("partitionNode", 1), ("powerOffNode", 1), ("stopComponent", 1), ("stopKubelet", 1), ("stopRuntime", 1))
 
 # Five nodes in two zones (four in zone a, so three lost ones make it PartialDisruption, and
 # one in zone b, alone FullDisruption when lost), no control-plane node, short timeouts.
@@ -58,15 +58,7 @@ settings:
   defaultUnreachableTolerationSeconds: 15s
 faults: {powerOffNode: 3}
 """
-for _name, _zone in (("a1", "a"), ("a2", "a"), ("a3", "a"), ("a4", "a"), ("b1", "b")):
-    ZONES_YAML += f"""---
-apiVersion: v1
-kind: Node
-metadata:
-  name: {_name}
-  labels: {{topology.kubernetes.io/zone: {_zone}}}
-"""
-ZONES_YAML += """---
+DEPLOYMENT_YAML = """---
 apiVersion: apps/v1
 kind: Deployment
 metadata: {name: web}
@@ -79,11 +71,35 @@ spec:
 """
 
 
+def _zones_yaml(excluded: tuple[str, ...] = ()) -> str:
+    """ZONES_YAML with its five nodes, those named in ``excluded`` labelled
+    node.kubernetes.io/exclude-disruption (left out of the zone states)."""
+    text = ZONES_YAML
+    for name, zone in (("a1", "a"), ("a2", "a"), ("a3", "a"), ("a4", "a"), ("b1", "b")):
+        extra = ", node.kubernetes.io/exclude-disruption: ''" if name in excluded else ""
+        text += f"""---
+apiVersion: v1
+kind: Node
+metadata:
+  name: {name}
+  labels: {{topology.kubernetes.io/zone: {zone}{extra}}}
+"""
+    return text + DEPLOYMENT_YAML
+
+
 @cache
-def _zones_file() -> Path:
+def _zones_file(excluded: tuple[str, ...] = ()) -> Path:
     path = Path(tempfile.mkdtemp(prefix="kmodel-smt-")) / "zones.yaml"
-    path.write_text(ZONES_YAML)
+    path.write_text(_zones_yaml(excluded))
     return path
+
+
+def _swap() -> Scenario:
+    """props-two-workers with pods that tolerate not-ready longer (60s) than unreachable (15s):
+    a deletion scheduled on a NotReady node (container runtime down) and kept when the node is
+    then lost (the taint swapped to unreachable) comes due later than one made for the new taint."""
+    scen = load(DATA / "props-two-workers.yaml")
+    return attrs.evolve(scen, settings=attrs.evolve(scen.settings, default_not_ready_toleration_seconds=60))
 
 
 def _fast(scen: Scenario) -> Scenario:
@@ -103,7 +119,7 @@ CONFIGS = {
     "two-workers-both-off": (lambda: load(DATA / "props-two-workers.yaml"), (("powerOffNode", 2),)),
     "one-worker": (
         lambda: load(DATA / "props-one-worker.yaml"),
-        (("partitionNode", 1), ("powerOffNode", 2), ("stopComponent", 2), ("stopKubelet", 1)),
+        (("partitionNode", 1), ("powerOffNode", 2), ("stopComponent", 2), ("stopKubelet", 1), ("stopRuntime", 1)),
     ),
     "two-workers-pod-faults": (
         lambda: load(DATA / "props-two-workers.yaml"),
@@ -116,6 +132,17 @@ CONFIGS = {
         (("powerOffNode", 2), ("stopKubelet", 1)),
     ),
     "zones": (lambda: load(_zones_file()), (("powerOffNode", 3), ("stopComponent", 1))),
+    # a4 and b1 out of the zone states: zone b has none (its queue at the normal rate)
+    "zones-excluded": (
+        lambda: load(_zones_file(("a4", "b1"))),
+        (("powerOffNode", 3), ("stopRuntime", 1), ("stopComponent", 1)),
+    ),
+    "swap": (_swap, (("stopRuntime", 1), ("powerOffNode", 1), ("partitionNode", 1), ("stopComponent", 1))),
+    # the timeline verbs stop / start runtime/NAME
+    "runtime-timeline": (
+        lambda: load(DATA / "props-two-workers.yaml", ["10s stop runtime/worker-2", "40s start runtime/worker-2"]),
+        (("powerOffNode", 1), ("stopKubelet", 1)),
+    ),
 }
 
 
@@ -188,6 +215,19 @@ def _features(state: CheckState) -> list[str]:
         "every zone FullDisruption": bool(zones) and all(z == "FullDisruption" for z in zones),
         "controller-manager memory empty": not c.memory.node_health,
         "apiserver down": c.control_plane.apiserver_down_since is not None,
+        "a container runtime down": any(not n.runtime_ready for n in c.nodes),
+        "a node Ready=False": any(n.ready == "False" for n in c.nodes),
+        "a Lease renewed since the controller looked": any(
+            h.seen_lease is not None and (node := c.node(h.name)) is not None and node.lease_renew_time != h.seen_lease
+            for h in c.memory.node_health
+        ),
+        "a record that forgot its Lease": any(h.seen_lease is None for h in c.memory.node_health),
+        "an eviction scheduled on an unreachable node": any(
+            (pod := c.pod(name)) is not None
+            and (node := c.node(pod.node_name or "")) is not None
+            and node.has_taint("node.kubernetes.io/unreachable", "NoExecute")
+            for name, _ in c.memory.scheduled_evictions
+        ),
     }
     return [name for name, hit in found.items() if hit]
 
@@ -291,6 +331,40 @@ def test_a_missing_frame_condition_is_caught() -> None:
     assert any(p.startswith("tainteviction") for p in _first_problem(_MissingFrame(model), states, "actions"))
 
 
+class _EarliestDeadline(Slice):
+    """The taint eviction encoding with the deletion time recomputed instead of kept: when the
+    node's taints change to one the pod tolerates for less time, the schedule moves to the
+    earlier deadline (now + the new toleration), as a controller that re-evaluated its timers on
+    every taint change would do. The real controller keeps what it scheduled."""
+
+    def _tainteviction(self, c, *args):  # type: ignore[no-untyped-def]
+        _, nx = super()._tainteviction(c, *args)
+        now = c["now"]
+        for info in self.pods:
+            p = info.name
+            _, _, _, seconds = self._no_execute_delay(c, info, self.ctl_tol[p])
+            kept = nx[pk(p, "eviction")]
+            earlier = z3.And(c[pk(p, "eviction.set")], nx[pk(p, "eviction.set")], now + seconds < kept)
+            nx[pk(p, "eviction")] = z3.If(earlier, now + seconds, kept)
+        # the step now changes something also when only a deadline moves
+        guard = z3.And(z3.Not(c["ran.tainteviction"]), self.cm_active(c), self.changed_exactly(c, nx))
+        return guard, nx
+
+
+def test_a_schedule_recomputed_on_a_taint_swap_is_caught() -> None:
+    """A deletion scheduled for 60s after the not-ready taint must stay where it is when the taint
+    is swapped for unreachable (15s): the encoding that moves it earlier disagrees there, and
+    only there (the real encoding agrees on the same walk)."""
+    c = case("swap")
+    plan, _ = DIRECTED["swap"]
+    states = scripted_walk(c.model, plan[:2], until=90)
+    assert _kept_across_swap(states)
+    assert _first_problem(c.slice, states) == []
+    for form in ("actions", "compact"):
+        problems = _first_problem(_EarliestDeadline(c.model), states, form)
+        assert any(p.startswith("tainteviction") for p in problems), (form, problems)
+
+
 def test_a_broken_python_component_is_caught() -> None:
     model = _two_workers(replace={"tainteviction": broken.tainteviction_ignoring_toleration})
     states = eviction_walk(model)
@@ -379,6 +453,42 @@ DIRECTED = {
     ),
     # a worker lost, the apiserver down long enough for the controller-manager to lose its lease
     # (memory reset by the clock), the kubelet of the other stopped
+    # the container runtime of worker-2 stopped between two Lease renewals: Ready=False posted
+    # alone (the controller's record, rebuilt for it, forgets the Lease it held),
+    # not-ready:NoExecute, a deletion scheduled for 60s later; then worker-2 powered off: Unknown
+    # after the grace period, the taint swapped to unreachable (15s toleration), the deletion
+    # kept for the first time; the runtime and the machine back
+    "swap": (
+        [
+            (5, "stop container runtime on worker-2"),
+            (10, "power off worker-2"),
+            (100, "power on worker-2"),
+            (105, "start container runtime on worker-2"),
+        ],
+        {
+            "a container runtime down",
+            "a node Ready=False",
+            "a record that forgot its Lease",
+            "a node Unknown",
+            "an eviction scheduled on an unreachable node",
+            "a schedule kept across a taint swap",
+            "a pod Terminating",
+        },
+    ),
+    # a4 and b1 excluded from disruption checks: b1 lost is released from zone b's queue, which
+    # has no state (normal rate), and tainted; then a1, a2 lost and a3 NotReady (its runtime
+    # stopped) make zone a, the only zone with a state, FullDisruption though a4 is fine:
+    # total disruption, every NoExecute taint lifted
+    "zones-excluded": (
+        [(0, "power off b1"), (40, "power off a1"), (40, "power off a2"), (40, "stop container runtime on a3")],
+        {"a NoExecute taint", "a node Unknown", "every zone FullDisruption"},
+    ),
+    # the runtime stopped and started by the timeline: NotReady, tainted, the pod's deletion
+    # scheduled and cancelled when the node is Ready again
+    "runtime-timeline": (
+        [],
+        {"a container runtime down", "a node Ready=False", "a NoExecute taint", "an eviction scheduled"},
+    ),
     "two-workers": (
         [
             (0, "power off worker-2"),
@@ -402,7 +512,29 @@ def test_directed_walks_agree(config: str) -> None:
         problems = c.problems(state)
         assert not problems, f"{config} at t={state.cluster.now}s:\n" + "\n".join(problems)
         reached |= set(_features(state))
+    if config == "swap":
+        reached |= _kept_across_swap(states)
     assert expected <= reached, expected - reached
+
+
+def _kept_across_swap(states: list[CheckState]) -> set[str]:
+    """Gives "a schedule kept across a taint swap" when some pod's scheduled deletion, made while its
+    node had the not-ready NoExecute taint, is still there, unchanged, once the node has the
+    unreachable one instead."""
+    made: dict[tuple[str, int], str] = {}
+    for state in states:
+        c = state.cluster
+        for name, due in c.memory.scheduled_evictions:
+            pod = c.pod(name)
+            node = c.node(pod.node_name) if pod is not None and pod.node_name else None
+            if node is None:
+                continue
+            for key in ("node.kubernetes.io/not-ready", "node.kubernetes.io/unreachable"):
+                if node.has_taint(key, "NoExecute"):
+                    first = made.setdefault((name, due), key)
+                    if first != key:
+                        return {"a schedule kept across a taint swap"}
+    return set()
 
 
 # --- the cheap "changed" guard is the literal one ------------------------------------------------------
@@ -416,6 +548,7 @@ def _canonical(sl: Slice, v: dict[str, object]) -> list[object]:
         if name.endswith("health.set"):
             base = name[: -len(".set")]
             unset = [v[f"{base}.{f}"] == 0 for f in ("probe", "seen_heartbeat", "seen_ready")]
+            unset.append(z3.Not(v[f"{base}.seen_lease.set"]))
             facts.append(z3.Implies(z3.Not(v[name]), z3.And(*unset)))
         elif name.endswith(".set"):
             facts.append(z3.Implies(z3.Not(v[name]), v[name[: -len(".set")]] == 0))
@@ -434,7 +567,7 @@ def _bool(x: object) -> z3.BoolRef:
     return z3.BoolVal(x) if isinstance(x, bool) else x  # type: ignore[return-value]
 
 
-@pytest.mark.parametrize("config", ["two-workers", "zones"])
+@pytest.mark.parametrize("config", ["two-workers", "zones", "zones-excluded", "swap"])
 def test_the_cheap_changed_guard_equals_the_literal_one(config: str) -> None:
     """Z3 proves, for every state with the canonical zeros (not only reachable ones), that the
     components' guards with the cheap "changes something" are the guards with the literal one."""

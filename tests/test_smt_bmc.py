@@ -15,7 +15,7 @@ from kmodel.engines.explore import explore
 from kmodel.properties import to_property
 from kmodel.scenario import load
 from kmodel.smt import bmc
-from kmodel.smt.nodehealth import Params, Slice, SliceError, SliceModel
+from kmodel.smt.nodehealth import AS_WRITTEN, Params, Slice, SliceError, SliceModel
 from tests import broken
 from tests.conftest import DATA, SCENARIOS
 
@@ -51,6 +51,20 @@ def test_shortest_way_to_a_terminating_pod_is_the_explorers() -> None:
     assert_is_a_run(model, r.trace)
     assert any(p.terminating for p in r.trace.last.cluster.pods)
     assert [s.actor for s in r.trace.steps].count("fault") == 1
+
+
+def test_a_stopped_container_runtime_evicts_at_the_explorers_depth() -> None:
+    """The runtime down: the kubelet posts Ready=False (KubeletNotReady), the node gets the
+    not-ready NoExecute taint at once (no grace period: it is the kubelet's own status), and the
+    pod goes when its 15 s toleration runs out; both engines find it 12 actions deep."""
+    model = SliceModel(load(DATA / "props-two-workers.yaml"), faults=(("stopRuntime", 1),))
+    r = bmc.check(Slice(model), "no-pod-terminating", max_depth=20)
+    e = explorer(model, "no-pod-terminating")
+    assert r.verdict == e.verdict == VIOLATED and r.trace is not None and e.trace is not None
+    assert len(r.trace) == len(e.trace) == r.stats.depth == 12
+    assert_is_a_run(model, r.trace)
+    labels = [s.label for s in r.trace.steps]
+    assert labels[1].startswith("stop container runtime on") and "Ready True -> False" in labels[2]
 
 
 EVICTION_DEPTH = 14
@@ -97,11 +111,11 @@ def test_a_pod_is_evicted_from_a_node_that_just_came_back() -> None:
 
 
 def test_a_wrong_encoding_is_reported_as_an_encoding_bug_never_as_a_trace() -> None:
-    """The encoding's kubelet posting status every 5 s instead of every 10 s: Z3 finds a
+    """The encoding's kubelet renewing its Lease every 5 s instead of every 10 s: Z3 finds a
     "counterexample" the Python model cannot replay."""
     model = two_workers(replace={"tainteviction": broken.tainteviction_ignoring_toleration})
     real = Params.from_settings(model.scenario.settings)
-    wrong = Slice(model, params=attrs.evolve(real, status_update_frequency=5), toleration_override=0)
+    wrong = Slice(model, params=attrs.evolve(real, lease_renew_interval=5), toleration_override=0)
     with pytest.raises(bmc.EncodingBug, match="does not replay"):
         bmc.check(wrong, "no-pod-terminating", max_depth=30)
 
@@ -162,3 +176,82 @@ def test_the_time_budget_stops_a_check_whose_property_cannot_fail(prop: str) -> 
     violation to look for at any depth, and the budget must still stop the unrolling."""
     r = bmc.check(SCENARIOS / "seed-component-restart.yaml", prop, max_depth=100_000, timeout=2)
     assert r.verdict == INCONCLUSIVE and "stopped: timeout 2s" in r.message, r.message
+
+
+# --- the property encodings are the Python properties ------------------------------------------------
+
+
+def _transitions(model: SliceModel, seed: int, walks: int = 3, length: int = 70) -> list[tuple[object, object]]:
+    """(before, after) checker states of seeded random walks (the adversary about one step in
+    four, repairs rare), every enabled transition of each visited state included."""
+    import random
+
+    rng = random.Random(seed)
+    out = []
+    for _ in range(walks):
+        state = next(iter(model.init_states()))
+        for _ in range(length):
+            ts = list(model.transitions(state))
+            if not ts:
+                break
+            out += [(state, t.state) for t in ts]
+            faults = [t for t in ts if t.actor == "fault"]
+            others = [t for t in ts if not t.fault] or ts
+            state = rng.choice(faults if faults and rng.random() < 0.25 else others).state
+    return out
+
+
+SWAP_FAULTS = (("stopRuntime", 1), ("powerOffNode", 1), ("stopComponent", 1))
+
+
+@pytest.mark.parametrize(
+    ("name", "replace", "override"),
+    [
+        ("real", None, AS_WRITTEN),
+        ("ignoring-toleration", broken.tainteviction_ignoring_toleration, 0),
+        ("never-evicting", broken.tainteviction_never_evicting, None),
+    ],
+)
+def test_the_property_encodings_are_the_python_properties_on_concrete_steps(
+    name: str, replace: object, override: object
+) -> None:
+    """Each property's encoding, evaluated on the projections of a step, says what its Python
+    definition says of the step, on random runs with a container runtime stopped, a worker lost
+    and the controller-manager restarted (so Unknown, both NoExecute taints, the swap, kept and
+    cancelled schedules and evictions all occur), for the real taint eviction controller and the
+    broken ones (whose steps violate eviction-after-timeout)."""
+    scen = load(DATA / "props-two-workers.yaml")
+    scen = attrs.evolve(scen, settings=attrs.evolve(scen.settings, default_not_ready_toleration_seconds=30))
+    model = SliceModel(scen, faults=SWAP_FAULTS, replace={"tainteviction": replace} if replace else None)  # type: ignore[dict-item]
+    sl = Slice(model, toleration_override=override)  # type: ignore[arg-type]
+    violated: set[str] = set()
+    groups = [(sl, _transitions(model, seed=11, walks=6, length=100))]
+    if name == "real":
+        # the agreement test's walk that keeps a schedule across the not-ready -> unreachable swap
+        from tests.test_smt_agreement import DIRECTED, case, scripted_walk
+
+        swap = case("swap")
+        walked = scripted_walk(swap.model, DIRECTED["swap"][0], until=120)
+        groups.append((swap.slice, [(s, t.state) for s in walked for t in swap.model.transitions(s)]))
+    for encoding, steps in groups:
+        settings = encoding.model.scenario.settings
+        for before, after in steps:
+            b, a = encoding.project(before), encoding.project(after)  # type: ignore[arg-type]
+            for prop in bmc.PROPERTIES.values():
+                if prop.workload:
+                    continue
+                python = to_property(prop.python, settings)
+                if prop.kind == "always":
+                    want = python.predicate(after)  # type: ignore[misc]
+                    got = prop.holds(encoding, None, a)
+                else:
+                    want = python.transition(before, after)  # type: ignore[misc]
+                    got = prop.holds(encoding, b, a)
+                assert isinstance(got, bool), (prop.name, got)
+                assert got == want, (prop.name, after.cluster.now)  # type: ignore[attr-defined]
+                if not want:
+                    violated.add(prop.name)
+    # the walks reach evictions (none with a controller that never evicts), and the broken
+    # controller's early ones
+    assert ("no-pod-terminating" in violated) == (name != "never-evicting")
+    assert ("eviction-after-timeout" in violated) == (name == "ignoring-toleration")

@@ -100,11 +100,24 @@ def test_synth_reports_the_region_in_words(cli: Cli) -> None:
         "--param",
         "nodeMonitorGracePeriod=20s..40s",
         "--param",
-        "nodeStatusUpdateFrequency=20s..40s",
+        "nodeLeaseDurationSeconds=80..160",
     )
     assert r.exit_code == 0, r.output
-    assert "exactly where nodeMonitorGracePeriod >= nodeStatusUpdateFrequency" in r.output
+    assert "exactly where nodeMonitorGracePeriod >= nodeLeaseDurationSeconds / 4" in r.output
     assert "violating assignment outside the region" in r.output and "replayed on the model" in r.output
+    # the kubelet posts its status when it changes: its update frequency decides nothing
+    r = cli(
+        "synth",
+        TWO,
+        "-p",
+        "connected-node-never-unknown",
+        "--param",
+        "nodeMonitorGracePeriod=20s",
+        "--param",
+        "nodeStatusUpdateFrequency=5s..1m",
+    )
+    assert r.exit_code == 0, r.output
+    assert "holds up to depth 12 (bounded) for every combination in the ranges" in r.output
 
 
 def test_synth_bad_parameter_is_one_line(cli: Cli) -> None:

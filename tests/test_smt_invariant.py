@@ -77,6 +77,8 @@ AGREEING = [
     "max((p.restarts for p in pods), default=0) <= 0",
     "0 <= sum(p.restarts for p in pods) < 1 < 2",
     "max(n.heartbeat_age for n in nodes) <= 10",
+    "max(n.lease_age for n in nodes) < 10",
+    "all(n.runtime_ready for n in nodes)",
     "all(count(p for p in pods if p.node == n.name) <= 1 for n in nodes)",
     'all("node.kubernetes.io/unreachable:NoExecute" not in n.taints for n in nodes)',
     "all(len(n.taints) == 0 or not n.ready for n in nodes)",

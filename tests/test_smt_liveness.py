@@ -33,7 +33,10 @@ from tests.conftest import DATA
 from tests.test_smt_workload import _first_disagreement
 
 CONFIGS: dict[str, tuple[Any, tuple[tuple[str, int], ...]]] = {
-    "one-worker": (DATA / "props-one-worker.yaml", (("deletePod", 1), ("stopKubelet", 1), ("stopComponent", 1))),
+    "one-worker": (
+        DATA / "props-one-worker.yaml",
+        (("deletePod", 1), ("stopKubelet", 1), ("stopRuntime", 1), ("stopComponent", 1)),
+    ),
     "two-workers": (DATA / "props-two-workers.yaml", (("powerOffNode", 1), ("partitionNode", 1), ("killPod", 1))),
 }
 

@@ -19,6 +19,7 @@ import functools
 import itertools
 import random
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -273,14 +274,19 @@ def _walk(model: KubeModel, choices: list[int], *, patient: bool = False) -> lis
     return steps
 
 
-def _agree(path: Path, steps: list[Step]) -> dict[str, set[str]]:
+def _agree(path: Path, steps: list[Step], *, runtimes: bool = False) -> dict[str, set[str]]:
     """Assert that the relation admits every step and the invariants hold; return, per actor,
-    the actions that admitted its steps."""
+    the actions that admitted its steps. ``runtimes``: the steps may stop container runtimes
+    (the relation without the runtime assumption, and unready-nodes-are-tainted is no
+    invariant then)."""
     scen = load(path)
     capacity = {n.name: n.capacity.pods for n in scen.nodes}
     pods = sorted({p.name for before, _, _, after in steps for p in before.pods + after.pods})
-    checker = StepChecker([n.name for n in scen.nodes], pods or ["none"], capacity)
-    invariants = (UNREADY_NODES_ARE_TAINTED, NO_CONDITION_TOLERATIONS, pods_within_capacity(capacity))
+    options = SliceOptions(assume_runtimes_up=not runtimes)
+    checker = StepChecker([n.name for n in scen.nodes], pods or ["none"], capacity, options)
+    invariants: tuple[Any, ...] = (NO_CONDITION_TOLERATIONS, pods_within_capacity(capacity))
+    if not runtimes:
+        invariants = (UNREADY_NODES_ARE_TAINTED, *invariants)
     used: dict[str, set[str]] = {}
     seen_steps: set[tuple[SliceState, SliceState, str]] = set()
     seen_states: set[SliceState] = set()
@@ -322,6 +328,62 @@ def test_every_step_of_the_model_is_in_the_relation(path: Path, choices: list[in
 )
 def test_every_step_of_the_model_is_in_the_relation_thorough(path: Path, choices: list[int], patient: bool) -> None:
     _agree(path, _walk(_model(path), choices, patient=patient))
+
+
+@functools.cache
+def _runtime_model(path: Path) -> KubeModel:
+    return KubeModel(load(path), faults=(*FAULTS, ("stopRuntime", 1)))
+
+
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    path=st.sampled_from([SEED, TWO_WORKERS]),
+    choices=st.lists(st.integers(min_value=0, max_value=2**16), min_size=30, max_size=200),
+)
+def test_with_runtime_faults_every_step_is_in_the_relation_without_the_assumption(
+    path: Path, choices: list[int]
+) -> None:
+    _agree(path, _walk(_runtime_model(path), choices), runtimes=True)
+
+
+def test_a_stopped_runtime_posts_not_ready_and_needs_the_relation_without_the_assumption() -> None:
+    """Seeded runs with stopRuntime reach a kubelet posting Ready=False; that step is in the
+    relation without the runtime assumption, and outside it with the assumption."""
+    posted = []
+    for seed in range(6):
+        rnd = random.Random(seed)
+        steps = _walk(_runtime_model(TWO_WORKERS), [rnd.randrange(2**16) for _ in range(200)])
+        _agree(TWO_WORKERS, steps, runtimes=True)
+        posted += [
+            (b, a, actor)
+            for b, actor, _, a in steps
+            if actor.startswith("kubelet/")
+            and any(n.ready == "False" for n in a.nodes)
+            and all(n.ready != "False" for n in b.nodes)
+        ]
+    assert posted, "no kubelet posted Ready=False"
+    before, after, actor = posted[0]
+    pods = sorted({p.name for p in before.pods + after.pods}) or ["none"]
+    assumed = StepChecker([n.name for n in before.nodes], pods)
+    assert assumed.admits(project(before), project(after), actions_of(actor)) is None
+
+
+def test_a_stopped_runtime_breaks_no_schedule_to_unready_node(tmp_path: Path) -> None:
+    """With stopRuntime in the budget the runtime assumption is dropped, and the property is
+    violated in the slice (the kubelet posts Ready=False before the taint) as in the model,
+    where the explorer finds the bind."""
+    path = tmp_path / "runtime.yaml"
+    path.write_text(TWO_WORKERS.read_text().replace("  powerOffNode: 1", "  stopRuntime: 1"))
+    r = prove(path, "no-schedule-to-unready-node", lemmas=[LEMMA], k=3)
+    assert r.verdict == VIOLATED, r.message
+    assert r.trace is not None and "container runtime down" in r.trace and "Ready True -> False" in r.trace
+    assert "no container runtime stops" not in r.message
+    assert "no container runtime stops" in prove(TWO_WORKERS, "no-schedule-to-unready-node", lemmas=[LEMMA]).message
+    model = KubeModel(load(path), faults=(("stopRuntime", 1), ("deletePod", 1)))
+    prop = props.to_property(props.BUILTINS["no-schedule-to-unready-node"], model.scenario.settings)
+    found = explore(model, prop)
+    assert found.verdict == CHECK_VIOLATED and found.trace is not None
+    assert any("stop container runtime" in s.label for s in found.trace.steps)
 
 
 def test_random_runs_exercise_every_component_of_the_slice() -> None:

@@ -29,6 +29,7 @@ TWO_WORKERS = DATA / "props-two-workers.yaml"
 FLAPPING_SCENARIO = SCENARIOS / "flapping-node.yaml"
 FLAPPING = "connected-node-never-unknown"
 G, F, M = "nodeMonitorGracePeriod", "nodeStatusUpdateFrequency", "nodeMonitorPeriod"
+L = "nodeLeaseDurationSeconds"  # read as the kubelet's Lease renew interval, L / 4
 
 
 def concrete_model(
@@ -72,13 +73,14 @@ def assert_is_a_run(model: SliceModel, trace: Trace) -> None:
 
 @cache
 def flapping_two_params() -> synth.SynthResult:
-    """The flapping-node question at the default nodeMonitorPeriod (5s)."""
-    return synth.synthesize(TWO_WORKERS, FLAPPING, {G: (5, 20), F: (5, 20)}, max_depth=8)
+    """The flapping-node question at the default nodeMonitorPeriod (5s): the Lease renewed every
+    5s to 20s."""
+    return synth.synthesize(TWO_WORKERS, FLAPPING, {G: (5, 20), L: (20, 80)}, max_depth=8)
 
 
 @cache
 def flapping_three_params(depth: int) -> synth.SynthResult:
-    return synth.synthesize(TWO_WORKERS, FLAPPING, {G: (10, 30), F: (10, 30), M: (5, 15)}, max_depth=depth)
+    return synth.synthesize(TWO_WORKERS, FLAPPING, {G: (10, 30), L: (40, 120), M: (5, 15)}, max_depth=depth)
 
 
 # --- agreement with the explorer ------------------------------------------------------------------
@@ -94,9 +96,9 @@ def test_two_parameter_boundary_is_the_explorers_point_by_point() -> None:
 def test_the_shipped_flapping_node_example_gives_the_readmes_boundary() -> None:
     """scenarios/flapping-node.yaml, the README's worked example, on a smaller grid: the region
     is the README's formula, and the explorer agrees at every point."""
-    r = synth.synthesize(FLAPPING_SCENARIO, FLAPPING, {G: (10, 40), F: (5, 40)}, max_depth=12)
+    r = synth.synthesize(FLAPPING_SCENARIO, FLAPPING, {G: (10, 40), L: (20, 120)}, max_depth=12)
     assert r.complete and r.verified and r.template is not None
-    assert r.template.text == "nodeMonitorGracePeriod >= nodeStatusUpdateFrequency"
+    assert r.template.text == "nodeMonitorGracePeriod >= nodeLeaseDurationSeconds / 4"
     truth = explorer_sweep(r, path=FLAPPING_SCENARIO)
     assert {p: r.depths.get(p) for p in truth} == truth
 
@@ -115,8 +117,8 @@ def test_the_region_depends_on_the_depth_bound_and_says_so() -> None:
     assert set(r.depths) < set(deeper.depths)
     assert r.template is None
     assert r.region_text.startswith("no simple formula fits; the safe values per combination of the others:")
-    assert f"  {F}=10s, {M}=5s: {G} in 10s..30s" in r.region_text.splitlines()
-    assert f"  {F}=30s, {M}=15s: {G} in 30s" in r.region_text.splitlines()
+    assert f"  {L}=40s, {M}=5s: {G} in 10s..30s" in r.region_text.splitlines()
+    assert f"  {L}=2m, {M}=15s: {G} in 30s" in r.region_text.splitlines()
     assert "holds up to depth 8 (bounded) for 51 of 75 combination(s)" in r.message
     assert_agrees_with_explorer(r)
 
@@ -126,11 +128,12 @@ def test_the_region_depends_on_the_depth_bound_and_says_so() -> None:
 
 def test_flapping_region_at_the_default_monitor_period() -> None:
     r = flapping_two_params()
-    assert r.region_text == "nodeMonitorGracePeriod >= nodeStatusUpdateFrequency"
+    assert r.region_text == "nodeMonitorGracePeriod >= nodeLeaseDurationSeconds / 4"
     assert r.template is not None and r.template.family == "linear" and r.verified
     for p, d in r.depths.items():
         assert not r.template.holds(p) and d <= r.max_depth
-    assert all(r.template.holds((a[G], a[F])) for a in r.safe_points)
+    assert all(r.template.holds((a[G], a[L])) for a in r.safe_points)
+    assert "nodeLeaseDurationSeconds in steps of 4 ticks" in r.message
     assert f"holds up to depth 8 (bounded) exactly where {r.region_text}\n" in r.message
     assert "tick fixed at 5s for every combination" in r.message
     assert "Z3 confirms" in r.message
@@ -139,10 +142,25 @@ def test_flapping_region_at_the_default_monitor_period() -> None:
 def test_flapping_region_with_the_monitor_period_free() -> None:
     r = flapping_three_params(12)
     assert r.region_text == (
-        "nodeMonitorGracePeriod >= (nodeStatusUpdateFrequency rounded down to a multiple of nodeMonitorPeriod)"
+        "nodeMonitorGracePeriod >= (nodeLeaseDurationSeconds / 4 rounded down to a multiple of nodeMonitorPeriod)"
     )
     assert r.template is not None and r.template.family == "rounded" and r.verified
-    assert r.template.holds((30, 35, 15)) and not r.template.holds((25, 30, 15))
+    # points are the settings' values: a Lease of 140s is renewed every 35s
+    assert r.template.holds((30, 140, 15)) and not r.template.holds((25, 120, 15))
+
+
+def test_the_status_update_frequency_does_not_decide_it() -> None:
+    """The kubelet posts its status when it changes: nodeStatusUpdateFrequency is read by no
+    action, the region does not depend on it and the formula does not mention it."""
+    r = synth.synthesize(TWO_WORKERS, FLAPPING, {G: (5, 20), L: (20, 80), F: (5, 20)}, max_depth=8)
+    assert r.independent == [F]
+    assert r.region_text == "nodeMonitorGracePeriod >= nodeLeaseDurationSeconds / 4" and r.verified
+    assert "the region does not depend on nodeStatusUpdateFrequency" in r.message
+    two = flapping_two_params()
+    assert {(g, lease) for g, lease, _ in r.depths} == set(two.depths)
+    assert_agrees_with_explorer(r)
+    alone = synth.synthesize(TWO_WORKERS, FLAPPING, {G: (10, 10), F: (5, 60)}, max_depth=8)
+    assert alone.region_text == "every combination in the ranges"
 
 
 def test_fit_template_prefers_simple_formulas_and_gives_up_honestly() -> None:
@@ -156,6 +174,14 @@ def test_fit_template_prefers_simple_formulas_and_gives_up_honestly() -> None:
     assert linear is not None and linear.text == "nodeMonitorGracePeriod >= nodeStatusUpdateFrequency + 10s"
     checker = [p for p in grid if (p[0] + p[1]) % 10 == 0]
     assert synth.fit_template(checker, [p for p in grid if p not in checker], ranges, 5) is None
+    # a Lease duration is read as its quarter, the renew interval; points keep the setting
+    lease = [synth.ParamRange(G, 5, 30, 5), synth.ParamRange(L, 20, 120, 20, 4)]
+    grid = list(itertools.product(range(5, 35, 5), range(20, 140, 20)))
+    quarter = synth.fit_template(
+        [p for p in grid if p[0] >= p[1] // 4], [p for p in grid if p[0] < p[1] // 4], lease, 5
+    )
+    assert quarter is not None and quarter.text == "nodeMonitorGracePeriod >= nodeLeaseDurationSeconds / 4"
+    assert quarter.holds((25, 100)) and not quarter.holds((20, 100))
 
 
 # --- the example ------------------------------------------------------------------------------------------
@@ -165,9 +191,9 @@ def test_the_violating_example_is_outside_the_region_and_replays() -> None:
     r = flapping_two_params()
     ex = r.example
     assert ex is not None and r.template is not None
-    point = (ex.assignment[G], ex.assignment[F])
+    point = (ex.assignment[G], ex.assignment[L])
     assert not r.template.holds(point)
-    assert ex.assignment[G] == ex.assignment[F] - 5  # right next to the boundary
+    assert ex.assignment[G] == ex.assignment[L] // 4 - 5  # right next to the boundary
     assert len(ex.trace) == ex.depth == r.depths[point]
     model = concrete_model(ex.assignment)
     assert_is_a_run(model, ex.trace)
@@ -201,11 +227,11 @@ def test_a_timed_property_with_a_fault_and_a_toleration_parameter() -> None:
 
 
 def test_every_combination_safe_and_none_safe() -> None:
-    ok = synth.synthesize(TWO_WORKERS, FLAPPING, {G: (10, 20), F: (5, 5)}, max_depth=6)
+    ok = synth.synthesize(TWO_WORKERS, FLAPPING, {G: (10, 20), L: (20, 20)}, max_depth=6)
     assert ok.exit_code == EXIT_OK and not ok.violating_points and ok.example is None
     assert ok.region_text == "every combination in the ranges"
     assert "holds up to depth 6 (bounded) for every combination in the ranges" in ok.message
-    bad = synth.synthesize(TWO_WORKERS, FLAPPING, {G: (5, 5), F: (20, 30)}, max_depth=8)
+    bad = synth.synthesize(TWO_WORKERS, FLAPPING, {G: (5, 5), L: (80, 120)}, max_depth=8)
     assert bad.exit_code == EXIT_VIOLATED and not bad.safe_points and bad.example is not None
     assert "none is safe" in bad.message
 
@@ -213,7 +239,7 @@ def test_every_combination_safe_and_none_safe() -> None:
 def test_a_timeout_is_inconclusive() -> None:
     lines: list[str] = []
     r = synth.synthesize(
-        TWO_WORKERS, FLAPPING, {G: (10, 30), F: (10, 30), M: (5, 15)}, max_depth=40, timeout=3.0, progress=lines.append
+        TWO_WORKERS, FLAPPING, {G: (10, 30), L: (40, 120), M: (5, 15)}, max_depth=40, timeout=3.0, progress=lines.append
     )
     assert r.exit_code == EXIT_INCONCLUSIVE and not r.complete
     assert "inconclusive: stopped" in r.message
@@ -222,9 +248,10 @@ def test_a_timeout_is_inconclusive() -> None:
 
 def test_the_json_form() -> None:
     doc = flapping_two_params().to_json()
-    assert doc["formula"] == "nodeMonitorGracePeriod >= nodeStatusUpdateFrequency" and doc["verified"]
-    assert doc["parameters"][0] == {"name": G, "lo": 5, "hi": 20} and doc["tick"] == 5
-    assert {G: 5, F: 10, "depth": 1} in doc["violating"]
+    assert doc["formula"] == "nodeMonitorGracePeriod >= nodeLeaseDurationSeconds / 4" and doc["verified"]
+    assert doc["parameters"][1] == {"name": L, "lo": 20, "hi": 80} and doc["tick"] == 5
+    assert {G: 5, L: 40, "depth": 1} in doc["violating"]
+    assert doc["independentOf"] == []
     assert doc["example"]["trace"][0]["actor"] == "init"
 
 
@@ -235,6 +262,7 @@ def test_parse_param() -> None:
     assert synth.parse_param("nodeMonitorGracePeriod=10s..2m") == (G, 10, 120)
     assert synth.parse_param("nodestatusupdatefrequency = 5s .. 60") == (F, 5, 60)
     assert synth.parse_param("nodeMonitorPeriod=5s") == (M, 5, 5)
+    assert synth.parse_param("nodeLeaseDurationSeconds=40..160") == (L, 40, 160)
     assert synth.parse_param("defaultUnreachableTolerationSeconds=0s..1m30s") == (
         "defaultUnreachableTolerationSeconds",
         0,
@@ -267,6 +295,11 @@ def test_bad_synthesis_input() -> None:
     assert err.value.where == "--param" and "22s is not a multiple of the tick (5s)" in err.value.message
     assert err.value.fix == "use 20s or 25s"
     with pytest.raises(KmodelError) as err:
+        synth.synthesize(TWO_WORKERS, FLAPPING, {L: (40, 50)}, max_depth=4)
+    assert err.value.where == "--param" and "50s is not a multiple of 4 x the tick (20s)" in err.value.message
+    assert "renews its Lease every nodeLeaseDurationSeconds / 4" in err.value.message
+    assert err.value.fix == "use 40s or 1m"
+    with pytest.raises(KmodelError) as err:
         synth.synthesize(TWO_WORKERS, "replica-convergence", {G: (10, 20)}, max_depth=4)
     assert err.value.where == "--property" and err.value.fix is not None and FLAPPING in err.value.fix
     with pytest.raises(KmodelError) as err:
@@ -293,9 +326,9 @@ def test_bad_synthesis_input() -> None:
 def test_readme_grid_is_the_explorers_point_by_point() -> None:
     """The worked example of the README: 828 combinations, depth 12. The explorer agrees at that
     depth, and (without a depth bound) finds no other violation: depth 12 covers this scenario."""
-    r = synth.synthesize(TWO_WORKERS, FLAPPING, {G: (10, 120), F: (5, 60), M: (5, 15)}, max_depth=12)
+    r = synth.synthesize(TWO_WORKERS, FLAPPING, {G: (10, 120), L: (20, 240), M: (5, 15)}, max_depth=12)
     assert r.region_text == (
-        "nodeMonitorGracePeriod >= (nodeStatusUpdateFrequency rounded down to a multiple of nodeMonitorPeriod)"
+        "nodeMonitorGracePeriod >= (nodeLeaseDurationSeconds / 4 rounded down to a multiple of nodeMonitorPeriod)"
     )
     assert r.verified and len(r.violating_points) == 151
     assert_agrees_with_explorer(r)

@@ -17,6 +17,7 @@ import random
 from functools import cache
 from typing import Any
 
+import attrs
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -29,15 +30,16 @@ from kmodel.scenario import Scenario, load
 from kmodel.smt import bmc
 from kmodel.smt.nodehealth import IF, OR, SUM, Enumerator, SliceError, successor_differences
 from kmodel.smt.workload import WorkloadModel, WorkloadSlice
+from kmodel.state import Pod, ReplicaSet
 from tests import broken
 from tests.conftest import DATA, SCENARIOS
 
-ALL_FAULTS = (("partitionNode", 1), ("powerOffNode", 1), ("stopComponent", 1), ("stopKubelet", 1))
+ALL_FAULTS = (("partitionNode", 1), ("powerOffNode", 1), ("stopComponent", 1), ("stopKubelet", 1), ("stopRuntime", 1))
 
 CONFIGS: dict[str, tuple[Any, tuple[tuple[str, int], ...]]] = {
     "two-workers": (DATA / "props-two-workers.yaml", ALL_FAULTS),
     "two-workers-both-off": (DATA / "props-two-workers.yaml", (("powerOffNode", 2),)),
-    "three-workers": (DATA / "props-three-workers.yaml", (("powerOffNode", 1), ("stopKubelet", 1))),
+    "three-workers": (DATA / "props-three-workers.yaml", (("powerOffNode", 1), ("stopKubelet", 1), ("stopRuntime", 1))),
     "one-worker": (DATA / "props-one-worker.yaml", (("powerOffNode", 1), ("stopComponent", 1))),
     "seed-node-failure": (SCENARIOS / "seed-node-failure.yaml", (("powerOffNode", 1), ("stopKubelet", 1))),
     "pod-faults": (DATA / "props-two-workers.yaml", (("deletePod", 2), ("killPod", 2), ("stopComponent", 1))),
@@ -235,6 +237,55 @@ def _with_requests(tmp_path: Any) -> Scenario:
 def test_pods_with_requests_are_refused(tmp_path: Any) -> None:
     with pytest.raises(SliceError, match="resource requests"):
         WorkloadSlice(WorkloadModel(_with_requests(tmp_path)))
+
+
+class _WithOrphan(WorkloadModel):
+    """props-two-workers settled, then an orphan added: a bare pod with the labels of the
+    ReplicaSet's selector, or a ReplicaSet without owner labelled like the Deployment's pods
+    (as an apply or a deleted owner could leave them)."""
+
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+        super().__init__(load(DATA / "props-two-workers.yaml"), faults=())
+
+    def init_states(self) -> Any:
+        for state in super().init_states():
+            c = state.cluster
+            rs = c.replicasets[0]
+            if self.kind == "pod":
+                c = c.with_pod(Pod(name="stray", labels=rs.selector, created=c.now))
+            else:
+                d = c.deployments[0]
+                other = (*d.selector, ("tier", "other"))
+                c = c.with_replicaset(
+                    ReplicaSet(
+                        name="stray",
+                        replicas=0,
+                        selector=other,
+                        template=attrs.evolve(rs.template, labels=other),
+                        labels=d.selector,
+                    )
+                )
+            yield attrs.evolve(state, cluster=c)
+
+
+@pytest.mark.parametrize(
+    ("kind", "words", "adopter"),
+    [
+        ("pod", "pod stray has no owner and matches replicaset", "replicaset"),
+        ("replicaset", "replicaset stray has no owner and matches deployment", "deployment"),
+    ],
+)
+def test_what_controllerref_would_adopt_is_refused(kind: str, words: str, adopter: str) -> None:
+    """ClaimPods / ClaimReplicaSets are not encoded: a state where the Python controllers would
+    adopt an orphan (they do: the first step of the adopter says so) is refused in one line
+    naming the feature."""
+    model = _WithOrphan(kind)
+    start = next(iter(model.init_states()))
+    assert any(t.actor == adopter and "adopt" in t.label for t in model.transitions(start))
+    with pytest.raises(SliceError, match=words) as err:
+        WorkloadSlice(model)
+    assert "ControllerRef adoption is not encoded" in str(err.value)
 
 
 def test_running_out_of_pod_slots_is_inconclusive_not_holds() -> None:

@@ -32,14 +32,18 @@ same property on the same model. On the workload slice a run that needs more pod
 slots stops the check as inconclusive at that depth.
 
 Cost: every interleaving of the components within a tick is a distinct path to the solver,
-so the time per depth grows steeply. Measured on one core (z3 5.4.1), 60 s budget:
-props-two-workers with one worker powered off reaches depth 22 on ``eviction-after-timeout``
-(finds the shortest Terminating pod, depth 19, in 8 s); seed-node-failure with its timeline
-reaches depth 31 (``eviction-after-timeout``) and 34 (``no-pod-terminating``); without the
-timeline and one worker powered off at any time, depth 25. The explorer covers those state
+so the time per depth grows steeply. Measured with ``benchmarks/smt_bench.py`` (60 s budget) on
+a shared 2-core machine (load 4 to 6, so runs vary with it): props-two-workers with one worker
+powered off reaches depth 13 to 15 on ``eviction-after-timeout`` (finds the shortest Terminating
+pod, depth 19, in 14 to 60 s); seed-node-failure with its timeline reaches depth 20
+(``eviction-after-timeout``) and 24 to 30 (``no-pod-terminating``); without the timeline and one
+worker powered off at any time, depth 14 to 15.
+``eviction-after-timeout`` got dearer with the Lease model: its "not marked Unknown too early"
+clause needs the solver to refute an early Unknown along every path (same machine, same load,
+40 s: depth 16, against 19 for the encoding before the Lease). The explorer covers those state
 spaces in well under a second: this engine is the base for what explicit states cannot do
 (symbolic timing parameters, induction), not a faster explorer. The workload slice reaches
-depth 20 to 25 in a minute (``python benchmarks/smt_bench.py``).
+depth 10 to 19 in a minute there (``python benchmarks/smt_bench.py``).
 """
 
 from __future__ import annotations
@@ -78,9 +82,10 @@ from kmodel.smt.nodehealth import (
     NOT,
     OR,
     R_TRUE,
+    R_UNKNOWN,
     SUM,
     TAINT_NOT_READY,
-    Z_FULL,
+    Num,
     Params,
     PodInfo,
     Slice,
@@ -93,8 +98,8 @@ from kmodel.smt.nodehealth import (
     calm_action_name,
     model_values,
     nk,
+    no_execute_delay,
     pk,
-    zk,
 )
 from kmodel.smt.workload import DEFAULT_POD_SLOTS, WORKLOAD_VERBS, WorkloadModel, WorkloadSlice, dk, ek, rk
 from kmodel.state import COND_TRUE, Cluster, Deployment, selector_matches
@@ -190,8 +195,8 @@ def _holds_no_eviction_from_ready(sl: Slice, before: View | None, after: View) -
 
 
 def _tolerated_for(tol: TolInfo) -> Any:
-    """``properties._toleration``: seconds the pod tolerates the taint (0: not at all; None:
-    forever)."""
+    """``properties._toleration``: seconds the pod tolerates the taint alone (0: not at all;
+    None: forever)."""
     if not tol.tolerated:
         return 0
     return tol.seconds
@@ -209,50 +214,88 @@ def _placements(sl: Slice, v: View) -> list[tuple[PodInfo, str]]:
     return [(p, n.name) for p in sl.pods for n in sl.nodes if sl.on(v, p, n.name) is not False]
 
 
+def _delay(sl: Slice, v: View, p: PodInfo, n: str) -> tuple[Any, Any, Num]:
+    """``properties._eviction_delay`` of pod ``p`` (its real tolerations) for node ``n``'s
+    NoExecute taints in ``v``: (untolerated, timed -- else forever --, the seconds)."""
+    has = {k: v[nk(n, NE_VAR[k])] for k in NE_KEYS}
+    return no_execute_delay(has, sl.real_tol[p.name])
+
+
 def _holds_eviction_after_timeout(sl: Slice, before: View | None, after: View) -> Any:
-    """``properties.eviction_after_timeout``: (a) no eviction too early, (b) none overdue."""
+    """``properties.eviction_after_timeout``: (a1) no node marked Unknown too early, (a2) no
+    eviction too early and every new schedule for now + the toleration, (b) none overdue."""
     assert before is not None
     P = sl.params
+    now = after["now"]
     bad = []
-    # (a) _early_evictions
-    for p, n in _placements(sl, before):
-        too_early = {}
-        for k in NE_KEYS:
-            tol = _tolerated_for(sl.real_tol[p.name][k])
-            too_early[k] = True if tol is None else after["now"] < before[nk(n, "heartbeat")] + P.monitor_grace + tol
+    # (a1) _early_unknown: the last sign of life is the heartbeat or the Lease renewal (every
+    # node in the slice has posted status and has a Lease)
+    for node in sl.nodes:
+        n = node.name
+        hb, lease = before[nk(n, "heartbeat")], before[nk(n, "lease")]
+        # now <= max(heartbeat, renewTime) + grace, without the max
+        alive = OR(now <= hb + P.monitor_grace, now <= lease + P.monitor_grace)
+        bad.append(AND(before[nk(n, "ready")] != R_UNKNOWN, after[nk(n, "ready")] == R_UNKNOWN, alive))
+    # (a2) _early_evictions: DisruptionTarget newly set on a pod that tolerates its node's
+    # NoExecute taints (as they were before the step) ...
+    for p, n in _placements(sl, after):
+        untolerated, timed, seconds = _delay(sl, before, p, n)
+        due_set, due = before[pk(p.name, "eviction.set")], before[pk(p.name, "eviction")]
+        early = OR(
+            NOT(timed),  # tolerated forever (or no NoExecute taint at all)
+            AND(due_set, due > now),
+            AND(NOT(due_set), seconds != 0),
+        )
         bad.append(
             AND(
-                _evicted_now(before, after, p.name),
+                sl.on(after, p, n),
+                after[pk(p.name, "present")],
+                after[pk(p.name, "disruption_target")],
+                before[pk(p.name, "present")],
+                NOT(before[pk(p.name, "disruption_target")]),
+                NOT(untolerated),
+                early,
+            )
+        )
+    # ... and a deletion scheduled in the step for another time than now + the toleration
+    for p, n in _placements(sl, before):
+        untolerated, timed, seconds = _delay(sl, before, p, n)
+        wrong = OR(untolerated, NOT(timed), after[pk(p.name, "eviction")] != now + seconds)
+        bad.append(
+            AND(
+                NOT(before[pk(p.name, "eviction.set")]),
+                after[pk(p.name, "eviction.set")],
+                before[pk(p.name, "present")],
                 sl.on(before, p, n),
-                before[nk(n, "ready")] != R_TRUE,
-                _by_condition_taint(before, n, too_early),
+                wrong,
             )
         )
     # (b) _overdue(after)
     slack = 2 * P.monitor_period + P.step
     cm = sl.cm_active(after)
-    all_full = AND(*[after[zk(z, "state")] == Z_FULL for z in sl.zones])
+    all_full = sl.recorded_all_full(after)
     for p, n in _placements(sl, after):
         silent = after[nk(n, "health.probe")] + P.monitor_grace
         has_nr, has_ur = (after[nk(n, NE_VAR[k])] for k in NE_KEYS)
         added = IF(has_nr, after[nk(n, NE_VAR[NE_KEYS[0]] + ".added")], after[nk(n, NE_VAR[NE_KEYS[1]] + ".added")])
         start = IF(AND(OR(has_nr, has_ur), added > silent), added, silent)
-        first_seen = after[pk(p.name, "eviction")]
-        start = IF(AND(after[pk(p.name, "eviction.set")], first_seen > start), first_seen, start)
         overdue = {}
         for k in NE_KEYS:
             tol = _tolerated_for(sl.real_tol[p.name][k])
-            overdue[k] = False if tol is None else after["now"] > start + tol + slack
+            overdue[k] = False if tol is None else now > start + tol + slack
+        scheduled = after[pk(p.name, "eviction.set")]
+        late = IF(scheduled, now > after[pk(p.name, "eviction")] + slack, _by_condition_taint(after, n, overdue))
         bad.append(
             AND(
                 cm,
                 sl.on(after, p, n),
                 NOT(all_full),
                 NOT(after[nk(n, "queued")]),
+                after[nk(n, "ready")] != R_TRUE,
                 after[nk(n, "health.set")],
                 after[pk(p.name, "present")],
                 NOT(after[pk(p.name, "deleting.set")]),
-                _by_condition_taint(after, n, overdue),
+                late,
             )
         )
     return NOT(OR(*bad))

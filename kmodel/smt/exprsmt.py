@@ -20,8 +20,9 @@ What translates:
 * pod fields ``name``, ``node`` (a node name or None, from the pod's node variable), ``phase``,
   ``status``, ``ready``, ``restarts``, ``terminating``, ``labels`` and ``owner``;
 * node fields ``name``, ``status``, ``condition``, ``ready``, ``taints``, ``zone``,
-  ``unschedulable``, ``powered``, ``kubelet_running``, ``partitioned``, ``control_plane`` and
-  ``heartbeat_age``;
+  ``unschedulable``, ``powered``, ``kubelet_running``, ``partitioned``, ``control_plane``,
+  ``runtime_ready``, ``heartbeat_age`` and ``lease_age`` (every node of the slice has posted
+  status and has a Lease, so neither age is None);
 * literals, ``and``/``or``/``not``, comparisons (``in`` on literal collections, labels, taints and
   comprehensions), ``+ - *`` and unary minus, ``//`` and ``%`` by a constant, ``x if c else y``,
   comprehensions with ``if`` filters, ``len count all any sum min max abs``; labels by key
@@ -96,7 +97,9 @@ NODE_FIELDS = (
     "kubelet_running",
     "partitioned",
     "control_plane",
+    "runtime_ready",
     "heartbeat_age",
+    "lease_age",
 )
 SUPPORTED = (
     "smt translates pods, nodes, now and their fields, literals, comparisons, and/or/not, + - * "
@@ -490,7 +493,12 @@ class _Translator:
         }
         if attr in constants:
             return _one(constants[attr])
-        variables = {"powered": "powered", "kubelet_running": "kubelet", "partitioned": "partitioned"}
+        variables = {
+            "powered": "powered",
+            "kubelet_running": "kubelet",
+            "partitioned": "partitioned",
+            "runtime_ready": "runtime",
+        }
         if attr in variables:
             return _one(v[nk(name, variables[attr])])
         ready = v[nk(name, "ready")]
@@ -503,6 +511,8 @@ class _Translator:
             return _join([(ready == R_TRUE, "Ready" + suffix), (NOT(ready == R_TRUE), "NotReady" + suffix)])
         if attr == "heartbeat_age":
             return _one(v["now"] - v[nk(name, "heartbeat")])
+        if attr == "lease_age":
+            return _one(v["now"] - v[nk(name, "lease")])
         if attr == "taints":
             own = tuple((v[nk(name, var)], _one(text)) for var, text in _TAINT_TEXT.items())
             foreign = tuple((True, _one(t.show())) for t in info.foreign_taints)

@@ -80,6 +80,7 @@ from kmodel.smt.scheduling import (
     pods_within_capacity,
     project,
     read,
+    scenario_stops_runtimes,
     templates_tolerating_condition_taints,
 )
 from kmodel.smt.wlinduction import PROPERTIES as WORKLOAD_PROOFS
@@ -198,12 +199,25 @@ def prove(
     # toleration assumption
     assumptions: list[str] = []
     tolerating = templates_tolerating_condition_taints(scen) if scen is not None else []
-    options = encoding or SliceOptions(assume_no_condition_tolerations=not tolerating)
+    stops_runtimes = scen is not None and scenario_stops_runtimes(scen)
+    options = encoding or SliceOptions(
+        assume_no_condition_tolerations=not tolerating, assume_runtimes_up=not stops_runtimes
+    )
     if options.assume_no_condition_tolerations:
         source = f"true of every pod template of {Path(scen.path).name}" if scen is not None else "assumed"
         assumptions.append(
             f"assuming: no pod tolerates {TAINT_NOT_READY}:NoSchedule or {TAINT_UNREACHABLE}:NoSchedule\n"
             f"    ({source}; kmodel's admission adds only the NoExecute tolerations)"
+        )
+    if options.assume_runtimes_up:
+        source = (
+            f"true of {Path(scen.path).name}: no stopRuntime fault, no stop runtime/NAME event"
+            if scen is not None
+            else "assumed"
+        )
+        assumptions.append(
+            "assuming: no container runtime stops (a kubelet whose runtime is down posts Ready=False before the\n"
+            f"    node lifecycle controller taints its node; {source})"
         )
 
     # the universe
@@ -488,8 +502,12 @@ class _Run:
         u = self.sl.u
         pairs = [(p, n) for p in u.pod_consts for n in u.node_consts]
         return [
-            [f.ready[n] != C_FALSE for f in frames for n in u.node_consts],  # the model never sets False
-            [z3.And(f.powered[n], f.kubelet[n], z3.Not(f.partitioned[n])) for f in frames for n in u.node_consts],
+            [f.ready[n] != C_FALSE for f in frames for n in u.node_consts],  # only a stopped runtime sets False
+            [
+                z3.And(f.powered[n], f.kubelet[n], z3.Not(f.partitioned[n]), f.runtime[n])
+                for f in frames
+                for n in u.node_consts
+            ],
             [z3.Not(f.unsched[n]) for f in frames for n in u.node_consts],
             [f.aff[p, n] for f in frames for p, n in pairs],
             [z3.Not(f.blocked[p, n]) for f in frames for p, n in pairs],
@@ -909,6 +927,7 @@ def _node_line(name: str, v: NodeView, state: SliceState, u: Universe) -> str:
             (not v.powered, "machine off"),
             (not v.kubelet, "kubelet stopped"),
             (v.partitioned, "partitioned"),
+            (not v.runtime, "container runtime down"),
         )
         if on
     ]
@@ -963,7 +982,12 @@ def _diff(before: SliceState, after: SliceState) -> list[str]:
         changes += [f"+taint {t}" for t in added] + [f"-taint {t}" for t in removed]
         if new.unsched != old.unsched:
             changes.append("cordoned" if new.unsched else "uncordoned")
-        for field, label in (("powered", "machine"), ("kubelet", "kubelet"), ("partitioned", "partitioned")):
+        for field, label in (
+            ("powered", "machine"),
+            ("kubelet", "kubelet"),
+            ("partitioned", "partitioned"),
+            ("runtime", "container runtime"),
+        ):
             if getattr(new, field) != getattr(old, field):
                 if field == "partitioned":
                     changes.append("partitioned" if new.partitioned else "healed")
@@ -1010,9 +1034,9 @@ def _describe_action(
     return {
         "scheduler": f"the scheduler binds {p0} to {n0} (it passes {', '.join(filters)})",
         "nodelifecycle": "a node lifecycle pass (nodes found late go Unknown; NoSchedule taints follow the conditions)",
-        "kubelet": f"the kubelet on {n0} " + ("posts Ready=True" if flag else "syncs its pods"),
+        "kubelet": f"the kubelet on {n0} " + ("posts its Ready condition" if flag else "syncs its pods"),
         "pods": "controllers and users create and delete pods",
-        "fault": f"a fault on {n0} (machine, kubelet or network)",
+        "fault": f"a fault on {n0} (machine, kubelet, container runtime or network)",
         "cordon": f"kubectl {'cordon' if flag else 'uncordon'} {n0}",
         "taint": f"kubectl taint {n0} (a taint other than the condition ones)",
         "stutter": "a step that changes nothing in the slice (the clock, endpoints, ...)",

@@ -5,20 +5,30 @@ its pods:
 
 - the clock (``kmodel.model.tick``, leader election included: after an apiserver outage longer
   than ``leaderElectionRenewDeadline`` the controller-manager restarts with empty memory);
-- the kubelet of every node (heartbeats, starting and restarting the containers of its bound
-  pods, reporting them ready again, finishing deletions of Terminating pods);
-- the node lifecycle controller in taint mode, all of it for a fixed set of nodes: probe
-  timestamps, Ready -> Unknown after the grace period, marking pods not ready, zone states
-  (Normal / PartialDisruption / FullDisruption, total disruption and leaving it), the per-zone
-  rate-limited NoExecute queue with its token buckets, the NoExecute swap, and the NoSchedule
-  taints (including ``unschedulable``);
-- the taint eviction controller (scheduled evictions, immediate eviction of untolerated pods);
-- the faults of the checker's budget: power a worker off / on, stop / start a kubelet,
-  partition / heal a worker, stop / start apiserver, etcd, scheduler or controller-manager (with
-  the controller-manager's memory lost on a stop), delete a pod (``deletePod``) and kill its
-  containers (``killPod``);
+- the kubelet of every node (Lease renewal every ``nodeLeaseDurationSeconds / 4``, the Ready
+  condition posted when it changes: True, or False while the container runtime is down;
+  starting and restarting the containers of its bound pods, reporting them ready again,
+  finishing deletions of Terminating pods, none of which it does with the runtime down);
+- the node lifecycle controller in taint mode, all of it for a fixed set of nodes: registration
+  of a node it has no record of (its NoExecute condition taints removed), probe timestamps
+  refreshed by a new heartbeat or a renewed Lease (the record rebuilt for a new heartbeat
+  forgetting the Lease it held, as in ``tryUpdateNodeHealth``), Ready -> Unknown after the
+  grace period, marking pods not ready, zone states (Normal / PartialDisruption /
+  FullDisruption, total disruption and leaving it; nodes labelled
+  ``node.kubernetes.io/exclude-disruption`` left out, a static fact), the per-zone rate-limited
+  NoExecute queue with its token buckets (zones without a state at the normal rate), the
+  NoExecute swap, and the NoSchedule taints (including ``unschedulable``);
+- the taint eviction controller (``processPodOnNode``: for each NoExecute taint the first
+  toleration that matches it, the deletion scheduled for now + the smallest of their
+  tolerationSeconds and kept when the taints change, cancelled when the taints go or are
+  tolerated forever, immediate eviction of untolerated pods, Terminating pods included, pods
+  already marked DisruptionTarget left alone, schedules of pods that are gone dropped);
+- the faults of the checker's budget: power a worker off / on, stop / start a kubelet or a
+  node's container runtime, partition / heal a worker, stop / start apiserver, etcd, scheduler
+  or controller-manager (with the controller-manager's memory lost on a stop), delete a pod
+  (``deletePod``) and kill its containers (``killPod``);
 - the scenario's timeline, as scheduled events (only verbs that are faults: stop / start of a
-  node, a kubelet or a control-plane process, partition / heal).
+  node, a kubelet, a container runtime or a control-plane process, partition / heal).
 
 The other components (scheduler, ReplicaSet, Deployment, endpoints, pod GC, garbage collector)
 are switched off on both sides, so pods only change through the slice and can only disappear:
@@ -79,7 +89,8 @@ out; the invariants of ``Slice.invariants``). The agreement test draws its state
 the bounded model checker only unrolls runs from the initial state, so both stay within them.
 
 Left out (refused with :class:`SliceError`, never disagreeing silently): the legacy
-``evictionMode``, nodes that never posted status (the startup grace period), NoExecute taints
+``evictionMode``, nodes that never posted status or have no Lease (the startup grace period,
+registration by a new kubelet), NoExecute taints
 other than not-ready / unreachable (and condition taints with a value), pods in a terminal phase
 or whose containers run on a node they are not bound to, timeline events other than the fault
 verbs above, and nodes or pods appearing after the scenario settled (the workload slice of
@@ -107,6 +118,7 @@ from kmodel.scenario import Scenario
 from kmodel.settings import Settings
 from kmodel.state import (
     COND_FALSE,
+    COND_NONE,
     COND_TRUE,
     COND_UNKNOWN,
     FAILED,
@@ -121,6 +133,7 @@ from kmodel.state import (
     Cluster,
     Pod,
     Taint,
+    label,
 )
 
 WHERE = "kmodel.smt node-health slice"
@@ -129,7 +142,7 @@ WHERE = "kmodel.smt node-health slice"
 
 READY = {COND_TRUE: 0, COND_FALSE: 1, COND_UNKNOWN: 2}
 R_TRUE, R_FALSE, R_UNKNOWN = 0, 1, 2
-REASON = {"KubeletReady": 0, "NodeStatusUnknown": 1, "NodeStatusNeverUpdated": 2, "": 3}
+REASON = {"KubeletReady": 0, "NodeStatusUnknown": 1, "NodeStatusNeverUpdated": 2, "": 3, "KubeletNotReady": 4}
 PHASE = {PENDING: 0, RUNNING: 1, SUCCEEDED: 2, FAILED: 3}
 P_RUNNING = 1
 ZONE_STATE = {None: -1, nodelifecycle.NORMAL: 0, nodelifecycle.PARTIAL: 1, nodelifecycle.FULL: 2}
@@ -138,7 +151,7 @@ Z_ABSENT, Z_NORMAL, Z_PARTIAL, Z_FULL = -1, 0, 1, 2
 # the components that belong to the slice (kubelets besides) and those switched off
 SLICE_CONTROLLERS = ("nodelifecycle", "tainteviction")
 OFF_COMPONENTS = tuple(c.name for c in kmodel_model.CONTROLLERS if c.name not in SLICE_CONTROLLERS)
-SLICE_FAULTS = ("powerOffNode", "stopKubelet", "partitionNode", "stopComponent", "deletePod", "killPod")
+SLICE_FAULTS = ("powerOffNode", "stopKubelet", "stopRuntime", "partitionNode", "stopComponent", "deletePod", "killPod")
 # the taints the node lifecycle controller owns: (key, effect) -> short variable name
 OWN_TAINTS = {
     (TAINT_NOT_READY, NO_SCHEDULE): "ns_not_ready",
@@ -189,10 +202,13 @@ class Params:
     Pods whose NoExecute toleration for not-ready / unreachable is the one the
     DefaultTolerationSeconds admission plugin adds (``Exists``, the scenario's default seconds)
     read ``not_ready_toleration`` / ``unreachable_toleration``; other tolerations keep their own
-    seconds."""
+    seconds. ``lease_renew_interval`` is ``nodeLeaseDurationSeconds / 4``, how often a kubelet
+    renews its Lease; nodeStatusUpdateFrequency is not read (the kubelet posts its status when
+    it changes, which the slice takes at its next sync, and the node lifecycle controller counts
+    the Lease renewals as signs of life)."""
 
     step: Num
-    status_update_frequency: Num
+    lease_renew_interval: Num
     monitor_period: Num
     monitor_grace: Num
     eviction_interval: Num | None
@@ -207,7 +223,7 @@ class Params:
     def from_settings(cls, s: Settings) -> Params:
         return cls(
             step=s.step,
-            status_update_frequency=s.node_status_update_frequency,
+            lease_renew_interval=s.lease_renew_interval,
             monitor_period=s.node_monitor_period,
             monitor_grace=s.node_monitor_grace_period,
             eviction_interval=s.eviction_interval,
@@ -237,7 +253,7 @@ class Params:
         for f in attrs.fields(Params):
             v = getattr(self, f.name)
             if isinstance(v, z3.ExprRef):
-                lowest = 1 if f.name in ("step", "status_update_frequency", "monitor_period") else 0
+                lowest = 1 if f.name in ("step", "lease_renew_interval", "monitor_period") else 0
                 out.append(v >= lowest)
                 if f.name == "unhealthy_zone_threshold":
                     out.append(v <= 1)
@@ -337,8 +353,10 @@ def MAX0(a: Num) -> Num:
 
 @frozen
 class TolInfo:
-    """How a pod's tolerations answer one NoExecute condition taint: not at all, forever
-    (``seconds`` None), or for ``seconds`` (a number or a term, already clamped at 0)."""
+    """How a pod's tolerations answer one NoExecute condition taint (``GetMatchingTolerations``:
+    the first toleration that tolerates it): not at all, forever (that toleration has no
+    ``tolerationSeconds``: ``seconds`` None), or for ``seconds`` (a number or a term, already
+    clamped at 0)."""
 
     tolerated: bool
     seconds: Num | None
@@ -352,6 +370,9 @@ class NodeInfo:
     control_plane: bool
     unschedulable: bool
     foreign_taints: tuple[Taint, ...]  # taints the slice never changes
+    # labelled node.kubernetes.io/exclude-disruption: left out of the zone states (labels are
+    # constant in the slice)
+    excluded: bool = False
 
 
 @frozen
@@ -524,7 +545,7 @@ class Slice:
     # binds or moves pods); :class:`kmodel.smt.workload.WorkloadSlice` makes it a variable
     MOVABLE = False
     WHERE = WHERE
-    VERBS_TEXT = "stop/start of nodes, kubelets and control-plane processes, partition/heal"
+    VERBS_TEXT = "stop/start of nodes, kubelets, container runtimes and control-plane processes, partition/heal"
 
     def __init__(
         self,
@@ -561,9 +582,13 @@ class Slice:
                 n.control_plane,
                 n.unschedulable,
                 tuple(t for t in n.taints if (t.key, t.effect) not in OWN_TAINTS),
+                label(n.labels, nodelifecycle.LABEL_EXCLUDE_DISRUPTION) is not None,
             )
             for i, n in enumerate(c.nodes)
         )
+        # the zones that get a state (some node of theirs is not excluded from disruption
+        # checks); the others keep zk(zone, "state") absent, and their queue the normal rate
+        self.state_zones = sorted({n.zone for n in self.nodes if not n.excluded})
         self.node_by_name = {n.name: n for n in self.nodes}
         self.pods = self._pod_universe(c)
         self.pod_by_name = {p.name: p for p in self.pods}
@@ -629,10 +654,16 @@ class Slice:
         if c.ran or c.sched_attempted:
             raise _refuse("the initial state is inside a tick", "start from a settled state")
         for n in c.nodes:
-            if n.last_heartbeat is None:
+            if n.ready == COND_NONE or n.last_heartbeat is None:
                 raise _refuse(
-                    f"node {n.name} never posted status (startup grace period not encoded)",
+                    f"node {n.name} has no Ready condition yet: its kubelet never posted status "
+                    "(the startup grace period is not encoded)",
                     "start from a state where every node has posted status",
+                )
+            if n.lease_renew_time is None:
+                raise _refuse(
+                    f"node {n.name} has no Lease yet (its kubelet never renewed one; not encoded)",
+                    "start from a state where every node's kubelet has run",
                 )
             for t in n.taints:
                 if t.effect == NO_EXECUTE and (t.key, t.effect) not in OWN_TAINTS:
@@ -656,6 +687,8 @@ class Slice:
                 tags.append(f"partition:{n.name}")
             if "stopKubelet" in self.budget_kinds:
                 tags.append(f"kubelet:{n.name}")
+            if "stopRuntime" in self.budget_kinds:
+                tags.append(f"runtime:{n.name}")
         if "stopComponent" in self.budget_kinds:
             tags += [f"component:{x}" for x in CONTROL_PLANE_PROCESSES]
         return tuple(tags)
@@ -675,11 +708,12 @@ class Slice:
         for comp in self.components:
             sch[f"ran.{comp}"] = bool
         for n in self.nodes:
-            for f in ("powered", "kubelet", "partitioned"):
+            for f in ("powered", "kubelet", "runtime", "partitioned"):
                 sch[nk(n.name, f)] = bool
             sch[nk(n.name, "ready")] = int
             sch[nk(n.name, "reason")] = int
             sch[nk(n.name, "heartbeat")] = int
+            sch[nk(n.name, "lease")] = int  # the Lease's renewTime (always set in the slice)
             for v in OWN_TAINTS.values():
                 sch[nk(n.name, v)] = bool
             for k in NE_KEYS:
@@ -688,6 +722,8 @@ class Slice:
             sch[nk(n.name, "health.probe")] = int
             sch[nk(n.name, "health.seen_heartbeat")] = int
             sch[nk(n.name, "health.seen_ready")] = int
+            sch[nk(n.name, "health.seen_lease.set")] = bool
+            sch[nk(n.name, "health.seen_lease")] = int
             sch[nk(n.name, "queued")] = bool
             sch[nk(n.name, "queued.at")] = int
         for z in self.zones:
@@ -712,14 +748,15 @@ class Slice:
         return sch
 
     def _tol(self, pod: Pod, key: str, override: int | str | None) -> TolInfo:
-        """``min_toleration_seconds`` of the pod for one taint, with the DefaultTolerationSeconds
-        tolerations reading the params, and the broken-controller override applied."""
+        """How the pod tolerates the ``key``:NoExecute taint by ``GetMatchingTolerations`` (the
+        first of its tolerations that tolerates it), with the DefaultTolerationSeconds
+        toleration reading the params, and the broken-controller override applied (it changes
+        every toleration that has tolerationSeconds)."""
         probe = Taint(key=key, effect=NO_EXECUTE)
-        matching = [t for t in pod.tolerations if t.tolerates(probe)]
-        if not matching:
+        first = next((t for t in pod.tolerations if t.tolerates(probe)), None)
+        if first is None:
             return TolInfo(False, None)
-        timed = [t for t in matching if t.toleration_seconds is not None]
-        if not timed:
+        if first.toleration_seconds is None:
             return TolInfo(True, None)
         if override != AS_WRITTEN:
             return TolInfo(True, None if override is None else max(0, int(override)))  # type: ignore[arg-type]
@@ -728,22 +765,16 @@ class Slice:
             TAINT_NOT_READY: (s.default_not_ready_toleration_seconds, self.params.not_ready_toleration),
             TAINT_UNREACHABLE: (s.default_unreachable_toleration_seconds, self.params.unreachable_toleration),
         }
-        best: Num | None = None
-        for t in timed:
-            secs: Num
-            plain, param = default[key]
-            if (
-                t.key == key
-                and t.operator == "Exists"
-                and t.effect == NO_EXECUTE
-                and not t.value
-                and t.toleration_seconds == plain
-            ):
-                secs = MAX0(param)
-            else:
-                secs = max(0, t.toleration_seconds)  # type: ignore[arg-type]
-            best = secs if best is None else MIN(best, secs)
-        return TolInfo(True, best)
+        plain, param = default[key]
+        if (
+            first.key == key
+            and first.operator == "Exists"
+            and first.effect == NO_EXECUTE
+            and not first.value
+            and first.toleration_seconds == plain
+        ):
+            return TolInfo(True, MAX0(param))
+        return TolInfo(True, max(0, first.toleration_seconds))
 
     # -- projection ----------------------------------------------------------------------------------
 
@@ -798,7 +829,10 @@ class Slice:
                 raise bad(f"node {n.name} changed zone, role or spec.unschedulable")
             out[nk(n.name, "powered")] = n.powered
             out[nk(n.name, "kubelet")] = n.kubelet_running
+            out[nk(n.name, "runtime")] = n.runtime_ready
             out[nk(n.name, "partitioned")] = n.partitioned
+            if n.ready not in READY:
+                raise bad(f"node {n.name} has no Ready condition")
             out[nk(n.name, "ready")] = READY[n.ready]
             if n.ready_reason not in REASON:
                 raise bad(f"node {n.name} has reason {n.ready_reason!r}")
@@ -806,6 +840,9 @@ class Slice:
             if n.last_heartbeat is None:
                 raise bad(f"node {n.name} has no heartbeat")
             out[nk(n.name, "heartbeat")] = n.last_heartbeat
+            if n.lease_renew_time is None:
+                raise bad(f"node {n.name} has no Lease")
+            out[nk(n.name, "lease")] = n.lease_renew_time
             own = {(t.key, t.effect): t for t in n.taints if (t.key, t.effect) in OWN_TAINTS}
             foreign = tuple(t for t in n.taints if (t.key, t.effect) not in OWN_TAINTS)
             if foreign != info.foreign_taints:
@@ -832,7 +869,10 @@ class Slice:
                 raise bad(f"the controller saw no heartbeat of {n.name}")
             out[nk(n.name, "health.probe")] = h.probe_time if h is not None else 0
             out[nk(n.name, "health.seen_heartbeat")] = h.seen_heartbeat if h is not None else 0  # type: ignore[assignment]
+            if h is not None and h.seen_ready not in READY:
+                raise bad(f"the controller saw no Ready condition of {n.name}")
             out[nk(n.name, "health.seen_ready")] = READY[h.seen_ready] if h is not None else 0
+            _opt(out, nk(n.name, "health.seen_lease"), h.seen_lease if h is not None else None)
             q = queue.get(n.name)
             if q is not None and q[0] != n.zone:
                 raise bad(f"node {n.name} queued in zone {q[0]!r}")
@@ -846,8 +886,8 @@ class Slice:
         tokens = dict(mem.zone_next_token)
         if set(zstates) - set(self.zones) or set(tokens) - set(self.zones):
             raise bad("controller memory names unknown zones")
-        if zstates and set(zstates) != set(self.zones):
-            raise bad("zone states recorded for some zones only")
+        if zstates and set(zstates) != set(self.state_zones):
+            raise bad("zone states recorded for other zones than those of the nodes not excluded from disruption")
         for z in self.zones:
             out[zk(z, "state")] = ZONE_STATE[zstates.get(z)]
             _opt(out, zk(z, "token"), tokens.get(z))
@@ -953,6 +993,14 @@ class Slice:
     def cm_active(self, c: View) -> Any:
         return AND(c["cp.controller-manager"], self.host_up(c), self.apiserver_available(c))
 
+    def recorded_all_full(self, c: View) -> Any:
+        """Every zone state the controller recorded is FullDisruption (and it recorded some):
+        ``bool(zone_states) and all(v == FULL ...)``. States are recorded for all of
+        :attr:`state_zones` or for none."""
+        if not self.state_zones:
+            return False
+        return AND(*[c[zk(z, "state")] == Z_FULL for z in self.state_zones])
+
     def timeline_due(self, c: View) -> Any:
         return OR(*[AND(c["next_event"] == i, ev.at <= c["now"]) for i, ev in enumerate(self.timeline)])
 
@@ -989,6 +1037,8 @@ class Slice:
                 ("health.probe", 0),
                 ("health.seen_heartbeat", 0),
                 ("health.seen_ready", 0),
+                ("health.seen_lease.set", False),
+                ("health.seen_lease", 0),
                 ("queued", False),
                 ("queued.at", 0),
             ):
@@ -1124,6 +1174,8 @@ class Slice:
             return self._partition(name, False)
         if kind == "kubelet":
             return self._kubelet_proc(name, True)
+        if kind == "runtime":
+            return self._runtime(name, True)
         return self._component((name,), True)
 
     def python_calm_successors(
@@ -1161,13 +1213,19 @@ class Slice:
         connected = AND(
             c[nk(n, "powered")], c[nk(n, "kubelet")], NOT(c[nk(n, "partitioned")]), self.apiserver_available(c)
         )
-        hb_due = OR(c[nk(n, "ready")] != R_TRUE, now - c[nk(n, "heartbeat")] >= P.status_update_frequency)
+        # the Ready condition it computes: True, or False (KubeletNotReady) with the runtime down;
+        # posted when the apiserver shows another one (the heartbeat is always set here)
+        runtime = c[nk(n, "runtime")]
+        want = IF(runtime, R_TRUE, R_FALSE)
+        status_due = c[nk(n, "ready")] != want
+        lease_due = now - c[nk(n, "lease")] >= P.lease_renew_interval
         for info in self.pods:
             on = self.on(c, info, n)
             if on is False:
                 continue
             p = info.name
-            present = AND(on, c[pk(p, "present")])
+            # with the runtime down the kubelet syncs no pod
+            present = AND(on, runtime, c[pk(p, "present")])
             term = c[pk(p, "deleting.set")]
             running = c[pk(p, "running")]
             stop = AND(present, term, running)
@@ -1184,13 +1242,15 @@ class Slice:
             nx[pk(p, "ready_since.set")] = IF(ready_now, True, c[pk(p, "ready_since.set")])
             nx[pk(p, "ready_since")] = IF(ready_now, now, c[pk(p, "ready_since")])
             self._remove_pod(nx, p, remove)
-        nx[nk(n, "ready")] = IF(hb_due, R_TRUE, c[nk(n, "ready")])
-        nx[nk(n, "reason")] = IF(hb_due, REASON["KubeletReady"], c[nk(n, "reason")])
-        nx[nk(n, "heartbeat")] = IF(hb_due, now, c[nk(n, "heartbeat")])
+        nx[nk(n, "lease")] = IF(lease_due, now, c[nk(n, "lease")])
+        nx[nk(n, "ready")] = IF(status_due, want, c[nk(n, "ready")])
+        reason = IF(runtime, REASON["KubeletReady"], REASON["KubeletNotReady"])
+        nx[nk(n, "reason")] = IF(status_due, reason, c[nk(n, "reason")])
+        nx[nk(n, "heartbeat")] = IF(status_due, now, c[nk(n, "heartbeat")])
         ran = f"ran.{kubelet.actor(n)}"
-        # integers written without a boolean flip: the heartbeat (now - heartbeat >= frequency
-        # >= 1, or Ready goes back to True); every pod change flips running, ready or present
-        guard = AND(NOT(c[ran]), connected, self._changed(c, nx, [hb_due]))
+        # integers written without a boolean flip: the Lease (now - renewTime >= interval >= 1)
+        # and the status (Ready changes); every pod change flips running, ready or present
+        guard = AND(NOT(c[ran]), connected, self._changed(c, nx, [lease_due, status_due]))
         nx[ran] = True
         return guard, nx
 
@@ -1227,28 +1287,49 @@ class Slice:
         now = c["now"]
         observed = {n.name: c[nk(n.name, "ready")] for n in self.nodes}
         ready: dict[str, Any] = {}
+        # the NoExecute condition taints once a node the controller has no record of is
+        # registered (markNodeAsReachable removes them)
+        has_ne: dict[str, dict[str, Any]] = {}
+        added_ne: dict[str, dict[str, Any]] = {}
         # integers written without a boolean flip (see _changed): Ready and its reason (to
-        # Unknown), a refreshed record (its seen heartbeat changes, or the record is new), the
-        # probe time reset, the seen Ready, zone states, and a zone's token taken (now +
-        # interval > the old token <= now); taint and queue times go with their flags' flips
+        # Unknown), a rebuilt record (its seen heartbeat changes, or the record is new), a
+        # Lease seen renewed (the seen renewTime changes), the probe time reset, the seen
+        # Ready, zone states, and a zone's token taken (now + interval > the old token <= now);
+        # taint and queue times go with their flags' flips
         int_changes: list[Any] = []
-        # 1-2: node health
+        # 0-2: registration and node health (tryUpdateNodeHealth)
         for node in self.nodes:
             n = node.name
             has = c[nk(n, "health.set")]
+            new = NOT(has)
+            has_ne[n] = {k: AND(has, c[nk(n, NE_VAR[k])]) for k in NE_KEYS}
+            added_ne[n] = {k: IF(has, c[nk(n, NE_VAR[k] + ".added")], 0) for k in NE_KEYS}
             hb = c[nk(n, "heartbeat")]
-            refresh = OR(NOT(has), c[nk(n, "health.seen_heartbeat")] != hb)
-            probe = IF(refresh, now, c[nk(n, "health.probe")])
+            lease = c[nk(n, "lease")]
+            # the Lease the record held before this pass (none for a new record)
+            saved_set = AND(has, c[nk(n, "health.seen_lease.set")])
+            saved = c[nk(n, "health.seen_lease")]
+            # a new heartbeat (or no record): the record is rebuilt, forgetting its Lease
+            rebuild = OR(new, c[nk(n, "health.seen_heartbeat")] != hb)
+            renewed = OR(NOT(saved_set), saved < lease)
+            probe = IF(OR(rebuild, renewed), now, c[nk(n, "health.probe")])
             cond = c[nk(n, "ready")]
             unknown = AND(now > probe + P.monitor_grace, cond != R_UNKNOWN)
             ready[n] = IF(unknown, R_UNKNOWN, cond)
-            int_changes += [refresh, unknown, ready[n] != c[nk(n, "health.seen_ready")]]
+            int_changes += [rebuild, renewed, unknown, ready[n] != c[nk(n, "health.seen_ready")]]
             nx[nk(n, "ready")] = ready[n]
             nx[nk(n, "reason")] = IF(unknown, REASON["NodeStatusUnknown"], c[nk(n, "reason")])
             nx[nk(n, "health.set")] = True
             nx[nk(n, "health.probe")] = probe
-            nx[nk(n, "health.seen_heartbeat")] = IF(refresh, hb, c[nk(n, "health.seen_heartbeat")])
+            nx[nk(n, "health.seen_heartbeat")] = IF(OR(rebuild, unknown), hb, c[nk(n, "health.seen_heartbeat")])
             nx[nk(n, "health.seen_ready")] = ready[n]
+            keep_lease = NOT(OR(renewed, unknown, rebuild))
+            nx[nk(n, "health.seen_lease.set")] = OR(
+                renewed, unknown, AND(keep_lease, c[nk(n, "health.seen_lease.set")])
+            )
+            nx[nk(n, "health.seen_lease")] = IF(
+                OR(renewed, unknown), lease, IF(rebuild, 0, c[nk(n, "health.seen_lease")])
+            )
             lost = AND(ready[n] != R_TRUE, cond == R_TRUE)
             for info in self.pods:
                 on = self.on(c, info, n)
@@ -1260,24 +1341,28 @@ class Slice:
                 nx[pk(p, "ready")] = IF(mark, False, nx[pk(p, "ready")])
                 nx[pk(p, "ready_since.set")] = IF(mark, False, nx[pk(p, "ready_since.set")])
                 nx[pk(p, "ready_since")] = IF(mark, 0, nx[pk(p, "ready_since")])
-        # 4: zone states
-        states = {z: self._zone_state([ready[n.name] for n in self.nodes if n.zone == z]) for z in self.zones}
-        all_full = AND(*[states[z] == Z_FULL for z in self.zones])
-        was_all_full = AND(*[c[zk(z, "state")] == Z_FULL for z in self.zones])
+        # 4: zone states (nodes excluded from disruption checks left out)
+        states: dict[str, Any] = {
+            z: self._zone_state([ready[n.name] for n in self.nodes if n.zone == z and not n.excluded])
+            for z in self.state_zones
+        }
+        all_full = AND(*[states[z] == Z_FULL for z in self.state_zones]) if self.state_zones else False
+        was_all_full = self.recorded_all_full(c)
         reset = AND(was_all_full, NOT(all_full))
         for node in self.nodes:
             key = nk(node.name, "health.probe")
             int_changes.append(AND(reset, nx[key] != now))
             nx[key] = IF(reset, now, nx[key])
         for z in self.zones:
-            int_changes.append(states[z] != c[zk(z, "state")])
-            nx[zk(z, "state")] = states[z]
+            st = states.get(z, Z_ABSENT)
+            int_changes.append(NE(st, c[zk(z, "state")]))
+            nx[zk(z, "state")] = st
         # 3: processTaintBaseEviction with the observed conditions
         for node in self.nodes:
             n = node.name
             cond = observed[n]
-            has = {k: c[nk(n, NE_VAR[k])] for k in NE_KEYS}
-            added = {k: c[nk(n, NE_VAR[k] + ".added")] for k in NE_KEYS}
+            has = has_ne[n]
+            added = added_ne[n]
             live = NOT(all_full)
             want_for = {TAINT_NOT_READY: R_FALSE, TAINT_UNREACHABLE: R_UNKNOWN}
             other = {TAINT_NOT_READY: TAINT_UNREACHABLE, TAINT_UNREACHABLE: TAINT_NOT_READY}
@@ -1304,10 +1389,12 @@ class Slice:
                 # every zone down: markNodeAsReachable drops both
                 nx[nk(n, NE_VAR[k])] = IF(all_full, False, new_has[k])
                 nx[nk(n, NE_VAR[k] + ".added")] = IF(all_full, 0, new_added[k])
-        # 5: each zone releases its first queued node when its token bucket allows
+        # 5: each zone releases its first queued node when its token bucket allows (a zone with
+        # no state, all of its nodes excluded from disruption checks, at the normal rate)
         for z in self.zones:
             members = [n for n in self.nodes if n.zone == z]
-            has_interval, interval = self._zone_interval(states[z], len(members))
+            counted = sum(1 for n in members if not n.excluded)
+            has_interval, interval = self._zone_interval(states.get(z, Z_NORMAL), counted)
             tok_set, tok = c[zk(z, "token.set")], c[zk(z, "token")]
             token_ok = OR(NOT(tok_set), now >= tok)
             queued = {n.name: nx[nk(n.name, "queued")] for n in members}
@@ -1345,6 +1432,9 @@ class Slice:
     # taint eviction controller -------------------------------------------------------------------------
 
     def _tainteviction(self, c: View) -> tuple[Any, View]:
+        """``processPodOnNode`` for every present pod bound to a node and not yet marked
+        DisruptionTarget (Terminating ones included), then the schedules of pods that are gone
+        dropped."""
         nx = dict(c)
         now = c["now"]
         for info in self.pods:
@@ -1352,36 +1442,36 @@ class Slice:
             present = c[pk(p, "present")]
             sched_set, sched = c[pk(p, "eviction.set")], c[pk(p, "eviction")]
             if not self.MOVABLE and info.node is None:
-                nx[pk(p, "eviction.set")] = False
-                nx[pk(p, "eviction")] = 0
+                # never bound: the controller leaves it alone while it exists
+                nx[pk(p, "eviction.set")] = AND(present, sched_set)
+                nx[pk(p, "eviction")] = IF(present, sched, 0)
                 continue
-            has = {
-                k: OR(*[AND(self.on(c, info, n.name), c[nk(n.name, NE_VAR[k])]) for n in self.nodes]) for k in NE_KEYS
-            }
-            tol = self.ctl_tol[p]
+            act = AND(present, NOT(self.unbound(c, info)), NOT(c[pk(p, "disruption_target")]))
+            has, untolerated, finite, seconds = self._no_execute_delay(c, info, self.ctl_tol[p])
             tainted = OR(*has.values())
-            untolerated = OR(*[AND(has[k], NOT(tol[k].tolerated)) for k in NE_KEYS])
-            timed = [k for k in NE_KEYS if tol[k].seconds is not None]
-            finite = OR(*[has[k] for k in timed])
-            seconds: Num = 0
-            if len(timed) == 1:
-                seconds = tol[timed[0]].seconds
-            elif len(timed) == 2:
-                a, b = (tol[k].seconds for k in timed)
-                seconds = IF(AND(has[timed[0]], has[timed[1]]), MIN(a, b), IF(has[timed[0]], a, b))
-            considered = AND(present, tainted, NOT(c[pk(p, "deleting.set")]))
-            start = IF(sched_set, sched, now)
-            waiting = AND(considered, NOT(untolerated), finite, now < start + seconds)
-            evict = AND(considered, OR(untolerated, AND(finite, now >= start + seconds)))
-            nx[pk(p, "eviction.set")] = waiting
-            nx[pk(p, "eviction")] = IF(waiting, start, 0)
+            timed = AND(tainted, NOT(untolerated), finite)  # a deletion is (or stays) scheduled
+            due = IF(sched_set, sched, now + seconds)  # an existing schedule is kept
+            fire = AND(timed, now >= due)
+            waiting = AND(timed, now < due)
+            evict = AND(act, OR(untolerated, fire))
+            # untouched when not acted on, dropped when the pod is gone
+            nx[pk(p, "eviction.set")] = IF(act, waiting, AND(present, sched_set))
+            nx[pk(p, "eviction")] = IF(act, IF(waiting, due, 0), IF(present, sched, 0))
             nx[pk(p, "disruption_target")] = IF(evict, True, c[pk(p, "disruption_target")])
-            nx[pk(p, "deleting.set")] = IF(evict, True, c[pk(p, "deleting.set")])
-            nx[pk(p, "deleting")] = IF(evict, now, c[pk(p, "deleting")])
-        # every integer it writes goes with a flip of eviction.set or deleting.set
+            self._api_delete(c, nx, info, evict)
+        # every integer it writes goes with a flip of eviction.set, deleting.set or
+        # disruption_target (a kept schedule keeps its time)
         guard = AND(NOT(c["ran.tainteviction"]), self.cm_active(c), self._changed(c, nx, []))
         nx["ran.tainteviction"] = True
         return guard, nx
+
+    def _no_execute_delay(
+        self, c: View, info: PodInfo, tol: dict[str, TolInfo]
+    ) -> tuple[dict[str, Any], Any, Any, Num]:
+        """The NoExecute condition taints of the pod's node in ``c`` (per key), and
+        :func:`no_execute_delay` of them for tolerations ``tol``."""
+        has = {k: OR(*[AND(self.on(c, info, n.name), c[nk(n.name, NE_VAR[k])]) for n in self.nodes]) for k in NE_KEYS}
+        return (has, *no_execute_delay(has, tol))
 
     # clock --------------------------------------------------------------------------------------------
 
@@ -1444,6 +1534,18 @@ class Slice:
                     return AND(c[nk(n, "powered")], stop(c, nx))
 
                 specs.append((f"fault: stop kubelet on {n}", fault("stopKubelet", f"kubelet:{n}", stop_when_powered)))
+            if "stopRuntime" in kinds:
+                halt = self._runtime(n, False)
+
+                def halt_when_powered(c: View, nx: View, n: str = n, halt: Any = halt) -> Any:
+                    return AND(c[nk(n, "powered")], halt(c, nx))
+
+                specs.append(
+                    (
+                        f"fault: stop container runtime on {n}",
+                        fault("stopRuntime", f"runtime:{n}", halt_when_powered),
+                    )
+                )
         if "stopComponent" in kinds:
             for x in CONTROL_PLANE_PROCESSES:
                 specs.append(
@@ -1462,6 +1564,8 @@ class Slice:
                 specs.append((f"repair: heal {name}", repair(tag, self._partition(name, False))))
             elif kind == "kubelet":
                 specs.append((f"repair: start kubelet on {name}", repair(tag, self._kubelet_proc(name, True))))
+            elif kind == "runtime":
+                specs.append((f"repair: start container runtime on {name}", repair(tag, self._runtime(name, True))))
             else:
                 specs.append((f"repair: start {name}", repair(tag, self._component((name,), True))))
         return specs
@@ -1531,6 +1635,15 @@ class Slice:
 
         return effect
 
+    def _runtime(self, n: str, run: bool) -> Callable[[View, View], Any]:
+        """``faults.set_runtime``: the node's container runtime stops or starts."""
+
+        def effect(c: View, nx: View) -> Any:
+            nx[nk(n, "runtime")] = run
+            return NOT(c[nk(n, "runtime")]) if run else c[nk(n, "runtime")]
+
+        return effect
+
     def _component(self, names: tuple[str, ...], run: bool) -> Callable[[View, View], Any]:
         def effect(c: View, nx: View) -> Any:
             differs = []
@@ -1562,6 +1675,8 @@ class Slice:
                 return self._power(name, on)
             if kind == "kubelet":
                 return self._kubelet_proc(name, on)
+            if kind == "runtime":
+                return self._runtime(name, on)
             return self._component(CONTROL_PLANE_PROCESSES if kind == "control-plane" else (kind,), on)
         return self._partition(name, ev.verb == "partition")
 
@@ -1573,6 +1688,23 @@ class Slice:
         for tr in self.model.transitions(state):
             out.setdefault(action_name(state, tr), set()).add(_frozen(self.project(tr.state)))
         return out
+
+
+def no_execute_delay(has: dict[str, Any], tol: dict[str, TolInfo]) -> tuple[Any, Any, Num]:
+    """How a pod with tolerations ``tol`` answers the NoExecute condition taints ``has`` (key ->
+    present), by ``GetMatchingTolerations`` and ``getMinTolerationTime``: (some present taint
+    is not tolerated, some present taint has a timed toleration -- else they are tolerated
+    forever --, the smallest of those times, meaningful when there is one)."""
+    untolerated = OR(*[AND(has[k], NOT(tol[k].tolerated)) for k in NE_KEYS])
+    timed = [k for k in NE_KEYS if tol[k].tolerated and tol[k].seconds is not None]
+    finite = OR(*[has[k] for k in timed])
+    seconds: Num = 0
+    if len(timed) == 1:
+        seconds = tol[timed[0]].seconds
+    elif len(timed) == 2:
+        a, b = (tol[k].seconds for k in timed)
+        seconds = IF(AND(has[timed[0]], has[timed[1]]), MIN(a, b), IF(has[timed[0]], a, b))
+    return untolerated, finite, seconds
 
 
 def _opt(out: dict[str, int | bool], key: str, value: int | None) -> None:

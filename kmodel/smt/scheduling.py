@@ -6,7 +6,8 @@ scheduler's filters and the node lifecycle controller read and write:
 - per node: the Ready condition (True / False / Unknown), the three NoSchedule taints the
   controllers manage (``node.kubernetes.io/not-ready``, ``/unreachable``, ``/unschedulable``),
   ``spec.unschedulable``, and the physical facts the kubelet needs to post status (machine
-  powered, kubelet process running, not partitioned);
+  powered, kubelet process running, not partitioned) and that decide what it posts (container
+  runtime up);
 - per pod: whether the object exists, its ``nodeName`` (none, or a node), whether it is
   Terminating, whether it tolerates each of the three NoSchedule taints above, for each node
   whether some *other* NoSchedule / NoExecute taint of that node (the control-plane taint, a
@@ -35,9 +36,10 @@ the values of the next frame, with everything it does not write left equal (the 
     change ``blocked`` arbitrarily. In legacy eviction mode the pass deletes pods: any bound pod
     may become Terminating.
 ``kubelet``
-    The kubelet of a node ``n0`` that is powered, running and not partitioned posts Ready=True
-    (or only syncs pods), and may remove Terminating pods bound to ``n0`` (finishing the delete).
-    That the apiserver must be reachable too is not followed (more steps are allowed, not fewer).
+    The kubelet of a node ``n0`` that is powered, running and not partitioned posts its Ready
+    condition (True, or False while the node's container runtime is down), or only syncs pods,
+    and may remove Terminating pods bound to ``n0`` (finishing the delete). That the apiserver
+    must be reachable too is not followed (more steps are allowed, not fewer).
 ``pods``
     Controllers and users create and delete pods (ReplicaSet controller, garbage collector, pod
     GC, taint eviction, ``kubectl delete``, the checker's deletePod fault): any set of pods is
@@ -45,8 +47,9 @@ the values of the next frame, with everything it does not write left equal (the 
     unbound, with arbitrary tolerations, nodeSelector and ``blocked`` (subject to the toleration
     assumption below).
 ``fault``
-    A node's machine, kubelet or network changes (power off / on, stop / start kubelet, partition
-    / heal): only the physical facts of that node; no API field changes.
+    A node's machine, kubelet, container runtime or network changes (power off / on, stop / start
+    kubelet or runtime, partition / heal): only the physical facts of that node; no API field
+    changes.
 ``cordon``
     ``kubectl cordon`` / ``uncordon``: ``spec.unschedulable`` of one node (the taint follows at
     the next lifecycle pass).
@@ -83,6 +86,15 @@ predicate ``pods-do-not-tolerate-condition-taints`` joins the invariants. kmodel
 (DefaultTolerationSeconds) only adds the NoExecute tolerations, so a scenario satisfies the
 assumption unless one of its pod templates tolerates those taints itself
 (:func:`templates_tolerating_condition_taints`).
+
+Runtime assumption. A kubelet whose container runtime is down posts Ready=False itself, and the
+node lifecycle controller adds the not-ready NoSchedule taint only at its next pass: in between
+the scheduler may bind a pod to the NotReady node (it reads taints, not conditions), so
+``no-schedule-to-unready-node`` does not hold once a runtime can stop (``kmodel check`` finds it
+in 5 actions with ``--faults stopRuntime=1,deletePod=1``). With
+:attr:`SliceOptions.assume_runtimes_up` no fault stops a runtime and the kubelet only posts
+Ready=True, as in the model's runs without a ``stopRuntime`` fault or a ``stop runtime/NAME``
+event (:func:`scenario_stops_runtimes`).
 """
 
 from __future__ import annotations
@@ -194,7 +206,7 @@ class Universe:
 
 # --- frames and choices -----------------------------------------------------------------------
 
-NODE_BOOLS = ("nr", "ur", "us", "unsched", "powered", "kubelet", "partitioned")
+NODE_BOOLS = ("nr", "ur", "us", "unsched", "powered", "kubelet", "partitioned", "runtime")
 POD_BOOLS = ("alive", "bound", "term", "tnr", "tur", "tus")
 POD_ROWS = ("blocked", "aff")
 FIELDS = ("ready", *NODE_BOOLS, *POD_BOOLS, "where", *POD_ROWS)
@@ -245,7 +257,12 @@ class Choice:
         self.new_aff = z3.Array(f"new_aff@{tag}", u.pod, u.node, b)
         self.havoc = z3.Array(f"havoc_blocked@{tag}", u.pod, u.node, b)  # nodelifecycle: NoExecute taints
         self.column = z3.Array(f"column@{tag}", u.pod, b)  # taint: the new blocked value for n0
-        self.physical = (z3.Bool(f"powered@{tag}"), z3.Bool(f"kubelet@{tag}"), z3.Bool(f"partitioned@{tag}"))
+        self.physical = (
+            z3.Bool(f"powered@{tag}"),
+            z3.Bool(f"kubelet@{tag}"),
+            z3.Bool(f"partitioned@{tag}"),
+            z3.Bool(f"runtime@{tag}"),
+        )
 
 
 @frozen
@@ -256,6 +273,7 @@ class SliceOptions:
     taint_filter: bool = True  # the scheduler's TaintToleration filter
     pod_count_filter: bool = True  # NodeResourcesFit's pod count (finite universes only)
     assume_no_condition_tolerations: bool = True  # no pod tolerates the not-ready / unreachable NoSchedule taints
+    assume_runtimes_up: bool = True  # no container runtime stops: the kubelet only posts Ready=True
 
 
 # --- the relation -----------------------------------------------------------------------------
@@ -319,7 +337,17 @@ class SchedulingSlice:
         def finished(p: z3.ExprRef) -> z3.BoolRef:
             return z3.And(c.gone[p], s.term[p], s.bound[p], s.where[p] == n0)
 
-        powered, running, partitioned = c.physical
+        powered, running, partitioned, runtime = c.physical
+        runtimes_up = self.options.assume_runtimes_up
+        # what a kubelet posts: True, or False while its node's runtime is down
+        posted = C_TRUE if runtimes_up else z3.If(s.runtime[n0], C_TRUE, C_FALSE)
+        physical: dict[str, Update] = {
+            "powered": lambda n: z3.If(n == n0, powered, s.powered[n]),
+            "kubelet": lambda n: z3.If(n == n0, running, s.kubelet[n]),
+            "partitioned": lambda n: z3.If(n == n0, partitioned, s.partitioned[n]),
+        }
+        if not runtimes_up:
+            physical["runtime"] = lambda n: z3.If(n == n0, runtime, s.runtime[n])
         return [
             Action(
                 "scheduler",
@@ -347,7 +375,7 @@ class SchedulingSlice:
                 "kubelet",
                 z3.And(s.powered[n0], s.kubelet[n0], z3.Not(s.partitioned[n0])),
                 {
-                    "ready": lambda n: z3.If(z3.And(c.flag, n == n0), C_TRUE, s.ready[n]),
+                    "ready": lambda n: z3.If(z3.And(c.flag, n == n0), posted, s.ready[n]),
                     "alive": lambda p: z3.And(s.alive[p], z3.Not(finished(p))),
                 },
             ),
@@ -365,15 +393,7 @@ class SchedulingSlice:
                     "aff": lambda p, n: z3.If(new(p), c.new_aff[p, n], s.aff[p, n]),
                 },
             ),
-            Action(
-                "fault",
-                z3.BoolVal(True),
-                {
-                    "powered": lambda n: z3.If(n == n0, powered, s.powered[n]),
-                    "kubelet": lambda n: z3.If(n == n0, running, s.kubelet[n]),
-                    "partitioned": lambda n: z3.If(n == n0, partitioned, s.partitioned[n]),
-                },
-            ),
+            Action("fault", z3.BoolVal(True), physical),
             Action("cordon", z3.BoolVal(True), {"unsched": lambda n: z3.If(n == n0, c.flag, s.unsched[n])}),
             Action("taint", z3.BoolVal(True), {"blocked": lambda p, n: z3.If(n == n0, c.column[p], s.blocked[p, n])}),
             Action("stutter", z3.BoolVal(True), {}),
@@ -439,6 +459,7 @@ class NodeView:
     powered: bool = True
     kubelet: bool = True
     partitioned: bool = False
+    runtime: bool = True  # the container runtime is up
 
     def taints(self) -> list[str]:
         keys = ((self.nr, TAINT_NOT_READY), (self.ur, TAINT_UNREACHABLE), (self.us, TAINT_UNSCHEDULABLE))
@@ -484,6 +505,13 @@ def _other_untolerated(pod: Pod, node: Node) -> bool:
     return False
 
 
+def scenario_stops_runtimes(scenario: Scenario) -> bool:
+    """The scenario can stop a container runtime: a ``stopRuntime`` fault budget or a ``stop
+    runtime/NAME`` timeline event (the scheduling slice's runtime assumption then fails)."""
+    budget = dict(scenario.faults or ()).get("stopRuntime", 0) > 0
+    return budget or any(ev.verb == "stop" and ev.kind == "runtime" for ev in scenario.timeline)
+
+
 def _selects(pod: Pod, node: Node) -> bool:
     have = dict(node.labels)
     return all(have.get(k) == v for k, v in pod.node_selector)
@@ -503,6 +531,7 @@ def project(cluster: Cluster) -> SliceState:
                 n.powered,
                 n.kubelet_running,
                 n.partitioned,
+                n.runtime_ready,
             ),
         )
         for n in cluster.nodes

@@ -1,7 +1,7 @@
 """Timing-parameter synthesis on the node-health slice (``kmodel synth``).
 
 The question: for which values of some timing settings (``nodeMonitorGracePeriod``,
-``nodeStatusUpdateFrequency``, ...) does a property of the node-health slice hold on every run
+``nodeLeaseDurationSeconds``, ...) does a property of the node-health slice hold on every run
 of at most ``max_depth`` actions from the settled scenario? The answer is a region of the
 parameter grid, in words when a simple formula describes it exactly, and a violating
 assignment just outside it with its run.
@@ -13,6 +13,12 @@ How it is computed (:func:`synthesize`):
    into the settings of every assignment (``tick: 5s``), so the clock advances by the same amount
    whatever the values. Ranges off that grid are refused (between two grid values the model
    could not tell the difference anyway: every time it compares is a multiple of the tick).
+   ``nodeLeaseDurationSeconds`` is read through the kubelet's renew interval, a quarter of it,
+   which must be a multiple of the tick: its values go in steps of 4 ticks, and formulas speak
+   of ``nodeLeaseDurationSeconds / 4``. A setting no action of the slice reads (the kubelet's
+   ``nodeStatusUpdateFrequency``: it posts its status when it changes) may be given too: its
+   values settle the scenario like the others, and the answer says the region does not depend
+   on it.
 2. **The starting state of each assignment.** The checkers start from the state the scenario
    settles into, and settling depends on the timings (when the last heartbeat was, the
    controller's probe times, ...). So the scenario is settled once per grid point, with that
@@ -44,7 +50,13 @@ How it is computed (:func:`synthesize`):
 Properties: those of :data:`kmodel.smt.bmc.PROPERTIES`, and ``connected-node-never-unknown``
 (defined here, Python definition and slice encoding side by side): the node lifecycle controller
 never marks a node Unknown while its kubelet is running and connected -- the "flapping node"
-question.
+question. In Kubernetes the node lifecycle controller takes a renewed Lease as a sign of life
+(``tryUpdateNodeHealth`` in pkg/controller/nodelifecycle/node_lifecycle_controller.go moves its
+probe timestamp when the Lease's renewTime is newer than the one it saw) and the kubelet renews
+its Lease every ``0.25 x nodeLeaseDurationSeconds`` (pkg/kubelet/kubelet.go,
+``renewIntervalFraction``), while it posts its status only when it changes; so the answer is
+``nodeMonitorGracePeriod >= nodeLeaseDurationSeconds / 4`` (rounded down to a multiple of
+``nodeMonitorPeriod`` when that is free too), whatever ``nodeStatusUpdateFrequency`` is.
 """
 
 from __future__ import annotations
@@ -87,17 +99,23 @@ WHERE_PARAM = "--param"
 WHERE_PROPERTY = "--property"
 WHERE_DEPTH = "--max-depth"
 
-# The settings the node-health slice reads as spans of time: camelCase name -> (Settings field,
-# Params field). The others (rates, thresholds, the tick itself) cannot be made free here.
-SYNTH_PARAMS: dict[str, tuple[str, str]] = {
+# The settings that may be made free: camelCase name -> (Settings field, Params field: what the
+# node-health slice reads, None for a setting it does not read). The others (rates, thresholds,
+# the tick itself) cannot be made free here.
+SYNTH_PARAMS: dict[str, tuple[str, str | None]] = {
     "nodeMonitorGracePeriod": ("node_monitor_grace_period", "monitor_grace"),
-    "nodeStatusUpdateFrequency": ("node_status_update_frequency", "status_update_frequency"),
+    "nodeLeaseDurationSeconds": ("node_lease_duration_seconds", "lease_renew_interval"),
+    # the kubelet posts its status when it changes, not on this period: no action reads it
+    "nodeStatusUpdateFrequency": ("node_status_update_frequency", None),
     "nodeMonitorPeriod": ("node_monitor_period", "monitor_period"),
     "defaultNotReadyTolerationSeconds": ("default_not_ready_toleration_seconds", "not_ready_toleration"),
     "defaultUnreachableTolerationSeconds": ("default_unreachable_toleration_seconds", "unreachable_toleration"),
     "leaderElectionRenewDeadline": ("leader_election_renew_deadline", "renew_deadline"),
 }
-_AT_LEAST_ONE = ("nodeStatusUpdateFrequency", "nodeMonitorPeriod")  # Settings refuses 0 for these
+_AT_LEAST_ONE = ("nodeStatusUpdateFrequency", "nodeMonitorPeriod", "nodeLeaseDurationSeconds")  # Settings refuses 0
+# the slice reads these settings divided: nodeLeaseDurationSeconds through the kubelet's renew
+# interval, a quarter of it (pkg/kubelet/kubelet.go, renewIntervalFraction 0.25)
+DIVISORS = {"nodeLeaseDurationSeconds": 4}
 MAX_POINTS = 5000
 
 HELP = """\
@@ -106,14 +124,16 @@ Find the values of timing settings for which a property of the node-health slice
 Each --param NAME=LO..HI (repeatable) makes one setting free within that range: camelCase names
 as in `kmodel settings`, durations like 10s or 2m, NAME=VALUE for a single value. Values go in
 steps of the scenario's tick, which stays fixed for every assignment (LO and HI must be
-multiples of it). Z3 finds every combination of values for which some run of at most
+multiples of it; nodeLeaseDurationSeconds in steps of 4 ticks, since the kubelet renews its Lease
+every quarter of it). Z3 finds every combination of values for which some run of at most
 --max-depth actions from the settled scenario violates --property; the report states the safe
 region as a formula when a simple one fits it exactly (and Z3 confirms it), else as the safe
 values per combination of the other parameters, and shows a violating assignment just outside
 the region with its run, replayed on the model with those settings. Runs have no faults unless
 --faults gives a budget.
 
-Parameters: nodeMonitorGracePeriod, nodeStatusUpdateFrequency, nodeMonitorPeriod,
+Parameters: nodeMonitorGracePeriod, nodeLeaseDurationSeconds, nodeStatusUpdateFrequency (read by
+no action of the slice: the answer says the region does not depend on it), nodeMonitorPeriod,
 defaultNotReadyTolerationSeconds, defaultUnreachableTolerationSeconds,
 leaderElectionRenewDeadline.
 
@@ -143,20 +163,22 @@ def _explain_lost(before: Cluster, after: Cluster) -> str:
     if not names:
         return "no connected node was marked Unknown"
     s = after.settings
-    # (last heartbeat, when the controller saw it) -> nodes
-    seen: dict[tuple[int | None, int | None], list[str]] = {}
+    # (last heartbeat, last Lease renewal, when the controller last saw either change) -> nodes
+    seen: dict[tuple[int | None, int | None, int | None], list[str]] = {}
     for name in names:
         node = before.node(name)
         record = find(before.memory.node_health, name)
         beat = node.last_heartbeat if node is not None else None
-        seen.setdefault((beat, record.probe_time if record is not None else None), []).append(name)
+        lease = node.lease_renew_time if node is not None else None
+        seen.setdefault((beat, lease, record.probe_time if record is not None else None), []).append(name)
     parts = []
-    for (beat, probe), who in seen.items():
+    for (beat, lease, probe), who in seen.items():
         whose = f"{', '.join(who)}: " if len(seen) > 1 else ""
         text = "never posted" if beat is None else f"last heartbeat t={format_duration(beat)}"
+        text += ", no Lease" if lease is None else f", Lease renewed at t={format_duration(lease)}"
         if probe is not None:
             text += (
-                f", seen by the node controller at t={format_duration(probe)}, "
+                f", a change last seen by the node controller at t={format_duration(probe)}, "
                 f"{format_duration(after.now - probe)} before"
             )
         parts.append(whose + text)
@@ -164,8 +186,8 @@ def _explain_lost(before: Cluster, after: Cluster) -> str:
     return (
         f"{', '.join(names)} marked Ready=Unknown at t={format_duration(after.now)} though {kubelets} the apiserver "
         f"({'; '.join(parts)}); nodeMonitorGracePeriod {format_duration(s.node_monitor_grace_period)}, "
-        f"nodeStatusUpdateFrequency {format_duration(s.node_status_update_frequency)}, nodeMonitorPeriod "
-        f"{format_duration(s.node_monitor_period)}"
+        f"Lease renewed every {format_duration(s.lease_renew_interval)} (nodeLeaseDurationSeconds "
+        f"{s.node_lease_duration_seconds} / 4), nodeMonitorPeriod {format_duration(s.node_monitor_period)}"
     )
 
 
@@ -174,7 +196,8 @@ def connected_node_never_unknown(before: Cluster, after: Cluster) -> bool:
     """The node lifecycle controller never sets Ready=Unknown on a node whose kubelet was running
     on a powered, unpartitioned machine with the apiserver reachable just before the step: a
     healthy node is never taken for lost (tainted unreachable, its pods marked not ready) only
-    because its heartbeats arrive late relative to the controller's passes. Meant for runs
+    because its signs of life (Lease renewals, status posts) arrive late relative to the
+    controller's passes. Meant for runs
     without node faults: a node cut off for longer than the grace period may rightly be marked
     Unknown in the tick it comes back, before its kubelet posts again."""
     return not _lost_while_connected(before, after)
@@ -270,20 +293,29 @@ def parse_param(text: str) -> tuple[str, int, int]:
 
 @frozen
 class ParamRange:
-    """One free setting: its camelCase name and its values ``lo, lo + step, ..., hi``."""
+    """One free setting: its camelCase name and its values ``lo, lo + step, ..., hi``.
+    ``divisor``: the slice reads the setting divided by it (4 for nodeLeaseDurationSeconds, read
+    as the Lease renew interval); formulas speak of that quotient."""
 
     name: str
     lo: int
     hi: int
     step: int
+    divisor: int = 1
 
     @property
     def field(self) -> str:
         return SYNTH_PARAMS[self.name][0]
 
     @property
-    def param(self) -> str:
+    def param(self) -> str | None:
+        """The :class:`Params` field the slice reads (None: no action reads the setting)."""
         return SYNTH_PARAMS[self.name][1]
+
+    @property
+    def term_name(self) -> str:
+        """The parameter as formulas speak of it."""
+        return self.name if self.divisor == 1 else f"{self.name} / {self.divisor}"
 
     def values(self) -> list[int]:
         return list(range(self.lo, self.hi + 1, self.step))
@@ -303,18 +335,27 @@ def _ranges(params: dict[str, tuple[int, int]], tick: int) -> list[ParamRange]:
     for raw, (lo, hi) in params.items():
         name = _param_name(raw)
         _check_range(name, lo, hi)
+        divisor = DIVISORS.get(name, 1)
+        step = tick * divisor
         for v in (lo, hi):
-            if v % tick:
-                down, up = v - v % tick, v - v % tick + tick
+            if v % step:
+                down, up = v - v % step, v - v % step + step
+                what = (
+                    f"the tick ({format_duration(tick)}), which stays fixed during synthesis"
+                    if divisor == 1
+                    else f"{divisor} x the tick ({format_duration(step)}): the kubelet renews its Lease every "
+                    f"{name} / {divisor}, which must be a multiple of the tick ({format_duration(tick)}), fixed "
+                    "during synthesis"
+                )
                 raise KmodelError(
-                    f"{name}: {format_duration(v)} is not a multiple of the tick ({format_duration(tick)}), which "
-                    "stays fixed during synthesis",
+                    f"{name}: {format_duration(v)} is not a multiple of {what}",
                     where=WHERE_PARAM,
-                    fix=f"use {format_duration(down)} or {format_duration(up)}",
+                    fix=f"use {format_duration(down) if down else format_duration(up)}"
+                    + (f" or {format_duration(up)}" if down else ""),
                 )
         if any(r.name == name for r in out):
             raise KmodelError(f"{name} is given twice", where=WHERE_PARAM, fix="give each parameter once")
-        out.append(ParamRange(name, lo, hi, tick))
+        out.append(ParamRange(name, lo, hi, step, divisor))
     return out
 
 
@@ -343,22 +384,27 @@ class Term:
 
 @frozen
 class Template:
-    """The formula ``sum(terms) >= bound`` over the parameters, and its text."""
+    """The formula ``sum(terms) >= bound`` over the parameters, and its text. Points are the
+    settings' values; ``divisors`` says by what each is divided where the formula reads it."""
 
     terms: tuple[Term, ...]
     bound: int
     text: str
     family: str  # "bound", "linear" or "rounded"
+    divisors: tuple[int, ...] = ()
 
     def holds(self, p: Point) -> bool:
         return self.lhs(p) >= self.bound
 
     def lhs(self, p: Point) -> int:
-        return sum(t.value(p) for t in self.terms)
+        q = _units(p, self.divisors)
+        return sum(t.value(q) for t in self.terms)
 
     def formula(self, xs: Sequence[Any], grids: Sequence[Sequence[int]]) -> Any:
-        """The formula over the Z3 parameters ``xs``. Rounding to a multiple of a parameter is
-        spelled out over that parameter's grid values, so every division is by a constant."""
+        """The formula over the Z3 parameters ``xs`` (in the units the formula reads: a setting
+        divided by its divisor) with ``grids`` their values in those units. Rounding to a
+        multiple of a parameter is spelled out over that parameter's grid values, so every
+        division is by a constant."""
         rounded = {t.by for t in self.terms if t.by is not None}
         if not rounded:
             return z3.Sum(*[t.coef * xs[t.index] for t in self.terms]) >= self.bound
@@ -374,6 +420,13 @@ class Template:
                     total.append(t.coef * y * (((x + (y - 1)) if t.up else x) / y))
             cases.append(z3.And(xs[j] == y, z3.Sum(*total) >= self.bound))
         return z3.Or(*cases)
+
+
+def _units(p: Point, divisors: Sequence[int]) -> Point:
+    """A point's values as the slice reads them (each setting divided by its divisor)."""
+    if not divisors:
+        return p
+    return tuple(v // d for v, d in zip(p, divisors, strict=True))
 
 
 def _words(terms: Sequence[Term], bound: int, names: Sequence[str]) -> str:
@@ -434,15 +487,17 @@ def fit_template(
 ) -> Template | None:
     """The simplest formula (see :func:`_left_sides`) true at every safe point and false at
     every violating one, or None. Both sets must be non-empty."""
-    safe, violating = list(safe), list(violating)
-    names = [r.name for r in ranges]
+    divisors = tuple(r.divisor for r in ranges)
+    safe = [_units(p, divisors) for p in safe]
+    violating = [_units(p, divisors) for p in violating]
+    names = [r.term_name for r in ranges]
     dims = [i for i, r in enumerate(ranges) if r.lo != r.hi]
     for family, terms in _left_sides(dims):
         worst_bad = max(sum(t.value(p) for t in terms) for p in violating)
         least_safe = min(sum(t.value(p) for t in terms) for p in safe)
         if worst_bad < least_safe:
             bound = _threshold(worst_bad, least_safe, tick)
-            return Template(terms, bound, _words(terms, bound, names), family)
+            return Template(terms, bound, _words(terms, bound, names), family, divisors)
     return None
 
 
@@ -484,6 +539,9 @@ class SynthResult:
     message: str = ""
     exit_code: int = EXIT_OK
     timings: dict[str, float] = field(factory=dict)
+    # the parameters with several values that do not move the boundary (e.g.
+    # nodeStatusUpdateFrequency, which no action of the slice reads)
+    independent: list[str] = field(factory=list)
 
     def to_json(self) -> dict[str, Any]:
         ex = self.example
@@ -498,6 +556,7 @@ class SynthResult:
             "region": self.region_text,
             "formula": self.template.text if self.template is not None else None,
             "verified": self.verified,
+            "independentOf": self.independent,
             "safe": self.safe_points,
             "violating": [
                 {**dict(zip([r.name for r in self.ranges], p, strict=True)), "depth": d} for p, d in self.depths.items()
@@ -558,10 +617,13 @@ class _Search(bmc.Unrolling):
         self.tick = tick
         self.faults = faults
         self.base = attrs.evolve(scenario.settings, tick=tick)
-        params = Params.from_settings(self.base).symbolic(*[r.param for r in ranges])
+        params = Params.from_settings(self.base).symbolic(*[r.param for r in ranges if r.param is not None])
         self.slice = Slice(self._model(self.base), params=params)
-        self.xs = [getattr(params, r.param) for r in ranges]
+        # each parameter as the slice reads it (a setting no action reads gets a variable of
+        # its own, tied to the grid by the starting-state lookup only)
+        self.xs = [getattr(params, r.param) if r.param is not None else z3.Int(f"param.{r.name}") for r in ranges]
         self.grids = [r.values() for r in ranges]
+        self.unit_grids = [[v // r.divisor for v in r.values()] for r in ranges]
         self.points: list[Point] = list(itertools.product(*self.grids))
         self.starts: dict[Point, dict[str, int | bool]] = {}
         for i, p in enumerate(self.points):
@@ -602,7 +664,7 @@ class _Search(bmc.Unrolling):
         return sl.project(sl.init_state)
 
     def is_point(self, p: Point) -> Any:
-        return z3.And(*[x == v for x, v in zip(self.xs, p, strict=True)])
+        return z3.And(*[x == v // r.divisor for x, v, r in zip(self.xs, p, self.ranges, strict=True)])
 
     def assignment(self, p: Point) -> dict[str, int]:
         return {r.name: v for r, v in zip(self.ranges, p, strict=True)}
@@ -652,7 +714,9 @@ class _Search(bmc.Unrolling):
         return self.solver.check(*assumptions)
 
     def point_of(self, m: z3.ModelRef) -> Point:
-        return tuple(m.eval(x, model_completion=True).as_long() for x in self.xs)
+        return tuple(
+            m.eval(x, model_completion=True).as_long() * r.divisor for x, r in zip(self.xs, self.ranges, strict=True)
+        )
 
     def schedule(self, m: z3.ModelRef, depth: int) -> list[z3.BoolRef]:
         """The actions the model takes in its first ``depth`` steps, as selector literals."""
@@ -718,7 +782,7 @@ class _Search(bmc.Unrolling):
         if not bads:
             return True
         self.solver.push()
-        self.solver.add(template.formula(self.xs, self.grids), z3.Or(*bads))
+        self.solver.add(template.formula(self.xs, self.unit_grids), z3.Or(*bads))
         try:
             r = self.check(deadline=deadline)
         finally:
@@ -899,8 +963,23 @@ def _per_combination(search: _Search, safe: set[Point]) -> list[str]:
             if tuple(p) in safe:
                 vals.append(v)
         label = ", ".join(f"{ranges[i].name}={format_duration(c)}" for i, c in zip(others, combo, strict=True))
-        lines.append(f"{label + ': ' if label else ''}{ranges[axis].name} in {_spans(vals, search.tick)}")
+        lines.append(f"{label + ': ' if label else ''}{ranges[axis].name} in {_spans(vals, ranges[axis].step)}")
     return lines
+
+
+def _independent(ranges: Sequence[ParamRange], points: Sequence[Point], safe: set[Point]) -> list[str]:
+    """The parameters with several values on which the region does not depend: changing the
+    value of one alone never moves a point across the boundary."""
+    out = []
+    for i, r in enumerate(ranges):
+        if r.lo == r.hi:
+            continue
+        rows: dict[Point, set[bool]] = {}
+        for p in points:
+            rows.setdefault(p[:i] + p[i + 1 :], set()).add(p in safe)
+        if all(len(v) == 1 for v in rows.values()):
+            out.append(r.name)
+    return out
 
 
 def _conclude(
@@ -917,6 +996,7 @@ def _conclude(
     violating = {p: d for p, d in depths.items() if d <= bound}
     safe = {p for p in search.points if p not in violating}
     template = fit_template(sorted(safe), sorted(violating), search.ranges, search.tick) if violating and safe else None
+    independent = _independent(search.ranges, search.points, safe) if done >= 0 else []
     t0 = time.monotonic()
     verified = template is not None and complete and search.confirm(template, max_depth, deadline)
     timings["confirm"] = time.monotonic() - t0
@@ -964,6 +1044,7 @@ def _conclude(
         verified=verified,
         exit_code=exit_code,
         timings=timings,
+        independent=independent,
     )
 
 
@@ -973,6 +1054,14 @@ def _message(r: SynthResult, size: int) -> str:
         f"kmodel synth {r.scenario}: {r.property}, runs of at most {r.max_depth} action(s) from the settled state",
         f"parameters: {', '.join(x.show() for x in r.ranges)} ({size:,} combination(s))",
         f"tick fixed at {format_duration(r.tick)} for every combination (values are multiples of it); faults: {faults}",
+    ]
+    for x in r.ranges:
+        if x.divisor != 1:
+            lines.append(
+                f"{x.name} in steps of {x.divisor} ticks: the kubelet renews its Lease every {x.term_name}, "
+                "a multiple of the tick"
+            )
+    lines += [
         "",
     ]
     bound = r.max_depth if r.complete else r.depth_done
@@ -1004,6 +1093,12 @@ def _message(r: SynthResult, size: int) -> str:
                 )
             elif r.template is not None:
                 lines.append("  the formula matches every combination (not confirmed by Z3: the search was stopped)")
+    if r.independent and n_safe and n_bad:
+        unread = [x.name for x in r.ranges if x.name in r.independent and x.param is None]
+        lines.append(
+            f"  the region does not depend on {', '.join(r.independent)}"
+            + (f" ({', '.join(unread)}: read by no action of the slice)" if unread else "")
+        )
     if r.example is not None:
         ex = r.example
         assign = ", ".join(f"{k}={format_duration(v)}" for k, v in ex.assignment.items())

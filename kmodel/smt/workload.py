@@ -47,7 +47,9 @@ number of feasible nodes and matching pods (so the encoding rounds exactly as th
 
 Anything the encoding cannot represent is refused up front with :class:`SliceError`: pods with
 resource requests, PreferNoSchedule taints, zone labels, two nodes with one hostname, a
-Deployment with several ReplicaSets, an ``apply`` of anything but Deployments or one that changes
+Deployment with several ReplicaSets, objects that ControllerRef would adopt or release (an
+orphan pod matching a ReplicaSet's selector, an orphan ReplicaSet matching a Deployment's, an
+owned object its owner's selector does not match), an ``apply`` of anything but Deployments or one that changes
 a Deployment's template, selector, maxSurge or maxUnavailable (rollouts are not encoded). The
 properties' encodings in :mod:`kmodel.smt.bmc` read late Deployments too
 (:meth:`WorkloadSlice.deployment_of`, :attr:`WorkloadSlice.late_deployments`). What a run can reach but the
@@ -203,8 +205,8 @@ class WorkloadSlice(Slice):
     MOVABLE = True
     WHERE = WHERE
     VERBS_TEXT = (
-        "stop/start of nodes, kubelets and control-plane processes, partition/heal, scale, delete pod, kill pod, "
-        "apply of Deployments"
+        "stop/start of nodes, kubelets, container runtimes and control-plane processes, partition/heal, scale, "
+        "delete pod, kill pod, apply of Deployments"
     )
 
     def __init__(
@@ -363,6 +365,51 @@ class WorkloadSlice(Slice):
                     f"delete pods only, or check with --engine explore (timeline[{i}])",
                 )
         self._scope_applies()
+        self._scope_controller_refs()
+
+    def _scope_controller_refs(self) -> None:
+        """``ClaimPods`` / ``ClaimReplicaSets`` (adopting orphans whose labels match a selector,
+        releasing owned objects whose labels do not) are not encoded: refuse a scenario where
+        they would act. Labels and selectors are constant in the slice, so looking at the
+        settled state and the Deployments the timeline applies is enough."""
+        c = self.init_state.cluster
+        fix = "give every object a controller that selects it, or check with --engine explore"
+        rss = [*c.replicasets, *(late.replicaset for late in self.late.values())]
+        deps = [*c.deployments, *(late.deployment for late in self.late.values())]
+        by_rs = {rs.name: rs for rs in rss}
+        by_dep = {d.name: d for d in deps}
+        for p in c.pods:
+            if not p.active:
+                continue  # ClaimPods looks at active pods only
+            if p.owner is None:
+                rs = next((rs for rs in rss if selector_matches(rs.selector, p.labels)), None)
+                if rs is not None:
+                    raise _refuse(
+                        f"pod {p.name} has no owner and matches replicaset {rs.name}'s selector "
+                        "(ControllerRef adoption is not encoded)",
+                        fix,
+                    )
+            elif (owner := by_rs.get(p.owner)) is not None and not selector_matches(owner.selector, p.labels):
+                raise _refuse(
+                    f"pod {p.name} no longer matches its replicaset {owner.name}'s selector "
+                    "(ControllerRef release is not encoded)",
+                    fix,
+                )
+        for rs in c.replicasets:
+            if rs.owner is None:
+                d = next((d for d in deps if selector_matches(d.selector, rs.labels)), None)
+                if d is not None:
+                    raise _refuse(
+                        f"replicaset {rs.name} has no owner and matches deployment {d.name}'s selector "
+                        "(ControllerRef adoption is not encoded)",
+                        fix,
+                    )
+            elif (dep := by_dep.get(rs.owner)) is not None and not selector_matches(dep.selector, rs.labels):
+                raise _refuse(
+                    f"replicaset {rs.name} no longer matches its deployment {dep.name}'s selector "
+                    "(ControllerRef release is not encoded)",
+                    fix,
+                )
 
     def _scope_applies(self) -> None:
         """The timeline's ``apply`` events: Deployments only, each keeping its template,
