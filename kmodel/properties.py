@@ -862,6 +862,12 @@ def no_schedule_to_unready_node(before: Cluster, after: Cluster) -> bool:
     just before the step. Pods created with spec.nodeName already set skip the scheduler, as in
     Kubernetes, and are not checked. kubernetes#72129 is the real race this guards against: a
     new node got pods before its not-ready taint existed.
+
+    It does not hold once a container runtime may stop (a ``stopRuntime`` fault or a ``stop
+    runtime/N`` event): the kubelet posts Ready=False and, until the node lifecycle controller's
+    next pass adds the not-ready:NoSchedule taint, the scheduler, which filters on taints only,
+    may bind a pod there. Kubernetes has that race too; its window is shorter, as its NoSchedule
+    tainting reacts to the node update at once, where kmodel's runs with the monitor pass.
     """
     return not _bad_bindings(before, after)
 

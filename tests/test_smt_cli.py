@@ -155,3 +155,20 @@ def test_outside_the_workload_slice_smt_falls_back_and_says_why(cli: Cli, tmp_pa
     r = cli("check", str(cordon), "--engine", "smt")
     assert r.exit_code == 2 and "workload slice" in r.stderr and "(cordon) is not encoded" in r.stderr
     assert "scale, delete pod, kill pod, apply of Deployments" in r.stderr
+
+
+def test_smt_refuses_what_the_model_has_and_the_slices_do_not(cli: Cli, tmp_path: Path) -> None:
+    """publishNotReadyAddresses and a timeline verb in a namespace with no object are modelled in
+    Python but not encoded: the workload slice names them instead of answering."""
+    text = (DATA / "props-two-workers.yaml").read_text()
+    published = tmp_path / "published.yaml"
+    published.write_text(
+        text + "---\napiVersion: v1\nkind: Service\nmetadata: {name: all}\n"
+        "spec: {selector: {app: web}, publishNotReadyAddresses: true}\n"
+    )
+    r = cli("check", str(published), "--engine", "smt", "-p", "no-over-replication", "--max-depth", "4")
+    assert r.exit_code == 2 and "publishNotReadyAddresses is not encoded" in r.stderr, r.output
+    elsewhere = tmp_path / "elsewhere.yaml"
+    elsewhere.write_text(text.replace("until: 5m\n", "until: 5m\ntimeline:\n  - 30s delete pod/x -n other\n"))
+    r = cli("check", str(elsewhere), "--engine", "smt", "-p", "no-over-replication", "--max-depth", "4")
+    assert r.exit_code == 2 and "acts in a namespace where the scenario has no object" in r.stderr, r.output

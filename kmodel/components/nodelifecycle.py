@@ -5,8 +5,9 @@ NoSchedule tainting worker and of the per-zone rate-limited NoExecute tainter:
 
 0. A node the controller has no record of (a new node, or every node after the
    controller-manager restarted) is registered: event RegisteredNode, and ``markNodeAsReachable``
-   removes its not-ready / unreachable NoExecute taints and drops it from the tainting queue (so
-   after a restart the NoExecute taints come back one by one through the rate limiter).
+   removes its not-ready / unreachable NoExecute taints (so after a restart the NoExecute taints
+   come back one by one through the rate limiter; it also dequeues the node, which here cannot be
+   queued: the queue is controller memory like the record).
 1. ``tryUpdateNodeHealth`` for each node: the controller keeps its own probe timestamp per node.
    It moves to ``now`` when the Ready condition's heartbeat changed, when the node's Lease was
    renewed since the last one the controller saw, and when the record is new ("Missing

@@ -642,6 +642,13 @@ class Slice:
                     f"fault kind {kind} is not encoded", f"use only {', '.join(SLICE_FAULTS)} in the fault budget"
                 )
         for i, ev in enumerate(m.timeline):
+            if ev.elsewhere and ev.kind in ("pod", "deployment", "replicaset", "service"):
+                raise SliceError(
+                    f"timeline event {ev.text!r} acts in a namespace where the scenario has no object "
+                    "(the slices do not encode a verb that finds nothing)",
+                    where=self.WHERE,
+                    fix=f"drop the event or its -n (timeline[{i}]), or check with --engine explore",
+                )
             if not self._timeline_verb_ok(ev):
                 raise SliceError(
                     f"timeline event {ev.text!r} ({ev.verb}) is not encoded",

@@ -334,6 +334,12 @@ class WorkloadSlice(Slice):
                 "pods with resource requests (NodeResourcesBalancedAllocation's float score is not encoded)",
                 "drop resources.requests from the pod templates, or check with --engine explore",
             )
+        for svc in c.services:
+            if svc.publish_not_ready_addresses:
+                raise _refuse(
+                    f"service {svc.name} publishes not-ready addresses (publishNotReadyAddresses is not encoded)",
+                    "leave spec.publishNotReadyAddresses out, or check with --engine explore",
+                )
         # pod GC and the garbage collector are off here: refuse what would make them act
         deps = {d.name for d in c.deployments}
         rss = {rs.name for rs in c.replicasets}
