@@ -33,6 +33,7 @@ from referencing import Registry, Resource
 
 from kmodel import versions
 from kmodel.errors import KmodelError
+from kmodel.labels import LABEL_OPERATORS, Requirement
 
 OLDEST_SCHEMA_MINOR = 25
 NEWEST_SCHEMA_MINOR = 37
@@ -556,11 +557,23 @@ def _pod_spec(where: list[Any], spec: Any) -> Iterator[_Problem]:
 
 
 def _selector_matches(selector: Any, labels: Any) -> bool:
-    match = selector.get("matchLabels") if isinstance(selector, dict) else None
-    labels = labels if isinstance(labels, dict) else {}
-    if not isinstance(match, dict):
+    """Whether a workload selector (``matchLabels`` and well-formed ``matchExpressions``)
+    selects the template's labels; malformed requirements are left to the loader's checks."""
+    labels = {str(k): str(v) for k, v in labels.items()} if isinstance(labels, dict) else {}
+    if not isinstance(selector, dict):
         return True
-    return all(k in labels and str(labels[k]) == str(v) for k, v in match.items())
+    match = selector.get("matchLabels")
+    if isinstance(match, dict) and not all(k in labels and labels[k] == str(v) for k, v in match.items()):
+        return False
+    exprs = selector.get("matchExpressions")
+    for e in exprs if isinstance(exprs, list) else []:
+        if not isinstance(e, dict) or e.get("operator") not in LABEL_OPERATORS:
+            continue
+        values = e.get("values") if isinstance(e.get("values"), list) else []
+        req = Requirement(str(e.get("key")), str(e.get("operator")), tuple(str(v) for v in values))
+        if not req.matches(tuple(labels.items())):
+            return False
+    return True
 
 
 def _percent(where: list[Any], value: Any) -> list[_Problem]:
@@ -608,7 +621,7 @@ def _workload_spec(kind: str, spec: Any) -> Iterator[_Problem]:
                 ["spec", "template", "metadata", "labels"],
                 labels or {},
                 "`selector` does not match template `labels`",
-                "make spec.template.metadata.labels include every spec.selector.matchLabels entry",
+                "make spec.template.metadata.labels satisfy every spec.selector requirement",
             )
         yield from _meta(["spec", "template", "metadata"], meta)
         tspec = template.get("spec")

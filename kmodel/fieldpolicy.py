@@ -382,7 +382,7 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
     },
     "LabelSelector": {
         "matchLabels": modelled("which pods the controller owns"),
-        "matchExpressions": refused("needs set-based selectors (In, NotIn, Exists, DoesNotExist)"),
+        "matchExpressions": modelled("set-based requirements (In, NotIn, Exists, DoesNotExist)"),
     },
     "DeploymentSpec": {
         "replicas": modelled("the desired number of pods"),

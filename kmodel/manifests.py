@@ -24,6 +24,7 @@ import attrs
 
 from kmodel import apivalidation, fieldpolicy, kinds, limits
 from kmodel.errors import KmodelError, cut, kind_of, shown
+from kmodel.labels import DOES_NOT_EXIST, EXISTS, GT, IN, LABEL_OPERATORS, LT, NOT_IN, LabelSelector, Requirement
 from kmodel.safeyaml import MarkedDict, MarkedList
 from kmodel.safeyaml import load_documents as load_documents
 from kmodel.state import (
@@ -254,15 +255,52 @@ def pod_template(ctx: Ctx, raw: object) -> tuple[PodTemplate, str | None]:
     return template, spec["node_name"]
 
 
-def selector(ctx: Ctx, raw: object) -> Labels:
-    m = mapping(ctx, raw, required=True)
-    sel = string_map(ctx.at(m, "matchLabels"), m.get("matchLabels"))
-    if not sel:
-        # only matchExpressions, ignored with --allow-unmodelled: nothing left to select with
-        raise ctx.at(m, "matchExpressions").error(
-            "a selector of matchExpressions only cannot be ignored", "add matchLabels that the template's labels carry"
+def requirement(ctx: Ctx, raw: object, operators: tuple[str, ...] = LABEL_OPERATORS) -> Requirement:
+    """One ``matchExpressions`` item, checked as the apiserver checks it
+    (ValidateLabelSelectorRequirement; for node selectors ValidateNodeSelectorRequirement)."""
+    m = mapping(ctx, raw)
+    key = string(ctx.at(m, "key"), m.get("key"), required=True)
+    op = string(ctx.at(m, "operator"), m.get("operator"), required=True)
+    values = tuple(
+        string(ctx.at(m, "values").item(m.get("values"), i), v)
+        for i, v in enumerate(sequence(ctx.at(m, "values"), m.get("values")))
+    )
+    if op not in operators:
+        raise ctx.at(m, "operator").error(
+            f"Unsupported value: {shown(op)}: supported values: {', '.join(repr(o) for o in operators)}",
+            f"use one of {', '.join(operators)}",
         )
-    return sel
+    if op in (IN, NOT_IN) and not values:
+        raise ctx.at(m, "values").error(
+            "Required value: must be specified when `operator` is 'In' or 'NotIn'", "list at least one value"
+        )
+    if op in (EXISTS, DOES_NOT_EXIST) and values:
+        raise ctx.at(m, "values").error(
+            "Forbidden: may not be specified when `operator` is 'Exists' or 'DoesNotExist'", "remove the values"
+        )
+    if op in (GT, LT) and (len(values) != 1 or not values[0].isascii() or not values[0].lstrip("+-").isdigit()):
+        raise ctx.at(m, "values").error(
+            "Required value: must be specified single value when `operator` is 'Lt' or 'Gt'",
+            'give one whole number, e.g. values: ["2"]',
+        )
+    return Requirement(key, op, values)
+
+
+def label_selector(ctx: Ctx, raw: object, operators: tuple[str, ...] = LABEL_OPERATORS) -> LabelSelector:
+    """A ``metav1.LabelSelector``: ``matchLabels`` and ``matchExpressions``."""
+    m = mapping(ctx, raw)
+    exprs = sequence(ctx.at(m, "matchExpressions"), m.get("matchExpressions"))
+    return LabelSelector(
+        string_map(ctx.at(m, "matchLabels"), m.get("matchLabels")),
+        tuple(requirement(ctx.at(m, "matchExpressions").item(exprs, i), e, operators) for i, e in enumerate(exprs)),
+    )
+
+
+def selector(ctx: Ctx, raw: object) -> Labels | LabelSelector:
+    """A workload's selector: a plain label map when it has only ``matchLabels``."""
+    mapping(ctx, raw, required=True)
+    sel = label_selector(ctx, raw)
+    return sel if sel.match_expressions else sel.match_labels
 
 
 KIND_API = {

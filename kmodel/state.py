@@ -22,6 +22,8 @@ from typing import TypeVar
 import attrs
 from attrs import frozen
 
+from kmodel.labels import LabelSelector
+
 # --- well-known names -------------------------------------------------------------------------
 
 LABEL_HOSTNAME = "kubernetes.io/hostname"
@@ -123,9 +125,12 @@ def label(labels: Labels, key: str) -> str | None:
     return None
 
 
-def selector_matches(selector: Labels, labels: Labels) -> bool:
-    """Equality-based label selector (matchLabels). An empty selector matches nothing here,
-    as for a Service or ReplicaSet (the API rejects empty workload selectors)."""
+def selector_matches(selector: Labels | LabelSelector, labels: Labels) -> bool:
+    """A Service's selector (a label map) or a workload's (:class:`kmodel.labels.LabelSelector`,
+    set-based). An empty selector matches nothing here, as for a Service or ReplicaSet (the API
+    rejects empty workload selectors; a Service without a selector gets no endpoints)."""
+    if isinstance(selector, LabelSelector):
+        return not selector.empty and selector.matches(labels)
     if not selector:
         return False
     have = dict(labels)
@@ -215,7 +220,7 @@ class Pod:
 class ReplicaSet:
     name: str
     replicas: int
-    selector: Labels
+    selector: Labels | LabelSelector  # matchLabels only: a label map
     template: PodTemplate
     owner: str | None = None  # owning Deployment (its controllerRef; None: an orphan)
     labels: Labels = ()  # metadata.labels: what a Deployment's selector adopts it by
@@ -230,7 +235,7 @@ class ReplicaSet:
 class Deployment:
     name: str
     replicas: int
-    selector: Labels
+    selector: Labels | LabelSelector  # matchLabels only: a label map
     template: PodTemplate
     max_surge: str = "25%"
     max_unavailable: str = "25%"

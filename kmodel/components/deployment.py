@@ -23,7 +23,8 @@ import math
 import attrs
 
 from kmodel.components import apiserver
-from kmodel.state import Cluster, Deployment, PodTemplate, ReplicaSet, selector_matches
+from kmodel.labels import LabelSelector
+from kmodel.state import Cluster, Deployment, Labels, PodTemplate, ReplicaSet, selector_matches
 from kmodel.transition import Event, Outcome
 
 SOURCE = "deployment-controller"
@@ -61,7 +62,11 @@ def template_key(t: PodTemplate) -> str:
 def new_replicaset_for(d: Deployment, revision: int) -> ReplicaSet:
     h = apiserver.template_hash(f"{d.name}/{template_key(d.template)}")
     labels = tuple(sorted((*d.template.labels, (HASH_LABEL, h))))
-    selector = tuple(sorted((*d.selector, (HASH_LABEL, h))))
+    selector: Labels | LabelSelector
+    if isinstance(d.selector, LabelSelector):
+        selector = d.selector.also(((HASH_LABEL, h),))
+    else:
+        selector = tuple(sorted((*d.selector, (HASH_LABEL, h))))
     return ReplicaSet(
         name=f"{d.name}-{h}",
         labels=labels,

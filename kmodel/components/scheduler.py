@@ -32,6 +32,7 @@ import attrs
 from attrs import frozen
 
 from kmodel import versions
+from kmodel.labels import LabelSelector
 from kmodel.state import (
     LABEL_HOSTNAME,
     LABEL_ZONE,
@@ -232,26 +233,26 @@ def _balanced_allocation(usage: dict[str, Usage], pod: Pod, node: Node) -> int:
     return int((1 - std) * MAX_NODE_SCORE)
 
 
-def default_spread_selector(cluster: Cluster, pod: Pod) -> dict[str, str]:
-    """``DefaultSelector``: the union of the selectors of the Services and the ReplicaSet that
-    select the pod. Empty: the default constraints do not apply to it."""
-    selector: dict[str, str] = {}
+def default_spread_selector(cluster: Cluster, pod: Pod) -> LabelSelector:
+    """``DefaultSelector``: the requirements of the selectors of the Services and the ReplicaSet
+    that select the pod, all together. Empty: the default constraints do not apply to it."""
+    selector = LabelSelector()
     rs = cluster.replicaset(pod.owner) if pod.owner else None
     if rs is not None:
-        selector.update(rs.selector)
+        selector = selector.also(rs.selector)
     for svc in cluster.services:
         if selector_matches(svc.selector, pod.labels):
-            selector.update(svc.selector)
+            selector = selector.also(svc.selector)
     return selector
 
 
 def _spread_selector_pods(cluster: Cluster, pod: Pod) -> list[Pod] | None:
     """Bound, non-terminating pods counted by the default spread constraints; None when the pod
     has no default selector (PreScore skips it)."""
-    selector = tuple(sorted(default_spread_selector(cluster, pod).items()))
-    if not selector:
+    selector = default_spread_selector(cluster, pod)
+    if selector.empty:
         return None
-    return [p for p in cluster.pods if p.node_name and not p.terminating and selector_matches(selector, p.labels)]
+    return [p for p in cluster.pods if p.node_name and not p.terminating and selector.matches(p.labels)]
 
 
 def _topology_spread_raw(cluster: Cluster, pod: Pod, nodes: list[Node]) -> dict[str, int]:

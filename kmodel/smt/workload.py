@@ -245,8 +245,8 @@ class WorkloadSlice(Slice):
             c = c.with_replicaset(late.replicaset)
         self.classes: dict[str, PodClass] = {}
         for info in self.pods:
-            selector = tuple(sorted(kube_scheduler.default_spread_selector(c, info.pod).items()))
-            spread = tuple(q.name for q in self.pods if selector and selector_matches(selector, q.pod.labels))
+            selector = kube_scheduler.default_spread_selector(c, info.pod)
+            spread = tuple(q.name for q in self.pods if selector_matches(selector, q.pod.labels))
             self.classes[info.name] = PodClass(info.pod.tolerations, info.pod.node_selector, spread)
         # PodTopologySpread's raw hostname score, round(m * log(d + 2) + (maxSkew - 1)), for d
         # feasible nodes and m matching pods on the node, computed as the model computes it
