@@ -27,6 +27,7 @@ from kmodel.errors import KmodelError, cut, kind_of, shown
 from kmodel.labels import DOES_NOT_EXIST, EXISTS, GT, IN, LABEL_OPERATORS, LT, NOT_IN, LabelSelector, Requirement
 from kmodel.safeyaml import MarkedDict, MarkedList
 from kmodel.safeyaml import load_documents as load_documents
+from kmodel.schedulingspec import SchedulingSpec
 from kmodel.state import (
     LABEL_ARCH,
     LABEL_CONTROL_PLANE,
@@ -229,7 +230,13 @@ def pod_spec(ctx: Ctx, raw: object) -> dict[str, Any]:
         "node_selector": string_map(ctx.at(spec, "nodeSelector"), spec.get("nodeSelector")),
         "node_name": string(ctx.at(spec, "nodeName"), spec.get("nodeName")) or None,
         "grace": integer(ctx.at(spec, "terminationGracePeriodSeconds"), spec.get("terminationGracePeriodSeconds"), 30),
+        "scheduling": scheduling_spec(ctx, spec),
     }
+
+
+def scheduling_spec(ctx: Ctx, spec: dict[str, Any]) -> SchedulingSpec:
+    """The PodSpec fields only the scheduler reads (:mod:`kmodel.schedulingspec`)."""
+    return SchedulingSpec()
 
 
 def spec_hash(template: object) -> str:
@@ -250,6 +257,7 @@ def pod_template(ctx: Ctx, raw: object) -> tuple[PodTemplate, str | None]:
         requests=spec["requests"],
         termination_grace_seconds=spec["grace"],
         spec_hash=spec_hash(t),
+        scheduling=spec["scheduling"],
         images=spec["images"],
     )
     return template, spec["node_name"]
@@ -438,6 +446,7 @@ def parse_object(doc: MarkedDict, file: str) -> Manifest:
             node_selector=ps["node_selector"],
             requests=ps["requests"],
             termination_grace_seconds=ps["grace"],
+            scheduling=ps["scheduling"],
         )
     elif kind in ("Deployment", "ReplicaSet"):
         replicas = integer(sctx.at(spec, "replicas"), spec.get("replicas"), 1, limit="max_replicas")

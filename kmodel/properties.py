@@ -404,6 +404,7 @@ def template_pod(c: Cluster, d: Deployment) -> Pod:
         tolerations=t.tolerations,
         node_selector=t.node_selector,
         requests=t.requests,
+        scheduling=t.scheduling,
     )
     return apiserver.default_tolerations(pod, c)  # what admission gives every new pod
 

@@ -23,6 +23,7 @@ import attrs
 from attrs import frozen
 
 from kmodel.labels import LabelSelector
+from kmodel.schedulingspec import SchedulingSpec
 
 # --- well-known names -------------------------------------------------------------------------
 
@@ -150,6 +151,7 @@ class PodTemplate:
     # a stable hash of the whole template as written in the manifest (kmodel.manifests.spec_hash):
     # any change to it starts a rollout, as the pod-template-hash does; "" for built templates
     spec_hash: str = ""
+    scheduling: SchedulingSpec = SchedulingSpec()  # affinity, spread, host ports, priority
     images: tuple[str, ...] = ()  # the containers' images, for display (kubectl get rs -o wide)
 
 
@@ -205,6 +207,7 @@ class Pod:
     ready_since: int | None = None
     disruption_target: bool = False  # condition DisruptionTarget=True (set by taint eviction)
     termination_grace_seconds: int = 30
+    scheduling: SchedulingSpec = SchedulingSpec()  # affinity, spread, host ports, priority
 
     @property
     def terminating(self) -> bool:

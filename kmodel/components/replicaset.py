@@ -111,6 +111,7 @@ def new_pod(rs: ReplicaSet, now: int, taken: Callable[[str], bool] = lambda _: F
         requests=t.requests,
         created=now,
         termination_grace_seconds=t.termination_grace_seconds,
+        scheduling=t.scheduling,
     )
     return pod, attrs.evolve(rs, next_pod=rs.next_pod + 1)
 

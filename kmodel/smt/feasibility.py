@@ -51,6 +51,7 @@ from kmodel.engines.simulate import simulate
 from kmodel.errors import KmodelError
 from kmodel.scenario import Scenario, load
 from kmodel.settings import format_duration
+from kmodel.smt.nodehealth import refuse_scheduling_features
 from kmodel.state import (
     COND_TRUE,
     NO_EXECUTE,
@@ -132,6 +133,7 @@ def explain_pod(cluster: Cluster, pod_name: str) -> Explanation:
     """
     name = pod_name.removeprefix("pod/")
     pod = _pending_pod(cluster, name)
+    refuse_scheduling_features(cluster, "kmodel explain")
     usage = node_usage(cluster)
     nodes = {n.name: _node_fit(cluster, pod, n, usage) for n in cluster.nodes}
     order, binds, turn = _replay_queue(cluster, name)

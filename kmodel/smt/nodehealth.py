@@ -110,6 +110,7 @@ from attrs import frozen
 from z3 import z3core
 
 from kmodel import model as kmodel_model
+from kmodel import schedulingspec
 from kmodel.checkmodel import CONTROL_PLANE_PROCESSES, CheckState, KubeModel
 from kmodel.components import kubelet, nodelifecycle
 from kmodel.engines.base import Transition
@@ -171,6 +172,22 @@ class SliceError(KmodelError):
 
 def _refuse(message: str, fix: str) -> SliceError:
     return SliceError(message, where=WHERE, fix=fix)
+
+
+def refuse_scheduling_features(cluster: Cluster, where: str, encoded: frozenset[str] = frozenset()) -> None:
+    """Refuse pods and templates that use a scheduler feature (affinity, spread constraints,
+    host ports, priorities) the encoding does not cover (``encoded`` lists those it does)."""
+    specs = [(f"pod {p.name}", p.scheduling) for p in cluster.pods]
+    specs += [(f"replicaset {rs.name}'s template", rs.template.scheduling) for rs in cluster.replicasets]
+    specs += [(f"deployment {d.name}'s template", d.template.scheduling) for d in cluster.deployments]
+    for who, spec in specs:
+        missing = [f for f in schedulingspec.features(spec) if f not in encoded]
+        if missing:
+            raise SliceError(
+                f"{who} uses {', '.join(missing)}, which the Z3 encoding does not cover",
+                where=where,
+                fix="check with --engine explore or --engine hypothesis",
+            )
 
 
 # --- keys ----------------------------------------------------------------------------------------
@@ -660,6 +677,7 @@ class Slice:
         c = self.init_state.cluster
         if c.ran or c.sched_attempted:
             raise _refuse("the initial state is inside a tick", "start from a settled state")
+        refuse_scheduling_features(c, self.WHERE)
         for n in c.nodes:
             if n.ready == COND_NONE or n.last_heartbeat is None:
                 raise _refuse(
