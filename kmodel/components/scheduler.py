@@ -8,140 +8,116 @@ checker explores every choice. When no node passes, the step records a ``FailedS
 with the real ``0/N nodes are available: ...`` message and leaves the pod Pending; it is tried
 again in the next tick (the real scheduler retries with backoff and on cluster events).
 
-Filters, in the default order (pkg/scheduler/apis/config/v1/default_plugins.go):
-NodeUnschedulable, NodeName, TaintToleration, NodeAffinity (nodeSelector), NodeResourcesFit.
-PodTopologySpread and InterPodAffinity filters only act on pods that declare constraints, which the
-model does not support, so they always pass. NodePorts and volume plugins are left out.
+The plugins live in :mod:`kmodel.components.plugins`, one module each. Filters, in the default
+order (pkg/scheduler/apis/config/v1/default_plugins.go), the first failing one giving the node's
+reasons: NodeUnschedulable, NodeName, TaintToleration, NodeAffinity, NodePorts, NodeResourcesFit,
+PodTopologySpread, InterPodAffinity (NodeName has nothing to check: pods that name a node are
+bound without the scheduler; the volume plugins are left out, as kmodel has no volumes).
 
-Scores (weights as in the default profile): TaintToleration x3 (fewer intolerable
-PreferNoSchedule taints is better), NodeResourcesFit x1 (LeastAllocated), NodeResourcesBalancedAllocation
-x1, PodTopologySpread x2 with the system default constraints (spread pods of the same owner over
-hostnames and zones). NodeAffinity, InterPodAffinity and ImageLocality score every node 0 for the
-pods the model supports, so they cannot change the choice and are skipped.
+Scores (weights as in the default profile): TaintToleration x3, NodeAffinity x2,
+NodeResourcesFit x1 (LeastAllocated), PodTopologySpread x2, InterPodAffinity x2,
+NodeResourcesBalancedAllocation x1. ImageLocality is left out: kmodel does not model which images
+a node holds (it scores every node alike until images are pulled).
 
 A bound pod is never moved again: the scheduler only looks at pods with no node (no rebalancing).
 """
 
 from __future__ import annotations
 
-import math
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Callable
 
 import attrs
-from attrs import frozen
 
 from kmodel import versions
-from kmodel.labels import LabelSelector
-from kmodel.state import (
-    LABEL_HOSTNAME,
-    LABEL_ZONE,
-    NO_EXECUTE,
-    NO_SCHEDULE,
-    PREFER_NO_SCHEDULE,
-    TAINT_UNSCHEDULABLE,
-    Cluster,
-    Node,
-    Pod,
-    Resources,
-    Taint,
-    label,
-    pods_by_node,
-    selector_matches,
+from kmodel.components.plugins import (
+    interpodaffinity,
+    nodeaffinity,
+    nodeports,
+    noderesources,
+    nodeunschedulable,
+    podtopologyspread,
+    tainttoleration,
 )
+from kmodel.components.plugins.framework import MAX_NODE_SCORE, UNSCHEDULABLE, CycleState, Status
+from kmodel.components.plugins.noderesources import (
+    DEFAULT_MEMORY_REQUEST,
+    DEFAULT_MILLI_CPU_REQUEST,
+    WEIGHT_BALANCED_ALLOCATION,
+    WEIGHT_LEAST_ALLOCATED,
+    Usage,
+    node_usage,
+    pod_request,
+)
+from kmodel.components.plugins.podtopologyspread import DEFAULT_SPREAD_CONSTRAINTS, default_spread_selector
+from kmodel.components.plugins.tainttoleration import untolerated_taint
+from kmodel.state import TAINT_UNSCHEDULABLE, Cluster, Node, Pod
 from kmodel.transition import Event, Outcome
 
+__all__ = [
+    "DEFAULT_MEMORY_REQUEST",
+    "DEFAULT_MILLI_CPU_REQUEST",
+    "DEFAULT_SPREAD_CONSTRAINTS",
+    "MAX_NODE_SCORE",
+    "TAINT_UNSCHEDULABLE",
+    "Usage",
+    "default_spread_selector",
+    "node_usage",
+    "pod_request",
+    "untolerated_taint",
+]
+
 SOURCE = "default-scheduler"
-MAX_NODE_SCORE = 100
 
-# pkg/scheduler/util/pod_resources.go: requests assumed for scoring when a pod sets none.
-DEFAULT_MILLI_CPU_REQUEST = 100
-DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024
+WEIGHT_TAINT_TOLERATION = tainttoleration.WEIGHT
+WEIGHT_NODE_AFFINITY = nodeaffinity.WEIGHT
+WEIGHT_POD_TOPOLOGY_SPREAD = podtopologyspread.WEIGHT
+WEIGHT_INTER_POD_AFFINITY = interpodaffinity.WEIGHT
 
-# Score plugin weights of the default profile.
-WEIGHT_TAINT_TOLERATION = 3
-WEIGHT_POD_TOPOLOGY_SPREAD = 2
-WEIGHT_LEAST_ALLOCATED = 1
-WEIGHT_BALANCED_ALLOCATION = 1
+Filter = Callable[[CycleState, Node], "Status | None"]
+Score = Callable[[CycleState, list[Node]], dict[str, int]]
 
-# System default topology spread constraints: (topology key, maxSkew).
-DEFAULT_SPREAD_CONSTRAINTS = ((LABEL_HOSTNAME, 3), (LABEL_ZONE, 5))
+# the default profile's filters, in order
+FILTERS: tuple[Filter, ...] = (
+    nodeunschedulable.filter,
+    tainttoleration.filter,
+    nodeaffinity.filter,
+    nodeports.filter,
+    noderesources.filter,
+    podtopologyspread.filter,
+    interpodaffinity.filter,
+)
+
+# the default profile's scores and their weights
+SCORES: tuple[tuple[Score, int], ...] = (
+    (tainttoleration.score, WEIGHT_TAINT_TOLERATION),
+    (nodeaffinity.score, WEIGHT_NODE_AFFINITY),
+    (noderesources.score_least_allocated, WEIGHT_LEAST_ALLOCATED),
+    (podtopologyspread.score, WEIGHT_POD_TOPOLOGY_SPREAD),
+    (interpodaffinity.score, WEIGHT_INTER_POD_AFFINITY),
+    (noderesources.score_balanced_allocation, WEIGHT_BALANCED_ALLOCATION),
+)
 
 
 # --- filters ----------------------------------------------------------------------------------
 
 
-def untolerated_taint(pod: Pod, node: Node, effects: Iterable[str]) -> Taint | None:
-    """``FindMatchingUntoleratedTaint``: the first taint with one of ``effects`` that no
-    toleration of the pod tolerates."""
-    wanted = tuple(effects)
-    for taint in node.taints:
-        if taint.effect in wanted and not any(t.tolerates(taint) for t in pod.tolerations):
-            return taint
+def run_filters(state: CycleState, node: Node) -> Status | None:
+    """``RunFilterPlugins``: the first filter that rejects the node, or None when it fits."""
+    for f in FILTERS:
+        status = f(state, node)
+        if status is not None:
+            return status
     return None
-
-
-@frozen
-class Usage:
-    """What the pods assigned to a node request (terminating ones included, as in the
-    scheduler's cache until the pod object is gone): as declared, and with the non-zero
-    defaults used for scoring."""
-
-    requested: Resources = Resources()
-    nonzero: Resources = Resources()
-
-
-def node_usage(cluster: Cluster) -> dict[str, Usage]:
-    usage: dict[str, Usage] = {}
-    for name, pods in pods_by_node(cluster.pods).items():
-        if name is None:
-            continue
-        req, nz = Resources(), Resources()
-        for p in pods:
-            req = req + pod_request(p) + Resources(pods=1)
-            nz = nz + pod_request(p, nonzero=True) + Resources(pods=1)
-        usage[name] = Usage(req, nz)
-    return usage
-
-
-def pod_request(pod: Pod, nonzero: bool = False) -> Resources:
-    r = pod.requests
-    if nonzero:
-        return Resources(
-            cpu=r.cpu or DEFAULT_MILLI_CPU_REQUEST,
-            memory=r.memory or DEFAULT_MEMORY_REQUEST,
-        )
-    return Resources(cpu=r.cpu, memory=r.memory)
 
 
 def filter_reasons(cluster: Cluster, pod: Pod, node: Node, usage: dict[str, Usage] | None = None) -> list[str]:
     """Run the filter plugins in order; return the failing plugin's reasons (empty = fits)."""
-    # NodeUnschedulable
-    if node.unschedulable:
-        probe = Taint(key=TAINT_UNSCHEDULABLE, effect=NO_SCHEDULE)
-        if not any(t.tolerates(probe) for t in pod.tolerations):
-            return ["node(s) were unschedulable"]
-    # NodeName: pods that name a node are bound directly, so nothing to check here.
-    # TaintToleration
-    taint = untolerated_taint(pod, node, (NO_SCHEDULE, NO_EXECUTE))
-    if taint is not None:
-        return [versions.taint_filter_reason(cluster.settings.kubernetes_version, taint.key, taint.value)]
-    # NodeAffinity (nodeSelector)
-    if pod.node_selector:
-        have = dict(node.labels)
-        if any(have.get(k) != v for k, v in pod.node_selector):
-            return ["node(s) didn't match Pod's node affinity/selector"]
-    # NodeResourcesFit
-    used = (usage if usage is not None else node_usage(cluster)).get(node.name, Usage()).requested
-    want = pod_request(pod)
-    reasons = []
-    if used.pods + 1 > node.capacity.pods:
-        reasons.append("Too many pods")
-    if want.cpu and used.cpu + want.cpu > node.capacity.cpu:
-        reasons.append("Insufficient cpu")
-    if want.memory and used.memory + want.memory > node.capacity.memory:
-        reasons.append("Insufficient memory")
-    return reasons
+    state = CycleState.of(cluster, pod)
+    if usage is not None:
+        state.cache["usage"] = usage
+    status = run_filters(state, node)
+    return list(status.reasons) if status is not None else []
 
 
 def _histogram(reasons_by_node: dict[str, list[str]]) -> str:
@@ -190,8 +166,7 @@ def failure_message(
 def resolvable_by_preemption(pod: Pod, node: Node, reasons: list[str]) -> bool:
     """NodeResourcesFit failures are ``Unschedulable`` (preemption could help) unless the pod
     asks for more than the node has in total; every other filter is UnschedulableAndUnresolvable."""
-    resource_reasons = {"Too many pods", "Insufficient cpu", "Insufficient memory"}
-    if not reasons or not set(reasons) <= resource_reasons:
+    if not reasons or not set(reasons) <= set(noderesources.REASONS):
         return False
     want = pod_request(pod)
     return want.cpu <= node.capacity.cpu and want.memory <= node.capacity.memory
@@ -200,106 +175,29 @@ def resolvable_by_preemption(pod: Pod, node: Node, reasons: list[str]) -> bool:
 # --- scores -----------------------------------------------------------------------------------
 
 
-def _taint_toleration_raw(pod: Pod, node: Node) -> int:
-    return sum(
-        1
-        for t in node.taints
-        if t.effect == PREFER_NO_SCHEDULE
-        and not any(tol.tolerates(t) for tol in pod.tolerations if tol.effect in ("", PREFER_NO_SCHEDULE))
-    )
-
-
 def _least_allocated(usage: dict[str, Usage], pod: Pod, node: Node) -> int:
-    used = usage.get(node.name, Usage()).nonzero + pod_request(pod, nonzero=True)
-    scores = []
-    for requested, capacity in ((used.cpu, node.capacity.cpu), (used.memory, node.capacity.memory)):
-        if capacity == 0 or requested > capacity:
-            scores.append(0)
-        else:
-            scores.append((capacity - requested) * MAX_NODE_SCORE // capacity)
-    return sum(scores) // len(scores)
+    return noderesources.least_allocated(usage, pod, node)
 
 
 def _balanced_allocation(usage: dict[str, Usage], pod: Pod, node: Node) -> int:
-    """Uses the real requests (not the non-zero defaults); best-effort pods are skipped (0)."""
-    if pod.requests.cpu == 0 and pod.requests.memory == 0:
-        return 0
-    used = usage.get(node.name, Usage()).requested + pod_request(pod)
-    fractions = []
-    for requested, capacity in ((used.cpu, node.capacity.cpu), (used.memory, node.capacity.memory)):
-        fractions.append(min(1.0, requested / capacity) if capacity else 1.0)
-    mean = sum(fractions) / len(fractions)
-    std = math.sqrt(sum((f - mean) ** 2 for f in fractions) / len(fractions))
-    return int((1 - std) * MAX_NODE_SCORE)
+    return noderesources.balanced_allocation(usage, pod, node)
 
 
-def default_spread_selector(cluster: Cluster, pod: Pod) -> LabelSelector:
-    """``DefaultSelector``: the requirements of the selectors of the Services and the ReplicaSet
-    that select the pod, all together. Empty: the default constraints do not apply to it."""
-    selector = LabelSelector()
-    rs = cluster.replicaset(pod.owner) if pod.owner else None
-    if rs is not None:
-        selector = selector.also(rs.selector)
-    for svc in cluster.services:
-        if selector_matches(svc.selector, pod.labels):
-            selector = selector.also(svc.selector)
-    return selector
-
-
-def _spread_selector_pods(cluster: Cluster, pod: Pod) -> list[Pod] | None:
-    """Bound, non-terminating pods counted by the default spread constraints; None when the pod
-    has no default selector (PreScore skips it)."""
-    selector = default_spread_selector(cluster, pod)
-    if selector.empty:
-        return None
-    return [p for p in cluster.pods if p.node_name and not p.terminating and selector.matches(p.labels)]
-
-
-def _topology_spread_raw(cluster: Cluster, pod: Pod, nodes: list[Node]) -> dict[str, int]:
-    matching = _spread_selector_pods(cluster, pod)
-    if matching is None:
-        return {n.name: 0 for n in nodes}
-    node_by_name = {n.name: n for n in cluster.nodes}
-    raw: dict[str, float] = {n.name: 0.0 for n in nodes}
-    for key, max_skew in DEFAULT_SPREAD_CONSTRAINTS:
-        domains = {label(n.labels, key) for n in nodes if label(n.labels, key) is not None}
-        if not domains:
-            continue
-        counts: Counter[str] = Counter()
-        for p in matching:
-            host = node_by_name.get(p.node_name or "")
-            value = label(host.labels, key) if host else None
-            if value is not None:
-                counts[value] += 1
-        weight = math.log(len(domains) + 2)
-        for n in nodes:
-            value = label(n.labels, key)
-            if value is not None:
-                raw[n.name] += counts[value] * weight + (max_skew - 1)
-    return {name: round(v) for name, v in raw.items()}
+def run_scores(state: CycleState, nodes: list[Node]) -> dict[str, int]:
+    """``RunScorePlugins``: the weighted sum of the normalised plugin scores of each node."""
+    total = {n.name: 0 for n in nodes}
+    for score, weight in SCORES:
+        for name, value in score(state, nodes).items():
+            total[name] += weight * value
+    return total
 
 
 def scores(cluster: Cluster, pod: Pod, nodes: list[Node], usage: dict[str, Usage] | None = None) -> dict[str, int]:
     """Weighted sum of the normalised plugin scores for each feasible node."""
-    if usage is None:
-        usage = node_usage(cluster)
-    total = {n.name: 0 for n in nodes}
-    # TaintToleration: fewer intolerable PreferNoSchedule taints is better (reverse-normalised).
-    taint_raw = {n.name: _taint_toleration_raw(pod, n) for n in nodes}
-    worst = max(taint_raw.values(), default=0)
-    for name, v in taint_raw.items():
-        normalised = MAX_NODE_SCORE if worst == 0 else MAX_NODE_SCORE - v * MAX_NODE_SCORE // worst
-        total[name] += WEIGHT_TAINT_TOLERATION * normalised
-    for n in nodes:
-        total[n.name] += WEIGHT_LEAST_ALLOCATED * _least_allocated(usage, pod, n)
-        total[n.name] += WEIGHT_BALANCED_ALLOCATION * _balanced_allocation(usage, pod, n)
-    # PodTopologySpread: fewer matching pods in the node's domains is better.
-    spread = _topology_spread_raw(cluster, pod, nodes)
-    high, low = max(spread.values(), default=0), min(spread.values(), default=0)
-    for name, v in spread.items():
-        normalised = MAX_NODE_SCORE if high == 0 else MAX_NODE_SCORE * (high + low - v) // high
-        total[name] += WEIGHT_POD_TOPOLOGY_SPREAD * normalised
-    return total
+    state = CycleState.of(cluster, pod)
+    if usage is not None:
+        state.cache["usage"] = usage
+    return run_scores(state, nodes)
 
 
 # --- the step ---------------------------------------------------------------------------------
@@ -317,25 +215,32 @@ def has_work(cluster: Cluster) -> bool:
     return cluster.scheduler_active and bool(queue(cluster))
 
 
-def schedule(cluster: Cluster, pod: Pod) -> tuple[list[str], dict[str, list[str]]]:
-    """Filter and score every node for ``pod``. Returns the best nodes (all ties, by name) and,
-    when there are none, each node's failing reasons."""
+def attempt(cluster: Cluster, pod: Pod) -> tuple[list[str], dict[str, Status]]:
+    """One scheduling cycle for ``pod``: the best nodes (all ties, by name) and, when there are
+    none, each node's failing status."""
+    state = CycleState.of(cluster, pod)
     feasible: list[Node] = []
-    reasons: dict[str, list[str]] = {}
-    usage = node_usage(cluster)
+    statuses: dict[str, Status] = {}
     for node in cluster.nodes:
-        why = filter_reasons(cluster, pod, node, usage)
-        if why:
-            reasons[node.name] = why
+        status = run_filters(state, node)
+        if status is not None:
+            statuses[node.name] = status
         else:
             feasible.append(node)
     if not feasible:
-        return [], reasons
+        return [], statuses
     if len(feasible) == 1:
         return [feasible[0].name], {}
-    s = scores(cluster, pod, feasible, usage)
+    s = run_scores(state, feasible)
     best = max(s.values())
     return sorted(name for name, v in s.items() if v == best), {}
+
+
+def schedule(cluster: Cluster, pod: Pod) -> tuple[list[str], dict[str, list[str]]]:
+    """Filter and score every node for ``pod``. Returns the best nodes (all ties, by name) and,
+    when there are none, each node's failing reasons."""
+    best, statuses = attempt(cluster, pod)
+    return best, {name: list(st.reasons) for name, st in statuses.items()}
 
 
 def step(cluster: Cluster) -> list[Outcome]:
@@ -346,9 +251,10 @@ def step(cluster: Cluster) -> list[Outcome]:
         return []
     pod = pending[0]
     tried = attrs.evolve(cluster, sched_attempted=cluster.sched_attempted | {pod.name})
-    best, reasons = schedule(cluster, pod)
+    best, statuses = attempt(cluster, pod)
     if not best:
-        resolvable = {n.name for n in cluster.nodes if resolvable_by_preemption(pod, n, reasons.get(n.name, []))}
+        reasons = {name: list(st.reasons) for name, st in statuses.items()}
+        resolvable = {name for name, st in statuses.items() if st.code == UNSCHEDULABLE}
         message = failure_message(len(cluster.nodes), reasons, resolvable, cluster.settings.kubernetes_version)
         event = Event(cluster.now, SOURCE, "FailedScheduling", f"pod/{pod.name}", message, "Warning")
         return [Outcome("scheduler", f"cannot schedule {pod.name}: {message}", tried, (event,))]
