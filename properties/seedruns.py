@@ -4,7 +4,10 @@ and each property file asserts its own verdicts from that run."""
 
 from __future__ import annotations
 
+import fcntl
 import os
+import pickle
+import tempfile
 from collections.abc import Callable
 from functools import cache
 from pathlib import Path
@@ -35,8 +38,31 @@ EXPECTED_WITH_DECLARED_FAULTS: dict[str, set[str]] = {
 }
 
 
+def _once_per_run(key: str, compute: Callable[[], dict[str, Result]]) -> dict[str, Result]:
+    """``compute()`` once per test run, whichever xdist worker asks first; the others wait for
+    it and read its pickled result. (pytest-xdist's ``loadgroup`` would keep one run's tests on
+    one worker, but it cannot rename test ids under pytest 9.2, so the groups alone do not hold.)"""
+    run_id = os.environ.get("PYTEST_XDIST_TESTRUNUID")
+    if run_id is None:
+        return compute()
+    folder = Path(tempfile.gettempdir()) / f"kmodel-seedruns-{run_id}"
+    folder.mkdir(exist_ok=True)
+    with open(folder / f"{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        done = folder / f"{key}.pickle"
+        if done.exists():
+            return pickle.loads(done.read_bytes())  # type: ignore[no-any-return]
+        results = compute()
+        done.write_bytes(pickle.dumps(results))
+        return results
+
+
 @cache
 def seed_results(scenario: str, engine: str, faults: str | None = "none") -> dict[str, Result]:
+    return _once_per_run(f"{scenario}-{engine}-{faults}", lambda: _seed_results(scenario, engine, faults))
+
+
+def _seed_results(scenario: str, engine: str, faults: str | None) -> dict[str, Result]:
     """Every built-in on a seed: by default only the seed's own timeline is interleaved (the
     fast run, Hypothesis profile from ``KMODEL_PROFILE``, default ``ci``); ``faults=None`` uses
     the budget the scenario declares (the ``-m thorough`` run; profile default ``dev``, about
