@@ -60,6 +60,7 @@ from kmodel.settings import Settings
 from kmodel.state import (
     COND_TRUE,
     COND_UNKNOWN,
+    FAILED,
     NO_EXECUTE,
     NO_SCHEDULE,
     RUNNING,
@@ -972,6 +973,37 @@ def service_has_endpoint(cluster: Cluster) -> bool:
     return not _services_down(cluster)
 
 
+def _rejected(c: Cluster) -> list[str]:
+    out = []
+    for p in c.pods:
+        if p.phase == FAILED and p.status_reason:
+            owner = f" (owned by replicaset {p.owner})" if p.owner else ""
+            out.append(
+                f"pod {p.name}{owner} on {p.node_name} was rejected by its kubelet at t={c.now}s: "
+                f"{p.status_reason}: {p.status_message}"
+            )
+    return out
+
+
+def _explain_rejected(c: Cluster) -> str:
+    return " | ".join(_rejected(c)) or "every pod bound to a node was admitted by its kubelet"
+
+
+@invariant("pods-admitted", explain=_explain_rejected)
+def pods_admitted(cluster: Cluster) -> bool:
+    """Every pod bound to a node is admitted by that node's kubelet: none is Failed with a
+    rejection reason (OutOfcpu, OutOfnvidia.com/gpu, NodeAffinity, NodePorts, TaintToleration...).
+
+    Before it starts a pod, the kubelet checks that the pod fits next to the pods it runs, that
+    the node satisfies the pod's nodeSelector and required node affinity, that its host ports are
+    free and (since 1.22) that it tolerates the node's NoExecute taints. The scheduler only binds
+    pods that pass the same checks, so a rejection means the scheduler was bypassed: a pod (or a
+    pod template) that sets spec.nodeName. A Deployment whose template pins a node that rejects
+    its pods never runs them, and its ReplicaSet replaces each rejected pod with another one.
+    """
+    return not _rejected(cluster)
+
+
 BUILTINS: dict[str, PropertyDef] = {
     d.name: d
     for d in (
@@ -981,5 +1013,6 @@ BUILTINS: dict[str, PropertyDef] = {
         no_over_replication,
         bound_pods_stay_put,
         service_has_endpoint,
+        pods_admitted,
     )
 }
