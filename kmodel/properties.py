@@ -54,6 +54,8 @@ from kmodel.checkmodel import cluster_of
 from kmodel.components import apiserver, scheduler
 from kmodel.components.deployment import fenceposts
 from kmodel.components.nodelifecycle import FULL
+from kmodel.components.plugins import nodeports
+from kmodel.components.plugins.framework import CycleState
 from kmodel.engines.base import ALWAYS, ALWAYS_TRANSITION, EVENTUALLY, Property
 from kmodel.errors import KmodelError
 from kmodel.settings import Settings
@@ -64,6 +66,7 @@ from kmodel.state import (
     NO_EXECUTE,
     NO_SCHEDULE,
     RUNNING,
+    SUCCEEDED,
     TAINT_NOT_READY,
     TAINT_UNREACHABLE,
     Cluster,
@@ -71,6 +74,7 @@ from kmodel.state import (
     Node,
     Pod,
     ReplicaSet,
+    Resources,
     Taint,
     find,
     pods_by_node,
@@ -417,31 +421,44 @@ def _slots(c: Cluster, d: Deployment, owned: set[str]) -> int:
     A node passes if the scheduler's filters (NodeUnschedulable, TaintToleration, NodeAffinity)
     accept the Deployment's pod template, ignoring the not-ready / unreachable taints, which the
     node lifecycle controller lifts within a pass of seeing the node Ready. Its room is what
-    NodeResourcesFit leaves (pods, cpu, memory). Terminating pods are not counted: they finish
-    once their kubelet runs, and the bound allows for that.
+    NodeResourcesFit leaves (pods, cpu, memory, ephemeral-storage, extended resources) and, for
+    a template with host ports, one pod at most (two copies bind the same port), none if another
+    pod there binds a conflicting one. Terminating pods are not counted: they finish once their
+    kubelet runs, and the bound allows for that; finished (Failed) pods hold nothing.
     """
     pod = template_pod(c, d)
     want = scheduler.pod_request(pod)
+    wanted_ports = pod.scheduling.host_ports
     by_node = pods_by_node(c.pods)
     total = 0
     for node in c.nodes:
         if not c.kubelet_connected(node):
             continue
         clean = attrs.evolve(node, taints=tuple(t for t in node.taints if t.key not in CONDITION_TAINTS))
-        reasons = scheduler.filter_reasons(c, pod, clean, usage={})
-        if reasons:
+        state = CycleState.of(c, pod)
+        state.cache["usage"] = {}
+        state.cache["ports"] = {}
+        if scheduler.run_filters(state, clean) is not None:
             continue
-        used_pods = used_cpu = used_mem = 0
+        used = Resources()
+        taken: set[nodeports.Binding] = set()
         for other in by_node.get(node.name, ()):
-            if other.terminating or other.owner in owned:
+            if other.terminating or other.owner in owned or other.phase in (SUCCEEDED, FAILED):
                 continue
-            r = scheduler.pod_request(other)
-            used_pods, used_cpu, used_mem = used_pods + 1, used_cpu + r.cpu, used_mem + r.memory
-        room = node.capacity.pods - used_pods
+            used = used + scheduler.pod_request(other) + Resources(pods=1)
+            taken.update(nodeports.binding(hp) for hp in other.scheduling.host_ports)
+        cap = node.capacity
+        room = cap.pods - used.pods
         if want.cpu:
-            room = min(room, (node.capacity.cpu - used_cpu) // want.cpu)
+            room = min(room, (cap.cpu - used.cpu) // want.cpu)
         if want.memory:
-            room = min(room, (node.capacity.memory - used_mem) // want.memory)
+            room = min(room, (cap.memory - used.memory) // want.memory)
+        if want.ephemeral_storage:
+            room = min(room, (cap.ephemeral_storage - used.ephemeral_storage) // want.ephemeral_storage)
+        for name, amount in want.scalar:
+            room = min(room, (cap.get(name) - used.get(name)) // amount)
+        if wanted_ports:
+            room = min(room, 0 if nodeports.conflicts(wanted_ports, taken) else 1)
         total += max(room, 0)
     return total
 

@@ -94,3 +94,26 @@ def test_states_with_the_new_fields_hash_by_value() -> None:
     scen = load(GPU_POOL)
     c = scen.initial_state()
     assert hash(c) == hash(attrs.evolve(c))
+
+
+def test_replica_convergence_owes_only_the_gpus_and_ports_there_are(tmp_path: Path) -> None:
+    """replica-convergence owes the pods that fit: three one-GPU trainers on two one-GPU nodes owe
+    two; three web pods binding hostPort 8080 on one CPU worker owe one."""
+    text = GPU_POOL.read_text().replace(
+        "  replicas: 2\n  selector:\n    matchLabels:\n      app: trainer",
+        ("  replicas: 3\n  selector:\n    matchLabels:\n      app: trainer"),
+    )
+    text = text.replace(
+        "  replicas: 1\n  selector:\n    matchLabels:\n      app: web",
+        ("  replicas: 3\n  selector:\n    matchLabels:\n      app: web"),
+    )
+    text = text.replace(
+        "        - name: web\n          image: nginx:1.27\n",
+        "        - name: web\n          image: nginx:1.27\n          ports: [{containerPort: 80, hostPort: 8080}]\n",
+    )
+    path = tmp_path / "crowded.yaml"
+    path.write_text(text)
+    scen = load(path)
+    prop = props.to_property(props.BUILTINS["replica-convergence"], scen.settings)
+    r = explore(KubeModel(scen, faults=NO_FAULTS), prop, max_states=50_000)
+    assert r.verdict == HOLDS, r.message
