@@ -328,6 +328,11 @@ def _label_value_errors(value: str) -> list[str]:
     return errors
 
 
+def label_value_errors(value: str) -> list[str]:
+    """``validation.IsValidLabelValue``: what is wrong with a label value (empty: nothing)."""
+    return _label_value_errors(value)
+
+
 def _labels(where: list[Any], labels: Any) -> Iterator[_Problem]:
     if not isinstance(labels, dict):
         return
@@ -456,13 +461,42 @@ def _resource_list(where: list[Any], values: Any, container: bool) -> Iterator[_
             yield invalid(here, str(raw), "must be greater than or equal to 0", "use a quantity >= 0")
 
 
+def is_extended_resource(name: str) -> bool:
+    """``IsExtendedResourceName``: a domain-prefixed name outside ``kubernetes.io/``."""
+    return "/" in name and not name.startswith("kubernetes.io/") and not name.startswith("requests.")
+
+
+def _overcommit_allowed(name: str) -> bool:
+    """``IsOvercommitAllowed``: native resources other than hugepages."""
+    return not is_extended_resource(name) and not name.startswith("hugepages-")
+
+
 def _resources(where: list[Any], res: Any) -> Iterator[_Problem]:
     if not isinstance(res, dict):
         return
     yield from _resource_list([*where, "limits"], res.get("limits"), True)
     yield from _resource_list([*where, "requests"], res.get("requests"), True)
     limits = dict(_quantities(where, res.get("limits")))
+    for part in ("limits", "requests"):
+        for name, q in _quantities(where, res.get(part)):
+            if is_extended_resource(name) and q.denominator != 1:
+                yield invalid([*where, part, (name,)], str(res[part][name]), "must be an integer", "use a whole number")
     for name, q in _quantities(where, res.get("requests")):
+        if not _overcommit_allowed(name):
+            if name not in limits:
+                yield required(
+                    [*where, "limits", (name,)],
+                    f"set limits[{name}] (the request defaults to it)",
+                    "Limit must be set for non overcommitable resources",
+                )
+            elif q != limits[name]:
+                yield invalid(
+                    [*where, "requests", (name,)],
+                    str(res["requests"][name]),
+                    f"must be equal to {name} limit of {res['limits'][name]}",
+                    "give the same request and limit, or only the limit",
+                )
+            continue
         if name in limits and q > limits[name]:
             raw = res["requests"][name]
             yield invalid(
@@ -725,6 +759,176 @@ def semantic_problems(kind: str, doc: Mapping[str, Any]) -> Iterator[_Problem]:
                 yield from _resource_list(["status", part], status.get(part), False)
 
 
+# --- node affinity and host ports (ValidateNodeSelector, validateContainerPorts) ---------------
+
+NODE_SELECTOR_OPERATORS = ("In", "NotIn", "Exists", "DoesNotExist", "Gt", "Lt")
+SUPPORTED_PORT_PROTOCOLS = ("SCTP", "TCP", "UDP")
+PORT_RANGE_MSG = "must be between 1 and 65535, inclusive"
+
+
+def _pod_specs(kind: str, doc: Mapping[str, Any]) -> Iterator[tuple[list[Any], Mapping[str, Any]]]:
+    spec = doc.get("spec")
+    if not isinstance(spec, dict):
+        return
+    if kind == "Pod":
+        yield ["spec"], spec
+    elif kind in ("Deployment", "ReplicaSet"):
+        template = spec.get("template")
+        tspec = template.get("spec") if isinstance(template, dict) else None
+        if isinstance(tspec, dict):
+            yield ["spec", "template", "spec"], tspec
+
+
+def _forbidden(where: list[Any], detail: str, fix: str) -> _Problem:
+    return _Problem(where, f"{field_path(where)}: Forbidden: {detail}", fix)
+
+
+def _node_selector_requirement(where: list[Any], req: Any, check_values: bool) -> Iterator[_Problem]:
+    """``ValidateNodeSelectorRequirement`` (label values checked in required terms since 1.33)."""
+    if not isinstance(req, dict):
+        return
+    op, values = req.get("operator"), req.get("values") or []
+    if op in ("In", "NotIn"):
+        if not values:
+            yield required(
+                [*where, "values"], "list at least one value", "must be specified when `operator` is 'In' or 'NotIn'"
+            )
+    elif op in ("Exists", "DoesNotExist"):
+        if values:
+            yield _forbidden(
+                [*where, "values"],
+                "may not be specified when `operator` is 'Exists' or 'DoesNotExist'",
+                "remove the values",
+            )
+    elif op in ("Gt", "Lt"):
+        if len(values) != 1:
+            yield required(
+                [*where, "values"],
+                'give one whole number, e.g. values: ["2"]',
+                "must be specified single value when `operator` is 'Lt' or 'Gt'",
+            )
+    else:
+        yield invalid(
+            [*where, "operator"],
+            op,
+            "not a valid selector operator",
+            f"use one of {', '.join(NODE_SELECTOR_OPERATORS)}",
+        )
+    key = str(req.get("key") or "")
+    for msg in _qualified_name_errors(key):
+        yield invalid([*where, "key"], key, msg, "use a label key like example.com/disk")
+    if check_values:
+        for i, value in enumerate(values):
+            for msg in _label_value_errors(str(value)):
+                yield invalid(
+                    [*where, "values", i], str(value), msg, "use a value of letters, digits, '-', '_' and '.'"
+                )
+
+
+def _node_field_requirement(where: list[Any], req: Any) -> Iterator[_Problem]:
+    """``ValidateNodeFieldSelectorRequirement``: metadata.name, In or NotIn, one value."""
+    if not isinstance(req, dict):
+        return
+    op, values = req.get("operator"), req.get("values") or []
+    if op in ("In", "NotIn"):
+        if len(values) != 1:
+            yield required(
+                [*where, "values"],
+                "give exactly one node name",
+                "must be only one value when `operator` is 'In' or 'NotIn' for node field selector",
+            )
+    else:
+        yield invalid([*where, "operator"], op, "not a valid selector operator", "use In or NotIn")
+    key = req.get("key")
+    if key != "metadata.name":
+        yield invalid([*where, "key"], key, "not a valid field selector key", "use key: metadata.name")
+        return
+    for i, value in enumerate(values):
+        value = str(value)
+        if len(value) > 253:
+            yield invalid([*where, "values", i], value, "must be no more than 253 characters", "give a node name")
+        elif not re.fullmatch(DNS1123_SUBDOMAIN, value):
+            yield invalid([*where, "values", i], value, SUBDOMAIN_MSG, "give a node name")
+
+
+def _node_selector_term(where: list[Any], term: Any, check_values: bool) -> Iterator[_Problem]:
+    if not isinstance(term, dict):
+        return
+    for i, req in enumerate(term.get("matchExpressions") or []):
+        yield from _node_selector_requirement([*where, "matchExpressions", i], req, check_values)
+    for i, req in enumerate(term.get("matchFields") or []):
+        yield from _node_field_requirement([*where, "matchFields", i], req)
+
+
+def _node_affinity(where: list[Any], na: Any, check_values: bool) -> Iterator[_Problem]:
+    """``validateNodeAffinity``: the required node selector (at least one term) and the weights of
+    the preferred terms (1-100)."""
+    if not isinstance(na, dict):
+        return
+    req = na.get("requiredDuringSchedulingIgnoredDuringExecution")
+    if isinstance(req, dict):
+        here = [*where, "requiredDuringSchedulingIgnoredDuringExecution", "nodeSelectorTerms"]
+        terms = req.get("nodeSelectorTerms") or []
+        if not terms:
+            yield required(here, "add a term with matchExpressions", "must have at least one node selector term")
+        for i, term in enumerate(terms):
+            yield from _node_selector_term([*here, i], term, check_values)
+    for i, pref in enumerate(na.get("preferredDuringSchedulingIgnoredDuringExecution") or []):
+        if not isinstance(pref, dict):
+            continue
+        here = [*where, "preferredDuringSchedulingIgnoredDuringExecution", i]
+        weight = pref.get("weight")
+        if isinstance(weight, int) and not isinstance(weight, bool) and not 1 <= weight <= 100:
+            yield invalid([*here, "weight"], weight, "must be in the range 1-100", "use a weight from 1 to 100")
+        yield from _node_selector_term([*here, "preference"], pref.get("preference"), check_values=False)
+
+
+def _host_ports(where: list[Any], spec: Mapping[str, Any]) -> Iterator[_Problem]:
+    """``validateContainerPorts`` for host ports, and ``AccumulateUniqueHostPorts``: a hostPort
+    and protocol may appear once in a pod (whatever the hostIP)."""
+    seen: set[str] = set()
+    for group in ("initContainers", "containers"):
+        containers = spec.get(group)
+        if not isinstance(containers, list):
+            continue
+        for i, c in enumerate(containers):
+            ports = c.get("ports") if isinstance(c, dict) else None
+            if not isinstance(ports, list):
+                continue
+            for j, port in enumerate(ports):
+                if not isinstance(port, dict):
+                    continue
+                here = [*where, group, i, "ports", j]
+                protocol = port.get("protocol") or "TCP"
+                if protocol not in SUPPORTED_PORT_PROTOCOLS:
+                    yield unsupported([*here, "protocol"], protocol, SUPPORTED_PORT_PROTOCOLS)
+                host_port = port.get("hostPort")
+                if not isinstance(host_port, int) or isinstance(host_port, bool) or host_port == 0:
+                    continue
+                if not 1 <= host_port <= 65535:
+                    yield invalid([*here, "hostPort"], host_port, PORT_RANGE_MSG, "use a port from 1 to 65535")
+                    continue
+                key = f"{host_port}/{protocol}"
+                if key in seen:
+                    yield _Problem(
+                        [*here, "hostPort"],
+                        f"{field_path([*here, 'hostPort'])}: Duplicate value: {_short(key)}",
+                        "bind each host port and protocol once per pod",
+                    )
+                seen.add(key)
+
+
+def scheduling_problems(kind: str, doc: Mapping[str, Any], version: str) -> Iterator[_Problem]:
+    """The apiserver's checks of the pod fields the scheduler reads (node affinity, host ports)."""
+    check_values = versions.node_affinity_values_validated(version)
+    for where, spec in _pod_specs(kind, doc):
+        affinity = spec.get("affinity")
+        if isinstance(affinity, dict):
+            na = affinity.get("nodeAffinity")
+            yield from _node_affinity([*where, "affinity", "nodeAffinity"], na, check_values)
+        yield from _host_ports(where, spec)
+
+
 # --- the entry point ----------------------------------------------------------------------------
 
 
@@ -738,6 +942,7 @@ def validate(doc: Mapping[str, Any], file: str, version: str) -> None:
     ]
     if not problems:
         problems = list(semantic_problems(kind, doc))
+        problems.extend(scheduling_problems(kind, doc, version))
     if not problems:
         return
     problems.sort(key=lambda p: (_line(doc, p.at) or 0, not p.decode))

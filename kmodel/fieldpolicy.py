@@ -103,30 +103,24 @@ def annotation_rule(key: str) -> Rule:
     return descriptive("an annotation no control-plane component reads")
 
 
-MODELLED_RESOURCES = ("cpu", "memory")
-OTHER_RESOURCE = "needs the resource {key!r} in the scheduler's fit check and on the nodes (kmodel has cpu and memory)"
+MODELLED_RESOURCES = ("cpu", "memory", "ephemeral-storage")
 
 
 def request_rule(key: str) -> Rule:
     if key in MODELLED_RESOURCES:
         return modelled(f"the container's {key} request: the scheduler's NodeResourcesFit filter")
-    return refused(
-        f"needs the resource {key!r} in the scheduler's fit check and on the nodes (kmodel has cpu and memory)"
+    return modelled(
+        f"the container's {key} request, a scalar resource (extended resource or hugepages) in the "
+        "NodeResourcesFit filter and the kubelet's admission"
     )
 
 
 def limit_rule(key: str) -> Rule:
-    if key in MODELLED_RESOURCES:
-        return modelled(f"the {key} request when the container gives no request (requests default to limits)")
-    return refused(
-        f"needs the resource {key!r} in the scheduler's fit check and on the nodes (kmodel has cpu and memory)"
-    )
+    return modelled(f"the {key} request when the container gives no request (requests default to limits)")
 
 
 def capacity_rule(key: str) -> Rule:
-    if key in (*MODELLED_RESOURCES, "pods"):
-        return modelled(f"the node's {key}: the scheduler's fit check")
-    return descriptive("a resource no pod in kmodel can request (pods that request it are refused)")
+    return modelled(f"the node's {key}: the scheduler's fit check and the kubelet's admission")
 
 
 def _ready_conditions(value: Any) -> bool:
@@ -224,7 +218,10 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
     },
     "PodSpec": {
         "containers": modelled("requests and images", part="Container"),
-        "nodeName": modelled("a bare pod bound to that node (refused in templates)"),
+        "nodeName": modelled(
+            "the pod is bound to that node without the scheduler (in a template: every pod the ReplicaSet "
+            "creates); its kubelet admits it or rejects it (Failed)"
+        ),
         "nodeSelector": modelled("the scheduler's NodeAffinity filter (nodeSelector part)"),
         "tolerations": modelled("the TaintToleration filter and taint-based eviction", part="Toleration"),
         "terminationGracePeriodSeconds": modelled("how long a deleted pod may take to stop"),
@@ -237,7 +234,7 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
             ("PreemptLowerPriority",), "PreemptLowerPriority", "needs pod priority and preemption"
         ),
         "priorityClassName": refused("needs PriorityClasses: the scheduler's priority queue and preemption"),
-        "affinity": refused("needs the NodeAffinity and InterPodAffinity filters and scores"),
+        "affinity": modelled("see the Affinity table", part="Affinity"),
         "topologySpreadConstraints": refused("needs the PodTopologySpread filter and score"),
         "hostNetwork": only(
             (False,),
@@ -291,7 +288,7 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
         "name": descriptive("names the container"),
         "image": modelled("part of the pod template: a new image starts a rollout; shown by -o wide"),
         "resources": modelled("cpu and memory requests", part="ResourceRequirements"),
-        "ports": descriptive("see the ContainerPort table", part="ContainerPort"),
+        "ports": modelled("host ports (see the ContainerPort table)", part="ContainerPort"),
         "livenessProbe": refused("needs liveness probes: a failing probe restarts the container"),
         "readinessProbe": refused("needs readiness probes (without them a started container is ready at once)"),
         "startupProbe": refused("needs startup probes: the other probes and readiness wait for it"),
@@ -317,13 +314,9 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
     "ContainerPort": {
         "containerPort": descriptive("documentation: a container listens on any port it likes"),
         "name": descriptive("documentation (named Service targetPorts are refused)"),
-        "protocol": descriptive("documentation"),
-        "hostPort": only(
-            (0,),
-            "no host port",
-            "needs host ports: the NodePorts filter (two pods with the same hostPort cannot share a node)",
-        ),
-        "hostIP": refused("needs host ports: the NodePorts filter"),
+        "protocol": modelled("with a hostPort: the protocol it binds (NodePorts filter); else documentation"),
+        "hostPort": modelled("the port bound on the node: the NodePorts filter and the kubelet's admission"),
+        "hostIP": modelled("the node address the hostPort binds (empty: 0.0.0.0, which conflicts with every address)"),
     },
     "Lifecycle": {
         "postStart": refused("needs postStart hooks: the container is Running only after the hook returns"),
@@ -333,9 +326,38 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
         ),
         "stopSignal": descriptive("which signal stops the container (kmodel's containers stop promptly)"),
     },
+    "Affinity": {
+        "nodeAffinity": modelled("the NodeAffinity filter and score", part="NodeAffinity"),
+        "podAffinity": refused("needs the InterPodAffinity filter and score"),
+        "podAntiAffinity": refused("needs the InterPodAffinity filter and score"),
+    },
+    "NodeAffinity": {
+        "requiredDuringSchedulingIgnoredDuringExecution": modelled(
+            "the NodeAffinity filter (and the kubelet's admission)", part="NodeSelector"
+        ),
+        "preferredDuringSchedulingIgnoredDuringExecution": modelled(
+            "the NodeAffinity score", part="PreferredSchedulingTerm"
+        ),
+    },
+    "NodeSelector": {
+        "nodeSelectorTerms": modelled("a node must match one of them", part="NodeSelectorTerm"),
+    },
+    "NodeSelectorTerm": {
+        "matchExpressions": modelled("requirements on the node's labels", part="NodeSelectorRequirement"),
+        "matchFields": modelled("requirements on the node's name (metadata.name)", part="NodeSelectorRequirement"),
+    },
+    "NodeSelectorRequirement": {
+        "key": modelled("the label (or field) the requirement reads"),
+        "operator": modelled("In, NotIn, Exists, DoesNotExist, Gt, Lt"),
+        "values": modelled("the values the operator compares with"),
+    },
+    "PreferredSchedulingTerm": {
+        "weight": modelled("added to the NodeAffinity score of the nodes the preference matches"),
+        "preference": modelled("the nodes it prefers", part="NodeSelectorTerm"),
+    },
     "ResourceRequirements": {
-        "requests": modelled("cpu and memory", keys=request_rule),
-        "limits": modelled("cpu and memory, as the requests when none are given", keys=limit_rule),
+        "requests": modelled("cpu, memory, ephemeral-storage and scalar resources", keys=request_rule),
+        "limits": modelled("the requests when none are given", keys=limit_rule),
         "claims": refused("needs dynamic resource allocation (ResourceClaims)"),
     },
     "Toleration": {
@@ -467,8 +489,10 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
         "timeAdded": descriptive("kmodel stamps a NoExecute taint with the time it is applied"),
     },
     "NodeStatus": {
-        "capacity": modelled("cpu, memory and pods", keys=capacity_rule),
-        "allocatable": modelled("cpu, memory and pods (overrides capacity)", keys=capacity_rule),
+        "capacity": modelled(
+            "cpu, memory, ephemeral-storage, pods and scalar resources (nvidia.com/gpu...)", keys=capacity_rule
+        ),
+        "allocatable": modelled("the same resources; each one given overrides capacity", keys=capacity_rule),
         "conditions": Rule(
             MODELLED,
             "a node in the file starts Ready",

@@ -42,6 +42,11 @@ def _whole(text: str) -> int | None:
     return value if -(2**63) <= value < 2**63 else None
 
 
+def parse_whole(text: str) -> int | None:
+    """A Gt/Lt bound or label value read as ``strconv.ParseInt`` reads it (None: not one)."""
+    return _whole(text)
+
+
 @frozen
 class Requirement:
     """One ``key operator values`` requirement."""

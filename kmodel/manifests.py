@@ -24,10 +24,21 @@ import attrs
 
 from kmodel import apivalidation, fieldpolicy, kinds, limits
 from kmodel.errors import KmodelError, cut, kind_of, shown
-from kmodel.labels import DOES_NOT_EXIST, EXISTS, GT, IN, LABEL_OPERATORS, LT, NOT_IN, LabelSelector, Requirement
+from kmodel.labels import (
+    DOES_NOT_EXIST,
+    EXISTS,
+    GT,
+    IN,
+    LABEL_OPERATORS,
+    LT,
+    NOT_IN,
+    LabelSelector,
+    Requirement,
+    parse_whole,
+)
 from kmodel.safeyaml import MarkedDict, MarkedList
 from kmodel.safeyaml import load_documents as load_documents
-from kmodel.schedulingspec import SchedulingSpec
+from kmodel.schedulingspec import HostPort, NodeAffinity, NodeSelectorTerm, PreferredSchedulingTerm, SchedulingSpec
 from kmodel.state import (
     LABEL_ARCH,
     LABEL_CONTROL_PLANE,
@@ -146,14 +157,31 @@ def memory_bytes(ctx: Ctx, value: object) -> int:
     return math.ceil(q)
 
 
+def is_scalar_resource(name: str) -> bool:
+    """``schedutil.IsScalarResourceName``: an extended resource (``example.com/foo`` outside
+    ``kubernetes.io/``), a ``hugepages-*`` size, or a ``kubernetes.io/``-prefixed native one; the
+    scheduler counts each as a whole number."""
+    return name.startswith("hugepages-") or "/" in name
+
+
 def resources(ctx: Ctx, value: object, with_pods: bool = False, base: Resources | None = None) -> Resources:
-    """cpu and memory (and a node's pods); the field policy decides about any other resource."""
+    """cpu, memory, ephemeral-storage, the scalar resources (extended resources such as
+    ``nvidia.com/gpu``, ``hugepages-*``) and a node's pods; each resource given replaces the one
+    in ``base``."""
     m = mapping(ctx, value)
     r = base or Resources()
     if "cpu" in m:
         r = attrs.evolve(r, cpu=cpu_millis(ctx.at(m, "cpu"), m["cpu"]))
     if "memory" in m:
         r = attrs.evolve(r, memory=memory_bytes(ctx.at(m, "memory"), m["memory"]))
+    if "ephemeral-storage" in m:
+        r = attrs.evolve(r, ephemeral_storage=memory_bytes(ctx.at(m, "ephemeral-storage"), m["ephemeral-storage"]))
+    scalars = {str(k): v for k, v in m.items() if is_scalar_resource(str(k))}
+    if scalars:
+        merged = dict(r.scalar)
+        for name, raw in scalars.items():
+            merged[name] = memory_bytes(ctx.at(m, name), raw)  # Quantity.Value(): rounded up
+        r = attrs.evolve(r, scalar=tuple(sorted((k, v) for k, v in merged.items() if v)))
     if with_pods and "pods" in m:
         pods = apivalidation.parse_quantity(m["pods"])
         if pods is None or pods < 1:
@@ -198,7 +226,16 @@ def container_requests(ctx: Ctx, cm: dict[str, Any]) -> Resources:
 
 
 def _largest(a: Resources, b: Resources) -> Resources:
-    return Resources(cpu=max(a.cpu, b.cpu), memory=max(a.memory, b.memory), pods=max(a.pods, b.pods))
+    scalar = dict(a.scalar)
+    for name, value in b.scalar:
+        scalar[name] = max(scalar.get(name, 0), value)
+    return Resources(
+        cpu=max(a.cpu, b.cpu),
+        memory=max(a.memory, b.memory),
+        pods=max(a.pods, b.pods),
+        ephemeral_storage=max(a.ephemeral_storage, b.ephemeral_storage),
+        scalar=tuple(sorted(scalar.items())),
+    )
 
 
 def pod_spec(ctx: Ctx, raw: object) -> dict[str, Any]:
@@ -236,7 +273,107 @@ def pod_spec(ctx: Ctx, raw: object) -> dict[str, Any]:
 
 def scheduling_spec(ctx: Ctx, spec: dict[str, Any]) -> SchedulingSpec:
     """The PodSpec fields only the scheduler reads (:mod:`kmodel.schedulingspec`)."""
-    return SchedulingSpec()
+    return SchedulingSpec(
+        node_affinity=node_affinity(ctx, spec),
+        host_ports=host_ports(ctx, spec),
+    )
+
+
+# --- affinity.nodeAffinity (validated by apivalidation before this is read) ----------------------
+
+
+def _strings(ctx: Ctx, raw: object) -> tuple[str, ...]:
+    items = sequence(ctx, raw)
+    return tuple(string(ctx.item(items, i), v) for i, v in enumerate(items))
+
+
+def node_selector_term(ctx: Ctx, raw: object) -> NodeSelectorTerm:
+    """A ``NodeSelectorTerm``; ``parse_error`` when the scheduler's parser would refuse one of its
+    requirements (``labels.NewRequirement``: a value that is not a label value, a Gt/Lt bound
+    that is not a whole number; a field requirement without exactly one value)."""
+    m = mapping(ctx, raw)
+    exprs, fields = [], []
+    broken = False
+    for key, out in (("matchExpressions", exprs), ("matchFields", fields)):
+        items = sequence(ctx.at(m, key), m.get(key))
+        for i, item in enumerate(items):
+            ictx = ctx.at(m, key).item(items, i)
+            im = mapping(ictx, item)
+            req = Requirement(
+                string(ictx.at(im, "key"), im.get("key")),
+                string(ictx.at(im, "operator"), im.get("operator")),
+                _strings(ictx.at(im, "values"), im.get("values")),
+            )
+            out.append(req)
+            if key == "matchFields":
+                broken = broken or req.operator not in (IN, NOT_IN) or len(req.values) != 1
+            else:
+                broken = broken or not _requirement_parses(req)
+    return NodeSelectorTerm(tuple(exprs), tuple(fields), parse_error=broken)
+
+
+def _requirement_parses(req: Requirement) -> bool:
+    """``labels.NewRequirement`` accepts it (the apiserver has checked the key and operator)."""
+    if any(apivalidation.label_value_errors(v) for v in req.values):
+        return False
+    if req.operator in (GT, LT):
+        return len(req.values) == 1 and parse_whole(req.values[0]) is not None
+    if req.operator in (IN, NOT_IN):
+        return bool(req.values)
+    return not req.values
+
+
+def node_affinity(ctx: Ctx, spec: dict[str, Any]) -> NodeAffinity | None:
+    """``affinity.nodeAffinity``: the required node selector terms and the preferred ones."""
+    aff = mapping(ctx.at(spec, "affinity"), spec.get("affinity"))
+    actx = ctx.at(spec, "affinity")
+    if aff.get("nodeAffinity") is None:
+        return None
+    na = mapping(actx.at(aff, "nodeAffinity"), aff.get("nodeAffinity"))
+    nctx = actx.at(aff, "nodeAffinity")
+    req_key = "requiredDuringSchedulingIgnoredDuringExecution"
+    required: tuple[NodeSelectorTerm, ...] | None = None
+    if na.get(req_key) is not None:
+        sel = mapping(nctx.at(na, req_key), na.get(req_key))
+        tctx = nctx.at(na, req_key).at(sel, "nodeSelectorTerms")
+        terms = sequence(tctx, sel.get("nodeSelectorTerms"))
+        required = tuple(node_selector_term(tctx.item(terms, i), t) for i, t in enumerate(terms))
+    pref_key = "preferredDuringSchedulingIgnoredDuringExecution"
+    pctx = nctx.at(na, pref_key)
+    prefs = sequence(pctx, na.get(pref_key))
+    preferred = []
+    for i, raw in enumerate(prefs):
+        ictx = pctx.item(prefs, i)
+        pm = mapping(ictx, raw)
+        weight = integer(ictx.at(pm, "weight"), pm.get("weight"), 0)
+        preferred.append(
+            PreferredSchedulingTerm(weight, node_selector_term(ictx.at(pm, "preference"), pm.get("preference")))
+        )
+    return NodeAffinity(required=required, preferred=tuple(preferred))
+
+
+# --- containers[].ports[].hostPort ----------------------------------------------------------------
+
+
+def host_ports(ctx: Ctx, spec: dict[str, Any]) -> tuple[HostPort, ...]:
+    """The host ports the pod's containers bind (``schedutil.GetHostPorts``): every port with a
+    ``hostPort`` of the regular containers; init containers' ports are not counted (restartable
+    "sidecar" init containers, which would count, are refused by the field policy)."""
+    out: list[HostPort] = []
+    cctx = ctx.at(spec, "containers")
+    containers = sequence(cctx, spec.get("containers"))
+    for i, c in enumerate(containers):
+        cm = mapping(cctx.item(containers, i), c)
+        pctx = cctx.item(containers, i).at(cm, "ports")
+        ports = sequence(pctx, cm.get("ports"))
+        for j, raw in enumerate(ports):
+            pm = mapping(pctx.item(ports, j), raw)
+            port = pm.get("hostPort")
+            if isinstance(port, int) and not isinstance(port, bool) and port > 0:
+                protocol = string(pctx.item(ports, j).at(pm, "protocol"), pm.get("protocol")) or "TCP"
+                host_ip = string(pctx.item(ports, j).at(pm, "hostIP"), pm.get("hostIP"))
+                out.append(HostPort(port, protocol, host_ip))
+    return tuple(out)
 
 
 def spec_hash(template: object) -> str:
@@ -259,6 +396,7 @@ def pod_template(ctx: Ctx, raw: object) -> tuple[PodTemplate, str | None]:
         spec_hash=spec_hash(t),
         scheduling=spec["scheduling"],
         images=spec["images"],
+        node_name=spec["node_name"],
     )
     return template, spec["node_name"]
 
@@ -450,9 +588,7 @@ def parse_object(doc: MarkedDict, file: str) -> Manifest:
         )
     elif kind in ("Deployment", "ReplicaSet"):
         replicas = integer(sctx.at(spec, "replicas"), spec.get("replicas"), 1, limit="max_replicas")
-        template, node_name = pod_template(sctx.at(spec, "template"), spec.get("template"))
-        if node_name:
-            raise sctx.at(spec, "template").error("spec.nodeName in a template is not supported", "use nodeSelector")
+        template, _ = pod_template(sctx.at(spec, "template"), spec.get("template"))
         sel = selector(sctx.at(spec, "selector"), spec.get("selector"))
         if kind == "ReplicaSet":
             obj = ReplicaSet(name=name, replicas=replicas, selector=sel, template=template, labels=labels)
@@ -472,6 +608,11 @@ def parse_object(doc: MarkedDict, file: str) -> Manifest:
         # a boolean by the schema (validated before this is read)
         obj = Service(name=name, selector=sel, publish_not_ready_addresses=spec.get("publishNotReadyAddresses") is True)
     nn_line = sctx.at(spec, "nodeName").line if kind == "Pod" and "nodeName" in spec else None
+    if kind in ("Deployment", "ReplicaSet"):
+        tmpl = spec.get("template")
+        tspec = tmpl.get("spec") if isinstance(tmpl, dict) else None
+        if isinstance(tspec, dict) and "nodeName" in tspec:
+            nn_line = sctx.at(spec, "template").at(tmpl, "spec").at(tspec, "nodeName").line
     return Manifest(
         kind=kind,
         name=name,

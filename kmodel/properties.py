@@ -54,15 +54,19 @@ from kmodel.checkmodel import cluster_of
 from kmodel.components import apiserver, scheduler
 from kmodel.components.deployment import fenceposts
 from kmodel.components.nodelifecycle import FULL
+from kmodel.components.plugins import nodeports
+from kmodel.components.plugins.framework import CycleState
 from kmodel.engines.base import ALWAYS, ALWAYS_TRANSITION, EVENTUALLY, Property
 from kmodel.errors import KmodelError
 from kmodel.settings import Settings
 from kmodel.state import (
     COND_TRUE,
     COND_UNKNOWN,
+    FAILED,
     NO_EXECUTE,
     NO_SCHEDULE,
     RUNNING,
+    SUCCEEDED,
     TAINT_NOT_READY,
     TAINT_UNREACHABLE,
     Cluster,
@@ -70,6 +74,7 @@ from kmodel.state import (
     Node,
     Pod,
     ReplicaSet,
+    Resources,
     Taint,
     find,
     pods_by_node,
@@ -416,31 +421,44 @@ def _slots(c: Cluster, d: Deployment, owned: set[str]) -> int:
     A node passes if the scheduler's filters (NodeUnschedulable, TaintToleration, NodeAffinity)
     accept the Deployment's pod template, ignoring the not-ready / unreachable taints, which the
     node lifecycle controller lifts within a pass of seeing the node Ready. Its room is what
-    NodeResourcesFit leaves (pods, cpu, memory). Terminating pods are not counted: they finish
-    once their kubelet runs, and the bound allows for that.
+    NodeResourcesFit leaves (pods, cpu, memory, ephemeral-storage, extended resources) and, for
+    a template with host ports, one pod at most (two copies bind the same port), none if another
+    pod there binds a conflicting one. Terminating pods are not counted: they finish once their
+    kubelet runs, and the bound allows for that; finished (Failed) pods hold nothing.
     """
     pod = template_pod(c, d)
     want = scheduler.pod_request(pod)
+    wanted_ports = pod.scheduling.host_ports
     by_node = pods_by_node(c.pods)
     total = 0
     for node in c.nodes:
         if not c.kubelet_connected(node):
             continue
         clean = attrs.evolve(node, taints=tuple(t for t in node.taints if t.key not in CONDITION_TAINTS))
-        reasons = scheduler.filter_reasons(c, pod, clean, usage={})
-        if reasons:
+        state = CycleState.of(c, pod)
+        state.cache["usage"] = {}
+        state.cache["ports"] = {}
+        if scheduler.run_filters(state, clean) is not None:
             continue
-        used_pods = used_cpu = used_mem = 0
+        used = Resources()
+        taken: set[nodeports.Binding] = set()
         for other in by_node.get(node.name, ()):
-            if other.terminating or other.owner in owned:
+            if other.terminating or other.owner in owned or other.phase in (SUCCEEDED, FAILED):
                 continue
-            r = scheduler.pod_request(other)
-            used_pods, used_cpu, used_mem = used_pods + 1, used_cpu + r.cpu, used_mem + r.memory
-        room = node.capacity.pods - used_pods
+            used = used + scheduler.pod_request(other) + Resources(pods=1)
+            taken.update(nodeports.binding(hp) for hp in other.scheduling.host_ports)
+        cap = node.capacity
+        room = cap.pods - used.pods
         if want.cpu:
-            room = min(room, (node.capacity.cpu - used_cpu) // want.cpu)
+            room = min(room, (cap.cpu - used.cpu) // want.cpu)
         if want.memory:
-            room = min(room, (node.capacity.memory - used_mem) // want.memory)
+            room = min(room, (cap.memory - used.memory) // want.memory)
+        if want.ephemeral_storage:
+            room = min(room, (cap.ephemeral_storage - used.ephemeral_storage) // want.ephemeral_storage)
+        for name, amount in want.scalar:
+            room = min(room, (cap.get(name) - used.get(name)) // amount)
+        if wanted_ports:
+            room = min(room, 0 if nodeports.conflicts(wanted_ports, taken) else 1)
         total += max(room, 0)
     return total
 
@@ -972,6 +990,37 @@ def service_has_endpoint(cluster: Cluster) -> bool:
     return not _services_down(cluster)
 
 
+def _rejected(c: Cluster) -> list[str]:
+    out = []
+    for p in c.pods:
+        if p.phase == FAILED and p.status_reason:
+            owner = f" (owned by replicaset {p.owner})" if p.owner else ""
+            out.append(
+                f"pod {p.name}{owner} on {p.node_name} was rejected by its kubelet at t={c.now}s: "
+                f"{p.status_reason}: {p.status_message}"
+            )
+    return out
+
+
+def _explain_rejected(c: Cluster) -> str:
+    return " | ".join(_rejected(c)) or "every pod bound to a node was admitted by its kubelet"
+
+
+@invariant("pods-admitted", explain=_explain_rejected)
+def pods_admitted(cluster: Cluster) -> bool:
+    """Every pod bound to a node is admitted by that node's kubelet: none is Failed with a
+    rejection reason (OutOfcpu, OutOfnvidia.com/gpu, NodeAffinity, NodePorts, TaintToleration...).
+
+    Before it starts a pod, the kubelet checks that the pod fits next to the pods it runs, that
+    the node satisfies the pod's nodeSelector and required node affinity, that its host ports are
+    free and (since 1.22) that it tolerates the node's NoExecute taints. The scheduler only binds
+    pods that pass the same checks, so a rejection means the scheduler was bypassed: a pod (or a
+    pod template) that sets spec.nodeName. A Deployment whose template pins a node that rejects
+    its pods never runs them, and its ReplicaSet replaces each rejected pod with another one.
+    """
+    return not _rejected(cluster)
+
+
 BUILTINS: dict[str, PropertyDef] = {
     d.name: d
     for d in (
@@ -981,5 +1030,6 @@ BUILTINS: dict[str, PropertyDef] = {
         no_over_replication,
         bound_pods_stay_put,
         service_has_endpoint,
+        pods_admitted,
     )
 }

@@ -230,13 +230,17 @@ def load(path: str | Path, extra_events: list[str] | None = None, allow_unmodell
         nodes = default_nodes()
     node_names = {n.name for n in nodes}
     for m in manifests:
-        if isinstance(m.obj, Pod) and m.obj.node_name and m.obj.node_name not in node_names:
+        pinned = m.obj.node_name if isinstance(m.obj, Pod) else None
+        if isinstance(m.obj, Deployment | ReplicaSet):
+            pinned = m.obj.template.node_name
+        if pinned and pinned not in node_names:
+            field = "spec.nodeName" if isinstance(m.obj, Pod) else "spec.template.spec.nodeName"
             raise KmodelError(
-                f"spec.nodeName names node {m.obj.node_name!r}, which is not in the scenario",
+                f"{field} names node {pinned!r}, which is not in the scenario",
                 file=file,
                 line=m.node_name_line or m.line,
-                where=f"pod/{m.name}",
-                fix=f"add a Node manifest named {m.obj.node_name} or use one of: {', '.join(sorted(node_names))}",
+                where=f"{m.kind.lower()}/{m.name}",
+                fix=f"add a Node manifest named {pinned} or use one of: {', '.join(sorted(node_names))}",
             )
 
     timeline: list[TimedEvent] = []

@@ -33,6 +33,9 @@ class NodeSelectorTerm:
 
     match_expressions: tuple[Requirement, ...] = ()
     match_fields: tuple[Requirement, ...] = ()
+    # the scheduler could not parse it (``labels.NewRequirement`` refused a key or value the
+    # apiserver let through, as releases before 1.33 did for values): it matches no node
+    parse_error: bool = False
 
 
 @frozen

@@ -60,16 +60,55 @@ FAILED = "Failed"
 # --- small value types ------------------------------------------------------------------------
 
 
+Scalars = tuple[tuple[str, int], ...]
+
+
+def _add_scalars(a: Scalars, b: Scalars) -> Scalars:
+    if not a:
+        return b
+    if not b:
+        return a
+    total = dict(a)
+    for name, value in b:
+        total[name] = total.get(name, 0) + value
+    return tuple(sorted(total.items()))
+
+
 @frozen
 class Resources:
-    """CPU in millicores, memory in bytes, and (for node capacity) the pod count."""
+    """CPU in millicores, memory and ephemeral-storage in bytes, (for node capacity) the pod
+    count, and the scalar resources (``ScalarResources`` in the scheduler: extended resources
+    such as ``nvidia.com/gpu`` and ``hugepages-*``) as (name, whole number) pairs sorted by name,
+    zero amounts left out."""
 
     cpu: int = 0
     memory: int = 0
     pods: int = 0
+    ephemeral_storage: int = 0
+    scalar: Scalars = ()
 
     def __add__(self, other: Resources) -> Resources:
-        return Resources(self.cpu + other.cpu, self.memory + other.memory, self.pods + other.pods)
+        if not self.scalar and not other.scalar:
+            return Resources(
+                self.cpu + other.cpu,
+                self.memory + other.memory,
+                self.pods + other.pods,
+                self.ephemeral_storage + other.ephemeral_storage,
+            )
+        return Resources(
+            self.cpu + other.cpu,
+            self.memory + other.memory,
+            self.pods + other.pods,
+            self.ephemeral_storage + other.ephemeral_storage,
+            _add_scalars(self.scalar, other.scalar),
+        )
+
+    def get(self, name: str) -> int:
+        """A scalar resource's amount (0 when absent)."""
+        for k, v in self.scalar:
+            if k == name:
+                return v
+        return 0
 
 
 @frozen
@@ -153,6 +192,9 @@ class PodTemplate:
     spec_hash: str = ""
     scheduling: SchedulingSpec = SchedulingSpec()  # affinity, spread, host ports, priority
     images: tuple[str, ...] = ()  # the containers' images, for display (kubectl get rs -o wide)
+    # spec.nodeName: every pod created from the template is bound to that node at once (the
+    # scheduler never sees it; the node's kubelet admits or rejects it)
+    node_name: str | None = None
 
 
 @frozen(cache_hash=True)
@@ -208,6 +250,10 @@ class Pod:
     disruption_target: bool = False  # condition DisruptionTarget=True (set by taint eviction)
     termination_grace_seconds: int = 30
     scheduling: SchedulingSpec = SchedulingSpec()  # affinity, spread, host ports, priority
+    # status.reason and status.message: set when the kubelet rejects the pod at admission
+    # (phase Failed, reason e.g. OutOfcpu, message "Pod was rejected: ...")
+    status_reason: str = ""
+    status_message: str = ""
 
     @property
     def terminating(self) -> bool:

@@ -66,6 +66,13 @@ CHANGES: tuple[Change, ...] = (
         "pkg/scheduler/framework/plugins/tainttoleration/taint_toleration.go, kubernetes PR 87250",
     ),
     Change(
+        22,
+        "kubelet admission of a pod that names its node",
+        "admitted whatever the node's NoExecute taints (taint eviction then deletes it)",
+        "rejected (Failed, reason TaintToleration) when a NoExecute taint is not tolerated",
+        "pkg/kubelet/lifecycle/predicate.go, kubernetes PR 101218",
+    ),
+    Change(
         24,
         "FailedScheduling reason of TaintToleration",
         "node(s) had taint {KEY: VALUE}, that the pod didn't tolerate",
@@ -99,6 +106,13 @@ CHANGES: tuple[Change, ...] = (
         "40s",
         "50s",
         "pkg/controller/nodelifecycle/config/v1alpha1/defaults.go, kubernetes PR 126287",
+    ),
+    Change(
+        33,
+        "label values in required node affinity (nodeSelectorTerms[].matchExpressions[].values)",
+        "accepted by the apiserver (the scheduler cannot parse the term: it matches no node)",
+        "must be valid label values",
+        "pkg/apis/core/validation, kubernetes PR 128212",
     ),
     Change(
         34,
@@ -149,3 +163,13 @@ def preemption_diagnosis(version: str) -> bool:
 def dynamic_resources_postfilter(version: str) -> bool:
     """Whether the DynamicResources plugin's ``no new claims to deallocate`` precedes it."""
     return minor_of(version) >= 34
+
+
+def kubelet_checks_no_execute(version: str) -> bool:
+    """Whether the kubelet rejects a pod that does not tolerate a NoExecute taint of its node."""
+    return minor_of(version) >= 22
+
+
+def node_affinity_values_validated(version: str) -> bool:
+    """Whether the apiserver checks the values of required node affinity as label values."""
+    return minor_of(version) >= 33

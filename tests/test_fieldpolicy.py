@@ -155,19 +155,6 @@ class Case(NamedTuple):
 
 CASES = [
     Case(
-        "affinity",
-        deployment(
-            pod_spec="""
-            affinity:  # <-
-              nodeAffinity:
-                requiredDuringSchedulingIgnoredDuringExecution:
-                  nodeSelectorTerms:
-                    - matchExpressions: [{key: disktype, operator: In, values: [ssd]}]
-            """
-        ),
-        "spec.template.spec.affinity",
-    ),
-    Case(
         "topology-spread",
         deployment(
             pod_spec="""
@@ -227,24 +214,9 @@ CASES = [
         "spec.template.spec.containers[0].livenessProbe",
     ),
     Case(
-        "host-port",
-        deployment(container="ports:\n  - containerPort: 80\n    hostPort: 8080  # <-\n"),
-        "spec.template.spec.containers[0].ports[0].hostPort",
-    ),
-    Case(
         "pre-stop",
         deployment(container="lifecycle:\n  preStop:  # <-\n    exec: {command: [sleep, '5']}\n"),
         "spec.template.spec.containers[0].lifecycle.preStop",
-    ),
-    Case(
-        "gpu-limit",
-        deployment(container="resources:\n  limits:\n    nvidia.com/gpu: 1  # <-\n"),
-        "spec.template.spec.containers[0].resources.limits[nvidia.com/gpu]",
-    ),
-    Case(
-        "ephemeral-storage",
-        deployment(container="resources:\n  requests:\n    ephemeral-storage: 1Gi  # <-\n"),
-        "spec.template.spec.containers[0].resources.requests[ephemeral-storage]",
     ),
     Case("min-ready-seconds", deployment(spec="minReadySeconds: 10  # <-\n"), "spec.minReadySeconds"),
     Case("revision-history", deployment(spec="revisionHistoryLimit: 3  # <-\n"), "spec.revisionHistoryLimit"),
@@ -327,21 +299,21 @@ def test_allow_unmodelled_leaves_it_out_and_says_so(cli: Cli, tmp_path: Path, ca
 
 
 def test_check_names_what_it_ignored_on_every_verdict(cli: Cli, tmp_path: Path) -> None:
-    case = next(c for c in CASES if c.id == "affinity")
+    case = next(c for c in CASES if c.id == "runtime-class")
     path = tmp_path / "app.yaml"
-    path.write_text(case.text.replace("readinessProbe", "readinessProbe"))
+    path.write_text(case.text)
     line = marked_line(case.text)
     args = ["check", str(path), "--faults", "none", "--max-states", "300", "-p", "bound-pods-stay-put"]
     args += ["-p", "no-over-replication", "--allow-unmodelled"]
     text = cli(*args)
     assert text.exit_code in (0, 3), text.output
-    assert f"warning: ignoring deployment/web spec.template.spec.affinity at {path}:{line}" in text.stdout
+    assert f"warning: ignoring deployment/web spec.template.spec.runtimeClassName at {path}:{line}" in text.stdout
     verdicts = [v for v in text.stdout.splitlines() if "bound-pods-stay-put" in v or "no-over-replication" in v]
     assert len(verdicts) == 2
     for v in verdicts:
-        assert v.endswith(f"(ignoring affinity at {path}:{line})"), v
+        assert v.endswith(f"(ignoring runtimeClassName at {path}:{line})"), v
     doc = json.loads(cli(*args, "--output", "json").stdout)
-    assert len(doc["warnings"]) == 1 and "spec.template.spec.affinity" in doc["warnings"][0]
+    assert len(doc["warnings"]) == 1 and "spec.template.spec.runtimeClassName" in doc["warnings"][0]
     for r in doc["results"]:
         assert r["warnings"][0] == doc["warnings"][0]
 
@@ -398,13 +370,13 @@ def test_pytest_fixture_takes_allow_unmodelled(tmp_path: Path) -> None:
     from kmodel.pytest_plugin import KmodelFixture
 
     path = tmp_path / "app.yaml"
-    path.write_text(next(c for c in CASES if c.id == "host-port").text)
+    path.write_text(next(c for c in CASES if c.id == "readiness-probe").text)
     fixture = KmodelFixture("ci", tmp_path)
     outcome = fixture.check(
         path, property="bound-pods-stay-put", engine="explore", faults="none", max_states=200, allow_unmodelled=True
     )
-    assert "hostPort" in outcome.warnings[0]
-    assert "(ignoring hostPort at" in outcome.report()
+    assert "readinessProbe" in outcome.warnings[0]
+    assert "(ignoring readinessProbe at" in outcome.report()
 
 
 def test_policy_size() -> None:

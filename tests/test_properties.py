@@ -129,6 +129,7 @@ def test_builtins_in_their_fixed_order_with_kinds_docs_and_explanations() -> Non
         "no-over-replication",
         "bound-pods-stay-put",
         "service-has-endpoint",
+        "pods-admitted",
     ]
     kinds = {name: d.kind for name, d in props.BUILTINS.items()}
     assert kinds == {
@@ -138,6 +139,7 @@ def test_builtins_in_their_fixed_order_with_kinds_docs_and_explanations() -> Non
         "no-over-replication": ALWAYS_TRANSITION,
         "bound-pods-stay-put": ALWAYS_TRANSITION,
         "service-has-endpoint": ALWAYS,
+        "pods-admitted": ALWAYS,
     }
     for d in props.BUILTINS.values():
         assert d.explain is not None and len(d.doc) > 200 and d.summary

@@ -25,8 +25,12 @@ the machine keep running: the seeds' "the app still serves traffic"):
   * with a deletionTimestamp: stop its containers, and on the next sync (the containers have
     exited: the model assumes they do so promptly on SIGTERM) remove the pod object, finishing
     the graceful delete. So a deleted pod shows Terminating for at least one tick;
-  * Pending and not running here: create the sandbox, start the containers, report Running and
-    ready (``ContainerCreating`` is visible between binding and this sync);
+  * Pending and not running here: admit it (:mod:`kmodel.components.kubeletadmission`; new pods
+    oldest first, each against the pods running here and those admitted before it), then create
+    the sandbox, start the containers, report Running and ready (``ContainerCreating`` is visible
+    between binding and this sync); a pod that fails admission is set Failed with the
+    rejection's reason and never started;
+  * Succeeded or Failed: nothing to do (kmodel's containers never exit on their own);
   * Running in the apiserver but not running here (container or sandbox killed, machine
     rebooted): kill what is left and start again, restart count + 1;
   * running here but shown not ready (the node controller marked it so): report ready again;
@@ -41,7 +45,8 @@ from __future__ import annotations
 
 import attrs
 
-from kmodel.state import COND_FALSE, COND_TRUE, RUNNING, Cluster, Node
+from kmodel.components import kubeletadmission
+from kmodel.state import COND_FALSE, COND_TRUE, FAILED, PENDING, RUNNING, SUCCEEDED, Cluster, Node, Pod
 from kmodel.transition import Event, Outcome
 
 SOURCE = "kubelet"
@@ -58,13 +63,37 @@ def ready_condition(node: Node) -> tuple[str, str]:
     return COND_FALSE, "KubeletNotReady"
 
 
+def _admission(
+    cluster: Cluster, node: Node, bound: list[Pod], running: set[str]
+) -> dict[str, kubeletadmission.Rejection]:
+    """The pods this sync would start that the kubelet rejects: the new ones (Pending, never
+    started), oldest first, each checked against the pods already running here and the new ones
+    admitted before it."""
+    new = sorted(
+        (p for p in bound if p.phase == PENDING and not p.terminating and p.name not in running),
+        key=lambda p: (p.created, p.name),
+    )
+    if not new:
+        return {}
+    admitted = [p for p in bound if p.phase == RUNNING]
+    version = cluster.settings.kubernetes_version
+    rejected = {}
+    for pod in new:
+        verdict = kubeletadmission.admit(pod, node, admitted, version)
+        if verdict is None:
+            admitted.append(pod)
+        else:
+            rejected[pod.name] = verdict
+    return rejected
+
+
 def step(cluster: Cluster, node_name: str) -> list[Outcome]:
     node = cluster.node(node_name)
     if node is None or not cluster.kubelet_connected(node):
         return []
     s = cluster.settings
     now = cluster.now
-    bound = cluster.pods_on(node_name) if node.runtime_ready else []
+    bound = [p for p in cluster.pods_on(node_name) if p.phase not in (SUCCEEDED, FAILED)] if node.runtime_ready else []
     want, reason = ready_condition(node)
     status_due = node.ready != want or node.last_heartbeat is None
     lease_due = node.lease_renew_time is None or now - node.lease_renew_time >= s.lease_renew_interval
@@ -87,7 +116,21 @@ def step(cluster: Cluster, node_name: str) -> list[Outcome]:
             notes.append(f"{node.name} Ready {node.ready or 'none'} -> {want}")
         node = attrs.evolve(node, ready=want, ready_reason=reason, last_heartbeat=now)
 
+    rejected = _admission(cluster, node, bound, running)
     for pod in bound:
+        if pod.name in rejected:
+            rejection = rejected[pod.name]
+            out = out.with_pod(
+                attrs.evolve(
+                    pod,
+                    phase=FAILED,
+                    status_reason=rejection.reason,
+                    status_message=f"Pod was rejected: {rejection.message}",
+                )
+            )
+            events.append(Event(now, SOURCE, rejection.reason, f"pod/{pod.name}", rejection.message, "Warning"))
+            notes.append(f"{pod.name} rejected ({rejection.reason})")
+            continue
         if pod.terminating:
             if pod.name in running:
                 # first sync: stop the containers; the object goes on the next sync

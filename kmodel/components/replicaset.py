@@ -112,6 +112,7 @@ def new_pod(rs: ReplicaSet, now: int, taken: Callable[[str], bool] = lambda _: F
         created=now,
         termination_grace_seconds=t.termination_grace_seconds,
         scheduling=t.scheduling,
+        node_name=t.node_name,
     )
     return pod, attrs.evolve(rs, next_pod=rs.next_pod + 1)
 

@@ -133,6 +133,7 @@ def failure_message(
     reasons_by_node: dict[str, list[str]],
     resolvable: set[str] | None = None,
     version: str | None = None,
+    prefilter: str = "",
 ) -> str:
     """``FitError.Error()``: ``0/N nodes are available: <count> <reason>, ....``
 
@@ -145,7 +146,10 @@ def failure_message(
     """
     message = f"0/{total_nodes} nodes are available:"
     histogram = _histogram(reasons_by_node)
-    if histogram:
+    if prefilter:
+        # a PreFilter rejection: its message instead of the (same for every node) histogram
+        message += f" {prefilter}."
+    elif histogram:
         message += f" {histogram}."
     if version is not None and versions.preemption_diagnosis(version):
         by_node = {
@@ -163,13 +167,26 @@ def failure_message(
     return message
 
 
+def _prefilter_message(statuses: dict[str, Status]) -> str:
+    """``Diagnosis.PreFilterMsg``: set when a PreFilter plugin rejected the pod (every node then
+    holds that one status)."""
+    first = next(iter(statuses.values()), None)
+    if first is not None and first.reasons == (nodeaffinity.REASON_CONFLICT,):
+        return nodeaffinity.REASON_CONFLICT
+    return ""
+
+
 def resolvable_by_preemption(pod: Pod, node: Node, reasons: list[str]) -> bool:
     """NodeResourcesFit failures are ``Unschedulable`` (preemption could help) unless the pod
-    asks for more than the node has in total; every other filter is UnschedulableAndUnresolvable."""
-    if not reasons or not set(reasons) <= set(noderesources.REASONS):
+    asks for more of a resource than the node has in total, and so are NodePorts failures; every
+    other filter is UnschedulableAndUnresolvable."""
+    if not reasons:
         return False
-    want = pod_request(pod)
-    return want.cpu <= node.capacity.cpu and want.memory <= node.capacity.memory
+    if reasons == [nodeports.REASON]:
+        return True
+    if not all(noderesources.is_fit_reason(r) for r in reasons):
+        return False
+    return not noderesources.exceeds_allocatable(pod, node)
 
 
 # --- scores -----------------------------------------------------------------------------------
@@ -217,11 +234,18 @@ def has_work(cluster: Cluster) -> bool:
 
 def attempt(cluster: Cluster, pod: Pod) -> tuple[list[str], dict[str, Status]]:
     """One scheduling cycle for ``pod``: the best nodes (all ties, by name) and, when there are
-    none, each node's failing status."""
+    none, each node's failing status (a PreFilter failure gives every node that status)."""
     state = CycleState.of(cluster, pod)
     feasible: list[Node] = []
     statuses: dict[str, Status] = {}
+    pinned, rejected = nodeaffinity.prefilter(state)
+    if rejected is not None:
+        return [], {node.name: rejected for node in cluster.nodes}
     for node in cluster.nodes:
+        if pinned is not None and node.name not in pinned:
+            # left out by the PreFilterResult: the absent nodes' status
+            statuses[node.name] = Status(nodeaffinity.NAME, (nodeaffinity.REASON_ABSENT,))
+            continue
         status = run_filters(state, node)
         if status is not None:
             statuses[node.name] = status
@@ -255,7 +279,10 @@ def step(cluster: Cluster) -> list[Outcome]:
     if not best:
         reasons = {name: list(st.reasons) for name, st in statuses.items()}
         resolvable = {name for name, st in statuses.items() if st.code == UNSCHEDULABLE}
-        message = failure_message(len(cluster.nodes), reasons, resolvable, cluster.settings.kubernetes_version)
+        prefilter = _prefilter_message(statuses)
+        message = failure_message(
+            len(cluster.nodes), reasons, resolvable, cluster.settings.kubernetes_version, prefilter=prefilter
+        )
         event = Event(cluster.now, SOURCE, "FailedScheduling", f"pod/{pod.name}", message, "Warning")
         return [Outcome("scheduler", f"cannot schedule {pod.name}: {message}", tried, (event,))]
     outcomes = []

@@ -24,6 +24,8 @@ def pod_status(pod: Pod) -> str:
         return PENDING
     if pod.phase == PENDING:
         return "ContainerCreating"
+    if pod.status_reason:
+        return pod.status_reason  # a rejected pod shows its reason (OutOfcpu, NodeAffinity...)
     return pod.phase
 
 

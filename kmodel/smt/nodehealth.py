@@ -188,6 +188,36 @@ def refuse_scheduling_features(cluster: Cluster, where: str, encoded: frozenset[
                 where=where,
                 fix="check with --engine explore or --engine hypothesis",
             )
+    refuse_unencoded_requests(cluster, where)
+
+
+def refuse_unencoded_requests(cluster: Cluster, where: str) -> None:
+    """Refuse requests of resources other than cpu and memory (ephemeral-storage, extended
+    resources such as nvidia.com/gpu, hugepages: NodeResourcesFit and the kubelet check them,
+    the encoding does not), and templates that pin spec.nodeName (their pods skip the scheduler
+    and face the kubelet's admission, which is not encoded)."""
+    requests = [(f"pod {p.name}", p.requests) for p in cluster.pods]
+    requests += [(f"replicaset {rs.name}'s template", rs.template.requests) for rs in cluster.replicasets]
+    requests += [(f"deployment {d.name}'s template", d.template.requests) for d in cluster.deployments]
+    for who, r in requests:
+        names = (["ephemeral-storage"] if r.ephemeral_storage else []) + [name for name, _ in r.scalar]
+        if names:
+            raise SliceError(
+                f"{who} requests {', '.join(names)}, which the Z3 encoding does not cover (it has cpu, memory "
+                "and the pod count)",
+                where=where,
+                fix="check with --engine explore or --engine hypothesis",
+            )
+    templates = [(f"replicaset {rs.name}'s template", rs.template) for rs in cluster.replicasets]
+    templates += [(f"deployment {d.name}'s template", d.template) for d in cluster.deployments]
+    for who, t in templates:
+        if t.node_name is not None:
+            raise SliceError(
+                f"{who} sets spec.nodeName ({t.node_name}), which the Z3 encoding does not cover (its pods skip "
+                "the scheduler and face the kubelet's admission)",
+                where=where,
+                fix="check with --engine explore or --engine hypothesis",
+            )
 
 
 # --- keys ----------------------------------------------------------------------------------------

@@ -1,10 +1,20 @@
 """NodeResourcesFit and NodeResourcesBalancedAllocation (plugins/noderesources).
 
-Fit: the pod's requests plus those of the pods already assigned to the node (terminating ones
-included, as in the scheduler's cache until the pod object is gone) must stay within the node's
-allocatable cpu, memory and pod count. LeastAllocated scores free room, with the non-zero default
-requests for pods that set none; BalancedAllocation prefers nodes whose cpu and memory fractions
-stay close, from the real requests.
+Fit (``fitsRequest``): the pod's requests plus those of the pods already assigned to the node
+must stay within the node's allocatable. Assigned pods are those in the scheduler's cache: bound
+and not finished (the scheduler's pod informer leaves Succeeded and Failed pods out), terminating
+ones included until the pod object is gone. The checks and their reasons, in order: the pod count
+(``Too many pods``), then for each resource the pod requests (a zero request is not checked)
+``Insufficient cpu``, ``Insufficient memory``, ``Insufficient ephemeral-storage``, and
+``Insufficient <name>`` for each scalar resource (extended resources such as ``nvidia.com/gpu``,
+``hugepages-*``; a node that does not advertise one has none of it). The status is
+Unschedulable (preemption could make room) unless the pod asks for more of some resource than the
+node has allocatable in all: then UnschedulableAndUnresolvable.
+
+LeastAllocated scores free room, with the non-zero default requests for pods that set none;
+BalancedAllocation prefers nodes whose cpu and memory fractions stay close, from the real requests.
+Both look at cpu and memory only, as the default profile's resources list (cpu and memory, weight 1
+each) says.
 """
 
 from __future__ import annotations
@@ -13,8 +23,8 @@ import math
 
 from attrs import frozen
 
-from kmodel.components.plugins.framework import MAX_NODE_SCORE, UNSCHEDULABLE, CycleState, Status
-from kmodel.state import Cluster, Node, Pod, Resources, pods_by_node
+from kmodel.components.plugins.framework import MAX_NODE_SCORE, UNRESOLVABLE, UNSCHEDULABLE, CycleState, Status
+from kmodel.state import FAILED, SUCCEEDED, Cluster, Node, Pod, Resources, pods_by_node
 
 FIT = "NodeResourcesFit"
 BALANCED = "NodeResourcesBalancedAllocation"
@@ -28,7 +38,14 @@ DEFAULT_MEMORY_REQUEST = 200 * 1024 * 1024
 TOO_MANY_PODS = "Too many pods"
 INSUFFICIENT_CPU = "Insufficient cpu"
 INSUFFICIENT_MEMORY = "Insufficient memory"
-REASONS = (TOO_MANY_PODS, INSUFFICIENT_CPU, INSUFFICIENT_MEMORY)
+INSUFFICIENT_EPHEMERAL_STORAGE = "Insufficient ephemeral-storage"
+REASONS = (TOO_MANY_PODS, INSUFFICIENT_CPU, INSUFFICIENT_MEMORY, INSUFFICIENT_EPHEMERAL_STORAGE)
+INSUFFICIENT = "Insufficient "
+
+
+def is_fit_reason(reason: str) -> bool:
+    """A reason NodeResourcesFit gives (``Too many pods`` or ``Insufficient <resource>``)."""
+    return reason == TOO_MANY_PODS or reason.startswith(INSUFFICIENT)
 
 
 @frozen
@@ -47,7 +64,14 @@ def pod_request(pod: Pod, nonzero: bool = False) -> Resources:
             cpu=r.cpu or DEFAULT_MILLI_CPU_REQUEST,
             memory=r.memory or DEFAULT_MEMORY_REQUEST,
         )
-    return Resources(cpu=r.cpu, memory=r.memory)
+    if r.pods:
+        return Resources(cpu=r.cpu, memory=r.memory, ephemeral_storage=r.ephemeral_storage, scalar=r.scalar)
+    return r
+
+
+def in_cache(pod: Pod) -> bool:
+    """The scheduler's cache holds the assigned pods that have not finished."""
+    return pod.phase not in (SUCCEEDED, FAILED)
 
 
 def node_usage(cluster: Cluster) -> dict[str, Usage]:
@@ -57,6 +81,8 @@ def node_usage(cluster: Cluster) -> dict[str, Usage]:
             continue
         req, nz = Resources(), Resources()
         for p in pods:
+            if not in_cache(p):
+                continue
             req = req + pod_request(p) + Resources(pods=1)
             nz = nz + pod_request(p, nonzero=True) + Resources(pods=1)
         usage[name] = Usage(req, nz)
@@ -67,27 +93,43 @@ def usage_of(state: CycleState) -> dict[str, Usage]:
     return state.memo("usage", lambda: node_usage(state.cluster))  # type: ignore[no-any-return]
 
 
+def insufficient(want: Resources, have: Resources, used: Resources) -> list[tuple[str, bool]]:
+    """``fitsRequest``: (reason, unresolvable) for each resource that does not fit; unresolvable
+    when the request alone exceeds the node's allocatable."""
+    out = []
+    if used.pods + 1 > have.pods:
+        out.append((TOO_MANY_PODS, False))
+    if not (want.cpu or want.memory or want.ephemeral_storage or want.scalar):
+        return out
+    if want.cpu and want.cpu > have.cpu - used.cpu:
+        out.append((INSUFFICIENT_CPU, want.cpu > have.cpu))
+    if want.memory and want.memory > have.memory - used.memory:
+        out.append((INSUFFICIENT_MEMORY, want.memory > have.memory))
+    if want.ephemeral_storage and want.ephemeral_storage > have.ephemeral_storage - used.ephemeral_storage:
+        out.append((INSUFFICIENT_EPHEMERAL_STORAGE, want.ephemeral_storage > have.ephemeral_storage))
+    for name, amount in want.scalar:
+        # Go ranges over a map here (no fixed order); the histogram sorts the reasons anyway
+        if amount and amount > have.get(name) - used.get(name):
+            out.append((INSUFFICIENT + name, amount > have.get(name)))
+    return out
+
+
 def fit_reasons(pod: Pod, node: Node, used: Resources) -> list[str]:
-    want = pod_request(pod)
-    reasons = []
-    if used.pods + 1 > node.capacity.pods:
-        reasons.append(TOO_MANY_PODS)
-    if want.cpu and used.cpu + want.cpu > node.capacity.cpu:
-        reasons.append(INSUFFICIENT_CPU)
-    if want.memory and used.memory + want.memory > node.capacity.memory:
-        reasons.append(INSUFFICIENT_MEMORY)
-    return reasons
+    return [reason for reason, _ in insufficient(pod_request(pod), node.capacity, used)]
+
+
+def exceeds_allocatable(pod: Pod, node: Node) -> bool:
+    """The pod asks for more of some resource than the node has in all (preemption cannot help)."""
+    return any(unresolvable for _, unresolvable in insufficient(pod_request(pod), node.capacity, Resources()))
 
 
 def filter(state: CycleState, node: Node) -> Status | None:
     used = usage_of(state).get(node.name, Usage()).requested
-    reasons = fit_reasons(state.pod, node, used)
-    if not reasons:
+    found = insufficient(pod_request(state.pod), node.capacity, used)
+    if not found:
         return None
-    # asking more than the node has in all cannot be helped by preemption
-    want = pod_request(state.pod)
-    fits_empty = want.cpu <= node.capacity.cpu and want.memory <= node.capacity.memory
-    return Status(FIT, tuple(reasons), UNSCHEDULABLE if fits_empty else "UnschedulableAndUnresolvable")
+    code = UNRESOLVABLE if any(unresolvable for _, unresolvable in found) else UNSCHEDULABLE
+    return Status(FIT, tuple(reason for reason, _ in found), code)
 
 
 def least_allocated(usage: dict[str, Usage], pod: Pod, node: Node) -> int:
