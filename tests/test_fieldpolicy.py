@@ -158,14 +158,28 @@ CASES = [
         "affinity",
         deployment(
             pod_spec="""
-            affinity:  # <-
-              nodeAffinity:
+            affinity:
+              nodeAffinity:  # <-
                 requiredDuringSchedulingIgnoredDuringExecution:
                   nodeSelectorTerms:
                     - matchExpressions: [{key: disktype, operator: In, values: [ssd]}]
             """
         ),
-        "spec.template.spec.affinity",
+        "spec.template.spec.affinity.nodeAffinity",
+    ),
+    Case(
+        "pod-affinity-namespace-selector",
+        deployment(
+            pod_spec="""
+            affinity:
+              podAffinity:
+                requiredDuringSchedulingIgnoredDuringExecution:
+                  - labelSelector: {matchLabels: {app: web}}
+                    topologyKey: kubernetes.io/hostname
+                    namespaceSelector: {matchLabels: {team: a}}  # <-
+            """
+        ),
+        "spec.template.spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].namespaceSelector",
     ),
     Case(
         "topology-spread",
@@ -335,11 +349,11 @@ def test_check_names_what_it_ignored_on_every_verdict(cli: Cli, tmp_path: Path) 
     args += ["-p", "no-over-replication", "--allow-unmodelled"]
     text = cli(*args)
     assert text.exit_code in (0, 3), text.output
-    assert f"warning: ignoring deployment/web spec.template.spec.affinity at {path}:{line}" in text.stdout
+    assert f"warning: ignoring deployment/web spec.template.spec.affinity.nodeAffinity at {path}:{line}" in text.stdout
     verdicts = [v for v in text.stdout.splitlines() if "bound-pods-stay-put" in v or "no-over-replication" in v]
     assert len(verdicts) == 2
     for v in verdicts:
-        assert v.endswith(f"(ignoring affinity at {path}:{line})"), v
+        assert v.endswith(f"(ignoring nodeAffinity at {path}:{line})"), v
     doc = json.loads(cli(*args, "--output", "json").stdout)
     assert len(doc["warnings"]) == 1 and "spec.template.spec.affinity" in doc["warnings"][0]
     for r in doc["results"]:

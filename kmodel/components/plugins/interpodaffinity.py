@@ -152,7 +152,7 @@ class _PreFilter:
     existing_anti_counts: Counter[Pair]  # existing pods' anti-affinity terms matching the pod
 
 
-def _prefilter(state: CycleState) -> _PreFilter | None:
+def prefilter(state: CycleState) -> _PreFilter | None:
     """PreFilter; None where the real one returns Skip (no terms on either side)."""
     pod, cluster = state.pod, state.cluster
     spec = pod.scheduling
@@ -227,7 +227,7 @@ def _satisfies_existing_anti_affinity(pre: _PreFilter, labels: dict[str, str]) -
 
 
 def filter(state: CycleState, node: Node) -> Status | None:
-    pre: _PreFilter | None = state.memo("interpodaffinity.prefilter", lambda: _prefilter(state))
+    pre: _PreFilter | None = state.memo("interpodaffinity.prefilter", lambda: prefilter(state))
     if pre is None:
         return None
     labels = dict(node.labels)
