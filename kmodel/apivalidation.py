@@ -550,9 +550,123 @@ def _tolerations(where: list[Any], tolerations: Any) -> Iterator[_Problem]:
             yield unsupported([*here, "effect"], effect, TAINT_EFFECTS)
 
 
-def _pod_spec(where: list[Any], spec: Any) -> Iterator[_Problem]:
+def _selector_labels(where: list[Any], selector: Any) -> Iterator[_Problem]:
+    """ValidateLabelSelector's checks of keys and values (operators: manifests.requirement)."""
+    if not isinstance(selector, dict):
+        return
+    yield from _labels([*where, "matchLabels"], selector.get("matchLabels"))
+    exprs = selector.get("matchExpressions")
+    for i, e in enumerate(exprs if isinstance(exprs, list) else []):
+        if not isinstance(e, dict):
+            continue
+        key = str(e.get("key") or "")
+        for msg in _qualified_name_errors(key):
+            yield invalid([*where, "matchExpressions", i, "key"], key, msg, "use a label key like app")
+        values = e.get("values")
+        for j, v in enumerate(values if isinstance(values, list) else []):
+            for msg in _label_value_errors(str(v)):
+                yield invalid([*where, "matchExpressions", i, "values", j], str(v), msg, "use a valid label value")
+
+
+def _label_key_lists(where: list[Any], term: Mapping[str, Any], pod_labels: Any) -> Iterator[_Problem]:
+    """validateMatchLabelKeysAndMismatchLabelKeys, after the apiserver merged the keys of a new
+    Pod into its selector (a template is checked as written)."""
+    selector = term.get("labelSelector")
+    lists = {}
+    for name in ("matchLabelKeys", "mismatchLabelKeys"):
+        keys = term.get(name)
+        keys = [str(k) for k in keys] if isinstance(keys, list) else []
+        lists[name] = keys
+        if not keys:
+            continue
+        if selector is None:
+            yield _Problem(
+                [*where, name],
+                f"{field_path([*where, name])}: Forbidden: must not be specified when labelSelector is not set",
+                f"add a labelSelector or remove {name}",
+            )
+            continue
+        for i, key in enumerate(keys):
+            for msg in _qualified_name_errors(key):
+                yield invalid([*where, name, i], key, msg, "use a label key like pod-template-hash")
+    match = lists["matchLabelKeys"]
+    if isinstance(selector, dict) and match:
+        index = {k: i for i, k in enumerate(match)}
+        labels = selector.get("matchLabels")
+        seen = set(labels) if isinstance(labels, dict) else set()
+        exprs = selector.get("matchExpressions")
+        keys = [str(e.get("key") or "") for e in exprs if isinstance(e, dict)] if isinstance(exprs, list) else []
+        if isinstance(pod_labels, dict):  # the keys merged when the pod is created
+            keys += [k for k in match if k in pod_labels]
+            keys += [k for k in lists["mismatchLabelKeys"] if k in pod_labels]
+        for key in keys:
+            if key in index and key in seen:
+                yield invalid(
+                    [*where, index[key]],
+                    key,
+                    "exists in both matchLabelKeys and labelSelector",
+                    "drop the key from the labelSelector or from matchLabelKeys",
+                )
+            seen.add(key)
+    mismatch = set(lists["mismatchLabelKeys"])
+    for i, key in enumerate(match):
+        if key in mismatch:
+            yield invalid(
+                [*where, "matchLabelKeys", i],
+                key,
+                "exists in both matchLabelKeys and mismatchLabelKeys",
+                "keep the key in one of the two lists",
+            )
+
+
+def _pod_affinity_term(where: list[Any], term: Any, pod_labels: Any) -> Iterator[_Problem]:
+    if not isinstance(term, dict):
+        return
+    yield from _selector_labels([*where, "labelSelector"], term.get("labelSelector"))
+    yield from _selector_labels([*where, "namespaceSelector"], term.get("namespaceSelector"))
+    names = term.get("namespaces")
+    for name in names if isinstance(names, list) else []:
+        name = str(name)
+        if len(name) > 63 or not re.fullmatch(DNS1123_LABEL, name):
+            yield invalid([*where, "namespace"], name, LABEL_MSG, "name a namespace (kmodel has only default)")
+    yield from _label_key_lists(where, term, pod_labels)
+    key = str(term.get("topologyKey") or "")
+    if not key:
+        yield required([*where, "topologyKey"], "name a node label, e.g. kubernetes.io/hostname", "can not be empty")
+    for msg in _qualified_name_errors(key):
+        yield invalid([*where, "topologyKey"], key, msg, "name a node label, e.g. kubernetes.io/hostname")
+
+
+def _pod_affinity(where: list[Any], affinity: Any, pod_labels: Any) -> Iterator[_Problem]:
+    """validatePodAffinity / validatePodAntiAffinity (pkg/apis/core/validation)."""
+    if not isinstance(affinity, dict):
+        return
+    for which in ("podAffinity", "podAntiAffinity"):
+        part = affinity.get(which)
+        if not isinstance(part, dict):
+            continue
+        here = [*where, which]
+        req = part.get("requiredDuringSchedulingIgnoredDuringExecution")
+        for i, term in enumerate(req if isinstance(req, list) else []):
+            yield from _pod_affinity_term(
+                [*here, "requiredDuringSchedulingIgnoredDuringExecution", i], term, pod_labels
+            )
+        pref = part.get("preferredDuringSchedulingIgnoredDuringExecution")
+        for j, wt in enumerate(pref if isinstance(pref, list) else []):
+            if not isinstance(wt, dict):
+                continue
+            at = [*here, "preferredDuringSchedulingIgnoredDuringExecution", j]
+            weight = wt.get("weight")
+            if isinstance(weight, int) and not isinstance(weight, bool) and not 1 <= weight <= 100:
+                yield invalid([*at, "weight"], weight, "must be in the range 1-100", "use a weight from 1 to 100")
+            yield from _pod_affinity_term([*at, "podAffinityTerm"], wt.get("podAffinityTerm"), pod_labels)
+
+
+def _pod_spec(where: list[Any], spec: Any, pod_labels: Any = None) -> Iterator[_Problem]:
+    """A PodSpec; ``pod_labels``: a Pod's own labels (None for a template)."""
     if not isinstance(spec, dict):
         return
+    yield from _pod_affinity([*where, "affinity"], spec.get("affinity"), pod_labels)
     yield from _labels([*where, "nodeSelector"], spec.get("nodeSelector"))
     for group in ("containers", "initContainers"):
         containers = spec.get(group)
@@ -745,7 +859,8 @@ def semantic_problems(kind: str, doc: Mapping[str, Any]) -> Iterator[_Problem]:
     yield from _meta(["metadata"], meta)
     spec = doc.get("spec")
     if kind == "Pod":
-        yield from _pod_spec(["spec"], spec)
+        labels = meta.get("labels") if isinstance(meta, dict) else None
+        yield from _pod_spec(["spec"], spec, labels if isinstance(labels, dict) else {})
     elif kind in ("Deployment", "ReplicaSet"):
         yield from _workload_spec(kind, spec)
     elif kind == "Service" and isinstance(spec, dict):

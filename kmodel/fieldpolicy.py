@@ -234,7 +234,7 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
             ("PreemptLowerPriority",), "PreemptLowerPriority", "needs pod priority and preemption"
         ),
         "priorityClassName": refused("needs PriorityClasses: the scheduler's priority queue and preemption"),
-        "affinity": modelled("see the Affinity table", part="Affinity"),
+        "affinity": modelled("the scheduler's affinity filters and scores", part="Affinity"),
         "topologySpreadConstraints": refused("needs the PodTopologySpread filter and score"),
         "hostNetwork": only(
             (False,),
@@ -328,8 +328,8 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
     },
     "Affinity": {
         "nodeAffinity": modelled("the NodeAffinity filter and score", part="NodeAffinity"),
-        "podAffinity": refused("needs the InterPodAffinity filter and score"),
-        "podAntiAffinity": refused("needs the InterPodAffinity filter and score"),
+        "podAffinity": modelled("the InterPodAffinity filter and score", part="PodAffinity"),
+        "podAntiAffinity": modelled("the InterPodAffinity filter and score", part="PodAntiAffinity"),
     },
     "NodeAffinity": {
         "requiredDuringSchedulingIgnoredDuringExecution": modelled(
@@ -401,6 +401,42 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
         "portworxVolume": refused(IN_TREE_VOLUME),
         "scaleIO": refused(IN_TREE_VOLUME),
         "storageos": refused(IN_TREE_VOLUME),
+    },
+    "PodAffinity": {
+        "requiredDuringSchedulingIgnoredDuringExecution": modelled(
+            "InterPodAffinity filter: a node must share each term's domain with a matching pod", part="PodAffinityTerm"
+        ),
+        "preferredDuringSchedulingIgnoredDuringExecution": modelled(
+            "InterPodAffinity score", part="WeightedPodAffinityTerm"
+        ),
+    },
+    "PodAntiAffinity": {
+        "requiredDuringSchedulingIgnoredDuringExecution": modelled(
+            "InterPodAffinity filter: no matching pod in the node's domain, both ways", part="PodAffinityTerm"
+        ),
+        "preferredDuringSchedulingIgnoredDuringExecution": modelled(
+            "InterPodAffinity score", part="WeightedPodAffinityTerm"
+        ),
+    },
+    "WeightedPodAffinityTerm": {
+        "weight": modelled("the term's weight in the InterPodAffinity score"),
+        "podAffinityTerm": modelled("the term", part="PodAffinityTerm"),
+    },
+    "PodAffinityTerm": {
+        "labelSelector": modelled("the pods the term matches (absent: none)", part="LabelSelector"),
+        "namespaces": modelled("kmodel's pods are all in default: the term matches them if the list names it"),
+        "namespaceSelector": Rule(
+            MODELLED,
+            "{} selects every namespace",
+            accepts=lambda v: (
+                v is None or (isinstance(v, dict) and not v.get("matchLabels") and not v.get("matchExpressions"))
+            ),
+            assumed="an empty namespaceSelector ({}: every namespace)",
+            need="needs Namespace objects and their labels to select namespaces by label (kmodel has only default)",
+        ),
+        "topologyKey": modelled("the node label whose values are the term's domains"),
+        "matchLabelKeys": modelled("merged into the selector from the pod's labels (1.31+, as the apiserver does)"),
+        "mismatchLabelKeys": modelled("merged into the selector from the pod's labels (1.31+, as the apiserver does)"),
     },
     "LabelSelector": {
         "matchLabels": modelled("which pods the controller owns"),

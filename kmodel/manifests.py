@@ -38,7 +38,16 @@ from kmodel.labels import (
 )
 from kmodel.safeyaml import MarkedDict, MarkedList
 from kmodel.safeyaml import load_documents as load_documents
-from kmodel.schedulingspec import HostPort, NodeAffinity, NodeSelectorTerm, PreferredSchedulingTerm, SchedulingSpec
+from kmodel.schedulingspec import (
+    HostPort,
+    NodeAffinity,
+    NodeSelectorTerm,
+    PodAffinity,
+    PodAffinityTerm,
+    PreferredSchedulingTerm,
+    SchedulingSpec,
+    WeightedPodAffinityTerm,
+)
 from kmodel.state import (
     LABEL_ARCH,
     LABEL_CONTROL_PLANE,
@@ -276,6 +285,8 @@ def scheduling_spec(ctx: Ctx, spec: dict[str, Any]) -> SchedulingSpec:
     return SchedulingSpec(
         node_affinity=node_affinity(ctx, spec),
         host_ports=host_ports(ctx, spec),
+        pod_affinity=pod_affinity(ctx, spec, "podAffinity"),
+        pod_anti_affinity=pod_affinity(ctx, spec, "podAntiAffinity"),
     )
 
 
@@ -374,6 +385,59 @@ def host_ports(ctx: Ctx, spec: dict[str, Any]) -> tuple[HostPort, ...]:
                 host_ip = string(pctx.item(ports, j).at(pm, "hostIP"), pm.get("hostIP"))
                 out.append(HostPort(port, protocol, host_ip))
     return tuple(out)
+
+
+# --- affinity.podAffinity / podAntiAffinity ------------------------------------------------------
+
+
+def pod_affinity_term(ctx: Ctx, raw: object) -> PodAffinityTerm:
+    """One ``PodAffinityTerm`` (apivalidation has checked topologyKey and the label keys; the
+    field policy refuses a non-empty namespaceSelector)."""
+    m = mapping(ctx, raw)
+    sel = m.get("labelSelector")
+    ns_sel = m.get("namespaceSelector")
+    names = sequence(ctx.at(m, "namespaces"), m.get("namespaces"))
+    keys = {
+        k: tuple(string(ctx.at(m, k).item(m.get(k), i), v) for i, v in enumerate(sequence(ctx.at(m, k), m.get(k))))
+        for k in ("matchLabelKeys", "mismatchLabelKeys")
+    }
+    return PodAffinityTerm(
+        topology_key=string(ctx.at(m, "topologyKey"), m.get("topologyKey")),
+        label_selector=None if sel is None else label_selector(ctx.at(m, "labelSelector"), sel),
+        namespaces=tuple(string(ctx.at(m, "namespaces").item(names, i), n) for i, n in enumerate(names)),
+        namespace_selector=None if ns_sel is None else label_selector(ctx.at(m, "namespaceSelector"), ns_sel),
+        match_label_keys=keys["matchLabelKeys"],
+        mismatch_label_keys=keys["mismatchLabelKeys"],
+    )
+
+
+def pod_affinity(ctx: Ctx, spec: dict[str, Any], which: str) -> PodAffinity | None:
+    """``affinity.podAffinity`` or ``affinity.podAntiAffinity`` (None: absent or without terms)."""
+    affinity = mapping(ctx.at(spec, "affinity"), spec.get("affinity"))
+    actx = ctx.at(spec, "affinity")
+    m = mapping(actx.at(affinity, which), affinity.get(which))
+    wctx = actx.at(affinity, which)
+    req_key = "requiredDuringSchedulingIgnoredDuringExecution"
+    pref_key = "preferredDuringSchedulingIgnoredDuringExecution"
+    required = sequence(wctx.at(m, req_key), m.get(req_key))
+    preferred = sequence(wctx.at(m, pref_key), m.get(pref_key))
+    if not required and not preferred:
+        return None
+    weighted = []
+    for i, raw in enumerate(preferred):
+        ictx = wctx.at(m, pref_key).item(preferred, i)
+        w = mapping(ictx, raw)
+        weight = w.get("weight")
+        weighted.append(
+            WeightedPodAffinityTerm(
+                weight=weight if isinstance(weight, int) and not isinstance(weight, bool) else 0,
+                term=pod_affinity_term(ictx.at(w, "podAffinityTerm"), w.get("podAffinityTerm")),
+            )
+        )
+    return PodAffinity(
+        required=tuple(pod_affinity_term(wctx.at(m, req_key).item(required, i), t) for i, t in enumerate(required)),
+        preferred=tuple(weighted),
+    )
 
 
 def spec_hash(template: object) -> str:

@@ -50,6 +50,7 @@ from typing import Any
 import attrs
 from attrs import frozen
 
+from kmodel import versions
 from kmodel.checkmodel import cluster_of
 from kmodel.components import apiserver, scheduler
 from kmodel.components.deployment import fenceposts
@@ -58,6 +59,7 @@ from kmodel.components.plugins import nodeports
 from kmodel.components.plugins.framework import CycleState
 from kmodel.engines.base import ALWAYS, ALWAYS_TRANSITION, EVENTUALLY, Property
 from kmodel.errors import KmodelError
+from kmodel.schedulingspec import PodAffinityTerm
 from kmodel.settings import Settings
 from kmodel.state import (
     COND_TRUE,
@@ -418,24 +420,30 @@ def _slots(c: Cluster, d: Deployment, owned: set[str]) -> int:
     """How many of ``d``'s pods the scheduler could have running at once on the healthy nodes
     (kubelet connected), next to the non-terminating pods of other owners there.
 
-    A node passes if the scheduler's filters (NodeUnschedulable, TaintToleration, NodeAffinity)
-    accept the Deployment's pod template, ignoring the not-ready / unreachable taints, which the
-    node lifecycle controller lifts within a pass of seeing the node Ready. Its room is what
-    NodeResourcesFit leaves (pods, cpu, memory, ephemeral-storage, extended resources) and, for
-    a template with host ports, one pod at most (two copies bind the same port), none if another
-    pod there binds a conflicting one. Terminating pods are not counted: they finish once their
-    kubelet runs, and the bound allows for that; finished (Failed) pods hold nothing.
+    A node passes if the scheduler's filters (NodeUnschedulable, TaintToleration, NodeAffinity,
+    InterPodAffinity against other owners' pods) accept the Deployment's pod template, ignoring
+    the not-ready / unreachable taints, which the node lifecycle controller lifts within a pass
+    of seeing the node Ready. Its own pods do not exclude a node: a Deployment whose required
+    anti-affinity keeps its replicas on more domains than there are is short, not excused. Its
+    room is what NodeResourcesFit leaves (pods, cpu, memory, ephemeral-storage, extended
+    resources) and, for a template with host ports, one pod at most (two copies bind the same
+    port), none if another pod there binds a conflicting one. Terminating pods are not counted:
+    they finish once their kubelet runs, and the bound allows for that; finished (Failed) pods
+    hold nothing.
     """
     pod = template_pod(c, d)
     want = scheduler.pod_request(pod)
     wanted_ports = pod.scheduling.host_ports
     by_node = pods_by_node(c.pods)
+    # the filters see the other owners' pods only: a Deployment's own pods take room by their
+    # requests, and its own anti-affinity (replicas kept apart) is not an excuse to run fewer
+    others = attrs.evolve(c, pods=tuple(p for p in c.pods if p.owner not in owned))
     total = 0
     for node in c.nodes:
         if not c.kubelet_connected(node):
             continue
         clean = attrs.evolve(node, taints=tuple(t for t in node.taints if t.key not in CONDITION_TAINTS))
-        state = CycleState.of(c, pod)
+        state = CycleState.of(others, pod)
         state.cache["usage"] = {}
         state.cache["ports"] = {}
         if scheduler.run_filters(state, clean) is not None:
@@ -841,6 +849,54 @@ def _services_down(c: Cluster) -> list[str]:
     return out
 
 
+def _anti_affinity_breaches(c: Cluster) -> list[str]:
+    """Pairs of bound, non-terminating pods where one's required anti-affinity term selects the
+    other and both nodes carry the term's topology key with the same value."""
+    placed = []
+    for p in c.pods:
+        if p.node_name is None or p.terminating or p.phase in (SUCCEEDED, FAILED):
+            continue
+        node = c.node(p.node_name)
+        if node is not None:
+            placed.append((p, dict(node.labels)))
+    merge = versions.minor_of(c.settings.kubernetes_version) >= 31
+    out = []
+    for p, p_labels in placed:
+        anti = p.scheduling.pod_anti_affinity
+        if anti is None:
+            continue
+        for term in anti.required:
+            domain = p_labels.get(term.topology_key)
+            if domain is None:
+                continue
+            for q, q_labels in placed:
+                if q is p or q_labels.get(term.topology_key) != domain:
+                    continue
+                if _term_selects(term, p, q, merge):
+                    out.append(
+                        f"pod {q.name} on {q.node_name} is in {term.topology_key}={domain} with pod {p.name} "
+                        f"on {p.node_name}, whose required anti-affinity selects it"
+                    )
+    return out
+
+
+def _term_selects(term: PodAffinityTerm, owner: Pod, other: Pod, merge: bool) -> bool:
+    """Whether ``owner``'s affinity term selects ``other`` (all pods are in default; the label
+    keys merged as the apiserver does at creation from 1.31 on)."""
+    if term.label_selector is None:
+        return False
+    if term.namespaces and "default" not in term.namespaces and term.namespace_selector is None:
+        return False
+    if not term.label_selector.matches(other.labels):
+        return False
+    if not merge:
+        return True
+    mine, theirs = dict(owner.labels), dict(other.labels)
+    return all(theirs.get(k) == mine[k] for k in term.match_label_keys if k in mine) and all(
+        theirs.get(k) != mine[k] for k in term.mismatch_label_keys if k in mine
+    )
+
+
 # --- the built-ins -------------------------------------------------------------------------------------
 
 
@@ -1021,6 +1077,27 @@ def pods_admitted(cluster: Cluster) -> bool:
     return not _rejected(cluster)
 
 
+def _explain_anti_affinity(c: Cluster) -> str:
+    return " | ".join(_anti_affinity_breaches(c)) or "no two running pods break a required anti-affinity term"
+
+
+@invariant("anti-affinity-respected", explain=_explain_anti_affinity)
+def anti_affinity_respected(cluster: Cluster) -> bool:
+    """No two pods that are bound and not Terminating break a required pod anti-affinity term of
+    either (kube-scheduler's InterPodAffinity filter, which checks the incoming pod's terms and,
+    for symmetry, those of the pods already there).
+
+    A pod P with the term (labelSelector S, topologyKey K) breaks it with a pod Q when P's node
+    and Q's node both carry the label K with the same value and S selects Q's labels (in the
+    term's namespaces; kmodel's pods are all in default). Terminating and finished pods are not
+    counted here, though the scheduler still counts Terminating ones (so it can only be
+    stricter). Pods created with spec.nodeName skip the scheduler and can break it, and
+    "IgnoredDuringExecution": the scheduler checks at binding only, so a node relabelled later
+    can break it too, without any component being wrong.
+    """
+    return not _anti_affinity_breaches(cluster)
+
+
 BUILTINS: dict[str, PropertyDef] = {
     d.name: d
     for d in (
@@ -1031,5 +1108,6 @@ BUILTINS: dict[str, PropertyDef] = {
         bound_pods_stay_put,
         service_has_endpoint,
         pods_admitted,
+        anti_affinity_respected,
     )
 }

@@ -10,6 +10,7 @@ imitates. Kubelets need one entry per node (their step takes the node name): use
 |-----------------------------------------|-----------------|----------------------------------|
 | scheduler_ignoring_taints               | scheduler       | no-schedule-to-unready-node      |
 | scheduler_rebinding_from_unready_nodes  | scheduler       | bound-pods-stay-put              |
+| scheduler_ignoring_pod_affinity         | scheduler       | anti-affinity-respected          |
 | replicaset_counting_terminating         | replicaset      | replica-convergence              |
 | replicaset_one_too_many                 | replicaset      | no-over-replication              |
 | tainteviction_ignoring_toleration       | tainteviction   | eviction-after-timeout (a)       |
@@ -56,6 +57,26 @@ def scheduler_ignoring_taints(cluster: Cluster) -> list[Outcome]:
     """
     blind = attrs.evolve(cluster, nodes=tuple(attrs.evolve(n, taints=()) for n in cluster.nodes))
     return [attrs.evolve(o, state=attrs.evolve(o.state, nodes=cluster.nodes)) for o in scheduler.step(blind)]
+
+
+def scheduler_ignoring_pod_affinity(cluster: Cluster) -> list[Outcome]:
+    """A scheduler without the InterPodAffinity plugin: it sees no pod's affinity or
+    anti-affinity (as a profile that disables the plugin, or a scheduler older than the pods'
+    terms, would), so replicas meant to be kept apart share a node.
+    """
+    blind = attrs.evolve(
+        cluster,
+        pods=tuple(
+            attrs.evolve(p, scheduling=attrs.evolve(p.scheduling, pod_affinity=None, pod_anti_affinity=None))
+            for p in cluster.pods
+        ),
+    )
+    spec = {p.name: p.scheduling for p in cluster.pods}
+    out = []
+    for o in scheduler.step(blind):
+        pods = tuple(attrs.evolve(p, scheduling=spec.get(p.name, p.scheduling)) for p in o.state.pods)
+        out.append(attrs.evolve(o, state=attrs.evolve(o.state, pods=pods)))
+    return out
 
 
 def scheduler_rebinding_from_unready_nodes(cluster: Cluster) -> list[Outcome]:

@@ -155,6 +155,20 @@ class Case(NamedTuple):
 
 CASES = [
     Case(
+        "pod-affinity-namespace-selector",
+        deployment(
+            pod_spec="""
+            affinity:
+              podAffinity:
+                requiredDuringSchedulingIgnoredDuringExecution:
+                  - labelSelector: {matchLabels: {app: web}}
+                    topologyKey: kubernetes.io/hostname
+                    namespaceSelector: {matchLabels: {team: a}}  # <-
+            """
+        ),
+        "spec.template.spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].namespaceSelector",
+    ),
+    Case(
         "topology-spread",
         deployment(
             pod_spec="""
@@ -381,7 +395,8 @@ def test_pytest_fixture_takes_allow_unmodelled(tmp_path: Path) -> None:
 
 def test_policy_size() -> None:
     counts = fieldpolicy.counts()
-    assert counts["modelled"] > 30 and counts["descriptive"] > 80 and counts["refused"] > 40, counts
+    # refused shrinks as features land; the table still covers every column
+    assert counts["modelled"] > 30 and counts["descriptive"] > 80 and counts["refused"] > 10, counts
 
 
 def test_objects_in_two_namespaces_are_refused(tmp_path: Path) -> None:

@@ -130,6 +130,7 @@ def test_builtins_in_their_fixed_order_with_kinds_docs_and_explanations() -> Non
         "bound-pods-stay-put",
         "service-has-endpoint",
         "pods-admitted",
+        "anti-affinity-respected",
     ]
     kinds = {name: d.kind for name, d in props.BUILTINS.items()}
     assert kinds == {
@@ -140,6 +141,7 @@ def test_builtins_in_their_fixed_order_with_kinds_docs_and_explanations() -> Non
         "bound-pods-stay-put": ALWAYS_TRANSITION,
         "service-has-endpoint": ALWAYS,
         "pods-admitted": ALWAYS,
+        "anti-affinity-respected": ALWAYS,
     }
     for d in props.BUILTINS.values():
         assert d.explain is not None and len(d.doc) > 200 and d.summary

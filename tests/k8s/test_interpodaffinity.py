@@ -1,0 +1,645 @@
+"""InterPodAffinity, translated from pkg/scheduler/framework/plugins/interpodaffinity:
+filtering_test.go (TestRequiredAffinitySingleNode, TestRequiredAffinityMultipleNodes) and
+scoring_test.go (TestPreferredAffinity).
+
+Conventions of the translation:
+
+- ``st.MakePod().PodAffinityIn(key, topologyKey, values, ...)`` (and ``NotIn`` / ``Exists``) adds a
+  required term whose labelSelector has the one matchExpression; :func:`term` builds it;
+- the Go tests' pods are in the namespace "" unless a case says otherwise; kmodel's are all in
+  ``default``. A case whose existing pod sits in *another* namespace is translated by keeping that
+  pod's terms to its own namespace (``namespaces=("other",)``), which is what an empty list means
+  for a pod there; cases that need Namespace objects with labels (namespaceSelector with
+  matchExpressions) are left out, as kmodel refuses such selectors;
+- a PreFilter ``Skip`` is :func:`interpodaffinity.prefilter` returning None (every node passes);
+  a PreScore ``Skip`` is :func:`interpodaffinity.topology_scores` returning None (every node 0);
+- the Go tests' nodes carry exactly the labels given (no kubernetes.io/hostname added).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import attrs
+import pytest
+
+from kmodel.components.plugins import interpodaffinity as ipa
+from kmodel.components.plugins.framework import UNRESOLVABLE, UNSCHEDULABLE, CycleState, Status
+from kmodel.labels import DOES_NOT_EXIST, EXISTS, IN, NOT_IN, LabelSelector, Requirement
+from kmodel.schedulingspec import PodAffinity, PodAffinityTerm, SchedulingSpec, WeightedPodAffinityTerm
+from kmodel.state import Node, Pod, labels_of
+from tests.k8s.conftest import case, mkcluster
+
+AFFINITY = Status(ipa.NAME, (ipa.REASON_AFFINITY,), UNRESOLVABLE)
+ANTI = Status(ipa.NAME, (ipa.REASON_ANTI_AFFINITY,), UNSCHEDULABLE)
+EXISTING = Status(ipa.NAME, (ipa.REASON_EXISTING_ANTI_AFFINITY,), UNSCHEDULABLE)
+SKIP = "skip"
+
+
+def term(key: str, op: str, values: tuple[str, ...], topo: str, *more: Requirement, **kw: Any) -> PodAffinityTerm:
+    return PodAffinityTerm(
+        topology_key=topo, label_selector=LabelSelector((), (Requirement(key, op, values), *more)), **kw
+    )
+
+
+def req(key: str, op: str, *values: str) -> Requirement:
+    return Requirement(key, op, values)
+
+
+def pod(
+    labels: dict[str, str] | None = None,
+    node: str | None = None,
+    *,
+    affinity: tuple[PodAffinityTerm, ...] = (),
+    anti: tuple[PodAffinityTerm, ...] = (),
+    pref: tuple[tuple[int, PodAffinityTerm], ...] = (),
+    pref_anti: tuple[tuple[int, PodAffinityTerm], ...] = (),
+    name: str = "",
+) -> Pod:
+    def part(required: tuple[PodAffinityTerm, ...], preferred: tuple[tuple[int, PodAffinityTerm], ...]) -> Any:
+        if not required and not preferred:
+            return None
+        return PodAffinity(required, tuple(WeightedPodAffinityTerm(w, t) for w, t in preferred))
+
+    spec = SchedulingSpec(pod_affinity=part(affinity, pref), pod_anti_affinity=part(anti, pref_anti))
+    return Pod(name=name or "incoming", labels=labels_of(labels or {}), node_name=node, scheduling=spec)
+
+
+def node(name: str, labels: dict[str, str]) -> Node:
+    return Node(name=name, labels=labels_of(labels))
+
+
+def existing(*pods: Pod) -> tuple[Pod, ...]:
+    """Give the existing pods distinct names (the Go tests often leave them unnamed)."""
+    return tuple(attrs.evolve(p, name=p.name if p.name != "incoming" else f"p{i}") for i, p in enumerate(pods))
+
+
+def filter_all(incoming: Pod, pods: tuple[Pod, ...], nodes: list[Node]) -> list[Status | None] | str:
+    c = mkcluster(*nodes, pods=existing(*pods))
+    state = CycleState.of(c, incoming)
+    if ipa.prefilter(state) is None:
+        assert all(ipa.filter(state, n) is None for n in nodes)
+        return SKIP
+    return [ipa.filter(state, n) for n in nodes]
+
+
+# --- filtering_test.go TestRequiredAffinitySingleNode --------------------------------------------
+
+POD_LABEL = {"service": "securityscan"}
+POD_LABEL2 = {"security": "S1"}
+NODE1 = node("node1", {"region": "r1", "zone": "z11"})
+SCANNER = pod(POD_LABEL, "node1", name="scanner")  # st.MakePod().Labels(podLabel).Node("node1")
+
+
+def svc_in(topo: str, *values: str) -> PodAffinityTerm:
+    return term("service", IN, values, topo)
+
+
+@pytest.mark.parametrize(
+    ("name", "incoming", "pods", "want"),
+    [
+        case(
+            "A pod that has no required pod affinity scheduling rules can schedule onto a node with no existing pods",
+            pod(),
+            (),
+            SKIP,
+        ),
+        case(
+            "satisfies with requiredDuringSchedulingIgnoredDuringExecution in PodAffinity using In operator that "
+            "matches the existing pod",
+            pod(POD_LABEL2, affinity=(svc_in("region", "securityscan", "value2"),)),
+            (SCANNER,),
+            None,
+        ),
+        case(
+            "satisfies the pod with requiredDuringSchedulingIgnoredDuringExecution in PodAffinity using not in "
+            "operator in labelSelector that matches the existing pod",
+            pod(POD_LABEL2, affinity=(term("service", NOT_IN, ("securityscan3", "value3"), "region"),)),
+            (SCANNER,),
+            None,
+        ),
+        case(
+            "Does not satisfy the PodAffinity with labelSelector because of diff Namespace",
+            pod(
+                POD_LABEL2,
+                affinity=(term("service", IN, ("securityscan", "value2"), "", namespaces=("diffnamespace",)),),
+            ),
+            (pod({"service": "securityscan"}, "node1"),),
+            AFFINITY,
+        ),
+        case(
+            "Doesn't satisfy the PodAffinity because of unmatching labelSelector with the existing pod",
+            pod(POD_LABEL, affinity=(svc_in("", "antivirusscan", "value2"),)),
+            (SCANNER,),
+            AFFINITY,
+        ),
+        case(
+            "satisfies the PodAffinity with different label Operators in multiple "
+            "RequiredDuringSchedulingIgnoredDuringExecution ",
+            pod(
+                POD_LABEL2,
+                affinity=(
+                    term("service", EXISTS, (), "region", req("wrongkey", DOES_NOT_EXIST)),
+                    term("service", IN, ("securityscan",), "region", req("service", NOT_IN, "WrongValue")),
+                ),
+            ),
+            (SCANNER,),
+            None,
+        ),
+        case(
+            "The labelSelector requirements(items of matchExpressions) are ANDed, the pod cannot schedule onto the "
+            "node because one of the matchExpression item don't match.",
+            pod(
+                POD_LABEL2,
+                affinity=(
+                    term("service", EXISTS, (), "region", req("wrongkey", DOES_NOT_EXIST)),
+                    term("service", IN, ("securityscan2",), "region", req("service", NOT_IN, "WrongValue")),
+                ),
+            ),
+            (SCANNER,),
+            AFFINITY,
+        ),
+        case(
+            "satisfies the PodAffinity and PodAntiAffinity with the existing pod",
+            pod(
+                POD_LABEL2,
+                affinity=(svc_in("region", "securityscan", "value2"),),
+                anti=(svc_in("node", "antivirusscan", "value2"),),
+            ),
+            (SCANNER,),
+            None,
+        ),
+        case(
+            "satisfies the PodAffinity and PodAntiAffinity and PodAntiAffinity symmetry with the existing pod",
+            pod(
+                POD_LABEL2,
+                affinity=(svc_in("region", "securityscan", "value2"),),
+                anti=(svc_in("node", "antivirusscan", "value2"),),
+            ),
+            (pod(POD_LABEL, "node1", anti=(svc_in("node", "antivirusscan", "value2"),)),),
+            None,
+        ),
+        case(
+            "satisfies the PodAffinity but doesn't satisfy the PodAntiAffinity with the existing pod",
+            pod(
+                POD_LABEL2,
+                affinity=(svc_in("region", "securityscan", "value2"),),
+                anti=(svc_in("zone", "securityscan", "value2"),),
+            ),
+            (SCANNER,),
+            ANTI,
+        ),
+        case(
+            "satisfies the PodAffinity and PodAntiAffinity but doesn't satisfy PodAntiAffinity symmetry with the "
+            "existing pod",
+            pod(
+                POD_LABEL,
+                affinity=(svc_in("region", "securityscan", "value2"),),
+                anti=(svc_in("node", "antivirusscan", "value2"),),
+            ),
+            (pod(POD_LABEL, "node1", anti=(svc_in("zone", "securityscan", "value2"),)),),
+            EXISTING,
+        ),
+        case(
+            "pod matches its own Label in PodAffinity and that matches the existing pod Labels",
+            pod(POD_LABEL, affinity=(term("service", NOT_IN, ("securityscan", "value2"), "region"),)),
+            (pod({"service": "securityscan"}, "node2"),),
+            AFFINITY,
+        ),
+        case(
+            "verify that PodAntiAffinity from existing pod is respected when pod has no AntiAffinity constraints. "
+            "doesn't satisfy PodAntiAffinity symmetry with the existing pod",
+            pod(POD_LABEL),
+            (pod(POD_LABEL, "node1", anti=(svc_in("zone", "securityscan", "value2"),)),),
+            EXISTING,
+        ),
+        case(
+            "verify that PodAntiAffinity from existing pod is respected when pod has no AntiAffinity constraints. "
+            "satisfy PodAntiAffinity symmetry with the existing pod",
+            pod(POD_LABEL),
+            (pod(POD_LABEL, "node1", anti=(term("service", NOT_IN, ("securityscan", "value2"), "zone"),)),),
+            SKIP,
+        ),
+        case(
+            "satisfies the PodAntiAffinity with existing pod but doesn't satisfy PodAntiAffinity symmetry with "
+            "incoming pod",
+            pod(POD_LABEL, anti=(term("service", EXISTS, (), "region"), term("security", EXISTS, (), "region"))),
+            (pod(POD_LABEL2, "node1", anti=(term("security", EXISTS, (), "zone"),)),),
+            ANTI,
+        ),
+        case(
+            "PodAntiAffinity symmetry check a1: incoming pod and existing pod partially match each other on "
+            "AffinityTerms",
+            pod(POD_LABEL, anti=(term("service", EXISTS, (), "zone"), term("security", EXISTS, (), "zone"))),
+            (pod(POD_LABEL2, "node1", anti=(term("security", EXISTS, (), "zone"),)),),
+            ANTI,
+        ),
+        case(
+            "PodAntiAffinity symmetry check a2: incoming pod and existing pod partially match each other on "
+            "AffinityTerms",
+            pod(POD_LABEL2, anti=(term("security", EXISTS, (), "zone"),)),
+            (
+                pod(
+                    POD_LABEL, "node1", anti=(term("service", EXISTS, (), "zone"), term("security", EXISTS, (), "zone"))
+                ),
+            ),
+            EXISTING,
+        ),
+        case(
+            "PodAntiAffinity symmetry check b1: incoming pod and existing pod partially match each other on "
+            "AffinityTerms",
+            pod({"abc": "", "xyz": ""}, anti=(term("abc", EXISTS, (), "zone"), term("def", EXISTS, (), "zone"))),
+            (
+                pod(
+                    {"def": "", "xyz": ""},
+                    "node1",
+                    anti=(term("abc", EXISTS, (), "zone"), term("def", EXISTS, (), "zone")),
+                ),
+            ),
+            ANTI,
+        ),
+        case(
+            "PodAntiAffinity symmetry check b2: incoming pod and existing pod partially match each other on "
+            "AffinityTerms",
+            pod({"def": "", "xyz": ""}, anti=(term("abc", EXISTS, (), "zone"), term("def", EXISTS, (), "zone"))),
+            (
+                pod(
+                    {"abc": "", "xyz": ""},
+                    "node1",
+                    anti=(term("abc", EXISTS, (), "zone"), term("def", EXISTS, (), "zone")),
+                ),
+            ),
+            ANTI,
+        ),
+        case(
+            "anti-affinity with matching all NamespaceSelector",
+            pod(
+                POD_LABEL2,
+                anti=(term("service", IN, ("securityscan", "value2"), "zone", namespace_selector=LabelSelector()),),
+            ),
+            (pod(POD_LABEL, "node1"),),
+            ANTI,
+        ),
+    ],
+)
+def test_required_affinity_single_node(name: str, incoming: Pod, pods: tuple[Pod, ...], want: Any) -> None:
+    """filtering_test.go TestRequiredAffinitySingleNode: one node (region r1, zone z11)."""
+    got = filter_all(incoming, pods, [NODE1])
+    assert got == (SKIP if want == SKIP else [want])
+
+
+# --- filtering_test.go TestRequiredAffinityMultipleNodes -----------------------------------------
+
+RG_CHINA = {"region": "China"}
+RG_CHINA_AZ1 = {"region": "China", "az": "az1"}
+RG_INDIA = {"region": "India"}
+
+
+def abc_nodes(*labels: dict[str, str]) -> list[Node]:
+    return [node(f"node{chr(ord('A') + i)}", lab) for i, lab in enumerate(labels)]
+
+
+R1Z1A = {"region": "r1", "zone": "z1", "hostname": "nodeA"}
+R1Z1B = {"region": "r1", "zone": "z1", "hostname": "nodeB"}
+R1Z2B = {"region": "r1", "zone": "z2", "hostname": "nodeB"}
+R1Z3C = {"region": "r1", "zone": "z3", "hostname": "nodeC"}
+
+
+@pytest.mark.parametrize(
+    ("name", "incoming", "pods", "nodes", "want"),
+    [
+        case(
+            "A pod can be scheduled onto all the nodes that have the same topology key & label value with one of "
+            "them has an existing pod that matches the affinity rules",
+            pod(affinity=(term("foo", IN, ("bar",), "region"),)),
+            (pod({"foo": "bar"}, "node1", name="p1"),),
+            [node("node1", RG_CHINA), node("node2", RG_CHINA_AZ1), node("node3", RG_INDIA)],
+            [None, None, AFFINITY],
+        ),
+        case(
+            "The affinity rule is to schedule all of the pods of this collection to the same zone. The first pod of "
+            "the collection should not be blocked from being scheduled onto any node, even there's no existing pod "
+            "that matches the rule anywhere.",
+            pod(
+                {"foo": "bar", "service": "securityscan"},
+                affinity=(term("foo", IN, ("bar",), "zone"), term("service", IN, ("securityscan",), "zone")),
+            ),
+            (pod({"foo": "bar"}, "nodeA", name="p1"),),
+            abc_nodes({"zone": "az1", "hostname": "h1"}, {"zone": "az2", "hostname": "h2"}),
+            [None, None],
+        ),
+        case(
+            "The first pod of the collection can only be scheduled on nodes labelled with the requested topology keys",
+            pod(
+                {"foo": "bar", "service": "securityscan"},
+                affinity=(term("foo", IN, ("bar",), "zone"), term("service", IN, ("securityscan",), "zone")),
+            ),
+            (pod({"foo": "bar"}, "nodeA", name="p1"),),
+            abc_nodes({"zoneLabel": "az1", "hostname": "h1"}, {"zoneLabel": "az2", "hostname": "h2"}),
+            [AFFINITY, AFFINITY],
+        ),
+        case(
+            "NodeA and nodeB have same topologyKey and label value. NodeA has an existing pod that matches the inter "
+            "pod affinity rule. The pod can not be scheduled onto nodeA and nodeB.",
+            pod(anti=(term("foo", IN, ("abc",), "region"),)),
+            (pod({"foo": "abc"}, "nodeA"),),
+            abc_nodes({"region": "r1", "hostname": "nodeA"}, {"region": "r1", "hostname": "nodeB"}),
+            [ANTI, ANTI],
+        ),
+        case(
+            "This test ensures that anti-affinity matches a pod when any term of the anti-affinity rule matches a pod.",
+            pod(anti=(term("foo", IN, ("abc",), "region"), term("service", IN, ("securityscan",), "zone"))),
+            (pod({"foo": "abc", "service": "securityscan"}, "nodeA"),),
+            abc_nodes(
+                {"region": "r1", "zone": "z1", "hostname": "nodeA"}, {"region": "r1", "zone": "z2", "hostname": "nodeB"}
+            ),
+            [ANTI, ANTI],
+        ),
+        case(
+            "NodeA and nodeB have same topologyKey and label value. NodeA has an existing pod that matches the inter "
+            "pod affinity rule. The pod can not be scheduled onto nodeA and nodeB but can be scheduled onto nodeC",
+            pod(anti=(term("foo", IN, ("abc",), "region"),)),
+            (pod({"foo": "abc"}, "nodeA"),),
+            abc_nodes(RG_CHINA, RG_CHINA_AZ1, RG_INDIA),
+            [ANTI, ANTI, None],
+        ),
+        case(
+            "NodeA and nodeB have same topologyKey and label value. NodeA has an existing pod that matches the inter "
+            "pod affinity rule. The pod can not be scheduled onto nodeA, nodeB, but can be scheduled onto nodeC "
+            "(NodeC has an existing pod that match the inter pod affinity rule but in different namespace)",
+            pod({"foo": "123"}, anti=(term("foo", IN, ("bar",), "region"),)),
+            (
+                pod({"foo": "bar"}, "nodeA"),
+                # in namespace NS2: its term (no namespaces given) covers NS2 only
+                pod(node="nodeC", anti=(term("foo", IN, ("123",), "region", namespaces=("ns2",)),)),
+            ),
+            abc_nodes(RG_CHINA, RG_CHINA_AZ1, RG_INDIA),
+            [ANTI, ANTI, None],
+        ),
+        case(
+            "Test existing pod's anti-affinity: if an existing pod has a term with invalid topologyKey, labelSelector "
+            "of the term is firstly checked, and then topologyKey of the term is also checked",
+            pod({"foo": ""}),
+            (pod(node="nodeA", anti=(term("foo", EXISTS, (), "invalid-node-label"),)),),
+            abc_nodes(R1Z1A, R1Z1B),
+            SKIP,
+        ),
+        case(
+            "Test incoming pod's anti-affinity: even if labelSelector matches, we still check if topologyKey matches",
+            pod(anti=(term("foo", EXISTS, (), "invalid-node-label"),)),
+            (pod({"foo": ""}, "nodeA"),),
+            abc_nodes(R1Z1A, R1Z1B),
+            [None, None],
+        ),
+        case(
+            "Test existing pod's anti-affinity: incoming pod wouldn't considered as a fit as it violates each "
+            "existingPod's terms on all nodes",
+            pod({"foo": "", "bar": ""}),
+            (
+                pod(node="nodeA", anti=(term("foo", EXISTS, (), "zone"),)),
+                pod(node="nodeA", anti=(term("bar", EXISTS, (), "region"),)),
+            ),
+            abc_nodes(R1Z1A, R1Z2B),
+            [EXISTING, EXISTING],
+        ),
+        case(
+            "Test incoming pod's anti-affinity: incoming pod wouldn't considered as a fit as it at least violates one "
+            "anti-affinity rule of existingPod",
+            pod(anti=(term("foo", EXISTS, (), "zone"), term("bar", EXISTS, (), "region"))),
+            (pod({"foo": ""}, "nodeA"), pod({"bar": ""}, "nodeB")),
+            abc_nodes(R1Z1A, R1Z2B),
+            [ANTI, ANTI],
+        ),
+        case(
+            "Test existing pod's anti-affinity: only when labelSelector and topologyKey both match, it's counted as a "
+            "single term match - case when one term has invalid topologyKey",
+            pod({"foo": "", "bar": ""}),
+            (pod(node="nodeA", anti=(term("foo", EXISTS, (), "invalid-node-label"), term("bar", EXISTS, (), "zone"))),),
+            abc_nodes(R1Z1A, R1Z2B),
+            [EXISTING, None],
+        ),
+        case(
+            "Test incoming pod's anti-affinity: only when labelSelector and topologyKey both match, it's counted as a "
+            "single term match - case when one term has invalid topologyKey",
+            pod(anti=(term("foo", EXISTS, (), "invalid-node-label"), term("bar", EXISTS, (), "zone"))),
+            (pod({"foo": "", "bar": ""}, "nodeA", name="podA"),),
+            abc_nodes(R1Z1A, R1Z2B),
+            [ANTI, None],
+        ),
+        case(
+            "Test existing pod's anti-affinity: only when labelSelector and topologyKey both match, it's counted as a "
+            "single term match - case when all terms have valid topologyKey",
+            pod({"foo": "", "bar": ""}),
+            (pod(node="nodeA", anti=(term("foo", EXISTS, (), "region"), term("bar", EXISTS, (), "zone"))),),
+            abc_nodes(R1Z1A, R1Z2B),
+            [EXISTING, EXISTING],
+        ),
+        case(
+            "Test incoming pod's anti-affinity: only when labelSelector and topologyKey both match, it's counted as a "
+            "single term match - case when all terms have valid topologyKey",
+            pod(anti=(term("foo", EXISTS, (), "region"), term("bar", EXISTS, (), "zone"))),
+            (pod({"foo": "", "bar": ""}, "nodeA"),),
+            abc_nodes(R1Z1A, R1Z2B),
+            [ANTI, ANTI],
+        ),
+        case(
+            "Test existing pod's anti-affinity: existingPod on nodeA and nodeB has at least one anti-affinity term "
+            "matches incoming pod, so incoming pod can only be scheduled to nodeC",
+            pod({"foo": "", "bar": ""}),
+            (
+                pod(node="nodeA", anti=(term("foo", EXISTS, (), "zone"), term("labelA", EXISTS, (), "zone"))),
+                pod(node="nodeB", anti=(term("bar", EXISTS, (), "zone"), term("labelB", EXISTS, (), "zone"))),
+            ),
+            abc_nodes(R1Z1A, R1Z2B, R1Z3C),
+            [EXISTING, EXISTING, None],
+        ),
+        case(
+            "Test incoming pod's affinity: firstly check if all affinityTerms match, and then check if all "
+            "topologyKeys match",
+            pod(affinity=(term("foo", EXISTS, (), "region"), term("bar", EXISTS, (), "zone"))),
+            (pod({"foo": "", "bar": ""}, "nodeA", name="pod1"),),
+            abc_nodes(R1Z1A, R1Z1B),
+            [None, None],
+        ),
+        case(
+            "Test incoming pod's affinity: firstly check if all affinityTerms match, and then check if all "
+            "topologyKeys match, and the match logic should be satisfied on the same pod",
+            pod(affinity=(term("foo", EXISTS, (), "region"), term("bar", EXISTS, (), "zone"))),
+            (pod({"foo": ""}, "nodeA", name="pod1"), pod({"bar": ""}, "nodeB", name="pod2")),
+            abc_nodes(R1Z1A, R1Z2B),
+            [AFFINITY, AFFINITY],
+        ),
+    ],
+)
+def test_required_affinity_multiple_nodes(
+    name: str, incoming: Pod, pods: tuple[Pod, ...], nodes: list[Node], want: Any
+) -> None:
+    """filtering_test.go TestRequiredAffinityMultipleNodes."""
+    assert filter_all(incoming, pods, nodes) == want
+
+
+# --- scoring_test.go TestPreferredAffinity --------------------------------------------------------
+
+S1 = {"security": "S1"}
+S2 = {"security": "S2"}
+AZ1 = {"az": "az1"}
+AZ2 = {"az": "az2"}
+
+
+def sec(op: str, value: str, topo: str) -> PodAffinityTerm:
+    return term("security", op, (value,), topo)
+
+
+STAY_S1_REGION = ((5, sec(IN, "S1", "region")),)
+STAY_S2_REGION = ((6, sec(IN, "S2", "region")),)
+AFFINITY3 = (
+    (8, term("security", NOT_IN, ("S1",), "region", req("security", IN, "S2"))),
+    (2, term("security", EXISTS, (), "region", req("wrongkey", DOES_NOT_EXIST))),
+)
+HARD_AFFINITY = (
+    term("security", IN, ("S1", "value2"), "region"),
+    term("security", EXISTS, (), "region", req("wrongkey", DOES_NOT_EXIST)),
+)
+AWAY_S1_AZ = ((5, sec(IN, "S1", "az")),)
+AWAY_S2_AZ = ((5, sec(IN, "S2", "az")),)
+
+
+def n123(*labels: dict[str, str]) -> list[Node]:
+    return [node(f"node{i + 1}", lab) for i, lab in enumerate(labels)]
+
+
+@pytest.mark.parametrize(
+    ("name", "incoming", "pods", "nodes", "want"),
+    [
+        case(
+            "all nodes are same priority as Affinity is nil",
+            pod(S1),
+            (),
+            n123(RG_CHINA, RG_INDIA, AZ1),
+            SKIP,
+        ),
+        case(
+            "Affinity: pod that matches topology key & pods in nodes will get high score comparing to "
+            "otherswhich doesn't match either pods in nodes or in topology key",
+            pod(S1, pref=STAY_S1_REGION),
+            (pod(S1, "node1"), pod(S2, "node2"), pod(S1, "node3")),
+            n123(RG_CHINA, RG_INDIA, AZ1),
+            [100, 0, 0],
+        ),
+        case(
+            "All the nodes that have the same topology key & label value with one of them has an existing pod that "
+            "match the affinity rules, have the same score",
+            pod(pref=STAY_S1_REGION),
+            (pod(S1, "node1"),),
+            n123(RG_CHINA, RG_CHINA_AZ1, RG_INDIA),
+            [100, 100, 0],
+        ),
+        case(
+            "Affinity: nodes in one region has more matching pods comparing to other region, so the region which has "
+            "more matches will get high score",
+            pod(S1, pref=STAY_S2_REGION),
+            tuple(pod(S2, n) for n in ("node1", "node1", "node2", "node3", "node4", "node5")),
+            n123(RG_CHINA, RG_INDIA, RG_CHINA, RG_CHINA, RG_INDIA),
+            [100, 0, 100, 100, 0],
+        ),
+        case(
+            "Affinity: different Label operators and values for pod affinity scheduling preference, including some "
+            "match failures ",
+            pod(S1, pref=AFFINITY3),
+            (pod(S1, "node1"), pod(S2, "node2"), pod(S1, "node3")),
+            n123(RG_CHINA, RG_INDIA, AZ1),
+            [20, 100, 0],
+        ),
+        case(
+            "Affinity symmetry: considered only the preferredDuringSchedulingIgnoredDuringExecution in pod affinity "
+            "symmetry",
+            pod(S2),
+            (pod(S1, "node1", pref=STAY_S1_REGION), pod(S2, "node2", pref=STAY_S2_REGION)),
+            n123(RG_CHINA, RG_INDIA, AZ1),
+            [0, 100, 0],
+        ),
+        case(
+            "Affinity symmetry: considered RequiredDuringSchedulingIgnoredDuringExecution in pod affinity symmetry",
+            pod(S1),
+            (pod(S1, "node1", affinity=HARD_AFFINITY), pod(S2, "node2", affinity=HARD_AFFINITY)),
+            n123(RG_CHINA, RG_INDIA, AZ1),
+            [100, 100, 0],
+        ),
+        case(
+            "Anti Affinity: pod that does not match existing pods in node will get high score ",
+            pod(S1, pref_anti=AWAY_S1_AZ),
+            (pod(S1, "node1"), pod(S2, "node2")),
+            n123(AZ1, RG_CHINA),
+            [0, 100],
+        ),
+        case(
+            "Anti Affinity: pod that does not match topology key & match the pods in nodes will get higher score "
+            "comparing to others ",
+            pod(S1, pref_anti=AWAY_S1_AZ),
+            (pod(S1, "node1"), pod(S1, "node2")),
+            n123(AZ1, RG_CHINA),
+            [0, 100],
+        ),
+        case(
+            "Anti Affinity: one node has more matching pods comparing to other node, so the node which has more "
+            "unmatches will get high score",
+            pod(S1, pref_anti=AWAY_S1_AZ),
+            (pod(S1, "node1"), pod(S1, "node1"), pod(S2, "node2")),
+            n123(AZ1, RG_INDIA),
+            [0, 100],
+        ),
+        case(
+            "Anti Affinity symmetry: the existing pods in node which has anti affinity match will get high score",
+            pod(S2),
+            (pod(S1, "node1", pref_anti=AWAY_S2_AZ), pod(S2, "node2", pref_anti=AWAY_S1_AZ)),
+            n123(AZ1, AZ2),
+            [0, 100],
+        ),
+        case(
+            "Affinity and Anti Affinity: considered only preferredDuringSchedulingIgnoredDuringExecution in both pod "
+            "affinity & anti affinity",
+            pod(S1, pref=((8, sec(IN, "S1", "region")),), pref_anti=AWAY_S2_AZ),
+            (pod(S1, "node1"), pod(S1, "node2")),
+            n123(RG_CHINA, AZ1),
+            [100, 0],
+        ),
+        case(
+            "Affinity and Anti Affinity: considering both affinity and anti-affinity, the pod to schedule and "
+            "existing pods have the same labels",
+            pod(S1, pref=((8, sec(IN, "S1", "region")),), pref_anti=AWAY_S2_AZ),
+            tuple(pod(S1, n) for n in ("node1", "node1", "node2", "node3", "node3", "node4", "node5")),
+            n123(RG_CHINA_AZ1, RG_INDIA, RG_CHINA, RG_CHINA, RG_INDIA),
+            [100, 0, 100, 100, 0],
+        ),
+        case(
+            "Affinity and Anti Affinity and symmetry: considered only preferredDuringSchedulingIgnoredDuringExecution "
+            "in both pod affinity & anti affinity & symmetry",
+            pod(S1, pref=((8, sec(IN, "S1", "region")),), pref_anti=AWAY_S2_AZ),
+            (
+                pod(S1, "node1"),
+                pod(S2, "node2"),
+                pod(node="node3", pref=((8, sec(IN, "S1", "region")),), pref_anti=AWAY_S2_AZ),
+                pod(node="node4", pref_anti=AWAY_S1_AZ),
+            ),
+            n123(RG_CHINA, AZ1, RG_INDIA, AZ2),
+            [100, 0, 100, 0],
+        ),
+        case(
+            "Avoid panic when partial nodes in a topology don't have pods with affinity",
+            pod(S1),
+            (pod(S1, "node1"), pod(node="node2", pref=((8, sec(IN, "S1", "region")),), pref_anti=AWAY_S2_AZ)),
+            n123(RG_CHINA, RG_CHINA),
+            [0, 0],
+        ),
+    ],
+)
+def test_preferred_affinity(name: str, incoming: Pod, pods: tuple[Pod, ...], nodes: list[Node], want: Any) -> None:
+    """scoring_test.go TestPreferredAffinity (hardPodAffinityWeight 1, the default)."""
+    c = mkcluster(*nodes, pods=existing(*pods))
+    state = CycleState.of(c, incoming)
+    got = ipa.score(state, nodes)
+    if want == SKIP:
+        assert ipa.topology_scores(c, incoming) is None
+        assert set(got.values()) == {0}
+    else:
+        assert [got[n.name] for n in nodes] == want
