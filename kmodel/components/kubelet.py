@@ -114,7 +114,12 @@ def step(cluster: Cluster, node_name: str) -> list[Outcome]:
                 )
                 notes.append(f"{pod.name} restarted (restarts {pod.restarts + 1})")
             else:
-                out = out.with_pod(attrs.evolve(pod, phase=RUNNING, ready=True, containers_ready=True, ready_since=now))
+                started = pod.start_time if pod.start_time is not None else now  # status.startTime
+                out = out.with_pod(
+                    attrs.evolve(
+                        pod, phase=RUNNING, ready=True, containers_ready=True, ready_since=now, start_time=started
+                    )
+                )
                 events.append(Event(now, SOURCE, "Started", f"pod/{pod.name}", "Started container app"))
                 notes.append(f"{pod.name} Running")
         elif not pod.ready:
