@@ -118,7 +118,7 @@ class Scenario:
             if m.kind != "Node":
                 counts[m.kind] = counts.get(m.kind, 0) + 1
         parts = [f"{len(self.nodes)} node{'s' if len(self.nodes) != 1 else ''}"]
-        parts += [f"{n} {k}{'s' if n != 1 else ''}" for k, n in sorted(counts.items())]
+        parts += [f"{n} {k}{('es' if k.endswith('s') else 's') if n != 1 else ''}" for k, n in sorted(counts.items())]
         if self.default_cluster:
             parts[0] += " (default cluster)"
         return f"{Path(self.path).name}: {', '.join(parts)}"

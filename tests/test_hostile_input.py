@@ -9,6 +9,7 @@ run-wide ``--timeout`` and the Hypothesis engine's ``--max-states`` / ``--max-de
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 import time
 from pathlib import Path
@@ -114,7 +115,9 @@ def test_priority_classes_are_read_and_a_second_global_default_is_refused(tmp_pa
     default = load(write(tmp_path, pc + "globalDefault: true\n---\n" + DEPLOYMENT, "default.yaml"))
     assert default.initial_state().priority_class("high").global_default  # type: ignore[union-attr]
     other = pc.replace("high", "other") + "globalDefault: true\n"
-    with pytest.raises(KmodelError, match="PriorityClass high is already marked as default. Only one default can exist"):
+    with pytest.raises(
+        KmodelError, match=re.escape("PriorityClass high is already marked as default. Only one default can exist")
+    ):
         load(write(tmp_path, pc + "globalDefault: true\n---\n" + other + "---\n" + DEPLOYMENT, "two.yaml"))
 
 
