@@ -211,8 +211,9 @@ class Pod:
     # status.nominatedNodeName: the node the scheduler's preemption made room on for this pending
     # pod (it is tried first at the next attempt, and lower-priority pods leave that room alone)
     nominated_node_name: str | None = None
-    # status.startTime: when the kubelet first started the pod (None: not started yet); the
-    # scheduler's preemption reprieves longer-running pods of equal priority first
+    # status.startTime: when the kubelet first started the pod (None: not started yet, or not
+    # recorded: kmodel records it only when pod priorities can differ, see kubelet._start_time);
+    # the scheduler's preemption reprieves longer-running pods of equal priority first
     start_time: int | None = None
     # the reason of a DisruptionTarget=True condition the scheduler set (PreemptionByScheduler);
     # taint eviction's DisruptionTarget is ``disruption_target``

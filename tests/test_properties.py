@@ -129,6 +129,7 @@ def test_builtins_in_their_fixed_order_with_kinds_docs_and_explanations() -> Non
         "no-over-replication",
         "bound-pods-stay-put",
         "service-has-endpoint",
+        "no-preemption-of-higher-priority",
     ]
     kinds = {name: d.kind for name, d in props.BUILTINS.items()}
     assert kinds == {
@@ -138,6 +139,7 @@ def test_builtins_in_their_fixed_order_with_kinds_docs_and_explanations() -> Non
         "no-over-replication": ALWAYS_TRANSITION,
         "bound-pods-stay-put": ALWAYS_TRANSITION,
         "service-has-endpoint": ALWAYS,
+        "no-preemption-of-higher-priority": ALWAYS_TRANSITION,
     }
     for d in props.BUILTINS.values():
         assert d.explain is not None and len(d.doc) > 200 and d.summary
@@ -539,7 +541,7 @@ def test_load_a_property_file(tmp_path: Path) -> None:
     ]
     assert defs[0].doc == "No more than one pod is Terminating at any time."
     assert defs[1].doc == "Time only moves forward." and defs[2].needs_fairness
-    assert list(props.BUILTINS)[-1] == "service-has-endpoint"  # nothing was added to the built-ins
+    assert list(props.BUILTINS)[-1] == "no-preemption-of-higher-priority"  # nothing was added to the built-ins
     assert not list(tmp_path.glob("__pycache__"))
     again = props.load_property_file(f)  # a fresh module each time
     assert again[0].fn is not defs[0].fn

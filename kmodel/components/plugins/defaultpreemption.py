@@ -3,7 +3,8 @@ PostFilter that runs when no node fits a pod, and makes room by deleting pods of
 
 ``post_filter`` follows ``Evaluator.Preempt``:
 
-1. ``PodEligibleToPreemptOthers``: a pod with ``preemptionPolicy: Never`` never preempts; a pod
+1. ``PodEligibleToPreemptOthers``: a pod with ``preemptionPolicy: Never`` never preempts (from
+   1.19, when NonPreemptingPriority went on by default; before, the field is ignored); a pod
    whose nominated node still holds a lower-priority pod that the scheduler's preemption is
    terminating waits for it (unless that node now fails with UnschedulableAndUnresolvable);
 2. the potential nodes are those whose filter status is ``Unschedulable`` (removing pods might
@@ -42,6 +43,7 @@ from collections.abc import Callable
 import attrs
 from attrs import frozen
 
+from kmodel import versions
 from kmodel.components import apiserver
 from kmodel.components.plugins.framework import UNRESOLVABLE, UNSCHEDULABLE, Status
 from kmodel.schedulingspec import PREEMPT_NEVER
@@ -122,7 +124,8 @@ def pdb_split(cluster: Cluster, pods: list[Pod]) -> tuple[list[Pod], list[Pod]]:
 
 def eligible(cluster: Cluster, pod: Pod, nominated_status: Status | None) -> tuple[bool, str]:
     """``PodEligibleToPreemptOthers``: (may it preempt, the reason when not)."""
-    if pod.scheduling.preemption_policy == PREEMPT_NEVER:
+    never = pod.scheduling.preemption_policy == PREEMPT_NEVER
+    if never and versions.non_preempting_priority(cluster.settings.kubernetes_version):
         return False, NOT_ELIGIBLE_NEVER
     node = pod.nominated_node_name
     if node:
