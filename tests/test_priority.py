@@ -192,3 +192,25 @@ def test_the_cli_lists_and_checks_the_property(cli: Cli) -> None:
     assert PROPERTY in r.output
     r = cli("check", str(DATA / "props-priority.yaml"), "--engine", "explore", "-p", PROPERTY, "--faults", "none")
     assert r.exit_code == 0 and "holds" in r.output
+
+
+def test_a_nominated_pod_holds_its_room_against_lower_priorities_and_tries_its_node_first() -> None:
+    """addGENominatedPods: a pending pod nominated to a node counts there for pods of lower (not
+    higher) priority; evaluateNominatedNode: the nominated pod takes its node without scoring."""
+    from kmodel.components import scheduler
+    from kmodel.schedulingspec import SchedulingSpec
+    from kmodel.settings import Settings
+    from kmodel.state import Cluster, Node, Resources
+
+    nodes = (Node(name="n1", capacity=Resources(cpu=1000, memory=2**30, pods=10)), Node(name="n2"))
+    high = Pod(
+        name="high", requests=Resources(cpu=600), scheduling=SchedulingSpec(priority=10), nominated_node_name="n1"
+    )
+    low = Pod(name="low", requests=Resources(cpu=600), scheduling=SchedulingSpec(priority=0))
+    higher = Pod(name="higher", requests=Resources(cpu=600), scheduling=SchedulingSpec(priority=20))
+    c = Cluster(settings=Settings(), nodes=nodes, pods=(high, higher, low))
+    assert scheduler.fits(c, low, "n1") is not None  # the room is held for "high"
+    assert scheduler.fits(c, higher, "n1") is None  # not against a higher priority
+    assert scheduler.attempt(c, high) == (["n1"], {})  # its nominated node, though n2 is emptier
+    best, _ = scheduler.attempt(c, low)
+    assert best == ["n2"]

@@ -1,12 +1,17 @@
 """kube-scheduler: binds pending pods to nodes (pkg/scheduler).
 
-One step takes the first pod in the scheduling queue (pods with no ``nodeName``, oldest first, not
-yet tried in this tick), runs the filter plugins in the default order, scores the nodes that pass
-and binds the pod to a best one. Where several nodes tie for the best score the real scheduler
-picks one at random (``selectHost``); the model offers each of them as a separate successor so a
-checker explores every choice. When no node passes, the step records a ``FailedScheduling`` event
-with the real ``0/N nodes are available: ...`` message and leaves the pod Pending; it is tried
-again in the next tick (the real scheduler retries with backoff and on cluster events).
+One step takes the first pod in the scheduling queue (pods with no ``nodeName`` not yet tried in
+this tick, in PrioritySort's order: higher priority first, then oldest), runs the filter plugins in
+the default order, scores the nodes that pass and binds the pod to a best one. Where several nodes
+tie for the best score the real scheduler picks one at random (``selectHost``); the model offers
+each of them as a separate successor so a checker explores every choice. When no node passes, the
+PostFilter (:mod:`~kmodel.components.plugins.defaultpreemption`) may preempt pods of lower
+priority and nominate a node; the step records a ``FailedScheduling`` event with the real
+``0/N nodes are available: ...`` message (and the preemption's own message when it did not
+help) and leaves the pod Pending; it is tried again in the next tick (the real scheduler retries
+with backoff and on cluster events). A pod with a nominated node tries that node first, and the
+filters count pods nominated to a node (of at least the pod's priority) as if they ran there
+(``RunFilterPluginsWithNominatedPods``).
 
 The plugins live in :mod:`kmodel.components.plugins`, one module each. Filters, in the default
 order (pkg/scheduler/apis/config/v1/default_plugins.go), the first failing one giving the node's
@@ -140,10 +145,11 @@ def failure_message(
 
     With a ``version`` (the scenario's ``kubernetesVersion``), the PostFilter plugins' messages
     follow as that release prints them (:mod:`kmodel.versions`): since 1.24 DefaultPreemption's
-    ``preemption: ...`` (nodes that failed only for resources, status Unschedulable, in
-    ``resolvable``, found no victims since all pods have the same priority; the others are not
-    helped by preemption), since 1.34 preceded by DynamicResources' ``no new claims to
-    deallocate``. Without one, only the filter histogram.
+    ``preemption: ...`` for pods that all have the same priority (nodes whose status is
+    Unschedulable, in ``resolvable``, find no victims; the others are not helped by
+    preemption), since 1.34 preceded by DynamicResources' ``no new claims to deallocate``.
+    Without one, only the filter histogram. The step itself runs DefaultPreemption and
+    :func:`compose_message`; this shortcut gives the same text when no pod has a lower priority.
     """
     message = f"0/{total_nodes} nodes are available:"
     histogram = _histogram(reasons_by_node)
