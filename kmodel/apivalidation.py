@@ -39,7 +39,14 @@ OLDEST_SCHEMA_MINOR = 25
 NEWEST_SCHEMA_MINOR = 37
 SCHEMA_PACKAGE = "kubernetes_validate"
 
-GROUP_VERSION = {"Pod": "v1", "Service": "v1", "Node": "v1", "Deployment": "apps/v1", "ReplicaSet": "apps/v1"}
+GROUP_VERSION = {
+    "Pod": "v1",
+    "Service": "v1",
+    "Node": "v1",
+    "Deployment": "apps/v1",
+    "ReplicaSet": "apps/v1",
+    "PriorityClass": "scheduling.k8s.io/v1",
+}
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 
 # --- the schemas ---------------------------------------------------------------------------------
@@ -62,7 +69,8 @@ def definitions(minor: int) -> dict[str, Any]:
 
 
 def _schema_file(kind: str) -> str:
-    api = GROUP_VERSION[kind].replace("/", "-")
+    group, _, version = GROUP_VERSION[kind].rpartition("/")
+    api = f"{group.split('.')[0]}-{version}" if group else version
     return f"{kind.lower()}-{api}.json"
 
 
@@ -697,11 +705,90 @@ def _pod_spec(where: list[Any], spec: Any, pod_labels: Any = None) -> Iterator[_
                 yield required([*where, group, i, "image"], "add the container's image")
             yield from _resources([*where, group, i, "resources"], c.get("resources"))
     yield from _tolerations([*where, "tolerations"], spec.get("tolerations"))
+    yield from _pod_priority(where, spec)
     grace = spec.get("terminationGracePeriodSeconds")
     if isinstance(grace, int) and not isinstance(grace, bool) and grace < 0:
         yield invalid(
             [*where, "terminationGracePeriodSeconds"], grace, "must be greater than or equal to 0", "use seconds >= 0"
         )
+
+
+# pkg/apis/scheduling: user-defined PriorityClasses may go up to this value; the names starting
+# with the system prefix are the apiserver's own classes
+HIGHEST_USER_DEFINABLE_PRIORITY = 1_000_000_000
+SYSTEM_PRIORITY_CLASSES = {"system-node-critical": 2_000_001_000, "system-cluster-critical": 2_000_000_000}
+PREEMPTION_POLICIES = ("PreemptLowerPriority", "Never")  # ValidatePreemptionPolicy's order
+INT32 = (-(2**31), 2**31 - 1)
+
+
+def _int32(kind: str, where: list[Any], value: Any) -> Iterator[_Problem]:
+    """A whole number that does not fit the int32 field (Go's JSON decoding refuses it)."""
+    if isinstance(value, int) and not isinstance(value, bool) and not INT32[0] <= value <= INT32[1]:
+        struct = "PriorityClass" if kind == "PriorityClass" else "PodSpec"
+        yield _Problem(
+            where,
+            f"json: cannot unmarshal number {value} into Go struct field {struct}.{field_path(where)} of type int32",
+            "write a whole number between -2147483648 and 2147483647",
+            decode=True,
+        )
+
+
+def _preemption_policy(where: list[Any], value: Any) -> Iterator[_Problem]:
+    if value is None:
+        return
+    if value == "":
+        yield required(where, "write PreemptLowerPriority or Never")
+    elif value not in PREEMPTION_POLICIES:
+        yield unsupported(where, value, PREEMPTION_POLICIES)
+
+
+def _pod_priority(where: list[Any], spec: Mapping[str, Any]) -> Iterator[_Problem]:
+    """``ValidatePodSpec``'s priority fields (admission checks them against the class later)."""
+    name = spec.get("priorityClassName")
+    if isinstance(name, str) and name:
+        if len(name) > 253:
+            yield invalid(
+                [*where, "priorityClassName"], name, "must be no more than 253 characters", "use a shorter name"
+            )
+        elif not re.fullmatch(DNS1123_SUBDOMAIN, name):
+            yield invalid([*where, "priorityClassName"], name, SUBDOMAIN_MSG, "name an existing PriorityClass")
+    yield from _int32("Pod", [*where, "priority"], spec.get("priority"))
+    yield from _preemption_policy([*where, "preemptionPolicy"], spec.get("preemptionPolicy"))
+
+
+def _priority_class(doc: Mapping[str, Any]) -> Iterator[_Problem]:
+    """``ValidatePriorityClass``: the system prefix is reserved for the built-in classes, user
+    values stop at 1000000000, and the preemption policy is one of the two."""
+    meta = doc.get("metadata")
+    name = str(meta.get("name") or "") if isinstance(meta, dict) else ""
+    value = doc.get("value", 0)
+    yield from _int32("PriorityClass", ["value"], value)
+    if not isinstance(value, int) or isinstance(value, bool) or not INT32[0] <= value <= INT32[1]:
+        return
+    if name.startswith("system-"):
+        known = SYSTEM_PRIORITY_CLASSES.get(name)
+        if known is None:
+            error = f"{name} is not a known system priority class"
+        elif value != known:
+            error = f"value of {name} PriorityClass must be {known}"
+        elif doc.get("globalDefault") is True:
+            error = f"globalDefault of {name} PriorityClass must be false"
+        else:
+            error = ""
+        if error:
+            yield _Problem(
+                ["metadata", "name"],
+                "metadata.name: Forbidden: priority class names with 'system-' prefix are reserved for system use "
+                f"only. error: {error}",
+                "choose a name that does not start with system-",
+            )
+    elif value > HIGHEST_USER_DEFINABLE_PRIORITY:
+        yield _Problem(
+            ["value"],
+            f"value: Forbidden: maximum allowed value of a user defined priority is {HIGHEST_USER_DEFINABLE_PRIORITY}",
+            f"use a value of at most {HIGHEST_USER_DEFINABLE_PRIORITY}",
+        )
+    yield from _preemption_policy(["preemptionPolicy"], doc.get("preemptionPolicy"))
 
 
 def _selector_matches(selector: Any, labels: Any) -> bool:
@@ -858,7 +945,9 @@ def semantic_problems(kind: str, doc: Mapping[str, Any]) -> Iterator[_Problem]:
     yield from _name(kind, meta)
     yield from _meta(["metadata"], meta)
     spec = doc.get("spec")
-    if kind == "Pod":
+    if kind == "PriorityClass":
+        yield from _priority_class(doc)
+    elif kind == "Pod":
         labels = meta.get("labels") if isinstance(meta, dict) else None
         yield from _pod_spec(["spec"], spec, labels if isinstance(labels, dict) else {})
     elif kind in ("Deployment", "ReplicaSet"):

@@ -1,6 +1,6 @@
 """What kmodel reads from a manifest, what it may ignore, and what it must refuse.
 
-Every field of the objects kmodel reads (Pod, Deployment, ReplicaSet, Service, Node, and the pod
+Every field of the objects kmodel reads (Pod, Deployment, ReplicaSet, Service, Node, PriorityClass, and the pod
 template and containers inside them) is in one of three columns of :data:`POLICY`:
 
 - **modelled**: kmodel reads it and its behaviour follows it;
@@ -195,6 +195,15 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
         "spec": modelled("taints and unschedulable", part="NodeSpec"),
         "status": modelled("capacity, allocatable and conditions", part="NodeStatus"),
     },
+    "PriorityClass": {
+        "apiVersion": modelled("must be scheduling.k8s.io/v1"),
+        "kind": modelled("the kind of object"),
+        "metadata": modelled("name, labels, annotations", part="ObjectMeta"),
+        "value": modelled("the priority of the pods that name the class"),
+        "globalDefault": modelled("the class of the pods that name none (only one may be the default)"),
+        "preemptionPolicy": modelled("PreemptLowerPriority, or Never: its pods never preempt"),
+        "description": descriptive("free text for people"),
+    },
     "ObjectMeta": {
         "name": modelled("the object's name"),
         "labels": modelled("selectors, nodeSelector, zones"),
@@ -229,11 +238,15 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
         "schedulerName": only(
             ("default-scheduler",), "default-scheduler", "needs a second scheduler (kmodel has only the default one)"
         ),
-        "priority": only((0,), "0", "needs pod priority: the scheduler's priority queue and preemption"),
-        "preemptionPolicy": only(
-            ("PreemptLowerPriority",), "PreemptLowerPriority", "needs pod priority and preemption"
+        "priority": modelled(
+            "checked by Priority admission: it must equal the value of the pod's PriorityClass (admission sets it)"
         ),
-        "priorityClassName": refused("needs PriorityClasses: the scheduler's priority queue and preemption"),
+        "preemptionPolicy": modelled(
+            "checked by Priority admission against the class's; Never: the pod waits instead of preempting"
+        ),
+        "priorityClassName": modelled(
+            "Priority admission gives the pod the class's priority: the scheduling queue's order and preemption"
+        ),
         "affinity": modelled("the scheduler's affinity filters and scores", part="Affinity"),
         "topologySpreadConstraints": refused("needs the PodTopologySpread filter and score"),
         "hostNetwork": only(
@@ -550,7 +563,7 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
     },
 }
 
-KINDS = ("Pod", "Deployment", "ReplicaSet", "Service", "Node")
+KINDS = ("Pod", "Deployment", "ReplicaSet", "Service", "Node", "PriorityClass")
 
 
 # --- walking a document ----------------------------------------------------------------------

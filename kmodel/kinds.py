@@ -5,7 +5,8 @@ Namespace they live in, RBAC for the app's ServiceAccount. Every kind is in one 
 columns, decided by what it does to the control plane that kmodel models (scheduling, the
 workload controllers, endpoints, node health and eviction):
 
-- **modelled**: Node, Pod, Deployment, ReplicaSet, Service (read by :mod:`kmodel.manifests`);
+- **modelled**: Node, Pod, Deployment, ReplicaSet, Service, PriorityClass (read by
+  :mod:`kmodel.manifests`);
 - **ignored**: the object changes nothing kmodel models; it is accepted, left out, and named in
   every report's header (no ``--allow-unmodelled`` needed). The note says why ignoring it is safe,
   or what kmodel assumes (a ConfigMap a pod mounts exists);
@@ -90,11 +91,7 @@ KINDS: dict[str, KindRule] = {
     **_rules(
         IGNORED, "node.k8s.io", {"RuntimeClass": "only pods that name it use it, and runtimeClassName is refused"}
     ),
-    **_rules(
-        IGNORED,
-        "scheduling.k8s.io",
-        {"PriorityClass": "only pods that name it get its priority, and priorityClassName is refused"},
-    ),
+    **_rules(MODELLED, "scheduling.k8s.io", {"PriorityClass": ""}),
     **_rules(
         IGNORED,
         "apiextensions.k8s.io",
@@ -154,9 +151,6 @@ KINDS: dict[str, KindRule] = {
     ),
 }
 
-# value-dependent: an ignored kind refused for some values (what the note of the refusal says)
-GLOBAL_DEFAULT_PRIORITY = "needs pod priority: a globalDefault PriorityClass gives every new pod its priority"
-
 
 def group_of(api_version: str) -> str:
     """``apps/v1`` -> ``apps``; ``v1`` -> "" (the core group)."""
@@ -172,8 +166,6 @@ def rule_of(doc: Mapping[str, Any]) -> KindRule | None:
 def refusal_note(rule: KindRule, doc: Mapping[str, Any]) -> str | None:
     """For an ignored kind, what kmodel would need when this object's values do change what it
     models (None: ignoring it is safe)."""
-    if rule.kind == "PriorityClass" and doc.get("globalDefault") is True:
-        return GLOBAL_DEFAULT_PRIORITY
     return None
 
 

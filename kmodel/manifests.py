@@ -1,6 +1,7 @@
 """Kubernetes manifests (multi-document YAML) -> model objects, with line-accurate errors.
 
-Supported kinds: v1 Node, v1 Pod, apps/v1 Deployment, apps/v1 ReplicaSet, v1 Service, and the
+Supported kinds: v1 Node, v1 Pod, apps/v1 Deployment, apps/v1 ReplicaSet, v1 Service,
+scheduling.k8s.io/v1 PriorityClass, and the
 kmodel ``Scenario`` document (handled in :mod:`kmodel.scenario`). :func:`read_manifests` takes
 each object through three steps:
 
@@ -39,6 +40,7 @@ from kmodel.labels import (
 from kmodel.safeyaml import MarkedDict, MarkedList
 from kmodel.safeyaml import load_documents as load_documents
 from kmodel.schedulingspec import (
+    PREEMPT_LOWER_PRIORITY,
     HostPort,
     NodeAffinity,
     NodeSelectorTerm,
@@ -58,6 +60,7 @@ from kmodel.state import (
     Node,
     Pod,
     PodTemplate,
+    PriorityClass,
     ReplicaSet,
     Resources,
     Service,
@@ -282,7 +285,11 @@ def pod_spec(ctx: Ctx, raw: object) -> dict[str, Any]:
 
 def scheduling_spec(ctx: Ctx, spec: dict[str, Any]) -> SchedulingSpec:
     """The PodSpec fields only the scheduler reads (:mod:`kmodel.schedulingspec`)."""
+    priority = priority_fields(ctx, spec)
     return SchedulingSpec(
+        priority_class_name=priority["priority_class_name"],
+        requested_priority=priority["requested_priority"],
+        requested_preemption_policy=priority["requested_preemption_policy"],
         node_affinity=node_affinity(ctx, spec),
         host_ports=host_ports(ctx, spec),
         pod_affinity=pod_affinity(ctx, spec, "podAffinity"),
@@ -440,6 +447,34 @@ def pod_affinity(ctx: Ctx, spec: dict[str, Any], which: str) -> PodAffinity | No
     )
 
 
+def priority_fields(ctx: Ctx, spec: dict[str, Any]) -> dict[str, Any]:
+    """``priorityClassName`` and the ``priority`` / ``preemptionPolicy`` a manifest wrote itself
+    (checked by the apiserver's validation first; the Priority admission plugin resolves them)."""
+    raw_priority = spec.get("priority")
+    policy = spec.get("preemptionPolicy")
+    return {
+        "priority_class_name": string(ctx.at(spec, "priorityClassName"), spec.get("priorityClassName")),
+        "requested_priority": raw_priority
+        if isinstance(raw_priority, int) and not isinstance(raw_priority, bool)
+        else None,
+        "requested_preemption_policy": policy if isinstance(policy, str) else None,
+    }
+
+
+def priority_class(name: str, doc: dict[str, Any]) -> PriorityClass:
+    """A scheduling.k8s.io/v1 PriorityClass (validated: ``value`` is a 32-bit whole number)."""
+    value = doc.get("value")
+    policy = doc.get("preemptionPolicy")
+    description = doc.get("description")
+    return PriorityClass(
+        name=name,
+        value=value if isinstance(value, int) and not isinstance(value, bool) else 0,
+        global_default=doc.get("globalDefault") is True,
+        preemption_policy=policy if isinstance(policy, str) else PREEMPT_LOWER_PRIORITY,
+        description=description if isinstance(description, str) else "",
+    )
+
+
 def spec_hash(template: object) -> str:
     """A stable hash of the pod template as written: any change to it (an image, an env var, an
     annotation) gives another hash, as Kubernetes' pod-template-hash does."""
@@ -519,6 +554,7 @@ KIND_API = {
     "Service": "v1",
     "Deployment": "apps/v1",
     "ReplicaSet": "apps/v1",
+    "PriorityClass": "scheduling.k8s.io/v1",
 }
 
 
@@ -526,7 +562,7 @@ KIND_API = {
 class Manifest:
     kind: str
     name: str
-    obj: Node | Pod | Deployment | ReplicaSet | Service
+    obj: Node | Pod | Deployment | ReplicaSet | Service | PriorityClass
     file: str
     line: int
     node_name_line: int | None = None
@@ -613,10 +649,12 @@ def parse_object(doc: MarkedDict, file: str) -> Manifest:
     name = string(base.at(doc, "metadata").at(meta, "name"), meta.get("name"), required=True)
     ctx = Ctx(file, f"{kind.lower()}/{name}", line=doc.line)
     labels = string_map(ctx.at(doc, "metadata").at(meta, "labels"), meta.get("labels"))
-    spec = mapping(ctx.at(doc, "spec"), doc.get("spec"), required=kind not in ("Node",))
+    spec = mapping(ctx.at(doc, "spec"), doc.get("spec"), required=kind not in ("Node", "PriorityClass"))
     sctx = ctx.at(doc, "spec")
-    obj: Node | Pod | Deployment | ReplicaSet | Service
-    if kind == "Node":
+    obj: Node | Pod | Deployment | ReplicaSet | Service | PriorityClass
+    if kind == "PriorityClass":
+        obj = priority_class(name, doc)
+    elif kind == "Node":
         status = mapping(ctx.at(doc, "status"), doc.get("status"))
         stctx = ctx.at(doc, "status")
         cap = Node(name=name).capacity

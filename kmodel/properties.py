@@ -85,6 +85,8 @@ from kmodel.state import (
 
 KINDS = (ALWAYS, ALWAYS_TRANSITION, EVENTUALLY)
 _NAME = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
+# the reason of the DisruptionTarget condition the scheduler's preemption sets (v1.PodReasonPreemptionByScheduler)
+PREEMPTION_BY_SCHEDULER = "PreemptionByScheduler"
 # the node-condition taints the node lifecycle controller adds and lifts with the Ready condition
 CONDITION_TAINTS = (TAINT_NOT_READY, TAINT_UNREACHABLE)
 
@@ -1027,6 +1029,68 @@ def bound_pods_stay_put(before: Cluster, after: Cluster) -> bool:
     return not _rebound(before, after)
 
 
+def _bad_preemptions(before: Cluster, after: Cluster) -> list[str]:
+    """Pods preempted in this step (DisruptionTarget with reason PreemptionByScheduler newly
+    set) with no pending pod of strictly higher priority nominated to their node after it."""
+    if before.pods is after.pods:
+        return []
+    victims = [
+        p
+        for p in after.pods
+        if p.disruption_reason == PREEMPTION_BY_SCHEDULER
+        and p.node_name is not None
+        and (old := before.pod(p.name)) is not None
+        and old.disruption_reason != PREEMPTION_BY_SCHEDULER
+    ]
+    if not victims:
+        return []
+    # the preemptor is the pod nominated to the victim's node in this step; if none was (it
+    # preempts again for the node it was already nominated to), any pod nominated there
+    nominated: dict[str, list[int]] = {}
+    fresh: dict[str, list[int]] = {}
+    for p in after.pods:
+        if p.node_name is None and p.nominated_node_name:
+            nominated.setdefault(p.nominated_node_name, []).append(p.priority)
+            old = before.pod(p.name)
+            if old is None or old.nominated_node_name != p.nominated_node_name:
+                fresh.setdefault(p.nominated_node_name, []).append(p.priority)
+    out = []
+    for v in victims:
+        node = v.node_name or ""
+        best = max(fresh.get(node) or nominated.get(node) or [], default=None)
+        if best is None:
+            out.append(
+                f"pod {v.name} (priority {v.priority}) was preempted on {v.node_name} at t={after.now}s, but no "
+                "pending pod is nominated to that node"
+            )
+        elif best <= v.priority:
+            out.append(
+                f"pod {v.name} (priority {v.priority}) was preempted on {v.node_name} at t={after.now}s for a pod "
+                f"of priority {best}, not higher"
+            )
+    return out
+
+
+def _explain_preemptions(before: Cluster, after: Cluster) -> str:
+    return " | ".join(_bad_preemptions(before, after)) or "every pod preempted in this step had a lower priority"
+
+
+@transition_invariant("no-preemption-of-higher-priority", explain=_explain_preemptions)
+def no_preemption_of_higher_priority(before: Cluster, after: Cluster) -> bool:
+    """kube-scheduler preempts a pod only for a pod of strictly higher priority (DefaultPreemption:
+    victims have a lower spec.priority than the preemptor; pods of equal priority never preempt
+    each other).
+
+    Checked on every step: each pod that gets the DisruptionTarget condition with reason
+    PreemptionByScheduler in the step must have a lower priority than its preemptor, the pending
+    pod whose status.nominatedNodeName is set to the victim's node in that same step (a
+    preemption step nominates only its preemptor; when no nomination changed, the preemptor
+    was already nominated there, and the pending pods nominated to that node are the ones
+    that can be it).
+    """
+    return not _bad_preemptions(before, after)
+
+
 def _explain_services(c: Cluster) -> str:
     return " | ".join(_services_down(c)) or "every Service that selects a Deployment's pods has a ready endpoint"
 
@@ -1109,5 +1173,6 @@ BUILTINS: dict[str, PropertyDef] = {
         service_has_endpoint,
         pods_admitted,
         anti_affinity_respected,
+        no_preemption_of_higher_priority,
     )
 }

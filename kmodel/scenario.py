@@ -57,7 +57,7 @@ from kmodel.state import (
     labels_of,
 )
 from kmodel.timeline import TimedEvent, parse_event
-from kmodel.useractions import apply_object, register_running_node
+from kmodel.useractions import apply_object, forbidden, register_running_node
 
 SCENARIO_API = "kmodel.dev/v1alpha1"
 DEFAULT_UNTIL = 15 * 60
@@ -101,7 +101,7 @@ class Scenario:
         cluster = Cluster(settings=self.settings)
         for node in self.nodes:
             cluster = register_running_node(cluster, node)
-        for m in self.manifests:
+        for m in sorted(self.manifests, key=lambda m: m.kind != "PriorityClass"):
             if m.kind == "Node":
                 continue
             cluster, _ = apply_object(cluster, m)
@@ -118,10 +118,28 @@ class Scenario:
             if m.kind != "Node":
                 counts[m.kind] = counts.get(m.kind, 0) + 1
         parts = [f"{len(self.nodes)} node{'s' if len(self.nodes) != 1 else ''}"]
-        parts += [f"{n} {k}{'s' if n != 1 else ''}" for k, n in sorted(counts.items())]
+        parts += [f"{n} {k}{('es' if k.endswith('s') else 's') if n != 1 else ''}" for k, n in sorted(counts.items())]
         if self.default_cluster:
             parts[0] += " (default cluster)"
         return f"{Path(self.path).name}: {', '.join(parts)}"
+
+
+def _check_admission(file: str, manifests: tuple[Manifest, ...], settings: Settings) -> None:
+    """Objects admission would refuse when the file is applied (a pod naming a PriorityClass
+    that does not exist, a second globalDefault class): the apiserver's error, at the object.
+    PriorityClasses are applied first (as a cluster set up before its workloads has them)."""
+    cluster = Cluster(settings=settings)
+    for m in sorted(manifests, key=lambda m: m.kind != "PriorityClass"):
+        error = forbidden(cluster, m)
+        if error is not None:
+            raise KmodelError(
+                f"the apiserver refuses it: {error}",
+                file=file,
+                line=m.line,
+                where=f"{m.kind.lower()}/{m.name}",
+                fix="create the PriorityClass it names (or name an existing one); keep one globalDefault class",
+            )
+        cluster, _ = apply_object(cluster, m)
 
 
 def default_nodes() -> tuple[Node, ...]:
@@ -242,6 +260,7 @@ def load(path: str | Path, extra_events: list[str] | None = None, allow_unmodell
                 where=f"{m.kind.lower()}/{m.name}",
                 fix=f"add a Node manifest named {pinned} or use one of: {', '.join(sorted(node_names))}",
             )
+    _check_admission(file, manifests, settings)
 
     timeline: list[TimedEvent] = []
     places: list[tuple[str, int | None, str]] = []

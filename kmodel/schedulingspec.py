@@ -108,9 +108,16 @@ class SchedulingSpec:
     pod_anti_affinity: PodAffinity | None = None
     topology_spread: tuple[TopologySpreadConstraint, ...] = ()
     host_ports: tuple[HostPort, ...] = ()
+    # spec.priority and spec.preemptionPolicy as the Priority admission plugin resolves them from
+    # the PriorityClass (kmodel.components.apiserver.admit_priority); priority_class_name is the
+    # class the pod names, or the global default class admission filled in
     priority: int = 0
     priority_class_name: str = ""
     preemption_policy: str = PREEMPT_LOWER_PRIORITY
+    # the values a manifest wrote itself (None: not written): admission refuses a pod whose
+    # written value differs from the one it computes from the class
+    requested_priority: int | None = None
+    requested_preemption_policy: str | None = None
 
 
 def features(spec: SchedulingSpec) -> list[str]:
@@ -127,8 +134,8 @@ def features(spec: SchedulingSpec) -> list[str]:
         used.append("topologySpreadConstraints")
     if spec.host_ports:
         used.append("containers[].ports[].hostPort")
-    if spec.priority or spec.priority_class_name:
+    if spec.priority or spec.priority_class_name or spec.requested_priority:
         used.append("priorityClassName")
-    if spec.preemption_policy != PREEMPT_LOWER_PRIORITY:
+    if PREEMPT_NEVER in (spec.preemption_policy, spec.requested_preemption_policy):
         used.append("preemptionPolicy")
     return used

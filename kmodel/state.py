@@ -254,6 +254,21 @@ class Pod:
     # (phase Failed, reason e.g. OutOfcpu, message "Pod was rejected: ...")
     status_reason: str = ""
     status_message: str = ""
+    # status.nominatedNodeName: the node the scheduler's preemption made room on for this pending
+    # pod (it is tried first at the next attempt, and lower-priority pods leave that room alone)
+    nominated_node_name: str | None = None
+    # status.startTime: when the kubelet first started the pod (None: not started yet, or not
+    # recorded: kmodel records it only when pod priorities can differ, see kubelet._start_time);
+    # the scheduler's preemption reprieves longer-running pods of equal priority first
+    start_time: int | None = None
+    # the reason of a DisruptionTarget=True condition the scheduler set (PreemptionByScheduler);
+    # taint eviction's DisruptionTarget is ``disruption_target``
+    disruption_reason: str = ""
+
+    @property
+    def priority(self) -> int:
+        """``spec.priority`` as the Priority admission plugin resolved it (0 when unset)."""
+        return self.scheduling.priority
 
     @property
     def terminating(self) -> bool:
@@ -293,6 +308,18 @@ class Deployment:
     status_ready: int = 0
     status_available: int = 0
     status_replicas: int = 0
+
+
+@frozen
+class PriorityClass:
+    """scheduling.k8s.io/v1 PriorityClass: the priority (and preemption policy) a pod naming it
+    gets at admission; ``global_default``: the one pods naming no class get."""
+
+    name: str
+    value: int
+    global_default: bool = False
+    preemption_policy: str = "PreemptLowerPriority"
+    description: str = ""
 
 
 @frozen
@@ -362,6 +389,7 @@ class Cluster:
     replicasets: tuple[ReplicaSet, ...] = ()
     deployments: tuple[Deployment, ...] = ()
     services: tuple[Service, ...] = ()
+    priority_classes: tuple[PriorityClass, ...] = ()  # user-defined; the system ones are built in
     control_plane: ControlPlane = ControlPlane()
     memory: ControllerMemory = ControllerMemory()
     # implicit control-plane host, used when no Node carries the control-plane label
@@ -388,6 +416,9 @@ class Cluster:
 
     def service(self, name: str) -> Service | None:
         return find(self.services, name)
+
+    def priority_class(self, name: str) -> PriorityClass | None:
+        return find(self.priority_classes, name)
 
     def pods_on(self, node_name: str) -> list[Pod]:
         return list(pods_by_node(self.pods).get(node_name, ()))
@@ -443,6 +474,9 @@ class Cluster:
 
     def with_service(self, s: Service) -> Cluster:
         return attrs.evolve(self, services=upsert(self.services, s))
+
+    def with_priority_class(self, pc: PriorityClass) -> Cluster:
+        return attrs.evolve(self, priority_classes=upsert(self.priority_classes, pc))
 
     def with_memory(self, **changes: object) -> Cluster:
         return attrs.evolve(self, memory=attrs.evolve(self.memory, **changes))

@@ -16,6 +16,7 @@ from kmodel.state import (
     Deployment,
     Node,
     Pod,
+    PriorityClass,
     ReplicaSet,
     Service,
     Taint,
@@ -49,9 +50,43 @@ def register_running_node(cluster: Cluster, node: Node) -> Cluster:
     return cluster.with_node(attrs.evolve(node, created=now, last_heartbeat=now, lease_renew_time=now))
 
 
-def apply_object(cluster: Cluster, m: Manifest) -> tuple[Cluster, str]:
-    """Create or update one object; returns the new state and kubectl's word for what happened."""
+def forbidden(cluster: Cluster, m: Manifest) -> str | None:
+    """The apiserver's error when admission refuses to create ``m`` now (a pod naming a missing
+    PriorityClass, a second globalDefault PriorityClass), else None."""
     obj = m.obj
+    if isinstance(obj, Pod) and cluster.pod(obj.name) is None:
+        admitted = apiserver.admit_priority(obj, cluster)
+        return apiserver.forbidden("pods", obj.name, admitted) if isinstance(admitted, str) else None
+    if isinstance(obj, PriorityClass):
+        old = cluster.priority_class(obj.name)
+        if old is not None and old.value != obj.value:
+            return f'The PriorityClass "{obj.name}" is invalid: value: Forbidden: may not be changed in an update.'
+        if old is not None and old.preemption_policy != obj.preemption_policy:
+            return (
+                f'The PriorityClass "{obj.name}" is invalid: preemptionPolicy: Invalid value: '
+                f'"{obj.preemption_policy}": field is immutable'
+            )
+        reason = apiserver.admit_priority_class(cluster, obj)
+        return apiserver.forbidden("priorityclasses.scheduling.k8s.io", obj.name, reason) if reason else None
+    return None
+
+
+def apply_object(cluster: Cluster, m: Manifest) -> tuple[Cluster, str]:
+    """Create or update one object; returns the new state and kubectl's word for what happened
+    (``forbidden`` when admission refuses it: see :func:`forbidden`)."""
+    obj = m.obj
+    if forbidden(cluster, m) is not None:
+        return cluster, "forbidden"
+    if isinstance(obj, PriorityClass):
+        old_pc = apiserver.priority_class(cluster, obj.name)
+        if old_pc is None:
+            return cluster.with_priority_class(obj), "created"
+        if obj == old_pc or old_pc in apiserver.SYSTEM_PRIORITY_CLASSES:
+            return cluster, "unchanged"
+        # value and preemptionPolicy are immutable (forbidden() refuses a change); globalDefault
+        # and description may change
+        upd_pc = attrs.evolve(old_pc, global_default=obj.global_default, description=obj.description)
+        return cluster.with_priority_class(upd_pc), "configured" if upd_pc != old_pc else "unchanged"
     if isinstance(obj, Node):
         old = cluster.node(obj.name)
         if old is None:
@@ -113,7 +148,11 @@ def _merge_spec_taints(old: Node, new: Node) -> tuple[Taint, ...]:
     return managed + tuple(t for t in new.taints if not any(t.same(m) for m in managed))
 
 
-_API_GROUP = {"Deployment": "deployment.apps", "ReplicaSet": "replicaset.apps"}
+_API_GROUP = {
+    "Deployment": "deployment.apps",
+    "ReplicaSet": "replicaset.apps",
+    "PriorityClass": "priorityclass.scheduling.k8s.io",
+}
 
 
 def apply(
@@ -127,10 +166,17 @@ def apply(
         return refused(cluster, label, f"file/{source}")
     out = cluster
     events = []
+    refusals = list(invalid)
     for m in manifests:
+        error = forbidden(out, m)
+        if error is not None:
+            kind_ = "Invalid" if error.startswith("The ") else "Forbidden"
+            refusals.append((f"{m.kind.lower()}/{m.name}", f"Error from server ({kind_}): {error}"))
+            continue
         out, word = apply_object(out, m)
         kind = _API_GROUP.get(m.kind, m.kind.lower())
         events.append(Event(cluster.now, SOURCE, "Applied", f"{m.kind.lower()}/{m.name}", f"{kind}/{m.name} {word}"))
+    invalid = tuple(refusals)
     for obj, message in invalid:
         events.append(Event(cluster.now, SOURCE, "Refused", obj, message, "Warning"))
     if invalid:

@@ -80,6 +80,13 @@ CHANGES: tuple[Change, ...] = (
         "taint_toleration.go, kubernetes PR 109119",
     ),
     Change(
+        19,
+        "preemptionPolicy: Never (non-preempting pods)",
+        "ignored: the NonPreemptingPriority feature gate is off by default, every pod may preempt",
+        "honoured: such a pod waits in the queue and never preempts",
+        "KEP-902 NonPreemptingPriority (alpha 1.15, beta and on by default 1.19, GA 1.24)",
+    ),
+    Change(
         24,
         "FailedScheduling message ends with the preemption diagnosis",
         "0/N nodes are available: ...",
@@ -158,6 +165,11 @@ def taint_filter_reason(version: str, key: str, value: str) -> str:
 def preemption_diagnosis(version: str) -> bool:
     """Whether FailedScheduling messages carry DefaultPreemption's own ``preemption: ...`` part."""
     return minor_of(version) >= 24
+
+
+def non_preempting_priority(version: str) -> bool:
+    """Whether the scheduler honours ``preemptionPolicy: Never`` (NonPreemptingPriority on)."""
+    return minor_of(version) >= 19
 
 
 def dynamic_resources_postfilter(version: str) -> bool:

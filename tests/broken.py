@@ -11,6 +11,7 @@ imitates. Kubelets need one entry per node (their step takes the node name): use
 | scheduler_ignoring_taints               | scheduler       | no-schedule-to-unready-node      |
 | scheduler_rebinding_from_unready_nodes  | scheduler       | bound-pods-stay-put              |
 | scheduler_ignoring_pod_affinity         | scheduler       | anti-affinity-respected          |
+| scheduler_preempting_equal_priority     | scheduler       | no-preemption-of-higher-priority |
 | replicaset_counting_terminating         | replicaset      | replica-convergence              |
 | replicaset_one_too_many                 | replicaset      | no-over-replication              |
 | tainteviction_ignoring_toleration       | tainteviction   | eviction-after-timeout (a)       |
@@ -44,6 +45,30 @@ def per_kubelet(cluster: Cluster, step: Callable[[Cluster, str], list[Outcome]])
 
 
 # --- kube-scheduler ----------------------------------------------------------------------------------
+
+
+def scheduler_preempting_equal_priority(cluster: Cluster) -> list[Outcome]:
+    """A scheduler whose preemption compares priorities with ``<=``: it may preempt a pod of the
+    same priority as the one it makes room for (``isPreemptionAllowed`` off by one).
+
+    It sees every bound pod one priority lower than it is, and the pods keep their real
+    priorities in the states it produces. With every pod at the default priority 0, a pending
+    replica then preempts its running siblings, the preemption storm the strict comparison
+    prevents.
+    """
+    seen = tuple(
+        attrs.evolve(p, scheduling=attrs.evolve(p.scheduling, priority=p.priority - 1)) if p.node_name else p
+        for p in cluster.pods
+    )
+
+    def real(state: Cluster) -> Cluster:
+        pods = tuple(
+            attrs.evolve(p, scheduling=orig.scheduling) if (orig := cluster.pod(p.name)) is not None else p
+            for p in state.pods
+        )
+        return attrs.evolve(state, pods=pods)
+
+    return [attrs.evolve(o, state=real(o.state)) for o in scheduler.step(attrs.evolve(cluster, pods=seen))]
 
 
 def scheduler_ignoring_taints(cluster: Cluster) -> list[Outcome]:

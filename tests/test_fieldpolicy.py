@@ -183,15 +183,6 @@ CASES = [
     ),
     Case("host-network", deployment(pod_spec="hostNetwork: true  # <-\n"), "spec.template.spec.hostNetwork"),
     Case(
-        "priority-class", deployment(pod_spec="priorityClassName: high  # <-\n"), "spec.template.spec.priorityClassName"
-    ),
-    Case("priority", deployment(pod_spec="priority: 1000  # <-\n"), "spec.template.spec.priority"),
-    Case(
-        "preemption-never",
-        deployment(pod_spec="preemptionPolicy: Never  # <-\n"),
-        "spec.template.spec.preemptionPolicy",
-    ),
-    Case(
         "scheduler-name", deployment(pod_spec="schedulerName: my-scheduler  # <-\n"), "spec.template.spec.schedulerName"
     ),
     Case(

@@ -9,6 +9,7 @@ run-wide ``--timeout`` and the Hypothesis engine's ``--max-states`` / ``--max-de
 from __future__ import annotations
 
 import math
+import re
 import textwrap
 import time
 from pathlib import Path
@@ -107,11 +108,17 @@ def test_a_refused_kind_is_left_out_with_allow_unmodelled_and_named_in_every_ver
     assert "(ignoring job/once at" in r.output  # on the verdict line
 
 
-def test_a_global_default_priority_class_is_refused(tmp_path: Path) -> None:
+def test_priority_classes_are_read_and_a_second_global_default_is_refused(tmp_path: Path) -> None:
     pc = "apiVersion: scheduling.k8s.io/v1\nkind: PriorityClass\nmetadata:\n  name: high\nvalue: 1000\n"
-    assert load(write(tmp_path, pc + "---\n" + DEPLOYMENT, "plain.yaml")).warnings
-    with pytest.raises(KmodelError, match="globalDefault PriorityClass"):
-        load(write(tmp_path, pc + "globalDefault: true\n---\n" + DEPLOYMENT, "default.yaml"))
+    plain = load(write(tmp_path, pc + "---\n" + DEPLOYMENT, "plain.yaml"))
+    assert not plain.warnings and plain.initial_state().priority_class("high") is not None
+    default = load(write(tmp_path, pc + "globalDefault: true\n---\n" + DEPLOYMENT, "default.yaml"))
+    assert default.initial_state().priority_class("high").global_default  # type: ignore[union-attr]
+    other = pc.replace("high", "other") + "globalDefault: true\n"
+    with pytest.raises(
+        KmodelError, match=re.escape("PriorityClass high is already marked as default. Only one default can exist")
+    ):
+        load(write(tmp_path, pc + "globalDefault: true\n---\n" + other + "---\n" + DEPLOYMENT, "two.yaml"))
 
 
 def test_kinds_command_lists_the_three_columns(cli: Cli) -> None:

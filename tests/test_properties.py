@@ -131,6 +131,7 @@ def test_builtins_in_their_fixed_order_with_kinds_docs_and_explanations() -> Non
         "service-has-endpoint",
         "pods-admitted",
         "anti-affinity-respected",
+        "no-preemption-of-higher-priority",
     ]
     kinds = {name: d.kind for name, d in props.BUILTINS.items()}
     assert kinds == {
@@ -142,6 +143,7 @@ def test_builtins_in_their_fixed_order_with_kinds_docs_and_explanations() -> Non
         "service-has-endpoint": ALWAYS,
         "pods-admitted": ALWAYS,
         "anti-affinity-respected": ALWAYS,
+        "no-preemption-of-higher-priority": ALWAYS_TRANSITION,
     }
     for d in props.BUILTINS.values():
         assert d.explain is not None and len(d.doc) > 200 and d.summary

@@ -87,6 +87,16 @@ def _admission(
     return rejected
 
 
+def _start_time(cluster: Cluster, now: int) -> int | None:
+    """status.startTime for a pod starting now. Its only reader in kmodel is the scheduler's
+    preemption (among victims of equal priority the longer-running stay), which needs pods of
+    different priorities: without PriorityClasses and with every pod at priority 0 it is left
+    unset, so that states differing only in it stay one state for the checkers."""
+    if cluster.priority_classes or any(p.priority for p in cluster.pods):
+        return now
+    return None
+
+
 def step(cluster: Cluster, node_name: str) -> list[Outcome]:
     node = cluster.node(node_name)
     if node is None or not cluster.kubelet_connected(node):
@@ -157,7 +167,12 @@ def step(cluster: Cluster, node_name: str) -> list[Outcome]:
                 )
                 notes.append(f"{pod.name} restarted (restarts {pod.restarts + 1})")
             else:
-                out = out.with_pod(attrs.evolve(pod, phase=RUNNING, ready=True, containers_ready=True, ready_since=now))
+                started = pod.start_time if pod.start_time is not None else _start_time(cluster, now)
+                out = out.with_pod(
+                    attrs.evolve(
+                        pod, phase=RUNNING, ready=True, containers_ready=True, ready_since=now, start_time=started
+                    )
+                )
                 events.append(Event(now, SOURCE, "Started", f"pod/{pod.name}", "Started container app"))
                 notes.append(f"{pod.name} Running")
         elif not pod.ready:

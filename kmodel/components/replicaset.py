@@ -141,11 +141,22 @@ def sync(cluster: Cluster, rs: ReplicaSet, events: list[Event], notes: list[str]
     diff = len(active) - rs.replicas
     out = cluster
     if diff < 0:
+        created = 0
         for _ in range(min(-diff, BURST_REPLICAS)):
-            pod, rs = new_pod(rs, now, lambda name, c=out: c.pod(name) is not None)
-            out = apiserver.create_pod(out, pod)
+            pod, next_rs = new_pod(rs, now, lambda name, c=out: c.pod(name) is not None)
+            out, error = apiserver.try_create_pod(out, pod, generate_name=f"{rs.name}-")
+            if error is not None:
+                # the slow-start batch stops at the first refusal (createPods, FailedCreate)
+                events.append(
+                    Event(now, SOURCE, "FailedCreate", f"replicaset/{rs.name}", f"Error creating: {error}", "Warning")
+                )
+                notes.append(f"{rs.name}: create refused: {error}")
+                break
+            rs = next_rs
+            created += 1
             events.append(Event(now, SOURCE, "SuccessfulCreate", f"replicaset/{rs.name}", f"Created pod: {pod.name}"))
-        notes.append(f"{rs.name}: create {min(-diff, BURST_REPLICAS)} pod(s)")
+        if created:
+            notes.append(f"{rs.name}: create {created} pod(s)")
     elif diff > 0:
         # getPodsRankedByRelatedPodsOnSameNode: active pods of every ReplicaSet with the same
         # owner (the Deployment's old and new ReplicaSets), or of this ReplicaSet alone
@@ -170,6 +181,6 @@ def step(cluster: Cluster) -> list[Outcome]:
     notes: list[str] = []
     for rs in cluster.replicasets:
         out = sync(out, rs, events, notes)
-    if out == cluster:
+    if out == cluster and not any(e.reason == "FailedCreate" for e in events):
         return []
     return [Outcome("replicaset", "; ".join(notes) or "update replicaset status", out, tuple(events))]

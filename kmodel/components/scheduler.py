@@ -1,12 +1,17 @@
 """kube-scheduler: binds pending pods to nodes (pkg/scheduler).
 
-One step takes the first pod in the scheduling queue (pods with no ``nodeName``, oldest first, not
-yet tried in this tick), runs the filter plugins in the default order, scores the nodes that pass
-and binds the pod to a best one. Where several nodes tie for the best score the real scheduler
-picks one at random (``selectHost``); the model offers each of them as a separate successor so a
-checker explores every choice. When no node passes, the step records a ``FailedScheduling`` event
-with the real ``0/N nodes are available: ...`` message and leaves the pod Pending; it is tried
-again in the next tick (the real scheduler retries with backoff and on cluster events).
+One step takes the first pod in the scheduling queue (pods with no ``nodeName`` not yet tried in
+this tick, in PrioritySort's order: higher priority first, then oldest), runs the filter plugins in
+the default order, scores the nodes that pass and binds the pod to a best one. Where several nodes
+tie for the best score the real scheduler picks one at random (``selectHost``); the model offers
+each of them as a separate successor so a checker explores every choice. When no node passes, the
+PostFilter (:mod:`~kmodel.components.plugins.defaultpreemption`) may preempt pods of lower
+priority and nominate a node; the step records a ``FailedScheduling`` event with the real
+``0/N nodes are available: ...`` message (and the preemption's own message when it did not
+help) and leaves the pod Pending; it is tried again in the next tick (the real scheduler retries
+with backoff and on cluster events). A pod with a nominated node tries that node first, and the
+filters count pods nominated to a node (of at least the pod's priority) as if they ran there
+(``RunFilterPluginsWithNominatedPods``).
 
 The plugins live in :mod:`kmodel.components.plugins`, one module each. Filters, in the default
 order (pkg/scheduler/apis/config/v1/default_plugins.go), the first failing one giving the node's
@@ -31,15 +36,17 @@ import attrs
 
 from kmodel import versions
 from kmodel.components.plugins import (
+    defaultpreemption,
     interpodaffinity,
     nodeaffinity,
     nodeports,
     noderesources,
     nodeunschedulable,
     podtopologyspread,
+    queuesort,
     tainttoleration,
 )
-from kmodel.components.plugins.framework import MAX_NODE_SCORE, UNSCHEDULABLE, CycleState, Status
+from kmodel.components.plugins.framework import MAX_NODE_SCORE, CycleState, Status
 from kmodel.components.plugins.noderesources import (
     DEFAULT_MEMORY_REQUEST,
     DEFAULT_MILLI_CPU_REQUEST,
@@ -51,7 +58,7 @@ from kmodel.components.plugins.noderesources import (
 )
 from kmodel.components.plugins.podtopologyspread import DEFAULT_SPREAD_CONSTRAINTS, default_spread_selector
 from kmodel.components.plugins.tainttoleration import untolerated_taint
-from kmodel.state import TAINT_UNSCHEDULABLE, Cluster, Node, Pod
+from kmodel.state import TAINT_UNSCHEDULABLE, Cluster, Node, Pod, pods_by_node
 from kmodel.transition import Event, Outcome
 
 __all__ = [
@@ -139,10 +146,11 @@ def failure_message(
 
     With a ``version`` (the scenario's ``kubernetesVersion``), the PostFilter plugins' messages
     follow as that release prints them (:mod:`kmodel.versions`): since 1.24 DefaultPreemption's
-    ``preemption: ...`` (nodes that failed only for resources, status Unschedulable, in
-    ``resolvable``, found no victims since all pods have the same priority; the others are not
-    helped by preemption), since 1.34 preceded by DynamicResources' ``no new claims to
-    deallocate``. Without one, only the filter histogram.
+    ``preemption: ...`` for pods that all have the same priority (nodes whose status is
+    Unschedulable, in ``resolvable``, find no victims; the others are not helped by
+    preemption), since 1.34 preceded by DynamicResources' ``no new claims to deallocate``.
+    Without one, only the filter histogram. The step itself runs DefaultPreemption and
+    :func:`compose_message`; this shortcut gives the same text when no pod has a lower priority.
     """
     message = f"0/{total_nodes} nodes are available:"
     histogram = _histogram(reasons_by_node)
@@ -221,11 +229,55 @@ def scores(cluster: Cluster, pod: Pod, nodes: list[Node], usage: dict[str, Usage
 
 
 def queue(cluster: Cluster) -> list[Pod]:
-    """Pods waiting to be scheduled, in the order the active queue pops them (oldest first)."""
+    """Pods waiting to be scheduled, in the order the active queue pops them (PrioritySort:
+    higher priority first, then oldest first)."""
     waiting = [
         p for p in cluster.pods if p.node_name is None and not p.terminating and p.name not in cluster.sched_attempted
     ]
-    return sorted(waiting, key=lambda p: (p.created, p.name))
+    return sorted(waiting, key=queuesort.key)
+
+
+def nominated_pods(cluster: Cluster) -> dict[str, list[Pod]]:
+    """The PodNominator: pending pods by the node preemption nominated them to."""
+    out: dict[str, list[Pod]] = {}
+    for p in pods_by_node(cluster.pods).get(None, ()):
+        if p.nominated_node_name and not p.terminating:
+            out.setdefault(p.nominated_node_name, []).append(p)
+    return out
+
+
+def with_nominated(cluster: Cluster, pod: Pod, node: str, nominated: dict[str, list[Pod]]) -> Cluster | None:
+    """``addGENominatedPods``: the cluster with the pods nominated to ``node`` whose priority is
+    at least ``pod``'s placed there (as the scheduler's filters see them), or None when there
+    are none."""
+    extra = [p for p in nominated.get(node, ()) if p.priority >= pod.priority and p.name != pod.name]
+    if not extra:
+        return None
+    out = cluster
+    for p in extra:
+        out = out.with_pod(attrs.evolve(p, node_name=node))
+    return out
+
+
+def fits(cluster: Cluster, pod: Pod, node_name: str) -> Status | None:
+    """``RunFilterPluginsWithNominatedPods`` on one node of ``cluster``: with the nominated pods
+    of at least the pod's priority placed on it the pod must fit, and (when there were some)
+    without them too. None when it fits."""
+    return _fits(cluster, pod, node_name, nominated_pods(cluster), None)
+
+
+def _fits(
+    cluster: Cluster, pod: Pod, node_name: str, nominated: dict[str, list[Pod]], state: CycleState | None
+) -> Status | None:
+    node = cluster.node(node_name)
+    if node is None:
+        return Status(defaultpreemption.NAME, ("node(s) not found",))
+    crowded = with_nominated(cluster, pod, node_name, nominated)
+    if crowded is not None:
+        status = run_filters(CycleState.of(crowded, pod), crowded.node(node_name) or node)
+        if status is not None:
+            return status
+    return run_filters(state if state is not None else CycleState.of(cluster, pod), node)
 
 
 def has_work(cluster: Cluster) -> bool:
@@ -234,8 +286,14 @@ def has_work(cluster: Cluster) -> bool:
 
 def attempt(cluster: Cluster, pod: Pod) -> tuple[list[str], dict[str, Status]]:
     """One scheduling cycle for ``pod``: the best nodes (all ties, by name) and, when there are
-    none, each node's failing status (a PreFilter failure gives every node that status)."""
+    none, each node's failing status (a PreFilter failure gives every node that status). A pod
+    with a nominated node tries that node alone first (``evaluateNominatedNode``) and takes it if
+    it fits; pods nominated to a node hold their room there against pods of lower priority."""
     state = CycleState.of(cluster, pod)
+    nominated = nominated_pods(cluster)
+    if pod.nominated_node_name and cluster.node(pod.nominated_node_name) is not None:
+        if _fits(cluster, pod, pod.nominated_node_name, nominated, state) is None:
+            return [pod.nominated_node_name], {}
     feasible: list[Node] = []
     statuses: dict[str, Status] = {}
     pinned, rejected = nodeaffinity.prefilter(state)
@@ -246,7 +304,7 @@ def attempt(cluster: Cluster, pod: Pod) -> tuple[list[str], dict[str, Status]]:
             # left out by the PreFilterResult: the absent nodes' status
             statuses[node.name] = Status(nodeaffinity.NAME, (nodeaffinity.REASON_ABSENT,))
             continue
-        status = run_filters(state, node)
+        status = _fits(cluster, pod, node.name, nominated, state) if nominated else run_filters(state, node)
         if status is not None:
             statuses[node.name] = status
         else:
@@ -277,17 +335,10 @@ def step(cluster: Cluster) -> list[Outcome]:
     tried = attrs.evolve(cluster, sched_attempted=cluster.sched_attempted | {pod.name})
     best, statuses = attempt(cluster, pod)
     if not best:
-        reasons = {name: list(st.reasons) for name, st in statuses.items()}
-        resolvable = {name for name, st in statuses.items() if st.code == UNSCHEDULABLE}
-        prefilter = _prefilter_message(statuses)
-        message = failure_message(
-            len(cluster.nodes), reasons, resolvable, cluster.settings.kubernetes_version, prefilter=prefilter
-        )
-        event = Event(cluster.now, SOURCE, "FailedScheduling", f"pod/{pod.name}", message, "Warning")
-        return [Outcome("scheduler", f"cannot schedule {pod.name}: {message}", tried, (event,))]
+        return unschedulable(cluster, tried, pod, statuses)
     outcomes = []
     for node_name in best:
-        bound = tried.with_pod(attrs.evolve(pod, node_name=node_name))
+        bound = tried.with_pod(attrs.evolve(pod, node_name=node_name, nominated_node_name=None))
         event = Event(
             cluster.now,
             SOURCE,
@@ -300,3 +351,57 @@ def step(cluster: Cluster) -> list[Outcome]:
             label_ += f" (tie among {', '.join(best)})"
         outcomes.append(Outcome("scheduler", label_, bound, (event,)))
     return outcomes
+
+
+def unschedulable(cluster: Cluster, tried: Cluster, pod: Pod, statuses: dict[str, Status]) -> list[Outcome]:
+    """No node fits: run the PostFilter (DefaultPreemption) and record ``FailedScheduling`` with
+    the filters' ``0/N nodes are available: ...`` and, unless preemption succeeded, its message.
+    A successful preemption deletes the victims and nominates the node (one successor per node
+    tied for the best candidate)."""
+    version = cluster.settings.kubernetes_version
+    reasons = {name: list(st.reasons) for name, st in statuses.items()}
+    result = defaultpreemption.post_filter(cluster, pod, statuses, fits)
+    message = compose_message(len(cluster.nodes), reasons, result.message, version, _prefilter_message(statuses))
+    failed = Event(cluster.now, SOURCE, "FailedScheduling", f"pod/{pod.name}", message, "Warning")
+    if not result.candidates:
+        out = tried
+        if result.nominate is not None and pod.nominated_node_name != (result.nominate or None):
+            out = out.with_pod(attrs.evolve(pod, nominated_node_name=result.nominate or None))
+        return [Outcome("scheduler", f"cannot schedule {pod.name}: {message}", out, (failed,))]
+    outcomes = []
+    for candidate in result.candidates:
+        out, events = defaultpreemption.prepare(tried, pod, candidate)
+        out = out.with_pod(attrs.evolve(pod, nominated_node_name=candidate.node))
+        label_ = (
+            f"preempt {', '.join(v.name for v in candidate.victims)} on {candidate.node} for {pod.name} "
+            f"(nominated to {candidate.node})"
+        )
+        if len(result.candidates) > 1:
+            label_ += f" (tie among {', '.join(c.node for c in result.candidates)})"
+        outcomes.append(Outcome("scheduler", label_, out, (failed, *events)))
+    return outcomes
+
+
+def compose_message(
+    total_nodes: int,
+    reasons_by_node: dict[str, list[str]],
+    post_filter: str,
+    version: str | None,
+    prefilter: str = "",
+) -> str:
+    """``FitError.Error()``: the filters' histogram (or a PreFilter rejection's message), then
+    the PostFilter message (prefixed ``preemption: `` by DefaultPreemption, and since 1.34 by
+    DynamicResources' reason), which is empty when preemption succeeded. Releases before 1.24
+    print the histogram alone."""
+    message = f"0/{total_nodes} nodes are available:"
+    histogram = _histogram(reasons_by_node)
+    if prefilter:
+        message += f" {prefilter}."
+    elif histogram:
+        message += f" {histogram}."
+    if version is not None and versions.preemption_diagnosis(version) and post_filter:
+        post = f"preemption: {post_filter}"
+        if versions.dynamic_resources_postfilter(version):
+            post = f"no new claims to deallocate, {post}"
+        message += f" {post}"
+    return message

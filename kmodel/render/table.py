@@ -35,7 +35,9 @@ def snapshot_lines(snap: dict[str, Any]) -> list[str]:
     lines += columns(node_rows)
     lines.append("")
     if snap["pods"]:
-        pod_rows = [["NAME", "READY", "STATUS", "RESTARTS", "NODE"]]
+        # kubectl get pods -o wide's NOMINATED NODE column, shown while some pod has one
+        nominated = any(p.get("nominatedNode") for p in snap["pods"])
+        pod_rows = [["NAME", "READY", "STATUS", "RESTARTS", "NODE"] + (["NOMINATED NODE"] if nominated else [])]
         for p in snap["pods"]:
             pod_rows.append(
                 [
@@ -45,6 +47,7 @@ def snapshot_lines(snap: dict[str, Any]) -> list[str]:
                     str(p["restarts"]),
                     p["node"] or "<none>",
                 ]
+                + ([p.get("nominatedNode") or "<none>"] if nominated else [])
             )
         lines += columns(pod_rows)
     else:

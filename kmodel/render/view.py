@@ -54,6 +54,8 @@ def view(cluster: Cluster) -> dict[str, Any]:
                 "ready": p.ready,
                 "readyContainers": f"{int(p.containers_ready)}/1",
                 "restarts": p.restarts,
+                # status.nominatedNodeName, only when preemption set it (views stay as they were)
+                **({"nominatedNode": p.nominated_node_name} if p.nominated_node_name else {}),
             }
             for p in cluster.pods
         ],
