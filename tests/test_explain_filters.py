@@ -78,29 +78,13 @@ def test_gpu_pool_big_trainer_has_no_room_anywhere() -> None:
     assert "why: it asks for nvidia.com/gpu 2; the most any node it may use has allocatable is 1 (gpu-a, gpu-b)" in text
 
 
-def test_gpu_pool_trainers_fit_one_per_gpu_node() -> None:
-    c = state_at(SCENARIOS / "gpu-pool.yaml", 0)
-    trainers = sorted(p.name for p in c.pods if p.name.startswith("trainer") and p.node_name is None)
-    if trainers:  # the first tick may already have bound them
-        e = explain_pod(c, trainers[0])
-        assert e.verdict == FITS_NOW
-
-
 def test_anti_affinity_with_more_replicas_than_workers() -> None:
     c = state_at(SCENARIOS / "anti-affinity-too-few-nodes.yaml")
     pending = [p.name for p in c.pods if p.node_name is None]
     assert len(pending) == 1
     e = explain_pod(c, pending[0])
     assert e.verdict == NO_ROOM and not e.bound_pods_must_move
-    assert (
-        e.relaxations
-        == {
-            "pod anti-affinity (its own and the other pods')": e.relaxations.get(
-                "pod anti-affinity (its own and the other pods')", ""
-            )
-        }
-        and e.relaxations
-    )
+    assert list(e.relaxations) == ["pod anti-affinity (its own and the other pods')"]
     bound = {p.node_name: p.name for p in c.pods if p.node_name is not None}
     for worker in ("worker-1", "worker-2"):
         assert e.nodes[worker].detail == (
