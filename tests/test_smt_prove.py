@@ -503,3 +503,60 @@ def test_a_replicaset_keeping_one_too_many_is_not_proven_but_violated() -> None:
     found = prove_workload("", "no-over-replication", sl=WorkloadSlice(model, replicaset_extra=1))
     assert found["verdict"] == "violated"
     assert found["trace"].steps[-1].actor == "replicaset"
+
+
+# --- the scheduler's newer filters -----------------------------------------------------------------
+
+FEATURES = DATA / "prove-scheduling-features.yaml"
+
+
+@pytest.mark.parametrize(
+    "path",
+    [FEATURES, SCENARIOS / "anti-affinity-too-few-nodes.yaml", SCENARIOS / "gpu-pool.yaml"],
+    ids=lambda p: p.stem,
+)
+def test_every_step_is_in_the_relation_with_affinity_ports_gpus_and_priorities(path: Path) -> None:
+    """Node affinity is encoded (``aff``), the other newer filters are left out: the model's
+    scheduler, preemption included, still only makes steps the relation admits (random runs,
+    fixed seeds; the scheduler binds in them)."""
+    used: dict[str, set[str]] = {}
+    for seed in range(2):
+        rng = random.Random(seed)
+        for family, actions in _agree(path, _walk(_model(path), [rng.randrange(2**16) for _ in range(40)])).items():
+            used.setdefault(family, set()).update(actions)
+    assert "scheduler" in used.get("scheduler", set()), used
+
+
+def test_the_slice_reads_required_node_affinity_and_match_fields() -> None:
+    from kmodel.smt.feasibility import state_at
+
+    c = state_at(FEATURES, 5)
+    api = next(p for p in c.pods if p.name.startswith("api"))
+    view = dict(project(c).pods)[api.name]
+    # term 1: zone z1 but not worker-b; term 2: worker-c by name
+    assert view.aff == frozenset({"worker-a", "worker-c"})
+    filler = next(p for p in c.pods if p.name.startswith("filler"))
+    assert dict(project(c).pods)[filler.name].aff == frozenset({"worker-a", "worker-b", "worker-c"})
+
+
+def test_prove_accepts_pods_with_the_newer_filters() -> None:
+    result = prove(FEATURES, "no-schedule-to-unready-node", lemmas=[LEMMA])
+    assert result.verdict == PROVEN, result.message
+    assert "pod (anti-)affinity" in result.message and "left out" in result.message
+    bounded = prove(FEATURES, "pods-within-capacity", pods=6)
+    assert bounded.verdict == PROVEN, bounded.message
+
+
+def test_templates_pinning_node_name_are_refused() -> None:
+    with pytest.raises(KmodelError) as err:
+        prove(SCENARIOS / "nodename-template-eviction-cycle.yaml", "pods-within-capacity")
+    assert "pod template sets spec.nodeName (infra-1)" in str(err.value)
+    assert err.value.exit_code == 2
+
+
+@pytest.mark.thorough
+@pytest.mark.parametrize("path", [FEATURES, SCENARIOS / "priority-preemption.yaml"], ids=lambda p: p.stem)
+def test_every_step_is_in_the_relation_with_the_newer_filters_thorough(path: Path) -> None:
+    for seed in range(20):
+        rng = random.Random(seed)
+        _agree(path, _walk(_model(path), [rng.randrange(2**16) for _ in range(150)]))

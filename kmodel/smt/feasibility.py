@@ -692,21 +692,20 @@ def _node_affinity_text(pod: Pod, node: Node, reason: str) -> str:
         and not any(nodeaffinity.term_matches(t, node) for t in affinity.required)
     ):
         failing = []
-        for t in affinity.required:
-            bad = [str(r) for r in t.match_expressions if not r.matches(node.labels)]
+        for i, t in enumerate(affinity.required, 1):
+            bad = [
+                f"{r} (the node has " + (f"{r.key}={have[r.key]})" if r.key in have else "no such label)")
+                for r in t.match_expressions
+                if not r.matches(node.labels)
+            ]
             bad += [
-                f"{r.key} {r.operator} ({','.join(r.values)})"
+                f"{r.key} {r.operator} ({','.join(r.values)}) (the node is {node.name})"
                 for r in t.match_fields
                 if not nodeaffinity.term_matches(type(t)(match_fields=(r,)), node)
             ]
-            failing.append(", ".join(bad) or "an empty term")
-        parts.append(
-            "required node affinity does not match: "
-            + "; ".join(failing)
-            + " ("
-            + ", ".join(f"{k}={v}" for k, v in node.labels)
-            + ")"
-        )
+            prefix = f"term {i}: " if len(affinity.required) > 1 else ""
+            failing.append(prefix + (", ".join(bad) or "an empty term, which matches no node"))
+        parts.append("required node affinity does not match: " + "; ".join(failing))
     return "; ".join(parts) or reason
 
 

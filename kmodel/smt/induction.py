@@ -1124,6 +1124,9 @@ def _message(
         "  slice: the scheduler may bind any pending pod to any node that passes its filters (more than the",
         "    real one, which picks a best-scoring node: sound for safety properties); node lifecycle,",
         "    kubelet heartbeats, faults, pod creation and deletion, cordon, taints; no timing",
+        "  filters: NodeUnschedulable, TaintToleration, NodeAffinity (nodeSelector, required terms,",
+        "    matchFields) and the pod count; cpu, memory and extended resources, host ports, pod (anti-)affinity",
+        "    and topology spread are left out (more bindings, still sound); preemption's victims are deletions",
         f"  z3: {result.queries} queries, {result.seconds:.1f}s",
     ]
     if result.cti:

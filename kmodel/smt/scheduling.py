@@ -12,7 +12,8 @@ scheduler's filters and the node lifecycle controller read and write:
   Terminating, whether it tolerates each of the three NoSchedule taints above, for each node
   whether some *other* NoSchedule / NoExecute taint of that node (the control-plane taint, a
   user's taint, the NoExecute condition taints) is one it does not tolerate (``blocked``), and
-  for each node whether the node's labels match the pod's nodeSelector (``aff``);
+  for each node whether the node passes the pod's NodeAffinity filter (``aff``: its nodeSelector
+  and its required node affinity terms, matchExpressions and matchFields);
 - per node, in a bounded universe only: the pods capacity (``status.allocatable.pods``).
 
 The transition relation is a disjunction of named actions (:data:`ACTIONS`), each a guard and
@@ -26,7 +27,12 @@ the values of the next frame, with everything it does not write left equal (the 
     node is free: the real scheduler takes the oldest pod and a best-scoring feasible node, so the
     relation admits *more* bindings than the model makes. That over-approximation is sound for
     safety properties: whatever holds for every feasible choice holds for the one made.
-    NodeResourcesFit's cpu / memory checks and the scores are left out for the same reason.
+    NodeResourcesFit's cpu, memory, ephemeral-storage and extended-resource checks, NodePorts,
+    InterPodAffinity, PodTopologySpread and the scores are left out for the same reason: each
+    only removes candidates, so leaving it out admits more bindings. DefaultPreemption's victims
+    are deletions (the ``pods`` action); its nomination is not part of the slice. Pod templates
+    that pin ``spec.nodeName`` are refused (:func:`check_scenario`): their pods are created
+    bound.
 ``nodelifecycle``
     One monitor pass: any set of nodes goes to Ready=Unknown (the grace-period timing is
     abstracted away: any node may be found late), and then, in the same step, every node's
@@ -105,6 +111,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 import z3
 from attrs import define, field, frozen
 
+from kmodel.components.plugins import nodeaffinity
 from kmodel.errors import KmodelError
 from kmodel.scenario import Scenario
 from kmodel.state import (
@@ -320,7 +327,7 @@ class SchedulingSlice:
         # NodeName: a pod in the scheduling queue names no node, so it passes.
         if self.options.taint_filter:
             parts.append(z3.Not(self.untolerated(s, p, n)))  # TaintToleration
-        parts.append(s.aff[p, n])  # NodeAffinity (nodeSelector)
+        parts.append(s.aff[p, n])  # NodeAffinity (nodeSelector, required terms)
         if self.u.is_finite and self.options.pod_count_filter:
             assert self.u.cap is not None
             parts.append(self.count(s, n) + 1 <= self.u.cap[n])  # NodeResourcesFit: pods
@@ -474,7 +481,7 @@ class PodView:
     tur: bool  # tolerates node.kubernetes.io/unreachable:NoSchedule
     tus: bool  # tolerates node.kubernetes.io/unschedulable:NoSchedule
     blocked: frozenset[str] = frozenset()  # nodes with another taint it does not tolerate
-    aff: frozenset[str] = frozenset()  # nodes whose labels match its nodeSelector
+    aff: frozenset[str] = frozenset()  # nodes passing its NodeAffinity filter
 
 
 @frozen
@@ -513,8 +520,9 @@ def scenario_stops_runtimes(scenario: Scenario) -> bool:
 
 
 def _selects(pod: Pod, node: Node) -> bool:
-    have = dict(node.labels)
-    return all(have.get(k) == v for k, v in pod.node_selector)
+    """The NodeAffinity filter for one node: the nodeSelector and the required terms (what the
+    PreFilter's node names rule out, no term matches either)."""
+    return nodeaffinity.required_matches(pod, node)
 
 
 def project(cluster: Cluster) -> SliceState:
@@ -842,7 +850,21 @@ _OUTSIDE = {
 
 
 def check_scenario(scen: Scenario) -> None:
-    """Refuse a scenario whose timeline does something the slice's actions do not cover."""
+    """Refuse a scenario whose timeline does something the slice's actions do not cover, or
+    whose pod templates pin ``spec.nodeName`` (their pods are created already bound, skipping
+    the scheduler, which the slice's pod creation does not do)."""
+    first = scen.initial_state()
+    templates = [(f"deployment {d.name}", d.template) for d in first.deployments]
+    templates += [(f"replicaset {rs.name}", rs.template) for rs in first.replicasets]
+    for who, t in templates:
+        if t.node_name is not None:
+            raise KmodelError(
+                f"{who}'s pod template sets spec.nodeName ({t.node_name}): its pods are created bound, without the "
+                "scheduler, which the scheduling slice does not encode",
+                file=scen.path,
+                where="kmodel prove",
+                fix="check it with kmodel check (the property pods-admitted covers the kubelet's admission)",
+            )
     for ev in scen.timeline:
         what = None
         if ev.verb == "apply":
