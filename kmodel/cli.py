@@ -722,11 +722,12 @@ def diagram(
 def explain(scenario: str, pod: str, at: int | None, events: tuple[str, ...], allow_unmodelled: bool = False) -> None:
     """Explain why a pod is Pending at a moment of SCENARIO's simulation.
 
-    Z3 checks whether any placement of the pending pods on the nodes passes every scheduler
-    filter and resource limit, and whether the scheduler's oldest-first order gets there.
-    Verdicts: fits-now (the scheduler will bind it), room-exists (the queue order is in the way;
-    a placement that works is shown), no-room (a reason per node; it says when only moving
-    bound pods would make room).
+    Z3 checks whether any placement of the pending pods on the nodes, bound in some order,
+    passes every scheduler filter (taints, node affinity, host ports, requests, pod affinity,
+    topology spread), and whether the scheduler's queue order gets there. Verdicts: fits-now
+    (the scheduler will bind it), room-exists (the order is in the way; a placement that works
+    is shown), room-if-preempting (lower-priority pods would be evicted for it), no-room (a
+    reason per node, the rule to blame; it says when only moving bound pods would make room).
     """
     from kmodel.scenario import load
     from kmodel.smt.feasibility import explain_pod, explanation_text, state_at

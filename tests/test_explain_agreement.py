@@ -221,7 +221,8 @@ def reachable(c: Cluster, pending: list[Pod]) -> set[frozenset[tuple[str, str]]]
 
 
 def room_if_moved(c: Cluster, name: str) -> bool:
-    """Some set of active bound pods, unbound, can be bound again (anywhere) together with ``name``."""
+    """Some set of active bound pods, unbound, can be bound again on other nodes together with
+    ``name`` (in some order; the pods that stay were bound before)."""
     movable = [p for p in c.pods if p.node_name is not None and p.active]
     for mask in range(1, 2 ** len(movable)):
         moved = [p for i, p in enumerate(movable) if mask >> i & 1]
@@ -230,8 +231,11 @@ def room_if_moved(c: Cluster, name: str) -> bool:
             rest = rest.with_pod(attrs.evolve(p, node_name=None))
         unbound = [rest.pod(p.name) for p in moved] + [rest.pod(name)]
         want = {p.name for p in unbound}  # type: ignore[union-attr]
-        if any({p for p, _ in s} == want for s in reachable(rest, unbound)):  # type: ignore[arg-type]
-            return True
+        was = {p.name: p.node_name for p in moved}
+        for s in reachable(rest, unbound):  # type: ignore[arg-type]
+            # a move lands on another node (re-binding a pod where it was is staying put)
+            if {p for p, _ in s} == want and all(was.get(p) != n for p, n in s):
+                return True
     return False
 
 

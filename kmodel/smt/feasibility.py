@@ -398,6 +398,8 @@ def _relaxations(cluster: Cluster, pending: list[Pod], pod: Pod, nodes: dict[str
         tries.append(("its topology spread constraints", frozenset({SPREAD})))
     out: dict[str, str] = {}
     for what, drop in tries:
+        if drop == {SPREAD} and any(w.startswith("its spread constraint on") for w in out):
+            continue  # one constraint alone is enough to name
         result = Encoding(cluster, pending, drop=drop).solve(required={pod.name})
         if result.placement is not None:
             out[what] = result.placement[pod.name]
