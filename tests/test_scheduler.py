@@ -291,6 +291,28 @@ def test_least_allocated_prefers_the_emptier_node() -> None:
     assert bindings(scheduler.step(c), "p") == ["b"]
 
 
+MI = 1024**2
+
+
+def test_balanced_allocation_rounds_as_kube_scheduler() -> None:
+    """balancedResourceScorer computes |f_cpu - f_mem| / 2 for two resources: with the node's
+    CPU fully requested and 320Mi of 1000Mi memory, std is 0.34 and the score 66 (the square root
+    of the variance rounds just above 0.34, which would give 65)."""
+    node = mknode("a", capacity=Resources(cpu=1000, memory=1000 * MI, pods=110))
+    pod = Pod(name="p", requests=Resources(cpu=1000, memory=320 * MI))
+    assert scheduler._balanced_allocation({}, pod, node) == 66
+
+
+def test_a_resource_the_node_has_none_of_is_left_out_of_the_scores() -> None:
+    """The scorers skip a resource whose allocatable is 0: memory alone decides here (LeastAllocated
+    (1000Mi - 500Mi) / 1000Mi = 50, BalancedAllocation one fraction, std 0)."""
+    node = mknode("a", capacity=Resources(cpu=0, memory=1000 * MI, pods=110))
+    pod = Pod(name="p", requests=Resources(memory=300 * MI))
+    usage = {"a": scheduler.Usage(Resources(memory=200 * MI), Resources(cpu=100, memory=200 * MI))}
+    assert scheduler._least_allocated(usage, pod, node) == 50
+    assert scheduler._balanced_allocation(usage, pod, node) == 100
+
+
 def test_untolerated_prefer_no_schedule_taint_loses() -> None:
     c = mkcluster(mknode("a", Taint(key="k", effect=PREFER_NO_SCHEDULE)), mknode("b"))
     assert bindings(scheduler.step(admitted(c, Pod(name="p"))), "p") == ["b"]
