@@ -238,7 +238,9 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
         ),
         "priorityClassName": refused("needs PriorityClasses: the scheduler's priority queue and preemption"),
         "affinity": refused("needs the NodeAffinity and InterPodAffinity filters and scores"),
-        "topologySpreadConstraints": refused("needs the PodTopologySpread filter and score"),
+        "topologySpreadConstraints": modelled(
+            "the PodTopologySpread filter (DoNotSchedule) and score (ScheduleAnyway)", part="TopologySpreadConstraint"
+        ),
         "hostNetwork": only(
             (False,),
             "false",
@@ -379,6 +381,16 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
         "portworxVolume": refused(IN_TREE_VOLUME),
         "scaleIO": refused(IN_TREE_VOLUME),
         "storageos": refused(IN_TREE_VOLUME),
+    },
+    "TopologySpreadConstraint": {
+        "maxSkew": modelled("the largest allowed difference from the global minimum"),
+        "topologyKey": modelled("the node label whose values are the domains"),
+        "whenUnsatisfiable": modelled("DoNotSchedule filters nodes, ScheduleAnyway scores them"),
+        "labelSelector": modelled("the pods counted in each domain (unset: none)", part="LabelSelector"),
+        "matchLabelKeys": modelled("the incoming pod's values of these labels narrow the selector (since 1.27)"),
+        "minDomains": modelled("the global minimum is 0 while fewer domains are eligible (since 1.27)"),
+        "nodeAffinityPolicy": modelled("Honor: only nodes the pod's node selection accepts are domains (since 1.26)"),
+        "nodeTaintsPolicy": modelled("Honor: nodes with taints the pod does not tolerate are not domains (since 1.26)"),
     },
     "LabelSelector": {
         "matchLabels": modelled("which pods the controller owns"),

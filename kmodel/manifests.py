@@ -27,7 +27,7 @@ from kmodel.errors import KmodelError, cut, kind_of, shown
 from kmodel.labels import DOES_NOT_EXIST, EXISTS, GT, IN, LABEL_OPERATORS, LT, NOT_IN, LabelSelector, Requirement
 from kmodel.safeyaml import MarkedDict, MarkedList
 from kmodel.safeyaml import load_documents as load_documents
-from kmodel.schedulingspec import SchedulingSpec
+from kmodel.schedulingspec import SchedulingSpec, TopologySpreadConstraint
 from kmodel.state import (
     LABEL_ARCH,
     LABEL_CONTROL_PLANE,
@@ -236,7 +236,40 @@ def pod_spec(ctx: Ctx, raw: object) -> dict[str, Any]:
 
 def scheduling_spec(ctx: Ctx, spec: dict[str, Any]) -> SchedulingSpec:
     """The PodSpec fields only the scheduler reads (:mod:`kmodel.schedulingspec`)."""
-    return SchedulingSpec()
+    return SchedulingSpec(
+        topology_spread=topology_spread_constraints(ctx.at(spec, "topologySpreadConstraints"), spec),
+    )
+
+
+def topology_spread_constraints(ctx: Ctx, spec: dict[str, Any]) -> tuple[TopologySpreadConstraint, ...]:
+    """``topologySpreadConstraints`` (already checked by :mod:`kmodel.apivalidation`: maxSkew,
+    whenUnsatisfiable, minDomains, the policies, duplicates, matchLabelKeys). An absent
+    ``labelSelector`` stays None: it selects no pod."""
+    raw = sequence(ctx, spec.get("topologySpreadConstraints"))
+    out = []
+    for i, item in enumerate(raw):
+        ictx = ctx.item(raw, i)
+        m = mapping(ictx, item)
+        sel = m.get("labelSelector")
+        min_domains = m.get("minDomains")
+        out.append(
+            TopologySpreadConstraint(
+                max_skew=integer(ictx.at(m, "maxSkew"), m.get("maxSkew"), 1, minimum=1),
+                topology_key=string(ictx.at(m, "topologyKey"), m.get("topologyKey"), required=True),
+                when_unsatisfiable=string(ictx.at(m, "whenUnsatisfiable"), m.get("whenUnsatisfiable"), required=True),
+                label_selector=None if sel is None else label_selector(ictx.at(m, "labelSelector"), sel),
+                min_domains=None
+                if min_domains is None
+                else integer(ictx.at(m, "minDomains"), min_domains, 1, minimum=1),
+                node_affinity_policy=string(ictx.at(m, "nodeAffinityPolicy"), m.get("nodeAffinityPolicy")) or "Honor",
+                node_taints_policy=string(ictx.at(m, "nodeTaintsPolicy"), m.get("nodeTaintsPolicy")) or "Ignore",
+                match_label_keys=tuple(
+                    string(ictx.at(m, "matchLabelKeys").item(m.get("matchLabelKeys"), j), k)
+                    for j, k in enumerate(sequence(ictx.at(m, "matchLabelKeys"), m.get("matchLabelKeys")))
+                ),
+            )
+        )
+    return tuple(out)
 
 
 def spec_hash(template: object) -> str:

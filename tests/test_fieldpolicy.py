@@ -167,19 +167,6 @@ CASES = [
         ),
         "spec.template.spec.affinity",
     ),
-    Case(
-        "topology-spread",
-        deployment(
-            pod_spec="""
-            topologySpreadConstraints:  # <-
-              - maxSkew: 1
-                topologyKey: kubernetes.io/hostname
-                whenUnsatisfiable: DoNotSchedule
-                labelSelector: {matchLabels: {app: web}}
-            """
-        ),
-        "spec.template.spec.topologySpreadConstraints",
-    ),
     Case("host-network", deployment(pod_spec="hostNetwork: true  # <-\n"), "spec.template.spec.hostNetwork"),
     Case(
         "priority-class", deployment(pod_spec="priorityClassName: high  # <-\n"), "spec.template.spec.priorityClassName"
