@@ -86,7 +86,7 @@ def node_affinity(key: str, op: str, values: list[str]) -> NodeAffinity:
     return NodeAffinity(required=(NodeSelectorTerm(match_expressions=(Requirement(key, op, tuple(values)),)),))
 
 
-def N(name: str, labels: dict[str, str], taints: tuple[Taint, ...] = ()) -> Node:  # noqa: N802
+def N(name: str, labels: dict[str, str], taints: tuple[Taint, ...] = ()) -> Node:
     """``st.MakeNode().Name(name).Label(...)``: only the labels the Go test gives."""
     return Node(name=name, labels=labels_of(labels), taints=taints)
 
@@ -101,7 +101,7 @@ def hn(name: str, zone: str | None = None) -> Node:
     return N(name, {HOST: name, **({"zone": zone} if zone else {})})
 
 
-def P(name: str, node: str, *labels: str, terminating: bool = False) -> Pod:  # noqa: N802
+def P(name: str, node: str, *labels: str, terminating: bool = False) -> Pod:
     """``st.MakePod().Name(name).Node(node).Label(l, "")`` (``.Terminating()``)."""
     return Pod(
         name=name,
