@@ -59,7 +59,6 @@ from kmodel.state import (
     Node,
     Pod,
     label,
-    pods_by_node,
     selector_matches,
 )
 
@@ -79,7 +78,8 @@ _NO_DOMAIN = 2**31 - 1  # criticalPaths' MatchNum before any domain is seen (mat
 @frozen
 class Constraint:
     """A constraint as the plugin uses it (``topologySpreadConstraint`` in common.go): the
-    selector resolved (None: matches nothing), minDomains defaulted to 1."""
+    selector resolved (None: matches nothing), minDomains defaulted to 1. ``counts_none``: an
+    empty selector, which since 1.27 counts no existing pod (``countPodsMatchSelector``)."""
 
     max_skew: int
     topology_key: str
@@ -87,19 +87,16 @@ class Constraint:
     min_domains: int = 1
     node_affinity_policy: str = HONOR
     node_taints_policy: str = IGNORE
+    counts_none: bool = False
 
     def selects(self, labels: Any) -> bool:
         """Whether the incoming pod matches (``Selector.Matches``)."""
         return self.selector is not None and self.selector.matches(labels)
 
-    def counts_existing(self, labels: Any, version: str) -> bool:
-        """Whether an existing pod is counted (``countPodsMatchSelector``): never for an unset
-        selector, and since 1.27 never for an empty one."""
-        if self.selector is None:
-            return False
-        if self.selector.empty and versions.minor_of(version) >= 27:
-            return False
-        return self.selector.matches(labels)
+    def counts(self, labels: Any) -> bool:
+        """Whether an existing pod is counted: never for an unset selector (or, since 1.27, an
+        empty one)."""
+        return self.selector is not None and not self.counts_none and self.selector.matches(labels)
 
 
 def default_spread_selector(cluster: Cluster, pod: Pod) -> LabelSelector:
@@ -141,6 +138,7 @@ def _resolve(c: TopologySpreadConstraint, pod: Pod, minor: int) -> Constraint:
         min_domains=c.min_domains if c.min_domains is not None and minor >= 27 else 1,
         node_affinity_policy=c.node_affinity_policy if policies else HONOR,
         node_taints_policy=c.node_taints_policy if policies else IGNORE,
+        counts_none=selector is not None and selector.empty and minor >= 27,
     )
 
 
@@ -197,8 +195,22 @@ def _has_keys(node: Node, constraints: list[Constraint]) -> bool:
     return all(c.topology_key in have for c in constraints)
 
 
-def _count_on(pods: tuple[Pod, ...], c: Constraint, version: str) -> int:
-    return sum(1 for p in pods if not p.terminating and c.counts_existing(p.labels, version))
+def _matching_per_node(cluster: Cluster, constraints: list[Constraint]) -> list[dict[str, int]]:
+    """Per constraint, the pods it counts on each node: bound, not terminating, matching. (Each
+    distinct selector is evaluated once per pod: the default constraints share theirs.)"""
+    groups: dict[LabelSelector, dict[str, int]] = {}
+    for c in constraints:
+        if c.selector is not None and not c.counts_none:
+            groups.setdefault(c.selector, {})
+    tests = [(sel.requirements(), counts) for sel, counts in groups.items()]
+    if tests:
+        for p in cluster.pods:
+            if p.node_name is None or p.terminating:
+                continue
+            for reqs, counts in tests:
+                if all(r.matches(p.labels) for r in reqs):
+                    counts[p.node_name] = counts.get(p.node_name, 0) + 1
+    return [groups[c.selector] if c.selector in groups and not c.counts_none else {} for c in constraints]
 
 
 # --- filter ------------------------------------------------------------------------------------
@@ -224,17 +236,17 @@ def _prefilter(state: CycleState) -> list[_Hard]:
     if not constraints:
         return []
     hard = [_Hard(c, {}) for c in constraints]
-    on_node = pods_by_node(cluster.pods)
+    matching = _matching_per_node(cluster, constraints)
     for node in cluster.nodes:
         if not _has_keys(node, constraints):
             continue
         affinity_ok = required_node_affinity_matches(pod, node)
-        for h in hard:
+        for h, on_node in zip(hard, matching, strict=True):
             c = h.constraint
             if not _included(c, pod, node, affinity_ok):
                 continue
             value = label(node.labels, c.topology_key) or ""
-            h.counts[value] = h.counts.get(value, 0) + _count_on(on_node.get(node.name, ()), c, version)
+            h.counts[value] = h.counts.get(value, 0) + on_node.get(node.name, 0)
     return hard
 
 
@@ -282,7 +294,6 @@ def raw_scores(cluster: Cluster, pod: Pod, nodes: list[Node]) -> tuple[dict[str,
     constraints, require_all = soft_constraints(cluster, pod)
     if not constraints:
         return None
-    version = cluster.settings.kubernetes_version
     ignored = {n.name for n in nodes if require_all and not _has_keys(n, constraints)}
     # the domains of the candidates (hostname domains are the candidate nodes themselves)
     counts: list[dict[str, int]] = [{} for _ in constraints]
@@ -296,17 +307,17 @@ def raw_scores(cluster: Cluster, pod: Pod, nodes: list[Node]) -> tuple[dict[str,
         math.log((len(nodes) - len(ignored) if c.topology_key == LABEL_HOSTNAME else len(counts[i])) + 2)
         for i, c in enumerate(constraints)
     ]
-    on_node = pods_by_node(cluster.pods)
+    matching = _matching_per_node(cluster, constraints)
     for node in cluster.nodes:
         if require_all and not _has_keys(node, constraints):
             continue
         affinity_ok = required_node_affinity_matches(pod, node)
         for i, c in enumerate(constraints):
-            if not _included(c, pod, node, affinity_ok):
+            if c.topology_key == LABEL_HOSTNAME or not _included(c, pod, node, affinity_ok):
                 continue
             value = label(node.labels, c.topology_key) or ""
             if value in counts[i]:
-                counts[i][value] += _count_on(on_node.get(node.name, ()), c, version)
+                counts[i][value] += matching[i].get(node.name, 0)
     raw: dict[str, int] = {}
     for n in nodes:
         if n.name in ignored:
@@ -318,7 +329,7 @@ def raw_scores(cluster: Cluster, pod: Pod, nodes: list[Node]) -> tuple[dict[str,
             if value is None:
                 continue
             if c.topology_key == LABEL_HOSTNAME:
-                cnt = _count_on(on_node.get(n.name, ()), c, version)
+                cnt = matching[i].get(n.name, 0)
             else:
                 cnt = counts[i][value]
             total += cnt * weights[i] + (c.max_skew - 1)
