@@ -118,7 +118,7 @@ def test_seed_with_its_timeline_holds_every_builtin(cli: Cli) -> None:
     args = ["--faults", "none", "--engine", "all", "--seed", "1", "--profile", "ci", "--database", "none"]
     r = cli("check", seed, *args)
     assert r.exit_code == 0, r.output
-    assert r.output.count("holds") == 12  # six built-ins, two engines
+    assert r.output.count("holds") == 14  # seven built-ins, two engines
 
 
 def test_from_start_checks_the_start_up_too(cli: Cli) -> None:
