@@ -433,7 +433,10 @@ def _slots(c: Cluster, d: Deployment, owned: set[str]) -> int:
     they finish once their kubelet runs, and the bound allows for that; finished (Failed) pods
     hold nothing.
     """
+    # spread constraints say where the pods go relative to each other, not how many the nodes
+    # hold: they are left out here, so a Deployment its own constraints keep short is not excused
     pod = template_pod(c, d)
+    pod = attrs.evolve(pod, scheduling=attrs.evolve(pod.scheduling, topology_spread=()))
     want = scheduler.pod_request(pod)
     wanted_ports = pod.scheduling.host_ports
     by_node = pods_by_node(c.pods)
@@ -915,7 +918,9 @@ def replica_convergence(cluster: Cluster) -> bool:
     that pass NodeUnschedulable, TaintToleration (ignoring the not-ready / unreachable taints the
     node controller lifts once it sees Ready) and NodeAffinity for its pod template, with the room
     NodeResourcesFit leaves next to other owners' non-terminating pods. A Deployment whose pods
-    fit nowhere is owed nothing: it is excused, not failed. Pods of any of its ReplicaSets count
+    fit nowhere is owed nothing: it is excused, not failed. Its topologySpreadConstraints are not
+    counted in F (they constrain the pods relative to each other, not the nodes' room): a
+    Deployment that its own DoNotSchedule constraints leave short of pods fails. Pods of any of its ReplicaSets count
     (mid-rollout the old ones serve too). While the scheduler or the controller-manager cannot act
     (process stopped, apiserver down) every Deployment is excused.
 
@@ -1162,6 +1167,103 @@ def anti_affinity_respected(cluster: Cluster) -> bool:
     return not _anti_affinity_breaches(cluster)
 
 
+def _spread_domains(c: Cluster, pod: Pod, key: str, policies: tuple[str, str]) -> dict[str, list[Node]]:
+    """The nodes of each value of ``key`` that count for ``pod``: they carry every topologyKey
+    of its DoNotSchedule constraints, and, per the constraint's policies, accept the pod's node
+    selection (nodeSelector, required node affinity) and have no taint it does not tolerate."""
+    keys = {t.topology_key for t in pod.scheduling.topology_spread if t.when_unsatisfiable == "DoNotSchedule"}
+    affinity, taints = policies
+    out: dict[str, list[Node]] = {}
+    for node in c.nodes:
+        labels = dict(node.labels)
+        if not keys <= set(labels):
+            continue
+        if affinity == "Honor":
+            if any(labels.get(k) != v for k, v in pod.node_selector):
+                continue
+            required = pod.scheduling.node_affinity.required if pod.scheduling.node_affinity else None
+            fields = (("metadata.name", node.name),)
+            if required is not None and not any(
+                (term.match_expressions or term.match_fields)
+                and all(r.matches(node.labels) for r in term.match_expressions)
+                and all(r.matches(fields) for r in term.match_fields)
+                for term in required
+            ):
+                continue
+        if taints == "Honor" and any(
+            t.effect in (NO_SCHEDULE, NO_EXECUTE) and not any(tol.tolerates(t) for tol in pod.tolerations)
+            for t in node.taints
+        ):
+            continue
+        out.setdefault(labels[key], []).append(node)
+    return out
+
+
+def _skewed(c: Cluster) -> list[str]:
+    """Each settled DoNotSchedule constraint whose matching pods are spread wider than maxSkew."""
+    found: dict[str, str] = {}
+    by_node = pods_by_node(c.pods)
+    seen: set[tuple[object, ...]] = set()
+    for pod in c.pods:
+        for t in pod.scheduling.topology_spread:
+            if t.when_unsatisfiable != "DoNotSchedule" or t.label_selector is None:
+                continue
+            have = dict(pod.labels)
+            selector = t.label_selector.also(
+                tuple((k, have[k]) for k in t.match_label_keys if k in have)  # matchLabelKeys
+            )
+            group = (t, selector, pod.node_selector, pod.tolerations, pod.scheduling.node_affinity)
+            if group in seen:
+                continue
+            seen.add(group)
+            matching = {p.name: p for p in c.pods if not p.terminating and selector.matches(p.labels)}
+            if any(p.node_name is None for p in matching.values()):
+                continue  # not settled: a matching pod still waits for a node
+            domains = _spread_domains(c, pod, t.topology_key, (t.node_affinity_policy, t.node_taints_policy))
+            counts = {
+                value: sum(1 for n in nodes for p in by_node.get(n.name, ()) if p.name in matching)
+                for value, nodes in domains.items()
+            }
+            if not counts:
+                continue
+            low = 0 if len(counts) < (t.min_domains or 1) else min(counts.values())
+            high = max(counts.values())
+            if high - low > t.max_skew:
+                spread = ", ".join(f"{v}={n}" for v, n in sorted(counts.items()))
+                found.setdefault(
+                    f"{t.topology_key}/{selector}",
+                    f"pods matching {selector} over {t.topology_key}: {spread} (skew {high - low} > maxSkew "
+                    f"{t.max_skew}) at t={c.now}s",
+                )
+    return list(found.values())
+
+
+def _explain_skew(c: Cluster) -> str:
+    return " | ".join(_skewed(c)) or "every settled DoNotSchedule spread constraint is within its maxSkew"
+
+
+@invariant("spread-within-max-skew", explain=_explain_skew)
+def spread_within_max_skew(cluster: Cluster) -> bool:
+    """Pods with a DoNotSchedule topology spread constraint stay spread: the matching pods per
+    domain differ from the emptiest eligible domain by at most maxSkew, whenever none of them
+    waits for a node.
+
+    For each DoNotSchedule constraint of a pod: the pods counted are those its labelSelector
+    (plus the pod's matchLabelKeys values) matches, bound and not Terminating; the domains are the
+    values of topologyKey on the nodes that carry all the pod's DoNotSchedule topology keys and
+    pass its nodeAffinityPolicy / nodeTaintsPolicy; the skew is the largest count minus the
+    smallest (0 while fewer domains than minDomains). It is checked only in *settled* states, where
+    no matching pod is Pending: the scheduler checks a constraint only when it binds a pod, so a
+    pod waiting for room is not a violation.
+
+    What it finds: the promise holds at binding time only. Deleting or evicting pods, scaling
+    down, or a domain that joins or comes back (a node powered on again, a taint lifted under
+    nodeTaintsPolicy: Honor) can leave the settled pods more skewed than maxSkew, and nothing in
+    the control plane moves running pods back (that is the descheduler's job).
+    """
+    return not _skewed(cluster)
+
+
 BUILTINS: dict[str, PropertyDef] = {
     d.name: d
     for d in (
@@ -1174,5 +1276,6 @@ BUILTINS: dict[str, PropertyDef] = {
         pods_admitted,
         anti_affinity_respected,
         no_preemption_of_higher_priority,
+        spread_within_max_skew,
     )
 }

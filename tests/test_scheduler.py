@@ -363,3 +363,53 @@ def test_binds_to_a_not_ready_node_that_has_no_taint_yet() -> None:
     assert bindings(scheduler.step(c), "p") == ["sick"]
     tainted = c.with_node(attrs.evolve(sick, taints=(Taint(key=TAINT_NOT_READY, effect=NO_SCHEDULE),)))
     assert scheduler.step(tainted)[0].events[0].reason == "FailedScheduling"
+
+
+# --- PodTopologySpread through the whole scheduler ------------------------------------------------
+
+
+def test_zone_outage_replacement_waits_under_a_hard_zone_spread() -> None:
+    """scenarios/zone-spread-outage.yaml: the evicted replica's replacement fails on every node,
+    with TaintToleration's reason on the lost node and PodTopologySpread's on the others, and the
+    spread status (Unschedulable) lets preemption look for victims there."""
+    from kmodel.engines.simulate import simulate
+    from kmodel.scenario import load
+    from tests.conftest import SCENARIOS
+
+    sim = simulate(load(SCENARIOS / "zone-spread-outage.yaml"))
+    failed = [e for e in sim.events if e.reason == "FailedScheduling"]
+    assert failed and {e.t for e in failed} >= {410}
+    assert failed[0].message == (
+        "0/3 nodes are available: 1 node(s) had untolerated taint(s), 2 node(s) didn't match pod topology "
+        "spread constraints. no new claims to deallocate, preemption: 0/3 nodes are available: 1 Preemption "
+        "is not helpful for scheduling, 2 No preemption victims found for incoming pod."
+    )
+    placed = [e for e in sim.events if e.reason == "Scheduled" and e.t >= 410]
+    assert [(e.t, e.message.rsplit(" ", 1)[1]) for e in placed] == [(720, "node-c")]
+
+
+def test_topology_spread_constraints_are_read_from_the_manifest(tmp_path: Any) -> None:
+    """An unset labelSelector stays None (it selects no pod); defaults: Honor / Ignore, no
+    minDomains; the template's constraints reach the pods."""
+    from kmodel.labels import LabelSelector
+    from kmodel.schedulingspec import TopologySpreadConstraint
+    from tests.builders import manifest_scenario
+    from tests.conftest import DEPLOYMENT
+
+    body = DEPLOYMENT.replace(
+        "      containers:\n",
+        "      topologySpreadConstraints:\n"
+        "        - {maxSkew: 2, topologyKey: zone, whenUnsatisfiable: DoNotSchedule, minDomains: 3,\n"
+        "           labelSelector: {matchLabels: {app: web}}, matchLabelKeys: [pod-template-hash],\n"
+        "           nodeTaintsPolicy: Honor}\n"
+        "        - {maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: ScheduleAnyway}\n"
+        "      containers:\n",
+    )
+    scen = manifest_scenario(tmp_path, body)
+    d = scen.initial_state().deployments[0]
+    assert d.template.scheduling.topology_spread == (
+        TopologySpreadConstraint(
+            2, "zone", "DoNotSchedule", LabelSelector((("app", "web"),)), 3, "Honor", "Honor", ("pod-template-hash",)
+        ),
+        TopologySpreadConstraint(1, LABEL_HOSTNAME, "ScheduleAnyway", None),
+    )
