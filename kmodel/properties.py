@@ -39,6 +39,7 @@ import contextlib
 import importlib.util
 import inspect
 import itertools
+import math
 import re
 import sys
 import traceback
@@ -51,8 +52,6 @@ import attrs
 from attrs import frozen
 
 from kmodel.checkmodel import cluster_of
-from kmodel.components import apiserver, scheduler
-from kmodel.components.deployment import fenceposts
 from kmodel.components.nodelifecycle import FULL
 from kmodel.engines.base import ALWAYS, ALWAYS_TRANSITION, EVENTUALLY, Property
 from kmodel.errors import KmodelError
@@ -65,12 +64,14 @@ from kmodel.state import (
     RUNNING,
     TAINT_NOT_READY,
     TAINT_UNREACHABLE,
+    TAINT_UNSCHEDULABLE,
     Cluster,
     Deployment,
     Node,
     Pod,
     ReplicaSet,
     Taint,
+    Toleration,
     find,
     pods_by_node,
     selector_matches,
@@ -381,6 +382,54 @@ def load_property_file(path: str | Path) -> list[PropertyDef]:
 
 
 # --- shared facts for the built-ins ----------------------------------------------------------------
+#
+# The rules the built-ins judge by are restated here in a few lines each, from the Kubernetes
+# sources named, instead of calling the components' own helpers: a bug in a component's helper
+# would otherwise be shared by the property that is meant to catch it.
+
+
+def _tolerates(toleration: Toleration, taint: Taint) -> bool:
+    """k8s.io/api/core/v1 ``Toleration.ToleratesTaint``: the effect (empty: any), the key (empty:
+    any, with Exists) and, for Equal, the value must match."""
+    if toleration.effect not in ("", taint.effect):
+        return False
+    if toleration.key not in ("", taint.key):
+        return False
+    if toleration.operator == "Exists":
+        return True
+    return toleration.key == taint.key and toleration.value == taint.value
+
+
+def _untolerated(pod: Pod, node: Node, effects: tuple[str, ...]) -> Taint | None:
+    """The first of the node's taints with one of ``effects`` that none of the pod's
+    tolerations tolerates (TaintToleration's filter, FindMatchingUntoleratedTaint)."""
+    for taint in node.taints:
+        if taint.effect in effects and not any(_tolerates(t, taint) for t in pod.tolerations):
+            return taint
+    return None
+
+
+def _scheduler_would_accept(pod: Pod, node: Node) -> bool:
+    """The filters that do not depend on room, as the default profile runs them: NodeUnschedulable
+    (a cordoned node needs a toleration of node.kubernetes.io/unschedulable:NoSchedule),
+    TaintToleration (NoSchedule and NoExecute taints) and NodeAffinity (every nodeSelector key
+    with its value)."""
+    if node.unschedulable and not any(
+        _tolerates(t, Taint(key=TAINT_UNSCHEDULABLE, effect=NO_SCHEDULE)) for t in pod.tolerations
+    ):
+        return False
+    if _untolerated(pod, node, (NO_SCHEDULE, NO_EXECUTE)) is not None:
+        return False
+    return set(pod.node_selector) <= set(node.labels)
+
+
+def _max_surge(d: Deployment) -> int:
+    """deploymentutil.ResolveFenceposts' maxSurge: a percentage of spec.replicas rounded up, or
+    the number as written (both fenceposts 0 only changes maxUnavailable)."""
+    value = d.max_surge
+    if value.endswith("%"):
+        return math.ceil(int(value[:-1]) * d.replicas / 100)
+    return int(value)
 
 
 def _owned_by(c: Cluster, d: Deployment) -> set[str]:
@@ -405,7 +454,17 @@ def template_pod(c: Cluster, d: Deployment) -> Pod:
         node_selector=t.node_selector,
         requests=t.requests,
     )
-    return apiserver.default_tolerations(pod, c)  # what admission gives every new pod
+    # what the DefaultTolerationSeconds admission plugin gives every new pod: a NoExecute
+    # toleration of the not-ready and of the unreachable taint, unless one already tolerates it
+    s = c.settings
+    added = list(pod.tolerations)
+    for key, seconds in (
+        (TAINT_NOT_READY, s.default_not_ready_toleration_seconds),
+        (TAINT_UNREACHABLE, s.default_unreachable_toleration_seconds),
+    ):
+        if not any(_tolerates(t, Taint(key=key, effect=NO_EXECUTE)) for t in added):
+            added.append(Toleration(key=key, operator="Exists", effect=NO_EXECUTE, toleration_seconds=seconds))
+    return attrs.evolve(pod, tolerations=tuple(added))
 
 
 def _slots(c: Cluster, d: Deployment, owned: set[str]) -> int:
@@ -419,22 +478,24 @@ def _slots(c: Cluster, d: Deployment, owned: set[str]) -> int:
     once their kubelet runs, and the bound allows for that.
     """
     pod = template_pod(c, d)
-    want = scheduler.pod_request(pod)
+    want = pod.requests
     by_node = pods_by_node(c.pods)
     total = 0
     for node in c.nodes:
         if not c.kubelet_connected(node):
             continue
         clean = attrs.evolve(node, taints=tuple(t for t in node.taints if t.key not in CONDITION_TAINTS))
-        reasons = scheduler.filter_reasons(c, pod, clean, usage={})
-        if reasons:
+        if not _scheduler_would_accept(pod, clean):
             continue
         used_pods = used_cpu = used_mem = 0
         for other in by_node.get(node.name, ()):
             if other.terminating or other.owner in owned:
                 continue
-            r = scheduler.pod_request(other)
-            used_pods, used_cpu, used_mem = used_pods + 1, used_cpu + r.cpu, used_mem + r.memory
+            used_pods, used_cpu, used_mem = (
+                used_pods + 1,
+                used_cpu + other.requests.cpu,
+                used_mem + other.requests.memory,
+            )
         room = node.capacity.pods - used_pods
         if want.cpu:
             room = min(room, (node.capacity.cpu - used_cpu) // want.cpu)
@@ -545,7 +606,7 @@ def _eviction_delay(pod: Pod, taints: list[Taint]) -> int | None:
     for taint in taints:
         answer = None
         for toleration in pod.tolerations:
-            if toleration.tolerates(taint):
+            if _tolerates(toleration, taint):
                 answer = toleration
                 break
         if answer is None:
@@ -727,7 +788,7 @@ def _early_evictions(before: Cluster, after: Cluster) -> list[str]:
 
 
 def _allowed_total(d: Deployment) -> tuple[int, int]:
-    surge, _ = fenceposts(d)
+    surge = _max_surge(d)
     return d.replicas + surge, surge
 
 
@@ -797,7 +858,7 @@ def _bad_bindings(before: Cluster, after: Cluster) -> list[str]:
         why = []
         if node.ready != COND_TRUE:
             why.append(f"its Ready condition was {node.ready} ({node.ready_reason})")
-        taint = scheduler.untolerated_taint(old, node, (NO_SCHEDULE, NO_EXECUTE))
+        taint = _untolerated(old, node, (NO_SCHEDULE, NO_EXECUTE))
         if taint is not None:
             why.append(f"it had the taint {taint.show()}, which the pod does not tolerate")
         if why:
