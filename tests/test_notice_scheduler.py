@@ -196,6 +196,23 @@ def test_balanced_allocation_against_least_allocated() -> None:
     assert scheduler.scores(c, pod, list(c.nodes)) == {"heavy": 645, "light": 647}
 
 
+def test_least_allocated_scores_an_overcommitted_resource_zero() -> None:
+    """least_allocated.go leastRequestedScore: ``if requested > capacity { return 0 }``. A
+    best-effort pod counts the 100m cpu default, more than this node's 50m: cpu scores 0 (not
+    a negative number), memory 95, so (0 + 95) // 2 = 47; total 300 + 47 + 0 + 200."""
+    node = mknode("tiny", capacity=Resources(cpu=50, memory=4 * GI, pods=110))
+    assert scheduler.scores(mkcluster(node), Pod(name="p"), [node]) == {"tiny": 547}
+
+
+def test_the_non_zero_defaults_are_exactly_100m_and_200mi() -> None:
+    """pkg/scheduler/util/pod_resources.go: DefaultMilliCPURequest = 100, DefaultMemoryRequest =
+    200 * 1024 * 1024. On a 1000m / 400Mi node a best-effort pod scores LeastAllocated cpu
+    (1000-100)*100//1000 = 90 and memory (400-200)*100//400 = 50, (90 + 50) // 2 = 70 (one
+    millicore or one byte more would give 69): total 300 + 70 + 0 + 200 = 570."""
+    node = mknode("small", capacity=Resources(cpu=1000, memory=400 * MI, pods=110))
+    assert scheduler.scores(mkcluster(node), Pod(name="p"), [node]) == {"small": 570}
+
+
 def _web_rs() -> ReplicaSet:
     return ReplicaSet(name="web-x", replicas=3, selector=WEB, template=PodTemplate(labels=WEB))
 
@@ -283,23 +300,29 @@ def test_queue_pops_the_oldest_pod_first_whatever_the_names_say() -> None:
 
 
 @pytest.mark.parametrize(
-    ("ask", "diagnosis"),
+    ("ask", "reason", "diagnosis"),
     [
-        (1000, "No preemption victims found for incoming pod"),  # asks exactly the allocatable
-        (1001, "Preemption is not helpful for scheduling"),  # more than the node has at all
+        # asks exactly the allocatable
+        (Resources(cpu=1000), "Insufficient cpu", "No preemption victims found for incoming pod"),
+        (Resources(memory=2 * GI), "Insufficient memory", "No preemption victims found for incoming pod"),
+        # more than the node has at all
+        (Resources(cpu=1001), "Insufficient cpu", "Preemption is not helpful for scheduling"),
+        (Resources(memory=2 * GI + 1), "Insufficient memory", "Preemption is not helpful for scheduling"),
     ],
 )
-def test_preemption_diagnosis_for_a_pod_asking_exactly_the_nodes_capacity(ask: int, diagnosis: str) -> None:
+def test_preemption_diagnosis_for_a_pod_asking_exactly_the_nodes_capacity(
+    ask: Resources, reason: str, diagnosis: str
+) -> None:
     """noderesources/fit.go: an insufficient resource is Unresolvable only when
     ``podRequest > allocatable``; asking exactly the allocatable leaves it Unschedulable, so
     DefaultPreemption looks for victims (and, all priorities being equal, finds none)."""
-    node = mknode("n", capacity=Resources(cpu=1000, memory=4 * GI, pods=110))
-    there = Pod(name="there", node_name="n", requests=Resources(cpu=100))
-    c = mkcluster(node, pods=(there, Pod(name="p", requests=Resources(cpu=ask))))
+    node = mknode("n", capacity=Resources(cpu=1000, memory=2 * GI, pods=110))
+    there = Pod(name="there", node_name="n", requests=Resources(cpu=100, memory=MI))
+    c = mkcluster(node, pods=(there, Pod(name="p", requests=ask)))
     (out,) = scheduler.step(c)
     (event,) = out.events
     assert event.message == (
-        "0/1 nodes are available: 1 Insufficient cpu. no new claims to deallocate, "
+        f"0/1 nodes are available: 1 {reason}. no new claims to deallocate, "
         f"preemption: 0/1 nodes are available: 1 {diagnosis}."
     )
 
