@@ -96,7 +96,32 @@ SUBSETS: dict[str, list[str]] = {
 
 # Survivors that cannot change behaviour. Key: (module, function, the stripped source line,
 # the mutation); value: why the mutant is equivalent.
-EQUIVALENT: dict[tuple[str, str, str, str], str] = {}
+EQUIVALENT: dict[tuple[str, str, str, str], str] = {
+    (
+        "scheduler",
+        "_taint_toleration_raw",
+        "1",
+        "1 -> 2",
+    ): "every raw count doubles, and the normalisation 100 - v * 100 // max divides by the doubled max",
+    (
+        "scheduler",
+        "_least_allocated",
+        "if capacity == 0 or requested > capacity:",
+        "> -> >=",
+    ): "at requested == capacity the formula gives (capacity - requested) * 100 // capacity = 0 as well",
+    (
+        "scheduler",
+        "_topology_spread_raw",
+        "return {n.name: 0 for n in nodes}",
+        "0 -> 1",
+    ): "every node then has raw 1 = max = min, which NormalizeScore maps to 100, as it maps all-zero raws",
+    (
+        "scheduler",
+        "scores",
+        "worst = max(taint_raw.values(), default=0)",
+        "0 -> 1",
+    ): "the default is only used for an empty node list, where there is no node to score",
+}
 
 _COMPARE_SWAP: dict[type[ast.cmpop], type[ast.cmpop]] = {
     ast.Lt: ast.LtE,

@@ -72,6 +72,15 @@ def test_node_selector_with_several_keys_needs_all_of_them(node_labels: dict[str
     assert scheduler.filter_reasons(mkcluster(node), pod, node) == ([] if fits else [AFFINITY])
 
 
+def test_an_untolerated_no_execute_taint_filters_the_node_too() -> None:
+    """tainttoleration/taint_toleration.go Filter: FindMatchingUntoleratedTaint over the taints
+    with effect NoSchedule *or* NoExecute (PreferNoSchedule only scores)."""
+    node = mknode("n", Taint(key="k", value="v", effect="NoExecute"))
+    c = mkcluster(node)
+    assert scheduler.filter_reasons(c, Pod(name="p"), node) == ["node(s) had untolerated taint(s)"]
+    assert scheduler.schedule(c, Pod(name="p")) == ([], {"n": ["node(s) had untolerated taint(s)"]})
+
+
 # --- NodeResourcesFit: a pod may take exactly what is left ------------------------------------------
 
 
@@ -324,6 +333,19 @@ def test_preemption_diagnosis_for_a_pod_asking_exactly_the_nodes_capacity(
     assert event.message == (
         f"0/1 nodes are available: 1 {reason}. no new claims to deallocate, "
         f"preemption: 0/1 nodes are available: 1 {diagnosis}."
+    )
+
+
+def test_preemption_diagnosis_when_every_resource_is_short() -> None:
+    """All three NodeResourcesFit reasons at once, each for a request within the node's
+    allocatable: still only Unschedulable (resolvable), so preemption is tried."""
+    node = mknode("n", capacity=Resources(cpu=1000, memory=GI, pods=1))
+    there = Pod(name="there", node_name="n", requests=Resources(cpu=600, memory=GI // 2))
+    c = mkcluster(node, pods=(there, Pod(name="p", requests=Resources(cpu=600, memory=GI // 2 + 1))))
+    (out,) = scheduler.step(c)
+    assert out.events[0].message == (
+        "0/1 nodes are available: 1 Insufficient cpu, 1 Insufficient memory, 1 Too many pods. no new claims to "
+        "deallocate, preemption: 0/1 nodes are available: 1 No preemption victims found for incoming pod."
     )
 
 
