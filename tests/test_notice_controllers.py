@@ -9,7 +9,7 @@ from __future__ import annotations
 import attrs
 import pytest
 
-from kmodel.components import apiserver, deployment, kubelet, podgc
+from kmodel.components import apiserver, deployment, kubelet, podgc, tainteviction
 from kmodel.settings import Settings
 from kmodel.state import (
     COND_FALSE,
@@ -241,3 +241,84 @@ def test_a_second_delete_of_a_terminating_pod_keeps_its_deletion_timestamp() -> 
     again = apiserver.delete_pod(attrs.evolve(first, now=20), "p")
     assert again.pod("p").deletion_timestamp == 10  # type: ignore[union-attr]
     assert apiserver.delete_pod(again, "p", force=True).pod("p") is None
+
+
+# --- survivors of the mutation run ------------------------------------------------------------------------
+
+
+def test_the_new_replicaset_counted_after_it_grew() -> None:
+    """rolloutRolling scales the new ReplicaSet up and returns; the next sync's
+    reconcileOldReplicaSets sees the grown one. 4 replicas at 25% / 25% (minAvailable 3): old 4
+    (2 ready), new 0. The new one grows to 1 (4 + 1 = 5 = replicas + maxSurge); then
+    maxScaledDown = 5 - 3 - (1 - 0) = 1, so cleanup takes 1 of the 2 unhealthy old replicas:
+    old 3 (counting the new one at 0 would allow 2 and leave 2)."""
+    d = mkdeploy(4, "25%", "25%")
+    c = sync(d, old_rs("web-old", 1, 4, 2), new_rs(d, 0, 0))
+    assert spec(c, "web-old") == 3
+    assert sum(rs.replicas for rs in c.replicasets if rs.name != "web-old") == 1
+
+
+def test_no_scale_down_when_max_scaled_down_is_zero() -> None:
+    """reconcileOldReplicaSets returns at ``maxScaledDown <= 0`` before looking at availability:
+    old spec 8 with 10 ready pods still there (a scale-down the ReplicaSet controller has not
+    carried out yet), new 4 with none ready: 12 - 8 - 4 = 0, nothing is scaled although 10
+    available exceed minAvailable 8."""
+    d = mkdeploy(10, "2", "2")
+    c = sync(d, old_rs("web-old", 1, 8, 10), new_rs(d, 4, 0))
+    assert spec(c, "web-old") == 8
+
+
+def test_an_old_replicaset_already_at_zero_does_not_end_the_rollout() -> None:
+    """The rollout is over only when every old ReplicaSet is at 0 (oldPodsCount == 0). old1 at 0,
+    old2 at 4 (4 ready), new 0, 4 replicas at 25% / 25%: the new one grows by maxSurge only, to 1,
+    and old2 loses maxUnavailable: 3."""
+    d = mkdeploy(4, "25%", "25%")
+    c = sync(d, old_rs("web-old1", 1, 0, 0), old_rs("web-old2", 2, 4, 4), new_rs(d, 0, 0))
+    assert sum(rs.replicas for rs in c.replicasets if not rs.name.startswith("web-old")) == 1
+    assert (spec(c, "web-old1"), spec(c, "web-old2")) == (0, 3)
+
+
+def test_cleanup_counts_what_it_already_removed_across_replicasets() -> None:
+    """cleanupUnhealthyReplicas adds each scale-down to totalScaledDown and stops at
+    maxCleanupCount. 10 replicas, maxSurge 2, maxUnavailable 2: old1 3 (1 ready), old2 5 (3
+    ready), new 4 (3 ready): maxScaledDown = 12 - 8 - 1 = 3; old1 loses its 2 unhealthy, old2
+    only 1 of its 2. Available 1 + 3 + 3 = 7 < 8: nothing more."""
+    d = mkdeploy(10, "2", "2")
+    c = sync(d, old_rs("web-old1", 1, 3, 1), old_rs("web-old2", 2, 5, 3), new_rs(d, 4, 3))
+    assert (spec(c, "web-old1"), spec(c, "web-old2")) == (1, 4)
+
+
+def test_a_new_replicaset_gets_the_highest_revision_plus_one() -> None:
+    """sync.go getNewReplicaSet: newRevision = MaxRevision(oldRSs) + 1."""
+    d = mkdeploy(4, "25%", "25%")
+    c = sync(d, old_rs("web-old1", 1, 0, 0), old_rs("web-old2", 2, 4, 4))
+    (new,) = [rs for rs in c.replicasets if not rs.name.startswith("web-old")]
+    assert new.revision == 3
+
+
+def test_node_admission_adds_the_not_ready_taint_once() -> None:
+    """plugin/pkg/admission/nodetaint: the not-ready:NoSchedule taint is added unless the Node
+    already has it; an unreachable taint does not count as it."""
+    bare = apiserver.admit_node(Node(name="n"), 0)
+    assert [(t.key, t.effect) for t in bare.taints] == [(TAINT_NOT_READY, "NoSchedule")]
+    assert apiserver.admit_node(bare, 0) == bare
+    unreachable = Node(name="n", taints=(Taint(key=TAINT_UNREACHABLE, effect="NoSchedule"),))
+    admitted = apiserver.admit_node(unreachable, 0)
+    assert [(t.key, t.effect) for t in admitted.taints] == [
+        (TAINT_UNREACHABLE, "NoSchedule"),
+        (TAINT_NOT_READY, "NoSchedule"),
+    ]
+    not_ready_execute = Node(name="n", taints=(Taint(key=TAINT_NOT_READY, effect=NO_EXECUTE, time_added=0),))
+    assert len(apiserver.admit_node(not_ready_execute, 0).taints) == 2
+
+
+def test_taint_eviction_leaves_a_pod_it_already_marked_alone() -> None:
+    """A pod the controller already deleted (DisruptionTarget, Terminating) on a node whose taint
+    it does not tolerate is not deleted again: no second "Marking for deletion" event."""
+    node = Node(name="w", taints=(Taint(key="k", effect=NO_EXECUTE, time_added=0),))
+    pod = Pod(name="p", node_name="w", phase=RUNNING, disruption_target=True, deletion_timestamp=0)
+    c = Cluster(settings=Settings(), now=10, nodes=(node,), pods=(pod,))
+    assert tainteviction.step(c) == []
+    fresh = c.with_pod(attrs.evolve(pod, disruption_target=False, deletion_timestamp=None))
+    (out,) = tainteviction.step(fresh)
+    assert [e.message for e in out.events] == ["Marking for deletion Pod default/p"]
