@@ -152,6 +152,24 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
         "1 -> 2",
     ): "the pod count of the non-zero usage is never read (LeastAllocated scores cpu and memory)",
     (
+        "nodelifecycle",
+        "zone_state",
+        "if ready == 0 and not_ready > 0:",
+        "> -> >=",
+    ): "differs only for a zone with no node at all, and zones are made from the nodes",
+    (
+        "nodelifecycle",
+        "step",
+        "if current.ready != node.ready:",
+        "!= -> ==",
+    ): "guards a note in the step's label only",
+    (
+        "nodelifecycle",
+        "step",
+        "if old_states.get(z, NORMAL) != st:",
+        "!= -> ==",
+    ): "guards a note in the step's label only",
+    (
         "podgc",
         "step",
         'return [Outcome("podgc", "; ".join(notes) or "quarantine orphaned pods", out, tuple(events))]',

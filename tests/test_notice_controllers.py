@@ -322,3 +322,34 @@ def test_taint_eviction_leaves_a_pod_it_already_marked_alone() -> None:
     fresh = c.with_pod(attrs.evolve(pod, disruption_target=False, deletion_timestamp=None))
     (out,) = tainteviction.step(fresh)
     assert [e.message for e in out.events] == ["Marking for deletion Pod default/p"]
+
+
+def _kubelet_node(**kw: object) -> Node:
+    """A node whose status and Lease are current at t=105: no heartbeat is due."""
+    return Node(name="w", ready=COND_TRUE, last_heartbeat=100, lease_renew_time=100, **kw)  # type: ignore[arg-type]
+
+
+def _sync(*pods: Pod, running: frozenset[str] = frozenset()) -> Cluster:
+    c = Cluster(settings=Settings(), now=105, nodes=(_kubelet_node(running=running),), pods=pods)
+    outs = kubelet.step(c, "w")
+    return outs[0].state if outs else c
+
+
+def test_kubelet_syncs_pods_even_when_no_heartbeat_is_due() -> None:
+    """pkg/kubelet syncLoop: pod work does not wait for a status report. With status and Lease
+    current, a bound Pending pod is started, a Running pod whose containers are gone is restarted
+    (restartCount + 1, ready again), a running pod shown not ready is reported ready, a deleted
+    pod's containers are stopped, and containers of a pod that no longer exists are killed."""
+    started = _sync(Pod(name="a", node_name="w")).pod("a")
+    assert started is not None and (started.phase, started.ready) == (RUNNING, True)
+    restarted = _sync(Pod(name="a", node_name="w", phase=RUNNING, ready=True, restarts=2)).pod("a")
+    assert restarted is not None and (restarted.restarts, restarted.ready, restarted.ready_since) == (3, True, 105)
+    unready = Pod(name="a", node_name="w", phase=RUNNING, ready=False)
+    again = _sync(unready, running=frozenset({"a"})).pod("a")
+    assert again is not None and again.ready
+    fine = Pod(name="a", node_name="w", phase=RUNNING, ready=True)
+    going = Pod(name="b", node_name="w", phase=RUNNING, ready=True, deletion_timestamp=100)
+    stopped = _sync(fine, going, running=frozenset({"a", "b"})).node("w")
+    assert stopped is not None and stopped.running == frozenset({"a"})
+    leftover = _sync(running=frozenset({"gone"})).node("w")
+    assert leftover is not None and leftover.running == frozenset()

@@ -257,3 +257,26 @@ def run_with_states(scen: object, states: list[Cluster]) -> object:
     from kmodel.engines.simulate import simulate
 
     return simulate(scen, on_tick=states.append)  # type: ignore[arg-type]
+
+
+def test_a_node_that_never_posted_status_is_tainted_unreachable() -> None:
+    """tryUpdateNodeHealth observes a fake Ready=Unknown condition for a node without one, and
+    processTaintBaseEviction maps Unknown to node.kubernetes.io/unreachable:NoExecute (never
+    not-ready): past nodeStartupGracePeriod (60 s from creation) the node is tainted unreachable."""
+    silent = Node(
+        name="z-new",
+        labels=labels_of({LABEL_HOSTNAME: "z-new", LABEL_ZONE: "z"}),
+        ready="",
+        ready_reason="",
+        last_heartbeat=None,
+        lease_renew_time=None,
+    )
+    c = _zone(2, 0, now=100)
+    c = c.with_node(silent).with_memory(
+        node_health=tuple(sorted((*c.memory.node_health, NodeHealth("z-new", 0, None, "")), key=lambda h: h.name))
+    )
+    after = _pass(c)
+    node = after.node("z-new")
+    assert node is not None and (node.ready, node.ready_reason) == (COND_UNKNOWN, "NodeStatusNeverUpdated")
+    assert node.has_taint(TAINT_UNREACHABLE, NO_EXECUTE)
+    assert not any(t.key == "node.kubernetes.io/not-ready" for t in node.taints)
