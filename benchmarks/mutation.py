@@ -170,6 +170,18 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
         "!= -> ==",
     ): "guards a note in the step's label only",
     (
+        "apiserver",
+        "template_hash",
+        "return name_suffix(text, 0, length=10)",
+        "0 -> 1",
+    ): "picks another stand-in for the random pod-template-hash: other names, the same behaviour",
+    (
+        "deployment",
+        "sync",
+        "if old.replicas == 0 or unhealthy <= 0:",
+        "<= -> <",
+    ): "at unhealthy == 0 the cut is min(..., 0) = 0, a no-op",
+    (
         "podgc",
         "step",
         'return [Outcome("podgc", "; ".join(notes) or "quarantine orphaned pods", out, tuple(events))]',

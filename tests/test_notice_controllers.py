@@ -353,3 +353,28 @@ def test_kubelet_syncs_pods_even_when_no_heartbeat_is_due() -> None:
     assert stopped is not None and stopped.running == frozenset({"a"})
     leftover = _sync(running=frozenset({"gone"})).node("w")
     assert leftover is not None and leftover.running == frozenset()
+
+
+def test_taint_eviction_schedules_nothing_for_a_pod_it_already_marked() -> None:
+    """Nor does a marked pod that tolerates its node's taint for a while get a second deletion
+    scheduled (the controller would mark it again when that came due)."""
+    node = Node(name="w", taints=(Taint(key=TAINT_UNREACHABLE, effect=NO_EXECUTE, time_added=0),))
+    tol = Toleration(key=TAINT_UNREACHABLE, operator="Exists", effect=NO_EXECUTE, toleration_seconds=300)
+    pod = Pod(name="p", node_name="w", phase=RUNNING, tolerations=(tol,), disruption_target=True, deletion_timestamp=0)
+    c = Cluster(settings=Settings(), now=10, nodes=(node,), pods=(pod,))
+    assert tainteviction.step(c) == []
+
+
+def test_generated_pod_names_have_five_random_characters() -> None:
+    """apiserver/pkg/storage/names: generateName appends 5 random characters (randomLength = 5)."""
+    suffix = apiserver.name_suffix("web-abc", 0)
+    assert len(suffix) == 5 and all(ch in "bcdfghjklmnpqrstvwxz2456789" for ch in suffix)
+
+
+def test_cleanup_reaches_an_old_replicaset_of_one_replica() -> None:
+    """10 replicas, maxSurge 2, maxUnavailable 2: old1 1 (0 ready), old2 7 (7 ready), new 4 (4
+    ready): maxScaledDown = 12 - 8 - 0 = 4; cleanup takes old1's unhealthy replica (1 -> 0); then
+    available 0 + 7 + 4 = 11 lets 3 more go from old2: 4."""
+    d = mkdeploy(10, "2", "2")
+    c = sync(d, old_rs("web-old1", 1, 1, 0), old_rs("web-old2", 2, 7, 7), new_rs(d, 4, 4))
+    assert (spec(c, "web-old1"), spec(c, "web-old2")) == (0, 4)
