@@ -39,6 +39,7 @@ import contextlib
 import importlib.util
 import inspect
 import itertools
+import math
 import re
 import sys
 import traceback
@@ -52,10 +53,8 @@ from attrs import frozen
 
 from kmodel import versions
 from kmodel.checkmodel import cluster_of
-from kmodel.components import apiserver, scheduler
-from kmodel.components.deployment import fenceposts
 from kmodel.components.nodelifecycle import FULL
-from kmodel.components.plugins import nodeports
+from kmodel.components.plugins import interpodaffinity, nodeports
 from kmodel.components.plugins.framework import CycleState
 from kmodel.engines.base import ALWAYS, ALWAYS_TRANSITION, EVENTUALLY, Property
 from kmodel.errors import KmodelError
@@ -71,6 +70,7 @@ from kmodel.state import (
     SUCCEEDED,
     TAINT_NOT_READY,
     TAINT_UNREACHABLE,
+    TAINT_UNSCHEDULABLE,
     Cluster,
     Deployment,
     Node,
@@ -78,6 +78,7 @@ from kmodel.state import (
     ReplicaSet,
     Resources,
     Taint,
+    Toleration,
     find,
     pods_by_node,
     selector_matches,
@@ -390,6 +391,72 @@ def load_property_file(path: str | Path) -> list[PropertyDef]:
 
 
 # --- shared facts for the built-ins ----------------------------------------------------------------
+#
+# The rules the built-ins judge by are restated here in a few lines each, from the Kubernetes
+# sources named, instead of calling the components' own helpers: a bug in a component's helper
+# would otherwise be shared by the property that is meant to catch it.
+
+
+def _tolerates(toleration: Toleration, taint: Taint) -> bool:
+    """k8s.io/api/core/v1 ``Toleration.ToleratesTaint``: the effect (empty: any), the key (empty:
+    any, with Exists) and, for Equal, the value must match."""
+    if toleration.effect not in ("", taint.effect):
+        return False
+    if toleration.key not in ("", taint.key):
+        return False
+    if toleration.operator == "Exists":
+        return True
+    return toleration.key == taint.key and toleration.value == taint.value
+
+
+def _untolerated(pod: Pod, node: Node, effects: tuple[str, ...]) -> Taint | None:
+    """The first of the node's taints with one of ``effects`` that none of the pod's
+    tolerations tolerates (TaintToleration's filter, FindMatchingUntoleratedTaint)."""
+    for taint in node.taints:
+        if taint.effect in effects and not any(_tolerates(t, taint) for t in pod.tolerations):
+            return taint
+    return None
+
+
+def _scheduler_would_accept(pod: Pod, node: Node) -> bool:
+    """The filters that do not depend on room, as the default profile runs them: NodeUnschedulable
+    (a cordoned node needs a toleration of node.kubernetes.io/unschedulable:NoSchedule),
+    TaintToleration (NoSchedule and NoExecute taints) and NodeAffinity (every nodeSelector key
+    with its value)."""
+    if node.unschedulable and not any(
+        _tolerates(t, Taint(key=TAINT_UNSCHEDULABLE, effect=NO_SCHEDULE)) for t in pod.tolerations
+    ):
+        return False
+    if _untolerated(pod, node, (NO_SCHEDULE, NO_EXECUTE)) is not None:
+        return False
+    return _node_selection_accepts(pod, node)
+
+
+def _node_selection_accepts(pod: Pod, node: Node) -> bool:
+    """The pod's node selection: every nodeSelector entry on the node, and, when it has required
+    node affinity, one term whose expressions (over labels) and fields (metadata.name) all hold;
+    a term with neither matches no node."""
+    if not set(pod.node_selector) <= set(node.labels):
+        return False
+    required = pod.scheduling.node_affinity.required if pod.scheduling.node_affinity else None
+    if required is None:
+        return True
+    fields = (("metadata.name", node.name),)
+    return any(
+        (term.match_expressions or term.match_fields)
+        and all(r.matches(node.labels) for r in term.match_expressions)
+        and all(r.matches(fields) for r in term.match_fields)
+        for term in required
+    )
+
+
+def _max_surge(d: Deployment) -> int:
+    """deploymentutil.ResolveFenceposts' maxSurge: a percentage of spec.replicas rounded up, or
+    the number as written (both fenceposts 0 only changes maxUnavailable)."""
+    value = d.max_surge
+    if value.endswith("%"):
+        return math.ceil(int(value[:-1]) * d.replicas / 100)
+    return int(value)
 
 
 def _owned_by(c: Cluster, d: Deployment) -> set[str]:
@@ -415,7 +482,17 @@ def template_pod(c: Cluster, d: Deployment) -> Pod:
         requests=t.requests,
         scheduling=t.scheduling,
     )
-    return apiserver.default_tolerations(pod, c)  # what admission gives every new pod
+    # what the DefaultTolerationSeconds admission plugin gives every new pod: a NoExecute
+    # toleration of the not-ready and of the unreachable taint, unless one already tolerates it
+    s = c.settings
+    added = list(pod.tolerations)
+    for key, seconds in (
+        (TAINT_NOT_READY, s.default_not_ready_toleration_seconds),
+        (TAINT_UNREACHABLE, s.default_unreachable_toleration_seconds),
+    ):
+        if not any(_tolerates(t, Taint(key=key, effect=NO_EXECUTE)) for t in added):
+            added.append(Toleration(key=key, operator="Exists", effect=NO_EXECUTE, toleration_seconds=seconds))
+    return attrs.evolve(pod, tolerations=tuple(added))
 
 
 def _slots(c: Cluster, d: Deployment, owned: set[str]) -> int:
@@ -436,9 +513,13 @@ def _slots(c: Cluster, d: Deployment, owned: set[str]) -> int:
     # spread constraints say where the pods go relative to each other, not how many the nodes
     # hold: they are left out here, so a Deployment its own constraints keep short is not excused
     pod = template_pod(c, d)
-    pod = attrs.evolve(pod, scheduling=attrs.evolve(pod.scheduling, topology_spread=()))
-    want = scheduler.pod_request(pod)
+    want = pod.requests
     wanted_ports = pod.scheduling.host_ports
+    # pod affinity depends on where other pods run: there the InterPodAffinity plugin itself is
+    # asked (the other filters are restated in _scheduler_would_accept)
+    affinity_matters = pod.scheduling.pod_affinity is not None or any(
+        p.scheduling.pod_anti_affinity is not None or p.scheduling.pod_affinity is not None for p in c.pods
+    )
     by_node = pods_by_node(c.pods)
     # the filters see the other owners' pods only: a Deployment's own pods take room by their
     # requests, and its own anti-affinity (replicas kept apart) is not an excuse to run fewer
@@ -448,17 +529,16 @@ def _slots(c: Cluster, d: Deployment, owned: set[str]) -> int:
         if not c.kubelet_connected(node):
             continue
         clean = attrs.evolve(node, taints=tuple(t for t in node.taints if t.key not in CONDITION_TAINTS))
-        state = CycleState.of(others, pod)
-        state.cache["usage"] = {}
-        state.cache["ports"] = {}
-        if scheduler.run_filters(state, clean) is not None:
+        if not _scheduler_would_accept(pod, clean):
+            continue
+        if affinity_matters and interpodaffinity.filter(CycleState.of(others, pod), clean) is not None:
             continue
         used = Resources()
         taken: set[nodeports.Binding] = set()
         for other in by_node.get(node.name, ()):
             if other.terminating or other.owner in owned or other.phase in (SUCCEEDED, FAILED):
                 continue
-            used = used + scheduler.pod_request(other) + Resources(pods=1)
+            used = used + other.requests + Resources(pods=1)
             taken.update(nodeports.binding(hp) for hp in other.scheduling.host_ports)
         cap = node.capacity
         room = cap.pods - used.pods
@@ -577,7 +657,7 @@ def _eviction_delay(pod: Pod, taints: list[Taint]) -> int | None:
     for taint in taints:
         answer = None
         for toleration in pod.tolerations:
-            if toleration.tolerates(taint):
+            if _tolerates(toleration, taint):
                 answer = toleration
                 break
         if answer is None:
@@ -759,7 +839,7 @@ def _early_evictions(before: Cluster, after: Cluster) -> list[str]:
 
 
 def _allowed_total(d: Deployment) -> tuple[int, int]:
-    surge, _ = fenceposts(d)
+    surge = _max_surge(d)
     return d.replicas + surge, surge
 
 
@@ -829,7 +909,7 @@ def _bad_bindings(before: Cluster, after: Cluster) -> list[str]:
         why = []
         if node.ready != COND_TRUE:
             why.append(f"its Ready condition was {node.ready} ({node.ready_reason})")
-        taint = scheduler.untolerated_taint(old, node, (NO_SCHEDULE, NO_EXECUTE))
+        taint = _untolerated(old, node, (NO_SCHEDULE, NO_EXECUTE))
         if taint is not None:
             why.append(f"it had the taint {taint.show()}, which the pod does not tolerate")
         if why:
@@ -1178,18 +1258,8 @@ def _spread_domains(c: Cluster, pod: Pod, key: str, policies: tuple[str, str]) -
         labels = dict(node.labels)
         if not keys <= set(labels):
             continue
-        if affinity == "Honor":
-            if any(labels.get(k) != v for k, v in pod.node_selector):
-                continue
-            required = pod.scheduling.node_affinity.required if pod.scheduling.node_affinity else None
-            fields = (("metadata.name", node.name),)
-            if required is not None and not any(
-                (term.match_expressions or term.match_fields)
-                and all(r.matches(node.labels) for r in term.match_expressions)
-                and all(r.matches(fields) for r in term.match_fields)
-                for term in required
-            ):
-                continue
+        if affinity == "Honor" and not _node_selection_accepts(pod, node):
+            continue
         if taints == "Honor" and any(
             t.effect in (NO_SCHEDULE, NO_EXECUTE) and not any(tol.tolerates(t) for tol in pod.tolerations)
             for t in node.taints
