@@ -558,6 +558,83 @@ def _tolerations(where: list[Any], tolerations: Any) -> Iterator[_Problem]:
             yield unsupported([*here, "effect"], effect, TAINT_EFFECTS)
 
 
+SCHEDULE_ACTIONS = ("DoNotSchedule", "ScheduleAnyway")
+NODE_INCLUSION_POLICIES = ("Honor", "Ignore")
+
+
+def _topology_spread(where: list[Any], constraints: Any) -> Iterator[_Problem]:
+    """validateTopologySpreadConstraints: maxSkew and minDomains positive, minDomains only with
+    DoNotSchedule, known whenUnsatisfiable and policies, no two constraints with the same
+    {topologyKey, whenUnsatisfiable}, matchLabelKeys only with a labelSelector and not naming
+    one of its keys (the selector's own operators are checked when it is read)."""
+    if not isinstance(constraints, list):
+        return
+    items = [c if isinstance(c, dict) else {} for c in constraints]
+    for i, c in enumerate(items):
+        here = [*where, i]
+        skew = c.get("maxSkew")
+        if isinstance(skew, int) and not isinstance(skew, bool) and skew <= 0:
+            yield invalid([*here, "maxSkew"], skew, "must be greater than zero", "use a maxSkew of 1 or more")
+        key, action = c.get("topologyKey"), c.get("whenUnsatisfiable")
+        if key == "":
+            yield required(
+                [*here, "topologyKey"], "name a node label, e.g. topology.kubernetes.io/zone", "can not be empty"
+            )
+        if isinstance(action, str) and action not in SCHEDULE_ACTIONS:
+            yield unsupported([*here, "whenUnsatisfiable"], action, SCHEDULE_ACTIONS)
+        if any(o.get("topologyKey") == key and o.get("whenUnsatisfiable") == action for o in items[i + 1 :]):
+            dup = [*here, "{topologyKey, whenUnsatisfiable}"]
+            yield _Problem(
+                dup,
+                f"{field_path(dup)}: Duplicate value: {_short(f'{{{key}, {action}}}')}",
+                "merge the two constraints, or spread over another topologyKey",
+                at=here,
+            )
+        domains = c.get("minDomains")
+        if isinstance(domains, int) and not isinstance(domains, bool):
+            if domains <= 0:
+                yield invalid(
+                    [*here, "minDomains"], domains, "must be greater than zero", "use a minDomains of 1 or more"
+                )
+            if action != "DoNotSchedule":
+                yield invalid(
+                    [*here, "minDomains"],
+                    domains,
+                    f"can only use minDomains if whenUnsatisfiable=DoNotSchedule, not {action}",
+                    "remove minDomains, or use whenUnsatisfiable: DoNotSchedule",
+                )
+        for policy in ("nodeAffinityPolicy", "nodeTaintsPolicy"):
+            value = c.get(policy)
+            if isinstance(value, str) and value not in NODE_INCLUSION_POLICIES:
+                yield unsupported([*here, policy], value, NODE_INCLUSION_POLICIES)
+        keys = c.get("matchLabelKeys")
+        if not isinstance(keys, list) or not keys:
+            continue
+        selector = c.get("labelSelector")
+        if not isinstance(selector, dict):
+            mlk = [*here, "matchLabelKeys"]
+            yield _Problem(
+                mlk,
+                f"{field_path(mlk)}: Forbidden: must not be specified when labelSelector is not set",
+                "add a labelSelector, or remove matchLabelKeys",
+            )
+            continue
+        taken = set(selector.get("matchLabels") or {}) if isinstance(selector.get("matchLabels"), dict) else set()
+        exprs = selector.get("matchExpressions")
+        taken |= {e.get("key") for e in exprs if isinstance(e, dict)} if isinstance(exprs, list) else set()
+        for j, k in enumerate(keys):
+            at = [*here, "matchLabelKeys", j]
+            for msg in _qualified_name_errors(str(k)):
+                yield invalid(at, str(k), msg, "use a label key like app or pod-template-hash")
+            if k in taken:
+                yield invalid(
+                    at,
+                    str(k),
+                    "exists in both matchLabelKeys and labelSelector",
+                    "remove the key from labelSelector or from matchLabelKeys",
+                )
+
+
 def _selector_labels(where: list[Any], selector: Any) -> Iterator[_Problem]:
     """ValidateLabelSelector's checks of keys and values (operators: manifests.requirement)."""
     if not isinstance(selector, dict):
@@ -675,6 +752,7 @@ def _pod_spec(where: list[Any], spec: Any, pod_labels: Any = None) -> Iterator[_
     if not isinstance(spec, dict):
         return
     yield from _pod_affinity([*where, "affinity"], spec.get("affinity"), pod_labels)
+    yield from _topology_spread([*where, "topologySpreadConstraints"], spec.get("topologySpreadConstraints"))
     yield from _labels([*where, "nodeSelector"], spec.get("nodeSelector"))
     for group in ("containers", "initContainers"):
         containers = spec.get(group)

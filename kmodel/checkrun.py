@@ -62,6 +62,8 @@ class CheckRun:
     # encodings (kmodel.smt.bmc.SliceProperty) by property name
     smt_slice: Any = None
     smt_encodings: dict[str, Any] = field(factory=dict)
+    # --engine smt choosing every built-in: those it has no encoding of (named in each verdict)
+    smt_skipped: list[str] = field(factory=list)
 
     @property
     def exit_code(self) -> int:
@@ -264,7 +266,12 @@ def prepare(
         model = KubeModel(
             scenario, faults=options.faults, replace=replace, symmetry=options.symmetry, settle=options.settle
         )
-    return CheckRun(scenario, model, chosen, smt_slice=smt_slice, smt_encodings=encodings)
+    skipped: list[str] = []
+    if options.engine == "smt" and not names and not invariants and not property_files:
+        from kmodel.smt.bmc import NOT_ENCODED
+
+        skipped = [n for n in props_mod.BUILTINS if n in NOT_ENCODED]
+    return CheckRun(scenario, model, chosen, smt_slice=smt_slice, smt_encodings=encodings, smt_skipped=skipped)
 
 
 def execute(run: CheckRun, options: CheckOptions | None = None, progress: Progress | None = None) -> CheckRun:
@@ -296,6 +303,12 @@ def execute(run: CheckRun, options: CheckOptions | None = None, progress: Progre
             )
             for prop in run.properties
         ]
+        if run.smt_skipped:
+            for r in by_engine["smt"]:
+                r.warnings.append(
+                    f"not checked by the smt engine (no Z3 encoding): {', '.join(run.smt_skipped)}; "
+                    "check them with --engine explore"
+                )
         note = getattr(run.model, "slice_note", None)
         if note:
             for r in by_engine["smt"]:

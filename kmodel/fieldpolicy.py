@@ -248,7 +248,9 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
             "Priority admission gives the pod the class's priority: the scheduling queue's order and preemption"
         ),
         "affinity": modelled("the scheduler's affinity filters and scores", part="Affinity"),
-        "topologySpreadConstraints": refused("needs the PodTopologySpread filter and score"),
+        "topologySpreadConstraints": modelled(
+            "the PodTopologySpread filter (DoNotSchedule) and score (ScheduleAnyway)", part="TopologySpreadConstraint"
+        ),
         "hostNetwork": only(
             (False,),
             "false",
@@ -450,6 +452,16 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
         "topologyKey": modelled("the node label whose values are the term's domains"),
         "matchLabelKeys": modelled("merged into the selector from the pod's labels (1.31+, as the apiserver does)"),
         "mismatchLabelKeys": modelled("merged into the selector from the pod's labels (1.31+, as the apiserver does)"),
+    },
+    "TopologySpreadConstraint": {
+        "maxSkew": modelled("the largest allowed difference from the global minimum"),
+        "topologyKey": modelled("the node label whose values are the domains"),
+        "whenUnsatisfiable": modelled("DoNotSchedule filters nodes, ScheduleAnyway scores them"),
+        "labelSelector": modelled("the pods counted in each domain (unset: none)", part="LabelSelector"),
+        "matchLabelKeys": modelled("the incoming pod's values of these labels narrow the selector (since 1.27)"),
+        "minDomains": modelled("the global minimum is 0 while fewer domains are eligible (since 1.27)"),
+        "nodeAffinityPolicy": modelled("Honor: only nodes the pod's node selection accepts are domains (since 1.26)"),
+        "nodeTaintsPolicy": modelled("Honor: nodes with taints the pod does not tolerate are not domains (since 1.26)"),
     },
     "LabelSelector": {
         "matchLabels": modelled("which pods the controller owns"),

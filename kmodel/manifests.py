@@ -48,6 +48,7 @@ from kmodel.schedulingspec import (
     PodAffinityTerm,
     PreferredSchedulingTerm,
     SchedulingSpec,
+    TopologySpreadConstraint,
     WeightedPodAffinityTerm,
 )
 from kmodel.state import (
@@ -294,6 +295,7 @@ def scheduling_spec(ctx: Ctx, spec: dict[str, Any]) -> SchedulingSpec:
         host_ports=host_ports(ctx, spec),
         pod_affinity=pod_affinity(ctx, spec, "podAffinity"),
         pod_anti_affinity=pod_affinity(ctx, spec, "podAntiAffinity"),
+        topology_spread=topology_spread_constraints(ctx.at(spec, "topologySpreadConstraints"), spec),
     )
 
 
@@ -473,6 +475,37 @@ def priority_class(name: str, doc: dict[str, Any]) -> PriorityClass:
         preemption_policy=policy if isinstance(policy, str) else PREEMPT_LOWER_PRIORITY,
         description=description if isinstance(description, str) else "",
     )
+
+
+def topology_spread_constraints(ctx: Ctx, spec: dict[str, Any]) -> tuple[TopologySpreadConstraint, ...]:
+    """``topologySpreadConstraints`` (already checked by :mod:`kmodel.apivalidation`: maxSkew,
+    whenUnsatisfiable, minDomains, the policies, duplicates, matchLabelKeys). An absent
+    ``labelSelector`` stays None: it selects no pod."""
+    raw = sequence(ctx, spec.get("topologySpreadConstraints"))
+    out = []
+    for i, item in enumerate(raw):
+        ictx = ctx.item(raw, i)
+        m = mapping(ictx, item)
+        sel = m.get("labelSelector")
+        min_domains = m.get("minDomains")
+        out.append(
+            TopologySpreadConstraint(
+                max_skew=integer(ictx.at(m, "maxSkew"), m.get("maxSkew"), 1, minimum=1),
+                topology_key=string(ictx.at(m, "topologyKey"), m.get("topologyKey"), required=True),
+                when_unsatisfiable=string(ictx.at(m, "whenUnsatisfiable"), m.get("whenUnsatisfiable"), required=True),
+                label_selector=None if sel is None else label_selector(ictx.at(m, "labelSelector"), sel),
+                min_domains=None
+                if min_domains is None
+                else integer(ictx.at(m, "minDomains"), min_domains, 1, minimum=1),
+                node_affinity_policy=string(ictx.at(m, "nodeAffinityPolicy"), m.get("nodeAffinityPolicy")) or "Honor",
+                node_taints_policy=string(ictx.at(m, "nodeTaintsPolicy"), m.get("nodeTaintsPolicy")) or "Ignore",
+                match_label_keys=tuple(
+                    string(ictx.at(m, "matchLabelKeys").item(m.get("matchLabelKeys"), j), k)
+                    for j, k in enumerate(sequence(ictx.at(m, "matchLabelKeys"), m.get("matchLabelKeys")))
+                ),
+            )
+        )
+    return tuple(out)
 
 
 def spec_hash(template: object) -> str:

@@ -39,6 +39,7 @@ import contextlib
 import importlib.util
 import inspect
 import itertools
+import math
 import re
 import sys
 import traceback
@@ -52,10 +53,8 @@ from attrs import frozen
 
 from kmodel import versions
 from kmodel.checkmodel import cluster_of
-from kmodel.components import apiserver, scheduler
-from kmodel.components.deployment import fenceposts
 from kmodel.components.nodelifecycle import FULL
-from kmodel.components.plugins import nodeports
+from kmodel.components.plugins import interpodaffinity, nodeports
 from kmodel.components.plugins.framework import CycleState
 from kmodel.engines.base import ALWAYS, ALWAYS_TRANSITION, EVENTUALLY, Property
 from kmodel.errors import KmodelError
@@ -71,6 +70,7 @@ from kmodel.state import (
     SUCCEEDED,
     TAINT_NOT_READY,
     TAINT_UNREACHABLE,
+    TAINT_UNSCHEDULABLE,
     Cluster,
     Deployment,
     Node,
@@ -78,6 +78,7 @@ from kmodel.state import (
     ReplicaSet,
     Resources,
     Taint,
+    Toleration,
     find,
     pods_by_node,
     selector_matches,
@@ -390,6 +391,72 @@ def load_property_file(path: str | Path) -> list[PropertyDef]:
 
 
 # --- shared facts for the built-ins ----------------------------------------------------------------
+#
+# The rules the built-ins judge by are restated here in a few lines each, from the Kubernetes
+# sources named, instead of calling the components' own helpers: a bug in a component's helper
+# would otherwise be shared by the property that is meant to catch it.
+
+
+def _tolerates(toleration: Toleration, taint: Taint) -> bool:
+    """k8s.io/api/core/v1 ``Toleration.ToleratesTaint``: the effect (empty: any), the key (empty:
+    any, with Exists) and, for Equal, the value must match."""
+    if toleration.effect not in ("", taint.effect):
+        return False
+    if toleration.key not in ("", taint.key):
+        return False
+    if toleration.operator == "Exists":
+        return True
+    return toleration.key == taint.key and toleration.value == taint.value
+
+
+def _untolerated(pod: Pod, node: Node, effects: tuple[str, ...]) -> Taint | None:
+    """The first of the node's taints with one of ``effects`` that none of the pod's
+    tolerations tolerates (TaintToleration's filter, FindMatchingUntoleratedTaint)."""
+    for taint in node.taints:
+        if taint.effect in effects and not any(_tolerates(t, taint) for t in pod.tolerations):
+            return taint
+    return None
+
+
+def _scheduler_would_accept(pod: Pod, node: Node) -> bool:
+    """The filters that do not depend on room, as the default profile runs them: NodeUnschedulable
+    (a cordoned node needs a toleration of node.kubernetes.io/unschedulable:NoSchedule),
+    TaintToleration (NoSchedule and NoExecute taints) and NodeAffinity (every nodeSelector key
+    with its value)."""
+    if node.unschedulable and not any(
+        _tolerates(t, Taint(key=TAINT_UNSCHEDULABLE, effect=NO_SCHEDULE)) for t in pod.tolerations
+    ):
+        return False
+    if _untolerated(pod, node, (NO_SCHEDULE, NO_EXECUTE)) is not None:
+        return False
+    return _node_selection_accepts(pod, node)
+
+
+def _node_selection_accepts(pod: Pod, node: Node) -> bool:
+    """The pod's node selection: every nodeSelector entry on the node, and, when it has required
+    node affinity, one term whose expressions (over labels) and fields (metadata.name) all hold;
+    a term with neither matches no node."""
+    if not set(pod.node_selector) <= set(node.labels):
+        return False
+    required = pod.scheduling.node_affinity.required if pod.scheduling.node_affinity else None
+    if required is None:
+        return True
+    fields = (("metadata.name", node.name),)
+    return any(
+        (term.match_expressions or term.match_fields)
+        and all(r.matches(node.labels) for r in term.match_expressions)
+        and all(r.matches(fields) for r in term.match_fields)
+        for term in required
+    )
+
+
+def _max_surge(d: Deployment) -> int:
+    """deploymentutil.ResolveFenceposts' maxSurge: a percentage of spec.replicas rounded up, or
+    the number as written (both fenceposts 0 only changes maxUnavailable)."""
+    value = d.max_surge
+    if value.endswith("%"):
+        return math.ceil(int(value[:-1]) * d.replicas / 100)
+    return int(value)
 
 
 def _owned_by(c: Cluster, d: Deployment) -> set[str]:
@@ -415,7 +482,17 @@ def template_pod(c: Cluster, d: Deployment) -> Pod:
         requests=t.requests,
         scheduling=t.scheduling,
     )
-    return apiserver.default_tolerations(pod, c)  # what admission gives every new pod
+    # what the DefaultTolerationSeconds admission plugin gives every new pod: a NoExecute
+    # toleration of the not-ready and of the unreachable taint, unless one already tolerates it
+    s = c.settings
+    added = list(pod.tolerations)
+    for key, seconds in (
+        (TAINT_NOT_READY, s.default_not_ready_toleration_seconds),
+        (TAINT_UNREACHABLE, s.default_unreachable_toleration_seconds),
+    ):
+        if not any(_tolerates(t, Taint(key=key, effect=NO_EXECUTE)) for t in added):
+            added.append(Toleration(key=key, operator="Exists", effect=NO_EXECUTE, toleration_seconds=seconds))
+    return attrs.evolve(pod, tolerations=tuple(added))
 
 
 def _slots(c: Cluster, d: Deployment, owned: set[str]) -> int:
@@ -433,9 +510,16 @@ def _slots(c: Cluster, d: Deployment, owned: set[str]) -> int:
     they finish once their kubelet runs, and the bound allows for that; finished (Failed) pods
     hold nothing.
     """
+    # spread constraints say where the pods go relative to each other, not how many the nodes
+    # hold: they are left out here, so a Deployment its own constraints keep short is not excused
     pod = template_pod(c, d)
-    want = scheduler.pod_request(pod)
+    want = pod.requests
     wanted_ports = pod.scheduling.host_ports
+    # pod affinity depends on where other pods run: there the InterPodAffinity plugin itself is
+    # asked (the other filters are restated in _scheduler_would_accept)
+    affinity_matters = pod.scheduling.pod_affinity is not None or any(
+        p.scheduling.pod_anti_affinity is not None or p.scheduling.pod_affinity is not None for p in c.pods
+    )
     by_node = pods_by_node(c.pods)
     # the filters see the other owners' pods only: a Deployment's own pods take room by their
     # requests, and its own anti-affinity (replicas kept apart) is not an excuse to run fewer
@@ -445,17 +529,16 @@ def _slots(c: Cluster, d: Deployment, owned: set[str]) -> int:
         if not c.kubelet_connected(node):
             continue
         clean = attrs.evolve(node, taints=tuple(t for t in node.taints if t.key not in CONDITION_TAINTS))
-        state = CycleState.of(others, pod)
-        state.cache["usage"] = {}
-        state.cache["ports"] = {}
-        if scheduler.run_filters(state, clean) is not None:
+        if not _scheduler_would_accept(pod, clean):
+            continue
+        if affinity_matters and interpodaffinity.filter(CycleState.of(others, pod), clean) is not None:
             continue
         used = Resources()
         taken: set[nodeports.Binding] = set()
         for other in by_node.get(node.name, ()):
             if other.terminating or other.owner in owned or other.phase in (SUCCEEDED, FAILED):
                 continue
-            used = used + scheduler.pod_request(other) + Resources(pods=1)
+            used = used + other.requests + Resources(pods=1)
             taken.update(nodeports.binding(hp) for hp in other.scheduling.host_ports)
         cap = node.capacity
         room = cap.pods - used.pods
@@ -574,7 +657,7 @@ def _eviction_delay(pod: Pod, taints: list[Taint]) -> int | None:
     for taint in taints:
         answer = None
         for toleration in pod.tolerations:
-            if toleration.tolerates(taint):
+            if _tolerates(toleration, taint):
                 answer = toleration
                 break
         if answer is None:
@@ -756,7 +839,7 @@ def _early_evictions(before: Cluster, after: Cluster) -> list[str]:
 
 
 def _allowed_total(d: Deployment) -> tuple[int, int]:
-    surge, _ = fenceposts(d)
+    surge = _max_surge(d)
     return d.replicas + surge, surge
 
 
@@ -826,7 +909,7 @@ def _bad_bindings(before: Cluster, after: Cluster) -> list[str]:
         why = []
         if node.ready != COND_TRUE:
             why.append(f"its Ready condition was {node.ready} ({node.ready_reason})")
-        taint = scheduler.untolerated_taint(old, node, (NO_SCHEDULE, NO_EXECUTE))
+        taint = _untolerated(old, node, (NO_SCHEDULE, NO_EXECUTE))
         if taint is not None:
             why.append(f"it had the taint {taint.show()}, which the pod does not tolerate")
         if why:
@@ -915,7 +998,9 @@ def replica_convergence(cluster: Cluster) -> bool:
     that pass NodeUnschedulable, TaintToleration (ignoring the not-ready / unreachable taints the
     node controller lifts once it sees Ready) and NodeAffinity for its pod template, with the room
     NodeResourcesFit leaves next to other owners' non-terminating pods. A Deployment whose pods
-    fit nowhere is owed nothing: it is excused, not failed. Pods of any of its ReplicaSets count
+    fit nowhere is owed nothing: it is excused, not failed. Its topologySpreadConstraints are not
+    counted in F (they constrain the pods relative to each other, not the nodes' room): a
+    Deployment that its own DoNotSchedule constraints leave short of pods fails. Pods of any of its ReplicaSets count
     (mid-rollout the old ones serve too). While the scheduler or the controller-manager cannot act
     (process stopped, apiserver down) every Deployment is excused.
 
@@ -1162,6 +1247,93 @@ def anti_affinity_respected(cluster: Cluster) -> bool:
     return not _anti_affinity_breaches(cluster)
 
 
+def _spread_domains(c: Cluster, pod: Pod, key: str, policies: tuple[str, str]) -> dict[str, list[Node]]:
+    """The nodes of each value of ``key`` that count for ``pod``: they carry every topologyKey
+    of its DoNotSchedule constraints, and, per the constraint's policies, accept the pod's node
+    selection (nodeSelector, required node affinity) and have no taint it does not tolerate."""
+    keys = {t.topology_key for t in pod.scheduling.topology_spread if t.when_unsatisfiable == "DoNotSchedule"}
+    affinity, taints = policies
+    out: dict[str, list[Node]] = {}
+    for node in c.nodes:
+        labels = dict(node.labels)
+        if not keys <= set(labels):
+            continue
+        if affinity == "Honor" and not _node_selection_accepts(pod, node):
+            continue
+        if taints == "Honor" and any(
+            t.effect in (NO_SCHEDULE, NO_EXECUTE) and not any(tol.tolerates(t) for tol in pod.tolerations)
+            for t in node.taints
+        ):
+            continue
+        out.setdefault(labels[key], []).append(node)
+    return out
+
+
+def _skewed(c: Cluster) -> list[str]:
+    """Each settled DoNotSchedule constraint whose matching pods are spread wider than maxSkew."""
+    found: dict[str, str] = {}
+    by_node = pods_by_node(c.pods)
+    seen: set[tuple[object, ...]] = set()
+    for pod in c.pods:
+        for t in pod.scheduling.topology_spread:
+            if t.when_unsatisfiable != "DoNotSchedule" or t.label_selector is None:
+                continue
+            have = dict(pod.labels)
+            selector = t.label_selector.also(
+                tuple((k, have[k]) for k in t.match_label_keys if k in have)  # matchLabelKeys
+            )
+            group = (t, selector, pod.node_selector, pod.tolerations, pod.scheduling.node_affinity)
+            if group in seen:
+                continue
+            seen.add(group)
+            matching = {p.name: p for p in c.pods if not p.terminating and selector.matches(p.labels)}
+            if any(p.node_name is None for p in matching.values()):
+                continue  # not settled: a matching pod still waits for a node
+            domains = _spread_domains(c, pod, t.topology_key, (t.node_affinity_policy, t.node_taints_policy))
+            counts = {
+                value: sum(1 for n in nodes for p in by_node.get(n.name, ()) if p.name in matching)
+                for value, nodes in domains.items()
+            }
+            if not counts:
+                continue
+            low = 0 if len(counts) < (t.min_domains or 1) else min(counts.values())
+            high = max(counts.values())
+            if high - low > t.max_skew:
+                spread = ", ".join(f"{v}={n}" for v, n in sorted(counts.items()))
+                found.setdefault(
+                    f"{t.topology_key}/{selector}",
+                    f"pods matching {selector} over {t.topology_key}: {spread} (skew {high - low} > maxSkew "
+                    f"{t.max_skew}) at t={c.now}s",
+                )
+    return list(found.values())
+
+
+def _explain_skew(c: Cluster) -> str:
+    return " | ".join(_skewed(c)) or "every settled DoNotSchedule spread constraint is within its maxSkew"
+
+
+@invariant("spread-within-max-skew", explain=_explain_skew)
+def spread_within_max_skew(cluster: Cluster) -> bool:
+    """Pods with a DoNotSchedule topology spread constraint stay spread: the matching pods per
+    domain differ from the emptiest eligible domain by at most maxSkew, whenever none of them
+    waits for a node.
+
+    For each DoNotSchedule constraint of a pod: the pods counted are those its labelSelector
+    (plus the pod's matchLabelKeys values) matches, bound and not Terminating; the domains are the
+    values of topologyKey on the nodes that carry all the pod's DoNotSchedule topology keys and
+    pass its nodeAffinityPolicy / nodeTaintsPolicy; the skew is the largest count minus the
+    smallest (0 while fewer domains than minDomains). It is checked only in *settled* states, where
+    no matching pod is Pending: the scheduler checks a constraint only when it binds a pod, so a
+    pod waiting for room is not a violation.
+
+    What it finds: the promise holds at binding time only. Deleting or evicting pods, scaling
+    down, or a domain that joins or comes back (a node powered on again, a taint lifted under
+    nodeTaintsPolicy: Honor) can leave the settled pods more skewed than maxSkew, and nothing in
+    the control plane moves running pods back (that is the descheduler's job).
+    """
+    return not _skewed(cluster)
+
+
 BUILTINS: dict[str, PropertyDef] = {
     d.name: d
     for d in (
@@ -1174,5 +1346,6 @@ BUILTINS: dict[str, PropertyDef] = {
         pods_admitted,
         anti_affinity_respected,
         no_preemption_of_higher_priority,
+        spread_within_max_skew,
     )
 }

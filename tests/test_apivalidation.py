@@ -25,6 +25,12 @@ SERVICE = "apiVersion: v1\nkind: Service\nmetadata:\n  name: {name}\nspec:\n  se
 POD = "apiVersion: v1\nkind: Pod\nmetadata:\n  name: p\nspec:\n  containers:\n    - name: app\n      image: nginx\n"
 
 
+SPREAD = (
+    "  topologySpreadConstraints:\n    - maxSkew: {skew}\n      topologyKey: topology.kubernetes.io/zone\n"
+    "      whenUnsatisfiable: {action}\n{extra}      labelSelector: {{matchLabels: {{app: web}}}}\n"
+)
+
+
 class Case(NamedTuple):
     id: str
     text: str
@@ -181,6 +187,65 @@ CASES = [
         'The Pod "p" is invalid: spec.containers[0].resources.requests[cpu]: Invalid value: "2": must be less '
         "than or equal to cpu limit of 1",
         11,
+    ),
+    Case(
+        "spread-max-skew-zero",
+        POD + SPREAD.format(extra="", skew=0, action="DoNotSchedule"),
+        'The Pod "p" is invalid: spec.topologySpreadConstraints[0].maxSkew: Invalid value: 0: must be greater '
+        "than zero",
+        10,
+    ),
+    Case(
+        "spread-when-unsatisfiable",
+        POD + SPREAD.format(extra="", skew=1, action="Maybe"),
+        'The Pod "p" is invalid: spec.topologySpreadConstraints[0].whenUnsatisfiable: Unsupported value: "Maybe": '
+        'supported values: "DoNotSchedule", "ScheduleAnyway"',
+        12,
+    ),
+    Case(
+        "spread-min-domains-schedule-anyway",
+        POD + SPREAD.format(extra="      minDomains: 2\n", skew=1, action="ScheduleAnyway"),
+        'The Pod "p" is invalid: spec.topologySpreadConstraints[0].minDomains: Invalid value: 2: can only use '
+        "minDomains if whenUnsatisfiable=DoNotSchedule, not ScheduleAnyway",
+        13,
+    ),
+    Case(
+        "spread-min-domains-zero",
+        POD + SPREAD.format(extra="      minDomains: 0\n", skew=1, action="DoNotSchedule"),
+        'The Pod "p" is invalid: spec.topologySpreadConstraints[0].minDomains: Invalid value: 0: must be greater '
+        "than zero",
+        13,
+    ),
+    Case(
+        "spread-taints-policy",
+        POD + SPREAD.format(extra="      nodeTaintsPolicy: Always\n", skew=1, action="DoNotSchedule"),
+        'The Pod "p" is invalid: spec.topologySpreadConstraints[0].nodeTaintsPolicy: Unsupported value: "Always": '
+        'supported values: "Honor", "Ignore"',
+        13,
+    ),
+    Case(
+        "spread-duplicate",
+        POD
+        + SPREAD.format(extra="", skew=1, action="DoNotSchedule")
+        + SPREAD.format(extra="", skew=2, action="DoNotSchedule").split("\n", 1)[1],
+        'The Pod "p" is invalid: spec.topologySpreadConstraints[0].{topologyKey, whenUnsatisfiable}: Duplicate '
+        'value: "{topology.kubernetes.io/zone, DoNotSchedule}"',
+        10,
+    ),
+    Case(
+        "spread-match-label-keys-without-selector",
+        POD + "  topologySpreadConstraints:\n    - maxSkew: 1\n      topologyKey: zone\n"
+        "      whenUnsatisfiable: DoNotSchedule\n      matchLabelKeys: [app]\n",
+        'The Pod "p" is invalid: spec.topologySpreadConstraints[0].matchLabelKeys: Forbidden: must not be '
+        "specified when labelSelector is not set",
+        13,
+    ),
+    Case(
+        "spread-match-label-keys-in-selector",
+        POD + SPREAD.format(extra="      matchLabelKeys: [app]\n", skew=1, action="DoNotSchedule"),
+        'The Pod "p" is invalid: spec.topologySpreadConstraints[0].matchLabelKeys[0]: Invalid value: "app": '
+        "exists in both matchLabelKeys and labelSelector",
+        13,
     ),
     Case(
         "template-restart-never",

@@ -168,19 +168,6 @@ CASES = [
         ),
         "spec.template.spec.affinity.podAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].namespaceSelector",
     ),
-    Case(
-        "topology-spread",
-        deployment(
-            pod_spec="""
-            topologySpreadConstraints:  # <-
-              - maxSkew: 1
-                topologyKey: kubernetes.io/hostname
-                whenUnsatisfiable: DoNotSchedule
-                labelSelector: {matchLabels: {app: web}}
-            """
-        ),
-        "spec.template.spec.topologySpreadConstraints",
-    ),
     Case("host-network", deployment(pod_spec="hostNetwork: true  # <-\n"), "spec.template.spec.hostNetwork"),
     Case(
         "scheduler-name", deployment(pod_spec="schedulerName: my-scheduler  # <-\n"), "spec.template.spec.schedulerName"

@@ -24,16 +24,21 @@ from kmodel.components import deployment
 from kmodel.engines.base import ALWAYS, ALWAYS_TRANSITION, EVENTUALLY, HOLDS, VIOLATED, Property, Result
 from kmodel.engines.explore import explore, explore_many
 from kmodel.errors import EXIT_BAD_INPUT, KmodelError
+from kmodel.labels import LabelSelector
 from kmodel.scenario import Scenario, load
+from kmodel.schedulingspec import SchedulingSpec, TopologySpreadConstraint
 from kmodel.settings import Settings
 from kmodel.state import (
     LABEL_HOSTNAME,
+    LABEL_ZONE,
     Cluster,
     Deployment,
     Node,
+    Pod,
     PodTemplate,
     ReplicaSet,
     Resources,
+    Taint,
     labels_of,
 )
 from kmodel.transition import Outcome
@@ -132,6 +137,7 @@ def test_builtins_in_their_fixed_order_with_kinds_docs_and_explanations() -> Non
         "pods-admitted",
         "anti-affinity-respected",
         "no-preemption-of-higher-priority",
+        "spread-within-max-skew",
     ]
     kinds = {name: d.kind for name, d in props.BUILTINS.items()}
     assert kinds == {
@@ -144,6 +150,7 @@ def test_builtins_in_their_fixed_order_with_kinds_docs_and_explanations() -> Non
         "pods-admitted": ALWAYS,
         "anti-affinity-respected": ALWAYS,
         "no-preemption-of-higher-priority": ALWAYS_TRANSITION,
+        "spread-within-max-skew": ALWAYS,
     }
     for d in props.BUILTINS.values():
         assert d.explain is not None and len(d.doc) > 200 and d.summary
@@ -504,6 +511,87 @@ def test_service_has_endpoint_fails_when_the_budget_can_take_every_pod(path: Pat
     assert r.trace is not None and r.trace.steps[-1].actor == "endpoints"
     assert labels(r)[-1] == "service web endpoints: <none>"
     assert "service web has no ready endpoint" in explanation(scen, "service-has-endpoint", r)
+
+
+# --- spread-within-max-skew ------------------------------------------------------------------------
+
+
+def _zone_spread_cluster(zone_c_pods: int, pending: bool = False) -> Cluster:
+    """Three zones (one node each), pods with a DoNotSchedule zone spread (maxSkew 1): one on
+    node-a, one on node-b, ``zone_c_pods`` on node-c, and one more waiting if ``pending``."""
+    spread = TopologySpreadConstraint(1, LABEL_ZONE, "DoNotSchedule", LabelSelector((("app", "web"),)))
+    spec = SchedulingSpec(topology_spread=(spread,))
+    nodes = tuple(
+        Node(name=f"node-{z}", labels=labels_of({LABEL_HOSTNAME: f"node-{z}", LABEL_ZONE: f"zone-{z}"})) for z in "abc"
+    )
+    web = labels_of({"app": "web"})
+    placed = [("a", "node-a"), ("b", "node-b")] + [(f"c{i}", "node-c") for i in range(zone_c_pods)]
+    pods = [Pod(name=f"web-{n}", labels=web, node_name=node, scheduling=spec) for n, node in placed]
+    if pending:
+        pods.append(Pod(name="web-new", labels=web, scheduling=spec))
+    return Cluster(settings=Settings(), nodes=nodes, pods=tuple(pods))
+
+
+def test_spread_within_max_skew_counts_settled_states_only() -> None:
+    """1/1/1 and 1/1/2 are within maxSkew 1; 1/1/3 is not, unless a matching pod still waits for
+    a node (the scheduler checks the constraint only when it binds a pod)."""
+    assert props.spread_within_max_skew(_zone_spread_cluster(1))
+    assert props.spread_within_max_skew(_zone_spread_cluster(2))
+    skewed = _zone_spread_cluster(3)
+    assert not props.spread_within_max_skew(skewed)
+    why = props.BUILTINS["spread-within-max-skew"].explain(skewed)  # type: ignore[misc]
+    assert "zone-a=1, zone-b=1, zone-c=3 (skew 2 > maxSkew 1)" in why
+    assert props.spread_within_max_skew(_zone_spread_cluster(3, pending=True))
+
+
+def test_spread_within_max_skew_honours_the_taints_policy() -> None:
+    """A domain whose only node has a taint the pods do not tolerate counts under the default
+    nodeTaintsPolicy (Ignore) and not under Honor."""
+    c = _zone_spread_cluster(0)
+    c = attrs.evolve(c, pods=tuple(attrs.evolve(p, node_name="node-a") if p.name == "web-b" else p for p in c.pods))
+    tainted = c.with_node(attrs.evolve(c.node("node-c"), taints=(Taint("example.com/down", "NoSchedule"),)))
+    assert not props.spread_within_max_skew(tainted)  # zone-a=2, zone-b=0, zone-c=0
+    honor = tuple(
+        attrs.evolve(
+            p,
+            scheduling=SchedulingSpec(
+                topology_spread=(attrs.evolve(p.scheduling.topology_spread[0], node_taints_policy="Honor"),)
+            ),
+        )
+        for p in tainted.pods
+    )
+    assert not props.spread_within_max_skew(attrs.evolve(tainted, pods=honor))  # zone-a=2, zone-b=0
+    moved = attrs.evolve(
+        tainted, pods=tuple(attrs.evolve(p, node_name="node-b") if p.name == "web-b" else p for p in honor)
+    )
+    assert props.spread_within_max_skew(moved)  # zone-a=1, zone-b=1; zone-c is not a domain
+
+
+def test_spread_within_max_skew_holds_through_pod_deletions() -> None:
+    """zone-spread-outage.yaml without its outage, anyone deleting one pod at any moment: the
+    replacement goes to the emptied zone, so every settled state is spread 1/1/1."""
+    scen = scenario(SCENARIOS / "zone-spread-outage.yaml", timeline_=False)
+    r = check(scen, "spread-within-max-skew", DELETE_ONE)
+    assert r.verdict == HOLDS, r.message
+
+
+def test_spread_within_max_skew_violated_after_the_zone_returns() -> None:
+    """zone-spread-outage-honor.yaml: with nodeTaintsPolicy Honor the evicted replica is placed in
+    another zone at once; when node-c returns its zone is a domain again, with no pod."""
+    scen = scenario(SCENARIOS / "zone-spread-outage-honor.yaml")
+    r = shortest(scen, "spread-within-max-skew", ())
+    why = explanation(scen, "spread-within-max-skew", r)
+    assert "zone-c=0 (skew 2 > maxSkew 1)" in why and "at t=720s" in why
+    assert "node-c taint node.kubernetes.io/unreachable:NoSchedule removed" in labels(r)[-1]
+
+
+def test_replica_convergence_violated_by_conflicting_spread_constraints() -> None:
+    """conflicting-spread.yaml: zone and hostname spread that cannot both hold for six replicas
+    on 2+1 nodes; the sixth stays Pending although the nodes have room."""
+    scen = scenario(SCENARIOS / "conflicting-spread.yaml")
+    r = shortest(scen, "replica-convergence", ())
+    why = explanation(scen, "replica-convergence", r)
+    assert "5 of 6 owed pods Running and ready" in why and "Pending, not ready, no node" in why
 
 
 # --- property files ---------------------------------------------------------------------------------------------------

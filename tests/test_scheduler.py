@@ -291,6 +291,28 @@ def test_least_allocated_prefers_the_emptier_node() -> None:
     assert bindings(scheduler.step(c), "p") == ["b"]
 
 
+MI = 1024**2
+
+
+def test_balanced_allocation_rounds_as_kube_scheduler() -> None:
+    """balancedResourceScorer computes |f_cpu - f_mem| / 2 for two resources: with the node's
+    CPU fully requested and 320Mi of 1000Mi memory, std is 0.34 and the score 66 (the square root
+    of the variance rounds just above 0.34, which would give 65)."""
+    node = mknode("a", capacity=Resources(cpu=1000, memory=1000 * MI, pods=110))
+    pod = Pod(name="p", requests=Resources(cpu=1000, memory=320 * MI))
+    assert scheduler._balanced_allocation({}, pod, node) == 66
+
+
+def test_a_resource_the_node_has_none_of_is_left_out_of_the_scores() -> None:
+    """The scorers skip a resource whose allocatable is 0: memory alone decides here (LeastAllocated
+    (1000Mi - 500Mi) / 1000Mi = 50, BalancedAllocation one fraction, std 0)."""
+    node = mknode("a", capacity=Resources(cpu=0, memory=1000 * MI, pods=110))
+    pod = Pod(name="p", requests=Resources(memory=300 * MI))
+    usage = {"a": scheduler.Usage(Resources(memory=200 * MI), Resources(cpu=100, memory=200 * MI))}
+    assert scheduler._least_allocated(usage, pod, node) == 50
+    assert scheduler._balanced_allocation(usage, pod, node) == 100
+
+
 def test_untolerated_prefer_no_schedule_taint_loses() -> None:
     c = mkcluster(mknode("a", Taint(key="k", effect=PREFER_NO_SCHEDULE)), mknode("b"))
     assert bindings(scheduler.step(admitted(c, Pod(name="p"))), "p") == ["b"]
@@ -341,3 +363,53 @@ def test_binds_to_a_not_ready_node_that_has_no_taint_yet() -> None:
     assert bindings(scheduler.step(c), "p") == ["sick"]
     tainted = c.with_node(attrs.evolve(sick, taints=(Taint(key=TAINT_NOT_READY, effect=NO_SCHEDULE),)))
     assert scheduler.step(tainted)[0].events[0].reason == "FailedScheduling"
+
+
+# --- PodTopologySpread through the whole scheduler ------------------------------------------------
+
+
+def test_zone_outage_replacement_waits_under_a_hard_zone_spread() -> None:
+    """scenarios/zone-spread-outage.yaml: the evicted replica's replacement fails on every node,
+    with TaintToleration's reason on the lost node and PodTopologySpread's on the others, and the
+    spread status (Unschedulable) lets preemption look for victims there."""
+    from kmodel.engines.simulate import simulate
+    from kmodel.scenario import load
+    from tests.conftest import SCENARIOS
+
+    sim = simulate(load(SCENARIOS / "zone-spread-outage.yaml"))
+    failed = [e for e in sim.events if e.reason == "FailedScheduling"]
+    assert failed and {e.t for e in failed} >= {410}
+    assert failed[0].message == (
+        "0/3 nodes are available: 1 node(s) had untolerated taint(s), 2 node(s) didn't match pod topology "
+        "spread constraints. no new claims to deallocate, preemption: 0/3 nodes are available: 1 Preemption "
+        "is not helpful for scheduling, 2 No preemption victims found for incoming pod."
+    )
+    placed = [e for e in sim.events if e.reason == "Scheduled" and e.t >= 410]
+    assert [(e.t, e.message.rsplit(" ", 1)[1]) for e in placed] == [(720, "node-c")]
+
+
+def test_topology_spread_constraints_are_read_from_the_manifest(tmp_path: Any) -> None:
+    """An unset labelSelector stays None (it selects no pod); defaults: Honor / Ignore, no
+    minDomains; the template's constraints reach the pods."""
+    from kmodel.labels import LabelSelector
+    from kmodel.schedulingspec import TopologySpreadConstraint
+    from tests.builders import manifest_scenario
+    from tests.conftest import DEPLOYMENT
+
+    body = DEPLOYMENT.replace(
+        "      containers:\n",
+        "      topologySpreadConstraints:\n"
+        "        - {maxSkew: 2, topologyKey: zone, whenUnsatisfiable: DoNotSchedule, minDomains: 3,\n"
+        "           labelSelector: {matchLabels: {app: web}}, matchLabelKeys: [pod-template-hash],\n"
+        "           nodeTaintsPolicy: Honor}\n"
+        "        - {maxSkew: 1, topologyKey: kubernetes.io/hostname, whenUnsatisfiable: ScheduleAnyway}\n"
+        "      containers:\n",
+    )
+    scen = manifest_scenario(tmp_path, body)
+    d = scen.initial_state().deployments[0]
+    assert d.template.scheduling.topology_spread == (
+        TopologySpreadConstraint(
+            2, "zone", "DoNotSchedule", LabelSelector((("app", "web"),)), 3, "Honor", "Honor", ("pod-template-hash",)
+        ),
+        TopologySpreadConstraint(1, LABEL_HOSTNAME, "ScheduleAnyway", None),
+    )

@@ -141,14 +141,16 @@ def test_prove_needs_the_lemma_then_proves_for_any_size(cli: Cli) -> None:
 
 def test_outside_the_workload_slice_smt_falls_back_and_says_why(cli: Cli, tmp_path: Path) -> None:
     text = (DATA / "props-two-workers.yaml").read_text()
-    path = tmp_path / "requests.yaml"
-    path.write_text(text.replace("image: nginx", "image: nginx\n          resources: {requests: {cpu: 100m}}"))
+    path = tmp_path / "zone.yaml"
+    zone = "  name: worker-1\n  labels: {topology.kubernetes.io/zone: a}\n"
+    path.write_text(text.replace("  name: worker-1\n", zone))
+    zones = "PodTopologySpread's zone scoring is not encoded"
     r = cli("check", str(path), "--engine", "smt", "-p", "eviction-after-timeout", "--max-depth", "6")
     assert r.exit_code == 0, r.output
-    assert "warning: answered on the node-health slice" in r.output and "resource requests" in r.output
+    assert "warning: answered on the node-health slice" in r.output and zones in r.output
     # a property that needs the workload slice gets its refusal instead
     r = cli("check", str(path), "--engine", "smt", "-p", "no-over-replication", "--max-depth", "6")
-    assert r.exit_code == 2 and "resource requests" in r.stderr
+    assert r.exit_code == 2 and zones in r.stderr
     # neither slice covers a mid-run cordon: the workload slice's reason, with every verb it knows
     cordon = tmp_path / "cordon.yaml"
     cordon.write_text(text.replace("until: 5m\n", "until: 5m\ntimeline:\n  - 30s cordon node/worker-1\n"))

@@ -26,9 +26,9 @@ from kmodel.checkmodel import CheckState, KubeModel
 from kmodel.engines.base import HOLDS, INCONCLUSIVE, VIOLATED
 from kmodel.engines.explore import explore
 from kmodel.properties import to_property
-from kmodel.scenario import Scenario, load
+from kmodel.scenario import load
 from kmodel.smt import bmc
-from kmodel.smt.nodehealth import IF, OR, SUM, Enumerator, SliceError, successor_differences
+from kmodel.smt.nodehealth import OR, Enumerator, SliceError, successor_differences
 from kmodel.smt.workload import WorkloadModel, WorkloadSlice
 from kmodel.state import Pod, ReplicaSet
 from tests import broken
@@ -171,8 +171,7 @@ class AnyFeasibleNode(WorkloadSlice):
     """A wrong encoding: the scheduler may bind to any feasible node (scores left out)."""
 
     def _best(self, c: Any, cls: Any, vnode: dict[str, Any]) -> tuple[dict[str, Any], Any]:
-        counts = {n.name: SUM([IF(vnode[p.name] == n.index, 1, 0) for p in self.pods]) for n in self.nodes}
-        feasible = self._feasible(c, cls, counts)
+        feasible = self._feasible(c, cls, self._load(vnode))
         return feasible, OR(*feasible.values())
 
 
@@ -224,19 +223,6 @@ def test_a_replicaset_keeping_one_too_many_disagrees_unless_the_encoding_does_to
 
 
 # --- scope --------------------------------------------------------------------------------------------
-
-
-def _with_requests(tmp_path: Any) -> Scenario:
-    text = (DATA / "props-two-workers.yaml").read_text()
-    text = text.replace("image: nginx", "image: nginx\n          resources: {requests: {cpu: 100m}}")
-    path = tmp_path / "requests.yaml"
-    path.write_text(text)
-    return load(path)
-
-
-def test_pods_with_requests_are_refused(tmp_path: Any) -> None:
-    with pytest.raises(SliceError, match="resource requests"):
-        WorkloadSlice(WorkloadModel(_with_requests(tmp_path)))
 
 
 class _WithOrphan(WorkloadModel):

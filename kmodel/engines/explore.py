@@ -271,13 +271,15 @@ def _search(
             k = key(tr.state, pending)
             if k in seen:
                 continue
+            if stats.states >= max_states:
+                # a state beyond the limit is needed: stop with exactly max_states visited (a
+                # space of exactly max_states states is explored whole and can hold)
+                stats.limit = f"max states {max_states}"
+                return finish(INCONCLUSIVE, f"stopped at {max_states:,} states")
             seen.add(k)
             child = _Node(tr.state, node, tr.actor, tr.label, node.depth + 1, pending)
             stats.states += 1
             check_state(child)
-            if stats.states >= max_states:
-                stats.limit = f"max states {max_states}"
-                return finish(INCONCLUSIVE, f"stopped at {max_states:,} states")
             queue.append(child)
         now = time.monotonic()
         if deadline is not None and now > deadline:

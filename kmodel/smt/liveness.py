@@ -23,8 +23,9 @@ reported as an encoding bug.
 P itself, :func:`convergence`, is ``properties._convergence`` clause by clause: every
 Deployment with spec.replicas >= 1 has at least min(R - W, F) serving pods, where W counts its
 active pods on nodes whose kubelet is not connected and F is the room its pod template finds on
-the connected nodes that pass the scheduler's static filters; every Deployment is excused while
-the scheduler or the controller-manager cannot act.
+the connected nodes that pass the scheduler's static filters (pods, and the cpu and memory the
+template requests, next to the other owners' pods there); every Deployment is excused while the
+scheduler or the controller-manager cannot act.
 
 Depth is the limit: after the faults stop the run needs ``bound`` seconds (60 s, 12 ticks, with
 the defaults) of clock ticks, heartbeats and retries, some 25 to 45 actions, before a violation
@@ -50,7 +51,7 @@ from kmodel.engines.base import HOLDS, INCONCLUSIVE, VIOLATED, Result, Stats, St
 from kmodel.engines.explore import Calm
 from kmodel.properties import BUILTINS, CONDITION_TAINTS, template_pod, to_property
 from kmodel.smt.nodehealth import ADVERSARY, AND, IF, MAX0, MIN, NOT, OR, PHASE, SUM, Slice, SliceError, View, nk, pk
-from kmodel.smt.workload import WorkloadSlice, dk
+from kmodel.smt.workload import DIV, WorkloadSlice, dk
 from kmodel.state import RUNNING
 
 ENGINE = "smt"
@@ -90,6 +91,7 @@ def convergence(sl: WorkloadSlice, c: View) -> Any:
             )
             waiting.append(AND(here, OR(*[AND(sl.on(c, p, n.name), NOT(connected[n.name])) for n in sl.nodes])))
         pod = template_pod(c0, d)
+        want = kube_scheduler.pod_request(pod)
         room = []
         for n in sl.nodes:
             spec = c0.node(n.name)
@@ -97,13 +99,19 @@ def convergence(sl: WorkloadSlice, c: View) -> Any:
             clean = attrs.evolve(spec, taints=tuple(t for t in spec.taints if t.key not in CONDITION_TAINTS))
             if kube_scheduler.filter_reasons(c0, pod, clean, usage={}):
                 continue
-            used = SUM(
-                [
-                    IF(AND(c[pk(q.name, "present")], NOT(c[pk(q.name, "deleting.set")]), sl.on(c, q, n.name)), 1, 0)
-                    for q in others
-                ]
-            )
-            room.append(IF(connected[n.name], MAX0(spec.capacity.pods - used), 0))
+            there = [
+                (q.pod.requests, AND(c[pk(q.name, "present")], NOT(c[pk(q.name, "deleting.set")]), sl.on(c, q, n.name)))
+                for q in others
+            ]
+            # NodeResourcesFit's room next to them: pods, and each resource the template requests
+            fits = spec.capacity.pods - SUM([IF(on, 1, 0) for _, on in there])
+            if want.cpu:
+                used_cpu = SUM([IF(on, r.cpu, 0) for r, on in there if r.cpu])
+                fits = MIN(fits, DIV(spec.capacity.cpu - used_cpu, want.cpu))
+            if want.memory:
+                used_memory = SUM([IF(on, r.memory, 0) for r, on in there if r.memory])
+                fits = MIN(fits, DIV(spec.capacity.memory - used_memory, want.memory))
+            room.append(IF(connected[n.name], MAX0(fits), 0))
         replicas = sl.deployment_replicas(c, d.name)
         n_serving = SUM([IF(s, 1, 0) for s in serving])
         required = MAX0(MIN(replicas - SUM([IF(w, 1, 0) for w in waiting]), SUM(room)))

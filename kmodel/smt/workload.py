@@ -14,7 +14,8 @@ Its Python side is :class:`WorkloadModel`: the checker's model with pod GC and t
 collector switched off after settling. On the scenarios the slice accepts neither of them ever
 acts (no node is deleted or carries the out-of-service taint, no owner is deleted, no pod is
 Terminating without a node), so the workload slice *is* the whole model there:
-tests/test_smt_workload.py compares the transitions of both on random runs.
+tests/test_smt_workload.py compares the transitions of both on random runs, and
+tests/test_smt_workload_requests.py on runs of scenarios with resource requests.
 
 The universe of pods is bounded: the pods of the settled state, and for every ReplicaSet the next
 ``pod_slots`` pods it would create, whose names are known in advance (``<rs>-<suffix>`` from the
@@ -39,14 +40,29 @@ several enabled actions, as the Python scheduler gives several successors), plus
 for a pod that fits nowhere (tried, left Pending). The encoding mirrors
 :mod:`kmodel.components.scheduler`: the queue head (oldest pod, then name, not yet tried this
 tick), the filters (NodeUnschedulable, TaintToleration against the node lifecycle controller's
-taint variables and the node's other taints, NodeAffinity by nodeSelector, NodeResourcesFit's pod
-count) and the scores that can tell nodes apart for the pods it supports: LeastAllocated on the
-default requests of pods without requests, and PodTopologySpread's system default hostname
-constraint, whose float weight ``log(domains + 2)`` and rounding are tabulated in Python for every
-number of feasible nodes and matching pods (so the encoding rounds exactly as the model does).
+taint variables and the node's other taints, NodeAffinity by nodeSelector, NodeResourcesFit: the
+pod count, and the cpu and memory the pod requests against what the pods bound to the node
+request, Terminating ones included until they are gone) and the scores that can tell nodes apart
+for the pods it supports (:class:`NodeLoad` is what they add up per node):
 
-Anything the encoding cannot represent is refused up front with :class:`SliceError`: pods with
-resource requests, PreferNoSchedule taints, zone labels, two nodes with one hostname, a
+- LeastAllocated, in integer arithmetic as the model computes it, on the non-zero requests
+  (the defaults for a pod that requests nothing);
+- BalancedAllocation, for a pod that requests cpu or memory: the model computes floor((1 -
+  |f_cpu - f_mem| / 2) * 100) in floats, f = min(1, requested / capacity) (100 when a capacity
+  is 0, as only one fraction is left). The encoding is the
+  exact rational value in integers (:func:`balanced_exact`) plus a table of the points where
+  the float one differs from it (where 100 - 50 |f_cpu - f_mem| is an integer or within a few
+  ulps of one); every (requested cpu, requested memory) the slice's pods can add up to on a
+  node the pod fits is enumerated when the slice is built and the model's function evaluated
+  on each (:meth:`WorkloadSlice.balanced_table`), so the encoding is the model's score on every
+  state of the slice;
+- PodTopologySpread's system default hostname constraint, whose float weight ``log(domains +
+  2)`` and rounding are tabulated in Python for every number of feasible nodes and matching pods
+  (so the encoding rounds exactly as the model does).
+
+Anything the encoding cannot represent is refused up front with :class:`SliceError`:
+PreferNoSchedule taints, zone labels, requests so varied that they make more than
+``BALANCED_POINTS_MAX`` different sums on a node, two nodes with one hostname, a
 Deployment with several ReplicaSets, objects that ControllerRef would adopt or release (an
 orphan pod matching a ReplicaSet's selector, an orphan ReplicaSet matching a Deployment's, an
 owned object its owner's selector does not match), an ``apply`` of anything but Deployments or one that changes
@@ -112,6 +128,7 @@ from kmodel.state import (
     Deployment,
     Pod,
     ReplicaSet,
+    Resources,
     Taint,
     label,
     selector_matches,
@@ -124,11 +141,25 @@ WORKLOAD_CONTROLLERS = (*SLICE_CONTROLLERS, "deployment", "replicaset", "endpoin
 WORKLOAD_VERBS = ("scale", "delete", "kill", "apply")
 LOG_RANK_BITS = 63  # Go's time.Duration is an int64 of nanoseconds
 SCHEDULER_VARIANTS = ("real", "ignoring-taints", "rebinding")
+# the most (cpu, memory) request sums BalancedAllocation's table may cover on one node
+BALANCED_POINTS_MAX = 200_000
 
 
 def DIV(a: Any, b: int) -> Any:
     """Floor division by a positive constant (both operands non-negative where it is used)."""
     return a // b if isinstance(a, int) else a / b
+
+
+def balanced_exact(cpu: Any, memory: Any, cap_cpu: int, cap_mem: int) -> Any:
+    """NodeResourcesBalancedAllocation in exact arithmetic, for positive capacities and
+    requests already capped at them: the fractions f = requested / capacity, std = |f_cpu -
+    f_mem| / 2, and the score floor((1 - std) * 100) = 100 - ceil(100 * |d| / (2 * lcm)), where
+    d is the difference of the fractions over the common denominator lcm. Integers in, integer
+    out (a Z3 term for Z3 terms)."""
+    lcm = math.lcm(cap_cpu, cap_mem)
+    d = cpu * (lcm // cap_cpu) - memory * (lcm // cap_mem)
+    dist = IF(d >= 0, d, -d)
+    return kube_scheduler.MAX_NODE_SCORE - DIV(kube_scheduler.MAX_NODE_SCORE * dist + 2 * lcm - 1, 2 * lcm)
 
 
 def _refuse(message: str, fix: str) -> SliceError:
@@ -173,6 +204,33 @@ class PodClass:
     tolerations: tuple[Any, ...]
     node_selector: tuple[Any, ...]
     spread: tuple[str, ...]  # the pods its default spread selector matches
+    cpu: int = 0  # resources.requests, as declared (0: none)
+    memory: int = 0
+
+
+@frozen
+class NodeLoad:
+    """What the scheduler adds up over the pods it sees bound to a node (terminating ones
+    included, as ``scheduler.node_usage``): how many, their declared cpu and memory requests,
+    and the same with the non-zero defaults LeastAllocated scores with."""
+
+    count: Any
+    cpu: Any
+    memory: Any
+    nonzero_cpu: Any
+    nonzero_memory: Any
+
+
+@frozen
+class BalancedTable:
+    """NodeResourcesBalancedAllocation for one pod class on one node whose cpu and memory
+    capacities are both positive (:meth:`WorkloadSlice.balanced_table`). ``exceptions`` maps
+    (requested cpu, requested memory), each capped at the capacity, to the model's float score
+    where it differs from the exact rational one; ``points`` is how many such pairs the pods of
+    the slice can make on a node that passes NodeResourcesFit."""
+
+    exceptions: tuple[tuple[tuple[int, int], int], ...]
+    points: int
 
 
 @frozen
@@ -247,7 +305,19 @@ class WorkloadSlice(Slice):
         for info in self.pods:
             selector = kube_scheduler.default_spread_selector(c, info.pod)
             spread = tuple(q.name for q in self.pods if selector_matches(selector, q.pod.labels))
-            self.classes[info.name] = PodClass(info.pod.tolerations, info.pod.node_selector, spread)
+            want = kube_scheduler.pod_request(info.pod)
+            self.classes[info.name] = PodClass(
+                info.pod.tolerations, info.pod.node_selector, spread, want.cpu, want.memory
+            )
+        # BalancedAllocation's float score, where it is not the exact rational one, for every
+        # pod class with requests and every node (see balanced_table)
+        self.balanced: dict[tuple[PodClass, str], BalancedTable] = {}
+        for cls in dict.fromkeys(self.classes.values()):
+            if cls.cpu or cls.memory:
+                for node in self.nodes:
+                    table = self.balanced_table(cls, node.name)
+                    if table is not None:
+                        self.balanced[cls, node.name] = table
         # PodTopologySpread's raw hostname score, round(m * log(d + 2) + (maxSkew - 1)), for d
         # feasible nodes and m matching pods on the node, computed as the model computes it
         skew = dict(kube_scheduler.DEFAULT_SPREAD_CONSTRAINTS)[LABEL_HOSTNAME]
@@ -328,12 +398,6 @@ class WorkloadSlice(Slice):
                     f"node {n.name} has a PreferNoSchedule taint (TaintToleration scoring is not encoded)",
                     "remove PreferNoSchedule taints, or check with --engine explore",
                 )
-        templates = [p.requests for p in c.pods] + [rs.template.requests for rs in c.replicasets]
-        if any(r.cpu or r.memory for r in templates):
-            raise _refuse(
-                "pods with resource requests (NodeResourcesBalancedAllocation's float score is not encoded)",
-                "drop resources.requests from the pod templates, or check with --engine explore",
-            )
         for svc in c.services:
             if svc.publish_not_ready_addresses:
                 raise _refuse(
@@ -436,12 +500,6 @@ class WorkloadSlice(Slice):
                     raise _refuse(
                         f"timeline event {ev.text!r} applies {m.kind} {m.name} (only Deployments are encoded)",
                         f"apply Deployments only ({where}), or check with --engine explore",
-                    )
-                if d.template.requests.cpu or d.template.requests.memory:
-                    raise _refuse(
-                        f"timeline event {ev.text!r} applies deployment {d.name} whose pods have resource requests "
-                        "(NodeResourcesBalancedAllocation's float score is not encoded)",
-                        f"drop resources.requests from the template ({where}), or check with --engine explore",
                     )
                 before = spec.get(d.name)
                 if before is not None and _rollout_fields(before) != _rollout_fields(d):
@@ -837,7 +895,30 @@ class WorkloadSlice(Slice):
                 out.append(c[nk(node.name, var)])
         return out
 
-    def _feasible(self, c: View, cls: PodClass, counts: dict[str, Any]) -> dict[str, Any]:
+    def _load(self, vnode: dict[str, Any]) -> dict[str, NodeLoad]:
+        """Each node's :class:`NodeLoad` in the scheduler's view (``vnode``: where it believes
+        each pod is bound)."""
+
+        def total(on: dict[str, Any], amount: Callable[[PodClass], int]) -> Any:
+            pods = [(p.name, amount(self.classes[p.name])) for p in self.pods]
+            return SUM([IF(on[name], value, 0) for name, value in pods if value])
+
+        cpu0, memory0 = kube_scheduler.DEFAULT_MILLI_CPU_REQUEST, kube_scheduler.DEFAULT_MEMORY_REQUEST
+        out = {}
+        for node in self.nodes:
+            on = {p.name: vnode[p.name] == node.index for p in self.pods}
+            count = total(on, lambda _cls: 1)
+            # the non-zero requests: the default for every pod, corrected for those that ask
+            out[node.name] = NodeLoad(
+                count=count,
+                cpu=total(on, lambda cls: cls.cpu),
+                memory=total(on, lambda cls: cls.memory),
+                nonzero_cpu=count * cpu0 + total(on, lambda cls: cls.cpu and cls.cpu - cpu0),
+                nonzero_memory=count * memory0 + total(on, lambda cls: cls.memory and cls.memory - memory0),
+            )
+        return out
+
+    def _feasible(self, c: View, cls: PodClass, load: dict[str, NodeLoad]) -> dict[str, Any]:
         out: dict[str, Any] = {}
         for node in self.nodes:
             n = node.name
@@ -851,24 +932,94 @@ class WorkloadSlice(Slice):
                 ok += [NOT(t) for t in self.untolerated(c, cls.tolerations, node)]
             have = dict(spec.labels)
             ok.append(all(have.get(k) == v for k, v in cls.node_selector))
-            ok.append(counts[n] + 1 <= spec.capacity.pods)
+            # NodeResourcesFit: one more pod, and the requests the pod makes (terminating pods
+            # still count)
+            here = load[n]
+            ok.append(here.count + 1 <= spec.capacity.pods)
+            if cls.cpu:
+                ok.append(here.cpu + cls.cpu <= spec.capacity.cpu)
+            if cls.memory:
+                ok.append(here.memory + cls.memory <= spec.capacity.memory)
             out[n] = AND(*ok)
         return out
 
-    def _least_allocated(self, n: str, count: Any) -> Any:
+    def _least_allocated(self, n: str, here: NodeLoad, cls: PodClass) -> Any:
+        """``scheduler._least_allocated``: integer arithmetic on the non-zero requests, a
+        resource the node has none of left out."""
         spec = self.init_state.cluster.node(n)
         assert spec is not None
         scores = []
-        for per_pod, cap in (
-            (kube_scheduler.DEFAULT_MILLI_CPU_REQUEST, spec.capacity.cpu),
-            (kube_scheduler.DEFAULT_MEMORY_REQUEST, spec.capacity.memory),
+        for used, want, cap in (
+            (here.nonzero_cpu, cls.cpu or kube_scheduler.DEFAULT_MILLI_CPU_REQUEST, spec.capacity.cpu),
+            (here.nonzero_memory, cls.memory or kube_scheduler.DEFAULT_MEMORY_REQUEST, spec.capacity.memory),
         ):
-            requested = (count + 1) * per_pod
             if cap == 0:
-                scores.append(0)
-            else:
-                scores.append(IF(requested > cap, 0, DIV((cap - requested) * kube_scheduler.MAX_NODE_SCORE, cap)))
-        return DIV(SUM(scores), len(scores))
+                continue
+            requested = used + want
+            scores.append(IF(requested > cap, 0, DIV((cap - requested) * kube_scheduler.MAX_NODE_SCORE, cap)))
+        return DIV(SUM(scores), len(scores)) if scores else 0
+
+    def balanced_table(self, cls: PodClass, n: str) -> BalancedTable | None:
+        """NodeResourcesBalancedAllocation for pods of ``cls`` (which request something) on node
+        ``n``, as :func:`balanced_exact` plus the points where the model's float score differs
+        from it; None when a capacity is 0 (then one fraction or none is left, std 0, score
+        100 whatever the requests).
+
+        The score reads the requested amounts only through min(1, requested / capacity), so
+        through the requests capped at the capacities. The scheduler only scores a node the pod
+        fits on, and what the pods it sees there request is a sum over a subset of the slice's
+        pods; every such capped sum at which the pod still fits is enumerated, and the model's
+        score, ``scheduler._balanced_allocation`` itself, computed on each: the encoding is the
+        model's score on every state of the slice, not just on the reachable ones."""
+        spec = self.init_state.cluster.node(n)
+        assert spec is not None
+        cap_cpu, cap_mem = spec.capacity.cpu, spec.capacity.memory
+        if cap_cpu == 0 or cap_mem == 0:
+            return None
+        # the largest sums of the other pods' requests at which the pod still fits
+        cpu_room = cap_cpu - cls.cpu if cls.cpu else cap_cpu
+        mem_room = cap_mem - cls.memory if cls.memory else cap_mem
+        sums: set[tuple[int, int]] = {(0, 0)} if cpu_room >= 0 and mem_room >= 0 else set()
+        for info in self.pods:
+            want = self.classes[info.name]
+            if not (want.cpu or want.memory):
+                continue
+            grown = {(min(x + want.cpu, cap_cpu), min(y + want.memory, cap_mem)) for x, y in sums}
+            sums |= {(x, y) for x, y in grown if x <= cpu_room and y <= mem_room}
+            if len(sums) > BALANCED_POINTS_MAX:
+                raise _refuse(
+                    f"the pods' requests make over {BALANCED_POINTS_MAX} different sums on node {n} "
+                    "(NodeResourcesBalancedAllocation's float score is tabulated over them)",
+                    "use fewer distinct resources.requests, or check with --engine explore",
+                )
+        probe = Pod(name="probe", requests=Resources(cpu=cls.cpu, memory=cls.memory))
+        scores: dict[tuple[int, int], int] = {}
+        for x, y in sums:
+            key = (min(x + cls.cpu, cap_cpu), min(y + cls.memory, cap_mem))
+            usage = {n: kube_scheduler.Usage(requested=Resources(cpu=x, memory=y))}
+            score = kube_scheduler._balanced_allocation(usage, probe, spec)
+            assert scores.setdefault(key, score) == score, "the score depends on more than the capped requests"
+        exceptions = tuple(
+            sorted((key, score) for key, score in scores.items() if score != balanced_exact(*key, cap_cpu, cap_mem))
+        )
+        return BalancedTable(exceptions, len(scores))
+
+    def _balanced_allocation(self, n: str, here: NodeLoad, cls: PodClass) -> Any:
+        """``scheduler._balanced_allocation``, exactly: :meth:`balanced_table`."""
+        if not (cls.cpu or cls.memory):
+            return 0  # a best-effort pod: the plugin skips it
+        table = self.balanced.get((cls, n))
+        if table is None:
+            return kube_scheduler.MAX_NODE_SCORE
+        spec = self.init_state.cluster.node(n)
+        assert spec is not None
+        cap_cpu, cap_mem = spec.capacity.cpu, spec.capacity.memory
+        cpu = MIN(here.cpu + cls.cpu, cap_cpu)
+        memory = MIN(here.memory + cls.memory, cap_mem)
+        value = balanced_exact(cpu, memory, cap_cpu, cap_mem)
+        for (x, y), score in table.exceptions:
+            value = IF(AND(cpu == x, memory == y), score, value)
+        return value
 
     def _spread_raw(self, domains: Any, matching: Any) -> Any:
         value: Any = 0
@@ -879,8 +1030,8 @@ class WorkloadSlice(Slice):
     def _best(self, c: View, cls: PodClass, vnode: dict[str, Any]) -> tuple[dict[str, Any], Any]:
         """The nodes the scheduler may bind a pod of ``cls`` to (the best-scored feasible ones),
         and whether any node is feasible."""
-        counts = {n.name: SUM([IF(vnode[p.name] == n.index, 1, 0) for p in self.pods]) for n in self.nodes}
-        feasible = self._feasible(c, cls, counts)
+        load = self._load(vnode)
+        feasible = self._feasible(c, cls, load)
         if len(self.nodes) == 1:
             return feasible, feasible[self.nodes[0].name]
         domains = SUM([IF(f, 1, 0) for f in feasible.values()])
@@ -908,7 +1059,8 @@ class WorkloadSlice(Slice):
             for h in values:
                 normalised = IF(high == h, DIV(kube_scheduler.MAX_NODE_SCORE * (h + low - raw[n]), h), normalised)
             total[n] = (
-                kube_scheduler.WEIGHT_LEAST_ALLOCATED * self._least_allocated(n, counts[n])
+                kube_scheduler.WEIGHT_LEAST_ALLOCATED * self._least_allocated(n, load[n], cls)
+                + kube_scheduler.WEIGHT_BALANCED_ALLOCATION * self._balanced_allocation(n, load[n], cls)
                 + kube_scheduler.WEIGHT_POD_TOPOLOGY_SPREAD * normalised
             )
         best = {

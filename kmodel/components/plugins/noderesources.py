@@ -19,8 +19,6 @@ each) says.
 
 from __future__ import annotations
 
-import math
-
 from attrs import frozen
 
 from kmodel.components.plugins.framework import MAX_NODE_SCORE, UNRESOLVABLE, UNSCHEDULABLE, CycleState, Status
@@ -136,11 +134,10 @@ def least_allocated(usage: dict[str, Usage], pod: Pod, node: Node) -> int:
     used = usage.get(node.name, Usage()).nonzero + pod_request(pod, nonzero=True)
     scores = []
     for requested, capacity in ((used.cpu, node.capacity.cpu), (used.memory, node.capacity.memory)):
-        if capacity == 0 or requested > capacity:
-            scores.append(0)
-        else:
-            scores.append((capacity - requested) * MAX_NODE_SCORE // capacity)
-    return sum(scores) // len(scores)
+        if capacity == 0:
+            continue  # a resource the node has none of is left out, weight included
+        scores.append(0 if requested > capacity else (capacity - requested) * MAX_NODE_SCORE // capacity)
+    return sum(scores) // len(scores) if scores else 0
 
 
 def balanced_allocation(usage: dict[str, Usage], pod: Pod, node: Node) -> int:
@@ -148,11 +145,11 @@ def balanced_allocation(usage: dict[str, Usage], pod: Pod, node: Node) -> int:
     if pod.requests.cpu == 0 and pod.requests.memory == 0:
         return 0
     used = usage.get(node.name, Usage()).requested + pod_request(pod)
-    fractions = []
-    for requested, capacity in ((used.cpu, node.capacity.cpu), (used.memory, node.capacity.memory)):
-        fractions.append(min(1.0, requested / capacity) if capacity else 1.0)
-    mean = sum(fractions) / len(fractions)
-    std = math.sqrt(sum((f - mean) ** 2 for f in fractions) / len(fractions))
+    pairs = ((used.cpu, node.capacity.cpu), (used.memory, node.capacity.memory))
+    fractions = [min(1.0, requested / capacity) for requested, capacity in pairs if capacity]
+    # balancedResourceScorer's two-resource form, |f0 - f1| / 2, in its float operations (the
+    # textbook sqrt of the variance can round differently); one resource: std 0
+    std = abs((fractions[0] - fractions[1]) / 2) if len(fractions) == 2 else 0.0
     return int((1 - std) * MAX_NODE_SCORE)
 
 

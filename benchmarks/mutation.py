@@ -1,0 +1,605 @@
+"""Mutation check: plant one small bug at a time in kmodel/components/*.py and see whether the
+tests notice.
+
+    python benchmarks/mutation.py [--module scheduler,podgc] [--limit N] [--tests "tests/a.py tests/b.py"]
+                                  [--timeout SECONDS] [--output benchmarks/results/mutation.txt] [--list]
+
+Each mutant changes one spot of one component's source (parsed with :mod:`ast`, written back
+with ``ast.unparse``):
+
+- a comparison: ``<`` <-> ``<=``, ``>`` <-> ``>=``, ``==`` <-> ``!=``, ``in`` <-> ``not in``,
+  ``is`` <-> ``is not``;
+- arithmetic: ``+`` <-> ``-``, ``*`` -> ``//``, ``//`` and ``/`` -> ``*`` (also in ``+=``, ``-=``);
+- logic: ``and`` <-> ``or``, ``not x`` -> ``x``, ``True`` <-> ``False``;
+- a whole-number constant ``n`` -> ``n + 1``;
+- a swap of names that are easy to confuse: NoSchedule / NoExecute, the not-ready / unreachable
+  taint keys, the Ready statuses, the zone states, ``min`` / ``max``, ``any`` / ``all``.
+
+Strings, docstrings, f-strings and annotations are left alone (a wrong event message is not a
+behaviour this check is about). The mutated package is a copy of the repository in a temporary
+directory, put first on ``PYTHONPATH``; for each mutant pytest runs the module's test subset
+(``SUBSETS``, plus ``COMMON``) with ``-x`` and a time limit. A mutant is *killed* when the tests
+fail (or time out), *survived* when they pass. A surviving mutant whose spot is listed in
+``EQUIVALENT`` is reported with the reason it cannot change behaviour (an equivalent mutant);
+any other survivor is a gap in the tests and is listed as such.
+
+The score is killed / (killed + survived - equivalent). The run prints one line per mutant and
+a summary, and writes the summary with every survivor to ``--output``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import contextlib
+import copy
+import os
+import shutil
+import signal
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+COMPONENTS = ROOT / "kmodel" / "components"
+MODULES = (
+    "apiserver",
+    "deployment",
+    "endpoints",
+    "garbagecollector",
+    "kubelet",
+    "nodelifecycle",
+    "podgc",
+    "replicaset",
+    "scheduler",
+    "tainteviction",
+)
+
+# The fast tests that exercise each component (a few seconds per run), the sharpest first since
+# pytest stops at the first failure. Every module also runs COMMON. The Z3, explorer and property
+# suites take minutes and are left out (pass --tests to use them).
+COMMON = ["tests/test_notice_properties.py"]
+SUBSETS: dict[str, list[str]] = {
+    "apiserver": [
+        "tests/test_notice_controllers.py",
+        "tests/k8s/test_admission.py",
+        "tests/test_controllers.py",
+        "tests/test_template_hash.py",
+        "tests/test_deployment.py",
+    ],
+    "deployment": [
+        "tests/test_notice_controllers.py",
+        "tests/test_deployment.py",
+        "tests/k8s/test_deployment_util.py",
+        "tests/k8s/test_deployment_controller.py",
+    ],
+    "endpoints": ["tests/k8s/test_endpoints.py", "tests/test_controllers.py"],
+    "garbagecollector": ["tests/test_controllers.py", "tests/test_seeds.py"],
+    "kubelet": [
+        "tests/test_notice_controllers.py",
+        "tests/test_controllers.py",
+        "tests/k8s/test_nodelifecycle.py",
+        "tests/test_nodelifecycle.py",
+    ],
+    "nodelifecycle": [
+        "tests/test_notice_nodelifecycle.py",
+        "tests/test_nodelifecycle.py",
+        "tests/k8s/test_nodelifecycle.py",
+    ],
+    "podgc": ["tests/test_notice_controllers.py", "tests/k8s/test_podgc.py", "tests/test_controllers.py"],
+    "replicaset": [
+        "tests/test_replicaset.py",
+        "tests/k8s/test_replicaset.py",
+        "tests/k8s/test_controller_utils.py",
+        "tests/test_deployment.py",
+    ],
+    "scheduler": ["tests/test_notice_scheduler.py", "tests/test_scheduler.py", "tests/k8s/test_scheduler_plugins.py"],
+    "tainteviction": [
+        "tests/k8s/test_tainteviction.py",
+        "tests/test_notice_controllers.py",
+        "tests/test_controllers.py",
+        "tests/test_nodelifecycle.py",
+    ],
+}
+
+# Survivors that cannot change behaviour. Key: (module, function, the stripped source line,
+# the mutation); value: why the mutant is equivalent.
+EQUIVALENT: dict[tuple[str, str, str, str], str] = {
+    (
+        "scheduler",
+        "_taint_toleration_raw",
+        "1",
+        "1 -> 2",
+    ): "every raw count doubles, and the normalisation 100 - v * 100 // max divides by the doubled max",
+    (
+        "scheduler",
+        "_least_allocated",
+        "if capacity == 0 or requested > capacity:",
+        "> -> >=",
+    ): "at requested == capacity the formula gives (capacity - requested) * 100 // capacity = 0 as well",
+    (
+        "scheduler",
+        "_topology_spread_raw",
+        "return {n.name: 0 for n in nodes}",
+        "0 -> 1",
+    ): "every node then has raw 1 = max = min, which NormalizeScore maps to 100, as it maps all-zero raws",
+    (
+        "scheduler",
+        "scores",
+        "worst = max(taint_raw.values(), default=0)",
+        "0 -> 1",
+    ): "the default is only used for an empty node list, where there is no node to score",
+    (
+        "scheduler",
+        "scores",
+        "high, low = max(spread.values(), default=0), min(spread.values(), default=0)",
+        "0 -> 1",
+    ): "the defaults are only used for an empty node list, where there is no node to score",
+    (
+        "scheduler",
+        "_least_allocated",
+        "if capacity == 0 or requested > capacity:",
+        "0 -> 1",
+    ): "requests here are the non-zero ones (at least 100m / 200Mi), so requested > capacity already holds "
+    "for a capacity of 0 or 1",
+    (
+        "scheduler",
+        "node_usage",
+        "nz = nz + pod_request(p, nonzero=True) + Resources(pods=1)",
+        "1 -> 2",
+    ): "the pod count of the non-zero usage is never read (LeastAllocated scores cpu and memory)",
+    (
+        "nodelifecycle",
+        "zone_state",
+        "if ready == 0 and not_ready > 0:",
+        "> -> >=",
+    ): "differs only for a zone with no node at all, and zones are made from the nodes",
+    (
+        "nodelifecycle",
+        "step",
+        "if current.ready != node.ready:",
+        "!= -> ==",
+    ): "guards a note in the step's label only",
+    (
+        "nodelifecycle",
+        "step",
+        "if old_states.get(z, NORMAL) != st:",
+        "!= -> ==",
+    ): "guards a note in the step's label only",
+    (
+        "apiserver",
+        "template_hash",
+        "return name_suffix(text, 0, length=10)",
+        "0 -> 1",
+    ): "picks another stand-in for the random pod-template-hash: other names, the same behaviour",
+    (
+        "deployment",
+        "sync",
+        "if old.replicas == 0 or unhealthy <= 0:",
+        "<= -> <",
+    ): "at unhealthy == 0 the cut is min(..., 0) = 0, a no-op",
+    (
+        "podgc",
+        "step",
+        'return [Outcome("podgc", "; ".join(notes) or "quarantine orphaned pods", out, tuple(events))]',
+        "or -> and",
+    ): "changes only the step's label text (strings are left alone by this check)",
+    (
+        "deployment",
+        "step",
+        'return [Outcome("deployment", "; ".join(notes) or "update deployment status", out, tuple(events))]',
+        "or -> and",
+    ): "changes only the step's label text (strings are left alone by this check)",
+    (
+        "deployment",
+        "_scale",
+        'verb = "up" if to > rs.replicas else "down"',
+        "> -> >=",
+    ): "_scale returns before this line when to == rs.replicas",
+    (
+        "deployment",
+        "sync",
+        "if new.replicas > d.replicas:",
+        "> -> >=",
+    ): "at new.replicas == d.replicas both branches leave the new ReplicaSet as it is",
+    (
+        "deployment",
+        "sync",
+        "elif total < d.replicas + surge:",
+        "< -> <=",
+    ): "at total == replicas + surge the growth is min(0, ...) = 0",
+    (
+        "deployment",
+        "sync",
+        "new = out.replicaset(new.name) or new",
+        "or -> and",
+    ): "for the status at the end of sync: only status fields of the new ReplicaSet are read, and sync never "
+    "changes them",
+    (
+        "deployment",
+        "sync",
+        "old = out.replicaset(old.name) or old",
+        "or -> and",
+    ): "in the cleanup loop each old ReplicaSet is read before anything in this sync scaled it",
+    (
+        "deployment",
+        "sync",
+        "if cleaned >= max_scaled_down:",
+        ">= -> >",
+    ): "at cleaned == max_scaled_down the next cut is min(0, ...) = 0, a no-op",
+    (
+        "deployment",
+        "sync",
+        "if budget <= 0:",
+        "<= -> <",
+    ): "at budget == 0 every further cut is min(replicas, 0) = 0, a no-op",
+    (
+        "deployment",
+        "sync",
+        "if cut > 0:",
+        "> -> >=",
+    ): "a cut of 0 scales to the same size, which _scale ignores",
+}
+
+_COMPARE_SWAP: dict[type[ast.cmpop], type[ast.cmpop]] = {
+    ast.Lt: ast.LtE,
+    ast.LtE: ast.Lt,
+    ast.Gt: ast.GtE,
+    ast.GtE: ast.Gt,
+    ast.Eq: ast.NotEq,
+    ast.NotEq: ast.Eq,
+    ast.In: ast.NotIn,
+    ast.NotIn: ast.In,
+    ast.Is: ast.IsNot,
+    ast.IsNot: ast.Is,
+}
+_BINOP_SWAP: dict[type[ast.operator], type[ast.operator]] = {
+    ast.Add: ast.Sub,
+    ast.Sub: ast.Add,
+    ast.Mult: ast.FloorDiv,
+    ast.FloorDiv: ast.Mult,
+    ast.Div: ast.Mult,
+}
+_SYMBOL = {
+    ast.Lt: "<",
+    ast.LtE: "<=",
+    ast.Gt: ">",
+    ast.GtE: ">=",
+    ast.Eq: "==",
+    ast.NotEq: "!=",
+    ast.In: "in",
+    ast.NotIn: "not in",
+    ast.Is: "is",
+    ast.IsNot: "is not",
+    ast.Add: "+",
+    ast.Sub: "-",
+    ast.Mult: "*",
+    ast.FloorDiv: "//",
+    ast.Div: "/",
+    ast.And: "and",
+    ast.Or: "or",
+}
+_NAME_SWAP = {
+    "NO_SCHEDULE": "NO_EXECUTE",
+    "NO_EXECUTE": "NO_SCHEDULE",
+    "PREFER_NO_SCHEDULE": "NO_SCHEDULE",
+    "TAINT_NOT_READY": "TAINT_UNREACHABLE",
+    "TAINT_UNREACHABLE": "TAINT_NOT_READY",
+    "COND_TRUE": "COND_FALSE",
+    "COND_FALSE": "COND_UNKNOWN",
+    "COND_UNKNOWN": "COND_FALSE",
+    "NORMAL": "PARTIAL",
+    "PARTIAL": "FULL",
+    "FULL": "PARTIAL",
+    "min": "max",
+    "max": "min",
+    "any": "all",
+    "all": "any",
+}
+
+
+@dataclass(frozen=True)
+class Mutant:
+    module: str
+    index: int  # the n-th mutation site of the module, in ast.walk order
+    line: int
+    function: str
+    source_line: str
+    change: str
+
+    @property
+    def key(self) -> tuple[str, str, str, str]:
+        return (self.module, self.function, self.source_line, self.change)
+
+    def show(self) -> str:
+        return f"{self.module}.py:{self.line} {self.function}: {self.change}   [{self.source_line}]"
+
+
+def _skipped_ranges(tree: ast.Module) -> set[int]:
+    """ids of nodes not to mutate: docstrings, f-strings, annotations."""
+    skip: set[int] = set()
+
+    def mark(node: ast.AST | None) -> None:
+        if node is not None:
+            skip.update(id(n) for n in ast.walk(node))
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            mark(node)
+        elif isinstance(node, ast.AnnAssign):
+            mark(node.annotation)
+        elif isinstance(node, ast.arg):
+            mark(node.annotation)
+        elif isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            mark(node.returns)
+    return skip
+
+
+def _functions(tree: ast.Module) -> dict[int, str]:
+    """node id -> name of the innermost enclosing top-level def (or <module>)."""
+    owner: dict[int, str] = {}
+    for top in tree.body:
+        name = top.name if isinstance(top, ast.FunctionDef | ast.ClassDef) else "<module>"
+        for n in ast.walk(top):
+            owner[id(n)] = name
+    return owner
+
+
+def _sites(tree: ast.Module) -> Iterator[tuple[ast.AST, int, str]]:
+    """(node, which variant, description) for every mutation the module offers, in a fixed order."""
+    skip = _skipped_ranges(tree)
+    for node in ast.walk(tree):
+        if id(node) in skip:
+            continue
+        if isinstance(node, ast.Compare):
+            for i, op in enumerate(node.ops):
+                if type(op) in _COMPARE_SWAP:
+                    yield node, i, f"{_SYMBOL[type(op)]} -> {_SYMBOL[_COMPARE_SWAP[type(op)]]}"
+        elif isinstance(node, ast.BinOp | ast.AugAssign) and type(node.op) in _BINOP_SWAP:
+            yield node, 0, f"{_SYMBOL[type(node.op)]} -> {_SYMBOL[_BINOP_SWAP[type(node.op)]]}"
+        elif isinstance(node, ast.BoolOp):
+            other = "or" if isinstance(node.op, ast.And) else "and"
+            yield node, 0, f"{_SYMBOL[type(node.op)]} -> {other}"
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            yield node, 0, "not x -> x"
+        elif isinstance(node, ast.Constant) and type(node.value) is bool:
+            yield node, 0, f"{node.value} -> {not node.value}"
+        elif isinstance(node, ast.Constant) and type(node.value) is int:
+            yield node, 0, f"{node.value} -> {node.value + 1}"
+        elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load) and node.id in _NAME_SWAP:
+            yield node, 0, f"{node.id} -> {_NAME_SWAP[node.id]}"
+
+
+def _apply(node: ast.AST, variant: int) -> ast.AST:
+    """The replacement for ``node`` (a new node; the tree is a deep copy)."""
+    if isinstance(node, ast.Compare):
+        node.ops[variant] = _COMPARE_SWAP[type(node.ops[variant])]()
+        return node
+    if isinstance(node, ast.BinOp | ast.AugAssign):
+        node.op = _BINOP_SWAP[type(node.op)]()
+        return node
+    if isinstance(node, ast.BoolOp):
+        node.op = ast.Or() if isinstance(node.op, ast.And) else ast.And()
+        return node
+    if isinstance(node, ast.UnaryOp):
+        return node.operand
+    if isinstance(node, ast.Constant) and type(node.value) is bool:
+        return ast.Constant(not node.value)
+    if isinstance(node, ast.Constant):
+        return ast.Constant(node.value + 1)
+    if isinstance(node, ast.Name):
+        return ast.Name(_NAME_SWAP[node.id], ast.Load())
+    raise AssertionError(node)
+
+
+class _Replace(ast.NodeTransformer):
+    def __init__(self, target: ast.AST, replacement: ast.AST) -> None:
+        self.target, self.replacement = target, replacement
+
+    def visit(self, node: ast.AST) -> ast.AST:
+        if node is self.target:
+            return self.replacement
+        return super().visit(node)
+
+
+def mutants(module: str) -> list[Mutant]:
+    source = (COMPONENTS / f"{module}.py").read_text()
+    lines = source.splitlines()
+    tree = ast.parse(source)
+    owner = _functions(tree)
+    out = []
+    for i, (node, _variant, change) in enumerate(_sites(tree)):
+        line = getattr(node, "lineno", 0)
+        out.append(Mutant(module, i, line, owner.get(id(node), "<module>"), lines[line - 1].strip(), change))
+    return out
+
+
+def mutated_source(module: str, index: int) -> str:
+    tree = ast.parse((COMPONENTS / f"{module}.py").read_text())
+    tree = copy.deepcopy(tree)
+    for i, (node, variant, _change) in enumerate(_sites(tree)):
+        if i == index:
+            replacement = _apply(node, variant)
+            tree = _Replace(node, replacement).visit(tree)
+            return ast.unparse(ast.fix_missing_locations(tree))
+    raise IndexError(index)
+
+
+def _copy_repo(dest: Path) -> None:
+    for part in ("kmodel", "tests", "properties", "scenarios", "pyproject.toml", "conftest.py"):
+        src = ROOT / part
+        if src.is_dir():
+            shutil.copytree(src, dest / part, ignore=shutil.ignore_patterns("__pycache__", "*.pyc", ".hypothesis"))
+        elif src.exists():
+            shutil.copy2(src, dest / part)
+
+
+_PRELOAD = ("attrs", "click", "rich", "yaml", "jsonschema", "z3", "hypothesis", "hypothesis.strategies", "pytest")
+
+
+def _preload(workdir: Path) -> None:
+    """Import the heavy third-party packages once, in the parent, so that each forked child only
+    imports kmodel (from ``workdir``) and the tests. kmodel itself must not be imported here."""
+    import importlib
+
+    sys.path.insert(0, str(workdir))
+    sys.dont_write_bytecode = True
+    os.environ["PYTHONHASHSEED"] = "0"
+    os.environ.pop("CI", None)
+    for name in _PRELOAD:
+        with contextlib.suppress(ImportError):
+            importlib.import_module(name)
+    assert not any(m == "kmodel" or m.startswith("kmodel.") for m in sys.modules), "kmodel imported too early"
+
+
+def _pytest_args(tests: list[str]) -> list[str]:
+    return ["-p", "no:cacheprovider", "-n", "0", "-x", "-q", "--no-header", "-m", "not thorough", *tests]
+
+
+def _run_tests(workdir: Path, tests: list[str], timeout: float) -> tuple[str, float]:
+    """Run pytest on ``tests`` in a forked child: 'pass', 'fail' or 'timeout', and the seconds."""
+    start = time.monotonic()
+    pid = os.fork()
+    if pid == 0:  # the child: run the tests and leave without cleanup
+        code = 3
+        try:
+            os.chdir(workdir)
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, 1)
+            os.dup2(devnull, 2)
+            import pytest
+
+            code = int(pytest.main(_pytest_args(tests)))
+        finally:
+            os._exit(code)
+    try:
+        while True:
+            done, status = os.waitpid(pid, os.WNOHANG)
+            took = time.monotonic() - start
+            if done:
+                pid = 0
+                code = os.waitstatus_to_exitcode(status)
+                return ("pass" if code == 0 else "fail"), took
+            if took > timeout:
+                return "timeout", took
+            time.sleep(0.05)
+    finally:
+        if pid:  # timed out, or interrupted: the child goes too
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+
+
+def _terminate(signum: int, frame: object) -> None:
+    raise SystemExit(128 + signum)
+
+
+def main() -> int:
+    signal.signal(signal.SIGTERM, _terminate)  # so that a killed run also stops its test child
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--module", default="", help="comma-separated component modules (default: all)")
+    ap.add_argument("--limit", type=int, default=0, help="at most this many mutants per module (0: all)")
+    ap.add_argument("--tests", default="", help="space-separated test files instead of the module's subset")
+    ap.add_argument("--timeout", type=float, default=0, help="seconds per mutant (default: 5 x the clean run + 10)")
+    ap.add_argument("--output", default=str(ROOT / "benchmarks" / "results" / "mutation.txt"))
+    ap.add_argument("--list", action="store_true", help="only list the mutants")
+    ap.add_argument(
+        "--rerun",
+        default="",
+        help="an earlier --output file: run only the mutants it lists as survivors (after adding tests)",
+    )
+    args = ap.parse_args()
+    modules = [m for m in args.module.split(",") if m] or list(MODULES)
+    for m in modules:
+        if m not in MODULES:
+            ap.error(f"unknown module {m!r} (known: {', '.join(MODULES)})")
+
+    plan = {m: mutants(m) for m in modules}
+    if args.rerun:
+        listed = {line.strip() for line in Path(args.rerun).read_text().splitlines()}
+        plan = {m: [mu for mu in ms if mu.show() in listed] for m, ms in plan.items()}
+    if args.limit:
+        plan = {m: ms[: args.limit] for m, ms in plan.items()}
+    if args.list:
+        for ms in plan.values():
+            for mu in ms:
+                print(mu.show())
+        return 0
+
+    report: list[str] = []
+    totals = {"killed": 0, "survived": 0, "equivalent": 0}
+    survivors: list[tuple[Mutant, str | None]] = []
+    started = time.monotonic()
+    with tempfile.TemporaryDirectory(prefix="kmodel-mutation-") as tmp:
+        work = Path(tmp)
+        _copy_repo(work)
+        _preload(work)
+        for module, ms in plan.items():
+            tests = args.tests.split() if args.tests else [*SUBSETS[module], *COMMON]
+            tests = [t for t in dict.fromkeys(tests) if (ROOT / t).exists()]
+            target = work / "kmodel" / "components" / f"{module}.py"
+            original = target.read_text()
+            verdict, clean = _run_tests(work, tests, timeout=600)
+            if verdict != "pass":
+                print(f"{module}: the clean run of {' '.join(tests)} does not pass; fix that first", flush=True)
+                return 2
+            timeout = args.timeout or 5 * clean + 10
+            print(f"== {module}: {len(ms)} mutants, clean run {clean:.1f}s, tests: {' '.join(tests)}", flush=True)
+            counts = {"killed": 0, "survived": 0, "equivalent": 0}
+            try:
+                for mu in ms:
+                    target.write_text(mutated_source(module, mu.index))
+                    verdict, took = _run_tests(work, tests, timeout)
+                    if verdict == "pass":
+                        why = EQUIVALENT.get(mu.key)
+                        counts["equivalent" if why else "survived"] += 1
+                        survivors.append((mu, why))
+                        state = "EQUIVALENT" if why else "SURVIVED"
+                    else:
+                        counts["killed"] += 1
+                        state = "killed" if verdict == "fail" else "killed (timeout)"
+                    print(f"  {state:<16} {mu.show()} ({took:.1f}s)", flush=True)
+            finally:
+                target.write_text(original)
+            real = counts["killed"] + counts["survived"]
+            score = counts["killed"] / real if real else 1.0
+            line = (
+                f"{module:<16} mutants {len(ms):>4}  killed {counts['killed']:>4}  survived {counts['survived']:>3}  "
+                f"equivalent {counts['equivalent']:>3}  score {score:.1%}"
+            )
+            report.append(line)
+            print(line, flush=True)
+            for k in totals:
+                totals[k] += counts[k]
+    real = totals["killed"] + totals["survived"]
+    score = totals["killed"] / real if real else 1.0
+    n = totals["killed"] + totals["survived"] + totals["equivalent"]
+    summary = (
+        f"{'total':<16} mutants {n:>4}  killed {totals['killed']:>4}  survived {totals['survived']:>3}  "
+        f"equivalent {totals['equivalent']:>3}  score {score:.1%}"
+    )
+    report.append(summary)
+    out = ["# python benchmarks/mutation.py " + " ".join(sys.argv[1:]), *report, ""]
+    out.append(
+        f"# {time.monotonic() - started:.0f}s; score = killed / (killed + survived), equivalent mutants left out"
+    )
+    if survivors:
+        out.append("")
+        out.append("Survivors:")
+        for mu, why in survivors:
+            out.append(f"  {mu.show()}")
+            out.append(
+                f"      equivalent because: {why}" if why else "      NOT EXPLAINED: no test notices this change"
+            )
+    print("\n".join(out[1:]))
+    if args.output:
+        path = Path(args.output)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("\n".join(out) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
