@@ -180,7 +180,6 @@ def explain_pod(cluster: Cluster, pod_name: str) -> Explanation:
         by = "oldest first" if len({p.priority for p in pending_pods}) <= 1 else "highest priority, then oldest first"
         lines.append(f"pending pods in the scheduler's queue order ({by}): {', '.join(order)}")
 
-    _refuse_unencoded(cluster, pending_pods)
     enc = Encoding(cluster, pending_pods)
     most = enc.solve()
     max_placeable = len(most.placement) if most.placement is not None else None
@@ -307,16 +306,6 @@ def explanation_text(e: Explanation) -> str:
 # --- pieces -----------------------------------------------------------------------------------------
 
 
-def _refuse_unencoded(cluster: Cluster, pending: list[Pod]) -> None:
-    for p in pending:
-        if spread_rules(cluster, p) is None:
-            raise KmodelError(
-                f"pod {p.name} uses topologySpreadConstraints, which this kmodel's scheduler does not model yet",
-                where="kmodel explain",
-                fix="check with kmodel simulate",
-            )
-
-
 def _pending_pod(cluster: Cluster, name: str) -> Pod:
     where = f"pod/{name}"
     when = f"t={format_duration(cluster.now)}"
@@ -390,7 +379,7 @@ def _relaxations(cluster: Cluster, pending: list[Pod], pod: Pod, nodes: dict[str
         tries.append(("pod anti-affinity (its own and the other pods')", frozenset({ANTI_AFFINITY})))
     if affinity_terms(cluster, pod, anti=False):
         tries.append(("its pod affinity", frozenset({AFFINITY})))
-    rules = spread_rules(cluster, pod) or []
+    rules = spread_rules(cluster, pod)
     for rule in rules:
         what = f"its spread constraint on {rule.topology_key} (maxSkew {rule.max_skew})"
         tries.append((what, frozenset({spread_part(pod.name, rule.index)})))
@@ -447,7 +436,7 @@ def _features_lines(cluster: Cluster, pod: Pod) -> list[str]:
     for anti in (False, True):
         for t in affinity_terms(cluster, pod, anti):
             out.append(f"required pod {'anti-' if anti else ''}affinity: {_pod_term_text(t)}")
-    for rule in spread_rules(cluster, pod) or ():
+    for rule in spread_rules(cluster, pod):
         out.append(
             f"topology spread (DoNotSchedule): {rule.topology_key}, maxSkew {rule.max_skew}"
             + (f", minDomains {rule.min_domains}" if rule.min_domains > 1 else "")
@@ -527,7 +516,7 @@ def _allocatable_summary(cluster: Cluster, pod: Pod) -> list[str]:
 
 
 def _spread_summary(cluster: Cluster, pod: Pod, relaxations: dict[str, str]) -> list[str]:
-    rules = spread_rules(cluster, pod) or []
+    rules = spread_rules(cluster, pod)
     if len(rules) < 2:
         return []
     alone = [w for w in relaxations if w.startswith("its spread constraint on")]
@@ -553,7 +542,7 @@ def _node_local(cluster: Cluster, pod: Pod, node: Node) -> Status | None:
     status = nodeaffinity.filter(state, node)
     if status is not None:
         return status
-    keys = [r.topology_key for r in spread_rules(cluster, pod) or ()]
+    keys = [r.topology_key for r in spread_rules(cluster, pod)]
     keys += [t.topology_key for t in affinity_terms(cluster, pod, anti=False)]
     missing = [k for k in keys if label(node.labels, k) is None]
     if missing:
@@ -791,7 +780,7 @@ def _spread_text(cluster: Cluster, pod: Pod, node: Node, reason: str) -> str:
     if reason.endswith("(missing required label)"):
         return "the node lacks a topology key of its spread constraints"
     parts = []
-    for rule in spread_rules(cluster, pod) or ():
+    for rule in spread_rules(cluster, pod):
         counts: dict[str, int] = {}
         for n in cluster.nodes:
             if n.name in rule.eligible:

@@ -53,9 +53,11 @@ import z3
 from attrs import define, frozen
 
 from kmodel.components.plugins import interpodaffinity, nodeaffinity, nodeports, nodeunschedulable, tainttoleration
+from kmodel.components.plugins import podtopologyspread as pts
 from kmodel.components.plugins.framework import UNRESOLVABLE, CycleState, Status
 from kmodel.components.plugins.interpodaffinity import Term
 from kmodel.components.plugins.noderesources import Usage, in_cache, node_usage, pod_request
+from kmodel.schedulingspec import DO_NOT_SCHEDULE
 from kmodel.state import Cluster, Node, Pod, Resources, label
 
 SOLVER_TIMEOUT_MS = 20_000
@@ -91,20 +93,13 @@ class SpreadRule:
     counts: object  # a predicate: does it count this pod (labels)? (kept opaque: the plugin's)
 
 
-def spread_rules(cluster: Cluster, pod: Pod) -> list[SpreadRule] | None:
-    """The pod's DoNotSchedule spread constraints as the filter applies them (empty: none);
-    None when this kmodel has no explicit spread constraints in the scheduler yet."""
+def spread_rules(cluster: Cluster, pod: Pod) -> list[SpreadRule]:
+    """The pod's DoNotSchedule spread constraints as the filter applies them (empty: none)."""
     if not pod.scheduling.topology_spread:
         return []
-    from kmodel.components.plugins import podtopologyspread as pts
-
-    if not hasattr(pts, "own_constraints"):
-        return None
     version = cluster.settings.kubernetes_version
     if not pts.uses_own_constraints(pod, version):
         return []
-    from kmodel.schedulingspec import DO_NOT_SCHEDULE
-
     constraints = pts.own_constraints(pod, DO_NOT_SCHEDULE, version)
     out = []
     for i, c in enumerate(constraints):
@@ -128,8 +123,7 @@ def spread_rules(cluster: Cluster, pod: Pod) -> list[SpreadRule] | None:
 
 
 def spread_keys(cluster: Cluster, pod: Pod) -> list[str]:
-    rules = spread_rules(cluster, pod)
-    return [r.topology_key for r in rules or ()]
+    return [r.topology_key for r in spread_rules(cluster, pod)]
 
 
 def affinity_terms(cluster: Cluster, pod: Pod, anti: bool) -> tuple[Term, ...]:
@@ -234,7 +228,6 @@ class Encoding:
     choice: dict[tuple[str, str], z3.BoolRef] = attrs.field(init=False, factory=dict)
     placed: dict[str, z3.BoolRef] = attrs.field(init=False, factory=dict)
     rank: dict[str, z3.ArithRef] = attrs.field(init=False, factory=dict)
-    refused: str | None = attrs.field(init=False, default=None)
 
     def __attrs_post_init__(self) -> None:
         self.opt = z3.Optimize()
@@ -414,11 +407,7 @@ class Encoding:
         if SPREAD in self.drop:
             return
         for p in self.pods:
-            rules = spread_rules(self.cluster, p)
-            if rules is None:
-                self.refused = "topologySpreadConstraints"
-                return
-            for rule in rules:
+            for rule in spread_rules(self.cluster, p):
                 if spread_part(p.name, rule.index) in self.drop:
                     continue
                 self._spread_rule(p, rule)
