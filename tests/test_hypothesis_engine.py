@@ -153,8 +153,11 @@ def test_eventually_needs_a_model_that_can_stop_faults() -> None:
 
 
 def test_same_seed_same_result() -> None:
+    # the "dev" profile's shrinking budget (500 runs or 10 s) is decided by its run count here;
+    # the "ci" profile's 2 s can end shrinking at a different run on a loaded machine, and the
+    # statistics compared below would then differ for a reason that is not the seed
     prop = Property("not 2,3", ALWAYS, "", predicate=lambda s: s != (2, 3))
-    first, again = (check(Counters(), prop, seed=7) for _ in range(2))
+    first, again = (check(Counters(), prop, seed=7, profile="dev") for _ in range(2))
     assert first.verdict == again.verdict == VIOLATED
     assert _labels(first) == _labels(again)
     assert (first.stats.examples, first.stats.transitions, first.stats.states) == (

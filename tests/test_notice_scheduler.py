@@ -131,7 +131,11 @@ def test_the_last_pod_slot_can_be_taken() -> None:
 #   skipped (0) for a pod that requests nothing;
 # - PodTopologySpread: raw = sum over the system default constraints (hostname maxSkew 3, zone
 #   maxSkew 5) of matching pods * log(domains + 2) + maxSkew - 1, rounded; normalised
-#   100 * (max + min - raw) / max, and 100 for all when max is 0.
+#   100 * (max + min - raw) / max, and 100 for all when max is 0. A pod with no constraints of
+#   its own and no Service or ReplicaSet selecting it has no default constraints either: since
+#   PreScore returns Skip for it (scoring.go, "return Skip if incoming pod doesn't have soft
+#   topology spread Constraints"), the plugin adds 0 on every node (before Skip existed it added
+#   100 everywhere, the same choice).
 #
 # A best-effort pod alone on an empty 2000m / 4Gi node: LeastAllocated cpu (1900*100)//2000 = 95,
 # memory ((4096-200)Mi*100)//4096Mi = 95, so 95.
@@ -143,14 +147,14 @@ def test_plugin_weights_add_up_as_the_default_profile_says() -> None:
 
     busy: TaintToleration 100 (x3 = 300); LeastAllocated cpu (2000-1900)*100//2000 = 5, memory
     (4096-400)Mi*100//4096Mi = 90, (5+90)//2 = 47; BalancedAllocation 0 (best-effort pod); spread
-    100 (x2 = 200; no owner: skipped, all 100): 547.
-    tainted: TaintToleration 100 - 100*1/1 = 0; LeastAllocated 95; spread 200: 295."""
+    0 (no owner: PreScore Skip): 347.
+    tainted: TaintToleration 100 - 100*1/1 = 0; LeastAllocated 95; spread 0: 95."""
     busy = mknode("busy")
     tainted = mknode("tainted", Taint(key="k", effect=PREFER_NO_SCHEDULE))
     hog = Pod(name="hog", node_name="busy", requests=Resources(cpu=1800))
     c = mkcluster(busy, tainted, pods=(hog,))
     pod = Pod(name="p")
-    assert scheduler.scores(c, pod, list(c.nodes)) == {"busy": 547, "tainted": 295}
+    assert scheduler.scores(c, pod, list(c.nodes)) == {"busy": 347, "tainted": 95}
     assert scheduler.schedule(c, pod)[0] == ["busy"]
 
 
@@ -160,9 +164,9 @@ def test_taint_weight_outweighs_both_resource_plugins() -> None:
 
     clean: taint 300; LeastAllocated cpu (2000-1900)*100//2000 = 5, memory (4-4)Gi -> 0, so 2;
     BalancedAllocation fractions 1900/2000 = 0.95 and 4/4 = 1.0, std 0.025, int(97.5) = 97;
-    spread 200: 599.
+    spread 0 (Skip): 399.
     tainted: taint 0; LeastAllocated cpu 50, memory 75, so 62; BalancedAllocation 0.5 and 0.25,
-    std 0.125, 87; spread 200: 349.
+    std 0.125, 87; spread 0: 149.
     With TaintToleration weighted 1 instead of 3 the clean node would score 399 and still win;
     with weight 3 the taint is worth more than both resource plugins' whole range together."""
     clean = mknode("clean")
@@ -170,7 +174,7 @@ def test_taint_weight_outweighs_both_resource_plugins() -> None:
     other = Pod(name="other", node_name="clean", requests=Resources(cpu=900, memory=3 * GI))
     c = mkcluster(clean, tainted, pods=(other,))
     pod = Pod(name="p", requests=Resources(cpu=1000, memory=GI))
-    assert scheduler.scores(c, pod, list(c.nodes)) == {"clean": 599, "tainted": 349}
+    assert scheduler.scores(c, pod, list(c.nodes)) == {"clean": 399, "tainted": 149}
 
 
 def test_balanced_allocation_scores_a_pod_that_requests_only_cpu_or_only_memory() -> None:
@@ -179,16 +183,16 @@ def test_balanced_allocation_scores_a_pod_that_requests_only_cpu_or_only_memory(
     as 0 (BalancedAllocation uses the real requests).
 
     cpu 500m alone on an empty 2000m / 4Gi node: fractions 0.25 and 0, std 0.125, int(87.5) = 87;
-    LeastAllocated cpu 75, memory (default 200Mi) 95: 85; taint 300, spread 200: 672. Memory 1Gi
-    alone: fractions 0 and 0.25, the same 87; LeastAllocated cpu (default 100m) 95, memory 75:
-    85; 672. Best-effort: 300 + 95 + 0 + 200 = 595."""
+    LeastAllocated cpu 75, memory (default 200Mi) 95: 85; taint 300, spread 0 (Skip): 472. Memory
+    1Gi alone: fractions 0 and 0.25, the same 87; LeastAllocated cpu (default 100m) 95, memory 75:
+    85; 472. Best-effort: 300 + 95 + 0 + 0 = 395."""
     node = mknode("n")
     c = mkcluster(node)
     cpu_only = Pod(name="c", requests=Resources(cpu=500))
     memory_only = Pod(name="m", requests=Resources(memory=GI))
-    assert scheduler.scores(c, cpu_only, [node]) == {"n": 300 + 85 + 87 + 200}
-    assert scheduler.scores(c, memory_only, [node]) == {"n": 300 + 85 + 87 + 200}
-    assert scheduler.scores(c, Pod(name="b"), [node]) == {"n": 300 + EMPTY_NODE_LEAST_ALLOCATED + 0 + 200}
+    assert scheduler.scores(c, cpu_only, [node]) == {"n": 300 + 85 + 87 + 0}
+    assert scheduler.scores(c, memory_only, [node]) == {"n": 300 + 85 + 87 + 0}
+    assert scheduler.scores(c, Pod(name="b"), [node]) == {"n": 300 + EMPTY_NODE_LEAST_ALLOCATED + 0 + 0}
 
 
 def test_balanced_allocation_against_least_allocated() -> None:
@@ -196,30 +200,30 @@ def test_balanced_allocation_against_least_allocated() -> None:
     heavy: BalancedAllocation fractions 1000/2000 = 0.5 and 2Gi/4Gi = 0.5, std 0, 100;
     LeastAllocated cpu (2000-1100)*100//2000 = 45 (the existing pod counts the 100m default),
     memory (4096-2248)Mi*100//4096Mi = 45 (the new pod counts the 200Mi default), 45:
-    300 + 45 + 100 + 200 = 645. light: fractions 0.5 and 0, std 0.25, 75; LeastAllocated cpu
-    (2000-1000)*100//2000 = 50, memory 95, (50+95)//2 = 72: 300 + 72 + 75 + 200 = 647."""
+    300 + 45 + 100 + 0 = 445 (spread: Skip). light: fractions 0.5 and 0, std 0.25, 75;
+    LeastAllocated cpu (2000-1000)*100//2000 = 50, memory 95, (50+95)//2 = 72: 300 + 72 + 75 = 447."""
     heavy, light = mknode("heavy"), mknode("light")
     existing = Pod(name="mem", node_name="heavy", requests=Resources(memory=2 * GI))
     c = mkcluster(heavy, light, pods=(existing,))
     pod = Pod(name="p", requests=Resources(cpu=1000))
-    assert scheduler.scores(c, pod, list(c.nodes)) == {"heavy": 645, "light": 647}
+    assert scheduler.scores(c, pod, list(c.nodes)) == {"heavy": 445, "light": 447}
 
 
 def test_least_allocated_scores_an_overcommitted_resource_zero() -> None:
     """least_allocated.go leastRequestedScore: ``if requested > capacity { return 0 }``. A
     best-effort pod counts the 100m cpu default, more than this node's 50m: cpu scores 0 (not
-    a negative number), memory 95, so (0 + 95) // 2 = 47; total 300 + 47 + 0 + 200."""
+    a negative number), memory 95, so (0 + 95) // 2 = 47; total 300 + 47 + 0 + 0 (spread: Skip)."""
     node = mknode("tiny", capacity=Resources(cpu=50, memory=4 * GI, pods=110))
-    assert scheduler.scores(mkcluster(node), Pod(name="p"), [node]) == {"tiny": 547}
+    assert scheduler.scores(mkcluster(node), Pod(name="p"), [node]) == {"tiny": 347}
 
 
 def test_the_non_zero_defaults_are_exactly_100m_and_200mi() -> None:
     """pkg/scheduler/util/pod_resources.go: DefaultMilliCPURequest = 100, DefaultMemoryRequest =
     200 * 1024 * 1024. On a 1000m / 400Mi node a best-effort pod scores LeastAllocated cpu
     (1000-100)*100//1000 = 90 and memory (400-200)*100//400 = 50, (90 + 50) // 2 = 70 (one
-    millicore or one byte more would give 69): total 300 + 70 + 0 + 200 = 570."""
+    millicore or one byte more would give 69): total 300 + 70 + 0 + 0 (spread: Skip) = 370."""
     node = mknode("small", capacity=Resources(cpu=1000, memory=400 * MI, pods=110))
-    assert scheduler.scores(mkcluster(node), Pod(name="p"), [node]) == {"small": 570}
+    assert scheduler.scores(mkcluster(node), Pod(name="p"), [node]) == {"small": 370}
 
 
 def _web_rs() -> ReplicaSet:
