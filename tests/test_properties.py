@@ -567,6 +567,7 @@ def test_spread_within_max_skew_honours_the_taints_policy() -> None:
     assert props.spread_within_max_skew(moved)  # zone-a=1, zone-b=1; zone-c is not a domain
 
 
+@pytest.mark.thorough
 def test_spread_within_max_skew_holds_through_pod_deletions() -> None:
     """zone-spread-outage.yaml without its outage, anyone deleting one pod at any moment: the
     replacement goes to the emptied zone, so every settled state is spread 1/1/1."""
