@@ -122,7 +122,10 @@ def test_the_last_pod_slot_can_be_taken() -> None:
 #
 # The totals below add up, with the default profile's weights (default_plugins.go:
 # TaintToleration 3, PodTopologySpread 2, NodeResourcesFit 1, NodeResourcesBalancedAllocation 1;
-# NodeAffinity, InterPodAffinity and ImageLocality give every node the same score here):
+# NodeAffinity, InterPodAffinity and ImageLocality give every node the same score here; a pod
+# with no owner gets no system default spread constraint, PodTopologySpread's PreScore then
+# returns Skip (podtopologyspread/scoring.go: "return Skip if incoming pod doesn't have soft
+# topology spread Constraints") and the skipped plugin adds nothing to any node):
 # - TaintToleration: intolerable PreferNoSchedule taints, DefaultNormalizeScore reversed:
 #   100 - 100 * count / maxCount, and 100 for all when maxCount is 0;
 # - LeastAllocated: per resource (capacity - requested) * 100 / capacity with the non-zero
@@ -143,14 +146,14 @@ def test_plugin_weights_add_up_as_the_default_profile_says() -> None:
 
     busy: TaintToleration 100 (x3 = 300); LeastAllocated cpu (2000-1900)*100//2000 = 5, memory
     (4096-400)Mi*100//4096Mi = 90, (5+90)//2 = 47; BalancedAllocation 0 (best-effort pod); spread
-    100 (x2 = 200; no owner: skipped, all 100): 547.
-    tainted: TaintToleration 100 - 100*1/1 = 0; LeastAllocated 95; spread 200: 295."""
+    skipped (no owner), 0: 347.
+    tainted: TaintToleration 100 - 100*1/1 = 0; LeastAllocated 95; spread 0: 95."""
     busy = mknode("busy")
     tainted = mknode("tainted", Taint(key="k", effect=PREFER_NO_SCHEDULE))
     hog = Pod(name="hog", node_name="busy", requests=Resources(cpu=1800))
     c = mkcluster(busy, tainted, pods=(hog,))
     pod = Pod(name="p")
-    assert scheduler.scores(c, pod, list(c.nodes)) == {"busy": 547, "tainted": 295}
+    assert scheduler.scores(c, pod, list(c.nodes)) == {"busy": 347, "tainted": 95}
     assert scheduler.schedule(c, pod)[0] == ["busy"]
 
 
@@ -160,17 +163,17 @@ def test_taint_weight_outweighs_both_resource_plugins() -> None:
 
     clean: taint 300; LeastAllocated cpu (2000-1900)*100//2000 = 5, memory (4-4)Gi -> 0, so 2;
     BalancedAllocation fractions 1900/2000 = 0.95 and 4/4 = 1.0, std 0.025, int(97.5) = 97;
-    spread 200: 599.
+    spread skipped, 0: 399.
     tainted: taint 0; LeastAllocated cpu 50, memory 75, so 62; BalancedAllocation 0.5 and 0.25,
-    std 0.125, 87; spread 200: 349.
-    With TaintToleration weighted 1 instead of 3 the clean node would score 399 and still win;
+    std 0.125, 87; spread 0: 149.
+    With TaintToleration weighted 1 instead of 3 the clean node would score 199 and still win;
     with weight 3 the taint is worth more than both resource plugins' whole range together."""
     clean = mknode("clean")
     tainted = mknode("tainted", Taint(key="k", effect=PREFER_NO_SCHEDULE))
     other = Pod(name="other", node_name="clean", requests=Resources(cpu=900, memory=3 * GI))
     c = mkcluster(clean, tainted, pods=(other,))
     pod = Pod(name="p", requests=Resources(cpu=1000, memory=GI))
-    assert scheduler.scores(c, pod, list(c.nodes)) == {"clean": 599, "tainted": 349}
+    assert scheduler.scores(c, pod, list(c.nodes)) == {"clean": 399, "tainted": 149}
 
 
 def test_balanced_allocation_scores_a_pod_that_requests_only_cpu_or_only_memory() -> None:
@@ -179,16 +182,16 @@ def test_balanced_allocation_scores_a_pod_that_requests_only_cpu_or_only_memory(
     as 0 (BalancedAllocation uses the real requests).
 
     cpu 500m alone on an empty 2000m / 4Gi node: fractions 0.25 and 0, std 0.125, int(87.5) = 87;
-    LeastAllocated cpu 75, memory (default 200Mi) 95: 85; taint 300, spread 200: 672. Memory 1Gi
-    alone: fractions 0 and 0.25, the same 87; LeastAllocated cpu (default 100m) 95, memory 75:
-    85; 672. Best-effort: 300 + 95 + 0 + 200 = 595."""
+    LeastAllocated cpu 75, memory (default 200Mi) 95: 85; taint 300, spread skipped (0): 472.
+    Memory 1Gi alone: fractions 0 and 0.25, the same 87; LeastAllocated cpu (default 100m) 95,
+    memory 75: 85; 472. Best-effort: 300 + 95 + 0 + 0 = 395."""
     node = mknode("n")
     c = mkcluster(node)
     cpu_only = Pod(name="c", requests=Resources(cpu=500))
     memory_only = Pod(name="m", requests=Resources(memory=GI))
-    assert scheduler.scores(c, cpu_only, [node]) == {"n": 300 + 85 + 87 + 200}
-    assert scheduler.scores(c, memory_only, [node]) == {"n": 300 + 85 + 87 + 200}
-    assert scheduler.scores(c, Pod(name="b"), [node]) == {"n": 300 + EMPTY_NODE_LEAST_ALLOCATED + 0 + 200}
+    assert scheduler.scores(c, cpu_only, [node]) == {"n": 300 + 85 + 87}
+    assert scheduler.scores(c, memory_only, [node]) == {"n": 300 + 85 + 87}
+    assert scheduler.scores(c, Pod(name="b"), [node]) == {"n": 300 + EMPTY_NODE_LEAST_ALLOCATED + 0}
 
 
 def test_balanced_allocation_against_least_allocated() -> None:
@@ -196,30 +199,30 @@ def test_balanced_allocation_against_least_allocated() -> None:
     heavy: BalancedAllocation fractions 1000/2000 = 0.5 and 2Gi/4Gi = 0.5, std 0, 100;
     LeastAllocated cpu (2000-1100)*100//2000 = 45 (the existing pod counts the 100m default),
     memory (4096-2248)Mi*100//4096Mi = 45 (the new pod counts the 200Mi default), 45:
-    300 + 45 + 100 + 200 = 645. light: fractions 0.5 and 0, std 0.25, 75; LeastAllocated cpu
-    (2000-1000)*100//2000 = 50, memory 95, (50+95)//2 = 72: 300 + 72 + 75 + 200 = 647."""
+    300 + 45 + 100 = 445 (spread skipped). light: fractions 0.5 and 0, std 0.25, 75;
+    LeastAllocated cpu (2000-1000)*100//2000 = 50, memory 95, (50+95)//2 = 72: 300 + 72 + 75 = 447."""
     heavy, light = mknode("heavy"), mknode("light")
     existing = Pod(name="mem", node_name="heavy", requests=Resources(memory=2 * GI))
     c = mkcluster(heavy, light, pods=(existing,))
     pod = Pod(name="p", requests=Resources(cpu=1000))
-    assert scheduler.scores(c, pod, list(c.nodes)) == {"heavy": 645, "light": 647}
+    assert scheduler.scores(c, pod, list(c.nodes)) == {"heavy": 445, "light": 447}
 
 
 def test_least_allocated_scores_an_overcommitted_resource_zero() -> None:
     """least_allocated.go leastRequestedScore: ``if requested > capacity { return 0 }``. A
     best-effort pod counts the 100m cpu default, more than this node's 50m: cpu scores 0 (not
-    a negative number), memory 95, so (0 + 95) // 2 = 47; total 300 + 47 + 0 + 200."""
+    a negative number), memory 95, so (0 + 95) // 2 = 47; total 300 + 47 + 0 (spread skipped)."""
     node = mknode("tiny", capacity=Resources(cpu=50, memory=4 * GI, pods=110))
-    assert scheduler.scores(mkcluster(node), Pod(name="p"), [node]) == {"tiny": 547}
+    assert scheduler.scores(mkcluster(node), Pod(name="p"), [node]) == {"tiny": 347}
 
 
 def test_the_non_zero_defaults_are_exactly_100m_and_200mi() -> None:
     """pkg/scheduler/util/pod_resources.go: DefaultMilliCPURequest = 100, DefaultMemoryRequest =
     200 * 1024 * 1024. On a 1000m / 400Mi node a best-effort pod scores LeastAllocated cpu
     (1000-100)*100//1000 = 90 and memory (400-200)*100//400 = 50, (90 + 50) // 2 = 70 (one
-    millicore or one byte more would give 69): total 300 + 70 + 0 + 200 = 570."""
+    millicore or one byte more would give 69): total 300 + 70 + 0 = 370 (spread skipped)."""
     node = mknode("small", capacity=Resources(cpu=1000, memory=400 * MI, pods=110))
-    assert scheduler.scores(mkcluster(node), Pod(name="p"), [node]) == {"small": 570}
+    assert scheduler.scores(mkcluster(node), Pod(name="p"), [node]) == {"small": 370}
 
 
 def _web_rs() -> ReplicaSet:
