@@ -254,6 +254,18 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
         "!= -> ==",
     ): "guards a note in the step's label only",
     (
+        "nodelifecycle",
+        "_update_health",
+        "record = NodeHealth(node.name, record.probe_time, current.last_heartbeat, COND_UNKNOWN, lease)",
+        "COND_UNKNOWN -> COND_FALSE",
+    ): "the record's seen_ready is overwritten with the node's current Ready status before it is returned",
+    (
+        "nodelifecycle",
+        "step",
+        "if old_states.get(z, NORMAL) != st:",
+        "NORMAL -> PARTIAL",
+    ): "guards a note in the step's label only",
+    (
         "apiserver",
         "template_hash",
         "return name_suffix(text, 0, length=10)",
