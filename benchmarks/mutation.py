@@ -100,6 +100,7 @@ SUBSETS: dict[str, list[str]] = {
     "garbagecollector": ["tests/test_controllers.py", "tests/test_seeds.py"],
     "kubelet": [
         "tests/test_notice_controllers.py",
+        "tests/k8s/test_kubelet_admission.py",
         "tests/test_controllers.py",
         "tests/k8s/test_nodelifecycle.py",
         "tests/test_nodelifecycle.py",
@@ -265,6 +266,13 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
         "if old_states.get(z, NORMAL) != st:",
         "NORMAL -> PARTIAL",
     ): "guards a note in the step's label only",
+    (
+        "kubelet",
+        "step",
+        "if not status_due and not lease_due and (not node.runtime_ready or len(bound) == len(node.running)):",
+        "or -> and",
+    ): "only turns the fast path off (with the runtime up, or down with containers listed); the full sync then "
+    "finds nothing to start, stop, restart or report and returns no outcome, as the fast path does",
     (
         "apiserver",
         "template_hash",
