@@ -118,7 +118,15 @@ SUBSETS: dict[str, list[str]] = {
         "tests/k8s/test_controller_utils.py",
         "tests/test_deployment.py",
     ],
-    "scheduler": ["tests/test_notice_scheduler.py", "tests/test_scheduler.py", "tests/k8s/test_scheduler_plugins.py"],
+    "scheduler": [
+        "tests/test_notice_scheduler.py",
+        "tests/test_scheduler.py",
+        "tests/k8s/test_scheduler_plugins.py",
+        "tests/k8s/test_defaultpreemption.py",
+        "tests/test_priority.py",
+        "tests/k8s/test_nodeaffinity.py",
+        "tests/test_scheduler_manifests.py",
+    ],
     "tainteviction": [
         "tests/k8s/test_tainteviction.py",
         "tests/test_notice_controllers.py",
@@ -194,49 +202,6 @@ SUBSETS: dict[str, list[str]] = {
 # the mutation); value: why the mutant is equivalent.
 EQUIVALENT: dict[tuple[str, str, str, str], str] = {
     (
-        "scheduler",
-        "_taint_toleration_raw",
-        "1",
-        "1 -> 2",
-    ): "every raw count doubles, and the normalisation 100 - v * 100 // max divides by the doubled max",
-    (
-        "scheduler",
-        "_least_allocated",
-        "if capacity == 0 or requested > capacity:",
-        "> -> >=",
-    ): "at requested == capacity the formula gives (capacity - requested) * 100 // capacity = 0 as well",
-    (
-        "scheduler",
-        "_topology_spread_raw",
-        "return {n.name: 0 for n in nodes}",
-        "0 -> 1",
-    ): "every node then has raw 1 = max = min, which NormalizeScore maps to 100, as it maps all-zero raws",
-    (
-        "scheduler",
-        "scores",
-        "worst = max(taint_raw.values(), default=0)",
-        "0 -> 1",
-    ): "the default is only used for an empty node list, where there is no node to score",
-    (
-        "scheduler",
-        "scores",
-        "high, low = max(spread.values(), default=0), min(spread.values(), default=0)",
-        "0 -> 1",
-    ): "the defaults are only used for an empty node list, where there is no node to score",
-    (
-        "scheduler",
-        "_least_allocated",
-        "if capacity == 0 or requested > capacity:",
-        "0 -> 1",
-    ): "requests here are the non-zero ones (at least 100m / 200Mi), so requested > capacity already holds "
-    "for a capacity of 0 or 1",
-    (
-        "scheduler",
-        "node_usage",
-        "nz = nz + pod_request(p, nonzero=True) + Resources(pods=1)",
-        "1 -> 2",
-    ): "the pod count of the non-zero usage is never read (LeastAllocated scores cpu and memory)",
-    (
         "nodelifecycle",
         "zone_state",
         "if ready == 0 and not_ready > 0:",
@@ -273,6 +238,51 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
         "or -> and",
     ): "only turns the fast path off (with the runtime up, or down with containers listed); the full sync then "
     "finds nothing to start, stop, restart or report and returns no outcome, as the fast path does",
+    (
+        "scheduler",
+        "resolvable_by_preemption",
+        "return False",
+        "False -> True",
+    ): "only reached for an empty reason list, which no caller passes: it is asked about nodes that failed a filter",
+    (
+        "scheduler",
+        "resolvable_by_preemption",
+        "if not all(noderesources.is_fit_reason(r) for r in reasons):",
+        "all -> any",
+    ): "the reasons are one filter plugin's (the filters stop at the first failure), so they are either all "
+    "NodeResourcesFit reasons or none",
+    (
+        "scheduler",
+        "nominated_pods",
+        "if p.nominated_node_name and not p.terminating:",
+        "and -> or",
+    ): "an unbound pod is never terminating (the apiserver deletes an unscheduled pod at once), and the pods it "
+    "adds without a nomination go under the key None or '', which no node name looks up",
+    (
+        "scheduler",
+        "_fits",
+        "status = run_filters(CycleState.of(crowded, pod), crowded.node(node_name) or node)",
+        "or -> and",
+    ): "crowded.node(node_name) is never None (placing pods leaves the nodes as they are) and is the same node",
+    (
+        "scheduler",
+        "unschedulable",
+        "if result.nominate is not None and pod.nominated_node_name != (result.nominate or None):",
+        "or -> and",
+    ): "with no candidate, nominate is None or ''; comparing with '' instead of None differs only for a pod with "
+    "no nomination, which is then written back unchanged",
+    (
+        "scheduler",
+        "unschedulable",
+        "if len(result.candidates) > 1:",
+        "> -> >=",
+    ): "guards the tie note in the step's label only",
+    (
+        "scheduler",
+        "unschedulable",
+        "if len(result.candidates) > 1:",
+        "1 -> 2",
+    ): "guards the tie note in the step's label only",
     (
         "apiserver",
         "template_hash",

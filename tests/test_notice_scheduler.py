@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from kmodel.components import scheduler
+from kmodel.schedulingspec import HostPort, SchedulingSpec
 from kmodel.settings import Settings
 from kmodel.state import (
     LABEL_HOSTNAME,
@@ -361,3 +362,64 @@ def test_failure_message_with_resolvable_and_unresolvable_nodes() -> None:
         f"0/3 nodes are available: 1 {AFFINITY}, 2 Insufficient cpu. preemption: 0/3 nodes are available: "
         "1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod."
     )
+
+
+# --- survivors of the mutation run ----------------------------------------------------------------
+
+
+def test_a_prefilter_rejection_replaces_the_histogram_in_the_fit_error() -> None:
+    """framework/types.go FitError.Error(): when a PreFilter plugin rejected the pod,
+    ``Diagnosis.PreFilterMsg`` follows ``0/N nodes are available:`` (SeparatorFormat " %v.")
+    instead of the per-node histogram, which would repeat the same status for every node."""
+    conflict = "pod affinity terms conflict"
+    reasons = {n: [conflict] for n in ("a", "b", "c")}
+    assert scheduler.failure_message(3, reasons, prefilter=conflict) == f"0/3 nodes are available: {conflict}."
+
+
+def test_a_host_port_conflict_is_resolvable_by_preemption() -> None:
+    """node_ports.go Filter: a port conflict is ``framework.Unschedulable`` (not
+    UnschedulableAndUnresolvable): evicting the pod that holds the port would help."""
+    holder = Pod(name="h", node_name="a", phase="Running", scheduling=SchedulingSpec(host_ports=(HostPort(80),)))
+    pod = Pod(name="p", scheduling=SchedulingSpec(host_ports=(HostPort(80),)))
+    node = mknode("a")
+    reasons = scheduler.filter_reasons(mkcluster(node, pods=(holder,)), pod, node)
+    assert reasons == ["node(s) didn't have free ports for the requested pod ports"]
+    assert scheduler.resolvable_by_preemption(pod, node, reasons)
+
+
+def test_a_stale_nomination_is_cleared_when_preemption_cannot_help() -> None:
+    """default_preemption / preemption.go Preempt: when no node has a candidate the PostFilter
+    result is ``NewPostFilterResultWithNominatedNode("")`` and handleSchedulingFailure writes
+    status.nominatedNodeName = "" (ModeOverride): a pod nominated to a node it no longer fits on,
+    asking more cpu than any node has, loses its nomination."""
+    node = mknode("a", capacity=Resources(cpu=2000, memory=4 * GI, pods=110))
+    pod = Pod(name="p", requests=Resources(cpu=5000), nominated_node_name="a")
+    (outcome,) = scheduler.step(mkcluster(node, pods=(pod,)))
+    after = outcome.state.pod("p")
+    assert after is not None and after.node_name is None and after.nominated_node_name is None
+    assert [e.reason for e in outcome.events] == ["FailedScheduling"]
+
+
+def test_a_nomination_waiting_for_its_victim_to_terminate_is_kept() -> None:
+    """preemption.go PodEligibleToPreemptOthers: a pod whose nominated node still holds a pod of
+    lower priority terminating by preemption (podTerminatingByPreemption: deleted, with the
+    DisruptionTarget reason PreemptionByScheduler) is not eligible to preempt again ("not eligible due to a
+    terminating pod on the nominated node."); Preempt returns no PostFilter result, so the
+    nominating info is a no-op and status.nominatedNodeName stays."""
+    node = mknode("a", capacity=Resources(cpu=2000, memory=4 * GI, pods=110))
+    victim = Pod(
+        name="v",
+        node_name="a",
+        phase="Running",
+        requests=Resources(cpu=1500),
+        deletion_timestamp=0,
+        disruption_reason="PreemptionByScheduler",
+        scheduling=SchedulingSpec(priority=0),
+    )
+    pod = Pod(name="p", requests=Resources(cpu=1000), nominated_node_name="a", scheduling=SchedulingSpec(priority=100))
+    (outcome,) = scheduler.step(mkcluster(node, pods=(victim, pod)))
+    after = outcome.state.pod("p")
+    assert after is not None and after.node_name is None and after.nominated_node_name == "a"
+    (event,) = outcome.events
+    assert event.reason == "FailedScheduling"
+    assert "not eligible due to a terminating pod on the nominated node." in event.message
