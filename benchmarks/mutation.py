@@ -142,6 +142,7 @@ SUBSETS: dict[str, list[str]] = {
     # through the whole framework.
     "plugins/framework": [
         "tests/k8s/test_scheduler_plugins.py",
+        "tests/k8s/test_nodeaffinity.py",
         "tests/test_notice_scheduler.py",
         "tests/test_scheduler.py",
         "tests/k8s/test_defaultpreemption.py",
@@ -283,6 +284,37 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
         "if len(result.candidates) > 1:",
         "1 -> 2",
     ): "guards the tie note in the step's label only",
+    (
+        "plugins/framework",
+        "normalize",
+        "high = max(raw.values(), default=0)",
+        "0 -> 1",
+    ): "the default is only used for an empty node list, where there is no node to score",
+    (
+        "plugins/tainttoleration",
+        "raw_score",
+        "1",
+        "1 -> 2",
+    ): "every raw count doubles, and the normalisation 100 - 100 * v // max divides by the doubled max",
+    (
+        "plugins/queuesort",
+        "less",
+        "return p1.priority > p2.priority",
+        "> -> >=",
+    ): "the line is reached only when the priorities differ, where > and >= agree",
+    (
+        "plugins/nodeaffinity",
+        "raw_score",
+        "return 0",
+        "0 -> 1",
+    ): "raw_score's only caller, score, returns before calling it when the pod has no node affinity",
+    (
+        "plugins/defaultpreemption",
+        "dry_run",
+        "if status is None and victims:",
+        "and -> or",
+    ): "only the nodes that failed a filter are dry-run; if every lower-priority pod could be put back the pod "
+    "would fit with all of them, which that failure rules out, so a success always has victims",
     (
         "apiserver",
         "template_hash",
@@ -429,6 +461,32 @@ EQUIVALENT.update(
         "in for generateName's random suffix and the loop retries until the name is free: other names, the same "
         "behaviour",
     }
+)
+
+# kmodel has no PodDisruptionBudgets yet (defaultpreemption.pdb_split's HOOK): no pod violates one,
+# so the violating group is always empty and every count of violations is 0.
+_NO_PDBS = "kmodel has no PodDisruptionBudgets yet (pdb_split's HOOK): no victim violates one, every count is 0"
+for _function, _line, _change in (
+    ("Candidate", "pdb_violations: int = 0", "0 -> 1"),
+    ("select_victims_on_node", "return [], 0, Status(NAME, (NO_VICTIMS,), UNRESOLVABLE)", "0 -> 1"),
+    ("select_victims_on_node", "return [], 0, status", "0 -> 1"),
+    ("select_victims_on_node", "for group, counts in ((violating, True), (non_violating, False)):", "True -> False"),
+    ("select_victims_on_node", "violations += counts", "+ -> -"),
+    (
+        "dry_run",
+        "(good if violations == 0 else violating).append(Candidate(node, tuple(victims), violations))",
+        "== -> !=",
+    ),
+    (
+        "dry_run",
+        "(good if violations == 0 else violating).append(Candidate(node, tuple(victims), violations))",
+        "0 -> 1",
+    ),
+):
+    EQUIVALENT[("plugins/defaultpreemption", _function, _line, _change)] = _NO_PDBS
+EQUIVALENT[("plugins/defaultpreemption", "select_victims_on_node", "if violating and non_violating:", "and -> or")] = (
+    "without PodDisruptionBudgets every victim is in the non-violating group, appended in importance order, so "
+    "sorting them by importance again changes nothing"
 )
 
 _COMPARE_SWAP: dict[type[ast.cmpop], type[ast.cmpop]] = {
