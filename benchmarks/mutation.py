@@ -489,6 +489,36 @@ EQUIVALENT[("plugins/defaultpreemption", "select_victims_on_node", "if violating
     "sorting them by importance again changes nothing"
 )
 
+_PTS = "plugins/podtopologyspread"
+_NO_DOMAIN_LINE = "_NO_DOMAIN = 2**31 - 1  # criticalPaths' MatchNum before any domain is seen (math.MaxInt32)"
+for _change in ("- -> +", "1 -> 2", "2 -> 3", "31 -> 32"):
+    EQUIVALENT[(_PTS, "<module>", _NO_DOMAIN_LINE, _change)] = (
+        "the default of min() over the domains, used only when there is none; but then len(counts) = 0 < "
+        "minDomains (at least 1) and global_min returns 0 first"
+    )
+_COUNTS_LINE = "return self.selector is not None and not self.counts_none and self.selector.matches(labels)"
+for _change in ("and -> or", "is not -> is", "not x -> x"):
+    EQUIVALENT[(_PTS, "Constraint", _COUNTS_LINE, _change)] = (
+        "Constraint.counts is never called: the existing pods are counted by _matching_per_node"
+    )
+for _change in ("0 -> 1",):
+    EQUIVALENT[(_PTS, "score", "high, low = max(kept, default=0), min(kept, default=0)", _change)] = (
+        "the defaults are used only when every candidate is ignored, and ignored nodes score 0 whatever the maximum"
+    )
+EQUIVALENT.update(
+    {
+        (_PTS, "Constraint", "min_domains: int = 1", "1 -> 2"): "minDomains is read only by the DoNotSchedule "
+        "constraints' global minimum, and those are built by _resolve, which always passes it; the default "
+        "constraints that rely on the default are ScheduleAnyway",
+        (_PTS, "_prefilter", "for h, on_node in zip(hard, matching, strict=True):", "True -> False"): "both "
+        "lists have one entry per constraint, so zip never meets lists of different lengths to object to",
+        (_PTS, "soft_constraints", "return [], False", "False -> True"): "with no scoring constraint raw_scores "
+        "returns before reading the flag",
+        (_PTS, "raw_scores", "raw[n.name] = 0", "0 -> 1"): "the raw score of an ignored node is never read: score "
+        "gives ignored nodes 0 and leaves them out of the maximum and minimum",
+    }
+)
+
 _COMPARE_SWAP: dict[type[ast.cmpop], type[ast.cmpop]] = {
     ast.Lt: ast.LtE,
     ast.LtE: ast.Lt,
