@@ -519,6 +519,14 @@ EQUIVALENT.update(
     }
 )
 
+_COUNTED = "the counts are only compared with 0 (and tested for emptiness), so counting 2 per pod changes nothing"
+for _line in (
+    "existing_anti[(t.topology_key, value)] += 1",
+    "anti_counts[(t.topology_key, labels[t.topology_key])] += 1",
+    "affinity_counts[(t.topology_key, labels[t.topology_key])] += 1",
+):
+    EQUIVALENT[("plugins/interpodaffinity", "prefilter", _line, "1 -> 2")] = _COUNTED
+
 _COMPARE_SWAP: dict[type[ast.cmpop], type[ast.cmpop]] = {
     ast.Lt: ast.LtE,
     ast.LtE: ast.Lt,
