@@ -291,6 +291,18 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
         "0 -> 1",
     ): "the default is only used for an empty node list, where there is no node to score",
     (
+        "plugins/noderesources",
+        "least_allocated",
+        "scores.append(0 if requested > capacity else (capacity - requested) * MAX_NODE_SCORE // capacity)",
+        "> -> >=",
+    ): "at requested == capacity the formula gives (capacity - requested) * 100 // capacity = 0 as well",
+    (
+        "plugins/noderesources",
+        "node_usage",
+        "nz = nz + pod_request(p, nonzero=True) + Resources(pods=1)",
+        "1 -> 2",
+    ): "the pod count of the non-zero usage is never read (LeastAllocated scores cpu and memory)",
+    (
         "plugins/tainttoleration",
         "raw_score",
         "1",
