@@ -468,3 +468,25 @@ def test_a_kubelet_with_nothing_to_report_stops_a_pod_being_deleted() -> None:
     going = Pod(name="b", node_name="w", phase=RUNNING, ready=True, deletion_timestamp=100)
     node = _sync(going, running=frozenset({"b"})).node("w")
     assert node is not None and node.running == frozenset()
+
+
+def test_an_old_replicaset_with_more_available_than_its_spec_stops_the_scale_down() -> None:
+    """rolling.go cleanupUnhealthyReplicas: for an old ReplicaSet with spec.replicas > 0 and
+    available != spec.replicas it scales down by min(maxCleanupCount - done, spec - available);
+    when more pods are available than spec.replicas (a scale-down the ReplicaSet controller has
+    not carried out yet) that is negative, it returns "got invalid request to scale down", and
+    reconcileOldReplicaSets returns (false, nil) at once: scaleDownOldReplicaSetsForRollingUpdate
+    does not run in that sync.
+
+    10 replicas, maxSurge 2, maxUnavailable 2 (minAvailable 8); old1 spec 3 with 4 available,
+    old2 spec 5 with 5, new spec 4 with 4: maxScaledDown = 12 - 8 - 0 = 4 > 0, cleanup reaches old1
+    first and fails, so nothing is scaled down although 13 available > 8. Once old1 reports 3
+    available, the availability scale-down takes 12 - 8 = 4: old1 3 -> 0, old2 5 -> 4."""
+    d = mkdeploy(10, "2", "2")
+    first = old_rs("web-old1", 1, 3, 4)
+    second = old_rs("web-old2", 2, 5, 5)
+    new = new_rs(d, 4, 4)
+    c = sync(d, first, second, new)
+    assert (spec(c, "web-old1"), spec(c, "web-old2"), spec(c, new.name)) == (3, 5, 4)
+    caught_up = sync(d, attrs.evolve(first, status_ready=3), second, new)
+    assert (spec(caught_up, "web-old1"), spec(caught_up, "web-old2"), spec(caught_up, new.name)) == (0, 4, 4)
