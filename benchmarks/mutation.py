@@ -285,6 +285,18 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
         "1 -> 2",
     ): "guards the tie note in the step's label only",
     (
+        "deployment",
+        "sync",
+        "if unhealthy < 0:",
+        "< -> <=",
+    ): "unhealthy == 0 was skipped on the line before, so < 0 and <= 0 agree here",
+    (
+        "deployment",
+        "sync",
+        "if unhealthy < 0:",
+        "0 -> 1",
+    ): "unhealthy == 0 was skipped on the line before, so < 1 and < 0 agree here",
+    (
         "plugins/framework",
         "normalize",
         "high = max(raw.values(), default=0)",
@@ -334,12 +346,6 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
         "0 -> 1",
     ): "picks another stand-in for the random pod-template-hash: other names, the same behaviour",
     (
-        "deployment",
-        "sync",
-        "if old.replicas == 0 or unhealthy <= 0:",
-        "<= -> <",
-    ): "at unhealthy == 0 the cut is min(..., 0) = 0, a no-op",
-    (
         "podgc",
         "step",
         'return [Outcome("podgc", "; ".join(notes) or "quarantine orphaned pods", out, tuple(events))]',
@@ -382,12 +388,6 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
         "old = out.replicaset(old.name) or old",
         "or -> and",
     ): "in the cleanup loop each old ReplicaSet is read before anything in this sync scaled it",
-    (
-        "deployment",
-        "sync",
-        "if cleaned >= max_scaled_down:",
-        ">= -> >",
-    ): "at cleaned == max_scaled_down the next cut is min(0, ...) = 0, a no-op",
     (
         "deployment",
         "sync",

@@ -490,3 +490,25 @@ def test_an_old_replicaset_with_more_available_than_its_spec_stops_the_scale_dow
     assert (spec(c, "web-old1"), spec(c, "web-old2"), spec(c, new.name)) == (3, 5, 4)
     caught_up = sync(d, attrs.evolve(first, status_ready=3), second, new)
     assert (spec(caught_up, "web-old1"), spec(caught_up, "web-old2"), spec(caught_up, new.name)) == (0, 4, 4)
+
+
+def test_an_old_replicaset_scaled_to_zero_with_pods_still_available_is_skipped() -> None:
+    """cleanupUnhealthyReplicas skips an old ReplicaSet at spec.replicas 0 ("cannot scale down this
+    replica set") before comparing its available pods, so pods of it still available are no
+    error; scaleDownOldReplicaSetsForRollingUpdate then counts them as available and skips it too.
+    10 replicas, maxSurge 2, maxUnavailable 2: old1 spec 0 with 2 available, old2 spec 8 with 8,
+    new spec 4 with 4; available 14 - minAvailable 8 = 6 come off old2: 8 -> 2."""
+    d = mkdeploy(10, "2", "2")
+    c = sync(d, old_rs("web-old1", 1, 0, 2), old_rs("web-old2", 2, 8, 8), new_rs(d, 4, 4))
+    assert (spec(c, "web-old1"), spec(c, "web-old2")) == (0, 2)
+
+
+def test_cleanup_stops_at_max_scaled_down_before_looking_at_the_next_replicaset() -> None:
+    """cleanupUnhealthyReplicas checks ``totalScaledDown >= maxCleanupCount`` first in each round:
+    once the cleanup reached maxScaledDown it stops without looking at the next old ReplicaSet, so
+    one there with more available pods than its spec is no error. 10 replicas, 2 / 2: old1 spec 4
+    with 2 available, old2 spec 4 with 5, new spec 4 with 2; maxScaledDown = 12 - 8 - 2 = 2 comes
+    off old1 (4 -> 2); then 9 available - 8 lets one more go, from old1 again: 1."""
+    d = mkdeploy(10, "2", "2")
+    c = sync(d, old_rs("web-old1", 1, 4, 2), old_rs("web-old2", 2, 4, 5), new_rs(d, 4, 2))
+    assert (spec(c, "web-old1"), spec(c, "web-old2")) == (1, 4)
