@@ -86,6 +86,8 @@ SUBSETS: dict[str, list[str]] = {
     "apiserver": [
         "tests/test_notice_controllers.py",
         "tests/k8s/test_admission.py",
+        "tests/k8s/test_priority_admission.py",
+        "tests/test_priority.py",
         "tests/test_controllers.py",
         "tests/test_template_hash.py",
         "tests/test_deployment.py",
@@ -339,6 +341,12 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
         "and -> or",
     ): "only the nodes that failed a filter are dry-run; if every lower-priority pod could be put back the pod "
     "would fit with all of them, which that failure rules out, so a success always has victims",
+    (
+        "apiserver",
+        "uid",
+        "return str(uuid.UUID(bytes=hashlib.sha256(name.encode()).digest()[:16], version=4))",
+        "4 -> 5",
+    ): "another stand-in for the random metadata.uid: other values (still unique per name), the same behaviour",
     (
         "apiserver",
         "template_hash",
