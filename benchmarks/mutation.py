@@ -1,10 +1,13 @@
-"""Mutation check: plant one small bug at a time in kmodel/components/*.py and see whether the
-tests notice.
+"""Mutation check: plant one small bug at a time in kmodel/components/*.py (and plugins/*.py) and
+see whether the tests notice.
 
-    python benchmarks/mutation.py [--module scheduler,podgc] [--limit N] [--tests "tests/a.py tests/b.py"]
-                                  [--timeout SECONDS] [--output benchmarks/results/mutation.txt] [--list]
+    python benchmarks/mutation.py [--module scheduler,podgc,plugins/nodeaffinity] [--limit N]
+                                  [--tests "tests/a.py tests/b.py"] [--timeout SECONDS]
+                                  [--output benchmarks/results/mutation.txt] [--list] [--rerun FILE]
 
-Each mutant changes one spot of one component's source (parsed with :mod:`ast`, written back
+A module is a file of kmodel/components/ (``scheduler``, ``kubeletadmission``) or of its
+plugins/ folder (``plugins/nodeaffinity``); ``--module plugins`` names all the scheduler's
+plugins. Each mutant changes one spot of one component's source (parsed with :mod:`ast`, written back
 with ``ast.unparse``):
 
 - a comparison: ``<`` <-> ``<=``, ``>`` <-> ``>=``, ``==`` <-> ``!=``, ``in`` <-> ``not in``,
@@ -45,6 +48,19 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 COMPONENTS = ROOT / "kmodel" / "components"
+# The scheduler's plugins live in kmodel/components/plugins/; their module names carry the folder.
+PLUGINS = (
+    "plugins/framework",
+    "plugins/queuesort",
+    "plugins/nodeunschedulable",
+    "plugins/tainttoleration",
+    "plugins/nodeaffinity",
+    "plugins/nodeports",
+    "plugins/noderesources",
+    "plugins/podtopologyspread",
+    "plugins/interpodaffinity",
+    "plugins/defaultpreemption",
+)
 MODULES = (
     "apiserver",
     "deployment",
@@ -56,7 +72,11 @@ MODULES = (
     "replicaset",
     "scheduler",
     "tainteviction",
+    "kubeletadmission",
+    *PLUGINS,
 )
+# --module plugins stands for every scheduler plugin.
+GROUPS = {"plugins": list(PLUGINS)}
 
 # The fast tests that exercise each component (a few seconds per run), the sharpest first since
 # pytest stops at the first failure. Every module also runs COMMON. The Z3, explorer and property
@@ -66,6 +86,8 @@ SUBSETS: dict[str, list[str]] = {
     "apiserver": [
         "tests/test_notice_controllers.py",
         "tests/k8s/test_admission.py",
+        "tests/k8s/test_priority_admission.py",
+        "tests/test_priority.py",
         "tests/test_controllers.py",
         "tests/test_template_hash.py",
         "tests/test_deployment.py",
@@ -80,6 +102,7 @@ SUBSETS: dict[str, list[str]] = {
     "garbagecollector": ["tests/test_controllers.py", "tests/test_seeds.py"],
     "kubelet": [
         "tests/test_notice_controllers.py",
+        "tests/k8s/test_kubelet_admission.py",
         "tests/test_controllers.py",
         "tests/k8s/test_nodelifecycle.py",
         "tests/test_nodelifecycle.py",
@@ -91,66 +114,96 @@ SUBSETS: dict[str, list[str]] = {
     ],
     "podgc": ["tests/test_notice_controllers.py", "tests/k8s/test_podgc.py", "tests/test_controllers.py"],
     "replicaset": [
+        "tests/test_notice_replicaset.py",
         "tests/test_replicaset.py",
         "tests/k8s/test_replicaset.py",
         "tests/k8s/test_controller_utils.py",
         "tests/test_deployment.py",
     ],
-    "scheduler": ["tests/test_notice_scheduler.py", "tests/test_scheduler.py", "tests/k8s/test_scheduler_plugins.py"],
+    "scheduler": [
+        "tests/test_notice_scheduler.py",
+        "tests/test_scheduler.py",
+        "tests/k8s/test_scheduler_plugins.py",
+        "tests/k8s/test_defaultpreemption.py",
+        "tests/test_priority.py",
+        "tests/k8s/test_nodeaffinity.py",
+        "tests/test_scheduler_manifests.py",
+    ],
     "tainteviction": [
         "tests/k8s/test_tainteviction.py",
         "tests/test_notice_controllers.py",
         "tests/test_controllers.py",
         "tests/test_nodelifecycle.py",
     ],
+    "kubeletadmission": [
+        "tests/k8s/test_kubelet_admission.py",
+        "tests/test_notice_controllers.py",
+        "tests/test_controllers.py",
+    ],
+    # The plugins: their own Go-test translation first, then the scheduler's tests that go
+    # through the whole framework.
+    "plugins/framework": [
+        "tests/k8s/test_scheduler_plugins.py",
+        "tests/k8s/test_nodeaffinity.py",
+        "tests/test_notice_scheduler.py",
+        "tests/test_scheduler.py",
+        "tests/k8s/test_defaultpreemption.py",
+    ],
+    "plugins/queuesort": [
+        "tests/k8s/test_prioritysort.py",
+        "tests/test_notice_scheduler.py",
+        "tests/test_priority.py",
+        "tests/test_scheduler.py",
+    ],
+    "plugins/nodeunschedulable": [
+        "tests/k8s/test_scheduler_plugins.py",
+        "tests/test_notice_scheduler.py",
+        "tests/test_scheduler.py",
+    ],
+    "plugins/tainttoleration": [
+        "tests/k8s/test_scheduler_plugins.py",
+        "tests/test_notice_scheduler.py",
+        "tests/test_scheduler.py",
+    ],
+    "plugins/nodeaffinity": [
+        "tests/k8s/test_nodeaffinity.py",
+        "tests/test_notice_scheduler.py",
+        "tests/test_scheduler.py",
+        "tests/k8s/test_podtopologyspread.py",
+    ],
+    "plugins/nodeports": [
+        "tests/k8s/test_nodeports.py",
+        "tests/test_notice_scheduler.py",
+        "tests/test_scheduler.py",
+    ],
+    "plugins/noderesources": [
+        "tests/k8s/test_noderesources.py",
+        "tests/test_notice_scheduler.py",
+        "tests/test_scheduler.py",
+        "tests/k8s/test_scheduler_plugins.py",
+    ],
+    "plugins/podtopologyspread": [
+        "tests/k8s/test_podtopologyspread.py",
+        "tests/test_notice_scheduler.py",
+        "tests/test_scheduler.py",
+    ],
+    "plugins/interpodaffinity": [
+        "tests/k8s/test_interpodaffinity.py",
+        "tests/test_interpodaffinity.py",
+        "tests/test_notice_scheduler.py",
+        "tests/test_scheduler.py",
+    ],
+    "plugins/defaultpreemption": [
+        "tests/k8s/test_defaultpreemption.py",
+        "tests/test_priority.py",
+        "tests/test_notice_scheduler.py",
+        "tests/test_scheduler.py",
+    ],
 }
 
 # Survivors that cannot change behaviour. Key: (module, function, the stripped source line,
 # the mutation); value: why the mutant is equivalent.
 EQUIVALENT: dict[tuple[str, str, str, str], str] = {
-    (
-        "scheduler",
-        "_taint_toleration_raw",
-        "1",
-        "1 -> 2",
-    ): "every raw count doubles, and the normalisation 100 - v * 100 // max divides by the doubled max",
-    (
-        "scheduler",
-        "_least_allocated",
-        "if capacity == 0 or requested > capacity:",
-        "> -> >=",
-    ): "at requested == capacity the formula gives (capacity - requested) * 100 // capacity = 0 as well",
-    (
-        "scheduler",
-        "_topology_spread_raw",
-        "return {n.name: 0 for n in nodes}",
-        "0 -> 1",
-    ): "every node then has raw 1 = max = min, which NormalizeScore maps to 100, as it maps all-zero raws",
-    (
-        "scheduler",
-        "scores",
-        "worst = max(taint_raw.values(), default=0)",
-        "0 -> 1",
-    ): "the default is only used for an empty node list, where there is no node to score",
-    (
-        "scheduler",
-        "scores",
-        "high, low = max(spread.values(), default=0), min(spread.values(), default=0)",
-        "0 -> 1",
-    ): "the defaults are only used for an empty node list, where there is no node to score",
-    (
-        "scheduler",
-        "_least_allocated",
-        "if capacity == 0 or requested > capacity:",
-        "0 -> 1",
-    ): "requests here are the non-zero ones (at least 100m / 200Mi), so requested > capacity already holds "
-    "for a capacity of 0 or 1",
-    (
-        "scheduler",
-        "node_usage",
-        "nz = nz + pod_request(p, nonzero=True) + Resources(pods=1)",
-        "1 -> 2",
-    ): "the pod count of the non-zero usage is never read (LeastAllocated scores cpu and memory)",
     (
         "nodelifecycle",
         "zone_state",
@@ -170,17 +223,136 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
         "!= -> ==",
     ): "guards a note in the step's label only",
     (
+        "nodelifecycle",
+        "_update_health",
+        "record = NodeHealth(node.name, record.probe_time, current.last_heartbeat, COND_UNKNOWN, lease)",
+        "COND_UNKNOWN -> COND_FALSE",
+    ): "the record's seen_ready is overwritten with the node's current Ready status before it is returned",
+    (
+        "nodelifecycle",
+        "step",
+        "if old_states.get(z, NORMAL) != st:",
+        "NORMAL -> PARTIAL",
+    ): "guards a note in the step's label only",
+    (
+        "kubelet",
+        "step",
+        "if not status_due and not lease_due and (not node.runtime_ready or len(bound) == len(node.running)):",
+        "or -> and",
+    ): "only turns the fast path off (with the runtime up, or down with containers listed); the full sync then "
+    "finds nothing to start, stop, restart or report and returns no outcome, as the fast path does",
+    (
+        "scheduler",
+        "resolvable_by_preemption",
+        "return False",
+        "False -> True",
+    ): "only reached for an empty reason list, which no caller passes: it is asked about nodes that failed a filter",
+    (
+        "scheduler",
+        "resolvable_by_preemption",
+        "if not all(noderesources.is_fit_reason(r) for r in reasons):",
+        "all -> any",
+    ): "the reasons are one filter plugin's (the filters stop at the first failure), so they are either all "
+    "NodeResourcesFit reasons or none",
+    (
+        "scheduler",
+        "nominated_pods",
+        "if p.nominated_node_name and not p.terminating:",
+        "and -> or",
+    ): "an unbound pod is never terminating (the apiserver deletes an unscheduled pod at once), and the pods it "
+    "adds without a nomination go under the key None or '', which no node name looks up",
+    (
+        "scheduler",
+        "_fits",
+        "status = run_filters(CycleState.of(crowded, pod), crowded.node(node_name) or node)",
+        "or -> and",
+    ): "crowded.node(node_name) is never None (placing pods leaves the nodes as they are) and is the same node",
+    (
+        "scheduler",
+        "unschedulable",
+        "if result.nominate is not None and pod.nominated_node_name != (result.nominate or None):",
+        "or -> and",
+    ): "with no candidate, nominate is None or ''; comparing with '' instead of None differs only for a pod with "
+    "no nomination, which is then written back unchanged",
+    (
+        "scheduler",
+        "unschedulable",
+        "if len(result.candidates) > 1:",
+        "> -> >=",
+    ): "guards the tie note in the step's label only",
+    (
+        "scheduler",
+        "unschedulable",
+        "if len(result.candidates) > 1:",
+        "1 -> 2",
+    ): "guards the tie note in the step's label only",
+    (
+        "deployment",
+        "sync",
+        "if unhealthy < 0:",
+        "< -> <=",
+    ): "unhealthy == 0 was skipped on the line before, so < 0 and <= 0 agree here",
+    (
+        "deployment",
+        "sync",
+        "if unhealthy < 0:",
+        "0 -> 1",
+    ): "unhealthy == 0 was skipped on the line before, so < 1 and < 0 agree here",
+    (
+        "plugins/framework",
+        "normalize",
+        "high = max(raw.values(), default=0)",
+        "0 -> 1",
+    ): "the default is only used for an empty node list, where there is no node to score",
+    (
+        "plugins/noderesources",
+        "least_allocated",
+        "scores.append(0 if requested > capacity else (capacity - requested) * MAX_NODE_SCORE // capacity)",
+        "> -> >=",
+    ): "at requested == capacity the formula gives (capacity - requested) * 100 // capacity = 0 as well",
+    (
+        "plugins/noderesources",
+        "node_usage",
+        "nz = nz + pod_request(p, nonzero=True) + Resources(pods=1)",
+        "1 -> 2",
+    ): "the pod count of the non-zero usage is never read (LeastAllocated scores cpu and memory)",
+    (
+        "plugins/tainttoleration",
+        "raw_score",
+        "1",
+        "1 -> 2",
+    ): "every raw count doubles, and the normalisation 100 - 100 * v // max divides by the doubled max",
+    (
+        "plugins/queuesort",
+        "less",
+        "return p1.priority > p2.priority",
+        "> -> >=",
+    ): "the line is reached only when the priorities differ, where > and >= agree",
+    (
+        "plugins/nodeaffinity",
+        "raw_score",
+        "return 0",
+        "0 -> 1",
+    ): "raw_score's only caller, score, returns before calling it when the pod has no node affinity",
+    (
+        "plugins/defaultpreemption",
+        "dry_run",
+        "if status is None and victims:",
+        "and -> or",
+    ): "only the nodes that failed a filter are dry-run; if every lower-priority pod could be put back the pod "
+    "would fit with all of them, which that failure rules out, so a success always has victims",
+    (
+        "apiserver",
+        "uid",
+        "return str(uuid.UUID(bytes=hashlib.sha256(name.encode()).digest()[:16], version=4))",
+        "4 -> 5",
+    ): "another stand-in for the random metadata.uid: other values (still unique per name), the same behaviour",
+    (
         "apiserver",
         "template_hash",
         "return name_suffix(text, 0, length=10)",
         "0 -> 1",
     ): "picks another stand-in for the random pod-template-hash: other names, the same behaviour",
-    (
-        "deployment",
-        "sync",
-        "if old.replicas == 0 or unhealthy <= 0:",
-        "<= -> <",
-    ): "at unhealthy == 0 the cut is min(..., 0) = 0, a no-op",
     (
         "podgc",
         "step",
@@ -227,12 +399,6 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
     (
         "deployment",
         "sync",
-        "if cleaned >= max_scaled_down:",
-        ">= -> >",
-    ): "at cleaned == max_scaled_down the next cut is min(0, ...) = 0, a no-op",
-    (
-        "deployment",
-        "sync",
         "if budget <= 0:",
         "<= -> <",
     ): "at budget == 0 every further cut is min(replicas, 0) = 0, a no-op",
@@ -243,6 +409,143 @@ EQUIVALENT: dict[tuple[str, str, str, str], str] = {
         "> -> >=",
     ): "a cut of 0 scales to the same size, which _scale ignores",
 }
+
+# deletion_order's comparator goes to functools.cmp_to_key, which reads only the sign of what it
+# returns: -2 and 2 order exactly as -1 and 1 do.
+_SIGN_ONLY = "cmp_to_key reads only the sign of the comparison: -2 / 2 order as -1 / 1 do"
+for _line in (
+    "return -1 if a.node_name is None else 1",
+    "return -1 if pa < pb else 1",
+    "return -1 if not a.ready else 1",
+    "return -1 if rank(a) > rank(b) else 1",
+    "return -1 if a.ready_since is None else 1",
+    "return -1 if diff < 0 else 1",
+    "return -1 if a.name < b.name else 1",
+    "return -1 if a.restarts > b.restarts else 1",
+    "return -1 if a.name < b.name else (1 if a.name > b.name else 0)",
+):
+    EQUIVALENT[("replicaset", "deletion_order", _line, "1 -> 2")] = _SIGN_ONLY
+_INSIDE_NOT_EQUAL = "the line is reached only when the two differ, where < and <= (or > and >=) agree"
+for _line, _change in (
+    ("return -1 if pa < pb else 1", "< -> <="),
+    ("return -1 if rank(a) > rank(b) else 1", "> -> >="),
+    ("return -1 if a.restarts > b.restarts else 1", "> -> >="),
+    ("return -1 if diff < 0 else 1", "< -> <="),
+    ("return -1 if diff < 0 else 1", "0 -> 1"),
+):
+    EQUIVALENT[("replicaset", "deletion_order", _line, _change)] = _INSIDE_NOT_EQUAL
+_UNIQUE_NAMES = "pod names are unique, so two pods never compare equal by name"
+for _line, _change in (
+    ("return -1 if a.name < b.name else 1", "< -> <="),
+    ("return -1 if a.name < b.name else (1 if a.name > b.name else 0)", "< -> <="),
+    ("return -1 if a.name < b.name else (1 if a.name > b.name else 0)", "> -> >="),
+    ("return -1 if a.name < b.name else (1 if a.name > b.name else 0)", "0 -> 1"),
+):
+    EQUIVALENT[("replicaset", "deletion_order", _line, _change)] = _UNIQUE_NAMES
+_RANK = "return -1 if d <= 0 else (d * 1_000_000_000).bit_length() - 1"
+EQUIVALENT.update(
+    {
+        ("replicaset", "_log_rank_diff", _RANK, "<= -> <"): "at d == 0 the formula gives (0).bit_length() - 1 = -1 too",
+        ("replicaset", "_log_rank_diff", _RANK, "1000000000 -> 1000000001"): "floor(log2(d * 1e9)) and "
+        "floor(log2(d * (1e9 + 1))) agree for every whole number of seconds d below 10^7 (115 days; checked)",
+        (
+            "replicaset",
+            "deletion_order",
+            "per_node[p.node_name] = per_node.get(p.node_name, 0) + 1",
+            "1 -> 2",
+        ): "doubles every node's count: the ranks keep their order and their ties",
+        ("replicaset", "deletion_order", "per_node[p.node_name] = per_node.get(p.node_name, 0) + 1", "0 -> 1"): "adds "
+        "one to every node's count: the ranks keep their order and their ties",
+        ("replicaset", "deletion_order", "return per_node.get(p.node_name, 0) if p.node_name else 0", "0 -> 1"): "the "
+        "default is never used (sync ranks active pods that are all among the related ones), and the rank of an "
+        "unassigned pod is only compared with another unassigned pod's, after rule 1",
+        ("replicaset", "<module>", '_PHASE_ORDER = {PENDING: 0, "Unknown": 1, RUNNING: 2}', "2 -> 3"): "only "
+        "active pods are ranked, and an active pod is Pending, Unknown or Running: Running stays last",
+        (
+            "replicaset",
+            "deletion_order",
+            "pa, pb = _PHASE_ORDER.get(a.phase, 3), _PHASE_ORDER.get(b.phase, 3)",
+            "3 -> 4",
+        ): ("the default is for Succeeded / Failed, and only active pods are ranked"),
+        ("replicaset", "sync", "if diff < 0:", "< -> <="): "at diff == 0 the create loop runs zero times and the "
+        "status is written as before",
+        ("replicaset", "sync", "if diff < 0:", "0 -> 1"): "diff < 1 is diff <= 0: at diff == 0 the create loop runs "
+        "zero times",
+        ("replicaset", "sync", "created = 0", "0 -> 1"): "the count only words the step's label",
+        ("replicaset", "sync", "created += 1", "+ -> -"): "the count only words the step's label",
+        ("replicaset", "sync", "created += 1", "1 -> 2"): "the count only words the step's label",
+        ("replicaset", "new_pod", "rs = attrs.evolve(rs, next_pod=rs.next_pod + 1)", "+ -> -"): "the counter stands "
+        "in for generateName's random suffix and the loop retries until the name is free: other names, the same "
+        "behaviour",
+        ("replicaset", "new_pod", "rs = attrs.evolve(rs, next_pod=rs.next_pod + 1)", "1 -> 2"): "the counter stands "
+        "in for generateName's random suffix and the loop retries until the name is free: other names, the same "
+        "behaviour",
+    }
+)
+
+# kmodel has no PodDisruptionBudgets yet (defaultpreemption.pdb_split's HOOK): no pod violates one,
+# so the violating group is always empty and every count of violations is 0.
+_NO_PDBS = "kmodel has no PodDisruptionBudgets yet (pdb_split's HOOK): no victim violates one, every count is 0"
+for _function, _line, _change in (
+    ("Candidate", "pdb_violations: int = 0", "0 -> 1"),
+    ("select_victims_on_node", "return [], 0, Status(NAME, (NO_VICTIMS,), UNRESOLVABLE)", "0 -> 1"),
+    ("select_victims_on_node", "return [], 0, status", "0 -> 1"),
+    ("select_victims_on_node", "for group, counts in ((violating, True), (non_violating, False)):", "True -> False"),
+    ("select_victims_on_node", "violations += counts", "+ -> -"),
+    (
+        "dry_run",
+        "(good if violations == 0 else violating).append(Candidate(node, tuple(victims), violations))",
+        "== -> !=",
+    ),
+    (
+        "dry_run",
+        "(good if violations == 0 else violating).append(Candidate(node, tuple(victims), violations))",
+        "0 -> 1",
+    ),
+):
+    EQUIVALENT[("plugins/defaultpreemption", _function, _line, _change)] = _NO_PDBS
+EQUIVALENT[("plugins/defaultpreemption", "select_victims_on_node", "if violating and non_violating:", "and -> or")] = (
+    "without PodDisruptionBudgets every victim is in the non-violating group, appended in importance order, so "
+    "sorting them by importance again changes nothing"
+)
+
+_PTS = "plugins/podtopologyspread"
+_NO_DOMAIN_LINE = "_NO_DOMAIN = 2**31 - 1  # criticalPaths' MatchNum before any domain is seen (math.MaxInt32)"
+for _change in ("- -> +", "1 -> 2", "2 -> 3", "31 -> 32"):
+    EQUIVALENT[(_PTS, "<module>", _NO_DOMAIN_LINE, _change)] = (
+        "the default of min() over the domains, used only when there is none; but then len(counts) = 0 < "
+        "minDomains (at least 1) and global_min returns 0 first"
+    )
+_COUNTS_LINE = "return self.selector is not None and not self.counts_none and self.selector.matches(labels)"
+for _change in ("and -> or", "is not -> is", "not x -> x"):
+    EQUIVALENT[(_PTS, "Constraint", _COUNTS_LINE, _change)] = (
+        "Constraint.counts is never called: the existing pods are counted by _matching_per_node"
+    )
+for _change in ("0 -> 1",):
+    EQUIVALENT[(_PTS, "score", "high, low = max(kept, default=0), min(kept, default=0)", _change)] = (
+        "the defaults are used only when every candidate is ignored, and ignored nodes score 0 whatever the maximum"
+    )
+EQUIVALENT.update(
+    {
+        (_PTS, "Constraint", "min_domains: int = 1", "1 -> 2"): "minDomains is read only by the DoNotSchedule "
+        "constraints' global minimum, and those are built by _resolve, which always passes it; the default "
+        "constraints that rely on the default are ScheduleAnyway",
+        (_PTS, "_prefilter", "for h, on_node in zip(hard, matching, strict=True):", "True -> False"): "both "
+        "lists have one entry per constraint, so zip never meets lists of different lengths to object to",
+        (_PTS, "soft_constraints", "return [], False", "False -> True"): "with no scoring constraint raw_scores "
+        "returns before reading the flag",
+        (_PTS, "raw_scores", "raw[n.name] = 0", "0 -> 1"): "the raw score of an ignored node is never read: score "
+        "gives ignored nodes 0 and leaves them out of the maximum and minimum",
+    }
+)
+
+_COUNTED = "the counts are only compared with 0 (and tested for emptiness), so counting 2 per pod changes nothing"
+for _line in (
+    "existing_anti[(t.topology_key, value)] += 1",
+    "anti_counts[(t.topology_key, labels[t.topology_key])] += 1",
+    "affinity_counts[(t.topology_key, labels[t.topology_key])] += 1",
+):
+    EQUIVALENT[("plugins/interpodaffinity", "prefilter", _line, "1 -> 2")] = _COUNTED
 
 _COMPARE_SWAP: dict[type[ast.cmpop], type[ast.cmpop]] = {
     ast.Lt: ast.LtE,
@@ -511,10 +814,10 @@ def main() -> int:
         help="an earlier --output file: run only the mutants it lists as survivors (after adding tests)",
     )
     args = ap.parse_args()
-    modules = [m for m in args.module.split(",") if m] or list(MODULES)
+    modules = [x for m in args.module.split(",") if m for x in GROUPS.get(m, [m])] or list(MODULES)
     for m in modules:
         if m not in MODULES:
-            ap.error(f"unknown module {m!r} (known: {', '.join(MODULES)})")
+            ap.error(f"unknown module {m!r} (known: {', '.join([*MODULES, *GROUPS])})")
 
     plan = {m: mutants(m) for m in modules}
     if args.rerun:

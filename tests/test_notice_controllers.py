@@ -10,6 +10,7 @@ import attrs
 import pytest
 
 from kmodel.components import apiserver, deployment, kubelet, podgc, tainteviction
+from kmodel.schedulingspec import SchedulingSpec
 from kmodel.settings import Settings
 from kmodel.state import (
     COND_FALSE,
@@ -25,7 +26,9 @@ from kmodel.state import (
     Node,
     Pod,
     PodTemplate,
+    PriorityClass,
     ReplicaSet,
+    Resources,
     Taint,
     Toleration,
     labels_of,
@@ -378,3 +381,134 @@ def test_cleanup_reaches_an_old_replicaset_of_one_replica() -> None:
     d = mkdeploy(10, "2", "2")
     c = sync(d, old_rs("web-old1", 1, 1, 0), old_rs("web-old2", 2, 7, 7), new_rs(d, 4, 4))
     assert (spec(c, "web-old1"), spec(c, "web-old2")) == (0, 4)
+
+
+def test_a_pod_the_kubelet_starts_shows_its_containers_ready() -> None:
+    """status_manager.go generatePodStatus / kubelet_pods.go: a pod whose only container runs and
+    is ready has ContainersReady=True next to Ready=True (kubectl's READY column shows 1/1). That
+    holds for a pod started for the first time, one whose containers were re-created, and one
+    reported ready again."""
+    started = _sync(Pod(name="a", node_name="w")).pod("a")
+    restarted = _sync(Pod(name="a", node_name="w", phase=RUNNING, ready=True, restarts=2)).pod("a")
+    unready = Pod(name="a", node_name="w", phase=RUNNING, ready=False, containers_ready=False)
+    again = _sync(unready, running=frozenset({"a"})).pod("a")
+    for pod in (started, restarted, again):
+        assert pod is not None and (pod.ready, pod.containers_ready) == (True, True)
+
+
+def test_a_pod_started_where_priorities_are_in_use_gets_its_start_time() -> None:
+    """The kubelet's status manager sets status.startTime when it first handles a pod
+    (kubelet_pods.go generateAPIPodStatus keeps the old one, else now). kmodel leaves it unset
+    only while nothing could read it (no PriorityClass, every pod at priority 0; see
+    kubelet._start_time): with a PriorityClass defined, or with any pod of non-zero priority,
+    the started pod's startTime is the sync time, and a startTime already set is kept."""
+    with_class = Cluster(
+        settings=Settings(),
+        now=105,
+        nodes=(_kubelet_node(),),
+        pods=(Pod(name="a", node_name="w"),),
+        priority_classes=(PriorityClass(name="high", value=1000),),
+    )
+    (out,) = kubelet.step(with_class, "w")
+    assert out.state.pod("a").start_time == 105  # type: ignore[union-attr]
+    high = Pod(
+        name="h", node_name="other", phase=RUNNING, ready=True, scheduling=SchedulingSpec(priority=5), start_time=7
+    )
+    with_priority = Cluster(
+        settings=Settings(), now=105, nodes=(_kubelet_node(),), pods=(Pod(name="a", node_name="w"), high)
+    )
+    (out,) = kubelet.step(with_priority, "w")
+    assert out.state.pod("a").start_time == 105  # type: ignore[union-attr]
+    kept = attrs.evolve(with_class, pods=(Pod(name="a", node_name="w", start_time=50),))
+    (out,) = kubelet.step(kept, "w")
+    assert out.state.pod("a").start_time == 50  # type: ignore[union-attr]
+
+
+def test_admission_counts_the_pods_already_running_on_the_node() -> None:
+    """predicate.go Admit checks a new pod against the pods the kubelet already admitted (its
+    Running pods): with 600m of a 1000m node taken by a running pod, a new pod asking 500m is
+    rejected OutOfcpu; the running pod itself is not admitted again."""
+    node = _kubelet_node(capacity=Resources(cpu=1000, memory=1 << 30, pods=10), running=frozenset({"old"}))
+    old = Pod(name="old", node_name="w", phase=RUNNING, ready=True, requests=Resources(cpu=600))
+    new = Pod(name="new", node_name="w", requests=Resources(cpu=500))
+    c = Cluster(settings=Settings(), now=105, nodes=(node,), pods=(old, new))
+    (out,) = kubelet.step(c, "w")
+    assert out.state.pod("old") == old
+    rejected = out.state.pod("new")
+    assert rejected is not None and (rejected.phase, rejected.status_reason) == ("Failed", "OutOfcpu")
+
+
+def test_a_pod_being_deleted_is_not_put_through_admission() -> None:
+    """kubelet.go HandlePodAdditions: "Only go through the admission process if the pod is not
+    requested for termination by another core component" -- a Pending pod with a deletion
+    timestamp that would not fit is not rejected (it stays Pending and is removed)."""
+    node = _kubelet_node(capacity=Resources(cpu=1000, memory=1 << 30, pods=10))
+    big = Pod(name="big", node_name="w", requests=Resources(cpu=5000), deletion_timestamp=100)
+    c = Cluster(settings=Settings(), now=105, nodes=(node,), pods=(big,))
+    outs = kubelet.step(c, "w")
+    assert all(o.state.pod("big") is None for o in outs)
+    assert not any(e.reason == "OutOfcpu" for o in outs for e in o.events)
+
+
+def test_a_kubelet_with_nothing_to_report_still_restarts_a_pod_and_kills_leftovers() -> None:
+    """The sync loop's pod work needs no status report: a Running, ready pod whose containers are
+    gone (the runtime lists only the containers of a pod that no longer exists) is started again
+    (SyncPod: sandbox changed, restartCount + 1) and the orphaned containers are killed
+    (HandlePodCleanups), even though as many containers run as pods are bound."""
+    pod = Pod(name="a", node_name="w", phase=RUNNING, ready=True, restarts=0)
+    after = _sync(pod, running=frozenset({"gone"}))
+    node, again = after.node("w"), after.pod("a")
+    assert node is not None and node.running == frozenset({"a"})
+    assert again is not None and again.restarts == 1
+
+
+def test_a_kubelet_with_nothing_to_report_stops_a_pod_being_deleted() -> None:
+    """Likewise the containers of a pod being deleted are stopped on the next sync (killPod),
+    also when it is the only pod on the node and was running and ready."""
+    going = Pod(name="b", node_name="w", phase=RUNNING, ready=True, deletion_timestamp=100)
+    node = _sync(going, running=frozenset({"b"})).node("w")
+    assert node is not None and node.running == frozenset()
+
+
+def test_an_old_replicaset_with_more_available_than_its_spec_stops_the_scale_down() -> None:
+    """rolling.go cleanupUnhealthyReplicas: for an old ReplicaSet with spec.replicas > 0 and
+    available != spec.replicas it scales down by min(maxCleanupCount - done, spec - available);
+    when more pods are available than spec.replicas (a scale-down the ReplicaSet controller has
+    not carried out yet) that is negative, it returns "got invalid request to scale down", and
+    reconcileOldReplicaSets returns (false, nil) at once: scaleDownOldReplicaSetsForRollingUpdate
+    does not run in that sync.
+
+    10 replicas, maxSurge 2, maxUnavailable 2 (minAvailable 8); old1 spec 3 with 4 available,
+    old2 spec 5 with 5, new spec 4 with 4: maxScaledDown = 12 - 8 - 0 = 4 > 0, cleanup reaches old1
+    first and fails, so nothing is scaled down although 13 available > 8. Once old1 reports 3
+    available, the availability scale-down takes 12 - 8 = 4: old1 3 -> 0, old2 5 -> 4."""
+    d = mkdeploy(10, "2", "2")
+    first = old_rs("web-old1", 1, 3, 4)
+    second = old_rs("web-old2", 2, 5, 5)
+    new = new_rs(d, 4, 4)
+    c = sync(d, first, second, new)
+    assert (spec(c, "web-old1"), spec(c, "web-old2"), spec(c, new.name)) == (3, 5, 4)
+    caught_up = sync(d, attrs.evolve(first, status_ready=3), second, new)
+    assert (spec(caught_up, "web-old1"), spec(caught_up, "web-old2"), spec(caught_up, new.name)) == (0, 4, 4)
+
+
+def test_an_old_replicaset_scaled_to_zero_with_pods_still_available_is_skipped() -> None:
+    """cleanupUnhealthyReplicas skips an old ReplicaSet at spec.replicas 0 ("cannot scale down this
+    replica set") before comparing its available pods, so pods of it still available are no
+    error; scaleDownOldReplicaSetsForRollingUpdate then counts them as available and skips it too.
+    10 replicas, maxSurge 2, maxUnavailable 2: old1 spec 0 with 2 available, old2 spec 8 with 8,
+    new spec 4 with 4; available 14 - minAvailable 8 = 6 come off old2: 8 -> 2."""
+    d = mkdeploy(10, "2", "2")
+    c = sync(d, old_rs("web-old1", 1, 0, 2), old_rs("web-old2", 2, 8, 8), new_rs(d, 4, 4))
+    assert (spec(c, "web-old1"), spec(c, "web-old2")) == (0, 2)
+
+
+def test_cleanup_stops_at_max_scaled_down_before_looking_at_the_next_replicaset() -> None:
+    """cleanupUnhealthyReplicas checks ``totalScaledDown >= maxCleanupCount`` first in each round:
+    once the cleanup reached maxScaledDown it stops without looking at the next old ReplicaSet, so
+    one there with more available pods than its spec is no error. 10 replicas, 2 / 2: old1 spec 4
+    with 2 available, old2 spec 4 with 5, new spec 4 with 2; maxScaledDown = 12 - 8 - 2 = 2 comes
+    off old1 (4 -> 2); then 9 available - 8 lets one more go, from old1 again: 1."""
+    d = mkdeploy(10, "2", "2")
+    c = sync(d, old_rs("web-old1", 1, 4, 2), old_rs("web-old2", 2, 4, 5), new_rs(d, 4, 2))
+    assert (spec(c, "web-old1"), spec(c, "web-old2")) == (1, 4)

@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from kmodel.components import scheduler
+from kmodel.schedulingspec import HostPort, SchedulingSpec
 from kmodel.settings import Settings
 from kmodel.state import (
     LABEL_HOSTNAME,
@@ -122,7 +123,10 @@ def test_the_last_pod_slot_can_be_taken() -> None:
 #
 # The totals below add up, with the default profile's weights (default_plugins.go:
 # TaintToleration 3, PodTopologySpread 2, NodeResourcesFit 1, NodeResourcesBalancedAllocation 1;
-# NodeAffinity, InterPodAffinity and ImageLocality give every node the same score here):
+# NodeAffinity, InterPodAffinity and ImageLocality give every node the same score here; a pod
+# with no owner gets no system default spread constraint, PodTopologySpread's PreScore then
+# returns Skip (podtopologyspread/scoring.go: "return Skip if incoming pod doesn't have soft
+# topology spread Constraints") and the skipped plugin adds nothing to any node):
 # - TaintToleration: intolerable PreferNoSchedule taints, DefaultNormalizeScore reversed:
 #   100 - 100 * count / maxCount, and 100 for all when maxCount is 0;
 # - LeastAllocated: per resource (capacity - requested) * 100 / capacity with the non-zero
@@ -131,11 +135,7 @@ def test_the_last_pod_slot_can_be_taken() -> None:
 #   skipped (0) for a pod that requests nothing;
 # - PodTopologySpread: raw = sum over the system default constraints (hostname maxSkew 3, zone
 #   maxSkew 5) of matching pods * log(domains + 2) + maxSkew - 1, rounded; normalised
-#   100 * (max + min - raw) / max, and 100 for all when max is 0. A pod with no constraints of
-#   its own and no Service or ReplicaSet selecting it has no default constraints either: since
-#   PreScore returns Skip for it (scoring.go, "return Skip if incoming pod doesn't have soft
-#   topology spread Constraints"), the plugin adds 0 on every node (before Skip existed it added
-#   100 everywhere, the same choice).
+#   100 * (max + min - raw) / max, and 100 for all when max is 0.
 #
 # A best-effort pod alone on an empty 2000m / 4Gi node: LeastAllocated cpu (1900*100)//2000 = 95,
 # memory ((4096-200)Mi*100)//4096Mi = 95, so 95.
@@ -147,7 +147,7 @@ def test_plugin_weights_add_up_as_the_default_profile_says() -> None:
 
     busy: TaintToleration 100 (x3 = 300); LeastAllocated cpu (2000-1900)*100//2000 = 5, memory
     (4096-400)Mi*100//4096Mi = 90, (5+90)//2 = 47; BalancedAllocation 0 (best-effort pod); spread
-    0 (no owner: PreScore Skip): 347.
+    skipped (no owner), 0: 347.
     tainted: TaintToleration 100 - 100*1/1 = 0; LeastAllocated 95; spread 0: 95."""
     busy = mknode("busy")
     tainted = mknode("tainted", Taint(key="k", effect=PREFER_NO_SCHEDULE))
@@ -164,10 +164,10 @@ def test_taint_weight_outweighs_both_resource_plugins() -> None:
 
     clean: taint 300; LeastAllocated cpu (2000-1900)*100//2000 = 5, memory (4-4)Gi -> 0, so 2;
     BalancedAllocation fractions 1900/2000 = 0.95 and 4/4 = 1.0, std 0.025, int(97.5) = 97;
-    spread 0 (Skip): 399.
+    spread skipped, 0: 399.
     tainted: taint 0; LeastAllocated cpu 50, memory 75, so 62; BalancedAllocation 0.5 and 0.25,
     std 0.125, 87; spread 0: 149.
-    With TaintToleration weighted 1 instead of 3 the clean node would score 399 and still win;
+    With TaintToleration weighted 1 instead of 3 the clean node would score 199 and still win;
     with weight 3 the taint is worth more than both resource plugins' whole range together."""
     clean = mknode("clean")
     tainted = mknode("tainted", Taint(key="k", effect=PREFER_NO_SCHEDULE))
@@ -183,16 +183,16 @@ def test_balanced_allocation_scores_a_pod_that_requests_only_cpu_or_only_memory(
     as 0 (BalancedAllocation uses the real requests).
 
     cpu 500m alone on an empty 2000m / 4Gi node: fractions 0.25 and 0, std 0.125, int(87.5) = 87;
-    LeastAllocated cpu 75, memory (default 200Mi) 95: 85; taint 300, spread 0 (Skip): 472. Memory
-    1Gi alone: fractions 0 and 0.25, the same 87; LeastAllocated cpu (default 100m) 95, memory 75:
-    85; 472. Best-effort: 300 + 95 + 0 + 0 = 395."""
+    LeastAllocated cpu 75, memory (default 200Mi) 95: 85; taint 300, spread skipped (0): 472.
+    Memory 1Gi alone: fractions 0 and 0.25, the same 87; LeastAllocated cpu (default 100m) 95,
+    memory 75: 85; 472. Best-effort: 300 + 95 + 0 + 0 = 395."""
     node = mknode("n")
     c = mkcluster(node)
     cpu_only = Pod(name="c", requests=Resources(cpu=500))
     memory_only = Pod(name="m", requests=Resources(memory=GI))
-    assert scheduler.scores(c, cpu_only, [node]) == {"n": 300 + 85 + 87 + 0}
-    assert scheduler.scores(c, memory_only, [node]) == {"n": 300 + 85 + 87 + 0}
-    assert scheduler.scores(c, Pod(name="b"), [node]) == {"n": 300 + EMPTY_NODE_LEAST_ALLOCATED + 0 + 0}
+    assert scheduler.scores(c, cpu_only, [node]) == {"n": 300 + 85 + 87}
+    assert scheduler.scores(c, memory_only, [node]) == {"n": 300 + 85 + 87}
+    assert scheduler.scores(c, Pod(name="b"), [node]) == {"n": 300 + EMPTY_NODE_LEAST_ALLOCATED + 0}
 
 
 def test_balanced_allocation_against_least_allocated() -> None:
@@ -200,7 +200,7 @@ def test_balanced_allocation_against_least_allocated() -> None:
     heavy: BalancedAllocation fractions 1000/2000 = 0.5 and 2Gi/4Gi = 0.5, std 0, 100;
     LeastAllocated cpu (2000-1100)*100//2000 = 45 (the existing pod counts the 100m default),
     memory (4096-2248)Mi*100//4096Mi = 45 (the new pod counts the 200Mi default), 45:
-    300 + 45 + 100 + 0 = 445 (spread: Skip). light: fractions 0.5 and 0, std 0.25, 75;
+    300 + 45 + 100 = 445 (spread skipped). light: fractions 0.5 and 0, std 0.25, 75;
     LeastAllocated cpu (2000-1000)*100//2000 = 50, memory 95, (50+95)//2 = 72: 300 + 72 + 75 = 447."""
     heavy, light = mknode("heavy"), mknode("light")
     existing = Pod(name="mem", node_name="heavy", requests=Resources(memory=2 * GI))
@@ -212,7 +212,7 @@ def test_balanced_allocation_against_least_allocated() -> None:
 def test_least_allocated_scores_an_overcommitted_resource_zero() -> None:
     """least_allocated.go leastRequestedScore: ``if requested > capacity { return 0 }``. A
     best-effort pod counts the 100m cpu default, more than this node's 50m: cpu scores 0 (not
-    a negative number), memory 95, so (0 + 95) // 2 = 47; total 300 + 47 + 0 + 0 (spread: Skip)."""
+    a negative number), memory 95, so (0 + 95) // 2 = 47; total 300 + 47 + 0 (spread skipped)."""
     node = mknode("tiny", capacity=Resources(cpu=50, memory=4 * GI, pods=110))
     assert scheduler.scores(mkcluster(node), Pod(name="p"), [node]) == {"tiny": 347}
 
@@ -221,7 +221,7 @@ def test_the_non_zero_defaults_are_exactly_100m_and_200mi() -> None:
     """pkg/scheduler/util/pod_resources.go: DefaultMilliCPURequest = 100, DefaultMemoryRequest =
     200 * 1024 * 1024. On a 1000m / 400Mi node a best-effort pod scores LeastAllocated cpu
     (1000-100)*100//1000 = 90 and memory (400-200)*100//400 = 50, (90 + 50) // 2 = 70 (one
-    millicore or one byte more would give 69): total 300 + 70 + 0 + 0 (spread: Skip) = 370."""
+    millicore or one byte more would give 69): total 300 + 70 + 0 = 370 (spread skipped)."""
     node = mknode("small", capacity=Resources(cpu=1000, memory=400 * MI, pods=110))
     assert scheduler.scores(mkcluster(node), Pod(name="p"), [node]) == {"small": 370}
 
@@ -362,3 +362,64 @@ def test_failure_message_with_resolvable_and_unresolvable_nodes() -> None:
         f"0/3 nodes are available: 1 {AFFINITY}, 2 Insufficient cpu. preemption: 0/3 nodes are available: "
         "1 Preemption is not helpful for scheduling, 2 No preemption victims found for incoming pod."
     )
+
+
+# --- survivors of the mutation run ----------------------------------------------------------------
+
+
+def test_a_prefilter_rejection_replaces_the_histogram_in_the_fit_error() -> None:
+    """framework/types.go FitError.Error(): when a PreFilter plugin rejected the pod,
+    ``Diagnosis.PreFilterMsg`` follows ``0/N nodes are available:`` (SeparatorFormat " %v.")
+    instead of the per-node histogram, which would repeat the same status for every node."""
+    conflict = "pod affinity terms conflict"
+    reasons = {n: [conflict] for n in ("a", "b", "c")}
+    assert scheduler.failure_message(3, reasons, prefilter=conflict) == f"0/3 nodes are available: {conflict}."
+
+
+def test_a_host_port_conflict_is_resolvable_by_preemption() -> None:
+    """node_ports.go Filter: a port conflict is ``framework.Unschedulable`` (not
+    UnschedulableAndUnresolvable): evicting the pod that holds the port would help."""
+    holder = Pod(name="h", node_name="a", phase="Running", scheduling=SchedulingSpec(host_ports=(HostPort(80),)))
+    pod = Pod(name="p", scheduling=SchedulingSpec(host_ports=(HostPort(80),)))
+    node = mknode("a")
+    reasons = scheduler.filter_reasons(mkcluster(node, pods=(holder,)), pod, node)
+    assert reasons == ["node(s) didn't have free ports for the requested pod ports"]
+    assert scheduler.resolvable_by_preemption(pod, node, reasons)
+
+
+def test_a_stale_nomination_is_cleared_when_preemption_cannot_help() -> None:
+    """default_preemption / preemption.go Preempt: when no node has a candidate the PostFilter
+    result is ``NewPostFilterResultWithNominatedNode("")`` and handleSchedulingFailure writes
+    status.nominatedNodeName = "" (ModeOverride): a pod nominated to a node it no longer fits on,
+    asking more cpu than any node has, loses its nomination."""
+    node = mknode("a", capacity=Resources(cpu=2000, memory=4 * GI, pods=110))
+    pod = Pod(name="p", requests=Resources(cpu=5000), nominated_node_name="a")
+    (outcome,) = scheduler.step(mkcluster(node, pods=(pod,)))
+    after = outcome.state.pod("p")
+    assert after is not None and after.node_name is None and after.nominated_node_name is None
+    assert [e.reason for e in outcome.events] == ["FailedScheduling"]
+
+
+def test_a_nomination_waiting_for_its_victim_to_terminate_is_kept() -> None:
+    """preemption.go PodEligibleToPreemptOthers: a pod whose nominated node still holds a pod of
+    lower priority terminating by preemption (podTerminatingByPreemption: deleted, with the
+    DisruptionTarget reason PreemptionByScheduler) is not eligible to preempt again ("not eligible due to a
+    terminating pod on the nominated node."); Preempt returns no PostFilter result, so the
+    nominating info is a no-op and status.nominatedNodeName stays."""
+    node = mknode("a", capacity=Resources(cpu=2000, memory=4 * GI, pods=110))
+    victim = Pod(
+        name="v",
+        node_name="a",
+        phase="Running",
+        requests=Resources(cpu=1500),
+        deletion_timestamp=0,
+        disruption_reason="PreemptionByScheduler",
+        scheduling=SchedulingSpec(priority=0),
+    )
+    pod = Pod(name="p", requests=Resources(cpu=1000), nominated_node_name="a", scheduling=SchedulingSpec(priority=100))
+    (outcome,) = scheduler.step(mkcluster(node, pods=(victim, pod)))
+    after = outcome.state.pod("p")
+    assert after is not None and after.node_name is None and after.nominated_node_name == "a"
+    (event,) = outcome.events
+    assert event.reason == "FailedScheduling"
+    assert "not eligible due to a terminating pod on the nominated node." in event.message

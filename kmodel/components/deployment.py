@@ -142,18 +142,25 @@ def sync(cluster: Cluster, d: Deployment, events: list[Event], notes: list[str])
             # cleanupUnhealthyReplicas: first drop old replicas that are not available anyway
             # (so a rollout can replace a Deployment whose pods never start)
             cleaned = 0
+            failed = False
             for old in olds:
                 old = out.replicaset(old.name) or old
                 if cleaned >= max_scaled_down:
                     break
                 unhealthy = old.replicas - old.status_ready
-                if old.replicas == 0 or unhealthy <= 0:
+                if old.replicas == 0 or unhealthy == 0:
                     continue
+                if unhealthy < 0:
+                    # more available than spec.replicas (a scale-down the ReplicaSet controller
+                    # has not carried out yet): "got invalid request to scale down", and
+                    # reconcileOldReplicaSets gives up on this sync
+                    failed = True
+                    break
                 cut = min(max_scaled_down - cleaned, unhealthy)
                 out = _scale(out, old, old.replicas - cut, d, events, notes)
                 cleaned += cut
             # scaleDownOldReplicaSetsForRollingUpdate: then keep availability >= minAvailable
-            budget = available - min_available
+            budget = 0 if failed else available - min_available
             for old in olds:
                 if budget <= 0:
                     break

@@ -15,13 +15,14 @@ from __future__ import annotations
 
 from typing import Any
 
+import attrs
 import pytest
 
 from kmodel.components import apiserver, scheduler
 from kmodel.components.plugins import defaultpreemption as dp
 from kmodel.components.plugins.framework import UNRESOLVABLE, UNSCHEDULABLE, Status
 from kmodel.schedulingspec import PREEMPT_NEVER, SchedulingSpec
-from kmodel.state import Cluster, Node, Pod, Resources
+from kmodel.state import NO_SCHEDULE, Cluster, Node, Pod, Resources, Taint
 from tests.k8s.conftest import mkcluster, mknode
 
 NEG, LOW, MID, HIGH, VERY_HIGH = -100, 0, 100, 1000, 10000
@@ -501,3 +502,59 @@ def test_preempt(policy: str | None, nominated: str | None, victims: list[str]) 
     uid = apiserver.uid("p")
     assert preempted == [(f"pod/{v}", f"Preempted by pod {uid} on node node1") for v in victims]
     assert out.events[0].reason == "FailedScheduling"
+
+
+# --- pickOneNodeForPreemption and prepareCandidate, beyond the Go tables ----------------------------------
+
+
+def test_pick_one_node_prefers_the_latest_earliest_start() -> None:
+    """pickOneNodeForPreemption's last criterion: among the highest-priority victims of each
+    candidate take the earliest start (GetEarliestPodStartTime) and pick the node where that is
+    latest. a's earliest is 10 (its other victim started at 50), b's is 20: b."""
+    a = dp.Candidate("a", (pod("a1", "a", MID, start=10), pod("a2", "a", MID, start=50)))
+    b = dp.Candidate("b", (pod("b1", "b", MID, start=20), pod("b2", "b", MID, start=30)))
+    assert [c.node for c in dp.pick_one_node([a, b], now=100)] == ["b"]
+
+
+def test_pick_one_node_offsets_each_priority_by_max_int32_plus_one() -> None:
+    """pickOneNodeForPreemption's third criterion sums ``PodPriority(pod) + MaxInt32 + 1`` over the
+    victims and keeps the lowest sum. a: two victims of priority 1e9 (sum 2e9 + 2 * 2^31); b: three
+    victims of 1e9, -1e9, -1e9 (sum -1e9 + 3 * 2^31), which is lower, so b -- although the raw
+    priorities alone would favour a, and an offset of 2^32 or more would too. The highest victim
+    priority (the second criterion) ties at 1e9."""
+    top = 1_000_000_000
+    a = dp.Candidate("a", (pod("a1", "a", top), pod("a2", "a", top)))
+    b = dp.Candidate("b", (pod("b1", "b", top), pod("b2", "b", -top), pod("b3", "b", -top)))
+    assert [c.node for c in dp.pick_one_node([a, b], now=100)] == ["b"]
+
+
+def test_prepare_clears_only_lower_priority_nominations_to_the_node() -> None:
+    """preemption.go prepareCandidate, getLowerPriorityNominatedPods: the pending pods nominated to
+    the candidate node with a priority lower than the preemptor's lose their nomination
+    (clearNominatedNodeName); pods nominated elsewhere, or of equal or higher priority, keep theirs."""
+    victim = pod("victim", "a", LOW, SMALL)
+    preemptor = pod("p", None, MID, SMALL, nominated_node_name="a")
+    lower = pod("lower", None, LOW, nominated_node_name="a")
+    equal = pod("equal", None, MID, nominated_node_name="a")
+    elsewhere = pod("elsewhere", None, LOW, nominated_node_name="b")
+    c = cluster([node("a"), node("b")], [victim, lower, equal, elsewhere], preemptor)
+    out, _ = dp.prepare(c, preemptor, dp.Candidate("a", (victim,)))
+    nominations = {p.name: p.nominated_node_name for p in out.pods if p.node_name is None}
+    assert nominations == {"p": "a", "lower": None, "equal": "a", "elsewhere": "b"}
+
+
+def test_a_nominated_node_now_unresolvable_lets_the_pod_preempt_again() -> None:
+    """PodEligibleToPreemptOthers: "If the pod's nominated node is considered as
+    UnschedulableAndUnresolvable by the filters, then the pod should be considered for preempting
+    again" -- before the terminating-victim check. The preemptor's nominated node a now has a
+    NoSchedule taint it does not tolerate (unresolvable) and still holds a victim terminating by
+    preemption; the pod preempts the low-priority pod on b instead."""
+    tainted = attrs.evolve(node("a"), taints=(Taint(key="gone", effect=NO_SCHEDULE),))
+    terminating = pod("v1", "a", LOW, LARGE, deletion_timestamp=90, disruption_reason="PreemptionByScheduler")
+    blocker = pod("v2", "b", LOW, VERY_LARGE)
+    preemptor = pod("p", None, HIGH, LARGE, nominated_node_name="a")
+    c = cluster([tainted, node("b")], [terminating, blocker], preemptor)
+    (outcome,) = scheduler.step(c)
+    after = outcome.state.pod("p")
+    assert after is not None and after.nominated_node_name == "b"
+    assert [e.object for e in outcome.events if e.reason == "Preempted"] == ["pod/v2"]

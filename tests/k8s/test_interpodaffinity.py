@@ -23,10 +23,12 @@ from typing import Any
 import attrs
 import pytest
 
+from kmodel.components import scheduler
 from kmodel.components.plugins import interpodaffinity as ipa
 from kmodel.components.plugins.framework import UNRESOLVABLE, UNSCHEDULABLE, CycleState, Status
 from kmodel.labels import DOES_NOT_EXIST, EXISTS, IN, NOT_IN, LabelSelector, Requirement
 from kmodel.schedulingspec import PodAffinity, PodAffinityTerm, SchedulingSpec, WeightedPodAffinityTerm
+from kmodel.settings import Settings
 from kmodel.state import Node, Pod, labels_of
 from tests.k8s.conftest import case, mkcluster
 
@@ -643,3 +645,88 @@ def test_preferred_affinity(name: str, incoming: Pod, pods: tuple[Pod, ...], nod
         assert set(got.values()) == {0}
     else:
         assert [got[n.name] for n in nodes] == want
+
+
+# --- beyond the Go tables: the default profile's weights, namespaces, matchLabelKeys' release ---------------
+
+HOSTS = [node(n, {"kubernetes.io/hostname": n}) for n in ("node-a", "node-b", "node-c")]
+HOSTNAME = "kubernetes.io/hostname"
+
+
+def test_inter_pod_affinity_weighs_two_in_the_default_profile() -> None:
+    """default_plugins.go: InterPodAffinity has weight 2. node-a holds a pod the incoming pod's
+    preferred affinity selects, node-b an unrelated pod (the same resource use): InterPodAffinity
+    scores them 100 and 0, every other plugin alike, so the totals differ by 2 * 100."""
+    incoming = pod(pref=((5, term("security", IN, ("S1",), HOSTNAME)),))
+    pods = (pod({"security": "S1"}, "node-a", name="s1"), pod({"security": "S2"}, "node-b", name="s2"))
+    nodes = HOSTS[:2]
+    totals = scheduler.scores(mkcluster(*nodes, pods=pods), incoming, nodes)
+    assert totals["node-a"] - totals["node-b"] == 2 * 100
+
+
+def test_existing_required_affinity_counts_with_hard_pod_affinity_weight_one() -> None:
+    """scoring.go processExistingPod: an existing pod's *required* affinity terms that select the
+    incoming pod add hardPodAffinityWeight (InterPodAffinityArgs default 1) to its topology. node-a:
+    such a pod, raw 1; node-b: a pod the incoming pod's preferred term (weight 3) selects, raw 3;
+    node-c: nothing, raw 0. NormalizeScore: 100 * (s - 0) / 3 -> 33, 100, 0."""
+    incoming = pod({"app": "web"}, pref=((3, term("security", IN, ("S1",), HOSTNAME)),))
+    pods = (
+        pod(node="node-a", affinity=(term("app", IN, ("web",), HOSTNAME),), name="wants-web"),
+        pod({"security": "S1"}, "node-b", name="s1"),
+        pod({"other": "x"}, "node-c", name="other"),
+    )
+    state = CycleState.of(mkcluster(*HOSTS, pods=pods), incoming)
+    assert ipa.score(state, HOSTS) == {"node-a": 33, "node-b": 100, "node-c": 0}
+
+
+def test_a_term_naming_the_default_namespace_matches_its_pods() -> None:
+    """getNamespacesFromPodAffinityTerm: a term with namespaces listed looks in those namespaces
+    (here the only one, default); an anti-affinity term listing "default" keeps the incoming pod
+    off the node of a matching pod, as one with no namespaces (the pod's own) does."""
+    anti = term("security", IN, ("S1",), HOSTNAME, namespaces=("default",))
+    incoming = pod(anti=(anti,))
+    pods = (pod({"security": "S1"}, "node-a", name="s1"),)
+    assert filter_all(incoming, pods, HOSTS[:2]) == [ANTI, None]
+
+
+def test_match_label_keys_are_merged_from_1_31() -> None:
+    """MatchLabelKeysInPodAffinity is beta and on by default from 1.31 (kube_features.go): the
+    apiserver then adds ``pod-template-hash In (<the pod's value>)`` to an anti-affinity term with
+    matchLabelKeys [pod-template-hash], so a pod of the old revision no longer repels the new one;
+    in 1.30 the key is not merged and it does."""
+    anti = term("app", IN, ("web",), HOSTNAME, match_label_keys=("pod-template-hash",))
+    old = pod({"app": "web", "pod-template-hash": "v1"}, "node-a", anti=(anti,), name="old")
+    new = pod({"app": "web", "pod-template-hash": "v2"}, anti=(anti,), name="new")
+    for version, reasons in (("1.31", []), ("1.30", [ipa.REASON_ANTI_AFFINITY])):
+        c = mkcluster(HOSTS[0], pods=(old,), settings=Settings(kubernetes_version=version))
+        assert scheduler.filter_reasons(c, new, HOSTS[0]) == reasons, version
+
+
+def test_one_repelling_pod_among_others_is_enough_to_check_existing_anti_affinity() -> None:
+    """PreFilter skips only when neither the incoming pod nor any existing pod has required
+    (anti-)affinity terms: one existing pod whose required anti-affinity selects the incoming pod
+    keeps it off that pod's node, whatever the other pods are."""
+    repel = pod(node="node-a", anti=(term("security", IN, ("S1",), HOSTNAME),), name="repel")
+    plain = pod({"other": "x"}, "node-b", name="plain")
+    incoming = pod({"security": "S1"})
+    assert filter_all(incoming, (repel, plain), HOSTS[:2]) == [EXISTING, None]
+
+
+def test_one_existing_pod_with_affinity_among_others_is_enough_to_score() -> None:
+    """PreScore skips only when neither the incoming pod nor any existing pod has affinity terms
+    (NodeInfo.PodsWithAffinity): an existing pod whose preferred affinity selects the incoming pod
+    makes its node score 100, next to a node with a plain pod at 0."""
+    attract = pod(node="node-a", pref=((5, term("security", IN, ("S1",), HOSTNAME)),), name="attract")
+    plain = pod({"other": "x"}, "node-b", name="plain")
+    incoming = pod({"security": "S1"})
+    state = CycleState.of(mkcluster(*HOSTS[:2], pods=(attract, plain)), incoming)
+    assert ipa.score(state, HOSTS[:2]) == {"node-a": 100, "node-b": 0}
+
+
+def test_preferred_terms_that_select_no_pod_score_every_node_zero() -> None:
+    """scoring.go: PreScore leaves topologyScore empty when no existing pod matches any term, and
+    NormalizeScore returns early on an empty topologyScore: every node keeps the Score of 0."""
+    incoming = pod(pref=((5, term("security", IN, ("S9",), HOSTNAME)),))
+    pods = (pod({"security": "S1"}, "node-a", name="s1"),)
+    state = CycleState.of(mkcluster(*HOSTS[:2], pods=pods), incoming)
+    assert ipa.score(state, HOSTS[:2]) == {"node-a": 0, "node-b": 0}

@@ -108,3 +108,24 @@ def test_rejected_pods_turn_failed_with_the_reason_and_an_event() -> None:
     assert "a-second" not in after.node("n1").running  # type: ignore[union-attr]
     again = kubelet.step(attrs.evolve(after, now=20), "n1")
     assert all(o.state.pod("a-second") == rejected for o in again)
+
+
+def test_the_pod_count_counts_each_pod_once() -> None:
+    """noderesources Fits: ``len(nodeInfo.Pods) + 1 > allowedPodNumber`` is Too many pods, reported
+    by the kubelet as OutOfpods with requested 1 and used the number of pods already admitted.
+    On a node allowing 3 pods, a third pod fits next to two; a fourth does not."""
+    running = [Pod(name=f"r{i}", node_name="n1", phase=RUNNING) for i in range(3)]
+    assert admit(Pod(name="p", node_name="n1"), *running[:2]) is None
+    assert admit(Pod(name="p", node_name="n1"), *running) == kubeletadmission.Rejection(
+        "OutOfpods", "Node didn't have enough resource: pods, requested: 1, used: 3, capacity: 3"
+    )
+
+
+def test_a_pod_with_free_host_ports_is_admitted() -> None:
+    """NodePorts fails only on a conflict (fitsPorts): a pod asking host port 8080 next to a pod
+    holding port 80 is admitted."""
+    holder = Pod(
+        name="a", node_name="n1", phase=RUNNING, scheduling=SchedulingSpec(host_ports=(HostPort(80, "TCP", ""),))
+    )
+    wants = Pod(name="p", node_name="n1", scheduling=SchedulingSpec(host_ports=(HostPort(8080, "TCP", ""),)))
+    assert admit(wants, holder) is None

@@ -393,3 +393,46 @@ def test_does_not_exist_and_not_in_on_a_missing_label() -> None:
     """labels.Requirement.Matches: DoesNotExist and NotIn hold when the label is absent."""
     node = Node(name="n", labels=labels_of({"a": "b"}))
     assert nodeaffinity.term_matches(term(req("zone", DOES_NOT_EXIST), req("zone", NOT_IN, "x")), node)
+
+
+# --- match fields: NotIn, and what nodeSelectorRequirementsAsFieldSelector refuses ---------------------------
+
+
+def test_match_fields_not_in_excludes_the_named_node() -> None:
+    """nodeSelectorRequirementsAsFieldSelector: NotIn with one value is
+    ``fields.OneTermNotEqualSelector(metadata.name, value)``. PreFilter pins node names only for
+    ``metadata.name In`` (node_affinity.go PreFilter), so NotIn leaves every node to the filter,
+    which rejects the named node and accepts the others."""
+    p = pod(term(fields=(req(NAME, NOT_IN, "node1"),)))
+    (names1, pre1), on_node1 = run_filter(p, Node(name="node1"))
+    (names2, pre2), on_node2 = run_filter(p, Node(name="node2"))
+    assert (names1, pre1, names2, pre2) == (None, None, None, None)
+    assert on_node1 is not None and on_node1.reasons == (nodeaffinity.REASON,)
+    assert on_node2 is None
+
+
+@pytest.mark.parametrize(
+    "field",
+    [
+        pytest.param(req(NAME, IN, "node1", "node2"), id="In with two values"),
+        pytest.param(req(NAME, EXISTS), id="Exists"),
+    ],
+)
+def test_a_match_field_the_field_selector_refuses_matches_no_node(field: Requirement) -> None:
+    """nodeSelectorRequirementsAsFieldSelector accepts only In and NotIn with exactly one value
+    ("unexpected number of value (%d) for node field selector operator", "%q is not a valid node
+    field selector operator"); a term with such a parse error matches no node, not even the one
+    it names."""
+    p = pod(term(req("foo", IN, "bar"), fields=(field,)))
+    _, status = run_filter(p, Node(name="node1", labels=labels_of({"foo": "bar"})))
+    assert status is not None and status.reasons == (nodeaffinity.REASON,)
+
+
+def test_node_affinity_weighs_two_in_the_default_profile() -> None:
+    """default_plugins.go: NodeAffinity has weight 2 in the default profile. Two nodes alike but
+    for the label a preferred term asks for: NodeAffinity scores them 100 and 0 (normalised), every
+    other plugin alike, so the totals differ by 2 * 100."""
+    preferred = (PreferredSchedulingTerm(5, term(req("foo", IN, "bar"))),)
+    nodes = [Node(name="node1", labels=labels_of({"foo": "bar"})), Node(name="node2")]
+    totals = scheduler.scores(mkcluster(*nodes), pod(preferred=preferred, required=False), nodes)
+    assert totals["node1"] - totals["node2"] == 2 * 100

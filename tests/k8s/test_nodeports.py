@@ -139,3 +139,23 @@ def test_terminating_pods_hold_their_ports_finished_ones_do_not() -> None:
     assert nodeports.filter(CycleState.of(mkcluster(node, pods=(terminating,)), pod), node) is not None
     failed = pod_with("old", "m1", "TCP/0.0.0.0/80", phase="Failed")
     assert nodeports.filter(CycleState.of(mkcluster(node, pods=(failed,)), pod), node) is None
+
+
+def test_port_zero_never_conflicts_and_port_one_does() -> None:
+    """types.go HostPortInfo.CheckConflict: ``if port <= 0 { return false }`` -- a port of 0 (a
+    container port with no host port) conflicts with nothing, not even another 0; the lowest real
+    port, 1, conflicts as any other."""
+    zero = (nodeports.ANY_IP, "TCP", 0)
+    assert not nodeports.conflicts(ports("TCP/0.0.0.0/0"), {zero})
+    assert nodeports.conflicts(ports("TCP/0.0.0.0/1"), {(nodeports.ANY_IP, "TCP", 1)})
+    assert nodeports.conflicts(ports("TCP/127.0.0.1/1"), {("127.0.0.1", "TCP", 1)})
+
+
+def test_a_wildcard_port_conflicts_with_the_same_port_on_any_address() -> None:
+    """HostPortInfo.CheckConflict for 0.0.0.0: it conflicts with the same protocol and port on
+    any address, whatever other ports are in use; the same port under another protocol is no
+    conflict."""
+    used = {("127.0.0.2", "TCP", 8080), (nodeports.ANY_IP, "TCP", 9090)}
+    assert nodeports.conflicts(ports("TCP/0.0.0.0/8080"), used)
+    assert not nodeports.conflicts(ports("UDP/0.0.0.0/8080"), used)
+    assert not nodeports.conflicts(ports("UDP/0.0.0.0/9090"), used)

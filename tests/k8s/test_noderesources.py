@@ -189,3 +189,39 @@ def test_finished_pods_do_not_count() -> None:
     pod = Pod(name="pod", requests=res(1000, 1000, a=1))
     state = CycleState.of(mkcluster(node, pods=(failed,)), pod)
     assert noderesources.filter(state, node) is None
+
+
+def _filter(want: Resources, existing: Resources) -> tuple[list[str], str | None]:
+    running = Pod(name="existing", node_name="node", phase="Running", requests=existing)
+    state = CycleState.of(mkcluster(NODE, pods=(running,)), Pod(name="pod", requests=want))
+    status = noderesources.filter(state, NODE)
+    return ([], None) if status is None else (list(status.reasons), status.code)
+
+
+def test_ephemeral_storage_and_extended_resources_may_exactly_fill_the_node() -> None:
+    """fit.go fitsRequest: a request fails only when it is greater than allocatable - requested
+    (so exactly the free amount fits), and the failure is Unresolvable only when the request alone
+    is greater than allocatable (exactly allocatable, with some already used, is Unschedulable:
+    preemption could free it). The node has 20 of ephemeral storage and 5 of example.com/aaa."""
+    assert _filter(res(storage=15), res(storage=5)) == ([], None)
+    assert _filter(res(storage=16), res(storage=5)) == ([insufficient("ephemeral-storage")], UNSCHEDULABLE)
+    assert _filter(res(storage=20), res(storage=5)) == ([insufficient("ephemeral-storage")], UNSCHEDULABLE)
+    assert _filter(res(storage=21), res()) == ([insufficient("ephemeral-storage")], UNRESOLVABLE)
+    assert _filter(res(a=5), res(a=1)) == ([insufficient(A)], UNSCHEDULABLE)
+    assert _filter(res(a=4), res(a=1)) == ([], None)
+
+
+def test_one_unresolvable_resource_makes_the_whole_status_unresolvable() -> None:
+    """fit.go Filter: the status is UnschedulableAndUnresolvable when any insufficient resource is
+    unresolvable, even if the others only lack what other pods use: cpu 11 > allocatable 10,
+    memory 15 > 20 - 10 used."""
+    reasons, code = _filter(res(cpu=11, memory=15), res(memory=10))
+    assert reasons == [insufficient("cpu"), insufficient("memory")]
+    assert code == UNRESOLVABLE
+
+
+def test_least_allocated_of_a_node_with_no_cpu_or_memory_is_zero() -> None:
+    """resource_allocation.go score: resources the node has none of are skipped with their weight,
+    and ``if weightSum == 0 { return 0 }``."""
+    empty = Node(name="empty", capacity=Resources(pods=10))
+    assert noderesources.least_allocated({}, Pod(name="p"), empty) == 0

@@ -34,7 +34,9 @@ from kmodel.schedulingspec import (
 from kmodel.settings import Settings
 from kmodel.state import (
     LABEL_HOSTNAME,
+    NO_EXECUTE,
     NO_SCHEDULE,
+    PREFER_NO_SCHEDULE,
     TAINT_UNSCHEDULABLE,
     Cluster,
     Node,
@@ -762,3 +764,104 @@ def test_default_constraints_only_without_own_constraints() -> None:
     constraints, require_all = pts.soft_constraints(c, both)
     assert [(k.topology_key, k.max_skew) for k in constraints] == [("planet", 2)]
     assert require_all
+
+
+# --- feature gates at their first release, and node inclusion details ---------------------------------------
+#
+# pkg/features/kube_features.go: EvenPodsSpread beta (on by default) in 1.18;
+# NodeInclusionPolicyInPodTopologySpread beta (on) in 1.26; MinDomainsInPodTopologySpread and
+# MatchLabelKeysInPodTopologySpread on by default in 1.27 (kmodel.versions holds the table).
+
+
+def codes_at(version: str, pod: Pod, nodes: list[Node], existing: list[Pod]) -> dict[str, str]:
+    c = mkc(nodes, existing, settings=Settings(kubernetes_version=version))
+    state = CycleState.of(c, pod)
+    return {n.name: SUCCESS if (s := pts.filter(state, n)) is None else s.code for n in nodes}
+
+
+def test_own_constraints_are_honoured_from_1_18() -> None:
+    """EvenPodsSpread is on by default from 1.18: a DoNotSchedule constraint then filters (zone1
+    holds 2 matching pods, zone2 none, maxSkew 1: zone1's nodes fail); in 1.17 it is ignored."""
+    pod = incoming(spread(1, "zone", DO_NOT_SCHEDULE, FOO))
+    nodes = [zn("node-a", "zone1"), zn("node-x", "zone2")]
+    existing = pods("node-a", 2, "foo")
+    assert codes_at("1.18", pod, nodes, existing) == {"node-a": U, "node-x": SUCCESS}
+    assert codes_at("1.17", pod, nodes, existing) == {"node-a": SUCCESS, "node-x": SUCCESS}
+
+
+@pytest.mark.parametrize(
+    ("effect", "excluded"),
+    [(NO_SCHEDULE, True), (NO_EXECUTE, True), (PREFER_NO_SCHEDULE, False)],
+)
+def test_node_taints_policy_honour_from_1_26(effect: str, excluded: bool) -> None:
+    """nodeTaintsPolicy: Honor (NodeInclusionPolicyInPodTopologySpread, on from 1.26) leaves out of
+    the domains the nodes with a taint the pod does not tolerate, counting only NoSchedule and
+    NoExecute taints (DoNotScheduleTaintsFilterFunc). node-a (zone1) holds one matching pod and
+    node-x (zone2) none: with node-x left out zone2 is no domain, the global minimum is 1 and
+    node-a fits (skew 1); with node-x counted the minimum is 0 and node-a fails (skew 2). In 1.25
+    the policy is ignored and node-x always counts."""
+    pod = incoming(spread(1, "zone", DO_NOT_SCHEDULE, FOO, taints=HONOR))
+    nodes = [zn("node-a", "zone1"), N("node-x", {"zone": "zone2", "node": "node-x"}, (Taint("t", effect, ""),))]
+    existing = pods("node-a", 1, "foo")
+    assert codes_at("1.26", pod, nodes, existing)["node-a"] == (SUCCESS if excluded else U)
+    assert codes_at("1.25", pod, nodes, existing)["node-a"] == U
+
+
+def test_min_domains_is_honoured_from_1_27() -> None:
+    """minDomains 3 with two zones (one matching pod each): fewer domains than minDomains make the
+    global minimum 0 (calPreFilterState), so the incoming pod would make skew 2 > 1 anywhere. In
+    1.26 minDomains is ignored (treated as 1): minimum 1, skew 1, both nodes fit."""
+    pod = incoming(spread(1, "zone", DO_NOT_SCHEDULE, FOO, min_domains=3))
+    nodes = [zn("node-a", "zone1"), zn("node-x", "zone2")]
+    existing = pods("node-a", 1, "foo") + pods("node-x", 1, "foo")
+    assert codes_at("1.27", pod, nodes, existing) == {"node-a": U, "node-x": U}
+    assert codes_at("1.26", pod, nodes, existing) == {"node-a": SUCCESS, "node-x": SUCCESS}
+
+
+def test_a_single_domain_meets_the_default_min_domains_of_one() -> None:
+    """minDomains unset is 1: one zone holding two matching pods is enough domains, so the global
+    minimum is that zone's 2 and the incoming pod makes skew 3 - 2 = 1 <= maxSkew 1: it fits."""
+    pod = incoming(spread(1, "zone", DO_NOT_SCHEDULE, FOO))
+    nodes = [zn("node-a", "zone1"), zn("node-b", "zone1")]
+    existing = pods("node-a", 2, "foo")
+    assert codes_at("1.37", pod, nodes, existing) == {"node-a": SUCCESS, "node-b": SUCCESS}
+
+
+def test_match_label_keys_are_honoured_from_1_27() -> None:
+    """matchLabelKeys ["rev"] adds rev=<the incoming pod's value> to the selector (on from 1.27):
+    the two old-revision pods in zone1 no longer count, so zone1 and zone2 both hold 0 and node-a
+    fits; in 1.26 they count and node-a fails (skew 3)."""
+    pod = Pod(
+        name="p",
+        labels=labels_of({"foo": "", "rev": "2"}),
+        scheduling=SchedulingSpec(
+            topology_spread=(spread(1, "zone", DO_NOT_SCHEDULE, FOO, match_label_keys=("rev",)),)
+        ),
+    )
+    nodes = [zn("node-a", "zone1"), zn("node-x", "zone2")]
+    old = [Pod(name=f"old{i}", node_name="node-a", labels=labels_of({"foo": "", "rev": "1"})) for i in (1, 2)]
+    assert codes_at("1.27", pod, nodes, old)["node-a"] == SUCCESS
+    assert codes_at("1.26", pod, nodes, old)["node-a"] == U
+
+
+def test_an_empty_selector_counts_no_existing_pod_from_1_27() -> None:
+    """An empty labelSelector ({}): from 1.27 countPodsMatchSelector counts no existing pod, so
+    zone1's two pods do not count and node-a fits; in 1.26 it matches every pod and node-a fails."""
+    pod = incoming(spread(1, "zone", DO_NOT_SCHEDULE, LabelSelector()))
+    nodes = [zn("node-a", "zone1"), zn("node-x", "zone2")]
+    existing = pods("node-a", 2, "foo")
+    assert codes_at("1.27", pod, nodes, existing)["node-a"] == SUCCESS
+    assert codes_at("1.26", pod, nodes, existing)["node-a"] == U
+
+
+def test_a_node_missing_one_of_the_topology_keys_counts_in_no_domain() -> None:
+    """calPreFilterState skips a node unless nodeLabelsMatchSpreadConstraints (it has every
+    constraint's key). node-n has a hostname but no zone, so it is not a hostname domain either:
+    the hostname minimum stays 1 (node-a, node-b) and node-a fits (skew 2 - 1 = 1); counted, node-n
+    would make the minimum 0 and node-a fail."""
+    pod = incoming(spread(5, "zone", DO_NOT_SCHEDULE, FOO), spread(1, "node", DO_NOT_SCHEDULE, FOO))
+    nodes = [zn("node-a", "zone1"), zn("node-b", "zone1"), N("node-n", {"node": "node-n"})]
+    existing = pods("node-a", 1, "foo") + pods("node-b", 1, "foo")
+    got = codes_at("1.37", pod, nodes, existing)
+    assert got["node-a"] == SUCCESS and got["node-b"] == SUCCESS
+    assert got["node-n"] == UU

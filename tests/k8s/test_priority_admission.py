@@ -234,3 +234,13 @@ def test_default_priority(
         c = mkcluster(priority_classes=tuple(classes))
         pc = apiserver.default_priority_class(c)
         assert ((pc.name, pc.value) if pc else ("", 0)) == want
+
+
+def test_the_built_in_classes_have_the_system_critical_values() -> None:
+    """pkg/apis/scheduling/types.go: SystemCriticalPriority = 2 * HighestUserDefinablePriority
+    (2,000,000,000); system-cluster-critical has that value and system-node-critical
+    SystemCriticalPriority + 1000, which a pod naming it gets at admission."""
+    c = mkcluster()
+    for name, value in (("system-cluster-critical", SYSTEM_CRITICAL), ("system-node-critical", SYSTEM_CRITICAL + 1000)):
+        admitted = apiserver.admit_priority(Pod(name="p", scheduling=SchedulingSpec(priority_class_name=name)), c)
+        assert isinstance(admitted, Pod) and admitted.priority == value, name

@@ -54,3 +54,15 @@ def test_the_scheduler_queue_pops_by_priority_then_age() -> None:
     pods = [pod("old-low", LOW, created=0), pod("new-low", LOW, created=5), pod("new-high", HIGH, created=9)]
     c = mkcluster(mknode("n"), pods=pods, now=10)
     assert [p.name for p in scheduler.queue(c)] == ["new-high", "old-low", "new-low"]
+
+
+def test_less_orders_by_the_queue_timestamps_not_the_creation_times() -> None:
+    """priority_sort.go Less: ``(p1 > p2) || (p1 == p2 && podInfo1.Timestamp.Before(podInfo2.Timestamp))``.
+    The timestamps are when the pods entered the queue, which need not follow their creation:
+    a pod created later but queued first goes first. Before is strict: equal timestamps are not
+    less either way."""
+    late, early = pod("a", HIGH, created=5), pod("b", HIGH, created=0)
+    assert queuesort.less(late, early, T1, T2) is True
+    assert queuesort.less(early, late, T2, T1) is False
+    assert queuesort.less(late, early, T1, T1) is False
+    assert queuesort.less(early, late, T1, T1) is False
