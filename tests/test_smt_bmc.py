@@ -64,7 +64,10 @@ def test_a_stopped_container_runtime_evicts_at_the_explorers_depth() -> None:
     assert len(r.trace) == len(e.trace) == r.stats.depth == 12
     assert_is_a_run(model, r.trace)
     labels = [s.label for s in r.trace.steps]
-    assert labels[1].startswith("stop container runtime on") and "Ready True -> False" in labels[2]
+    # the solver may order independent steps (a Lease renewal, the clock) either way: the runtime
+    # stops first, and the kubelet's Ready=False comes after it
+    assert labels[1].startswith("stop container runtime on")
+    assert any("Ready True -> False" in label for label in labels[2:])
 
 
 EVICTION_DEPTH = 14
