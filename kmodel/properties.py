@@ -524,6 +524,7 @@ def _slots(c: Cluster, d: Deployment, owned: set[str]) -> int:
     # the filters see the other owners' pods only: a Deployment's own pods take room by their
     # requests, and its own anti-affinity (replicas kept apart) is not an excuse to run fewer
     others = attrs.evolve(c, pods=tuple(p for p in c.pods if p.owner not in owned))
+    affinity_state = CycleState.of(others, pod)  # one PreFilter for every node
     total = 0
     for node in c.nodes:
         if not c.kubelet_connected(node):
@@ -531,7 +532,7 @@ def _slots(c: Cluster, d: Deployment, owned: set[str]) -> int:
         clean = attrs.evolve(node, taints=tuple(t for t in node.taints if t.key not in CONDITION_TAINTS))
         if not _scheduler_would_accept(pod, clean):
             continue
-        if affinity_matters and interpodaffinity.filter(CycleState.of(others, pod), clean) is not None:
+        if affinity_matters and interpodaffinity.filter(affinity_state, clean) is not None:
             continue
         used = Resources()
         taken: set[nodeports.Binding] = set()
