@@ -152,27 +152,16 @@ def failure_message(
     Without one, only the filter histogram. The step itself runs DefaultPreemption and
     :func:`compose_message`; this shortcut gives the same text when no pod has a lower priority.
     """
-    message = f"0/{total_nodes} nodes are available:"
-    histogram = _histogram(reasons_by_node)
-    if prefilter:
-        # a PreFilter rejection: its message instead of the (same for every node) histogram
-        message += f" {prefilter}."
-    elif histogram:
-        message += f" {histogram}."
-    if version is not None and versions.preemption_diagnosis(version):
-        by_node = {
-            name: [
-                "No preemption victims found for incoming pod"
-                if name in (resolvable or set())
-                else "Preemption is not helpful for scheduling"
-            ]
-            for name in reasons_by_node
-        }
-        post = f"preemption: 0/{total_nodes} nodes are available: {_histogram(by_node)}."
-        if versions.dynamic_resources_postfilter(version):
-            post = f"no new claims to deallocate, {post}"
-        message += f" {post}"
-    return message
+    by_node = {
+        name: [
+            "No preemption victims found for incoming pod"
+            if name in (resolvable or set())
+            else "Preemption is not helpful for scheduling"
+        ]
+        for name in reasons_by_node
+    }
+    post_filter = f"0/{total_nodes} nodes are available: {_histogram(by_node)}."
+    return compose_message(total_nodes, reasons_by_node, post_filter, version, prefilter)
 
 
 def _prefilter_message(statuses: dict[str, Status]) -> str:
@@ -396,6 +385,7 @@ def compose_message(
     message = f"0/{total_nodes} nodes are available:"
     histogram = _histogram(reasons_by_node)
     if prefilter:
+        # a PreFilter rejection: its message instead of the (same for every node) histogram
         message += f" {prefilter}."
     elif histogram:
         message += f" {histogram}."
