@@ -955,6 +955,10 @@ def _workload_spec(kind: str, spec: Any) -> Iterator[_Problem]:
         strategy = spec.get("strategy")
         if isinstance(strategy, dict):
             yield from _strategy(strategy)
+    # ValidateDeploymentSpec / ValidateReplicaSetSpec: ValidateNonnegativeField after the strategy
+    min_ready = spec.get("minReadySeconds")
+    if isinstance(min_ready, int) and not isinstance(min_ready, bool) and min_ready < 0:
+        yield invalid(["spec", "minReadySeconds"], min_ready, "must be greater than or equal to 0", "use seconds >= 0")
 
 
 def _strategy(strategy: Mapping[str, Any]) -> Iterator[_Problem]:

@@ -101,9 +101,16 @@ class KubeModel:
             for t in getattr(template, "tolerations", ()) or getattr(m.obj, "tolerations", ()):
                 if t.toleration_seconds is not None:
                     tolerations.append(t.toleration_seconds)
+        # the longest minReadySeconds of a workload the scenario has or applies: a pod's ready age
+        # is compared with it (IsPodAvailable), so it stays exact up to there
+        applied = [m for ev in self.timeline for m in getattr(ev, "manifests", ())]
+        self.min_ready = max(
+            (getattr(m.obj, "min_ready_seconds", 0) for m in (*scenario.manifests, *applied)), default=0
+        )
         # ages beyond this compare the same against every threshold in the model
         self.cap = (
             max(
+                self.min_ready,
                 s.node_monitor_grace_period + max(tolerations),
                 s.node_startup_grace_period,
                 s.pod_eviction_timeout + s.node_monitor_grace_period,
@@ -182,7 +189,8 @@ class KubeModel:
         first_event = self.timeline[0].at if self.timeline else None
         quiet_for = 0
         c = state.cluster
-        need = self.phase
+        # quiet for a whole period, and long enough for a ready pod to become available
+        need = max(self.phase, self.min_ready)
         while c.now < SETTLE_LIMIT and (first_event is None or c.now + c.settings.step <= first_event):
             before = c
             for outcome in model.fixed_schedule(c, self.replace):

@@ -10,7 +10,7 @@ template and containers inside them) is in one of three columns of :data:`POLICY
   (e.g. a referenced ConfigMap exists, an image pulls);
 - **refused**: it changes what the control plane does and kmodel does not model it. The note
   says what kmodel would need. Some entries depend on the value: the value kmodel assumes is
-  accepted, any other is refused (``minReadySeconds: 0`` is fine, ``10`` is not).
+  accepted, any other is refused (``paused: false`` is fine, ``true`` is not).
 
 :func:`check_document` walks every present field of a document against the table. A refused
 field, or a field the table does not know at all, is a :class:`Finding`: the loader turns it into a
@@ -472,9 +472,7 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
         "selector": modelled("the pods and ReplicaSets it owns", part="LabelSelector"),
         "template": modelled("the pods it creates (any change starts a rollout)", part="PodTemplateSpec"),
         "strategy": modelled("the rolling update", part="DeploymentStrategy"),
-        "minReadySeconds": only(
-            (0,), "0", "needs minReadySeconds: a pod counts as available only after it has been ready that long"
-        ),
+        "minReadySeconds": modelled("a pod counts as available only once it has been ready this long"),
         "paused": only((False,), "false", "needs paused Deployments (no rollout while paused)"),
         "progressDeadlineSeconds": only(
             (600,), "600", "needs progress deadlines (the Progressing condition); kmodel does not model them at all"
@@ -493,9 +491,7 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
         "replicas": modelled("the desired number of pods"),
         "selector": modelled("the pods it owns", part="LabelSelector"),
         "template": modelled("the pods it creates", part="PodTemplateSpec"),
-        "minReadySeconds": only(
-            (0,), "0", "needs minReadySeconds: a pod counts as available only after it has been ready that long"
-        ),
+        "minReadySeconds": modelled("a pod counts as available only once it has been ready this long"),
     },
     "ServiceSpec": {
         "selector": modelled("the pods whose addresses are the endpoints"),

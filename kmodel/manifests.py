@@ -725,8 +725,17 @@ def parse_object(doc: MarkedDict, file: str) -> Manifest:
         replicas = integer(sctx.at(spec, "replicas"), spec.get("replicas"), 1, limit="max_replicas")
         template, _ = pod_template(sctx.at(spec, "template"), spec.get("template"))
         sel = selector(sctx.at(spec, "selector"), spec.get("selector"))
+        # the apiserver's validation: minReadySeconds >= 0 (ValidateNonnegativeField)
+        min_ready = integer(sctx.at(spec, "minReadySeconds"), spec.get("minReadySeconds"), 0)
         if kind == "ReplicaSet":
-            obj = ReplicaSet(name=name, replicas=replicas, selector=sel, template=template, labels=labels)
+            obj = ReplicaSet(
+                name=name,
+                replicas=replicas,
+                selector=sel,
+                template=template,
+                labels=labels,
+                min_ready_seconds=min_ready,
+            )
         else:
             strategy = mapping(sctx.at(spec, "strategy"), spec.get("strategy"))
             ru = mapping(sctx.at(spec, "strategy").at(strategy, "rollingUpdate"), strategy.get("rollingUpdate"))
@@ -737,6 +746,7 @@ def parse_object(doc: MarkedDict, file: str) -> Manifest:
                 template=template,
                 max_surge=str(ru.get("maxSurge", "25%")),
                 max_unavailable=str(ru.get("maxUnavailable", "25%")),
+                min_ready_seconds=min_ready,
             )
     else:  # Service
         sel = string_map(sctx.at(spec, "selector"), spec.get("selector"))

@@ -280,6 +280,18 @@ class Pod:
         return self.phase not in (SUCCEEDED, FAILED) and self.deletion_timestamp is None
 
 
+def pod_available(pod: Pod, min_ready_seconds: int, now: int) -> bool:
+    """``IsPodAvailable`` (pkg/api/v1/pod/util.go): the pod is Ready, and either minReadySeconds
+    is 0 or the Ready condition turned true at least minReadySeconds ago (its
+    lastTransitionTime + minReadySeconds <= now; a Ready condition without a transition time
+    counts only when minReadySeconds is 0)."""
+    if not pod.ready:
+        return False
+    if min_ready_seconds == 0:
+        return True
+    return pod.ready_since is not None and pod.ready_since + min_ready_seconds <= now
+
+
 @frozen
 class ReplicaSet:
     name: str
@@ -290,9 +302,12 @@ class ReplicaSet:
     labels: Labels = ()  # metadata.labels: what a Deployment's selector adopts it by
     revision: int = 1
     next_pod: int = 0  # sequence number for generated pod names
+    # spec.minReadySeconds: how long a pod must have been ready to count as available
+    min_ready_seconds: int = 0
     # status (written by the ReplicaSet controller)
     status_replicas: int = 0
     status_ready: int = 0
+    status_available: int = 0
 
 
 @frozen
@@ -303,6 +318,7 @@ class Deployment:
     template: PodTemplate
     max_surge: str = "25%"
     max_unavailable: str = "25%"
+    min_ready_seconds: int = 0  # spec.minReadySeconds, copied to the ReplicaSets it creates
     # status (written by the Deployment controller)
     status_updated: int = 0
     status_ready: int = 0

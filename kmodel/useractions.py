@@ -126,13 +126,16 @@ def apply_object(cluster: Cluster, m: Manifest) -> tuple[Cluster, str]:
             template=obj.template,
             max_surge=obj.max_surge,
             max_unavailable=obj.max_unavailable,
+            min_ready_seconds=obj.min_ready_seconds,
         )
         return cluster.with_deployment(upd_d), "configured" if upd_d != old_d else "unchanged"
     if isinstance(obj, ReplicaSet):
         old_rs = cluster.replicaset(obj.name)
         if old_rs is None:
             return cluster.with_replicaset(obj), "created"
-        upd_rs = attrs.evolve(old_rs, replicas=obj.replicas, template=obj.template)
+        upd_rs = attrs.evolve(
+            old_rs, replicas=obj.replicas, template=obj.template, min_ready_seconds=obj.min_ready_seconds
+        )
         return cluster.with_replicaset(upd_rs), "configured" if upd_rs != old_rs else "unchanged"
     assert isinstance(obj, Service)
     old_s = cluster.service(obj.name)

@@ -83,6 +83,12 @@ CASES = [
         6,
     ),
     Case(
+        "negative-min-ready-seconds",
+        DEPLOYMENT.replace("replicas: 2", "replicas: 2\n  minReadySeconds: -5"),
+        'The Deployment "web" is invalid: spec.minReadySeconds: Invalid value: -5: must be greater than or equal to 0',
+        7,
+    ),
+    Case(
         "string-replicas",
         DEPLOYMENT.replace("replicas: 2", "replicas: two"),
         'Deployment in version "v1" cannot be handled as a Deployment: json: cannot unmarshal string into Go '

@@ -3,6 +3,7 @@ through the whole model (pkg/controller/deployment, ../shared/k8s-semantics.md).
 
 from __future__ import annotations
 
+import itertools
 import re
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,8 @@ from kmodel.components import deployment, replicaset
 from kmodel.engines.simulate import simulate
 from kmodel.scenario import load
 from kmodel.settings import Settings
-from kmodel.state import RUNNING, Cluster, ControlPlane, Deployment, PodTemplate, ReplicaSet, labels_of
+from kmodel.state import RUNNING, Cluster, ControlPlane, Deployment, Pod, PodTemplate, ReplicaSet, labels_of
+from kmodel.transition import Event
 
 DATA = Path(__file__).resolve().parent / "data"
 HASH_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"
@@ -126,7 +128,7 @@ def test_scaling_the_deployment_scales_its_replicaset() -> None:
 def test_template_change_creates_a_second_replicaset_within_max_surge() -> None:
     c = sync(mkcluster(mkdeploy(4)))
     (old,) = c.replicasets
-    c = c.with_replicaset(attrs.evolve(old, status_replicas=4, status_ready=4))
+    c = c.with_replicaset(attrs.evolve(old, status_replicas=4, status_ready=4, status_available=4))
     c = sync(c.with_deployment(attrs.evolve(web(c), template=V2)))
     new = next(rs for rs in owned(c) if rs.name != old.name)
     assert new.revision == 2 and dict(new.template.labels)["version"] == "v2"
@@ -142,7 +144,7 @@ def test_template_change_creates_a_second_replicaset_within_max_surge() -> None:
 def test_status_sums_the_replicasets() -> None:
     c = sync(mkcluster(mkdeploy(2)))
     (rs,) = c.replicasets
-    c = sync(c.with_replicaset(attrs.evolve(rs, status_replicas=2, status_ready=1)))
+    c = sync(c.with_replicaset(attrs.evolve(rs, status_replicas=2, status_ready=1, status_available=1)))
     d = c.deployment("web")
     assert d is not None
     assert (d.status_replicas, d.status_updated, d.status_ready, d.status_available) == (2, 2, 1, 1)
@@ -156,8 +158,12 @@ def test_no_outcome_when_the_controller_manager_cannot_act(down: str) -> None:
 
 def test_unhealthy_old_replicas_are_cleaned_up_first() -> None:
     d = mkdeploy(4, template=V2)  # maxSurge 1, maxUnavailable 1: minAvailable 3
-    old = attrs.evolve(deployment.new_replicaset_for(mkdeploy(4), 1), replicas=4, status_replicas=4, status_ready=0)
-    new = attrs.evolve(deployment.new_replicaset_for(d, 2), replicas=1, status_replicas=1, status_ready=1)
+    old = attrs.evolve(
+        deployment.new_replicaset_for(mkdeploy(4), 1), replicas=4, status_replicas=4, status_ready=0, status_available=0
+    )
+    new = attrs.evolve(
+        deployment.new_replicaset_for(d, 2), replicas=1, status_replicas=1, status_ready=1, status_available=1
+    )
     c = deployment.step(mkcluster(d, replicasets=(old, new)))[0].state
     # maxScaledDown = 5 - 3 - 0 = 2; the old ReplicaSet has 4 unavailable replicas: scale it to 2
     assert rs_named(c, old.name).replicas == 2
@@ -221,3 +227,115 @@ def test_a_rollout_can_fix_a_deployment_whose_pods_never_start() -> None:
     final = simulate(load(DATA / "rollout-fix-pending.yaml")).final
     assert final is not None
     assert len(final.pods) == 4 and all(p.phase == RUNNING for p in final.pods)
+
+
+# --- minReadySeconds -------------------------------------------------------------------------------
+
+
+def ready_pod(rs: ReplicaSet, i: int, ready_since: int | None) -> Pod:
+    return Pod(
+        name=f"{rs.name}-{i}",
+        owner=rs.name,
+        labels=rs.template.labels,
+        node_name="worker-1",
+        phase=RUNNING,
+        ready=ready_since is not None,
+        containers_ready=ready_since is not None,
+        ready_since=ready_since,
+    )
+
+
+def test_status_counts_available_pods_after_min_ready_seconds() -> None:
+    """replica_set_utils.go calculateStatus counts ready pods, and among them the ones
+    IsPodAvailable accepts (ready for minReadySeconds); the Deployment's status sums the
+    ReplicaSets' (sync.go calculateStatus: GetAvailableReplicaCountForReplicaSets)."""
+    d = attrs.evolve(mkdeploy(3), min_ready_seconds=30)
+    c = sync(mkcluster(d))
+    (rs,) = c.replicasets
+    assert rs.min_ready_seconds == 30, "the new ReplicaSet takes the Deployment's minReadySeconds"
+    # at t=100: ready since 60 (40s), since 70 (exactly 30s), since 90 (10s)
+    c = attrs.evolve(c, now=100)
+    for i, since in enumerate((60, 70, 90)):
+        c = c.with_pod(ready_pod(rs, i, since))
+    c = replicaset.step(c)[0].state
+    rs = rs_named(c, rs.name)
+    assert (rs.status_replicas, rs.status_ready, rs.status_available) == (3, 3, 2)
+    c = sync(c)
+    dep = c.deployment("web")
+    assert dep is not None
+    assert (dep.status_replicas, dep.status_ready, dep.status_available) == (3, 3, 2)
+    # 20s later the third pod has been ready for 30s too
+    c = replicaset.step(attrs.evolve(c, now=120))[0].state
+    assert rs_named(c, rs.name).status_available == 3
+
+
+def test_existing_new_replicaset_follows_the_deployments_min_ready_seconds() -> None:
+    """sync.go getNewReplicaSet: ``minReadySecondsNeedsUpdate`` - the existing new ReplicaSet's
+    spec.minReadySeconds is set to the Deployment's; old ReplicaSets keep theirs."""
+    c = sync(mkcluster(mkdeploy(3)))
+    (rs,) = c.replicasets
+    assert rs.min_ready_seconds == 0
+    c = sync(c.with_deployment(attrs.evolve(web(c), min_ready_seconds=15)))
+    assert [r.min_ready_seconds for r in c.replicasets] == [15]
+    assert [r.name for r in c.replicasets] == [rs.name], "minReadySeconds is no template change: no rollout"
+
+
+def test_old_pods_stay_until_new_ones_are_available_not_just_ready() -> None:
+    """rolling.go reconcileOldReplicaSets counts AvailableReplicas: 4 replicas, maxSurge 0,
+    maxUnavailable 1 (minAvailable 3). The old ReplicaSet was scaled to 3 and the new one has
+    its one pod ready but not yet available, so nothing may go; once the ReplicaSet controller
+    reports it available, one more old replica goes."""
+    d = attrs.evolve(mkdeploy(4, template=V2, surge="0", unavailable="1"), min_ready_seconds=30)
+    old = attrs.evolve(
+        deployment.new_replicaset_for(mkdeploy(4), 1), replicas=3, status_replicas=3, status_ready=3, status_available=3
+    )
+    new = attrs.evolve(
+        deployment.new_replicaset_for(d, 2),
+        replicas=1,
+        status_replicas=1,
+        status_ready=1,
+        status_available=0,
+        min_ready_seconds=30,
+    )
+    c = mkcluster(d, replicasets=(old, new))
+    after = sync(c)
+    assert rs_named(after, old.name).replicas == 3
+    assert rs_named(after, new.name).replicas == 1
+    after = sync(c.with_replicaset(attrs.evolve(new, status_available=1)))
+    assert rs_named(after, old.name).replicas == 2
+
+
+def scale_downs(events: list[Event], rs_name: str) -> list[int]:
+    return [
+        e.t for e in events if e.reason == "ScalingReplicaSet" and f"Scaled down replica set {rs_name} " in e.message
+    ]
+
+
+def test_rolling_update_waits_min_ready_seconds_per_batch() -> None:
+    """rollout-min-ready: rollout-no-surge (4 replicas, maxSurge 0, maxUnavailable 1) with
+    minReadySeconds 30. Each old replica goes only once the previous new pod has been ready for
+    30s, so consecutive scale-downs of the old ReplicaSet are at least 30s apart (without
+    minReadySeconds they are not), and at every tick at least 3 pods are available by
+    IsPodAvailable's rule, computed here from the pods themselves."""
+    scen = load(DATA / "rollout-min-ready.yaml")
+    states: list[Cluster] = []
+    sim = simulate(scen, on_tick=states.append)
+    final = sim.final
+    assert final is not None
+    old_rs, new_rs = sorted(owned(final), key=lambda rs: rs.revision)
+    assert new_rs.min_ready_seconds == 30
+    downs = scale_downs(list(sim.events), old_rs.name)
+    assert len(downs) == 4
+    assert all(b - a >= 30 for a, b in itertools.pairwise(downs)), downs
+    plain = simulate(load(DATA / "rollout-no-surge.yaml"))
+    plain_old = min(owned(plain.final), key=lambda rs: rs.revision)  # type: ignore[arg-type]
+    plain_downs = scale_downs(list(plain.events), plain_old.name)
+    assert any(b - a < 30 for a, b in itertools.pairwise(plain_downs)), plain_downs
+    for s in states:
+        if s.now >= scen.timeline[0].at:
+            live = [p for p in s.pods if not p.terminating]
+            available = [p for p in live if p.ready and p.ready_since is not None and p.ready_since + 30 <= s.now]
+            assert len(available) >= 4 - 1, f"t={s.now}: {len(available)} available"
+    assert old_rs.replicas == 0 and new_rs.replicas == 4
+    d = final.deployment("web")
+    assert d is not None and d.status_available == 4

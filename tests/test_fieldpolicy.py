@@ -210,7 +210,6 @@ CASES = [
         deployment(container="lifecycle:\n  preStop:  # <-\n    exec: {command: [sleep, '5']}\n"),
         "spec.template.spec.containers[0].lifecycle.preStop",
     ),
-    Case("min-ready-seconds", deployment(spec="minReadySeconds: 10  # <-\n"), "spec.minReadySeconds"),
     Case("revision-history", deployment(spec="revisionHistoryLimit: 3  # <-\n"), "spec.revisionHistoryLimit"),
     Case("progress-deadline", deployment(spec="progressDeadlineSeconds: 120  # <-\n"), "spec.progressDeadlineSeconds"),
     Case("paused", deployment(spec="paused: true  # <-\n"), "spec.paused"),
@@ -322,7 +321,7 @@ def test_without_the_flag_check_refuses(cli: Cli, tmp_path: Path) -> None:
 def test_accepted_values_pass_silently(tmp_path: Path) -> None:
     """Value-dependent entries accept the value kmodel assumes."""
     text = deployment(
-        spec="minReadySeconds: 0\nprogressDeadlineSeconds: 600\npaused: false\nstrategy: {type: RollingUpdate}\n",
+        spec="minReadySeconds: 10\nprogressDeadlineSeconds: 600\npaused: false\nstrategy: {type: RollingUpdate}\n",
         pod_spec="restartPolicy: Always\nschedulerName: default-scheduler\nhostNetwork: false\npriority: 0\n",
         container="ports:\n  - {containerPort: 80, name: http}\nenv: [{name: A, value: b}]\nimagePullPolicy: Always\n",
     )

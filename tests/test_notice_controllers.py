@@ -61,12 +61,13 @@ def old_rs(name: str, revision: int, replicas: int, ready: int) -> ReplicaSet:
         revision=revision,
         status_replicas=replicas,
         status_ready=ready,
+        status_available=ready,  # minReadySeconds 0: every ready pod is available
     )
 
 
 def new_rs(d: Deployment, replicas: int, ready: int, revision: int = 9) -> ReplicaSet:
     rs = deployment.new_replicaset_for(d, revision)
-    return attrs.evolve(rs, replicas=replicas, status_replicas=replicas, status_ready=ready)
+    return attrs.evolve(rs, replicas=replicas, status_replicas=replicas, status_ready=ready, status_available=ready)
 
 
 def sync(d: Deployment, *replicasets: ReplicaSet) -> Cluster:
@@ -488,7 +489,7 @@ def test_an_old_replicaset_with_more_available_than_its_spec_stops_the_scale_dow
     new = new_rs(d, 4, 4)
     c = sync(d, first, second, new)
     assert (spec(c, "web-old1"), spec(c, "web-old2"), spec(c, new.name)) == (3, 5, 4)
-    caught_up = sync(d, attrs.evolve(first, status_ready=3), second, new)
+    caught_up = sync(d, attrs.evolve(first, status_ready=3, status_available=3), second, new)
     assert (spec(caught_up, "web-old1"), spec(caught_up, "web-old2"), spec(caught_up, new.name)) == (0, 4, 4)
 
 

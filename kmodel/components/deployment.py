@@ -9,8 +9,10 @@ One step syncs every Deployment:
   all ReplicaSets' replicas stays within ``replicas + maxSurge`` (or down to ``spec.replicas``);
 - ``reconcileOldReplicaSets``: scale old ReplicaSets down while the available pods stay at or
   above ``replicas - maxUnavailable`` (``ResolveFenceposts``: surge rounds up, unavailable rounds
-  down, both 0 -> unavailable 1);
-- status: updated / ready / available replicas (minReadySeconds = 0, so available = ready).
+  down, both 0 -> unavailable 1). Available is the ReplicaSets' ``status.availableReplicas``:
+  pods ready for ``minReadySeconds`` (copied from the Deployment to its new ReplicaSet), so a
+  rollout waits that long after each batch becomes ready;
+- status: updated / ready / available replicas (sums over the ReplicaSets' statuses).
 When no rollout is in progress a change of ``spec.replicas`` simply scales the one ReplicaSet.
 Left out: Recreate strategy, pause, proportional scaling during a rollout, revision history
 cleanup, progress deadlines.
@@ -75,6 +77,7 @@ def new_replicaset_for(d: Deployment, revision: int) -> ReplicaSet:
         template=attrs.evolve(d.template, labels=labels),
         owner=d.name,
         revision=revision,
+        min_ready_seconds=d.min_ready_seconds,
     )
 
 
@@ -119,6 +122,12 @@ def sync(cluster: Cluster, d: Deployment, events: list[Event], notes: list[str])
         out = out.with_replicaset(new)
         owned.append(new)
         notes.append(f"create replicaset {new.name}")
+    elif new.min_ready_seconds != d.min_ready_seconds:
+        # getNewReplicaSet: the existing new ReplicaSet follows the Deployment's minReadySeconds
+        new = attrs.evolve(new, min_ready_seconds=d.min_ready_seconds)
+        out = out.with_replicaset(new)
+        owned = [new if rs.name == new.name else rs for rs in owned]
+        notes.append(f"set minReadySeconds of {new.name} to {d.min_ready_seconds}")
     olds = sorted((rs for rs in owned if rs.name != new.name), key=lambda r: r.revision)
     surge, unavailable = fenceposts(d)
     if not any(rs.replicas for rs in olds):
@@ -135,8 +144,8 @@ def sync(cluster: Cluster, d: Deployment, events: list[Event], notes: list[str])
         new = out.replicaset(new.name) or new
         all_rs = [out.replicaset(rs.name) or rs for rs in owned]
         min_available = d.replicas - unavailable
-        available = sum(rs.status_ready for rs in all_rs)
-        new_unavailable = max(0, new.replicas - new.status_ready)
+        available = sum(rs.status_available for rs in all_rs)
+        new_unavailable = max(0, new.replicas - new.status_available)
         max_scaled_down = sum(rs.replicas for rs in all_rs) - min_available - new_unavailable
         if max_scaled_down > 0:
             # cleanupUnhealthyReplicas: first drop old replicas that are not available anyway
@@ -147,7 +156,7 @@ def sync(cluster: Cluster, d: Deployment, events: list[Event], notes: list[str])
                 old = out.replicaset(old.name) or old
                 if cleaned >= max_scaled_down:
                     break
-                unhealthy = old.replicas - old.status_ready
+                unhealthy = old.replicas - old.status_available
                 if old.replicas == 0 or unhealthy == 0:
                     continue
                 if unhealthy < 0:
@@ -175,7 +184,7 @@ def sync(cluster: Cluster, d: Deployment, events: list[Event], notes: list[str])
         d,
         status_updated=new.status_replicas,
         status_ready=sum(rs.status_ready for rs in owned),
-        status_available=sum(rs.status_ready for rs in owned),
+        status_available=sum(rs.status_available for rs in owned),
         status_replicas=sum(rs.status_replicas for rs in owned),
     )
     return out.with_deployment(status)

@@ -6,7 +6,8 @@ and release the ones it owns whose labels no longer do; pods owned by another co
 pods being deleted are left alone), count its active pods (not Succeeded/Failed and not being deleted:
 a Terminating pod is replaced at once), create the missing ones (at most ``burstReplicas`` = 500 a
 sync; the real slow-start batches 1, 2, 4, ... all succeed in the model) or delete the surplus in
-the order of ``ActivePodsWithRanks`` (pkg/controller/controller_utils.go), and write the status.
+the order of ``ActivePodsWithRanks`` (pkg/controller/controller_utils.go), and write the status
+(``calculateStatus``: replicas, ready, and available: ready for at least ``spec.minReadySeconds``).
 
 Deletion ranking, first deleted first: unassigned before assigned; Pending before Unknown before
 Running; not ready before ready; more pods of the same owner on the same node first; when both are
@@ -26,7 +27,7 @@ from collections.abc import Callable
 import attrs
 
 from kmodel.components import apiserver
-from kmodel.state import PENDING, RUNNING, Cluster, Pod, ReplicaSet, selector_matches
+from kmodel.state import PENDING, RUNNING, Cluster, Pod, ReplicaSet, pod_available, selector_matches
 from kmodel.transition import Event, Outcome
 
 SOURCE = "replicaset-controller"
@@ -168,8 +169,13 @@ def sync(cluster: Cluster, rs: ReplicaSet, events: list[Event], notes: list[str]
             events.append(Event(now, SOURCE, "SuccessfulDelete", f"replicaset/{rs.name}", f"Deleted pod: {pod.name}"))
         notes.append(f"{rs.name}: delete {', '.join(p.name for p in victims)}")
     active_now = [p for p in owned_pods(out, rs) if p.active]
+    # calculateStatus (replica_set_utils.go): ready pods, and among them the available ones
+    # (ready for spec.minReadySeconds). The real controller requeues the ReplicaSet after
+    # minReadySeconds to see a pod become available; here the controller runs every tick, so
+    # the status changes at the first tick at or after that instant.
     ready = sum(1 for p in active_now if p.ready)
-    rs = attrs.evolve(rs, status_replicas=len(active_now), status_ready=ready)
+    available = sum(1 for p in active_now if pod_available(p, rs.min_ready_seconds, now))
+    rs = attrs.evolve(rs, status_replicas=len(active_now), status_ready=ready, status_available=available)
     return out.with_replicaset(rs)
 
 

@@ -242,7 +242,7 @@ class LateDeployment:
 
 
 DEPLOYMENT_FIELDS = ("replicas", "status_updated", "status_ready", "status_available", "status_replicas")
-RS_FIELDS = ("replicas", "next_pod", "status_replicas", "status_ready")
+RS_FIELDS = ("replicas", "next_pod", "status_replicas", "status_ready", "status_available")
 
 
 def _deployment_spec(d: Deployment) -> Deployment:
@@ -398,6 +398,12 @@ class WorkloadSlice(Slice):
                     f"node {n.name} has a PreferNoSchedule taint (TaintToleration scoring is not encoded)",
                     "remove PreferNoSchedule taints, or check with --engine explore",
                 )
+        for w in (*c.deployments, *c.replicasets):
+            if w.min_ready_seconds:
+                raise _refuse(
+                    f"{type(w).__name__.lower()} {w.name} has minReadySeconds {w.min_ready_seconds} (not encoded)",
+                    "leave spec.minReadySeconds out, or check with --engine explore",
+                )
         for svc in c.services:
             if svc.publish_not_ready_addresses:
                 raise _refuse(
@@ -427,6 +433,11 @@ class WorkloadSlice(Slice):
                     "start from a settled scenario with one ReplicaSet per Deployment",
                 )
         for i, ev in enumerate(self.model.timeline):
+            if any(getattr(m.obj, "min_ready_seconds", 0) for m in getattr(ev, "manifests", ())):
+                raise _refuse(
+                    f"timeline event {ev.text!r} applies a workload with minReadySeconds (not encoded)",
+                    f"leave spec.minReadySeconds out, or check with --engine explore (timeline[{i}])",
+                )
             if ev.verb == "scale" and ev.kind not in ("deployment", "replicaset"):
                 raise _refuse(f"timeline event {ev.text!r} scales a {ev.kind}", f"scale Deployments (timeline[{i}])")
             if ev.verb == "delete" and ev.kind != "pod":
@@ -699,6 +710,8 @@ class WorkloadSlice(Slice):
             nx[rk(rs.name, "status_ready")] = SUM(
                 [IF(AND(active[p], NOT(victims[p]), c[pk(p, "ready")]), 1, 0) for p in rs.owned]
             )
+            # minReadySeconds is 0 here (refused otherwise): available = ready
+            nx[rk(rs.name, "status_available")] = nx[rk(rs.name, "status_ready")]
         nx["unencoded"] = OR(c["unencoded"], *unencoded)
         guard = AND(NOT(c["ran.replicaset"]), self.cm_active(c), self.changed_exactly(c, nx))
         nx["ran.replicaset"] = True
@@ -779,7 +792,7 @@ class WorkloadSlice(Slice):
                 rk(rs.name, "replicas"): c[dk(d, "replicas")],
                 dk(d, "status_updated"): c[rk(rs.name, "status_replicas")],
                 dk(d, "status_ready"): c[rk(rs.name, "status_ready")],
-                dk(d, "status_available"): c[rk(rs.name, "status_ready")],
+                dk(d, "status_available"): c[rk(rs.name, "status_available")],
                 dk(d, "status_replicas"): c[rk(rs.name, "status_replicas")],
             }
             if rs.name in self.late_rs:

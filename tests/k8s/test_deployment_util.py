@@ -5,7 +5,8 @@ kmodel's ``deployment.fenceposts`` is ResolveFenceposts; the rolling-update step
 (reconcileNewReplicaSet, then reconcileOldReplicaSets with cleanupUnhealthyReplicas and
 scaleDownOldReplicaSetsForRollingUpdate) run inside one ``deployment.step``, so the rolling_test
 cases are checked on the new or old ReplicaSet's ``spec.replicas`` after one step. kmodel's
-Deployments have minReadySeconds 0, so an available replica is a ready one.
+Deployments here have minReadySeconds 0, so the hand-written ReplicaSet statuses count their
+ready replicas as available too (the Go tests set Status.AvailableReplicas).
 """
 
 from __future__ import annotations
@@ -44,9 +45,14 @@ def rollout(d: Deployment, old: int, new: int, old_ready: int = 0, new_ready: in
         revision=1,
         status_replicas=old,
         status_ready=old_ready,
+        status_available=old_ready,
     )
     new_rs = attrs.evolve(
-        deployment.new_replicaset_for(d, 2), replicas=new, status_replicas=new, status_ready=new_ready
+        deployment.new_replicaset_for(d, 2),
+        replicas=new,
+        status_replicas=new,
+        status_ready=new_ready,
+        status_available=new_ready,
     )
     return mkcluster(deployments=(d,), replicasets=tuple(sorted((old_rs, new_rs), key=lambda r: r.name)))
 
