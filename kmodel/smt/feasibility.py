@@ -529,17 +529,7 @@ def _spread_summary(cluster: Cluster, pod: Pod, relaxations: dict[str, str]) -> 
 def _node_local(cluster: Cluster, pod: Pod, node: Node) -> Status | None:
     """The filters that read the node alone (what no other pod can change), and requests above
     the node's allocatable."""
-    state = CycleState.of(cluster, pod)
-    for f in (nodeunschedulable.filter, tainttoleration.filter):
-        status = f(state, node)
-        if status is not None:
-            return status
-    pinned, rejected = nodeaffinity.prefilter(state)
-    if rejected is not None:
-        return rejected
-    if pinned is not None and node.name not in pinned:
-        return Status(nodeaffinity.NAME, (nodeaffinity.REASON_ABSENT,))
-    status = nodeaffinity.filter(state, node)
+    status = placement.node_only_status(CycleState.of(cluster, pod), node)
     if status is not None:
         return status
     keys = [r.topology_key for r in spread_rules(cluster, pod)]
@@ -556,13 +546,7 @@ def _node_local(cluster: Cluster, pod: Pod, node: Node) -> Status | None:
 def _node_fit(cluster: Cluster, pod: Pod, node: Node, usage: dict[str, Usage]) -> NodeFit:
     state = CycleState.of(cluster, pod)
     state.cache["usage"] = usage
-    pinned, rejected = nodeaffinity.prefilter(state)
-    if rejected is not None:
-        status: Status | None = rejected
-    elif pinned is not None and node.name not in pinned:
-        status = Status(nodeaffinity.NAME, (nodeaffinity.REASON_ABSENT,))
-    else:
-        status = scheduler.run_filters(state, node)
+    status = nodeaffinity.prefilter_status(state, node) or scheduler.run_filters(state, node)
     used = usage.get(node.name, Usage()).requested
     want = pod_request(pod)
     cap = node.capacity

@@ -157,20 +157,21 @@ def amount(r: Resources, dim: str) -> int:
 # --- the static part ------------------------------------------------------------------------------
 
 
-def static_status(fixed: Cluster, pod: Pod, node: Node, drop: frozenset[str] = frozenset()) -> Status | None:
-    """The filters that do not depend on other pending pods, run on ``fixed`` (the cluster with
-    only the pods that stay bound): None when ``node`` passes them."""
-    state = CycleState.of(fixed, pod)
+def node_only_status(state: CycleState, node: Node) -> Status | None:
+    """The filters that read the node alone, in the default order: NodeUnschedulable,
+    TaintToleration, and NodeAffinity with its PreFilter (None when ``node`` passes them)."""
     for f in (nodeunschedulable.filter, tainttoleration.filter):
         status = f(state, node)
         if status is not None:
             return status
-    pinned, rejected = nodeaffinity.prefilter(state)
-    if rejected is not None:
-        return rejected
-    if pinned is not None and node.name not in pinned:
-        return Status(nodeaffinity.NAME, (nodeaffinity.REASON_ABSENT,))
-    status = nodeaffinity.filter(state, node)
+    return nodeaffinity.prefilter_status(state, node) or nodeaffinity.filter(state, node)
+
+
+def static_status(fixed: Cluster, pod: Pod, node: Node, drop: frozenset[str] = frozenset()) -> Status | None:
+    """The filters that do not depend on other pending pods, run on ``fixed`` (the cluster with
+    only the pods that stay bound): None when ``node`` passes them."""
+    state = CycleState.of(fixed, pod)
+    status = node_only_status(state, node)
     if status is not None:
         return status
     if PORTS not in drop:

@@ -87,6 +87,17 @@ def prefilter(state: CycleState) -> tuple[frozenset[str] | None, Status | None]:
     return (frozenset(names) if names is not None else None), None
 
 
+def prefilter_status(state: CycleState, node: Node) -> Status | None:
+    """What the PreFilter decides for ``node`` alone: its rejection (the same for every node),
+    the absent-node status when the pinned names leave ``node`` out, or None."""
+    pinned, rejected = prefilter(state)
+    if rejected is not None:
+        return rejected
+    if pinned is not None and node.name not in pinned:
+        return Status(NAME, (REASON_ABSENT,))
+    return None
+
+
 def filter(state: CycleState, node: Node) -> Status | None:
     pod = state.pod
     if not pod.node_selector and pod.scheduling.node_affinity is None:
