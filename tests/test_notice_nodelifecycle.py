@@ -265,22 +265,29 @@ def run_with_states(scen: object, states: list[Cluster]) -> object:
     return simulate(scen, on_tick=states.append)  # type: ignore[arg-type]
 
 
-def test_a_node_that_never_posted_status_is_tainted_unreachable() -> None:
-    """tryUpdateNodeHealth observes a fake Ready=Unknown condition for a node without one, and
-    processTaintBaseEviction maps Unknown to node.kubernetes.io/unreachable:NoExecute (never
-    not-ready): past nodeStartupGracePeriod (60 s from creation) the node is tainted unreachable."""
-    silent = Node(
-        name="z-new",
-        labels=labels_of({LABEL_HOSTNAME: "z-new", LABEL_ZONE: "z"}),
+def _never_posted(name: str, zone: str = "z") -> Node:
+    """A node whose kubelet never posted status nor renewed a Lease (no Ready condition)."""
+    return Node(
+        name=name,
+        labels=labels_of({LABEL_HOSTNAME: name, LABEL_ZONE: zone}),
         ready="",
         ready_reason="",
         last_heartbeat=None,
         lease_renew_time=None,
     )
+
+
+def _with_health(c: Cluster, *records: NodeHealth) -> Cluster:
+    return c.with_memory(node_health=tuple(sorted((*c.memory.node_health, *records), key=lambda h: h.name)))
+
+
+def test_a_node_that_never_posted_status_is_tainted_unreachable() -> None:
+    """tryUpdateNodeHealth observes a fake Ready=Unknown condition for a node without one, and
+    processTaintBaseEviction maps Unknown to node.kubernetes.io/unreachable:NoExecute (never
+    not-ready): past nodeStartupGracePeriod (60 s from creation) the node is tainted unreachable."""
+    silent = _never_posted("z-new")
     c = _zone(2, 0, now=100)
-    c = c.with_node(silent).with_memory(
-        node_health=tuple(sorted((*c.memory.node_health, NodeHealth("z-new", 0, None, "")), key=lambda h: h.name))
-    )
+    c = _with_health(c.with_node(silent), NodeHealth("z-new", 0, None, ""))
     after = _pass(c)
     node = after.node("z-new")
     assert node is not None and (node.ready, node.ready_reason) == (COND_UNKNOWN, "NodeStatusNeverUpdated")
@@ -398,22 +405,11 @@ def _tainted(node: Node, key: str, since: int = 0) -> Node:
     return attrs.evolve(node, taints=(*node.taints, Taint(key=key, effect=NO_EXECUTE, time_added=since)))
 
 
-def _with_health(c: Cluster, *records: NodeHealth) -> Cluster:
-    return c.with_memory(node_health=tuple(sorted((*c.memory.node_health, *records), key=lambda h: h.name)))
-
-
 def test_a_never_posted_node_carrying_not_ready_is_swapped_to_unreachable() -> None:
     """tryUpdateNodeHealth observes a fake Ready=Unknown condition for a node that never posted
     one, and processTaintBaseEviction's Unknown case swaps a not-ready:NoExecute taint for
     unreachable:NoExecute straight away (SwapNodeControllerTaint), without the queue."""
-    silent = Node(
-        name="z-new",
-        labels=labels_of({LABEL_HOSTNAME: "z-new", LABEL_ZONE: "z"}),
-        ready="",
-        ready_reason="",
-        last_heartbeat=None,
-        lease_renew_time=None,
-    )
+    silent = _never_posted("z-new")
     c = _zone(2, 0, now=100)
     c = _with_health(c.with_node(_tainted(silent, TAINT_NOT_READY)), NodeHealth("z-new", 0, None, ""))
     after = _pass(c.with_memory(zone_next_token=(("z", 10_000),)))  # no token: only a swap can taint it
