@@ -307,8 +307,8 @@ def canonical_pod_names(c: Cluster, cap: int) -> dict[str, str]:
     groups: dict[str, list[tuple[int, str]]] = {}
     running_on = {name: n.name for n in c.nodes for name in n.running}
     for p in c.pods:
-        if p.owner is None:
-            continue
+        if p.replicaset_owner is None:
+            continue  # orphans, and pods whose names are identities (StatefulSet ordinals)
         key = hash(
             (
                 _body(p, _POD_BODY),

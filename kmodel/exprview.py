@@ -128,9 +128,9 @@ class NodeRecord(Record):
 
 
 def _pod_deployment(pod: Pod, cluster: Cluster) -> str | None:
-    if pod.owner is None:
+    if pod.replicaset_owner is None:
         return None
-    rs = cluster.replicaset(pod.owner)
+    rs = cluster.replicaset(pod.replicaset_owner)
     return rs.owner if rs is not None else None
 
 

@@ -523,7 +523,7 @@ def _slots(c: Cluster, d: Deployment, owned: set[str]) -> int:
     by_node = pods_by_node(c.pods)
     # the filters see the other owners' pods only: a Deployment's own pods take room by their
     # requests, and its own anti-affinity (replicas kept apart) is not an excuse to run fewer
-    others = attrs.evolve(c, pods=tuple(p for p in c.pods if p.owner not in owned))
+    others = attrs.evolve(c, pods=tuple(p for p in c.pods if p.replicaset_owner not in owned))
     affinity_state = CycleState.of(others, pod)  # one PreFilter for every node
     total = 0
     for node in c.nodes:
@@ -537,7 +537,7 @@ def _slots(c: Cluster, d: Deployment, owned: set[str]) -> int:
         used = Resources()
         taken: set[nodeports.Binding] = set()
         for other in by_node.get(node.name, ()):
-            if other.terminating or other.owner in owned or other.phase in (SUCCEEDED, FAILED):
+            if other.terminating or other.replicaset_owner in owned or other.phase in (SUCCEEDED, FAILED):
                 continue
             used = used + other.requests + Resources(pods=1)
             taken.update(nodeports.binding(hp) for hp in other.scheduling.host_ports)
@@ -594,7 +594,7 @@ def _convergence(c: Cluster) -> list[_Owed]:
         if d.replicas <= 0:
             continue
         owned = _owned_by(c, d)
-        pods = [p for p in c.pods if p.owner in owned]
+        pods = [p for p in c.pods if p.replicaset_owner in owned]
         serving = [p for p in pods if _serving(c, p)]
         if len(serving) >= d.replicas:
             continue
@@ -845,7 +845,9 @@ def _allowed_total(d: Deployment) -> tuple[int, int]:
 
 
 def _active(c: Cluster, rs: ReplicaSet) -> list[Pod]:
-    return [p for p in c.pods if p.owner == rs.name and p.active and selector_matches(rs.selector, p.labels)]
+    return [
+        p for p in c.pods if p.owned_by("ReplicaSet", rs.name) and p.active and selector_matches(rs.selector, p.labels)
+    ]
 
 
 def _spec_before(c: Cluster, name: str) -> int:
@@ -1200,7 +1202,7 @@ def _rejected(c: Cluster) -> list[str]:
     out = []
     for p in c.pods:
         if p.phase == FAILED and p.status_reason:
-            owner = f" (owned by replicaset {p.owner})" if p.owner else ""
+            owner = f" (owned by {p.owner_kind.lower()} {p.owner})" if p.owner else ""
             out.append(
                 f"pod {p.name}{owner} on {p.node_name} was rejected by its kubelet at t={c.now}s: "
                 f"{p.status_reason}: {p.status_message}"

@@ -231,7 +231,7 @@ class Node:
 @frozen(cache_hash=True)
 class Pod:
     name: str
-    owner: str | None = None  # the owning ReplicaSet (its controllerRef; None: an orphan)
+    owner: str | None = None  # the name in the pod's controllerRef (None: an orphan)
     labels: Labels = ()
     node_name: str | None = None
     phase: str = PENDING
@@ -264,6 +264,16 @@ class Pod:
     # the reason of a DisruptionTarget=True condition the scheduler set (PreemptionByScheduler);
     # taint eviction's DisruptionTarget is ``disruption_target``
     disruption_reason: str = ""
+    # the kind in the controllerRef: ReplicaSet, or another workload controller's kind
+    owner_kind: str = "ReplicaSet"
+
+    @property
+    def replicaset_owner(self) -> str | None:
+        """The owning ReplicaSet's name (None: an orphan, or a pod another kind controls)."""
+        return self.owner if self.owner_kind == "ReplicaSet" else None
+
+    def owned_by(self, kind: str, name: str) -> bool:
+        return self.owner == name and self.owner_kind == kind
 
     @property
     def priority(self) -> int:

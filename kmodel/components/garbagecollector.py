@@ -27,7 +27,7 @@ def step(cluster: Cluster) -> list[Outcome]:
             notes.append(f"delete replicaset {rs.name} (owner gone)")
             events.append(Event(cluster.now, SOURCE, "Deleted", f"replicaset/{rs.name}", "owner deployment is gone"))
     for pod in cluster.pods:
-        if pod.owner is not None and out.replicaset(pod.owner) is None and not pod.terminating:
+        if (rs_name := pod.replicaset_owner) is not None and out.replicaset(rs_name) is None and not pod.terminating:
             out = apiserver.delete_pod(out, pod.name)
             notes.append(f"delete pod {pod.name} (owner gone)")
     if out == cluster:

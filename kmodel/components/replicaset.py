@@ -37,7 +37,7 @@ _PHASE_ORDER = {PENDING: 0, "Unknown": 1, RUNNING: 2}
 
 
 def owned_pods(cluster: Cluster, rs: ReplicaSet) -> list[Pod]:
-    return [p for p in cluster.pods if p.owner == rs.name and selector_matches(rs.selector, p.labels)]
+    return [p for p in cluster.pods if p.owned_by("ReplicaSet", rs.name) and selector_matches(rs.selector, p.labels)]
 
 
 def _log_rank_diff(t1: int, t2: int, now: int) -> int:
@@ -125,11 +125,11 @@ def claim_pods(cluster: Cluster, rs: ReplicaSet, notes: list[str]) -> Cluster:
         if not p.active:
             continue
         matches = selector_matches(rs.selector, p.labels)
-        if p.owner == rs.name and not matches:
+        if p.owned_by("ReplicaSet", rs.name) and not matches:
             out = out.with_pod(attrs.evolve(p, owner=None))
             notes.append(f"{rs.name}: release {p.name}")
         elif p.owner is None and matches:
-            out = out.with_pod(attrs.evolve(p, owner=rs.name))
+            out = out.with_pod(attrs.evolve(p, owner=rs.name, owner_kind="ReplicaSet"))
             notes.append(f"{rs.name}: adopt {p.name}")
     return out
 
@@ -162,7 +162,7 @@ def sync(cluster: Cluster, rs: ReplicaSet, events: list[Event], notes: list[str]
         # getPodsRankedByRelatedPodsOnSameNode: active pods of every ReplicaSet with the same
         # owner (the Deployment's old and new ReplicaSets), or of this ReplicaSet alone
         siblings = {r.name for r in out.replicasets if rs.owner is not None and r.owner == rs.owner} | {rs.name}
-        related = [p for p in out.pods if p.owner in siblings and p.active]
+        related = [p for p in out.pods if p.replicaset_owner in siblings and p.active]
         victims = deletion_order(active, related, now)[: min(diff, BURST_REPLICAS)]
         for pod in victims:
             out = apiserver.delete_pod(out, pod.name)

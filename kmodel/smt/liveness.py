@@ -74,8 +74,8 @@ def convergence(sl: WorkloadSlice, c: View) -> Any:
     short = []
     for d in _deployments(sl):
         owned_rs = {rs.name for rs in sl.replicasets if sl.deployment_of(rs) == d.name}
-        mine = [p for p in sl.pods if p.pod.owner in owned_rs]
-        others = [p for p in sl.pods if p.pod.owner not in owned_rs]
+        mine = [p for p in sl.pods if p.pod.replicaset_owner in owned_rs]
+        others = [p for p in sl.pods if p.pod.replicaset_owner not in owned_rs]
         serving = []
         waiting = []
         for p in mine:

@@ -356,7 +356,9 @@ class WorkloadSlice(Slice):
                 names.append(admitted.name)
                 taken.add(admitted.name)
             owned = tuple(
-                p.name for p in pods if p.pod.owner == rs.name and selector_matches(rs.selector, p.pod.labels)
+                p.name
+                for p in pods
+                if p.pod.owned_by("ReplicaSet", rs.name) and selector_matches(rs.selector, p.pod.labels)
             )
             owner = None if rs.name in self.late_rs else rs.owner
             infos.append(RSInfo(rs.name, owner, rs.next_pod, tuple(names), owned))

@@ -104,7 +104,7 @@ def default_spread_selector(cluster: Cluster, pod: Pod) -> LabelSelector:
     """``DefaultSelector``: the requirements of the selectors of the Services and the ReplicaSet
     that select the pod, all together. Empty: the default constraints do not apply to it."""
     selector = LabelSelector()
-    rs = cluster.replicaset(pod.owner) if pod.owner else None
+    rs = cluster.replicaset(pod.owner) if pod.replicaset_owner else None
     if rs is not None:
         selector = selector.also(rs.selector)
     for svc in cluster.services:
