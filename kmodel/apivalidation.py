@@ -46,6 +46,7 @@ GROUP_VERSION = {
     "Deployment": "apps/v1",
     "ReplicaSet": "apps/v1",
     "PriorityClass": "scheduling.k8s.io/v1",
+    "StatefulSet": "apps/v1",
 }
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 
@@ -922,7 +923,7 @@ def _workload_spec(kind: str, spec: Any) -> Iterator[_Problem]:
             yield invalid(
                 ["spec", "selector"],
                 selector,
-                "empty selector is invalid for deployment",
+                f"empty selector is invalid for {'statefulset' if kind == 'StatefulSet' else 'deployment'}",
                 "add matchLabels that the template's labels carry",
             )
     template = spec.get("template")
@@ -949,7 +950,7 @@ def _workload_spec(kind: str, spec: Any) -> Iterator[_Problem]:
                 f"{field_path(where)}: Forbidden: activeDeadlineSeconds in ReplicaSet is not Supported",
                 "remove activeDeadlineSeconds from the template",
             )
-    elif kind == "Deployment":
+    elif kind in ("Deployment", "StatefulSet"):
         yield required(["spec", "template"], "add the pod template")
     if kind == "Deployment":
         strategy = spec.get("strategy")
@@ -994,6 +995,53 @@ def _strategy(strategy: Mapping[str, Any]) -> Iterator[_Problem]:
         yield invalid([*rwhere, "maxUnavailable"], unavailable, "must not be greater than 100%", "use at most 100%")
 
 
+def _statefulset_spec(spec: Mapping[str, Any]) -> Iterator[_Problem]:
+    """``ValidateStatefulSetSpec``: the pod management policy, the update strategy, the partition,
+    maxUnavailable and the start ordinal (the schema has checked the types)."""
+    policy = spec.get("podManagementPolicy")
+    if policy is not None and policy not in ("OrderedReady", "Parallel"):
+        yield invalid(
+            ["spec", "podManagementPolicy"], policy, "must be 'OrderedReady' or 'Parallel'", "use OrderedReady or Parallel"
+        )
+    strategy = spec.get("updateStrategy")
+    if isinstance(strategy, dict):
+        where = ["spec", "updateStrategy"]
+        stype = strategy.get("type") or "RollingUpdate"
+        ru = strategy.get("rollingUpdate")
+        if stype not in ("RollingUpdate", "OnDelete"):
+            yield invalid([*where, "type"], stype, "must be 'RollingUpdate' or 'OnDelete'", "use RollingUpdate or OnDelete")
+        elif stype == "OnDelete" and ru is not None:
+            yield invalid(
+                [*where, "rollingUpdate"],
+                ru,
+                "only allowed for updateStrategy 'RollingUpdate'",
+                "remove rollingUpdate, or use type: RollingUpdate",
+            )
+        if isinstance(ru, dict):
+            partition = ru.get("partition")
+            if isinstance(partition, int) and not isinstance(partition, bool) and partition < 0:
+                yield invalid(
+                    [*where, "rollingUpdate", "partition"],
+                    partition,
+                    "must be greater than or equal to 0",
+                    "use a partition >= 0",
+                )
+            mu = ru.get("maxUnavailable")
+            mwhere = [*where, "rollingUpdate", "maxUnavailable"]
+            yield from _percent(mwhere, mu)
+            if mu is not None and _is_zero(mu, "1"):
+                yield invalid(mwhere, mu, "must be greater than 0", "use 1 or more")
+            if isinstance(mu, str) and re.fullmatch(r"[0-9]+%", mu) and int(mu[:-1]) > 100:
+                yield invalid(mwhere, mu, "must not be greater than 100%", "use at most 100%")
+    ordinals = spec.get("ordinals")
+    if isinstance(ordinals, dict):
+        start = ordinals.get("start")
+        if isinstance(start, int) and not isinstance(start, bool) and start < 0:
+            yield invalid(
+                ["spec", "ordinals", "start"], start, "must be greater than or equal to 0", "use a start >= 0"
+            )
+
+
 def _taints(taints: Any) -> Iterator[_Problem]:
     if not isinstance(taints, list):
         return
@@ -1034,6 +1082,10 @@ def semantic_problems(kind: str, doc: Mapping[str, Any]) -> Iterator[_Problem]:
         yield from _pod_spec(["spec"], spec, labels if isinstance(labels, dict) else {})
     elif kind in ("Deployment", "ReplicaSet"):
         yield from _workload_spec(kind, spec)
+    elif kind == "StatefulSet":
+        yield from _workload_spec(kind, spec)
+        if isinstance(spec, dict):
+            yield from _statefulset_spec(spec)
     elif kind == "Service" and isinstance(spec, dict):
         yield from _labels(["spec", "selector"], spec.get("selector"))
     elif kind == "Node":
@@ -1058,7 +1110,7 @@ def _pod_specs(kind: str, doc: Mapping[str, Any]) -> Iterator[tuple[list[Any], M
         return
     if kind == "Pod":
         yield ["spec"], spec
-    elif kind in ("Deployment", "ReplicaSet"):
+    elif kind in ("Deployment", "ReplicaSet", "StatefulSet"):
         template = spec.get("template")
         tspec = template.get("spec") if isinstance(template, dict) else None
         if isinstance(tspec, dict):

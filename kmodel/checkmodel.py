@@ -396,6 +396,7 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True) -> Hashabl
         c.ran,
         frozenset(rn(x) for x in c.sched_attempted),
         c.pod_serial,
+        c.statefulsets,
     )
 
 

@@ -1,6 +1,6 @@
 """What kmodel reads from a manifest, what it may ignore, and what it must refuse.
 
-Every field of the objects kmodel reads (Pod, Deployment, ReplicaSet, Service, Node, PriorityClass, and the pod
+Every field of the objects kmodel reads (Pod, Deployment, ReplicaSet, StatefulSet, Service, Node, PriorityClass, and the pod
 template and containers inside them) is in one of three columns of :data:`POLICY`:
 
 - **modelled**: kmodel reads it and its behaviour follows it;
@@ -493,6 +493,53 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
         "template": modelled("the pods it creates", part="PodTemplateSpec"),
         "minReadySeconds": modelled("a pod counts as available only once it has been ready this long"),
     },
+    # --- StatefulSet (kmodel.components.statefulset) ---
+    "StatefulSet": {
+        "apiVersion": modelled("must be apps/v1"),
+        "kind": modelled("the kind of object"),
+        "metadata": modelled("name, labels, annotations", part="ObjectMeta"),
+        "spec": modelled("the StatefulSet", part="StatefulSetSpec"),
+        "status": descriptive(STATUS),
+    },
+    "StatefulSetSpec": {
+        "replicas": modelled("the desired number of pods, ordinals start .. start + replicas - 1"),
+        "selector": modelled("the pods it owns", part="LabelSelector"),
+        "template": modelled("the pods it creates (any change is a new revision)", part="PodTemplateSpec"),
+        "serviceName": descriptive("the pods' DNS subdomain (the headless Service); endpoints follow the Services"),
+        "podManagementPolicy": modelled("OrderedReady: one pod at a time, in ordinal order; Parallel: all at once"),
+        "updateStrategy": modelled("RollingUpdate (partition, maxUnavailable) or OnDelete", part="StatefulSetUpdateStrategy"),
+        "minReadySeconds": modelled("a pod counts as available only once it has been ready this long"),
+        "revisionHistoryLimit": descriptive(
+            "how many old ControllerRevisions are kept; kmodel keeps no ControllerRevision objects, only the "
+            "current and update revisions, so rollouts do not depend on it"
+        ),
+        "volumeClaimTemplates": refused(
+            "needs PersistentVolumeClaims: a claim per pod, volume binding (the VolumeBinding filter) and attach/detach"
+        ),
+        "persistentVolumeClaimRetentionPolicy": descriptive(
+            "what happens to the claims of volumeClaimTemplates, which are refused: without them it changes nothing",
+            part="StatefulSetPersistentVolumeClaimRetentionPolicy",
+        ),
+        "ordinals": modelled("start: the first ordinal (1.27 on; the apiserver drops it before)", part="StatefulSetOrdinals"),
+    },
+    "StatefulSetUpdateStrategy": {
+        "type": modelled("RollingUpdate replaces pods from the highest ordinal down; OnDelete when deleted by hand"),
+        "rollingUpdate": modelled("partition and maxUnavailable", part="RollingUpdateStatefulSetStrategy"),
+    },
+    "RollingUpdateStatefulSetStrategy": {
+        "partition": modelled("pods with a lower ordinal keep the current revision"),
+        "maxUnavailable": modelled(
+            "how many pods a rolling update may take down at once (MaxUnavailableStatefulSet: beta and on from "
+            "1.35; before that the apiserver drops it and the update goes one pod at a time)"
+        ),
+    },
+    "StatefulSetOrdinals": {
+        "start": modelled("the first ordinal of the pods' names"),
+    },
+    "StatefulSetPersistentVolumeClaimRetentionPolicy": {
+        "whenDeleted": descriptive("claims of volumeClaimTemplates, which are refused"),
+        "whenScaled": descriptive("claims of volumeClaimTemplates, which are refused"),
+    },
     "ServiceSpec": {
         "selector": modelled("the pods whose addresses are the endpoints"),
         "publishNotReadyAddresses": modelled("endpoints list pods that are not ready or are terminating too"),
@@ -571,7 +618,7 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
     },
 }
 
-KINDS = ("Pod", "Deployment", "ReplicaSet", "Service", "Node", "PriorityClass")
+KINDS = ("Pod", "Deployment", "ReplicaSet", "Service", "Node", "PriorityClass", "StatefulSet")
 
 
 # --- walking a document ----------------------------------------------------------------------

@@ -1,6 +1,6 @@
 """Kubernetes manifests (multi-document YAML) -> model objects, with line-accurate errors.
 
-Supported kinds: v1 Node, v1 Pod, apps/v1 Deployment, apps/v1 ReplicaSet, v1 Service,
+Supported kinds: v1 Node, v1 Pod, apps/v1 Deployment, apps/v1 ReplicaSet, apps/v1 StatefulSet, v1 Service,
 scheduling.k8s.io/v1 PriorityClass, and the
 kmodel ``Scenario`` document (handled in :mod:`kmodel.scenario`). :func:`read_manifests` takes
 each object through three steps:
@@ -65,6 +65,7 @@ from kmodel.state import (
     ReplicaSet,
     Resources,
     Service,
+    StatefulSet,
     Taint,
     Toleration,
     labels_of,
@@ -588,6 +589,7 @@ KIND_API = {
     "Deployment": "apps/v1",
     "ReplicaSet": "apps/v1",
     "PriorityClass": "scheduling.k8s.io/v1",
+    "StatefulSet": "apps/v1",
 }
 
 
@@ -595,7 +597,7 @@ KIND_API = {
 class Manifest:
     kind: str
     name: str
-    obj: Node | Pod | Deployment | ReplicaSet | Service | PriorityClass
+    obj: Node | Pod | Deployment | ReplicaSet | Service | PriorityClass | StatefulSet
     file: str
     line: int
     node_name_line: int | None = None
@@ -684,7 +686,7 @@ def parse_object(doc: MarkedDict, file: str) -> Manifest:
     labels = string_map(ctx.at(doc, "metadata").at(meta, "labels"), meta.get("labels"))
     spec = mapping(ctx.at(doc, "spec"), doc.get("spec"), required=kind not in ("Node", "PriorityClass"))
     sctx = ctx.at(doc, "spec")
-    obj: Node | Pod | Deployment | ReplicaSet | Service | PriorityClass
+    obj: Node | Pod | Deployment | ReplicaSet | Service | PriorityClass | StatefulSet
     if kind == "PriorityClass":
         obj = priority_class(name, doc)
     elif kind == "Node":
@@ -748,12 +750,14 @@ def parse_object(doc: MarkedDict, file: str) -> Manifest:
                 max_unavailable=str(ru.get("maxUnavailable", "25%")),
                 min_ready_seconds=min_ready,
             )
+    elif kind == "StatefulSet":
+        obj = statefulset(name, sctx, spec)
     else:  # Service
         sel = string_map(sctx.at(spec, "selector"), spec.get("selector"))
         # a boolean by the schema (validated before this is read)
         obj = Service(name=name, selector=sel, publish_not_ready_addresses=spec.get("publishNotReadyAddresses") is True)
     nn_line = sctx.at(spec, "nodeName").line if kind == "Pod" and "nodeName" in spec else None
-    if kind in ("Deployment", "ReplicaSet"):
+    if kind in ("Deployment", "ReplicaSet", "StatefulSet"):
         tmpl = spec.get("template")
         tspec = tmpl.get("spec") if isinstance(tmpl, dict) else None
         if isinstance(tspec, dict) and "nodeName" in tspec:
@@ -767,6 +771,32 @@ def parse_object(doc: MarkedDict, file: str) -> Manifest:
         node_name_line=nn_line,
         namespace=string(base.at(meta, "namespace"), meta.get("namespace")),
         namespace_line=base.at(doc, "metadata").at(meta, "namespace").line,
+    )
+
+
+def statefulset(name: str, sctx: Ctx, spec: dict[str, Any]) -> StatefulSet:
+    """An apps/v1 StatefulSet (validated by :mod:`kmodel.apivalidation`), with the apiserver's
+    defaults: OrderedReady, RollingUpdate with partition 0 and maxUnavailable 1."""
+    replicas = integer(sctx.at(spec, "replicas"), spec.get("replicas"), 1, limit="max_replicas")
+    template, _ = pod_template(sctx.at(spec, "template"), spec.get("template"))
+    strategy = mapping(sctx.at(spec, "updateStrategy"), spec.get("updateStrategy"))
+    uctx = sctx.at(spec, "updateStrategy")
+    ru = mapping(uctx.at(strategy, "rollingUpdate"), strategy.get("rollingUpdate"))
+    rctx = uctx.at(strategy, "rollingUpdate")
+    ordinals = mapping(sctx.at(spec, "ordinals"), spec.get("ordinals"))
+    return StatefulSet(
+        name=name,
+        replicas=replicas,
+        selector=selector(sctx.at(spec, "selector"), spec.get("selector")),
+        template=template,
+        service_name=string(sctx.at(spec, "serviceName"), spec.get("serviceName")),
+        pod_management_policy=string(sctx.at(spec, "podManagementPolicy"), spec.get("podManagementPolicy"))
+        or "OrderedReady",
+        update_strategy=string(uctx.at(strategy, "type"), strategy.get("type")) or "RollingUpdate",
+        partition=integer(rctx.at(ru, "partition"), ru.get("partition"), 0),
+        max_unavailable=str(ru.get("maxUnavailable", 1)),
+        min_ready_seconds=integer(sctx.at(spec, "minReadySeconds"), spec.get("minReadySeconds"), 0),
+        start_ordinal=integer(sctx.at(spec, "ordinals").at(ordinals, "start"), ordinals.get("start"), 0),
     )
 
 

@@ -28,6 +28,7 @@ from kmodel.components import (
     podgc,
     replicaset,
     scheduler,
+    statefulset,
     tainteviction,
 )
 from kmodel.state import Cluster, ControllerMemory
@@ -56,6 +57,7 @@ CONTROLLERS: tuple[Component, ...] = (
     Component("garbagecollector", "kube-controller-manager", garbagecollector.step),
     Component("deployment", "kube-controller-manager", deployment.step),
     Component("replicaset", "kube-controller-manager", replicaset.step),
+    Component("statefulset", "kube-controller-manager", statefulset.step),
     Component("scheduler", "kube-scheduler", scheduler.step, repeat=True),
     Component("endpoints", "kube-controller-manager", endpoints.step),
 )

@@ -53,6 +53,7 @@ from attrs import frozen
 
 from kmodel import versions
 from kmodel.checkmodel import cluster_of
+from kmodel.components import statefulset as sts_controller
 from kmodel.components.nodelifecycle import FULL
 from kmodel.components.plugins import interpodaffinity, nodeports
 from kmodel.components.plugins.framework import CycleState
@@ -77,6 +78,7 @@ from kmodel.state import (
     Pod,
     ReplicaSet,
     Resources,
+    StatefulSet,
     Taint,
     Toleration,
     find,
@@ -1337,6 +1339,127 @@ def spread_within_max_skew(cluster: Cluster) -> bool:
     return not _skewed(cluster)
 
 
+# --- StatefulSets ---------------------------------------------------------------------------------
+
+
+def _identity_clashes(c: Cluster) -> list[str]:
+    """StatefulSet identities whose containers run on more than one powered machine."""
+    names = {s.name for s in c.statefulsets}
+    if not names:
+        return []
+    where: dict[str, list[str]] = {}
+    for node in c.nodes:
+        if not node.powered:
+            continue
+        for pod_name in node.running:
+            parent, ordinal = sts_controller.parent_and_ordinal(pod_name)
+            if parent in names and ordinal >= 0:
+                where.setdefault(pod_name, []).append(node.name)
+    out = []
+    for pod_name, nodes in sorted(where.items()):
+        if len(nodes) > 1:
+            pod = c.pod(pod_name)
+            api = f"the API's pod {pod_name} is bound to {pod.node_name}" if pod else f"no pod {pod_name} in the API"
+            out.append(
+                f"containers of {pod_name} run on {len(nodes)} machines ({', '.join(sorted(nodes))}) at t={c.now}s; "
+                f"{api}"
+            )
+    return out
+
+
+def _explain_identity(c: Cluster) -> str:
+    return " | ".join(_identity_clashes(c)) or "every StatefulSet identity runs on one machine at most"
+
+
+@invariant("at-most-one-pod-per-ordinal", explain=_explain_identity)
+def at_most_one_pod_per_ordinal(cluster: Cluster) -> bool:
+    """At no time do the containers of two pods with the same StatefulSet identity run: the
+    fencing guarantee the StatefulSet controller gives stateful apps (one writer per ordinal).
+
+    An identity is a name ``<set>-<ordinal>`` of a StatefulSet in the cluster. It is claimed on a
+    machine when that machine is powered on and its container runtime runs containers of a pod
+    of that name (``Node.running``: what really runs, whatever the API says). The property
+    fails when two powered machines run one identity at the same time.
+
+    The controller keeps it by never creating a member while a pod object of that name exists:
+    a Terminating pod on a lost node stays until its kubelet confirms that its containers are
+    gone. A force delete (``kubectl delete pod web-1 --force``, or pod GC after the Node object
+    is deleted or tainted out-of-service) removes the object without that confirmation: if the
+    old machine is only cut off (partitioned) and still on, its containers run on while the
+    controller starts the new member elsewhere. That is the real fencing hazard, and kmodel
+    reports it as a violation. A machine that is powered off runs nothing, so force-deleting a
+    pod of a machine known to be off is safe.
+    """
+    return not _identity_clashes(cluster)
+
+
+def _sts_room(c: Cluster, s: StatefulSet) -> int:
+    """How many of the StatefulSet's pods fit on the healthy nodes (:func:`_slots`, with the
+    set's own pods not taking room)."""
+    tag = f"statefulset/{s.name}"
+    view = attrs.evolve(
+        c,
+        pods=tuple(
+            attrs.evolve(p, owner=tag, owner_kind="ReplicaSet") if p.owned_by(sts_controller.KIND, s.name) else p
+            for p in c.pods
+        ),
+    )
+    stand_in = Deployment(name=s.name, replicas=s.replicas, selector=s.selector, template=s.template)
+    return _slots(view, stand_in, {tag})
+
+
+def _sts_short(c: Cluster) -> list[str]:
+    if not (c.controller_manager_active and c.scheduler_active):
+        return []
+    out = []
+    for s in c.statefulsets:
+        if s.replicas <= 0:
+            continue
+        pods = [p for p in c.pods if p.owned_by(sts_controller.KIND, s.name)]
+        serving = [p for p in pods if _serving(c, p)]
+        if len(serving) >= s.replicas:
+            continue
+        waiting = []
+        for p in pods:
+            if p.active and p.node_name is not None:
+                node = c.node(p.node_name)
+                if node is None or not c.kubelet_connected(node):
+                    waiting.append(p)
+        required = max(0, min(s.replicas - len(waiting), _sts_room(c, s)))
+        if len(serving) < required:
+            others = "; ".join(f"{p.name} {_pod_state(c, p)}" for p in pods if p not in serving) or "no other pods"
+            out.append(
+                f"statefulset {s.name}: {len(serving)} of {required} owed members Running and ready "
+                f"(spec.replicas {s.replicas}, {len(waiting)} waiting on lost nodes) at t={c.now}s; {others}"
+            )
+    return out
+
+
+def _explain_sts(c: Cluster) -> str:
+    return " | ".join(_sts_short(c)) or "every StatefulSet has the ready members it is owed"
+
+
+@eventually("statefulset-replicas-ready", explain=_explain_sts)
+def statefulset_replicas_ready(cluster: Cluster) -> bool:
+    """Every StatefulSet gets back the Running, ready members it asks for (StatefulSet
+    controller, scheduler, kubelet together): the StatefulSet analogue of replica-convergence.
+
+    A StatefulSet with spec.replicas = R is owed min(R - W, F) members that are Running, Ready,
+    not Terminating, with containers really running on a node whose kubelet is connected, where
+    W = its members that are *not* Terminating on nodes whose kubelet is not connected (the
+    controller rightly keeps them until they are evicted) and F = how many of its pods fit on
+    the healthy nodes (as for replica-convergence). A member that *is* Terminating on a lost
+    node is not excused: nothing replaces it until its kubelet confirms the deletion or someone
+    force-deletes it, and this property reports exactly that: the member stays down after its
+    node is lost. Excused while the scheduler or the controller-manager cannot act.
+
+    Checked in bounded form (convergence_bound(settings) once faults stop, and again whenever
+    lost). The bound covers bringing one member back; a scale-up of several OrderedReady members
+    (one at a time, each waiting for the previous to be Running and ready) can take longer.
+    """
+    return not _sts_short(cluster)
+
+
 BUILTINS: dict[str, PropertyDef] = {
     d.name: d
     for d in (
@@ -1350,5 +1473,7 @@ BUILTINS: dict[str, PropertyDef] = {
         anti_affinity_respected,
         no_preemption_of_higher_priority,
         spread_within_max_skew,
+        at_most_one_pod_per_ordinal,
+        statefulset_replicas_ready,
     )
 }

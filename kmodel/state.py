@@ -337,6 +337,37 @@ class Deployment:
 
 
 @frozen
+class StatefulSet:
+    """apps/v1 StatefulSet: pods named ``<name>-<ordinal>`` with a stable identity, created and
+    deleted in order (OrderedReady) or all at once (Parallel), updated from the highest ordinal
+    down (RollingUpdate, to ``partition``) or when deleted by hand (OnDelete). Revisions are
+    not API objects here: ``current_revision`` / ``current_template`` stand for the
+    ControllerRevision that ``status.currentRevision`` names (see
+    :mod:`kmodel.components.statefulset`)."""
+
+    name: str
+    replicas: int
+    selector: Labels | LabelSelector
+    template: PodTemplate
+    service_name: str = ""
+    pod_management_policy: str = "OrderedReady"  # or "Parallel"
+    update_strategy: str = "RollingUpdate"  # or "OnDelete"
+    partition: int = 0
+    max_unavailable: str = "1"  # an int or a percentage, as written (RollingUpdate)
+    min_ready_seconds: int = 0
+    start_ordinal: int = 0  # spec.ordinals.start
+    # status (written by the StatefulSet controller)
+    current_revision: str = ""
+    current_template: PodTemplate | None = None  # the template of current_revision
+    update_revision: str = ""
+    status_replicas: int = 0
+    status_ready: int = 0
+    status_available: int = 0
+    status_current: int = 0
+    status_updated: int = 0
+
+
+@frozen
 class PriorityClass:
     """scheduling.k8s.io/v1 PriorityClass: the priority (and preemption policy) a pod naming it
     gets at admission; ``global_default``: the one pods naming no class get."""
@@ -416,6 +447,7 @@ class Cluster:
     deployments: tuple[Deployment, ...] = ()
     services: tuple[Service, ...] = ()
     priority_classes: tuple[PriorityClass, ...] = ()  # user-defined; the system ones are built in
+    statefulsets: tuple[StatefulSet, ...] = ()
     control_plane: ControlPlane = ControlPlane()
     memory: ControllerMemory = ControllerMemory()
     # implicit control-plane host, used when no Node carries the control-plane label
@@ -445,6 +477,9 @@ class Cluster:
 
     def priority_class(self, name: str) -> PriorityClass | None:
         return find(self.priority_classes, name)
+
+    def statefulset(self, name: str) -> StatefulSet | None:
+        return find(self.statefulsets, name)
 
     def pods_on(self, node_name: str) -> list[Pod]:
         return list(pods_by_node(self.pods).get(node_name, ()))
@@ -503,6 +538,9 @@ class Cluster:
 
     def with_priority_class(self, pc: PriorityClass) -> Cluster:
         return attrs.evolve(self, priority_classes=upsert(self.priority_classes, pc))
+
+    def with_statefulset(self, s: StatefulSet) -> Cluster:
+        return attrs.evolve(self, statefulsets=upsert(self.statefulsets, s))
 
     def with_memory(self, **changes: object) -> Cluster:
         return attrs.evolve(self, memory=attrs.evolve(self.memory, **changes))

@@ -8,9 +8,11 @@ Verbs and targets::
     stop|start   apiserver | etcd | scheduler | controller-manager | control-plane
     partition|heal node/NAME          cut a node off from the apiserver / reconnect it
     kill         pod/NAME             kill the pod's containers and sandbox on its node
-    delete       pod/NAME | node/NAME | deployment/NAME | replicaset/NAME | service/NAME
-                 (pod names may be glob patterns: pod/hello-world-*; add --force for pods)
-    scale        deployment/NAME N | replicaset/NAME N
+    delete       pod/NAME | node/NAME | deployment/NAME | replicaset/NAME | service/NAME | statefulset/NAME
+                 (pod names may be glob patterns: pod/hello-world-*; add --force, or
+                 --grace-period=0 --force, for pods: the object is removed at once, whatever its
+                 kubelet does)
+    scale        deployment/NAME N | replicaset/NAME N | statefulset/NAME N
     apply        FILE                 relative to the scenario file
     cordon|uncordon node/NAME
     taint        node/NAME key[=value]:Effect[-]
@@ -47,8 +49,10 @@ from kmodel.versions import DEFAULT_VERSION
 
 VERBS = ("stop", "start", "partition", "heal", "kill", "delete", "scale", "apply", "cordon", "uncordon", "taint")
 COMPONENT_TARGETS = ("apiserver", "etcd", "scheduler", "controller-manager", "control-plane")
-DELETE_KINDS = ("pod", "node", "deployment", "replicaset", "service")
-NAMESPACED_KINDS = ("pod", "deployment", "replicaset", "service")
+DELETE_KINDS = ("pod", "node", "deployment", "replicaset", "service", "statefulset")
+NAMESPACED_KINDS = ("pod", "deployment", "replicaset", "service", "statefulset")
+# kubectl delete pod/NAME --force (with or without --grace-period=0): the object goes at once
+FORCE_DELETE_ARGS = (("--force",), ("--grace-period=0", "--force"), ("--force", "--grace-period=0"))
 SOURCE = "fault"
 MAX_EVENT_TEXT = 5000  # characters of one event (a file path is at most 4096)
 
@@ -152,12 +156,12 @@ def parse_event(
     elif verb == "kill":
         expect(("pod",))
     elif verb == "delete":
-        if args == ("--force",) and kind == "pod":
+        if args in FORCE_DELETE_ARGS and kind == "pod":
             pass
         else:
             expect(DELETE_KINDS)
     elif verb == "scale":
-        expect(("deployment", "replicaset"), 1)
+        expect(("deployment", "replicaset", "statefulset"), 1)
         if not re.fullmatch(r"[0-9]{1,18}", args[0]):  # ASCII digits ("²".isdigit() is true)
             raise bad(
                 f"replica count must be a whole number >= 0, got {shown(args[0])}",
@@ -344,5 +348,6 @@ def _exists(cluster: Cluster, kind: str, name: str) -> bool:
         "deployment": cluster.deployment,
         "replicaset": cluster.replicaset,
         "service": cluster.service,
+        "statefulset": cluster.statefulset,
     }[kind]
     return lookup(name) is not None

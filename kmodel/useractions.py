@@ -19,6 +19,7 @@ from kmodel.state import (
     PriorityClass,
     ReplicaSet,
     Service,
+    StatefulSet,
     Taint,
     remove,
 )
@@ -137,6 +138,23 @@ def apply_object(cluster: Cluster, m: Manifest) -> tuple[Cluster, str]:
             old_rs, replicas=obj.replicas, template=obj.template, min_ready_seconds=obj.min_ready_seconds
         )
         return cluster.with_replicaset(upd_rs), "configured" if upd_rs != old_rs else "unchanged"
+    if isinstance(obj, StatefulSet):
+        old_ss = cluster.statefulset(obj.name)
+        if old_ss is None:
+            return cluster.with_statefulset(obj), "created"
+        # the spec fields an update may change (selector, serviceName, podManagementPolicy and
+        # volumeClaimTemplates are immutable: the apiserver refuses other changes; kmodel keeps the old ones)
+        upd_ss = attrs.evolve(
+            old_ss,
+            replicas=obj.replicas,
+            template=obj.template,
+            update_strategy=obj.update_strategy,
+            partition=obj.partition,
+            max_unavailable=obj.max_unavailable,
+            min_ready_seconds=obj.min_ready_seconds,
+            start_ordinal=obj.start_ordinal,
+        )
+        return cluster.with_statefulset(upd_ss), "configured" if upd_ss != old_ss else "unchanged"
     assert isinstance(obj, Service)
     old_s = cluster.service(obj.name)
     if old_s is None:
@@ -155,6 +173,7 @@ _API_GROUP = {
     "Deployment": "deployment.apps",
     "ReplicaSet": "replicaset.apps",
     "PriorityClass": "priorityclass.scheduling.k8s.io",
+    "StatefulSet": "statefulset.apps",
 }
 
 
@@ -196,6 +215,12 @@ def scale(cluster: Cluster, kind: str, name: str, replicas: int) -> Outcome:
         if d is None:
             return _not_found(cluster, label, kind, name)
         out = cluster.with_deployment(attrs.evolve(d, replicas=replicas))
+    elif kind == "statefulset":
+        ss = cluster.statefulset(name)
+        if ss is None:
+            return _not_found(cluster, label, kind, name)
+        out = cluster.with_statefulset(attrs.evolve(ss, replicas=replicas))
+        return _done(out, label, f"{kind}/{name}", f"statefulset.apps/{name} scaled", "Scaled")
     else:
         rs = cluster.replicaset(name)
         if rs is None:
@@ -223,6 +248,8 @@ def delete(cluster: Cluster, kind: str, names: list[str], pattern: str, force: b
             out = attrs.evolve(out, replicasets=remove(out.replicasets, name))
         elif kind == "service":
             out = attrs.evolve(out, services=remove(out.services, name))
+        elif kind == "statefulset":
+            out = attrs.evolve(out, statefulsets=remove(out.statefulsets, name))
         events.append(Event(cluster.now, SOURCE, "Deleted", f"{kind}/{name}", f'{kind} "{name}" deleted'))
     return Outcome("user", label, out, tuple(events))
 

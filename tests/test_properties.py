@@ -138,6 +138,8 @@ def test_builtins_in_their_fixed_order_with_kinds_docs_and_explanations() -> Non
         "anti-affinity-respected",
         "no-preemption-of-higher-priority",
         "spread-within-max-skew",
+        "at-most-one-pod-per-ordinal",
+        "statefulset-replicas-ready",
     ]
     kinds = {name: d.kind for name, d in props.BUILTINS.items()}
     assert kinds == {
@@ -151,6 +153,8 @@ def test_builtins_in_their_fixed_order_with_kinds_docs_and_explanations() -> Non
         "anti-affinity-respected": ALWAYS,
         "no-preemption-of-higher-priority": ALWAYS_TRANSITION,
         "spread-within-max-skew": ALWAYS,
+        "at-most-one-pod-per-ordinal": ALWAYS,
+        "statefulset-replicas-ready": EVENTUALLY,
     }
     for d in props.BUILTINS.values():
         assert d.explain is not None and len(d.doc) > 200 and d.summary

@@ -1,7 +1,8 @@
 """Garbage collector (pkg/controller/garbagecollector), background cascading deletion only.
 
 A ReplicaSet whose owning Deployment is gone is deleted; a pod whose owning ReplicaSet is gone is
-deleted gracefully (it shows Terminating until its kubelet finishes it).
+deleted gracefully (it shows Terminating until its kubelet finishes it), and so is a pod whose owning
+StatefulSet is gone.
 """
 
 from __future__ import annotations
@@ -30,6 +31,12 @@ def step(cluster: Cluster) -> list[Outcome]:
         if (rs_name := pod.replicaset_owner) is not None and out.replicaset(rs_name) is None and not pod.terminating:
             out = apiserver.delete_pod(out, pod.name)
             notes.append(f"delete pod {pod.name} (owner gone)")
+    for pod in cluster.pods:
+        # pods of a StatefulSet that is gone (its pods are named after it, never renamed)
+        if pod.owner_kind == "StatefulSet" and pod.owner is not None and not pod.terminating:
+            if out.statefulset(pod.owner) is None:
+                out = apiserver.delete_pod(out, pod.name)
+                notes.append(f"delete pod {pod.name} (owner gone)")
     if out == cluster:
         return []
     return [Outcome("garbagecollector", "; ".join(notes), out, tuple(events))]

@@ -191,6 +191,18 @@ def refuse_scheduling_features(cluster: Cluster, where: str, encoded: frozenset[
     refuse_unencoded_requests(cluster, where)
 
 
+def refuse_statefulsets(cluster: Cluster, applied: list[Any], where: str) -> None:
+    """Refuse StatefulSets, in the cluster or applied by the timeline: the StatefulSet controller
+    (ordered creation, stable names, rolling updates) is not encoded."""
+    names = [s.name for s in cluster.statefulsets] + [m.name for m in applied if m.kind == "StatefulSet"]
+    if names:
+        raise SliceError(
+            f"statefulset {names[0]} needs the StatefulSet controller, which the Z3 encoding does not cover",
+            where=where,
+            fix="check with --engine explore or --engine hypothesis",
+        )
+
+
 def refuse_unencoded_requests(cluster: Cluster, where: str) -> None:
     """Refuse requests of resources other than cpu and memory (ephemeral-storage, extended
     resources such as nvidia.com/gpu, hugepages: NodeResourcesFit and the kubelet check them,
@@ -708,6 +720,7 @@ class Slice:
         if c.ran or c.sched_attempted:
             raise _refuse("the initial state is inside a tick", "start from a settled state")
         refuse_scheduling_features(c, self.WHERE)
+        refuse_statefulsets(c, [x for ev in m.timeline for x in ev.manifests], self.WHERE)
         for n in c.nodes:
             if n.ready == COND_NONE or n.last_heartbeat is None:
                 raise _refuse(

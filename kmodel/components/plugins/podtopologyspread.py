@@ -101,12 +101,17 @@ class Constraint:
 
 
 def default_spread_selector(cluster: Cluster, pod: Pod) -> LabelSelector:
-    """``DefaultSelector``: the requirements of the selectors of the Services and the ReplicaSet
-    that select the pod, all together. Empty: the default constraints do not apply to it."""
+    """``DefaultSelector``: the requirements of the selectors of the Services, the ReplicaSet and
+    the StatefulSet that select the pod, all together. Empty: the default constraints do not
+    apply to it."""
     selector = LabelSelector()
     rs = cluster.replicaset(pod.owner) if pod.replicaset_owner else None
     if rs is not None:
         selector = selector.also(rs.selector)
+    # the StatefulSets whose selector matches the pod (helper.DefaultSelector lists them by labels)
+    for sts in cluster.statefulsets:
+        if selector_matches(sts.selector, pod.labels):
+            selector = selector.also(sts.selector)
     for svc in cluster.services:
         if selector_matches(svc.selector, pod.labels):
             selector = selector.also(svc.selector)
