@@ -1001,7 +1001,10 @@ def _statefulset_spec(spec: Mapping[str, Any]) -> Iterator[_Problem]:
     policy = spec.get("podManagementPolicy")
     if policy is not None and policy not in ("OrderedReady", "Parallel"):
         yield invalid(
-            ["spec", "podManagementPolicy"], policy, "must be 'OrderedReady' or 'Parallel'", "use OrderedReady or Parallel"
+            ["spec", "podManagementPolicy"],
+            policy,
+            "must be 'OrderedReady' or 'Parallel'",
+            "use OrderedReady or Parallel",
         )
     strategy = spec.get("updateStrategy")
     if isinstance(strategy, dict):
@@ -1009,7 +1012,9 @@ def _statefulset_spec(spec: Mapping[str, Any]) -> Iterator[_Problem]:
         stype = strategy.get("type") or "RollingUpdate"
         ru = strategy.get("rollingUpdate")
         if stype not in ("RollingUpdate", "OnDelete"):
-            yield invalid([*where, "type"], stype, "must be 'RollingUpdate' or 'OnDelete'", "use RollingUpdate or OnDelete")
+            yield invalid(
+                [*where, "type"], stype, "must be 'RollingUpdate' or 'OnDelete'", "use RollingUpdate or OnDelete"
+            )
         elif stype == "OnDelete" and ru is not None:
             yield invalid(
                 [*where, "rollingUpdate"],

@@ -1,7 +1,7 @@
 """What kmodel reads from a manifest, what it may ignore, and what it must refuse.
 
-Every field of the objects kmodel reads (Pod, Deployment, ReplicaSet, StatefulSet, Service, Node, PriorityClass, and the pod
-template and containers inside them) is in one of three columns of :data:`POLICY`:
+Every field of the objects kmodel reads (Pod, Deployment, ReplicaSet, StatefulSet, Service, Node, PriorityClass,
+and the pod template and containers inside them) is in one of three columns of :data:`POLICY`:
 
 - **modelled**: kmodel reads it and its behaviour follows it;
 - **descriptive**: it changes nothing the control plane does with pods and nodes in kmodel's
@@ -507,7 +507,9 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
         "template": modelled("the pods it creates (any change is a new revision)", part="PodTemplateSpec"),
         "serviceName": descriptive("the pods' DNS subdomain (the headless Service); endpoints follow the Services"),
         "podManagementPolicy": modelled("OrderedReady: one pod at a time, in ordinal order; Parallel: all at once"),
-        "updateStrategy": modelled("RollingUpdate (partition, maxUnavailable) or OnDelete", part="StatefulSetUpdateStrategy"),
+        "updateStrategy": modelled(
+            "RollingUpdate (partition, maxUnavailable) or OnDelete", part="StatefulSetUpdateStrategy"
+        ),
         "minReadySeconds": modelled("a pod counts as available only once it has been ready this long"),
         "revisionHistoryLimit": descriptive(
             "how many old ControllerRevisions are kept; kmodel keeps no ControllerRevision objects, only the "
@@ -520,7 +522,9 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
             "what happens to the claims of volumeClaimTemplates, which are refused: without them it changes nothing",
             part="StatefulSetPersistentVolumeClaimRetentionPolicy",
         ),
-        "ordinals": modelled("start: the first ordinal (1.27 on; the apiserver drops it before)", part="StatefulSetOrdinals"),
+        "ordinals": modelled(
+            "start: the first ordinal (1.27 on; the apiserver drops it before)", part="StatefulSetOrdinals"
+        ),
     },
     "StatefulSetUpdateStrategy": {
         "type": modelled("RollingUpdate replaces pods from the highest ordinal down; OnDelete when deleted by hand"),

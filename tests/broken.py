@@ -17,6 +17,10 @@ imitates. Kubelets need one entry per node (their step takes the node name): use
 | tainteviction_ignoring_toleration       | tainteviction   | eviction-after-timeout (a)       |
 | tainteviction_never_evicting            | tainteviction   | eviction-after-timeout (b)       |
 | kubelet_never_finishing_deletions       | kubelet/<node>  | replica-convergence              |
+| statefulset_replacing_unconfirmed       | statefulset     | at-most-one-pod-per-ordinal (b)  |
+
+(b) not in :data:`CASES` (whose gallery of diagrams is committed): tests/test_statefulset.py
+runs it with both engines.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from attrs import frozen
 
 from kmodel import model
 from kmodel.checkmodel import KubeModel
-from kmodel.components import kubelet, replicaset, scheduler, tainteviction
+from kmodel.components import kubelet, replicaset, scheduler, statefulset, tainteviction
 from kmodel.scenario import Scenario, load
 from kmodel.state import COND_TRUE, FAILED, SUCCEEDED, Cluster, Toleration
 from kmodel.transition import Event, Outcome
@@ -381,3 +385,32 @@ CASES = (
         _kubelets,
     ),
 )
+
+
+# --- StatefulSet controller ----------------------------------------------------------------------------
+
+
+def statefulset_replacing_unconfirmed(cluster: Cluster) -> list[Outcome]:
+    """A StatefulSet controller that takes a Terminating member for gone: it removes the pod
+    object at once (a delete with grace period 0, as if the kubelet had confirmed) and so
+    recreates the member at its next sync, while the old containers may still run.
+
+    The real controller waits in ``processReplica`` for a Terminating pod to disappear
+    ("StatefulSet is waiting for Pod to Terminate"); an operator script that force-deletes
+    Terminating pods does what this one does. Caught by at-most-one-pod-per-ordinal.
+    """
+    out = cluster
+    notes = []
+    if cluster.controller_manager_active:
+        for s in cluster.statefulsets:
+            for p in cluster.pods:
+                if p.owned_by(statefulset.KIND, s.name) and p.terminating:
+                    out = out.without_pod(p.name)
+                    notes.append(f"{s.name}: forget {p.name} (deletion not confirmed)")
+    outs = statefulset.step(out)
+    if out == cluster:
+        return outs
+    if not outs:
+        return [Outcome("statefulset", "; ".join(notes), out)]
+    first = outs[0]
+    return [Outcome("statefulset", "; ".join([*notes, first.label]), first.state, first.events)]

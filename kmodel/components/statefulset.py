@@ -224,9 +224,7 @@ def _delete(out: Cluster, sts: StatefulSet, pod: Pod, events: list[Event], notes
     return apiserver.delete_pod(out, pod.name)
 
 
-def _status(
-    sts: StatefulSet, pods: list[Pod], now: int, current: str, update: str
-) -> tuple[int, int, int, int, int]:
+def _status(sts: StatefulSet, pods: list[Pod], now: int, current: str, update: str) -> tuple[int, int, int, int, int]:
     """``computeReplicaStatus`` over the pods as the sync read them."""
     replicas = ready = available = cur = upd = 0
     for p in pods:
