@@ -205,7 +205,9 @@ def simulate(
                  | controller-manager | control-plane
       partition|heal node/NAME        kill pod/NAME
       delete pod/NAME|node/NAME|deployment/NAME|replicaset/NAME|service/NAME
-      scale deployment/NAME N         apply FILE
+             |statefulset/NAME        (pods: --force, or --grace-period=0 --force)
+      scale deployment/NAME N | statefulset/NAME N
+      apply FILE
       cordon|uncordon node/NAME       taint node/NAME key[=value]:Effect[-]
     Pod names may be glob patterns (pod/hello-world-*).
     """
