@@ -510,7 +510,9 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
         "updateStrategy": modelled(
             "RollingUpdate (partition, maxUnavailable) or OnDelete", part="StatefulSetUpdateStrategy"
         ),
-        "minReadySeconds": modelled("a pod counts as available only once it has been ready this long"),
+        "minReadySeconds": modelled(
+            "a pod counts as available only once it has been ready this long (1.23 on; the apiserver drops it before)"
+        ),
         "revisionHistoryLimit": descriptive(
             "how many old ControllerRevisions are kept; kmodel keeps no ControllerRevision objects, only the "
             "current and update revisions, so rollouts do not depend on it"

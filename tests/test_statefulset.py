@@ -312,3 +312,23 @@ def test_timeline_force_delete_syntax(tmp_path: Path) -> None:
         parse_event("1m delete pod/web-1 --grace-period=0", file="f", line=None, where="t", base_dir=tmp_path)
     ev = parse_event("1m scale statefulset/web 5", file="f", line=None, where="t", base_dir=tmp_path)
     assert ev.kind == "statefulset"
+
+
+def test_ordered_ready_waits_for_min_ready_seconds(tmp_path: Path) -> None:
+    """processReplica's isRunningAndAvailable check: with minReadySeconds 20, ordinal i+1 is
+    created only once ordinal i has been ready for 20 s (at the first tick at or after it);
+    before 1.23 the apiserver drops the field and the next pod follows at once."""
+    from kmodel.engines.simulate import simulate
+
+    def creates(version: str) -> list[int]:
+        p = tmp_path / f"m{version}.yaml"
+        p.write_text(_write(tmp_path, "  minReadySeconds: 20\n", version).read_text().replace("until: 15m", ""))
+        sim = simulate(load(p), until=120)
+        return [e.t for e in sim.events if e.reason == "SuccessfulCreate"]
+
+    late = creates("1.37")
+    assert len(late) == 3
+    for a, b in zip(late, late[1:], strict=False):
+        assert 20 <= b - a <= 20 + 2 * TICK
+    early = creates("1.22")
+    assert len(early) == 3 and all(b - a < 20 for a, b in zip(early, early[1:], strict=False))

@@ -149,6 +149,12 @@ def start_ordinal(sts: StatefulSet, version: str) -> int:
     return sts.start_ordinal if versions.minor_of(version) >= 27 else 0
 
 
+def min_ready_seconds(sts: StatefulSet, version: str) -> int:
+    """spec.minReadySeconds (StatefulSetMinReadySeconds: beta and on from 1.23, GA 1.25; before
+    that the apiserver drops the field)."""
+    return sts.min_ready_seconds if versions.minor_of(version) >= 23 else 0
+
+
 def max_unavailable_gate(version: str) -> bool:
     """MaxUnavailableStatefulSet: alpha (off) from 1.24, beta and on by default from 1.35."""
     return versions.minor_of(version) >= 35
@@ -224,14 +230,14 @@ def _delete(out: Cluster, sts: StatefulSet, pod: Pod, events: list[Event], notes
     return apiserver.delete_pod(out, pod.name)
 
 
-def _status(sts: StatefulSet, pods: list[Pod], now: int, current: str, update: str) -> tuple[int, int, int, int, int]:
+def _status(pods: list[Pod], mrs: int, now: int, current: str, update: str) -> tuple[int, int, int, int, int]:
     """``computeReplicaStatus`` over the pods as the sync read them."""
     replicas = ready = available = cur = upd = 0
     for p in pods:
         replicas += 1
         if running_and_ready(p):
             ready += 1
-            if running_and_available(p, sts.min_ready_seconds, now):
+            if running_and_available(p, mrs, now):
                 available += 1
         if not p.terminating:
             rev = revision_of(p)
@@ -266,7 +272,7 @@ def sync(cluster: Cluster, sts: StatefulSet, events: list[Event], notes: list[st
     condemned.sort(key=ordinal_of, reverse=True)
     seen = list(replicas.values()) + condemned
     ordinals = range(start, end + 1)
-    mrs = sts.min_ready_seconds
+    mrs = min_ready_seconds(sts, version)
     first_unhealthy: str | None = None
     for o in ordinals:
         if unavailable(replicas.get(o), mrs, now):
@@ -367,7 +373,7 @@ def sync(cluster: Cluster, sts: StatefulSet, events: list[Event], notes: list[st
                     break
                 if unavailable(pod, mrs, now):
                     break
-    n, ready, available, cur, upd = _status(sts, seen, now, current, update)
+    n, ready, available, cur, upd = _status(seen, mrs, now, current, update)
     cur -= deleted_for_update
     if sts.update_strategy == ROLLING_UPDATE and upd == n and ready == n:
         # completeRollingUpdate
