@@ -6,6 +6,7 @@ reading manifests, and the Z3 slices' refusal."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import attrs
@@ -328,7 +329,7 @@ def test_ordered_ready_waits_for_min_ready_seconds(tmp_path: Path) -> None:
 
     late = creates("1.37")
     assert len(late) == 3
-    for a, b in zip(late, late[1:], strict=False):
+    for a, b in itertools.pairwise(late):
         assert 20 <= b - a <= 20 + 2 * TICK
     early = creates("1.22")
-    assert len(early) == 3 and all(b - a < 20 for a, b in zip(early, early[1:], strict=False))
+    assert len(early) == 3 and all(b - a < 20 for a, b in itertools.pairwise(early))
