@@ -76,12 +76,14 @@ class TestLostNode:
         for s in doc["snapshots"]:
             if t_unknown <= s["t"] < self.FORCE:
                 assert sorted(_endpoints(s)) == ["web-0", "web-1"], s["t"]
+                assert s["statefulsets"] == [{"name": "web", "ready": "2/3"}]
                 assert [p["name"] for p in s["pods"]].count("web-2") == 1
         # the force delete removes it at once; the controller recreates it elsewhere
         after = snapshot_at(doc, self.FORCE + 3 * TICK)
         web2 = next(p for p in after["pods"] if p["name"] == "web-2")
         assert web2["status"] == "Running" and web2["node"] in ("worker-1", "worker-2")
         assert sorted(_endpoints(after)) == ["web-0", "web-1", "web-2"]
+        assert after["statefulsets"] == [{"name": "web", "ready": "3/3"}]
         assert any(
             e["reason"] == "Deleted" and e["object"] == "pod/web-2" and e["t"] == self.FORCE for e in doc["events"]
         )

@@ -58,6 +58,12 @@ def snapshot_lines(snap: dict[str, Any]) -> list[str]:
         for d in snap["deployments"]:
             dep_rows.append([f"deployment.apps/{d['name']}", d["ready"], str(d["upToDate"]), str(d["available"])])
         lines += columns(dep_rows)
+    if snap.get("statefulsets"):
+        lines.append("")
+        sts_rows = [["NAME", "READY"]]
+        for s in snap["statefulsets"]:
+            sts_rows.append([f"statefulset.apps/{s['name']}", s["ready"]])
+        lines += columns(sts_rows)
     if snap["services"]:
         lines.append("")
         svc_rows = [["NAME", "ENDPOINTS"]]

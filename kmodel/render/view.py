@@ -69,6 +69,16 @@ def view(cluster: Cluster) -> dict[str, Any]:
             for d in cluster.deployments
         ],
         "services": [{"name": s.name, "endpoints": list(s.endpoints)} for s in cluster.services],
+        # kubectl get statefulsets, only when there are any (views of other scenarios stay as they were)
+        **(
+            {
+                "statefulsets": [
+                    {"name": s.name, "ready": f"{s.status_ready}/{s.replicas}"} for s in cluster.statefulsets
+                ]
+            }
+            if cluster.statefulsets
+            else {}
+        ),
         "controlPlane": {
             "apiserver": cluster.control_plane.apiserver,
             "etcd": cluster.control_plane.etcd,
