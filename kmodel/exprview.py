@@ -1,8 +1,9 @@
 """What a custom invariant can see of a cluster: read-only records with a fixed set of fields.
 
 :func:`environment` turns a :class:`~kmodel.state.Cluster` into the names an invariant expression
-(:mod:`kmodel.expr`) may use: ``nodes``, ``pods``, ``deployments``, ``replicasets`` and
-``services`` (tuples of records, sorted by name) and ``now`` (the model clock in seconds).
+(:mod:`kmodel.expr`) may use: ``nodes``, ``pods``, ``deployments``, ``replicasets``,
+``statefulsets`` and ``services`` (tuples of records, sorted by name) and ``now`` (the model clock
+in seconds).
 
 A record wraps one API object and computes each field when it is read, so building the
 environment for a state costs one small object per API object. Only the fields listed in a
@@ -18,7 +19,7 @@ from typing import Any, ClassVar
 from kmodel.render.view import node_status, pod_status
 from kmodel.state import COND_TRUE, Cluster, Labels, Node, Pod
 
-ENV_NAMES: tuple[str, ...] = ("nodes", "pods", "deployments", "replicasets", "services", "now")
+ENV_NAMES: tuple[str, ...] = ("nodes", "pods", "deployments", "replicasets", "services", "now", "statefulsets")
 
 Getter = Callable[[Any, Cluster], object]
 
@@ -188,6 +189,23 @@ class ReplicaSetRecord(Record):
     }
 
 
+class StatefulSetRecord(Record):
+    """``replicas`` is the desired count; ``ready``, ``available``, ``current`` and ``updated``
+    come from status."""
+
+    __slots__ = ()
+    kind = "statefulset"
+    plural = "statefulsets"
+    FIELDS: ClassVar[dict[str, Getter]] = {
+        "name": lambda s, c: s.name,
+        "replicas": lambda s, c: s.replicas,
+        "ready": lambda s, c: s.status_ready,
+        "available": lambda s, c: s.status_available,
+        "current": lambda s, c: s.status_current,
+        "updated": lambda s, c: s.status_updated,
+    }
+
+
 class ServiceRecord(Record):
     """``endpoints`` are the names of the ready pods the endpoints controller selected."""
 
@@ -217,4 +235,5 @@ def environment(cluster: Cluster) -> dict[str, object]:
         "replicasets": _records(ReplicaSetRecord, cluster.replicasets, cluster),
         "services": _records(ServiceRecord, cluster.services, cluster),
         "now": cluster.now,
+        "statefulsets": _records(StatefulSetRecord, cluster.statefulsets, cluster),
     }

@@ -119,7 +119,7 @@ def deadline(seconds: float) -> Iterator[None]:
 
 
 def test_environment_names(env: dict[str, object]) -> None:
-    assert set(env) == {"nodes", "pods", "deployments", "replicasets", "services", "now"}
+    assert set(env) == {"nodes", "pods", "deployments", "replicasets", "services", "now", "statefulsets"}
     assert env["now"] == 100
     assert [repr(n) for n in env["nodes"]] == ["node minikube", "node minikube-m02", "node minikube-m03"]  # type: ignore[attr-defined]
     assert repr(env["pods"][2]) == "pod stray"  # type: ignore[index]

@@ -335,3 +335,19 @@ def test_ordered_ready_waits_for_min_ready_seconds(tmp_path: Path) -> None:
         assert 20 <= b - a <= 20 + 2 * TICK
     early = creates("1.22")
     assert len(early) == 3 and all(b - a < 20 for a, b in itertools.pairwise(early))
+
+
+def test_invariants_see_statefulsets() -> None:
+    """``--invariant`` expressions can read ``statefulsets`` (name, replicas, ready, available,
+    current, updated): on the unattended run web is 3/3 ready before worker-3 is lost, 2/3 at the
+    end."""
+    from kmodel.engines.simulate import simulate
+    from kmodel.expr import compile_invariant
+    from kmodel.exprview import environment
+
+    scen = load(UNATTENDED)
+    inv = compile_invariant("all(s.ready == s.replicas for s in statefulsets)")
+    assert inv.evaluate(environment(simulate(scen, until=50).final)) is True
+    final = simulate(scen).final
+    assert inv.evaluate(environment(final)) is False
+    assert "s.ready = 2, s.replicas = 3" in inv.explain(environment(final))
