@@ -299,10 +299,16 @@ def test_the_apiserver_validation(tmp_path: Path, extra: str, message: str) -> N
         load(_write(tmp_path, extra))
 
 
-def test_smt_slices_refuse_statefulsets() -> None:
+def test_smt_slices_refuse_statefulsets(cli) -> None:
+    """The Z3 slices do not encode the StatefulSet controller: the workload slice (and the
+    node-health slice under it), `kmodel check --engine smt` and `kmodel prove` refuse, naming it."""
     scen = load(PARTITION)
     with pytest.raises(SliceError, match="statefulset web needs the StatefulSet controller"):
         WorkloadSlice(WorkloadModel(scen, faults=()))
+    r = cli("check", str(PARTITION), "--engine", "smt")
+    assert r.exit_code == 2 and "statefulset web needs the StatefulSet controller" in r.output
+    r = cli("prove", str(PARTITION), "--property", "no-schedule-to-unready-node")
+    assert r.exit_code == 2 and "statefulset web needs the StatefulSet controller" in r.output
 
 
 def test_timeline_force_delete_syntax(tmp_path: Path) -> None:

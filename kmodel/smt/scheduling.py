@@ -854,6 +854,14 @@ def check_scenario(scen: Scenario) -> None:
     whose pod templates pin ``spec.nodeName`` (their pods are created already bound, skipping
     the scheduler, which the slice's pod creation does not do)."""
     first = scen.initial_state()
+    applied = [m.name for ev in scen.timeline for m in ev.manifests if m.kind == "StatefulSet"]
+    for name in [s.name for s in first.statefulsets] + applied:
+        raise KmodelError(
+            f"statefulset {name} needs the StatefulSet controller, which the Z3 encoding does not cover",
+            file=scen.path,
+            where="kmodel prove",
+            fix="check it with kmodel check (--engine explore or hypothesis)",
+        )
     templates = [(f"deployment {d.name}", d.template) for d in first.deployments]
     templates += [(f"replicaset {rs.name}", rs.template) for rs in first.replicasets]
     for who, t in templates:
