@@ -357,3 +357,20 @@ def test_invariants_see_statefulsets() -> None:
     final = simulate(scen).final
     assert inv.evaluate(environment(final)) is False
     assert "s.ready = 2, s.replicas = 3" in inv.explain(environment(final))
+
+
+@pytest.mark.parametrize("policy", ["OrderedReady", "Parallel"])
+def test_a_foreign_pod_holding_the_name_blocks_the_sync(policy: str) -> None:
+    """A pod named web-1 that the set does not own (an orphan whose labels do not match): the
+    create of web-1 fails (AlreadyExists) and the sync ends there, in either mode."""
+    c = _cluster_with_set()
+    sts = c.statefulset("web")
+    assert sts is not None
+    c = c.with_statefulset(attrs.evolve(sts, pod_management_policy=policy))
+    c = c.with_pod(Pod(name="web-1", labels=(("app", "other"),)))
+    out = statefulset.step(c)
+    assert out
+    after = out[0].state
+    assert after.pod("web-1") == c.pod("web-1")
+    if policy == "Parallel":
+        assert after.pod("web-0") is not None  # created before the clash

@@ -301,11 +301,10 @@ def sync(cluster: Cluster, sts: StatefulSet, events: list[Event], notes: list[st
             if pod is None:
                 name = pod_name(sts, o)
                 if out.pod(name) is not None:
-                    # the name is taken by a pod the set does not own: AlreadyExists
+                    # the name is taken by a pod the set does not own: the create fails with
+                    # AlreadyExists, an error that ends the sync in either mode
                     notes.append(f"{sts.name}: {name} exists and is not its own")
-                    if monotonic:
-                        return True
-                    continue
+                    return True
                 new = versioned_pod(sts, o, start, version)
                 out, error = apiserver.try_create_pod(out, new)
                 if error is not None:
