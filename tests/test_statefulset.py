@@ -374,3 +374,16 @@ def test_a_foreign_pod_holding_the_name_blocks_the_sync(policy: str) -> None:
     assert after.pod("web-1") == c.pod("web-1")
     if policy == "Parallel":
         assert after.pod("web-0") is not None  # created before the clash
+
+
+def test_out_of_service_taint_frees_the_member(cli) -> None:
+    """Non-graceful node shutdown, the unattended scenario's documented way out: tainting the dead
+    node node.kubernetes.io/out-of-service makes pod GC force-delete web-2, and the controller
+    recreates it on a healthy worker within a few ticks."""
+    taint = "8m taint node/worker-3 node.kubernetes.io/out-of-service=nodeshutdown:NoExecute"
+    doc = cli.simulate_json(UNATTENDED, taint)
+    gc = [e for e in doc["events"] if e["reason"] == "PodGC" and e["object"] == "pod/web-2"]
+    assert [e["t"] for e in gc] == [480]
+    after = snapshot_at(doc, 480 + 3 * TICK)
+    web2 = next(p for p in after["pods"] if p["name"] == "web-2")
+    assert web2["status"] == "Running" and web2["node"] in ("worker-1", "worker-2")
