@@ -177,7 +177,7 @@ def load(path: str | Path, extra_events: list[str] | None = None, allow_unmodell
         raise KmodelError(
             "no Kubernetes objects in the file",
             file=file,
-            fix="add manifests (Node, Pod, Deployment, ReplicaSet, Service) separated by ---",
+            fix="add manifests (Node, Pod, Deployment, ReplicaSet, StatefulSet, Service) separated by ---",
         )
     scen_docs = [d for d in docs if d.get("apiVersion") == SCENARIO_API or d.get("kind") == "Scenario"]
     if len(scen_docs) > 1:
