@@ -23,6 +23,7 @@ from kmodel.components import (
     deployment,
     endpoints,
     garbagecollector,
+    job,
     kubelet,
     nodelifecycle,
     podgc,
@@ -56,6 +57,7 @@ CONTROLLERS: tuple[Component, ...] = (
     Component("garbagecollector", "kube-controller-manager", garbagecollector.step),
     Component("deployment", "kube-controller-manager", deployment.step),
     Component("replicaset", "kube-controller-manager", replicaset.step),
+    Component("job", "kube-controller-manager", job.step),
     Component("scheduler", "kube-scheduler", scheduler.step, repeat=True),
     Component("endpoints", "kube-controller-manager", endpoints.step),
 )

@@ -47,8 +47,8 @@ from kmodel.versions import DEFAULT_VERSION
 
 VERBS = ("stop", "start", "partition", "heal", "kill", "delete", "scale", "apply", "cordon", "uncordon", "taint")
 COMPONENT_TARGETS = ("apiserver", "etcd", "scheduler", "controller-manager", "control-plane")
-DELETE_KINDS = ("pod", "node", "deployment", "replicaset", "service")
-NAMESPACED_KINDS = ("pod", "deployment", "replicaset", "service")
+DELETE_KINDS = ("pod", "node", "deployment", "replicaset", "service", "job")
+NAMESPACED_KINDS = ("pod", "deployment", "replicaset", "service", "job")
 SOURCE = "fault"
 MAX_EVENT_TEXT = 5000  # characters of one event (a file path is at most 4096)
 
@@ -344,5 +344,6 @@ def _exists(cluster: Cluster, kind: str, name: str) -> bool:
         "deployment": cluster.deployment,
         "replicaset": cluster.replicaset,
         "service": cluster.service,
+        "job": cluster.job,
     }[kind]
     return lookup(name) is not None

@@ -14,6 +14,7 @@ from kmodel.state import (
     COND_NONE,
     Cluster,
     Deployment,
+    Job,
     Node,
     Pod,
     PriorityClass,
@@ -137,6 +138,20 @@ def apply_object(cluster: Cluster, m: Manifest) -> tuple[Cluster, str]:
             old_rs, replicas=obj.replicas, template=obj.template, min_ready_seconds=obj.min_ready_seconds
         )
         return cluster.with_replicaset(upd_rs), "configured" if upd_rs != old_rs else "unchanged"
+    if isinstance(obj, Job):
+        old_j = cluster.job(obj.name)
+        if old_j is None:
+            return cluster.with_job(obj), "created"
+        # a Job's pod template is immutable; kmodel updates what may change: parallelism,
+        # suspend, activeDeadlineSeconds (and the scenario's behaviour of its containers)
+        upd_j = attrs.evolve(
+            old_j,
+            parallelism=obj.parallelism,
+            suspend=obj.suspend,
+            active_deadline_seconds=obj.active_deadline_seconds,
+            behaviour=obj.behaviour,
+        )
+        return cluster.with_job(upd_j), "configured" if upd_j != old_j else "unchanged"
     assert isinstance(obj, Service)
     old_s = cluster.service(obj.name)
     if old_s is None:
@@ -155,6 +170,7 @@ _API_GROUP = {
     "Deployment": "deployment.apps",
     "ReplicaSet": "replicaset.apps",
     "PriorityClass": "priorityclass.scheduling.k8s.io",
+    "Job": "job.batch",
 }
 
 
@@ -223,6 +239,9 @@ def delete(cluster: Cluster, kind: str, names: list[str], pattern: str, force: b
             out = attrs.evolve(out, replicasets=remove(out.replicasets, name))
         elif kind == "service":
             out = attrs.evolve(out, services=remove(out.services, name))
+        elif kind == "job":
+            # background cascading deletion: the garbage collector deletes its pods
+            out = attrs.evolve(out, jobs=remove(out.jobs, name))
         events.append(Event(cluster.now, SOURCE, "Deleted", f"{kind}/{name}", f'{kind} "{name}" deleted'))
     return Outcome("user", label, out, tuple(events))
 

@@ -58,6 +58,14 @@ def snapshot_lines(snap: dict[str, Any]) -> list[str]:
         for d in snap["deployments"]:
             dep_rows.append([f"deployment.apps/{d['name']}", d["ready"], str(d["upToDate"]), str(d["available"])])
         lines += columns(dep_rows)
+    if snap.get("jobs"):
+        lines.append("")
+        job_rows = [["NAME", "STATUS", "COMPLETIONS", "ACTIVE", "FAILED"]]
+        for j in snap["jobs"]:
+            job_rows.append(
+                [f"job.batch/{j['name']}", j["status"], j["completions"], str(j["active"]), str(j["failed"])]
+            )
+        lines += columns(job_rows)
     if snap["services"]:
         lines.append("")
         svc_rows = [["NAME", "ENDPOINTS"]]
