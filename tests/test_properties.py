@@ -138,6 +138,7 @@ def test_builtins_in_their_fixed_order_with_kinds_docs_and_explanations() -> Non
         "anti-affinity-respected",
         "no-preemption-of-higher-priority",
         "spread-within-max-skew",
+        "job-completes-or-fails",
     ]
     kinds = {name: d.kind for name, d in props.BUILTINS.items()}
     assert kinds == {
@@ -151,11 +152,13 @@ def test_builtins_in_their_fixed_order_with_kinds_docs_and_explanations() -> Non
         "anti-affinity-respected": ALWAYS,
         "no-preemption-of-higher-priority": ALWAYS_TRANSITION,
         "spread-within-max-skew": ALWAYS,
+        "job-completes-or-fails": EVENTUALLY,
     }
     for d in props.BUILTINS.values():
         assert d.explain is not None and len(d.doc) > 200 and d.summary
         assert d.needs_fairness == (d.kind == EVENTUALLY)
-        assert d.bound is None
+        # Jobs get their own bound (their back-off alone can take 630 s); the rest the default
+        assert d.bound == (props.JOB_BOUND if d.name == "job-completes-or-fails" else None)
 
 
 def test_to_property_takes_checker_states_and_bare_clusters() -> None:
