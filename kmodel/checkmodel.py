@@ -197,13 +197,19 @@ class KubeModel:
 
     def _settle(self, state: CheckState) -> CheckState:
         """Run the fixed schedule until the scenario has come up and nothing changes for a
-        full monitor and GC period (but never past the first timeline event)."""
+        full monitor and GC period (but never past the first timeline event, and not while a
+        Job has not finished: a Job's run is what the checker is there to explore, so a
+        scenario with Jobs is checked from t=0)."""
         first_event = self.timeline[0].at if self.timeline else None
         quiet_for = 0
         c = state.cluster
         # quiet for a whole period, and long enough for a ready pod to become available
         need = max(self.phase, self.min_ready)
-        while c.now < SETTLE_LIMIT and (first_event is None or c.now + c.settings.step <= first_event):
+        while (
+            c.now < SETTLE_LIMIT
+            and (first_event is None or c.now + c.settings.step <= first_event)
+            and all(j.finished for j in c.jobs)
+        ):
             before = c
             for outcome in model.fixed_schedule(c, self.replace):
                 c = outcome.state

@@ -24,8 +24,16 @@ from tests.conftest import SCENARIOS
 NAME = "job-completes-or-fails"
 
 
-@pytest.mark.parametrize("scenario", ["job-backoff.yaml", "job-node-failure.yaml"])
-@pytest.mark.parametrize("engine", ["explore", "hypothesis"])
+@pytest.mark.parametrize(
+    ("scenario", "engine"),
+    [
+        ("job-backoff.yaml", "explore"),
+        ("job-backoff.yaml", "hypothesis"),
+        # the node-failure scenario's whole search (about 97,000 states, a minute) is thorough-only
+        pytest.param("job-node-failure.yaml", "explore", marks=pytest.mark.thorough),
+        ("job-node-failure.yaml", "hypothesis"),
+    ],
+)
 def test_holds_on_the_shipped_job_scenarios(scenario: str, engine: str) -> None:
     options = CheckOptions(engine=engine, seed=0, profile="ci", max_states=400_000)
     run = run_check(SCENARIOS / scenario, [NAME], options=options)
