@@ -92,24 +92,26 @@ LABEL_LEGACY_JOB_NAME = "job-name"
 # --- back-off (backoff_utils.go) -----------------------------------------------------------------
 
 
-def backoff_delay(failures: int) -> int:
+def backoff_delay(failures: int, default: int = DEFAULT_BACKOFF, most: int = MAX_BACKOFF) -> int:
     """``getRemainingTimeForFailuresCount``'s delay after ``failures`` consecutive failures:
     10 s doubled for each further failure, at most 10 minutes (0 without failures)."""
     if failures <= 0:
         return 0
-    delay = DEFAULT_BACKOFF
+    delay = default
     for _ in range(1, failures):
         delay *= 2
-        if delay >= MAX_BACKOFF:
-            return MAX_BACKOFF
+        if delay >= most:
+            return most
     return delay
 
 
-def remaining_backoff(failures: int, last_failure: int | None, now: int) -> int:
+def remaining_backoff(
+    failures: int, last_failure: int | None, now: int, default: int = DEFAULT_BACKOFF, most: int = MAX_BACKOFF
+) -> int:
     """Seconds until new pods may be created (``getRemainingTime``)."""
     if failures == 0 or last_failure is None:
         return 0
-    delay = backoff_delay(failures)
+    delay = backoff_delay(failures, default, most)
     elapsed = now - last_failure
     return 0 if delay < elapsed else delay - elapsed
 
