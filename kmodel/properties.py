@@ -1387,6 +1387,35 @@ def job_completes_or_fails(cluster: Cluster) -> bool:
     return not _unfinished_jobs(cluster)
 
 
+def _over_retried(cluster: Cluster) -> list[Job]:
+    return [j for j in cluster.jobs if j.status_failed > j.backoff_limit + j.parallelism]
+
+
+def _explain_retries(cluster: Cluster) -> str:
+    return (
+        " | ".join(
+            f"job/{j.name}: {j.status_failed} failed pods, more than backoffLimit {j.backoff_limit} + parallelism "
+            f"{j.parallelism}"
+            for j in _over_retried(cluster)
+        )
+        or "no Job has more failed pods than backoffLimit + parallelism"
+    )
+
+
+@invariant("job-retries-bounded", explain=_explain_retries)
+def job_retries_bounded(cluster: Cluster) -> bool:
+    """A Job stops retrying at its backoffLimit: it never counts more failed pods than
+    backoffLimit + parallelism (Job controller).
+
+    The controller fails the Job at the sync that sees more than backoffLimit failures; the pods
+    that fail in that last round, or are deleted then and counted as failed, are at most the
+    active ones, so the count can pass backoffLimit by at most parallelism. The safety side of
+    job-completes-or-fails: a controller that keeps replacing failed pods breaks it after a few
+    failures, long before a bound on time would.
+    """
+    return not _over_retried(cluster)
+
+
 BUILTINS: dict[str, PropertyDef] = {
     d.name: d
     for d in (
@@ -1401,8 +1430,9 @@ BUILTINS: dict[str, PropertyDef] = {
         no_preemption_of_higher_priority,
         spread_within_max_skew,
         job_completes_or_fails,
+        job_retries_bounded,
     )
 }
 
 # built-ins about kinds of objects: checked by default only when the scenario has such objects
-ABOUT_JOBS = frozenset({"job-completes-or-fails"})
+ABOUT_JOBS = frozenset({"job-completes-or-fails", "job-retries-bounded"})

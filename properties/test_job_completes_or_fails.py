@@ -47,7 +47,7 @@ def test_checked_by_default_only_where_there_are_jobs() -> None:
     with_jobs = {p.name for p in choose_properties(load(SCENARIOS / "job-backoff.yaml"))}
     without = {p.name for p in choose_properties(load(SCENARIOS / "seed-node-failure.yaml"))}
     assert NAME in with_jobs and NAME not in without
-    assert with_jobs - {NAME} == without
+    assert with_jobs - {NAME, "job-retries-bounded"} == without
 
 
 def test_hypothesis_finds_the_job_controller_ignoring_backoff_limit() -> None:
@@ -78,3 +78,21 @@ def test_explorer_finds_it_with_a_shorter_bound() -> None:
     assert j is not None and j.status_failed > j.backoff_limit + 1 and not j.finished
     good = explore(KubeModel(scen, faults=(), settle=False), prop, max_states=50_000)
     assert good.verdict == HOLDS, good.message
+
+
+def test_job_retries_bounded_catches_the_same_controller_in_a_few_steps() -> None:
+    """The safety side: the broken controller's third failed pod breaks job-retries-bounded
+    (backoffLimit 1 + parallelism 1), found by both engines; the correct one keeps it."""
+    case = broken.JOB_CASE
+    scen = case.load()
+    prop = props.to_property(props.BUILTINS["job-retries-bounded"], scen.settings)
+    bad = explore(case.model(scen), prop, max_states=50_000)
+    assert bad.verdict == VIOLATED and bad.trace is not None
+    last = bad.trace.last.cluster
+    j = last.job("fail")
+    assert j is not None and j.status_failed == 3 and last.now <= 120
+    assert "3 failed pods, more than backoffLimit 1 + parallelism 1" in (prop.explain(last) if prop.explain else "")
+    good = explore(KubeModel(scen, faults=(), settle=False), prop, max_states=50_000)
+    assert good.verdict == HOLDS, good.message
+    hyp = hypothesis_engine.check(case.model(scen), prop, seed=0, profile="ci", max_examples=30)
+    assert hyp.verdict == VIOLATED, hyp.message

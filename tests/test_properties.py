@@ -139,6 +139,7 @@ def test_builtins_in_their_fixed_order_with_kinds_docs_and_explanations() -> Non
         "no-preemption-of-higher-priority",
         "spread-within-max-skew",
         "job-completes-or-fails",
+        "job-retries-bounded",
     ]
     kinds = {name: d.kind for name, d in props.BUILTINS.items()}
     assert kinds == {
@@ -153,6 +154,7 @@ def test_builtins_in_their_fixed_order_with_kinds_docs_and_explanations() -> Non
         "no-preemption-of-higher-priority": ALWAYS_TRANSITION,
         "spread-within-max-skew": ALWAYS,
         "job-completes-or-fails": EVENTUALLY,
+        "job-retries-bounded": ALWAYS,
     }
     for d in props.BUILTINS.values():
         assert d.explain is not None and len(d.doc) > 200 and d.summary

@@ -391,6 +391,7 @@ NOT_ENCODED: dict[str, str] = {
     "no-preemption-of-higher-priority": "the slices do not encode priorities or preemption (they refuse them)",
     "spread-within-max-skew": "the slices do not encode topology spread constraints (they refuse them)",
     "job-completes-or-fails": "the slices do not encode Jobs (they refuse them)",
+    "job-retries-bounded": "the slices do not encode Jobs (they refuse them)",
 }
 
 PROPERTIES: dict[str, SliceProperty] = {
