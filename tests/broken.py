@@ -17,7 +17,8 @@ imitates. Kubelets need one entry per node (their step takes the node name): use
 | tainteviction_ignoring_toleration       | tainteviction   | eviction-after-timeout (a)       |
 | tainteviction_never_evicting            | tainteviction   | eviction-after-timeout (b)       |
 | kubelet_never_finishing_deletions       | kubelet/<node>  | replica-convergence              |
-| job_ignoring_backoff_limit (JOB_CASE)   | job             | job-completes-or-fails           |
+| job_ignoring_backoff_limit (JOB_CASE)   | job             | job-completes-or-fails,          |
+|                                         |                 | job-retries-bounded              |
 
 JOB_CASE is kept out of CASES (whose members each have a counterexample picture in diagrams/):
 its counterexample is a run of twenty minutes; tests/test_job_properties.py checks it with both
