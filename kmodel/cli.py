@@ -204,7 +204,7 @@ def simulate(
       stop|start node/NAME | kubelet/NAME | apiserver | etcd | scheduler
                  | controller-manager | control-plane
       partition|heal node/NAME        kill pod/NAME
-      delete pod/NAME|node/NAME|deployment/NAME|replicaset/NAME|service/NAME
+      delete pod/NAME|node/NAME|deployment/NAME|replicaset/NAME|service/NAME|job/NAME
       scale deployment/NAME N         apply FILE
       cordon|uncordon node/NAME       taint node/NAME key[=value]:Effect[-]
     Pod names may be glob patterns (pod/hello-world-*).

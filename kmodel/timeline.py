@@ -8,7 +8,7 @@ Verbs and targets::
     stop|start   apiserver | etcd | scheduler | controller-manager | control-plane
     partition|heal node/NAME          cut a node off from the apiserver / reconnect it
     kill         pod/NAME             kill the pod's containers and sandbox on its node
-    delete       pod/NAME | node/NAME | deployment/NAME | replicaset/NAME | service/NAME
+    delete       pod/NAME | node/NAME | deployment/NAME | replicaset/NAME | service/NAME | job/NAME
                  (pod names may be glob patterns: pod/hello-world-*; add --force for pods)
     scale        deployment/NAME N | replicaset/NAME N
     apply        FILE                 relative to the scenario file
