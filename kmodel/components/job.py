@@ -198,8 +198,9 @@ def past_active_deadline(job: Job, now: int) -> bool:
 
 def delays_terminal_condition(version: str) -> bool:
     """``delayTerminalCondition``: FailureTarget / SuccessCriteriaMet first, the terminal
-    condition once no pod is terminating (JobManagedBy / JobPodReplacementPolicy, 1.31 on)."""
-    return versions.minor_of(version) >= 31
+    condition once no pod is terminating (JobManagedBy / JobPodReplacementPolicy, 1.31 on:
+    :func:`kmodel.versions.job_delays_terminal_condition`)."""
+    return versions.job_delays_terminal_condition(version)
 
 
 def new_pod(job: Job, now: int, taken: set[str]) -> tuple[Pod, Job]:
