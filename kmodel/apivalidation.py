@@ -47,6 +47,7 @@ GROUP_VERSION = {
     "ReplicaSet": "apps/v1",
     "PriorityClass": "scheduling.k8s.io/v1",
     "StatefulSet": "apps/v1",
+    "Job": "batch/v1",
 }
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 
@@ -1091,6 +1092,8 @@ def semantic_problems(kind: str, doc: Mapping[str, Any]) -> Iterator[_Problem]:
         yield from _workload_spec(kind, spec)
         if isinstance(spec, dict):
             yield from _statefulset_spec(spec)
+    elif kind == "Job":
+        yield from _job_spec(spec)
     elif kind == "Service" and isinstance(spec, dict):
         yield from _labels(["spec", "selector"], spec.get("selector"))
     elif kind == "Node":
@@ -1100,6 +1103,35 @@ def semantic_problems(kind: str, doc: Mapping[str, Any]) -> Iterator[_Problem]:
         if isinstance(status, dict):
             for part in ("capacity", "allocatable"):
                 yield from _resource_list(["status", part], status.get(part), False)
+
+
+JOB_RESTART_POLICIES = ("OnFailure", "Never")
+
+
+def _job_spec(spec: Any) -> Iterator[_Problem]:
+    """``validateJobSpec`` (pkg/apis/batch/validation): the counts are non-negative, the pod
+    template is valid, and its restartPolicy is OnFailure or Never (an omitted one is defaulted
+    to Always first, which is refused)."""
+    if not isinstance(spec, dict):
+        return
+    for key in ("parallelism", "completions", "activeDeadlineSeconds", "backoffLimit", "ttlSecondsAfterFinished"):
+        value = spec.get(key)
+        if isinstance(value, int) and not isinstance(value, bool) and value < 0:
+            yield invalid(["spec", key], value, "must be greater than or equal to 0", "use a whole number >= 0")
+    mode = spec.get("completionMode")
+    if mode is not None and mode not in ("NonIndexed", "Indexed"):
+        yield unsupported(["spec", "completionMode"], mode, ("NonIndexed", "Indexed"))
+    template = spec.get("template")
+    if not isinstance(template, dict):
+        yield required(["spec", "template"], "add the pod template")
+        return
+    meta = template.get("metadata")
+    yield from _meta(["spec", "template", "metadata"], meta)
+    tspec = template.get("spec")
+    yield from _pod_spec(["spec", "template", "spec"], tspec)
+    policy = (tspec.get("restartPolicy") if isinstance(tspec, dict) else None) or "Always"
+    if policy not in JOB_RESTART_POLICIES:
+        yield unsupported(["spec", "template", "spec", "restartPolicy"], policy, JOB_RESTART_POLICIES)
 
 
 # --- node affinity and host ports (ValidateNodeSelector, validateContainerPorts) ---------------
@@ -1115,7 +1147,7 @@ def _pod_specs(kind: str, doc: Mapping[str, Any]) -> Iterator[tuple[list[Any], M
         return
     if kind == "Pod":
         yield ["spec"], spec
-    elif kind in ("Deployment", "ReplicaSet", "StatefulSet"):
+    elif kind in ("Deployment", "ReplicaSet", "StatefulSet", "Job"):
         template = spec.get("template")
         tspec = template.get("spec") if isinstance(template, dict) else None
         if isinstance(tspec, dict):

@@ -34,10 +34,11 @@ from attrs import frozen
 
 from kmodel import faults as fault_fns
 from kmodel import model
-from kmodel.components import apiserver
+from kmodel.components import apiserver, kubelet
+from kmodel.components import job as job_component
 from kmodel.engines.base import Transition
 from kmodel.scenario import Scenario
-from kmodel.state import Cluster, Node, Pod
+from kmodel.state import Cluster, Job, Node, Pod
 from kmodel.timeline import perform
 
 DEFAULT_FAULTS = (("powerOffNode", 1), ("stopComponent", 1))
@@ -120,6 +121,17 @@ class KubeModel:
             )
             + 2 * s.step
         )
+        jobs = [m.obj for m in (*scenario.manifests, *applied) if isinstance(m.obj, Job)]
+        if jobs:
+            # a Job's times are compared with its activeDeadlineSeconds, its containers' run
+            # length, the kubelet's CrashLoopBackOff and the Job controller's pod failure back-off
+            self.cap = max(
+                self.cap,
+                job_component.MAX_BACKOFF + 2 * s.step,
+                kubelet.CRASH_BACKOFF_MAX + 2 * s.step,
+                *((j.active_deadline_seconds or 0) + 2 * s.step for j in jobs),
+                *((j.behaviour.run_seconds if j.behaviour else 0) + 2 * s.step for j in jobs),
+            )
         self.phase = math.lcm(s.node_monitor_period, s.pod_gc_period, s.step)
 
     # -- Model interface -----------------------------------------------------------------------
@@ -185,13 +197,19 @@ class KubeModel:
 
     def _settle(self, state: CheckState) -> CheckState:
         """Run the fixed schedule until the scenario has come up and nothing changes for a
-        full monitor and GC period (but never past the first timeline event)."""
+        full monitor and GC period (but never past the first timeline event, and not while a
+        Job has not finished: a Job's run is what the checker is there to explore, so a
+        scenario with Jobs is checked from t=0)."""
         first_event = self.timeline[0].at if self.timeline else None
         quiet_for = 0
         c = state.cluster
         # quiet for a whole period, and long enough for a ready pod to become available
         need = max(self.phase, self.min_ready)
-        while c.now < SETTLE_LIMIT and (first_event is None or c.now + c.settings.step <= first_event):
+        while (
+            c.now < SETTLE_LIMIT
+            and (first_event is None or c.now + c.settings.step <= first_event)
+            and all(j.finished for j in c.jobs)
+        ):
             before = c
             for outcome in model.fixed_schedule(c, self.replace):
                 c = outcome.state
@@ -277,7 +295,7 @@ def _age(now: int, t: int | None, cap: int) -> int | None:
     return min(now - t, cap)
 
 
-_POD_TIMES = frozenset({"name", "created", "ready_since", "deletion_timestamp"})
+_POD_TIMES = frozenset({"name", "created", "ready_since", "deletion_timestamp", "run_started", "finished_at"})
 _POD_BODY = tuple(f.name for f in attrs.fields(Pod) if f.name not in _POD_TIMES)
 _NODE_TIMES = ("created", "last_heartbeat", "lease_renew_time")
 _NODE_BODY = tuple(f.name for f in attrs.fields(Node) if f.name not in (*_NODE_TIMES, "taints", "running"))
@@ -315,6 +333,8 @@ def canonical_pod_names(c: Cluster, cap: int) -> dict[str, str]:
                 _log_age(c.now, p.created, cap),
                 _log_age(c.now, p.ready_since, cap),
                 _age(c.now, p.deletion_timestamp, cap),
+                _age(c.now, p.run_started, cap),
+                _age(c.now, p.finished_at, cap),
                 running_on.get(p.name),
             )
         )
@@ -358,6 +378,8 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True) -> Hashabl
             _log_age(now, p.created, cap),
             _log_age(now, p.ready_since, cap),
             age(p.deletion_timestamp),
+            age(p.run_started),
+            age(p.finished_at),
         )
         for p in c.pods
     ]
@@ -382,6 +404,7 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True) -> Hashabl
         tuple(sorted((rn(p), age(t)) for p, t in mem.scheduled_evictions)),
         tuple((n, age(t)) for n, t in mem.gc_quarantine),
         tuple((n, age(t)) for n, t in mem.not_ready_since),
+        tuple((n, f, age(t)) for n, f, t in mem.job_backoff),
     )
     return (
         now % phase,
@@ -397,6 +420,7 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True) -> Hashabl
         frozenset(rn(x) for x in c.sched_attempted),
         c.pod_serial,
         c.statefulsets,
+        tuple(attrs.evolve(j, start_time=age(j.start_time), completion_time=age(j.completion_time)) for j in c.jobs),
     )
 
 

@@ -172,10 +172,21 @@ def choose_properties(
             )
         chosen.append(defs[name])
     if not names and not invariants:
-        chosen = from_files or list(props_mod.BUILTINS.values())
+        chosen = from_files or [d for d in props_mod.BUILTINS.values() if _concerns(d.name, scenario)]
     out = [props_mod.to_property(d, scenario.settings) for d in chosen]
     out += [invariant_property(text, _invariant_where(i)) for i, text in enumerate(invariants)]
     return out
+
+
+def _concerns(name: str, scenario: Scenario) -> bool:
+    """A built-in about one kind (Jobs, StatefulSets...) is checked by default only on a scenario
+    with objects of that kind (in its files or applied by its timeline): elsewhere it holds
+    trivially, and its search would cost as much as any other."""
+    kind = props_mod.ABOUT_KIND.get(name)
+    if kind is None:
+        return True
+    applied = (m for ev in scenario.timeline for m in ev.manifests)
+    return any(m.kind == kind for m in (*scenario.manifests, *applied))
 
 
 def smt_properties(

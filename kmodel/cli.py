@@ -205,7 +205,7 @@ def simulate(
                  | controller-manager | control-plane
       partition|heal node/NAME        kill pod/NAME
       delete pod/NAME|node/NAME|deployment/NAME|replicaset/NAME|service/NAME
-             |statefulset/NAME        (pods: --force, or --grace-period=0 --force)
+             |statefulset/NAME|job/NAME  (pods: --force, or --grace-period=0 --force)
       scale deployment/NAME N | statefulset/NAME N
       apply FILE
       cordon|uncordon node/NAME       taint node/NAME key[=value]:Effect[-]

@@ -195,6 +195,13 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
         "spec": modelled("taints and unschedulable", part="NodeSpec"),
         "status": modelled("capacity, allocatable and conditions", part="NodeStatus"),
     },
+    "Job": {
+        "apiVersion": modelled("must be batch/v1"),
+        "kind": modelled("the kind of object"),
+        "metadata": modelled("name, labels, annotations", part="ObjectMeta"),
+        "spec": modelled("the Job", part="JobSpec"),
+        "status": descriptive(STATUS),
+    },
     "PriorityClass": {
         "apiVersion": modelled("must be scheduling.k8s.io/v1"),
         "kind": modelled("the kind of object"),
@@ -479,6 +486,37 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
         ),
         "revisionHistoryLimit": refused("needs old ReplicaSet clean-up (kmodel keeps every old ReplicaSet)"),
     },
+    "JobSpec": {
+        "template": modelled(
+            "the pods it creates; their restartPolicy (OnFailure or Never) is modelled", part="PodTemplateSpec"
+        ),
+        "completions": modelled("how many pods must succeed (unset: a work queue, done when one succeeds)"),
+        "parallelism": modelled("how many pods run at once"),
+        "backoffLimit": modelled("how many failed pods (or OnFailure restarts) fail the Job"),
+        "activeDeadlineSeconds": modelled("the Job fails with DeadlineExceeded after that long"),
+        "suspend": modelled("a suspended Job has no pods"),
+        "completionMode": only(("NonIndexed",), "NonIndexed", "needs Indexed Jobs (completion indexes)"),
+        "ttlSecondsAfterFinished": refused("needs the TTL-after-finished controller (it deletes finished Jobs)"),
+        "podFailurePolicy": refused("needs pod failure policies (exit-code and condition rules)"),
+        "backoffLimitPerIndex": refused("needs Indexed Jobs and per-index backoff limits"),
+        "maxFailedIndexes": refused("needs Indexed Jobs and per-index backoff limits"),
+        "successPolicy": refused("needs success policies (Indexed Jobs)"),
+        "podReplacementPolicy": only(
+            ("TerminatingOrFailed",),
+            "TerminatingOrFailed",
+            "needs podReplacementPolicy Failed (replacements wait for terminating pods to finish)",
+        ),
+        "managedBy": only(
+            ("kubernetes.io/job-controller",),
+            "kubernetes.io/job-controller",
+            "needs Jobs managed by an external controller",
+        ),
+        "selector": refused("needs manual Job selectors (kmodel's Jobs own the pods they create)"),
+        "manualSelector": only(
+            (False,), "false", "needs manual Job selectors (kmodel's Jobs own the pods they create)"
+        ),
+        "scheduling": refused("needs workload-aware (gang) scheduling of Jobs"),
+    },
     "DeploymentStrategy": {
         "type": only(("RollingUpdate",), "RollingUpdate", "needs the Recreate strategy"),
         "rollingUpdate": modelled("maxSurge and maxUnavailable", part="RollingUpdateDeployment"),
@@ -624,7 +662,11 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
     },
 }
 
-KINDS = ("Pod", "Deployment", "ReplicaSet", "Service", "Node", "PriorityClass", "StatefulSet")
+KINDS = ("Pod", "Deployment", "ReplicaSet", "Service", "Node", "PriorityClass", "StatefulSet", "Job")
+
+# A Job's pods finish, so its template's restartPolicy may be OnFailure or Never (the apiserver's
+# validation refuses Always there): kmodel models both, for Job templates only
+JOB_RESTART_POLICY = "spec.template.spec.restartPolicy"
 
 
 # --- walking a document ----------------------------------------------------------------------
@@ -696,6 +738,8 @@ def check_document(doc: Mapping[str, Any], file: str, obj: str) -> list[Finding]
     kind = str(doc.get("kind"))
     out: list[Finding] = []
     _walk(doc, POLICY[kind], "", getattr(doc, "line", None), file, obj, out)
+    if kind == "Job":
+        out = [f for f in out if f.path != JOB_RESTART_POLICY]
     return out
 
 

@@ -5,7 +5,7 @@ Namespace they live in, RBAC for the app's ServiceAccount. Every kind is in one 
 columns, decided by what it does to the control plane that kmodel models (scheduling, the
 workload controllers, endpoints, node health and eviction):
 
-- **modelled**: Node, Pod, Deployment, ReplicaSet, StatefulSet, Service, PriorityClass (read by
+- **modelled**: Node, Pod, Deployment, ReplicaSet, StatefulSet, Service, PriorityClass, Job (read by
   :mod:`kmodel.manifests`);
 - **ignored**: the object changes nothing kmodel models; it is accepted, left out, and named in
   every report's header (no ``--allow-unmodelled`` needed). The note says why ignoring it is safe,
@@ -93,6 +93,7 @@ KINDS: dict[str, KindRule] = {
         IGNORED, "node.k8s.io", {"RuntimeClass": "only pods that name it use it, and runtimeClassName is refused"}
     ),
     **_rules(MODELLED, "scheduling.k8s.io", {"PriorityClass": ""}),
+    **_rules(MODELLED, "batch", {"Job": ""}),
     **_rules(
         IGNORED,
         "apiextensions.k8s.io",
@@ -119,7 +120,7 @@ KINDS: dict[str, KindRule] = {
     **_rules(
         REFUSED,
         "batch",
-        {"Job": "needs the Job controller (pods that complete)", "CronJob": "needs the CronJob controller"},
+        {"CronJob": "needs the CronJob controller"},
     ),
     **_rules(
         REFUSED, "autoscaling", {"HorizontalPodAutoscaler": "needs the HorizontalPodAutoscaler: it changes replicas"}

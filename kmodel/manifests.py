@@ -1,7 +1,7 @@
 """Kubernetes manifests (multi-document YAML) -> model objects, with line-accurate errors.
 
 Supported kinds: v1 Node, v1 Pod, apps/v1 Deployment, apps/v1 ReplicaSet, apps/v1 StatefulSet, v1 Service,
-scheduling.k8s.io/v1 PriorityClass, and the
+scheduling.k8s.io/v1 PriorityClass, batch/v1 Job, and the
 kmodel ``Scenario`` document (handled in :mod:`kmodel.scenario`). :func:`read_manifests` takes
 each object through three steps:
 
@@ -57,6 +57,7 @@ from kmodel.state import (
     LABEL_HOSTNAME,
     LABEL_OS,
     Deployment,
+    Job,
     Labels,
     Node,
     Pod,
@@ -534,6 +535,43 @@ def pod_template(ctx: Ctx, raw: object) -> tuple[PodTemplate, str | None]:
     return template, spec["node_name"]
 
 
+def job(name: str, labels: Labels, sctx: Ctx, spec: dict[str, Any]) -> Job:
+    """A batch/v1 Job, with the apiserver's defaults (``SetDefaults_Job``): completions and
+    parallelism 1 when neither is given, parallelism 1 when only completions is (completions
+    left unset with parallelism given: a work queue), backoffLimit 6. The pods' restartPolicy
+    is OnFailure or Never (checked by apivalidation). The selector the apiserver generates
+    (the controller-uid label) is left out: the Job owns the pods it creates."""
+    template, _ = pod_template(sctx.at(spec, "template"), spec.get("template"))
+    tspec = spec.get("template", {}).get("spec", {})
+    restart = tspec.get("restartPolicy") if isinstance(tspec, dict) else None
+    raw_completions, raw_parallelism = spec.get("completions"), spec.get("parallelism")
+    completions: int | None
+    if raw_completions is None and raw_parallelism is None:
+        completions, parallelism = 1, 1
+    else:
+        parallelism = integer(sctx.at(spec, "parallelism"), raw_parallelism, 1, limit="max_replicas")
+        completions = (
+            None
+            if raw_completions is None
+            else integer(sctx.at(spec, "completions"), raw_completions, 1, limit="max_replicas")
+        )
+    deadline = spec.get("activeDeadlineSeconds")
+    return Job(
+        name=name,
+        template=template,
+        selector=template.labels,
+        completions=completions,
+        parallelism=parallelism,
+        backoff_limit=integer(sctx.at(spec, "backoffLimit"), spec.get("backoffLimit"), 6),
+        active_deadline_seconds=integer(sctx.at(spec, "activeDeadlineSeconds"), deadline, 0)
+        if deadline is not None
+        else None,
+        suspend=spec.get("suspend") is True,
+        restart_policy=restart if isinstance(restart, str) else "Never",
+        labels=labels,
+    )
+
+
 def requirement(ctx: Ctx, raw: object, operators: tuple[str, ...] = LABEL_OPERATORS) -> Requirement:
     """One ``matchExpressions`` item, checked as the apiserver checks it
     (ValidateLabelSelectorRequirement; for node selectors ValidateNodeSelectorRequirement)."""
@@ -590,6 +628,7 @@ KIND_API = {
     "ReplicaSet": "apps/v1",
     "PriorityClass": "scheduling.k8s.io/v1",
     "StatefulSet": "apps/v1",
+    "Job": "batch/v1",
 }
 
 
@@ -597,7 +636,7 @@ KIND_API = {
 class Manifest:
     kind: str
     name: str
-    obj: Node | Pod | Deployment | ReplicaSet | Service | PriorityClass | StatefulSet
+    obj: Node | Pod | Deployment | ReplicaSet | Service | PriorityClass | StatefulSet | Job
     file: str
     line: int
     node_name_line: int | None = None
@@ -686,9 +725,11 @@ def parse_object(doc: MarkedDict, file: str) -> Manifest:
     labels = string_map(ctx.at(doc, "metadata").at(meta, "labels"), meta.get("labels"))
     spec = mapping(ctx.at(doc, "spec"), doc.get("spec"), required=kind not in ("Node", "PriorityClass"))
     sctx = ctx.at(doc, "spec")
-    obj: Node | Pod | Deployment | ReplicaSet | Service | PriorityClass | StatefulSet
+    obj: Node | Pod | Deployment | ReplicaSet | Service | PriorityClass | StatefulSet | Job
     if kind == "PriorityClass":
         obj = priority_class(name, doc)
+    elif kind == "Job":
+        obj = job(name, labels, sctx, spec)
     elif kind == "Node":
         status = mapping(ctx.at(doc, "status"), doc.get("status"))
         stctx = ctx.at(doc, "status")

@@ -23,6 +23,7 @@ from kmodel.components import (
     deployment,
     endpoints,
     garbagecollector,
+    job,
     kubelet,
     nodelifecycle,
     podgc,
@@ -58,6 +59,7 @@ CONTROLLERS: tuple[Component, ...] = (
     Component("deployment", "kube-controller-manager", deployment.step),
     Component("replicaset", "kube-controller-manager", replicaset.step),
     Component("statefulset", "kube-controller-manager", statefulset.step),
+    Component("job", "kube-controller-manager", job.step),
     Component("scheduler", "kube-scheduler", scheduler.step, repeat=True),
     Component("endpoints", "kube-controller-manager", endpoints.step),
 )

@@ -74,6 +74,7 @@ from kmodel.state import (
     TAINT_UNSCHEDULABLE,
     Cluster,
     Deployment,
+    Job,
     Node,
     Pod,
     ReplicaSet,
@@ -1460,6 +1461,84 @@ def statefulset_replicas_ready(cluster: Cluster) -> bool:
     return not _sts_short(cluster)
 
 
+# --- Jobs ----------------------------------------------------------------------------------------
+
+# seconds a Job gets, once faults stop, to end: a Job with the default backoffLimit 6 whose pods
+# all fail waits 10 + 20 + 40 + 80 + 160 + 320 = 630 s of pod failure back-off in all, and its
+# seven pods need their runs and a few ticks each around them
+JOB_BOUND = 1200
+
+
+def _unfinished_jobs(cluster: Cluster) -> list[Job]:
+    return [j for j in cluster.jobs if not j.suspend and not j.finished]
+
+
+def _explain_jobs(cluster: Cluster) -> str:
+    parts = []
+    for j in _unfinished_jobs(cluster):
+        want = j.completions if j.completions is not None else 1
+        interim = ", ".join(f"{k} ({r})" if r else k for k, r in j.conditions) or "no condition"
+        terminating = sum(1 for p in cluster.pods if p.owned_by("Job", j.name) and p.terminating)
+        parts.append(
+            f"job/{j.name}: {interim}; {j.status_succeeded}/{want} succeeded, {j.status_failed} failed, "
+            f"{j.status_active} active, {terminating} terminating"
+        )
+    return " | ".join(parts) or "every Job has finished"
+
+
+@eventually("job-completes-or-fails", bound=JOB_BOUND, explain=_explain_jobs)
+def job_completes_or_fails(cluster: Cluster) -> bool:
+    """Every Job ends: it gets a Complete or Failed condition (Job controller, kubelet, scheduler
+    together). Suspended Jobs are excused.
+
+    A Job completes once its pods have succeeded completions times; it fails once more pods have
+    failed than backoffLimit allows, or when activeDeadlineSeconds pass. Since Kubernetes 1.31
+    the terminal condition waits until none of its pods is terminating (FailureTarget or
+    SuccessCriteriaMet show the decision meanwhile), so pods stuck Terminating on a dead node
+    hold it back.
+
+    Checked in bounded form: once faults stop, every Job must have ended within JOB_BOUND
+    (1200 s). That covers the default backoffLimit (630 s of back-off in all) with short runs;
+    for Jobs that need longer (long runs, many completions, a larger backoffLimit), define your
+    own with a larger bound: ``@eventually("my-jobs-end", bound=3600)`` returning
+    ``job_completes_or_fails(cluster)``.
+
+    What it finds: Jobs whose containers never exit (no ``workloads`` entry), Jobs whose pods
+    cannot be placed and that have no activeDeadlineSeconds, and Jobs held back by Terminating
+    pods on a node that does not come back.
+    """
+    return not _unfinished_jobs(cluster)
+
+
+def _over_retried(cluster: Cluster) -> list[Job]:
+    return [j for j in cluster.jobs if j.status_failed > j.backoff_limit + j.parallelism]
+
+
+def _explain_retries(cluster: Cluster) -> str:
+    return (
+        " | ".join(
+            f"job/{j.name}: {j.status_failed} failed pods, more than backoffLimit {j.backoff_limit} + parallelism "
+            f"{j.parallelism}"
+            for j in _over_retried(cluster)
+        )
+        or "no Job has more failed pods than backoffLimit + parallelism"
+    )
+
+
+@invariant("job-retries-bounded", explain=_explain_retries)
+def job_retries_bounded(cluster: Cluster) -> bool:
+    """A Job stops retrying at its backoffLimit: it never counts more failed pods than
+    backoffLimit + parallelism (Job controller).
+
+    The controller fails the Job at the sync that sees more than backoffLimit failures; the pods
+    that fail in that last round, or are deleted then and counted as failed, are at most the
+    active ones, so the count can pass backoffLimit by at most parallelism. The safety side of
+    job-completes-or-fails: a controller that keeps replacing failed pods breaks it after a few
+    failures, long before a bound on time would.
+    """
+    return not _over_retried(cluster)
+
+
 BUILTINS: dict[str, PropertyDef] = {
     d.name: d
     for d in (
@@ -1475,5 +1554,15 @@ BUILTINS: dict[str, PropertyDef] = {
         spread_within_max_skew,
         at_most_one_pod_per_ordinal,
         statefulset_replicas_ready,
+        job_completes_or_fails,
+        job_retries_bounded,
     )
+}
+
+# built-ins about one kind of object: checked by default only when the scenario has such objects
+ABOUT_KIND: dict[str, str] = {
+    "job-completes-or-fails": "Job",
+    "job-retries-bounded": "Job",
+    "at-most-one-pod-per-ordinal": "StatefulSet",
+    "statefulset-replicas-ready": "StatefulSet",
 }

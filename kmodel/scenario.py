@@ -10,6 +10,9 @@
     until: 15m                                   # how long `kmodel simulate` runs by default
     timeline: ["60s stop node/worker-1"]         # see kmodel.timeline for the event syntax
     faults: {powerOffNode: 1, stopComponent: 1}  # what a checker may inject (kmodel check)
+    workloads:                                   # how a Job's containers behave (default: forever)
+      job/pi: {runFor: 30s}                      # each run lasts 30 s and exits 0
+      job/flaky: {runFor: 10s, exitCode: 1, failures: 2}  # the first 2 runs exit 1, later ones 0
 
 A file with manifests only is a valid scenario: default settings apply, and without Node
 manifests the cluster is kind's default shape: a tainted control-plane node and two workers.
@@ -49,7 +52,9 @@ from kmodel.state import (
     LABEL_OS,
     NO_SCHEDULE,
     Cluster,
+    ContainerBehaviour,
     Deployment,
+    Job,
     Node,
     Pod,
     ReplicaSet,
@@ -64,7 +69,18 @@ SCENARIO_API = "kmodel.dev/v1alpha1"
 DEFAULT_UNTIL = 15 * 60
 
 FAULT_KINDS = ("powerOffNode", "stopKubelet", "stopRuntime", "stopComponent", "partitionNode", "deletePod", "killPod")
-SCENARIO_KEYS = ("apiVersion", "kind", "metadata", "description", "settings", "until", "timeline", "faults")
+SCENARIO_KEYS = (
+    "apiVersion",
+    "kind",
+    "metadata",
+    "description",
+    "settings",
+    "until",
+    "timeline",
+    "faults",
+    "workloads",
+)
+BEHAVIOUR_KEYS = ("runFor", "exitCode", "failures")
 
 
 @frozen
@@ -318,6 +334,12 @@ def load(path: str | Path, extra_events: list[str] | None = None, allow_unmodell
     ignored.extend(spread)
 
     faults = _faults(sctx.at(scen, "faults"), scen.get("faults")) if "faults" in scen else None
+    if "workloads" in scen:
+        behaviours = _workloads(sctx.at(scen, "workloads"), scen.get("workloads"), manifests, timeline)
+        manifests = tuple(_with_behaviour(m, behaviours) for m in manifests)
+        timeline = [
+            attrs.evolve(ev, manifests=tuple(_with_behaviour(m, behaviours) for m in ev.manifests)) for ev in timeline
+        ]
     return Scenario(
         path=file,
         name=name,
@@ -355,7 +377,61 @@ def _check_size(file: str, manifests: tuple[Manifest, ...], timeline: list[Timed
             pods[(m.kind, m.name)] = 1
         elif isinstance(m.obj, Deployment | ReplicaSet | StatefulSet):
             pods[(m.kind, m.name)] = max(pods.get((m.kind, m.name), 0), m.obj.replicas)
+        elif isinstance(m.obj, Job):
+            pods[(m.kind, m.name)] = max(pods.get((m.kind, m.name), 0), m.obj.parallelism)
     limits.check("max_pods", sum(pods.values()), "the pods the scenario asks for (bare pods and replicas)", file=file)
+
+
+def _workloads(
+    ctx: Ctx, raw: object, manifests: tuple[Manifest, ...], timeline: list[TimedEvent]
+) -> dict[str, ContainerBehaviour]:
+    """The ``workloads`` section: for each ``job/NAME``, how its containers behave (runFor: how
+    long each container run lasts; exitCode: what it exits with, default 0; failures: only the
+    first N runs of the Job exit with exitCode, later ones exit 0)."""
+    m = mapping(ctx, raw)
+    jobs = {x.name for x in (*manifests, *(y for ev in timeline for y in ev.manifests)) if x.kind == "Job"}
+    out: dict[str, ContainerBehaviour] = {}
+    for key, value in m.items():
+        kctx = ctx.at(m, key)
+        kind, _, name = str(key).partition("/")
+        if kind != "job" or not name:
+            raise kctx.error(f"unknown workload {shown(key)}", "name a Job as job/NAME")
+        if name not in jobs:
+            known = ", ".join(sorted(jobs)) or "none"
+            raise kctx.error(f"no Job named {shown(name)} in the scenario", f"use one of the Jobs ({known})")
+        spec = mapping(kctx, value, required=True)
+        for field in spec:
+            if field not in BEHAVIOUR_KEYS:
+                raise kctx.at(spec, field).error(f"unknown field {shown(field)}", f"use {', '.join(BEHAVIOUR_KEYS)}")
+        if "runFor" not in spec:
+            raise kctx.error("runFor is missing", "say how long each container run lasts, e.g. runFor: 30s")
+        try:
+            run = model_duration(spec["runFor"])
+        except ValueError as err:
+            raise kctx.at(spec, "runFor").error(
+                f"{err} (got {shown(spec['runFor'])})", "write a duration like 30s"
+            ) from None
+        code = spec.get("exitCode", 0)
+        if isinstance(code, bool) or not isinstance(code, int) or not 0 <= code <= 255:
+            raise kctx.at(spec, "exitCode").error(f"must be a whole number 0..255, got {shown(code)}", "write e.g. 1")
+        failures = spec.get("failures")
+        if failures is not None:
+            if isinstance(failures, bool) or not isinstance(failures, int) or failures < 0:
+                raise kctx.at(spec, "failures").error(
+                    f"must be a count >= 0, got {shown(failures)}", "write how many runs fail before they succeed"
+                )
+            if code == 0:
+                raise kctx.at(spec, "failures").error(
+                    "failures needs a non-zero exitCode", "give exitCode, e.g. 1, or leave failures out"
+                )
+        out[name] = ContainerBehaviour(run_seconds=run, exit_code=code, failures=failures)
+    return out
+
+
+def _with_behaviour(m: Manifest, behaviours: dict[str, ContainerBehaviour]) -> Manifest:
+    if isinstance(m.obj, Job) and m.obj.name in behaviours:
+        return attrs.evolve(m, obj=attrs.evolve(m.obj, behaviour=behaviours[m.obj.name]))
+    return m
 
 
 def _faults(ctx: Ctx, raw: object) -> tuple[tuple[str, int], ...]:

@@ -91,6 +91,9 @@ class Settings:
     # pod garbage collector (pkg/controller/podgc/gc_controller.go)
     pod_gc_period: int = field(default=20, validator=_nonneg)
     pod_gc_quarantine: int = field(default=40, validator=_nonneg)
+    # --terminated-pod-gc-threshold: pod GC deletes the oldest finished (Succeeded / Failed)
+    # pods above this many (0: never)
+    terminated_pod_gc_threshold: int = field(default=12500, validator=_nonneg)
     # the model's time step; 0 = gcd of the periods above
     tick: int = field(default=0, validator=_nonneg)
 
@@ -166,7 +169,8 @@ class Settings:
 DURATION_FIELDS = {
     f.name
     for f in attrs.fields(Settings)
-    if f.type in ("int", int) and f.name not in ("large_cluster_size_threshold", "node_lease_duration_seconds")
+    if f.type in ("int", int)
+    and f.name not in ("large_cluster_size_threshold", "node_lease_duration_seconds", "terminated_pod_gc_threshold")
 }
 
 

@@ -266,6 +266,16 @@ class Pod:
     disruption_reason: str = ""
     # the kind in the controllerRef: ReplicaSet, or another workload controller's kind
     owner_kind: str = "ReplicaSet"
+    # -- containers that finish (Job pods; kmodel.components.job) ------------------------------
+    # spec.restartPolicy: Always (the default and the only one outside Jobs), OnFailure or Never
+    restart_policy: str = "Always"
+    # how the containers behave (the Scenario's ``workloads`` section); None: they run forever
+    behaviour: ContainerBehaviour | None = None
+    # when the current container run started (only pods with a behaviour record it)
+    run_started: int | None = None
+    # when the last container run ended: the finish time of a Succeeded / Failed pod, or, for an
+    # OnFailure pod waiting in CrashLoopBackOff, the start of that wait
+    finished_at: int | None = None
 
     @property
     def replicaset_owner(self) -> str | None:
@@ -318,6 +328,71 @@ class ReplicaSet:
     status_replicas: int = 0
     status_ready: int = 0
     status_available: int = 0
+
+
+@frozen
+class ContainerBehaviour:
+    """How the containers of a Job's pods behave: the physical world, not an API object (the
+    Scenario's ``workloads`` section, kmodel.scenario). Each container run lasts ``run_seconds``
+    and then exits with ``exit_code``; with ``failures`` set, only the first ``failures`` runs
+    of the Job's containers (counted over all its pods and restarts, ``Job.runs_failed``) exit
+    with ``exit_code`` and every later run exits 0."""
+
+    run_seconds: int = 0
+    exit_code: int = 0
+    failures: int | None = None
+
+
+# Job condition types (batch/v1 JobConditionType)
+JOB_COMPLETE = "Complete"
+JOB_FAILED = "Failed"
+JOB_FAILURE_TARGET = "FailureTarget"
+JOB_SUCCESS_CRITERIA_MET = "SuccessCriteriaMet"
+JOB_SUSPENDED = "Suspended"
+
+
+@frozen
+class Job:
+    """batch/v1 Job (NonIndexed completion mode), written by the Job controller."""
+
+    name: str
+    template: PodTemplate
+    selector: Labels | LabelSelector
+    completions: int | None = 1  # None: a work queue (done when one pod succeeds)
+    parallelism: int = 1
+    backoff_limit: int = 6
+    active_deadline_seconds: int | None = None
+    suspend: bool = False
+    restart_policy: str = "Never"  # the template's: Never or OnFailure
+    labels: Labels = ()
+    next_pod: int = 0  # sequence number for generated pod names
+    # the physical world: how its containers behave, and how many of their runs failed so far
+    # (capped at behaviour.failures: only ``runs_failed < failures`` is ever read)
+    behaviour: ContainerBehaviour | None = None
+    runs_failed: int = 0
+    # status (written by the Job controller)
+    status_active: int = 0
+    status_succeeded: int = 0
+    status_failed: int = 0
+    start_time: int | None = None
+    completion_time: int | None = None
+    # the conditions with status True, as (type, reason), in the order they were added
+    conditions: tuple[tuple[str, str], ...] = ()
+    # the pods the controller created and has not counted yet: what the real controller's
+    # batch.kubernetes.io/job-tracking finalizer marks (kmodel.components.job)
+    tracked: frozenset[str] = frozenset()
+
+    def condition(self, kind: str) -> str | None:
+        """The reason of the True condition ``kind`` ("" when it has none), None when absent."""
+        for k, reason in self.conditions:
+            if k == kind:
+                return reason
+        return None
+
+    @property
+    def finished(self) -> bool:
+        """``IsJobFinished``: a Complete or Failed condition."""
+        return any(k in (JOB_COMPLETE, JOB_FAILED) for k, _ in self.conditions)
 
 
 @frozen
@@ -432,6 +507,9 @@ class ControllerMemory:
     gc_quarantine: tuple[tuple[str, int], ...] = ()
     # legacy (pod-eviction-timeout) mode: node -> when it was first seen not Ready
     not_ready_since: tuple[tuple[str, int], ...] = ()
+    # the Job controller's backoff records (backoffStore): (job, failuresAfterLastSuccess,
+    # lastFailureTime); the failure count is capped where the backoff reaches its maximum
+    job_backoff: tuple[tuple[str, int, int], ...] = ()
 
 
 # --- the whole cluster -------------------------------------------------------------------------
@@ -448,6 +526,7 @@ class Cluster:
     services: tuple[Service, ...] = ()
     priority_classes: tuple[PriorityClass, ...] = ()  # user-defined; the system ones are built in
     statefulsets: tuple[StatefulSet, ...] = ()
+    jobs: tuple[Job, ...] = ()  # batch/v1 Jobs
     control_plane: ControlPlane = ControlPlane()
     memory: ControllerMemory = ControllerMemory()
     # implicit control-plane host, used when no Node carries the control-plane label
@@ -480,6 +559,9 @@ class Cluster:
 
     def statefulset(self, name: str) -> StatefulSet | None:
         return find(self.statefulsets, name)
+
+    def job(self, name: str) -> Job | None:
+        return find(self.jobs, name)
 
     def pods_on(self, node_name: str) -> list[Pod]:
         return list(pods_by_node(self.pods).get(node_name, ()))
@@ -541,6 +623,9 @@ class Cluster:
 
     def with_statefulset(self, s: StatefulSet) -> Cluster:
         return attrs.evolve(self, statefulsets=upsert(self.statefulsets, s))
+
+    def with_job(self, job: Job) -> Cluster:
+        return attrs.evolve(self, jobs=upsert(self.jobs, job))
 
     def with_memory(self, **changes: object) -> Cluster:
         return attrs.evolve(self, memory=attrs.evolve(self.memory, **changes))
@@ -616,3 +701,4 @@ def pairs_set(pairs: tuple[tuple[str, V], ...], key: str, value: V | None) -> tu
 from kmodel.settings import Settings  # noqa: E402
 
 attrs.resolve_types(Cluster)
+attrs.resolve_types(Pod)

@@ -9,7 +9,7 @@ Verbs and targets::
     partition|heal node/NAME          cut a node off from the apiserver / reconnect it
     kill         pod/NAME             kill the pod's containers and sandbox on its node
     delete       pod/NAME | node/NAME | deployment/NAME | replicaset/NAME | service/NAME | statefulset/NAME
-                 (pod names may be glob patterns: pod/hello-world-*; add --force, or
+                 | job/NAME (pod names may be glob patterns: pod/hello-world-*; add --force, or
                  --grace-period=0 --force, for pods: the object is removed at once, whatever its
                  kubelet does)
     scale        deployment/NAME N | replicaset/NAME N | statefulset/NAME N
@@ -49,8 +49,8 @@ from kmodel.versions import DEFAULT_VERSION
 
 VERBS = ("stop", "start", "partition", "heal", "kill", "delete", "scale", "apply", "cordon", "uncordon", "taint")
 COMPONENT_TARGETS = ("apiserver", "etcd", "scheduler", "controller-manager", "control-plane")
-DELETE_KINDS = ("pod", "node", "deployment", "replicaset", "service", "statefulset")
-NAMESPACED_KINDS = ("pod", "deployment", "replicaset", "service", "statefulset")
+DELETE_KINDS = ("pod", "node", "deployment", "replicaset", "service", "statefulset", "job")
+NAMESPACED_KINDS = ("pod", "deployment", "replicaset", "service", "statefulset", "job")
 # kubectl delete pod/NAME --force (with or without --grace-period=0): the object goes at once
 FORCE_DELETE_ARGS = (("--force",), ("--grace-period=0", "--force"), ("--force", "--grace-period=0"))
 SOURCE = "fault"
@@ -349,5 +349,6 @@ def _exists(cluster: Cluster, kind: str, name: str) -> bool:
         "replicaset": cluster.replicaset,
         "service": cluster.service,
         "statefulset": cluster.statefulset,
+        "job": cluster.job,
     }[kind]
     return lookup(name) is not None

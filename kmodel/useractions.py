@@ -14,6 +14,7 @@ from kmodel.state import (
     COND_NONE,
     Cluster,
     Deployment,
+    Job,
     Node,
     Pod,
     PriorityClass,
@@ -155,6 +156,20 @@ def apply_object(cluster: Cluster, m: Manifest) -> tuple[Cluster, str]:
             start_ordinal=obj.start_ordinal,
         )
         return cluster.with_statefulset(upd_ss), "configured" if upd_ss != old_ss else "unchanged"
+    if isinstance(obj, Job):
+        old_j = cluster.job(obj.name)
+        if old_j is None:
+            return cluster.with_job(obj), "created"
+        # a Job's pod template is immutable; kmodel updates what may change: parallelism,
+        # suspend, activeDeadlineSeconds (and the scenario's behaviour of its containers)
+        upd_j = attrs.evolve(
+            old_j,
+            parallelism=obj.parallelism,
+            suspend=obj.suspend,
+            active_deadline_seconds=obj.active_deadline_seconds,
+            behaviour=obj.behaviour,
+        )
+        return cluster.with_job(upd_j), "configured" if upd_j != old_j else "unchanged"
     assert isinstance(obj, Service)
     old_s = cluster.service(obj.name)
     if old_s is None:
@@ -174,6 +189,7 @@ _API_GROUP = {
     "ReplicaSet": "replicaset.apps",
     "PriorityClass": "priorityclass.scheduling.k8s.io",
     "StatefulSet": "statefulset.apps",
+    "Job": "job.batch",
 }
 
 
@@ -250,6 +266,9 @@ def delete(cluster: Cluster, kind: str, names: list[str], pattern: str, force: b
             out = attrs.evolve(out, services=remove(out.services, name))
         elif kind == "statefulset":
             out = attrs.evolve(out, statefulsets=remove(out.statefulsets, name))
+        elif kind == "job":
+            # background cascading deletion: the garbage collector deletes its pods
+            out = attrs.evolve(out, jobs=remove(out.jobs, name))
         events.append(Event(cluster.now, SOURCE, "Deleted", f"{kind}/{name}", f'{kind} "{name}" deleted'))
     return Outcome("user", label, out, tuple(events))
 

@@ -163,6 +163,14 @@ CHANGES: tuple[Change, ...] = (
         "... no new claims to deallocate, preemption: ...",
         "pkg/scheduler/framework/plugins/dynamicresources (DRA enabled by default since 1.34)",
     ),
+    Change(
+        31,
+        "a Job's terminal condition (Failed, Complete)",
+        "added as soon as the Job controller decides",
+        "FailureTarget / SuccessCriteriaMet first; Failed / Complete once none of its pods is terminating",
+        "pkg/controller/job delayTerminalCondition (JobManagedBy, JobPodReplacementPolicy); "
+        "kubernetes/website PR 46808",
+    ),
 )
 
 
@@ -213,3 +221,9 @@ def kubelet_checks_no_execute(version: str) -> bool:
 def node_affinity_values_validated(version: str) -> bool:
     """Whether the apiserver checks the values of required node affinity as label values."""
     return minor_of(version) >= 33
+
+
+def job_delays_terminal_condition(version: str) -> bool:
+    """Whether the Job controller adds FailureTarget / SuccessCriteriaMet first and the terminal
+    condition only once no pod of the Job is terminating."""
+    return minor_of(version) >= 31

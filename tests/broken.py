@@ -21,6 +21,12 @@ imitates. Kubelets need one entry per node (their step takes the node name): use
 
 (b) not in :data:`CASES` (whose gallery of diagrams is committed): tests/test_statefulset.py
 runs it with both engines.
+| job_ignoring_backoff_limit (JOB_CASE)   | job             | job-completes-or-fails,          |
+|                                         |                 | job-retries-bounded              |
+
+JOB_CASE is kept out of CASES (whose members each have a counterexample picture in diagrams/):
+its counterexample is a run of twenty minutes; tests/test_job_properties.py checks it with both
+engines.
 """
 
 from __future__ import annotations
@@ -33,7 +39,7 @@ from attrs import frozen
 
 from kmodel import model
 from kmodel.checkmodel import KubeModel
-from kmodel.components import kubelet, replicaset, scheduler, statefulset, tainteviction
+from kmodel.components import job, kubelet, replicaset, scheduler, statefulset, tainteviction
 from kmodel.scenario import Scenario, load
 from kmodel.state import COND_TRUE, FAILED, SUCCEEDED, Cluster, Toleration
 from kmodel.transition import Event, Outcome
@@ -134,6 +140,29 @@ def scheduler_rebinding_from_unready_nodes(cluster: Cluster) -> list[Outcome]:
                 state = state.with_pod(attrs.evolve(original, node_name=p.node_name))
         outcomes.append(attrs.evolve(o, state=state))
     return outcomes
+
+
+# --- Job controller ----------------------------------------------------------------------------------
+
+
+def job_ignoring_backoff_limit(cluster: Cluster) -> list[Outcome]:
+    """A Job controller that never fails a Job for its failed pods: the real sync run against a
+    backoffLimit no count reaches, so pods that keep failing are replaced for ever (with the
+    back-off between them). The spec is left as it was. Imitates a controller that lost the
+    check of ``failed > backoffLimit``."""
+    if not cluster.controller_manager_active:
+        return []
+    out = cluster
+    events: list[Event] = []
+    notes: list[str] = []
+    for j in cluster.jobs:
+        out = job.sync(out, attrs.evolve(j, backoff_limit=2**31 - 1), events, notes)
+        synced = out.job(j.name)
+        assert synced is not None
+        out = out.with_job(attrs.evolve(synced, backoff_limit=j.backoff_limit))
+    if out == cluster:
+        return []
+    return [Outcome("job", "; ".join(notes) or "update job status", out, tuple(events))]
 
 
 # --- ReplicaSet controller -----------------------------------------------------------------------------
@@ -414,3 +443,14 @@ def statefulset_replacing_unconfirmed(cluster: Cluster) -> list[Outcome]:
         return [Outcome("statefulset", "; ".join(notes), out)]
     first = outs[0]
     return [Outcome("statefulset", "; ".join([*notes, first.label]), first.state, first.events)]
+
+
+JOB_CASE = BrokenCase(
+    "job-ignoring-backoff-limit",
+    "job controller ignoring backoffLimit",
+    DATA / "job-always-fails.yaml",
+    "job-completes-or-fails",
+    (),
+    _fixed("job", job_ignoring_backoff_limit),
+    settle=False,
+)

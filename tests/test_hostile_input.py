@@ -99,13 +99,13 @@ def test_ignored_kinds_are_named_and_change_nothing(tmp_path: Path) -> None:
 
 
 def test_a_refused_kind_is_left_out_with_allow_unmodelled_and_named_in_every_verdict(cli: Cli, tmp_path: Path) -> None:
-    path = write(tmp_path, "apiVersion: batch/v1\nkind: Job\nmetadata:\n  name: once\n---\n" + DEPLOYMENT)
+    path = write(tmp_path, "apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: once\n---\n" + DEPLOYMENT)
     r = cli("check", str(path), "--faults", "none", "-p", "no-over-replication")
-    assert r.exit_code == 2 and "needs the Job controller" in r.stderr
+    assert r.exit_code == 2 and "needs the CronJob controller" in r.stderr
     r = cli("check", str(path), "--faults", "none", "-p", "no-over-replication", "--allow-unmodelled")
     assert r.exit_code == 0, r.output
-    assert "warning: ignoring job/once at" in r.output
-    assert "(ignoring job/once at" in r.output  # on the verdict line
+    assert "warning: ignoring cronjob/once at" in r.output
+    assert "(ignoring cronjob/once at" in r.output  # on the verdict line
 
 
 def test_priority_classes_are_read_and_a_second_global_default_is_refused(tmp_path: Path) -> None:

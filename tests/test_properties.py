@@ -140,6 +140,8 @@ def test_builtins_in_their_fixed_order_with_kinds_docs_and_explanations() -> Non
         "spread-within-max-skew",
         "at-most-one-pod-per-ordinal",
         "statefulset-replicas-ready",
+        "job-completes-or-fails",
+        "job-retries-bounded",
     ]
     kinds = {name: d.kind for name, d in props.BUILTINS.items()}
     assert kinds == {
@@ -155,11 +157,14 @@ def test_builtins_in_their_fixed_order_with_kinds_docs_and_explanations() -> Non
         "spread-within-max-skew": ALWAYS,
         "at-most-one-pod-per-ordinal": ALWAYS,
         "statefulset-replicas-ready": EVENTUALLY,
+        "job-completes-or-fails": EVENTUALLY,
+        "job-retries-bounded": ALWAYS,
     }
     for d in props.BUILTINS.values():
         assert d.explain is not None and len(d.doc) > 200 and d.summary
         assert d.needs_fairness == (d.kind == EVENTUALLY)
-        assert d.bound is None
+        # Jobs get their own bound (their back-off alone can take 630 s); the rest the default
+        assert d.bound == (props.JOB_BOUND if d.name == "job-completes-or-fails" else None)
 
 
 def test_to_property_takes_checker_states_and_bare_clusters() -> None:

@@ -104,6 +104,7 @@ KEYS = {
     "leaderElectionRenewDeadline": "leader_election_renew_deadline",
     "podGCPeriod": "pod_gc_period",
     "podGCQuarantine": "pod_gc_quarantine",
+    "terminatedPodGCThreshold": "terminated_pod_gc_threshold",
     "tick": "tick",
 }
 
@@ -136,6 +137,7 @@ NON_DEFAULTS: dict[str, tuple[object, object]] = {
     "leaderElectionRenewDeadline": ("15s", 15),
     "podGCPeriod": ("40s", 40),
     "podGCQuarantine": ("1m", 60),
+    "terminatedPodGCThreshold": (3, 3),
     "tick": ("1s", 1),
 }
 
@@ -291,6 +293,7 @@ SHOWN_DEFAULTS = {
     "leaderElectionRenewDeadline": "10s",
     "podGCPeriod": "20s",
     "podGCQuarantine": "40s",
+    "terminatedPodGCThreshold": "12500",
     "tick": "0 (auto)",
 }
 
@@ -321,7 +324,7 @@ def test_settings_command_defaults_read_back_as_the_defaults(cli: Cli) -> None:
             raw[key] = "0s"
         elif key in ("nodeEvictionRate", "secondaryNodeEvictionRate", "unhealthyZoneThreshold"):
             raw[key] = float(shown)
-        elif key in ("largeClusterSizeThreshold", "nodeLeaseDurationSeconds"):
+        elif key in ("largeClusterSizeThreshold", "nodeLeaseDurationSeconds", "terminatedPodGCThreshold"):
             raw[key] = int(shown)
         else:
             raw[key] = shown

@@ -1,8 +1,8 @@
 """Garbage collector (pkg/controller/garbagecollector), background cascading deletion only.
 
-A ReplicaSet whose owning Deployment is gone is deleted; a pod whose owning ReplicaSet is gone is
-deleted gracefully (it shows Terminating until its kubelet finishes it), and so is a pod whose owning
-StatefulSet is gone.
+A ReplicaSet whose owning Deployment is gone is deleted; a pod whose owning ReplicaSet, StatefulSet
+or Job is gone is deleted gracefully (it shows Terminating until its kubelet finishes it; a finished
+pod goes at once).
 """
 
 from __future__ import annotations
@@ -37,6 +37,9 @@ def step(cluster: Cluster) -> list[Outcome]:
             if out.statefulset(pod.owner) is None:
                 out = apiserver.delete_pod(out, pod.name)
                 notes.append(f"delete pod {pod.name} (owner gone)")
+        elif pod.owner_kind == "Job" and pod.owner is not None and out.job(pod.owner) is None and not pod.terminating:
+            out = apiserver.delete_pod(out, pod.name)
+            notes.append(f"delete pod {pod.name} (owner job gone)")
     if out == cluster:
         return []
     return [Outcome("garbagecollector", "; ".join(notes), out, tuple(events))]

@@ -30,15 +30,24 @@ the machine keep running: the seeds' "the app still serves traffic"):
     the sandbox, start the containers, report Running and ready (``ContainerCreating`` is visible
     between binding and this sync); a pod that fails admission is set Failed with the
     rejection's reason and never started;
-  * Succeeded or Failed: nothing to do (kmodel's containers never exit on their own);
+  * Succeeded or Failed: nothing to do;
+  * running here, with containers that finish (a Job's pods: the Scenario's ``workloads``
+    section gives each container run a length and an exit code, :class:`kmodel.state.
+    ContainerBehaviour`) and the run over: a run that exits 0 makes the pod Succeeded; one that
+    exits non-zero makes it Failed under restartPolicy Never, and under OnFailure leaves it
+    Running, not ready, waiting in CrashLoopBackOff: the container is started again
+    (restart count + 1) once the back-off has passed, 10 s after the first failed run, doubling
+    with each restart up to 300 s (``backOffPeriod`` and ``MaxContainerBackOff``,
+    pkg/kubelet/kubelet.go). Pods without a behaviour (every Deployment's) run forever, as before;
+    a restartPolicy Never pod whose sandbox was killed is Failed, not restarted;
   * Running in the apiserver but not running here (container or sandbox killed, machine
     rebooted): kill what is left and start again, restart count + 1;
   * running here but shown not ready (the node controller marked it so): report ready again;
 - containers of pods that no longer exist in the apiserver (or are bound elsewhere) are killed.
 
 The kubelet never creates pods: replacements come from controllers. Left out: probes (a started
-container is ready at once), image pulls, CrashLoopBackOff delays, static pods, the pressure
-conditions.
+container is ready at once), image pulls, the back-off's reset after a container has run well
+for 10 minutes, static pods, the pressure conditions.
 """
 
 from __future__ import annotations
@@ -50,6 +59,34 @@ from kmodel.state import COND_FALSE, COND_TRUE, FAILED, PENDING, RUNNING, SUCCEE
 from kmodel.transition import Event, Outcome
 
 SOURCE = "kubelet"
+# pkg/kubelet/kubelet.go: the first CrashLoopBackOff delay and the longest one
+CRASH_BACKOFF_INITIAL = 10
+CRASH_BACKOFF_MAX = 300
+
+
+def crash_backoff(restarts: int) -> int:
+    """Seconds a container that failed after ``restarts`` restarts waits before the next one."""
+    return min(CRASH_BACKOFF_INITIAL * 2 ** min(restarts, 16), CRASH_BACKOFF_MAX)
+
+
+def _run_fails(cluster: Cluster, pod: Pod) -> tuple[bool, Cluster]:
+    """Whether the container run of ``pod`` that just ended exits non-zero, and the cluster with
+    the run counted on its Job (the physical world: the first ``failures`` runs fail)."""
+    b = pod.behaviour
+    assert b is not None
+    if b.exit_code == 0:
+        return False, cluster
+    if b.failures is None:
+        return True, cluster
+    job = cluster.job(pod.owner) if pod.owner_kind == "Job" and pod.owner else None
+    if job is None or job.runs_failed >= b.failures:
+        return False, cluster
+    return True, cluster.with_job(attrs.evolve(job, runs_failed=job.runs_failed + 1))
+
+
+def _run_over(pod: Pod, now: int) -> bool:
+    b = pod.behaviour
+    return b is not None and pod.run_started is not None and now - pod.run_started >= b.run_seconds
 
 
 def actor(node_name: str) -> str:
@@ -107,7 +144,13 @@ def step(cluster: Cluster, node_name: str) -> list[Outcome]:
     want, reason = ready_condition(node)
     status_due = node.ready != want or node.last_heartbeat is None
     lease_due = node.lease_renew_time is None or now - node.lease_renew_time >= s.lease_renew_interval
-    if not status_due and not lease_due and (not node.runtime_ready or len(bound) == len(node.running)):
+    finishing = any(p.behaviour is not None for p in bound)
+    if (
+        not status_due
+        and not lease_due
+        and not finishing
+        and (not node.runtime_ready or len(bound) == len(node.running))
+    ):
         # fast path: nothing to post and every bound pod runs, ready, and nothing else runs (or
         # the runtime is down and the kubelet syncs no pod)
         if all(p.name in node.running and p.ready and not p.terminating for p in bound):
@@ -150,11 +193,46 @@ def step(cluster: Cluster, node_name: str) -> list[Outcome]:
             else:
                 out = out.without_pod(pod.name)
                 notes.append(f"{pod.name} removed")
+        elif (
+            pod.name not in running
+            and pod.phase == RUNNING
+            and pod.behaviour is not None
+            and pod.finished_at is not None
+        ):
+            # OnFailure, in CrashLoopBackOff since its last run failed
+            if now < pod.finished_at + crash_backoff(pod.restarts):
+                continue
+            running.add(pod.name)
+            out = out.with_pod(
+                attrs.evolve(
+                    pod,
+                    restarts=pod.restarts + 1,
+                    ready=True,
+                    containers_ready=True,
+                    ready_since=now,
+                    run_started=now,
+                    finished_at=None,
+                )
+            )
+            events.append(Event(now, SOURCE, "Started", f"pod/{pod.name}", "Started container app"))
+            notes.append(f"{pod.name} container restarted (restarts {pod.restarts + 1})")
+        elif pod.name not in running and pod.phase == RUNNING and pod.restart_policy == "Never":
+            # the sandbox was killed: a Never pod's containers are not started again
+            out = out.with_pod(attrs.evolve(pod, phase=FAILED, ready=False, containers_ready=False, finished_at=now))
+            notes.append(f"{pod.name} Failed (its containers were killed; restartPolicy Never)")
         elif pod.name not in running:
             running.add(pod.name)
+            run_started = now if pod.behaviour is not None else None
             if pod.phase == RUNNING:
                 out = out.with_pod(
-                    attrs.evolve(pod, restarts=pod.restarts + 1, ready=True, containers_ready=True, ready_since=now)
+                    attrs.evolve(
+                        pod,
+                        restarts=pod.restarts + 1,
+                        ready=True,
+                        containers_ready=True,
+                        ready_since=now,
+                        run_started=run_started,
+                    )
                 )
                 events.append(
                     Event(
@@ -170,11 +248,41 @@ def step(cluster: Cluster, node_name: str) -> list[Outcome]:
                 started = pod.start_time if pod.start_time is not None else _start_time(cluster, now)
                 out = out.with_pod(
                     attrs.evolve(
-                        pod, phase=RUNNING, ready=True, containers_ready=True, ready_since=now, start_time=started
+                        pod,
+                        phase=RUNNING,
+                        ready=True,
+                        containers_ready=True,
+                        ready_since=now,
+                        start_time=started,
+                        run_started=run_started,
                     )
                 )
                 events.append(Event(now, SOURCE, "Started", f"pod/{pod.name}", "Started container app"))
                 notes.append(f"{pod.name} Running")
+        elif _run_over(pod, now):
+            running.discard(pod.name)
+            fails, out = _run_fails(out, pod)
+            done = dict(ready=False, containers_ready=False, finished_at=now)
+            if not fails:
+                out = out.with_pod(attrs.evolve(pod, phase=SUCCEEDED, **done))
+                notes.append(f"{pod.name} Succeeded")
+            elif pod.restart_policy == "Never":
+                out = out.with_pod(attrs.evolve(pod, phase=FAILED, **done))
+                notes.append(f"{pod.name} Failed (exit code {pod.behaviour.exit_code if pod.behaviour else 1})")
+            else:
+                out = out.with_pod(attrs.evolve(pod, **done))
+                events.append(
+                    Event(
+                        now,
+                        SOURCE,
+                        "BackOff",
+                        f"pod/{pod.name}",
+                        f"Back-off restarting failed container app in pod {pod.name}",
+                        "Warning",
+                    )
+                )
+                wait = crash_backoff(pod.restarts)
+                notes.append(f"{pod.name} container exited non-zero; CrashLoopBackOff {wait}s")
         elif not pod.ready:
             out = out.with_pod(attrs.evolve(pod, ready=True, containers_ready=True, ready_since=now))
             notes.append(f"{pod.name} ready again")

@@ -5,13 +5,15 @@
 - gcUnscheduledTerminating: Terminating pods that were never bound are force-deleted;
 - gcTerminating: Terminating pods on a node that is not Ready and carries the
   ``node.kubernetes.io/out-of-service`` taint are force-deleted.
-Left out: gcTerminated (the threshold of 12500 finished pods).
+- gcTerminated: when more than ``terminatedPodGCThreshold`` (12500) pods have finished
+  (Succeeded or Failed), the excess is deleted, evicted ones first, then the oldest
+  (``byEvictionAndCreationTimestamp``; names break ties).
 """
 
 from __future__ import annotations
 
 from kmodel.components import apiserver
-from kmodel.state import COND_TRUE, TAINT_OUT_OF_SERVICE, Cluster
+from kmodel.state import COND_TRUE, FAILED, SUCCEEDED, TAINT_OUT_OF_SERVICE, Cluster
 from kmodel.transition import Event, Outcome
 
 SOURCE = "pod-garbage-collector"
@@ -39,6 +41,13 @@ def step(cluster: Cluster) -> list[Outcome]:
         events.append(Event(now, SOURCE, "PodGC", f"pod/{name}", why))
         notes.append(f"force-delete {name} ({why})")
 
+    threshold = cluster.settings.terminated_pod_gc_threshold
+    if threshold > 0:
+        finished = [p for p in cluster.pods if p.phase in (SUCCEEDED, FAILED)]
+        if len(finished) > threshold:
+            finished.sort(key=lambda p: (p.status_reason != "Evicted", p.created, p.name))
+            for pod in finished[: len(finished) - threshold]:
+                force(pod.name, f"more than {threshold} terminated pods")
     for node_name in sorted(missing):
         since = quarantine.setdefault(node_name, now)
         if now - since >= cluster.settings.pod_gc_quarantine:

@@ -64,6 +64,14 @@ def snapshot_lines(snap: dict[str, Any]) -> list[str]:
         for s in snap["statefulsets"]:
             sts_rows.append([f"statefulset.apps/{s['name']}", s["ready"]])
         lines += columns(sts_rows)
+    if snap.get("jobs"):
+        lines.append("")
+        job_rows = [["NAME", "STATUS", "COMPLETIONS", "ACTIVE", "FAILED"]]
+        for j in snap["jobs"]:
+            job_rows.append(
+                [f"job.batch/{j['name']}", j["status"], j["completions"], str(j["active"]), str(j["failed"])]
+            )
+        lines += columns(job_rows)
     if snap["services"]:
         lines.append("")
         svc_rows = [["NAME", "ENDPOINTS"]]

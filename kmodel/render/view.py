@@ -4,7 +4,22 @@ from __future__ import annotations
 
 from typing import Any
 
-from kmodel.state import COND_NONE, COND_TRUE, PENDING, Cluster, Node, Pod
+from kmodel.state import (
+    COND_NONE,
+    COND_TRUE,
+    FAILED,
+    JOB_COMPLETE,
+    JOB_FAILED,
+    JOB_FAILURE_TARGET,
+    JOB_SUCCESS_CRITERIA_MET,
+    JOB_SUSPENDED,
+    PENDING,
+    SUCCEEDED,
+    Cluster,
+    Job,
+    Node,
+    Pod,
+)
 
 
 def node_status(node: Node) -> str:
@@ -26,7 +41,27 @@ def pod_status(pod: Pod) -> str:
         return "ContainerCreating"
     if pod.status_reason:
         return pod.status_reason  # a rejected pod shows its reason (OutOfcpu, NodeAffinity...)
+    if pod.behaviour is not None and pod.finished_at is not None:
+        # a container that exited: its terminated reason, or the wait before its restart
+        if pod.phase == SUCCEEDED:
+            return "Completed"
+        return "Error" if pod.phase == FAILED else "CrashLoopBackOff"
     return pod.phase
+
+
+def job_status(job: Job) -> str:
+    """kubectl's STATUS column for a Job (1.30 on): the terminal condition, else the interim
+    one, Suspended, or Running."""
+    for kind, shown in (
+        (JOB_COMPLETE, "Complete"),
+        (JOB_FAILED, "Failed"),
+        (JOB_FAILURE_TARGET, "FailureTarget"),
+        (JOB_SUCCESS_CRITERIA_MET, "SuccessCriteriaMet"),
+        (JOB_SUSPENDED, "Suspended"),
+    ):
+        if job.condition(kind) is not None:
+            return shown
+    return "Running"
 
 
 def view(cluster: Cluster) -> dict[str, Any]:
@@ -77,6 +112,23 @@ def view(cluster: Cluster) -> dict[str, Any]:
                 ]
             }
             if cluster.statefulsets
+            else {}
+        ),
+        # only when there are Jobs (the views of other scenarios stay as they were)
+        **(
+            {
+                "jobs": [
+                    {
+                        "name": j.name,
+                        "status": job_status(j),
+                        "completions": f"{j.status_succeeded}/{j.completions if j.completions is not None else 1}",
+                        "active": j.status_active,
+                        "failed": j.status_failed,
+                    }
+                    for j in cluster.jobs
+                ]
+            }
+            if cluster.jobs
             else {}
         ),
         "controlPlane": {

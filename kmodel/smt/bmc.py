@@ -392,6 +392,8 @@ NOT_ENCODED: dict[str, str] = {
     "spread-within-max-skew": "the slices do not encode topology spread constraints (they refuse them)",
     "at-most-one-pod-per-ordinal": "the slices do not encode StatefulSets (they refuse them)",
     "statefulset-replicas-ready": "the slices do not encode StatefulSets (they refuse them)",
+    "job-completes-or-fails": "the slices do not encode Jobs (they refuse them)",
+    "job-retries-bounded": "the slices do not encode Jobs (they refuse them)",
 }
 
 PROPERTIES: dict[str, SliceProperty] = {

@@ -721,6 +721,14 @@ class Slice:
             raise _refuse("the initial state is inside a tick", "start from a settled state")
         refuse_scheduling_features(c, self.WHERE)
         refuse_statefulsets(c, [x for ev in m.timeline for x in ev.manifests], self.WHERE)
+        applies_jobs = any(x.kind == "Job" for ev in m.timeline for x in getattr(ev, "manifests", ()))
+        if c.jobs or applies_jobs or any(p.owner_kind == "Job" for p in c.pods):
+            name = c.jobs[0].name if c.jobs else "applied by the timeline"
+            raise _refuse(
+                f"the scenario has Jobs (job {name}): the slices do not encode the Job controller "
+                "or containers that finish",
+                "check scenarios with Jobs with --engine explore or hypothesis",
+            )
         for n in c.nodes:
             if n.ready == COND_NONE or n.last_heartbeat is None:
                 raise _refuse(

@@ -216,7 +216,6 @@ def test_gc_terminating_pods_deleted_from_out_of_service_node() -> None:
 TERMINATED_POD_GC_THRESHOLD = 12500  # kube-controller-manager --terminated-pod-gc-threshold default
 
 
-@pytest.mark.xfail(strict=True, reason="needs gcTerminated (terminatedPodGCThreshold)")
 def test_gc_terminated_oldest_finished_pods_beyond_threshold() -> None:
     """gc_controller_test.go TestGCTerminated, the case with pods a (Failed), b (Succeeded),
     c (Failed) and threshold 1, which deletes a and b: finished pods beyond the threshold are
