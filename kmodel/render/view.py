@@ -26,6 +26,8 @@ def pod_status(pod: Pod) -> str:
         return "ContainerCreating"
     if pod.status_reason:
         return pod.status_reason  # a rejected pod shows its reason (OutOfcpu, NodeAffinity...)
+    if pod.probe is not None and pod.probe.exited is not None:
+        return "CrashLoopBackOff"  # a probe killed the container; it waits for its restart
     return pod.phase
 
 
