@@ -44,6 +44,8 @@ from kmodel.timeline import perform
 
 DEFAULT_FAULTS = (("powerOffNode", 1), ("stopComponent", 1))
 CONTROL_PLANE_PROCESSES = ("apiserver", "etcd", "scheduler", "controller-manager")
+
+
 def _pass_probe(c: Cluster, what: str) -> Cluster | None:
     kind, _, pod = what.partition(" ")
     return fault_fns.set_probe(c, pod, kind, False)

@@ -14,6 +14,8 @@ one node, as part of the kubelet's sync (:mod:`kmodel.components.kubelet`):
   ready; ``failureThreshold`` failures kill the container, as a liveness failure does;
 - readiness probe: its initial result is Failure, so the pod is not Ready until the probe has
   succeeded ``successThreshold`` times; ``failureThreshold`` failures make it not Ready again.
+  When the startup probe succeeds the prober manager runs the readiness probe at once
+  (``UpdatePodStatus`` triggers it), and then every period;
   A container without a readiness probe is ready as soon as it (and its startup probe) started;
 - liveness probe: ``failureThreshold`` failures kill the container ("failed liveness probe,
   will be restarted"); the pod is not Ready while it is down;
@@ -55,16 +57,21 @@ def first_probe_at(grid0: int, period: int, t: int) -> int:
     return grid0 + -(-(t - grid0) // period) * period
 
 
-def counts_at(rt: ProbeRuntime, kind: str, probe: Probe, not_before: int) -> int:
+def counts_at(rt: ProbeRuntime, kind: str, probe: Probe, not_before: int, triggered: bool = False) -> int:
     """When the current answer of ``kind`` has come enough times in a row to count: the first
     probe at or after the answer's last change (and ``not_before``, when the probe began to run),
-    plus threshold - 1 periods."""
+    plus threshold - 1 periods. ``triggered``: the probe runs at once at ``not_before`` (the
+    prober manager triggers the readiness probe when the startup probe succeeds) if the answer
+    was the same then and the initial delay is over."""
     assert rt.started is not None
     grid0 = rt.started + probe.initial_delay
     changed = rt.since(kind)
     since = max(changed if changed is not None else rt.started, not_before)
     n = probe.failure_threshold if kind in rt.failing else probe.success_threshold
-    return first_probe_at(grid0, probe.period, since) + (n - 1) * probe.period
+    first = first_probe_at(grid0, probe.period, since)
+    if triggered and since == not_before and not_before >= grid0:
+        first = not_before
+    return first + (n - 1) * probe.period
 
 
 def set_answer(pod: Pod, kind: str, failing: bool, now: int) -> Pod | None:
@@ -152,7 +159,8 @@ def sync(pod: Pod, now: int) -> tuple[Pod, list[Event], list[str]]:
             current = pod.containers_ready
             failing = READINESS in rt.failing
             if current == failing:  # the answer disagrees with the result: does it count yet?
-                want = not current if now >= counts_at(rt, READINESS, spec.readiness, done_at) else current
+                at = counts_at(rt, READINESS, spec.readiness, done_at, triggered=spec.startup is not None)
+                want = not current if now >= at else current
             else:
                 want = current
             if current and not want:
