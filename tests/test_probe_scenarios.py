@@ -116,3 +116,12 @@ def test_three_failing_readiness_probes_empty_the_service(tmp_path: Path, cli) -
     out = cli("check", str(path), "-p", "service-has-endpoint", "--faults", "failProbe=3", "--max-states", "200000")
     assert out.exit_code == 1, out.output
     assert out.stdout.count("fail-probe readiness") >= 3
+
+
+def test_back_off_outlasts_the_convergence_bound(cli) -> None:  # type: ignore[no-untyped-def]
+    """The header's check: the 160 s back-off running when the liveness probe passes keeps the
+    Deployment short of a ready pod past replica-convergence's 60 s bound."""
+    out = cli("check", str(SCENARIO), "-p", "replica-convergence", "-p", "service-has-endpoint")
+    assert out.exit_code == 1, out.output
+    assert "VIOLATED     replica-convergence" in out.stdout
+    assert "holds        service-has-endpoint" in out.stdout
