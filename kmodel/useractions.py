@@ -6,6 +6,8 @@ refused (an event with kubectl's "connection refused" message) and never takes e
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import attrs
 
 from kmodel.components import apiserver
@@ -72,12 +74,31 @@ def forbidden(cluster: Cluster, m: Manifest) -> str | None:
     return None
 
 
+ApplyHook = Callable[[Cluster, Manifest], tuple[Cluster, str]]
+# kind-specific apply: the model class of a manifest's object -> a function that creates or
+# updates it (see register_apply)
+APPLY_HOOKS: dict[type, ApplyHook] = {}
+
+
+def register_apply(cls: type, hook: ApplyHook, api_group: str | None = None) -> None:
+    """Teach ``apply`` (the scenario's objects and the timeline's ``apply FILE``) a new kind:
+    ``hook(cluster, manifest)`` returns the new state and kubectl's word (``created``,
+    ``configured``, ``unchanged``); ``api_group`` is how kubectl names it in its output (e.g.
+    ``statefulset.apps``). The rest (the apiserver being down, refusals, events) is generic."""
+    APPLY_HOOKS[cls] = hook
+    if api_group is not None:
+        _API_GROUP[cls.__name__] = api_group
+
+
 def apply_object(cluster: Cluster, m: Manifest) -> tuple[Cluster, str]:
     """Create or update one object; returns the new state and kubectl's word for what happened
     (``forbidden`` when admission refuses it: see :func:`forbidden`)."""
     obj = m.obj
     if forbidden(cluster, m) is not None:
         return cluster, "forbidden"
+    hook = APPLY_HOOKS.get(type(obj))
+    if hook is not None:
+        return hook(cluster, m)
     if isinstance(obj, PriorityClass):
         old_pc = apiserver.priority_class(cluster, obj.name)
         if old_pc is None:
