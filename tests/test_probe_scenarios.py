@@ -125,3 +125,22 @@ def test_back_off_outlasts_the_convergence_bound(cli) -> None:  # type: ignore[n
     assert out.exit_code == 1, out.output
     assert "VIOLATED     replica-convergence" in out.stdout
     assert "holds        service-has-endpoint" in out.stdout
+
+
+def test_publish_not_ready_addresses_keeps_a_pod_whose_readiness_fails(tmp_path: Path) -> None:
+    """A Service with publishNotReadyAddresses lists the pod while its readiness probe fails
+    (endpoints_controller.go: tolerateUnreadyEndpoints), though the pod is not Ready."""
+    text = SCENARIO.read_text().replace(
+        "  selector:\n    app: web\n  ports:", "  publishNotReadyAddresses: true\n  selector:\n    app: web\n  ports:"
+    )
+    assert "publishNotReadyAddresses" in text
+    path = tmp_path / "publish.yaml"
+    path.write_text(text)
+    seen: list[Cluster] = []
+    simulate(load(path), on_tick=seen.append)
+    during = [c for c in seen if T_FAIL + FAILURES * PERIOD + 5 <= c.now < T_READY_PASS]
+    assert during
+    for c in during:
+        pod, svc = c.pod(READY_POD), c.service("web")
+        assert pod is not None and not pod.ready
+        assert svc is not None and READY_POD in svc.endpoints
