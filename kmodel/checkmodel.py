@@ -118,6 +118,19 @@ class KubeModel:
         self.min_ready = max(
             (getattr(m.obj, "min_ready_seconds", 0) for m in (*scenario.manifests, *applied)), default=0
         )
+        # the longest a probed pod may take to become ready (initial delay, then successThreshold
+        # probes): settling waits for it, as nothing visibly changes before the first probe
+        self.probe_wait = max(
+            (
+                p.initial_delay + p.success_threshold * p.period
+                for m in (*scenario.manifests, *applied)
+                for spec in (getattr(m.obj, "probes", None), getattr(getattr(m.obj, "template", None), "probes", None))
+                if spec is not None
+                for p in (spec.readiness, spec.startup)
+                if p is not None
+            ),
+            default=0,
+        )
         # ages beyond this compare the same against every threshold in the model
         self.cap = (
             max(
@@ -204,7 +217,7 @@ class KubeModel:
         quiet_for = 0
         c = state.cluster
         # quiet for a whole period, and long enough for a ready pod to become available
-        need = max(self.phase, self.min_ready)
+        need = max(self.phase, self.min_ready, self.probe_wait)
         while c.now < SETTLE_LIMIT and (first_event is None or c.now + c.settings.step <= first_event):
             before = c
             for outcome in model.fixed_schedule(c, self.replace):

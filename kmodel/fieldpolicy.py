@@ -83,7 +83,8 @@ def only(values: tuple[Any, ...], assumed: str, need: str, note: str = "", statu
 # descriptive: annotations are free-form, and Kubernetes' own controllers read only these.
 BEHAVIOUR_ANNOTATIONS: Mapping[str, str] = {
     "controller.kubernetes.io/pod-deletion-cost": (
-        "the pod-deletion-cost ranking of ReplicaSet scale-down (pods with a lower cost go first)"
+        "the pod-deletion-cost of a pod as written in a manifest (the ReplicaSet's scale-down ranking "
+        "honours it when the annotate timeline verb sets it)"
     ),
     "deployment.kubernetes.io/desired-replicas": "proportional scaling of a Deployment's ReplicaSets",
     "deployment.kubernetes.io/max-replicas": "proportional scaling of a Deployment's ReplicaSets",
