@@ -279,7 +279,16 @@ def pod_spec(ctx: Ctx, raw: object) -> dict[str, Any]:
     inits = sequence(ctx.at(spec, "initContainers"), spec.get("initContainers"))
     for i, c in enumerate(inits):
         cctx = ctx.at(spec, "initContainers").item(inits, i)
-        total = _largest(total, container_requests(cctx, mapping(cctx, c)))
+        cm = mapping(cctx, c)
+        for field in PROBE_FIELDS.values():
+            if cm.get(field) is not None:
+                # the apiserver's validateInitContainers: probes need a restartable (sidecar)
+                # init container, and those are refused by the field policy
+                raise cctx.at(cm, field).error(
+                    "Forbidden: may not be set for init containers without restartPolicy=Always",
+                    f"move the {field} to a regular container",
+                )
+        total = _largest(total, container_requests(cctx, cm))
     tolerations = tuple(
         toleration(ctx.at(spec, "tolerations").item(spec.get("tolerations"), i), t)
         for i, t in enumerate(sequence(ctx.at(spec, "tolerations"), spec.get("tolerations")))
