@@ -156,7 +156,10 @@ def step(cluster: Cluster, node_name: str) -> list[Outcome]:
         elif pod.name not in running:
             running.add(pod.name)
             if pod.phase == RUNNING:
-                if prober.has_probes(pod):
+                if prober.crash_looping(pod):
+                    # a new sandbox; the container still waits out its back-off (prober.sync)
+                    notes.append(f"{pod.name} sandbox re-created (container in back-off)")
+                elif prober.has_probes(pod):
                     fresh = attrs.evolve(pod, restarts=pod.restarts + 1, containers_ready=False)
                     synced, probe_events, probe_notes = prober.sync(prober.start(fresh, now), now)
                     out = out.with_pod(synced)

@@ -32,7 +32,11 @@ Left out: the random start offset of a probe worker (probes are counted from the
 start, on the model's tick: a probe due between two ticks takes effect at the next one), probe
 timeouts and errors (a probe passes or fails), the restart of a *probe-less* container that
 exits on its own (kmodel's containers never exit by themselves), and probes on a pod being
-deleted (liveness and startup stop; readiness no longer matters to endpoints).
+deleted (liveness and startup stop; readiness no longer matters to endpoints). The back-off
+entries and probe results live in the kubelet's memory, so a restarted kubelet (or a rebooted
+machine) starts them afresh; kmodel keeps them on the pod across such restarts. A pod sandbox
+re-created while its container waits out a back-off keeps waiting (doBackOff runs for the new
+sandbox's containers too).
 """
 
 from __future__ import annotations

@@ -491,3 +491,21 @@ def _one_pod_cluster(**probes: Probe) -> Cluster:
     pod = started(**probes)
     node = attrs.evolve(mknode("node"), running=frozenset({"test_pod"}))
     return mkcluster(node, pods=[pod])
+
+
+def test_sandbox_recreated_during_back_off_keeps_waiting() -> None:
+    """kuberuntime_manager.go SyncPod: a new sandbox (SandboxChanged) starts the pod's containers
+    through doBackOff too, so a container waiting out a back-off keeps waiting."""
+    pod = started(liveness=Probe(failure_threshold=1))
+    pod = prober.set_answer(pod, LIVENESS, True, 0) or pod
+    assert pod.probe is not None
+    pod = attrs.evolve(pod, restarts=2, probe=attrs.evolve(pod.probe, exited=100, backoff=20, backoff_updated=80))
+    c = attrs.evolve(mkcluster(mknode("node"), pods=[pod]), now=105)  # the sandbox is gone
+    c = after_sync(c)
+    p = pod_of(c, "test_pod")
+    assert "test_pod" in c.node("node").running  # type: ignore[union-attr]
+    assert prober.crash_looping(p) and p.restarts == 2
+    p = prober.set_answer(p, LIVENESS, False, 110) or p
+    c = after_sync(attrs.evolve(c.with_pod(p), now=120))  # 20 s after the container exited
+    p = pod_of(c, "test_pod")
+    assert not prober.crash_looping(p) and p.restarts == 3
