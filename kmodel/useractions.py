@@ -135,8 +135,11 @@ def apply_object(cluster: Cluster, m: Manifest) -> tuple[Cluster, str]:
         )
         return cluster.with_node(upd), "configured" if upd != old else "unchanged"
     if isinstance(obj, Pod):
-        if cluster.pod(obj.name) is not None:
-            return cluster, "unchanged"
+        old_pod = cluster.pod(obj.name)
+        if old_pod is not None:
+            # a pod's spec is immutable (the fields kmodel reads); its labels may change
+            upd_pod = attrs.evolve(old_pod, labels=obj.labels)
+            return cluster.with_pod(upd_pod), "configured" if upd_pod != old_pod else "unchanged"
         return apiserver.create_pod(cluster, obj), "created"
     if isinstance(obj, Deployment):
         old_d = cluster.deployment(obj.name)
@@ -163,7 +166,7 @@ def apply_object(cluster: Cluster, m: Manifest) -> tuple[Cluster, str]:
     old_s = cluster.service(obj.name)
     if old_s is None:
         return cluster.with_service(obj), "created"
-    upd_s = attrs.evolve(old_s, selector=obj.selector)
+    upd_s = attrs.evolve(old_s, selector=obj.selector, publish_not_ready_addresses=obj.publish_not_ready_addresses)
     return cluster.with_service(upd_s), "configured" if upd_s != old_s else "unchanged"
 
 

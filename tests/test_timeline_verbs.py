@@ -368,3 +368,33 @@ def test_apply_hook_for_a_new_kind(tmp_path: Path) -> None:
         assert out.events[0].message == "widget.example.com/w created"
     finally:
         del APPLY_HOOKS[Widget]
+
+
+def test_apply_updates_a_service_and_a_pods_labels(tmp_path: Path) -> None:
+    """kubectl apply of changed objects: a Service's publishNotReadyAddresses and selector, a
+    pod's labels (its spec is immutable)."""
+    write(
+        tmp_path,
+        "svc.yaml",
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web}\n"
+        "spec:\n  publishNotReadyAddresses: true\n  selector: {app: web}\n  ports: [{port: 80}]\n",
+    )
+    write(
+        tmp_path,
+        "solo.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: solo, labels: {app: solo}}\n"
+        "spec:\n  containers: [{name: app, image: nginx}]\n",
+    )
+    write(
+        tmp_path,
+        "solo2.yaml",
+        "apiVersion: v1\nkind: Pod\nmetadata: {name: solo, labels: {app: web}}\n"
+        "spec:\n  containers: [{name: app, image: nginx}]\n",
+    )
+    sim, seen = run(tmp_path, ["10s apply svc.yaml", "20s apply solo.yaml", "40s apply solo2.yaml"], until="1m")
+    svc = seen[-1].service("web")
+    assert svc is not None and svc.publish_not_ready_addresses
+    solo = seen[-1].pod("solo")
+    assert solo is not None and dict(solo.labels) == {"app": "web"}
+    applied = [e.message for e in sim.events if e.reason == "Applied"]
+    assert "service/web configured" in applied and "pod/solo configured" in applied
