@@ -73,6 +73,7 @@ MODULES = (
     "scheduler",
     "tainteviction",
     "kubeletadmission",
+    "prober",
     *PLUGINS,
 )
 # --module plugins stands for every scheduler plugin.
@@ -99,6 +100,12 @@ SUBSETS: dict[str, list[str]] = {
         "tests/k8s/test_deployment_controller.py",
     ],
     "endpoints": ["tests/k8s/test_endpoints.py", "tests/test_controllers.py"],
+    "prober": [
+        "tests/k8s/test_prober.py",
+        "tests/test_probe_fingerprint.py",
+        "tests/test_timeline_verbs.py",
+        "tests/test_probe_manifests.py",
+    ],
     "garbagecollector": ["tests/test_controllers.py", "tests/test_seeds.py"],
     "kubelet": [
         "tests/test_notice_controllers.py",

@@ -480,6 +480,8 @@ def test_e2e_ready_immediately_after_startup_probe_succeeds(tmp_path: Path) -> N
     ready = first(seen, lambda p: p.ready)
     assert started_up is not None and ready is not None
     assert 0 <= ready - started_up <= 25
+    # the trigger runs the readiness probe at once (the next readiness period would be 20 s on)
+    assert ready == started_up
 
 
 def after_sync(c: Cluster) -> Cluster:
@@ -509,3 +511,15 @@ def test_sandbox_recreated_during_back_off_keeps_waiting() -> None:
     c = after_sync(attrs.evolve(c.with_pod(p), now=120))  # 20 s after the container exited
     p = pod_of(c, "test_pod")
     assert not prober.crash_looping(p) and p.restarts == 3
+
+
+def test_crash_loop_backoff_expiry_is_strictly_more_than_ten_minutes() -> None:
+    """flowcontrol.Backoff hasExpired: eventTime - lastUpdate > 2 * maxDuration; at exactly
+    600 s the entry still holds (the delay doubles), one second later it has expired."""
+    base = started(liveness=Probe(failure_threshold=1))
+    assert base.probe is not None
+    for gap, wait, after in ((600, 20, 40), (601, 0, prober.INITIAL_BACKOFF)):
+        rt = attrs.evolve(base.probe, exited=1000, backoff=20, backoff_updated=1000 - gap)
+        assert prober.backoff_wait(rt) == wait
+        pod, _, _ = prober.sync(attrs.evolve(base, probe=rt), 1000 + wait)
+        assert pod.probe is not None and pod.probe.backoff == after and not killed(pod)
