@@ -143,3 +143,49 @@ def test_liveness_is_not_triggered_by_the_startup_probe() -> None:
     assert p.probe is not None and p.probe.startup_done == 7 and prober.crash_looping(p) is False
     p, _, _ = prober.sync(p, 10)
     assert prober.crash_looping(p)
+
+
+def test_short_periods_keep_recent_starts_exact() -> None:
+    spec = ProbeSpec(readiness=Probe(period=2))
+    a = attrs.evolve(pod(started=NOW - 4), probes=spec)
+    b = attrs.evolve(pod(started=NOW - 6), probes=spec)
+    assert fp(a) != fp(b)
+
+
+def test_odd_periods_merge_old_starts_in_phase() -> None:
+    spec = ProbeSpec(readiness=Probe(period=3))
+    a = attrs.evolve(pod(started=NOW - 1000), probes=spec)
+    b = attrs.evolve(pod(started=NOW - 1003), probes=spec)
+    assert fp(a) == fp(b)
+
+
+def test_backoff_entry_at_exactly_the_expiry_still_counts() -> None:
+    """hasExpired is ``>``: an entry updated exactly 600 s before the pending exit still holds."""
+    holds = pod(started=NOW - 30, exited=NOW - 10, backoff=40, backoff_updated=NOW - 610)
+    assert prober.backoff_wait(holds.probe) == 40  # type: ignore[arg-type]
+    assert fp(holds) != fp(pod(started=NOW - 30, exited=NOW - 10))
+
+
+def test_backoff_update_age_is_exact_up_to_the_expiry() -> None:
+    a = pod(started=NOW - 50, backoff=40, backoff_updated=NOW - 592)
+    b = pod(started=NOW - 50, backoff=40, backoff_updated=NOW - 597)
+    assert fp(a) != fp(b)
+
+
+def test_exit_age_is_exact_up_to_the_longest_wait() -> None:
+    a = pod(started=NOW - 400, exited=NOW - 295, backoff=300, backoff_updated=NOW - 400)
+    b = pod(started=NOW - 400, exited=NOW - 300, backoff=300, backoff_updated=NOW - 400)
+    assert fp(a) != fp(b)
+
+
+def test_a_ready_pod_with_passing_probes_reports_nothing() -> None:
+    p, _, _ = prober.sync(started(readiness=Probe()), 5)
+    again, events, notes = prober.sync(p, 15)
+    assert again == p and events == [] and notes == []
+
+
+def test_ready_since_stays_when_the_pod_turns_not_ready() -> None:
+    p, _, _ = prober.sync(started(readiness=Probe(failure_threshold=1)), 5)
+    p = prober.set_answer(p, READINESS, True, 6) or p
+    after, _, _ = prober.sync(p, 10)
+    assert not after.ready and after.ready_since == p.ready_since == 5
