@@ -189,3 +189,13 @@ def test_ready_since_stays_when_the_pod_turns_not_ready() -> None:
     p = prober.set_answer(p, READINESS, True, 6) or p
     after, _, _ = prober.sync(p, 10)
     assert not after.ready and after.ready_since == p.ready_since == 5
+
+
+def test_ready_since_stays_when_a_pod_shown_not_ready_fails_its_probe() -> None:
+    """The node controller had flipped Ready to False; the probe then fails: the condition does
+    not transition again, so its time stays."""
+    p, _, _ = prober.sync(started(readiness=Probe(failure_threshold=1)), 5)
+    marked = attrs.evolve(p, ready=False)
+    marked = prober.set_answer(marked, READINESS, True, 6) or marked
+    after, _, _ = prober.sync(marked, 10)
+    assert not after.ready and not after.containers_ready and after.ready_since == 5

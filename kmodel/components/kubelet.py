@@ -178,7 +178,8 @@ def step(cluster: Cluster, node_name: str) -> list[Outcome]:
                         "Pod sandbox changed, it will be killed and re-created.",
                     )
                 )
-                notes.append(f"{pod.name} restarted (restarts {pod.restarts + 1})")
+                if not prober.crash_looping(pod):
+                    notes.append(f"{pod.name} restarted (restarts {pod.restarts + 1})")
             else:
                 started = pod.start_time if pod.start_time is not None else _start_time(cluster, now)
                 if prober.has_probes(pod):
