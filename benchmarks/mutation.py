@@ -73,6 +73,7 @@ MODULES = (
     "scheduler",
     "tainteviction",
     "kubeletadmission",
+    "prober",
     *PLUGINS,
 )
 # --module plugins stands for every scheduler plugin.
@@ -99,6 +100,12 @@ SUBSETS: dict[str, list[str]] = {
         "tests/k8s/test_deployment_controller.py",
     ],
     "endpoints": ["tests/k8s/test_endpoints.py", "tests/test_controllers.py"],
+    "prober": [
+        "tests/k8s/test_prober.py",
+        "tests/test_probe_fingerprint.py",
+        "tests/test_timeline_verbs.py",
+        "tests/test_probe_manifests.py",
+    ],
     "garbagecollector": ["tests/test_controllers.py", "tests/test_seeds.py"],
     "kubelet": [
         "tests/test_notice_controllers.py",
@@ -504,6 +511,48 @@ for _function, _line, _change in (
     ),
 ):
     EQUIVALENT[("plugins/defaultpreemption", _function, _line, _change)] = _NO_PDBS
+_CAP = "cap = spec.horizon() + 2 * step"
+_EXIT_AGE = "age(rt.exited, MAX_BACKOFF + 2 * step),"
+_UPDATE_AGE = "None if expired else age(rt.backoff_updated, EXPIRY + 2 * step),"
+_TRIGGER = "if triggered and since == not_before and not_before >= grid0:"
+EQUIVALENT.update(
+    {
+        ("prober", "first_probe_at", "if t <= grid0:", "<= -> <"): "at t == grid0 the formula gives grid0 too",
+        (
+            "prober",
+            "relative",
+            "def relative(pod: Pod, now: int, step: int, more_failures: bool = True) -> object:",
+            "True -> False",
+        ): "every caller passes more_failures",
+        ("prober", "relative", _CAP, "* -> //"): "a cap of the horizon alone still covers every look-back: the "
+        "horizon has a spare period and a spare success run",
+        ("prober", "relative", "if d <= limit:", "<= -> <"): "every cap is at least a tick past the look-back",
+        ("prober", "relative", _EXIT_AGE, "* -> //"): "a container down 300 s or more is restarted whatever its "
+        "back-off: ages past 300 s behave alike",
+        ("prober", "relative", _EXIT_AGE, "2 -> 3"): "a larger cap only keeps more ages apart",
+        ("prober", "relative", _UPDATE_AGE, "* -> //"): "an entry older than 600 s is expired and left out before "
+        "its age is read",
+        ("prober", "relative", _UPDATE_AGE, "2 -> 3"): "a larger cap only keeps more ages apart",
+        ("prober", "relative", "0 if expired else rt.backoff,", "0 -> 1"): "another constant for an expired "
+        "entry: states still merge exactly when they did",
+        ("prober", "counts_at", _TRIGGER, ">= -> >"): "when the startup probe succeeds at grid0 itself the first "
+        "probe on the grid is grid0 too",
+        ("prober", "backoff_wait", "return 0", "0 -> 1"): "a 1 s wait ends before the kubelet's next sync, a tick "
+        "(at least 1 s) later",
+        (
+            "prober",
+            "backoff_wait",
+            "if rt.exited is None or rt.backoff == 0 or rt.backoff_updated is None:",
+            "0 -> 1",
+        ): "an entry has a delay of 10 s or more, and without one backoff_updated is None as well",
+        (
+            "prober",
+            "_next_backoff",
+            "if rt.backoff == 0 or rt.backoff_updated is None or rt.exited - rt.backoff_updated > EXPIRY:",
+            "0 -> 1",
+        ): "an entry has a delay of 10 s or more, and without one backoff_updated is None as well",
+    }
+)
 EQUIVALENT[("plugins/defaultpreemption", "select_victims_on_node", "if violating and non_violating:", "and -> or")] = (
     "without PodDisruptionBudgets every victim is in the non-violating group, appended in importance order, so "
     "sorting them by importance again changes nothing"

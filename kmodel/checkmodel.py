@@ -13,8 +13,9 @@ Enabled transitions of a state:
 - at the start of a tick, before any component has acted in it, faults while the budget
   allows (a fault strikes between two ticks, never inside one): power off a worker, stop a
   kubelet, stop a node's container runtime, stop a control-plane process, partition a worker,
-  delete a pod, kill a pod's containers; and the undoing of any fault the checker injected
-  (power on, start, heal), which costs nothing;
+  delete a pod, kill a pod's containers, make a pod's readiness probe fail (``failProbe``);
+  and the undoing of any fault the checker injected (power on, start, heal, the probe passing
+  again), which costs nothing;
 - the clock tick, once no component has work left in this tick.
 
 The fingerprint used to recognise visited states measures every time as an age relative to the
@@ -34,15 +35,23 @@ from attrs import frozen
 
 from kmodel import faults as fault_fns
 from kmodel import model
-from kmodel.components import apiserver, kubelet
+from kmodel.components import apiserver, kubelet, prober
 from kmodel.components import job as job_component
 from kmodel.engines.base import Transition
+from kmodel.probespec import READINESS
 from kmodel.scenario import Scenario
 from kmodel.state import Cluster, Job, Node, Pod
 from kmodel.timeline import perform
 
 DEFAULT_FAULTS = (("powerOffNode", 1), ("stopComponent", 1))
 CONTROL_PLANE_PROCESSES = ("apiserver", "etcd", "scheduler", "controller-manager")
+
+
+def _pass_probe(c: Cluster, what: str) -> Cluster | None:
+    kind, _, pod = what.partition(" ")
+    return fault_fns.set_probe(c, pod, kind, False)
+
+
 # how to undo each kind of injected fault (by the prefix of its tag): the label, and the fault
 # function that puts things back (None when there is nothing to undo)
 UNDO: dict[str, tuple[str, Callable[[Cluster, str], Cluster | None]]] = {
@@ -51,6 +60,8 @@ UNDO: dict[str, tuple[str, Callable[[Cluster, str], Cluster | None]]] = {
     "kubelet": ("start kubelet on {}", lambda c, n: fault_fns.set_kubelet(c, n, True)),
     "runtime": ("start container runtime on {}", lambda c, n: fault_fns.set_runtime(c, n, True)),
     "component": ("start {}", lambda c, n: fault_fns.set_component(c, n, True)),
+    # "probe:KIND POD": the pod's KIND probe passes again
+    "probe": ("pass-probe {}", _pass_probe),
 }
 SETTLE_LIMIT = 600  # seconds of model time to let a scenario come up before checking
 
@@ -107,6 +118,19 @@ class KubeModel:
         applied = [m for ev in self.timeline for m in getattr(ev, "manifests", ())]
         self.min_ready = max(
             (getattr(m.obj, "min_ready_seconds", 0) for m in (*scenario.manifests, *applied)), default=0
+        )
+        # the longest a probed pod may take to become ready (initial delay, then successThreshold
+        # probes): settling waits for it, as nothing visibly changes before the first probe
+        self.probe_wait = max(
+            (
+                p.initial_delay + p.success_threshold * p.period
+                for m in (*scenario.manifests, *applied)
+                for spec in (getattr(m.obj, "probes", None), getattr(getattr(m.obj, "template", None), "probes", None))
+                if spec is not None
+                for p in (spec.readiness, spec.startup)
+                if p is not None
+            ),
+            default=0,
         )
         # ages beyond this compare the same against every threshold in the model
         self.cap = (
@@ -180,8 +204,11 @@ class KubeModel:
         return CheckState(c, tuple((kind, 0) for kind, _ in state.budget), frozenset(), state.next_event)
 
     def fingerprint(self, state: CheckState) -> Hashable:
+        more_failures = dict(state.budget).get("failProbe", 0) > 0 or any(
+            ev.verb == "fail-probe" for ev in self.timeline[state.next_event :]
+        )
         return (
-            relative(state.cluster, self.cap, self.phase, self.symmetry),
+            relative(state.cluster, self.cap, self.phase, self.symmetry, more_failures),
             state.budget,
             state.injected,
             state.next_event,
@@ -204,7 +231,7 @@ class KubeModel:
         quiet_for = 0
         c = state.cluster
         # quiet for a whole period, and long enough for a ready pod to become available
-        need = max(self.phase, self.min_ready)
+        need = max(self.phase, self.min_ready, self.probe_wait)
         while (
             c.now < SETTLE_LIMIT
             and (first_event is None or c.now + c.settings.step <= first_event)
@@ -287,6 +314,25 @@ class KubeModel:
                     "deletePod", "", f"kubectl delete pod {p.name}", partial(apiserver.delete_pod, c, p.name)
                 )
             yield from inject("killPod", "", f"kill containers of {p.name}", partial(fault_fns.kill_pod, c, p.name))
+            for kind in _probe_kinds(p):
+                yield from inject(
+                    "failProbe",
+                    f"probe:{kind} {p.name}",
+                    f"fail-probe {kind} pod/{p.name}",
+                    partial(fault_fns.set_probe, c, p.name, kind, True),
+                )
+
+
+def _probe_kinds(p: Pod) -> tuple[str, ...]:
+    """The probe kinds the failProbe fault may make fail on ``p``: its readiness probe, unless it
+    fails already. Liveness and startup failures restart the container again and again, and the
+    restart count (which ``kubectl get pods`` and invariants read, and the ReplicaSet's deletion
+    order compares) grows without bound while the fault lasts: they are for the timeline
+    (``fail-probe liveness ...`` then ``pass-probe``), whose end bounds them."""
+    if p.probes is None or p.probes.readiness is None or p.terminating:
+        return ()
+    failing = p.probe.failing if p.probe is not None else frozenset()
+    return () if READINESS in failing else (READINESS,)
 
 
 def _age(now: int, t: int | None, cap: int) -> int | None:
@@ -295,7 +341,7 @@ def _age(now: int, t: int | None, cap: int) -> int | None:
     return min(now - t, cap)
 
 
-_POD_TIMES = frozenset({"name", "created", "ready_since", "deletion_timestamp", "run_started", "finished_at"})
+_POD_TIMES = frozenset({"name", "created", "ready_since", "deletion_timestamp", "run_started", "finished_at", "probe"})
 _POD_BODY = tuple(f.name for f in attrs.fields(Pod) if f.name not in _POD_TIMES)
 _NODE_TIMES = ("created", "last_heartbeat", "lease_renew_time")
 _NODE_BODY = tuple(f.name for f in attrs.fields(Node) if f.name not in (*_NODE_TIMES, "taints", "running"))
@@ -315,7 +361,7 @@ def _body(obj: Pod | Node, names: tuple[str, ...]) -> tuple[Any, ...]:
     return body
 
 
-def canonical_pod_names(c: Cluster, cap: int) -> dict[str, str]:
+def canonical_pod_names(c: Cluster, cap: int, more_failures: bool = True) -> dict[str, str]:
     """Symmetry reduction: generated pod names carry no meaning, so the pods of each ReplicaSet
     are renamed ``<replicaset>#<i>`` in the order of everything else about them. Two states
     that differ only in which generated name each pod has get the same fingerprint.
@@ -336,6 +382,7 @@ def canonical_pod_names(c: Cluster, cap: int) -> dict[str, str]:
                 _age(c.now, p.run_started, cap),
                 _age(c.now, p.finished_at, cap),
                 running_on.get(p.name),
+                prober.relative(p, c.now, c.settings.step, more_failures),
             )
         )
         groups.setdefault(p.owner, []).append((key, p.name))
@@ -346,12 +393,13 @@ def canonical_pod_names(c: Cluster, cap: int) -> dict[str, str]:
     return names
 
 
-def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True) -> Hashable:
+def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True, more_failures: bool = True) -> Hashable:
     """The cluster with every time replaced by its capped age (and, with ``symmetry``,
     generated pod names replaced by canonical ones): two states with the same relative form
-    behave the same from then on, up to the names of interchangeable pods."""
+    behave the same from then on, up to the names of interchangeable pods. ``more_failures``:
+    a probe may still start failing (see :func:`kmodel.components.prober.relative`)."""
     now = c.now
-    names = canonical_pod_names(c, cap) if symmetry else {}
+    names = canonical_pod_names(c, cap, more_failures) if symmetry else {}
 
     def rn(name: str) -> str:
         return names.get(name, name)
@@ -380,6 +428,7 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True) -> Hashabl
             age(p.deletion_timestamp),
             age(p.run_started),
             age(p.finished_at),
+            prober.relative(p, now, c.settings.step, more_failures),
         )
         for p in c.pods
     ]

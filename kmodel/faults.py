@@ -14,13 +14,15 @@ next state (or ``None`` when the fault does not apply, e.g. powering off a node 
 - stop / start apiserver, etcd, scheduler, controller-manager; stopping the controller-manager
   (or losing its host) loses its in-memory state, so it starts afresh;
 - partition / heal a node: the node and the apiserver cannot reach each other;
-- kill a pod's container / sandbox: the containers stop; the kubelet recreates them.
+- kill a pod's container / sandbox: the containers stop; the kubelet recreates them;
+- a pod's readiness, liveness or startup probe starts failing / passing again.
 """
 
 from __future__ import annotations
 
 import attrs
 
+from kmodel.components import prober
 from kmodel.state import Cluster, ControllerMemory
 
 COMPONENTS = ("apiserver", "etcd", "scheduler", "controller-manager")
@@ -95,3 +97,14 @@ def kill_pod(cluster: Cluster, pod_name: str) -> Cluster | None:
     if node is None or pod_name not in node.running:
         return None
     return cluster.with_node(attrs.evolve(node, running=node.running - {pod_name}))
+
+
+def set_probe(cluster: Cluster, pod_name: str, kind: str, failing: bool) -> Cluster | None:
+    """The application in a pod starts failing (or passing) its ``kind`` probe (readiness,
+    liveness or startup): a fact of the world the kubelet's probes observe. ``None`` when the pod
+    is gone, has no such probe, or already answers so."""
+    pod = cluster.pod(pod_name)
+    if pod is None or pod.probes is None or pod.probes.get(kind) is None:
+        return None
+    after = prober.set_answer(pod, kind, failing, cluster.now)
+    return cluster.with_pod(after) if after is not None else None

@@ -83,7 +83,8 @@ def only(values: tuple[Any, ...], assumed: str, need: str, note: str = "", statu
 # descriptive: annotations are free-form, and Kubernetes' own controllers read only these.
 BEHAVIOUR_ANNOTATIONS: Mapping[str, str] = {
     "controller.kubernetes.io/pod-deletion-cost": (
-        "the pod-deletion-cost ranking of ReplicaSet scale-down (pods with a lower cost go first)"
+        "the pod-deletion-cost of a pod as written in a manifest (the ReplicaSet's scale-down ranking "
+        "honours it when the annotate timeline verb sets it)"
     ),
     "deployment.kubernetes.io/desired-replicas": "proportional scaling of a Deployment's ReplicaSets",
     "deployment.kubernetes.io/max-replicas": "proportional scaling of a Deployment's ReplicaSets",
@@ -152,6 +153,10 @@ def _linux(value: Any) -> bool:
 SERVER_SET = "set by the apiserver; a value in a manifest is ignored when the object is created"
 STATUS = "written by the controllers and the kubelet; the apiserver ignores it when the object is created"
 ASSUMES_EXISTS = "kmodel assumes the object it names exists"
+PROBE_ANSWER = (
+    "how the probe asks; whether it succeeds is not in the manifest: probes succeed unless a fail-probe "
+    "timeline event (or the failProbe fault) says otherwise"
+)
 IN_TREE_VOLUME = (
     "needs the scheduler's volume filters (NodeVolumeLimits, VolumeRestrictions, VolumeZone) and attach/detach"
 )
@@ -311,9 +316,17 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
         "image": modelled("part of the pod template: a new image starts a rollout; shown by -o wide"),
         "resources": modelled("cpu and memory requests", part="ResourceRequirements"),
         "ports": modelled("host ports (see the ContainerPort table)", part="ContainerPort"),
-        "livenessProbe": refused("needs liveness probes: a failing probe restarts the container"),
-        "readinessProbe": refused("needs readiness probes (without them a started container is ready at once)"),
-        "startupProbe": refused("needs startup probes: the other probes and readiness wait for it"),
+        "livenessProbe": modelled(
+            "failureThreshold failures in a row restart the container, with CrashLoopBackOff delays", part="Probe"
+        ),
+        "readinessProbe": modelled(
+            "the pod is Ready only once the probe succeeds, and not Ready after failureThreshold failures",
+            part="Probe",
+        ),
+        "startupProbe": modelled(
+            "the other probes and readiness wait for it; failureThreshold failures restart the container",
+            part="Probe",
+        ),
         "lifecycle": descriptive("see the Lifecycle table", part="Lifecycle"),
         "restartPolicy": refused("needs per-container restart policies (sidecars, restart rules)"),
         "restartPolicyRules": refused("needs per-container restart rules"),
@@ -339,6 +352,20 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
         "protocol": modelled("with a hostPort: the protocol it binds (NodePorts filter); else documentation"),
         "hostPort": modelled("the port bound on the node: the NodePorts filter and the kubelet's admission"),
         "hostIP": modelled("the node address the hostPort binds (empty: 0.0.0.0, which conflicts with every address)"),
+    },
+    "Probe": {
+        "initialDelaySeconds": modelled("no probe before the container has run that long"),
+        "periodSeconds": modelled("seconds between two probes (default 10)"),
+        "failureThreshold": modelled("failures in a row before the probe counts as failed (default 3)"),
+        "successThreshold": modelled("successes in a row before the probe counts as succeeded (default 1)"),
+        "timeoutSeconds": descriptive(PROBE_ANSWER),
+        "exec": descriptive(PROBE_ANSWER),
+        "httpGet": descriptive(PROBE_ANSWER),
+        "tcpSocket": descriptive(PROBE_ANSWER),
+        "grpc": descriptive(PROBE_ANSWER),
+        "terminationGracePeriodSeconds": descriptive(
+            "the grace period of a container killed by this probe (kmodel's containers stop promptly)"
+        ),
     },
     "Lifecycle": {
         "postStart": refused("needs postStart hooks: the container is Running only after the hook returns"),

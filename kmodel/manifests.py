@@ -37,6 +37,17 @@ from kmodel.labels import (
     Requirement,
     parse_whole,
 )
+from kmodel.probespec import (
+    DEFAULT_FAILURE_THRESHOLD,
+    DEFAULT_PERIOD,
+    DEFAULT_SUCCESS_THRESHOLD,
+    DEFAULT_TIMEOUT,
+    LIVENESS,
+    READINESS,
+    STARTUP,
+    Probe,
+    ProbeSpec,
+)
 from kmodel.safeyaml import MarkedDict, MarkedList
 from kmodel.safeyaml import load_documents as load_documents
 from kmodel.schedulingspec import (
@@ -270,12 +281,22 @@ def pod_spec(ctx: Ctx, raw: object) -> dict[str, Any]:
     inits = sequence(ctx.at(spec, "initContainers"), spec.get("initContainers"))
     for i, c in enumerate(inits):
         cctx = ctx.at(spec, "initContainers").item(inits, i)
-        total = _largest(total, container_requests(cctx, mapping(cctx, c)))
+        cm = mapping(cctx, c)
+        for field in PROBE_FIELDS.values():
+            if cm.get(field) is not None:
+                # the apiserver's validateInitContainers: probes need a restartable (sidecar)
+                # init container, and those are refused by the field policy
+                raise cctx.at(cm, field).error(
+                    "Forbidden: may not be set for init containers without restartPolicy=Always",
+                    f"move the {field} to a regular container",
+                )
+        total = _largest(total, container_requests(cctx, cm))
     tolerations = tuple(
         toleration(ctx.at(spec, "tolerations").item(spec.get("tolerations"), i), t)
         for i, t in enumerate(sequence(ctx.at(spec, "tolerations"), spec.get("tolerations")))
     )
     return {
+        "probes": probe_spec(ctx, spec),
         "requests": total,
         "images": tuple(images),
         "tolerations": tolerations,
@@ -284,6 +305,60 @@ def pod_spec(ctx: Ctx, raw: object) -> dict[str, Any]:
         "grace": integer(ctx.at(spec, "terminationGracePeriodSeconds"), spec.get("terminationGracePeriodSeconds"), 30),
         "scheduling": scheduling_spec(ctx, spec),
     }
+
+
+# --- containers[].readinessProbe / livenessProbe / startupProbe -----------------------------------
+
+PROBE_FIELDS = {READINESS: "readinessProbe", LIVENESS: "livenessProbe", STARTUP: "startupProbe"}
+PROBE_HANDLERS = ("exec", "httpGet", "tcpSocket", "grpc")
+
+
+def probe(ctx: Ctx, raw: object, kind: str) -> Probe:
+    """One probe, defaulted as the apiserver does (SetDefaults_Probe) and checked as it
+    validates it (validateProbe: exactly one handler, positive period and thresholds, and a
+    successThreshold of 1 for liveness and startup probes)."""
+    m = mapping(ctx, raw)
+    handlers = [h for h in PROBE_HANDLERS if m.get(h) is not None]
+    if len(handlers) != 1:
+        raise ctx.error(
+            "must specify a handler type" if not handlers else f"may not specify more than 1 handler type ({handlers})",
+            f"give exactly one of {', '.join(PROBE_HANDLERS)}",
+        )
+    period = integer(ctx.at(m, "periodSeconds"), m.get("periodSeconds"), DEFAULT_PERIOD, minimum=1)
+    failure = integer(ctx.at(m, "failureThreshold"), m.get("failureThreshold"), DEFAULT_FAILURE_THRESHOLD, minimum=1)
+    success = integer(ctx.at(m, "successThreshold"), m.get("successThreshold"), DEFAULT_SUCCESS_THRESHOLD, minimum=1)
+    if kind != READINESS and success != 1:
+        raise ctx.at(m, "successThreshold").error("must be 1", "liveness and startup probes need successThreshold 1")
+    return Probe(
+        initial_delay=integer(ctx.at(m, "initialDelaySeconds"), m.get("initialDelaySeconds"), 0),
+        period=period,
+        failure_threshold=failure,
+        success_threshold=success,
+        timeout=integer(ctx.at(m, "timeoutSeconds"), m.get("timeoutSeconds"), DEFAULT_TIMEOUT, minimum=1),
+    )
+
+
+def probe_spec(ctx: Ctx, spec: dict[str, Any]) -> ProbeSpec | None:
+    """The pod's probes. kmodel's pod runs one application that starts, restarts and is ready
+    as a whole, so a probe kind on two containers is refused."""
+    cctx = ctx.at(spec, "containers")
+    containers = sequence(cctx, spec.get("containers"))
+    found: dict[str, Probe] = {}
+    for i, c in enumerate(containers):
+        cm = mapping(cctx.item(containers, i), c)
+        for kind, field in PROBE_FIELDS.items():
+            if cm.get(field) is not None:
+                pctx = cctx.item(containers, i).at(cm, field)
+                if kind in found:
+                    raise pctx.error(
+                        f"is not modelled: kmodel needs one {field} per pod (another container has one); "
+                        "its probes answer for the pod as a whole",
+                        f"keep the {field} of one container",
+                    )
+                found[kind] = probe(pctx, cm.get(field), kind)
+    if not found:
+        return None
+    return ProbeSpec(readiness=found.get(READINESS), liveness=found.get(LIVENESS), startup=found.get(STARTUP))
 
 
 def scheduling_spec(ctx: Ctx, spec: dict[str, Any]) -> SchedulingSpec:
@@ -531,6 +606,7 @@ def pod_template(ctx: Ctx, raw: object) -> tuple[PodTemplate, str | None]:
         scheduling=spec["scheduling"],
         images=spec["images"],
         node_name=spec["node_name"],
+        probes=spec["probes"],
     )
     return template, spec["node_name"]
 
@@ -542,6 +618,13 @@ def job(name: str, labels: Labels, sctx: Ctx, spec: dict[str, Any]) -> Job:
     is OnFailure or Never (checked by apivalidation). The selector the apiserver generates
     (the controller-uid label) is left out: the Job owns the pods it creates."""
     template, _ = pod_template(sctx.at(spec, "template"), spec.get("template"))
+    if template.probes is not None:
+        # the kubelet's probe restarts and a Job container's own exits would each run a
+        # CrashLoopBackOff of their own in kmodel; until they share one, refuse the mix
+        raise sctx.at(spec, "template").error(
+            "has container probes, which kmodel does not model for Job pods",
+            "remove the probes from the Job's pod template",
+        )
     tspec = spec.get("template", {}).get("spec", {})
     restart = tspec.get("restartPolicy") if isinstance(tspec, dict) else None
     raw_completions, raw_parallelism = spec.get("completions"), spec.get("parallelism")
@@ -763,6 +846,7 @@ def parse_object(doc: MarkedDict, file: str) -> Manifest:
             requests=ps["requests"],
             termination_grace_seconds=ps["grace"],
             scheduling=ps["scheduling"],
+            probes=ps["probes"],
         )
     elif kind in ("Deployment", "ReplicaSet"):
         replicas = integer(sctx.at(spec, "replicas"), spec.get("replicas"), 1, limit="max_replicas")

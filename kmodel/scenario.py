@@ -68,7 +68,16 @@ from kmodel.useractions import apply_object, forbidden, register_running_node
 SCENARIO_API = "kmodel.dev/v1alpha1"
 DEFAULT_UNTIL = 15 * 60
 
-FAULT_KINDS = ("powerOffNode", "stopKubelet", "stopRuntime", "stopComponent", "partitionNode", "deletePod", "killPod")
+FAULT_KINDS = (
+    "powerOffNode",
+    "stopKubelet",
+    "stopRuntime",
+    "stopComponent",
+    "partitionNode",
+    "deletePod",
+    "killPod",
+    "failProbe",
+)
 SCENARIO_KEYS = (
     "apiVersion",
     "kind",

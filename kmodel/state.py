@@ -23,6 +23,7 @@ import attrs
 from attrs import frozen
 
 from kmodel.labels import LabelSelector
+from kmodel.probespec import ProbeRuntime, ProbeSpec
 from kmodel.schedulingspec import SchedulingSpec
 
 # --- well-known names -------------------------------------------------------------------------
@@ -195,6 +196,8 @@ class PodTemplate:
     # spec.nodeName: every pod created from the template is bound to that node at once (the
     # scheduler never sees it; the node's kubelet admits or rejects it)
     node_name: str | None = None
+    # the containers' readiness, liveness and startup probes (None: none)
+    probes: ProbeSpec | None = None
 
 
 @frozen(cache_hash=True)
@@ -276,6 +279,14 @@ class Pod:
     # when the last container run ended: the finish time of a Succeeded / Failed pod, or, for an
     # OnFailure pod waiting in CrashLoopBackOff, the start of that wait
     finished_at: int | None = None
+    # the containers' probes (None: none) and, for a pod with probes or one a fail-probe event
+    # touched, what its probes answer and what the kubelet remembers of its container
+    # (kmodel.probespec; kmodel.components.prober)
+    probes: ProbeSpec | None = None
+    probe: ProbeRuntime | None = None
+    # the controller.kubernetes.io/pod-deletion-cost annotation (set by `annotate`; 0: none):
+    # the ReplicaSet controller deletes pods with a lower cost first
+    deletion_cost: int = 0
 
     @property
     def replicaset_owner(self) -> str | None:

@@ -15,7 +15,13 @@ Verbs and targets::
     scale        deployment/NAME N | replicaset/NAME N | statefulset/NAME N
     apply        FILE                 relative to the scenario file
     cordon|uncordon node/NAME
-    taint        node/NAME key[=value]:Effect[-]
+    taint        node/NAME key[=value]:Effect ... [--overwrite]   (key:Effect- or key- removes)
+    label        node/NAME | pod/NAME key=value ... key- ... [--overwrite]
+    annotate     node/NAME | pod/NAME | deployment/NAME | replicaset/NAME | service/NAME
+                 key=value ... key- ... [--overwrite]
+    fail-probe|pass-probe  readiness|liveness|startup  pod/NAME | deployment/NAME | replicaset/NAME
+                 the application starts failing / passes again that probe (every pod of the
+                 workload at that moment; pod names may be glob patterns)
 
 Any event may end in ``-n NAMESPACE`` (or ``--namespace NAMESPACE``, ``--namespace=NAMESPACE``),
 as with kubectl. kmodel puts a scenario's objects in one namespace (objects in two are refused),
@@ -40,14 +46,35 @@ from attrs import frozen
 
 from kmodel import apivalidation, faults, limits, useractions
 from kmodel.errors import KmodelError, cut, kind_of, shown
-from kmodel.fieldpolicy import Finding
+from kmodel.fieldpolicy import BEHAVIOUR_ANNOTATIONS, Finding
 from kmodel.manifests import Manifest, Rejected, Skipped, load_documents, read_manifests
+from kmodel.probespec import PROBE_KINDS
 from kmodel.settings import model_duration
 from kmodel.state import TAINT_EFFECTS, Cluster, Taint
 from kmodel.transition import Event, Outcome
 from kmodel.versions import DEFAULT_VERSION
 
-VERBS = ("stop", "start", "partition", "heal", "kill", "delete", "scale", "apply", "cordon", "uncordon", "taint")
+VERBS = (
+    "stop",
+    "start",
+    "partition",
+    "heal",
+    "kill",
+    "delete",
+    "scale",
+    "apply",
+    "cordon",
+    "uncordon",
+    "taint",
+    "label",
+    "annotate",
+    "fail-probe",
+    "pass-probe",
+)
+PROBE_VERBS = ("fail-probe", "pass-probe")
+PROBE_TARGETS = ("pod", "deployment", "replicaset")
+LABEL_KINDS = ("node", "pod")
+ANNOTATE_KINDS = ("node", "pod", "deployment", "replicaset", "service")
 COMPONENT_TARGETS = ("apiserver", "etcd", "scheduler", "controller-manager", "control-plane")
 DELETE_KINDS = ("pod", "node", "deployment", "replicaset", "service", "statefulset", "job")
 NAMESPACED_KINDS = ("pod", "deployment", "replicaset", "service", "statefulset", "job")
@@ -127,6 +154,19 @@ def parse_event(
         raise bad(f"{verb} needs a target in {shown_text}", "add a target such as node/NAME or pod/NAME")
     target = words[2]
     args, namespace = _namespace_option(words[3:], bad)
+    if verb in PROBE_VERBS:
+        # "<time> fail-probe KIND TARGET": the probe kind first, as the verb reads
+        if target not in PROBE_KINDS:
+            raise bad(
+                f"{verb} needs a probe kind, got {shown(target)} in {shown_text}",
+                f'write e.g. "{cut(words[0], 20)} {verb} readiness pod/NAME" (kinds: {", ".join(PROBE_KINDS)})',
+            )
+        if len(args) != 1:
+            raise bad(
+                f"{verb} {target} takes one target, got {len(args)} in {shown_text}",
+                f"write {verb} {target} pod/NAME, deployment/NAME or replicaset/NAME",
+            )
+        target, args = args[0], (target,)
     kind = target.split("/", 1)[0] if "/" in target else target
     if len(target.split("/", 1)[-1]) > limits.MAX_NAME:
         raise bad(f"the name in {shown(target)} is longer than {limits.MAX_NAME} characters", "use the object's name")
@@ -169,14 +209,21 @@ def parse_event(
             )
         if int(args[0]) > limits.current().max_replicas:
             raise bad(limits.exceeded("max_replicas", "the replica count", int(args[0])), limits.fix("max_replicas"))
-    elif verb == "taint":
-        expect(("node",), 1)
-        m = _TAINT.match(args[0])
-        if not m or m.group(3) not in TAINT_EFFECTS:
+    elif verb in ("taint", "label", "annotate"):
+        changes = tuple(a for a in args if a != "--overwrite")
+        expect(("node",) if verb == "taint" else LABEL_KINDS if verb == "label" else ANNOTATE_KINDS, len(args))
+        if not changes:
+            what = "key[=value]:Effect" if verb == "taint" else "key=value"
             raise bad(
-                f"bad taint {shown(args[0])}",
-                f"write key[=value]:Effect (Effect one of {', '.join(TAINT_EFFECTS)}), add '-' to remove",
+                f"{verb} {shown(target)} needs at least one {what} in {shown_text}", f"write {verb} {target} {what}"
             )
+        for word in changes:
+            if verb == "taint":
+                _taint_change(word, bad)
+            else:
+                _key_change(verb, word, bad)
+    elif verb in PROBE_VERBS:
+        expect(PROBE_TARGETS, 1)
     elif verb == "apply":
         if args:
             raise bad(f"apply takes one file, got {shown_text}", 'write "<time> apply FILE"')
@@ -316,11 +363,102 @@ def perform(cluster: Cluster, ev: TimedEvent) -> Outcome:
     if verb in ("cordon", "uncordon"):
         return useractions.cordon(cluster, name, verb == "cordon")
     if verb == "taint":
-        m = _TAINT.match(ev.args[0])
-        assert m is not None
-        t = Taint(key=m.group(1), value=m.group(2) or "", effect=m.group(3))
-        return useractions.taint(cluster, name, t, remove_it=bool(m.group(4)))
+        bad = _never_bad
+        changes = tuple(_taint_change(w, bad) for w in ev.args if w != "--overwrite")
+        return useractions.taint_all(cluster, name, changes, overwrite="--overwrite" in ev.args)
+    if verb in ("label", "annotate"):
+        pairs = tuple(_key_change(verb, w, _never_bad) for w in ev.args if w != "--overwrite")
+        overwrite = "--overwrite" in ev.args
+        if kind == "pod":
+            names = _matching_pods(cluster, name)
+        else:
+            names = [name] if _exists(cluster, kind, name) else []
+        return useractions.relabel(cluster, verb, kind, names, name, pairs, overwrite)
+    if verb in PROBE_VERBS:
+        return _probe_event(cluster, ev)
     raise AssertionError(f"unhandled verb {verb}")
+
+
+# --- taint / label / annotate arguments, fail-probe / pass-probe ---------------------------------
+
+_TAINT_KEY_ONLY = re.compile(r"^([A-Za-z0-9./_-]+)-$")
+
+
+def _never_bad(message: str, fix: str) -> KmodelError:
+    raise AssertionError(f"an event that parsed does not parse again: {message}")
+
+
+def _taint_change(word: str, bad: Callable[[str, str], KmodelError]) -> tuple[Taint | str, bool]:
+    """One ``kubectl taint`` argument: (the taint, remove it?); ``key-`` removes every taint
+    with that key: (the key, True)."""
+    m = _TAINT.match(word)
+    if m and m.group(3) in TAINT_EFFECTS:
+        return Taint(key=m.group(1), value=m.group(2) or "", effect=m.group(3)), bool(m.group(4))
+    k = _TAINT_KEY_ONLY.match(word)
+    if k and not apivalidation._qualified_name_errors(k.group(1)):
+        return k.group(1), True
+    raise bad(
+        f"bad taint {shown(word)}",
+        f"write key[=value]:Effect (Effect one of {', '.join(TAINT_EFFECTS)}); key:Effect- or key- removes",
+    )
+
+
+def _key_change(verb: str, word: str, bad: Callable[[str, str], KmodelError]) -> tuple[str, str | None]:
+    """One ``kubectl label`` / ``annotate`` argument: (key, value), or (key, None) for ``key-``."""
+    if word.endswith("-") and "=" not in word:
+        key, value = word[:-1], None
+    elif "=" in word:
+        key, _, value = word.partition("=")
+    else:
+        raise bad(f"bad {verb} argument {shown(word)}", "write key=value to set it, or key- to remove it")
+    problems = apivalidation._qualified_name_errors(key)
+    if problems:
+        raise bad(f"bad key {shown(key)} in {verb}: {problems[0]}", "use a key like app or example.com/team")
+    if verb == "label" and value is not None:
+        value_problems = apivalidation.label_value_errors(value)
+        if value_problems:
+            raise bad(f"bad label value {shown(value)}: {value_problems[0]}", "use a value like v1 or blue")
+    if key == useractions.POD_DELETION_COST and value is not None:
+        if not re.fullmatch(r"-?[0-9]{1,10}", value) or not -(2**31) <= int(value) < 2**31:
+            raise bad(f"{key}: Invalid value: {shown(value)}: must be a 32-bit integer", "write a whole number")
+    if verb == "annotate" and key in BEHAVIOUR_ANNOTATIONS and key not in useractions.MODELLED_ANNOTATIONS:
+        raise bad(
+            f"annotation {shown(key)} is not modelled: kmodel {BEHAVIOUR_ANNOTATIONS[key]}",
+            "drop the event, or check what the annotation does with a real cluster",
+        )
+    return key, value
+
+
+def probe_pods(cluster: Cluster, kind: str, name: str) -> list[str]:
+    """The pods a fail-probe / pass-probe event acts on: a pod (or a glob of pod names), or every
+    pod a ReplicaSet or a Deployment (through its ReplicaSets) owns at that moment."""
+    if kind == "pod":
+        return _matching_pods(cluster, name)
+    owners = {name} if kind == "replicaset" else {rs.name for rs in cluster.replicasets if rs.owner == name}
+    return [p.name for p in cluster.pods if p.replicaset_owner in owners]
+
+
+def _probe_event(cluster: Cluster, ev: TimedEvent) -> Outcome:
+    probe_kind, failing = ev.args[0], ev.verb == "fail-probe"
+    label = f"{ev.verb} {probe_kind} {ev.target}"
+    names = probe_pods(cluster, ev.kind, ev.name)
+    if not names:
+        event = Event(cluster.now, SOURCE, "NotFound", ev.target, f"{label}: no such pod", "Warning")
+        return Outcome("fault", f"{label} (not found)", cluster, (event,))
+    out = cluster
+    changed = []
+    for n in names:
+        after = faults.set_probe(out, n, probe_kind, failing)
+        if after is not None:
+            out = after
+            changed.append(n)
+    word = "fails" if failing else "passes"
+    return _fault(
+        cluster,
+        out if changed else None,
+        f"{probe_kind} probe of {', '.join(changed or names)} {word}",
+        ev.target,
+    )
 
 
 def _elsewhere(cluster: Cluster, ev: TimedEvent) -> Outcome:

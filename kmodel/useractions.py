@@ -1,10 +1,12 @@
-"""What a user does with kubectl: apply, scale, delete, cordon, taint.
+"""What a user does with kubectl: apply, scale, delete, cordon, taint, label, annotate.
 
 Every one of these is an apiserver write: when the apiserver is not available the action is
 refused (an event with kubectl's "connection refused" message) and never takes effect later.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import attrs
 
@@ -25,6 +27,7 @@ from kmodel.state import (
     remove,
 )
 from kmodel.transition import Event, Outcome
+from kmodel.versions import minor_of
 
 SOURCE = "kubectl"
 
@@ -73,12 +76,31 @@ def forbidden(cluster: Cluster, m: Manifest) -> str | None:
     return None
 
 
+ApplyHook = Callable[[Cluster, Manifest], tuple[Cluster, str]]
+# kind-specific apply: the model class of a manifest's object -> a function that creates or
+# updates it (see register_apply)
+APPLY_HOOKS: dict[type, ApplyHook] = {}
+
+
+def register_apply(cls: type, hook: ApplyHook, api_group: str | None = None) -> None:
+    """Teach ``apply`` (the scenario's objects and the timeline's ``apply FILE``) a new kind:
+    ``hook(cluster, manifest)`` returns the new state and kubectl's word (``created``,
+    ``configured``, ``unchanged``); ``api_group`` is how kubectl names it in its output (e.g.
+    ``statefulset.apps``). The rest (the apiserver being down, refusals, events) is generic."""
+    APPLY_HOOKS[cls] = hook
+    if api_group is not None:
+        _API_GROUP[cls.__name__] = api_group
+
+
 def apply_object(cluster: Cluster, m: Manifest) -> tuple[Cluster, str]:
     """Create or update one object; returns the new state and kubectl's word for what happened
     (``forbidden`` when admission refuses it: see :func:`forbidden`)."""
     obj = m.obj
     if forbidden(cluster, m) is not None:
         return cluster, "forbidden"
+    hook = APPLY_HOOKS.get(type(obj))
+    if hook is not None:
+        return hook(cluster, m)
     if isinstance(obj, PriorityClass):
         old_pc = apiserver.priority_class(cluster, obj.name)
         if old_pc is None:
@@ -115,8 +137,11 @@ def apply_object(cluster: Cluster, m: Manifest) -> tuple[Cluster, str]:
         )
         return cluster.with_node(upd), "configured" if upd != old else "unchanged"
     if isinstance(obj, Pod):
-        if cluster.pod(obj.name) is not None:
-            return cluster, "unchanged"
+        old_pod = cluster.pod(obj.name)
+        if old_pod is not None:
+            # a pod's spec is immutable (the fields kmodel reads); its labels may change
+            upd_pod = attrs.evolve(old_pod, labels=obj.labels)
+            return cluster.with_pod(upd_pod), "configured" if upd_pod != old_pod else "unchanged"
         return apiserver.create_pod(cluster, obj), "created"
     if isinstance(obj, Deployment):
         old_d = cluster.deployment(obj.name)
@@ -174,7 +199,7 @@ def apply_object(cluster: Cluster, m: Manifest) -> tuple[Cluster, str]:
     old_s = cluster.service(obj.name)
     if old_s is None:
         return cluster.with_service(obj), "created"
-    upd_s = attrs.evolve(old_s, selector=obj.selector)
+    upd_s = attrs.evolve(old_s, selector=obj.selector, publish_not_ready_addresses=obj.publish_not_ready_addresses)
     return cluster.with_service(upd_s), "configured" if upd_s != old_s else "unchanged"
 
 
@@ -298,3 +323,130 @@ def taint(cluster: Cluster, name: str, t: Taint, remove_it: bool) -> Outcome:
     out = cluster.with_node(attrs.evolve(node, taints=taints))
     word = "untainted" if remove_it else "tainted"
     return _done(out, label, f"node/{name}", f"node/{name} {word}")
+
+
+# --- taint (kubectl's whole syntax), label, annotate ---------------------------------------------
+
+POD_DELETION_COST = "controller.kubernetes.io/pod-deletion-cost"
+# annotations whose effect kmodel models when `annotate` sets them (every other annotation
+# changes nothing kmodel models, or is refused when parsed: kmodel.fieldpolicy.BEHAVIOUR_ANNOTATIONS)
+MODELLED_ANNOTATIONS = (POD_DELETION_COST,)
+PodDeletionCostSince = 22  # the PodDeletionCost feature gate is on by default from 1.22 (beta)
+
+
+def _error(cluster: Cluster, label: str, obj: str, message: str) -> Outcome:
+    """kubectl printed an error and changed nothing."""
+    event = Event(cluster.now, SOURCE, "Refused", obj, f"error: {message}", "Warning")
+    return Outcome("user", f"{label} (error)", cluster, (event,))
+
+
+def taint_all(
+    cluster: Cluster, name: str, changes: tuple[tuple[Taint | str, bool], ...], overwrite: bool = False
+) -> Outcome:
+    """``kubectl taint node NAME key[=value]:Effect ... key:Effect- key- [--overwrite]``: every
+    change or none (kubectl's reorganizeTaints). Adding a taint whose key and effect the node
+    already has needs ``--overwrite``; removing one the node does not have is an error; ``key-``
+    removes every taint with that key."""
+    words = [(c if isinstance(c, str) else c.show()) + ("-" if remove_it else "") for c, remove_it in changes]
+    label = f"kubectl taint node {name} {' '.join(words)}" + (" --overwrite" if overwrite else "")
+    if not cluster.apiserver_available:
+        return refused(cluster, label, f"node/{name}")
+    node = cluster.node(name)
+    if node is None:
+        return _not_found(cluster, label, "node", name)
+    taints = list(node.taints)
+    for change, remove_it in changes:
+        if remove_it:
+            if isinstance(change, str):
+                kept = [t for t in taints if t.key != change]
+                shown_ = change
+            else:
+                kept = [t for t in taints if not t.same(change)]
+                shown_ = f"{change.key}:{change.effect}"
+            if len(kept) == len(taints):
+                return _error(cluster, label, f"node/{name}", f'taint "{shown_}" not found')
+            taints = kept
+            continue
+        assert isinstance(change, Taint)
+        if any(t.same(change) for t in taints) and not overwrite:
+            return _error(
+                cluster,
+                label,
+                f"node/{name}",
+                f"node {name} already has {change.key} taint(s) with same effect(s) and --overwrite is false",
+            )
+        added = change if change.effect != "NoExecute" else attrs.evolve(change, time_added=cluster.now)
+        taints = [t for t in taints if not t.same(change)] + [added]
+    out = cluster.with_node(attrs.evolve(node, taints=tuple(taints)))
+    word = "untainted" if all(remove_it for _, remove_it in changes) else "tainted"
+    return _done(out, label, f"node/{name}", f"node/{name} {word}")
+
+
+def relabel(
+    cluster: Cluster,
+    verb: str,
+    kind: str,
+    names: list[str],
+    pattern: str,
+    changes: tuple[tuple[str, str | None], ...],
+    overwrite: bool = False,
+) -> Outcome:
+    """``kubectl label`` (nodes, pods) and ``kubectl annotate`` (nodes, pods, Deployments,
+    ReplicaSets, Services): ``key=value`` sets, ``key-`` removes; changing a key's value needs
+    ``--overwrite`` (kubectl's "'KEY' already has a value (VALUE), and --overwrite is false").
+
+    Labels are modelled: selectors, Services, ReplicaSet adoption, node affinity and zones read
+    them. kmodel keeps no annotations, because none changes what it models except
+    ``controller.kubernetes.io/pod-deletion-cost`` on a pod (the ReplicaSet controller deletes
+    lower costs first, from Kubernetes 1.22 on): an annotation only records the event, and a
+    missing key to remove is not an error (kubectl ignores it too)."""
+    words = [k + ("-" if v is None else f"={v}") for k, v in changes]
+    label = f"kubectl {verb} {kind}/{pattern} {' '.join(words)}" + (" --overwrite" if overwrite else "")
+    if not cluster.apiserver_available:
+        return refused(cluster, label, f"{kind}/{pattern}")
+    if not names:
+        return _not_found(cluster, label, kind, pattern)
+    out = cluster
+    events = []
+    done = "labeled" if verb == "label" else "annotated"
+    for name in names:
+        obj = f"{kind}/{name}"
+        if verb == "label":
+            target = out.node(name) if kind == "node" else out.pod(name)
+            assert target is not None
+            labels = dict(target.labels)
+            for key, value in changes:
+                if value is not None and key in labels and labels[key] != value and not overwrite:
+                    return _error(
+                        cluster, label, obj, f"'{key}' already has a value ({labels[key]}), and --overwrite is false"
+                    )
+                if value is None:
+                    labels.pop(key, None)
+                else:
+                    labels[key] = value
+            new_labels = tuple(sorted(labels.items()))
+            if isinstance(target, Node):
+                out = out.with_node(attrs.evolve(target, labels=new_labels))
+            else:
+                out = out.with_pod(attrs.evolve(target, labels=new_labels))
+            word = done if new_labels != target.labels else "not labeled"
+        else:
+            word = done
+            pod = out.pod(name) if kind == "pod" else None
+            for key, value in changes:
+                if key != POD_DELETION_COST or pod is None:
+                    continue
+                if value is not None and pod.deletion_cost and str(pod.deletion_cost) != value and not overwrite:
+                    return _error(
+                        cluster,
+                        label,
+                        obj,
+                        f"'{key}' already has a value ({pod.deletion_cost}), and --overwrite is false",
+                    )
+                cost = int(value) if value is not None else 0
+                if minor_of(cluster.settings.kubernetes_version) < PodDeletionCostSince:
+                    cost = 0  # the feature gate is off: the controller ignores the annotation
+                pod = attrs.evolve(pod, deletion_cost=cost)
+                out = out.with_pod(pod)
+        events.append(Event(cluster.now, SOURCE, done.capitalize(), obj, f"{obj} {word}"))
+    return Outcome("user", label, out, tuple(events))

@@ -196,14 +196,9 @@ CASES = [
         "spec.template.spec.volumes[0].persistentVolumeClaim",
     ),
     Case(
-        "readiness-probe",
-        deployment(container="readinessProbe:  # <-\n  httpGet: {path: /, port: 80}\n"),
-        "spec.template.spec.containers[0].readinessProbe",
-    ),
-    Case(
-        "liveness-probe",
-        deployment(container="livenessProbe:  # <-\n  tcpSocket: {port: 80}\n"),
-        "spec.template.spec.containers[0].livenessProbe",
+        "post-start",
+        deployment(container="lifecycle:\n  postStart:  # <-\n    exec: {command: [sh, -c, 'true']}\n"),
+        "spec.template.spec.containers[0].lifecycle.postStart",
     ),
     Case(
         "pre-stop",
@@ -310,12 +305,12 @@ def test_check_names_what_it_ignored_on_every_verdict(cli: Cli, tmp_path: Path) 
 
 
 def test_without_the_flag_check_refuses(cli: Cli, tmp_path: Path) -> None:
-    case = next(c for c in CASES if c.id == "readiness-probe")
+    case = next(c for c in CASES if c.id == "post-start")
     path = tmp_path / "app.yaml"
     path.write_text(case.text)
     result = cli("check", str(path), "--faults", "none", "--max-states", "10")
     assert result.exit_code == 2
-    assert "containers[0].readinessProbe" in result.stderr
+    assert "containers[0].lifecycle.postStart" in result.stderr
 
 
 def test_accepted_values_pass_silently(tmp_path: Path) -> None:
@@ -345,29 +340,29 @@ def test_a_field_missing_from_the_table_is_refused(monkeypatch: pytest.MonkeyPat
 
 def test_timeline_apply_files_follow_the_same_policy(cli: Cli, tmp_path: Path) -> None:
     applied = tmp_path / "v2.yaml"
-    applied.write_text(deployment(container="readinessProbe:\n  httpGet: {path: /, port: 80}\n"))
+    applied.write_text(deployment(container="lifecycle:\n  postStart:\n    exec: {command: [sh, -c, 'true']}\n"))
     main = tmp_path / "main.yaml"
     main.write_text(
         "apiVersion: kmodel.dev/v1alpha1\nkind: Scenario\nmetadata: {name: m}\ntimeline: ['30s apply v2.yaml']\n"
     )
     refused = cli("simulate", str(main), "--until", "1m")
-    assert refused.exit_code == 2 and f"{applied}:" in refused.stderr and "readinessProbe" in refused.stderr
+    assert refused.exit_code == 2 and f"{applied}:" in refused.stderr and "postStart" in refused.stderr
     allowed = cli("simulate", str(main), "--until", "1m", "--allow-unmodelled")
     assert allowed.exit_code == 0
-    assert "warning: ignoring deployment/web spec.template.spec.containers[0].readinessProbe" in allowed.stdout
+    assert "warning: ignoring deployment/web spec.template.spec.containers[0].lifecycle.postStart" in allowed.stdout
 
 
 def test_pytest_fixture_takes_allow_unmodelled(tmp_path: Path) -> None:
     from kmodel.pytest_plugin import KmodelFixture
 
     path = tmp_path / "app.yaml"
-    path.write_text(next(c for c in CASES if c.id == "readiness-probe").text)
+    path.write_text(next(c for c in CASES if c.id == "post-start").text)
     fixture = KmodelFixture("ci", tmp_path)
     outcome = fixture.check(
         path, property="bound-pods-stay-put", engine="explore", faults="none", max_states=200, allow_unmodelled=True
     )
-    assert "readinessProbe" in outcome.warnings[0]
-    assert "(ignoring readinessProbe at" in outcome.report()
+    assert "postStart" in outcome.warnings[0]
+    assert "(ignoring postStart at" in outcome.report()
 
 
 def test_policy_size() -> None:
@@ -398,16 +393,17 @@ def test_every_command_that_loads_a_scenario_takes_the_flag(cli: Cli, command: s
 
 def test_explain_and_diagram_print_what_they_left_out(cli: Cli, tmp_path: Path) -> None:
     path = tmp_path / "app.yaml"
-    path.write_text(next(c for c in CASES if c.id == "readiness-probe").text)
+    path.write_text(next(c for c in CASES if c.id == "post-start").text)
     simulated = cli("simulate", str(path), "--until", "10s", "--output", "json")
     assert simulated.exit_code == 2
     doc = json.loads(cli("simulate", str(path), "--until", "10s", "--output", "json", "--allow-unmodelled").stdout)
-    assert "readinessProbe" in doc["warnings"][0]
+    assert "postStart" in doc["warnings"][0]
     pending = cli("explain", str(path), "pod/nope", "--at", "0s", "--allow-unmodelled")
     assert pending.exit_code == 2  # no such pod, but the load went through
     assert "no pod named 'nope'" in pending.stderr
     out = tmp_path / "d.dot"
     drawn = cli("diagram", str(path), "--allow-unmodelled", "--faults", "none", "--max-states", "50", "-o", str(out))
     assert drawn.exit_code == 0, drawn.output
-    assert drawn.stdout.startswith("warning: ignoring deployment/web spec.template.spec.containers[0].readinessProbe")
-    assert "ignoring readinessProbe at" in out.read_text()
+    warning = "warning: ignoring deployment/web spec.template.spec.containers[0].lifecycle.postStart"
+    assert drawn.stdout.startswith(warning)
+    assert "ignoring postStart at" in out.read_text()

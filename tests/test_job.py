@@ -336,6 +336,15 @@ def test_a_job_template_without_restart_policy_is_defaulted_to_always_and_refuse
         load(path)
 
 
+def test_probes_in_a_job_template_are_refused(tmp_path: Path) -> None:
+    # a probe restart and a failing Job container would each run a CrashLoopBackOff of their own
+    path = write(tmp_path, "", "{runFor: 10s}")
+    probe = "readinessProbe: {exec: {command: [cat, /tmp/ok]}}"
+    path.write_text(path.read_text().replace("image: busybox}", f"image: busybox, {probe}}}"))
+    with pytest.raises(KmodelError, match="has container probes, which kmodel does not model for Job pods"):
+        load(path)
+
+
 @pytest.mark.parametrize(
     ("behaviour", "message"),
     [

@@ -45,16 +45,20 @@ the machine keep running: the seeds' "the app still serves traffic"):
   * running here but shown not ready (the node controller marked it so): report ready again;
 - containers of pods that no longer exist in the apiserver (or are bound elsewhere) are killed.
 
-The kubelet never creates pods: replacements come from controllers. Left out: probes (a started
-container is ready at once), image pulls, the back-off's reset after a container has run well
-for 10 minutes, static pods, the pressure conditions.
+- a pod with probes is probed at every sync (:mod:`kmodel.components.prober`: readiness,
+  liveness and startup probes, and the CrashLoopBackOff of a container they kill); without
+  probes a started container is ready at once.
+
+The kubelet never creates pods: replacements come from controllers. Left out: image pulls,
+the back-off's reset after a Job container has run well for 10 minutes, static pods, the
+pressure conditions.
 """
 
 from __future__ import annotations
 
 import attrs
 
-from kmodel.components import kubeletadmission
+from kmodel.components import kubeletadmission, prober
 from kmodel.state import COND_FALSE, COND_TRUE, FAILED, PENDING, RUNNING, SUCCEEDED, Cluster, Node, Pod
 from kmodel.transition import Event, Outcome
 
@@ -153,7 +157,7 @@ def step(cluster: Cluster, node_name: str) -> list[Outcome]:
     ):
         # fast path: nothing to post and every bound pod runs, ready, and nothing else runs (or
         # the runtime is down and the kubelet syncs no pod)
-        if all(p.name in node.running and p.ready and not p.terminating for p in bound):
+        if all(p.name in node.running and p.ready and not p.terminating and p.probes is None for p in bound):
             return []
     out = cluster
     events: list[Event] = []
@@ -224,16 +228,28 @@ def step(cluster: Cluster, node_name: str) -> list[Outcome]:
             running.add(pod.name)
             run_started = now if pod.behaviour is not None else None
             if pod.phase == RUNNING:
-                out = out.with_pod(
-                    attrs.evolve(
-                        pod,
-                        restarts=pod.restarts + 1,
-                        ready=True,
-                        containers_ready=True,
-                        ready_since=now,
-                        run_started=run_started,
+                if prober.crash_looping(pod):
+                    # a new sandbox; the container still waits out its back-off (prober.sync)
+                    notes.append(f"{pod.name} sandbox re-created (container in back-off)")
+                elif prober.has_probes(pod):
+                    fresh = attrs.evolve(
+                        pod, restarts=pod.restarts + 1, containers_ready=False, run_started=run_started
                     )
-                )
+                    synced, probe_events, probe_notes = prober.sync(prober.start(fresh, now), now)
+                    out = out.with_pod(synced)
+                    events.extend(probe_events)
+                    notes.extend(probe_notes)
+                else:
+                    out = out.with_pod(
+                        attrs.evolve(
+                            pod,
+                            restarts=pod.restarts + 1,
+                            ready=True,
+                            containers_ready=True,
+                            ready_since=now,
+                            run_started=run_started,
+                        )
+                    )
                 events.append(
                     Event(
                         now,
@@ -243,9 +259,19 @@ def step(cluster: Cluster, node_name: str) -> list[Outcome]:
                         "Pod sandbox changed, it will be killed and re-created.",
                     )
                 )
-                notes.append(f"{pod.name} restarted (restarts {pod.restarts + 1})")
+                if not prober.crash_looping(pod):
+                    notes.append(f"{pod.name} restarted (restarts {pod.restarts + 1})")
             else:
                 started = pod.start_time if pod.start_time is not None else _start_time(cluster, now)
+                if prober.has_probes(pod):
+                    fresh = attrs.evolve(pod, phase=RUNNING, start_time=started, run_started=run_started)
+                    synced, probe_events, probe_notes = prober.sync(prober.start(fresh, now), now)
+                    out = out.with_pod(synced)
+                    events.append(Event(now, SOURCE, "Started", f"pod/{pod.name}", "Started container app"))
+                    events.extend(probe_events)
+                    notes.append(f"{pod.name} Running")
+                    notes.extend(probe_notes)
+                    continue
                 out = out.with_pod(
                     attrs.evolve(
                         pod,
@@ -283,6 +309,12 @@ def step(cluster: Cluster, node_name: str) -> list[Outcome]:
                 )
                 wait = crash_backoff(pod.restarts)
                 notes.append(f"{pod.name} container exited non-zero; CrashLoopBackOff {wait}s")
+        elif prober.has_probes(pod):
+            synced, probe_events, probe_notes = prober.sync(pod, now)
+            if synced != pod:
+                out = out.with_pod(synced)
+                events.extend(probe_events)
+                notes.extend(probe_notes)
         elif not pod.ready:
             out = out.with_pod(attrs.evolve(pod, ready=True, containers_ready=True, ready_since=now))
             notes.append(f"{pod.name} ready again")

@@ -10,7 +10,8 @@ the order of ``ActivePodsWithRanks`` (pkg/controller/controller_utils.go), and w
 (``calculateStatus``: replicas, ready, and available: ready for at least ``spec.minReadySeconds``).
 
 Deletion ranking, first deleted first: unassigned before assigned; Pending before Unknown before
-Running; not ready before ready; more pods of the same owner on the same node first; when both are
+Running; not ready before ready; a lower ``controller.kubernetes.io/pod-deletion-cost`` first;
+more pods of the same owner on the same node first; when both are
 ready, ready for a shorter time first (compared on a log2 scale of nanoseconds, the
 LogarithmicScaleDown feature); more restarts first; newer first (also on the log2 scale); the
 remaining ties by name (the real controller compares UIDs, which are random).
@@ -72,6 +73,10 @@ def deletion_order(pods: list[Pod], related: list[Pod], now: int) -> list[Pod]:
         # 3. not ready < ready
         if a.ready != b.ready:
             return -1 if not a.ready else 1
+        # 3b. lower pod-deletion-cost first (PodDeletionCost, on by default since 1.22; kmodel
+        # sets the cost only from then on, see useractions.relabel)
+        if a.deletion_cost != b.deletion_cost:
+            return -1 if a.deletion_cost < b.deletion_cost else 1
         # 4. more pods on the same node first
         if rank(a) != rank(b):
             return -1 if rank(a) > rank(b) else 1
@@ -114,6 +119,7 @@ def new_pod(rs: ReplicaSet, now: int, taken: Callable[[str], bool] = lambda _: F
         termination_grace_seconds=t.termination_grace_seconds,
         scheduling=t.scheduling,
         node_name=t.node_name,
+        probes=t.probes,
     )
     return pod, attrs.evolve(rs, next_pod=rs.next_pod + 1)
 

@@ -69,6 +69,7 @@ POD_COLOURS = {
     "Terminating": "#fdcc9a",
     "Failed": "#f8b4b4",
     "Succeeded": "#d0e1f2",
+    "CrashLoopBackOff": "#f4c2c2",  # a probe killed the container; it waits for its restart
 }
 OTHER_POD_COLOUR = "#e0e0e0"
 NODE_FILL = {"Ready": "#f3f7fb", "NotReady": "#fdeaea", "off": "#e4e4e4"}

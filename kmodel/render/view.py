@@ -46,6 +46,8 @@ def pod_status(pod: Pod) -> str:
         if pod.phase == SUCCEEDED:
             return "Completed"
         return "Error" if pod.phase == FAILED else "CrashLoopBackOff"
+    if pod.probe is not None and pod.probe.exited is not None:
+        return "CrashLoopBackOff"  # a probe killed the container; it waits for its restart
     return pod.phase
 
 

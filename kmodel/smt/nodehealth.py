@@ -232,6 +232,27 @@ def refuse_unencoded_requests(cluster: Cluster, where: str) -> None:
             )
 
 
+def refuse_probes(cluster: Cluster, timeline: Any, where: str) -> None:
+    """Refuse container probes (readiness, liveness, startup: they decide when a pod is ready
+    and restart containers, which the encoding does not cover), on the scenario's pods and
+    templates and on the objects the timeline applies."""
+    objs: list[tuple[str, Any]] = [(f"pod {p.name}", p.probes) for p in cluster.pods]
+    objs += [(f"replicaset {rs.name}'s template", rs.template.probes) for rs in cluster.replicasets]
+    objs += [(f"deployment {d.name}'s template", d.template.probes) for d in cluster.deployments]
+    for ev in timeline:
+        for m in getattr(ev, "manifests", ()):
+            probes = getattr(m.obj, "probes", None) or getattr(getattr(m.obj, "template", None), "probes", None)
+            objs.append((f"{m.kind.lower()} {m.name} (applied by {ev.text!r})", probes))
+    for who, probes in objs:
+        if probes is not None and not probes.empty:
+            kinds = [k for k in ("readiness", "liveness", "startup") if probes.get(k) is not None]
+            raise SliceError(
+                f"{who} has {', '.join(kinds)} probe(s) (container probes), which the Z3 encoding does not cover",
+                where=where,
+                fix="check with --engine explore or --engine hypothesis",
+            )
+
+
 # --- keys ----------------------------------------------------------------------------------------
 
 
@@ -720,6 +741,7 @@ class Slice:
         if c.ran or c.sched_attempted:
             raise _refuse("the initial state is inside a tick", "start from a settled state")
         refuse_scheduling_features(c, self.WHERE)
+        refuse_probes(c, m.timeline, self.WHERE)
         refuse_statefulsets(c, [x for ev in m.timeline for x in ev.manifests], self.WHERE)
         applies_jobs = any(x.kind == "Job" for ev in m.timeline for x in getattr(ev, "manifests", ()))
         if c.jobs or applies_jobs or any(p.owner_kind == "Job" for p in c.pods):

@@ -86,6 +86,15 @@ READY_NOW_HIGH_RESTARTS = pod("ready-high-restarts", "node", RUNNING, True, 9001
 READY_NOW_CREATED_THEN = pod("ready-now-created-then", "node", RUNNING, True, 0, NOW, THEN_1_MONTH)
 READY_2_HOURS = pod("ready-2-hours", None, RUNNING, True, 0, NOW - 2 * HOUR, THEN_1_MONTH)
 READY_5_HOURS = pod("ready-5-hours", None, RUNNING, True, 0, NOW - 5 * HOUR, THEN_1_MONTH)
+# pod-deletion-cost "10" and "100" (the annotation, as the annotate verb sets it)
+LOW_DELETION_COST = attrs.evolve(
+    pod("low-deletion-cost", "node", RUNNING, True, 0, NOW, THEN_1_MONTH), deletion_cost=10
+)
+HIGH_DELETION_COST = attrs.evolve(
+    pod("high-deletion-cost", "node", RUNNING, True, 0, NOW, THEN_1_MONTH), deletion_cost=100
+)
+LOW_DELETION_COST_OFF = attrs.evolve(LOW_DELETION_COST, deletion_cost=0)
+HIGH_DELETION_COST_OFF = attrs.evolve(HIGH_DELETION_COST, deletion_cost=0)
 
 
 def ranked(lesser: tuple[Pod, int], greater: tuple[Pod, int]) -> tuple[list[Pod], list[Pod]]:
@@ -118,12 +127,16 @@ def ranked(lesser: tuple[Pod, int], greater: tuple[Pod, int]) -> tuple[list[Pod]
         case("Inequality tests 10", (READY_NOW, 2), (READY_NOW_HIGH_RESTARTS, 1)),
         case("Inequality tests 11", (READY_NOW, 1), (READY_NOW_CREATED_THEN, 1)),
         case("Inequality tests 12", (READY_NOW_CREATED_THEN, 2), (READY_NOW, 1)),
+        case("Inequality tests 13", (LOW_DELETION_COST, 2), (HIGH_DELETION_COST, 1)),
+        # PodDeletionCost disabled: kmodel leaves the cost at 0 (useractions.relabel before
+        # 1.22), so the rank decides
+        case("Inequality tests 14", (HIGH_DELETION_COST_OFF, 2), (LOW_DELETION_COST_OFF, 1)),
         case("Inequality tests 15", (READY_2_HOURS, 1), (READY_5_HOURS, 1)),
     ],
 )
 def test_sorting_active_pods_with_ranks(name: str, lesser: tuple[Pod, int], greater: tuple[Pod, int]) -> None:
     """controller_utils_test.go TestSortingActivePodsWithRanks, the inequality table (cases by
-    index; 13 and 14 need pod-deletion-cost, which kmodel does not model): the lesser pod, with
+    index; 13 and 14 with pod-deletion-cost, set by the ``annotate`` timeline verb): the lesser pod, with
     its rank, is deleted before the greater one whichever order they come in."""
     pods, related = ranked(lesser, greater)
     assert order(pods, related) == [lesser[0].name, greater[0].name]
