@@ -307,7 +307,7 @@ def canonical_pod_names(c: Cluster, cap: int) -> dict[str, str]:
     groups: dict[str, list[tuple[int, str]]] = {}
     running_on = {name: n.name for n in c.nodes for name in n.running}
     for p in c.pods:
-        if p.replicaset_owner is None:
+        if p.replicaset_owner is None and p.owner_kind != "DaemonSet":
             continue  # orphans, and pods whose names are identities (StatefulSet ordinals)
         key = hash(
             (
@@ -318,7 +318,8 @@ def canonical_pod_names(c: Cluster, cap: int) -> dict[str, str]:
                 running_on.get(p.name),
             )
         )
-        groups.setdefault(p.owner, []).append((key, p.name))
+        owner = p.owner if p.owner_kind == "ReplicaSet" else f"{p.owner_kind}:{p.owner}"
+        groups.setdefault(owner, []).append((key, p.name))
     names: dict[str, str] = {}
     for owner, members in groups.items():
         for i, (_, name) in enumerate(sorted(members)):
@@ -382,6 +383,9 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True) -> Hashabl
         tuple(sorted((rn(p), age(t)) for p, t in mem.scheduled_evictions)),
         tuple((n, age(t)) for n, t in mem.gc_quarantine),
         tuple((n, age(t)) for n, t in mem.not_ready_since),
+        # the DaemonSet backoff: only "now - last update" against the delay (at most 15 min) and
+        # against twice the maximum (the entry expires) matters
+        tuple((k, d, min(now - last, _BACKOFF_HORIZON)) for k, (d, last) in mem.daemon_backoff),
     )
     return (
         now % phase,
@@ -396,7 +400,11 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True) -> Hashabl
         c.ran,
         frozenset(rn(x) for x in c.sched_attempted),
         c.pod_serial,
+        tuple(attrs.evolve(ds, next_pod=0) for ds in c.daemonsets) if symmetry else c.daemonsets,
     )
+
+
+_BACKOFF_HORIZON = 2 * 900 + 1  # the DaemonSet controller's backoff entries expire after 2 x 15 min
 
 
 def _node_time(c: Cluster, node_name: str, field: str) -> int | None:

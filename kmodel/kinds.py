@@ -5,7 +5,7 @@ Namespace they live in, RBAC for the app's ServiceAccount. Every kind is in one 
 columns, decided by what it does to the control plane that kmodel models (scheduling, the
 workload controllers, endpoints, node health and eviction):
 
-- **modelled**: Node, Pod, Deployment, ReplicaSet, Service, PriorityClass (read by
+- **modelled**: Node, Pod, Deployment, ReplicaSet, DaemonSet, Service, PriorityClass (read by
   :mod:`kmodel.manifests`);
 - **ignored**: the object changes nothing kmodel models; it is accepted, left out, and named in
   every report's header (no ``--allow-unmodelled`` needed). The note says why ignoring it is safe,
@@ -46,7 +46,7 @@ RBAC = "authorization of API clients: kmodel's components and kubectl may do eve
 
 KINDS: dict[str, KindRule] = {
     **_rules(MODELLED, "", {"Node": "", "Pod": "", "Service": ""}),
-    **_rules(MODELLED, "apps", {"Deployment": "", "ReplicaSet": ""}),
+    **_rules(MODELLED, "apps", {"Deployment": "", "ReplicaSet": "", "DaemonSet": ""}),
     **_rules(
         IGNORED,
         "",
@@ -112,7 +112,6 @@ KINDS: dict[str, KindRule] = {
         "apps",
         {
             "StatefulSet": "needs the StatefulSet controller (ordered pods with stable names)",
-            "DaemonSet": "needs the DaemonSet controller (a pod on every node)",
             "ControllerRevision": "needs the StatefulSet and DaemonSet controllers that own it",
         },
     ),

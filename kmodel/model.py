@@ -20,6 +20,7 @@ import attrs
 from attrs import frozen
 
 from kmodel.components import (
+    daemonset,
     deployment,
     endpoints,
     garbagecollector,
@@ -56,6 +57,7 @@ CONTROLLERS: tuple[Component, ...] = (
     Component("garbagecollector", "kube-controller-manager", garbagecollector.step),
     Component("deployment", "kube-controller-manager", deployment.step),
     Component("replicaset", "kube-controller-manager", replicaset.step),
+    Component("daemonset", "kube-controller-manager", daemonset.step),
     Component("scheduler", "kube-scheduler", scheduler.step, repeat=True),
     Component("endpoints", "kube-controller-manager", endpoints.step),
 )

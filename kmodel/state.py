@@ -337,6 +337,31 @@ class Deployment:
 
 
 @frozen
+class DaemonSet:
+    """apps/v1 DaemonSet: one pod of ``template`` on every node that should run one
+    (:mod:`kmodel.components.daemonset`)."""
+
+    name: str
+    selector: Labels | LabelSelector
+    template: PodTemplate
+    labels: Labels = ()  # metadata.labels
+    # spec.updateStrategy: "RollingUpdate" (maxUnavailable, maxSurge: a number or a percentage
+    # of the nodes that should run a pod, both rounded up) or "OnDelete"
+    strategy: str = "RollingUpdate"
+    max_unavailable: str = "1"
+    max_surge: str = "0"
+    min_ready_seconds: int = 0
+    next_pod: int = 0  # sequence number for generated pod names
+    # status (written by the DaemonSet controller)
+    status_desired: int = 0  # desiredNumberScheduled
+    status_current: int = 0  # currentNumberScheduled
+    status_misscheduled: int = 0  # numberMisscheduled
+    status_ready: int = 0  # numberReady
+    status_available: int = 0  # numberAvailable
+    status_updated: int = 0  # updatedNumberScheduled
+
+
+@frozen
 class PriorityClass:
     """scheduling.k8s.io/v1 PriorityClass: the priority (and preemption policy) a pod naming it
     gets at admission; ``global_default``: the one pods naming no class get."""
@@ -401,6 +426,8 @@ class ControllerMemory:
     gc_quarantine: tuple[tuple[str, int], ...] = ()
     # legacy (pod-eviction-timeout) mode: node -> when it was first seen not Ready
     not_ready_since: tuple[tuple[str, int], ...] = ()
+    # the DaemonSet controller's failedPodsBackoff: "daemonset/node" -> (delay, last update)
+    daemon_backoff: tuple[tuple[str, tuple[int, int]], ...] = ()
 
 
 # --- the whole cluster -------------------------------------------------------------------------
@@ -416,6 +443,7 @@ class Cluster:
     deployments: tuple[Deployment, ...] = ()
     services: tuple[Service, ...] = ()
     priority_classes: tuple[PriorityClass, ...] = ()  # user-defined; the system ones are built in
+    daemonsets: tuple[DaemonSet, ...] = ()
     control_plane: ControlPlane = ControlPlane()
     memory: ControllerMemory = ControllerMemory()
     # implicit control-plane host, used when no Node carries the control-plane label
@@ -445,6 +473,9 @@ class Cluster:
 
     def priority_class(self, name: str) -> PriorityClass | None:
         return find(self.priority_classes, name)
+
+    def daemonset(self, name: str) -> DaemonSet | None:
+        return find(self.daemonsets, name)
 
     def pods_on(self, node_name: str) -> list[Pod]:
         return list(pods_by_node(self.pods).get(node_name, ()))
@@ -503,6 +534,9 @@ class Cluster:
 
     def with_priority_class(self, pc: PriorityClass) -> Cluster:
         return attrs.evolve(self, priority_classes=upsert(self.priority_classes, pc))
+
+    def with_daemonset(self, ds: DaemonSet) -> Cluster:
+        return attrs.evolve(self, daemonsets=upsert(self.daemonsets, ds))
 
     def with_memory(self, **changes: object) -> Cluster:
         return attrs.evolve(self, memory=attrs.evolve(self.memory, **changes))

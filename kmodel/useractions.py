@@ -13,6 +13,7 @@ from kmodel.manifests import Manifest
 from kmodel.state import (
     COND_NONE,
     Cluster,
+    DaemonSet,
     Deployment,
     Node,
     Pod,
@@ -137,6 +138,21 @@ def apply_object(cluster: Cluster, m: Manifest) -> tuple[Cluster, str]:
             old_rs, replicas=obj.replicas, template=obj.template, min_ready_seconds=obj.min_ready_seconds
         )
         return cluster.with_replicaset(upd_rs), "configured" if upd_rs != old_rs else "unchanged"
+    if isinstance(obj, DaemonSet):
+        old_ds = cluster.daemonset(obj.name)
+        if old_ds is None:
+            return cluster.with_daemonset(obj), "created"
+        upd_ds = attrs.evolve(
+            old_ds,
+            selector=obj.selector,
+            template=obj.template,
+            labels=obj.labels,
+            strategy=obj.strategy,
+            max_unavailable=obj.max_unavailable,
+            max_surge=obj.max_surge,
+            min_ready_seconds=obj.min_ready_seconds,
+        )
+        return cluster.with_daemonset(upd_ds), "configured" if upd_ds != old_ds else "unchanged"
     assert isinstance(obj, Service)
     old_s = cluster.service(obj.name)
     if old_s is None:
@@ -154,6 +170,7 @@ def _merge_spec_taints(old: Node, new: Node) -> tuple[Taint, ...]:
 _API_GROUP = {
     "Deployment": "deployment.apps",
     "ReplicaSet": "replicaset.apps",
+    "DaemonSet": "daemonset.apps",
     "PriorityClass": "priorityclass.scheduling.k8s.io",
 }
 

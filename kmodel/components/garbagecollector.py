@@ -1,7 +1,7 @@
 """Garbage collector (pkg/controller/garbagecollector), background cascading deletion only.
 
-A ReplicaSet whose owning Deployment is gone is deleted; a pod whose owning ReplicaSet is gone is
-deleted gracefully (it shows Terminating until its kubelet finishes it).
+A ReplicaSet whose owning Deployment is gone is deleted; a pod whose owning ReplicaSet or
+DaemonSet is gone is deleted gracefully (it shows Terminating until its kubelet finishes it).
 """
 
 from __future__ import annotations
@@ -30,6 +30,11 @@ def step(cluster: Cluster) -> list[Outcome]:
         if (rs_name := pod.replicaset_owner) is not None and out.replicaset(rs_name) is None and not pod.terminating:
             out = apiserver.delete_pod(out, pod.name)
             notes.append(f"delete pod {pod.name} (owner gone)")
+    for pod in cluster.pods:
+        if pod.owner_kind == "DaemonSet" and pod.owner is not None and out.daemonset(pod.owner) is None:
+            if not pod.terminating:
+                out = apiserver.delete_pod(out, pod.name)
+                notes.append(f"delete pod {pod.name} (owner gone)")
     if out == cluster:
         return []
     return [Outcome("garbagecollector", "; ".join(notes), out, tuple(events))]
