@@ -502,7 +502,8 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
         "updateStrategy": modelled("RollingUpdate or OnDelete", part="DaemonSetUpdateStrategy"),
         "minReadySeconds": modelled("a pod counts as available only once it has been ready this long"),
         "revisionHistoryLimit": descriptive(
-            "how many old ControllerRevisions are kept for rollback; kmodel has no rollback, and the pods do not depend on it"
+            "how many old ControllerRevisions are kept for rollback; kmodel has no rollback, "
+            "and the pods do not depend on it"
         ),
     },
     "DaemonSetUpdateStrategy": {
