@@ -390,6 +390,7 @@ NOT_ENCODED: dict[str, str] = {
     "anti-affinity-respected": "the slices do not encode pod affinity (they refuse pods that use it)",
     "no-preemption-of-higher-priority": "the slices do not encode priorities or preemption (they refuse them)",
     "spread-within-max-skew": "the slices do not encode topology spread constraints (they refuse them)",
+    "daemonset-on-every-eligible-node": "the slices do not encode the DaemonSet controller (they refuse DaemonSets)",
 }
 
 PROPERTIES: dict[str, SliceProperty] = {
