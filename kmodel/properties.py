@@ -1469,8 +1469,7 @@ def _daemon_gaps(c: Cluster) -> list[str]:
 def _explain_daemon_gaps(c: Cluster) -> str:
     gaps = _daemon_gaps(c)
     return (
-        f"no Running, Ready pod of the DaemonSet on a Ready node that should run one: {', '.join(gaps)} "
-        f"at t={c.now}s"
+        f"no Running, Ready pod of the DaemonSet on a Ready node that should run one: {', '.join(gaps)} at t={c.now}s"
     )
 
 

@@ -24,13 +24,15 @@ One step syncs every DaemonSet (``syncDaemonSet``):
   ``controller-revision-hash``, the daemon tolerations and the required node affinity replaced
   by ``matchFields metadata.name In [node]`` (``ReplaceDaemonSetPodNodeNameNodeAffinity``): the
   default scheduler places them, so a node without room leaves its pod Pending.
-- **rollingUpdate** (update.go), only when ``manage`` changed nothing (its expectations are then
-  satisfied): without maxSurge, delete old pods that are not available, and old available ones
-  while fewer than maxUnavailable pods are unavailable; with maxSurge, create a new pod next to
-  an old one that is not available, and next to at most maxSurge available old ones (the old
-  pod goes once the new one is available, in ``manage``). maxUnavailable and maxSurge are
-  rounded up from percentages of the nodes that should run a pod; both 0 means maxUnavailable 1.
-  ``OnDelete``: no rolling update; an old pod is replaced only once someone deletes it.
+- **rollingUpdate** (update.go), in the same sync after ``manage`` (the model's controller reads
+  the current state, so the creations and deletions it just made are observed at once, as the
+  fake pod control of the Go tests observes them). Without maxSurge: delete the old pods that
+  are not available, and old available ones while fewer than maxUnavailable nodes are
+  unavailable. With maxSurge: create a new pod next to every old one that is not available, and
+  next to at most maxSurge available old ones (the old pod goes once the new one is available,
+  in ``manage``). Both are rounded up from percentages of the nodes that should run a pod; both
+  0 means maxUnavailable 1. ``OnDelete``: no rolling update; an old pod is replaced only once
+  someone deletes it.
 - **Status** (``updateDaemonSetStatus``): desiredNumberScheduled, currentNumberScheduled,
   numberMisscheduled, numberReady, numberAvailable, updatedNumberScheduled.
 
@@ -543,11 +545,11 @@ def sync(cluster: Cluster, ds: DaemonSet, events: list[Event], notes: list[str])
     update, then the status."""
     hash_ = revision_hash(ds)
     out = claim_pods(cluster, ds, notes)
-    managed = manage(out, ds, hash_, events, notes)
-    if managed.pods == out.pods and ds.strategy == ROLLING_UPDATE:
-        managed = rolling_update(managed, ds, hash_, events, notes)
-    current = managed.daemonset(ds.name) or ds
-    return managed.with_daemonset(status(managed, current, hash_))
+    out = manage(out, ds, hash_, events, notes)
+    if ds.strategy == ROLLING_UPDATE:
+        out = rolling_update(out, out.daemonset(ds.name) or ds, hash_, events, notes)
+    current = out.daemonset(ds.name) or ds
+    return out.with_daemonset(status(out, current, hash_))
 
 
 def step(cluster: Cluster) -> list[Outcome]:
