@@ -8,7 +8,7 @@ Verbs and targets::
     stop|start   apiserver | etcd | scheduler | controller-manager | control-plane
     partition|heal node/NAME          cut a node off from the apiserver / reconnect it
     kill         pod/NAME             kill the pod's containers and sandbox on its node
-    delete       pod/NAME | node/NAME | deployment/NAME | replicaset/NAME | service/NAME
+    delete       pod/NAME | node/NAME | deployment/NAME | replicaset/NAME | service/NAME | daemonset/NAME
                  (pod names may be glob patterns: pod/hello-world-*; add --force for pods)
     scale        deployment/NAME N | replicaset/NAME N
     apply        FILE                 relative to the scenario file
@@ -47,8 +47,8 @@ from kmodel.versions import DEFAULT_VERSION
 
 VERBS = ("stop", "start", "partition", "heal", "kill", "delete", "scale", "apply", "cordon", "uncordon", "taint")
 COMPONENT_TARGETS = ("apiserver", "etcd", "scheduler", "controller-manager", "control-plane")
-DELETE_KINDS = ("pod", "node", "deployment", "replicaset", "service")
-NAMESPACED_KINDS = ("pod", "deployment", "replicaset", "service")
+DELETE_KINDS = ("pod", "node", "deployment", "replicaset", "service", "daemonset")
+NAMESPACED_KINDS = ("pod", "deployment", "replicaset", "service", "daemonset")
 SOURCE = "fault"
 MAX_EVENT_TEXT = 5000  # characters of one event (a file path is at most 4096)
 
@@ -344,5 +344,6 @@ def _exists(cluster: Cluster, kind: str, name: str) -> bool:
         "deployment": cluster.deployment,
         "replicaset": cluster.replicaset,
         "service": cluster.service,
+        "daemonset": cluster.daemonset,
     }[kind]
     return lookup(name) is not None

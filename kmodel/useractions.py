@@ -240,6 +240,8 @@ def delete(cluster: Cluster, kind: str, names: list[str], pattern: str, force: b
             out = attrs.evolve(out, replicasets=remove(out.replicasets, name))
         elif kind == "service":
             out = attrs.evolve(out, services=remove(out.services, name))
+        elif kind == "daemonset":
+            out = attrs.evolve(out, daemonsets=remove(out.daemonsets, name))
         events.append(Event(cluster.now, SOURCE, "Deleted", f"{kind}/{name}", f'{kind} "{name}" deleted'))
     return Outcome("user", label, out, tuple(events))
 
