@@ -172,9 +172,7 @@ def choose_properties(
             )
         chosen.append(defs[name])
     if not names and not invariants:
-        chosen = from_files or [
-            d for d in props_mod.BUILTINS.values() if d.applies is None or d.applies(scenario)
-        ]
+        chosen = from_files or [d for d in props_mod.BUILTINS.values() if d.applies is None or d.applies(scenario)]
     out = [props_mod.to_property(d, scenario.settings) for d in chosen]
     out += [invariant_property(text, _invariant_where(i)) for i, text in enumerate(invariants)]
     return out
