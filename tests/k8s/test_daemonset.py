@@ -191,7 +191,7 @@ def test_insufficient_capacity_node_sufficient_capacity_with_node_label_daemon_l
 
 
 @STRATEGIES
-def test_dont_do_anything_if_being_deleted_race_orphan_adopted(strategy: dict[str, str]) -> None:
+def test_deals_with_existing_pods(strategy: dict[str, str]) -> None:
     """daemon_controller_test.go TestDealsWithExistingPods: node-1 has 1 pod, node-2 2, node-3 5,
     node-4 2 whose labels no longer match (released): 2 creates (node-0, node-4), 5 deletes."""
     ds = mkds(strategy=strategy)
@@ -614,13 +614,15 @@ def test_daemon_set_updates_no_template_changed() -> None:
         "No nodes",
         "Two nodes with ready pods",
         "Two nodes with pods, MaxUnavailable in percents",
-        "Three nodes, MaxUnavailable in percents rounds up",
-        "Three nodes, MaxSurge in percents rounds up",
+        "rounding: 50% of 3 unavailable (util.UnavailableCount)",
+        "rounding: 50% of 3 surge (util.SurgeCount)",
     ],
 )
 def test_get_unavailable_numbers(strategy: dict[str, str], desired: int, surge: int, unavailable: int) -> None:
-    """update_test.go TestGetUnavailableNumbers (the maxSurge / maxUnavailable part): percentages
-    of the nodes that should run a pod, rounded up (util.SurgeCount / UnavailableCount)."""
+    """update_test.go TestGetUnavailableNumbers (the maxUnavailable of its first three cases), and
+    two cases of the rounding rule of util/daemonset_util.go SurgeCount / UnavailableCount
+    (GetScaledValueFromIntOrPercent with roundUp true): percentages of the nodes that should run
+    a pod, rounded up."""
     ds = DaemonSet(name="x", selector=SIMPLE, template=PodTemplate(labels=SIMPLE), **strategy)  # type: ignore[arg-type]
     assert daemonset.surge_count(ds, desired) == surge
     assert daemonset.unavailable_count(ds, desired) == unavailable
