@@ -626,3 +626,59 @@ def test_get_unavailable_numbers(strategy: dict[str, str], desired: int, surge: 
     ds = DaemonSet(name="x", selector=SIMPLE, template=PodTemplate(labels=SIMPLE), **strategy)  # type: ignore[arg-type]
     assert daemonset.surge_count(ds, desired) == surge
     assert daemonset.unavailable_count(ds, desired) == unavailable
+
+
+# --- NodeShouldRunDaemonPod, TestDeleteNoDaemonPod ------------------------------------------------
+
+_TYPE_TEST = NodeAffinity(required=(NodeSelectorTerm(match_expressions=(Requirement("type", IN, ("test",)),)),))
+_TYPE_PROD = NodeAffinity(required=(NodeSelectorTerm(match_expressions=(Requirement("type", IN, ("production",)),)),))
+
+
+@pytest.mark.parametrize(
+    ("template", "unschedulable", "expected"),
+    [
+        ({"requests": Resources(cpu=500, memory=50 * 10**6)}, False, (True, True)),
+        ({"requests": Resources(cpu=500, memory=200 * 10**6)}, False, (True, True)),
+        ({"node_name": "other-node"}, False, (False, False)),
+        ({"scheduling": SchedulingSpec(host_ports=(HostPort(666),))}, False, (True, True)),
+        ({"node_selector": SIMPLE2}, False, (False, False)),
+        ({"node_selector": SIMPLE}, False, (True, True)),
+        ({"scheduling": SchedulingSpec(node_affinity=_TYPE_TEST)}, False, (False, False)),
+        ({"scheduling": SchedulingSpec(node_affinity=_TYPE_PROD)}, False, (True, True)),
+        ({"requests": Resources(cpu=500, memory=50 * 10**6)}, True, (True, True)),
+    ],
+    ids=[
+        "ShouldRunDaemonPod",
+        "InsufficientResourceError",
+        "ErrPodNotMatchHostName",
+        "ErrPodNotFitsHostPorts",
+        "ErrNodeSelectorNotMatch",
+        "ShouldRunDaemonPod (nodeSelector)",
+        "ErrPodAffinityNotMatch",
+        "ShouldRunDaemonPod (node affinity)",
+        "ShouldRunDaemonPodOnUnschedulableNode",
+    ],
+)
+def test_node_should_run_daemon_pod(
+    template: dict[str, object], unschedulable: bool, expected: tuple[bool, bool]
+) -> None:
+    """daemon_controller_test.go TestNodeShouldRunDaemonPod: a node labelled simpleDaemonSetLabel
+    with 100M / 1 CPU allocatable; room and host ports are not the controller's business (the
+    scheduler's), a cordoned node still should run the pod."""
+    node = mknode(
+        "test-node",
+        labels=dict(SIMPLE),
+        capacity=Resources(cpu=1000, memory=100 * 10**6, pods=100),
+        unschedulable=unschedulable,
+    )
+    assert daemonset.should_run(mkds(**template), node) == expected
+
+
+@STRATEGIES
+def test_delete_no_daemon_pod_sync(strategy: dict[str, str]) -> None:
+    """daemon_controller_test.go TestDeleteNoDaemonPod (the sync part): four other pods using
+    200M / 200m of node1's 200M / 200m: the daemon pod is created all the same (1 create)."""
+    req = Resources(cpu=50, memory=50 * 10**6)
+    node = mknode("node1", capacity=Resources(cpu=200, memory=200 * 10**6, pods=100))
+    others = [Pod(name=f"pod_{i}", node_name="node1", requests=req, phase="Running") for i in range(4)]
+    expect(cluster(node, ds=mkds("ds", strategy=strategy, requests=req), pods=others), 1, 0)
