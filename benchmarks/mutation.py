@@ -63,6 +63,7 @@ PLUGINS = (
 )
 MODULES = (
     "apiserver",
+    "daemonset",
     "deployment",
     "endpoints",
     "garbagecollector",
@@ -99,7 +100,8 @@ SUBSETS: dict[str, list[str]] = {
         "tests/k8s/test_deployment_controller.py",
     ],
     "endpoints": ["tests/k8s/test_endpoints.py", "tests/test_controllers.py"],
-    "garbagecollector": ["tests/test_controllers.py", "tests/test_seeds.py"],
+    "daemonset": ["tests/k8s/test_daemonset.py", "tests/test_daemonset.py"],
+    "garbagecollector": ["tests/test_controllers.py", "tests/test_seeds.py", "tests/test_daemonset.py"],
     "kubelet": [
         "tests/test_notice_controllers.py",
         "tests/k8s/test_kubelet_admission.py",

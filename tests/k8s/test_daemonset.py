@@ -682,3 +682,58 @@ def test_delete_no_daemon_pod_sync(strategy: dict[str, str]) -> None:
     node = mknode("node1", capacity=Resources(cpu=200, memory=200 * 10**6, pods=100))
     others = [Pod(name=f"pod_{i}", node_name="node1", requests=req, phase="Running") for i in range(4)]
     expect(cluster(node, ds=mkds("ds", strategy=strategy, requests=req), pods=others), 1, 0)
+
+
+# --- details the Go tests above leave open, from the Go source ------------------------------------
+
+
+def test_excess_pods_keep_the_oldest_bound_one() -> None:
+    """daemon_controller.go podsShouldBeOnNode without surge: several pods on a node, all but the
+    first in podByCreationTimestampAndPhase order are deleted: bound before unbound, then the
+    oldest, then by name."""
+    ds = mkds()
+    young, old, older = (
+        attrs.evolve(p, created=t) for p, t in zip(daemon_pods(ds, "node-0", 3), (10, 5, 0), strict=True)
+    )
+    unbound = attrs.evolve(daemon_pods(ds, "node-0", 1, tag="u")[0], created=-5)
+    term = NodeSelectorTerm(match_fields=(Requirement("metadata.name", IN, ("node-0",)),))
+    unbound = attrs.evolve(
+        unbound, node_name=None, scheduling=SchedulingSpec(node_affinity=NodeAffinity(required=(term,)))
+    )
+    _, _, deleted, _ = sync(at(cluster(*nodes(0, 1), ds=ds, pods=[young, old, older, unbound]), 20))
+    assert deleted == {young.name, old.name, unbound.name}
+
+
+def test_failed_pod_backoff_doubles_up_to_fifteen_minutes() -> None:
+    """failedPodsBackoff = flowcontrol.NewBackOff(1s, 15min) (kube-controller-manager's
+    startDaemonSetController): each deletion doubles the delay up to 900 s; an entry not
+    updated for more than twice the maximum starts again at 1 s."""
+    ds = mkds()
+    c = cluster(*nodes(0, 1), ds=ds)
+    key = "foo/node-0"
+    c = c.with_memory(daemon_backoff=((key, (512, 0)),))
+    failed = daemon_pods(ds, "node-0", 1, phase=FAILED)
+    c = expect(at(attrs.evolve(c, pods=tuple(failed)), 512), 0, 1, 1)
+    assert c.memory.daemon_backoff == ((key, (900, 512)),)
+    c = expect(at(attrs.evolve(c, pods=tuple(failed)), 512 + 900), 0, 1, 1)
+    assert c.memory.daemon_backoff == ((key, (900, 1412)),)
+    c = expect(at(attrs.evolve(c, pods=tuple(failed)), 1412 + 1801), 0, 1, 1)
+    assert c.memory.daemon_backoff == ((key, (1, 3213)),)
+
+
+def test_on_delete_has_no_surge_nor_unavailability() -> None:
+    """util.SurgeCount / UnavailableCount: 0 unless the strategy is RollingUpdate."""
+    ds = attrs.evolve(mkds(), max_unavailable="2", max_surge="1")
+    assert (daemonset.surge_count(ds, 5), daemonset.unavailable_count(ds, 5)) == (0, 0)
+
+
+def test_rolling_update_percentage_of_the_nodes_that_should_run() -> None:
+    """update.go updatedDesiredNodeCounts: maxUnavailable 50% of the 2 nodes that should run a
+    pod (the third node's selector does not match) is 1: one old pod deleted at a time."""
+    ds = mkds(node_selector=labels_of(NODE_LABEL))
+    c = expect(cluster(*nodes(0, 2, NODE_LABEL), *nodes(2, 1), ds=ds), 2, 0)
+    c = mark_ready(c)
+    new = attrs.evolve(
+        ds, template=attrs.evolve(ds.template, spec_hash="v2"), strategy="RollingUpdate", max_unavailable="50%"
+    )
+    expect(attrs.evolve(c, daemonsets=(new,)), 0, 1)
