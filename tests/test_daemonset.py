@@ -360,3 +360,49 @@ def test_smt_check_cli_refuses(tmp_path: Path) -> None:
     path = _scenario(tmp_path)
     with pytest.raises(KmodelError, match="DaemonSets"):
         prepare(str(path), options=CheckOptions(engine="smt"))
+
+
+def test_hypothesis_holds_on_the_correct_model() -> None:
+    """The runs that catch the broken controller (tests/test_broken_hypothesis.py) find nothing
+    with the real one."""
+    from kmodel.engines import hypothesis_engine
+
+    case = _case()
+    scen = case.load()
+    prop = props.to_property(props.BUILTINS[PROP], scen.settings)
+    r = hypothesis_engine.check(case.model(scen, broken=False), prop, seed=0, profile="ci", max_examples=30)
+    assert r.verdict == HOLDS, r.message
+
+
+def test_rolling_update_applied_mid_run(tmp_path: Path) -> None:
+    """A new image applied at 30s to a DaemonSet on two workers (RollingUpdate, maxUnavailable 1):
+    one old pod at a time is deleted and replaced, never both nodes without an available pod,
+    and both run the new revision within 2 x 4 ticks of the apply (delete, Terminating pod gone,
+    create and bind, Running); daemonset-on-every-eligible-node holds on the way."""
+    workers = "---\napiVersion: v1\nkind: Node\nmetadata:\n  name: worker-2\n"
+    path = _scenario(tmp_path, until="3m", extra="timeline:\n  - 30s apply v2.yaml", more=workers)
+    v2 = DS.format(resources="").replace("image: agent:1", "image: agent:2").removeprefix("---\n")
+    (tmp_path / "v2.yaml").write_text(v2)
+    scen = load(path)
+    s = scen.settings
+    worst_gaps = 0
+
+    def watch(c: Cluster) -> None:
+        nonlocal worst_gaps
+        if c.now < 30:
+            return  # the pods come up first
+        ready = {p.node_name for p in _pods(c, "agent") if p.ready and not p.terminating}
+        worst_gaps = max(worst_gaps, len({n.name for n in c.nodes} - ready))
+
+    sim = simulate(scen, on_tick=watch)
+    final: Cluster = sim.final  # type: ignore[assignment]
+    ds = final.daemonset("agent")
+    assert ds is not None and ds.status_updated == 2 and ds.status_available == 2
+    new_hash = daemonset.revision_hash(ds)
+    assert all(daemonset.is_updated(p, new_hash) for p in _pods(final, "agent"))
+    assert worst_gaps == 1
+    deletes = [e.t for e in sim.events if e.reason == "SuccessfulDelete"]  # type: ignore[attr-defined]
+    assert len(deletes) == 2 and deletes[0] >= 30
+    assert deletes[-1] <= 30 + 2 * 4 * s.step
+    prop = props.to_property(props.BUILTINS[PROP], s)
+    assert explore(KubeModel(scen, faults=NO_FAULTS), prop, max_states=20_000).verdict == HOLDS
