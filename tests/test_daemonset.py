@@ -406,3 +406,18 @@ def test_rolling_update_applied_mid_run(tmp_path: Path) -> None:
     assert deletes[-1] <= 30 + 2 * 4 * s.step
     prop = props.to_property(props.BUILTINS[PROP], s)
     assert explore(KubeModel(scen, faults=NO_FAULTS), prop, max_states=20_000).verdict == HOLDS
+
+
+def test_bound_against_the_measured_worst_case() -> None:
+    """A daemon pod deleted at any moment on a one-worker cluster: the property holds with the
+    bound of the settings and with two ticks, and fails with one tick (the deletion, the
+    Terminating pod gone and the new pod created, bound and started take more than a tick), so
+    the bound is generous but the property is not vacuous."""
+    scen = load(broken.DATA / "ds-one-worker.yaml")
+    prop = props.to_property(props.BUILTINS[PROP], scen.settings)
+    faults = (("deletePod", 1),)
+    assert explore(KubeModel(scen, faults=faults), prop, max_states=30_000).verdict == HOLDS
+    tight = attrs.evolve(prop, bound=2 * scen.settings.step)
+    assert explore(KubeModel(scen, faults=faults), tight, max_states=30_000).verdict == HOLDS
+    tighter = attrs.evolve(prop, bound=scen.settings.step)
+    assert explore(KubeModel(scen, faults=faults), tighter, max_states=30_000).verdict == VIOLATED
