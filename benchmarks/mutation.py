@@ -63,6 +63,7 @@ PLUGINS = (
 )
 MODULES = (
     "apiserver",
+    "daemonset",
     "deployment",
     "endpoints",
     "garbagecollector",
@@ -106,7 +107,8 @@ SUBSETS: dict[str, list[str]] = {
         "tests/test_timeline_verbs.py",
         "tests/test_probe_manifests.py",
     ],
-    "garbagecollector": ["tests/test_controllers.py", "tests/test_seeds.py"],
+    "daemonset": ["tests/k8s/test_daemonset.py", "tests/test_daemonset.py"],
+    "garbagecollector": ["tests/test_controllers.py", "tests/test_seeds.py", "tests/test_daemonset.py"],
     "kubelet": [
         "tests/test_notice_controllers.py",
         "tests/k8s/test_kubelet_admission.py",

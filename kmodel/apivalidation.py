@@ -45,6 +45,7 @@ GROUP_VERSION = {
     "Node": "v1",
     "Deployment": "apps/v1",
     "ReplicaSet": "apps/v1",
+    "DaemonSet": "apps/v1",
     "PriorityClass": "scheduling.k8s.io/v1",
     "StatefulSet": "apps/v1",
     "Job": "batch/v1",
@@ -1048,6 +1049,49 @@ def _statefulset_spec(spec: Mapping[str, Any]) -> Iterator[_Problem]:
             )
 
 
+def _daemonset_spec(spec: Any) -> Iterator[_Problem]:
+    """``ValidateDaemonSetSpec``: the workload checks (selector, template labels, pod spec,
+    restartPolicy Always, minReadySeconds) and ``ValidateDaemonSetUpdateStrategy``."""
+    if not isinstance(spec, dict):
+        return
+    for problem in _workload_spec("DaemonSet", spec):
+        if problem.text.endswith("empty selector is invalid for deployment"):
+            problem.text = problem.text.replace("for deployment", "for daemonset")
+        yield problem
+    strategy = spec.get("updateStrategy")
+    if not isinstance(strategy, dict):
+        return
+    where = ["spec", "updateStrategy"]
+    stype = strategy.get("type") or "RollingUpdate"
+    if stype not in ("RollingUpdate", "OnDelete"):
+        yield unsupported([*where, "type"], stype, ("OnDelete", "RollingUpdate"))
+        return
+    ru = strategy.get("rollingUpdate")
+    if stype != "RollingUpdate" or not isinstance(ru, dict):
+        return
+    rwhere = [*where, "rollingUpdate"]
+    unavailable, surge = ru.get("maxUnavailable", 1), ru.get("maxSurge", 0)
+    yield from _percent([*rwhere, "maxUnavailable"], unavailable)
+    yield from _percent([*rwhere, "maxSurge"], surge)
+    for name, value in (("maxUnavailable", unavailable), ("maxSurge", surge)):
+        if isinstance(value, str) and re.fullmatch(r"[0-9]+%", value) and int(value[:-1]) > 100:
+            yield invalid([*rwhere, name], value, "must not be greater than 100%", "use at most 100%")
+    has_unavailable, has_surge = not _is_zero(unavailable, "1"), not _is_zero(surge, "0")
+    if has_unavailable and has_surge:
+        yield invalid(
+            [*rwhere, "maxSurge"],
+            surge,
+            "may not be set when maxUnavailable is non-zero",
+            "set maxUnavailable: 0 to surge, or leave maxSurge out",
+        )
+    elif not has_unavailable and not has_surge:
+        yield required(
+            [*rwhere, "maxUnavailable"],
+            "let maxUnavailable or maxSurge be at least 1",
+            "cannot be 0 when maxSurge is 0",
+        )
+
+
 def _taints(taints: Any) -> Iterator[_Problem]:
     if not isinstance(taints, list):
         return
@@ -1094,6 +1138,8 @@ def semantic_problems(kind: str, doc: Mapping[str, Any]) -> Iterator[_Problem]:
             yield from _statefulset_spec(spec)
     elif kind == "Job":
         yield from _job_spec(spec)
+    elif kind == "DaemonSet":
+        yield from _daemonset_spec(spec)
     elif kind == "Service" and isinstance(spec, dict):
         yield from _labels(["spec", "selector"], spec.get("selector"))
     elif kind == "Node":
@@ -1147,7 +1193,7 @@ def _pod_specs(kind: str, doc: Mapping[str, Any]) -> Iterator[tuple[list[Any], M
         return
     if kind == "Pod":
         yield ["spec"], spec
-    elif kind in ("Deployment", "ReplicaSet", "StatefulSet", "Job"):
+    elif kind in ("Deployment", "ReplicaSet", "StatefulSet", "Job", "DaemonSet"):
         template = spec.get("template")
         tspec = template.get("spec") if isinstance(template, dict) else None
         if isinstance(tspec, dict):

@@ -371,7 +371,7 @@ def canonical_pod_names(c: Cluster, cap: int, more_failures: bool = True) -> dic
     groups: dict[str, list[tuple[int, str]]] = {}
     running_on = {name: n.name for n in c.nodes for name in n.running}
     for p in c.pods:
-        if p.replicaset_owner is None:
+        if p.replicaset_owner is None and p.owner_kind != "DaemonSet":
             continue  # orphans, and pods whose names are identities (StatefulSet ordinals)
         key = hash(
             (
@@ -385,7 +385,8 @@ def canonical_pod_names(c: Cluster, cap: int, more_failures: bool = True) -> dic
                 prober.relative(p, c.now, c.settings.step, more_failures),
             )
         )
-        groups.setdefault(p.owner, []).append((key, p.name))
+        owner = p.owner if p.owner_kind == "ReplicaSet" else f"{p.owner_kind}:{p.owner}"
+        groups.setdefault(owner, []).append((key, p.name))
     names: dict[str, str] = {}
     for owner, members in groups.items():
         for i, (_, name) in enumerate(sorted(members)):
@@ -454,6 +455,9 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True, more_failu
         tuple((n, age(t)) for n, t in mem.gc_quarantine),
         tuple((n, age(t)) for n, t in mem.not_ready_since),
         tuple((n, f, age(t)) for n, f, t in mem.job_backoff),
+        # the DaemonSet backoff: only "now - last update" against the delay (at most 15 min) and
+        # against twice the maximum (the entry expires) matters
+        tuple((k, d, min(now - last, _BACKOFF_HORIZON)) for k, (d, last) in mem.daemon_backoff),
     )
     return (
         now % phase,
@@ -470,7 +474,11 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True, more_failu
         c.pod_serial,
         c.statefulsets,
         tuple(attrs.evolve(j, start_time=age(j.start_time), completion_time=age(j.completion_time)) for j in c.jobs),
+        tuple(attrs.evolve(ds, next_pod=0) for ds in c.daemonsets) if symmetry else c.daemonsets,
     )
+
+
+_BACKOFF_HORIZON = 2 * 900 + 1  # the DaemonSet controller's backoff entries expire after 2 x 15 min
 
 
 def _node_time(c: Cluster, node_name: str, field: str) -> int | None:

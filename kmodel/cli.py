@@ -205,7 +205,7 @@ def simulate(
                  | controller-manager | control-plane
       partition|heal node/NAME        kill pod/NAME
       delete pod/NAME|node/NAME|deployment/NAME|replicaset/NAME|service/NAME
-             |statefulset/NAME|job/NAME  (pods: --force, or --grace-period=0 --force)
+             |statefulset/NAME|daemonset/NAME|job/NAME  (pods: --force, or --grace-period=0 --force)
       scale deployment/NAME N | statefulset/NAME N
       apply FILE
       cordon|uncordon node/NAME       taint node/NAME key[=value]:Effect[-]
@@ -877,7 +877,7 @@ def liveness_bounds(props: list[Any], settings: Any) -> list[str]:
     """One header line per ``eventually`` property: the bound it is checked with, and where a
     built-in's default bound comes from."""
     from kmodel.engines.base import EVENTUALLY
-    from kmodel.properties import convergence_bound
+    from kmodel.properties import convergence_bound, daemonset_bound
 
     out = []
     for p in props:
@@ -886,7 +886,8 @@ def liveness_bounds(props: list[Any], settings: Any) -> list[str]:
         line = f"bounded liveness: {p.name} must hold within {p.bound}s once faults stop, and again within {p.bound}s"
         line += " whenever lost"
         ticks, rest = divmod(p.bound - settings.node_monitor_period, settings.step)
-        if p.bound == convergence_bound(settings) and not rest:
+        derived = daemonset_bound(settings) if p.name == "daemonset-on-every-eligible-node" else None
+        if p.bound in (convergence_bound(settings), derived) and not rest:
             line += (
                 f" ({p.bound}s = nodeMonitorPeriod {settings.node_monitor_period}s + {ticks} ticks of {settings.step}s)"
             )

@@ -186,6 +186,13 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
         "spec": modelled("the ReplicaSet", part="ReplicaSetSpec"),
         "status": descriptive(STATUS),
     },
+    "DaemonSet": {
+        "apiVersion": modelled("must be apps/v1"),
+        "kind": modelled("the kind of object"),
+        "metadata": modelled("name, labels, annotations", part="ObjectMeta"),
+        "spec": modelled("the DaemonSet", part="DaemonSetSpec"),
+        "status": descriptive(STATUS),
+    },
     "Service": {
         "apiVersion": modelled("must be v1"),
         "kind": modelled("the kind of object"),
@@ -552,6 +559,26 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
         "maxSurge": modelled("how many pods above replicas a rollout may run"),
         "maxUnavailable": modelled("how many pods below replicas a rollout may leave unavailable"),
     },
+    "DaemonSetSpec": {
+        "selector": modelled("the pods it owns", part="LabelSelector"),
+        "template": modelled(
+            "the pods it creates, one per eligible node (any change starts an update)", part="PodTemplateSpec"
+        ),
+        "updateStrategy": modelled("RollingUpdate or OnDelete", part="DaemonSetUpdateStrategy"),
+        "minReadySeconds": modelled("a pod counts as available only once it has been ready this long"),
+        "revisionHistoryLimit": descriptive(
+            "how many old ControllerRevisions are kept for rollback; kmodel has no rollback, "
+            "and the pods do not depend on it"
+        ),
+    },
+    "DaemonSetUpdateStrategy": {
+        "type": modelled("RollingUpdate (old pods replaced within maxUnavailable / maxSurge) or OnDelete"),
+        "rollingUpdate": modelled("maxUnavailable and maxSurge", part="RollingUpdateDaemonSet"),
+    },
+    "RollingUpdateDaemonSet": {
+        "maxUnavailable": modelled("how many nodes may be without an available pod during an update"),
+        "maxSurge": modelled("how many nodes may run an old and a new pod at once during an update"),
+    },
     "ReplicaSetSpec": {
         "replicas": modelled("the desired number of pods"),
         "selector": modelled("the pods it owns", part="LabelSelector"),
@@ -689,7 +716,7 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
     },
 }
 
-KINDS = ("Pod", "Deployment", "ReplicaSet", "Service", "Node", "PriorityClass", "StatefulSet", "Job")
+KINDS = ("Pod", "Deployment", "ReplicaSet", "Service", "Node", "PriorityClass", "StatefulSet", "Job", "DaemonSet")
 
 # A Job's pods finish, so its template's restartPolicy may be OnFailure or Never (the apiserver's
 # validation refuses Always there): kmodel models both, for Job templates only

@@ -5,12 +5,12 @@ Namespace they live in, RBAC for the app's ServiceAccount. Every kind is in one 
 columns, decided by what it does to the control plane that kmodel models (scheduling, the
 workload controllers, endpoints, node health and eviction):
 
-- **modelled**: Node, Pod, Deployment, ReplicaSet, StatefulSet, Service, PriorityClass, Job (read by
+- **modelled**: Node, Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Service, PriorityClass, Job (read by
   :mod:`kmodel.manifests`);
 - **ignored**: the object changes nothing kmodel models; it is accepted, left out, and named in
   every report's header (no ``--allow-unmodelled`` needed). The note says why ignoring it is safe,
   or what kmodel assumes (a ConfigMap a pod mounts exists);
-- **refused**: the object changes what the control plane does (a StatefulSet creates pods, a
+- **refused**: the object changes what the control plane does (a CronJob creates Jobs, a
   DaemonSet creates pods, a
   LimitRange sets requests) and kmodel does not model it. The note says what kmodel would need.
   With ``--allow-unmodelled`` it is left out like an unmodelled field, and named in every verdict.
@@ -47,7 +47,7 @@ RBAC = "authorization of API clients: kmodel's components and kubectl may do eve
 
 KINDS: dict[str, KindRule] = {
     **_rules(MODELLED, "", {"Node": "", "Pod": "", "Service": ""}),
-    **_rules(MODELLED, "apps", {"Deployment": "", "ReplicaSet": "", "StatefulSet": ""}),
+    **_rules(MODELLED, "apps", {"Deployment": "", "ReplicaSet": "", "StatefulSet": "", "DaemonSet": ""}),
     **_rules(
         IGNORED,
         "",
@@ -113,8 +113,7 @@ KINDS: dict[str, KindRule] = {
         REFUSED,
         "apps",
         {
-            "DaemonSet": "needs the DaemonSet controller (a pod on every node)",
-            "ControllerRevision": "needs the StatefulSet and DaemonSet controllers that own it",
+            "ControllerRevision": "revision history; kmodel keeps workloads' revisions as template hashes",
         },
     ),
     **_rules(

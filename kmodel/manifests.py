@@ -1,7 +1,7 @@
 """Kubernetes manifests (multi-document YAML) -> model objects, with line-accurate errors.
 
-Supported kinds: v1 Node, v1 Pod, apps/v1 Deployment, apps/v1 ReplicaSet, apps/v1 StatefulSet, v1 Service,
-scheduling.k8s.io/v1 PriorityClass, batch/v1 Job, and the
+Supported kinds: v1 Node, v1 Pod, apps/v1 Deployment, apps/v1 ReplicaSet, apps/v1 StatefulSet,
+apps/v1 DaemonSet, v1 Service, scheduling.k8s.io/v1 PriorityClass, batch/v1 Job, and the
 kmodel ``Scenario`` document (handled in :mod:`kmodel.scenario`). :func:`read_manifests` takes
 each object through three steps:
 
@@ -67,6 +67,7 @@ from kmodel.state import (
     LABEL_CONTROL_PLANE,
     LABEL_HOSTNAME,
     LABEL_OS,
+    DaemonSet,
     Deployment,
     Job,
     Labels,
@@ -709,6 +710,7 @@ KIND_API = {
     "Service": "v1",
     "Deployment": "apps/v1",
     "ReplicaSet": "apps/v1",
+    "DaemonSet": "apps/v1",
     "PriorityClass": "scheduling.k8s.io/v1",
     "StatefulSet": "apps/v1",
     "Job": "batch/v1",
@@ -719,7 +721,7 @@ KIND_API = {
 class Manifest:
     kind: str
     name: str
-    obj: Node | Pod | Deployment | ReplicaSet | Service | PriorityClass | StatefulSet | Job
+    obj: Node | Pod | Deployment | ReplicaSet | Service | PriorityClass | StatefulSet | Job | DaemonSet
     file: str
     line: int
     node_name_line: int | None = None
@@ -808,7 +810,7 @@ def parse_object(doc: MarkedDict, file: str) -> Manifest:
     labels = string_map(ctx.at(doc, "metadata").at(meta, "labels"), meta.get("labels"))
     spec = mapping(ctx.at(doc, "spec"), doc.get("spec"), required=kind not in ("Node", "PriorityClass"))
     sctx = ctx.at(doc, "spec")
-    obj: Node | Pod | Deployment | ReplicaSet | Service | PriorityClass | StatefulSet | Job
+    obj: Node | Pod | Deployment | ReplicaSet | Service | PriorityClass | StatefulSet | Job | DaemonSet
     if kind == "PriorityClass":
         obj = priority_class(name, doc)
     elif kind == "Job":
@@ -877,12 +879,14 @@ def parse_object(doc: MarkedDict, file: str) -> Manifest:
             )
     elif kind == "StatefulSet":
         obj = statefulset(name, sctx, spec)
+    elif kind == "DaemonSet":
+        obj = daemonset(name, labels, sctx, spec)
     else:  # Service
         sel = string_map(sctx.at(spec, "selector"), spec.get("selector"))
         # a boolean by the schema (validated before this is read)
         obj = Service(name=name, selector=sel, publish_not_ready_addresses=spec.get("publishNotReadyAddresses") is True)
     nn_line = sctx.at(spec, "nodeName").line if kind == "Pod" and "nodeName" in spec else None
-    if kind in ("Deployment", "ReplicaSet", "StatefulSet"):
+    if kind in ("Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"):
         tmpl = spec.get("template")
         tspec = tmpl.get("spec") if isinstance(tmpl, dict) else None
         if isinstance(tspec, dict) and "nodeName" in tspec:
@@ -922,6 +926,24 @@ def statefulset(name: str, sctx: Ctx, spec: dict[str, Any]) -> StatefulSet:
         max_unavailable=str(ru.get("maxUnavailable", 1)),
         min_ready_seconds=integer(sctx.at(spec, "minReadySeconds"), spec.get("minReadySeconds"), 0),
         start_ordinal=integer(sctx.at(spec, "ordinals").at(ordinals, "start"), ordinals.get("start"), 0),
+    )
+
+
+def daemonset(name: str, labels: Labels, sctx: Ctx, spec: dict[str, Any]) -> DaemonSet:
+    """An apps/v1 DaemonSet (validated first: the strategy's type and its maxUnavailable /
+    maxSurge are values the apiserver accepts; defaults RollingUpdate, 1 and 0)."""
+    template, _ = pod_template(sctx.at(spec, "template"), spec.get("template"))
+    strategy = mapping(sctx.at(spec, "updateStrategy"), spec.get("updateStrategy"))
+    ru = mapping(sctx.at(spec, "updateStrategy").at(strategy, "rollingUpdate"), strategy.get("rollingUpdate"))
+    return DaemonSet(
+        name=name,
+        selector=selector(sctx.at(spec, "selector"), spec.get("selector")),
+        template=template,
+        labels=labels,
+        strategy=str(strategy.get("type") or "RollingUpdate"),
+        max_unavailable=str(ru.get("maxUnavailable", 1)),
+        max_surge=str(ru.get("maxSurge", 0)),
+        min_ready_seconds=integer(sctx.at(spec, "minReadySeconds"), spec.get("minReadySeconds"), 0),
     )
 
 

@@ -20,6 +20,7 @@ import attrs
 from attrs import frozen
 
 from kmodel.components import (
+    daemonset,
     deployment,
     endpoints,
     garbagecollector,
@@ -60,6 +61,7 @@ CONTROLLERS: tuple[Component, ...] = (
     Component("replicaset", "kube-controller-manager", replicaset.step),
     Component("statefulset", "kube-controller-manager", statefulset.step),
     Component("job", "kube-controller-manager", job.step),
+    Component("daemonset", "kube-controller-manager", daemonset.step),
     Component("scheduler", "kube-scheduler", scheduler.step, repeat=True),
     Component("endpoints", "kube-controller-manager", endpoints.step),
 )

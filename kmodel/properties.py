@@ -73,6 +73,7 @@ from kmodel.state import (
     TAINT_UNREACHABLE,
     TAINT_UNSCHEDULABLE,
     Cluster,
+    DaemonSet,
     Deployment,
     Job,
     Node,
@@ -109,6 +110,9 @@ class PropertyDef:
     explain: Callable[..., str] | None = None  # same arguments as fn
     bound: int | None = None  # eventually: seconds; None = convergence_bound(settings)
     needs_fairness: bool = False
+    # eventually: the bound from the scenario's settings when ``bound`` is None (None:
+    # convergence_bound); a built-in about one kind of object gives it for its own pipeline
+    bound_of: Callable[[Settings], int] | None = None
 
     def __call__(self, *clusters: Cluster) -> bool:
         """A decorated name stays usable as the function it decorates."""
@@ -301,7 +305,9 @@ def to_property(defn: PropertyDef, settings: Settings) -> Property:
     if defn.kind == ALWAYS:
         return Property(defn.name, ALWAYS, defn.doc, predicate=lambda s: fn(cluster_of(s)), explain=one)
     if defn.kind == EVENTUALLY:
-        bound = defn.bound if defn.bound is not None else convergence_bound(settings)
+        bound = defn.bound
+        if bound is None:
+            bound = defn.bound_of(settings) if defn.bound_of is not None else convergence_bound(settings)
         return Property(
             defn.name,
             EVENTUALLY,
@@ -1539,6 +1545,160 @@ def job_retries_bounded(cluster: Cluster) -> bool:
     return not _over_retried(cluster)
 
 
+# --- DaemonSets ------------------------------------------------------------------------------------
+
+# The tolerations the DaemonSet controller gives every daemon pod (pkg/controller/daemon/util
+# AddOrUpdateDaemonPodTolerations), restated: (taint key, effect), operator Exists, no
+# tolerationSeconds. (network-unavailable comes only with hostNetwork, which kmodel refuses.)
+DAEMON_TOLERATIONS = (
+    ("node.kubernetes.io/not-ready", NO_EXECUTE),
+    ("node.kubernetes.io/unreachable", NO_EXECUTE),
+    ("node.kubernetes.io/disk-pressure", NO_SCHEDULE),
+    ("node.kubernetes.io/memory-pressure", NO_SCHEDULE),
+    ("node.kubernetes.io/pid-pressure", NO_SCHEDULE),
+    ("node.kubernetes.io/unschedulable", NO_SCHEDULE),
+)
+
+
+def daemonset_bound(settings: Settings) -> int:
+    """Seconds within which a node that is Ready with a connected kubelet, and should run a pod of
+    a DaemonSet, has one Running and Ready (once faults stop), with ``step`` = one tick and
+    ``period`` = ``nodeMonitorPeriod``::
+
+        step              a powered-on kubelet posts Ready=True
+      + period + step     the node lifecycle controller lifts the not-ready / unreachable
+                          NoSchedule taints (no daemon pod tolerates not-ready:NoSchedule)
+      + 2 * step          a Terminating daemon pod on the node finishes (the controller makes
+                          the new one only once the old one is gone)
+      + 3 * step          DaemonSet controller -> scheduler -> kubelet, a tick each at worst
+      + 3 * step          slack
+      = period + 10 * step          (55 s with the defaults)
+    """
+    step = settings.step
+    return step + (settings.node_monitor_period + step) + 2 * step + 3 * step + CONVERGENCE_SLACK_TICKS * step
+
+
+def _daemon_pod(ds: DaemonSet) -> Pod:
+    """A pod of the DaemonSet's template with the tolerations the controller adds."""
+    t = ds.template
+    tolerations = list(t.tolerations)
+    for key, effect in DAEMON_TOLERATIONS:
+        wanted = Toleration(key=key, operator="Exists", effect=effect)
+        same = [x for x in tolerations if (x.key, x.operator, x.value, x.effect) == (key, "Exists", "", effect)]
+        if same:
+            tolerations = [wanted if x in same else x for x in tolerations]
+        else:
+            tolerations.append(wanted)
+    return Pod(
+        name=f"{ds.name}-template",
+        labels=t.labels,
+        tolerations=tuple(tolerations),
+        node_selector=t.node_selector,
+        requests=t.requests,
+        scheduling=t.scheduling,
+    )
+
+
+def _should_run(ds: DaemonSet, pod: Pod, node: Node) -> bool:
+    """Whether ``node`` should run a pod of ``ds`` once its node-condition taints follow its Ready
+    condition: spec.nodeName (if the template sets it) is the node, nodeSelector and required node
+    affinity match, and every NoSchedule / NoExecute taint other than not-ready and unreachable
+    is tolerated (those two are lifted within the bound once the node is Ready)."""
+    if ds.template.node_name is not None and ds.template.node_name != node.name:
+        return False
+    if not _node_selection_accepts(pod, node):
+        return False
+    return not any(
+        t.effect in (NO_SCHEDULE, NO_EXECUTE)
+        and t.key not in CONDITION_TAINTS
+        and not any(_tolerates(x, t) for x in pod.tolerations)
+        for t in node.taints
+    )
+
+
+def _fits_next_to_others(c: Cluster, ds: DaemonSet, pod: Pod, node: Node) -> bool:
+    """NodeResourcesFit and NodePorts for the daemon pod next to the node's non-terminating pods
+    of other owners: every requested resource within the node's allocatable, one more pod within
+    its pod count, and no host port another pod holds."""
+    others = [
+        p
+        for p in pods_by_node(c.pods).get(node.name, ())
+        if not p.owned_by("DaemonSet", ds.name) and not p.terminating and p.phase not in (SUCCEEDED, FAILED)
+    ]
+    used = Resources()
+    for p in others:
+        used = used + p.requests
+    want, cap = pod.requests, node.capacity
+    if len(others) + 1 > cap.pods:
+        return False
+    for have, need, limit in (
+        (used.cpu, want.cpu, cap.cpu),
+        (used.memory, want.memory, cap.memory),
+        (used.ephemeral_storage, want.ephemeral_storage, cap.ephemeral_storage),
+    ):
+        if need and have + need > limit:
+            return False
+    for name, need in want.scalar:
+        if need and used.get(name) + need > cap.get(name):
+            return False
+    ports = {(hp.port, hp.protocol) for hp in pod.scheduling.host_ports}
+    return not any((hp.port, hp.protocol) in ports for p in others for hp in p.scheduling.host_ports)
+
+
+def _daemon_gaps(c: Cluster) -> list[str]:
+    """``ds/node`` for every node that should have a serving pod of a DaemonSet and has none."""
+    if not (c.scheduler_active and c.controller_manager_active):
+        return []
+    gaps = []
+    for ds in c.daemonsets:
+        t = ds.template.scheduling
+        if t.pod_affinity is not None or t.pod_anti_affinity is not None or t.topology_spread:
+            continue  # rules between pods: not judged here
+        pod = _daemon_pod(ds)
+        for node in c.nodes:
+            if node.ready != COND_TRUE or not c.kubelet_connected(node):
+                continue
+            if not _should_run(ds, pod, node) or not _fits_next_to_others(c, ds, pod, node):
+                continue
+            if not any(p.owned_by("DaemonSet", ds.name) and _serving(c, p) for p in c.pods_on(node.name)):
+                gaps.append(f"{ds.name}/{node.name}")
+    return gaps
+
+
+def _explain_daemon_gaps(c: Cluster) -> str:
+    gaps = _daemon_gaps(c)
+    return (
+        f"no Running, Ready pod of the DaemonSet on a Ready node that should run one: {', '.join(gaps)} at t={c.now}s"
+    )
+
+
+@eventually("daemonset-on-every-eligible-node", explain=_explain_daemon_gaps)
+def _daemonset_on_every_eligible_node(cluster: Cluster) -> bool:
+    """Every node that should run a pod of a DaemonSet has one, Running and Ready (DaemonSet
+    controller, scheduler and kubelet together).
+
+    A node N is owed a pod of DaemonSet D when N's Ready condition is True and its kubelet is
+    connected, and a pod of D's template, with the tolerations the DaemonSet controller adds to
+    every daemon pod (Exists tolerations of not-ready and unreachable NoExecute and of
+    disk-pressure, memory-pressure, pid-pressure and unschedulable NoSchedule), would be placed
+    on N: the template's spec.nodeName (if set) is N; its nodeSelector and required node
+    affinity match N; every NoSchedule and NoExecute taint of N is tolerated (leaving out the
+    not-ready and unreachable taints, which the node lifecycle controller lifts once it sees
+    Ready); its requests fit N's allocatable next to the non-terminating pods of other owners
+    there (one more pod within the pod count), and none of its host ports is taken there. The
+    pod must be Running, Ready, not Terminating, with its containers really running. A
+    DaemonSet whose template has pod affinity, anti-affinity or topology spread constraints is
+    not judged; while the scheduler or the controller-manager cannot act nothing is owed.
+
+    Checked in bounded form: once faults stop it must hold within daemonset_bound(settings)
+    (55 s with the defaults) and again within it whenever it is lost. Left out of ``kmodel
+    check`` runs of every built-in on scenarios without DaemonSets.
+    """
+    return not _daemon_gaps(cluster)
+
+
+daemonset_on_every_eligible_node = attrs.evolve(_daemonset_on_every_eligible_node, bound_of=daemonset_bound)
+
 BUILTINS: dict[str, PropertyDef] = {
     d.name: d
     for d in (
@@ -1556,6 +1716,7 @@ BUILTINS: dict[str, PropertyDef] = {
         statefulset_replicas_ready,
         job_completes_or_fails,
         job_retries_bounded,
+        daemonset_on_every_eligible_node,
     )
 }
 
@@ -1565,4 +1726,5 @@ ABOUT_KIND: dict[str, str] = {
     "job-retries-bounded": "Job",
     "at-most-one-pod-per-ordinal": "StatefulSet",
     "statefulset-replicas-ready": "StatefulSet",
+    "daemonset-on-every-eligible-node": "DaemonSet",
 }

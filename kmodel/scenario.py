@@ -53,6 +53,7 @@ from kmodel.state import (
     NO_SCHEDULE,
     Cluster,
     ContainerBehaviour,
+    DaemonSet,
     Deployment,
     Job,
     Node,
@@ -275,7 +276,7 @@ def load(path: str | Path, extra_events: list[str] | None = None, allow_unmodell
     node_names = {n.name for n in nodes}
     for m in manifests:
         pinned = m.obj.node_name if isinstance(m.obj, Pod) else None
-        if isinstance(m.obj, Deployment | ReplicaSet | StatefulSet):
+        if isinstance(m.obj, Deployment | ReplicaSet | StatefulSet | DaemonSet):
             pinned = m.obj.template.node_name
         if pinned and pinned not in node_names:
             field = "spec.nodeName" if isinstance(m.obj, Pod) else "spec.template.spec.nodeName"
@@ -388,6 +389,8 @@ def _check_size(file: str, manifests: tuple[Manifest, ...], timeline: list[Timed
             pods[(m.kind, m.name)] = max(pods.get((m.kind, m.name), 0), m.obj.replicas)
         elif isinstance(m.obj, Job):
             pods[(m.kind, m.name)] = max(pods.get((m.kind, m.name), 0), m.obj.parallelism)
+        elif isinstance(m.obj, DaemonSet):
+            pods[(m.kind, m.name)] = max(len(nodes), 1)  # at most one a node (two while surging)
     limits.check("max_pods", sum(pods.values()), "the pods the scenario asks for (bare pods and replicas)", file=file)
 
 

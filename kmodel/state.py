@@ -454,6 +454,31 @@ class StatefulSet:
 
 
 @frozen
+class DaemonSet:
+    """apps/v1 DaemonSet: one pod of ``template`` on every node that should run one
+    (:mod:`kmodel.components.daemonset`)."""
+
+    name: str
+    selector: Labels | LabelSelector
+    template: PodTemplate
+    labels: Labels = ()  # metadata.labels
+    # spec.updateStrategy: "RollingUpdate" (maxUnavailable, maxSurge: a number or a percentage
+    # of the nodes that should run a pod, both rounded up) or "OnDelete"
+    strategy: str = "RollingUpdate"
+    max_unavailable: str = "1"
+    max_surge: str = "0"
+    min_ready_seconds: int = 0
+    next_pod: int = 0  # sequence number for generated pod names
+    # status (written by the DaemonSet controller)
+    status_desired: int = 0  # desiredNumberScheduled
+    status_current: int = 0  # currentNumberScheduled
+    status_misscheduled: int = 0  # numberMisscheduled
+    status_ready: int = 0  # numberReady
+    status_available: int = 0  # numberAvailable
+    status_updated: int = 0  # updatedNumberScheduled
+
+
+@frozen
 class PriorityClass:
     """scheduling.k8s.io/v1 PriorityClass: the priority (and preemption policy) a pod naming it
     gets at admission; ``global_default``: the one pods naming no class get."""
@@ -521,6 +546,8 @@ class ControllerMemory:
     # the Job controller's backoff records (backoffStore): (job, failuresAfterLastSuccess,
     # lastFailureTime); the failure count is capped where the backoff reaches its maximum
     job_backoff: tuple[tuple[str, int, int], ...] = ()
+    # the DaemonSet controller's failedPodsBackoff: "daemonset/node" -> (delay, last update)
+    daemon_backoff: tuple[tuple[str, tuple[int, int]], ...] = ()
 
 
 # --- the whole cluster -------------------------------------------------------------------------
@@ -538,6 +565,7 @@ class Cluster:
     priority_classes: tuple[PriorityClass, ...] = ()  # user-defined; the system ones are built in
     statefulsets: tuple[StatefulSet, ...] = ()
     jobs: tuple[Job, ...] = ()  # batch/v1 Jobs
+    daemonsets: tuple[DaemonSet, ...] = ()
     control_plane: ControlPlane = ControlPlane()
     memory: ControllerMemory = ControllerMemory()
     # implicit control-plane host, used when no Node carries the control-plane label
@@ -573,6 +601,9 @@ class Cluster:
 
     def job(self, name: str) -> Job | None:
         return find(self.jobs, name)
+
+    def daemonset(self, name: str) -> DaemonSet | None:
+        return find(self.daemonsets, name)
 
     def pods_on(self, node_name: str) -> list[Pod]:
         return list(pods_by_node(self.pods).get(node_name, ()))
@@ -637,6 +668,9 @@ class Cluster:
 
     def with_job(self, job: Job) -> Cluster:
         return attrs.evolve(self, jobs=upsert(self.jobs, job))
+
+    def with_daemonset(self, ds: DaemonSet) -> Cluster:
+        return attrs.evolve(self, daemonsets=upsert(self.daemonsets, ds))
 
     def with_memory(self, **changes: object) -> Cluster:
         return attrs.evolve(self, memory=attrs.evolve(self.memory, **changes))

@@ -15,6 +15,7 @@ from kmodel.manifests import Manifest
 from kmodel.state import (
     COND_NONE,
     Cluster,
+    DaemonSet,
     Deployment,
     Job,
     Node,
@@ -195,6 +196,21 @@ def apply_object(cluster: Cluster, m: Manifest) -> tuple[Cluster, str]:
             behaviour=obj.behaviour,
         )
         return cluster.with_job(upd_j), "configured" if upd_j != old_j else "unchanged"
+    if isinstance(obj, DaemonSet):
+        old_ds = cluster.daemonset(obj.name)
+        if old_ds is None:
+            return cluster.with_daemonset(obj), "created"
+        upd_ds = attrs.evolve(
+            old_ds,
+            selector=obj.selector,
+            template=obj.template,
+            labels=obj.labels,
+            strategy=obj.strategy,
+            max_unavailable=obj.max_unavailable,
+            max_surge=obj.max_surge,
+            min_ready_seconds=obj.min_ready_seconds,
+        )
+        return cluster.with_daemonset(upd_ds), "configured" if upd_ds != old_ds else "unchanged"
     assert isinstance(obj, Service)
     old_s = cluster.service(obj.name)
     if old_s is None:
@@ -212,6 +228,7 @@ def _merge_spec_taints(old: Node, new: Node) -> tuple[Taint, ...]:
 _API_GROUP = {
     "Deployment": "deployment.apps",
     "ReplicaSet": "replicaset.apps",
+    "DaemonSet": "daemonset.apps",
     "PriorityClass": "priorityclass.scheduling.k8s.io",
     "StatefulSet": "statefulset.apps",
     "Job": "job.batch",
@@ -294,6 +311,8 @@ def delete(cluster: Cluster, kind: str, names: list[str], pattern: str, force: b
         elif kind == "job":
             # background cascading deletion: the garbage collector deletes its pods
             out = attrs.evolve(out, jobs=remove(out.jobs, name))
+        elif kind == "daemonset":
+            out = attrs.evolve(out, daemonsets=remove(out.daemonsets, name))
         events.append(Event(cluster.now, SOURCE, "Deleted", f"{kind}/{name}", f'{kind} "{name}" deleted'))
     return Outcome("user", label, out, tuple(events))
 

@@ -17,16 +17,14 @@ imitates. Kubelets need one entry per node (their step takes the node name): use
 | tainteviction_ignoring_toleration       | tainteviction   | eviction-after-timeout (a)       |
 | tainteviction_never_evicting            | tainteviction   | eviction-after-timeout (b)       |
 | kubelet_never_finishing_deletions       | kubelet/<node>  | replica-convergence              |
-| statefulset_replacing_unconfirmed       | statefulset     | at-most-one-pod-per-ordinal (b)  |
-
-(b) not in :data:`CASES` (whose gallery of diagrams is committed): tests/test_statefulset.py
-runs it with both engines.
+| daemonset_without_daemon_tolerations    | daemonset       | daemonset-on-every-eligible-node |
+| statefulset_replacing_unconfirmed       | statefulset     | at-most-one-pod-per-ordinal (c)  |
 | job_ignoring_backoff_limit (JOB_CASE)   | job             | job-completes-or-fails,          |
-|                                         |                 | job-retries-bounded              |
+|                                         |                 | job-retries-bounded (c)          |
 
-JOB_CASE is kept out of CASES (whose members each have a counterexample picture in diagrams/):
-its counterexample is a run of twenty minutes; tests/test_job_properties.py checks it with both
-engines.
+(c) not in :data:`CASES`, whose members each have a counterexample picture committed in
+diagrams/: tests/test_statefulset.py runs the StatefulSet one with both engines, and
+properties/test_job_completes_or_fails.py the Job one (its counterexample is a run of twenty minutes).
 """
 
 from __future__ import annotations
@@ -39,7 +37,7 @@ from attrs import frozen
 
 from kmodel import model
 from kmodel.checkmodel import KubeModel
-from kmodel.components import job, kubelet, replicaset, scheduler, statefulset, tainteviction
+from kmodel.components import daemonset, job, kubelet, replicaset, scheduler, statefulset, tainteviction
 from kmodel.scenario import Scenario, load
 from kmodel.state import COND_TRUE, FAILED, SUCCEEDED, Cluster, Toleration
 from kmodel.transition import Event, Outcome
@@ -314,6 +312,27 @@ def kubelet_never_finishing_deletions(cluster: Cluster, node_name: str) -> list[
 
 # --- the cases: each broken component, where it shows, and the property that catches it ---------------
 
+# --- DaemonSet controller ----------------------------------------------------------------------------
+
+
+def daemonset_without_daemon_tolerations(cluster: Cluster) -> list[Outcome]:
+    """A DaemonSet controller that forgets ``AddOrUpdateDaemonPodTolerations``: it judges nodes
+    and creates pods with the template's tolerations only (as DaemonSet pods were before
+    TaintNodesByCondition, or a hand-rolled "one pod per node" operator).
+
+    A cordoned node carries node.kubernetes.io/unschedulable:NoSchedule, which it no longer
+    tolerates: the node never gets its daemon pod (and a memory-pressure or disk-pressure node
+    loses its pod to nothing, while the real one keeps it). The real function is swapped out for
+    the duration of the step only.
+    """
+    real = daemonset.daemon_tolerations
+    daemonset.daemon_tolerations = lambda tolerations, host_network=False: tolerations  # type: ignore[assignment]
+    try:
+        return daemonset.step(cluster)
+    finally:
+        daemonset.daemon_tolerations = real  # type: ignore[assignment]
+
+
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "tests" / "data"
 SCENARIOS = ROOT / "scenarios"
@@ -412,6 +431,14 @@ CASES = (
         "replica-convergence",
         (("deletePod", 1),),
         _kubelets,
+    ),
+    BrokenCase(
+        "daemonset-without-daemon-tolerations",
+        "daemonset without its tolerations",
+        DATA / "ds-cordoned.yaml",
+        "daemonset-on-every-eligible-node",
+        (),
+        _fixed("daemonset", daemonset_without_daemon_tolerations),
     ),
 )
 

@@ -142,6 +142,7 @@ def test_builtins_in_their_fixed_order_with_kinds_docs_and_explanations() -> Non
         "statefulset-replicas-ready",
         "job-completes-or-fails",
         "job-retries-bounded",
+        "daemonset-on-every-eligible-node",
     ]
     kinds = {name: d.kind for name, d in props.BUILTINS.items()}
     assert kinds == {
@@ -159,6 +160,7 @@ def test_builtins_in_their_fixed_order_with_kinds_docs_and_explanations() -> Non
         "statefulset-replicas-ready": EVENTUALLY,
         "job-completes-or-fails": EVENTUALLY,
         "job-retries-bounded": ALWAYS,
+        "daemonset-on-every-eligible-node": EVENTUALLY,
     }
     for d in props.BUILTINS.values():
         assert d.explain is not None and len(d.doc) > 200 and d.summary

@@ -1,8 +1,8 @@
 """Garbage collector (pkg/controller/garbagecollector), background cascading deletion only.
 
-A ReplicaSet whose owning Deployment is gone is deleted; a pod whose owning ReplicaSet, StatefulSet
-or Job is gone is deleted gracefully (it shows Terminating until its kubelet finishes it; a finished
-pod goes at once).
+A ReplicaSet whose owning Deployment is gone is deleted; a pod whose owning ReplicaSet,
+StatefulSet, DaemonSet or Job is gone is deleted gracefully (it shows Terminating until its
+kubelet finishes it; a finished pod goes at once).
 """
 
 from __future__ import annotations
@@ -40,6 +40,10 @@ def step(cluster: Cluster) -> list[Outcome]:
         elif pod.owner_kind == "Job" and pod.owner is not None and out.job(pod.owner) is None and not pod.terminating:
             out = apiserver.delete_pod(out, pod.name)
             notes.append(f"delete pod {pod.name} (owner job gone)")
+        if pod.owner_kind == "DaemonSet" and pod.owner is not None and out.daemonset(pod.owner) is None:
+            if not pod.terminating:
+                out = apiserver.delete_pod(out, pod.name)
+                notes.append(f"delete pod {pod.name} (owner gone)")
     if out == cluster:
         return []
     return [Outcome("garbagecollector", "; ".join(notes), out, tuple(events))]

@@ -394,6 +394,7 @@ NOT_ENCODED: dict[str, str] = {
     "statefulset-replicas-ready": "the slices do not encode StatefulSets (they refuse them)",
     "job-completes-or-fails": "the slices do not encode Jobs (they refuse them)",
     "job-retries-bounded": "the slices do not encode Jobs (they refuse them)",
+    "daemonset-on-every-eligible-node": "the slices do not encode the DaemonSet controller (they refuse DaemonSets)",
 }
 
 PROPERTIES: dict[str, SliceProperty] = {

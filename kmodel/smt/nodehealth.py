@@ -177,6 +177,7 @@ def _refuse(message: str, fix: str) -> SliceError:
 def refuse_scheduling_features(cluster: Cluster, where: str, encoded: frozenset[str] = frozenset()) -> None:
     """Refuse pods and templates that use a scheduler feature (affinity, spread constraints,
     host ports, priorities) the encoding does not cover (``encoded`` lists those it does)."""
+    refuse_daemonsets(cluster, where)
     specs = [(f"pod {p.name}", p.scheduling) for p in cluster.pods]
     specs += [(f"replicaset {rs.name}'s template", rs.template.scheduling) for rs in cluster.replicasets]
     specs += [(f"deployment {d.name}'s template", d.template.scheduling) for d in cluster.deployments]
@@ -198,6 +199,17 @@ def refuse_statefulsets(cluster: Cluster, applied: list[Any], where: str) -> Non
     if names:
         raise SliceError(
             f"statefulset {names[0]} needs the StatefulSet controller, which the Z3 encoding does not cover",
+            where=where,
+            fix="check with --engine explore or --engine hypothesis",
+        )
+
+
+def refuse_daemonsets(cluster: Cluster, where: str) -> None:
+    """Refuse DaemonSets: no slice encodes the DaemonSet controller (its pods would be created
+    by nothing, and the properties would judge a cluster without them)."""
+    for ds in cluster.daemonsets:
+        raise SliceError(
+            f"daemonset {ds.name}: the Z3 encoding does not cover DaemonSets (the DaemonSet controller)",
             where=where,
             fix="check with --engine explore or --engine hypothesis",
         )

@@ -862,6 +862,16 @@ def check_scenario(scen: Scenario) -> None:
             where="kmodel prove",
             fix="check it with kmodel check (--engine explore or hypothesis)",
         )
+    daemonsets = [m.name for m in scen.manifests if m.kind == "DaemonSet"]
+    daemonsets += [m.name for ev in scen.timeline for m in ev.manifests if m.kind == "DaemonSet"]
+    if daemonsets:
+        raise KmodelError(
+            f"daemonset {daemonsets[0]}: the scheduling slice does not encode DaemonSets (the DaemonSet "
+            "controller creates a pod per node, pinned by node affinity)",
+            file=scen.path,
+            where="kmodel prove",
+            fix="check it with kmodel check --engine explore",
+        )
     templates = [(f"deployment {d.name}", d.template) for d in first.deployments]
     templates += [(f"replicaset {rs.name}", rs.template) for rs in first.replicasets]
     for who, t in templates:
