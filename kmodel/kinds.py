@@ -11,7 +11,6 @@ workload controllers, endpoints, node health and eviction):
   every report's header (no ``--allow-unmodelled`` needed). The note says why ignoring it is safe,
   or what kmodel assumes (a ConfigMap a pod mounts exists);
 - **refused**: the object changes what the control plane does (a CronJob creates Jobs, a
-  DaemonSet creates pods, a
   LimitRange sets requests) and kmodel does not model it. The note says what kmodel would need.
   With ``--allow-unmodelled`` it is left out like an unmodelled field, and named in every verdict.
 
