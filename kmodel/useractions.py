@@ -127,6 +127,10 @@ def apply_object(cluster: Cluster, m: Manifest) -> tuple[Cluster, str]:
             max_surge=obj.max_surge,
             max_unavailable=obj.max_unavailable,
             min_ready_seconds=obj.min_ready_seconds,
+            strategy=obj.strategy,
+            revision_history_limit=obj.revision_history_limit,
+            progress_deadline_seconds=obj.progress_deadline_seconds,
+            paused=obj.paused,
         )
         return cluster.with_deployment(upd_d), "configured" if upd_d != old_d else "unchanged"
     if isinstance(obj, ReplicaSet):

@@ -122,6 +122,10 @@ def test_scaling_the_deployment_scales_its_replicaset() -> None:
         c = sync(c.with_deployment(attrs.evolve(web(c), replicas=replicas)))
         (rs,) = c.replicasets
         assert rs.replicas == replicas
+    # a scaling event is synced by sync.go's sync, which leaves the Progressing condition alone;
+    # the next sync is a rollout one and marks the (empty) rollout complete, then nothing is left
+    c = sync(c)
+    assert c.replicasets == (rs,) and web(c).progressing_reason == deployment.NEW_RS_AVAILABLE_REASON
     assert deployment.step(c) == [], "nothing left to do"
 
 
