@@ -977,7 +977,9 @@ def _deployment_limits(spec: Mapping[str, Any], min_ready: object) -> Iterator[_
     if deadline is None:
         return
     if deadline < 0:
-        yield invalid(["spec", "progressDeadlineSeconds"], deadline, "must be greater than or equal to 0", "use seconds >= 0")
+        yield invalid(
+            ["spec", "progressDeadlineSeconds"], deadline, "must be greater than or equal to 0", "use seconds >= 0"
+        )
     elif deadline <= (number(min_ready) or 0):
         yield invalid(
             ["spec", "progressDeadlineSeconds"],

@@ -226,12 +226,7 @@ def deployment_progressing(d: Deployment, updated: int, replicas: int, ready: in
     fewer old, more ready or more available replicas."""
     old_olds = d.status_replicas - d.status_updated
     new_olds = replicas - updated
-    return (
-        updated > d.status_updated
-        or new_olds < old_olds
-        or ready > d.status_ready
-        or available > d.status_available
-    )
+    return updated > d.status_updated or new_olds < old_olds or ready > d.status_ready or available > d.status_available
 
 
 def has_progress_deadline(d: Deployment) -> bool:
