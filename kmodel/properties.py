@@ -1365,9 +1365,7 @@ def _available_pods(c: Cluster, rss: list[ReplicaSet]) -> int:
     ReplicaSet's minReadySeconds)."""
     mrs = {rs.name: rs.min_ready_seconds for rs in rss}
     return sum(
-        1
-        for p in c.pods
-        if p.replicaset_owner in mrs and p.active and pod_available(p, mrs[p.replicaset_owner], c.now)
+        1 for p in c.pods if p.replicaset_owner in mrs and p.active and pod_available(p, mrs[p.replicaset_owner], c.now)
     )
 
 
@@ -1381,11 +1379,12 @@ def _below_floor(c: Cluster) -> list[str]:
         if d.strategy != ROLLING:
             continue
         new, olds = _rollout_sets(c, d)
-        if new is None or not any(rs.replicas > 0 or _active(c, rs) for rs in olds):
+        if new is None or not olds:
             continue
         floor = d.replicas - max_unavailable(d)
         available = _available_pods(c, [new, *olds])
-        if available < floor:
+        unfinished = any(rs.replicas > 0 or _active(c, rs) for rs in olds) or _available_pods(c, [new]) < d.replicas
+        if unfinished and available < floor:
             out.append(f"deployment/{d.name}: {available} available pods < replicas - maxUnavailable = {floor}")
     return out
 
@@ -1401,8 +1400,9 @@ def rollout_respects_max_unavailable(cluster: Cluster) -> bool:
 
     Precisely: in every state where every machine is powered, every kubelet and container runtime
     runs, no node is cut off and every control-plane process runs, each RollingUpdate Deployment
-    that is mid-rollout - a ReplicaSet with its current pod template exists and another ReplicaSet
-    it owns still has spec.replicas > 0 or active pods - has at least spec.replicas -
+    that is mid-rollout - it owns a ReplicaSet with its current pod template and another one, and
+    either an old one still has spec.replicas > 0 or active pods or the new one has fewer than
+    spec.replicas available pods - has at least spec.replicas -
     MaxUnavailable(d) pods (ResolveFenceposts' maxUnavailable, capped at spec.replicas) of its
     ReplicaSets that are active (not Terminating, not finished) and available (Ready for the
     ReplicaSet's minReadySeconds).
