@@ -11,8 +11,8 @@ import pytest
 from kmodel import properties as props
 from kmodel.checkmodel import KubeModel
 from kmodel.engines import hypothesis_engine
-from kmodel.engines.explore import explore
 from kmodel.engines.base import HOLDS, VIOLATED
+from kmodel.engines.explore import explore
 from kmodel.model import StepFn
 from kmodel.scenario import load
 from tests import broken
