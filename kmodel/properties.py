@@ -1476,6 +1476,20 @@ def rollout_completes(cluster: Cluster) -> bool:
 
 
 DEFAULT_BOUNDS: dict[str, Callable[[Settings], int]] = {"rollout-completes": rollout_bound}
+ROLLOUT_PROPERTIES = ("rollout-respects-max-unavailable", "rollout-completes")
+
+
+def can_roll_out(scenario: Any) -> bool:
+    """Whether a scenario can start a rollout: its timeline sets an image, restarts, undoes or
+    applies a file with a Deployment, or it starts with a Deployment that owns several
+    ReplicaSets (``kmodel check`` checks the rollout properties by default only then)."""
+    for ev in scenario.timeline:
+        if ev.verb in ("set", "rollout"):
+            return True
+        if ev.verb == "apply" and any(m.kind == "Deployment" for m in ev.manifests):
+            return True
+    c = scenario.initial_state()
+    return any(sum(1 for rs in c.replicasets if rs.owner == d.name) > 1 for d in c.deployments)
 
 
 BUILTINS: dict[str, PropertyDef] = {
