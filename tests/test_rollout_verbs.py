@@ -174,3 +174,16 @@ def test_set_image_of_an_unknown_container(tmp_path: Path) -> None:
     sim = run(tmp_path, ["30s set image deployment/web sidecar=busybox"])
     assert any(e.message == 'error: unable to find container named "sidecar"' for e in sim.events)
     assert len(sim.final.replicasets) == 1  # type: ignore[union-attr]
+
+
+def test_invariants_read_the_rollout_fields(tmp_path: Path) -> None:
+    """--invariant expressions see a Deployment's Progressing reason, paused flag and revision."""
+    from kmodel.expr import compile_invariant
+    from kmodel.exprview import environment
+
+    sim = run(tmp_path, ["30s set image deployment/web app=nginx:1.27", "90s rollout pause deployment/web"])
+    env = environment(sim.final)  # type: ignore[arg-type]
+    inv = compile_invariant(
+        'all(d.revision == 2 and d.paused and d.progressing == "DeploymentPaused" for d in deployments)'
+    )
+    assert inv.evaluate(env) is True
