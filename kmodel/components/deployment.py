@@ -458,9 +458,12 @@ class _Sync:
                 return False
             self.scale_and_record(old, old.replicas - cut)
             cleaned += cut
-        # scaleDownOldReplicaSetsForRollingUpdate: keep availability >= minAvailable (counted
-        # from the statuses read at the start of the sync)
-        available = sum(rs.status_available for rs in all_rs)
+        # scaleDownOldReplicaSetsForRollingUpdate: keep availability >= minAvailable, counted
+        # from the statuses read at the start of the sync, of the new ReplicaSet and the old ones
+        # that were active (reconcileOldReplicaSets passes it append(oldRSs, newRS) with the
+        # active old ones only: an old ReplicaSet already at 0 whose pods are still reported
+        # available does not count)
+        available = sum(rs.status_available for rs in (*olds, new))
         scaled = 0
         if available > min_available:
             budget = available - min_available
