@@ -390,8 +390,8 @@ NOT_ENCODED: dict[str, str] = {
     "anti-affinity-respected": "the slices do not encode pod affinity (they refuse pods that use it)",
     "no-preemption-of-higher-priority": "the slices do not encode priorities or preemption (they refuse them)",
     "spread-within-max-skew": "the slices do not encode topology spread constraints (they refuse them)",
-    "rollout-respects-max-unavailable": "the slices do not encode rollouts (they refuse Deployments with two ReplicaSets)",
-    "rollout-completes": "the slices do not encode rollouts (they refuse Deployments with two ReplicaSets)",
+    "rollout-respects-max-unavailable": "the slices do not encode rollouts (they refuse a second ReplicaSet)",
+    "rollout-completes": "the slices do not encode rollouts (they refuse a second ReplicaSet)",
 }
 
 PROPERTIES: dict[str, SliceProperty] = {
