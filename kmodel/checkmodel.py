@@ -40,7 +40,7 @@ from kmodel.components import job as job_component
 from kmodel.engines.base import Transition
 from kmodel.probespec import READINESS
 from kmodel.scenario import Scenario
-from kmodel.state import Cluster, Job, Node, Pod
+from kmodel.state import Cluster, Deployment, Job, Node, Pod
 from kmodel.timeline import perform
 
 DEFAULT_FAULTS = (("powerOffNode", 1), ("stopComponent", 1))
@@ -464,7 +464,7 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True, more_failu
         nodes,
         pods,
         tuple(attrs.evolve(rs, next_pod=0) for rs in c.replicasets) if symmetry else c.replicasets,
-        c.deployments,
+        tuple(_relative_deployment(d, now) for d in c.deployments),
         tuple(attrs.evolve(s, endpoints=tuple(sorted(rn(e) for e in s.endpoints))) for s in c.services),
         attrs.evolve(c.control_plane, apiserver_down_since=age(c.control_plane.apiserver_down_since)),
         memory,
@@ -479,6 +479,14 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True, more_failu
 
 
 _BACKOFF_HORIZON = 2 * 900 + 1  # the DaemonSet controller's backoff entries expire after 2 x 15 min
+
+
+def _relative_deployment(d: Deployment, now: int) -> Deployment:
+    """The Deployment with its Progressing lastUpdateTime as an age capped just past its
+    progressDeadlineSeconds (DeploymentTimedOut only asks whether the age exceeds it)."""
+    if d.progress_time is None or d.progress_deadline_seconds is None:
+        return d
+    return attrs.evolve(d, progress_time=min(now - d.progress_time, d.progress_deadline_seconds + 1))
 
 
 def _node_time(c: Cluster, node_name: str, field: str) -> int | None:

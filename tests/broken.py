@@ -21,10 +21,14 @@ imitates. Kubelets need one entry per node (their step takes the node name): use
 | statefulset_replacing_unconfirmed       | statefulset     | at-most-one-pod-per-ordinal (c)  |
 | job_ignoring_backoff_limit (JOB_CASE)   | job             | job-completes-or-fails,          |
 |                                         |                 | job-retries-bounded (c)          |
+| deployment_ignoring_max_unavailable     | deployment      | rollout-respects-max-unavailable |
+|                                         |                 | (c)                              |
+| deployment_never_scaling_old_down       | deployment      | rollout-completes (c)            |
 
 (c) not in :data:`CASES`, whose members each have a counterexample picture committed in
-diagrams/: tests/test_statefulset.py runs the StatefulSet one with both engines, and
-properties/test_job_completes_or_fails.py the Job one (its counterexample is a run of twenty minutes).
+diagrams/: tests/test_statefulset.py runs the StatefulSet one with both engines,
+properties/test_job_completes_or_fails.py the Job one (its counterexample is a run of twenty
+minutes) and tests/test_rollout_properties.py the two Deployment ones.
 """
 
 from __future__ import annotations
@@ -37,9 +41,9 @@ from attrs import frozen
 
 from kmodel import model
 from kmodel.checkmodel import KubeModel
-from kmodel.components import daemonset, job, kubelet, replicaset, scheduler, statefulset, tainteviction
+from kmodel.components import daemonset, deployment, job, kubelet, replicaset, scheduler, statefulset, tainteviction
 from kmodel.scenario import Scenario, load
-from kmodel.state import COND_TRUE, FAILED, SUCCEEDED, Cluster, Toleration
+from kmodel.state import COND_TRUE, FAILED, SUCCEEDED, Cluster, ReplicaSet, Toleration
 from kmodel.transition import Event, Outcome
 
 
@@ -481,3 +485,46 @@ JOB_CASE = BrokenCase(
     _fixed("job", job_ignoring_backoff_limit),
     settle=False,
 )
+
+
+# --- Deployment controller --------------------------------------------------------------------------
+
+
+def deployment_ignoring_max_unavailable(cluster: Cluster) -> list[Outcome]:
+    """A Deployment controller that reads maxUnavailable as 100% (as a controller that computed
+    the floor from the wrong field would): old ReplicaSets go to 0 at the first sync of a
+    rollout, before any new pod is available. Caught by rollout-respects-max-unavailable."""
+    if not cluster.controller_manager_active:
+        return []
+    out = cluster
+    events: list[Event] = []
+    notes: list[str] = []
+    for d in cluster.deployments:
+        out = deployment.sync(out, attrs.evolve(d, max_unavailable="100%"), events, notes)
+        synced = out.deployment(d.name)
+        assert synced is not None
+        out = out.with_deployment(attrs.evolve(synced, max_unavailable=d.max_unavailable))
+    if out == cluster:
+        return []
+    return [Outcome("deployment", "; ".join(notes) or "update deployment status", out, tuple(events))]
+
+
+class _NeverScalingDown(deployment._Sync):
+    def reconcile_old(self, all_rs: list[ReplicaSet], olds: list[ReplicaSet], new: ReplicaSet) -> bool:
+        return False
+
+
+def deployment_never_scaling_old_down(cluster: Cluster) -> list[Outcome]:
+    """A Deployment controller whose reconcileOldReplicaSets never scales anything down (as one
+    that always found maxScaledDown <= 0): the new ReplicaSet grows to replicas and the old one
+    keeps its pods for ever. Caught by rollout-completes."""
+    if not cluster.controller_manager_active:
+        return []
+    out = cluster
+    events: list[Event] = []
+    notes: list[str] = []
+    for d in cluster.deployments:
+        out = _NeverScalingDown(out, d, events, notes).run()
+    if out == cluster:
+        return []
+    return [Outcome("deployment", "; ".join(notes) or "update deployment status", out, tuple(events))]

@@ -258,6 +258,11 @@ def test_the_new_replicaset_counted_after_it_grew() -> None:
     old 3 (counting the new one at 0 would allow 2 and leave 2)."""
     d = mkdeploy(4, "25%", "25%")
     c = sync(d, old_rs("web-old", 1, 4, 2), new_rs(d, 0, 0))
+    # rolling.go rolloutRolling: "if scaledUp { return dc.syncRolloutStatus(...) }": this sync
+    # only grows the new ReplicaSet; the old one is scaled down by the next sync
+    assert spec(c, "web-old") == 4
+    assert sum(rs.replicas for rs in c.replicasets if rs.name != "web-old") == 1
+    c = deployment.step(c)[0].state
     assert spec(c, "web-old") == 3
     assert sum(rs.replicas for rs in c.replicasets if rs.name != "web-old") == 1
 
@@ -279,6 +284,9 @@ def test_an_old_replicaset_already_at_zero_does_not_end_the_rollout() -> None:
     d = mkdeploy(4, "25%", "25%")
     c = sync(d, old_rs("web-old1", 1, 0, 0), old_rs("web-old2", 2, 4, 4), new_rs(d, 0, 0))
     assert sum(rs.replicas for rs in c.replicasets if not rs.name.startswith("web-old")) == 1
+    # the new one scaled up, so this sync ends there (rolling.go); the next scales old2 down
+    assert (spec(c, "web-old1"), spec(c, "web-old2")) == (0, 4)
+    c = deployment.step(c)[0].state
     assert (spec(c, "web-old1"), spec(c, "web-old2")) == (0, 3)
 
 
@@ -496,12 +504,14 @@ def test_an_old_replicaset_with_more_available_than_its_spec_stops_the_scale_dow
 def test_an_old_replicaset_scaled_to_zero_with_pods_still_available_is_skipped() -> None:
     """cleanupUnhealthyReplicas skips an old ReplicaSet at spec.replicas 0 ("cannot scale down this
     replica set") before comparing its available pods, so pods of it still available are no
-    error; scaleDownOldReplicaSetsForRollingUpdate then counts them as available and skips it too.
-    10 replicas, maxSurge 2, maxUnavailable 2: old1 spec 0 with 2 available, old2 spec 8 with 8,
-    new spec 4 with 4; available 14 - minAvailable 8 = 6 come off old2: 8 -> 2."""
+    error. Nor does scaleDownOldReplicaSetsForRollingUpdate count them: rolloutRolling passes
+    reconcileOldReplicaSets FilterActiveReplicaSets(oldRSs), and the availability is summed over
+    ``append(oldRSs, newRS)`` of those (rolling.go). 10 replicas, maxSurge 2, maxUnavailable 2:
+    old1 spec 0 with 2 available, old2 spec 8 with 8, new spec 4 with 4; available 8 + 4 = 12,
+    minus minAvailable 8 = 4 come off old2: 8 -> 4."""
     d = mkdeploy(10, "2", "2")
     c = sync(d, old_rs("web-old1", 1, 0, 2), old_rs("web-old2", 2, 8, 8), new_rs(d, 4, 4))
-    assert (spec(c, "web-old1"), spec(c, "web-old2")) == (0, 2)
+    assert (spec(c, "web-old1"), spec(c, "web-old2")) == (0, 4)
 
 
 def test_cleanup_stops_at_max_scaled_down_before_looking_at_the_next_replicaset() -> None:

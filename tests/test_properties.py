@@ -143,6 +143,8 @@ def test_builtins_in_their_fixed_order_with_kinds_docs_and_explanations() -> Non
         "job-completes-or-fails",
         "job-retries-bounded",
         "daemonset-on-every-eligible-node",
+        "rollout-respects-max-unavailable",
+        "rollout-completes",
     ]
     kinds = {name: d.kind for name, d in props.BUILTINS.items()}
     assert kinds == {
@@ -161,6 +163,8 @@ def test_builtins_in_their_fixed_order_with_kinds_docs_and_explanations() -> Non
         "job-completes-or-fails": EVENTUALLY,
         "job-retries-bounded": ALWAYS,
         "daemonset-on-every-eligible-node": EVENTUALLY,
+        "rollout-respects-max-unavailable": ALWAYS,
+        "rollout-completes": EVENTUALLY,
     }
     for d in props.BUILTINS.values():
         assert d.explain is not None and len(d.doc) > 200 and d.summary

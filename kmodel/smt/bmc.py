@@ -395,6 +395,8 @@ NOT_ENCODED: dict[str, str] = {
     "job-completes-or-fails": "the slices do not encode Jobs (they refuse them)",
     "job-retries-bounded": "the slices do not encode Jobs (they refuse them)",
     "daemonset-on-every-eligible-node": "the slices do not encode the DaemonSet controller (they refuse DaemonSets)",
+    "rollout-respects-max-unavailable": "the slices do not encode rollouts (they refuse a second ReplicaSet)",
+    "rollout-completes": "the slices do not encode rollouts (they refuse a second ReplicaSet)",
 }
 
 PROPERTIES: dict[str, SliceProperty] = {

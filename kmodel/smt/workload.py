@@ -245,8 +245,24 @@ DEPLOYMENT_FIELDS = ("replicas", "status_updated", "status_ready", "status_avail
 RS_FIELDS = ("replicas", "next_pod", "status_replicas", "status_ready", "status_available")
 
 
+# status the slice leaves out: the Deployment's revision annotation and its conditions, and the
+# desired/max-replicas annotations of its ReplicaSet. With one ReplicaSet per Deployment they
+# change only in steps that change encoded variables too (the Deployment controller writes them
+# as it scales or copies the status), so leaving them out keeps the slice's steps the model's;
+# the Progressing condition's deadline (ProgressDeadlineExceeded after progressDeadlineSeconds
+# without progress) is not encoded.
+UNENCODED_DEPLOYMENT_STATUS = {
+    "revision": 0,
+    "progressing": "",
+    "progressing_reason": "",
+    "progress_time": None,
+    "available": "",
+}
+UNENCODED_RS_STATUS = {"desired_replicas": None, "max_replicas": None}
+
+
 def _deployment_spec(d: Deployment) -> Deployment:
-    return attrs.evolve(d, **dict.fromkeys(DEPLOYMENT_FIELDS, 0))
+    return attrs.evolve(d, **dict.fromkeys(DEPLOYMENT_FIELDS, 0), **UNENCODED_DEPLOYMENT_STATUS)
 
 
 def _rollout_fields(d: Deployment) -> tuple[Any, ...]:
@@ -585,7 +601,10 @@ class WorkloadSlice(Slice):
             if late_owner is not None:
                 out[rk(info.name, "exists")] = got is not None
                 expected = self.late[late_owner].replicaset
-                if got is not None and attrs.evolve(got, **dict.fromkeys(RS_FIELDS, 0)) != expected:
+                if (
+                    got is not None
+                    and attrs.evolve(got, **dict.fromkeys(RS_FIELDS, 0), **UNENCODED_RS_STATUS) != expected
+                ):
                     raise bad(f"replicaset {info.name} is not the one its Deployment's controller creates")
             if got is None:
                 for f in RS_FIELDS:
