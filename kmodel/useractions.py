@@ -490,7 +490,7 @@ def _deployment_action(cluster: Cluster, label: str, name: str) -> tuple[Deploym
     return d, None
 
 
-def _error(cluster: Cluster, label: str, name: str, message: str) -> Outcome:
+def _rollout_error(cluster: Cluster, label: str, name: str, message: str) -> Outcome:
     event = Event(cluster.now, SOURCE, "Error", f"deployment/{name}", f"error: {message}", "Warning")
     return Outcome("user", f"{label} (error)", cluster, (event,))
 
@@ -511,7 +511,7 @@ def rollout_restart(cluster: Cluster, name: str) -> Outcome:
         assert early is not None
         return early
     if d.paused:
-        return _error(
+        return _rollout_error(
             cluster,
             label,
             name,
@@ -530,7 +530,9 @@ def rollout_pause(cluster: Cluster, name: str, pause: bool) -> Outcome:
         assert early is not None
         return early
     if d.paused == pause:
-        return _error(cluster, label, name, f'deployments.apps "{name}" is {"already" if pause else "not"} paused')
+        return _rollout_error(
+            cluster, label, name, f'deployments.apps "{name}" is {"already" if pause else "not"} paused'
+        )
     out = cluster.with_deployment(attrs.evolve(d, paused=pause))
     return _done(out, label, f"deployment/{name}", f"deployment.apps/{name} {word}d", "Paused" if pause else "Resumed")
 
@@ -548,7 +550,7 @@ def rollout_undo(cluster: Cluster, name: str, to_revision: int = 0) -> Outcome:
         assert early is not None
         return early
     if d.paused:
-        return _error(
+        return _rollout_error(
             cluster,
             label,
             name,
@@ -557,12 +559,12 @@ def rollout_undo(cluster: Cluster, name: str, to_revision: int = 0) -> Outcome:
     history = {rs.revision: rs for rs in cluster.replicasets if rs.owner == name}
     if to_revision == 0:
         if len(history) < 2:
-            return _error(cluster, label, name, f'no rollout history found for deployment "{name}"')
+            return _rollout_error(cluster, label, name, f'no rollout history found for deployment "{name}"')
         target = history[sorted(history)[-2]]
     elif to_revision in history:
         target = history[to_revision]
     else:
-        return _error(cluster, label, name, f"unable to find specified revision {to_revision} in history")
+        return _rollout_error(cluster, label, name, f"unable to find specified revision {to_revision} in history")
     template = attrs.evolve(target.template, labels=tuple((k, v) for k, v in target.template.labels if k != HASH_LABEL))
     if template_key(template) == template_key(d.template):
         msg = f"deployment.apps/{name} skipped rollback (current template already matches revision {target.revision})"
@@ -581,7 +583,7 @@ def set_image(cluster: Cluster, name: str, container: str, image: str) -> Outcom
     t = d.template
     names = t.containers or ("",) * len(t.images)
     if container != "*" and container not in names:
-        return _error(cluster, label, name, f'unable to find container named "{container}"')
+        return _rollout_error(cluster, label, name, f'unable to find container named "{container}"')
     images = tuple(image if container in ("*", n) else old for n, old in zip(names, t.images, strict=False))
     if images == t.images:
         return _done(cluster, f"{label} (unchanged)", f"deployment/{name}", f"deployment.apps/{name} unchanged")
