@@ -331,10 +331,12 @@ def _holds_bound_pods_stay_put(sl: Slice, before: View | None, after: View) -> A
 
 def _holds_no_over_replication(sl: Slice, before: View | None, after: View) -> Any:
     """``properties.no_over_replication``: a step that creates active pods for a ReplicaSet
-    leaves it at most spec.replicas of them, and a step that raises a Deployment's ReplicaSet
-    leaves their replicas within replicas + maxSurge (one ReplicaSet per Deployment here)."""
+    leaves it at most spec.replicas of them, and a step that raises one of a Deployment's
+    ReplicaSets leaves the sum of their replicas within replicas + maxSurge (maxSurge of the
+    Deployment's spec after the step: the new one once a rollout's apply has changed it)."""
     assert before is not None and isinstance(sl, WorkloadSlice)
     bad = []
+    mine: dict[str, list[Any]] = {}
     for rs in sl.replicasets:
         active = {p: AND(after[pk(p, "present")], NOT(after[pk(p, "deleting.set")])) for p in rs.owned}
         created = OR(*[AND(NOT(before[pk(p, "present")]), active[p]) for p in rs.owned])
@@ -343,10 +345,17 @@ def _holds_no_over_replication(sl: Slice, before: View | None, after: View) -> A
         bad.append(AND(created, count > wanted))
         owner = sl.deployment_of(rs)
         if owner is not None:
-            d = _deployment_spec(sl, owner)
-            replicas = sl.deployment_replicas(after, d.name)
-            raised = wanted > before[rk(rs.name, "replicas")]
-            bad.append(AND(raised, wanted > replicas + _max_surge(d.max_surge, replicas)))
+            mine.setdefault(owner, []).append(rs)
+    for owner, rss in mine.items():
+        # a ReplicaSet that does not exist (yet) has replicas 0 in the slice
+        raised = OR(*[after[rk(rs.name, "replicas")] > before[rk(rs.name, "replicas")] for rs in rss])
+        total = SUM([after[rk(rs.name, "replicas")] for rs in rss])
+        replicas = sl.deployment_replicas(after, owner)
+        allowed = replicas + _max_surge(_deployment_spec(sl, owner).max_surge, replicas)
+        ro = sl.rollouts.get(owner)
+        if ro is not None:
+            allowed = IF(after[dk(owner, "updated")], replicas + _max_surge(ro.after.max_surge, replicas), allowed)
+        bad.append(AND(raised, total > allowed))
     return NOT(OR(*bad))
 
 

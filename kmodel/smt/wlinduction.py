@@ -111,6 +111,11 @@ def replica_values(sl: WorkloadSlice) -> dict[str, set[int]]:
         owner = sl.deployment_of(rs)
         if owner is not None:
             values[rk(rs.name, "replicas")] |= values[dk(owner, "replicas")]
+    # a rolling update moves both ReplicaSets through every value from 0 to spec.replicas
+    for name, ro in sl.rollouts.items():
+        top = max(values[dk(name, "replicas")])
+        for rs_name in (ro.old, ro.new.name):
+            values[rk(rs_name, "replicas")] |= set(range(top + 1))
     return values
 
 

@@ -162,6 +162,10 @@ def balanced_exact(cpu: Any, memory: Any, cap_cpu: int, cap_mem: int) -> Any:
     return kube_scheduler.MAX_NODE_SCORE - DIV(kube_scheduler.MAX_NODE_SCORE * dist + 2 * lcm - 1, 2 * lcm)
 
 
+def _same_owner(a: str | None, b: str | None) -> bool:
+    return a is not None and a == b
+
+
 def _refuse(message: str, fix: str) -> SliceError:
     return SliceError(message, where=WHERE, fix=fix)
 
@@ -241,6 +245,19 @@ class LateDeployment:
     replicaset: ReplicaSet  # the one the Deployment controller then creates for it
 
 
+@frozen
+class Rollout:
+    """A Deployment of the settled state whose template a timeline ``apply`` changes: a rolling
+    update from its one ReplicaSet (``old``) to the one the Deployment controller creates for
+    the new template (``new``, absent until then). ``dk(name, "updated")`` says whether the
+    Deployment has the new template yet."""
+
+    before: Deployment  # the settled spec (status 0)
+    after: Deployment  # the spec once the apply has changed the template (status 0)
+    old: str  # the settled ReplicaSet
+    new: ReplicaSet  # the new one, as the controller creates it (replicas 0)
+
+
 DEPLOYMENT_FIELDS = ("replicas", "status_updated", "status_ready", "status_available", "status_replicas")
 RS_FIELDS = ("replicas", "next_pod", "status_replicas", "status_ready", "status_available")
 
@@ -253,6 +270,48 @@ def _rollout_fields(d: Deployment) -> tuple[Any, ...]:
     """What an apply may not change without a rollout (or, for the selector, without being
     ignored): the encoding only follows changes of spec.replicas."""
     return (d.selector, d.template, d.max_surge, d.max_unavailable)
+
+
+IGNORED_SURGE = 1_000_000  # maxSurge of the broken deployment_ignoring_max_surge: no bound
+
+
+@frozen
+class RSTerms:
+    """What the rolling update reads of a ReplicaSet: spec.replicas and status.availableReplicas."""
+
+    replicas: Any
+    available: Any
+
+
+def rolling_sync(replicas: Any, surge: int, unavailable: int, old: RSTerms, new: RSTerms) -> tuple[Any, Any]:
+    """The Deployment controller's sync of a Deployment whose template is the new ReplicaSet's,
+    with one old ReplicaSet (:func:`kmodel.components.deployment.sync`, RollingUpdate): the old
+    and new spec.replicas after it. The whole algorithm the encoding follows is here, so that a
+    change of the Python controller's order has one place to go.
+
+    - no old replicas: scale the new ReplicaSet to spec.replicas;
+    - else ``reconcileNewReplicaSet``: down to spec.replicas if above, else up by what the
+      surge budget (replicas + maxSurge - total) allows, at most to spec.replicas;
+    - then ``reconcileOldReplicaSets``: if the most that may go (total - minAvailable - the new
+      ReplicaSet's unavailable replicas) is positive, ``cleanupUnhealthyReplicas`` drops the
+      old ReplicaSet's unavailable replicas (up to that), giving up when it has more available
+      than spec.replicas, then ``scaleDownOldReplicaSetsForRollingUpdate`` takes the available
+      pods above minAvailable."""
+    min_available = replicas - unavailable
+    total = old.replicas + new.replicas
+    room = MIN(replicas + surge - total, replicas - new.replicas)
+    grown = IF(new.replicas > replicas, replicas, IF(total < replicas + surge, new.replicas + room, new.replicas))
+    available = old.available + new.available
+    new_unavailable = IF(grown > new.available, grown - new.available, 0)
+    max_scaled_down = old.replicas + grown - min_available - new_unavailable
+    unhealthy = old.replicas - old.available
+    cleanup = AND(max_scaled_down > 0, unhealthy > 0)
+    failed = AND(max_scaled_down > 0, unhealthy < 0)
+    cleaned = IF(cleanup, old.replicas - MIN(max_scaled_down, unhealthy), old.replicas)
+    budget = available - min_available
+    cut = IF(AND(max_scaled_down > 0, NOT(failed), budget > 0), MIN(cleaned, budget), 0)
+    rolling = old.replicas != 0
+    return IF(rolling, cleaned - cut, old.replicas), IF(rolling, grown, replicas)
 
 
 class WorkloadSlice(Slice):
@@ -275,6 +334,7 @@ class WorkloadSlice(Slice):
         scheduler: str = "real",
         replicaset_extra: int = 0,
         replicaset_counting_terminating: bool = False,
+        deployment_ignoring_surge: bool = False,
         **kwargs: Any,
     ) -> None:
         if not isinstance(model, WorkloadModel):
@@ -290,17 +350,22 @@ class WorkloadSlice(Slice):
         self.scheduler_variant = scheduler
         self.replicaset_extra = replicaset_extra
         self.replicaset_counting_terminating = replicaset_counting_terminating
+        self.deployment_ignoring_surge = deployment_ignoring_surge
         # set by _check_scope: the Deployments the timeline applies mid-run (by name), their
         # ReplicaSets (name -> Deployment), and whether any spec.replicas can go down
         self.late: dict[str, LateDeployment] = {}
         self.late_rs: dict[str, str] = {}
+        # the Deployments the timeline rolls out (by name), and every ReplicaSet the Deployment
+        # controller creates mid-run (for a late Deployment or a rollout) by name
+        self.rollouts: dict[str, Rollout] = {}
+        self.late_replicasets: dict[str, ReplicaSet] = {}
         self.scales = False
         super().__init__(model, **kwargs)
         # the scheduler's view of the pods' owners: late pods exist only while their
         # ReplicaSet does, so their spread selectors are those of the cluster that has it
         c = self.init_state.cluster
-        for late in self.late.values():
-            c = c.with_replicaset(late.replicaset)
+        for late_rs in self.late_replicasets.values():
+            c = c.with_replicaset(late_rs)
         self.classes: dict[str, PodClass] = {}
         for info in self.pods:
             selector = kube_scheduler.default_spread_selector(c, info.pod)
@@ -341,7 +406,7 @@ class WorkloadSlice(Slice):
     def _add_slots(self, c: Cluster, pods: list[PodInfo]) -> None:
         taken = {p.name for p in c.pods}
         infos = []
-        for rs in (*c.replicasets, *(late.replicaset for late in self.late.values())):
+        for rs in (*c.replicasets, *self.late_replicasets.values()):
             names = []
             cur = rs
             for _ in range(self.pod_slots):
@@ -431,7 +496,8 @@ class WorkloadSlice(Slice):
             mine = [rs for rs in c.replicasets if rs.owner == d.name]
             if len(mine) != 1 or mine[0].replicas != d.replicas:
                 raise _refuse(
-                    f"deployment {d.name} has {len(mine)} ReplicaSets or is mid-scale (rollouts are not encoded)",
+                    f"deployment {d.name} has {len(mine)} ReplicaSets or is mid-scale in the settled state "
+                    "(the slice encodes a rollout that a timeline apply starts, not one already under way)",
                     "start from a settled scenario with one ReplicaSet per Deployment",
                 )
         for i, ev in enumerate(self.model.timeline):
@@ -457,7 +523,7 @@ class WorkloadSlice(Slice):
         settled state and the Deployments the timeline applies is enough."""
         c = self.init_state.cluster
         fix = "give every object a controller that selects it, or check with --engine explore"
-        rss = [*c.replicasets, *(late.replicaset for late in self.late.values())]
+        rss = [*c.replicasets, *self.late_replicasets.values()]
         deps = [*c.deployments, *(late.deployment for late in self.late.values())]
         by_rs = {rs.name: rs for rs in rss}
         by_dep = {d.name: d for d in deps}
@@ -495,9 +561,10 @@ class WorkloadSlice(Slice):
                 )
 
     def _scope_applies(self) -> None:
-        """The timeline's ``apply`` events: Deployments only, each keeping its template,
-        selector, maxSurge and maxUnavailable (only spec.replicas may change: a new template
-        is a rollout). Fills :attr:`late`, :attr:`late_rs` and :attr:`scales`."""
+        """The timeline's ``apply`` events: Deployments only. An apply may change spec.replicas;
+        it may change the template of a Deployment of the settled state once (a rollout: with
+        it maxSurge and maxUnavailable may change too), and nothing else. Fills :attr:`late`,
+        :attr:`late_rs`, :attr:`rollouts`, :attr:`late_replicasets` and :attr:`scales`."""
         c = self.init_state.cluster
         timeline = self.model.timeline
         spec: dict[str, Deployment] = {d.name: d for d in c.deployments}  # each name's spec so far
@@ -515,13 +582,10 @@ class WorkloadSlice(Slice):
                         f"apply Deployments only ({where}), or check with --engine explore",
                     )
                 before = spec.get(d.name)
-                if before is not None and _rollout_fields(before) != _rollout_fields(d):
-                    raise _refuse(
-                        f"timeline event {ev.text!r} changes the template, selector, maxSurge or maxUnavailable "
-                        f"of deployment {d.name} (a rollout: not encoded)",
-                        f"change only spec.replicas ({where}), or check with --engine explore",
-                    )
                 replicas.setdefault(d.name, set()).add(d.replicas)
+                if before is not None and _rollout_fields(before) != _rollout_fields(d):
+                    self._scope_rollout(ev, where, before, d, rs_names)
+                    spec[d.name] = d
                 if before is not None:
                     continue
                 spec[d.name] = d
@@ -535,8 +599,87 @@ class WorkloadSlice(Slice):
                 rs_names.add(rs.name)
                 self.late[d.name] = LateDeployment(d, rs)
                 self.late_rs[rs.name] = d.name
-        # a scale-down needs the deletion ranking: a scale event, or applies that change replicas
-        self.scales = any(ev.verb == "scale" for ev in timeline) or any(len(v) > 1 for v in replicas.values())
+                self.late_replicasets[rs.name] = rs
+        # proportional scaling (a spec.replicas change while the old and new ReplicaSets both
+        # have replicas) is not encoded: a Deployment that rolls out keeps its replicas
+        for name in self.rollouts:
+            scaled = [
+                ev.text
+                for ev in timeline
+                if ev.verb == "scale"
+                and (
+                    (ev.kind == "deployment" and ev.name == name)
+                    or (ev.kind == "replicaset" and self.late_rs.get(ev.name, self._owner_of(ev.name)) == name)
+                )
+            ]
+            if scaled or len(replicas[name]) > 1:
+                what = f"timeline event {scaled[0]!r} scales" if scaled else "the timeline's applies change"
+                raise _refuse(
+                    f"{what} deployment {name}, which the timeline also rolls out "
+                    "(proportional scaling during a rollout is not encoded)",
+                    "keep spec.replicas of a Deployment whose template changes, or check with --engine explore",
+                )
+        # a scale-down needs the deletion ranking: a scale event, applies that change replicas,
+        # or a rollout (it scales the old ReplicaSet down)
+        self.scales = (
+            any(ev.verb == "scale" for ev in timeline)
+            or any(len(v) > 1 for v in replicas.values())
+            or bool(self.rollouts)
+        )
+
+    def _owner_of(self, rs_name: str) -> str | None:
+        rs = self.init_state.cluster.replicaset(rs_name)
+        return rs.owner if rs is not None else None
+
+    def _scope_rollout(self, ev: Any, where: str, before: Deployment, d: Deployment, rs_names: set[str]) -> None:
+        """An apply that changes what :func:`_rollout_fields` covers: a rollout, if it is the
+        first template change of a Deployment of the settled state and keeps its selector."""
+        fix = f"change the template of a Deployment of the settled state once ({where}), or check with --engine explore"
+        if d.name in self.late:
+            raise _refuse(
+                f"timeline event {ev.text!r} changes the template of deployment {d.name}, which the timeline "
+                "creates (a rollout of a Deployment applied mid-run is not encoded)",
+                fix,
+            )
+        if d.selector != before.selector:
+            raise _refuse(
+                f"timeline event {ev.text!r} changes the selector of deployment {d.name} (not encoded)",
+                f"keep spec.selector ({where}), or check with --engine explore",
+            )
+        if deployment_controller.template_key(d.template) == deployment_controller.template_key(before.template):
+            raise _refuse(
+                f"timeline event {ev.text!r} changes maxSurge or maxUnavailable of deployment {d.name} "
+                "without a new template (not encoded)",
+                f"change them together with the template ({where}), or check with --engine explore",
+            )
+        if d.name in self.rollouts:
+            raise _refuse(
+                f"timeline event {ev.text!r} changes the template of deployment {d.name} a second time "
+                "(one rollout per Deployment is encoded: a second one, or a rollback, is not)",
+                fix,
+            )
+        c = self.init_state.cluster
+        (old,) = [rs for rs in c.replicasets if rs.owner == d.name]
+        # the apply keeps the selector and the rest of the settled object (useractions.apply_object)
+        after = attrs.evolve(
+            _deployment_spec(before),
+            replicas=d.replicas,
+            template=d.template,
+            max_surge=d.max_surge,
+            max_unavailable=d.max_unavailable,
+            min_ready_seconds=d.min_ready_seconds,
+        )
+        new = deployment_controller.new_replicaset_for(after, old.revision + 1)
+        if new.name in rs_names:
+            raise _refuse(
+                f"timeline event {ev.text!r} rolls out deployment {d.name}, whose new ReplicaSet would be named "
+                f"{new.name} like another one",
+                f"change the template differently ({where}), or check with --engine explore",
+            )
+        rs_names.add(new.name)
+        self.rollouts[d.name] = Rollout(_deployment_spec(before), after, old.name, new)
+        self.late_rs[new.name] = d.name
+        self.late_replicasets[new.name] = new
 
     def _timeline_verb_ok(self, ev: Any) -> bool:
         return super()._timeline_verb_ok(ev) or ev.verb in WORKLOAD_VERBS
@@ -554,6 +697,8 @@ class WorkloadSlice(Slice):
         for name in self.deployment_names():
             if name in self.late:
                 sch[dk(name, "exists")] = bool
+            if name in self.rollouts:
+                sch[dk(name, "updated")] = bool
             for f in DEPLOYMENT_FIELDS:
                 sch[dk(name, f)] = int
         for svc in self.init_state.cluster.services:
@@ -584,7 +729,7 @@ class WorkloadSlice(Slice):
             late_owner = self.late_rs.get(info.name)
             if late_owner is not None:
                 out[rk(info.name, "exists")] = got is not None
-                expected = self.late[late_owner].replicaset
+                expected = self.late_replicasets[info.name]
                 if got is not None and attrs.evolve(got, **dict.fromkeys(RS_FIELDS, 0)) != expected:
                     raise bad(f"replicaset {info.name} is not the one its Deployment's controller creates")
             if got is None:
@@ -608,6 +753,11 @@ class WorkloadSlice(Slice):
                     out[dk(name, f)] = 0
                 continue
             ref = first[name] if name in first else self.late[name].deployment
+            if name in self.rollouts:
+                ro = self.rollouts[name]
+                updated = _deployment_spec(d) == _deployment_spec(ro.after)
+                out[dk(name, "updated")] = updated
+                ref = ro.after if updated else ro.before
             if _deployment_spec(d) != _deployment_spec(ref):
                 raise bad(f"deployment {name} changed beyond spec.replicas")
             for f in DEPLOYMENT_FIELDS:
@@ -661,6 +811,7 @@ class WorkloadSlice(Slice):
             "scheduler": self.scheduler_variant,
             "replicaset_extra": self.replicaset_extra,
             "replicaset_counting_terminating": self.replicaset_counting_terminating,
+            "deployment_ignoring_surge": self.deployment_ignoring_surge,
         }
 
     def node_is(self, c: View, p: str, pick: Callable[[str], Any]) -> Any:
@@ -674,7 +825,11 @@ class WorkloadSlice(Slice):
         nx = dict(c)
         now = c["now"]
         unencoded = []
-        for rs in self.replicasets:
+        # each pod's activity as the step goes: the controller syncs the ReplicaSets in name
+        # order, and the deletion ranking of one counts its siblings' active pods as the
+        # earlier syncs left them
+        alive = {p.name: AND(c[pk(p.name, "present")], NOT(c[pk(p.name, "deleting.set")])) for p in self.pods}
+        for rs in sorted(self.replicasets, key=lambda r: r.name):
             # a late ReplicaSet acts once the Deployment controller has created it
             live = c[rk(rs.name, "exists")] if rs.name in self.late_rs else True
             active = {p: AND(c[pk(p, "present")], NOT(c[pk(p, "deleting.set")])) for p in rs.owned}
@@ -700,7 +855,12 @@ class WorkloadSlice(Slice):
             # cannot happen: creations stop at spec.replicas) marks the run
             if self.scales:
                 surplus = IF(live, MIN(count - target, replicaset.BURST_REPLICAS), 0)
-                victims = self._victims(c, rs, active, surplus)
+                owner = self.deployment_of(rs)
+                siblings = [r for r in self.replicasets if r is rs or _same_owner(owner, self.deployment_of(r))]
+                related = {p: alive[p] for r in siblings for p in r.owned}
+                victims = self._victims(c, rs, active, surplus, related)
+                for p, victim in victims.items():
+                    alive[p] = AND(alive[p], NOT(victim))
             else:
                 victims = dict.fromkeys(rs.owned, False)
                 unencoded.append(AND(live, count > target))
@@ -733,16 +893,24 @@ class WorkloadSlice(Slice):
         steps = [IF(d >= -(-(2**k) // 1_000_000_000), 1, 0) for k in range(30, LOG_RANK_BITS)]
         return IF(d <= 0, -1, 29 + SUM(steps))
 
-    def _victims(self, c: View, rs: RSInfo, active: dict[str, Any], surplus: Any) -> dict[str, Any]:
+    def _victims(
+        self, c: View, rs: RSInfo, active: dict[str, Any], surplus: Any, related: dict[str, Any]
+    ) -> dict[str, Any]:
         """Which active pods the sync deletes: those with fewer than ``surplus`` active pods
-        ahead of them in :func:`kmodel.components.replicaset.deletion_order`."""
+        ahead of them in :func:`kmodel.components.replicaset.deletion_order`. ``related``: the
+        pods of every ReplicaSet of the same Deployment (this one's included), each with
+        whether it is active when this sync runs."""
         pods = list(rs.owned)
         node = {p: c[pk(p, "node")] for p in pods}
         assigned = {p: node[p] != -1 for p in pods}
-        # pods of the same owner (every ReplicaSet of the Deployment: here just this one) on
-        # the same node
+        # the related active pods on the same node
         per_node = {
-            p: IF(assigned[p], SUM([IF(AND(active[q], node[q] == node[p]), 1, 0) for q in pods]), 0) for p in pods
+            p: IF(
+                assigned[p],
+                SUM([IF(AND(on, c[pk(q, "node")] == node[p]), 1, 0) for q, on in related.items()]),
+                0,
+            )
+            for p in pods
         }
         ready = {p: c[pk(p, "ready")] for p in pods}
         since_set = {p: c[pk(p, "ready_since.set")] for p in pods}
@@ -783,12 +951,13 @@ class WorkloadSlice(Slice):
     # -- Deployment controller ------------------------------------------------------------------------
 
     def _deployment(self, c: View) -> tuple[Any, View]:
-        """One sync of every Deployment with its one ReplicaSet (no rollout in progress): scale
-        the ReplicaSet to spec.replicas and copy its status."""
+        """One sync of every Deployment: one with a single ReplicaSet (no rollout) scales it to
+        spec.replicas and copies its status; one the timeline rolls out follows
+        :func:`rolling_sync` once it has the new template."""
         nx = dict(c)
         for rs in self.replicasets:
             d = self.deployment_of(rs)
-            if d is None:
+            if d is None or d in self.rollouts:
                 continue
             copies = {
                 rk(rs.name, "replicas"): c[dk(d, "replicas")],
@@ -804,9 +973,38 @@ class WorkloadSlice(Slice):
                 nx[rk(rs.name, "exists")] = OR(c[rk(rs.name, "exists")], there)
                 copies = {var: IF(there, value, c[var]) for var, value in copies.items()}
             nx.update(copies)
+        for name, ro in self.rollouts.items():
+            self._rollout_sync(c, nx, name, ro)
         guard = AND(NOT(c["ran.deployment"]), self.cm_active(c), self.changed_exactly(c, nx))
         nx["ran.deployment"] = True
         return guard, nx
+
+    def _rollout_sync(self, c: View, nx: View, name: str, ro: Rollout) -> None:
+        """``deployment.sync`` of a Deployment the timeline rolls out. Before the apply its one
+        ReplicaSet is the new one and is scaled to spec.replicas; after it the controller creates
+        ``ro.new`` (replicas 0, status 0: its variables are 0 until it exists) and runs the
+        rolling update with the settled ReplicaSet as the one old one."""
+        updated = c[dk(name, "updated")]
+        old, new = ro.old, ro.new.name
+        replicas = c[dk(name, "replicas")]  # constant: _scope_applies refuses changes
+        surge, unavailable = deployment_controller.fenceposts(ro.after)
+        if self.deployment_ignoring_surge:
+            surge = IGNORED_SURGE
+        old_after, new_after = rolling_sync(
+            replicas,
+            surge,
+            unavailable,
+            RSTerms(c[rk(old, "replicas")], c[rk(old, "status_available")]),
+            RSTerms(c[rk(new, "replicas")], c[rk(new, "status_available")]),
+        )
+        nx[rk(new, "exists")] = OR(c[rk(new, "exists")], updated)
+        nx[rk(old, "replicas")] = IF(updated, old_after, replicas)
+        nx[rk(new, "replicas")] = IF(updated, new_after, c[rk(new, "replicas")])
+        # status: the new ReplicaSet's replicas are the updated ones; the rest are sums (a
+        # ReplicaSet that does not exist has a status of 0s)
+        nx[dk(name, "status_updated")] = IF(updated, c[rk(new, "status_replicas")], c[rk(old, "status_replicas")])
+        for field in ("ready", "available", "replicas"):
+            nx[dk(name, f"status_{field}")] = c[rk(old, f"status_{field}")] + c[rk(new, f"status_{field}")]
 
     # -- timeline ---------------------------------------------------------------------------------------
 
@@ -839,6 +1037,10 @@ class WorkloadSlice(Slice):
                 for d in applied:
                     if d.name in self.late:
                         nx[dk(d.name, "exists")] = True
+                    if d.name in self.rollouts:
+                        # the new template (the scope allows no way back)
+                        if d.template == self.rollouts[d.name].after.template:
+                            nx[dk(d.name, "updated")] = True
                     nx[dk(d.name, "replicas")] = d.replicas
                 return self.apiserver_available(c)
 
