@@ -959,6 +959,34 @@ def _workload_spec(kind: str, spec: Any) -> Iterator[_Problem]:
     min_ready = spec.get("minReadySeconds")
     if isinstance(min_ready, int) and not isinstance(min_ready, bool) and min_ready < 0:
         yield invalid(["spec", "minReadySeconds"], min_ready, "must be greater than or equal to 0", "use seconds >= 0")
+    if kind == "Deployment":
+        yield from _deployment_limits(spec, min_ready)
+
+
+def _deployment_limits(spec: Mapping[str, Any], min_ready: object) -> Iterator[_Problem]:
+    """ValidateDeploymentSpec: revisionHistoryLimit and progressDeadlineSeconds are non-negative,
+    and the deadline is longer than minReadySeconds."""
+
+    def number(v: object) -> int | None:
+        return v if isinstance(v, int) and not isinstance(v, bool) else None
+
+    limit = number(spec.get("revisionHistoryLimit"))
+    if limit is not None and limit < 0:
+        yield invalid(["spec", "revisionHistoryLimit"], limit, "must be greater than or equal to 0", "use a count >= 0")
+    deadline = number(spec.get("progressDeadlineSeconds"))
+    if deadline is None:
+        return
+    if deadline < 0:
+        yield invalid(
+            ["spec", "progressDeadlineSeconds"], deadline, "must be greater than or equal to 0", "use seconds >= 0"
+        )
+    elif deadline <= (number(min_ready) or 0):
+        yield invalid(
+            ["spec", "progressDeadlineSeconds"],
+            deadline,
+            "must be greater than minReadySeconds",
+            "make the deadline longer than minReadySeconds",
+        )
 
 
 def _strategy(strategy: Mapping[str, Any]) -> Iterator[_Problem]:

@@ -37,7 +37,7 @@ from kmodel import model
 from kmodel.components import apiserver
 from kmodel.engines.base import Transition
 from kmodel.scenario import Scenario
-from kmodel.state import Cluster, Node, Pod
+from kmodel.state import Cluster, Deployment, Node, Pod
 from kmodel.timeline import perform
 
 DEFAULT_FAULTS = (("powerOffNode", 1), ("stopComponent", 1))
@@ -388,7 +388,7 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True) -> Hashabl
         nodes,
         pods,
         tuple(attrs.evolve(rs, next_pod=0) for rs in c.replicasets) if symmetry else c.replicasets,
-        c.deployments,
+        tuple(_relative_deployment(d, now) for d in c.deployments),
         tuple(attrs.evolve(s, endpoints=tuple(sorted(rn(e) for e in s.endpoints))) for s in c.services),
         attrs.evolve(c.control_plane, apiserver_down_since=age(c.control_plane.apiserver_down_since)),
         memory,
@@ -397,6 +397,14 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True) -> Hashabl
         frozenset(rn(x) for x in c.sched_attempted),
         c.pod_serial,
     )
+
+
+def _relative_deployment(d: Deployment, now: int) -> Deployment:
+    """The Deployment with its Progressing lastUpdateTime as an age capped just past its
+    progressDeadlineSeconds (DeploymentTimedOut only asks whether the age exceeds it)."""
+    if d.progress_time is None or d.progress_deadline_seconds is None:
+        return d
+    return attrs.evolve(d, progress_time=min(now - d.progress_time, d.progress_deadline_seconds + 1))
 
 
 def _node_time(c: Cluster, node_name: str, field: str) -> int | None:

@@ -471,16 +471,14 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
         "replicas": modelled("the desired number of pods"),
         "selector": modelled("the pods and ReplicaSets it owns", part="LabelSelector"),
         "template": modelled("the pods it creates (any change starts a rollout)", part="PodTemplateSpec"),
-        "strategy": modelled("the rolling update", part="DeploymentStrategy"),
+        "strategy": modelled("RollingUpdate or Recreate", part="DeploymentStrategy"),
         "minReadySeconds": modelled("a pod counts as available only once it has been ready this long"),
-        "paused": only((False,), "false", "needs paused Deployments (no rollout while paused)"),
-        "progressDeadlineSeconds": only(
-            (600,), "600", "needs progress deadlines (the Progressing condition); kmodel does not model them at all"
-        ),
-        "revisionHistoryLimit": refused("needs old ReplicaSet clean-up (kmodel keeps every old ReplicaSet)"),
+        "paused": modelled("a paused Deployment only scales; no rollout until it is resumed"),
+        "progressDeadlineSeconds": modelled("the Progressing condition times out (ProgressDeadlineExceeded)"),
+        "revisionHistoryLimit": modelled("how many old ReplicaSets with 0 replicas are kept"),
     },
     "DeploymentStrategy": {
-        "type": only(("RollingUpdate",), "RollingUpdate", "needs the Recreate strategy"),
+        "type": modelled("RollingUpdate or Recreate"),
         "rollingUpdate": modelled("maxSurge and maxUnavailable", part="RollingUpdateDeployment"),
     },
     "RollingUpdateDeployment": {

@@ -256,10 +256,12 @@ def pod_spec(ctx: Ctx, raw: object) -> dict[str, Any]:
     containers = sequence(ctx.at(spec, "containers"), spec.get("containers"))
     total = Resources()
     images = []
+    names = []
     for i, c in enumerate(containers):
         cctx = ctx.at(spec, "containers").item(containers, i)
         cm = mapping(cctx, c)
         images.append(string(cctx.at(cm, "image"), cm.get("image")))
+        names.append(str(cm.get("name", "")))
         total = total + container_requests(cctx, cm)
     # init containers run one at a time before the others, so the pod needs, of each resource,
     # the most any init container needs or the sum of the others, whichever is larger
@@ -276,6 +278,7 @@ def pod_spec(ctx: Ctx, raw: object) -> dict[str, Any]:
     return {
         "requests": total,
         "images": tuple(images),
+        "containers": tuple(names),
         "tolerations": tolerations,
         "node_selector": string_map(ctx.at(spec, "nodeSelector"), spec.get("nodeSelector")),
         "node_name": string(ctx.at(spec, "nodeName"), spec.get("nodeName")) or None,
@@ -515,6 +518,16 @@ def spec_hash(template: object) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
+def edited_hash(t: PodTemplate) -> str:
+    """``spec_hash`` of a template after kubectl set image / rollout restart: the hash as
+    written when its images and restartedAt are as written, else a hash of that and of the
+    images by container name and restartedAt."""
+    if t.images == t.written_images and not t.restarted_at:
+        return t.spec_base
+    extra = {"images": [list(x) for x in zip(t.containers, t.images, strict=False)], "restartedAt": t.restarted_at}
+    return spec_hash({"base": t.spec_base, **extra})
+
+
 def pod_template(ctx: Ctx, raw: object) -> tuple[PodTemplate, str | None]:
     t = mapping(ctx, raw, required=True)
     meta = mapping(ctx.at(t, "metadata"), t.get("metadata"))
@@ -529,6 +542,9 @@ def pod_template(ctx: Ctx, raw: object) -> tuple[PodTemplate, str | None]:
         scheduling=spec["scheduling"],
         images=spec["images"],
         node_name=spec["node_name"],
+        containers=spec["containers"],
+        spec_base=spec_hash(t),
+        written_images=spec["images"],
     )
     return template, spec["node_name"]
 
@@ -747,6 +763,7 @@ def parse_object(doc: MarkedDict, file: str) -> Manifest:
                 max_surge=str(ru.get("maxSurge", "25%")),
                 max_unavailable=str(ru.get("maxUnavailable", "25%")),
                 min_ready_seconds=min_ready,
+                **deployment_spec_extras(sctx, spec, strategy),
             )
     else:  # Service
         sel = string_map(sctx.at(spec, "selector"), spec.get("selector"))
@@ -768,6 +785,22 @@ def parse_object(doc: MarkedDict, file: str) -> Manifest:
         namespace=string(base.at(meta, "namespace"), meta.get("namespace")),
         namespace_line=base.at(doc, "metadata").at(meta, "namespace").line,
     )
+
+
+MAX_INT32 = 2**31 - 1
+
+
+def deployment_spec_extras(ctx: Ctx, spec: dict[str, Any], strategy: dict[str, Any]) -> dict[str, Any]:
+    """strategy.type, revisionHistoryLimit (default 10), progressDeadlineSeconds (default 600;
+    MaxInt32 means no deadline, as deploymentutil.HasProgressDeadline reads it) and paused."""
+    limit = integer(ctx.at(spec, "revisionHistoryLimit"), spec.get("revisionHistoryLimit"), 10)
+    deadline = integer(ctx.at(spec, "progressDeadlineSeconds"), spec.get("progressDeadlineSeconds"), 600)
+    return {
+        "strategy": str(strategy.get("type") or "RollingUpdate"),
+        "revision_history_limit": None if limit == MAX_INT32 else limit,
+        "progress_deadline_seconds": None if deadline == MAX_INT32 else deadline,
+        "paused": spec.get("paused") is True,
+    }
 
 
 def namespace_findings(manifests: Iterator[Manifest] | tuple[Manifest, ...]) -> list[fieldpolicy.Finding]:

@@ -195,6 +195,15 @@ class PodTemplate:
     # spec.nodeName: every pod created from the template is bound to that node at once (the
     # scheduler never sees it; the node's kubelet admits or rejects it)
     node_name: str | None = None
+    # the containers' names (aligned with ``images``), the hash and the images as written in the
+    # manifest, and the kubectl.kubernetes.io/restartedAt annotation kubectl rollout restart
+    # sets: kubectl set image / rollout restart recompute ``spec_hash`` from them
+    # (kmodel.manifests.edited_hash), so they change it the way a manifest change does, and
+    # setting the written images back gives the written hash again
+    containers: tuple[str, ...] = ()
+    spec_base: str = ""
+    written_images: tuple[str, ...] = ()
+    restarted_at: str = ""
 
 
 @frozen(cache_hash=True)
@@ -318,6 +327,10 @@ class ReplicaSet:
     status_replicas: int = 0
     status_ready: int = 0
     status_available: int = 0
+    # the annotations deployment.kubernetes.io/desired-replicas and max-replicas the Deployment
+    # controller keeps on its ReplicaSets (None: absent), read by proportional scaling
+    desired_replicas: int | None = None
+    max_replicas: int | None = None
 
 
 @frozen
@@ -334,6 +347,23 @@ class Deployment:
     status_ready: int = 0
     status_available: int = 0
     status_replicas: int = 0
+    # spec.strategy.type, spec.revisionHistoryLimit (None: keep all), spec.progressDeadlineSeconds
+    # (None: no deadline, i.e. unset or MaxInt32), spec.paused
+    strategy: str = "RollingUpdate"
+    revision_history_limit: int | None = 10
+    progress_deadline_seconds: int | None = 600
+    paused: bool = False
+    # the deployment.kubernetes.io/revision annotation (the new ReplicaSet's revision)
+    revision: int = 0
+    # status.conditions: Progressing (status "True"/"False"/"Unknown", "" when absent, and its
+    # reason) and Available ("" when absent). Condition times are left out except the
+    # Progressing condition's lastUpdateTime, kept only while DeploymentTimedOut reads it (a
+    # deadline is set and the reason is neither NewReplicaSetAvailable nor
+    # ProgressDeadlineExceeded); the checkers see it as an age capped at the deadline
+    progressing: str = ""
+    progressing_reason: str = ""
+    progress_time: int | None = None
+    available: str = ""
 
 
 @frozen

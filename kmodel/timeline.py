@@ -14,6 +14,9 @@ Verbs and targets::
     apply        FILE                 relative to the scenario file
     cordon|uncordon node/NAME
     taint        node/NAME key[=value]:Effect[-]
+    rollout      restart|pause|resume deployment/NAME
+    rollout      undo deployment/NAME [--to-revision=N]
+    set          image deployment/NAME CONTAINER=IMAGE
 
 Any event may end in ``-n NAMESPACE`` (or ``--namespace NAMESPACE``, ``--namespace=NAMESPACE``),
 as with kubectl. kmodel puts a scenario's objects in one namespace (objects in two are refused),
@@ -45,7 +48,22 @@ from kmodel.state import TAINT_EFFECTS, Cluster, Taint
 from kmodel.transition import Event, Outcome
 from kmodel.versions import DEFAULT_VERSION
 
-VERBS = ("stop", "start", "partition", "heal", "kill", "delete", "scale", "apply", "cordon", "uncordon", "taint")
+VERBS = (
+    "stop",
+    "start",
+    "partition",
+    "heal",
+    "kill",
+    "delete",
+    "scale",
+    "apply",
+    "cordon",
+    "uncordon",
+    "taint",
+    "rollout",
+    "set",
+)
+ROLLOUT_VERBS = ("restart", "undo", "pause", "resume")
 COMPONENT_TARGETS = ("apiserver", "etcd", "scheduler", "controller-manager", "control-plane")
 DELETE_KINDS = ("pod", "node", "deployment", "replicaset", "service")
 NAMESPACED_KINDS = ("pod", "deployment", "replicaset", "service")
@@ -121,6 +139,8 @@ def parse_event(
         raise bad(f"unknown event verb {shown(verb)} in {shown_text}", f"use one of: {', '.join(VERBS)}")
     if len(words) < 3:
         raise bad(f"{verb} needs a target in {shown_text}", "add a target such as node/NAME or pod/NAME")
+    if verb in ("rollout", "set"):
+        return _rollout_event(at, verb, words, text, bad)
     target = words[2]
     args, namespace = _namespace_option(words[3:], bad)
     kind = target.split("/", 1)[0] if "/" in target else target
@@ -207,6 +227,49 @@ def parse_event(
         skipped=skipped,
         namespace=namespace,
     )
+
+
+def _rollout_event(
+    at: int, verb: str, words: list[str], text: str, bad: Callable[[str, str], KmodelError]
+) -> TimedEvent:
+    """``rollout restart|pause|resume|undo deployment/NAME [--to-revision=N]`` and
+    ``set image deployment/NAME CONTAINER=IMAGE``: the event's args are (subcommand, ...)."""
+    sub = words[2]
+    subs = ROLLOUT_VERBS if verb == "rollout" else ("image",)
+    example = "rollout restart deployment/web" if verb == "rollout" else "set image deployment/web app=nginx:1.27"
+    if sub not in subs:
+        raise bad(f"unknown {verb} subcommand {shown(sub)} in {shown(text)}", f"use one of: {', '.join(subs)}")
+    rest, namespace = _namespace_option(words[3:], bad)
+    if not rest or not rest[0].startswith("deployment/") or not rest[0].split("/", 1)[1]:
+        raise bad(f"{verb} {sub} needs deployment/NAME in {shown(text)}", f'write e.g. "{words[0]} {example}"')
+    target, args = rest[0], rest[1:]
+    if len(target.split("/", 1)[1]) > limits.MAX_NAME:
+        raise bad(f"the name in {shown(target)} is longer than {limits.MAX_NAME} characters", "use the object's name")
+    if verb == "set":
+        if len(args) != 1 or "=" not in args[0] or not all(args[0].split("=", 1)):
+            raise bad(f"set image takes one CONTAINER=IMAGE in {shown(text)}", f'write e.g. "{words[0]} {example}"')
+    elif sub == "undo":
+        if len(args) > 1 or (args and not re.fullmatch(r"--to-revision=[0-9]{1,9}", args[0])):
+            raise bad(f"bad rollout undo arguments in {shown(text)}", "add at most --to-revision=N")
+    elif args:
+        raise bad(
+            f"rollout {sub} takes no arguments, got {shown(' '.join(args))}",
+            f'write "{words[0]} rollout {sub} {target}"',
+        )
+    return TimedEvent(at=at, verb=verb, target=target, args=(sub, *args), text=text.strip(), namespace=namespace)
+
+
+def _rollout_perform(cluster: Cluster, ev: TimedEvent) -> Outcome:
+    sub, name = ev.args[0], ev.name
+    if ev.verb == "set":
+        container, image = ev.args[1].split("=", 1)
+        return useractions.set_image(cluster, name, container, image)
+    if sub == "restart":
+        return useractions.rollout_restart(cluster, name)
+    if sub in ("pause", "resume"):
+        return useractions.rollout_pause(cluster, name, sub == "pause")
+    to = int(ev.args[1].split("=", 1)[1]) if len(ev.args) > 1 else 0
+    return useractions.rollout_undo(cluster, name, to)
 
 
 def _namespace_option(words: list[str], bad: Callable[[str, str], KmodelError]) -> tuple[tuple[str, ...], str | None]:
@@ -304,6 +367,8 @@ def perform(cluster: Cluster, ev: TimedEvent) -> Outcome:
         else:
             names = [name] if _exists(cluster, kind, name) else []
         return useractions.delete(cluster, kind, names, name, force="--force" in ev.args)
+    if verb in ("rollout", "set"):
+        return _rollout_perform(cluster, ev)
     if verb == "scale":
         return useractions.scale(cluster, kind, name, int(ev.args[0]))
     if verb == "apply":

@@ -127,6 +127,10 @@ def apply_object(cluster: Cluster, m: Manifest) -> tuple[Cluster, str]:
             max_surge=obj.max_surge,
             max_unavailable=obj.max_unavailable,
             min_ready_seconds=obj.min_ready_seconds,
+            strategy=obj.strategy,
+            revision_history_limit=obj.revision_history_limit,
+            progress_deadline_seconds=obj.progress_deadline_seconds,
+            paused=obj.paused,
         )
         return cluster.with_deployment(upd_d), "configured" if upd_d != old_d else "unchanged"
     if isinstance(obj, ReplicaSet):
@@ -252,3 +256,117 @@ def taint(cluster: Cluster, name: str, t: Taint, remove_it: bool) -> Outcome:
     out = cluster.with_node(attrs.evolve(node, taints=taints))
     word = "untainted" if remove_it else "tainted"
     return _done(out, label, f"node/{name}", f"node/{name} {word}")
+
+
+# --- kubectl rollout and set image ----------------------------------------------------------------
+# kubectl's own logic (staging/src/k8s.io/kubectl/pkg/polymorphichelpers: objectrestarter.go,
+# objectpauser.go, objectresumer.go, rollback.go; cmd/set/set_image.go): each reads the Deployment,
+# changes its spec and writes it back; the Deployment controller does the rest.
+
+
+def _deployment_action(cluster: Cluster, label: str, name: str) -> tuple[Deployment | None, Outcome | None]:
+    if not cluster.apiserver_available:
+        return None, refused(cluster, label, f"deployment/{name}")
+    d = cluster.deployment(name)
+    if d is None:
+        return None, _not_found(cluster, label, "deployment", name)
+    return d, None
+
+
+def _error(cluster: Cluster, label: str, name: str, message: str) -> Outcome:
+    event = Event(cluster.now, SOURCE, "Error", f"deployment/{name}", f"error: {message}", "Warning")
+    return Outcome("user", f"{label} (error)", cluster, (event,))
+
+
+def _retemplate(d: Deployment, **changes: object) -> Deployment:
+    from kmodel.manifests import edited_hash
+
+    t = attrs.evolve(d.template, **changes)
+    return attrs.evolve(d, template=attrs.evolve(t, spec_hash=edited_hash(t)))
+
+
+def rollout_restart(cluster: Cluster, name: str) -> Outcome:
+    """``kubectl rollout restart``: sets the template annotation kubectl.kubernetes.io/restartedAt
+    to now, a new pod template (a new pod-template-hash); refused for a paused Deployment."""
+    label = f"kubectl rollout restart deployment/{name}"
+    d, early = _deployment_action(cluster, label, name)
+    if d is None:
+        assert early is not None
+        return early
+    if d.paused:
+        return _error(
+            cluster,
+            label,
+            name,
+            f'deployments.apps "{name}" can\'t restart paused deployment (run rollout resume first)',
+        )
+    out = cluster.with_deployment(_retemplate(d, restarted_at=f"t={cluster.now}s"))
+    return _done(out, label, f"deployment/{name}", f"deployment.apps/{name} restarted", "Restarted")
+
+
+def rollout_pause(cluster: Cluster, name: str, pause: bool) -> Outcome:
+    """``kubectl rollout pause|resume``: sets spec.paused; an error when it already has that value."""
+    word = "pause" if pause else "resume"
+    label = f"kubectl rollout {word} deployment/{name}"
+    d, early = _deployment_action(cluster, label, name)
+    if d is None:
+        assert early is not None
+        return early
+    if d.paused == pause:
+        return _error(cluster, label, name, f'deployments.apps "{name}" is {"already" if pause else "not"} paused')
+    out = cluster.with_deployment(attrs.evolve(d, paused=pause))
+    return _done(out, label, f"deployment/{name}", f"deployment.apps/{name} {word}d", "Paused" if pause else "Resumed")
+
+
+def rollout_undo(cluster: Cluster, name: str, to_revision: int = 0) -> Outcome:
+    """``kubectl rollout undo [--to-revision=N]``: copies the pod template of the ReplicaSet with
+    that revision (0: the one before the current, i.e. the second-highest revision) back into
+    the Deployment (without the pod-template-hash label), as pkg/controller/deployment/
+    rollback.go's rollbackToTemplate does for the old rollbackTo field."""
+    from kmodel.components.deployment import HASH_LABEL, template_key
+
+    label = f"kubectl rollout undo deployment/{name}" + (f" --to-revision={to_revision}" if to_revision else "")
+    d, early = _deployment_action(cluster, label, name)
+    if d is None:
+        assert early is not None
+        return early
+    if d.paused:
+        return _error(
+            cluster,
+            label,
+            name,
+            "you cannot rollback a paused deployment; resume it first with 'kubectl rollout resume' and try again",
+        )
+    history = {rs.revision: rs for rs in cluster.replicasets if rs.owner == name}
+    if to_revision == 0:
+        if len(history) < 2:
+            return _error(cluster, label, name, f'no rollout history found for deployment "{name}"')
+        target = history[sorted(history)[-2]]
+    elif to_revision in history:
+        target = history[to_revision]
+    else:
+        return _error(cluster, label, name, f"unable to find specified revision {to_revision} in history")
+    template = attrs.evolve(target.template, labels=tuple((k, v) for k, v in target.template.labels if k != HASH_LABEL))
+    if template_key(template) == template_key(d.template):
+        msg = f"deployment.apps/{name} skipped rollback (current template already matches revision {target.revision})"
+        return _done(cluster, f"{label} (skipped)", f"deployment/{name}", msg, "Skipped")
+    out = cluster.with_deployment(attrs.evolve(d, template=template))
+    return _done(out, label, f"deployment/{name}", f"deployment.apps/{name} rolled back", "RolledBack")
+
+
+def set_image(cluster: Cluster, name: str, container: str, image: str) -> Outcome:
+    """``kubectl set image deployment/NAME CONTAINER=IMAGE`` (``*`` for every container)."""
+    label = f"kubectl set image deployment/{name} {container}={image}"
+    d, early = _deployment_action(cluster, label, name)
+    if d is None:
+        assert early is not None
+        return early
+    t = d.template
+    names = t.containers or ("",) * len(t.images)
+    if container != "*" and container not in names:
+        return _error(cluster, label, name, f'unable to find container named "{container}"')
+    images = tuple(image if container in ("*", n) else old for n, old in zip(names, t.images, strict=False))
+    if images == t.images:
+        return _done(cluster, f"{label} (unchanged)", f"deployment/{name}", f"deployment.apps/{name} unchanged")
+    out = cluster.with_deployment(_retemplate(d, images=images))
+    return _done(out, label, f"deployment/{name}", f"deployment.apps/{name} image updated", "ImageUpdated")

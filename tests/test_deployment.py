@@ -122,6 +122,10 @@ def test_scaling_the_deployment_scales_its_replicaset() -> None:
         c = sync(c.with_deployment(attrs.evolve(web(c), replicas=replicas)))
         (rs,) = c.replicasets
         assert rs.replicas == replicas
+    # a scaling event is synced by sync.go's sync, which leaves the Progressing condition alone;
+    # the next sync is a rollout one and marks the (empty) rollout complete, then nothing is left
+    c = sync(c)
+    assert c.replicasets == (rs,) and web(c).progressing_reason == deployment.NEW_RS_AVAILABLE_REASON
     assert deployment.step(c) == [], "nothing left to do"
 
 
@@ -218,7 +222,14 @@ def test_rolling_update_respects_surge_and_availability(name: str) -> None:
     assert all(p.owner == new_rs.name and p.phase == RUNNING and p.ready for p in final.pods)
     assert all(not p.terminating for p in final.pods)
     view = sim.snapshots[-1]["deployments"][0]
-    assert view == {"name": "web", "ready": f"{replicas}/{replicas}", "upToDate": replicas, "available": replicas}
+    assert view == {
+        "name": "web",
+        "ready": f"{replicas}/{replicas}",
+        "upToDate": replicas,
+        "available": replicas,
+        # progress.go: a complete rollout is Progressing=True NewReplicaSetAvailable
+        "conditions": "Available=True MinimumReplicasAvailable, Progressing=True NewReplicaSetAvailable",
+    }
     scaled = [e.message for e in sim.events if e.reason == "ScalingReplicaSet"]
     assert any(m.startswith(f"Scaled down replica set {old_rs.name} from ") and m.endswith(" to 0") for m in scaled)
 

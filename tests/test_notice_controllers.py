@@ -258,6 +258,11 @@ def test_the_new_replicaset_counted_after_it_grew() -> None:
     old 3 (counting the new one at 0 would allow 2 and leave 2)."""
     d = mkdeploy(4, "25%", "25%")
     c = sync(d, old_rs("web-old", 1, 4, 2), new_rs(d, 0, 0))
+    # rolling.go rolloutRolling: "if scaledUp { return dc.syncRolloutStatus(...) }": this sync
+    # only grows the new ReplicaSet; the old one is scaled down by the next sync
+    assert spec(c, "web-old") == 4
+    assert sum(rs.replicas for rs in c.replicasets if rs.name != "web-old") == 1
+    c = deployment.step(c)[0].state
     assert spec(c, "web-old") == 3
     assert sum(rs.replicas for rs in c.replicasets if rs.name != "web-old") == 1
 
@@ -279,6 +284,9 @@ def test_an_old_replicaset_already_at_zero_does_not_end_the_rollout() -> None:
     d = mkdeploy(4, "25%", "25%")
     c = sync(d, old_rs("web-old1", 1, 0, 0), old_rs("web-old2", 2, 4, 4), new_rs(d, 0, 0))
     assert sum(rs.replicas for rs in c.replicasets if not rs.name.startswith("web-old")) == 1
+    # the new one scaled up, so this sync ends there (rolling.go); the next scales old2 down
+    assert (spec(c, "web-old1"), spec(c, "web-old2")) == (0, 4)
+    c = deployment.step(c)[0].state
     assert (spec(c, "web-old1"), spec(c, "web-old2")) == (0, 3)
 
 

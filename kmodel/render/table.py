@@ -55,8 +55,13 @@ def snapshot_lines(snap: dict[str, Any]) -> list[str]:
     if snap["deployments"]:
         lines.append("")
         dep_rows = [["NAME", "READY", "UP-TO-DATE", "AVAILABLE"]]
+        conditions = any(d.get("conditions") for d in snap["deployments"])
+        if conditions:
+            dep_rows[0].append("CONDITIONS")
         for d in snap["deployments"]:
             dep_rows.append([f"deployment.apps/{d['name']}", d["ready"], str(d["upToDate"]), str(d["available"])])
+            if conditions:
+                dep_rows[-1].append(d.get("conditions") or "<none>")
         lines += columns(dep_rows)
     if snap["services"]:
         lines.append("")

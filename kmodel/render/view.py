@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kmodel.state import COND_NONE, COND_TRUE, PENDING, Cluster, Node, Pod
+from kmodel.state import COND_NONE, COND_TRUE, PENDING, Cluster, Deployment, Node, Pod
 
 
 def node_status(node: Node) -> str:
@@ -65,6 +65,8 @@ def view(cluster: Cluster) -> dict[str, Any]:
                 "ready": f"{d.status_ready}/{d.replicas}",
                 "upToDate": d.status_updated,
                 "available": d.status_available,
+                # status.conditions (type=status reason), when the controller has set any
+                **({"conditions": _deployment_conditions(d)} if d.available or d.progressing else {}),
             }
             for d in cluster.deployments
         ],
@@ -86,3 +88,12 @@ def show_value(value: object) -> str:
     if value is None:
         return "none"
     return str(value)
+
+
+def _deployment_conditions(d: Deployment) -> str:
+    """``kubectl describe deployment``'s Conditions, one line: Available then Progressing."""
+    reason = "MinimumReplicasAvailable" if d.available == "True" else "MinimumReplicasUnavailable"
+    parts = [f"Available={d.available} {reason}"] if d.available else []
+    if d.progressing:
+        parts.append(f"Progressing={d.progressing} {d.progressing_reason}")
+    return ", ".join(parts)
