@@ -17,6 +17,10 @@ imitates. Kubelets need one entry per node (their step takes the node name): use
 | tainteviction_ignoring_toleration       | tainteviction   | eviction-after-timeout (a)       |
 | tainteviction_never_evicting            | tainteviction   | eviction-after-timeout (b)       |
 | kubelet_never_finishing_deletions       | kubelet/<node>  | replica-convergence              |
+| deployment_ignoring_max_surge (b)       | deployment      | no-over-replication              |
+
+(b) not among :data:`CASES` (no diagram of its counterexample yet): tests/test_smt_rollout.py
+shows it on a rollout, with the explorer and the Z3 workload slice.
 """
 
 from __future__ import annotations
@@ -29,7 +33,7 @@ from attrs import frozen
 
 from kmodel import model
 from kmodel.checkmodel import KubeModel
-from kmodel.components import kubelet, replicaset, scheduler, tainteviction
+from kmodel.components import deployment, kubelet, replicaset, scheduler, tainteviction
 from kmodel.scenario import Scenario, load
 from kmodel.state import COND_TRUE, FAILED, SUCCEEDED, Cluster, Toleration
 from kmodel.transition import Event, Outcome
@@ -277,6 +281,31 @@ def kubelet_never_finishing_deletions(cluster: Cluster, node_name: str) -> list[
         )
         outcomes.append(attrs.evolve(o, state=state, label=label))
     return outcomes
+
+
+# --- Deployment controller ---------------------------------------------------------------------------------
+
+IGNORED_SURGE = 1_000_000  # kmodel.smt.deploymentsync.IGNORED_SURGE: the encoding's same constant
+
+
+def deployment_ignoring_max_surge(cluster: Cluster) -> list[Outcome]:
+    """A Deployment controller that scales a rollout's new ReplicaSet straight to spec.replicas
+    (as if maxSurge had no bound), while the old ReplicaSet still has its replicas.
+
+    Imitates a controller that reads maxSurge wrongly (a percentage resolved against the wrong
+    number, or a validation gap letting an absurd value through): during a rolling update the
+    old and new ReplicaSets together then ask for up to twice spec.replicas. The real step runs
+    on a view where every Deployment's maxSurge is huge; the Deployments keep their own value.
+    """
+    surge = {d.name: d.max_surge for d in cluster.deployments}
+    view = attrs.evolve(
+        cluster, deployments=tuple(attrs.evolve(d, max_surge=str(IGNORED_SURGE)) for d in cluster.deployments)
+    )
+    out = []
+    for o in deployment.step(view):
+        restored = tuple(attrs.evolve(d, max_surge=surge.get(d.name, d.max_surge)) for d in o.state.deployments)
+        out.append(attrs.evolve(o, state=attrs.evolve(o.state, deployments=restored)))
+    return out
 
 
 # --- the cases: each broken component, where it shows, and the property that catches it ---------------

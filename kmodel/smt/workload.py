@@ -97,6 +97,7 @@ from kmodel.components import apiserver, replicaset
 from kmodel.components import deployment as deployment_controller
 from kmodel.components import scheduler as kube_scheduler
 from kmodel.model import CONTROLLERS
+from kmodel.smt import deploymentsync as ds
 from kmodel.smt.nodehealth import (
     AND,
     IF,
@@ -199,6 +200,7 @@ class RSInfo:
     first: int  # the counter value of the first slot
     slots: tuple[str, ...]  # the names of its next pods, in creation order
     owned: tuple[str, ...]  # every pod of the universe it owns (settled ones and slots)
+    revision: int = 0  # constant in the slice (no rollback renumbers it)
 
 
 @frozen
@@ -259,59 +261,49 @@ class Rollout:
 
 
 DEPLOYMENT_FIELDS = ("replicas", "status_updated", "status_ready", "status_available", "status_replicas")
+# the Deployment's status variables, in the order of deploymentsync.Status
+DEPLOYMENT_STATUS_VARS = (
+    "status_updated",
+    "status_ready",
+    "status_available",
+    "status_replicas",
+    "revision",
+    "progressing",
+    "progress_time.set",
+    "progress_time",
+    "available_cond",
+)
 RS_FIELDS = ("replicas", "next_pod", "status_replicas", "status_ready", "status_available")
+# the deployment.kubernetes.io/desired-replicas and max-replicas annotations (both or neither)
+RS_ANNOTATIONS = ("annotated", "desired", "max")
 
 
 def _deployment_spec(d: Deployment) -> Deployment:
-    return attrs.evolve(d, **dict.fromkeys(DEPLOYMENT_FIELDS, 0))
+    """The Deployment without spec.replicas and its status (what the slice keeps as variables)."""
+    return attrs.evolve(
+        d,
+        **dict.fromkeys(DEPLOYMENT_FIELDS, 0),
+        revision=0,
+        progressing="",
+        progressing_reason="",
+        progress_time=None,
+        available="",
+    )
 
 
 def _rollout_fields(d: Deployment) -> tuple[Any, ...]:
-    """What an apply may not change without a rollout (or, for the selector, without being
-    ignored): the encoding only follows changes of spec.replicas."""
-    return (d.selector, d.template, d.max_surge, d.max_unavailable)
-
-
-IGNORED_SURGE = 1_000_000  # maxSurge of the broken deployment_ignoring_max_surge: no bound
-
-
-@frozen
-class RSTerms:
-    """What the rolling update reads of a ReplicaSet: spec.replicas and status.availableReplicas."""
-
-    replicas: Any
-    available: Any
-
-
-def rolling_sync(replicas: Any, surge: int, unavailable: int, old: RSTerms, new: RSTerms) -> tuple[Any, Any]:
-    """The Deployment controller's sync of a Deployment whose template is the new ReplicaSet's,
-    with one old ReplicaSet (:func:`kmodel.components.deployment.sync`, RollingUpdate): the old
-    and new spec.replicas after it. The whole algorithm the encoding follows is here, so that a
-    change of the Python controller's order has one place to go.
-
-    - no old replicas: scale the new ReplicaSet to spec.replicas;
-    - else ``reconcileNewReplicaSet``: down to spec.replicas if above, else up by what the
-      surge budget (replicas + maxSurge - total) allows, at most to spec.replicas;
-    - then ``reconcileOldReplicaSets``: if the most that may go (total - minAvailable - the new
-      ReplicaSet's unavailable replicas) is positive, ``cleanupUnhealthyReplicas`` drops the
-      old ReplicaSet's unavailable replicas (up to that), giving up when it has more available
-      than spec.replicas, then ``scaleDownOldReplicaSetsForRollingUpdate`` takes the available
-      pods above minAvailable."""
-    min_available = replicas - unavailable
-    total = old.replicas + new.replicas
-    room = MIN(replicas + surge - total, replicas - new.replicas)
-    grown = IF(new.replicas > replicas, replicas, IF(total < replicas + surge, new.replicas + room, new.replicas))
-    available = old.available + new.available
-    new_unavailable = IF(grown > new.available, grown - new.available, 0)
-    max_scaled_down = old.replicas + grown - min_available - new_unavailable
-    unhealthy = old.replicas - old.available
-    cleanup = AND(max_scaled_down > 0, unhealthy > 0)
-    failed = AND(max_scaled_down > 0, unhealthy < 0)
-    cleaned = IF(cleanup, old.replicas - MIN(max_scaled_down, unhealthy), old.replicas)
-    budget = available - min_available
-    cut = IF(AND(max_scaled_down > 0, NOT(failed), budget > 0), MIN(cleaned, budget), 0)
-    rolling = old.replicas != 0
-    return IF(rolling, cleaned - cut, old.replicas), IF(rolling, grown, replicas)
+    """What an apply may change only together with the template, as a rollout (the selector:
+    not at all; apply keeps the object's)."""
+    return (
+        d.selector,
+        d.template,
+        d.max_surge,
+        d.max_unavailable,
+        d.strategy,
+        d.revision_history_limit,
+        d.progress_deadline_seconds,
+        d.paused,
+    )
 
 
 class WorkloadSlice(Slice):
@@ -426,8 +418,11 @@ class WorkloadSlice(Slice):
                 if p.pod.owned_by("ReplicaSet", rs.name) and selector_matches(rs.selector, p.pod.labels)
             )
             owner = None if rs.name in self.late_rs else rs.owner
-            infos.append(RSInfo(rs.name, owner, rs.next_pod, tuple(names), owned))
+            infos.append(RSInfo(rs.name, owner, rs.next_pod, tuple(names), owned, rs.revision))
         self.replicasets = tuple(infos)
+        self.rs_by_name = {info.name: info for info in infos}
+        # each Deployment without a rollout: its one ReplicaSet
+        self.rs_of = {d: info.name for info in infos if (d := self.deployment_of(info)) is not None}
 
     def deployment_of(self, rs: RSInfo) -> str | None:
         """The Deployment that owns ``rs``, late or not (``rs.owner`` is None for a late one)."""
@@ -514,7 +509,41 @@ class WorkloadSlice(Slice):
                     f"delete pods only, or check with --engine explore (timeline[{i}])",
                 )
         self._scope_applies()
+        self._scope_strategies()
         self._scope_controller_refs()
+
+    def _scope_strategies(self) -> None:
+        """What :mod:`kmodel.smt.deploymentsync` leaves out, in the settled Deployments and in
+        every Deployment the timeline applies: Recreate, pause, and a revisionHistoryLimit of 0
+        on a Deployment that rolls out (clean-up would delete its old ReplicaSet)."""
+        c = self.init_state.cluster
+        applied = [
+            (f"timeline event {ev.text!r} applies", m.obj)
+            for ev in self.model.timeline
+            if ev.verb == "apply"
+            for m in ev.manifests
+        ]
+        fix = "check with --engine explore"
+        for where, d in [("the settled state has", d) for d in c.deployments] + applied:
+            if d.strategy != deployment_controller.ROLLING:
+                raise _refuse(f"{where} deployment {d.name} with the {d.strategy} strategy (not encoded)", fix)
+            if d.paused:
+                raise _refuse(f"{where} deployment {d.name} paused (paused Deployments are not encoded)", fix)
+            if d.name in self.rollouts and d.revision_history_limit == 0:
+                raise _refuse(
+                    f"{where} deployment {d.name} with revisionHistoryLimit 0, which the timeline rolls out "
+                    "(revision history clean-up would delete its old ReplicaSet: not encoded)",
+                    "leave spec.revisionHistoryLimit at 1 or more, or check with --engine explore",
+                )
+        for name, ro in self.rollouts.items():
+            old, settled = c.replicaset(ro.old), c.deployment(name)
+            assert old is not None and settled is not None
+            if old.desired_replicas not in (None, settled.replicas):
+                raise _refuse(
+                    f"replicaset {old.name}'s desired-replicas annotation is not its Deployment's spec.replicas "
+                    "(a scaling event during a rollout: not encoded)",
+                    "start from a settled scenario",
+                )
 
     def _scope_controller_refs(self) -> None:
         """``ClaimPods`` / ``ClaimReplicaSets`` (adopting orphans whose labels match a selector,
@@ -648,8 +677,8 @@ class WorkloadSlice(Slice):
             )
         if deployment_controller.template_key(d.template) == deployment_controller.template_key(before.template):
             raise _refuse(
-                f"timeline event {ev.text!r} changes maxSurge or maxUnavailable of deployment {d.name} "
-                "without a new template (not encoded)",
+                f"timeline event {ev.text!r} changes maxSurge, maxUnavailable, the strategy, revisionHistoryLimit, "
+                f"progressDeadlineSeconds or paused of deployment {d.name} without a new template (not encoded)",
                 f"change them together with the template ({where}), or check with --engine explore",
             )
         if d.name in self.rollouts:
@@ -668,6 +697,10 @@ class WorkloadSlice(Slice):
             max_surge=d.max_surge,
             max_unavailable=d.max_unavailable,
             min_ready_seconds=d.min_ready_seconds,
+            strategy=d.strategy,
+            revision_history_limit=d.revision_history_limit,
+            progress_deadline_seconds=d.progress_deadline_seconds,
+            paused=d.paused,
         )
         new = deployment_controller.new_replicaset_for(after, old.revision + 1)
         if new.name in rs_names:
@@ -694,13 +727,16 @@ class WorkloadSlice(Slice):
                 sch[rk(rs.name, "exists")] = bool
             for f in RS_FIELDS:
                 sch[rk(rs.name, f)] = int
+            sch[rk(rs.name, "annotated")] = bool
+            sch[rk(rs.name, "desired")] = int
+            sch[rk(rs.name, "max")] = int
         for name in self.deployment_names():
             if name in self.late:
                 sch[dk(name, "exists")] = bool
             if name in self.rollouts:
                 sch[dk(name, "updated")] = bool
-            for f in DEPLOYMENT_FIELDS:
-                sch[dk(name, f)] = int
+            for f in (*DEPLOYMENT_FIELDS, *DEPLOYMENT_STATUS_VARS):
+                sch[dk(name, f)] = bool if f == "progress_time.set" else int
         for svc in self.init_state.cluster.services:
             for p in self.selected[svc.name]:
                 sch[ek(svc.name, p)] = bool
@@ -730,12 +766,19 @@ class WorkloadSlice(Slice):
             if late_owner is not None:
                 out[rk(info.name, "exists")] = got is not None
                 expected = self.late_replicasets[info.name]
-                if got is not None and attrs.evolve(got, **dict.fromkeys(RS_FIELDS, 0)) != expected:
+                bare = None if got is None else attrs.evolve(got, desired_replicas=None, max_replicas=None)
+                if bare is not None and attrs.evolve(bare, **dict.fromkeys(RS_FIELDS, 0)) != expected:
                     raise bad(f"replicaset {info.name} is not the one its Deployment's controller creates")
             if got is None:
-                for f in RS_FIELDS:
+                for f in (*RS_FIELDS, *RS_ANNOTATIONS):
                     out[rk(info.name, f)] = 0
+                out[rk(info.name, "annotated")] = False
                 continue
+            if (got.desired_replicas is None) != (got.max_replicas is None):
+                raise bad(f"replicaset {got.name} has one of the desired-replicas / max-replicas annotations")
+            out[rk(info.name, "annotated")] = got.desired_replicas is not None
+            out[rk(info.name, "desired")] = got.desired_replicas or 0
+            out[rk(info.name, "max")] = got.max_replicas or 0
             if not info.first <= got.next_pod <= info.first + len(info.slots):
                 raise bad(f"replicaset {got.name} used more than its {len(info.slots)} pod slots")
             for f in RS_FIELDS:
@@ -749,8 +792,9 @@ class WorkloadSlice(Slice):
             if name in self.late:
                 out[dk(name, "exists")] = d is not None
             if d is None:
-                for f in DEPLOYMENT_FIELDS:
+                for f in (*DEPLOYMENT_FIELDS, *DEPLOYMENT_STATUS_VARS):
                     out[dk(name, f)] = 0
+                out[dk(name, "progress_time.set")] = False
                 continue
             ref = first[name] if name in first else self.late[name].deployment
             if name in self.rollouts:
@@ -762,6 +806,14 @@ class WorkloadSlice(Slice):
                 raise bad(f"deployment {name} changed beyond spec.replicas")
             for f in DEPLOYMENT_FIELDS:
                 out[dk(name, f)] = getattr(d, f)
+            out[dk(name, "revision")] = d.revision
+            progressing = (d.progressing, d.progressing_reason)
+            if progressing not in ds.PROGRESSING or d.available not in ds.AVAILABLE_CONDITION:
+                raise bad(f"deployment {name} has conditions the slice does not encode: {progressing}, {d.available!r}")
+            out[dk(name, "progressing")] = ds.PROGRESSING.index(progressing)
+            out[dk(name, "progress_time.set")] = d.progress_time is not None
+            out[dk(name, "progress_time")] = d.progress_time or 0
+            out[dk(name, "available_cond")] = ds.AVAILABLE_CONDITION.index(d.available)
         services = {svc.name: svc for svc in c.services}
         if set(services) != set(self.selected):
             raise bad("the set of Services changed")
@@ -951,60 +1003,113 @@ class WorkloadSlice(Slice):
     # -- Deployment controller ------------------------------------------------------------------------
 
     def _deployment(self, c: View) -> tuple[Any, View]:
-        """One sync of every Deployment: one with a single ReplicaSet (no rollout) scales it to
-        spec.replicas and copies its status; one the timeline rolls out follows
-        :func:`rolling_sync` once it has the new template."""
+        """One step of the Deployment controller: a sync of every Deployment there is
+        (:mod:`kmodel.smt.deploymentsync` holds the algorithm)."""
         nx = dict(c)
-        for rs in self.replicasets:
-            d = self.deployment_of(rs)
-            if d is None or d in self.rollouts:
-                continue
-            copies = {
-                rk(rs.name, "replicas"): c[dk(d, "replicas")],
-                dk(d, "status_updated"): c[rk(rs.name, "status_replicas")],
-                dk(d, "status_ready"): c[rk(rs.name, "status_ready")],
-                dk(d, "status_available"): c[rk(rs.name, "status_available")],
-                dk(d, "status_replicas"): c[rk(rs.name, "status_replicas")],
-            }
-            if rs.name in self.late_rs:
-                # a late Deployment, once applied, gets its ReplicaSet (replicas 0, no pods yet)
-                # and, having no old ones, scales it at once; its status is the new one's (0s)
-                there = c[dk(d, "exists")]
-                nx[rk(rs.name, "exists")] = OR(c[rk(rs.name, "exists")], there)
-                copies = {var: IF(there, value, c[var]) for var, value in copies.items()}
-            nx.update(copies)
-        for name, ro in self.rollouts.items():
-            self._rollout_sync(c, nx, name, ro)
+        for name in self.deployment_names():
+            self._sync_deployment(c, nx, name)
         guard = AND(NOT(c["ran.deployment"]), self.cm_active(c), self.changed_exactly(c, nx))
         nx["ran.deployment"] = True
         return guard, nx
 
-    def _rollout_sync(self, c: View, nx: View, name: str, ro: Rollout) -> None:
-        """``deployment.sync`` of a Deployment the timeline rolls out. Before the apply its one
-        ReplicaSet is the new one and is scaled to spec.replicas; after it the controller creates
-        ``ro.new`` (replicas 0, status 0: its variables are 0 until it exists) and runs the
-        rolling update with the settled ReplicaSet as the one old one."""
-        updated = c[dk(name, "updated")]
-        old, new = ro.old, ro.new.name
-        replicas = c[dk(name, "replicas")]  # constant: _scope_applies refuses changes
-        surge, unavailable = deployment_controller.fenceposts(ro.after)
-        if self.deployment_ignoring_surge:
-            surge = IGNORED_SURGE
-        old_after, new_after = rolling_sync(
-            replicas,
-            surge,
-            unavailable,
-            RSTerms(c[rk(old, "replicas")], c[rk(old, "status_available")]),
-            RSTerms(c[rk(new, "replicas")], c[rk(new, "status_available")]),
+    def _rs_terms(self, c: View, name: str) -> ds.RS:
+        info = self.rs_by_name[name]
+        return ds.RS(
+            c[rk(name, "exists")] if name in self.late_rs else True,
+            c[rk(name, "replicas")],
+            c[rk(name, "status_replicas")],
+            c[rk(name, "status_ready")],
+            c[rk(name, "status_available")],
+            info.revision,
+            c[rk(name, "annotated")],
+            c[rk(name, "desired")],
+            c[rk(name, "max")],
         )
-        nx[rk(new, "exists")] = OR(c[rk(new, "exists")], updated)
-        nx[rk(old, "replicas")] = IF(updated, old_after, replicas)
-        nx[rk(new, "replicas")] = IF(updated, new_after, c[rk(new, "replicas")])
-        # status: the new ReplicaSet's replicas are the updated ones; the rest are sums (a
-        # ReplicaSet that does not exist has a status of 0s)
-        nx[dk(name, "status_updated")] = IF(updated, c[rk(new, "status_replicas")], c[rk(old, "status_replicas")])
-        for field in ("ready", "available", "replicas"):
-            nx[dk(name, f"status_{field}")] = c[rk(old, f"status_{field}")] + c[rk(new, f"status_{field}")]
+
+    def _write_rs(self, nx: View, name: str, w: ds.Written, when: Any) -> None:
+        for field, value in (
+            ("exists", w.exists),
+            ("replicas", w.replicas),
+            ("annotated", w.annotated),
+            ("desired", w.desired),
+            ("max", w.max),
+        ):
+            if field == "exists" and name not in self.late_rs:
+                continue
+            nx[rk(name, field)] = IF(when, value, nx[rk(name, field)])
+
+    def _status_terms(self, c: View, name: str) -> ds.Status:
+        return ds.Status(
+            *[c[dk(name, f)] for f in ("status_updated", "status_ready", "status_available", "status_replicas")],
+            c[dk(name, "revision")],
+            c[dk(name, "progressing")],
+            c[dk(name, "progress_time.set")],
+            c[dk(name, "progress_time")],
+            c[dk(name, "available_cond")],
+        )
+
+    def _write_status(self, nx: View, name: str, st: ds.Status, when: Any) -> None:
+        for var, value in zip(DEPLOYMENT_STATUS_VARS, attrs.astuple(st, recurse=False), strict=True):
+            nx[dk(name, var)] = IF(when, value, nx[dk(name, var)])
+
+    def spec_of(self, d: Deployment) -> ds.Spec:
+        return ds.Spec(d.max_surge, d.max_unavailable, d.progress_deadline_seconds, self.deployment_ignoring_surge)
+
+    def _sync_deployment(self, c: View, nx: View, name: str) -> None:
+        """``deployment.sync`` of one Deployment: with one ReplicaSet (before a rollout's apply,
+        or without one), :func:`deploymentsync.single_sync`; rolling from its settled
+        ReplicaSet to the new one, :func:`deploymentsync.rolling_sync`; then the status."""
+        now = c["now"]
+        replicas = c[dk(name, "replicas")]
+        before = self._status_terms(c, name)
+        ro = self.rollouts.get(name)
+        if ro is None:
+            rs_name = self.rs_of[name]
+            rs = self._rs_terms(c, rs_name)
+            there = c[dk(name, "exists")] if name in self.late else True
+            created = AND(there, NOT(rs.exists)) if name in self.late else False
+            spec = self.spec_of(self.late[name].deployment if name in self.late else self._initial_deployment(name))
+            written, rolling = ds.single_sync(rs, replicas, spec, now, created)
+            self._write_rs(nx, rs_name, written, there)
+            after = self._rs_terms(nx, rs_name)
+            st = ds.rollout_status(
+                before, spec, replicas, now, [after], after, revision=rs.revision, created=created, rolling=rolling
+            )
+            self._write_status(nx, name, st, there)
+            return
+        updated = c[dk(name, "updated")]
+        old, new = self._rs_terms(c, ro.old), self._rs_terms(c, ro.new.name)
+        # before the apply: the settled ReplicaSet is the new one, with no old ones
+        spec0 = self.spec_of(ro.before)
+        single, rolling0 = ds.single_sync(old, replicas, spec0, now)
+        # after it: the rolling update
+        spec1 = self.spec_of(ro.after)
+        old1, new1 = ds.rolling_sync(old, new, replicas, spec1)
+        self._write_rs(nx, ro.old, single, NOT(updated))
+        self._write_rs(nx, ro.old, old1, updated)
+        self._write_rs(nx, ro.new.name, new1, updated)
+        old_after, new_after = self._rs_terms(nx, ro.old), self._rs_terms(nx, ro.new.name)
+        st0 = ds.rollout_status(
+            before, spec0, replicas, now, [old_after], old_after, revision=old.revision, created=False, rolling=rolling0
+        )
+        st1 = ds.rollout_status(
+            before,
+            spec1,
+            replicas,
+            now,
+            [old_after, new_after],
+            new_after,
+            revision=ro.new.revision,
+            created=NOT(new.exists),
+            rolling=True,
+        )
+        self._write_status(nx, name, st0, NOT(updated))
+        self._write_status(nx, name, st1, updated)
+
+    def _initial_deployment(self, name: str) -> Deployment:
+        d = self.init_state.cluster.deployment(name)
+        assert d is not None
+        return d
 
     # -- timeline ---------------------------------------------------------------------------------------
 
