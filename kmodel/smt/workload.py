@@ -2,9 +2,12 @@
 and endpoints controllers.
 
 :class:`WorkloadSlice` extends :class:`kmodel.smt.nodehealth.Slice` so that pods come and go and
-get bound: the Deployment controller scales its one ReplicaSet to spec.replicas and copies its
-status, the ReplicaSet controller creates the pods it misses and deletes its surplus
-(``ActivePodsWithRanks`` order, with the log-scale age ranks as sums of threshold comparisons),
+get bound: the Deployment controller scales a Deployment's ReplicaSet to spec.replicas, or rolls
+it out to a new one (see below), and keeps its status and conditions
+(:mod:`kmodel.smt.deploymentsync` is its sync over terms), the ReplicaSet controller creates the
+pods it misses and deletes its surplus (``ActivePodsWithRanks`` order, with the log-scale age
+ranks as sums of threshold comparisons, and the pods of all the Deployment's ReplicaSets
+counted per node),
 kube-scheduler binds them one at a time, the kubelets start them, the endpoints controller lists
 the ready ones, and everything the node-health slice does to pods (marking them not ready,
 evicting them, removing them, the ``deletePod`` / ``killPod`` faults) applies to them wherever
@@ -30,10 +33,21 @@ initial cluster lacks is *late*: the slice knows in advance the spec it will hav
 ReplicaSet the Deployment controller will create for it (``new_replicaset_for``, so its pod
 names too), and gives both an ``exists`` flag, with every other variable 0 while it is false.
 The apply sets the Deployment's flag; the Deployment controller's first sync of it sets the
-ReplicaSet's and, the ReplicaSet having no older siblings, scales it to spec.replicas in the same
+ReplicaSet's and, the ReplicaSet having no older siblings, creates it at spec.replicas in the same
 step, as the Python controller does. The late ReplicaSet's pod slots start at counter 0, and the
 scheduler's spread selectors for them are those of a cluster that has the ReplicaSet (their pods
 only exist once it does).
+
+An ``apply`` that changes the template of a Deployment of the settled state is a *rollout*
+(:class:`Rollout`): the slice knows the new ReplicaSet the Deployment controller will create
+(``new_replicaset_for`` with the next revision: its name and pod names), gives it an ``exists``
+flag like a late one, and the Deployment a flag ``updated`` (it has the new template). Before the
+apply the Deployment syncs as one with a single ReplicaSet; after it, as ``rolloutRolling`` does
+(rolling.go's order: create the new ReplicaSet at ``NewRSNewReplicas``, grow it within replicas
++ maxSurge and end the sync if it grew, else clean up the old one's unavailable replicas and
+scale it down while the available pods stay at or above replicas - maxUnavailable), with the
+maxSurge, maxUnavailable and progress deadline of the new spec. One rollout per Deployment, of a
+Deployment whose spec.replicas no event changes, is encoded; the rest is refused (below).
 
 kube-scheduler is one action per target node, ``scheduler/<node>`` (a tie between nodes gives
 several enabled actions, as the Python scheduler gives several successors), plus ``scheduler``
@@ -63,10 +77,15 @@ for the pods it supports (:class:`NodeLoad` is what they add up per node):
 Anything the encoding cannot represent is refused up front with :class:`SliceError`:
 PreferNoSchedule taints, zone labels, requests so varied that they make more than
 ``BALANCED_POINTS_MAX`` different sums on a node, two nodes with one hostname, a
-Deployment with several ReplicaSets, objects that ControllerRef would adopt or release (an
-orphan pod matching a ReplicaSet's selector, an orphan ReplicaSet matching a Deployment's, an
-owned object its owner's selector does not match), an ``apply`` of anything but Deployments or one that changes
-a Deployment's template, selector, maxSurge or maxUnavailable (rollouts are not encoded). The
+Deployment with several ReplicaSets in the settled state, objects that ControllerRef would adopt
+or release (an orphan pod matching a ReplicaSet's selector, an orphan ReplicaSet matching a
+Deployment's, an owned object its owner's selector does not match), an ``apply`` of anything but
+Deployments, and of rollouts: the Recreate strategy, paused Deployments, a second template change
+of one Deployment (or a rollback), a template change of a Deployment the timeline creates, a
+selector change, a change of maxSurge, maxUnavailable, strategy, revisionHistoryLimit,
+progressDeadlineSeconds or paused without a new template, a spec.replicas change (scale or
+apply) of a Deployment that rolls out (proportional scaling), and revisionHistoryLimit 0 on one
+(clean-up would delete the old ReplicaSet). The
 properties' encodings in :mod:`kmodel.smt.bmc` read late Deployments too
 (:meth:`WorkloadSlice.deployment_of`, :attr:`WorkloadSlice.late_deployments`). What a run can reach but the
 encoding cannot represent shows as the variable ``unencoded``: the ReplicaSet controller would
@@ -78,7 +97,8 @@ the fix (more slots), so the bound is never silently an assumption.
 Deliberately broken components of tests/broken.py are options of the same encoding:
 ``scheduler="ignoring-taints"`` (:func:`scheduler_ignoring_taints`), ``scheduler="rebinding"``
 (``scheduler_rebinding_from_unready_nodes``), ``replicaset_extra=1``
-(``replicaset_one_too_many``) and ``replicaset_counting_terminating=True``; the node-health
+(``replicaset_one_too_many``), ``replicaset_counting_terminating=True`` and
+``deployment_ignoring_surge=True`` (``deployment_ignoring_max_surge``); the node-health
 slice's ``kubelet_keeps_deleted=True`` is ``kubelet_never_finishing_deletions``.
 """
 
@@ -523,7 +543,7 @@ class WorkloadSlice(Slice):
             if ev.verb == "apply"
             for m in ev.manifests
         ]
-        fix = "check with --engine explore"
+        fix = "use an unpaused RollingUpdate Deployment, or check with --engine explore"
         for where, d in [("the settled state has", d) for d in c.deployments] + applied:
             if d.strategy != deployment_controller.ROLLING:
                 raise _refuse(f"{where} deployment {d.name} with the {d.strategy} strategy (not encoded)", fix)
