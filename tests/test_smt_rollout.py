@@ -9,7 +9,8 @@ and conditions follow.
 1. Agreement: on states of random runs of :class:`WorkloadModel` on rollout scenarios, every
    named action's successors in Z3 are exactly the Python ones (tests/data/props-rollout*.yaml:
    one or two workers, maxUnavailable 0 or 1; rollout-fix-pending.yaml: old pods that never
-   start, so the controller first drops the unavailable old replicas).
+   start, so the controller first drops the unavailable old replicas; props-rollout-stuck.yaml:
+   new pods that never schedule, so the progress deadline runs out).
 2. Sharpness: encodings with one piece of the algorithm left out (the early end of the sync
    after the new ReplicaSet grows, cleanupUnhealthyReplicas, the old and new ReplicaSets' pods
    counted together in the deletion ranking) each disagree, at the step where they are wrong;
@@ -52,6 +53,7 @@ CONFIGS: dict[str, tuple[Path, tuple[tuple[str, int], ...], int]] = {
     "two-workers": (DATA / "props-rollout-two-workers.yaml", (("powerOffNode", 1), ("killPod", 1)), 4),
     "unavailable": (DATA / "props-rollout-unavailable.yaml", (("stopKubelet", 1), ("deletePod", 1)), 4),
     "fix-pending": (DATA / "rollout-fix-pending.yaml", (), 4),
+    "stuck": (DATA / "props-rollout-stuck.yaml", (("killPod", 1),), 3),
 }
 WATCHED = ("user", "deployment", "replicaset", "scheduler")
 
@@ -105,7 +107,8 @@ def test_rollout_encoding_agrees_thorough(data: st.DataObject) -> None:
 
 def test_the_walks_go_through_the_rollout() -> None:
     """What the agreement test relies on: within 90 steps a walk without faults applies the new
-    template, the controller creates the new ReplicaSet and scales the old one down to 0."""
+    template, the controller creates the new ReplicaSet and (unless the new pods cannot
+    schedule) scales the old one down to 0."""
     for config in CONFIGS:
         c = case(config)
         state = c.slice.init_state
@@ -118,7 +121,8 @@ def test_the_walks_go_through_the_rollout() -> None:
         ro = c.slice.rollouts["web"]
         text = " | ".join(labels)
         assert f"create replicaset {ro.new.name}" in text, (config, text)
-        assert f"scale {ro.old} 1 -> 0" in text, (config, text)
+        if config != "stuck":
+            assert f"scale {ro.old} 1 -> 0" in text, (config, text)
 
 
 # --- sharpness -------------------------------------------------------------------------------------
@@ -131,6 +135,15 @@ def _mutated(old: str, new: str) -> Callable[..., Any]:
     namespace = dict(vars(deploymentsync))
     exec(src.replace(old, new), namespace)  # the module's own source, one line edited
     return namespace["rolling_sync"]  # type: ignore[no-any-return]
+
+
+def _mutated_status(old: str, new: str) -> Callable[..., Any]:
+    """``deploymentsync.rollout_status`` with one line changed."""
+    src = inspect.getsource(deploymentsync.rollout_status)
+    assert old in src
+    namespace = dict(vars(deploymentsync))
+    exec(src.replace(old, new), namespace)  # the module's own source, one line edited
+    return namespace["rollout_status"]  # type: ignore[no-any-return]
 
 
 def _first_disagreement(sl: WorkloadSlice, walks: int = 3, steps: int = 120) -> str | None:
@@ -159,6 +172,16 @@ def test_a_rolling_update_missing_a_step_disagrees(
     monkeypatch.setattr(deploymentsync, "rolling_sync", _mutated(old, new))
     found = _first_disagreement(WorkloadSlice(WorkloadModel(load(path), faults=()), pod_slots=slots))
     assert found is not None and "[actions] deployment" in found and f"rs/web-{rs}" in found, found
+
+
+def test_a_progress_deadline_off_by_one_disagrees(monkeypatch: pytest.MonkeyPatch) -> None:
+    # DeploymentTimedOut: lastUpdateTime + progressDeadlineSeconds < now, not <=
+    old = "d1.progress_time + spec.deadline < now"
+    monkeypatch.setattr(deploymentsync, "rollout_status", _mutated_status(old, old.replace("<", "<=")))
+    path, _, slots = CONFIGS["stuck"]
+    found = _first_disagreement(WorkloadSlice(WorkloadModel(load(path), faults=()), pod_slots=slots), walks=1)
+    # at t=55s (lastUpdateTime 35s + 20s) the model's controller has nothing to do, the mutant times out
+    assert found is not None and "(t=55s): [actions] deployment: Z3 admits 1 successor(s), Python none" in found, found
 
 
 def test_a_deletion_ranking_of_one_replicaset_alone_disagrees(monkeypatch: pytest.MonkeyPatch) -> None:
