@@ -34,7 +34,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from kmodel.checkmodel import CheckState
+from kmodel.checkmodel import CheckState, KubeModel
 from kmodel.engines.base import HOLDS, VIOLATED
 from kmodel.engines.explore import explore
 from kmodel.properties import to_property
@@ -123,6 +123,29 @@ def test_the_walks_go_through_the_rollout() -> None:
         assert f"create replicaset {ro.new.name}" in text, (config, text)
         if config != "stuck":
             assert f"scale {ro.old} 1 -> 0" in text, (config, text)
+
+
+def test_the_workload_model_is_the_whole_model_on_a_rollout() -> None:
+    """Pod GC and the garbage collector, off in the workload slice, never act during these
+    rollouts either (the old ReplicaSet stays: revisionHistoryLimit 10): every state of random
+    runs has exactly the successors the full checker model gives."""
+    for config in ("two-workers", "stuck"):
+        path, faults, _ = CONFIGS[config]
+        scen = load(path)
+        full, sliced = KubeModel(scen, faults=faults), WorkloadModel(scen, faults=faults)
+        start = next(iter(full.init_states()))
+        assert start == next(iter(sliced.init_states()))
+        rng = random.Random(3)
+        state = start
+        for _ in range(150):
+            ts = list(full.transitions(state))
+            assert {(t.actor, t.label, t.state) for t in ts} == {
+                (t.actor, t.label, t.state) for t in sliced.transitions(state)
+            }, f"{config} at t={state.cluster.now}s"
+            if not ts:
+                break
+            state = rng.choice(ts).state
+        assert len(state.cluster.replicasets) == 2, config  # the run went into the rollout
 
 
 # --- sharpness -------------------------------------------------------------------------------------
