@@ -172,10 +172,19 @@ def choose_properties(
             )
         chosen.append(defs[name])
     if not names and not invariants:
-        chosen = from_files or list(props_mod.BUILTINS.values())
+        chosen = from_files or [d for d in props_mod.BUILTINS.values() if _by_default(d, scenario)]
     out = [props_mod.to_property(d, scenario.settings) for d in chosen]
     out += [invariant_property(text, _invariant_where(i)) for i, text in enumerate(invariants)]
     return out
+
+
+def _by_default(defn: props_mod.PropertyDef, scenario: Scenario) -> bool:
+    """Every built-in is checked when none is named, except the rollout ones on a scenario
+    that never starts a rollout (:func:`kmodel.properties.can_roll_out`): there they hold
+    trivially, and rollout-completes would cost a search of its own."""
+    if defn.name not in props_mod.ROLLOUT_PROPERTIES:
+        return True
+    return props_mod.can_roll_out(scenario)
 
 
 def smt_properties(

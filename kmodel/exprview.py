@@ -160,7 +160,9 @@ class PodRecord(Record):
 
 
 class DeploymentRecord(Record):
-    """``replicas`` is the desired count; ``ready``, ``available`` and ``updated`` come from status."""
+    """``replicas`` is the desired count; ``ready``, ``available`` and ``updated`` come from status;
+    ``progressing`` is the Progressing condition's reason ("" when absent), ``paused`` spec.paused,
+    ``revision`` the deployment.kubernetes.io/revision annotation."""
 
     __slots__ = ()
     kind = "deployment"
@@ -171,6 +173,9 @@ class DeploymentRecord(Record):
         "ready": lambda d, c: d.status_ready,
         "available": lambda d, c: d.status_available,
         "updated": lambda d, c: d.status_updated,
+        "progressing": lambda d, c: d.progressing_reason,
+        "paused": lambda d, c: d.paused,
+        "revision": lambda d, c: d.revision,
     }
 
 

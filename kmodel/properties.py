@@ -80,6 +80,7 @@ from kmodel.state import (
     Taint,
     Toleration,
     find,
+    pod_available,
     pods_by_node,
     selector_matches,
 )
@@ -298,7 +299,7 @@ def to_property(defn: PropertyDef, settings: Settings) -> Property:
     if defn.kind == ALWAYS:
         return Property(defn.name, ALWAYS, defn.doc, predicate=lambda s: fn(cluster_of(s)), explain=one)
     if defn.kind == EVENTUALLY:
-        bound = defn.bound if defn.bound is not None else convergence_bound(settings)
+        bound = defn.bound if defn.bound is not None else DEFAULT_BOUNDS.get(defn.name, convergence_bound)(settings)
         return Property(
             defn.name,
             EVENTUALLY,
@@ -1337,6 +1338,160 @@ def spread_within_max_skew(cluster: Cluster) -> bool:
     return not _skewed(cluster)
 
 
+# --- rollouts -------------------------------------------------------------------------------------
+
+
+def _fault_active(c: Cluster) -> bool:
+    """Something outside the control plane's reach is broken right now: a machine powered off, a
+    kubelet or container runtime stopped, a node cut off, or a control-plane process down."""
+    cp = c.control_plane
+    if not (cp.apiserver and cp.etcd and cp.scheduler and cp.controller_manager and c.control_plane_host_up):
+        return True
+    return any(not n.powered or not n.kubelet_running or not n.runtime_ready or n.partitioned for n in c.nodes)
+
+
+def _rollout_sets(c: Cluster, d: Deployment) -> tuple[ReplicaSet | None, list[ReplicaSet]]:
+    """(the ReplicaSet with the Deployment's pod template, the other ReplicaSets it owns)."""
+    from kmodel.components.deployment import template_key
+
+    key = template_key(d.template)
+    owned = [rs for rs in c.replicasets if rs.owner == d.name]
+    new = next((rs for rs in owned if template_key(rs.template) == key), None)
+    return new, [rs for rs in owned if rs is not new]
+
+
+def _available_pods(c: Cluster, rss: list[ReplicaSet]) -> int:
+    """Pods of these ReplicaSets that are active and available (IsPodAvailable with their
+    ReplicaSet's minReadySeconds)."""
+    mrs = {rs.name: rs.min_ready_seconds for rs in rss}
+    return sum(
+        1 for p in c.pods if p.replicaset_owner in mrs and p.active and pod_available(p, mrs[p.replicaset_owner], c.now)
+    )
+
+
+def _below_floor(c: Cluster) -> list[str]:
+    from kmodel.components.deployment import ROLLING, max_unavailable
+
+    if _fault_active(c):
+        return []
+    out = []
+    for d in c.deployments:
+        if d.strategy != ROLLING:
+            continue
+        new, olds = _rollout_sets(c, d)
+        if new is None or not olds:
+            continue
+        floor = d.replicas - max_unavailable(d)
+        available = _available_pods(c, [new, *olds])
+        unfinished = any(rs.replicas > 0 or _active(c, rs) for rs in olds) or _available_pods(c, [new]) < d.replicas
+        if unfinished and available < floor:
+            out.append(f"deployment/{d.name}: {available} available pods < replicas - maxUnavailable = {floor}")
+    return out
+
+
+def _explain_below_floor(c: Cluster) -> str:
+    return "; ".join(_below_floor(c))
+
+
+@invariant("rollout-respects-max-unavailable", explain=_explain_below_floor)
+def rollout_respects_max_unavailable(cluster: Cluster) -> bool:
+    """During a RollingUpdate the Deployment keeps at least spec.replicas - maxUnavailable pods
+    available, whenever no fault is active (rolling.go reconcileOldReplicaSets).
+
+    Precisely: in every state where every machine is powered, every kubelet and container runtime
+    runs, no node is cut off and every control-plane process runs, each RollingUpdate Deployment
+    that is mid-rollout - it owns a ReplicaSet with its current pod template and another one, and
+    either an old one still has spec.replicas > 0 or active pods or the new one has fewer than
+    spec.replicas available pods - has at least spec.replicas -
+    MaxUnavailable(d) pods (ResolveFenceposts' maxUnavailable, capped at spec.replicas) of its
+    ReplicaSets that are active (not Terminating, not finished) and available (Ready for the
+    ReplicaSet's minReadySeconds).
+
+    That is what the controller promises and no more: it scales old ReplicaSets down only by as
+    many pods as the ReplicaSets' status reports available above that floor (and takes unhealthy
+    old replicas first). It cannot restore pods it did not remove: pods lost to a failure count
+    against the floor after the failure is repaired too (a node powered back on restarts its
+    pods, which are not ready at once), and a rollout that starts below the floor, or during
+    which spec.replicas is raised, is below it until the new pods are available. Recreate
+    Deployments promise no availability and are not checked.
+    """
+    return not _below_floor(cluster)
+
+
+def _rollout_unfinished(c: Cluster) -> list[str]:
+    if not (c.controller_manager_active and c.scheduler_active) or any(not c.kubelet_connected(n) for n in c.nodes):
+        return []
+    out = []
+    for d in c.deployments:
+        if d.paused:
+            continue
+        new, olds = _rollout_sets(c, d)
+        if not olds and new is not None and new.revision <= 1:
+            continue  # no rollout ever: replica-convergence's business
+        if _slots(c, d, _owned_by(c, d)) < d.replicas:
+            continue  # its pods do not all fit: it is excused, as in replica-convergence
+        left = [rs.name for rs in olds if rs.replicas > 0 or _active(c, rs)]
+        available = _available_pods(c, [new]) if new is not None else 0
+        if new is None or new.replicas != d.replicas or left or available < d.replicas:
+            have = f"{new.name} {new.replicas}/{d.replicas}, {available} available" if new else "no new ReplicaSet"
+            olds_text = f"; old ReplicaSets with pods: {', '.join(left)}" if left else ""
+            out.append(f"deployment/{d.name} ({have}{olds_text})")
+    return out
+
+
+def _explain_rollout_unfinished(c: Cluster) -> str:
+    return "; ".join(_rollout_unfinished(c))
+
+
+ROLLOUT_ROUNDS = 10
+ROLLOUT_ROUND_TICKS = 6
+
+
+def rollout_bound(settings: Settings) -> int:
+    """Seconds a healed cluster needs, at most, to finish a rollout: :func:`convergence_bound`
+    (the cluster recovers) plus ``ROLLOUT_ROUNDS`` rounds of ``ROLLOUT_ROUND_TICKS`` ticks each:
+    a round is the Deployment controller scaling the new ReplicaSet up (its sync ends there),
+    the ReplicaSet controller creating pods, the scheduler binding them, the kubelet starting
+    them (ready at once: the model has no probes), the ReplicaSet's status counting them, and
+    the Deployment controller scaling the old ReplicaSet down. A rollout needs
+    ceil(replicas / (maxSurge + maxUnavailable)) rounds or fewer; one with more rounds, or with
+    minReadySeconds, needs a larger bound (a property file with @eventually(..., bound=N))."""
+    return convergence_bound(settings) + ROLLOUT_ROUNDS * ROLLOUT_ROUND_TICKS * settings.step
+
+
+@eventually("rollout-completes", explain=_explain_rollout_unfinished)
+def rollout_completes(cluster: Cluster) -> bool:
+    """A rollout finishes: once faults stop, within :func:`rollout_bound` of the settings, every
+    Deployment that has rolled out (it owns an old ReplicaSet, or its ReplicaSet was renumbered)
+    has a ReplicaSet with its pod template at spec.replicas whose pods are all available, and
+    every old ReplicaSet at 0 replicas with no active pods left.
+
+    Excused: a paused Deployment (it does not roll out), one whose pods do not all fit on the
+    healthy nodes (as in replica-convergence), and every Deployment while the controller-manager
+    or the scheduler cannot act or a node's kubelet is not connected. Checked in bounded form,
+    like replica-convergence: it must hold within the bound after the faults stop, and again
+    within the bound whenever it is lost.
+    """
+    return not _rollout_unfinished(cluster)
+
+
+DEFAULT_BOUNDS: dict[str, Callable[[Settings], int]] = {"rollout-completes": rollout_bound}
+ROLLOUT_PROPERTIES = ("rollout-respects-max-unavailable", "rollout-completes")
+
+
+def can_roll_out(scenario: Any) -> bool:
+    """Whether a scenario can start a rollout: its timeline sets an image, restarts, undoes or
+    applies a file with a Deployment, or it starts with a Deployment that owns several
+    ReplicaSets (``kmodel check`` checks the rollout properties by default only then)."""
+    for ev in scenario.timeline:
+        if ev.verb in ("set", "rollout"):
+            return True
+        if ev.verb == "apply" and any(m.kind == "Deployment" for m in ev.manifests):
+            return True
+    c = scenario.initial_state()
+    return any(sum(1 for rs in c.replicasets if rs.owner == d.name) > 1 for d in c.deployments)
+
+
 BUILTINS: dict[str, PropertyDef] = {
     d.name: d
     for d in (
@@ -1350,5 +1505,7 @@ BUILTINS: dict[str, PropertyDef] = {
         anti_affinity_respected,
         no_preemption_of_higher_priority,
         spread_within_max_skew,
+        rollout_respects_max_unavailable,
+        rollout_completes,
     )
 }

@@ -17,10 +17,13 @@ imitates. Kubelets need one entry per node (their step takes the node name): use
 | tainteviction_ignoring_toleration       | tainteviction   | eviction-after-timeout (a)       |
 | tainteviction_never_evicting            | tainteviction   | eviction-after-timeout (b)       |
 | kubelet_never_finishing_deletions       | kubelet/<node>  | replica-convergence              |
-| deployment_ignoring_max_surge (b)       | deployment      | no-over-replication              |
+| deployment_ignoring_max_unavailable     | deployment      | rollout-respects-max-unavailable |
+| deployment_never_scaling_old_down       | deployment      | rollout-completes                |
+| deployment_ignoring_max_surge           | deployment      | no-over-replication              |
 
-(b) not among :data:`CASES` (no diagram of its counterexample yet): tests/test_smt_rollout.py
-shows it on a rollout, with the explorer and the Z3 workload slice.
+(The Deployment ones are not in :data:`CASES`, which the diagram gallery draws; tests/
+test_rollout_properties.py runs the first two with both engines, tests/test_smt_rollout.py the
+third with the explorer and the Z3 workload slice.)
 """
 
 from __future__ import annotations
@@ -35,7 +38,7 @@ from kmodel import model
 from kmodel.checkmodel import KubeModel
 from kmodel.components import deployment, kubelet, replicaset, scheduler, tainteviction
 from kmodel.scenario import Scenario, load
-from kmodel.state import COND_TRUE, FAILED, SUCCEEDED, Cluster, Toleration
+from kmodel.state import COND_TRUE, FAILED, SUCCEEDED, Cluster, ReplicaSet, Toleration
 from kmodel.transition import Event, Outcome
 
 
@@ -283,31 +286,6 @@ def kubelet_never_finishing_deletions(cluster: Cluster, node_name: str) -> list[
     return outcomes
 
 
-# --- Deployment controller ---------------------------------------------------------------------------------
-
-IGNORED_SURGE = 1_000_000  # kmodel.smt.deploymentsync.IGNORED_SURGE: the encoding's same constant
-
-
-def deployment_ignoring_max_surge(cluster: Cluster) -> list[Outcome]:
-    """A Deployment controller that scales a rollout's new ReplicaSet straight to spec.replicas
-    (as if maxSurge had no bound), while the old ReplicaSet still has its replicas.
-
-    Imitates a controller that reads maxSurge wrongly (a percentage resolved against the wrong
-    number, or a validation gap letting an absurd value through): during a rolling update the
-    old and new ReplicaSets together then ask for up to twice spec.replicas. The real step runs
-    on a view where every Deployment's maxSurge is huge; the Deployments keep their own value.
-    """
-    surge = {d.name: d.max_surge for d in cluster.deployments}
-    view = attrs.evolve(
-        cluster, deployments=tuple(attrs.evolve(d, max_surge=str(IGNORED_SURGE)) for d in cluster.deployments)
-    )
-    out = []
-    for o in deployment.step(view):
-        restored = tuple(attrs.evolve(d, max_surge=surge.get(d.name, d.max_surge)) for d in o.state.deployments)
-        out.append(attrs.evolve(o, state=attrs.evolve(o.state, deployments=restored)))
-    return out
-
-
 # --- the cases: each broken component, where it shows, and the property that catches it ---------------
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -410,3 +388,69 @@ CASES = (
         _kubelets,
     ),
 )
+
+
+# --- Deployment controller --------------------------------------------------------------------------
+
+
+def deployment_ignoring_max_unavailable(cluster: Cluster) -> list[Outcome]:
+    """A Deployment controller that reads maxUnavailable as 100% (as a controller that computed
+    the floor from the wrong field would): old ReplicaSets go to 0 at the first sync of a
+    rollout, before any new pod is available. Caught by rollout-respects-max-unavailable."""
+    if not cluster.controller_manager_active:
+        return []
+    out = cluster
+    events: list[Event] = []
+    notes: list[str] = []
+    for d in cluster.deployments:
+        out = deployment.sync(out, attrs.evolve(d, max_unavailable="100%"), events, notes)
+        synced = out.deployment(d.name)
+        assert synced is not None
+        out = out.with_deployment(attrs.evolve(synced, max_unavailable=d.max_unavailable))
+    if out == cluster:
+        return []
+    return [Outcome("deployment", "; ".join(notes) or "update deployment status", out, tuple(events))]
+
+
+class _NeverScalingDown(deployment._Sync):
+    def reconcile_old(self, all_rs: list[ReplicaSet], olds: list[ReplicaSet], new: ReplicaSet) -> bool:
+        return False
+
+
+def deployment_never_scaling_old_down(cluster: Cluster) -> list[Outcome]:
+    """A Deployment controller whose reconcileOldReplicaSets never scales anything down (as one
+    that always found maxScaledDown <= 0): the new ReplicaSet grows to replicas and the old one
+    keeps its pods for ever. Caught by rollout-completes."""
+    if not cluster.controller_manager_active:
+        return []
+    out = cluster
+    events: list[Event] = []
+    notes: list[str] = []
+    for d in cluster.deployments:
+        out = _NeverScalingDown(out, d, events, notes).run()
+    if out == cluster:
+        return []
+    return [Outcome("deployment", "; ".join(notes) or "update deployment status", out, tuple(events))]
+
+
+IGNORED_SURGE = 1_000_000  # kmodel.smt.deploymentsync.IGNORED_SURGE: the encoding's same constant
+
+
+def deployment_ignoring_max_surge(cluster: Cluster) -> list[Outcome]:
+    """A Deployment controller that scales a rollout's new ReplicaSet straight to spec.replicas
+    (as if maxSurge had no bound), while the old ReplicaSet still has its replicas.
+
+    Imitates a controller that reads maxSurge wrongly (a percentage resolved against the wrong
+    number, or a validation gap letting an absurd value through): during a rolling update the
+    old and new ReplicaSets together then ask for up to twice spec.replicas. The real step runs
+    on a view where every Deployment's maxSurge is huge; the Deployments keep their own value.
+    """
+    surge = {d.name: d.max_surge for d in cluster.deployments}
+    view = attrs.evolve(
+        cluster, deployments=tuple(attrs.evolve(d, max_surge=str(IGNORED_SURGE)) for d in cluster.deployments)
+    )
+    out = []
+    for o in deployment.step(view):
+        restored = tuple(attrs.evolve(d, max_surge=surge.get(d.name, d.max_surge)) for d in o.state.deployments)
+        out.append(attrs.evolve(o, state=attrs.evolve(o.state, deployments=restored)))
+    return out

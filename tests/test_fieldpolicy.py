@@ -210,10 +210,6 @@ CASES = [
         deployment(container="lifecycle:\n  preStop:  # <-\n    exec: {command: [sleep, '5']}\n"),
         "spec.template.spec.containers[0].lifecycle.preStop",
     ),
-    Case("revision-history", deployment(spec="revisionHistoryLimit: 3  # <-\n"), "spec.revisionHistoryLimit"),
-    Case("progress-deadline", deployment(spec="progressDeadlineSeconds: 120  # <-\n"), "spec.progressDeadlineSeconds"),
-    Case("paused", deployment(spec="paused: true  # <-\n"), "spec.paused"),
-    Case("recreate", deployment(spec="strategy:\n  type: Recreate  # <-\n"), "spec.strategy.type"),
     Case(
         "deletion-cost",
         deployment(template_meta="annotations:\n  controller.kubernetes.io/pod-deletion-cost: '10'  # <-\n"),
@@ -328,6 +324,20 @@ def test_accepted_values_pass_silently(tmp_path: Path) -> None:
     path = tmp_path / "ok.yaml"
     path.write_text(text + "---\n" + SERVICE + "  type: NodePort\n  ports:\n    - port: 80\n      targetPort: 8080\n")
     assert load(path).warnings == ()
+
+
+def test_rollout_fields_are_modelled(tmp_path: Path) -> None:
+    """revisionHistoryLimit, progressDeadlineSeconds, paused and the Recreate strategy are read
+    (issue 14), not refused."""
+    text = deployment(
+        spec="revisionHistoryLimit: 3\nprogressDeadlineSeconds: 120\npaused: true\nstrategy: {type: Recreate}\n"
+    )
+    path = tmp_path / "d.yaml"
+    path.write_text(text)
+    scen = load(path)
+    assert scen.warnings == ()
+    (d,) = [m.obj for m in scen.manifests if m.kind == "Deployment"]
+    assert (d.revision_history_limit, d.progress_deadline_seconds, d.paused, d.strategy) == (3, 120, True, "Recreate")
 
 
 def test_a_field_missing_from_the_table_is_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:

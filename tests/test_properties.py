@@ -138,6 +138,8 @@ def test_builtins_in_their_fixed_order_with_kinds_docs_and_explanations() -> Non
         "anti-affinity-respected",
         "no-preemption-of-higher-priority",
         "spread-within-max-skew",
+        "rollout-respects-max-unavailable",
+        "rollout-completes",
     ]
     kinds = {name: d.kind for name, d in props.BUILTINS.items()}
     assert kinds == {
@@ -151,6 +153,8 @@ def test_builtins_in_their_fixed_order_with_kinds_docs_and_explanations() -> Non
         "anti-affinity-respected": ALWAYS,
         "no-preemption-of-higher-priority": ALWAYS_TRANSITION,
         "spread-within-max-skew": ALWAYS,
+        "rollout-respects-max-unavailable": ALWAYS,
+        "rollout-completes": EVENTUALLY,
     }
     for d in props.BUILTINS.values():
         assert d.explain is not None and len(d.doc) > 200 and d.summary

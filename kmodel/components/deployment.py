@@ -543,8 +543,11 @@ class _Sync:
         limit = self.d.revision_history_limit
         if limit is None:
             return
-        present = [self.c.replicaset(rs.name) for rs in olds]
-        cleanable = sorted((rs for rs in present if rs is not None), key=lambda r: (r.revision, r.name))
+        # the ReplicaSets as listed at the start of the sync (a paused sync's scaling does not
+        # change what cleanupDeployment reads), those still there
+        cleanable = sorted(
+            (rs for rs in olds if self.c.replicaset(rs.name) is not None), key=lambda r: (r.revision, r.name)
+        )
         diff = len(cleanable) - limit
         for rs in cleanable[: max(diff, 0)]:
             if rs.status_replicas != 0 or rs.replicas != 0:
