@@ -14,11 +14,14 @@ and conditions follow.
 2. Sharpness: encodings with one piece of the algorithm left out (the early end of the sync
    after the new ReplicaSet grows, cleanupUnhealthyReplicas, the old and new ReplicaSets' pods
    counted together in the deletion ranking) each disagree, at the step where they are wrong;
-   the broken Python controller that ignores maxSurge disagrees with the real encoding and
-   agrees with its option ``deployment_ignoring_surge``.
+   the broken Python controllers that ignore maxSurge or maxUnavailable disagree with the real
+   encoding and agree with its options ``deployment_ignoring_surge`` /
+   ``deployment_ignoring_unavailable``.
 3. Scope: what is not encoded of rollouts is refused in one line naming it.
-4. Bounded model checking on props-rollout agrees with the explorer: the broken controller is
-   found at the explorer's depth; the real one holds; ``prove no-over-replication`` proves it.
+4. Bounded model checking on props-rollout agrees with the explorer: the broken controllers
+   (ignoring maxSurge: no-over-replication; ignoring maxUnavailable:
+   rollout-respects-max-unavailable) are found at the explorer's depth; the real one holds;
+   ``prove no-over-replication`` proves it.
 """
 
 from __future__ import annotations
@@ -221,13 +224,21 @@ def test_a_deletion_ranking_of_one_replicaset_alone_disagrees(monkeypatch: pytes
     assert found is not None and "[actions] replicaset" in found and "deleting" in found, found
 
 
-def test_a_deployment_ignoring_max_surge_disagrees_unless_the_encoding_does_too() -> None:
-    model = WorkloadModel(
-        load(DATA / "props-rollout.yaml"), faults=(), replace={"deployment": broken.deployment_ignoring_max_surge}
-    )
+@pytest.mark.parametrize(
+    ("broken_step", "option"),
+    [
+        (broken.deployment_ignoring_max_surge, "deployment_ignoring_surge"),
+        (broken.deployment_ignoring_max_unavailable, "deployment_ignoring_unavailable"),
+    ],
+    ids=["max-surge", "max-unavailable"],
+)
+def test_a_broken_deployment_controller_disagrees_unless_the_encoding_is_broken_alike(
+    broken_step: Any, option: str
+) -> None:
+    model = WorkloadModel(load(DATA / "props-rollout.yaml"), faults=(), replace={"deployment": broken_step})
     found = _first_disagreement(WorkloadSlice(model, pod_slots=3))
     assert found is not None and "[actions] deployment" in found, found
-    assert _first_disagreement(WorkloadSlice(model, pod_slots=3, deployment_ignoring_surge=True)) is None
+    assert _first_disagreement(WorkloadSlice(model, pod_slots=3, **{option: True})) is None
 
 
 # --- scope -----------------------------------------------------------------------------------------
@@ -347,20 +358,40 @@ def _explorer(model: WorkloadModel, prop: str, depth: int) -> Any:
     return explore(model, to_property(bmc.PROPERTIES[prop].python, model.scenario.settings), max_depth=depth)
 
 
-def test_bmc_finds_the_deployment_ignoring_max_surge_at_the_explorers_depth() -> None:
-    model = WorkloadModel(
-        load(DATA / "props-rollout.yaml"), faults=(), replace={"deployment": broken.deployment_ignoring_max_surge}
-    )
-    r = bmc.check(WorkloadSlice(model, deployment_ignoring_surge=True), "no-over-replication", max_depth=6)
+@pytest.mark.parametrize(
+    ("broken_step", "option", "prop", "last", "depth"),
+    [
+        # the apply, then the sync that creates the new ReplicaSet at spec.replicas next to
+        # the old one
+        (broken.deployment_ignoring_max_surge, "deployment_ignoring_surge", "no-over-replication", "deployment", 2),
+        # the apply, the sync that scales the old ReplicaSet to 0 at once, the deletion of its
+        # pods (maxUnavailable is 0)
+        (
+            broken.deployment_ignoring_max_unavailable,
+            "deployment_ignoring_unavailable",
+            "rollout-respects-max-unavailable",
+            "replicaset",
+            3,
+        ),
+    ],
+    ids=["max-surge", "max-unavailable"],
+)
+def test_bmc_finds_the_broken_deployment_controller_at_the_explorers_depth(
+    broken_step: Any, option: str, prop: str, last: str, depth: int
+) -> None:
+    model = WorkloadModel(load(DATA / "props-rollout.yaml"), faults=(), replace={"deployment": broken_step})
+    r = bmc.check(WorkloadSlice(model, **{option: True}), prop, max_depth=6)
     assert r.verdict == VIOLATED, r.message
-    assert r.trace is not None and r.trace.steps[-1].actor == "deployment"
-    e = _explorer(model, "no-over-replication", 6)
+    assert r.trace is not None and r.trace.steps[-1].actor == last
+    e = _explorer(model, prop, 6)
     assert e.verdict == VIOLATED and e.trace is not None
-    # the apply, then the sync that creates the new ReplicaSet at spec.replicas next to the old one
-    assert len(r.trace.steps) == len(e.trace.steps) == 3
+    assert len(r.trace.steps) - 1 == len(e.trace.steps) - 1 == depth
 
 
-@pytest.mark.parametrize("prop", ["no-over-replication", "bound-pods-stay-put", "no-schedule-to-unready-node"])
+@pytest.mark.parametrize(
+    "prop",
+    ["no-over-replication", "rollout-respects-max-unavailable", "bound-pods-stay-put", "no-schedule-to-unready-node"],
+)
 def test_the_real_rollout_holds_up_to_the_depth_in_both_engines(prop: str) -> None:
     model = WorkloadModel(load(DATA / "props-rollout.yaml"), faults=())
     r = bmc.check(WorkloadSlice(model, pod_slots=3), prop, max_depth=6)

@@ -57,6 +57,8 @@ import attrs
 import z3
 from attrs import frozen
 
+from kmodel.checkmodel import CONTROL_PLANE_PROCESSES
+from kmodel.components import deployment as deployment_controller
 from kmodel.engines.base import (
     ALWAYS,
     ALWAYS_TRANSITION,
@@ -359,6 +361,45 @@ def _holds_no_over_replication(sl: Slice, before: View | None, after: View) -> A
     return NOT(OR(*bad))
 
 
+def _fault_active(sl: Slice, v: View) -> Any:
+    """``properties._fault_active``: a machine off, a kubelet or runtime stopped, a node cut off,
+    or a control-plane process (or every machine running it) down."""
+    cp = AND(*[v[f"cp.{x}"] for x in CONTROL_PLANE_PROCESSES], sl.host_up(v))
+    broken = [
+        OR(
+            NOT(v[nk(n.name, "powered")]),
+            NOT(v[nk(n.name, "kubelet")]),
+            NOT(v[nk(n.name, "runtime")]),
+            v[nk(n.name, "partitioned")],
+        )
+        for n in sl.nodes
+    ]
+    return OR(NOT(cp), *broken)
+
+
+def _holds_rollout_floor(sl: Slice, _before: View | None, after: View) -> Any:
+    """``properties.rollout_respects_max_unavailable``: with no fault active, a Deployment
+    mid-rollout (its new ReplicaSet exists, and the old one has replicas or active pods, or the
+    new one has fewer than spec.replicas available pods) has at least replicas - maxUnavailable
+    available pods (Ready: minReadySeconds is 0 in the slice). Only a rollout has an old
+    ReplicaSet in the slice."""
+    assert isinstance(sl, WorkloadSlice)
+    bad = []
+    for name, ro in sl.rollouts.items():
+        old, new = sl.rs_by_name[ro.old], sl.rs_by_name[ro.new.name]
+        active = {p: AND(after[pk(p, "present")], NOT(after[pk(p, "deleting.set")])) for p in (*old.owned, *new.owned)}
+
+        def available(rs: Any, active: dict[str, Any] = active) -> Any:
+            return SUM([IF(AND(active[p], after[pk(p, "ready")]), 1, 0) for p in rs.owned])
+
+        replicas = ro.after.replicas  # constant: the slice refuses replicas changes of a rollout
+        floor = replicas - deployment_controller.max_unavailable(ro.after)
+        unfinished = OR(after[rk(old.name, "replicas")] > 0, *[active[p] for p in old.owned], available(new) < replicas)
+        mid = AND(after[dk(name, "updated")], after[rk(new.name, "exists")])
+        bad.append(AND(mid, unfinished, available(old) + available(new) < floor))
+    return OR(_fault_active(sl, after), NOT(OR(*bad)))
+
+
 def _deployment_spec(sl: WorkloadSlice, name: str) -> Deployment:
     """A Deployment of the slice, initial or applied mid-run (its spec but spec.replicas is
     constant in the slice)."""
@@ -399,6 +440,7 @@ NOT_ENCODED: dict[str, str] = {
     "anti-affinity-respected": "the slices do not encode pod affinity (they refuse pods that use it)",
     "no-preemption-of-higher-priority": "the slices do not encode priorities or preemption (they refuse them)",
     "spread-within-max-skew": "the slices do not encode topology spread constraints (they refuse them)",
+    "rollout-completes": "the Z3 engine's bounded liveness encodes replica-convergence only",
 }
 
 PROPERTIES: dict[str, SliceProperty] = {
@@ -431,6 +473,13 @@ PROPERTIES: dict[str, SliceProperty] = {
         ALWAYS_TRANSITION,
         BUILTINS["no-over-replication"],
         _holds_no_over_replication,
+        workload=True,
+    ),
+    "rollout-respects-max-unavailable": SliceProperty(
+        "rollout-respects-max-unavailable",
+        ALWAYS,
+        BUILTINS["rollout-respects-max-unavailable"],
+        _holds_rollout_floor,
         workload=True,
     ),
     "replica-convergence": SliceProperty(

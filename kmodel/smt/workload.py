@@ -97,8 +97,9 @@ the fix (more slots), so the bound is never silently an assumption.
 Deliberately broken components of tests/broken.py are options of the same encoding:
 ``scheduler="ignoring-taints"`` (:func:`scheduler_ignoring_taints`), ``scheduler="rebinding"``
 (``scheduler_rebinding_from_unready_nodes``), ``replicaset_extra=1``
-(``replicaset_one_too_many``), ``replicaset_counting_terminating=True`` and
-``deployment_ignoring_surge=True`` (``deployment_ignoring_max_surge``); the node-health
+(``replicaset_one_too_many``), ``replicaset_counting_terminating=True``, ``deployment_ignoring_surge=True``
+(``deployment_ignoring_max_surge``) and ``deployment_ignoring_unavailable=True``
+(``deployment_ignoring_max_unavailable``); the node-health
 slice's ``kubelet_keeps_deleted=True`` is ``kubelet_never_finishing_deletions``.
 """
 
@@ -347,6 +348,7 @@ class WorkloadSlice(Slice):
         replicaset_extra: int = 0,
         replicaset_counting_terminating: bool = False,
         deployment_ignoring_surge: bool = False,
+        deployment_ignoring_unavailable: bool = False,
         **kwargs: Any,
     ) -> None:
         if not isinstance(model, WorkloadModel):
@@ -363,6 +365,7 @@ class WorkloadSlice(Slice):
         self.replicaset_extra = replicaset_extra
         self.replicaset_counting_terminating = replicaset_counting_terminating
         self.deployment_ignoring_surge = deployment_ignoring_surge
+        self.deployment_ignoring_unavailable = deployment_ignoring_unavailable
         # set by _check_scope: the Deployments the timeline applies mid-run (by name), their
         # ReplicaSets (name -> Deployment), and whether any spec.replicas can go down
         self.late: dict[str, LateDeployment] = {}
@@ -884,6 +887,7 @@ class WorkloadSlice(Slice):
             "replicaset_extra": self.replicaset_extra,
             "replicaset_counting_terminating": self.replicaset_counting_terminating,
             "deployment_ignoring_surge": self.deployment_ignoring_surge,
+            "deployment_ignoring_unavailable": self.deployment_ignoring_unavailable,
         }
 
     def node_is(self, c: View, p: str, pick: Callable[[str], Any]) -> Any:
@@ -1073,7 +1077,9 @@ class WorkloadSlice(Slice):
             nx[dk(name, var)] = IF(when, value, nx[dk(name, var)])
 
     def spec_of(self, d: Deployment) -> ds.Spec:
-        return ds.Spec(d.max_surge, d.max_unavailable, d.progress_deadline_seconds, self.deployment_ignoring_surge)
+        # the broken deployment_ignoring_max_unavailable reads maxUnavailable as 100%
+        unavailable = "100%" if self.deployment_ignoring_unavailable else d.max_unavailable
+        return ds.Spec(d.max_surge, unavailable, d.progress_deadline_seconds, self.deployment_ignoring_surge)
 
     def _sync_deployment(self, c: View, nx: View, name: str) -> None:
         """``deployment.sync`` of one Deployment: with one ReplicaSet (before a rollout's apply,
