@@ -504,12 +504,14 @@ def test_an_old_replicaset_with_more_available_than_its_spec_stops_the_scale_dow
 def test_an_old_replicaset_scaled_to_zero_with_pods_still_available_is_skipped() -> None:
     """cleanupUnhealthyReplicas skips an old ReplicaSet at spec.replicas 0 ("cannot scale down this
     replica set") before comparing its available pods, so pods of it still available are no
-    error; scaleDownOldReplicaSetsForRollingUpdate then counts them as available and skips it too.
-    10 replicas, maxSurge 2, maxUnavailable 2: old1 spec 0 with 2 available, old2 spec 8 with 8,
-    new spec 4 with 4; available 14 - minAvailable 8 = 6 come off old2: 8 -> 2."""
+    error. Nor does scaleDownOldReplicaSetsForRollingUpdate count them: rolloutRolling passes
+    reconcileOldReplicaSets FilterActiveReplicaSets(oldRSs), and the availability is summed over
+    ``append(oldRSs, newRS)`` of those (rolling.go). 10 replicas, maxSurge 2, maxUnavailable 2:
+    old1 spec 0 with 2 available, old2 spec 8 with 8, new spec 4 with 4; available 8 + 4 = 12,
+    minus minAvailable 8 = 4 come off old2: 8 -> 4."""
     d = mkdeploy(10, "2", "2")
     c = sync(d, old_rs("web-old1", 1, 0, 2), old_rs("web-old2", 2, 8, 8), new_rs(d, 4, 4))
-    assert (spec(c, "web-old1"), spec(c, "web-old2")) == (0, 2)
+    assert (spec(c, "web-old1"), spec(c, "web-old2")) == (0, 4)
 
 
 def test_cleanup_stops_at_max_scaled_down_before_looking_at_the_next_replicaset() -> None:

@@ -19,11 +19,14 @@ One controller step syncs every Deployment, in the order of ``syncDeployment``
    - ``rolloutRolling`` (rolling.go): get (or create) the new ReplicaSet;
      ``reconcileNewReplicaSet`` (scale it towards ``spec.replicas`` within
      ``replicas + maxSurge`` pods in all, ``NewRSNewReplicas``) - *if it scaled, the sync ends
-     here* with ``syncRolloutStatus``; else ``reconcileOldReplicaSets``
-     (``cleanupUnhealthyReplicas`` then ``scaleDownOldReplicaSetsForRollingUpdate``, both capped
-     so that the available pods stay >= ``replicas - maxUnavailable``) - if it scaled, the sync
-     ends with ``syncRolloutStatus``; else ``cleanupDeployment`` if the *previous* status says
-     the Deployment is complete, and ``syncRolloutStatus``.
+     here* with ``syncRolloutStatus``; else ``reconcileOldReplicaSets`` on the active old
+     ReplicaSets: maxScaledDown = sum(spec.replicas) - (replicas - MaxUnavailable) - (new
+     spec.replicas - new available); if > 0, ``cleanupUnhealthyReplicas`` (oldest first, up to
+     maxScaledDown in all, each old one by its unavailable replicas) then
+     ``scaleDownOldReplicaSetsForRollingUpdate`` (oldest first, by available - minAvailable,
+     availability summed over the active old ones and the new one as the sync read them) - if
+     either scaled, the sync ends with ``syncRolloutStatus``; else ``cleanupDeployment`` if the
+     *previous* status says the Deployment is complete, and ``syncRolloutStatus``.
    - ``rolloutRecreate`` (recreate.go): scale every active old ReplicaSet to 0 (if any scaled,
      end with ``syncRolloutStatus``); while old pods are running (``oldPodsRunning``: the old
      ReplicaSets' ``status.replicas``, or any pod of an old ReplicaSet not Succeeded/Failed -
@@ -59,6 +62,7 @@ condition, the deprecated ``rollbackTo`` (apps/v1 has none: ``kubectl rollout un
 template, see :mod:`kmodel.useractions`), ``collisionCount``, observedGeneration (a sync always
 sees the latest spec), status.terminatingReplicas, copying the Deployment's annotations to its
 ReplicaSets, and the condition messages and transition times (only the reasons are kept).
+The only events are the real controller's ScalingReplicaSet ones (conditions are not events).
 """
 
 from __future__ import annotations
@@ -458,9 +462,12 @@ class _Sync:
                 return False
             self.scale_and_record(old, old.replicas - cut)
             cleaned += cut
-        # scaleDownOldReplicaSetsForRollingUpdate: keep availability >= minAvailable (counted
-        # from the statuses read at the start of the sync)
-        available = sum(rs.status_available for rs in all_rs)
+        # scaleDownOldReplicaSetsForRollingUpdate: keep availability >= minAvailable, counted
+        # from the statuses read at the start of the sync, of the new ReplicaSet and the old ones
+        # that were active (reconcileOldReplicaSets passes it append(oldRSs, newRS) with the
+        # active old ones only: an old ReplicaSet already at 0 whose pods are still reported
+        # available does not count)
+        available = sum(rs.status_available for rs in (*olds, new))
         scaled = 0
         if available > min_available:
             budget = available - min_available
