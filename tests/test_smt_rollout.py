@@ -10,7 +10,8 @@ and conditions follow.
    named action's successors in Z3 are exactly the Python ones (tests/data/props-rollout*.yaml:
    one or two workers, maxUnavailable 0 or 1; rollout-fix-pending.yaml: old pods that never
    start, so the controller first drops the unavailable old replicas; props-rollout-stuck.yaml:
-   new pods that never schedule, so the progress deadline runs out).
+   new pods that never schedule, so the progress deadline runs out; rollout-small.yaml: the
+   rollout is a ``kubectl set image``).
 2. Sharpness: encodings with one piece of the algorithm left out (the early end of the sync
    after the new ReplicaSet grows, cleanupUnhealthyReplicas, the old and new ReplicaSets' pods
    counted together in the deletion ranking) each disagree, at the step where they are wrong;
@@ -57,6 +58,7 @@ CONFIGS: dict[str, tuple[Path, tuple[tuple[str, int], ...], int]] = {
     "unavailable": (DATA / "props-rollout-unavailable.yaml", (("stopKubelet", 1), ("deletePod", 1)), 4),
     "fix-pending": (DATA / "rollout-fix-pending.yaml", (), 4),
     "stuck": (DATA / "props-rollout-stuck.yaml", (("killPod", 1),), 3),
+    "set-image": (DATA / "rollout-small.yaml", (("killPod", 1),), 3),
 }
 WATCHED = ("user", "deployment", "replicaset", "scheduler")
 
@@ -338,6 +340,26 @@ def test_what_is_not_encoded_of_rollouts_is_refused(
         return
     e = _refusal(scen)
     assert words in e.message, e.message
+
+
+@pytest.mark.parametrize(
+    ("event", "words"),
+    [
+        ("20s set image deployment/web nope=nginx:2", "is an error for kubectl (not encoded)"),
+        ("20s set image deployment/api app=nginx:2", "names no Deployment of the settled state"),
+    ],
+)
+def test_a_set_image_kubectl_would_not_carry_out_is_refused(tmp_path: Path, event: str, words: str) -> None:
+    text = (DATA / "rollout-small.yaml").read_text().replace("20s set image deployment/web app=nginx:1.27", event)
+    (tmp_path / "s.yaml").write_text(text)
+    e = _refusal(load(tmp_path / "s.yaml"))
+    assert words in e.message, e.message
+
+
+def test_a_set_image_to_the_same_image_is_no_rollout(tmp_path: Path) -> None:
+    text = (DATA / "rollout-small.yaml").read_text().replace("app=nginx:1.27", "app=nginx:1.26")
+    (tmp_path / "s.yaml").write_text(text)
+    assert WorkloadSlice(WorkloadModel(load(tmp_path / "s.yaml"), faults=())).rollouts == {}
 
 
 def test_a_surge_change_without_a_new_template_is_refused(tmp_path: Path) -> None:

@@ -12,7 +12,7 @@ kube-scheduler binds them one at a time, the kubelets start them, the endpoints 
 the ready ones, and everything the node-health slice does to pods (marking them not ready,
 evicting them, removing them, the ``deletePod`` / ``killPod`` faults) applies to them wherever
 they are bound. The timeline may also scale Deployments or ReplicaSets, delete or kill pods (by
-name or glob), and ``apply`` files of Deployments (see below).
+name or glob), ``apply`` files of Deployments and ``set image`` of a Deployment (see below).
 Its Python side is :class:`WorkloadModel`: the checker's model with pod GC and the garbage
 collector switched off after settling. On the scenarios the slice accepts neither of them ever
 acts (no node is deleted or carries the out-of-service taint, no owner is deleted, no pod is
@@ -39,6 +39,8 @@ scheduler's spread selectors for them are those of a cluster that has the Replic
 only exist once it does).
 
 An ``apply`` that changes the template of a Deployment of the settled state is a *rollout*
+(so is a ``kubectl set image`` of one: the template kubectl writes is computed on the settled
+state when the slice is built)
 (:class:`Rollout`): the slice knows the new ReplicaSet the Deployment controller will create
 (``new_replicaset_for`` with the next revision: its name and pod names), gives it an ``exists``
 flag like a late one, and the Deployment a flag ``updated`` (it has the new template). Before the
@@ -113,6 +115,7 @@ from typing import Any
 import attrs
 from attrs import frozen
 
+from kmodel import useractions
 from kmodel.checkmodel import CheckState
 from kmodel.components import apiserver, replicaset
 from kmodel.components import deployment as deployment_controller
@@ -160,7 +163,7 @@ WHERE = "kmodel.smt workload slice"
 DEFAULT_POD_SLOTS = 4  # pods each ReplicaSet may create in one run
 WORKLOAD_CONTROLLERS = (*SLICE_CONTROLLERS, "deployment", "replicaset", "endpoints")
 # timeline verbs besides the node-health slice's fault verbs
-WORKLOAD_VERBS = ("scale", "delete", "kill", "apply")
+WORKLOAD_VERBS = ("scale", "delete", "kill", "apply", "set")
 LOG_RANK_BITS = 63  # Go's time.Duration is an int64 of nanoseconds
 SCHEDULER_VARIANTS = ("real", "ignoring-taints", "rebinding")
 # the most (cpu, memory) request sums BalancedAllocation's table may cover on one node
@@ -336,7 +339,7 @@ class WorkloadSlice(Slice):
     WHERE = WHERE
     VERBS_TEXT = (
         "stop/start of nodes, kubelets, container runtimes and control-plane processes, partition/heal, scale, "
-        "delete pod, kill pod, apply of Deployments"
+        "delete pod, kill pod, apply of Deployments, set image"
     )
 
     def __init__(
@@ -374,6 +377,7 @@ class WorkloadSlice(Slice):
         # controller creates mid-run (for a late Deployment or a rollout) by name
         self.rollouts: dict[str, Rollout] = {}
         self.late_replicasets: dict[str, ReplicaSet] = {}
+        self.rolling_sets: set[str] = set()  # the set image events (by text) that start a rollout
         self.scales = False
         super().__init__(model, **kwargs)
         # the scheduler's view of the pods' owners: late pods exist only while their
@@ -623,6 +627,9 @@ class WorkloadSlice(Slice):
         replicas: dict[str, set[int]] = {d.name: {d.replicas} for d in c.deployments}
         rs_names = {rs.name for rs in c.replicasets}
         for i, ev in enumerate(timeline):
+            if ev.verb == "set":
+                self._scope_set_image(ev, f"timeline[{i}]", spec, rs_names)
+                continue
             if ev.verb != "apply":
                 continue
             where = f"timeline[{i}]"
@@ -678,6 +685,35 @@ class WorkloadSlice(Slice):
             or any(len(v) > 1 for v in replicas.values())
             or bool(self.rollouts)
         )
+
+    def _scope_set_image(self, ev: Any, where: str, spec: dict[str, Deployment], rs_names: set[str]) -> None:
+        """``kubectl set image deployment/NAME C=IMAGE`` of a Deployment of the settled state: the
+        template kubectl writes (:func:`kmodel.useractions.set_image` on the settled state) is
+        known in advance, so the event is a rollout like an apply of that template (or changes
+        nothing, when the image is already the one). Anything else kubectl does here (not
+        found, no such container) is refused."""
+        fix = f"set the image of a Deployment of the settled state ({where}), or check with --engine explore"
+        c = self.init_state.cluster
+        before = spec.get(ev.name)
+        if ev.kind != "deployment" or before is None or c.deployment(ev.name) is None or not c.apiserver_available:
+            raise _refuse(f"timeline event {ev.text!r} names no Deployment of the settled state", fix)
+        if ev.name in self.rollouts:
+            raise _refuse(
+                f"timeline event {ev.text!r} changes the template of deployment {ev.name} a second time "
+                "(one rollout per Deployment is encoded: a second one, or a rollback, is not)",
+                fix,
+            )
+        container, image = ev.args[1].split("=", 1)
+        out = useractions.set_image(c, ev.name, container, image)
+        d = out.state.deployment(ev.name)
+        assert d is not None
+        if out.label.endswith("(error)"):
+            raise _refuse(f"timeline event {ev.text!r} is an error for kubectl (not encoded)", fix)
+        if d.template == before.template:
+            return  # unchanged
+        self._scope_rollout(ev, where, before, d, rs_names)
+        spec[ev.name] = d
+        self.rolling_sets.add(ev.text)
 
     def _owner_of(self, rs_name: str) -> str | None:
         rs = self.init_state.cluster.replicaset(rs_name)
@@ -1159,6 +1195,16 @@ class WorkloadSlice(Slice):
                 return AND(c[exists], up) if exists is not None else up
 
             return scale
+        if ev.verb == "set":
+            # kubectl set image: the rollout's template (_scope_set_image), or no change
+            rolls = ev.text in self.rolling_sets
+
+            def set_image(c: View, nx: View) -> Any:
+                if rolls:
+                    nx[dk(ev.name, "updated")] = True
+                return self.apiserver_available(c)
+
+            return set_image
         if ev.verb == "apply":
             applied = [m.obj for m in ev.manifests]  # Deployments (_scope_applies)
 
