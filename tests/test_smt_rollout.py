@@ -424,9 +424,10 @@ def test_the_real_rollout_holds_up_to_the_depth_in_both_engines(prop: str) -> No
 
 @pytest.mark.thorough  # about a minute on one core
 def test_the_real_rollout_holds_into_the_rollout() -> None:
-    """16 actions: the new ReplicaSet has grown and the old one begun to shrink. (The shortest
-    run that finishes the rollout, old ReplicaSet at 0 and its pods gone, is 26 actions: BMC holds
-    to depth 26 too, in about 15 minutes on a shared core, too long for a test.)"""
+    """16 actions: past the shortest runs to the old ReplicaSet's first scale-down (9 actions)
+    and to the new one at spec.replicas (11). The old one reaches 0 at 18 and the shortest run
+    that finishes the rollout, its pods gone too, is 26 actions: BMC holds to depth 26 as well,
+    in about 15 minutes on a shared core, too long for a test."""
     model = WorkloadModel(load(DATA / "props-rollout.yaml"), faults=())
     r = bmc.check(WorkloadSlice(model, pod_slots=3), "no-over-replication", max_depth=16)
     assert r.verdict == HOLDS and r.stats.depth == 16, r.message
