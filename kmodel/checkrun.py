@@ -226,7 +226,11 @@ def smt_properties(
             )
     # by default every built-in the encoding has (all of them; replica-convergence in the
     # bounded form of kmodel.smt.liveness)
-    chosen = list(names) or ([] if invariants else [n for n in PROPERTIES if n in props_mod.BUILTINS])
+    chosen = list(names) or (
+        []
+        if invariants
+        else [n for n in PROPERTIES if n in props_mod.BUILTINS and _by_default(props_mod.BUILTINS[n], scenario)]
+    )
     out = [props_mod.to_property(PROPERTIES[name].python, scenario.settings) for name in chosen]
     return out + [invariant_property(text, _invariant_where(i)) for i, text in enumerate(invariants)]
 
@@ -292,7 +296,7 @@ def prepare(
     if options.engine == "smt" and not names and not invariants and not property_files:
         from kmodel.smt.bmc import NOT_ENCODED
 
-        skipped = [n for n in props_mod.BUILTINS if n in NOT_ENCODED]
+        skipped = [n for n, d in props_mod.BUILTINS.items() if n in NOT_ENCODED and _by_default(d, scenario)]
     return CheckRun(scenario, model, chosen, smt_slice=smt_slice, smt_encodings=encodings, smt_skipped=skipped)
 
 

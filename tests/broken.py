@@ -24,11 +24,13 @@ imitates. Kubelets need one entry per node (their step takes the node name): use
 | deployment_ignoring_max_unavailable     | deployment      | rollout-respects-max-unavailable |
 |                                         |                 | (c)                              |
 | deployment_never_scaling_old_down       | deployment      | rollout-completes (c)            |
+| deployment_ignoring_max_surge           | deployment      | no-over-replication (c)          |
 
 (c) not in :data:`CASES`, whose members each have a counterexample picture committed in
 diagrams/: tests/test_statefulset.py runs the StatefulSet one with both engines,
 properties/test_job_completes_or_fails.py the Job one (its counterexample is a run of twenty
-minutes) and tests/test_rollout_properties.py the two Deployment ones.
+minutes), tests/test_rollout_properties.py the first two Deployment ones, and
+tests/test_smt_rollout.py the third with the explorer and the Z3 workload slice.
 """
 
 from __future__ import annotations
@@ -528,3 +530,26 @@ def deployment_never_scaling_old_down(cluster: Cluster) -> list[Outcome]:
     if out == cluster:
         return []
     return [Outcome("deployment", "; ".join(notes) or "update deployment status", out, tuple(events))]
+
+
+IGNORED_SURGE = 1_000_000  # kmodel.smt.deploymentsync.IGNORED_SURGE: the encoding's same constant
+
+
+def deployment_ignoring_max_surge(cluster: Cluster) -> list[Outcome]:
+    """A Deployment controller that scales a rollout's new ReplicaSet straight to spec.replicas
+    (as if maxSurge had no bound), while the old ReplicaSet still has its replicas.
+
+    Imitates a controller that reads maxSurge wrongly (a percentage resolved against the wrong
+    number, or a validation gap letting an absurd value through): during a rolling update the
+    old and new ReplicaSets together then ask for up to twice spec.replicas. The real step runs
+    on a view where every Deployment's maxSurge is huge; the Deployments keep their own value.
+    """
+    surge = {d.name: d.max_surge for d in cluster.deployments}
+    view = attrs.evolve(
+        cluster, deployments=tuple(attrs.evolve(d, max_surge=str(IGNORED_SURGE)) for d in cluster.deployments)
+    )
+    out = []
+    for o in deployment.step(view):
+        restored = tuple(attrs.evolve(d, max_surge=surge.get(d.name, d.max_surge)) for d in o.state.deployments)
+        out.append(attrs.evolve(o, state=attrs.evolve(o.state, deployments=restored)))
+    return out

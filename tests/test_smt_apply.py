@@ -268,18 +268,20 @@ def test_applying_other_kinds_is_refused(tmp_path: Path, kind: str, manifest: st
     assert e.fix is not None and "apply Deployments only (timeline[1])" in e.fix
 
 
-def test_a_new_template_is_a_rollout_and_is_refused(tmp_path: Path) -> None:
-    # an initial Deployment's template (props-rollout applies its v2 template)
-    e = _refusal(load(DATA / "props-rollout.yaml"))
-    assert "deployment web (a rollout: not encoded)" in e.message
-    assert e.fix is not None and "change only spec.replicas (timeline[0])" in e.fix
-    # a late Deployment's, applied again with a new label
+def test_a_new_template_is_a_rollout_encoded_once_for_a_settled_deployment(tmp_path: Path) -> None:
+    # an initial Deployment's template (props-rollout applies its v2 template): a rollout the
+    # slice encodes (tests/test_smt_rollout.py)
+    sl = WorkloadSlice(WorkloadModel(load(DATA / "props-rollout.yaml"), faults=()))
+    assert list(sl.rollouts) == ["web"]
+    # a late Deployment's, applied again with a new label: refused
     v1 = (DATA / "apply-api-scaled.yaml").read_text()
     v2 = v1.replace("app: api\n    spec", "app: api\n        v: '2'\n    spec")
     assert v2 != v1
     scen = _with_timeline(tmp_path, ["20s apply apply-api.yaml", "40s apply v2.yaml"], {"v2.yaml": v2})
     e = _refusal(scen)
-    assert "deployment api (a rollout: not encoded)" in e.message and "timeline[1]" in (e.fix or "")
+    assert "changes the template of deployment api, which the timeline creates" in e.message
+    assert "(a rollout of a Deployment applied mid-run is not encoded)" in e.message
+    assert "timeline[1]" in (e.fix or "")
 
 
 def _same_answer(model: WorkloadModel, prop: str, depth: int) -> None:

@@ -57,6 +57,8 @@ import attrs
 import z3
 from attrs import frozen
 
+from kmodel.checkmodel import CONTROL_PLANE_PROCESSES
+from kmodel.components import deployment as deployment_controller
 from kmodel.engines.base import (
     ALWAYS,
     ALWAYS_TRANSITION,
@@ -331,10 +333,12 @@ def _holds_bound_pods_stay_put(sl: Slice, before: View | None, after: View) -> A
 
 def _holds_no_over_replication(sl: Slice, before: View | None, after: View) -> Any:
     """``properties.no_over_replication``: a step that creates active pods for a ReplicaSet
-    leaves it at most spec.replicas of them, and a step that raises a Deployment's ReplicaSet
-    leaves their replicas within replicas + maxSurge (one ReplicaSet per Deployment here)."""
+    leaves it at most spec.replicas of them, and a step that raises one of a Deployment's
+    ReplicaSets leaves the sum of their replicas within replicas + maxSurge (maxSurge of the
+    Deployment's spec after the step: the new one once a rollout's apply has changed it)."""
     assert before is not None and isinstance(sl, WorkloadSlice)
     bad = []
+    mine: dict[str, list[Any]] = {}
     for rs in sl.replicasets:
         active = {p: AND(after[pk(p, "present")], NOT(after[pk(p, "deleting.set")])) for p in rs.owned}
         created = OR(*[AND(NOT(before[pk(p, "present")]), active[p]) for p in rs.owned])
@@ -343,11 +347,57 @@ def _holds_no_over_replication(sl: Slice, before: View | None, after: View) -> A
         bad.append(AND(created, count > wanted))
         owner = sl.deployment_of(rs)
         if owner is not None:
-            d = _deployment_spec(sl, owner)
-            replicas = sl.deployment_replicas(after, d.name)
-            raised = wanted > before[rk(rs.name, "replicas")]
-            bad.append(AND(raised, wanted > replicas + _max_surge(d.max_surge, replicas)))
+            mine.setdefault(owner, []).append(rs)
+    for owner, rss in mine.items():
+        # a ReplicaSet that does not exist (yet) has replicas 0 in the slice
+        raised = OR(*[after[rk(rs.name, "replicas")] > before[rk(rs.name, "replicas")] for rs in rss])
+        total = SUM([after[rk(rs.name, "replicas")] for rs in rss])
+        replicas = sl.deployment_replicas(after, owner)
+        allowed = replicas + _max_surge(_deployment_spec(sl, owner).max_surge, replicas)
+        ro = sl.rollouts.get(owner)
+        if ro is not None:
+            allowed = IF(after[dk(owner, "updated")], replicas + _max_surge(ro.after.max_surge, replicas), allowed)
+        bad.append(AND(raised, total > allowed))
     return NOT(OR(*bad))
+
+
+def _fault_active(sl: Slice, v: View) -> Any:
+    """``properties._fault_active``: a machine off, a kubelet or runtime stopped, a node cut off,
+    or a control-plane process (or every machine running it) down."""
+    cp = AND(*[v[f"cp.{x}"] for x in CONTROL_PLANE_PROCESSES], sl.host_up(v))
+    broken = [
+        OR(
+            NOT(v[nk(n.name, "powered")]),
+            NOT(v[nk(n.name, "kubelet")]),
+            NOT(v[nk(n.name, "runtime")]),
+            v[nk(n.name, "partitioned")],
+        )
+        for n in sl.nodes
+    ]
+    return OR(NOT(cp), *broken)
+
+
+def _holds_rollout_floor(sl: Slice, _before: View | None, after: View) -> Any:
+    """``properties.rollout_respects_max_unavailable``: with no fault active, a Deployment
+    mid-rollout (its new ReplicaSet exists, and the old one has replicas or active pods, or the
+    new one has fewer than spec.replicas available pods) has at least replicas - maxUnavailable
+    available pods (Ready: minReadySeconds is 0 in the slice). Only a rollout has an old
+    ReplicaSet in the slice."""
+    assert isinstance(sl, WorkloadSlice)
+    bad = []
+    for name, ro in sl.rollouts.items():
+        old, new = sl.rs_by_name[ro.old], sl.rs_by_name[ro.new.name]
+        active = {p: AND(after[pk(p, "present")], NOT(after[pk(p, "deleting.set")])) for p in (*old.owned, *new.owned)}
+
+        def available(rs: Any, active: dict[str, Any] = active) -> Any:
+            return SUM([IF(AND(active[p], after[pk(p, "ready")]), 1, 0) for p in rs.owned])
+
+        replicas = ro.after.replicas  # constant: the slice refuses replicas changes of a rollout
+        floor = replicas - deployment_controller.max_unavailable(ro.after)
+        unfinished = OR(after[rk(old.name, "replicas")] > 0, *[active[p] for p in old.owned], available(new) < replicas)
+        mid = AND(after[dk(name, "updated")], after[rk(new.name, "exists")])
+        bad.append(AND(mid, unfinished, available(old) + available(new) < floor))
+    return OR(_fault_active(sl, after), NOT(OR(*bad)))
 
 
 def _deployment_spec(sl: WorkloadSlice, name: str) -> Deployment:
@@ -395,8 +445,7 @@ NOT_ENCODED: dict[str, str] = {
     "job-completes-or-fails": "the slices do not encode Jobs (they refuse them)",
     "job-retries-bounded": "the slices do not encode Jobs (they refuse them)",
     "daemonset-on-every-eligible-node": "the slices do not encode the DaemonSet controller (they refuse DaemonSets)",
-    "rollout-respects-max-unavailable": "the slices do not encode rollouts (they refuse a second ReplicaSet)",
-    "rollout-completes": "the slices do not encode rollouts (they refuse a second ReplicaSet)",
+    "rollout-completes": "the Z3 engine's bounded liveness encodes replica-convergence only",
 }
 
 PROPERTIES: dict[str, SliceProperty] = {
@@ -429,6 +478,13 @@ PROPERTIES: dict[str, SliceProperty] = {
         ALWAYS_TRANSITION,
         BUILTINS["no-over-replication"],
         _holds_no_over_replication,
+        workload=True,
+    ),
+    "rollout-respects-max-unavailable": SliceProperty(
+        "rollout-respects-max-unavailable",
+        ALWAYS,
+        BUILTINS["rollout-respects-max-unavailable"],
+        _holds_rollout_floor,
         workload=True,
     ),
     "replica-convergence": SliceProperty(

@@ -336,9 +336,19 @@ def _prove_on_workload(
         f"  by {method}: no run of at most {k} action(s) from the settled state breaks it (bounded model "
         f"checking), and any {k} step(s) that keep it are followed by one that keeps it"
     )
-    lines.append("  together with: every spec.replicas keeps to the values the scenario gives it (proven inductive)")
     lines.append(
-        "  the slice: node health, kube-scheduler, Deployment (one ReplicaSet each), ReplicaSet and endpoints "
+        "  together with: every spec.replicas keeps to the values the scenario gives it"
+        + (
+            ", a rollout's ReplicaSets' status counts within 0 .. their pods, and its new ReplicaSet absent "
+            "(with no replicas) until the apply"
+            if found.get("rollouts")
+            else ""
+        )
+        + " (proven inductive)"
+    )
+    deployments = "Deployment (rolling updates a timeline apply starts)" if found.get("rollouts") else "Deployment"
+    lines.append(
+        f"  the slice: node health, kube-scheduler, {deployments}, ReplicaSet and endpoints "
         "controllers, the scenario's faults and timeline"
     )
     if found["cti"]:

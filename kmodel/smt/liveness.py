@@ -91,6 +91,14 @@ def convergence(sl: WorkloadSlice, c: View) -> Any:
             )
             waiting.append(AND(here, OR(*[AND(sl.on(c, p, n.name), NOT(connected[n.name])) for n in sl.nodes])))
         pod = template_pod(c0, d)
+        ro = sl.rollouts.get(d.name)
+        if ro is not None and _placement_of(template_pod(c0, ro.after)) != _placement_of(pod):
+            raise SliceError(
+                f"deployment {d.name}'s new template asks for other tolerations, nodes or resources than its "
+                "old one (replica-convergence across such a rollout is not encoded)",
+                where="kmodel.smt workload slice",
+                fix="keep what the template asks of nodes, or check with --engine explore",
+            )
         want = kube_scheduler.pod_request(pod)
         room = []
         for n in sl.nodes:
@@ -119,6 +127,11 @@ def convergence(sl: WorkloadSlice, c: View) -> Any:
         short.append(AND(exists, replicas > 0, n_serving < required))
     excused = NOT(AND(sl.cm_active(c), sl.scheduler_active(c)))
     return OR(excused, NOT(OR(*short)))
+
+
+def _placement_of(pod: Any) -> Any:
+    """What the filters read of a template pod (its name and labels aside)."""
+    return attrs.evolve(pod, name="", labels=())
 
 
 def _deployments(sl: WorkloadSlice) -> list[Any]:

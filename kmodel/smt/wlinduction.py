@@ -72,7 +72,13 @@ def prove_workload(
         f"{len(c.nodes)} node(s) ({', '.join(n.name for n in c.nodes)}), {len(sl.deployment_names())} Deployment(s), "
         f"the {len(c.pods)} settled pods and up to {sl.pod_slots} new pods per ReplicaSet"
     )
-    out: dict[str, Any] = {"verdict": "proven", "sizes": sizes, "cti": None, "trace": None}
+    out: dict[str, Any] = {
+        "verdict": "proven",
+        "sizes": sizes,
+        "cti": None,
+        "trace": None,
+        "rollouts": list(sl.rollouts),
+    }
 
     def left() -> float | None:
         return None if timeout is None else max(0.001, timeout - (time.monotonic() - started))
@@ -92,7 +98,8 @@ def prove_workload(
 def replica_values(sl: WorkloadSlice) -> dict[str, set[int]]:
     """Every spec.replicas a Deployment or ReplicaSet can have: the settled ones (0 for those a
     timeline ``apply`` creates), those the timeline's scale and apply events set (the
-    Deployment controller copies a Deployment's to its ReplicaSet)."""
+    Deployment controller copies a Deployment's to its ReplicaSet); for a rollout's
+    ReplicaSets every value up to spec.replicas, and their status counts."""
     c = sl.init_state.cluster
     values = {dk(d.name, "replicas"): {d.replicas} for d in c.deployments}
     values.update({rk(rs.name, "replicas"): {rs.replicas} for rs in c.replicasets})
@@ -111,12 +118,27 @@ def replica_values(sl: WorkloadSlice) -> dict[str, set[int]]:
         owner = sl.deployment_of(rs)
         if owner is not None:
             values[rk(rs.name, "replicas")] |= values[dk(owner, "replicas")]
+    # a rolling update moves both ReplicaSets through every value from 0 to spec.replicas, and
+    # reads their status counts (which the ReplicaSet controller keeps within 0 .. their pods)
+    for name, ro in sl.rollouts.items():
+        top = max(values[dk(name, "replicas")])
+        for rs_name in (ro.old, ro.new.name):
+            values[rk(rs_name, "replicas")] |= set(range(top + 1))
+            owned = len(next(rs for rs in sl.replicasets if rs.name == rs_name).owned)
+            for field in ("status_replicas", "status_ready", "status_available"):
+                values[rk(rs_name, field)] = set(range(owned + 1))
     return values
 
 
-def _domain(values: dict[str, set[int]], view: dict[str, Any]) -> Any:
-    """The replicas of ``view`` are among their possible values."""
-    return AND(*[OR(*[view[key] == v for v in sorted(vs)]) for key, vs in values.items()])
+def _domain(values: dict[str, set[int]], view: dict[str, Any], sl: WorkloadSlice | None = None) -> Any:
+    """The replicas of ``view`` are among their possible values; for a rollout (``sl``), the
+    new ReplicaSet does not exist before the apply, and has no replicas while it does not."""
+    facts = []
+    for name, ro in sl.rollouts.items() if sl is not None else ():
+        exists = view[rk(ro.new.name, "exists")]
+        facts.append(OR(view[dk(name, "updated")], NOT(exists)))
+        facts.append(OR(exists, view[rk(ro.new.name, "replicas")] == 0))
+    return AND(*[OR(*[view[key] == v for v in sorted(vs)]) for key, vs in values.items()], *facts)
 
 
 def _step(sl: WorkloadSlice, spec: bmc.SliceProperty, k: int, timeout: float | None, domain: bool) -> dict[str, Any]:
@@ -124,12 +146,12 @@ def _step(sl: WorkloadSlice, spec: bmc.SliceProperty, k: int, timeout: float | N
     values = replica_values(sl) if domain else {}
     # the domain of the replicas is itself an invariant: it holds at the start and every action
     # keeps it (checked here, before it is assumed)
-    if _domain(values, sl.project(sl.init_state)) is not True:
+    if _domain(values, sl.project(sl.init_state), sl) is not True:
         return {"verdict": "unknown", "reason": "the settled state's replicas are outside their domain"}
     a, b = sl.frame("d0", fixed), sl.frame("d1", fixed)
     check = z3.Solver()
     check.add(*sl.compact(a, b, {name: z3.Bool(f"dom[{name}]") for name in sl.action_names}))
-    check.add(_domain(values, a.vars), NOT(_domain(values, b.vars)))
+    check.add(_domain(values, a.vars, sl), NOT(_domain(values, b.vars, sl)))
     if check.check() != z3.unsat:
         return {"verdict": "unknown", "reason": "could not show that replicas keep to the scenario's values"}
     frames = [sl.frame(f"i{i}", fixed) for i in range(k + 1)]
@@ -137,7 +159,7 @@ def _step(sl: WorkloadSlice, spec: bmc.SliceProperty, k: int, timeout: float | N
     if timeout is not None:
         solver.set("timeout", max(1, int(timeout * 1000)))
     for f in frames:
-        solver.add(_domain(values, f.vars))
+        solver.add(_domain(values, f.vars, sl))
     chosen = []
     for i in range(k):
         sel = {name: z3.Bool(f"ind{i}[{name}]") for name in sl.action_names}

@@ -2,14 +2,17 @@
 and endpoints controllers.
 
 :class:`WorkloadSlice` extends :class:`kmodel.smt.nodehealth.Slice` so that pods come and go and
-get bound: the Deployment controller scales its one ReplicaSet to spec.replicas and copies its
-status, the ReplicaSet controller creates the pods it misses and deletes its surplus
-(``ActivePodsWithRanks`` order, with the log-scale age ranks as sums of threshold comparisons),
+get bound: the Deployment controller scales a Deployment's ReplicaSet to spec.replicas, or rolls
+it out to a new one (see below), and keeps its status and conditions
+(:mod:`kmodel.smt.deploymentsync` is its sync over terms), the ReplicaSet controller creates the
+pods it misses and deletes its surplus (``ActivePodsWithRanks`` order, with the log-scale age
+ranks as sums of threshold comparisons, and the pods of all the Deployment's ReplicaSets
+counted per node),
 kube-scheduler binds them one at a time, the kubelets start them, the endpoints controller lists
 the ready ones, and everything the node-health slice does to pods (marking them not ready,
 evicting them, removing them, the ``deletePod`` / ``killPod`` faults) applies to them wherever
 they are bound. The timeline may also scale Deployments or ReplicaSets, delete or kill pods (by
-name or glob), and ``apply`` files of Deployments (see below).
+name or glob), ``apply`` files of Deployments and ``set image`` of a Deployment (see below).
 Its Python side is :class:`WorkloadModel`: the checker's model with pod GC and the garbage
 collector switched off after settling. On the scenarios the slice accepts neither of them ever
 acts (no node is deleted or carries the out-of-service taint, no owner is deleted, no pod is
@@ -30,10 +33,23 @@ initial cluster lacks is *late*: the slice knows in advance the spec it will hav
 ReplicaSet the Deployment controller will create for it (``new_replicaset_for``, so its pod
 names too), and gives both an ``exists`` flag, with every other variable 0 while it is false.
 The apply sets the Deployment's flag; the Deployment controller's first sync of it sets the
-ReplicaSet's and, the ReplicaSet having no older siblings, scales it to spec.replicas in the same
+ReplicaSet's and, the ReplicaSet having no older siblings, creates it at spec.replicas in the same
 step, as the Python controller does. The late ReplicaSet's pod slots start at counter 0, and the
 scheduler's spread selectors for them are those of a cluster that has the ReplicaSet (their pods
 only exist once it does).
+
+An ``apply`` that changes the template of a Deployment of the settled state is a *rollout*
+(so is a ``kubectl set image`` of one: the template kubectl writes is computed on the settled
+state when the slice is built)
+(:class:`Rollout`): the slice knows the new ReplicaSet the Deployment controller will create
+(``new_replicaset_for`` with the next revision: its name and pod names), gives it an ``exists``
+flag like a late one, and the Deployment a flag ``updated`` (it has the new template). Before the
+apply the Deployment syncs as one with a single ReplicaSet; after it, as ``rolloutRolling`` does
+(rolling.go's order: create the new ReplicaSet at ``NewRSNewReplicas``, grow it within replicas
++ maxSurge and end the sync if it grew, else clean up the old one's unavailable replicas and
+scale it down while the available pods stay at or above replicas - maxUnavailable), with the
+maxSurge, maxUnavailable and progress deadline of the new spec. One rollout per Deployment, of a
+Deployment whose spec.replicas no event changes, is encoded; the rest is refused (below).
 
 kube-scheduler is one action per target node, ``scheduler/<node>`` (a tie between nodes gives
 several enabled actions, as the Python scheduler gives several successors), plus ``scheduler``
@@ -63,10 +79,15 @@ for the pods it supports (:class:`NodeLoad` is what they add up per node):
 Anything the encoding cannot represent is refused up front with :class:`SliceError`:
 PreferNoSchedule taints, zone labels, requests so varied that they make more than
 ``BALANCED_POINTS_MAX`` different sums on a node, two nodes with one hostname, a
-Deployment with several ReplicaSets, objects that ControllerRef would adopt or release (an
-orphan pod matching a ReplicaSet's selector, an orphan ReplicaSet matching a Deployment's, an
-owned object its owner's selector does not match), an ``apply`` of anything but Deployments or one that changes
-a Deployment's template, selector, maxSurge or maxUnavailable (rollouts are not encoded). The
+Deployment with several ReplicaSets in the settled state, objects that ControllerRef would adopt
+or release (an orphan pod matching a ReplicaSet's selector, an orphan ReplicaSet matching a
+Deployment's, an owned object its owner's selector does not match), an ``apply`` of anything but
+Deployments, and of rollouts: the Recreate strategy, paused Deployments, a second template change
+of one Deployment (or a rollback), a template change of a Deployment the timeline creates, a
+selector change, a change of maxSurge, maxUnavailable, strategy, revisionHistoryLimit,
+progressDeadlineSeconds or paused without a new template, a spec.replicas change (scale or
+apply) of a Deployment that rolls out (proportional scaling), and revisionHistoryLimit 0 on one
+(clean-up would delete the old ReplicaSet). The
 properties' encodings in :mod:`kmodel.smt.bmc` read late Deployments too
 (:meth:`WorkloadSlice.deployment_of`, :attr:`WorkloadSlice.late_deployments`). What a run can reach but the
 encoding cannot represent shows as the variable ``unencoded``: the ReplicaSet controller would
@@ -78,7 +99,9 @@ the fix (more slots), so the bound is never silently an assumption.
 Deliberately broken components of tests/broken.py are options of the same encoding:
 ``scheduler="ignoring-taints"`` (:func:`scheduler_ignoring_taints`), ``scheduler="rebinding"``
 (``scheduler_rebinding_from_unready_nodes``), ``replicaset_extra=1``
-(``replicaset_one_too_many``) and ``replicaset_counting_terminating=True``; the node-health
+(``replicaset_one_too_many``), ``replicaset_counting_terminating=True``, ``deployment_ignoring_surge=True``
+(``deployment_ignoring_max_surge``) and ``deployment_ignoring_unavailable=True``
+(``deployment_ignoring_max_unavailable``); the node-health
 slice's ``kubelet_keeps_deleted=True`` is ``kubelet_never_finishing_deletions``.
 """
 
@@ -92,11 +115,13 @@ from typing import Any
 import attrs
 from attrs import frozen
 
+from kmodel import useractions
 from kmodel.checkmodel import CheckState
 from kmodel.components import apiserver, replicaset
 from kmodel.components import deployment as deployment_controller
 from kmodel.components import scheduler as kube_scheduler
 from kmodel.model import CONTROLLERS
+from kmodel.smt import deploymentsync as ds
 from kmodel.smt.nodehealth import (
     AND,
     IF,
@@ -138,7 +163,7 @@ WHERE = "kmodel.smt workload slice"
 DEFAULT_POD_SLOTS = 4  # pods each ReplicaSet may create in one run
 WORKLOAD_CONTROLLERS = (*SLICE_CONTROLLERS, "deployment", "replicaset", "endpoints")
 # timeline verbs besides the node-health slice's fault verbs
-WORKLOAD_VERBS = ("scale", "delete", "kill", "apply")
+WORKLOAD_VERBS = ("scale", "delete", "kill", "apply", "set")
 LOG_RANK_BITS = 63  # Go's time.Duration is an int64 of nanoseconds
 SCHEDULER_VARIANTS = ("real", "ignoring-taints", "rebinding")
 # the most (cpu, memory) request sums BalancedAllocation's table may cover on one node
@@ -160,6 +185,10 @@ def balanced_exact(cpu: Any, memory: Any, cap_cpu: int, cap_mem: int) -> Any:
     d = cpu * (lcm // cap_cpu) - memory * (lcm // cap_mem)
     dist = IF(d >= 0, d, -d)
     return kube_scheduler.MAX_NODE_SCORE - DIV(kube_scheduler.MAX_NODE_SCORE * dist + 2 * lcm - 1, 2 * lcm)
+
+
+def _same_owner(a: str | None, b: str | None) -> bool:
+    return a is not None and a == b
 
 
 def _refuse(message: str, fix: str) -> SliceError:
@@ -195,6 +224,7 @@ class RSInfo:
     first: int  # the counter value of the first slot
     slots: tuple[str, ...]  # the names of its next pods, in creation order
     owned: tuple[str, ...]  # every pod of the universe it owns (settled ones and slots)
+    revision: int = 0  # constant in the slice (no rollback renumbers it)
 
 
 @frozen
@@ -241,34 +271,63 @@ class LateDeployment:
     replicaset: ReplicaSet  # the one the Deployment controller then creates for it
 
 
+@frozen
+class Rollout:
+    """A Deployment of the settled state whose template a timeline ``apply`` changes: a rolling
+    update from its one ReplicaSet (``old``) to the one the Deployment controller creates for
+    the new template (``new``, absent until then). ``dk(name, "updated")`` says whether the
+    Deployment has the new template yet."""
+
+    before: Deployment  # the settled spec (status 0)
+    after: Deployment  # the spec once the apply has changed the template (status 0)
+    old: str  # the settled ReplicaSet
+    new: ReplicaSet  # the new one, as the controller creates it (replicas 0)
+
+
 DEPLOYMENT_FIELDS = ("replicas", "status_updated", "status_ready", "status_available", "status_replicas")
+# the Deployment's status variables, in the order of deploymentsync.Status
+DEPLOYMENT_STATUS_VARS = (
+    "status_updated",
+    "status_ready",
+    "status_available",
+    "status_replicas",
+    "revision",
+    "progressing",
+    "progress_time.set",
+    "progress_time",
+    "available_cond",
+)
 RS_FIELDS = ("replicas", "next_pod", "status_replicas", "status_ready", "status_available")
-
-
-# status the slice leaves out: the Deployment's revision annotation and its conditions, and the
-# desired/max-replicas annotations of its ReplicaSet. With one ReplicaSet per Deployment they
-# change only in steps that change encoded variables too (the Deployment controller writes them
-# as it scales or copies the status), so leaving them out keeps the slice's steps the model's;
-# the Progressing condition's deadline (ProgressDeadlineExceeded after progressDeadlineSeconds
-# without progress) is not encoded.
-UNENCODED_DEPLOYMENT_STATUS = {
-    "revision": 0,
-    "progressing": "",
-    "progressing_reason": "",
-    "progress_time": None,
-    "available": "",
-}
-UNENCODED_RS_STATUS = {"desired_replicas": None, "max_replicas": None}
+# the deployment.kubernetes.io/desired-replicas and max-replicas annotations (both or neither)
+RS_ANNOTATIONS = ("annotated", "desired", "max")
 
 
 def _deployment_spec(d: Deployment) -> Deployment:
-    return attrs.evolve(d, **dict.fromkeys(DEPLOYMENT_FIELDS, 0), **UNENCODED_DEPLOYMENT_STATUS)
+    """The Deployment without spec.replicas and its status (what the slice keeps as variables)."""
+    return attrs.evolve(
+        d,
+        **dict.fromkeys(DEPLOYMENT_FIELDS, 0),
+        revision=0,
+        progressing="",
+        progressing_reason="",
+        progress_time=None,
+        available="",
+    )
 
 
 def _rollout_fields(d: Deployment) -> tuple[Any, ...]:
-    """What an apply may not change without a rollout (or, for the selector, without being
-    ignored): the encoding only follows changes of spec.replicas."""
-    return (d.selector, d.template, d.max_surge, d.max_unavailable)
+    """What an apply may change only together with the template, as a rollout (the selector:
+    not at all; apply keeps the object's)."""
+    return (
+        d.selector,
+        d.template,
+        d.max_surge,
+        d.max_unavailable,
+        d.strategy,
+        d.revision_history_limit,
+        d.progress_deadline_seconds,
+        d.paused,
+    )
 
 
 class WorkloadSlice(Slice):
@@ -280,7 +339,7 @@ class WorkloadSlice(Slice):
     WHERE = WHERE
     VERBS_TEXT = (
         "stop/start of nodes, kubelets, container runtimes and control-plane processes, partition/heal, scale, "
-        "delete pod, kill pod, apply of Deployments"
+        "delete pod, kill pod, apply of Deployments, set image"
     )
 
     def __init__(
@@ -291,6 +350,8 @@ class WorkloadSlice(Slice):
         scheduler: str = "real",
         replicaset_extra: int = 0,
         replicaset_counting_terminating: bool = False,
+        deployment_ignoring_surge: bool = False,
+        deployment_ignoring_unavailable: bool = False,
         **kwargs: Any,
     ) -> None:
         if not isinstance(model, WorkloadModel):
@@ -306,17 +367,24 @@ class WorkloadSlice(Slice):
         self.scheduler_variant = scheduler
         self.replicaset_extra = replicaset_extra
         self.replicaset_counting_terminating = replicaset_counting_terminating
+        self.deployment_ignoring_surge = deployment_ignoring_surge
+        self.deployment_ignoring_unavailable = deployment_ignoring_unavailable
         # set by _check_scope: the Deployments the timeline applies mid-run (by name), their
         # ReplicaSets (name -> Deployment), and whether any spec.replicas can go down
         self.late: dict[str, LateDeployment] = {}
         self.late_rs: dict[str, str] = {}
+        # the Deployments the timeline rolls out (by name), and every ReplicaSet the Deployment
+        # controller creates mid-run (for a late Deployment or a rollout) by name
+        self.rollouts: dict[str, Rollout] = {}
+        self.late_replicasets: dict[str, ReplicaSet] = {}
+        self.rolling_sets: set[str] = set()  # the set image events (by text) that start a rollout
         self.scales = False
         super().__init__(model, **kwargs)
         # the scheduler's view of the pods' owners: late pods exist only while their
         # ReplicaSet does, so their spread selectors are those of the cluster that has it
         c = self.init_state.cluster
-        for late in self.late.values():
-            c = c.with_replicaset(late.replicaset)
+        for late_rs in self.late_replicasets.values():
+            c = c.with_replicaset(late_rs)
         self.classes: dict[str, PodClass] = {}
         for info in self.pods:
             selector = kube_scheduler.default_spread_selector(c, info.pod)
@@ -357,7 +425,7 @@ class WorkloadSlice(Slice):
     def _add_slots(self, c: Cluster, pods: list[PodInfo]) -> None:
         taken = {p.name for p in c.pods}
         infos = []
-        for rs in (*c.replicasets, *(late.replicaset for late in self.late.values())):
+        for rs in (*c.replicasets, *self.late_replicasets.values()):
             names = []
             cur = rs
             for _ in range(self.pod_slots):
@@ -377,8 +445,11 @@ class WorkloadSlice(Slice):
                 if p.pod.owned_by("ReplicaSet", rs.name) and selector_matches(rs.selector, p.pod.labels)
             )
             owner = None if rs.name in self.late_rs else rs.owner
-            infos.append(RSInfo(rs.name, owner, rs.next_pod, tuple(names), owned))
+            infos.append(RSInfo(rs.name, owner, rs.next_pod, tuple(names), owned, rs.revision))
         self.replicasets = tuple(infos)
+        self.rs_by_name = {info.name: info for info in infos}
+        # each Deployment without a rollout: its one ReplicaSet
+        self.rs_of = {d: info.name for info in infos if (d := self.deployment_of(info)) is not None}
 
     def deployment_of(self, rs: RSInfo) -> str | None:
         """The Deployment that owns ``rs``, late or not (``rs.owner`` is None for a late one)."""
@@ -447,7 +518,8 @@ class WorkloadSlice(Slice):
             mine = [rs for rs in c.replicasets if rs.owner == d.name]
             if len(mine) != 1 or mine[0].replicas != d.replicas:
                 raise _refuse(
-                    f"deployment {d.name} has {len(mine)} ReplicaSets or is mid-scale (rollouts are not encoded)",
+                    f"deployment {d.name} has {len(mine)} ReplicaSets or is mid-scale in the settled state "
+                    "(the slice encodes a rollout that a timeline apply starts, not one already under way)",
                     "start from a settled scenario with one ReplicaSet per Deployment",
                 )
         for i, ev in enumerate(self.model.timeline):
@@ -464,7 +536,41 @@ class WorkloadSlice(Slice):
                     f"delete pods only, or check with --engine explore (timeline[{i}])",
                 )
         self._scope_applies()
+        self._scope_strategies()
         self._scope_controller_refs()
+
+    def _scope_strategies(self) -> None:
+        """What :mod:`kmodel.smt.deploymentsync` leaves out, in the settled Deployments and in
+        every Deployment the timeline applies: Recreate, pause, and a revisionHistoryLimit of 0
+        on a Deployment that rolls out (clean-up would delete its old ReplicaSet)."""
+        c = self.init_state.cluster
+        applied = [
+            (f"timeline event {ev.text!r} applies", m.obj)
+            for ev in self.model.timeline
+            if ev.verb == "apply"
+            for m in ev.manifests
+        ]
+        fix = "use an unpaused RollingUpdate Deployment, or check with --engine explore"
+        for where, d in [("the settled state has", d) for d in c.deployments] + applied:
+            if d.strategy != deployment_controller.ROLLING:
+                raise _refuse(f"{where} deployment {d.name} with the {d.strategy} strategy (not encoded)", fix)
+            if d.paused:
+                raise _refuse(f"{where} deployment {d.name} paused (paused Deployments are not encoded)", fix)
+            if d.name in self.rollouts and d.revision_history_limit == 0:
+                raise _refuse(
+                    f"{where} deployment {d.name} with revisionHistoryLimit 0, which the timeline rolls out "
+                    "(revision history clean-up would delete its old ReplicaSet: not encoded)",
+                    "leave spec.revisionHistoryLimit at 1 or more, or check with --engine explore",
+                )
+        for name, ro in self.rollouts.items():
+            old, settled = c.replicaset(ro.old), c.deployment(name)
+            assert old is not None and settled is not None
+            if old.desired_replicas not in (None, settled.replicas):
+                raise _refuse(
+                    f"replicaset {old.name}'s desired-replicas annotation is not its Deployment's spec.replicas "
+                    "(a scaling event during a rollout: not encoded)",
+                    "start from a settled scenario",
+                )
 
     def _scope_controller_refs(self) -> None:
         """``ClaimPods`` / ``ClaimReplicaSets`` (adopting orphans whose labels match a selector,
@@ -473,7 +579,7 @@ class WorkloadSlice(Slice):
         settled state and the Deployments the timeline applies is enough."""
         c = self.init_state.cluster
         fix = "give every object a controller that selects it, or check with --engine explore"
-        rss = [*c.replicasets, *(late.replicaset for late in self.late.values())]
+        rss = [*c.replicasets, *self.late_replicasets.values()]
         deps = [*c.deployments, *(late.deployment for late in self.late.values())]
         by_rs = {rs.name: rs for rs in rss}
         by_dep = {d.name: d for d in deps}
@@ -511,15 +617,19 @@ class WorkloadSlice(Slice):
                 )
 
     def _scope_applies(self) -> None:
-        """The timeline's ``apply`` events: Deployments only, each keeping its template,
-        selector, maxSurge and maxUnavailable (only spec.replicas may change: a new template
-        is a rollout). Fills :attr:`late`, :attr:`late_rs` and :attr:`scales`."""
+        """The timeline's ``apply`` events: Deployments only. An apply may change spec.replicas;
+        it may change the template of a Deployment of the settled state once (a rollout: with
+        it maxSurge and maxUnavailable may change too), and nothing else. Fills :attr:`late`,
+        :attr:`late_rs`, :attr:`rollouts`, :attr:`late_replicasets` and :attr:`scales`."""
         c = self.init_state.cluster
         timeline = self.model.timeline
         spec: dict[str, Deployment] = {d.name: d for d in c.deployments}  # each name's spec so far
         replicas: dict[str, set[int]] = {d.name: {d.replicas} for d in c.deployments}
         rs_names = {rs.name for rs in c.replicasets}
         for i, ev in enumerate(timeline):
+            if ev.verb == "set":
+                self._scope_set_image(ev, f"timeline[{i}]", spec, rs_names)
+                continue
             if ev.verb != "apply":
                 continue
             where = f"timeline[{i}]"
@@ -531,13 +641,10 @@ class WorkloadSlice(Slice):
                         f"apply Deployments only ({where}), or check with --engine explore",
                     )
                 before = spec.get(d.name)
-                if before is not None and _rollout_fields(before) != _rollout_fields(d):
-                    raise _refuse(
-                        f"timeline event {ev.text!r} changes the template, selector, maxSurge or maxUnavailable "
-                        f"of deployment {d.name} (a rollout: not encoded)",
-                        f"change only spec.replicas ({where}), or check with --engine explore",
-                    )
                 replicas.setdefault(d.name, set()).add(d.replicas)
+                if before is not None and _rollout_fields(before) != _rollout_fields(d):
+                    self._scope_rollout(ev, where, before, d, rs_names)
+                    spec[d.name] = d
                 if before is not None:
                     continue
                 spec[d.name] = d
@@ -551,8 +658,120 @@ class WorkloadSlice(Slice):
                 rs_names.add(rs.name)
                 self.late[d.name] = LateDeployment(d, rs)
                 self.late_rs[rs.name] = d.name
-        # a scale-down needs the deletion ranking: a scale event, or applies that change replicas
-        self.scales = any(ev.verb == "scale" for ev in timeline) or any(len(v) > 1 for v in replicas.values())
+                self.late_replicasets[rs.name] = rs
+        # proportional scaling (a spec.replicas change while the old and new ReplicaSets both
+        # have replicas) is not encoded: a Deployment that rolls out keeps its replicas
+        for name in self.rollouts:
+            scaled = [
+                ev.text
+                for ev in timeline
+                if ev.verb == "scale"
+                and (
+                    (ev.kind == "deployment" and ev.name == name)
+                    or (ev.kind == "replicaset" and self.late_rs.get(ev.name, self._owner_of(ev.name)) == name)
+                )
+            ]
+            if scaled or len(replicas[name]) > 1:
+                what = f"timeline event {scaled[0]!r} scales" if scaled else "the timeline's applies change"
+                raise _refuse(
+                    f"{what} deployment {name}, which the timeline also rolls out "
+                    "(proportional scaling during a rollout is not encoded)",
+                    "keep spec.replicas of a Deployment whose template changes, or check with --engine explore",
+                )
+        # a scale-down needs the deletion ranking: a scale event, applies that change replicas,
+        # or a rollout (it scales the old ReplicaSet down)
+        self.scales = (
+            any(ev.verb == "scale" for ev in timeline)
+            or any(len(v) > 1 for v in replicas.values())
+            or bool(self.rollouts)
+        )
+
+    def _scope_set_image(self, ev: Any, where: str, spec: dict[str, Deployment], rs_names: set[str]) -> None:
+        """``kubectl set image deployment/NAME C=IMAGE`` of a Deployment of the settled state: the
+        template kubectl writes (:func:`kmodel.useractions.set_image` on the settled state) is
+        known in advance, so the event is a rollout like an apply of that template (or changes
+        nothing, when the image is already the one). Anything else kubectl does here (not
+        found, no such container) is refused."""
+        fix = f"set the image of a Deployment of the settled state ({where}), or check with --engine explore"
+        c = self.init_state.cluster
+        before = spec.get(ev.name)
+        if ev.kind != "deployment" or before is None or c.deployment(ev.name) is None or not c.apiserver_available:
+            raise _refuse(f"timeline event {ev.text!r} names no Deployment of the settled state", fix)
+        if ev.name in self.rollouts:
+            raise _refuse(
+                f"timeline event {ev.text!r} changes the template of deployment {ev.name} a second time "
+                "(one rollout per Deployment is encoded: a second one, or a rollback, is not)",
+                fix,
+            )
+        container, image = ev.args[1].split("=", 1)
+        out = useractions.set_image(c, ev.name, container, image)
+        d = out.state.deployment(ev.name)
+        assert d is not None
+        if out.label.endswith("(error)"):
+            raise _refuse(f"timeline event {ev.text!r} is an error for kubectl (not encoded)", fix)
+        if d.template == before.template:
+            return  # unchanged
+        self._scope_rollout(ev, where, before, d, rs_names)
+        spec[ev.name] = d
+        self.rolling_sets.add(ev.text)
+
+    def _owner_of(self, rs_name: str) -> str | None:
+        rs = self.init_state.cluster.replicaset(rs_name)
+        return rs.owner if rs is not None else None
+
+    def _scope_rollout(self, ev: Any, where: str, before: Deployment, d: Deployment, rs_names: set[str]) -> None:
+        """An apply that changes what :func:`_rollout_fields` covers: a rollout, if it is the
+        first template change of a Deployment of the settled state and keeps its selector."""
+        fix = f"change the template of a Deployment of the settled state once ({where}), or check with --engine explore"
+        if d.name in self.late:
+            raise _refuse(
+                f"timeline event {ev.text!r} changes the template of deployment {d.name}, which the timeline "
+                "creates (a rollout of a Deployment applied mid-run is not encoded)",
+                fix,
+            )
+        if d.selector != before.selector:
+            raise _refuse(
+                f"timeline event {ev.text!r} changes the selector of deployment {d.name} (not encoded)",
+                f"keep spec.selector ({where}), or check with --engine explore",
+            )
+        if deployment_controller.template_key(d.template) == deployment_controller.template_key(before.template):
+            raise _refuse(
+                f"timeline event {ev.text!r} changes maxSurge, maxUnavailable, the strategy, revisionHistoryLimit, "
+                f"progressDeadlineSeconds or paused of deployment {d.name} without a new template (not encoded)",
+                f"change them together with the template ({where}), or check with --engine explore",
+            )
+        if d.name in self.rollouts:
+            raise _refuse(
+                f"timeline event {ev.text!r} changes the template of deployment {d.name} a second time "
+                "(one rollout per Deployment is encoded: a second one, or a rollback, is not)",
+                fix,
+            )
+        c = self.init_state.cluster
+        (old,) = [rs for rs in c.replicasets if rs.owner == d.name]
+        # the apply keeps the selector and the rest of the settled object (useractions.apply_object)
+        after = attrs.evolve(
+            _deployment_spec(before),
+            replicas=d.replicas,
+            template=d.template,
+            max_surge=d.max_surge,
+            max_unavailable=d.max_unavailable,
+            min_ready_seconds=d.min_ready_seconds,
+            strategy=d.strategy,
+            revision_history_limit=d.revision_history_limit,
+            progress_deadline_seconds=d.progress_deadline_seconds,
+            paused=d.paused,
+        )
+        new = deployment_controller.new_replicaset_for(after, old.revision + 1)
+        if new.name in rs_names:
+            raise _refuse(
+                f"timeline event {ev.text!r} rolls out deployment {d.name}, whose new ReplicaSet would be named "
+                f"{new.name} like another one",
+                f"change the template differently ({where}), or check with --engine explore",
+            )
+        rs_names.add(new.name)
+        self.rollouts[d.name] = Rollout(_deployment_spec(before), after, old.name, new)
+        self.late_rs[new.name] = d.name
+        self.late_replicasets[new.name] = new
 
     def _timeline_verb_ok(self, ev: Any) -> bool:
         return super()._timeline_verb_ok(ev) or ev.verb in WORKLOAD_VERBS
@@ -567,11 +786,16 @@ class WorkloadSlice(Slice):
                 sch[rk(rs.name, "exists")] = bool
             for f in RS_FIELDS:
                 sch[rk(rs.name, f)] = int
+            sch[rk(rs.name, "annotated")] = bool
+            sch[rk(rs.name, "desired")] = int
+            sch[rk(rs.name, "max")] = int
         for name in self.deployment_names():
             if name in self.late:
                 sch[dk(name, "exists")] = bool
-            for f in DEPLOYMENT_FIELDS:
-                sch[dk(name, f)] = int
+            if name in self.rollouts:
+                sch[dk(name, "updated")] = bool
+            for f in (*DEPLOYMENT_FIELDS, *DEPLOYMENT_STATUS_VARS):
+                sch[dk(name, f)] = bool if f == "progress_time.set" else int
         for svc in self.init_state.cluster.services:
             for p in self.selected[svc.name]:
                 sch[ek(svc.name, p)] = bool
@@ -600,16 +824,20 @@ class WorkloadSlice(Slice):
             late_owner = self.late_rs.get(info.name)
             if late_owner is not None:
                 out[rk(info.name, "exists")] = got is not None
-                expected = self.late[late_owner].replicaset
-                if (
-                    got is not None
-                    and attrs.evolve(got, **dict.fromkeys(RS_FIELDS, 0), **UNENCODED_RS_STATUS) != expected
-                ):
+                expected = self.late_replicasets[info.name]
+                bare = None if got is None else attrs.evolve(got, desired_replicas=None, max_replicas=None)
+                if bare is not None and attrs.evolve(bare, **dict.fromkeys(RS_FIELDS, 0)) != expected:
                     raise bad(f"replicaset {info.name} is not the one its Deployment's controller creates")
             if got is None:
-                for f in RS_FIELDS:
+                for f in (*RS_FIELDS, *RS_ANNOTATIONS):
                     out[rk(info.name, f)] = 0
+                out[rk(info.name, "annotated")] = False
                 continue
+            if (got.desired_replicas is None) != (got.max_replicas is None):
+                raise bad(f"replicaset {got.name} has one of the desired-replicas / max-replicas annotations")
+            out[rk(info.name, "annotated")] = got.desired_replicas is not None
+            out[rk(info.name, "desired")] = got.desired_replicas or 0
+            out[rk(info.name, "max")] = got.max_replicas or 0
             if not info.first <= got.next_pod <= info.first + len(info.slots):
                 raise bad(f"replicaset {got.name} used more than its {len(info.slots)} pod slots")
             for f in RS_FIELDS:
@@ -623,14 +851,28 @@ class WorkloadSlice(Slice):
             if name in self.late:
                 out[dk(name, "exists")] = d is not None
             if d is None:
-                for f in DEPLOYMENT_FIELDS:
+                for f in (*DEPLOYMENT_FIELDS, *DEPLOYMENT_STATUS_VARS):
                     out[dk(name, f)] = 0
+                out[dk(name, "progress_time.set")] = False
                 continue
             ref = first[name] if name in first else self.late[name].deployment
+            if name in self.rollouts:
+                ro = self.rollouts[name]
+                updated = _deployment_spec(d) == _deployment_spec(ro.after)
+                out[dk(name, "updated")] = updated
+                ref = ro.after if updated else ro.before
             if _deployment_spec(d) != _deployment_spec(ref):
                 raise bad(f"deployment {name} changed beyond spec.replicas")
             for f in DEPLOYMENT_FIELDS:
                 out[dk(name, f)] = getattr(d, f)
+            out[dk(name, "revision")] = d.revision
+            progressing = (d.progressing, d.progressing_reason)
+            if progressing not in ds.PROGRESSING or d.available not in ds.AVAILABLE_CONDITION:
+                raise bad(f"deployment {name} has conditions the slice does not encode: {progressing}, {d.available!r}")
+            out[dk(name, "progressing")] = ds.PROGRESSING.index(progressing)
+            out[dk(name, "progress_time.set")] = d.progress_time is not None
+            out[dk(name, "progress_time")] = d.progress_time or 0
+            out[dk(name, "available_cond")] = ds.AVAILABLE_CONDITION.index(d.available)
         services = {svc.name: svc for svc in c.services}
         if set(services) != set(self.selected):
             raise bad("the set of Services changed")
@@ -680,6 +922,8 @@ class WorkloadSlice(Slice):
             "scheduler": self.scheduler_variant,
             "replicaset_extra": self.replicaset_extra,
             "replicaset_counting_terminating": self.replicaset_counting_terminating,
+            "deployment_ignoring_surge": self.deployment_ignoring_surge,
+            "deployment_ignoring_unavailable": self.deployment_ignoring_unavailable,
         }
 
     def node_is(self, c: View, p: str, pick: Callable[[str], Any]) -> Any:
@@ -693,7 +937,11 @@ class WorkloadSlice(Slice):
         nx = dict(c)
         now = c["now"]
         unencoded = []
-        for rs in self.replicasets:
+        # each pod's activity as the step goes: the controller syncs the ReplicaSets in name
+        # order, and the deletion ranking of one counts its siblings' active pods as the
+        # earlier syncs left them
+        alive = {p.name: AND(c[pk(p.name, "present")], NOT(c[pk(p.name, "deleting.set")])) for p in self.pods}
+        for rs in sorted(self.replicasets, key=lambda r: r.name):
             # a late ReplicaSet acts once the Deployment controller has created it
             live = c[rk(rs.name, "exists")] if rs.name in self.late_rs else True
             active = {p: AND(c[pk(p, "present")], NOT(c[pk(p, "deleting.set")])) for p in rs.owned}
@@ -719,7 +967,12 @@ class WorkloadSlice(Slice):
             # cannot happen: creations stop at spec.replicas) marks the run
             if self.scales:
                 surplus = IF(live, MIN(count - target, replicaset.BURST_REPLICAS), 0)
-                victims = self._victims(c, rs, active, surplus)
+                owner = self.deployment_of(rs)
+                siblings = [r for r in self.replicasets if r is rs or _same_owner(owner, self.deployment_of(r))]
+                related = {p: alive[p] for r in siblings for p in r.owned}
+                victims = self._victims(c, rs, active, surplus, related)
+                for p, victim in victims.items():
+                    alive[p] = AND(alive[p], NOT(victim))
             else:
                 victims = dict.fromkeys(rs.owned, False)
                 unencoded.append(AND(live, count > target))
@@ -752,16 +1005,24 @@ class WorkloadSlice(Slice):
         steps = [IF(d >= -(-(2**k) // 1_000_000_000), 1, 0) for k in range(30, LOG_RANK_BITS)]
         return IF(d <= 0, -1, 29 + SUM(steps))
 
-    def _victims(self, c: View, rs: RSInfo, active: dict[str, Any], surplus: Any) -> dict[str, Any]:
+    def _victims(
+        self, c: View, rs: RSInfo, active: dict[str, Any], surplus: Any, related: dict[str, Any]
+    ) -> dict[str, Any]:
         """Which active pods the sync deletes: those with fewer than ``surplus`` active pods
-        ahead of them in :func:`kmodel.components.replicaset.deletion_order`."""
+        ahead of them in :func:`kmodel.components.replicaset.deletion_order`. ``related``: the
+        pods of every ReplicaSet of the same Deployment (this one's included), each with
+        whether it is active when this sync runs."""
         pods = list(rs.owned)
         node = {p: c[pk(p, "node")] for p in pods}
         assigned = {p: node[p] != -1 for p in pods}
-        # pods of the same owner (every ReplicaSet of the Deployment: here just this one) on
-        # the same node
+        # the related active pods on the same node
         per_node = {
-            p: IF(assigned[p], SUM([IF(AND(active[q], node[q] == node[p]), 1, 0) for q in pods]), 0) for p in pods
+            p: IF(
+                assigned[p],
+                SUM([IF(AND(on, c[pk(q, "node")] == node[p]), 1, 0) for q, on in related.items()]),
+                0,
+            )
+            for p in pods
         }
         ready = {p: c[pk(p, "ready")] for p in pods}
         since_set = {p: c[pk(p, "ready_since.set")] for p in pods}
@@ -802,30 +1063,115 @@ class WorkloadSlice(Slice):
     # -- Deployment controller ------------------------------------------------------------------------
 
     def _deployment(self, c: View) -> tuple[Any, View]:
-        """One sync of every Deployment with its one ReplicaSet (no rollout in progress): scale
-        the ReplicaSet to spec.replicas and copy its status."""
+        """One step of the Deployment controller: a sync of every Deployment there is
+        (:mod:`kmodel.smt.deploymentsync` holds the algorithm)."""
         nx = dict(c)
-        for rs in self.replicasets:
-            d = self.deployment_of(rs)
-            if d is None:
-                continue
-            copies = {
-                rk(rs.name, "replicas"): c[dk(d, "replicas")],
-                dk(d, "status_updated"): c[rk(rs.name, "status_replicas")],
-                dk(d, "status_ready"): c[rk(rs.name, "status_ready")],
-                dk(d, "status_available"): c[rk(rs.name, "status_available")],
-                dk(d, "status_replicas"): c[rk(rs.name, "status_replicas")],
-            }
-            if rs.name in self.late_rs:
-                # a late Deployment, once applied, gets its ReplicaSet (replicas 0, no pods yet)
-                # and, having no old ones, scales it at once; its status is the new one's (0s)
-                there = c[dk(d, "exists")]
-                nx[rk(rs.name, "exists")] = OR(c[rk(rs.name, "exists")], there)
-                copies = {var: IF(there, value, c[var]) for var, value in copies.items()}
-            nx.update(copies)
+        for name in self.deployment_names():
+            self._sync_deployment(c, nx, name)
         guard = AND(NOT(c["ran.deployment"]), self.cm_active(c), self.changed_exactly(c, nx))
         nx["ran.deployment"] = True
         return guard, nx
+
+    def _rs_terms(self, c: View, name: str) -> ds.RS:
+        info = self.rs_by_name[name]
+        return ds.RS(
+            c[rk(name, "exists")] if name in self.late_rs else True,
+            c[rk(name, "replicas")],
+            c[rk(name, "status_replicas")],
+            c[rk(name, "status_ready")],
+            c[rk(name, "status_available")],
+            info.revision,
+            c[rk(name, "annotated")],
+            c[rk(name, "desired")],
+            c[rk(name, "max")],
+        )
+
+    def _write_rs(self, nx: View, name: str, w: ds.Written, when: Any) -> None:
+        for field, value in (
+            ("exists", w.exists),
+            ("replicas", w.replicas),
+            ("annotated", w.annotated),
+            ("desired", w.desired),
+            ("max", w.max),
+        ):
+            if field == "exists" and name not in self.late_rs:
+                continue
+            nx[rk(name, field)] = IF(when, value, nx[rk(name, field)])
+
+    def _status_terms(self, c: View, name: str) -> ds.Status:
+        return ds.Status(
+            *[c[dk(name, f)] for f in ("status_updated", "status_ready", "status_available", "status_replicas")],
+            c[dk(name, "revision")],
+            c[dk(name, "progressing")],
+            c[dk(name, "progress_time.set")],
+            c[dk(name, "progress_time")],
+            c[dk(name, "available_cond")],
+        )
+
+    def _write_status(self, nx: View, name: str, st: ds.Status, when: Any) -> None:
+        for var, value in zip(DEPLOYMENT_STATUS_VARS, attrs.astuple(st, recurse=False), strict=True):
+            nx[dk(name, var)] = IF(when, value, nx[dk(name, var)])
+
+    def spec_of(self, d: Deployment) -> ds.Spec:
+        # the broken deployment_ignoring_max_unavailable reads maxUnavailable as 100%
+        unavailable = "100%" if self.deployment_ignoring_unavailable else d.max_unavailable
+        return ds.Spec(d.max_surge, unavailable, d.progress_deadline_seconds, self.deployment_ignoring_surge)
+
+    def _sync_deployment(self, c: View, nx: View, name: str) -> None:
+        """``deployment.sync`` of one Deployment: with one ReplicaSet (before a rollout's apply,
+        or without one), :func:`deploymentsync.single_sync`; rolling from its settled
+        ReplicaSet to the new one, :func:`deploymentsync.rolling_sync`; then the status."""
+        now = c["now"]
+        replicas = c[dk(name, "replicas")]
+        before = self._status_terms(c, name)
+        ro = self.rollouts.get(name)
+        if ro is None:
+            rs_name = self.rs_of[name]
+            rs = self._rs_terms(c, rs_name)
+            there = c[dk(name, "exists")] if name in self.late else True
+            created = AND(there, NOT(rs.exists)) if name in self.late else False
+            spec = self.spec_of(self.late[name].deployment if name in self.late else self._initial_deployment(name))
+            written, rolling = ds.single_sync(rs, replicas, spec, now, created)
+            self._write_rs(nx, rs_name, written, there)
+            after = self._rs_terms(nx, rs_name)
+            st = ds.rollout_status(
+                before, spec, replicas, now, [after], after, revision=rs.revision, created=created, rolling=rolling
+            )
+            self._write_status(nx, name, st, there)
+            return
+        updated = c[dk(name, "updated")]
+        old, new = self._rs_terms(c, ro.old), self._rs_terms(c, ro.new.name)
+        # before the apply: the settled ReplicaSet is the new one, with no old ones
+        spec0 = self.spec_of(ro.before)
+        single, rolling0 = ds.single_sync(old, replicas, spec0, now)
+        # after it: the rolling update
+        spec1 = self.spec_of(ro.after)
+        old1, new1 = ds.rolling_sync(old, new, replicas, spec1)
+        self._write_rs(nx, ro.old, single, NOT(updated))
+        self._write_rs(nx, ro.old, old1, updated)
+        self._write_rs(nx, ro.new.name, new1, updated)
+        old_after, new_after = self._rs_terms(nx, ro.old), self._rs_terms(nx, ro.new.name)
+        st0 = ds.rollout_status(
+            before, spec0, replicas, now, [old_after], old_after, revision=old.revision, created=False, rolling=rolling0
+        )
+        st1 = ds.rollout_status(
+            before,
+            spec1,
+            replicas,
+            now,
+            [old_after, new_after],
+            new_after,
+            revision=ro.new.revision,
+            created=NOT(new.exists),
+            rolling=True,
+        )
+        self._write_status(nx, name, st0, NOT(updated))
+        self._write_status(nx, name, st1, updated)
+
+    def _initial_deployment(self, name: str) -> Deployment:
+        d = self.init_state.cluster.deployment(name)
+        assert d is not None
+        return d
 
     # -- timeline ---------------------------------------------------------------------------------------
 
@@ -849,6 +1195,16 @@ class WorkloadSlice(Slice):
                 return AND(c[exists], up) if exists is not None else up
 
             return scale
+        if ev.verb == "set":
+            # kubectl set image: the rollout's template (_scope_set_image), or no change
+            rolls = ev.text in self.rolling_sets
+
+            def set_image(c: View, nx: View) -> Any:
+                if rolls:
+                    nx[dk(ev.name, "updated")] = True
+                return self.apiserver_available(c)
+
+            return set_image
         if ev.verb == "apply":
             applied = [m.obj for m in ev.manifests]  # Deployments (_scope_applies)
 
@@ -858,6 +1214,10 @@ class WorkloadSlice(Slice):
                 for d in applied:
                     if d.name in self.late:
                         nx[dk(d.name, "exists")] = True
+                    if d.name in self.rollouts:
+                        # the new template (the scope allows no way back)
+                        if d.template == self.rollouts[d.name].after.template:
+                            nx[dk(d.name, "updated")] = True
                     nx[dk(d.name, "replicas")] = d.replicas
                 return self.apiserver_available(c)
 
