@@ -1,7 +1,37 @@
-"""Built-in property `statefulset-replicas-ready` on every shipped seed scenario, with both engines
-(the seeds have no StatefulSet, so it holds; the lost-node StatefulSet scenarios are checked in
-tests/test_statefulset.py)."""
+"""Built-in property `statefulset-replicas-ready` on the shipped StatefulSet scenario, with both engines.
 
-from properties.seedruns import seed_tests
+The seeds have no StatefulSet (the property is not checked by default there: it would hold
+trivially), so this file runs it on scenarios/statefulset-lost-node.yaml, where a member's
+worker is powered off and the member is force-deleted at 10m. Without the force delete
+(scenarios/statefulset-lost-node-unattended.yaml) it is violated: tests/test_statefulset.py."""
 
-test_on_seed_timeline, test_on_seed_with_declared_faults = seed_tests("statefulset-replicas-ready")
+from __future__ import annotations
+
+import pytest
+
+from kmodel.checkrun import CheckOptions, choose_properties, run_check
+from kmodel.engines.base import HOLDS
+from kmodel.scenario import load
+from tests.conftest import SCENARIOS
+
+NAME = "statefulset-replicas-ready"
+
+
+@pytest.mark.parametrize(
+    "engine",
+    [
+        pytest.param("explore", marks=pytest.mark.thorough),  # about 53,000 states
+        "hypothesis",
+    ],
+)
+def test_holds_on_the_shipped_statefulset_scenario(engine: str) -> None:
+    options = CheckOptions(engine=engine, seed=0, profile="ci", max_states=400_000)
+    run = run_check(SCENARIOS / "statefulset-lost-node.yaml", [NAME], options=options)
+    (r,) = run.results
+    assert r.verdict == HOLDS, r.message
+
+
+def test_checked_by_default_only_where_there_are_statefulsets() -> None:
+    with_sets = {p.name for p in choose_properties(load(SCENARIOS / "statefulset-lost-node.yaml"))}
+    without = {p.name for p in choose_properties(load(SCENARIOS / "seed-node-failure.yaml"))}
+    assert NAME in with_sets and NAME not in without
