@@ -116,7 +116,22 @@ class Scenario:
         spec.template.spec.affinity at app.yaml:31; kmodel needs ...``, ``ignoring
         configmap/settings at app.yaml:2 (a ConfigMap changes nothing kmodel models: ...)``.
         Every report shows them."""
-        return tuple(s.warning() for s in self.skipped) + tuple(f.warning() for f in self.ignored)
+        return (
+            tuple(s.warning() for s in self.skipped)
+            + tuple(f.warning() for f in self.ignored)
+            + self._job_assumptions()
+        )
+
+    def _job_assumptions(self) -> tuple[str, ...]:
+        """A Job the ``workloads`` section says nothing about runs containers that never exit:
+        named, so that a Job that never completes is not a surprise."""
+        jobs = [m for m in (*self.manifests, *(m for ev in self.timeline for m in ev.manifests)) if m.kind == "Job"]
+        return tuple(
+            f"assuming the containers of job/{m.name} never exit: the Scenario's workloads section has no "
+            f"job/{m.name} entry (add one, e.g. `job/{m.name}: {{runFor: 30s}}`)"
+            for m in jobs
+            if getattr(m.obj, "behaviour", None) is None
+        )
 
     def ignoring(self) -> str:
         """What a verdict rests on having left out, for the end of a verdict line: ``(ignoring

@@ -372,3 +372,13 @@ def test_workloads_must_name_a_job_of_the_scenario(tmp_path: Path) -> None:
 def test_the_smt_slices_refuse_scenarios_with_jobs() -> None:
     with pytest.raises(SliceError, match="the scenario has Jobs \\(job migrate\\)"):
         slice_of(python_model(load(BACKOFF), []))
+
+
+def test_a_job_without_a_workloads_entry_is_named_in_the_warnings(tmp_path: Path) -> None:
+    # its containers are assumed never to exit: every report says so, with the entry to add
+    with_entry = load(write(tmp_path, "", "{runFor: 10s}"))
+    assert not any("never exit" in w for w in with_entry.warnings)
+    bare = tmp_path / "bare.yaml"
+    bare.write_text("apiVersion: batch/v1\nkind: Job\nmetadata: {name: pi}\nspec:\n" + TEMPLATE.format(policy="Never"))
+    (warning,) = [w for w in load(bare).warnings if "never exit" in w]
+    assert "job/pi" in warning and "workloads" in warning
