@@ -12,6 +12,7 @@ import pytest
 
 from kmodel.checkrun import CheckOptions, run_check
 from kmodel.engines.base import Result
+from properties.seedruns import _once_per_run
 
 ROOT = Path(__file__).resolve().parent.parent
 SCENARIOS = {
@@ -29,6 +30,12 @@ NOT_VIOLATED = {("rollout-node-failure", "rollout-completes")}
 
 @cache
 def rollout_results(scenario: str, engine: str) -> dict[str, Result]:
+    """One run per scenario and engine for both property files, whichever xdist worker asks
+    first (the others read its result)."""
+    return _once_per_run(f"rollout-{scenario}-{engine}", lambda: _rollout_results(scenario, engine))
+
+
+def _rollout_results(scenario: str, engine: str) -> dict[str, Result]:
     options = CheckOptions(engine=engine, seed=0, profile="ci", max_states=12_000)
     run = run_check(SCENARIOS[scenario], names=PROPERTIES, options=options)
     return {r.property: r for r in run.results}
