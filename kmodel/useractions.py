@@ -7,6 +7,7 @@ refused (an event with kubectl's "connection refused" message) and never takes e
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import attrs
 
@@ -144,83 +145,74 @@ def apply_object(cluster: Cluster, m: Manifest) -> tuple[Cluster, str]:
             upd_pod = attrs.evolve(old_pod, labels=obj.labels)
             return cluster.with_pod(upd_pod), "configured" if upd_pod != old_pod else "unchanged"
         return apiserver.create_pod(cluster, obj), "created"
-    if isinstance(obj, Deployment):
-        old_d = cluster.deployment(obj.name)
-        if old_d is None:
-            return cluster.with_deployment(obj), "created"
-        upd_d = attrs.evolve(
-            old_d,
-            replicas=obj.replicas,
-            template=obj.template,
-            max_surge=obj.max_surge,
-            max_unavailable=obj.max_unavailable,
-            min_ready_seconds=obj.min_ready_seconds,
-            strategy=obj.strategy,
-            revision_history_limit=obj.revision_history_limit,
-            progress_deadline_seconds=obj.progress_deadline_seconds,
-            paused=obj.paused,
-        )
-        return cluster.with_deployment(upd_d), "configured" if upd_d != old_d else "unchanged"
-    if isinstance(obj, ReplicaSet):
-        old_rs = cluster.replicaset(obj.name)
-        if old_rs is None:
-            return cluster.with_replicaset(obj), "created"
-        upd_rs = attrs.evolve(
-            old_rs, replicas=obj.replicas, template=obj.template, min_ready_seconds=obj.min_ready_seconds
-        )
-        return cluster.with_replicaset(upd_rs), "configured" if upd_rs != old_rs else "unchanged"
-    if isinstance(obj, StatefulSet):
-        old_ss = cluster.statefulset(obj.name)
-        if old_ss is None:
-            return cluster.with_statefulset(obj), "created"
-        # the spec fields an update may change (selector, serviceName, podManagementPolicy and
-        # volumeClaimTemplates are immutable: the apiserver refuses other changes; kmodel keeps the old ones)
-        upd_ss = attrs.evolve(
-            old_ss,
-            replicas=obj.replicas,
-            template=obj.template,
-            update_strategy=obj.update_strategy,
-            partition=obj.partition,
-            max_unavailable=obj.max_unavailable,
-            min_ready_seconds=obj.min_ready_seconds,
-            start_ordinal=obj.start_ordinal,
-        )
-        return cluster.with_statefulset(upd_ss), "configured" if upd_ss != old_ss else "unchanged"
-    if isinstance(obj, Job):
-        old_j = cluster.job(obj.name)
-        if old_j is None:
-            return cluster.with_job(obj), "created"
-        # a Job's pod template is immutable; kmodel updates what may change: parallelism,
-        # suspend, activeDeadlineSeconds (and the scenario's behaviour of its containers)
-        upd_j = attrs.evolve(
-            old_j,
-            parallelism=obj.parallelism,
-            suspend=obj.suspend,
-            active_deadline_seconds=obj.active_deadline_seconds,
-            behaviour=obj.behaviour,
-        )
-        return cluster.with_job(upd_j), "configured" if upd_j != old_j else "unchanged"
-    if isinstance(obj, DaemonSet):
-        old_ds = cluster.daemonset(obj.name)
-        if old_ds is None:
-            return cluster.with_daemonset(obj), "created"
-        upd_ds = attrs.evolve(
-            old_ds,
-            selector=obj.selector,
-            template=obj.template,
-            labels=obj.labels,
-            strategy=obj.strategy,
-            max_unavailable=obj.max_unavailable,
-            max_surge=obj.max_surge,
-            min_ready_seconds=obj.min_ready_seconds,
-        )
-        return cluster.with_daemonset(upd_ds), "configured" if upd_ds != old_ds else "unchanged"
-    assert isinstance(obj, Service)
-    old_s = cluster.service(obj.name)
-    if old_s is None:
-        return cluster.with_service(obj), "created"
-    upd_s = attrs.evolve(old_s, selector=obj.selector, publish_not_ready_addresses=obj.publish_not_ready_addresses)
-    return cluster.with_service(upd_s), "configured" if upd_s != old_s else "unchanged"
+    spec = _SPEC_UPDATES.get(type(obj))
+    if spec is not None:
+        find, put, fields = spec
+        return update_spec(cluster, obj, getattr(cluster, find), getattr(cluster, put), fields)
+    raise AssertionError(f"apply of an unmodelled kind {type(obj).__name__}")
+
+
+def update_spec(
+    cluster: Cluster,
+    obj: Any,
+    find: Callable[[str], Any],
+    put: Callable[[Any], Cluster],
+    fields: tuple[str, ...],
+) -> tuple[Cluster, str]:
+    """kubectl apply of an object whose kind keeps its status apart from its spec: created when
+    ``find(obj.name)`` has none, else the stored one takes ``fields`` from ``obj`` (the fields an
+    update may change; the others, and the status, stay) and kubectl's word says whether that
+    changed anything."""
+    old = find(obj.name)
+    if old is None:
+        return put(obj), "created"
+    new = attrs.evolve(old, **{f: getattr(obj, f) for f in fields})
+    return put(new), "configured" if new != old else "unchanged"
+
+
+# kind -> (Cluster lookup, Cluster update, the spec fields an apply may change) for update_spec
+_SPEC_UPDATES: dict[type, tuple[str, str, tuple[str, ...]]] = {
+    Deployment: (
+        "deployment",
+        "with_deployment",
+        (
+            "replicas",
+            "template",
+            "max_surge",
+            "max_unavailable",
+            "min_ready_seconds",
+            "strategy",
+            "revision_history_limit",
+            "progress_deadline_seconds",
+            "paused",
+        ),
+    ),
+    ReplicaSet: ("replicaset", "with_replicaset", ("replicas", "template", "min_ready_seconds")),
+    # selector, serviceName, podManagementPolicy and volumeClaimTemplates are immutable (the
+    # apiserver refuses other changes; kmodel keeps the old ones)
+    StatefulSet: (
+        "statefulset",
+        "with_statefulset",
+        (
+            "replicas",
+            "template",
+            "update_strategy",
+            "partition",
+            "max_unavailable",
+            "min_ready_seconds",
+            "start_ordinal",
+        ),
+    ),
+    # a Job's pod template is immutable; what may change: parallelism, suspend,
+    # activeDeadlineSeconds (and the scenario's behaviour of its containers)
+    Job: ("job", "with_job", ("parallelism", "suspend", "active_deadline_seconds", "behaviour")),
+    DaemonSet: (
+        "daemonset",
+        "with_daemonset",
+        ("selector", "template", "labels", "strategy", "max_unavailable", "max_surge", "min_ready_seconds"),
+    ),
+    Service: ("service", "with_service", ("selector", "publish_not_ready_addresses")),
+}
 
 
 def _merge_spec_taints(old: Node, new: Node) -> tuple[Taint, ...]:
