@@ -208,6 +208,25 @@ class PodTemplate:
     written_images: tuple[str, ...] = ()
     restarted_at: str = ""
 
+    def new_pod(self, name: str, owner: str, owner_kind: str, **changes: object) -> Pod:
+        """A pod of this template, owned by ``owner`` (of kind ``owner_kind``): everything the
+        template says about each of its pods (labels, tolerations, node selection, requests,
+        grace period, the scheduling fields, spec.nodeName, probes), with ``changes`` on top (the
+        labels a controller adds, its tolerations...). Every workload controller makes its pods
+        here, so that none drops a field the template carries."""
+        fields: dict[str, object] = {
+            "labels": self.labels,
+            "tolerations": self.tolerations,
+            "node_selector": self.node_selector,
+            "requests": self.requests,
+            "termination_grace_seconds": self.termination_grace_seconds,
+            "scheduling": self.scheduling,
+            "node_name": self.node_name,
+            "probes": self.probes,
+        }
+        fields.update(changes)
+        return Pod(name=name, owner=owner, owner_kind=owner_kind, **fields)  # type: ignore[arg-type]
+
 
 @frozen(cache_hash=True)
 class Node:

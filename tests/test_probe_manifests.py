@@ -81,3 +81,36 @@ def test_refusals_are_one_line(tmp_path: Path, probes: str, init: str, message: 
         load_pod(tmp_path, probes, init)
     text = str(err.value)
     assert message in text and "\n" not in text and "p.yaml:" in text
+
+
+WORKLOADS = {
+    "Deployment": "  replicas: 1\n",
+    "ReplicaSet": "  replicas: 1\n",
+    "StatefulSet": "  serviceName: db\n  replicas: 1\n",
+    "DaemonSet": "",
+}
+
+
+@pytest.mark.parametrize("kind", sorted(WORKLOADS))
+def test_every_workload_controller_gives_its_pods_the_template_probes(tmp_path: Path, kind: str) -> None:
+    """Pods of every workload kind carry the template's probes: a readiness probe with
+    initialDelaySeconds 60 keeps each pod not ready until 60 s after its container started
+    (prober worker_test.go TestInitialDelay), whichever controller made the pod."""
+    from kmodel.engines.simulate import simulate
+
+    path = tmp_path / "w.yaml"
+    path.write_text(
+        f"apiVersion: apps/v1\nkind: {kind}\nmetadata: {{name: db}}\nspec:\n{WORKLOADS[kind]}"
+        "  selector: {matchLabels: {app: db}}\n  template:\n    metadata: {labels: {app: db}}\n    spec:\n"
+        "      containers:\n      - name: db\n        image: postgres\n"
+        "        readinessProbe: {exec: {command: [pg_isready]}, initialDelaySeconds: 60}\n"
+    )
+    states = []
+    simulate(load(path), until=120, on_tick=states.append)
+    running_since: dict[str, int] = {}
+    for c in states:
+        for p in c.pods:
+            if p.phase == "Running":
+                since = running_since.setdefault(p.name, c.now)
+                assert p.ready == (c.now >= since + 60), (kind, p.name, c.now)
+    assert running_since, "no pod ever ran"

@@ -178,18 +178,7 @@ def unavailable_count(ds: DaemonSet, total: int) -> int:
 def template_pod(ds: DaemonSet, node_name: str | None = None) -> Pod:
     """``NewPod``: a pod of the template with the daemon tolerations (bound to ``node_name``)."""
     t = ds.template
-    return Pod(
-        name=f"{ds.name}-",
-        owner=ds.name,
-        owner_kind=KIND,
-        labels=t.labels,
-        tolerations=daemon_tolerations(t.tolerations),
-        node_selector=t.node_selector,
-        requests=t.requests,
-        scheduling=t.scheduling,
-        termination_grace_seconds=t.termination_grace_seconds,
-        node_name=node_name,
-    )
+    return t.new_pod(f"{ds.name}-", ds.name, KIND, tolerations=daemon_tolerations(t.tolerations), node_name=node_name)
 
 
 def should_run(ds: DaemonSet, node: Node) -> tuple[bool, bool]:

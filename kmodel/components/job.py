@@ -211,18 +211,12 @@ def new_pod(job: Job, now: int, taken: set[str]) -> tuple[Pod, Job]:
     labels = dict(t.labels)
     labels[LABEL_JOB_NAME] = job.name
     labels[LABEL_LEGACY_JOB_NAME] = job.name
-    pod = Pod(
-        name=name,
-        owner=job.name,
-        owner_kind=OWNER_KIND,
+    pod = t.new_pod(
+        name,
+        job.name,
+        OWNER_KIND,
         labels=labels_of(labels),
-        tolerations=t.tolerations,
-        node_selector=t.node_selector,
-        requests=t.requests,
         created=now,
-        termination_grace_seconds=t.termination_grace_seconds,
-        scheduling=t.scheduling,
-        node_name=t.node_name,
         restart_policy=job.restart_policy,
         behaviour=job.behaviour,
     )

@@ -107,20 +107,7 @@ def new_pod(rs: ReplicaSet, now: int, taken: Callable[[str], bool] = lambda _: F
     model's counter while its old pods may still be Terminating), so the counter moves on."""
     while taken(name := f"{rs.name}-{apiserver.name_suffix(rs.name, rs.next_pod)}"):
         rs = attrs.evolve(rs, next_pod=rs.next_pod + 1)
-    t = rs.template
-    pod = Pod(
-        name=name,
-        owner=rs.name,
-        labels=t.labels,
-        tolerations=t.tolerations,
-        node_selector=t.node_selector,
-        requests=t.requests,
-        created=now,
-        termination_grace_seconds=t.termination_grace_seconds,
-        scheduling=t.scheduling,
-        node_name=t.node_name,
-        probes=t.probes,
-    )
+    pod = rs.template.new_pod(name, rs.name, "ReplicaSet", created=now)
     return pod, attrs.evolve(rs, next_pod=rs.next_pod + 1)
 
 

@@ -175,18 +175,7 @@ def new_pod(sts: StatefulSet, template: PodTemplate, revision: str, ordinal: int
     if versions.minor_of(version) >= 28:  # PodIndexLabel: beta (on) 1.28, GA 1.32
         labels[POD_INDEX_LABEL] = str(ordinal)
     labels[REVISION_LABEL] = revision
-    return Pod(
-        name=name,
-        owner=sts.name,
-        owner_kind=KIND,
-        labels=tuple(sorted(labels.items())),
-        tolerations=template.tolerations,
-        node_selector=template.node_selector,
-        requests=template.requests,
-        termination_grace_seconds=template.termination_grace_seconds,
-        scheduling=template.scheduling,
-        node_name=template.node_name,
-    )
+    return template.new_pod(name, sts.name, KIND, labels=tuple(sorted(labels.items())))
 
 
 def versioned_pod(sts: StatefulSet, ordinal: int, start: int, version: str) -> Pod:
