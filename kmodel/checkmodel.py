@@ -35,7 +35,7 @@ from attrs import frozen
 
 from kmodel import faults as fault_fns
 from kmodel import model
-from kmodel.components import apiserver, kubelet, prober
+from kmodel.components import apiserver, prober
 from kmodel.components import job as job_component
 from kmodel.engines.base import Transition
 from kmodel.probespec import READINESS
@@ -152,7 +152,7 @@ class KubeModel:
             self.cap = max(
                 self.cap,
                 job_component.MAX_BACKOFF + 2 * s.step,
-                kubelet.CRASH_BACKOFF_MAX + 2 * s.step,
+                prober.MAX_BACKOFF + 2 * s.step,
                 *((j.active_deadline_seconds or 0) + 2 * s.step for j in jobs),
                 *((j.behaviour.run_seconds if j.behaviour else 0) + 2 * s.step for j in jobs),
             )

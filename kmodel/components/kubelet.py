@@ -63,14 +63,12 @@ from kmodel.state import COND_FALSE, COND_TRUE, FAILED, PENDING, RUNNING, SUCCEE
 from kmodel.transition import Event, Outcome
 
 SOURCE = "kubelet"
-# pkg/kubelet/kubelet.go: the first CrashLoopBackOff delay and the longest one
-CRASH_BACKOFF_INITIAL = 10
-CRASH_BACKOFF_MAX = 300
 
 
 def crash_backoff(restarts: int) -> int:
-    """Seconds a container that failed after ``restarts`` restarts waits before the next one."""
-    return min(CRASH_BACKOFF_INITIAL * 2 ** min(restarts, 16), CRASH_BACKOFF_MAX)
+    """Seconds a container that failed after ``restarts`` restarts waits before the next one (the
+    CrashLoopBackOff delays of pkg/kubelet/kubelet.go, kept in :mod:`kmodel.components.prober`)."""
+    return min(prober.INITIAL_BACKOFF * 2 ** min(restarts, 16), prober.MAX_BACKOFF)
 
 
 def _run_fails(cluster: Cluster, pod: Pod) -> tuple[bool, Cluster]:
