@@ -172,32 +172,25 @@ def choose_properties(
             )
         chosen.append(defs[name])
     if not names and not invariants:
-        chosen = from_files or [
-            d for d in props_mod.BUILTINS.values() if _concerns(d.name, scenario) and _by_default(d, scenario)
-        ]
+        chosen = from_files or [d for d in props_mod.BUILTINS.values() if _by_default(d, scenario)]
     out = [props_mod.to_property(d, scenario.settings) for d in chosen]
     out += [invariant_property(text, _invariant_where(i)) for i, text in enumerate(invariants)]
     return out
 
 
-def _concerns(name: str, scenario: Scenario) -> bool:
-    """A built-in about one kind (Jobs, StatefulSets...) is checked by default only on a scenario
-    with objects of that kind (in its files or applied by its timeline): elsewhere it holds
-    trivially, and its search would cost as much as any other."""
-    kind = props_mod.ABOUT_KIND.get(name)
+def _by_default(defn: props_mod.PropertyDef, scenario: Scenario) -> bool:
+    """Every built-in is checked when none is named, except where it holds trivially and its
+    search would cost as much as any other: a built-in about one kind (Jobs, StatefulSets,
+    DaemonSets: ``ABOUT_KIND``) on a scenario without objects of that kind (in its files or
+    applied by its timeline), and the rollout ones on a scenario that never starts a rollout
+    (:func:`kmodel.properties.can_roll_out`)."""
+    if defn.name in props_mod.ROLLOUT_PROPERTIES:
+        return props_mod.can_roll_out(scenario)
+    kind = props_mod.ABOUT_KIND.get(defn.name)
     if kind is None:
         return True
     applied = (m for ev in scenario.timeline for m in ev.manifests)
     return any(m.kind == kind for m in (*scenario.manifests, *applied))
-
-
-def _by_default(defn: props_mod.PropertyDef, scenario: Scenario) -> bool:
-    """Every built-in is checked when none is named, except the rollout ones on a scenario
-    that never starts a rollout (:func:`kmodel.properties.can_roll_out`): there they hold
-    trivially, and rollout-completes would cost a search of its own."""
-    if defn.name not in props_mod.ROLLOUT_PROPERTIES:
-        return True
-    return props_mod.can_roll_out(scenario)
 
 
 def smt_properties(
