@@ -16,7 +16,10 @@ Enabled transitions of a state:
   delete a pod, kill a pod's containers, make a pod's readiness probe fail (``failProbe``);
   and the undoing of any fault the checker injected (power on, start, heal, the probe passing
   again), which costs nothing;
-- the clock tick, once no component has work left in this tick.
+- the clock tick, once no component has work left in this tick;
+- the scenario's fault rules (:mod:`kmodel.faultrules`): a recovery a rule scheduled, when due, as
+  urgently as a timeline event; once no component has work left, each enabled firing of a rule,
+  and while a rule without ``may: true`` is enabled the clock does not tick.
 
 The fingerprint used to recognise visited states measures every time as an age relative to the
 clock, capped just above the largest threshold that any component compares it with, so the
@@ -33,8 +36,8 @@ from typing import Any
 import attrs
 from attrs import frozen
 
+from kmodel import faultrules, model
 from kmodel import faults as fault_fns
-from kmodel import model
 from kmodel.components import apiserver, prober
 from kmodel.components import job as job_component
 from kmodel.engines.base import Transition
@@ -178,6 +181,11 @@ class KubeModel:
                 "timeline", ev.text, attrs.evolve(state, cluster=out.state, next_event=state.next_event + 1)
             )
             return
+        recoveries = faultrules.due_recoveries(c)
+        if recoveries:
+            o = recoveries[0]
+            yield Transition(o.actor, o.label, attrs.evolve(state, cluster=o.state))
+            return
         busy = False
         for comp in model.components(c, self.replace):
             for o in model.component_steps(c, comp):
@@ -185,7 +193,12 @@ class KubeModel:
                 yield Transition(o.actor, o.label, attrs.evolve(state, cluster=o.state))
         if not c.ran and not c.sched_attempted:
             yield from self._faults(state)
-        if not busy and (self.horizon is None or c.now + c.settings.step <= self.horizon):
+        urgent = False
+        if not busy and self.scenario.fault_rules:
+            for rule, o in faultrules.firings(c, self.scenario.fault_rules):
+                urgent = urgent or not rule.may
+                yield Transition(o.actor, o.label, attrs.evolve(state, cluster=o.state), fault=rule.may)
+        if not busy and not urgent and (self.horizon is None or c.now + c.settings.step <= self.horizon):
             yield Transition(
                 "clock", f"tick to t={c.now + c.settings.step}s", attrs.evolve(state, cluster=model.tick(c))
             )
@@ -238,7 +251,14 @@ class KubeModel:
             and all(j.finished for j in c.jobs)
         ):
             before = c
+            for outcome in faultrules.start_of_tick(c):
+                c = outcome.state
             for outcome in model.fixed_schedule(c, self.replace):
+                c = outcome.state
+            if any(rule.may for rule, _ in faultrules.firings(c, self.scenario.fault_rules)):
+                c = before  # a rule the checker may fire or not: explore that choice from here
+                break
+            for outcome in faultrules.end_of_tick(c, self.scenario.fault_rules):
                 c = outcome.state
             changed = attrs.evolve(c, ran=frozenset(), sched_attempted=frozenset()) != attrs.evolve(
                 before, ran=frozenset(), sched_attempted=frozenset()
@@ -475,6 +495,8 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True, more_failu
         c.statefulsets,
         tuple(attrs.evolve(j, start_time=age(j.start_time), completion_time=age(j.completion_time)) for j in c.jobs),
         tuple(attrs.evolve(ds, next_pod=0) for ds in c.daemonsets) if symmetry else c.daemonsets,
+        c.rule_fired,
+        faultrules.relative_timers(c),
     )
 
 

@@ -996,8 +996,10 @@ class Invariant:
         return f"Invariant({self.text!r})"
 
 
-def compile_invariant(text: str) -> Invariant:
-    """Parse and check an invariant; ExprError (naming the column and a fix) if it is not allowed."""
+def compile_invariant(text: str, names: Iterable[str] = ()) -> Invariant:
+    """Parse and check an invariant; ExprError (naming the column and a fix) if it is not allowed.
+    ``names`` are extra names the expression may use besides the environment's (a fault rule's
+    subject, :mod:`kmodel.faultrules`); the caller binds them in the environment it evaluates on."""
     if not isinstance(text, str):
         raise ExprError(f"an invariant must be a string, got {_type_name(text)}")
     if len(text) > MAX_TEXT:
@@ -1009,7 +1011,7 @@ def compile_invariant(text: str) -> Invariant:
         raise ExprError("the invariant is empty", fix="write an expression such as len(pods) >= 1")
     source = _Source(stripped)
     tree = _parse(source)
-    _guarded(lambda: _Checker(source).check(tree.body, frozenset(), 1))
+    _guarded(lambda: _Checker(source).check(tree.body, frozenset(names), 1))
     return Invariant(stripped, tree, source)
 
 

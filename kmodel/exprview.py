@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, ClassVar
 
+from kmodel.components.plugins.noderesources import in_cache, pod_request
 from kmodel.render.view import node_status, pod_status
-from kmodel.state import COND_TRUE, Cluster, Labels, Node, Pod
+from kmodel.state import COND_TRUE, Cluster, Labels, Node, Pod, Resources
 
 ENV_NAMES: tuple[str, ...] = ("nodes", "pods", "deployments", "replicasets", "services", "now", "statefulsets")
 
@@ -95,13 +96,36 @@ def _heartbeat_age(node: Node, cluster: Cluster) -> int | None:
     return cluster.now - node.last_heartbeat
 
 
+def _requested(node: Node, cluster: Cluster) -> Resources:
+    """What the pods assigned to ``node`` request, as the scheduler counts it (NodeResourcesFit):
+    bound pods that have not finished, Terminating ones included; ``pods`` is their number."""
+    total = Resources()
+    for p in cluster.pods:
+        if p.node_name == node.name and in_cache(p):
+            total = total + pod_request(p) + Resources(pods=1)
+    return total
+
+
+def _percent(used: int, allocatable: int) -> int:
+    """``kubectl describe node``'s "Allocated resources" percentage: rounded down, 0 when the
+    node has none of the resource."""
+    return used * 100 // allocatable if allocatable > 0 else 0
+
+
 class NodeRecord(Record):
     """``status`` is kubectl's STATUS column ("Ready", "NotReady", with ",SchedulingDisabled" when
     cordoned, "Unknown" with no Ready condition yet); ``condition`` the Ready condition
     ("True"/"False"/"Unknown", "" for none); ``ready`` whether it is "True"; ``heartbeat_age``
     seconds since the kubelet last posted its status (which it does when the status changes;
     None: never posted); ``lease_age`` seconds since it last renewed its Lease (None: no Lease);
-    ``runtime_ready`` whether its container runtime runs."""
+    ``runtime_ready`` whether its container runtime runs.
+
+    What is requested on the node, counted as the scheduler counts it (the pods bound to it that
+    have not finished, Terminating ones included): ``cpu_requested`` in millicores and
+    ``memory_requested`` in bytes, next to ``cpu_allocatable`` and ``memory_allocatable``;
+    ``cpu_requested_percent`` and ``memory_requested_percent`` as ``kubectl describe node``
+    shows them (whole percent of allocatable, rounded down); ``pod_count`` those pods' number and
+    ``pods_allocatable`` how many the node takes."""
 
     __slots__ = ()
     kind = "node"
@@ -122,6 +146,14 @@ class NodeRecord(Record):
         "runtime_ready": lambda n, c: n.runtime_ready,
         "heartbeat_age": _heartbeat_age,
         "lease_age": lambda n, c: None if n.lease_renew_time is None else c.now - n.lease_renew_time,
+        "cpu_requested": lambda n, c: _requested(n, c).cpu,
+        "cpu_allocatable": lambda n, c: n.capacity.cpu,
+        "cpu_requested_percent": lambda n, c: _percent(_requested(n, c).cpu, n.capacity.cpu),
+        "memory_requested": lambda n, c: _requested(n, c).memory,
+        "memory_allocatable": lambda n, c: n.capacity.memory,
+        "memory_requested_percent": lambda n, c: _percent(_requested(n, c).memory, n.capacity.memory),
+        "pod_count": lambda n, c: _requested(n, c).pods,
+        "pods_allocatable": lambda n, c: n.capacity.pods,
     }
 
 

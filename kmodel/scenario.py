@@ -13,6 +13,9 @@
     workloads:                                   # how a Job's containers behave (default: forever)
       job/pi: {runFor: 30s}                      # each run lasts 30 s and exits 0
       job/flaky: {runFor: 10s, exitCode: 1, failures: 2}  # the first 2 runs exit 1, later ones 0
+    faultRules:                                  # faults the cluster's own state sets off
+      - {name: overload, forEach: node, when: "n.cpu_requested_percent >= 98", action: crash,
+         rebootAfter: 2m, max: 2}                # see kmodel.faultrules for actions and semantics
 
 A file with manifests only is a valid scenario: default settings apply, and without Node
 manifests the cluster is kind's default shape: a tainted control-plane node and two workers.
@@ -28,7 +31,7 @@ from typing import Any
 import attrs
 from attrs import frozen
 
-from kmodel import limits
+from kmodel import faultrules, limits
 from kmodel.errors import KmodelError, shown
 from kmodel.fieldpolicy import Finding
 from kmodel.manifests import (
@@ -89,6 +92,7 @@ SCENARIO_KEYS = (
     "timeline",
     "faults",
     "workloads",
+    "faultRules",
 )
 BEHAVIOUR_KEYS = ("runFor", "exitCode", "failures")
 
@@ -109,6 +113,8 @@ class Scenario:
     ignored: tuple[Finding, ...] = ()
     # objects of kinds that change nothing kmodel models (ConfigMap, Secret, ...): left out
     skipped: tuple[Skipped, ...] = ()
+    # the faultRules section (kmodel.faultrules)
+    fault_rules: tuple[faultrules.FaultRule, ...] = ()
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -365,7 +371,8 @@ def load(path: str | Path, extra_events: list[str] | None = None, allow_unmodell
         timeline = [
             attrs.evolve(ev, manifests=tuple(_with_behaviour(m, behaviours) for m in ev.manifests)) for ev in timeline
         ]
-    return Scenario(
+    rules = faultrules.parse(sctx.at(scen, "faultRules"), scen.get("faultRules")) if "faultRules" in scen else ()
+    scenario = Scenario(
         path=file,
         name=name,
         description=description,
@@ -378,7 +385,11 @@ def load(path: str | Path, extra_events: list[str] | None = None, allow_unmodell
         default_cluster=default_cluster,
         ignored=tuple(ignored),
         skipped=tuple(skipped),
+        fault_rules=rules,
     )
+    if rules:
+        faultrules.validate(rules, scenario.initial_state(), file)
+    return scenario
 
 
 def _namespaced(manifests: tuple[Manifest, ...], timeline: list[TimedEvent]) -> list[TimedEvent]:

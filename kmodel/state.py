@@ -624,6 +624,10 @@ class Cluster:
     # pods the scheduler already tried (and failed to place) in the current tick
     sched_attempted: frozenset[str] = frozenset()
     pod_serial: int = 0  # counter for names of pods created without a controller
+    # state-dependent fault rules (kmodel.faultrules): how often each rule that has a `max:` has
+    # fired, by rule name; and the recoveries the rules scheduled, as (due time, action, subject)
+    rule_fired: tuple[tuple[str, int], ...] = ()
+    rule_timers: tuple[tuple[int, str, str], ...] = ()
 
     # -- lookups -------------------------------------------------------------------------------
 

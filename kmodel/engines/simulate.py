@@ -3,7 +3,9 @@
 Each tick: the timeline events due by now (in file order), then every component once in the
 fixed order of :func:`kmodel.model.components` (the scheduler until its queue is empty), taking
 the first successor where a step has several (the scheduler's ties are broken by node name);
-then the clock advances. A snapshot of the ``kubectl get`` view is kept whenever it changes.
+then every enabled fault rule fires (:func:`kmodel.faultrules.end_of_tick`; the recoveries they
+scheduled come first thing in the tick they are due); then the clock advances. A snapshot of
+the ``kubectl get`` view is kept whenever it changes.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from typing import Any
 
 from attrs import define, field
 
-from kmodel import model, timeline
+from kmodel import faultrules, model, timeline
 from kmodel.render.view import view
 from kmodel.scenario import Scenario
 from kmodel.state import Cluster
@@ -50,7 +52,7 @@ def simulate(
         sim.steps.append((state.now, outcome.actor, outcome.label))
         for e in outcome.events:
             key = (e.source, e.reason, e.object)
-            if outcome.actor not in ("user", "fault") and last_message.get(key) == e.message:
+            if outcome.actor not in ("user", "fault", faultrules.ACTOR) and last_message.get(key) == e.message:
                 continue  # a controller repeating itself: kubectl would only bump the count
             last_message[key] = e.message
             sim.events.append(e)
@@ -58,7 +60,11 @@ def simulate(
     while True:
         while pending and pending[0].at <= state.now:
             take(timeline.perform(state, pending.pop(0)))
+        for outcome in faultrules.start_of_tick(state):
+            take(outcome)
         for outcome in model.fixed_schedule(state, replace):
+            take(outcome)
+        for outcome in faultrules.end_of_tick(state, scenario.fault_rules):
             take(outcome)
         current = view(state)
         if current != last_view:

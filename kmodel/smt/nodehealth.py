@@ -204,6 +204,19 @@ def refuse_statefulsets(cluster: Cluster, applied: list[Any], where: str) -> Non
         )
 
 
+def refuse_fault_rules(scenario: Any, where: str) -> None:
+    """Refuse a scenario with ``faultRules`` (kmodel.faultrules): a fault that fires when a
+    condition over the whole state holds is not encoded."""
+    rules = getattr(scenario, "fault_rules", ())
+    if rules:
+        raise SliceError(
+            f"faultRules ({rules[0].name}: a fault that fires when a condition over the state holds) are not "
+            "encoded in Z3",
+            where=where,
+            fix="check with --engine explore or --engine hypothesis",
+        )
+
+
 def refuse_daemonsets(cluster: Cluster, where: str) -> None:
     """Refuse DaemonSets: no slice encodes the DaemonSet controller (its pods would be created
     by nothing, and the properties would judge a cluster without them)."""
@@ -755,6 +768,7 @@ class Slice:
         refuse_scheduling_features(c, self.WHERE)
         refuse_probes(c, m.timeline, self.WHERE)
         refuse_statefulsets(c, [x for ev in m.timeline for x in ev.manifests], self.WHERE)
+        refuse_fault_rules(m.scenario, self.WHERE)
         applies_jobs = any(x.kind == "Job" for ev in m.timeline for x in getattr(ev, "manifests", ()))
         if c.jobs or applies_jobs or any(p.owner_kind == "Job" for p in c.pods):
             name = c.jobs[0].name if c.jobs else "applied by the timeline"

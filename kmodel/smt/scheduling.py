@@ -854,6 +854,14 @@ def check_scenario(scen: Scenario) -> None:
     whose pod templates pin ``spec.nodeName`` (their pods are created already bound, skipping
     the scheduler, which the slice's pod creation does not do)."""
     first = scen.initial_state()
+    if scen.fault_rules:
+        raise KmodelError(
+            f"faultRules ({scen.fault_rules[0].name}: a fault that fires when a condition over the state holds) "
+            "are not encoded in Z3",
+            file=scen.path,
+            where="kmodel prove",
+            fix="check it with kmodel check (--engine explore or hypothesis)",
+        )
     applied = [m.name for ev in scen.timeline for m in ev.manifests if m.kind == "StatefulSet"]
     for name in [s.name for s in first.statefulsets] + applied:
         raise KmodelError(
