@@ -237,9 +237,9 @@ class KubeModel:
 
     def _settle(self, state: CheckState) -> CheckState:
         """Run the fixed schedule until the scenario has come up and nothing changes for a
-        full monitor and GC period (but never past the first timeline event, and not while a
-        Job has not finished: a Job's run is what the checker is there to explore, so a
-        scenario with Jobs is checked from t=0)."""
+        full monitor and GC period (but never past the first timeline event, nor into a tick
+        in which a fault rule fires, and not while a Job has not finished: a Job's run is what
+        the checker is there to explore, so a scenario with Jobs is checked from t=0)."""
         first_event = self.timeline[0].at if self.timeline else None
         quiet_for = 0
         c = state.cluster
@@ -251,15 +251,11 @@ class KubeModel:
             and all(j.finished for j in c.jobs)
         ):
             before = c
-            for outcome in faultrules.start_of_tick(c):
-                c = outcome.state
             for outcome in model.fixed_schedule(c, self.replace):
                 c = outcome.state
-            if any(rule.may for rule, _ in faultrules.firings(c, self.scenario.fault_rules)):
-                c = before  # a rule the checker may fire or not: explore that choice from here
+            if faultrules.firings(c, self.scenario.fault_rules):
+                c = before  # a fault rule fires in this tick: that is for the checker to explore
                 break
-            for outcome in faultrules.end_of_tick(c, self.scenario.fault_rules):
-                c = outcome.state
             changed = attrs.evolve(c, ran=frozenset(), sched_attempted=frozenset()) != attrs.evolve(
                 before, ran=frozenset(), sched_attempted=frozenset()
             )
