@@ -401,6 +401,7 @@ def check(
         f"faults the checker may inject (and undo): {describe_faults(run.model.budget)}"
         f"{' (the default: the file declares no budget)' if default_budget else ''}; "
         f"timeline: {len(run.scenario.timeline)} event(s)",
+        *(f"fault rule {rule.describe()}" for rule in run.scenario.fault_rules),
         f"engine: {engine}; {len(run.properties)} propert{'y' if len(run.properties) == 1 else 'ies'}",
         *liveness_bounds(run.properties, run.scenario.settings),
         *limit_notes(engine),
