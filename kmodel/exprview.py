@@ -107,9 +107,11 @@ def _requested(node: Node, cluster: Cluster) -> Resources:
 
 
 def _percent(used: int, allocatable: int) -> int:
-    """``kubectl describe node``'s "Allocated resources" percentage: rounded down, 0 when the
-    node has none of the resource."""
-    return used * 100 // allocatable if allocatable > 0 else 0
+    """``kubectl describe node``'s "Allocated resources" percentage (describeNodeResource in
+    staging/src/k8s.io/kubectl/pkg/describe/describe.go): the float quotient times 100, cut to a
+    whole number (so 290m of 1 CPU shows 28%, as 0.29 * 100 is just under 29 in floating
+    point); 0 when the node has none of the resource."""
+    return int(float(used) / float(allocatable) * 100) if allocatable > 0 else 0
 
 
 class NodeRecord(Record):
@@ -124,7 +126,7 @@ class NodeRecord(Record):
     have not finished, Terminating ones included): ``cpu_requested`` in millicores and
     ``memory_requested`` in bytes, next to ``cpu_allocatable`` and ``memory_allocatable``;
     ``cpu_requested_percent`` and ``memory_requested_percent`` as ``kubectl describe node``
-    shows them (whole percent of allocatable, rounded down); ``pod_count`` those pods' number and
+    shows them (whole percent of allocatable, cut as kubectl cuts it); ``pod_count`` those pods' number and
     ``pods_allocatable`` how many the node takes."""
 
     __slots__ = ()

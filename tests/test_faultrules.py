@@ -113,12 +113,16 @@ def test_node_facts_count_what_the_scheduler_counts() -> None:
     assert not compile_invariant("any(n.pod_count > 2 for n in nodes)").evaluate(env)
 
 
-def test_percent_is_rounded_down_as_kubectl_describe_node_shows_it() -> None:
+@pytest.mark.parametrize(("millis", "percent"), [(979, 97), (980, 98), (290, 28), (1000, 100)])
+def test_percent_is_what_kubectl_describe_node_shows(millis: int, percent: int) -> None:
+    """kubectl's describeNodeResource (staging/src/k8s.io/kubectl/pkg/describe/describe.go):
+    ``int64(float64(cpuReqs.MilliValue()) / float64(allocatable.Cpu().MilliValue()) * 100)``, so
+    97.9% shows as 97%, and 290m of 1000m as 28% (0.29 * 100 is 28.999... in float64)."""
     w = node("w", capacity=Resources(cpu=1000, memory=0, pods=110))
-    c = cluster(w, pods=(Pod(name="a", node_name="w", requests=Resources(cpu=979)),))
+    c = cluster(w, pods=(Pod(name="a", node_name="w", requests=Resources(cpu=millis)),))
     (rec,) = environment(c)["nodes"]  # type: ignore[misc]
-    assert rec.cpu_requested_percent == 97  # 97.9% shows as 97%
-    assert rec.memory_requested_percent == 0  # no memory allocatable: 0, not a division by zero
+    assert rec.cpu_requested_percent == percent
+    assert rec.memory_requested_percent == 0  # no memory allocatable: 0 (kubectl's guard), no division by zero
 
 
 # -- when a rule fires ----------------------------------------------------------------------------------
