@@ -134,6 +134,7 @@ ACTIONS: dict[str, Action] = {
 }
 RULE_KEYS = ("name", "forEach", "as", "when", "action", "rebootAfter", "restartAfter", "healAfter", "max", "may")
 RECOVER_KEYS = ("rebootAfter", "restartAfter", "healAfter")
+MAX_RULES = 100  # rules in one scenario, at most (each is evaluated on every state the checker visits)
 
 
 @frozen(eq=False)
@@ -167,6 +168,8 @@ def parse(ctx: Any, raw: object) -> tuple[FaultRule, ...]:
     from kmodel.manifests import mapping, sequence, string
 
     items = sequence(ctx, raw)
+    if len(items) > MAX_RULES:
+        raise ctx.error(f"{len(items)} rules; at most {MAX_RULES} are allowed", "keep the rules that matter")
     rules: list[FaultRule] = []
     for i, item in enumerate(items):
         ictx = ctx.item(items, i)
@@ -185,7 +188,7 @@ def parse(ctx: Any, raw: object) -> tuple[FaultRule, ...]:
                 "add forEach: node (the condition names each node n) or forEach: pod (p)",
             )
         subject = spec["forEach"]
-        if subject not in SUBJECTS:
+        if not isinstance(subject, str) or subject not in SUBJECTS:
             raise ictx.at(spec, "forEach").error(
                 f"unknown subject {shown(subject)}", f"write forEach: {' or forEach: '.join(SUBJECTS)}"
             )
@@ -203,7 +206,7 @@ def parse(ctx: Any, raw: object) -> tuple[FaultRule, ...]:
         action_name = spec.get("action")
         if action_name is None:
             raise ictx.error("action is missing", f"add action: one of {', '.join(ACTIONS)}")
-        if action_name not in ACTIONS:
+        if not isinstance(action_name, str) or action_name not in ACTIONS:
             raise ictx.at(spec, "action").error(
                 f"unknown action {shown(action_name)}", f"use one of {', '.join(ACTIONS)}"
             )
@@ -305,9 +308,11 @@ def validate(rules: tuple[FaultRule, ...], cluster: Cluster, file: str) -> None:
     """Evaluate every rule on ``cluster`` (the initial state) once, so that a condition that cannot
     be evaluated (a comparison of a string with a number, a field of another record that does not
     exist) is bad input at load time rather than a failure in the middle of a check."""
+    env = environment(cluster)
     for i, rule in enumerate(rules):
         try:
-            list(_holding(rule, cluster))
+            for record in env[SUBJECTS[rule.subject][1]]:  # type: ignore[attr-defined]
+                rule.when.evaluate({**env, rule.var: record})
         except ExprError as err:
             raise KmodelError(
                 err.message, file=file, where=f"Scenario faultRules[{i}].when", fix=err.fix or "fix the condition"
@@ -326,7 +331,15 @@ def _holding(rule: FaultRule, cluster: Cluster, env: dict[str, object] | None = 
     env = environment(cluster) if env is None else env
     plural = SUBJECTS[rule.subject][1]
     for record in env[plural]:  # type: ignore[attr-defined]
-        if rule.when.evaluate({**env, rule.var: record}):
+        try:
+            holds = rule.when.evaluate({**env, rule.var: record})
+        except ExprError as err:
+            raise KmodelError(
+                f"{err.message} (on {rule.subject} {record.field('name')} at t={cluster.now}s)",
+                where=f"Scenario faultRules {rule.name} when",
+                fix=err.fix or "make the condition hold or fail on every state, e.g. test for None first",
+            ) from None
+        if holds:
             yield record
 
 
