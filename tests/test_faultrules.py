@@ -431,3 +431,31 @@ def test_smt_engine_refuses_fault_rules(cli: Cli) -> None:
     assert "faultRules (overload: a fault that fires when a condition over the state holds) are not encoded" in (
         r.output
     )
+
+
+@pytest.mark.parametrize(
+    ("action", "key", "down", "up"),
+    [
+        ("crash", "rebootAfter", lambda n: not n.powered, lambda n: n.powered),
+        ("stopKubelet", "restartAfter", lambda n: not n.kubelet_running, lambda n: n.kubelet_running),
+        ("stopRuntime", "restartAfter", lambda n: not n.runtime_ready, lambda n: n.runtime_ready),
+        ("partition", "healAfter", lambda n: n.partitioned, lambda n: not n.partitioned),
+    ],
+)
+def test_each_node_action_and_its_recovery(tmp_path: Path, action: str, key: str, down: Any, up: Any) -> None:
+    rule = f"  - {{name: r, forEach: node, when: 'n.pod_count >= 1', action: {action}, {key}: 20s, max: 1}}"
+    scen = load(_scenario(tmp_path, "500m", rule))
+    seen: list[tuple[int, bool, bool]] = []
+    simulate(scen, until=60, on_tick=lambda c: seen.append((c.now, down(c.node("worker-1")), up(c.node("worker-1")))))
+    # fired at the end of tick 0 (the pod is bound in it), undone first thing at 20 s
+    assert [t for t, d, _ in seen if d] == list(range(0, 20, TICK))
+    assert all(u for t, _, u in seen if t >= 20)
+
+
+def test_delete_pod_goes_through_the_apiserver_and_the_replicaset_replaces_it(tmp_path: Path) -> None:
+    rule = "  - {name: old, forEach: pod, when: 'p.age >= 30 and not p.terminating', action: deletePod, max: 1}"
+    sim = simulate(load(_scenario(tmp_path, "500m", rule)), until=60)
+    (fired,) = _fired(sim)
+    assert fired.t == 30 and "p.age = 30" in fired.message
+    created = [e.t for e in sim.events if e.reason == "SuccessfulCreate"]
+    assert created == [0, 35]  # the replacement is created in the tick after the delete
