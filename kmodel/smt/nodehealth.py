@@ -768,7 +768,7 @@ class Slice:
         refuse_scheduling_features(c, self.WHERE)
         refuse_probes(c, m.timeline, self.WHERE)
         refuse_statefulsets(c, [x for ev in m.timeline for x in ev.manifests], self.WHERE)
-        refuse_fault_rules(m.scenario, self.WHERE)
+        refuse_fault_rules(getattr(m, "scenario", None), self.WHERE)
         applies_jobs = any(x.kind == "Job" for ev in m.timeline for x in getattr(ev, "manifests", ()))
         if c.jobs or applies_jobs or any(p.owner_kind == "Job" for p in c.pods):
             name = c.jobs[0].name if c.jobs else "applied by the timeline"
