@@ -459,3 +459,10 @@ def test_delete_pod_goes_through_the_apiserver_and_the_replicaset_replaces_it(tm
     assert fired.t == 30 and "p.age = 30" in fired.message
     created = [e.t for e in sim.events if e.reason == "SuccessfulCreate"]
     assert created == [0, 35]  # the replacement is created in the tick after the delete
+
+
+@pytest.mark.parametrize("prop", ["bound-pods-stay-put", "no-over-replication"])
+def test_prove_refuses_fault_rules(cli: Cli, prop: str) -> None:
+    r = cli("prove", str(CASCADE), "-p", prop)
+    assert r.exit_code == 2, r.output
+    assert "faultRules (overload: a fault that fires when a condition over the state holds)" in r.output
