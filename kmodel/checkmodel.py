@@ -35,7 +35,7 @@ from attrs import frozen
 
 from kmodel import faults as fault_fns
 from kmodel import model
-from kmodel.components import apiserver, prober
+from kmodel.components import apiserver, descheduler, prober
 from kmodel.components import job as job_component
 from kmodel.engines.base import Transition
 from kmodel.probespec import READINESS
@@ -236,6 +236,7 @@ class KubeModel:
             c.now < SETTLE_LIMIT
             and (first_event is None or c.now + c.settings.step <= first_event)
             and all(j.finished for j in c.jobs)
+            and not _descheduler_due_by(c, c.now)
         ):
             before = c
             for outcome in model.fixed_schedule(c, self.replace):
@@ -475,7 +476,15 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True, more_failu
         c.statefulsets,
         tuple(attrs.evolve(j, start_time=age(j.start_time), completion_time=age(j.completion_time)) for j in c.jobs),
         tuple(attrs.evolve(ds, next_pod=0) for ds in c.daemonsets) if symmetry else c.daemonsets,
+        descheduler.relative(c, rn),
     )
+
+
+def _descheduler_due_by(c: Cluster, t: int) -> bool:
+    """The descheduler runs at or before ``t``: settling stops before its first run, so that the
+    checker explores what it does (as it does a Job's run)."""
+    d = c.descheduler
+    return d is not None and d.next_run is not None and d.next_run <= t
 
 
 _BACKOFF_HORIZON = 2 * 900 + 1  # the DaemonSet controller's backoff entries expire after 2 x 15 min

@@ -28,7 +28,8 @@ from typing import Any
 import attrs
 from attrs import frozen
 
-from kmodel import limits
+from kmodel import deschedulerpolicy, limits
+from kmodel.deschedulerpolicy import DeschedulerSetup
 from kmodel.errors import KmodelError, shown
 from kmodel.fieldpolicy import Finding
 from kmodel.manifests import (
@@ -89,6 +90,7 @@ SCENARIO_KEYS = (
     "timeline",
     "faults",
     "workloads",
+    "descheduler",
 )
 BEHAVIOUR_KEYS = ("runFor", "exitCode", "failures")
 
@@ -109,6 +111,8 @@ class Scenario:
     ignored: tuple[Finding, ...] = ()
     # objects of kinds that change nothing kmodel models (ConfigMap, Secret, ...): left out
     skipped: tuple[Skipped, ...] = ()
+    # the descheduler, when a DeschedulerPolicy enables it (kmodel.deschedulerpolicy)
+    descheduler: DeschedulerSetup | None = None
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -152,6 +156,8 @@ class Scenario:
                 pod = cluster.pod(m.obj.name)
                 assert pod is not None
                 cluster = cluster.with_pod(attrs.evolve(pod, node_name=m.obj.node_name))
+        if self.descheduler is not None:
+            cluster = attrs.evolve(cluster, descheduler=self.descheduler.initial())
         return cluster
 
     def summary(self) -> str:
@@ -280,6 +286,9 @@ def load(path: str | Path, extra_events: list[str] | None = None, allow_unmodell
             ) from None
 
     version = settings.kubernetes_version
+    policy_docs = [d for d in docs if deschedulerpolicy.is_policy(d)]
+    docs = [d for d in docs if not deschedulerpolicy.is_policy(d)]
+    desched = deschedulerpolicy.setup(file, p.parent, policy_docs, scen.get("descheduler"), sctx.at(scen, "descheduler"))
     reading = read_manifests(docs, file, version=version, allow_unmodelled=allow_unmodelled)
     manifests = reading.manifests
     ignored = list(reading.ignored)
@@ -378,6 +387,7 @@ def load(path: str | Path, extra_events: list[str] | None = None, allow_unmodell
         default_cluster=default_cluster,
         ignored=tuple(ignored),
         skipped=tuple(skipped),
+        descheduler=desched,
     )
 
 

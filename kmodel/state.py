@@ -624,6 +624,9 @@ class Cluster:
     # pods the scheduler already tried (and failed to place) in the current tick
     sched_attempted: frozenset[str] = frozenset()
     pod_serial: int = 0  # counter for names of pods created without a controller
+    # the descheduler (kubernetes-sigs/descheduler), when the scenario enables it: its policy,
+    # when it runs next and the bookkeeping of no-eviction-cycle (kmodel.components.descheduler)
+    descheduler: DeschedulerState | None = None
 
     # -- lookups -------------------------------------------------------------------------------
 
@@ -792,6 +795,7 @@ def pairs_set(pairs: tuple[tuple[str, V], ...], key: str, value: V | None) -> tu
 
 
 # Settings live in their own module; imported last to keep the annotation above resolvable.
+from kmodel.deschedulertypes import DeschedulerState  # noqa: E402
 from kmodel.settings import Settings  # noqa: E402
 
 attrs.resolve_types(Cluster)
