@@ -42,6 +42,8 @@ def _violates(handle: Handle, kind: str, pod: Pod, node: Node) -> bool:
             and defaultevictor.pod_fits_any_node(cluster, pod, nodes)
             and not nodeaffinity.required_matches(pod, node)
         )
+    if kind != PREFERRED:
+        return False  # the plugin skips a type it does not know
     return (
         _has_preferred(pod)
         and handle.filter(pod)
