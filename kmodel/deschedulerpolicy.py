@@ -40,7 +40,6 @@ from typing import Any
 
 from attrs import frozen
 
-from kmodel.errors import KmodelError, shown
 from kmodel.deschedulertypes import (
     DefaultEvictorArgs,
     DeschedulerPolicy,
@@ -49,6 +48,7 @@ from kmodel.deschedulertypes import (
     PluginArgs,
     Profile,
 )
+from kmodel.errors import KmodelError, shown
 from kmodel.manifests import Ctx, MarkedDict, load_documents, mapping, sequence, string
 
 API_VERSION = "descheduler/v1alpha2"
@@ -238,7 +238,10 @@ def _plugin_args(ctx: Ctx, plugin: str, raw: object) -> PluginArgs:
         if not types:
             raise ctx.error("nodeAffinityType needs to be set", "add nodeAffinityType: [requiredDuringScheduling...]")
         for i, t in enumerate(types):
-            if t not in ("requiredDuringSchedulingIgnoredDuringExecution", "preferredDuringSchedulingIgnoredDuringExecution"):
+            if t not in (
+                "requiredDuringSchedulingIgnoredDuringExecution",
+                "preferredDuringSchedulingIgnoredDuringExecution",
+            ):
                 raise (
                     ctx.at(m, "nodeAffinityType")
                     .item(m["nodeAffinityType"], i)

@@ -101,5 +101,3 @@ class DeschedulerState:
     next_run: int | None = 0  # None: ran once and exited
     pending: tuple[tuple[str, str, frozenset[str]], ...] = ()
     returns: tuple[tuple[str, int], ...] = ()
-
-

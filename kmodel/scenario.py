@@ -288,7 +288,9 @@ def load(path: str | Path, extra_events: list[str] | None = None, allow_unmodell
     version = settings.kubernetes_version
     policy_docs = [d for d in docs if deschedulerpolicy.is_policy(d)]
     docs = [d for d in docs if not deschedulerpolicy.is_policy(d)]
-    desched = deschedulerpolicy.setup(file, p.parent, policy_docs, scen.get("descheduler"), sctx.at(scen, "descheduler"))
+    desched = deschedulerpolicy.setup(
+        file, p.parent, policy_docs, scen.get("descheduler"), sctx.at(scen, "descheduler")
+    )
     reading = read_manifests(docs, file, version=version, allow_unmodelled=allow_unmodelled)
     manifests = reading.manifests
     ignored = list(reading.ignored)

@@ -85,7 +85,9 @@ def is_due(cluster: Cluster) -> bool:
     return d is not None and d.next_run is not None and cluster.now >= d.next_run and cluster.apiserver_available
 
 
-def _settle(cluster: Cluster, d: DeschedulerState) -> tuple[tuple[tuple[str, str, frozenset[str]], ...], dict[str, int]]:
+def _settle(
+    cluster: Cluster, d: DeschedulerState
+) -> tuple[tuple[tuple[str, str, frozenset[str]], ...], dict[str, int]]:
     """Fold the pending evictions whose replacement has been placed into the per-workload
     return counts."""
     returns = dict(d.returns)
@@ -166,5 +168,7 @@ def relative(cluster: Cluster, rename: Callable[[str], str]) -> Any:
         return None
     until = None if d.next_run is None else max(d.next_run - cluster.now, 0)
     existing = {p.name for p in cluster.pods}
-    pending = tuple(sorted((w, n, tuple(sorted(rename(x) for x in known if x in existing))) for w, n, known in d.pending))
+    pending = tuple(
+        sorted((w, n, tuple(sorted(rename(x) for x in known if x in existing))) for w, n, known in d.pending)
+    )
     return (d.policy, d.interval, until, pending, d.returns)

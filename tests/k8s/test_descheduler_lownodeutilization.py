@@ -12,8 +12,8 @@ import pytest
 
 from kmodel.components.descheduler_plugins import lownodeutilization
 from kmodel.deschedulertypes import DefaultEvictorArgs, Namespaces, PluginArgs
-from kmodel.schedulingspec import NodeAffinity, NodeSelectorTerm, SchedulingSpec
 from kmodel.labels import IN, Requirement
+from kmodel.schedulingspec import NodeAffinity, NodeSelectorTerm, SchedulingSpec
 from kmodel.state import Node, Pod
 from tests.k8s.deschedulerkit import DS, NORMAL, SYSTEM_CRITICAL, node, pod, run_plugin
 

@@ -43,7 +43,7 @@ def test_protected_pods_are_not_evicted() -> None:
     """TestFindDuplicatePods "Pods are: part of DaemonSet, with local storage, mirror pod
     annotation, critical pod annotation - none should be evicted.": 0 (the DaemonSet pods, a
     bare pod for the mirror and local-storage ones, system-critical pods)."""
-    pods = rs_pods("p4", "p5", owner=DS) + [pod("p6", 100, 0, "n1", owner=None), pod("p7", 100, 0, "n1", owner=None)]
+    pods = [*rs_pods("p4", "p5", owner=DS), pod("p6", 100, 0, "n1", owner=None), pod("p7", 100, 0, "n1", owner=None)]
     pods += rs_pods("p11", "p12", owner=NORMAL, priority=SYSTEM_CRITICAL)
     assert evict(pods, [node("n1"), node("n2")]) == 0
 
@@ -77,12 +77,16 @@ def test_only_other_node_cpu_nodefit(other: str, cpu: int, want: int) -> None:
     """TestFindDuplicatePods "... Only node available does not have enough CPU, and nodeFit set
     to true. 0 should be evicted." and "... has enough CPU ... 1 should be evicted.": n6 has
     200m and runs a pod of 150m (or 100m)."""
-    pods = rs_pods("p1", "p2", "p3") + [pod(other, cpu, 150, "n6", owner=None)]
+    pods = [*rs_pods("p1", "p2", "p3"), pod(other, cpu, 150, "n6", owner=None)]
     assert evict(pods, [node("n1"), node("n6", 200, 200, 10)], nodefit=True) == want
 
 
 def _nine() -> list[Pod]:
-    return rs_pods("p1", "p2", "p3", "p4", "p5") + rs_pods("p6", "p7", "p8", node_name="n2") + rs_pods("p9", node_name="n3")
+    return (
+        rs_pods("p1", "p2", "p3", "p4", "p5")
+        + rs_pods("p6", "p7", "p8", node_name="n2")
+        + rs_pods("p9", node_name="n3")
+    )
 
 
 def test_evict_pods_uniformly() -> None:

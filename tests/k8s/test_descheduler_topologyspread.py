@@ -68,12 +68,51 @@ FOO_AFFINITY = NodeAffinity(required=(NodeSelectorTerm(match_expressions=(Requir
 TAINT = Taint(key="taint-test", value="test", effect=NO_SCHEDULE)
 
 CASES = [
-    ("2 domains, sizes [2,1], maxSkew=1, move 0 pods", zones("zoneA", "zoneB"), create_test_pods({"node": "n1", "labels": FOO_BAR, "constraints": constraint(1)}, {"node": "n1", "labels": FOO_BAR}, {"node": "n2", "labels": FOO_BAR}), False, 0),
-    ("2 domains, sizes [3,1], maxSkew=1, move 1 pod to achieve [2,2]", zones("zoneA", "zoneB"), create_test_pods({"node": "n1", "labels": FOO_BAR, "constraints": constraint(1)}, {"count": 2, "node": "n1", "labels": FOO_BAR}, {"node": "n2", "labels": FOO_BAR}), False, 1),
-    ("2 domains, sizes [5,2], maxSkew=1, move 1 pod to achieve [4,3]", zones("zoneA", "zoneB"), create_test_pods({"node": "n1", "labels": FOO_BAR, "constraints": constraint(1)}, {"count": 4, "node": "n1", "labels": FOO_BAR}, {"count": 2, "node": "n2", "labels": FOO_BAR}), False, 1),
-    ("2 domains, sizes [4,0], maxSkew=1, move 2 pods to achieve [2,2]", zones("zoneA", "zoneB"), create_test_pods({"node": "n1", "labels": FOO_BAR, "constraints": constraint(1)}, {"count": 3, "node": "n1", "labels": FOO_BAR}), False, 2),
     (
-        "2 domains, sizes [4,0], maxSkew=1, only move 1 pod since pods with nodeSelector and nodeAffinity aren't evicted",
+        "2 domains, sizes [2,1], maxSkew=1, move 0 pods",
+        zones("zoneA", "zoneB"),
+        create_test_pods(
+            {"node": "n1", "labels": FOO_BAR, "constraints": constraint(1)},
+            {"node": "n1", "labels": FOO_BAR},
+            {"node": "n2", "labels": FOO_BAR},
+        ),
+        False,
+        0,
+    ),
+    (
+        "2 domains, sizes [3,1], maxSkew=1, move 1 pod to achieve [2,2]",
+        zones("zoneA", "zoneB"),
+        create_test_pods(
+            {"node": "n1", "labels": FOO_BAR, "constraints": constraint(1)},
+            {"count": 2, "node": "n1", "labels": FOO_BAR},
+            {"node": "n2", "labels": FOO_BAR},
+        ),
+        False,
+        1,
+    ),
+    (
+        "2 domains, sizes [5,2], maxSkew=1, move 1 pod to achieve [4,3]",
+        zones("zoneA", "zoneB"),
+        create_test_pods(
+            {"node": "n1", "labels": FOO_BAR, "constraints": constraint(1)},
+            {"count": 4, "node": "n1", "labels": FOO_BAR},
+            {"count": 2, "node": "n2", "labels": FOO_BAR},
+        ),
+        False,
+        1,
+    ),
+    (
+        "2 domains, sizes [4,0], maxSkew=1, move 2 pods to achieve [2,2]",
+        zones("zoneA", "zoneB"),
+        create_test_pods(
+            {"node": "n1", "labels": FOO_BAR, "constraints": constraint(1)},
+            {"count": 3, "node": "n1", "labels": FOO_BAR},
+        ),
+        False,
+        2,
+    ),
+    (
+        "2 domains, sizes [4,0], maxSkew=1, only move 1 pod since pods with nodeSelector and nodeAffinity aren't evicted",  # noqa: E501 (the Go case name, verbatim)
         zones("zoneA", "zoneB"),
         create_test_pods(
             {"node": "n1", "labels": FOO_BAR, "constraints": constraint(1), "node_selector": {"zone": "zoneA"}},
@@ -84,11 +123,59 @@ CASES = [
         True,
         1,
     ),
-    ("3 domains, sizes [0, 1, 100], maxSkew=1, move 66 pods to get [34, 33, 34]", zones("zoneA", "zoneB", "zoneC"), create_test_pods({"node": "n2", "labels": FOO_BAR, "constraints": constraint(1)}, {"count": 100, "node": "n3", "labels": FOO_BAR}), False, 66),
-    ("4 domains, sizes [0, 1, 3, 5], should move 3 to get [2, 2, 3, 2]", zones("zoneA", "zoneB", "zoneC", "zoneD"), create_test_pods({"node": "n2", "labels": FOO_BAR, "constraints": constraint(1)}, {"count": 3, "node": "n3", "labels": FOO_BAR}, {"count": 5, "node": "n4", "labels": FOO_BAR}), False, 3),
-    ("2 domains size [2 6], maxSkew=2, should move 1 to get [3 5]", zones("zoneA", "zoneB"), create_test_pods({"node": "n1", "labels": FOO_BAR, "constraints": constraint(2)}, {"node": "n1", "labels": FOO_BAR}, {"count": 6, "node": "n2", "labels": FOO_BAR}), False, 1),
-    ("2 domains, sizes [2,0], maxSkew=1, move 0 pods since pod does not tolerate the tainted node", zones("zoneA", "zoneB", taints={"zoneB": (TAINT,)}), create_test_pods({"node": "n1", "labels": FOO_BAR, "constraints": constraint(1)}, {"node": "n1", "labels": FOO_BAR, "node_selector": {"zone": "zoneA"}}), False, 0),
-    ("2 domains, sizes [4,2], maxSkew=1, 2 pods in termination; nothing should be moved", zones("zoneA", "zoneB"), create_test_pods({"count": 2, "node": "n1", "labels": FOO_BAR, "constraints": constraint(1)}, {"count": 2, "node": "n1", "labels": FOO_BAR, "constraints": constraint(1), "terminating": True}, {"count": 2, "node": "n2", "labels": FOO_BAR, "constraints": constraint(1)}), False, 0),
+    (
+        "3 domains, sizes [0, 1, 100], maxSkew=1, move 66 pods to get [34, 33, 34]",
+        zones("zoneA", "zoneB", "zoneC"),
+        create_test_pods(
+            {"node": "n2", "labels": FOO_BAR, "constraints": constraint(1)},
+            {"count": 100, "node": "n3", "labels": FOO_BAR},
+        ),
+        False,
+        66,
+    ),
+    (
+        "4 domains, sizes [0, 1, 3, 5], should move 3 to get [2, 2, 3, 2]",
+        zones("zoneA", "zoneB", "zoneC", "zoneD"),
+        create_test_pods(
+            {"node": "n2", "labels": FOO_BAR, "constraints": constraint(1)},
+            {"count": 3, "node": "n3", "labels": FOO_BAR},
+            {"count": 5, "node": "n4", "labels": FOO_BAR},
+        ),
+        False,
+        3,
+    ),
+    (
+        "2 domains size [2 6], maxSkew=2, should move 1 to get [3 5]",
+        zones("zoneA", "zoneB"),
+        create_test_pods(
+            {"node": "n1", "labels": FOO_BAR, "constraints": constraint(2)},
+            {"node": "n1", "labels": FOO_BAR},
+            {"count": 6, "node": "n2", "labels": FOO_BAR},
+        ),
+        False,
+        1,
+    ),
+    (
+        "2 domains, sizes [2,0], maxSkew=1, move 0 pods since pod does not tolerate the tainted node",
+        zones("zoneA", "zoneB", taints={"zoneB": (TAINT,)}),
+        create_test_pods(
+            {"node": "n1", "labels": FOO_BAR, "constraints": constraint(1)},
+            {"node": "n1", "labels": FOO_BAR, "node_selector": {"zone": "zoneA"}},
+        ),
+        False,
+        0,
+    ),
+    (
+        "2 domains, sizes [4,2], maxSkew=1, 2 pods in termination; nothing should be moved",
+        zones("zoneA", "zoneB"),
+        create_test_pods(
+            {"count": 2, "node": "n1", "labels": FOO_BAR, "constraints": constraint(1)},
+            {"count": 2, "node": "n1", "labels": FOO_BAR, "constraints": constraint(1), "terminating": True},
+            {"count": 2, "node": "n2", "labels": FOO_BAR, "constraints": constraint(1)},
+        ),
+        False,
+        0,
+    ),
 ]
 
 

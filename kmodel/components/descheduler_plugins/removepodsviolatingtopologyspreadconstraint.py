@@ -44,9 +44,19 @@ def _selector(c: TopologySpreadConstraint, pod: Pod) -> LabelSelector | None:
 def _key(c: TopologySpreadConstraint, pod: Pod) -> tuple[object, ...]:
     """What makes two constraints identical (``hasIdenticalConstraints``)."""
     aff = pod.scheduling.node_affinity
-    affinity = (pod.node_selector, aff.required if aff is not None else None) if c.node_affinity_policy == HONOR else None
+    affinity = (
+        (pod.node_selector, aff.required if aff is not None else None) if c.node_affinity_policy == HONOR else None
+    )
     tolerations = pod.tolerations if c.node_taints_policy == HONOR else None
-    return (c.max_skew, c.topology_key, _selector(c, pod), c.node_affinity_policy, c.node_taints_policy, affinity, tolerations)
+    return (
+        c.max_skew,
+        c.topology_key,
+        _selector(c, pod),
+        c.node_affinity_policy,
+        c.node_taints_policy,
+        affinity,
+        tolerations,
+    )
 
 
 def _admits(c: TopologySpreadConstraint, owner: Pod, node: Node) -> bool:
