@@ -795,6 +795,10 @@ def _early_unknown(before: Cluster, after: Cluster) -> list[str]:
     return out
 
 
+# the DisruptionTarget reason of an eviction through the eviction API (kmodel.components.descheduler)
+EVICTION_BY_EVICTION_API = "EvictionByEvictionAPI"
+
+
 def _early_evictions(before: Cluster, after: Cluster) -> list[str]:
     """Pods the taint eviction controller deleted (DisruptionTarget set) in this step although
     they tolerate their node's NoExecute taints: for ever, or with no deletion scheduled that is
@@ -809,6 +813,8 @@ def _early_evictions(before: Cluster, after: Cluster) -> list[str]:
             old = before.pod(p.name)
             if not p.disruption_target or old is None or old.disruption_target or p.node_name is None:
                 continue
+            if p.disruption_reason == EVICTION_BY_EVICTION_API:
+                continue  # evicted through the eviction API (the descheduler), not by taint eviction
             node = before.node(p.node_name)
             taints = _no_execute(node)
             due = scheduled.get(p.name)

@@ -341,3 +341,17 @@ def test_the_smt_engine_refuses_a_descheduler_by_name(cli: Cli) -> None:
     r = cli("check", str(CYCLE), "--engine", "smt")
     assert r.exit_code == 2
     assert "the scenario runs the descheduler (a DeschedulerPolicy), which the Z3 encoding does not cover" in r.output
+
+
+def test_descheduler_evictions_are_not_early_taint_evictions() -> None:
+    """eviction-after-timeout judges the taint eviction controller's deletions (DisruptionTarget
+    with its reason); an eviction through the eviction API is not one of them."""
+    from kmodel import model
+
+    c = load(CYCLE).initial_state()
+    while c.now < 60:
+        for o in model.fixed_schedule(c):
+            c = o.state
+        c = model.tick(c)
+    (out,) = descheduler.step(c)
+    assert props.BUILTINS["eviction-after-timeout"](c, out.state)
