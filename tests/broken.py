@@ -562,10 +562,10 @@ def descheduler_ignoring_node_fit(cluster: Cluster) -> list[Outcome]:
     """A descheduler whose DefaultEvictor ignores ``nodeFit: true`` (its PreEvictionFilter lets
     every pod through), caught by no-eviction-cycle on scenarios/descheduler-cycle-fixed.yaml.
 
-    Imitates releases and forks where a strategy skipped the PreEvictionFilter (the
-    descheduler's own history: nodeFit was first honoured by a few strategies only), or a policy
-    whose nodeFit sits in the wrong pluginConfig entry: pods that fit no other node are evicted,
-    and the scheduler puts them straight back."""
+    Imitates descheduler v0.24, whose LowNodeUtilization did not apply nodeFit
+    (kubernetes-sigs/descheduler issue #886, "LowNodeUtilization doesn't check
+    nodeSelector/nodeAffinity when choosing pods to evict"): pods that fit no other node are
+    evicted, and the scheduler puts them straight back (issue #994)."""
     from kmodel.components import descheduler
 
     return descheduler.step(cluster, ignore_node_fit=True)
