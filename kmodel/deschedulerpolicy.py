@@ -158,6 +158,8 @@ def _percentages(ctx: Ctx, raw: object) -> tuple[tuple[str, float], ...]:
             )
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise kctx.error(f"must be a percentage, got {shown(value)}", "write a number such as 20")
+        if not 0 <= value <= 100:  # validateThresholds (NaN fails too)
+            raise kctx.error(f"{key} threshold not in [0, 100] range", "write a percentage from 0 to 100")
         out.append((str(key), float(value)))
     return tuple(sorted(out))
 
@@ -298,11 +300,6 @@ def _low_node_utilization(ctx: Ctx, m: dict[str, Any]) -> PluginArgs:
             raise ctx.at(m, key).error(
                 f"{key} config is not valid: no resource threshold is configured", f"add e.g. {key}: {{cpu: 20}}"
             )
-        for name, pct in values:
-            if pct < 0 or pct > 100:
-                raise ctx.at(m, key).error(
-                    f"{key} config is not valid: {name} threshold not in [0, 100] range", "write a percentage 0..100"
-                )
     if dict(low).keys() != dict(high).keys():
         raise ctx.error(
             "thresholds and targetThresholds configured different resources", "name the same resources in both"
@@ -452,8 +449,12 @@ def setup(
     docs, where = policy_docs, file
     if "policy" in m:
         ref = string(sctx.at(m, "policy"), m.get("policy"), required=True)
-        path = base_dir / ref
-        if not path.is_file():
+        try:
+            path = base_dir / ref
+            found = path.is_file()
+        except (OSError, ValueError):
+            found = False
+        if not found:
             raise sctx.at(m, "policy").error(f"no file {shown(ref)}", "name a file next to the scenario")
         docs, where = [d for d in load_documents(path, "descheduler policy") if is_policy(d)], str(path)
     if len(docs) != 1:
