@@ -147,7 +147,7 @@ def _namespaces(ctx: Ctx, raw: object) -> Namespaces:
     return ns
 
 
-def _percentages(ctx: Ctx, raw: object) -> tuple[tuple[str, float], ...]:
+def _percentages(ctx: Ctx, raw: object, what: str) -> tuple[tuple[str, float], ...]:
     m = mapping(ctx, raw)
     out = []
     for key, value in m.items():
@@ -159,7 +159,9 @@ def _percentages(ctx: Ctx, raw: object) -> tuple[tuple[str, float], ...]:
         if isinstance(value, bool) or not isinstance(value, int | float):
             raise kctx.error(f"must be a percentage, got {shown(value)}", "write a number such as 20")
         if not 0 <= value <= 100:  # validateThresholds (NaN fails too)
-            raise kctx.error(f"{key} threshold not in [0, 100] range", "write a percentage from 0 to 100")
+            raise kctx.error(
+                f"{what} config is not valid: {key} threshold not in [0, 100] range", "write a percentage from 0 to 100"
+            )
         out.append((str(key), float(value)))
     return tuple(sorted(out))
 
@@ -291,8 +293,8 @@ def _low_node_utilization(ctx: Ctx, m: dict[str, Any]) -> PluginArgs:
         raise ctx.at(m, "evictableNamespaces").error(
             "only Exclude namespaces can be set, inclusion is not supported", "use evictableNamespaces.exclude"
         )
-    low = _percentages(ctx.at(m, "thresholds"), m.get("thresholds"))
-    high = _percentages(ctx.at(m, "targetThresholds"), m.get("targetThresholds"))
+    low = _percentages(ctx.at(m, "thresholds"), m.get("thresholds"), "thresholds")
+    high = _percentages(ctx.at(m, "targetThresholds"), m.get("targetThresholds"), "targetThresholds")
     deviation = _bool(ctx.at(m, "useDeviationThresholds"), m.get("useDeviationThresholds"))
     # validateLowNodeUtilizationThresholds, with its messages
     for key, values in (("thresholds", low), ("targetThresholds", high)):
@@ -364,7 +366,13 @@ def _profile(ctx: Ctx, raw: object) -> Profile:
         if plugin == DEFAULT_EVICTOR:
             evictor = _evictor_args(ictx.at(entry, "args"), entry.get("args"))
         else:
-            args[plugin] = _plugin_args(ictx.at(entry, "args"), plugin, entry.get("args"))
+            try:
+                args[plugin] = _plugin_args(ictx.at(entry, "args"), plugin, entry.get("args"))
+            except KmodelError as err:
+                # validateDeschedulerConfiguration: a plugin's validation error, "in profile NAME: ..."
+                raise KmodelError(
+                    f"in profile {name}: {err.message}", file=err.file, line=err.line, where=err.where, fix=err.fix
+                ) from None
     pctx = ctx.at(m, "plugins")
     plugins = mapping(pctx, m.get("plugins"))
     _keys(pctx, plugins, EXTENSION_POINTS, "plugins")
