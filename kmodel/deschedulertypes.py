@@ -92,12 +92,14 @@ class DeschedulerState:
     the bookkeeping the ``no-eviction-cycle`` property reads.
 
     ``pending``: evictions whose replacement has not been placed yet: (workload, node the pod
-    was evicted from, the workload's pods at the time of the eviction); ``returns``: per
-    workload, how many times a replacement was bound to the node its predecessor was evicted
-    from. Workloads are written ``kind/name`` of the pod's controller (``replicaset/web-...``)."""
+    was evicted from, the workload's pods at the time of the eviction, the evicted pod's name;
+    a StatefulSet's replacement has that same name and is told apart by not being Terminating);
+    ``returns``: per workload, how many times a replacement was bound to the node its
+    predecessor was evicted from. Workloads are written ``kind/name`` of the pod's controller
+    (``replicaset/web-...``)."""
 
     policy: DeschedulerPolicy
     interval: int = 0  # seconds; 0: run once
     next_run: int | None = 0  # None: ran once and exited
-    pending: tuple[tuple[str, str, frozenset[str]], ...] = ()
+    pending: tuple[tuple[str, str, frozenset[str], str], ...] = ()
     returns: tuple[tuple[str, int], ...] = ()

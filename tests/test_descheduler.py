@@ -355,3 +355,26 @@ def test_descheduler_evictions_are_not_early_taint_evictions() -> None:
         c = model.tick(c)
     (out,) = descheduler.step(c)
     assert props.BUILTINS["eviction-after-timeout"](c, out.state)
+
+
+def test_a_statefulset_replacement_with_the_same_name_counts_as_a_return(tmp_path: Path) -> None:
+    """A StatefulSet recreates an evicted member under the same name once the old pod is gone;
+    the bookkeeping tells it from the evicted pod by its not being Terminating."""
+    from kmodel import model
+
+    text = CYCLE.read_text().replace(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: db}\nspec:\n",
+        "apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: db}\nspec:\n  serviceName: db\n",
+    )
+    path = tmp_path / "sts.yaml"
+    path.write_text(text)
+    scen = load(path)
+    assert [s.name for s in scen.initial_state().statefulsets] == ["db"]
+    c = scen.initial_state()
+    while c.now < 5 * 60 + 30:
+        for o in model.fixed_schedule(c):
+            c = o.state
+        c = model.tick(c)
+    # evictions at 1m, 3m and 5m, each member recreated on ssd-node under its own name
+    assert descheduler.returns_now(c) == {"statefulset/db": 3}
+    assert not props.BUILTINS[PROPERTY](c)

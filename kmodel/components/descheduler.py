@@ -18,9 +18,10 @@ is not modelled (it runs as long as the apiserver answers).
 
 The component also keeps what the ``no-eviction-cycle`` property needs (see
 :class:`kmodel.deschedulertypes.DeschedulerState`): each eviction of a controlled pod leaves a
-pending record (workload, node, the workload's pods then); at its next run the descheduler
-settles each record: a replacement (a pod of the workload not in the record) bound to the same
-node counts one return for the workload, one bound elsewhere drops the record. The count
+pending record (workload, node, the workload's pods then, the evicted pod); at its next run the
+descheduler settles each record: a replacement (a pod of the workload not in the record, or one
+with the evicted pod's name that is not Terminating: a StatefulSet's) bound to the same node
+counts one return for the workload, one bound elsewhere drops the record. The count
 saturates at :data:`RETURNS_CAP`.
 
 Left out: dry-run mode, leader election, the metrics and Prometheus usage clients, the
@@ -87,17 +88,23 @@ def is_due(cluster: Cluster) -> bool:
 
 def _settle(
     cluster: Cluster, d: DeschedulerState
-) -> tuple[tuple[tuple[str, str, frozenset[str]], ...], dict[str, int]]:
+) -> tuple[tuple[tuple[str, str, frozenset[str], str], ...], dict[str, int]]:
     """Fold the pending evictions whose replacement has been placed into the per-workload
     return counts."""
     returns = dict(d.returns)
     kept = []
-    for workload, node, known in d.pending:
-        placed = [p for p in cluster.pods if workload_of(p) == workload and p.name not in known and p.node_name]
+    for workload, node, known, evicted in d.pending:
+        placed = [
+            p
+            for p in cluster.pods
+            if workload_of(p) == workload
+            and p.node_name
+            and (p.name not in known or (p.name == evicted and not p.terminating))
+        ]
         if any(p.node_name == node for p in placed):
             returns[workload] = min(returns.get(workload, 0) + 1, RETURNS_CAP)
         elif not placed:
-            kept.append((workload, node, known))
+            kept.append((workload, node, known, evicted))
     return tuple(kept), returns
 
 
@@ -141,7 +148,7 @@ def step(cluster: Cluster, enforce_limits: bool = True, ignore_node_fit: bool = 
         workload = workload_of(pod)
         if workload is not None and pod.node_name:
             known = frozenset(p.name for p in out.pods if workload_of(p) == workload)
-            new.append((workload, pod.node_name, known))
+            new.append((workload, pod.node_name, known, pod.name))
     state = attrs.evolve(
         d,
         next_run=cluster.now + d.interval if d.interval > 0 else None,
@@ -162,13 +169,18 @@ def step(cluster: Cluster, enforce_limits: bool = True, ignore_node_fit: bool = 
 
 def relative(cluster: Cluster, rename: Callable[[str], str]) -> Any:
     """The descheduler's part of the explorer's fingerprint: the time to its next run instead
-    of the clock reading, and pod names through ``rename`` (the canonical names)."""
+    of the clock reading, and pod names through ``rename`` (the canonical names); names of pods
+    that are gone are left out (a gone pod's name comes back only as a StatefulSet's
+    replacement, which then exists)."""
     d = cluster.descheduler
     if d is None:
         return None
     until = None if d.next_run is None else max(d.next_run - cluster.now, 0)
     existing = {p.name for p in cluster.pods}
     pending = tuple(
-        sorted((w, n, tuple(sorted(rename(x) for x in known if x in existing))) for w, n, known in d.pending)
+        sorted(
+            (w, n, tuple(sorted(rename(x) for x in known if x in existing)), rename(e) if e in existing else None)
+            for w, n, known, e in d.pending
+        )
     )
     return (d.policy, d.interval, until, pending, d.returns)
