@@ -378,3 +378,20 @@ def test_a_statefulset_replacement_with_the_same_name_counts_as_a_return(tmp_pat
     # evictions at 1m, 3m and 5m, each member recreated on ssd-node under its own name
     assert descheduler.returns_now(c) == {"statefulset/db": 3}
     assert not props.BUILTINS[PROPERTY](c)
+
+
+def test_pods_with_local_storage_are_kept_unless_allowed(tmp_path: Path) -> None:
+    """DefaultEvictor: a pod with an emptyDir (or hostPath) volume is not evicted unless
+    ``evictLocalStoragePods: true`` (the legacy PodsWithLocalStorage protection)."""
+    volume = "      volumes: [{name: scratch, emptyDir: {}}]\n      containers:\n      - name: db\n"
+    text = CYCLE.read_text().replace("      containers:\n      - name: db\n", volume)
+    path = tmp_path / "scratch.yaml"
+    path.write_text(text)
+    sim = simulate(load(path), until=4 * 60)
+    assert not [e for e in sim.events if e.source == "sigs.k8s.io.descheduler"]
+    allowed = text.replace(
+        "  pluginConfig:\n", "  pluginConfig:\n  - name: DefaultEvictor\n    args: {evictLocalStoragePods: true}\n"
+    )
+    path.write_text(allowed)
+    sim = simulate(load(path), until=4 * 60)
+    assert [e.t for e in sim.events if e.source == "sigs.k8s.io.descheduler"] == [60, 180]

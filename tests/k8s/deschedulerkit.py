@@ -9,11 +9,12 @@ Translation notes (the same for every file):
   drops the requests.
 - ``SetRSOwnerRef`` is a ReplicaSet ``replicaset-1``, ``SetDSOwnerRef`` a DaemonSet,
   ``SetNormalOwnerRef`` an owner of kind Pod.
-- kmodel has no mirror pods and no volumes: a Go test's mirror pod with a hostPath/emptyDir
-  volume (kept by the DefaultEvictor both as a mirror pod and for its local storage) is a bare
-  pod here, which the DefaultEvictor keeps too (no controller); the expected counts do not
-  change. kmodel has one namespace: a test that puts pods in another namespace to exclude them
-  excludes ``default`` instead, with the same pods.
+- kmodel has no mirror pods: a Go test's mirror pod (kept by the DefaultEvictor as a mirror pod)
+  is a bare pod here, which the DefaultEvictor keeps too (no controller); the expected counts
+  do not change. ``SetHostPathEmptyDirVolumeSource`` is ``local_storage=True`` (kmodel reads
+  of a pod's volumes only whether one is a hostPath or emptyDir). kmodel has one namespace: a
+  test that puts pods in another namespace to exclude them excludes ``default`` instead, with
+  the same pods.
 """
 
 from __future__ import annotations
@@ -70,8 +71,10 @@ def pod(
     tolerations: tuple[Toleration, ...] = (),
     scheduling: SchedulingSpec | None = None,
     terminating: bool = False,
+    local_storage: bool = False,
 ) -> Pod:
-    spec = attrs.evolve(scheduling or SchedulingSpec(), priority=priority)
+    """``BuildTestPod``; ``local_storage``: ``SetHostPathEmptyDirVolumeSource``."""
+    spec = attrs.evolve(scheduling or SchedulingSpec(), priority=priority, local_storage=local_storage)
     return Pod(
         name=name,
         owner=owner[1] if owner else None,

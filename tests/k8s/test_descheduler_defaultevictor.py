@@ -2,9 +2,9 @@
 pkg/framework/plugins/defaultevictor/defaultevictor_test.go: TestDefaultEvictorPreEvictionFilter
 (the nodeFit check: does the pod on node1 fit one of the other nodes) and TestDefaultEvictorFilter
 (the protections). Each case's ``result`` is the expectation. Cases left out need what kmodel
-does not model: annotations (the evict and no-eviction annotations, mirror pods), volumes (local
-storage, PVCs), namespace selectors, PodDisruptionBudgets, ResourceClaims, minReplicas and
-minPodAge. Builders: tests/k8s/deschedulerkit.py (``buildTestNode``: 2000m, 3000 bytes, 10 pods;
+does not model: annotations (the evict and no-eviction annotations, mirror pods), PVCs,
+namespace selectors, PodDisruptionBudgets, ResourceClaims, minReplicas and minPodAge.
+Builders: tests/k8s/deschedulerkit.py (``buildTestNode``: 2000m, 3000 bytes, 10 pods;
 ``buildTestPod``: 100m).
 """
 
@@ -146,6 +146,18 @@ FILTER = [
         "Normal pod eviction with statefulSet ownerRefs",
         pod("p18", 100, 0, "node1", owner=("StatefulSet", "statefulset-1")),
         {},
+        True,
+    ),
+    (
+        "Pod not evicted because it is bound to a PV and evictLocalStoragePods = false",
+        pod("p5", 100, 0, "node1", owner=NORMAL, local_storage=True),
+        {},
+        False,
+    ),
+    (
+        "Pod is evicted because it is bound to a PV and evictLocalStoragePods = true",
+        pod("p6", 100, 0, "node1", owner=NORMAL, local_storage=True),
+        {"evict_local_storage_pods": True},
         True,
     ),
     ("Pod not evicted because it is part of a daemonSet", pod("p8", 100, 0, "node1", owner=DS), {}, False),

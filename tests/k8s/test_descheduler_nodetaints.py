@@ -6,10 +6,8 @@ case's DefaultEvictor arguments and limits and compares ``TotalEvicted()`` with
 
 The Go helpers to know: ``createNoScheduleTaint(key, value, i)`` ignores key and value and always
 makes ``testTaint<i>=test<i>`` (so ``withTestingTaint1`` and ``withBothTaints1`` carry that
-taint too); ``addTolerationToPod`` replaces the pod's tolerations (operator empty: Equal). A
-pod that a local-storage volume protects in Go (``withLocalStorageVolume``, evictLocalStoragePods
-false) is a bare pod here, which the DefaultEvictor keeps too; the one case where that cannot
-stand in (the plain pod must be evicted while a volume protects another) is a strict xfail.
+taint too); ``addTolerationToPod`` replaces the pod's tolerations (operator empty: Equal).
+``withLocalStorageVolume`` is ``local_storage=True``.
 Builders: tests/k8s/deschedulerkit.py (``buildTestNode``: 2000m, 3000 bytes, 10 pods;
 ``buildTestPod``: 100m; ``buildTestPodWithNormalOwnerRef``: an owner of kind Pod).
 """
@@ -47,6 +45,11 @@ def n(name: str, *taints: Taint, **kw: object) -> Node:
 
 def critical(name: str, node_name: str) -> Pod:
     return p(name, node_name, priority=SYSTEM_CRITICAL)
+
+
+def storage(name: str, node_name: str) -> Pod:
+    """``buildTestPodWithNormalOwnerRef(name, node, withLocalStorageVolume)``."""
+    return p(name, node_name, local_storage=True)
 
 
 def mirror(name: str, node_name: str) -> Pod:
@@ -96,7 +99,7 @@ CASES = [
     ),
     (
         "Critical pods except storage pods not tolerating node taint should not be evicted",
-        [critical("p7", "n2"), p("p8", "n2", owner=DS), p("p9", "n2"), mirror("p10", "n2")],
+        [critical("p7", "n2"), p("p8", "n2", owner=DS), storage("p9", "n2"), mirror("p10", "n2")],
         [n("n2", TAINT1)],
         {"evict_local_storage_pods": True},
         {},
@@ -112,7 +115,7 @@ CASES = [
     ),
     (
         "Critical and non critical pods, pods not tolerating node taint should be evicted even if they are critical",
-        [p("p2", "n1"), critical("p7", "n2"), p("p9", "n2", owner=None), mirror("p10", "n2")],
+        [p("p2", "n1"), critical("p7", "n2"), storage("p9", "n2"), mirror("p10", "n2")],
         [n("n1", TAINT1), n("n2", TAINT1)],
         {"evict_system_critical_pods": True},
         {},
@@ -180,7 +183,7 @@ CASES = [
     ),
     (
         "Critical and non critical pods, pods not tolerating node taint can't be evicted because the only available node does not have enough resources.",  # noqa: E501 (the Go case name, verbatim)
-        [p("p2", "n1"), critical("p7", "n2"), p("p9", "n2"), mirror("p10", "n2")],
+        [p("p2", "n1"), critical("p7", "n2"), storage("p9", "n2"), mirror("p10", "n2")],
         [n("n1", TAINT1), node("n6", 1, 1, 1, taints=(PREFER1,))],
         {"evict_system_critical_pods": True, "node_fit": True},
         {},
@@ -257,9 +260,8 @@ def test_prefer_no_schedule_evicted_when_enabled() -> None:
     assert run_plugin(removepodsviolatingnodetaints.run, args, [n("n5", PREFER1)], pods) == ["p13"]
 
 
-@pytest.mark.xfail(strict=True, reason="kmodel models no volumes: a pod with local storage (hostPath, emptyDir)")
 def test_critical_pods_not_tolerating_node_taint_should_not_be_evicted() -> None:
     """TestDeletePodsViolatingNodeTaints "Critical pods not tolerating node taint should not be
-    evicted": 0; p9's local-storage volume is what protects it, and kmodel cannot write it."""
-    pods = [critical("p7", "n2"), p("p8", "n2", owner=DS), p("p9", "n2"), mirror("p10", "n2")]
+    evicted": 0 (p9's local-storage volume protects it)."""
+    pods = [critical("p7", "n2"), p("p8", "n2", owner=DS), storage("p9", "n2"), mirror("p10", "n2")]
     assert run_plugin(removepodsviolatingnodetaints.run, PluginArgs(), [n("n2", TAINT1)], pods) == []

@@ -3,7 +3,8 @@
 
 ``filter`` (the Filter extension point) keeps a pod out of every strategy when it is
 Terminating, or when one of the legacy protections applies (``legacyGetPodProtections``):
-DaemonSet pods unless ``evictDaemonSetPods``; pods of system-critical priority (at least
+DaemonSet pods unless ``evictDaemonSetPods``; pods with a hostPath or emptyDir volume unless
+``evictLocalStoragePods``; pods of system-critical priority (at least
 2000000000) and pods whose priority is at least ``priorityThreshold`` (default: that same
 SystemCriticalPriority) unless ``evictSystemCriticalPods``; pods without a controller (bare pods)
 always, except failed ones when ``evictFailedBarePods``. ``pre_eviction_filter`` (the
@@ -12,9 +13,10 @@ node: not cordoned, its nodeSelector and required node affinity, the NoSchedule 
 taints, its required pod anti-affinity against the pods on that node, and its requests
 against what the node has left.
 
-kmodel has no mirror or static pods, no volumes (so no local storage and no PVCs: the
-``evictLocalStoragePods`` and ``ignorePvcPods`` switches change nothing) and no annotations
-(so neither ``descheduler.alpha.kubernetes.io/evict`` nor the no-eviction annotation).
+kmodel has no mirror or static pods, reads of a pod's volumes only whether one is local
+storage (pods that mount a claim are refused, so ``ignorePvcPods`` changes nothing) and no
+annotations (so neither ``descheduler.alpha.kubernetes.io/evict`` nor the no-eviction
+annotation).
 """
 
 from __future__ import annotations
@@ -54,6 +56,8 @@ def filter(args: DefaultEvictorArgs, cluster: Cluster, pod: Pod) -> bool:
         if not args.evict_failed_bare_pods or pod.phase != FAILED:
             return False
     if not args.evict_daemonset_pods and pod.owner_kind == "DaemonSet" and pod.owner is not None:
+        return False
+    if not args.evict_local_storage_pods and pod.scheduling.local_storage:
         return False
     return True
 
