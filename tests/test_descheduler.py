@@ -395,3 +395,29 @@ def test_pods_with_local_storage_are_kept_unless_allowed(tmp_path: Path) -> None
     path.write_text(allowed)
     sim = simulate(load(path), until=4 * 60)
     assert [e.t for e in sim.events if e.source == "sigs.k8s.io.descheduler"] == [60, 180]
+
+
+def test_descheduler_annotations_are_refused(tmp_path: Path) -> None:
+    """The DefaultEvictor reads ``descheduler.alpha.kubernetes.io/evict`` and
+    ``prefer-no-eviction``; kmodel does not, so a manifest that writes them is refused."""
+    text = CYCLE.read_text().replace(
+        "    metadata: {labels: {app: db}}\n",
+        "    metadata:\n      labels: {app: db}\n      annotations: {descheduler.alpha.kubernetes.io/evict: 'true'}\n",
+    )
+    path = tmp_path / "annotated.yaml"
+    path.write_text(text)
+    with pytest.raises(KmodelError, match="the descheduler's evict annotation"):
+        load(path)
+
+
+def test_a_pod_disruption_budget_next_to_the_descheduler_is_refused(tmp_path: Path) -> None:
+    """Until the descheduler's evictions go through a PDB-aware eviction API, a
+    PodDisruptionBudget (a kind kmodel otherwise ignores) would be a wrong answer: refused."""
+    pdb = (
+        "---\napiVersion: policy/v1\nkind: PodDisruptionBudget\nmetadata: {name: db}\n"
+        "spec: {minAvailable: 3, selector: {matchLabels: {app: db}}}\n"
+    )
+    path = tmp_path / "pdb.yaml"
+    path.write_text(CYCLE.read_text() + pdb)
+    with pytest.raises(KmodelError, match="honours PodDisruptionBudgets"):
+        load(path)
