@@ -106,6 +106,18 @@ class DeschedulerSetup:
     def initial(self) -> DeschedulerState:
         return DeschedulerState(self.policy, self.interval, self.start_at)
 
+    def summary(self) -> str:
+        """``descheduler (LowNodeUtilization) every 2m from 1m`` for a report's first line."""
+        plugins = [p for prof in self.policy.profiles for p in (*prof.deschedule, *prof.balance)]
+        names = f" ({', '.join(dict.fromkeys(plugins))})" if plugins else " (no plugins)"
+        when = f"every {_duration(self.interval)}" if self.interval else "once"
+        return f"descheduler{names} {when} from {_duration(self.start_at)}"
+
+
+def _duration(seconds: int) -> str:
+    m, s = divmod(seconds, 60)
+    return f"{m}m{s}s" if m and s else f"{m}m" if m else f"{s}s"
+
 
 # --- parsing --------------------------------------------------------------------------------------
 

@@ -169,6 +169,8 @@ class Scenario:
         parts += [f"{n} {k}{('es' if k.endswith('s') else 's') if n != 1 else ''}" for k, n in sorted(counts.items())]
         if self.default_cluster:
             parts[0] += " (default cluster)"
+        if self.descheduler is not None:
+            parts.append(self.descheduler.summary())
         return f"{Path(self.path).name}: {', '.join(parts)}"
 
 

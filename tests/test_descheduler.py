@@ -421,3 +421,9 @@ def test_a_pod_disruption_budget_next_to_the_descheduler_is_refused(tmp_path: Pa
     path.write_text(CYCLE.read_text() + pdb)
     with pytest.raises(KmodelError, match="honours PodDisruptionBudgets"):
         load(path)
+
+
+def test_the_report_header_names_the_descheduler() -> None:
+    assert load(CYCLE).summary() == (
+        "descheduler-cycle.yaml: 2 nodes, 2 Deployments, descheduler (LowNodeUtilization) every 2m from 1m"
+    )
