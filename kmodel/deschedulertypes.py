@@ -63,7 +63,7 @@ class PluginArgs:
     topology_balance_node_fit: bool = True
 
 
-@frozen
+@frozen(cache_hash=True)
 class Profile:
     name: str
     evictor: DefaultEvictorArgs
@@ -78,7 +78,7 @@ class Profile:
         return PluginArgs()
 
 
-@frozen
+@frozen(cache_hash=True)
 class DeschedulerPolicy:
     profiles: tuple[Profile, ...]
     max_per_node: int | None = None
@@ -86,7 +86,7 @@ class DeschedulerPolicy:
     max_total: int | None = None
 
 
-@frozen
+@frozen(cache_hash=True)
 class DeschedulerState:
     """The descheduler in the cluster state: its policy, its interval, when it runs next, and
     the bookkeeping the ``no-eviction-cycle`` property reads.
