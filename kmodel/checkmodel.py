@@ -38,7 +38,7 @@ from attrs import frozen
 
 from kmodel import faultrules, model
 from kmodel import faults as fault_fns
-from kmodel.components import apiserver, prober
+from kmodel.components import apiserver, descheduler, prober
 from kmodel.components import job as job_component
 from kmodel.engines.base import Transition
 from kmodel.probespec import READINESS
@@ -249,6 +249,7 @@ class KubeModel:
             c.now < SETTLE_LIMIT
             and (first_event is None or c.now + c.settings.step <= first_event)
             and all(j.finished for j in c.jobs)
+            and not _descheduler_due_by(c, c.now)
         ):
             before = c
             for outcome in model.fixed_schedule(c, self.replace):
@@ -493,7 +494,15 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True, more_failu
         tuple(attrs.evolve(ds, next_pod=0) for ds in c.daemonsets) if symmetry else c.daemonsets,
         c.rule_fired,
         faultrules.relative_timers(c),
+        descheduler.relative(c, rn),
     )
+
+
+def _descheduler_due_by(c: Cluster, t: int) -> bool:
+    """The descheduler runs at or before ``t``: settling stops before its first run, so that the
+    checker explores what it does (as it does a Job's run)."""
+    d = c.descheduler
+    return d is not None and d.next_run is not None and d.next_run <= t
 
 
 _BACKOFF_HORIZON = 2 * 900 + 1  # the DaemonSet controller's backoff entries expire after 2 x 15 min

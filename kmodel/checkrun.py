@@ -186,6 +186,8 @@ def _by_default(defn: props_mod.PropertyDef, scenario: Scenario) -> bool:
     (:func:`kmodel.properties.can_roll_out`)."""
     if defn.name in props_mod.ROLLOUT_PROPERTIES:
         return props_mod.can_roll_out(scenario)
+    if defn.name in props_mod.DESCHEDULER_PROPERTIES:
+        return scenario.descheduler is not None
     kind = props_mod.ABOUT_KIND.get(defn.name)
     if kind is None:
         return True

@@ -94,6 +94,11 @@ BEHAVIOUR_ANNOTATIONS: Mapping[str, str] = {
     "kubernetes.io/psp": "PodSecurityPolicy admission",
     "scheduler.alpha.kubernetes.io/critical-pod": "critical-pod admission and priority",
     "scheduler.alpha.kubernetes.io/preferAvoidPods": "the NodePreferAvoidPods score",
+    # read by the descheduler's DefaultEvictor (kmodel.components.descheduler_plugins.defaultevictor)
+    "descheduler.alpha.kubernetes.io/evict": (
+        "the descheduler's evict annotation (it lifts the DefaultEvictor's protections)"
+    ),
+    "descheduler.alpha.kubernetes.io/prefer-no-eviction": "the descheduler's no-eviction policy",
 }
 
 

@@ -110,6 +110,16 @@ KINDS: dict[str, KindRule] = {
     ),
     **_rules(
         REFUSED,
+        "descheduler",
+        {
+            "DeschedulerPolicy": (
+                "needs it in the scenario file (a document, or the file its Scenario's descheduler.policy names): "
+                "the descheduler reads its policy from a file, not from the API"
+            ),
+        },
+    ),
+    **_rules(
+        REFUSED,
         "apps",
         {
             "ControllerRevision": "revision history; kmodel keeps workloads' revisions as template hashes",

@@ -377,6 +377,17 @@ def scheduling_spec(ctx: Ctx, spec: dict[str, Any]) -> SchedulingSpec:
         pod_affinity=pod_affinity(ctx, spec, "podAffinity"),
         pod_anti_affinity=pod_affinity(ctx, spec, "podAntiAffinity"),
         topology_spread=topology_spread_constraints(ctx.at(spec, "topologySpreadConstraints"), spec),
+        local_storage=_has_local_storage(spec),
+    )
+
+
+def _has_local_storage(spec: dict[str, Any]) -> bool:
+    """A hostPath or emptyDir volume (the descheduler's ``IsPodWithLocalStorage``)."""
+    volumes = spec.get("volumes")
+    if not isinstance(volumes, list):
+        return False
+    return any(
+        isinstance(v, dict) and (v.get("hostPath") is not None or v.get("emptyDir") is not None) for v in volumes
     )
 
 

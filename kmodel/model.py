@@ -22,6 +22,7 @@ from attrs import frozen
 from kmodel.components import (
     daemonset,
     deployment,
+    descheduler,
     endpoints,
     garbagecollector,
     job,
@@ -64,6 +65,8 @@ CONTROLLERS: tuple[Component, ...] = (
     Component("daemonset", "kube-controller-manager", daemonset.step),
     Component("scheduler", "kube-scheduler", scheduler.step, repeat=True),
     Component("endpoints", "kube-controller-manager", endpoints.step),
+    # optional: acts only in scenarios with a DeschedulerPolicy (kubernetes-sigs/descheduler)
+    Component("descheduler", "descheduler", descheduler.step, descheduler.is_due),
 )
 
 

@@ -795,6 +795,10 @@ def _early_unknown(before: Cluster, after: Cluster) -> list[str]:
     return out
 
 
+# the DisruptionTarget reason of an eviction through the eviction API (kmodel.components.descheduler)
+EVICTION_BY_EVICTION_API = "EvictionByEvictionAPI"
+
+
 def _early_evictions(before: Cluster, after: Cluster) -> list[str]:
     """Pods the taint eviction controller deleted (DisruptionTarget set) in this step although
     they tolerate their node's NoExecute taints: for ever, or with no deletion scheduled that is
@@ -809,6 +813,8 @@ def _early_evictions(before: Cluster, after: Cluster) -> list[str]:
             old = before.pod(p.name)
             if not p.disruption_target or old is None or old.disruption_target or p.node_name is None:
                 continue
+            if p.disruption_reason == EVICTION_BY_EVICTION_API:
+                continue  # evicted through the eviction API (the descheduler), not by taint eviction
             node = before.node(p.node_name)
             taints = _no_execute(node)
             due = scheduled.get(p.name)
@@ -1838,6 +1844,47 @@ def rollout_completes(cluster: Cluster) -> bool:
     return not _rollout_unfinished(cluster)
 
 
+# --- the descheduler: no-eviction-cycle (kmodel.components.descheduler) --------------------------
+
+DEFAULT_EVICTION_CYCLE_RETURNS = 2  # no-eviction-cycle's N
+
+
+def _cycles(c: Cluster, most: int) -> list[str]:
+    from kmodel.components import descheduler
+
+    return [
+        f"{w}: a pod evicted by the descheduler was replaced on the same node {n} times (at most {most})"
+        for w, n in sorted(descheduler.returns_now(c).items())
+        if n > most
+    ]
+
+
+def no_eviction_cycle_property(max_returns: int = DEFAULT_EVICTION_CYCLE_RETURNS, name: str = "") -> PropertyDef:
+    """``no-eviction-cycle`` with its N: a property file may define its own, e.g.
+    ``strict = no_eviction_cycle_property(max_returns=0, name="no-eviction-cycle-0")``."""
+    if isinstance(max_returns, bool) or not isinstance(max_returns, int) or not 0 <= max_returns < 10:
+        raise ValueError(f"no-eviction-cycle: max_returns must be a whole number 0..9 (got {max_returns!r})")
+
+    def holds(cluster: Cluster) -> bool:
+        return not _cycles(cluster, max_returns)
+
+    def explain(cluster: Cluster) -> str:
+        return "; ".join(_cycles(cluster, max_returns))
+
+    doc = f"""No workload plays an eviction cycle with the descheduler: no pod of a workload is evicted
+    by the descheduler and its replacement bound by the scheduler to the node it was evicted
+    from more than {max_returns} times (a replacement that lands elsewhere does not count). Such
+    a loop costs a restart per descheduling interval and never converges: a strategy evicts a
+    pod the scheduler can only, or prefers to, put straight back (LowNodeUtilization without
+    ``nodeFit`` evicting a pod pinned to its node, thresholds without a dead band, ...). Checked
+    by default only on scenarios with a DeschedulerPolicy."""
+    return invariant(name or "no-eviction-cycle", doc, explain=explain)(holds)
+
+
+no_eviction_cycle = no_eviction_cycle_property()
+DESCHEDULER_PROPERTIES = ("no-eviction-cycle",)
+
+
 DEFAULT_BOUNDS: dict[str, Callable[[Settings], int]] = {"rollout-completes": rollout_bound}
 ROLLOUT_PROPERTIES = ("rollout-respects-max-unavailable", "rollout-completes")
 
@@ -1875,6 +1922,7 @@ BUILTINS: dict[str, PropertyDef] = {
         daemonset_on_every_eligible_node,
         rollout_respects_max_unavailable,
         rollout_completes,
+        no_eviction_cycle,
     )
 }
 

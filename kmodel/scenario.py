@@ -31,7 +31,8 @@ from typing import Any
 import attrs
 from attrs import frozen
 
-from kmodel import faultrules, limits
+from kmodel import deschedulerpolicy, faultrules, limits
+from kmodel.deschedulerpolicy import DeschedulerSetup
 from kmodel.errors import KmodelError, shown
 from kmodel.fieldpolicy import Finding
 from kmodel.manifests import (
@@ -93,6 +94,7 @@ SCENARIO_KEYS = (
     "faults",
     "workloads",
     "faultRules",
+    "descheduler",
 )
 BEHAVIOUR_KEYS = ("runFor", "exitCode", "failures")
 
@@ -115,6 +117,8 @@ class Scenario:
     skipped: tuple[Skipped, ...] = ()
     # the faultRules section (kmodel.faultrules)
     fault_rules: tuple[faultrules.FaultRule, ...] = ()
+    # the descheduler, when a DeschedulerPolicy enables it (kmodel.deschedulerpolicy)
+    descheduler: DeschedulerSetup | None = None
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -158,6 +162,8 @@ class Scenario:
                 pod = cluster.pod(m.obj.name)
                 assert pod is not None
                 cluster = cluster.with_pod(attrs.evolve(pod, node_name=m.obj.node_name))
+        if self.descheduler is not None:
+            cluster = attrs.evolve(cluster, descheduler=self.descheduler.initial())
         return cluster
 
     def summary(self) -> str:
@@ -169,6 +175,8 @@ class Scenario:
         parts += [f"{n} {k}{('es' if k.endswith('s') else 's') if n != 1 else ''}" for k, n in sorted(counts.items())]
         if self.default_cluster:
             parts[0] += " (default cluster)"
+        if self.descheduler is not None:
+            parts.append(self.descheduler.summary())
         return f"{Path(self.path).name}: {', '.join(parts)}"
 
 
@@ -286,6 +294,11 @@ def load(path: str | Path, extra_events: list[str] | None = None, allow_unmodell
             ) from None
 
     version = settings.kubernetes_version
+    policy_docs = [d for d in docs if deschedulerpolicy.is_policy(d)]
+    docs = [d for d in docs if not deschedulerpolicy.is_policy(d)]
+    desched = deschedulerpolicy.setup(
+        file, p.parent, policy_docs, scen.get("descheduler"), sctx.at(scen, "descheduler")
+    )
     reading = read_manifests(docs, file, version=version, allow_unmodelled=allow_unmodelled)
     manifests = reading.manifests
     ignored = list(reading.ignored)
@@ -357,6 +370,7 @@ def load(path: str | Path, extra_events: list[str] | None = None, allow_unmodell
     for ev in timeline:
         ignored.extend(f for f in ev.ignored if f not in ignored)
         skipped.extend(s for s in ev.skipped if s not in skipped)
+    deschedulerpolicy.refuse_ignored_budgets(desched, skipped)
     _check_size(file, manifests, timeline)
     timeline = _namespaced(manifests, timeline)
     spread = namespace_findings((*manifests, *(m for ev in timeline for m in ev.manifests)))
@@ -386,6 +400,7 @@ def load(path: str | Path, extra_events: list[str] | None = None, allow_unmodell
         ignored=tuple(ignored),
         skipped=tuple(skipped),
         fault_rules=rules,
+        descheduler=desched,
     )
     if rules:
         faultrules.validate(rules, scenario.initial_state(), file)

@@ -118,6 +118,9 @@ class SchedulingSpec:
     # written value differs from the one it computes from the class
     requested_priority: int | None = None
     requested_preemption_policy: str | None = None
+    # the pod has a hostPath or emptyDir volume (local storage): the descheduler's DefaultEvictor
+    # keeps such pods unless evictLocalStoragePods (kmodel.components.descheduler_plugins)
+    local_storage: bool = False
 
 
 def features(spec: SchedulingSpec) -> list[str]:

@@ -628,6 +628,9 @@ class Cluster:
     # fired, by rule name; and the recoveries the rules scheduled, as (due time, action, subject)
     rule_fired: tuple[tuple[str, int], ...] = ()
     rule_timers: tuple[tuple[int, str, str], ...] = ()
+    # the descheduler (kubernetes-sigs/descheduler), when the scenario enables it: its policy,
+    # when it runs next and the bookkeeping of no-eviction-cycle (kmodel.components.descheduler)
+    descheduler: DeschedulerState | None = None
 
     # -- lookups -------------------------------------------------------------------------------
 
@@ -796,6 +799,7 @@ def pairs_set(pairs: tuple[tuple[str, V], ...], key: str, value: V | None) -> tu
 
 
 # Settings live in their own module; imported last to keep the annotation above resolvable.
+from kmodel.deschedulertypes import DeschedulerState  # noqa: E402
 from kmodel.settings import Settings  # noqa: E402
 
 attrs.resolve_types(Cluster)

@@ -553,3 +553,27 @@ def deployment_ignoring_max_surge(cluster: Cluster) -> list[Outcome]:
         restored = tuple(attrs.evolve(d, max_surge=surge.get(d.name, d.max_surge)) for d in o.state.deployments)
         out.append(attrs.evolve(o, state=attrs.evolve(o.state, deployments=restored)))
     return out
+
+
+# --- the descheduler (kmodel.components.descheduler) -----------------------------------------------
+
+
+def descheduler_ignoring_node_fit(cluster: Cluster) -> list[Outcome]:
+    """A descheduler whose DefaultEvictor ignores ``nodeFit: true`` (its PreEvictionFilter lets
+    every pod through), caught by no-eviction-cycle on scenarios/descheduler-cycle-fixed.yaml.
+
+    Imitates descheduler v0.24, whose LowNodeUtilization did not apply nodeFit
+    (kubernetes-sigs/descheduler issue #886, "LowNodeUtilization doesn't check
+    nodeSelector/nodeAffinity when choosing pods to evict"): pods that fit no other node are
+    evicted, and the scheduler puts them straight back (issue #994)."""
+    from kmodel.components import descheduler
+
+    return descheduler.step(cluster, ignore_node_fit=True)
+
+
+def descheduler_ignoring_limits(cluster: Cluster) -> list[Outcome]:
+    """A descheduler that ignores maxNoOfPodsToEvictPerNode / PerNamespace / Total (imitates a
+    policy whose limits are written under a profile, where the real decoder drops them)."""
+    from kmodel.components import descheduler
+
+    return descheduler.step(cluster, enforce_limits=False)

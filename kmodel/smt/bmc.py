@@ -446,6 +446,7 @@ NOT_ENCODED: dict[str, str] = {
     "job-retries-bounded": "the slices do not encode Jobs (they refuse them)",
     "daemonset-on-every-eligible-node": "the slices do not encode the DaemonSet controller (they refuse DaemonSets)",
     "rollout-completes": "the Z3 engine's bounded liveness encodes replica-convergence only",
+    "no-eviction-cycle": "the slices do not encode the descheduler (they refuse scenarios with a DeschedulerPolicy)",
 }
 
 PROPERTIES: dict[str, SliceProperty] = {

@@ -178,6 +178,7 @@ def refuse_scheduling_features(cluster: Cluster, where: str, encoded: frozenset[
     """Refuse pods and templates that use a scheduler feature (affinity, spread constraints,
     host ports, priorities) the encoding does not cover (``encoded`` lists those it does)."""
     refuse_daemonsets(cluster, where)
+    refuse_descheduler(cluster, where)
     specs = [(f"pod {p.name}", p.scheduling) for p in cluster.pods]
     specs += [(f"replicaset {rs.name}'s template", rs.template.scheduling) for rs in cluster.replicasets]
     specs += [(f"deployment {d.name}'s template", d.template.scheduling) for d in cluster.deployments]
@@ -212,6 +213,17 @@ def refuse_fault_rules(scenario: Any, where: str) -> None:
         raise SliceError(
             f"faultRules ({rules[0].name}: a fault that fires when a condition over the state holds) are not "
             "encoded in Z3",
+            where=where,
+            fix="check with --engine explore or --engine hypothesis",
+        )
+
+
+def refuse_descheduler(cluster: Cluster, where: str) -> None:
+    """Refuse a scenario with a descheduler (a DeschedulerPolicy): no slice encodes its plugins,
+    its eviction limits or its interval."""
+    if cluster.descheduler is not None:
+        raise SliceError(
+            "the scenario runs the descheduler (a DeschedulerPolicy), which the Z3 encoding does not cover",
             where=where,
             fix="check with --engine explore or --engine hypothesis",
         )

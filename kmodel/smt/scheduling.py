@@ -870,6 +870,13 @@ def check_scenario(scen: Scenario) -> None:
             where="kmodel prove",
             fix="check it with kmodel check (--engine explore or hypothesis)",
         )
+    if scen.descheduler is not None:
+        raise KmodelError(
+            "the scenario runs the descheduler (a DeschedulerPolicy), which the Z3 encoding does not cover",
+            file=scen.path,
+            where="kmodel prove",
+            fix="check it with kmodel check (--engine explore or hypothesis)",
+        )
     daemonsets = [m.name for m in scen.manifests if m.kind == "DaemonSet"]
     daemonsets += [m.name for ev in scen.timeline for m in ev.manifests if m.kind == "DaemonSet"]
     if daemonsets:
