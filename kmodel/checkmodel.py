@@ -36,6 +36,7 @@ from attrs import frozen
 from kmodel import faults as fault_fns
 from kmodel import model
 from kmodel.components import apiserver, prober
+from kmodel.components import horizontalpodautoscaler as hpa_component
 from kmodel.components import job as job_component
 from kmodel.engines.base import Transition
 from kmodel.probespec import READINESS
@@ -157,6 +158,11 @@ class KubeModel:
                 *((j.behaviour.run_seconds if j.behaviour else 0) + 2 * s.step for j in jobs),
             )
         self.phase = math.lcm(s.node_monitor_period, s.pod_gc_period, s.step)
+        if self._has_hpa(scenario):
+            # the HPA syncs every horizontalPodAutoscalerSyncPeriod; pod start times are compared
+            # with the CPU initialization period and the load model's start-up spike
+            self.phase = math.lcm(self.phase, s.horizontal_pod_autoscaler_sync_period)
+            self.cap = max(self.cap, hpa_component.age_cap(scenario.initial_state()))
 
     # -- Model interface -----------------------------------------------------------------------
 
@@ -217,6 +223,11 @@ class KubeModel:
 
     # -- helpers --------------------------------------------------------------------------------
 
+    @staticmethod
+    def _has_hpa(scenario: Scenario) -> bool:
+        every = (*scenario.manifests, *(m for ev in scenario.timeline for m in ev.manifests))
+        return bool(scenario.loads) or any(m.kind == "HorizontalPodAutoscaler" for m in every)
+
     def _until_next_event(self, state: CheckState) -> int | None:
         if state.next_event >= len(self.timeline):
             return None
@@ -226,7 +237,8 @@ class KubeModel:
         """Run the fixed schedule until the scenario has come up and nothing changes for a
         full monitor and GC period (but never past the first timeline event, and not while a
         Job has not finished: a Job's run is what the checker is there to explore, so a
-        scenario with Jobs is checked from t=0)."""
+        scenario with Jobs is checked from t=0; so is one with HorizontalPodAutoscalers, whose
+        scaling never stops changing the state)."""
         first_event = self.timeline[0].at if self.timeline else None
         quiet_for = 0
         c = state.cluster
@@ -236,6 +248,7 @@ class KubeModel:
             c.now < SETTLE_LIMIT
             and (first_event is None or c.now + c.settings.step <= first_event)
             and all(j.finished for j in c.jobs)
+            and not c.hpas
         ):
             before = c
             for outcome in model.fixed_schedule(c, self.replace):
@@ -341,7 +354,9 @@ def _age(now: int, t: int | None, cap: int) -> int | None:
     return min(now - t, cap)
 
 
-_POD_TIMES = frozenset({"name", "created", "ready_since", "deletion_timestamp", "run_started", "finished_at", "probe"})
+_POD_TIMES = frozenset(
+    {"name", "created", "ready_since", "deletion_timestamp", "run_started", "finished_at", "probe", "start_time"}
+)
 _POD_BODY = tuple(f.name for f in attrs.fields(Pod) if f.name not in _POD_TIMES)
 _NODE_TIMES = ("created", "last_heartbeat", "lease_renew_time")
 _NODE_BODY = tuple(f.name for f in attrs.fields(Node) if f.name not in (*_NODE_TIMES, "taints", "running"))
@@ -383,6 +398,7 @@ def canonical_pod_names(c: Cluster, cap: int, more_failures: bool = True) -> dic
                 _age(c.now, p.finished_at, cap),
                 running_on.get(p.name),
                 prober.relative(p, c.now, c.settings.step, more_failures),
+                _start(c, p, cap),
             )
         )
         owner = p.owner if p.owner_kind == "ReplicaSet" else f"{p.owner_kind}:{p.owner}"
@@ -430,6 +446,7 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True, more_failu
             age(p.run_started),
             age(p.finished_at),
             prober.relative(p, now, c.settings.step, more_failures),
+            _start(c, p, cap),
         )
         for p in c.pods
     ]
@@ -475,7 +492,17 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True, more_failu
         c.statefulsets,
         tuple(attrs.evolve(j, start_time=age(j.start_time), completion_time=age(j.completion_time)) for j in c.jobs),
         tuple(attrs.evolve(ds, next_pod=0) for ds in c.daemonsets) if symmetry else c.daemonsets,
+        hpa_component.relative(c),
     )
+
+
+def _start(c: Cluster, p: Pod, cap: int) -> int | None:
+    """A pod's status.startTime: as it is (the scheduler's preemption compares it between pods),
+    or as an age capped at ``cap`` in a scenario with a load model, whose readers (the load
+    model's start-up spike, the HPA's CPU initialization period) compare it with now."""
+    if not c.loads:
+        return p.start_time
+    return _age(c.now, p.start_time, cap)
 
 
 _BACKOFF_HORIZON = 2 * 900 + 1  # the DaemonSet controller's backoff entries expire after 2 x 15 min

@@ -13,6 +13,10 @@
     workloads:                                   # how a Job's containers behave (default: forever)
       job/pi: {runFor: 30s}                      # each run lasts 30 s and exits 0
       job/flaky: {runFor: 10s, exitCode: 1, failures: 2}  # the first 2 runs exit 1, later ones 0
+    load:                                        # what the metrics server reports (kmodel.loadmodel)
+      deployment/web: {cpu: 300m}                # per pod; or a timeline [{at: 0s, cpu: 200m}, ...],
+                                                 # total: {cpu: 2000m} (spread over ready pods),
+                                                 # startup: {cpu: 900m, for: 60s}, {oneOf: [...]}
 
 A file with manifests only is a valid scenario: default settings apply, and without Node
 manifests the cluster is kind's default shape: a tainted control-plane node and two workers.
@@ -31,6 +35,7 @@ from attrs import frozen
 from kmodel import limits
 from kmodel.errors import KmodelError, shown
 from kmodel.fieldpolicy import Finding
+from kmodel.loadmodel import WorkloadLoad, parse_load
 from kmodel.manifests import (
     Ctx,
     Manifest,
@@ -89,6 +94,7 @@ SCENARIO_KEYS = (
     "timeline",
     "faults",
     "workloads",
+    "load",
 )
 BEHAVIOUR_KEYS = ("runFor", "exitCode", "failures")
 
@@ -109,6 +115,8 @@ class Scenario:
     ignored: tuple[Finding, ...] = ()
     # objects of kinds that change nothing kmodel models (ConfigMap, Secret, ...): left out
     skipped: tuple[Skipped, ...] = ()
+    # the load model (the Scenario's load: section; kmodel.loadmodel)
+    loads: tuple[WorkloadLoad, ...] = ()
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -140,7 +148,7 @@ class Scenario:
 
     def initial_state(self) -> Cluster:
         """The cluster at t=0: the nodes up and Ready, every other object just applied."""
-        cluster = Cluster(settings=self.settings)
+        cluster = Cluster(settings=self.settings, loads=self.loads)
         for node in self.nodes:
             cluster = register_running_node(cluster, node)
         for m in sorted(self.manifests, key=lambda m: m.kind != "PriorityClass"):
@@ -365,6 +373,10 @@ def load(path: str | Path, extra_events: list[str] | None = None, allow_unmodell
         timeline = [
             attrs.evolve(ev, manifests=tuple(_with_behaviour(m, behaviours) for m in ev.manifests)) for ev in timeline
         ]
+    loads = ()
+    if "load" in scen:
+        every = (*manifests, *(m for ev in timeline for m in ev.manifests))
+        loads = parse_load(sctx.at(scen, "load"), scen.get("load"), every)
     return Scenario(
         path=file,
         name=name,
@@ -378,6 +390,7 @@ def load(path: str | Path, extra_events: list[str] | None = None, allow_unmodell
         default_cluster=default_cluster,
         ignored=tuple(ignored),
         skipped=tuple(skipped),
+        loads=loads,
     )
 
 

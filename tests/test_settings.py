@@ -106,6 +106,12 @@ KEYS = {
     "podGCQuarantine": "pod_gc_quarantine",
     "terminatedPodGCThreshold": "terminated_pod_gc_threshold",
     "tick": "tick",
+    "horizontalPodAutoscalerSyncPeriod": "horizontal_pod_autoscaler_sync_period",
+    "horizontalPodAutoscalerDownscaleStabilization": "horizontal_pod_autoscaler_downscale_stabilization",
+    "horizontalPodAutoscalerTolerance": "horizontal_pod_autoscaler_tolerance",
+    "horizontalPodAutoscalerCpuInitializationPeriod": "horizontal_pod_autoscaler_cpu_initialization_period",
+    "horizontalPodAutoscalerInitialReadinessDelay": "horizontal_pod_autoscaler_initial_readiness_delay",
+    "replicaHistoryWindow": "replica_history_window",
 }
 
 
@@ -139,6 +145,12 @@ NON_DEFAULTS: dict[str, tuple[object, object]] = {
     "podGCQuarantine": ("1m", 60),
     "terminatedPodGCThreshold": (3, 3),
     "tick": ("1s", 1),
+    "horizontalPodAutoscalerSyncPeriod": ("30s", 30),
+    "horizontalPodAutoscalerDownscaleStabilization": ("1m", 60),
+    "horizontalPodAutoscalerTolerance": (0.2, 0.2),
+    "horizontalPodAutoscalerCpuInitializationPeriod": ("2m", 120),
+    "horizontalPodAutoscalerInitialReadinessDelay": ("10s", 10),
+    "replicaHistoryWindow": ("20m", 1200),
 }
 
 

@@ -446,6 +446,8 @@ NOT_ENCODED: dict[str, str] = {
     "job-retries-bounded": "the slices do not encode Jobs (they refuse them)",
     "daemonset-on-every-eligible-node": "the slices do not encode the DaemonSet controller (they refuse DaemonSets)",
     "rollout-completes": "the Z3 engine's bounded liveness encodes replica-convergence only",
+    "hpa-within-bounds": "the slices do not encode the HorizontalPodAutoscaler (they refuse it)",
+    "no-oscillation": "the slices do not encode the HorizontalPodAutoscaler (they refuse it)",
 }
 
 PROPERTIES: dict[str, SliceProperty] = {
