@@ -200,7 +200,9 @@ def calculate(
             # on a scale-down, a missing pod counts as using its whole request (the target)
             for name in missing:
                 metrics[name] = requests[name] if requests is not None else target
-        else:
+        elif usage > 1.0 or requests is None:
+            # on a scale-up, as using nothing (GetResourceReplicas leaves them out at exactly
+            # 1.0; the raw-value calculation counts them as 0 there too)
             for name in missing:
                 metrics[name] = 0
     if rebalance_unready:
