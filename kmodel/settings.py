@@ -160,7 +160,6 @@ class Settings:
             self.node_status_update_frequency,
             self.lease_renew_interval,
             self.pod_gc_period,
-            self.horizontal_pod_autoscaler_sync_period,
         ]
         return reduce(math.gcd, periods)
 

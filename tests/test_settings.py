@@ -249,6 +249,11 @@ def test_duration_fields() -> None:
     durations = {n for k, n in KEYS.items() if "Period" in k or "Frequency" in k or "Seconds" in k or "Timeout" in k}
     # nodeLeaseDurationSeconds is a plain number of seconds in the kubelet's config (int32), not a duration
     durations -= {"node_lease_duration_seconds"}
+    durations |= {
+        "horizontal_pod_autoscaler_downscale_stabilization",
+        "horizontal_pod_autoscaler_initial_readiness_delay",
+        "replica_history_window",
+    }
     assert durations | {"pod_gc_quarantine", "leader_election_renew_deadline", "tick"} == DURATION_FIELDS
 
 
@@ -307,6 +312,12 @@ SHOWN_DEFAULTS = {
     "podGCQuarantine": "40s",
     "terminatedPodGCThreshold": "12500",
     "tick": "0 (auto)",
+    "horizontalPodAutoscalerSyncPeriod": "15s",
+    "horizontalPodAutoscalerDownscaleStabilization": "5m",
+    "horizontalPodAutoscalerTolerance": "0.1",
+    "horizontalPodAutoscalerCpuInitializationPeriod": "5m",
+    "horizontalPodAutoscalerInitialReadinessDelay": "30s",
+    "replicaHistoryWindow": "10m",
 }
 
 
@@ -334,7 +345,12 @@ def test_settings_command_defaults_read_back_as_the_defaults(cli: Cli) -> None:
     for key, shown in settings_table(cli).items():
         if key == "tick":
             raw[key] = "0s"
-        elif key in ("nodeEvictionRate", "secondaryNodeEvictionRate", "unhealthyZoneThreshold"):
+        elif key in (
+            "nodeEvictionRate",
+            "secondaryNodeEvictionRate",
+            "unhealthyZoneThreshold",
+            "horizontalPodAutoscalerTolerance",
+        ):
             raw[key] = float(shown)
         elif key in ("largeClusterSizeThreshold", "nodeLeaseDurationSeconds", "terminatedPodGCThreshold"):
             raw[key] = int(shown)

@@ -614,7 +614,9 @@ def _with_memory(cluster: Cluster, mem: HPAMemory) -> Cluster:
 
 
 def is_due(cluster: Cluster) -> bool:
-    return bool(cluster.hpas) and cluster.now % cluster.settings.horizontal_pod_autoscaler_sync_period == 0
+    """At the first tick at or after each multiple of the sync period."""
+    s = cluster.settings
+    return bool(cluster.hpas) and cluster.now % s.horizontal_pod_autoscaler_sync_period < s.step
 
 
 def step(cluster: Cluster) -> list[Outcome]:
