@@ -34,7 +34,7 @@ import attrs
 from attrs import frozen
 
 from kmodel import faults as fault_fns
-from kmodel import model
+from kmodel import loadmodel, model
 from kmodel.components import apiserver, prober
 from kmodel.components import horizontalpodautoscaler as hpa_component
 from kmodel.components import job as job_component
@@ -191,6 +191,7 @@ class KubeModel:
                 yield Transition(o.actor, o.label, attrs.evolve(state, cluster=o.state))
         if not c.ran and not c.sched_attempted:
             yield from self._faults(state)
+            yield from self._load_switches(state)
         if not busy and (self.horizon is None or c.now + c.settings.step <= self.horizon):
             yield Transition(
                 "clock", f"tick to t={c.now + c.settings.step}s", attrs.evolve(state, cluster=model.tick(c))
@@ -222,6 +223,19 @@ class KubeModel:
         )
 
     # -- helpers --------------------------------------------------------------------------------
+
+    def _load_switches(self, state: CheckState) -> Iterator[Transition]:
+        """The load model's ``oneOf`` values: at the start of a tick the load may switch to any
+        other of them (the environment, like a fault, but free and never undone)."""
+        c = state.cluster
+        for w in c.loads:
+            for i, usage in enumerate(w.choices):
+                if i == w.choice:
+                    continue
+                values = (("cpu", usage.cpu), ("memory", usage.memory))
+                shown = ", ".join(f"{k}={v}" for k, v in values if v is not None)
+                after = loadmodel.switch_choice(c, w.key, i)
+                yield Transition("load", f"load {w.key} -> {shown}", attrs.evolve(state, cluster=after), fault=True)
 
     @staticmethod
     def _has_hpa(scenario: Scenario) -> bool:

@@ -293,3 +293,27 @@ def test_the_smt_engine_refuses_hpas() -> None:
     c = load(RESET).initial_state()
     with pytest.raises(SliceError, match="horizontalpodautoscaler web needs the HorizontalPodAutoscaler"):
         refuse_hpas(c, [], "kmodel check --engine smt")
+
+
+def test_one_of_lets_the_checker_switch_the_load(tmp_path: Path) -> None:
+    """``oneOf``: simulate keeps the first value (the Deployment stays at 4); the checker may
+    switch to the second at any tick, and then the HPA scales further up (600m over 4 pods is
+    150% of the request against a 60% target)."""
+    text = RESET_FIXED.read_text().replace("total: {cpu: 240m}", "total: {cpu: {oneOf: [240m, 600m]}}")
+    text = text.replace("manifests/hpa-web-no-replicas.yaml", str(SCENARIOS / "manifests/hpa-web-no-replicas.yaml"))
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    scen = load(path)
+    assert [u.cpu for u in scen.loads[0].choices] == [240, 600]
+    assert [n for _, n, _ in rescales(path)] == [3, 4]
+
+    @props.invariant("at-most-four")
+    def at_most_four(cluster: Cluster) -> bool:
+        d = cluster.deployment("web")
+        return d is None or d.replicas <= 4
+
+    m = KubeModel(scen)
+    r = explore(m, props.to_property(at_most_four, scen.settings), max_states=50_000)
+    assert r.verdict == VIOLATED
+    assert r.trace is not None
+    assert any(s.actor == "load" and "cpu=600" in s.label for s in r.trace.steps)
