@@ -346,6 +346,9 @@ def delete(cluster: Cluster, kind: str, names: list[str], pattern: str, force: b
             out = attrs.evolve(out, jobs=remove(out.jobs, name))
         elif kind == "daemonset":
             out = attrs.evolve(out, daemonsets=remove(out.daemonsets, name))
+        elif kind == "horizontalpodautoscaler":
+            # the target keeps the count the HPA last set; the controller forgets its memory
+            out = attrs.evolve(out, hpas=remove(out.hpas, name))
         events.append(Event(cluster.now, SOURCE, "Deleted", f"{kind}/{name}", f'{kind} "{name}" deleted'))
     return Outcome("user", label, out, tuple(events))
 

@@ -317,3 +317,21 @@ def test_one_of_lets_the_checker_switch_the_load(tmp_path: Path) -> None:
     assert r.verdict == VIOLATED
     assert r.trace is not None
     assert any(s.actor == "load" and "cpu=600" in s.label for s in r.trace.steps)
+
+
+def test_deleting_the_hpa_leaves_the_count_and_stops_scaling(tmp_path: Path) -> None:
+    """``delete horizontalpodautoscaler/web`` at 1m: the Deployment keeps the count the HPA set
+    (4), and nothing rescales it after that (the re-apply at 2m5s leaves replicas alone)."""
+    text = RESET_FIXED.read_text().replace("timeline:\n", "timeline:\n  - 1m delete horizontalpodautoscaler/web\n", 1)
+    text = text.replace("manifests/hpa-web-no-replicas.yaml", str(SCENARIOS / "manifests/hpa-web-no-replicas.yaml"))
+    path = tmp_path / "s.yaml"
+    path.write_text(text)
+    seen: list[Cluster] = []
+    run = simulate(load(path), on_tick=seen.append)
+    deleted = [e for e in run.events if e.reason == "Deleted"]
+    assert deleted and deleted[0].message == 'horizontalpodautoscaler "web" deleted'
+    assert all(t < 60 for t, _, _ in rescales(path))
+    last = seen[-1]
+    assert not last.hpas and not last.memory.hpa
+    d = last.deployment("web")
+    assert d is not None and d.replicas == 4

@@ -616,7 +616,8 @@ def _with_memory(cluster: Cluster, mem: HPAMemory) -> Cluster:
 def is_due(cluster: Cluster) -> bool:
     """At the first tick at or after each multiple of the sync period."""
     s = cluster.settings
-    return bool(cluster.hpas) and cluster.now % s.horizontal_pod_autoscaler_sync_period < s.step
+    busy = bool(cluster.hpas) or bool(cluster.memory.hpa)  # a deleted HPA's memory is dropped at a sync
+    return busy and cluster.now % s.horizontal_pod_autoscaler_sync_period < s.step
 
 
 def step(cluster: Cluster) -> list[Outcome]:
