@@ -335,3 +335,20 @@ def test_deleting_the_hpa_leaves_the_count_and_stops_scaling(tmp_path: Path) -> 
     assert not last.hpas and not last.memory.hpa
     d = last.deployment("web")
     assert d is not None and d.replicas == 4
+
+
+def test_the_table_shows_kubectl_get_hpa() -> None:
+    """kubectl get hpa's columns in simulate's table: TARGETS is current/target per metric."""
+    from kmodel.render.view import view
+
+    seen: list[Cluster] = []
+    simulate(load(RESET), until=60, on_tick=seen.append)
+    (row,) = view(seen[-1])["horizontalpodautoscalers"]
+    assert row == {
+        "name": "web",
+        "reference": "Deployment/web",
+        "targets": "cpu: 60%/60%",  # 240m over 4 pods of 100m
+        "minPods": 3,
+        "maxPods": 8,
+        "replicas": 4,
+    }
