@@ -315,6 +315,10 @@ def stabilize(recs: tuple[tuple[int, int], ...], desired: int, window: int, now:
     """``stabilizeRecommendation`` (no behavior): the highest of ``desired`` and the
     recommendations not older than the window; records ``desired``. Returns (count, new
     recommendations)."""
+    if window == 0:
+        # nothing recorded before this instant counts (the controller's clock has moved on
+        # since it recorded the initial recommendation in the same sync)
+        return desired, ((now, desired),)
     cutoff = now - window
     best = desired
     for t, r in recs:

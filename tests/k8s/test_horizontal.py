@@ -23,8 +23,10 @@ from __future__ import annotations
 
 import math
 
+import attrs
 import pytest
 
+from kmodel import loadmodel
 from kmodel.components import horizontalpodautoscaler as hpa
 from kmodel.components.horizontalpodautoscaler import (
     DEFAULT_SCALE_DOWN,
@@ -34,7 +36,22 @@ from kmodel.components.horizontalpodautoscaler import (
     ScalingPolicy,
     ScalingRules,
 )
-from kmodel.state import FAILED, PENDING, RUNNING, HPAMemory, Pod, Resources
+from kmodel.settings import Settings
+from kmodel.state import (
+    FAILED,
+    PENDING,
+    RUNNING,
+    Cluster,
+    Deployment,
+    HorizontalPodAutoscaler,
+    HPAMemory,
+    MetricTarget,
+    Pod,
+    PodTemplate,
+    ReplicaSet,
+    Resources,
+)
+from kmodel.transition import Event
 
 NOW = 10_000
 CONTAINERS = 2  # numContainersPerPod
@@ -539,3 +556,119 @@ def test_scaling_with_rules(
         NOW,
     )
     assert got == (want, condition)
+
+
+# --- horizontal_test.go: one sync of the controller ----------------------------------------------
+
+
+def sync_once(
+    monkeypatch: pytest.MonkeyPatch,
+    replicas: int,
+    levels: list[int],
+    target: int,
+    minimum: int = 2,
+    maximum: int = 6,
+    kind: str = "Deployment",
+    **kw: list,  # type: ignore[type-arg]
+) -> tuple[Cluster, HorizontalPodAutoscaler, list[Event]]:
+    """horizontal_test.go's testCase harness: a target of ``kind`` with spec.replicas
+    ``replicas``, its pods (one container each, requesting 1.0 cpu), the fake metrics client
+    reporting ``levels`` (millicores per pod), an HPA on cpu Utilization ``target``; one sync."""
+    n = len(kw["readiness"]) if "readiness" in kw else (len(kw["phase"]) if "phase" in kw else replicas)
+    pods = [
+        attrs.evolve(p, labels=(("app", "web"),), requests=Resources(cpu=ONE))
+        for p in mkpods(n, requests=[ONE] * n, **kw)
+    ]
+    usage = {p.name: level for p, level in zip(pods, levels, strict=False)}
+    monkeypatch.setattr(loadmodel, "pod_usage", lambda _c, pod, _r: usage.get(pod.name))
+    template = PodTemplate(labels=(("app", "web"),))
+    c = Cluster(settings=Settings(), now=NOW, pods=tuple(pods))
+    if kind == "Deployment":
+        c = c.with_deployment(Deployment("web", replicas, (("app", "web"),), template))
+    else:
+        c = c.with_replicaset(ReplicaSet("web", replicas, (("app", "web"),), template))
+    h = HorizontalPodAutoscaler(
+        "test-hpa", kind, "web", maximum, minimum, (MetricTarget("cpu", "Utilization", target),)
+    )
+    c = c.with_hpa(h)
+    events: list[Event] = []
+    out = hpa.sync(c, h, events, [])
+    new = out.hpa("test-hpa")
+    assert new is not None
+    return out, new, events
+
+
+def scale_of(c: Cluster, kind: str = "Deployment") -> int:
+    obj = c.deployment("web") if kind == "Deployment" else c.replicaset("web")
+    assert obj is not None
+    return obj.replicas
+
+
+def test_scale_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """horizontal_test.go: TestScaleUp (and TestScaleUpDeployment)."""
+    c, h, events = sync_once(monkeypatch, 3, [300, 500, 700], 30)
+    assert scale_of(c) == 5 and h.desired_replicas == 5
+    assert h.current_metrics == (("cpu", 50),)
+    assert h.condition("AbleToScale") == ("True", "SucceededRescale")
+    assert h.condition("ScalingActive") == ("True", "ValidMetricFound")
+    assert h.condition("ScalingLimited") == ("False", "DesiredWithinRange")
+    (e,) = events
+    assert (e.reason, e.message) == (
+        "SuccessfulRescale",
+        "New size: 5; reason: cpu resource utilization (percentage of request) above target",
+    )
+
+
+def test_scale_up_replica_set(monkeypatch: pytest.MonkeyPatch) -> None:
+    """horizontal_test.go: TestScaleUpReplicaSet."""
+    c, _, _ = sync_once(monkeypatch, 3, [300, 500, 700], 30, kind="ReplicaSet")
+    assert scale_of(c, "ReplicaSet") == 5
+
+
+@pytest.mark.parametrize(
+    ("name", "kw", "levels", "want", "current"),
+    [
+        ("TestScaleUpUnreadyLessScale", {"readiness": [False, True, True]}, [300, 500, 700], 4, 60),
+        ("TestScaleUpHotCpuLessScale", {"start": [HOT, COOL, COOL]}, [300, 500, 700], 4, 60),
+        ("TestScaleUpUnreadyNoScale", {"readiness": [True, False, False]}, [400, 500, 700], 3, 40),
+        (
+            "TestScaleUpHotCpuNoScale",
+            {"readiness": [True, False, False], "start": [COOL, HOT, HOT]},
+            [400, 500, 700],
+            3,
+            40,
+        ),
+    ],
+)
+def test_scale_up_with_unready_or_hot_pods(
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    kw: dict[str, list],  # type: ignore[type-arg]
+    levels: list[int],
+    want: int,
+    current: int,
+) -> None:
+    """horizontal_test.go: ``name`` (CPUCurrent is the utilization of the pods counted)."""
+    c, h, _ = sync_once(monkeypatch, 3, levels, 30, **kw)
+    assert scale_of(c) == want
+    assert h.current_metrics == (("cpu", current),)
+    if want == 3:  # statusOkWithOverrides(AbleToScale True ReadyForNewScale)
+        assert h.condition("AbleToScale") == ("True", "ReadyForNewScale")
+
+
+@pytest.mark.parametrize(
+    ("name", "kw"),
+    [
+        ("TestScaleUpIgnoresFailedPods", {"phase": [RUNNING, RUNNING, FAILED, FAILED]}),
+        ("TestScaleUpIgnoresDeletionPods", {"deleting": [False, False, True, True]}),
+    ],
+)
+def test_scale_up_ignores_failed_and_deleted_pods(
+    monkeypatch: pytest.MonkeyPatch,
+    name: str,
+    kw: dict[str, list],  # type: ignore[type-arg]
+) -> None:
+    """horizontal_test.go: ``name`` (spec.replicas 2, two more pods that do not count)."""
+    c, h, _ = sync_once(monkeypatch, 2, [500, 700], 30, readiness=[True, True, False, False], **kw)
+    assert scale_of(c) == 4
+    assert h.current_metrics == (("cpu", 60),)
