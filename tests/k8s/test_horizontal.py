@@ -530,6 +530,29 @@ def rules(pods: int, pods_period: int, percent: int, percent_period: int, window
             1,
             "TooFewReplicas",
         ),
+        (
+            "scaleDown with spec MinReplicas limitation with large percent policy",
+            10,
+            2,
+            5,
+            1000,
+            None,
+            rules(0, 0, 100, 60, 300),
+            5,
+            "TooFewReplicas",
+        ),
+        ("scaleDown with pod policy limitation", 10, 2, 1, 1000, None, rules(5, 60, 0, 0, 300), 5, "ScaleDownLimit"),
+        (
+            "scaleDown with percent policy limitation",
+            10,
+            5,
+            1,
+            1000,
+            None,
+            rules(0, 0, 50, 60, 300),
+            5,
+            "DesiredWithinRange",
+        ),
     ],
 )
 def test_scaling_with_rules(
@@ -672,3 +695,120 @@ def test_scale_up_ignores_failed_and_deleted_pods(
     c, h, _ = sync_once(monkeypatch, 2, [500, 700], 30, readiness=[True, True, False, False], **kw)
     assert scale_of(c) == 4
     assert h.current_metrics == (("cpu", 60),)
+
+
+def uniform_events(changes: list[int], period: int) -> tuple[tuple[int, int], ...]:
+    """horizontal_test.go's generateEventsUniformDistribution: the events spread over the last
+    ``period`` seconds, each in the middle of its segment (oldest first)."""
+    segment = period / len(changes)
+    return tuple((NOW - int(period - segment * (i + 1) + segment / 2), c) for i, c in enumerate(changes))
+
+
+UP_EVENTS = uniform_events([1, 5, 9], 120)
+OUTDATED = uniform_events([8, 12, 9, 11], 120)
+
+
+@pytest.mark.parametrize(
+    ("name", "up_events", "down_events", "current", "desired", "minimum", "maximum", "up", "down", "want", "cond"),
+    [
+        (
+            "scaleUp with spec MaxReplicas limitation with large pod policy and events",
+            UP_EVENTS, (), 100, 500, 1, 200, rules(300, 60, 0, 0, 0), None, 200, "TooManyReplicas",
+        ),
+        (
+            "scaleUp with spec MaxReplicas limitation with large percent policy and events",
+            UP_EVENTS, (), 100, 500, 1, 200, rules(0, 0, 10000, 60, 0), None, 200, "TooManyReplicas",
+        ),
+        (
+            "scaleUp with currentReplicas limitation with rate.PeriodSeconds with a lot of recent scale up events",
+            UP_EVENTS, (), 100, 500, 1, 1000, rules(5, 120, 0, 0, 0), None, 100, "ScaleUpLimit",
+        ),
+        (
+            "scaleUp with pod policy and previous scale up events",
+            UP_EVENTS, (), 100, 500, 1, 1000, rules(150, 120, 0, 0, 0), None, 235, "ScaleUpLimit",
+        ),
+        (
+            "scaleUp with percent policy and previous scale up events",
+            UP_EVENTS, (), 100, 500, 1, 1000, rules(0, 0, 200, 120, 0), None, 255, "ScaleUpLimit",
+        ),
+        (
+            "scaleDown with default policy and previous events",
+            (), UP_EVENTS, 10, 5, 1, 1000, None, None, 5, "DesiredWithinRange",
+        ),
+        (
+            "scaleDown with spec MinReplicas=nil limitation with large pod policy and previous events",
+            (), UP_EVENTS, 100, 0, 1, 1000, None, rules(115, 120, 0, 0, 300), 1, "TooFewReplicas",
+        ),
+        (
+            "scaleDown with spec MinReplicas limitation with large pod policy and previous events",
+            (), UP_EVENTS, 100, 0, 5, 1000, None, rules(130, 120, 0, 0, 300), 5, "TooFewReplicas",
+        ),
+        (
+            "scaleDown with spec MinReplicas limitation with large percent policy and previous events",
+            (), UP_EVENTS, 100, 2, 5, 1000, None, rules(0, 0, 100, 120, 300), 5, "TooFewReplicas",
+        ),
+        (
+            "scaleDown with pod policy limitation and previous events",
+            (), UP_EVENTS, 100, 2, 1, 1000, None, rules(5, 120, 0, 0, 300), 100, "ScaleDownLimit",
+        ),
+        (
+            "scaleDown with percent policy limitation and previous events",
+            (), uniform_events([2, 4, 6], 120), 100, 0, 1, 1000, None, rules(0, 0, 50, 120, 300), 56,
+            "ScaleDownLimit",
+        ),
+        (
+            "scaleDown with previous events preventing further scale down",
+            (), uniform_events([10, 10, 10], 120), 100, 0, 1, 1000, None, rules(0, 0, 10, 120, 300), 100,
+            "ScaleDownLimit",
+        ),
+        (
+            "scaleDown with with previous events still allowing more scale down",
+            (), uniform_events([10, 10, 10], 120), 10, 5, 1, 1000, None, rules(0, 0, 1000, 120, 300), 5,
+            "DesiredWithinRange",
+        ),
+        (
+            "check 'outdated' flag for events for one behavior for up",
+            OUTDATED, (), 100, 200, 1, 1000, rules(1000, 60, 0, 0, 0), None, 200, "DesiredWithinRange",
+        ),
+        (
+            "check that events were not marked 'outdated' for two different policies in the behavior for up",
+            OUTDATED, (), 100, 200, 1, 1000, rules(1000, 120, 100, 60, 0), None, 200, "DesiredWithinRange",
+        ),
+        (
+            "check that events were marked 'outdated' for two different policies in the behavior for up",
+            OUTDATED, (), 100, 200, 1, 1000, rules(1000, 30, 100, 60, 0), None, 200, "DesiredWithinRange",
+        ),
+        (
+            "check 'outdated' flag for events for one behavior for down",
+            (), OUTDATED, 100, 5, 1, 1000, None, rules(1000, 60, 0, 0, 300), 5, "DesiredWithinRange",
+        ),
+        (
+            "check that events were not marked 'outdated' for two different policies in the behavior for down",
+            (), OUTDATED, 100, 5, 1, 1000, None, rules(1000, 120, 100, 60, 300), 5, "DesiredWithinRange",
+        ),
+        (
+            "check that events were marked 'outdated' for two different policies in the behavior for down",
+            (), OUTDATED, 100, 5, 1, 1000, None, rules(1000, 30, 100, 60, 300), 5, "DesiredWithinRange",
+        ),
+    ],
+)  # fmt: skip
+def test_scaling_with_rules_and_recorded_events(
+    name: str,
+    up_events: tuple[tuple[int, int], ...],
+    down_events: tuple[tuple[int, int], ...],
+    current: int,
+    desired: int,
+    minimum: int,
+    maximum: int,
+    up: ScalingRules | None,
+    down: ScalingRules | None,
+    want: int,
+    cond: str,
+) -> None:
+    """horizontal_test.go: TestScalingWithRules, ``name`` (the cases with scale events recorded
+    over the last 120 s; each case records one direction only)."""
+    mem = HPAMemory("key", scale_up_events=up_events, scale_down_events=down_events)
+    got = hpa.convert_desired_replicas_with_behavior_rate(
+        current, desired, minimum, maximum, up or DEFAULT_SCALE_UP, down or DEFAULT_SCALE_DOWN, mem, NOW
+    )
+    assert got == (want, cond)
