@@ -812,3 +812,46 @@ def test_scaling_with_rules_and_recorded_events(
         current, desired, minimum, maximum, up or DEFAULT_SCALE_UP, down or DEFAULT_SCALE_DOWN, mem, NOW
     )
     assert got == (want, cond)
+
+
+@pytest.mark.parametrize(
+    ("name", "recs", "current", "desired", "up_window", "down_window", "want"),
+    [
+        ("empty recommendations for scaling down", (), 100, 5, 0, 0, 5),
+        ("simple scale down stabilization", ((NOW - 120, 4), (NOW - 60, 5)), 100, 3, 0, 180, 5),
+        ("simple scale up stabilization", ((NOW - 120, 4), (NOW - 60, 5)), 1, 7, 300, 0, 4),
+        ("no scale down stabilization", ((NOW - 120, 1), (NOW - 60, 2)), 100, 3, 300, 0, 3),
+        ("no scale up stabilization", ((NOW - 120, 4), (NOW - 60, 5)), 1, 3, 0, 300, 3),
+        (
+            "no scale down stabilization, reuse recommendation element",
+            ((NOW - 600, 10), (NOW - 540, 9)), 100, 3, 0, 0, 3,
+        ),
+        (
+            "no scale up stabilization, reuse recommendation element",
+            ((NOW - 600, 10), (NOW - 540, 9)), 1, 100, 0, 0, 100,
+        ),
+        (
+            "scale down stabilization, reuse one of obsolete recommendation element",
+            ((NOW - 600, 10), (NOW - 60, 4), (NOW - 120, 5), (NOW - 540, 9)), 100, 3, 0, 180, 5,
+        ),
+        (
+            "scale up stabilization, reuse one of obsolete recommendation element",
+            ((NOW - 6000, 10), (NOW - 60, 6), (NOW - 120, 5), (NOW - 180, 9)), 1, 100, 300, 0, 5,
+        ),
+    ],
+)  # fmt: skip
+def test_normalize_desired_replicas_with_behavior(
+    name: str,
+    recs: tuple[tuple[int, int], ...],
+    current: int,
+    desired: int,
+    up_window: int,
+    down_window: int,
+    want: int,
+) -> None:
+    """horizontal_test.go: TestNormalizeDesiredReplicasWithBehavior, ``name``
+    (stabilizeRecommendationWithBehaviors; the stored log is compared only in that it records
+    the new recommendation)."""
+    got, _, log = hpa.stabilize_with_behaviors(recs, current, desired, up_window, down_window, NOW)
+    assert got == want
+    assert log[-1] == (NOW, desired)
