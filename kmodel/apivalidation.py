@@ -49,6 +49,7 @@ GROUP_VERSION = {
     "PriorityClass": "scheduling.k8s.io/v1",
     "StatefulSet": "apps/v1",
     "Job": "batch/v1",
+    "HorizontalPodAutoscaler": "autoscaling/v2",
 }
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 
@@ -1168,6 +1169,8 @@ def semantic_problems(kind: str, doc: Mapping[str, Any]) -> Iterator[_Problem]:
         yield from _job_spec(spec)
     elif kind == "DaemonSet":
         yield from _daemonset_spec(spec)
+    elif kind == "HorizontalPodAutoscaler":
+        yield from _hpa_spec(spec)
     elif kind == "Service" and isinstance(spec, dict):
         yield from _labels(["spec", "selector"], spec.get("selector"))
     elif kind == "Node":
@@ -1407,3 +1410,70 @@ def validate(doc: Mapping[str, Any], file: str, version: str) -> None:
     if len(problems) > 1:
         message += f" (and {len(problems) - 1} more error{'s' if len(problems) > 2 else ''})"
     raise Invalid(message, file=file, line=_line(doc, first.at), obj=f"{kind.lower()}/{name}", fix=first.fix)
+
+
+# --- HorizontalPodAutoscaler (pkg/apis/autoscaling/validation) ------------------------------------
+
+
+def _hpa_spec(spec: Any) -> Iterator[_Problem]:
+    """``validateHorizontalPodAutoscalerSpec``: minReplicas >= 1, maxReplicas >= minReplicas,
+    the target's kind and name, utilization and value targets > 0, and the behavior's
+    windows (0..3600 s), policy periods (1..1800 s) and values (> 0)."""
+    if not isinstance(spec, dict):
+        return
+    minimum = spec.get("minReplicas", 1)
+    if isinstance(minimum, int) and minimum < 1:
+        yield invalid(["spec", "minReplicas"], minimum, "must be greater than or equal to 1", "use 1 or more")
+    maximum = spec.get("maxReplicas")
+    if isinstance(maximum, int) and isinstance(minimum, int) and maximum < minimum:
+        yield invalid(
+            ["spec", "maxReplicas"], maximum, "must be greater than or equal to `minReplicas`", "raise maxReplicas"
+        )
+    ref = spec.get("scaleTargetRef")
+    if isinstance(ref, dict):
+        for key in ("kind", "name"):
+            if not ref.get(key):
+                yield required(["spec", "scaleTargetRef", key], f"give the target's {key}")
+    for i, metric in enumerate(spec.get("metrics") or ()):
+        if not isinstance(metric, dict) or not isinstance(metric.get("resource"), dict):
+            continue
+        target = metric["resource"].get("target")
+        if not isinstance(target, dict):
+            continue
+        where = ["spec", "metrics", i, "resource", "target"]
+        util = target.get("averageUtilization")
+        if isinstance(util, int) and util <= 0:
+            yield invalid([*where, "averageUtilization"], util, "must be greater than 0", "use a percentage > 0")
+    behavior = spec.get("behavior")
+    if not isinstance(behavior, dict):
+        return
+    for side in ("scaleUp", "scaleDown"):
+        rules = behavior.get(side)
+        if not isinstance(rules, dict):
+            continue
+        where = ["spec", "behavior", side]
+        window = rules.get("stabilizationWindowSeconds")
+        if isinstance(window, int) and not 0 <= window <= 3600:
+            yield invalid(
+                [*where, "stabilizationWindowSeconds"], window, "must be less than or equal to 3600", "use 0..3600"
+            )
+        select = rules.get("selectPolicy")
+        if select is not None and select not in ("Max", "Min", "Disabled"):
+            yield unsupported([*where, "selectPolicy"], select, ("Disabled", "Max", "Min"))
+        for j, policy in enumerate(rules.get("policies") or ()):
+            if not isinstance(policy, dict):
+                continue
+            pwhere = [*where, "policies", j]
+            if policy.get("type") not in ("Pods", "Percent"):
+                yield unsupported([*pwhere, "type"], policy.get("type"), ("Percent", "Pods"))
+            period = policy.get("periodSeconds")
+            if isinstance(period, int) and not 0 < period <= 1800:
+                yield invalid(
+                    [*pwhere, "periodSeconds"],
+                    period,
+                    "must be greater than zero and less than or equal to 1800",
+                    "use 1..1800",
+                )
+            value = policy.get("value")
+            if isinstance(value, int) and value <= 0:
+                yield invalid([*pwhere, "value"], value, "must be greater than zero", "use a value > 0")

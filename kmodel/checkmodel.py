@@ -36,9 +36,10 @@ from typing import Any
 import attrs
 from attrs import frozen
 
-from kmodel import faultrules, model
+from kmodel import faultrules, loadmodel, model
 from kmodel import faults as fault_fns
 from kmodel.components import apiserver, descheduler, prober
+from kmodel.components import horizontalpodautoscaler as hpa_component
 from kmodel.components import job as job_component
 from kmodel.engines.base import Transition
 from kmodel.probespec import READINESS
@@ -160,6 +161,11 @@ class KubeModel:
                 *((j.behaviour.run_seconds if j.behaviour else 0) + 2 * s.step for j in jobs),
             )
         self.phase = math.lcm(s.node_monitor_period, s.pod_gc_period, s.step)
+        if self._has_hpa(scenario):
+            # the HPA syncs every horizontalPodAutoscalerSyncPeriod; pod start times are compared
+            # with the CPU initialization period and the load model's start-up spike
+            self.phase = math.lcm(self.phase, s.horizontal_pod_autoscaler_sync_period)
+            self.cap = max(self.cap, hpa_component.age_cap(scenario.initial_state()))
 
     # -- Model interface -----------------------------------------------------------------------
 
@@ -193,6 +199,7 @@ class KubeModel:
                 yield Transition(o.actor, o.label, attrs.evolve(state, cluster=o.state))
         if not c.ran and not c.sched_attempted:
             yield from self._faults(state)
+            yield from self._load_switches(state)
         urgent = False
         if not busy and self.scenario.fault_rules:
             for rule, o in faultrules.firings(c, self.scenario.fault_rules):
@@ -230,6 +237,24 @@ class KubeModel:
 
     # -- helpers --------------------------------------------------------------------------------
 
+    def _load_switches(self, state: CheckState) -> Iterator[Transition]:
+        """The load model's ``oneOf`` values: at the start of a tick the load may switch to any
+        other of them (the environment, like a fault, but free and never undone)."""
+        c = state.cluster
+        for w in c.loads:
+            for i, usage in enumerate(w.choices):
+                if i == w.choice:
+                    continue
+                values = (("cpu", usage.cpu), ("memory", usage.memory))
+                shown = ", ".join(f"{k}={v}" for k, v in values if v is not None)
+                after = loadmodel.switch_choice(c, w.key, i)
+                yield Transition("load", f"load {w.key} -> {shown}", attrs.evolve(state, cluster=after), fault=True)
+
+    @staticmethod
+    def _has_hpa(scenario: Scenario) -> bool:
+        every = (*scenario.manifests, *(m for ev in scenario.timeline for m in ev.manifests))
+        return bool(scenario.loads) or any(m.kind == "HorizontalPodAutoscaler" for m in every)
+
     def _until_next_event(self, state: CheckState) -> int | None:
         if state.next_event >= len(self.timeline):
             return None
@@ -239,7 +264,8 @@ class KubeModel:
         """Run the fixed schedule until the scenario has come up and nothing changes for a
         full monitor and GC period (but never past the first timeline event, nor into a tick
         in which a fault rule fires, and not while a Job has not finished: a Job's run is what
-        the checker is there to explore, so a scenario with Jobs is checked from t=0)."""
+        the checker is there to explore, so a scenario with Jobs is checked from t=0; so is one
+        with HorizontalPodAutoscalers, whose scaling never stops changing the state)."""
         first_event = self.timeline[0].at if self.timeline else None
         quiet_for = 0
         c = state.cluster
@@ -250,6 +276,7 @@ class KubeModel:
             and (first_event is None or c.now + c.settings.step <= first_event)
             and all(j.finished for j in c.jobs)
             and not _descheduler_due_by(c, c.now)
+            and not c.hpas
         ):
             before = c
             for outcome in model.fixed_schedule(c, self.replace):
@@ -358,7 +385,9 @@ def _age(now: int, t: int | None, cap: int) -> int | None:
     return min(now - t, cap)
 
 
-_POD_TIMES = frozenset({"name", "created", "ready_since", "deletion_timestamp", "run_started", "finished_at", "probe"})
+_POD_TIMES = frozenset(
+    {"name", "created", "ready_since", "deletion_timestamp", "run_started", "finished_at", "probe", "start_time"}
+)
 _POD_BODY = tuple(f.name for f in attrs.fields(Pod) if f.name not in _POD_TIMES)
 _NODE_TIMES = ("created", "last_heartbeat", "lease_renew_time")
 _NODE_BODY = tuple(f.name for f in attrs.fields(Node) if f.name not in (*_NODE_TIMES, "taints", "running"))
@@ -400,6 +429,7 @@ def canonical_pod_names(c: Cluster, cap: int, more_failures: bool = True) -> dic
                 _age(c.now, p.finished_at, cap),
                 running_on.get(p.name),
                 prober.relative(p, c.now, c.settings.step, more_failures),
+                _start(c, p, cap),
             )
         )
         owner = p.owner if p.owner_kind == "ReplicaSet" else f"{p.owner_kind}:{p.owner}"
@@ -447,6 +477,7 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True, more_failu
             age(p.run_started),
             age(p.finished_at),
             prober.relative(p, now, c.settings.step, more_failures),
+            _start(c, p, cap),
         )
         for p in c.pods
     ]
@@ -495,6 +526,7 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True, more_failu
         c.rule_fired,
         faultrules.relative_timers(c),
         descheduler.relative(c, rn),
+        hpa_component.relative(c),
     )
 
 
@@ -503,6 +535,15 @@ def _descheduler_due_by(c: Cluster, t: int) -> bool:
     checker explores what it does (as it does a Job's run)."""
     d = c.descheduler
     return d is not None and d.next_run is not None and d.next_run <= t
+
+
+def _start(c: Cluster, p: Pod, cap: int) -> int | None:
+    """A pod's status.startTime: as it is (the scheduler's preemption compares it between pods),
+    or as an age capped at ``cap`` in a scenario with a load model, whose readers (the load
+    model's start-up spike, the HPA's CPU initialization period) compare it with now."""
+    if not c.loads:
+        return p.start_time
+    return _age(c.now, p.start_time, cap)
 
 
 _BACKOFF_HORIZON = 2 * 900 + 1  # the DaemonSet controller's backoff entries expire after 2 x 15 min

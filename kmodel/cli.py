@@ -927,6 +927,10 @@ def kinds_cmd() -> None:
         for rule in sorted(KINDS.values(), key=lambda r: r.kind):
             if rule.status == status:
                 api = f"{rule.group}/v1" if rule.group else "v1"
+                if rule.status == "modelled":
+                    from kmodel.manifests import KIND_API
+
+                    api = KIND_API.get(rule.kind, api)  # the version kmodel reads (autoscaling/v2)
                 note = f": {rule.note}" if rule.note else ""
                 click.echo(f"  {rule.kind} ({api}){note}")
 

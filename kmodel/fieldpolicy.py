@@ -719,7 +719,88 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
     },
 }
 
-KINDS = ("Pod", "Deployment", "ReplicaSet", "Service", "Node", "PriorityClass", "StatefulSet", "Job", "DaemonSet")
+# --- HorizontalPodAutoscaler (kmodel.components.horizontalpodautoscaler) ---
+
+HPA_METRICS = (
+    "needs {} metrics (a custom or external metrics API); kmodel's metrics are cpu and memory resource metrics"
+)
+
+POLICY = {
+    **POLICY,
+    "HorizontalPodAutoscaler": {
+        "apiVersion": modelled("must be autoscaling/v2"),
+        "kind": modelled("the kind of object"),
+        "metadata": modelled("name, labels, annotations", part="ObjectMeta"),
+        "spec": modelled("the autoscaler", part="HorizontalPodAutoscalerSpec"),
+        "status": descriptive(STATUS),
+    },
+    "HorizontalPodAutoscalerSpec": {
+        "scaleTargetRef": modelled("the workload whose scale it writes", part="CrossVersionObjectReference"),
+        "minReplicas": modelled("the lowest count it sets"),
+        "maxReplicas": modelled("the highest count it sets"),
+        "metrics": modelled("resource metrics (cpu, memory) from the Scenario's load model", part="MetricSpec"),
+        "behavior": modelled("scale-up and scale-down rules", part="HorizontalPodAutoscalerBehavior"),
+    },
+    "CrossVersionObjectReference": {
+        "apiVersion": modelled("the target's API group"),
+        "kind": only(
+            ("Deployment", "ReplicaSet", "StatefulSet"),
+            "a Deployment, ReplicaSet or StatefulSet",
+            "needs the scale subresource of other kinds",
+        ),
+        "name": modelled("the target's name"),
+    },
+    "MetricSpec": {
+        "type": only(
+            ("Resource",), "Resource metrics", HPA_METRICS.format("Pods, Object, External or ContainerResource")
+        ),
+        "resource": modelled("a cpu or memory target", part="ResourceMetricSource"),
+        "containerResource": refused(
+            "needs per-container usage (the load model gives each pod's usage, not each container's)"
+        ),
+        "object": refused(HPA_METRICS.format("object")),
+        "pods": refused(HPA_METRICS.format("pods")),
+        "external": refused(HPA_METRICS.format("external")),
+    },
+    "ResourceMetricSource": {
+        "name": only(("cpu", "memory"), "cpu or memory", "needs usage of other resources in the load model"),
+        "target": modelled("Utilization (percent of requests) or AverageValue", part="MetricTarget"),
+    },
+    "MetricTarget": {
+        "type": only(("Utilization", "AverageValue"), "Utilization or AverageValue", "needs Value targets"),
+        "averageUtilization": modelled("the target percentage of the pods' requests"),
+        "averageValue": modelled("the target usage per pod"),
+        "value": refused("needs Value targets (object and external metrics)"),
+    },
+    "HorizontalPodAutoscalerBehavior": {
+        "scaleUp": modelled("the scale-up rules", part="HPAScalingRules"),
+        "scaleDown": modelled("the scale-down rules", part="HPAScalingRules"),
+    },
+    "HPAScalingRules": {
+        "stabilizationWindowSeconds": modelled("how long recommendations are remembered"),
+        "selectPolicy": modelled("Max, Min or Disabled"),
+        "policies": modelled("the rate limits", part="HPAScalingPolicy"),
+        "tolerance": refused("needs per-HPA tolerances (the HPAConfigurableTolerance feature); kmodel uses the flag"),
+    },
+    "HPAScalingPolicy": {
+        "type": modelled("Pods or Percent"),
+        "value": modelled("how many pods, or what percentage"),
+        "periodSeconds": modelled("the period the limit counts over"),
+    },
+}
+
+KINDS = (
+    "Pod",
+    "Deployment",
+    "ReplicaSet",
+    "Service",
+    "Node",
+    "PriorityClass",
+    "StatefulSet",
+    "Job",
+    "DaemonSet",
+    "HorizontalPodAutoscaler",
+)
 
 # A Job's pods finish, so its template's restartPolicy may be OnFailure or Never (the apiserver's
 # validation refuses Always there): kmodel models both, for Job templates only

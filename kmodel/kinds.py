@@ -5,7 +5,8 @@ Namespace they live in, RBAC for the app's ServiceAccount. Every kind is in one 
 columns, decided by what it does to the control plane that kmodel models (scheduling, the
 workload controllers, endpoints, node health and eviction):
 
-- **modelled**: Node, Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Service, PriorityClass, Job (read by
+- **modelled**: Node, Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Service, PriorityClass, Job,
+  HorizontalPodAutoscaler (read by
   :mod:`kmodel.manifests`);
 - **ignored**: the object changes nothing kmodel models; it is accepted, left out, and named in
   every report's header (no ``--allow-unmodelled`` needed). The note says why ignoring it is safe,
@@ -130,9 +131,7 @@ KINDS: dict[str, KindRule] = {
         "batch",
         {"CronJob": "needs the CronJob controller"},
     ),
-    **_rules(
-        REFUSED, "autoscaling", {"HorizontalPodAutoscaler": "needs the HorizontalPodAutoscaler: it changes replicas"}
-    ),
+    **_rules(MODELLED, "autoscaling", {"HorizontalPodAutoscaler": ""}),
     **_rules(
         REFUSED,
         "discovery.k8s.io",

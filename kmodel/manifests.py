@@ -69,14 +69,18 @@ from kmodel.state import (
     LABEL_OS,
     DaemonSet,
     Deployment,
+    HorizontalPodAutoscaler,
     Job,
     Labels,
+    MetricTarget,
     Node,
     Pod,
     PodTemplate,
     PriorityClass,
     ReplicaSet,
     Resources,
+    ScalingPolicy,
+    ScalingRules,
     Service,
     StatefulSet,
     Taint,
@@ -741,14 +745,18 @@ KIND_API = {
     "PriorityClass": "scheduling.k8s.io/v1",
     "StatefulSet": "apps/v1",
     "Job": "batch/v1",
+    "HorizontalPodAutoscaler": "autoscaling/v2",
 }
+
+
+HPA = HorizontalPodAutoscaler
 
 
 @attrs.frozen
 class Manifest:
     kind: str
     name: str
-    obj: Node | Pod | Deployment | ReplicaSet | Service | PriorityClass | StatefulSet | Job | DaemonSet
+    obj: Node | Pod | Deployment | ReplicaSet | Service | PriorityClass | StatefulSet | Job | DaemonSet | HPA
     file: str
     line: int
     node_name_line: int | None = None
@@ -837,7 +845,7 @@ def parse_object(doc: MarkedDict, file: str) -> Manifest:
     labels = string_map(ctx.at(doc, "metadata").at(meta, "labels"), meta.get("labels"))
     spec = mapping(ctx.at(doc, "spec"), doc.get("spec"), required=kind not in ("Node", "PriorityClass"))
     sctx = ctx.at(doc, "spec")
-    obj: Node | Pod | Deployment | ReplicaSet | Service | PriorityClass | StatefulSet | Job | DaemonSet
+    obj: Node | Pod | Deployment | ReplicaSet | Service | PriorityClass | StatefulSet | Job | DaemonSet | HPA
     if kind == "PriorityClass":
         obj = priority_class(name, doc)
     elif kind == "Job":
@@ -903,12 +911,15 @@ def parse_object(doc: MarkedDict, file: str) -> Manifest:
                 max_surge=str(ru.get("maxSurge", "25%")),
                 max_unavailable=str(ru.get("maxUnavailable", "25%")),
                 min_ready_seconds=min_ready,
+                applied_replicas="replicas" in spec,
                 **deployment_spec_extras(sctx, spec, strategy),
             )
     elif kind == "StatefulSet":
         obj = statefulset(name, sctx, spec)
     elif kind == "DaemonSet":
         obj = daemonset(name, labels, sctx, spec)
+    elif kind == "HorizontalPodAutoscaler":
+        obj = horizontal_pod_autoscaler(name, sctx, spec)
     else:  # Service
         sel = string_map(sctx.at(spec, "selector"), spec.get("selector"))
         # a boolean by the schema (validated before this is read)
@@ -973,6 +984,82 @@ def daemonset(name: str, labels: Labels, sctx: Ctx, spec: dict[str, Any]) -> Dae
         max_surge=str(ru.get("maxSurge", 0)),
         min_ready_seconds=integer(sctx.at(spec, "minReadySeconds"), spec.get("minReadySeconds"), 0),
     )
+
+
+def horizontal_pod_autoscaler(name: str, sctx: Ctx, spec: dict[str, Any]) -> HorizontalPodAutoscaler:
+    """An autoscaling/v2 HorizontalPodAutoscaler (validated first; the field policy has refused
+    every metric but cpu and memory resource metrics). The apiserver's defaults: minReplicas 1,
+    one cpu metric at 80% utilization when none is given, and, when spec.behavior is given,
+    its missing parts from GenerateHPAScaleUpRules / GenerateHPAScaleDownRules."""
+    from kmodel.components.horizontalpodautoscaler import DEFAULT_SCALE_DOWN, DEFAULT_SCALE_UP
+
+    ref = mapping(sctx.at(spec, "scaleTargetRef"), spec.get("scaleTargetRef"), required=True)
+    metrics = []
+    raw_metrics = sequence(sctx.at(spec, "metrics"), spec.get("metrics"))
+    for i, m in enumerate(raw_metrics):
+        mctx = sctx.at(spec, "metrics").item(raw_metrics, i)
+        res = mapping(mctx.at(m, "resource"), m.get("resource"), required=True)
+        rname = string(mctx.at(m, "resource").at(res, "name"), res.get("name"), required=True)
+        tctx = mctx.at(m, "resource").at(res, "target")
+        target = mapping(tctx, res.get("target"), required=True)
+        ttype = string(tctx.at(target, "type"), target.get("type"), required=True)
+        if ttype == "Utilization":
+            if "averageUtilization" not in target:
+                raise tctx.error("averageUtilization is missing", "give the target percentage, e.g. 60")
+            value = integer(tctx.at(target, "averageUtilization"), target.get("averageUtilization"), 0, minimum=1)
+        else:
+            if "averageValue" not in target:
+                raise tctx.error("averageValue is missing", "give the target usage per pod, e.g. 500m")
+            parse = cpu_millis if rname == "cpu" else memory_bytes
+            value = parse(tctx.at(target, "averageValue"), target.get("averageValue"))
+        metrics.append(MetricTarget(rname, ttype, value))
+    if not raw_metrics:
+        metrics.append(MetricTarget("cpu", "Utilization", 80))
+    behavior = None
+    if spec.get("behavior") is not None:
+        bctx = sctx.at(spec, "behavior")
+        b = mapping(bctx, spec.get("behavior"))
+        behavior = (
+            _scaling_rules(bctx.at(b, "scaleUp"), b.get("scaleUp"), DEFAULT_SCALE_UP),
+            _scaling_rules(bctx.at(b, "scaleDown"), b.get("scaleDown"), DEFAULT_SCALE_DOWN),
+        )
+    return HorizontalPodAutoscaler(
+        name=name,
+        target_kind=string(sctx.at(spec, "scaleTargetRef").at(ref, "kind"), ref.get("kind"), required=True),
+        target_name=string(sctx.at(spec, "scaleTargetRef").at(ref, "name"), ref.get("name"), required=True),
+        min_replicas=integer(sctx.at(spec, "minReplicas"), spec.get("minReplicas"), 1, minimum=1),
+        max_replicas=integer(sctx.at(spec, "maxReplicas"), spec.get("maxReplicas"), 1, minimum=1, limit="max_replicas"),
+        metrics=tuple(metrics),
+        behavior=behavior,
+    )
+
+
+def _scaling_rules(ctx: Ctx, raw: object, default: ScalingRules) -> ScalingRules:
+    """HPAScalingRules with the apiserver's defaults for what is not given."""
+    if raw is None:
+        return default
+    r = mapping(ctx, raw)
+    policies = default.policies
+    if r.get("policies") is not None:
+        raw_policies = sequence(ctx.at(r, "policies"), r.get("policies"))
+        policies = tuple(
+            ScalingPolicy(
+                str(p.get("type")),
+                integer(ctx.at(r, "policies").item(raw_policies, i).at(p, "value"), p.get("value"), 1, minimum=1),
+                integer(
+                    ctx.at(r, "policies").item(raw_policies, i).at(p, "periodSeconds"),
+                    p.get("periodSeconds"),
+                    1,
+                    minimum=1,
+                ),
+            )
+            for i, p in enumerate(raw_policies)
+        )
+    window = default.stabilization_window
+    if r.get("stabilizationWindowSeconds") is not None:
+        window = integer(ctx.at(r, "stabilizationWindowSeconds"), r.get("stabilizationWindowSeconds"), 0)
+    select = string(ctx.at(r, "selectPolicy"), r.get("selectPolicy")) or default.select_policy
+    return ScalingRules(window, select, policies)
 
 
 MAX_INT32 = 2**31 - 1

@@ -3,9 +3,10 @@
 Time is discrete. Within one tick every component that is *due* takes at most one step (the
 scheduler one step per pending pod), in any order; the clock then advances by ``settings.step``
 seconds. A component is due when its process runs, it can reach the apiserver, its period divides
-the current time (node lifecycle every ``nodeMonitorPeriod``, pod GC every ``podGCPeriod``,
-everything else every tick) and its step would change something. So no component can fall more
-than a tick behind, which is what lets bounded-time properties ("evicted no later than ...") hold.
+the current time (node lifecycle every ``nodeMonitorPeriod``, pod GC every ``podGCPeriod``, the
+HorizontalPodAutoscaler every ``horizontalPodAutoscalerSyncPeriod``, everything else every tick)
+and its step would change something. So no component can fall more than a tick behind, which
+is what lets bounded-time properties ("evicted no later than ...") hold.
 
 ``kmodel simulate`` runs the components in the fixed order of :data:`COMPONENTS` (kubelets first,
 the endpoints controller last) and takes the first successor of each step; the checkers
@@ -25,6 +26,7 @@ from kmodel.components import (
     descheduler,
     endpoints,
     garbagecollector,
+    horizontalpodautoscaler,
     job,
     kubelet,
     nodelifecycle,
@@ -63,6 +65,12 @@ CONTROLLERS: tuple[Component, ...] = (
     Component("statefulset", "kube-controller-manager", statefulset.step),
     Component("job", "kube-controller-manager", job.step),
     Component("daemonset", "kube-controller-manager", daemonset.step),
+    Component(
+        "horizontalpodautoscaler",
+        "kube-controller-manager",
+        horizontalpodautoscaler.step,
+        horizontalpodautoscaler.is_due,
+    ),
     Component("scheduler", "kube-scheduler", scheduler.step, repeat=True),
     Component("endpoints", "kube-controller-manager", endpoints.step),
     # optional: acts only in scenarios with a DeschedulerPolicy (kubernetes-sigs/descheduler)

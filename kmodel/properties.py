@@ -1883,6 +1883,120 @@ def no_eviction_cycle_property(max_returns: int = DEFAULT_EVICTION_CYCLE_RETURNS
 
 no_eviction_cycle = no_eviction_cycle_property()
 DESCHEDULER_PROPERTIES = ("no-eviction-cycle",)
+# --- the HorizontalPodAutoscaler (kmodel.components.horizontalpodautoscaler) ---------------------
+
+
+def _hpa_target_replicas(cluster: Cluster, kind: str, name: str) -> int | None:
+    obj: Deployment | ReplicaSet | StatefulSet | None
+    if kind == "Deployment":
+        obj = cluster.deployment(name)
+    elif kind == "ReplicaSet":
+        obj = cluster.replicaset(name)
+    else:
+        obj = cluster.statefulset(name)
+    return obj.replicas if obj is not None else None
+
+
+def _hpas_out_of_bounds(cluster: Cluster) -> list[str]:
+    out = []
+    for h in cluster.hpas:
+        if not h.acted:
+            continue
+        replicas = _hpa_target_replicas(cluster, h.target_kind, h.target_name)
+        if replicas is None or replicas == 0:
+            continue
+        if not h.min_replicas <= replicas <= h.max_replicas:
+            out.append(
+                f"{h.target_kind.lower()}/{h.target_name} spec.replicas {replicas} outside "
+                f"[{h.min_replicas}, {h.max_replicas}] of horizontalpodautoscaler/{h.name}"
+            )
+    return out
+
+
+@invariant("hpa-within-bounds", explain=lambda c: "; ".join(_hpas_out_of_bounds(c)))
+def hpa_within_bounds(cluster: Cluster) -> bool:
+    """Once a HorizontalPodAutoscaler has acted (synced once with its target found), the
+    target's spec.replicas stays within [minReplicas, maxReplicas].
+
+    The HPA controller only writes counts in that range, and brings a count outside it back at
+    its next sync ("Current number of replicas below Spec.MinReplicas"); what breaks the
+    promise in between is another writer: a `kubectl apply` of a manifest that drops
+    spec.replicas (client-side apply removes the field, the apiserver defaults it to 1), or a
+    `kubectl scale`. spec.replicas 0 is left out: it turns autoscaling off (ScalingDisabled)."""
+    return not _hpas_out_of_bounds(cluster)
+
+
+def oscillations(
+    history: tuple[tuple[int, int], ...], window: int, reversals: int
+) -> tuple[tuple[int, int], ...] | None:
+    """The entries of ``history`` ((time, replicas), one per change) of a run that turns
+    direction more than ``reversals`` times within ``window`` seconds (e.g. up, down, up: two
+    turns), from the count before its first change to its last change; None when there is none."""
+    changes = [(t, 1 if after > before else -1) for (_, before), (t, after) in itertools.pairwise(history)]
+    for i in range(len(changes)):
+        turns = 0
+        for j in range(i + 1, len(changes)):
+            if changes[j][0] - changes[i][0] > window:
+                break
+            if changes[j][1] != changes[j - 1][1]:
+                turns += 1
+            if turns > reversals:
+                return history[i : j + 2]
+    return None
+
+
+def no_oscillation(window: int = 300, reversals: int = 1, name: str = "no-oscillation") -> PropertyDef:
+    """The ``no-oscillation`` property with its parameters: within any ``window`` seconds, an
+    autoscaled workload's spec.replicas changes direction at most ``reversals`` times. In a
+    property file::
+
+        from kmodel.properties import no_oscillation
+
+        no_oscillation(window=600, reversals=1, name="no-oscillation-10m")
+
+    defines a property of that name (``kmodel check --property-file FILE.py``). The HPA
+    controller records its target's count at each sync (kmodel.state.HorizontalPodAutoscaler
+    .history), reaching back ``replicaHistoryWindow`` (a setting, 10m): ``window`` must not be
+    longer."""
+    if isinstance(window, bool) or not isinstance(window, int) or window <= 0:
+        raise ValueError(f"no_oscillation: window must be a positive whole number of seconds (got {window!r})")
+    if isinstance(reversals, bool) or not isinstance(reversals, int) or reversals < 0:
+        raise ValueError(f"no_oscillation: reversals must be a whole number >= 0 (got {reversals!r})")
+
+    def found(cluster: Cluster) -> list[str]:
+        if window > cluster.settings.replica_history_window:
+            raise KmodelError(
+                f"property {name}: window {window}s is longer than the replica history kmodel keeps "
+                f"({cluster.settings.replica_history_window}s)",
+                where=f"property {name}",
+                fix="raise the setting replicaHistoryWindow, or shorten the window",
+            )
+        out = []
+        for h in cluster.hpas:
+            run = oscillations(h.history, window, reversals)
+            if run is not None:
+                counts = " -> ".join(str(r) for _, r in run)
+                ups = [b > a for (_, a), (_, b) in itertools.pairwise(run)]
+                turns = sum(1 for x, y in itertools.pairwise(ups) if x != y)
+                out.append(
+                    f"{h.target_kind.lower()}/{h.target_name} spec.replicas {counts} from t={run[1][0]}s to "
+                    f"t={run[-1][0]}s: {turns} turns within {window}s (at most {reversals})"
+                )
+        return out
+
+    doc = f"""An autoscaled workload's spec.replicas does not go up-down-up (or down-up-down) within {window}s.
+
+    More precisely: over any {window} s, the count the HorizontalPodAutoscaler sees at its syncs
+    (its own writes and anyone else's) changes direction at most {reversals} time(s). A start-up
+    load spike that scales a Deployment up, then down once the spike is over, then up again is
+    the classic loop; the default scale-down stabilization window (5m) is what stops it. Build
+    it with other parameters with :func:`kmodel.properties.no_oscillation` in a property file."""
+    return _define(ALWAYS, name, doc, lambda c: "; ".join(found(c)), None, "no_oscillation")(
+        lambda cluster: not found(cluster)
+    )
+
+
+no_oscillation_default = no_oscillation()
 
 
 DEFAULT_BOUNDS: dict[str, Callable[[Settings], int]] = {"rollout-completes": rollout_bound}
@@ -1923,6 +2037,8 @@ BUILTINS: dict[str, PropertyDef] = {
         rollout_respects_max_unavailable,
         rollout_completes,
         no_eviction_cycle,
+        hpa_within_bounds,
+        no_oscillation_default,
     )
 }
 
@@ -1933,4 +2049,6 @@ ABOUT_KIND: dict[str, str] = {
     "at-most-one-pod-per-ordinal": "StatefulSet",
     "statefulset-replicas-ready": "StatefulSet",
     "daemonset-on-every-eligible-node": "DaemonSet",
+    "hpa-within-bounds": "HorizontalPodAutoscaler",
+    "no-oscillation": "HorizontalPodAutoscaler",
 }

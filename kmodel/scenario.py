@@ -16,6 +16,10 @@
     faultRules:                                  # faults the cluster's own state sets off
       - {name: overload, forEach: node, when: "n.cpu_requested_percent >= 98", action: crash,
          rebootAfter: 2m, max: 2}                # see kmodel.faultrules for actions and semantics
+    load:                                        # what the metrics server reports (kmodel.loadmodel)
+      deployment/web: {cpu: 300m}                # per pod; or a timeline [{at: 0s, cpu: 200m}, ...],
+                                                 # total: {cpu: 2000m} (spread over ready pods),
+                                                 # startup: {cpu: 900m, for: 60s}, {oneOf: [...]}
 
 A file with manifests only is a valid scenario: default settings apply, and without Node
 manifests the cluster is kind's default shape: a tainted control-plane node and two workers.
@@ -35,6 +39,7 @@ from kmodel import deschedulerpolicy, faultrules, limits
 from kmodel.deschedulerpolicy import DeschedulerSetup
 from kmodel.errors import KmodelError, shown
 from kmodel.fieldpolicy import Finding
+from kmodel.loadmodel import WorkloadLoad, parse_load
 from kmodel.manifests import (
     Ctx,
     Manifest,
@@ -95,6 +100,7 @@ SCENARIO_KEYS = (
     "workloads",
     "faultRules",
     "descheduler",
+    "load",
 )
 BEHAVIOUR_KEYS = ("runFor", "exitCode", "failures")
 
@@ -119,6 +125,8 @@ class Scenario:
     fault_rules: tuple[faultrules.FaultRule, ...] = ()
     # the descheduler, when a DeschedulerPolicy enables it (kmodel.deschedulerpolicy)
     descheduler: DeschedulerSetup | None = None
+    # the load model (the Scenario's load: section; kmodel.loadmodel)
+    loads: tuple[WorkloadLoad, ...] = ()
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -150,7 +158,7 @@ class Scenario:
 
     def initial_state(self) -> Cluster:
         """The cluster at t=0: the nodes up and Ready, every other object just applied."""
-        cluster = Cluster(settings=self.settings)
+        cluster = Cluster(settings=self.settings, loads=self.loads)
         for node in self.nodes:
             cluster = register_running_node(cluster, node)
         for m in sorted(self.manifests, key=lambda m: m.kind != "PriorityClass"):
@@ -386,6 +394,10 @@ def load(path: str | Path, extra_events: list[str] | None = None, allow_unmodell
             attrs.evolve(ev, manifests=tuple(_with_behaviour(m, behaviours) for m in ev.manifests)) for ev in timeline
         ]
     rules = faultrules.parse(sctx.at(scen, "faultRules"), scen.get("faultRules")) if "faultRules" in scen else ()
+    loads = ()
+    if "load" in scen:
+        every = (*manifests, *(m for ev in timeline for m in ev.manifests))
+        loads = parse_load(sctx.at(scen, "load"), scen.get("load"), every)
     scenario = Scenario(
         path=file,
         name=name,
@@ -401,6 +413,7 @@ def load(path: str | Path, extra_events: list[str] | None = None, allow_unmodell
         skipped=tuple(skipped),
         fault_rules=rules,
         descheduler=desched,
+        loads=loads,
     )
     if rules:
         faultrules.validate(rules, scenario.initial_state(), file)

@@ -96,6 +96,18 @@ class Settings:
     terminated_pod_gc_threshold: int = field(default=12500, validator=_nonneg)
     # the model's time step; 0 = gcd of the periods above
     tick: int = field(default=0, validator=_nonneg)
+    # kube-controller-manager, horizontal pod autoscaler (pkg/controller/podautoscaler/config/
+    # v1alpha1/defaults.go): --horizontal-pod-autoscaler-sync-period, -downscale-stabilization
+    # (the scale-down stabilization window of an HPA without spec.behavior), -tolerance,
+    # -cpu-initialization-period, -initial-readiness-delay
+    horizontal_pod_autoscaler_sync_period: int = field(default=15, validator=_nonneg)
+    horizontal_pod_autoscaler_downscale_stabilization: int = field(default=300, validator=_nonneg)
+    horizontal_pod_autoscaler_tolerance: float = field(default=0.1, validator=_nonneg)
+    horizontal_pod_autoscaler_cpu_initialization_period: int = field(default=300, validator=_nonneg)
+    horizontal_pod_autoscaler_initial_readiness_delay: int = field(default=30, validator=_nonneg)
+    # kmodel's own: how long the HPA's record of its target's replica changes reaches back (what
+    # the no-oscillation property reads; kmodel.components.horizontalpodautoscaler)
+    replica_history_window: int = field(default=600, validator=_nonneg)
 
     def __attrs_post_init__(self) -> None:
         if self.eviction_mode not in ("taint", "legacy"):
@@ -120,6 +132,10 @@ class Settings:
             raise SettingsError("nodeStatusUpdateFrequency must be at least 1s", "nodeStatusUpdateFrequency")
         if self.pod_gc_period == 0:
             raise SettingsError("podGCPeriod must be at least 1s", "podGCPeriod")
+        if self.horizontal_pod_autoscaler_sync_period == 0:
+            raise SettingsError(
+                "horizontalPodAutoscalerSyncPeriod must be at least 1s", "horizontalPodAutoscalerSyncPeriod"
+            )
         for name in ("node_eviction_rate", "secondary_node_eviction_rate"):
             rate = getattr(self, name)
             if 0 < rate < MIN_RATE:

@@ -469,6 +469,9 @@ class Deployment:
     progressing_reason: str = ""
     progress_time: int | None = None
     available: str = ""
+    # whether the kubectl.kubernetes.io/last-applied-configuration of the last `kubectl apply`
+    # had spec.replicas (kmodel.useractions: the three-way merge of replicas)
+    applied_replicas: bool = True
 
 
 @frozen
@@ -547,6 +550,88 @@ class Service:
     publish_not_ready_addresses: bool = False  # spec.publishNotReadyAddresses
 
 
+# --- the HorizontalPodAutoscaler (kmodel.components.horizontalpodautoscaler) -------------------
+
+
+@frozen
+class MetricTarget:
+    """One resource metric of an HPA: ``resource`` "cpu" or "memory"; ``kind`` "Utilization"
+    (``value``: percent of the pods' requests) or "AverageValue" (``value``: millicores or
+    bytes per pod)."""
+
+    resource: str
+    kind: str
+    value: int
+
+
+@frozen
+class ScalingPolicy:
+    kind: str  # "Pods" or "Percent"
+    value: int
+    period: int  # periodSeconds
+
+
+@frozen
+class ScalingRules:
+    """``HPAScalingRules`` as the apiserver defaults them (autoscaling/v2 defaults.go): a
+    stabilization window (None: the controller's --horizontal-pod-autoscaler-downscale-
+    stabilization for scale-down), selectPolicy Max / Min / Disabled, the policies."""
+
+    stabilization_window: int | None
+    select_policy: str
+    policies: tuple[ScalingPolicy, ...]
+
+
+@frozen
+class HorizontalPodAutoscaler:
+    """autoscaling/v2 HorizontalPodAutoscaler with resource metrics. ``behavior``: None when
+    the manifest has no spec.behavior (the controller then uses its older rules: the downscale
+    stabilization flag and a scale-up limit of max(2 x current, 4) per sync)."""
+
+    name: str
+    target_kind: str  # "Deployment"
+    target_name: str
+    max_replicas: int
+    min_replicas: int = 1
+    metrics: tuple[MetricTarget, ...] = ()
+    behavior: tuple[ScalingRules, ScalingRules] | None = None  # (scaleUp, scaleDown)
+    # status (written by the HPA controller)
+    current_replicas: int = 0
+    desired_replicas: int = 0
+    last_scale_time: int | None = None
+    # status.conditions as (type, status, reason), in the order they were first set
+    conditions: tuple[tuple[str, str, str], ...] = ()
+    # the current metric values as (resource, value): utilization in percent, or the average
+    current_metrics: tuple[tuple[str, int], ...] = ()
+    # kmodel's record, not an API field: the target's spec.replicas at the controller's syncs,
+    # (time, replicas), one entry per change, the newest last, those older than
+    # settings.replica_history_window dropped (the newest always kept); what no-oscillation reads
+    history: tuple[tuple[int, int], ...] = ()
+
+    def condition(self, kind: str) -> tuple[str, str] | None:
+        """(status, reason) of condition ``kind``, or None."""
+        for k, status, reason in self.conditions:
+            if k == kind:
+                return status, reason
+        return None
+
+    @property
+    def acted(self) -> bool:
+        """The controller has synced it once with its target found (status.currentReplicas set)."""
+        return bool(self.history)
+
+
+@frozen
+class HPAMemory:
+    """The HPA controller's in-memory record of one HPA (lost when the controller-manager
+    restarts, as in horizontal.go): its recent recommendations and scale events, (time, n)."""
+
+    name: str
+    recommendations: tuple[tuple[int, int], ...] = ()
+    scale_up_events: tuple[tuple[int, int], ...] = ()
+    scale_down_events: tuple[tuple[int, int], ...] = ()
+
+
 # --- control plane ------------------------------------------------------------------------------
 
 
@@ -597,6 +682,8 @@ class ControllerMemory:
     job_backoff: tuple[tuple[str, int, int], ...] = ()
     # the DaemonSet controller's failedPodsBackoff: "daemonset/node" -> (delay, last update)
     daemon_backoff: tuple[tuple[str, tuple[int, int]], ...] = ()
+    # the HPA controller's recommendations and scale events, per HPA (sorted by name)
+    hpa: tuple[HPAMemory, ...] = ()
 
 
 # --- the whole cluster -------------------------------------------------------------------------
@@ -631,6 +718,10 @@ class Cluster:
     # the descheduler (kubernetes-sigs/descheduler), when the scenario enables it: its policy,
     # when it runs next and the bookkeeping of no-eviction-cycle (kmodel.components.descheduler)
     descheduler: DeschedulerState | None = None
+    # autoscaling/v2 HorizontalPodAutoscalers, and the load model of the Scenario (the usage the
+    # metrics server reports; the physical world, kmodel.loadmodel)
+    hpas: tuple[HorizontalPodAutoscaler, ...] = ()
+    loads: tuple[WorkloadLoad, ...] = ()
 
     # -- lookups -------------------------------------------------------------------------------
 
@@ -728,6 +819,12 @@ class Cluster:
     def with_daemonset(self, ds: DaemonSet) -> Cluster:
         return attrs.evolve(self, daemonsets=upsert(self.daemonsets, ds))
 
+    def hpa(self, name: str) -> HorizontalPodAutoscaler | None:
+        return find(self.hpas, name)
+
+    def with_hpa(self, hpa: HorizontalPodAutoscaler) -> Cluster:
+        return attrs.evolve(self, hpas=upsert(self.hpas, hpa))
+
     def with_memory(self, **changes: object) -> Cluster:
         return attrs.evolve(self, memory=attrs.evolve(self.memory, **changes))
 
@@ -800,6 +897,7 @@ def pairs_set(pairs: tuple[tuple[str, V], ...], key: str, value: V | None) -> tu
 
 # Settings live in their own module; imported last to keep the annotation above resolvable.
 from kmodel.deschedulertypes import DeschedulerState  # noqa: E402
+from kmodel.loadmodel import WorkloadLoad  # noqa: E402
 from kmodel.settings import Settings  # noqa: E402
 
 attrs.resolve_types(Cluster)

@@ -18,6 +18,7 @@ from kmodel.state import (
     Cluster,
     DaemonSet,
     Deployment,
+    HorizontalPodAutoscaler,
     Job,
     Node,
     Pod,
@@ -145,6 +146,8 @@ def apply_object(cluster: Cluster, m: Manifest) -> tuple[Cluster, str]:
             upd_pod = attrs.evolve(old_pod, labels=obj.labels)
             return cluster.with_pod(upd_pod), "configured" if upd_pod != old_pod else "unchanged"
         return apiserver.create_pod(cluster, obj), "created"
+    if isinstance(obj, Deployment):
+        return apply_deployment(cluster, obj)
     spec = _SPEC_UPDATES.get(type(obj))
     if spec is not None:
         find, put, fields = spec
@@ -168,6 +171,34 @@ def update_spec(
         return put(obj), "created"
     new = attrs.evolve(old, **{f: getattr(obj, f) for f in fields})
     return put(new), "configured" if new != old else "unchanged"
+
+
+def apply_deployment(cluster: Cluster, obj: Deployment) -> tuple[Cluster, str]:
+    """kubectl apply of a Deployment, with client-side apply's three-way merge of spec.replicas
+    (kubectl keeps the applied manifest in the kubectl.kubernetes.io/last-applied-configuration
+    annotation and patches the live object by the difference):
+
+    - the new manifest has replicas: it is set (whatever the HPA or ``kubectl scale`` set since);
+    - the new manifest has none, the last applied one had: the field is removed by the patch and
+      the apiserver's defaulting sets it to 1 (what undercuts an HPA until its next sync);
+    - neither has: the patch does not touch it, the live value (e.g. the HPA's) stays.
+
+    A Deployment created without replicas gets the default 1. ``applied_replicas`` records
+    whether the last applied manifest had the field."""
+    old = cluster.deployment(obj.name)
+    if old is None:
+        return cluster.with_deployment(obj), "created"
+    if obj.applied_replicas or old.applied_replicas:
+        replicas = obj.replicas  # set, or removed and defaulted to 1 (obj.replicas is 1 then)
+    else:
+        replicas = old.replicas
+    return update_spec(
+        cluster,
+        attrs.evolve(obj, replicas=replicas),
+        cluster.deployment,
+        cluster.with_deployment,
+        (*_SPEC_UPDATES[Deployment][2], "applied_replicas"),
+    )
 
 
 # kind -> (Cluster lookup, Cluster update, the spec fields an apply may change) for update_spec
@@ -212,6 +243,11 @@ _SPEC_UPDATES: dict[type, tuple[str, str, tuple[str, ...]]] = {
         ("selector", "template", "labels", "strategy", "max_unavailable", "max_surge", "min_ready_seconds"),
     ),
     Service: ("service", "with_service", ("selector", "publish_not_ready_addresses")),
+    HorizontalPodAutoscaler: (
+        "hpa",
+        "with_hpa",
+        ("target_kind", "target_name", "min_replicas", "max_replicas", "metrics", "behavior"),
+    ),
 }
 
 
@@ -228,6 +264,7 @@ _API_GROUP = {
     "PriorityClass": "priorityclass.scheduling.k8s.io",
     "StatefulSet": "statefulset.apps",
     "Job": "job.batch",
+    "HorizontalPodAutoscaler": "horizontalpodautoscaler.autoscaling",
 }
 
 
@@ -309,6 +346,9 @@ def delete(cluster: Cluster, kind: str, names: list[str], pattern: str, force: b
             out = attrs.evolve(out, jobs=remove(out.jobs, name))
         elif kind == "daemonset":
             out = attrs.evolve(out, daemonsets=remove(out.daemonsets, name))
+        elif kind == "horizontalpodautoscaler":
+            # the target keeps the count the HPA last set; the controller forgets its memory
+            out = attrs.evolve(out, hpas=remove(out.hpas, name))
         events.append(Event(cluster.now, SOURCE, "Deleted", f"{kind}/{name}", f'{kind} "{name}" deleted'))
     return Outcome("user", label, out, tuple(events))
 

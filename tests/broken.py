@@ -25,12 +25,15 @@ imitates. Kubelets need one entry per node (their step takes the node name): use
 |                                         |                 | (c)                              |
 | deployment_never_scaling_old_down       | deployment      | rollout-completes (c)            |
 | deployment_ignoring_max_surge           | deployment      | no-over-replication (c)          |
+| hpa_without_downscale_stabilization     | horizontal-     | no-oscillation (c)               |
+|                                         | podautoscaler   |                                  |
 
 (c) not in :data:`CASES`, whose members each have a counterexample picture committed in
 diagrams/: tests/test_statefulset.py runs the StatefulSet one with both engines,
 properties/test_job_completes_or_fails.py the Job one (its counterexample is a run of twenty
 minutes), tests/test_rollout_properties.py the first two Deployment ones, and
-tests/test_smt_rollout.py the third with the explorer and the Z3 workload slice.
+tests/test_smt_rollout.py the third with the explorer and the Z3 workload slice;
+tests/test_hpa.py the HPA one with the explorer and Hypothesis.
 """
 
 from __future__ import annotations
@@ -577,3 +580,14 @@ def descheduler_ignoring_limits(cluster: Cluster) -> list[Outcome]:
     from kmodel.components import descheduler
 
     return descheduler.step(cluster, enforce_limits=False)
+def hpa_without_downscale_stabilization(cluster: Cluster) -> list[Outcome]:
+    """The HPA controller with its scale-down stabilization window at 0, whatever the flag or
+    the HPA says: it scales down as soon as one sync's metrics say so (what
+    --horizontal-pod-autoscaler-downscale-stabilization=0s, or the pre-1.12 controller without
+    the window, does). With start-up load spikes the count goes up, down and up again."""
+    from kmodel.components import horizontalpodautoscaler
+
+    settings = cluster.settings
+    fast = attrs.evolve(cluster, settings=attrs.evolve(settings, horizontal_pod_autoscaler_downscale_stabilization=0))
+    outs = horizontalpodautoscaler.step(fast)
+    return [attrs.evolve(o, state=attrs.evolve(o.state, settings=settings)) for o in outs]

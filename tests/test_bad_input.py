@@ -112,8 +112,8 @@ CASES = [
     ),
     Case(
         "unmodelled-kind",
-        "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler  # <-\nmetadata:\n  name: s\n",
-        "needs the HorizontalPodAutoscaler",
+        "apiVersion: batch/v1\nkind: CronJob  # <-\nmetadata:\n  name: s\n",
+        "needs the CronJob controller",
     ),
     Case(
         "ignored-kind-in-the-wrong-group",
@@ -387,11 +387,11 @@ def test_bad_scenario_file(cli: Cli, tmp_path: Path, case: Case) -> None:
 
 def test_applied_file_errors_name_the_applied_file_and_its_line(cli: Cli, tmp_path: Path) -> None:
     applied = tmp_path / "extra.yaml"
-    applied.write_text("apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nmetadata:\n  name: s\n")
+    applied.write_text("apiVersion: batch/v1\nkind: CronJob\nmetadata:\n  name: s\n")
     path = tmp_path / "main.yaml"
     path.write_text(scenario("timeline:\n  - 60s apply extra.yaml\n"))
     result = cli("simulate", str(path))
-    assert_one_line_error(result, str(applied), 2, "needs the HorizontalPodAutoscaler")
+    assert_one_line_error(result, str(applied), 2, "needs the CronJob controller")
 
 
 def test_missing_scenario_path(cli: Cli, tmp_path: Path) -> None:

@@ -146,6 +146,8 @@ def test_builtins_in_their_fixed_order_with_kinds_docs_and_explanations() -> Non
         "rollout-respects-max-unavailable",
         "rollout-completes",
         "no-eviction-cycle",
+        "hpa-within-bounds",
+        "no-oscillation",
     ]
     kinds = {name: d.kind for name, d in props.BUILTINS.items()}
     assert kinds == {
@@ -167,6 +169,8 @@ def test_builtins_in_their_fixed_order_with_kinds_docs_and_explanations() -> Non
         "rollout-respects-max-unavailable": ALWAYS,
         "rollout-completes": EVENTUALLY,
         "no-eviction-cycle": ALWAYS,
+        "hpa-within-bounds": ALWAYS,
+        "no-oscillation": ALWAYS,
     }
     for d in props.BUILTINS.values():
         assert d.explain is not None and len(d.doc) > 200 and d.summary

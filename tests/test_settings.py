@@ -106,6 +106,12 @@ KEYS = {
     "podGCQuarantine": "pod_gc_quarantine",
     "terminatedPodGCThreshold": "terminated_pod_gc_threshold",
     "tick": "tick",
+    "horizontalPodAutoscalerSyncPeriod": "horizontal_pod_autoscaler_sync_period",
+    "horizontalPodAutoscalerDownscaleStabilization": "horizontal_pod_autoscaler_downscale_stabilization",
+    "horizontalPodAutoscalerTolerance": "horizontal_pod_autoscaler_tolerance",
+    "horizontalPodAutoscalerCpuInitializationPeriod": "horizontal_pod_autoscaler_cpu_initialization_period",
+    "horizontalPodAutoscalerInitialReadinessDelay": "horizontal_pod_autoscaler_initial_readiness_delay",
+    "replicaHistoryWindow": "replica_history_window",
 }
 
 
@@ -139,6 +145,12 @@ NON_DEFAULTS: dict[str, tuple[object, object]] = {
     "podGCQuarantine": ("1m", 60),
     "terminatedPodGCThreshold": (3, 3),
     "tick": ("1s", 1),
+    "horizontalPodAutoscalerSyncPeriod": ("30s", 30),
+    "horizontalPodAutoscalerDownscaleStabilization": ("1m", 60),
+    "horizontalPodAutoscalerTolerance": (0.2, 0.2),
+    "horizontalPodAutoscalerCpuInitializationPeriod": ("2m", 120),
+    "horizontalPodAutoscalerInitialReadinessDelay": ("10s", 10),
+    "replicaHistoryWindow": ("20m", 1200),
 }
 
 
@@ -237,6 +249,11 @@ def test_duration_fields() -> None:
     durations = {n for k, n in KEYS.items() if "Period" in k or "Frequency" in k or "Seconds" in k or "Timeout" in k}
     # nodeLeaseDurationSeconds is a plain number of seconds in the kubelet's config (int32), not a duration
     durations -= {"node_lease_duration_seconds"}
+    durations |= {
+        "horizontal_pod_autoscaler_downscale_stabilization",
+        "horizontal_pod_autoscaler_initial_readiness_delay",
+        "replica_history_window",
+    }
     assert durations | {"pod_gc_quarantine", "leader_election_renew_deadline", "tick"} == DURATION_FIELDS
 
 
@@ -295,6 +312,12 @@ SHOWN_DEFAULTS = {
     "podGCQuarantine": "40s",
     "terminatedPodGCThreshold": "12500",
     "tick": "0 (auto)",
+    "horizontalPodAutoscalerSyncPeriod": "15s",
+    "horizontalPodAutoscalerDownscaleStabilization": "5m",
+    "horizontalPodAutoscalerTolerance": "0.1",
+    "horizontalPodAutoscalerCpuInitializationPeriod": "5m",
+    "horizontalPodAutoscalerInitialReadinessDelay": "30s",
+    "replicaHistoryWindow": "10m",
 }
 
 
@@ -322,7 +345,12 @@ def test_settings_command_defaults_read_back_as_the_defaults(cli: Cli) -> None:
     for key, shown in settings_table(cli).items():
         if key == "tick":
             raw[key] = "0s"
-        elif key in ("nodeEvictionRate", "secondaryNodeEvictionRate", "unhealthyZoneThreshold"):
+        elif key in (
+            "nodeEvictionRate",
+            "secondaryNodeEvictionRate",
+            "unhealthyZoneThreshold",
+            "horizontalPodAutoscalerTolerance",
+        ):
             raw[key] = float(shown)
         elif key in ("largeClusterSizeThreshold", "nodeLeaseDurationSeconds", "terminatedPodGCThreshold"):
             raw[key] = int(shown)

@@ -63,6 +63,21 @@ def snapshot_lines(snap: dict[str, Any]) -> list[str]:
             if conditions:
                 dep_rows[-1].append(d.get("conditions") or "<none>")
         lines += columns(dep_rows)
+    if snap.get("horizontalpodautoscalers"):
+        lines.append("")
+        hpa_rows = [["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS"]]
+        for h in snap["horizontalpodautoscalers"]:
+            hpa_rows.append(
+                [
+                    f"horizontalpodautoscaler.autoscaling/{h['name']}",
+                    h["reference"],
+                    h["targets"],
+                    str(h["minPods"]),
+                    str(h["maxPods"]),
+                    str(h["replicas"]),
+                ]
+            )
+        lines += columns(hpa_rows)
     if snap.get("statefulsets"):
         lines.append("")
         sts_rows = [["NAME", "READY"]]

@@ -17,6 +17,7 @@ from kmodel.state import (
     SUCCEEDED,
     Cluster,
     Deployment,
+    HorizontalPodAutoscaler,
     Job,
     Node,
     Pod,
@@ -109,6 +110,8 @@ def view(cluster: Cluster) -> dict[str, Any]:
             for d in cluster.deployments
         ],
         "services": [{"name": s.name, "endpoints": list(s.endpoints)} for s in cluster.services],
+        # kubectl get hpa, only when there are any
+        **({"horizontalpodautoscalers": [_hpa_row(h) for h in cluster.hpas]} if cluster.hpas else {}),
         # kubectl get statefulsets, only when there are any (views of other scenarios stay as they were)
         **(
             {
@@ -162,3 +165,32 @@ def _deployment_conditions(d: Deployment) -> str:
     if d.progressing:
         parts.append(f"Progressing={d.progressing} {d.progressing_reason}")
     return ", ".join(parts)
+
+
+def _hpa_row(h: HorizontalPodAutoscaler) -> dict[str, Any]:
+    """A row of ``kubectl get hpa``: the TARGETS column is ``cpu: 80%/60%`` per metric
+    (``<unknown>`` before the controller has a value), REPLICAS status.currentReplicas."""
+    current = dict(h.current_metrics)
+    targets = []
+    for m in h.metrics:
+        want = f"{m.value}%" if m.kind == "Utilization" else _quantity(m.resource, m.value)
+        have = current.get(m.resource)
+        if have is None:
+            shown = "<unknown>"
+        else:
+            shown = f"{have}%" if m.kind == "Utilization" else _quantity(m.resource, have)
+        targets.append(f"{m.resource}: {shown}/{want}")
+    return {
+        "name": h.name,
+        "reference": f"{h.target_kind}/{h.target_name}",
+        "targets": ", ".join(targets),
+        "minPods": h.min_replicas,
+        "maxPods": h.max_replicas,
+        "replicas": h.current_replicas,
+    }
+
+
+def _quantity(resource: str, value: int) -> str:
+    if resource == "cpu":
+        return f"{value}m"
+    return f"{value // 1024**2}Mi" if value % 1024**2 == 0 else str(value)

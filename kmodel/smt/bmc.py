@@ -447,6 +447,8 @@ NOT_ENCODED: dict[str, str] = {
     "daemonset-on-every-eligible-node": "the slices do not encode the DaemonSet controller (they refuse DaemonSets)",
     "rollout-completes": "the Z3 engine's bounded liveness encodes replica-convergence only",
     "no-eviction-cycle": "the slices do not encode the descheduler (they refuse scenarios with a DeschedulerPolicy)",
+    "hpa-within-bounds": "the slices do not encode the HorizontalPodAutoscaler (they refuse it)",
+    "no-oscillation": "the slices do not encode the HorizontalPodAutoscaler (they refuse it)",
 }
 
 PROPERTIES: dict[str, SliceProperty] = {

@@ -229,6 +229,20 @@ def refuse_descheduler(cluster: Cluster, where: str) -> None:
         )
 
 
+def refuse_hpas(cluster: Cluster, applied: list[Any], where: str) -> None:
+    """Refuse HorizontalPodAutoscalers, in the cluster or applied by the timeline: the HPA
+    controller (metrics from the load model, stabilization windows, scale policies) is not
+    encoded."""
+    names = [h.name for h in cluster.hpas] + [m.name for m in applied if m.kind == "HorizontalPodAutoscaler"]
+    if names:
+        raise SliceError(
+            f"horizontalpodautoscaler {names[0]} needs the HorizontalPodAutoscaler controller and the load model, "
+            "which the Z3 encoding does not cover",
+            where=where,
+            fix="check with --engine explore or --engine hypothesis",
+        )
+
+
 def refuse_daemonsets(cluster: Cluster, where: str) -> None:
     """Refuse DaemonSets: no slice encodes the DaemonSet controller (its pods would be created
     by nothing, and the properties would judge a cluster without them)."""
@@ -781,6 +795,7 @@ class Slice:
         refuse_probes(c, m.timeline, self.WHERE)
         refuse_statefulsets(c, [x for ev in m.timeline for x in ev.manifests], self.WHERE)
         refuse_fault_rules(getattr(m, "scenario", None), self.WHERE)
+        refuse_hpas(c, [x for ev in m.timeline for x in ev.manifests], self.WHERE)
         applies_jobs = any(x.kind == "Job" for ev in m.timeline for x in getattr(ev, "manifests", ()))
         if c.jobs or applies_jobs or any(p.owner_kind == "Job" for p in c.pods):
             name = c.jobs[0].name if c.jobs else "applied by the timeline"

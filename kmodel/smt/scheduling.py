@@ -877,6 +877,17 @@ def check_scenario(scen: Scenario) -> None:
             where="kmodel prove",
             fix="check it with kmodel check (--engine explore or hypothesis)",
         )
+
+    hpas = [m.name for m in scen.manifests if m.kind == "HorizontalPodAutoscaler"]
+    hpas += [m.name for ev in scen.timeline for m in ev.manifests if m.kind == "HorizontalPodAutoscaler"]
+    if hpas:
+        raise KmodelError(
+            f"horizontalpodautoscaler {hpas[0]} needs the HorizontalPodAutoscaler controller, which the Z3 "
+            "encoding does not cover",
+            file=scen.path,
+            where="kmodel prove",
+            fix="check it with kmodel check (--engine explore or hypothesis)",
+        )
     daemonsets = [m.name for m in scen.manifests if m.kind == "DaemonSet"]
     daemonsets += [m.name for ev in scen.timeline for m in ev.manifests if m.kind == "DaemonSet"]
     if daemonsets:

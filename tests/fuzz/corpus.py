@@ -65,7 +65,7 @@ CASES: tuple[Case, ...] = (
     _sim("quantities.yaml", 0, "Scheduled"),
     # --- kinds, init containers, namespaces ------------------------------------------------------------
     _sim("ignored-kinds.yaml", 0, "ignoring configmap/settings"),
-    _sim("refused-kind.yaml", 2, "needs the HorizontalPodAutoscaler"),
+    _sim("refused-kind.yaml", 2, "needs the CronJob controller"),
     _sim("init-containers.yaml", 0, "Insufficient cpu"),
     _sim("two-namespaces.yaml", 2, "needs namespaces"),
     _sim("namespace-flag.yaml", 0, 'deployments "web" not found'),
