@@ -36,7 +36,7 @@ from typing import Any
 import attrs
 from attrs import frozen
 
-from kmodel import faultrules, model
+from kmodel import faultrules, informer, model
 from kmodel import faults as fault_fns
 from kmodel.components import apiserver, prober
 from kmodel.components import job as job_component
@@ -173,6 +173,32 @@ class KubeModel:
         return state.cluster.now
 
     def transitions(self, state: CheckState) -> Iterator[Transition]:
+        if not informer.enabled(state.cluster):
+            yield from self._transitions(state)
+            return
+        yield from self._lagging_transitions(state)
+
+    def _lagging_transitions(self, state: CheckState) -> Iterator[Transition]:
+        """With informer lag (:mod:`kmodel.informer`): every transition's pod changes queue on the
+        informers, each informer's next delivery is a transition of its own, and the clock waits
+        for the changes that already waited a tick."""
+        c = state.cluster
+        for tr in self._transitions(state):
+            if tr.actor == "clock":
+                if informer.must_deliver_first(c):
+                    continue
+                after = informer.after_tick(tr.state.cluster)
+            else:
+                after = informer.observe(c, tr.state.cluster)
+            yield attrs.evolve(tr, state=attrs.evolve(tr.state, cluster=after))
+        scripted = (
+            state.next_event < len(self.timeline) and self.timeline[state.next_event].at <= c.now
+        ) or bool(faultrules.due_recoveries(c))
+        if not scripted:
+            for actor, label, after in informer.deliveries(c):
+                yield Transition(actor, label, attrs.evolve(state, cluster=after))
+
+    def _transitions(self, state: CheckState) -> Iterator[Transition]:
         c = state.cluster
         if state.next_event < len(self.timeline) and self.timeline[state.next_event].at <= c.now:
             ev = self.timeline[state.next_event]
@@ -436,8 +462,8 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True, more_failu
         )
         for n in c.nodes
     )
-    pod_entries = [
-        (
+    def pod_entry(p: Pod) -> tuple[Any, ...]:
+        return (
             rn(p.name),
             _body(p, _POD_BODY),
             _log_age(now, p.created, cap),
@@ -447,8 +473,8 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True, more_failu
             age(p.finished_at),
             prober.relative(p, now, c.settings.step, more_failures),
         )
-        for p in c.pods
-    ]
+
+    pod_entries = [pod_entry(p) for p in c.pods]
     pods = tuple(sorted(pod_entries, key=lambda entry: entry[0]))
     mem = c.memory
     memory: tuple[Any, ...] = (
@@ -493,6 +519,7 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True, more_failu
         tuple(attrs.evolve(ds, next_pod=0) for ds in c.daemonsets) if symmetry else c.daemonsets,
         c.rule_fired,
         faultrules.relative_timers(c),
+        informer.relative(c, pod_entry, rn),
     )
 
 

@@ -96,6 +96,12 @@ class Settings:
     terminated_pod_gc_threshold: int = field(default=12500, validator=_nonneg)
     # the model's time step; 0 = gcd of the periods above
     tick: int = field(default=0, validator=_nonneg)
+    # informer caches (kmodel.informer): how many pod changes a watching component's view may not
+    # yet have been told about (0: every view is the store itself, as before); and the two
+    # safeguards against acting on such a view, each on by default as in Kubernetes
+    informer_lag: int = field(default=0, validator=_nonneg)
+    rs_expectations: bool = True
+    scheduler_assumed_pods: bool = True
 
     def __attrs_post_init__(self) -> None:
         if self.eviction_mode not in ("taint", "legacy"):
@@ -170,7 +176,8 @@ DURATION_FIELDS = {
     f.name
     for f in attrs.fields(Settings)
     if f.type in ("int", int)
-    and f.name not in ("large_cluster_size_threshold", "node_lease_duration_seconds", "terminated_pod_gc_threshold")
+    and f.name
+    not in ("large_cluster_size_threshold", "node_lease_duration_seconds", "terminated_pod_gc_threshold", "informer_lag")
 }
 
 
@@ -280,6 +287,10 @@ def settings_from(raw: dict[str, object]) -> Settings:
             elif ftype in ("int", int):
                 if isinstance(value, bool) or not isinstance(value, int):
                     raise ValueError("expected a whole number")
+                kwargs[name] = value
+            elif ftype in ("bool", bool):
+                if not isinstance(value, bool):
+                    raise ValueError("expected true or false")
                 kwargs[name] = value
             elif name == "kubernetes_version" and isinstance(value, float):
                 raise ValueError(

@@ -17,7 +17,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from operator import attrgetter
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import attrs
 from attrs import frozen
@@ -628,6 +628,9 @@ class Cluster:
     # fired, by rule name; and the recoveries the rules scheduled, as (due time, action, subject)
     rule_fired: tuple[tuple[str, int], ...] = ()
     rule_timers: tuple[tuple[int, str, str], ...] = ()
+    # informer caches that lag: a kmodel.informer.Informers (not named here: that module imports
+    # this one), None when every view is the store
+    informers: Any = None
 
     # -- lookups -------------------------------------------------------------------------------
 
