@@ -345,6 +345,16 @@ def _rs_handlers(s: Informers, u: Undelivered, cur: Pod | None) -> Informers:
     return s
 
 
+def creation_observed(c: Cluster, rs: str) -> Cluster:
+    """``CreationObserved``: one expected creation fewer for ``rs``."""
+    return _with_state(c, _creation_observed(_state(c), rs))
+
+
+def deletion_observed(c: Cluster, rs: str, pod: str) -> Cluster:
+    """``DeletionObserved`` (UID-tracking): ``pod`` was one of the deletions ``rs`` waits for."""
+    return _with_state(c, _deletion_observed(_state(c), rs, pod))
+
+
 def expectations_on(c: Cluster) -> bool:
     return enabled(c) and c.settings.rs_expectations
 
