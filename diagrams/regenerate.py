@@ -126,9 +126,7 @@ def sources() -> dict[str, Callable[[], str]]:
     for stem, scenario, prop_name in REGRESSIONS:
         memo_r: dict[str, tuple[str, str]] = {}
 
-        def built(
-            s: Path = scenario, n: str = prop_name, m: dict[str, tuple[str, str]] = memo_r
-        ) -> tuple[str, str]:
+        def built(s: Path = scenario, n: str = prop_name, m: dict[str, tuple[str, str]] = memo_r) -> tuple[str, str]:
             if "v" not in m:
                 m["v"] = regression(s, n)
             return m["v"]

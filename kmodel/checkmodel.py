@@ -191,9 +191,8 @@ class KubeModel:
             else:
                 after = informer.observe(c, tr.state.cluster)
             yield attrs.evolve(tr, state=attrs.evolve(tr.state, cluster=after))
-        scripted = (
-            state.next_event < len(self.timeline) and self.timeline[state.next_event].at <= c.now
-        ) or bool(faultrules.due_recoveries(c))
+        due = state.next_event < len(self.timeline) and self.timeline[state.next_event].at <= c.now
+        scripted = due or bool(faultrules.due_recoveries(c))
         if not scripted:
             for actor, label, after in informer.deliveries(c):
                 yield Transition(actor, label, attrs.evolve(state, cluster=after))
@@ -462,6 +461,7 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True, more_failu
         )
         for n in c.nodes
     )
+
     def pod_entry(p: Pod) -> tuple[Any, ...]:
         return (
             rn(p.name),

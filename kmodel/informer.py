@@ -191,7 +191,9 @@ def apply_writes(real: Cluster, seen: Cluster, after: Cluster) -> Cluster:
             continue
         if new.node_name != old.node_name and cur.node_name is not None:
             continue  # the binding's Conflict: "pod ... is already assigned to node ..."
-        changed = {f.name: getattr(new, f.name) for f in attrs.fields(Pod) if getattr(old, f.name) != getattr(new, f.name)}
+        changed = {
+            f.name: getattr(new, f.name) for f in attrs.fields(Pod) if getattr(old, f.name) != getattr(new, f.name)
+        }
         out = out.with_pod(attrs.evolve(cur, **changed))
     return out
 

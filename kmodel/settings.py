@@ -177,7 +177,12 @@ DURATION_FIELDS = {
     for f in attrs.fields(Settings)
     if f.type in ("int", int)
     and f.name
-    not in ("large_cluster_size_threshold", "node_lease_duration_seconds", "terminated_pod_gc_threshold", "informer_lag")
+    not in (
+        "large_cluster_size_threshold",
+        "node_lease_duration_seconds",
+        "terminated_pod_gc_threshold",
+        "informer_lag",
+    )
 }
 
 

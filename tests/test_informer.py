@@ -8,6 +8,7 @@ tests/k8s/test_controller_expectations.py."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import attrs
 import pytest
@@ -288,3 +289,23 @@ def test_pods_admitted_needs_assumed_pods(tmp_path: Path, assumed: bool) -> None
     # no settling: the pods are scheduled while the checker explores
     r = explore(KubeModel(scen, settle=False), prop("pods-admitted", scen), max_states=50_000)
     assert r.verdict == (HOLDS if assumed else VIOLATED), r.message
+
+
+# -- Z3 refuses the feature ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("check", str(FIXED), "--engine", "smt", "-p", "no-over-replication"),
+        ("check", str(FIXED), "--engine", "smt", "-p", "eviction-after-timeout"),
+        ("prove", str(FIXED), "-p", "no-over-replication"),
+        ("prove", str(FIXED), "-p", "bound-pods-stay-put"),
+    ],
+    ids=["smt-workload", "smt-nodehealth", "prove-workload", "prove-scheduling"],
+)
+def test_z3_refuses_informer_lag(cli: Any, args: tuple[str, ...]) -> None:
+    r = cli(*args)
+    assert r.exit_code == 2, r.output
+    line = r.output.strip()
+    assert "\n" not in line and "informerLag 2 (informer caches that lag" in line and "not encoded in Z3" in line

@@ -106,6 +106,9 @@ KEYS = {
     "podGCQuarantine": "pod_gc_quarantine",
     "terminatedPodGCThreshold": "terminated_pod_gc_threshold",
     "tick": "tick",
+    "informerLag": "informer_lag",
+    "rsExpectations": "rs_expectations",
+    "schedulerAssumedPods": "scheduler_assumed_pods",
 }
 
 
@@ -139,6 +142,9 @@ NON_DEFAULTS: dict[str, tuple[object, object]] = {
     "podGCQuarantine": ("1m", 60),
     "terminatedPodGCThreshold": (3, 3),
     "tick": ("1s", 1),
+    "informerLag": (2, 2),
+    "rsExpectations": (False, False),
+    "schedulerAssumedPods": (False, False),
 }
 
 
@@ -295,6 +301,9 @@ SHOWN_DEFAULTS = {
     "podGCQuarantine": "40s",
     "terminatedPodGCThreshold": "12500",
     "tick": "0 (auto)",
+    "informerLag": "0",
+    "rsExpectations": "true",
+    "schedulerAssumedPods": "true",
 }
 
 
@@ -324,8 +333,15 @@ def test_settings_command_defaults_read_back_as_the_defaults(cli: Cli) -> None:
             raw[key] = "0s"
         elif key in ("nodeEvictionRate", "secondaryNodeEvictionRate", "unhealthyZoneThreshold"):
             raw[key] = float(shown)
-        elif key in ("largeClusterSizeThreshold", "nodeLeaseDurationSeconds", "terminatedPodGCThreshold"):
+        elif key in (
+            "largeClusterSizeThreshold",
+            "nodeLeaseDurationSeconds",
+            "terminatedPodGCThreshold",
+            "informerLag",
+        ):
             raw[key] = int(shown)
+        elif shown in ("true", "false"):
+            raw[key] = shown == "true"
         else:
             raw[key] = shown
     assert settings_from(raw) == Settings()

@@ -29,9 +29,7 @@ LAGGING = Settings(informer_lag=50)  # enough that no delivery is ever forced in
 
 
 def mkrs(name: str, replicas: int, template: PodTemplate | None = None) -> ReplicaSet:
-    return ReplicaSet(
-        name=name, replicas=replicas, selector=FOO_BAR, template=template or PodTemplate(labels=FOO_BAR)
-    )
+    return ReplicaSet(name=name, replicas=replicas, selector=FOO_BAR, template=template or PodTemplate(labels=FOO_BAR))
 
 
 def lagging_cluster(replicas: int, running: int, template: PodTemplate | None = None) -> Cluster:
@@ -183,7 +181,7 @@ def test_delete_controller_and_expectations() -> None:
     assert len(created) == 1 and expectation(c) is not None
     gone = informer.observe(c, attrs.evolve(c, replicasets=()))
     assert expectation(gone) is None, "expectations found after the ReplicaSet was deleted"
-    after, created, deleted = sync(gone)
+    _, created, deleted = sync(gone)
     assert (created, deleted) == (set(), set())
 
 
