@@ -173,13 +173,25 @@ def test_without_assumed_pods_a_lagging_scheduler_double_books() -> None:
 # -- the regression: ReplicaSet over-creation with lagging caches and no expectations ---------------
 
 
-def test_simulate_has_no_lag() -> None:
-    """`kmodel simulate` delivers every change at once: the scale to 3 gives 3 pods."""
-    scen = load(OVER)
-    sim = simulate(scen)
-    assert sim.final is not None
-    assert len([p for p in sim.final.pods if p.active]) == 3
-    assert sim.final.informers is None
+@pytest.mark.parametrize("path", [OVER, FIXED], ids=["over", "fixed"])
+def test_simulate_has_no_lag(path: Path) -> None:
+    """`kmodel simulate` delivers every change at once: the scale to 3 at 30s gives 3 pods, the two
+    new ones created in that tick and Running by the next (the kubelet starts them a tick after
+    the scheduler binds them), and never more than 3."""
+    scen = load(path)
+    tick = scen.settings.step
+    seen: list[tuple[int, int, int]] = []
+    sim = simulate(
+        scen,
+        on_tick=lambda c: seen.append(
+            (c.now, len([p for p in c.pods if p.active]), len([p for p in c.pods if p.phase == "Running"]))
+        ),
+    )
+    assert sim.final is not None and sim.final.informers is None
+    assert all(active == 1 for t, active, _ in seen if t < 30)
+    assert all(active == 3 for t, active, _ in seen if t >= 30)
+    first_all_running = min(t for t, _, running in seen if running == 3)
+    assert 30 <= first_all_running <= 30 + 2 * tick
 
 
 def test_explorer_finds_the_over_creation_with_a_shortest_trace() -> None:
