@@ -236,7 +236,7 @@ def test_hypothesis_finds_the_over_creation() -> None:
 
 def test_hypothesis_holds_with_expectations_on() -> None:
     scen = load(FIXED)
-    r = hypothesis_engine.check(KubeModel(scen), prop("no-over-replication", scen), seed=0, max_examples=60)
+    r = hypothesis_engine.check(KubeModel(scen), prop("no-over-replication", scen), seed=0, max_examples=30)
     assert r.verdict == HOLDS, r.message
 
 
@@ -248,59 +248,34 @@ def test_fixed_scenario_converges() -> None:
     assert r.verdict == HOLDS, r.message
 
 
-DOUBLE_BOOKING = """\
-apiVersion: kmodel.dev/v1alpha1
-kind: Scenario
-metadata:
-  name: stale-cache-double-booking
-settings:
-  informerLag: 2
-  schedulerAssumedPods: {assumed}
-until: 1m
-faults: {{}}
----
-apiVersion: v1
-kind: Node
-metadata:
-  name: worker-1
-status:
-  capacity:
-    cpu: "1"
-    memory: 4Gi
-    pods: "110"
----
-apiVersion: apps/v1
-kind: ReplicaSet
-metadata:
-  name: web
-spec:
-  replicas: 2
-  selector:
-    matchLabels:
-      app: web
-  template:
-    metadata:
-      labels:
-        app: web
-    spec:
-      containers:
-        - name: web
-          image: nginx
-          resources:
-            requests:
-              cpu: 600m
-"""
+DOUBLE_BOOKING = SCENARIOS / "stale-cache-double-booking.yaml"
 
 
 @pytest.mark.parametrize("assumed", [True, False], ids=["assumed-pods", "no-assumed-pods"])
 def test_pods_admitted_needs_assumed_pods(tmp_path: Path, assumed: bool) -> None:
-    """Two pods of 600m, one node of 1 CPU, a lagging scheduler: with assumed pods only one is
-    bound (the other stays Pending); without, the scheduler binds both and the kubelet rejects
-    one (OutOfcpu): pods-admitted is violated."""
-    scen = manifest_scenario(tmp_path, DOUBLE_BOOKING.format(assumed=str(assumed).lower()))
-    # no settling: the pods are scheduled while the checker explores
+    """scenarios/stale-cache-double-booking.yaml: two pods of 600m, one node of 1 CPU, a lagging
+    scheduler. With assumed pods only one is bound (the other stays Pending); without, the
+    scheduler binds both and the kubelet rejects one (OutOfcpu): pods-admitted is violated."""
+    text = DOUBLE_BOOKING.read_text()
+    if assumed:
+        text = text.replace("  schedulerAssumedPods: false\n", "  schedulerAssumedPods: true\n")
+    scen = manifest_scenario(tmp_path, text)
+    assert scen.settings.scheduler_assumed_pods is assumed
+    # from t=0 (--from-start): the pods are scheduled while the checker explores
     r = explore(KubeModel(scen, settle=False), prop("pods-admitted", scen), max_states=50_000)
     assert r.verdict == (HOLDS if assumed else VIOLATED), r.message
+    if not assumed:
+        assert r.trace is not None
+        actors = [s.actor for s in r.trace.steps]
+        assert actors.count("scheduler") == 2
+        assert "OutOfcpu" in r.trace.steps[-1].label
+
+
+def test_double_booking_simulates_with_one_pod_pending() -> None:
+    sim = simulate(load(DOUBLE_BOOKING))
+    assert sim.final is not None
+    assert sorted(p.node_name is not None for p in sim.final.pods) == [False, True]
+    assert any(e.reason == "FailedScheduling" and "1 Insufficient cpu" in e.message for e in sim.events)
 
 
 # -- Z3 refuses the feature ----------------------------------------------------------------------
