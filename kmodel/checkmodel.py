@@ -19,7 +19,10 @@ Enabled transitions of a state:
 - the clock tick, once no component has work left in this tick;
 - the scenario's fault rules (:mod:`kmodel.faultrules`): a recovery a rule scheduled, when due, as
   urgently as a timeline event; once no component has work left, each enabled firing of a rule,
-  and while a rule without ``may: true`` is enabled the clock does not tick.
+  and while a rule without ``may: true`` is enabled the clock does not tick;
+- with ``informerLag`` set (:mod:`kmodel.informer`): each lagging informer's next delivery of a
+  pod change (every other transition's pod changes are queued on the informers first), and the
+  clock waits for the changes that were already pending at the previous tick.
 
 The fingerprint used to recognise visited states measures every time as an age relative to the
 clock, capped just above the largest threshold that any component compares it with, so the
