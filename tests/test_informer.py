@@ -58,6 +58,15 @@ def test_bad_settings_are_refused(raw: dict[str, object], message: str) -> None:
         settings_from(raw)
 
 
+def test_a_bad_setting_in_a_scenario_is_one_line_naming_file_and_line(cli: Any, tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text(OVER.read_text().replace("  rsExpectations: false\n", "  rsExpectations: maybe\n"))
+    r = cli("simulate", str(path))
+    assert r.exit_code == 2, r.output
+    line = r.output.strip()
+    assert "\n" not in line and f"{path}:22" in line and "rsExpectations: expected true or false" in line, line
+
+
 # -- views, changes, deliveries -------------------------------------------------------------------
 
 LAG2 = Settings(informer_lag=2)
