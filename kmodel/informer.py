@@ -57,7 +57,8 @@ The safeguards
 - Scheduler assumed pods (``schedulerAssumedPods: true`` by default), as the scheduler cache's
   ``AssumePod`` / confirmation on the pod's Add/Update event (pkg/scheduler/internal/cache): a pod
   the scheduler bound is in its view bound to that node until the informer delivers the binding
-  (assumed pods do not expire in current releases). This needs no state of its own: a pending
+  (assumed pods do not expire: durationToExpireAssumedPod is 0 since kubernetes issue 106361).
+  This needs no state of its own: a pending
   entry whose ``seen`` version is unbound while the store's pod is bound is an assumed pod. Off,
   the scheduler's view shows the pod still Pending and the node without it.
 
