@@ -6,7 +6,9 @@ What is drawn:
   node life cycle of ``seed-node-failure`` under one worker powered off, and its Deployment;
 - one counterexample per deliberately broken component of ``tests/broken.py`` (the explorer's
   shortest trace, as ``kmodel check --trace-out`` writes it): the ITF trace (``.json``) and its
-  picture.
+  picture;
+- the same for each regression from real history that a shipped scenario reproduces
+  (:data:`REGRESSIONS`, e.g. ``scenarios/stale-cache-over-creation.yaml``).
 
 Every picture is kept as DOT source (``.dot``, which the up-to-date test compares) and as SVG drawn
 from it. The SVG carries the SHA-256 of its DOT source in a comment, so a test can tell a stale
@@ -83,6 +85,29 @@ def counterexample(case: broken.BrokenCase) -> tuple[str, str]:
     return itf, trace_dot(doc)
 
 
+# regressions from real history (issue 16): (file stem, scenario, property), each the explorer's
+# shortest trace of the scenario as shipped (its own settings, faults and timeline)
+REGRESSIONS = (
+    ("cex-stale-cache-over-creation", ROOT / "scenarios" / "stale-cache-over-creation.yaml", "no-over-replication"),
+)
+
+
+def regression(scenario: Path, prop_name: str) -> tuple[str, str]:
+    """The explorer's shortest trace of a shipped regression scenario: (ITF JSON text, DOT source)."""
+    from kmodel.scenario import load
+
+    scen = load(scenario)
+    model = KubeModel(scen)
+    prop = props.to_property(props.BUILTINS[prop_name], scen.settings)
+    result = explore(model, prop, max_states=TRACE_MAX_STATES)
+    if result.trace is None:
+        raise SystemExit(f"{scenario.name}: expected a violation of {prop_name}, got {result.verdict}")
+    why = CheckRun(scen, model, [prop], [result]).explanation(result)
+    doc = from_result(result, explanation=why, scenario=relative(scenario), faults=model.budget)
+    itf = json.dumps(to_itf(doc), indent=1, sort_keys=True) + "\n"
+    return itf, trace_dot(doc)
+
+
 def sources() -> dict[str, Callable[[], str]]:
     """Every generated text file by name, as a function that builds it."""
     out: dict[str, Callable[[], str]] = {}
@@ -98,6 +123,16 @@ def sources() -> dict[str, Callable[[], str]]:
 
         out[f"cex-{case.slug}.json"] = lambda b=both: b()[0]
         out[f"cex-{case.slug}.dot"] = lambda b=both: b()[1]
+    for stem, scenario, prop_name in REGRESSIONS:
+        memo_r: dict[str, tuple[str, str]] = {}
+
+        def built(s: Path = scenario, n: str = prop_name, m: dict[str, tuple[str, str]] = memo_r) -> tuple[str, str]:
+            if "v" not in m:
+                m["v"] = regression(s, n)
+            return m["v"]
+
+        out[f"{stem}.json"] = lambda b=built: b()[0]
+        out[f"{stem}.dot"] = lambda b=built: b()[1]
     return out
 
 

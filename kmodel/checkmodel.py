@@ -19,7 +19,10 @@ Enabled transitions of a state:
 - the clock tick, once no component has work left in this tick;
 - the scenario's fault rules (:mod:`kmodel.faultrules`): a recovery a rule scheduled, when due, as
   urgently as a timeline event; once no component has work left, each enabled firing of a rule,
-  and while a rule without ``may: true`` is enabled the clock does not tick.
+  and while a rule without ``may: true`` is enabled the clock does not tick;
+- with ``informerLag`` set (:mod:`kmodel.informer`): each lagging informer's next delivery of a
+  pod change (every other transition's pod changes are queued on the informers first), and the
+  clock waits for the changes that were already pending at the previous tick.
 
 The fingerprint used to recognise visited states measures every time as an age relative to the
 clock, capped just above the largest threshold that any component compares it with, so the
@@ -36,7 +39,7 @@ from typing import Any
 import attrs
 from attrs import frozen
 
-from kmodel import faultrules, loadmodel, model
+from kmodel import faultrules, informer, loadmodel, model
 from kmodel import faults as fault_fns
 from kmodel.components import apiserver, descheduler, prober
 from kmodel.components import horizontalpodautoscaler as hpa_component
@@ -179,6 +182,31 @@ class KubeModel:
         return state.cluster.now
 
     def transitions(self, state: CheckState) -> Iterator[Transition]:
+        if not informer.enabled(state.cluster):
+            yield from self._transitions(state)
+            return
+        yield from self._lagging_transitions(state)
+
+    def _lagging_transitions(self, state: CheckState) -> Iterator[Transition]:
+        """With informer lag (:mod:`kmodel.informer`): every transition's pod changes queue on the
+        informers, each informer's next delivery is a transition of its own, and the clock waits
+        for the changes that already waited a tick."""
+        c = state.cluster
+        for tr in self._transitions(state):
+            if tr.actor == "clock":
+                if informer.must_deliver_first(c):
+                    continue
+                after = informer.after_tick(tr.state.cluster)
+            else:
+                after = informer.observe(c, tr.state.cluster)
+            yield attrs.evolve(tr, state=attrs.evolve(tr.state, cluster=after))
+        due = state.next_event < len(self.timeline) and self.timeline[state.next_event].at <= c.now
+        scripted = due or bool(faultrules.due_recoveries(c))
+        if not scripted:
+            for actor, label, after in informer.deliveries(c):
+                yield Transition(actor, label, attrs.evolve(state, cluster=after))
+
+    def _transitions(self, state: CheckState) -> Iterator[Transition]:
         c = state.cluster
         if state.next_event < len(self.timeline) and self.timeline[state.next_event].at <= c.now:
             ev = self.timeline[state.next_event]
@@ -467,8 +495,9 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True, more_failu
         )
         for n in c.nodes
     )
-    pod_entries = [
-        (
+
+    def pod_entry(p: Pod) -> tuple[Any, ...]:
+        return (
             rn(p.name),
             _body(p, _POD_BODY),
             _log_age(now, p.created, cap),
@@ -479,8 +508,8 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True, more_failu
             prober.relative(p, now, c.settings.step, more_failures),
             _start(c, p, cap),
         )
-        for p in c.pods
-    ]
+
+    pod_entries = [pod_entry(p) for p in c.pods]
     pods = tuple(sorted(pod_entries, key=lambda entry: entry[0]))
     mem = c.memory
     memory: tuple[Any, ...] = (
@@ -527,6 +556,7 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True, more_failu
         faultrules.relative_timers(c),
         descheduler.relative(c, rn),
         hpa_component.relative(c),
+        informer.relative(c, pod_entry, rn),
     )
 
 

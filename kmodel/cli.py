@@ -947,6 +947,8 @@ def settings_cmd() -> None:
         value = getattr(defaults, name)
         if name in DURATION_FIELDS:
             shown = format_duration(value) if value else "0 (auto)" if name == "tick" else "0s"
+        elif isinstance(value, bool):
+            shown = "true" if value else "false"  # as YAML writes it
         else:
             shown = str(value)
         rows.append([key, shown])

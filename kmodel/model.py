@@ -20,6 +20,7 @@ from collections.abc import Callable, Iterator
 import attrs
 from attrs import frozen
 
+from kmodel import informer
 from kmodel.components import (
     daemonset,
     deployment,
@@ -101,7 +102,7 @@ def component_steps(cluster: Cluster, comp: Component) -> list[Outcome]:
     """Successors of one step of ``comp``; empty when it is not due or has nothing to do."""
     if comp.name in cluster.ran or not comp.due(cluster):
         return []
-    outs = comp.step(cluster)
+    outs = informer.step_on_view(cluster, comp.name, comp.step)
     if comp.repeat:
         return outs
     return [attrs.evolve(o, state=attrs.evolve(o.state, ran=o.state.ran | {comp.name})) for o in outs]
@@ -145,5 +146,6 @@ def fixed_schedule(cluster: Cluster, replace: dict[str, StepFn] | None = None) -
             outs = component_steps(state, comp)
             if not outs:
                 break
-            state = outs[0].state
-            yield outs[0]
+            # no lag here: every change reaches every informer at once
+            state = informer.flush(informer.observe(state, outs[0].state))
+            yield outs[0] if state is outs[0].state else attrs.evolve(outs[0], state=state)

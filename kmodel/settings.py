@@ -108,6 +108,12 @@ class Settings:
     # kmodel's own: how long the HPA's record of its target's replica changes reaches back (what
     # the no-oscillation property reads; kmodel.components.horizontalpodautoscaler)
     replica_history_window: int = field(default=600, validator=_nonneg)
+    # informer caches (kmodel.informer): how many pod changes a watching component's view may not
+    # yet have been told about (0: every view is the store itself, as before); and the two
+    # safeguards against acting on such a view, each on by default as in Kubernetes
+    informer_lag: int = field(default=0, validator=_nonneg)
+    rs_expectations: bool = True
+    scheduler_assumed_pods: bool = True
 
     def __attrs_post_init__(self) -> None:
         if self.eviction_mode not in ("taint", "legacy"):
@@ -186,7 +192,13 @@ DURATION_FIELDS = {
     f.name
     for f in attrs.fields(Settings)
     if f.type in ("int", int)
-    and f.name not in ("large_cluster_size_threshold", "node_lease_duration_seconds", "terminated_pod_gc_threshold")
+    and f.name
+    not in (
+        "large_cluster_size_threshold",
+        "node_lease_duration_seconds",
+        "terminated_pod_gc_threshold",
+        "informer_lag",
+    )
 }
 
 
@@ -296,6 +308,10 @@ def settings_from(raw: dict[str, object]) -> Settings:
             elif ftype in ("int", int):
                 if isinstance(value, bool) or not isinstance(value, int):
                     raise ValueError("expected a whole number")
+                kwargs[name] = value
+            elif ftype in ("bool", bool):
+                if not isinstance(value, bool):
+                    raise ValueError("expected true or false")
                 kwargs[name] = value
             elif name == "kubernetes_version" and isinstance(value, float):
                 raise ValueError(

@@ -17,7 +17,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Callable, Iterable
 from operator import attrgetter
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import attrs
 from attrs import frozen
@@ -722,6 +722,9 @@ class Cluster:
     # metrics server reports; the physical world, kmodel.loadmodel)
     hpas: tuple[HorizontalPodAutoscaler, ...] = ()
     loads: tuple[WorkloadLoad, ...] = ()
+    # informer caches that lag: a kmodel.informer.Informers (not named here: that module imports
+    # this one), None when every view is the store
+    informers: Any = None
 
     # -- lookups -------------------------------------------------------------------------------
 

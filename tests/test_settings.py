@@ -112,6 +112,9 @@ KEYS = {
     "horizontalPodAutoscalerCpuInitializationPeriod": "horizontal_pod_autoscaler_cpu_initialization_period",
     "horizontalPodAutoscalerInitialReadinessDelay": "horizontal_pod_autoscaler_initial_readiness_delay",
     "replicaHistoryWindow": "replica_history_window",
+    "informerLag": "informer_lag",
+    "rsExpectations": "rs_expectations",
+    "schedulerAssumedPods": "scheduler_assumed_pods",
 }
 
 
@@ -151,6 +154,9 @@ NON_DEFAULTS: dict[str, tuple[object, object]] = {
     "horizontalPodAutoscalerCpuInitializationPeriod": ("2m", 120),
     "horizontalPodAutoscalerInitialReadinessDelay": ("10s", 10),
     "replicaHistoryWindow": ("20m", 1200),
+    "informerLag": (2, 2),
+    "rsExpectations": (False, False),
+    "schedulerAssumedPods": (False, False),
 }
 
 
@@ -318,6 +324,9 @@ SHOWN_DEFAULTS = {
     "horizontalPodAutoscalerCpuInitializationPeriod": "5m",
     "horizontalPodAutoscalerInitialReadinessDelay": "30s",
     "replicaHistoryWindow": "10m",
+    "informerLag": "0",
+    "rsExpectations": "true",
+    "schedulerAssumedPods": "true",
 }
 
 
@@ -352,8 +361,15 @@ def test_settings_command_defaults_read_back_as_the_defaults(cli: Cli) -> None:
             "horizontalPodAutoscalerTolerance",
         ):
             raw[key] = float(shown)
-        elif key in ("largeClusterSizeThreshold", "nodeLeaseDurationSeconds", "terminatedPodGCThreshold"):
+        elif key in (
+            "largeClusterSizeThreshold",
+            "nodeLeaseDurationSeconds",
+            "terminatedPodGCThreshold",
+            "informerLag",
+        ):
             raw[key] = int(shown)
+        elif shown in ("true", "false"):
+            raw[key] = shown == "true"
         else:
             raw[key] = shown
     assert settings_from(raw) == Settings()

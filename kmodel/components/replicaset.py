@@ -16,8 +16,11 @@ ready, ready for a shorter time first (compared on a log2 scale of nanoseconds, 
 LogarithmicScaleDown feature); more restarts first; newer first (also on the log2 scale); the
 remaining ties by name (the real controller compares UIDs, which are random).
 
-The model's controller reads the current state, so its expectations (how many creates and
-deletes it is still waiting to see) are always met; a stale-cache variant is future work.
+Without informer lag the controller reads the current state, so its expectations (how many
+creates and deletes it is still waiting to see) are always met. With ``informerLag`` the step runs
+on the controller's own lagging view of the pods (:mod:`kmodel.informer`, which also keeps the
+expectations): while a ReplicaSet's expectations are unsatisfied its sync creates and deletes
+nothing (``rsNeedsSync`` in syncReplicaSet), unless ``rsExpectations: false``.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ from collections.abc import Callable
 
 import attrs
 
+from kmodel import informer
 from kmodel.components import apiserver
 from kmodel.state import PENDING, RUNNING, Cluster, Pod, ReplicaSet, pod_available, selector_matches
 from kmodel.transition import Event, Outcome
@@ -127,12 +131,13 @@ def claim_pods(cluster: Cluster, rs: ReplicaSet, notes: list[str]) -> Cluster:
     return out
 
 
-def sync(cluster: Cluster, rs: ReplicaSet, events: list[Event], notes: list[str]) -> Cluster:
+def sync(cluster: Cluster, rs: ReplicaSet, events: list[Event], notes: list[str], manage: bool = True) -> Cluster:
+    """``syncReplicaSet``; ``manage``: its expectations are satisfied, so manageReplicas runs."""
     now = cluster.now
     cluster = claim_pods(cluster, rs, notes)
     pods = owned_pods(cluster, rs)
     active = [p for p in pods if p.active]
-    diff = len(active) - rs.replicas
+    diff = len(active) - rs.replicas if manage else 0
     out = cluster
     if diff < 0:
         created = 0
@@ -179,7 +184,7 @@ def step(cluster: Cluster) -> list[Outcome]:
     events: list[Event] = []
     notes: list[str] = []
     for rs in cluster.replicasets:
-        out = sync(out, rs, events, notes)
+        out = sync(out, rs, events, notes, manage=informer.satisfied(cluster, rs.name))
     if out == cluster and not any(e.reason == "FailedCreate" for e in events):
         return []
     return [Outcome("replicaset", "; ".join(notes) or "update replicaset status", out, tuple(events))]

@@ -25,6 +25,10 @@ NodeResourcesBalancedAllocation x1. ImageLocality is left out: kmodel does not m
 a node holds (it scores every node alike until images are pulled).
 
 A bound pod is never moved again: the scheduler only looks at pods with no node (no rebalancing).
+
+With ``informerLag`` the step runs unchanged on the scheduler's lagging view of the pods
+(:mod:`kmodel.informer`), in which the pods it bound count as bound before the watch confirms them
+(its cache's assumed pods), unless ``schedulerAssumedPods: false``.
 """
 
 from __future__ import annotations

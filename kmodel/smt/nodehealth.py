@@ -243,6 +243,19 @@ def refuse_hpas(cluster: Cluster, applied: list[Any], where: str) -> None:
         )
 
 
+def refuse_informer_lag(settings: Any, where: str) -> None:
+    """Refuse ``informerLag`` (kmodel.informer): controllers acting on lagging views, the watch
+    deliveries and the ReplicaSet expectations are not encoded (every slice reads the store)."""
+    lag = getattr(settings, "informer_lag", 0)
+    if lag:
+        raise SliceError(
+            f"informerLag {lag} (informer caches that lag, with the ReplicaSet expectations and the scheduler's "
+            "assumed pods) is not encoded in Z3",
+            where=where,
+            fix="check with --engine explore or --engine hypothesis, or set informerLag: 0",
+        )
+
+
 def refuse_daemonsets(cluster: Cluster, where: str) -> None:
     """Refuse DaemonSets: no slice encodes the DaemonSet controller (its pods would be created
     by nothing, and the properties would judge a cluster without them)."""
@@ -796,6 +809,7 @@ class Slice:
         refuse_statefulsets(c, [x for ev in m.timeline for x in ev.manifests], self.WHERE)
         refuse_fault_rules(getattr(m, "scenario", None), self.WHERE)
         refuse_hpas(c, [x for ev in m.timeline for x in ev.manifests], self.WHERE)
+        refuse_informer_lag(c.settings, self.WHERE)
         applies_jobs = any(x.kind == "Job" for ev in m.timeline for x in getattr(ev, "manifests", ()))
         if c.jobs or applies_jobs or any(p.owner_kind == "Job" for p in c.pods):
             name = c.jobs[0].name if c.jobs else "applied by the timeline"

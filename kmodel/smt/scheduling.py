@@ -862,6 +862,14 @@ def check_scenario(scen: Scenario) -> None:
             where="kmodel prove",
             fix="check it with kmodel check (--engine explore or hypothesis)",
         )
+    if scen.settings.informer_lag:
+        raise KmodelError(
+            f"informerLag {scen.settings.informer_lag} (informer caches that lag, with the ReplicaSet expectations "
+            "and the scheduler's assumed pods) is not encoded in Z3",
+            file=scen.path,
+            where="kmodel prove",
+            fix="check it with kmodel check (--engine explore or hypothesis), or set informerLag: 0",
+        )
     applied = [m.name for ev in scen.timeline for m in ev.manifests if m.kind == "StatefulSet"]
     for name in [s.name for s in first.statefulsets] + applied:
         raise KmodelError(

@@ -1,0 +1,457 @@
+"""Informer caches that lag, and the two safeguards Kubernetes built against acting on them.
+
+A real controller never reads the apiserver directly: a shared informer (client-go
+``tools/cache``) lists once, then watches, and the controller reads the informer's local store.
+Every change reaches that store a little later than etcd, and a controller that acts in between
+acts on a stale view. The ReplicaSet controller doing so created pods twice (kubernetes issues
+21127 and 22134); the fix is its *expectations*. The scheduler binding a pod and then scheduling
+the next one before its own binding came back through the watch would double-book a node; the
+fix is its *assumed pods*.
+
+What is modelled (setting ``informerLag: N``, 0 by default = no lag, every view is the store)
+------------------------------------------------------------------------------------------------
+- The watchers are the ReplicaSet controller and the scheduler (:data:`WATCHERS`); each has an
+  informer on pods. Other objects (nodes, ReplicaSets, Deployments, ...) and the other
+  controllers read the store itself: pods are what both historical bugs are about.
+- Per informer the state keeps only what it has not been told yet: an ordered tuple of
+  :class:`Undelivered` entries, one per pod name with an undelivered change, holding the version
+  the informer last delivered (``seen``; ``None`` for a pod it never saw: an undelivered
+  creation). The view is derived: the store's pods, with each pending name put back to its
+  ``seen`` version (or left out when ``seen`` is ``None``). A pod created and deleted before the
+  informer heard of either keeps its last version in ``vanished`` so that the delivery can still
+  tell the handlers "added, then deleted".
+- Every transition the checkers take is followed by :func:`observe`, which compares the pods
+  before and after and queues the changed names (a name already queued keeps its place and its
+  ``seen``; one whose pod came back to exactly its ``seen`` version leaves the queue, unless it
+  was a creation and deletion the handlers must still hear of).
+- A delivery is an action of its own (actor ``informer/<watcher>``): the oldest entry is
+  delivered (with the pod's newest version: the DeltaFIFO hands a key's deltas over together),
+  and the ReplicaSet expectations hear of it as the event handlers would (addPod,
+  updatePod, deletePod in pkg/controller/replicaset/replica_set.go).
+- Two bounds keep views close and the state space finite: at most ``informerLag`` entries per
+  informer (beyond it, the oldest is delivered at once, within the same transition); and an
+  entry survives at most one clock tick (the clock does not tick while an entry that was already
+  pending at the previous tick is undelivered). So a controller may act on a view that misses up
+  to ``informerLag`` changes, made up to one tick earlier.
+- ``kmodel simulate`` and the checkers' settling run deliver every change at once (no lag):
+  lag is for the checkers to explore, as an adversary.
+- Writes go to the store as the apiserver takes them (:func:`apply_writes`): the component's step
+  runs unchanged on its view, and the pod fields its step changed are patched onto the store's
+  pods (a create creates, a delete deletes, a binding of a pod the store already has bound is
+  refused as the apiserver's binding Conflict, a write to a pod that is gone is a NotFound and
+  changes nothing). Fields other than pods are the same in the view and the store (only pods lag),
+  so the step's changes to them are taken as they are.
+
+The safeguards
+--------------
+- ReplicaSet expectations (``rsExpectations: true`` by default), as ``ControllerExpectations`` /
+  ``UIDTrackingControllerExpectations`` in pkg/controller/controller_utils.go: a sync that creates
+  n pods expects n creations, one that deletes pods expects the deletion of exactly those pods (by
+  name, as UIDs are tracked); the informer's add events lower the creations, its delete events
+  (and updates setting a deletionTimestamp) remove the pods from the deletions; while a
+  ReplicaSet's expectations are neither fulfilled nor older than ``ExpectationsTimeout`` (5
+  minutes) its sync does not create or delete pods (it still claims pods and writes the status).
+  A fulfilled record is dropped (it behaves exactly as no record). Expectations are only kept
+  while informers lag: without lag every event is delivered before the next sync, so they are
+  always fulfilled.
+- Scheduler assumed pods (``schedulerAssumedPods: true`` by default), as the scheduler cache's
+  ``AssumePod`` / confirmation on the pod's Add/Update event (pkg/scheduler/internal/cache): a pod
+  the scheduler bound is in its view bound to that node until the informer delivers the binding
+  (assumed pods do not expire: durationToExpireAssumedPod is 0 since kubernetes issue 106361).
+  This needs no state of its own: a pending
+  entry whose ``seen`` version is unbound while the store's pod is bound is an assumed pod. Off,
+  the scheduler's view shows the pod still Pending and the node without it.
+
+Left out: lag of objects other than pods, the Deployment and other controllers' informers, the
+expectations being lost when the controller-manager restarts (its informers relist anyway),
+resync periods, and watch errors that force a relist. Delivering a key's newest version at its
+first change's place lets a later change overtake changes of other keys, a slight
+over-approximation of the watch's order.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Hashable, Iterator
+
+import attrs
+from attrs import frozen
+
+from kmodel.state import Cluster, Pod
+
+WATCHERS = ("replicaset", "scheduler")
+ACTOR = "informer"
+EXPECTATIONS_TIMEOUT = 5 * 60  # ExpectationsTimeout, pkg/controller/controller_utils.go
+
+
+@frozen
+class Undelivered:
+    name: str
+    seen: Pod | None  # the version last delivered; None: never delivered (a creation)
+    carried: bool = False  # already pending when the clock last ticked
+    vanished: Pod | None = None  # a pod created and deleted before either was delivered
+
+
+@frozen
+class Expectation:
+    """One ReplicaSet's ``ControlleeExpectations`` (add, del, timestamp) with the tracked pods."""
+
+    replicaset: str
+    add: int
+    deletions: frozenset[str]
+    since: int
+
+    @property
+    def fulfilled(self) -> bool:
+        return self.add <= 0 and not self.deletions
+
+
+@frozen
+class Informers:
+    pending: tuple[tuple[str, tuple[Undelivered, ...]], ...] = ()  # watcher -> its queue
+    expectations: tuple[Expectation, ...] = ()
+
+    def queue(self, watcher: str) -> tuple[Undelivered, ...]:
+        return dict(self.pending).get(watcher, ())
+
+    def with_queue(self, watcher: str, queue: tuple[Undelivered, ...]) -> Informers:
+        rest = {w: q for w, q in self.pending if w != watcher}
+        if queue:
+            rest[watcher] = queue
+        return attrs.evolve(self, pending=tuple(sorted(rest.items())))
+
+
+def enabled(c: Cluster) -> bool:
+    return c.settings.informer_lag > 0
+
+
+def _state(c: Cluster) -> Informers:
+    return c.informers if c.informers is not None else Informers()
+
+
+def _with_state(c: Cluster, s: Informers) -> Cluster:
+    return attrs.evolve(c, informers=None if s == Informers() else s)
+
+
+def lagging(c: Cluster) -> bool:
+    return c.informers is not None and bool(c.informers.pending)
+
+
+# -- the view -------------------------------------------------------------------------------------
+
+
+def view(c: Cluster, watcher: str) -> Cluster:
+    """What ``watcher`` sees: the store with its undelivered pod changes undone (the cluster
+    itself, the same object, when it has none)."""
+    if c.informers is None or watcher not in WATCHERS:
+        return c
+    queue = c.informers.queue(watcher)
+    if not queue:
+        return c
+    undo = {u.name: u for u in queue}
+    assumed = watcher == "scheduler" and c.settings.scheduler_assumed_pods
+    pods: list[Pod] = []
+    for p in c.pods:
+        u = undo.get(p.name)
+        if u is None:
+            pods.append(p)
+        elif u.seen is not None:
+            if assumed and u.seen.node_name is None and p.node_name is not None:
+                # AssumePod: the scheduler's own binding is in its cache before the watch says so
+                pods.append(attrs.evolve(u.seen, node_name=p.node_name, nominated_node_name=None))
+            else:
+                pods.append(u.seen)
+    present = {p.name for p in c.pods}
+    pods += [u.seen for u in queue if u.seen is not None and u.name not in present]
+    return attrs.evolve(c, pods=tuple(pods))
+
+
+def apply_writes(real: Cluster, seen: Cluster, after: Cluster) -> Cluster:
+    """The store after a step that ran on the view ``seen`` and produced ``after``: its pod
+    writes patched onto the store's pods as the apiserver takes them; everything else as the
+    step left it (only pods differ between a view and the store)."""
+    from kmodel.components import apiserver
+
+    out = attrs.evolve(after, pods=real.pods)
+    if seen.pods is after.pods:
+        return out
+    before = {p.name: p for p in seen.pods}
+    now = {p.name: p for p in after.pods}
+    for name in list(before) + [n for n in now if n not in before]:
+        old, new, cur = before.get(name), now.get(name), out.pod(name)
+        if old == new:
+            continue
+        if old is None:
+            assert new is not None
+            if cur is None:  # a create (a name taken in the store would be an AlreadyExists)
+                out = out.with_pod(new)
+            continue
+        if cur is None:
+            continue  # NotFound
+        if new is None or (new.deletion_timestamp is not None and old.deletion_timestamp is None):
+            out = apiserver.delete_pod(out, name)
+            continue
+        if new.node_name != old.node_name and cur.node_name is not None:
+            continue  # the binding's Conflict: "pod ... is already assigned to node ..."
+        changed = {
+            f.name: getattr(new, f.name) for f in attrs.fields(Pod) if getattr(old, f.name) != getattr(new, f.name)
+        }
+        out = out.with_pod(attrs.evolve(cur, **changed))
+    return out
+
+
+# -- recording changes and delivering them ---------------------------------------------------------
+
+
+def observe(before: Cluster, after: Cluster) -> Cluster:
+    """``after`` with the pod changes of the step from ``before`` queued on every informer (the
+    oldest delivered at once beyond ``informerLag``)."""
+    if not enabled(after):
+        return after
+    if before.replicasets is not after.replicasets and after.informers is not None:
+        # deleteRS: DeleteExpectations
+        names = {rs.name for rs in after.replicasets}
+        kept = tuple(e for e in after.informers.expectations if e.replicaset in names)
+        after = _with_state(after, attrs.evolve(after.informers, expectations=kept))
+    if before.pods is after.pods:
+        return after
+    old = {p.name: p for p in before.pods}
+    new = {p.name: p for p in after.pods}
+    changed = [n for n in new if old.get(n) != new[n]] + [n for n in old if n not in new]
+    if not changed:
+        return after
+    s = _state(after)
+    out = after
+    for watcher in WATCHERS:
+        queue = {u.name: u for u in s.queue(watcher)}
+        order = [u.name for u in s.queue(watcher)]
+        for name in changed:
+            u = queue.get(name)
+            cur = new.get(name)
+            if u is None:
+                queue[name] = Undelivered(name, old.get(name))
+                order.append(name)
+            elif u.seen is None and cur is None:
+                # created and deleted before either was delivered
+                gone = old.get(name)
+                queue[name] = attrs.evolve(u, vanished=gone if gone is not None else u.vanished)
+            elif u.seen == cur and u.vanished is None:
+                del queue[name]
+                order.remove(name)
+        s = s.with_queue(watcher, tuple(queue[n] for n in order))
+    out = _with_state(out, s)
+    for watcher in WATCHERS:
+        while len(_state(out).queue(watcher)) > after.settings.informer_lag:
+            out = deliver(out, watcher)
+    return out
+
+
+def deliver(c: Cluster, watcher: str) -> Cluster:
+    """The oldest undelivered change reaches ``watcher``'s informer, and its event handlers."""
+    s = _state(c)
+    queue = s.queue(watcher)
+    u, rest = queue[0], queue[1:]
+    s = s.with_queue(watcher, rest)
+    if watcher == "replicaset":
+        s = _rs_handlers(s, u, c.pod(u.name))
+    return _with_state(c, s)
+
+
+def deliveries(c: Cluster) -> Iterator[tuple[str, str, Cluster]]:
+    """Each informer's next delivery: (actor, label, next state)."""
+    if c.informers is None:
+        return
+    for watcher, queue in c.informers.pending:
+        u = queue[0]
+        cur = c.pod(u.name)
+        what = (
+            "added and deleted"
+            if u.vanished is not None and cur is None
+            else "added"
+            if u.seen is None
+            else "deleted"
+            if cur is None
+            else "updated"
+        )
+        yield f"{ACTOR}/{watcher}", f"{watcher} informer hears pod {u.name} {what}", deliver(c, watcher)
+
+
+def must_deliver_first(c: Cluster) -> bool:
+    """An entry already survived a tick: the clock may not tick again before it is delivered."""
+    return c.informers is not None and any(u.carried for _, q in c.informers.pending for u in q)
+
+
+def after_tick(c: Cluster) -> Cluster:
+    """The clock ticked: every entry still pending has now been pending across a tick."""
+    if not lagging(c):
+        return c
+    s = _state(c)
+    for watcher, queue in s.pending:
+        s = s.with_queue(watcher, tuple(attrs.evolve(u, carried=True) for u in queue))
+    return _with_state(c, s)
+
+
+def flush(c: Cluster) -> Cluster:
+    """Every change delivered (``kmodel simulate`` and the checkers' settling: no lag)."""
+    while lagging(c):
+        assert c.informers is not None
+        c = deliver(c, c.informers.pending[0][0])
+    return c
+
+
+# -- ReplicaSet expectations (pkg/controller/controller_utils.go) -------------------------------
+
+
+def _expectation(s: Informers, rs: str) -> Expectation | None:
+    return next((e for e in s.expectations if e.replicaset == rs), None)
+
+
+def _with_expectation(s: Informers, rs: str, e: Expectation | None) -> Informers:
+    rest = [x for x in s.expectations if x.replicaset != rs]
+    if e is not None and not e.fulfilled:
+        rest.append(e)
+    return attrs.evolve(s, expectations=tuple(sorted(rest, key=lambda x: x.replicaset)))
+
+
+def _rs_owner(p: Pod | None) -> str | None:
+    return p.owner if p is not None and p.owner_kind == "ReplicaSet" else None
+
+
+def _creation_observed(s: Informers, rs: str | None) -> Informers:
+    e = _expectation(s, rs) if rs is not None else None
+    if e is None or rs is None:
+        return s
+    return _with_expectation(s, rs, attrs.evolve(e, add=e.add - 1))
+
+
+def _deletion_observed(s: Informers, rs: str | None, pod: str) -> Informers:
+    e = _expectation(s, rs) if rs is not None else None
+    if e is None or rs is None or pod not in e.deletions:
+        return s
+    return _with_expectation(s, rs, attrs.evolve(e, deletions=e.deletions - {pod}))
+
+
+def _rs_handlers(s: Informers, u: Undelivered, cur: Pod | None) -> Informers:
+    """The ReplicaSet controller's pod event handlers, as far as they touch expectations."""
+    if u.vanished is not None:
+        s = _creation_observed(s, _rs_owner(u.vanished))
+        s = _deletion_observed(s, _rs_owner(u.vanished), u.name)
+    if u.seen is None:
+        if cur is None:
+            return s
+        if cur.deletion_timestamp is not None:  # addPod of a pod already being deleted: deletePod
+            return _deletion_observed(s, _rs_owner(cur), cur.name)
+        return _creation_observed(s, _rs_owner(cur))
+    if cur is None:  # deletePod
+        return _deletion_observed(s, _rs_owner(u.seen), u.name)
+    if cur.deletion_timestamp is not None and u.seen.deletion_timestamp is None:  # updatePod
+        return _deletion_observed(s, _rs_owner(cur), cur.name)
+    return s
+
+
+def creation_observed(c: Cluster, rs: str) -> Cluster:
+    """``CreationObserved``: one expected creation fewer for ``rs``."""
+    return _with_state(c, _creation_observed(_state(c), rs))
+
+
+def deletion_observed(c: Cluster, rs: str, pod: str) -> Cluster:
+    """``DeletionObserved`` (UID-tracking): ``pod`` was one of the deletions ``rs`` waits for."""
+    return _with_state(c, _deletion_observed(_state(c), rs, pod))
+
+
+def expectations_on(c: Cluster) -> bool:
+    return enabled(c) and c.settings.rs_expectations
+
+
+def satisfied(c: Cluster, rs: str) -> bool:
+    """``SatisfiedExpectations``: no record, a fulfilled one, or one past the timeout."""
+    if not expectations_on(c):
+        return True
+    e = _expectation(_state(c), rs)
+    return e is None or e.fulfilled or c.now - e.since > EXPECTATIONS_TIMEOUT
+
+
+def expect(c: Cluster, rs: str, creations: int, deletions: frozenset[str]) -> Cluster:
+    """``ExpectCreations`` / ``ExpectDeletions`` after a sync created or deleted pods (the
+    counts of the writes that went through: the controller lowers its expectations for each
+    failed one at once)."""
+    if not expectations_on(c) or (creations == 0 and not deletions):
+        return c
+    s = _with_expectation(_state(c), rs, Expectation(rs, creations, deletions, c.now))
+    return _with_state(c, s)
+
+
+def record_rs_writes(before: Cluster, after: Cluster) -> Cluster:
+    """The expectations a ReplicaSet sync sets, read off the pods it created and deleted."""
+    if not expectations_on(after) or before.pods is after.pods:
+        return after
+    old = {p.name: p for p in before.pods}
+    out = after
+    created: dict[str, int] = {}
+    deleted: dict[str, set[str]] = {}
+    for p in after.pods:
+        o = old.get(p.name)
+        owner = _rs_owner(p)
+        if owner is None:
+            continue
+        if o is None:
+            created[owner] = created.get(owner, 0) + 1
+        elif p.deletion_timestamp is not None and o.deletion_timestamp is None:
+            deleted.setdefault(owner, set()).add(p.name)
+    names = {p.name for p in after.pods}
+    for name, o in old.items():
+        owner = _rs_owner(o)
+        if name not in names and owner is not None:
+            deleted.setdefault(owner, set()).add(name)
+    for rs in sorted(set(created) | set(deleted)):
+        out = expect(out, rs, created.get(rs, 0), frozenset(deleted.get(rs, ())))
+    return out
+
+
+# -- the checkers' view of it ------------------------------------------------------------------------
+
+
+def step_on_view(c: Cluster, name: str, step: Callable[[Cluster], list]) -> list:  # type: ignore[type-arg]
+    """Run a component's step on its view and write its changes back to the store."""
+    if not enabled(c) or name not in WATCHERS:
+        return step(c)
+    seen = view(c, name)
+    outs = step(seen)
+    result = []
+    for o in outs:
+        state = o.state if seen is c else apply_writes(c, seen, o.state)
+        if name == "replicaset":
+            state = record_rs_writes(c, state)
+        result.append(attrs.evolve(o, state=state))
+    return result
+
+
+def relative(c: Cluster, pod_key: Callable[[Pod], Hashable], rn: Callable[[str], str]) -> Hashable:
+    """The informers' part of a fingerprint: pods by ``pod_key`` (relative times), names by
+    ``rn`` (canonical names), the expectations' ages capped past the timeout."""
+    if c.informers is None:
+        return None
+    queues = tuple(
+        (
+            w,
+            tuple(
+                (
+                    rn(u.name),
+                    None if u.seen is None else pod_key(u.seen),
+                    u.carried,
+                    None if u.vanished is None else pod_key(u.vanished),
+                )
+                for u in q
+            ),
+        )
+        for w, q in c.informers.pending
+    )
+    exp = tuple(
+        (
+            e.replicaset,
+            e.add,
+            frozenset(rn(n) for n in e.deletions),
+            min(c.now - e.since, EXPECTATIONS_TIMEOUT + 1),
+        )
+        for e in c.informers.expectations
+    )
+    return (queues, exp)
