@@ -580,6 +580,8 @@ def descheduler_ignoring_limits(cluster: Cluster) -> list[Outcome]:
     from kmodel.components import descheduler
 
     return descheduler.step(cluster, enforce_limits=False)
+
+
 def hpa_without_downscale_stabilization(cluster: Cluster) -> list[Outcome]:
     """The HPA controller with its scale-down stabilization window at 0, whatever the flag or
     the HPA says: it scales down as soon as one sync's metrics say so (what
