@@ -5,7 +5,8 @@ Namespace they live in, RBAC for the app's ServiceAccount. Every kind is in one 
 columns, decided by what it does to the control plane that kmodel models (scheduling, the
 workload controllers, endpoints, node health and eviction):
 
-- **modelled**: Node, Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Service, PriorityClass, Job (read by
+- **modelled**: Node, Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Service, PriorityClass, Job,
+  PodDisruptionBudget (read by
   :mod:`kmodel.manifests`);
 - **ignored**: the object changes nothing kmodel models; it is accepted, left out, and named in
   every report's header (no ``--allow-unmodelled`` needed). The note says why ignoring it is safe,
@@ -75,16 +76,7 @@ KINDS: dict[str, KindRule] = {
             "IngressClass": "which ingress controller serves an Ingress",
         },
     ),
-    **_rules(
-        IGNORED,
-        "policy",
-        {
-            "PodDisruptionBudget": (
-                "it limits evictions through the Eviction API (kubectl drain, preemption), none of which kmodel has; "
-                "taint-based eviction deletes pods without asking it"
-            )
-        },
-    ),
+    **_rules(MODELLED, "policy", {"PodDisruptionBudget": ""}),
     **_rules(
         IGNORED, "storage.k8s.io", {"StorageClass": "how claims get volumes; pods that mount a claim are refused"}
     ),

@@ -73,6 +73,7 @@ from kmodel.state import (
     Labels,
     Node,
     Pod,
+    PodDisruptionBudget,
     PodTemplate,
     PriorityClass,
     ReplicaSet,
@@ -308,6 +309,10 @@ def pod_spec(ctx: Ctx, raw: object) -> dict[str, Any]:
         "node_name": string(ctx.at(spec, "nodeName"), spec.get("nodeName")) or None,
         "grace": integer(ctx.at(spec, "terminationGracePeriodSeconds"), spec.get("terminationGracePeriodSeconds"), 30),
         "scheduling": scheduling_spec(ctx, spec),
+        "local_storage": any(
+            isinstance(v, dict) and v.get("emptyDir") is not None
+            for v in sequence(ctx.at(spec, "volumes"), spec.get("volumes"))
+        ),
     }
 
 
@@ -624,6 +629,7 @@ def pod_template(ctx: Ctx, raw: object) -> tuple[PodTemplate, str | None]:
         containers=spec["containers"],
         spec_base=spec_hash(t),
         written_images=spec["images"],
+        local_storage=spec["local_storage"],
     )
     return template, spec["node_name"]
 
@@ -730,14 +736,20 @@ KIND_API = {
     "PriorityClass": "scheduling.k8s.io/v1",
     "StatefulSet": "apps/v1",
     "Job": "batch/v1",
+    "PodDisruptionBudget": "policy/v1",
 }
+
+
+ManifestObject = (
+    Node | Pod | Deployment | ReplicaSet | Service | PriorityClass | StatefulSet | Job | DaemonSet | PodDisruptionBudget
+)
 
 
 @attrs.frozen
 class Manifest:
     kind: str
     name: str
-    obj: Node | Pod | Deployment | ReplicaSet | Service | PriorityClass | StatefulSet | Job | DaemonSet
+    obj: ManifestObject
     file: str
     line: int
     node_name_line: int | None = None
@@ -826,7 +838,7 @@ def parse_object(doc: MarkedDict, file: str) -> Manifest:
     labels = string_map(ctx.at(doc, "metadata").at(meta, "labels"), meta.get("labels"))
     spec = mapping(ctx.at(doc, "spec"), doc.get("spec"), required=kind not in ("Node", "PriorityClass"))
     sctx = ctx.at(doc, "spec")
-    obj: Node | Pod | Deployment | ReplicaSet | Service | PriorityClass | StatefulSet | Job | DaemonSet
+    obj: ManifestObject
     if kind == "PriorityClass":
         obj = priority_class(name, doc)
     elif kind == "Job":
@@ -865,6 +877,7 @@ def parse_object(doc: MarkedDict, file: str) -> Manifest:
             termination_grace_seconds=ps["grace"],
             scheduling=ps["scheduling"],
             probes=ps["probes"],
+            local_storage=ps["local_storage"],
         )
     elif kind in ("Deployment", "ReplicaSet"):
         replicas = integer(sctx.at(spec, "replicas"), spec.get("replicas"), 1, limit="max_replicas")
@@ -898,6 +911,8 @@ def parse_object(doc: MarkedDict, file: str) -> Manifest:
         obj = statefulset(name, sctx, spec)
     elif kind == "DaemonSet":
         obj = daemonset(name, labels, sctx, spec)
+    elif kind == "PodDisruptionBudget":
+        obj = pod_disruption_budget(name, labels, sctx, spec)
     else:  # Service
         sel = string_map(sctx.at(spec, "selector"), spec.get("selector"))
         # a boolean by the schema (validated before this is read)
@@ -961,6 +976,27 @@ def daemonset(name: str, labels: Labels, sctx: Ctx, spec: dict[str, Any]) -> Dae
         max_unavailable=str(ru.get("maxUnavailable", 1)),
         max_surge=str(ru.get("maxSurge", 0)),
         min_ready_seconds=integer(sctx.at(spec, "minReadySeconds"), spec.get("minReadySeconds"), 0),
+    )
+
+
+def _int_or_percent(value: object) -> str | None:
+    """An IntOrString as written (validated already): "2", "50%", or None when unset."""
+    return None if value is None else str(value)
+
+
+def pod_disruption_budget(name: str, labels: Labels, sctx: Ctx, spec: dict[str, Any]) -> PodDisruptionBudget:
+    """A policy/v1 PodDisruptionBudget (validated first: minAvailable and maxUnavailable are not
+    both set, each is a count >= 0 or a percentage up to 100%). A missing selector matches no
+    pod and an empty one every pod, as the disruption controller reads them."""
+    raw = spec.get("selector")
+    sel = label_selector(sctx.at(spec, "selector"), raw) if raw is not None else None
+    return PodDisruptionBudget(
+        name=name,
+        selector=sel,
+        min_available=_int_or_percent(spec.get("minAvailable")),
+        max_unavailable=_int_or_percent(spec.get("maxUnavailable")),
+        unhealthy_pod_eviction_policy=str(spec.get("unhealthyPodEvictionPolicy") or ""),
+        labels=labels,
     )
 
 

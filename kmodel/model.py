@@ -22,6 +22,8 @@ from attrs import frozen
 from kmodel.components import (
     daemonset,
     deployment,
+    disruption,
+    drain,
     endpoints,
     garbagecollector,
     job,
@@ -62,8 +64,11 @@ CONTROLLERS: tuple[Component, ...] = (
     Component("statefulset", "kube-controller-manager", statefulset.step),
     Component("job", "kube-controller-manager", job.step),
     Component("daemonset", "kube-controller-manager", daemonset.step),
+    Component("disruption", "kube-controller-manager", disruption.step),
     Component("scheduler", "kube-scheduler", scheduler.step, repeat=True),
     Component("endpoints", "kube-controller-manager", endpoints.step),
+    # kubectl drain, while one runs (a client beside the control plane, not a controller)
+    Component("drain", "kubectl", drain.step),
 )
 
 

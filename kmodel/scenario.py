@@ -78,6 +78,7 @@ FAULT_KINDS = (
     "deletePod",
     "killPod",
     "failProbe",
+    "drainNode",
 )
 SCENARIO_KEYS = (
     "apiVersion",

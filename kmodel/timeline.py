@@ -15,6 +15,9 @@ Verbs and targets::
     scale        deployment/NAME N | replicaset/NAME N | statefulset/NAME N
     apply        FILE                 relative to the scenario file
     cordon|uncordon node/NAME
+    drain        node/NAME [--timeout=DUR] [--ignore-daemonsets] [--force] [--delete-emptydir-data]
+                 [--disable-eviction]   cordon, then evict the node's pods through the eviction API
+                 (kmodel.components.drain: retries a 429 every 5 s, waits for the pods to go)
     taint        node/NAME key[=value]:Effect ... [--overwrite]   (key:Effect- or key- removes)
     label        node/NAME | pod/NAME key=value ... key- ... [--overwrite]
     annotate     node/NAME | pod/NAME | deployment/NAME | replicaset/NAME | service/NAME
@@ -49,6 +52,7 @@ import attrs
 from attrs import frozen
 
 from kmodel import apivalidation, faults, limits, useractions
+from kmodel.components import drain
 from kmodel.errors import KmodelError, cut, kind_of, shown
 from kmodel.fieldpolicy import BEHAVIOUR_ANNOTATIONS, Finding
 from kmodel.manifests import Manifest, Rejected, Skipped, load_documents, read_manifests
@@ -76,6 +80,7 @@ VERBS = (
     "pass-probe",
     "rollout",
     "set",
+    "drain",
 )
 PROBE_VERBS = ("fail-probe", "pass-probe")
 PROBE_TARGETS = ("pod", "deployment", "replicaset")
@@ -202,6 +207,13 @@ def parse_event(
         expect(("node", "kubelet", "runtime", *COMPONENT_TARGETS))
     elif verb in ("partition", "heal", "cordon", "uncordon"):
         expect(("node",))
+    elif verb == "drain":
+        expect(("node",), len(args))
+        try:
+            drain.parse_flags(args, model_duration)
+        except ValueError as err:
+            example = 'write e.g. "60s drain node/worker-1 --ignore-daemonsets --timeout=2m"'
+            raise bad(f"drain: {err} in {shown_text}", example) from None
     elif verb == "kill":
         expect(("pod",))
     elif verb == "delete":
@@ -416,6 +428,8 @@ def perform(cluster: Cluster, ev: TimedEvent) -> Outcome:
         return useractions.apply(cluster, ev.manifests, ev.target, refusals)
     if verb in ("cordon", "uncordon"):
         return useractions.cordon(cluster, name, verb == "cordon")
+    if verb == "drain":
+        return drain.start(cluster, name, drain.parse_flags(ev.args, model_duration))
     if verb == "taint":
         bad = _never_bad
         changes = tuple(_taint_change(w, bad) for w in ev.args if w != "--overwrite")

@@ -581,3 +581,11 @@ def set_image(cluster: Cluster, name: str, container: str, image: str) -> Outcom
         return _done(cluster, f"{label} (unchanged)", f"deployment/{name}", f"deployment.apps/{name} unchanged")
     out = cluster.with_deployment(_retemplate(d, images=images))
     return _done(out, label, f"deployment/{name}", f"deployment.apps/{name} image updated", "ImageUpdated")
+
+
+# --- PodDisruptionBudgets (kmodel.components.disruption) --------------------------------------
+
+from kmodel.components import disruption as _disruption  # noqa: E402
+from kmodel.state import PodDisruptionBudget as _PodDisruptionBudget  # noqa: E402
+
+register_apply(_PodDisruptionBudget, _disruption.apply_pdb, "poddisruptionbudget.policy")
