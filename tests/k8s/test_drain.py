@@ -1,0 +1,226 @@
+"""kubectl drain, translated from staging/src/k8s.io/kubectl/pkg/cmd/drain/drain_test.go (TestDrain)
+with the filters of staging/src/k8s.io/kubectl/pkg/drain/filters.go, and the retry loop of
+staging/src/k8s.io/kubectl/pkg/drain/drain.go (evictPods).
+
+TestDrain's fixtures: a node "node" and one pod "bar" on it, owned as the case says (a
+ReplicationController there; a ReplicaSet here: kmodel has no ReplicationControllers, and for
+drain any controller is the same), with an emptyDir volume where the case says so. Each case
+runs twice, once evicting (the default) and once deleting (``--disable-eviction``), and checks
+whether drain fails ("fatal"), whether the pod was evicted or deleted, the warning on stderr and
+``node/node drained`` on stdout. Here the kubelet's part (removing a pod once it is being
+deleted) is played by :func:`run`, so only kubectl acts.
+"""
+
+from __future__ import annotations
+
+import attrs
+import pytest
+
+from kmodel.components import drain, eviction
+from kmodel.labels import LabelSelector
+from kmodel.state import FAILED, SUCCEEDED, Cluster, DaemonSet, Job, PodDisruptionBudget, PodTemplate, ReplicaSet
+from kmodel.transition import Event
+from tests.k8s.conftest import mkcluster, mknode, mkpod
+
+SEL = (("app", "x"),)
+
+
+def base(**pod_fields: object) -> Cluster:
+    c = mkcluster(mknode("node"), pods=[mkpod("bar", "node", labels=SEL, **pod_fields)], now=100)  # type: ignore[arg-type]
+    c = c.with_replicaset(ReplicaSet("rs", 1, SEL, PodTemplate(labels=SEL)))
+    c = c.with_daemonset(DaemonSet("ds", SEL, PodTemplate(labels=SEL)))
+    return c.with_job(Job("job", PodTemplate(labels=SEL), SEL))
+
+
+def run(c: Cluster, opts: drain.DrainOptions, ticks: int = 10) -> tuple[Cluster, list[Event]]:
+    """``kubectl drain node`` with ``opts``; each tick kubectl takes its step and then any pod
+    being deleted is removed (its kubelet's confirmation)."""
+    out = drain.start(c, "node", opts)
+    c, events = out.state, list(out.events)
+    for _ in range(ticks):
+        d = c.drain("node")
+        assert d is not None
+        if not d.running:
+            break
+        for o in drain.step(c):
+            c = o.state
+            events += o.events
+        for p in c.pods:
+            if p.terminating:
+                c = c.without_pod(p.name)
+        c = attrs.evolve(c, now=c.now + 5)
+    return c, events
+
+
+CASES = [
+    # description, pod fields, flags, fatal, delete, warning
+    pytest.param({"owner": "rs"}, (), False, True, "", id="RC-managed pod"),
+    pytest.param({"owner": "ds", "owner_kind": "DaemonSet"}, (), True, False, "", id="DS-managed pod"),
+    pytest.param(
+        {"owner": "ds", "owner_kind": "DaemonSet", "phase": SUCCEEDED, "ready": False},
+        (),
+        False,
+        True,
+        "",
+        id="DS-managed terminated pod",
+    ),
+    pytest.param(
+        {"owner": "ds", "owner_kind": "DaemonSet"},
+        ("--ignore-daemonsets",),
+        False,
+        False,
+        "",
+        id="DS-managed pod with --ignore-daemonsets",
+    ),
+    pytest.param(
+        {"owner": "ds", "owner_kind": "DaemonSet", "local_storage": True},
+        ("--ignore-daemonsets",),
+        False,
+        False,
+        "Warning: ignoring DaemonSet-managed Pods: default/bar",
+        id="DS-managed pod with emptyDir with --ignore-daemonsets",
+    ),
+    pytest.param(
+        {"owner": "job", "owner_kind": "Job", "local_storage": True},
+        ("--force", "--delete-emptydir-data=true"),
+        False,
+        True,
+        "",
+        id="Job-managed pod with local storage",
+    ),
+    pytest.param(
+        {"owner": "job", "owner_kind": "Job", "local_storage": True, "phase": FAILED, "ready": False},
+        (),
+        False,
+        True,
+        "",
+        id="Job-managed terminated pod",
+    ),
+    pytest.param({"owner": "rs"}, (), False, True, "", id="RS-managed pod"),
+    pytest.param({}, (), True, False, "", id="naked pod"),
+    pytest.param(
+        {},
+        ("--force",),
+        False,
+        True,
+        "Warning: deleting Pods that declare no controller: default/bar",
+        id="naked pod with --force",
+    ),
+    pytest.param({"local_storage": True}, ("--force",), True, False, "", id="pod with EmptyDir"),
+    pytest.param(
+        {"owner": "rs", "local_storage": True, "phase": SUCCEEDED, "ready": False},
+        (),
+        False,
+        True,
+        "",
+        id="terminated pod with emptyDir",
+    ),
+    pytest.param(
+        {"local_storage": True},
+        ("--force", "--delete-emptydir-data=true"),
+        False,
+        True,
+        "",
+        id="pod with EmptyDir and --delete-emptydir-data",
+    ),
+]
+
+
+@pytest.mark.parametrize("disable_eviction", [False, True], ids=["eviction", "delete"])
+@pytest.mark.parametrize(("fields", "flags", "fatal", "delete", "warning"), CASES)
+def test_drain(
+    fields: dict[str, object], flags: tuple[str, ...], fatal: bool, delete: bool, warning: str, disable_eviction: bool
+) -> None:
+    """TestDrain: the node is cordoned in every case; the filters decide whether drain fails and
+    whether bar is evicted (or deleted), and the warning kubectl prints."""
+    opts = drain.parse_flags(list(flags) + (["--disable-eviction"] if disable_eviction else []), int)
+    c, events = run(base(**fields), opts)
+    node = c.node("node")
+    assert node is not None and node.unschedulable  # expected: cordonedNode
+    d = c.drain("node")
+    assert d is not None
+    messages = [e.message for e in events]
+    if fatal:
+        assert d.outcome not in ("", "drained")
+        assert c.pod("bar") is not None and not c.pod("bar").terminating  # type: ignore[union-attr]
+        return
+    assert d.outcome == "drained"
+    assert "node/node drained" in messages
+    assert (c.pod("bar") is None) == delete
+    assert any(m.startswith("pod/bar ") for m in messages) == delete
+    if delete:
+        word = "deleted" if disable_eviction else "evicted"
+        assert f"pod/bar {word}" in messages
+    if warning:
+        assert warning in messages
+
+
+def test_drain_empty_node() -> None:
+    """TestDrain/"empty node": cordoned, and drained at once."""
+    c = mkcluster(mknode("node"), now=100)
+    out = drain.start(c, "node", drain.DrainOptions())
+    assert [e.message for e in out.events] == ["node/node cordoned", "node/node drained"]
+
+
+@pytest.mark.parametrize(
+    ("force", "fatal"),
+    [pytest.param(False, True, id="without --force"), pytest.param(True, False, id="with --force")],
+)
+def test_daemonset_pod_whose_daemonset_is_gone(force: bool, fatal: bool) -> None:
+    """filters.go daemonSetFilter: a pod whose DaemonSet is not found is an error, or deleted
+    with a warning when --force is given (TestDrain's "orphaned DS-managed pod" cases)."""
+    c = base(owner="missing-ds", owner_kind="DaemonSet")
+    c, _ = run(c, drain.DrainOptions(force=force))
+    d = c.drain("node")
+    assert d is not None
+    if fatal:
+        assert 'daemonsets.apps "missing-ds" not found' in d.outcome
+    else:
+        assert d.outcome == "drained" and c.pod("bar") is None
+
+
+def test_daemonset_error_text() -> None:
+    """filters.go: the DaemonSet error as kubectl prints it (``cannot delete`` + the fatal
+    message + the pods)."""
+    out = drain.start(base(owner="ds", owner_kind="DaemonSet"), "node", drain.DrainOptions())
+    assert out.state.drain("node").outcome == (  # type: ignore[union-attr]
+        "cannot delete DaemonSet-managed Pods (use --ignore-daemonsets to ignore): default/bar"
+    )
+    assert out.events[-1].message == (
+        'error: unable to drain node "node" due to error: cannot delete DaemonSet-managed Pods (use '
+        "--ignore-daemonsets to ignore): default/bar, continuing command..."
+    )
+
+
+def _blocked() -> Cluster:
+    pdb = PodDisruptionBudget(
+        "b", LabelSelector(SEL), observed=True, disruptions_allowed=0, current_healthy=1, desired_healthy=1
+    )
+    return base(owner="rs").with_pdb(pdb)
+
+
+def test_evict_retries_429_every_5s_until_timeout() -> None:
+    """drain.go evictPods: a 429 prints ``error when evicting pods/"bar" -n "default" (will retry
+    after 5s): ...`` and sleeps 5 s; the global --timeout ends it with ``global timeout
+    reached``."""
+    c, events = run(_blocked(), drain.DrainOptions(timeout=20), ticks=10)
+    retries = [e for e in events if "will retry after 5s" in e.message]
+    assert [e.t for e in retries] == [100, 105, 110, 115]
+    assert retries[0].message == (
+        'error when evicting pods/"bar" -n "default" (will retry after 5s): ' + eviction.TOO_MANY_REQUESTS
+    )
+    d = c.drain("node")
+    assert d is not None and d.ended == 120
+    assert d.outcome == 'error when evicting pods/"bar" -n "default": global timeout reached: 20s'
+    assert c.pod("bar") is not None and not c.pod("bar").terminating  # type: ignore[union-attr]
+
+
+def test_disable_eviction_ignores_budget() -> None:
+    """drain.go deletePods: with --disable-eviction the pods are deleted, whatever the budget."""
+    c, _ = run(_blocked(), drain.DrainOptions(disable_eviction=True))
+    assert c.pod("bar") is None and c.drain("node").outcome == "drained"  # type: ignore[union-attr]
+
+
+def test_go_duration() -> None:
+    """time.Duration.String, as kubectl prints the timeout."""
+    assert [drain.go_duration(s) for s in (20, 60, 90, 120, 3600)] == ["20s", "1m0s", "1m30s", "2m0s", "1h0m0s"]
