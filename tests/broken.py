@@ -25,12 +25,15 @@ imitates. Kubelets need one entry per node (their step takes the node name): use
 |                                         |                 | (c)                              |
 | deployment_never_scaling_old_down       | deployment      | rollout-completes (c)            |
 | deployment_ignoring_max_surge           | deployment      | no-over-replication (c)          |
+| drain_through_eviction_ignoring_budgets | drain (kubectl) | pdb-respected (c)                |
+| (PDB_CASE)                              |                 |                                  |
 
 (c) not in :data:`CASES`, whose members each have a counterexample picture committed in
 diagrams/: tests/test_statefulset.py runs the StatefulSet one with both engines,
 properties/test_job_completes_or_fails.py the Job one (its counterexample is a run of twenty
 minutes), tests/test_rollout_properties.py the first two Deployment ones, and
-tests/test_smt_rollout.py the third with the explorer and the Z3 workload slice.
+tests/test_smt_rollout.py the third with the explorer and the Z3 workload slice, and
+tests/test_pdb.py the eviction API one with the explorer and Hypothesis.
 """
 
 from __future__ import annotations
@@ -43,7 +46,18 @@ from attrs import frozen
 
 from kmodel import model
 from kmodel.checkmodel import KubeModel
-from kmodel.components import daemonset, deployment, job, kubelet, replicaset, scheduler, statefulset, tainteviction
+from kmodel.components import (
+    daemonset,
+    deployment,
+    drain,
+    eviction,
+    job,
+    kubelet,
+    replicaset,
+    scheduler,
+    statefulset,
+    tainteviction,
+)
 from kmodel.scenario import Scenario, load
 from kmodel.state import COND_TRUE, FAILED, SUCCEEDED, Cluster, ReplicaSet, Toleration
 from kmodel.transition import Event, Outcome
@@ -553,3 +567,30 @@ def deployment_ignoring_max_surge(cluster: Cluster) -> list[Outcome]:
         restored = tuple(attrs.evolve(d, max_surge=surge.get(d.name, d.max_surge)) for d in o.state.deployments)
         out.append(attrs.evolve(o, state=attrs.evolve(o.state, deployments=restored)))
     return out
+
+
+# --- the eviction API -------------------------------------------------------------------------------
+
+
+def eviction_ignoring_budgets(cluster: Cluster, pod_name: str) -> Cluster | eviction.Refusal:
+    """An eviction API that never looks at a PodDisruptionBudget: every eviction deletes the pod
+    (marked EvictionByEvictionAPI), as if the handler skipped ``checkAndDecrement`` - what a
+    cluster gets from an admission webhook or a proxy that turns evictions into plain deletes.
+    Caught by pdb-respected."""
+    out = eviction.evict(attrs.evolve(cluster, pdbs=()), pod_name)
+    return out if isinstance(out, eviction.Refusal) else attrs.evolve(out, pdbs=cluster.pdbs)
+
+
+def drain_through_eviction_ignoring_budgets(cluster: Cluster) -> list[Outcome]:
+    """kubectl drain, its evictions answered by :func:`eviction_ignoring_budgets`."""
+    return drain.step(cluster, eviction_ignoring_budgets)
+
+
+PDB_CASE = BrokenCase(
+    "eviction-ignoring-budgets",
+    "eviction API ignoring PodDisruptionBudgets",
+    SCENARIOS / "drain-blocked-by-pdb.yaml",
+    "pdb-respected",
+    (),
+    _fixed("drain", drain_through_eviction_ignoring_budgets),
+)

@@ -242,8 +242,12 @@ def _gone(cluster: Cluster, name: str) -> bool:
     return pod is None or not pod.terminating
 
 
-def advance(cluster: Cluster, d: Drain) -> tuple[Cluster, Drain, list[Event], list[str]]:
-    """One round of the drain's goroutines at ``cluster.now``."""
+Evict = Callable[[Cluster, str], "Cluster | eviction.Refusal"]
+
+
+def advance(cluster: Cluster, d: Drain, evict: Evict = eviction.evict) -> tuple[Cluster, Drain, list[Event], list[str]]:
+    """One round of the drain's goroutines at ``cluster.now``; ``evict`` is the eviction API
+    (tests swap in a broken one)."""
     now = cluster.now
     obj = f"node/{d.node}"
     events: list[Event] = []
@@ -288,7 +292,7 @@ def advance(cluster: Cluster, d: Drain) -> tuple[Cluster, Drain, list[Event], li
             )
         else:
             events.append(Event(now, SOURCE, "Evicting", f"pod/{p}", f"evicting pod {NAMESPACE}/{p}"))
-            result = eviction.evict(out, p)
+            result = evict(out, p)
         if isinstance(result, Cluster):
             out = result
             pending.remove(p)
@@ -327,8 +331,8 @@ def advance(cluster: Cluster, d: Drain) -> tuple[Cluster, Drain, list[Event], li
     return out, new, events, notes
 
 
-def step(cluster: Cluster) -> list[Outcome]:
-    """Every drain in progress takes one round."""
+def step(cluster: Cluster, evict: Evict = eviction.evict) -> list[Outcome]:
+    """Every drain in progress takes one round (through the eviction API ``evict``)."""
     if not any(d.running for d in cluster.drains):
         return []
     out = cluster
@@ -337,7 +341,7 @@ def step(cluster: Cluster) -> list[Outcome]:
     for d in cluster.drains:
         if not d.running:
             continue
-        out, new, evs, ns = advance(out, d)
+        out, new, evs, ns = advance(out, d, evict)
         if new != d:
             out = out.with_drain(new)
         events.extend(evs)

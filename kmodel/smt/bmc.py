@@ -102,6 +102,7 @@ from kmodel.smt.nodehealth import (
     nk,
     no_execute_delay,
     pk,
+    refuse_disruption,
 )
 from kmodel.smt.workload import DEFAULT_POD_SLOTS, WORKLOAD_VERBS, WorkloadModel, WorkloadSlice, dk, ek, rk
 from kmodel.state import COND_TRUE, Cluster, Deployment, selector_matches
@@ -446,6 +447,8 @@ NOT_ENCODED: dict[str, str] = {
     "job-retries-bounded": "the slices do not encode Jobs (they refuse them)",
     "daemonset-on-every-eligible-node": "the slices do not encode the DaemonSet controller (they refuse DaemonSets)",
     "rollout-completes": "the Z3 engine's bounded liveness encodes replica-convergence only",
+    "pdb-respected": "the slices do not encode PodDisruptionBudgets or the eviction API (they refuse them)",
+    "drain-completes": "the slices do not encode kubectl drain (they refuse it)",
 }
 
 PROPERTIES: dict[str, SliceProperty] = {
@@ -558,6 +561,7 @@ def python_model(
     slice get it or a one-line refusal."""
     if slice not in SLICES:
         raise SliceError(f"unknown slice {slice!r}", where="--smt-slice", fix=f"use one of {', '.join(SLICES)}")
+    refuse_disruption(scenario.initial_state(), scenario.timeline, "--engine smt", faults or scenario.faults)
     needed = [n for n in names if n in PROPERTIES and PROPERTIES[n].workload]
     workload = bool(needed) or needs_workload(scenario)
     if slice == "node-health":

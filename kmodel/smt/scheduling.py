@@ -114,6 +114,7 @@ from attrs import define, field, frozen
 from kmodel.components.plugins import nodeaffinity
 from kmodel.errors import KmodelError
 from kmodel.scenario import Scenario
+from kmodel.smt.nodehealth import SliceError, refuse_disruption
 from kmodel.state import (
     COND_FALSE,
     COND_TRUE,
@@ -854,6 +855,10 @@ def check_scenario(scen: Scenario) -> None:
     whose pod templates pin ``spec.nodeName`` (their pods are created already bound, skipping
     the scheduler, which the slice's pod creation does not do)."""
     first = scen.initial_state()
+    try:
+        refuse_disruption(first, scen.timeline, "kmodel prove", scen.faults)
+    except SliceError as err:
+        raise KmodelError(str(err.message), file=scen.path, where="kmodel prove", fix=str(err.fix)) from None
     applied = [m.name for ev in scen.timeline for m in ev.manifests if m.kind == "StatefulSet"]
     for name in [s.name for s in first.statefulsets] + applied:
         raise KmodelError(
