@@ -145,6 +145,8 @@ def test_builtins_in_their_fixed_order_with_kinds_docs_and_explanations() -> Non
         "daemonset-on-every-eligible-node",
         "rollout-respects-max-unavailable",
         "rollout-completes",
+        "pdb-respected",
+        "drain-completes",
     ]
     kinds = {name: d.kind for name, d in props.BUILTINS.items()}
     assert kinds == {
@@ -165,6 +167,8 @@ def test_builtins_in_their_fixed_order_with_kinds_docs_and_explanations() -> Non
         "daemonset-on-every-eligible-node": EVENTUALLY,
         "rollout-respects-max-unavailable": ALWAYS,
         "rollout-completes": EVENTUALLY,
+        "pdb-respected": ALWAYS_TRANSITION,
+        "drain-completes": EVENTUALLY,
     }
     for d in props.BUILTINS.values():
         assert d.explain is not None and len(d.doc) > 200 and d.summary
