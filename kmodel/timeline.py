@@ -9,7 +9,8 @@ Verbs and targets::
     partition|heal node/NAME          cut a node off from the apiserver / reconnect it
     kill         pod/NAME             kill the pod's containers and sandbox on its node
     delete       pod/NAME | node/NAME | deployment/NAME | replicaset/NAME | service/NAME | statefulset/NAME
-                 | daemonset/NAME | job/NAME (pod names may be glob patterns: pod/hello-world-*;
+                 | daemonset/NAME | job/NAME | poddisruptionbudget/NAME (pod names may be glob
+                 patterns: pod/hello-world-*;
                  add --force, or --grace-period=0 --force, for pods: the object is removed at
                  once, whatever its kubelet does)
     scale        deployment/NAME N | replicaset/NAME N | statefulset/NAME N
@@ -88,8 +89,18 @@ LABEL_KINDS = ("node", "pod")
 ANNOTATE_KINDS = ("node", "pod", "deployment", "replicaset", "service")
 ROLLOUT_VERBS = ("restart", "undo", "pause", "resume")
 COMPONENT_TARGETS = ("apiserver", "etcd", "scheduler", "controller-manager", "control-plane")
-DELETE_KINDS = ("pod", "node", "deployment", "replicaset", "service", "statefulset", "job", "daemonset")
-NAMESPACED_KINDS = ("pod", "deployment", "replicaset", "service", "statefulset", "job", "daemonset")
+DELETE_KINDS = (
+    "pod",
+    "node",
+    "deployment",
+    "replicaset",
+    "service",
+    "statefulset",
+    "job",
+    "daemonset",
+    "poddisruptionbudget",
+)
+NAMESPACED_KINDS = (*DELETE_KINDS[:1], *DELETE_KINDS[2:])  # every kind but node
 # kubectl delete pod/NAME --force (with or without --grace-period=0): the object goes at once
 FORCE_DELETE_ARGS = (("--force",), ("--grace-period=0", "--force"), ("--force", "--grace-period=0"))
 SOURCE = "fault"
@@ -557,5 +568,6 @@ def _exists(cluster: Cluster, kind: str, name: str) -> bool:
         "statefulset": cluster.statefulset,
         "job": cluster.job,
         "daemonset": cluster.daemonset,
+        "poddisruptionbudget": cluster.pdb,
     }[kind]
     return lookup(name) is not None

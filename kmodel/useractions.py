@@ -309,6 +309,8 @@ def delete(cluster: Cluster, kind: str, names: list[str], pattern: str, force: b
             out = attrs.evolve(out, jobs=remove(out.jobs, name))
         elif kind == "daemonset":
             out = attrs.evolve(out, daemonsets=remove(out.daemonsets, name))
+        elif kind == "poddisruptionbudget":
+            out = attrs.evolve(out, pdbs=remove(out.pdbs, name))
         events.append(Event(cluster.now, SOURCE, "Deleted", f"{kind}/{name}", f'{kind} "{name}" deleted'))
     return Outcome("user", label, out, tuple(events))
 
