@@ -11,7 +11,8 @@ PodDisruptionBudget. kubectl drain (:mod:`kmodel.components.drain`) and the desc
    one is an error 500 ``This pod has more than one PodDisruptionBudget, which the eviction
    subresource does not support.``; none: the pod is deleted;
 4. a pod that is not Ready is deleted without spending the budget when the budget's
-   unhealthyPodEvictionPolicy is AlwaysAllow, or (IfHealthyBudget, the default) when
+   unhealthyPodEvictionPolicy is AlwaysAllow (from 1.27, where the field is on by default), or
+   (IfHealthyBudget, the default) when
    status.currentHealthy >= status.desiredHealthy > 0;
 5. ``checkAndDecrement``: 429 ``Cannot evict pod as it would violate the pod's disruption
    budget.`` when the budget's status is older than its spec (observedGeneration behind: the
@@ -36,6 +37,7 @@ from __future__ import annotations
 import attrs
 from attrs import frozen
 
+from kmodel import versions
 from kmodel.components import apiserver
 from kmodel.components.disruption import budgets_of, with_condition
 from kmodel.state import FAILED, PENDING, SUCCEEDED, Cluster
@@ -79,7 +81,7 @@ def evict(cluster: Cluster, pod_name: str) -> Cluster | Refusal:
         return _delete(cluster, pod_name)
     pdb = budgets[0]
     if not pod.ready:
-        if pdb.unhealthy_pod_eviction_policy == ALWAYS_ALLOW:
+        if pdb.unhealthy_pod_eviction_policy == ALWAYS_ALLOW and unhealthy_policy_honoured(cluster):
             return _delete(cluster, pod_name)
         if pdb.current_healthy >= pdb.desired_healthy > 0:
             return _delete(cluster, pod_name)
@@ -101,6 +103,13 @@ def evict(cluster: Cluster, pod_name: str) -> Cluster | Refusal:
     if spent.disruptions_allowed == 0:
         spent = with_condition(spent)
     return _delete(cluster.with_pdb(spent), pod_name)
+
+
+def unhealthy_policy_honoured(cluster: Cluster) -> bool:
+    """Whether the apiserver keeps spec.unhealthyPodEvictionPolicy: the PDBUnhealthyPodEvictionPolicy
+    gate, alpha (off) in 1.26, on by default from 1.27 (before, the field is dropped and every
+    budget behaves as IfHealthyBudget)."""
+    return versions.minor_of(cluster.settings.kubernetes_version) >= 27
 
 
 def _delete(cluster: Cluster, pod_name: str) -> Cluster:

@@ -204,3 +204,13 @@ def test_unhealthy_pod_eviction_policy_always_allow() -> None:
     # IfHealthyBudget (the default): refused, as the budget is not met
     out = eviction.evict(cluster("p", budget(0, healthy=1, desired=2), ready=False), "p")
     assert isinstance(out, eviction.Refusal) and out.code == 429
+
+
+def test_unhealthy_pod_eviction_policy_before_1_27() -> None:
+    """PDBUnhealthyPodEvictionPolicy is off by default in 1.26 (alpha): the apiserver drops the
+    field, so AlwaysAllow behaves as IfHealthyBudget."""
+    pdb = attrs.evolve(budget(0, healthy=1, desired=2), unhealthy_pod_eviction_policy="AlwaysAllow")
+    c = cluster("p", pdb, ready=False)
+    c = attrs.evolve(c, settings=attrs.evolve(c.settings, kubernetes_version="1.26"))
+    out = eviction.evict(c, "p")
+    assert isinstance(out, eviction.Refusal) and out.code == 429
