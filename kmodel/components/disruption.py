@@ -100,11 +100,12 @@ def _controller_scale(cluster: Cluster, pod: Pod) -> tuple[str, int] | None:
         return None
     if pod.owner_kind == "ReplicaSet":
         rs = cluster.replicaset(pod.owner)
-        if rs is not None and rs.owner is not None:
-            d = cluster.deployment(rs.owner)
+        if rs is not None:
+            d = cluster.deployment(rs.owner) if rs.owner is not None else None
             if d is not None:
                 return f"Deployment/{d.name}", d.replicas
-        elif rs is not None:
+            # a bare ReplicaSet (getPodReplicaSet), or one whose Deployment is gone: the scale
+            # subresource finder reads the ReplicaSet's own scale
             return f"ReplicaSet/{rs.name}", rs.replicas
     elif pod.owner_kind == "StatefulSet":
         ss = cluster.statefulset(pod.owner)
