@@ -306,6 +306,8 @@ def test_dry_run_preemption_pdb_violating_nodes_ranked() -> None:
     c = cluster([node(f"node{i}", LARGE) for i in range(1, 6)], pods, preemptor).with_pdb(_foo_pdb(0))
     found, _ = dp.dry_run(c, preemptor, [f"node{i}" for i in range(1, 6)], scheduler.fits)
     assert {cand.node: cand.pdb_violations for cand in found} == {"node1": 1, "node3": 0, "node4": 0, "node5": 1}
+    # DryRunPreemption returns the non-violating candidates first
+    assert [cand.pdb_violations for cand in found] == [0, 0, 1, 1]
     assert {cand.node for cand in dp.pick_one_node(found, c.now)} == {"node3", "node4"}
 
 
