@@ -331,3 +331,16 @@ def test_invalid_selectors_match_nothing() -> None:
     # minAvailable 3 is an integer: desiredHealthy is 3 whatever the pods; none is matched
     pdb = dc.sync()
     assert (pdb.disruptions_allowed, pdb.current_healthy, pdb.expected_pods) == (0, 0, 0)
+
+
+@pytest.mark.parametrize(("age", "kept", "healthy"), [(119, True, 0), (120, True, 1), (121, False, 1)])
+def test_disrupted_pod_expires_after_deletion_timeout(age: int, kept: bool, healthy: int) -> None:
+    """buildDisruptedPodMap keeps an entry while its time + DeletionTimeout (2 minutes) is not
+    before now; countHealthyPods skips the pod only while that sum is after now. So at exactly
+    120 s the entry stays but the pod (still Ready) counts again, and at 121 s it is dropped."""
+    now = 1000
+    dc = Controller(attrs.evolve(min_available("1"), disrupted_pods=(("p", now - age),)), now=now)
+    dc.add(new_pod("p"))
+    pdb = dc.sync()
+    assert (pdb.disrupted_pods == (("p", now - age),)) == kept
+    assert pdb.current_healthy == healthy

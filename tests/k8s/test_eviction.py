@@ -214,3 +214,49 @@ def test_unhealthy_pod_eviction_policy_before_1_27() -> None:
     c = attrs.evolve(c, settings=attrs.evolve(c.settings, kubernetes_version="1.26"))
     out = eviction.evict(c, "p")
     assert isinstance(out, eviction.Refusal) and out.code == 429
+
+
+def test_unhealthy_pod_eviction_policy_from_1_27() -> None:
+    """From 1.27 (PDBUnhealthyPodEvictionPolicy beta, on) AlwaysAllow is honoured."""
+    pdb = attrs.evolve(budget(0, healthy=1, desired=2), unhealthy_pod_eviction_policy="AlwaysAllow")
+    c = cluster("p", pdb, ready=False)
+    c = attrs.evolve(c, settings=attrs.evolve(c.settings, kubernetes_version="1.27"))
+    out = eviction.evict(c, "p")
+    assert isinstance(out, Cluster) and being_deleted(out, "p")
+
+
+def test_unready_pod_with_no_desired_healthy_spends_the_budget() -> None:
+    """eviction.go: the not-ready shortcut needs desiredHealthy > 0; with 0 desired (and 0
+    healthy) the budget check runs, and with no disruption left it refuses."""
+    out = eviction.evict(cluster("p", budget(0, healthy=0, desired=0), ready=False), "p")
+    assert isinstance(out, eviction.Refusal) and out.code == 429
+
+
+def test_apiserver_down() -> None:
+    """No apiserver, no eviction: kubectl gets its connection error (503 here)."""
+    c = cluster("p", budget(1))
+    c = attrs.evolve(c, control_plane=attrs.evolve(c.control_plane, apiserver=False))
+    out = eviction.evict(c, "p")
+    assert isinstance(out, eviction.Refusal) and out.code == 503
+
+
+def test_evicted_names_the_pods_an_eviction_took() -> None:
+    """``evicted(before, after)``: the pods that newly carry the eviction's DisruptionTarget
+    reason and are being deleted; not a pod deleted otherwise, not one evicted earlier."""
+    c = mkcluster(mknode("foo"), pods=[mkpod(n, "foo", labels=A_TRUE) for n in ("p1", "p2")], now=100)
+    one = eviction.evict(c, "p1")
+    assert isinstance(one, Cluster)
+    assert eviction.evicted(c, one) == ["p1"]
+    assert eviction.evicted(one, one) == []
+    two = eviction.evict(one, "p2")
+    assert isinstance(two, Cluster)
+    assert eviction.evicted(one, two) == ["p2"]
+    # a plain delete is no eviction
+    deleted = attrs.evolve(c, pods=tuple(attrs.evolve(p, deletion_timestamp=100) for p in c.pods))
+    assert eviction.evicted(c, deleted) == []
+    # marked but not (yet) being deleted: not an eviction either
+    marked = c.with_pod(attrs.evolve(c.pods[0], disruption_reason=eviction.REASON))
+    assert eviction.evicted(c, marked) == []
+    # an evicted pod that was already being deleted without the mark
+    pre = c.with_pod(attrs.evolve(c.pods[0], deletion_timestamp=90))
+    assert eviction.evicted(pre, one) == ["p1"]
