@@ -344,3 +344,120 @@ def test_disrupted_pod_expires_after_deletion_timeout(age: int, kept: bool, heal
     pdb = dc.sync()
     assert (pdb.disrupted_pods == (("p", now - age),)) == kept
     assert pdb.current_healthy == healthy
+
+
+@pytest.mark.parametrize(
+    ("value", "total", "expected"),
+    [("2", 10, 2), ("0%", 10, 0), ("10%", 10, 1), ("34%", 3, 2), ("30%", 7, 3), ("50%", 202, 101), ("100%", 200, 200)],
+)
+def test_scaled_rounds_percentages_up(value: str, total: int, expected: int) -> None:
+    """intstr.GetScaledValueFromIntOrPercent(value, total, roundUp=true), as the controller calls
+    it: an integer as written, a percentage of the total rounded up (34% of 3 is 2, as in
+    TestStatefulSetController)."""
+    assert disruption.scaled(value, total) == expected
+
+
+def test_sync_events_and_generation() -> None:
+    """trySync's events: NoPods with no matching pod; the status catches up with the spec
+    (observedGeneration)."""
+    dc = Controller(min_available("1"))
+    pdb = dc.sync()
+    assert "NoPods" in dc.events and pdb.observed
+    dc.events.clear()
+    dc.add(new_pod("p"))
+    dc.sync()
+    assert "NoPods" not in dc.events
+
+
+@pytest.mark.parametrize(
+    ("kind", "message"),
+    [
+        ("DaemonSet", "daemonsets.apps does not implement the scale subresource"),
+        ("Job", "jobs.batch does not implement the scale subresource"),
+        ("StatefulSet", 'found no controllers for pod "p"'),
+    ],
+)
+def test_controllers_without_scale(kind: str, message: str) -> None:
+    """getExpectedScale: a DaemonSet's or Job's pod (no scale subresource) or a pod whose
+    controller is gone fails the sync with that error (failSafe)."""
+    dc = Controller(max_unavailable("1"))
+    dc.add(new_pod("p", owner="gone" if kind == "StatefulSet" else "x", owner_kind=kind))
+    with pytest.raises(disruption.SyncError, match=message):
+        disruption.expected_scale(dc.cluster, list(dc.cluster.pods))
+    assert dc.sync().allowed_reason == disruption.SYNC_FAILED
+
+
+def test_neither_min_available_nor_max_unavailable() -> None:
+    """getExpectedPodCount with neither field set (policy/v1 has no default): expected 0, so no
+    disruption is allowed."""
+    dc = Controller(PodDisruptionBudget("foobar", LabelSelector(FOO_BAR)))
+    dc.add(new_pod("p"))
+    verify(dc.sync(), 0, 1, 0, 0)
+
+
+def test_max_unavailable_above_scale() -> None:
+    """desiredHealthy is never below 0: maxUnavailable 5 of a ReplicaSet of 3."""
+    dc = Controller(max_unavailable("5"))
+    dc.add(replicaset(3), new_pod("p", owner="foobar"))
+    verify(dc.sync(), 1, 1, 0, 3)
+
+
+def test_min_available_zero_allows_with_one_expected_pod() -> None:
+    """updatePdbStatus: with one expected pod (expectedCount > 0) minAvailable 0 allows it to go."""
+    dc = Controller(min_available("0"))
+    dc.add(new_pod("p"))
+    verify(dc.sync(), 1, 1, 0, 1)
+
+
+@pytest.mark.parametrize(("age", "event"), [(120, False), (121, True)])
+def test_not_deleted_event(age: int, event: bool) -> None:
+    """buildDisruptedPodMap: a recorded pod still there, not being deleted, past DeletionTimeout
+    gives the event NotDeleted."""
+    now = 1000
+    dc = Controller(attrs.evolve(min_available("1"), disrupted_pods=(("p", now - age),)), now=now)
+    dc.add(new_pod("p"))
+    dc.sync()
+    assert ("NotDeleted" in dc.events) == event
+
+
+def test_step() -> None:
+    """The controller's step: nothing without budgets or without the controller-manager, one
+    outcome syncing every budget whose status changes, nothing once they are up to date."""
+    c = mkcluster(now=10)
+    assert disruption.step(c) == []
+    c = c.with_pdb(min_available("1")).with_pod(new_pod("p"))
+    down = attrs.evolve(c, control_plane=attrs.evolve(c.control_plane, controller_manager=False))
+    assert disruption.step(down) == []
+    (out,) = disruption.step(c)
+    assert out.actor == "disruption" and "1 healthy, 1 desired, 0 disruptions allowed" in out.label
+    assert disruption.step(out.state) == []
+
+
+def test_apply() -> None:
+    """kubectl apply of a budget: created (status not observed yet), unchanged, configured (the
+    new generation is not observed until the next sync)."""
+    from kmodel.manifests import Manifest
+
+    def m(pdb: PodDisruptionBudget) -> Manifest:
+        return Manifest("PodDisruptionBudget", pdb.name, pdb, "f.yaml", 1)
+
+    c = mkcluster()
+    c, word = disruption.apply_pdb(c, m(min_available("1")))
+    assert word == "created" and c.pdb("foobar").observed is False  # type: ignore[union-attr]
+    synced = c.with_pdb(attrs.evolve(c.pdbs[0], observed=True))
+    assert disruption.apply_pdb(synced, m(min_available("1"))) == (synced, "unchanged")
+    c, word = disruption.apply_pdb(synced, m(min_available("2")))
+    assert word == "configured" and c.pdb("foobar").observed is False  # type: ignore[union-attr]
+    assert c.pdb("foobar").min_available == "2"  # type: ignore[union-attr]
+
+
+def test_relative_caps_ages_past_the_deletion_timeout() -> None:
+    """The checkers' fingerprint of a budget: eviction times as ages, equal past DeletionTimeout
+    (121 s and more behave alike), exact below."""
+
+    def rel(age: int) -> object:
+        pdb = attrs.evolve(min_available("1"), disrupted_pods=(("p", 1000 - age),))
+        return disruption.relative((pdb,), 1000, str)
+
+    assert rel(121) == rel(500) != rel(120)
+    assert rel(10) != rel(11)
