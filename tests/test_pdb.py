@@ -228,3 +228,21 @@ def test_smt_refuses_budgets_and_drains() -> None:
     scen = load(BLOCKED)
     with pytest.raises(KmodelError, match="PodDisruptionBudget"):
         refuse_disruption(scen.initial_state(), scen.timeline, "kmodel check --engine smt")
+
+
+def test_prove_refuses_budgets() -> None:
+    from kmodel.smt.scheduling import check_scenario
+
+    with pytest.raises(KmodelError, match="poddisruptionbudget web needs the disruption controller"):
+        check_scenario(load(BLOCKED))
+
+
+def test_smt_refuses_a_drain_without_a_budget(tmp_path: Path) -> None:
+    from kmodel.smt.nodehealth import refuse_disruption
+
+    f = tmp_path / "s.yaml"
+    text = BLOCKED.read_text()
+    f.write_text(text[: text.index("---\napiVersion: policy/v1")])
+    scen = load(f)
+    with pytest.raises(KmodelError, match="needs kubectl drain"):
+        refuse_disruption(scen.initial_state(), scen.timeline, "kmodel check --engine smt")
