@@ -553,6 +553,26 @@ EQUIVALENT[("plugins/defaultpreemption", "select_victims_on_node", "if violating
     "in importance order already, and sorting them again changes nothing"
 )
 
+# the disruption controller, the eviction API and kubectl drain
+EQUIVALENT.update(
+    {
+        ("disruption", "sync", "if expected <= 0 or allowed <= 0:", "<= -> <"): "for allowed: 0 is set to 0 "
+        "either way (the mutant of the expected count is killed)",
+        ("drain", "filter_pod", "status = PodStatus(True)", "True -> False"): "every pod goes through the first "
+        "filter, which replaces the initial status",
+        ("drain", "_unreplicated_filter", "return PodStatus(False, ERROR, UNMANAGED_FATAL)", "False -> True"): "a "
+        "pod with an error ends the drain before anything is evicted, marked for deletion or not",
+        ("drain", "advance", "if at is not None and at > now:", "is not -> is"): "start gives every pending pod a "
+        "retry time, so it is never None",
+        (
+            "drain",
+            "step",
+            'return [Outcome(ACTOR, "; ".join(notes) or "kubectl drain", out, tuple(events))]',
+            "or -> and",
+        ): "only the step's label",
+    }
+)
+
 _PTS = "plugins/podtopologyspread"
 _NO_DOMAIN_LINE = "_NO_DOMAIN = 2**31 - 1  # criticalPaths' MatchNum before any domain is seen (math.MaxInt32)"
 for _change in ("- -> +", "1 -> 2", "2 -> 3", "31 -> 32"):

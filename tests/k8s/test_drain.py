@@ -224,3 +224,124 @@ def test_disable_eviction_ignores_budget() -> None:
 def test_go_duration() -> None:
     """time.Duration.String, as kubectl prints the timeout."""
     assert [drain.go_duration(s) for s in (20, 60, 90, 120, 3600)] == ["20s", "1m0s", "1m30s", "2m0s", "1h0m0s"]
+
+
+# --- the command line and the loop, step by step ------------------------------------------------------
+
+
+def test_flags() -> None:
+    """kubectl drain's flags as the timeline writes them; the defaults are kubectl's (all off,
+    --timeout 0: no timeout)."""
+    assert drain.parse_flags([], int) == drain.DrainOptions()
+    assert drain.DrainOptions().flags() == ""
+    opts = drain.parse_flags(["--timeout=90", "--force", "--ignore-daemonsets=true", "--delete-local-data"], int)
+    assert opts == drain.DrainOptions(timeout=90, ignore_daemonsets=True, force=True, delete_emptydir_data=True)
+    assert opts.flags() == "--timeout=1m30s --ignore-daemonsets --force --delete-emptydir-data"
+    assert drain.parse_flags(["--timeout=0", "--force=false"], int) == drain.DrainOptions()
+    for bad, message in (
+        (["--timeout"], "--timeout needs a duration"),
+        (["--timeout="], "--timeout needs a duration"),
+        (["--pod-selector=app=x"], "--pod-selector is not modelled"),
+        (["--grace-period=10"], "--grace-period is not modelled"),
+        (["--frobnicate"], "unknown flag"),
+        (["--force=maybe"], "takes true or false"),
+    ):
+        with pytest.raises(ValueError, match=message):
+            drain.parse_flags(bad, int)
+
+
+def _steps(c: Cluster, n: int, dt: int = 5) -> tuple[Cluster, list[Event]]:
+    """``n`` kubectl steps, ``dt`` seconds apart, with no kubelet: pods being deleted stay."""
+    events: list[Event] = []
+    for _ in range(n):
+        for o in drain.step(c):
+            c = o.state
+            events += o.events
+        c = attrs.evolve(c, now=c.now + dt)
+    return c, events
+
+
+def test_waits_for_the_pod_to_be_gone() -> None:
+    """waitForDelete: an evicted pod that is still Terminating keeps the drain running; kubectl
+    prints ``pod/bar evicted`` only once it is gone."""
+    c = drain.start(base(owner="rs"), "node", drain.DrainOptions()).state
+    c, events = _steps(c, 3)
+    d = c.drain("node")
+    assert d is not None and d.running and d.waiting == ("bar",) and d.pending == ()
+    assert not any(e.message == "pod/bar evicted" for e in events)
+    (out,) = drain.step(c.without_pod("bar"))
+    assert [e.message for e in out.events] == ["pod/bar evicted", "node/node drained"]
+    assert [e.reason for e in out.events] == ["Evicted", "Drained"]
+
+
+def test_timeout_while_waiting() -> None:
+    """The global timeout reached while waiting for an evicted pod to go (its kubelet never
+    confirms): ``error when waiting for pod "bar" terminating: global timeout reached: 20s``."""
+    c = drain.start(base(owner="rs"), "node", drain.DrainOptions(timeout=20)).state
+    c, _ = _steps(c, 6)
+    d = c.drain("node")
+    assert d is not None
+    assert d.outcome == 'error when waiting for pod "bar" terminating: global timeout reached: 20s'
+
+
+def test_no_retry_before_5s() -> None:
+    """After a 429 kubectl sleeps 5 s: a step 1 s later does not try again."""
+    c = drain.start(_blocked(), "node", drain.DrainOptions()).state
+    (first,) = drain.step(c)
+    assert any("will retry after 5s" in e.message for e in first.events)
+    assert drain.step(attrs.evolve(first.state, now=first.state.now + 1)) == []
+    (again,) = drain.step(attrs.evolve(first.state, now=first.state.now + 5))
+    assert any("will retry after 5s" in e.message for e in again.events)
+
+
+def test_pod_gone_before_its_eviction() -> None:
+    """A pod that is gone when kubectl evicts it (404) is done, with no error."""
+    for opts in (drain.DrainOptions(), drain.DrainOptions(disable_eviction=True)):
+        c = drain.start(base(owner="rs"), "node", opts).state.without_pod("bar")
+        (out,) = drain.step(c)
+        assert out.state.drain("node").outcome == "drained"  # type: ignore[union-attr]
+
+
+def test_apiserver_down_fails_the_drain() -> None:
+    """A request kubectl cannot make (connection refused) is that pod's error, for eviction and
+    for delete alike."""
+    for opts in (drain.DrainOptions(), drain.DrainOptions(disable_eviction=True)):
+        c = drain.start(base(owner="rs"), "node", opts).state
+        c = attrs.evolve(c, control_plane=attrs.evolve(c.control_plane, apiserver=False))
+        (out,) = drain.step(c)
+        d = out.state.drain("node")
+        assert d is not None and d.outcome.startswith('error when evicting pods/"bar" -n "default": The connection')
+
+
+def test_deleted_pod_event() -> None:
+    """--disable-eviction: ``pod/bar deleted`` (reason Deleted) once the pod is gone."""
+    c = drain.start(base(owner="rs"), "node", drain.DrainOptions(disable_eviction=True)).state
+    (first,) = drain.step(c)
+    (out,) = drain.step(first.state.without_pod("bar"))
+    assert (out.events[0].reason, out.events[0].message) == ("Deleted", "pod/bar deleted")
+
+
+def test_every_running_drain_steps() -> None:
+    """Two drains, one over: the running one still takes its step."""
+    c = base(owner="rs").with_node(mknode("other"))
+    c = drain.start(c, "other", drain.DrainOptions()).state  # an empty node: drained at once
+    c = drain.start(c, "node", drain.DrainOptions()).state
+    (out,) = drain.step(c)
+    assert "evict bar" in out.label
+
+
+def test_relative() -> None:
+    """The checkers' fingerprint of a drain: the start as an age capped past the timeout, the
+    retry times as what is left of the wait."""
+    d = attrs.evolve(drain.start(_blocked(), "node", drain.DrainOptions(timeout=20)).state.drain("node"))
+    assert d is not None
+
+    def rel(now: int, **changes: object) -> object:
+        return drain.relative((attrs.evolve(d, **changes),), now, str)
+
+    assert rel(121) == rel(300) != rel(120)  # started at 100: ages 21+ alike, 20 is the timeout
+    assert rel(110) != rel(111)
+    untimed = attrs.evolve(d, timeout=None)
+    assert drain.relative((untimed,), 110, str) == drain.relative((untimed,), 500, str)
+    assert rel(105, retry_at=(("bar", 108),)) != rel(105, retry_at=(("bar", 109),))
+    assert rel(105, retry_at=(("bar", 100),)) == rel(105, retry_at=(("bar", 105),))

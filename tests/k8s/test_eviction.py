@@ -260,3 +260,10 @@ def test_evicted_names_the_pods_an_eviction_took() -> None:
     # an evicted pod that was already being deleted without the mark
     pre = c.with_pod(attrs.evolve(c.pods[0], deletion_timestamp=90))
     assert eviction.evicted(pre, one) == ["p1"]
+
+
+def test_unready_pod_with_the_budget_met() -> None:
+    """eviction.go: a pod that is not Ready, while currentHealthy >= desiredHealthy (1 >= 1),
+    is deleted without spending the budget (0 allowed)."""
+    out = eviction.evict(cluster("p", budget(0, healthy=1, desired=1), ready=False), "p")
+    assert isinstance(out, Cluster) and being_deleted(out, "p")
