@@ -570,6 +570,18 @@ EQUIVALENT.update(
             'return [Outcome(ACTOR, "; ".join(notes) or "kubectl drain", out, tuple(events))]',
             "or -> and",
         ): "only the step's label",
+        (
+            "drain",
+            "advance",
+            "else eviction.Refusal(503 if not out.apiserver_available else 404, apiserver.REFUSED_MESSAGE)",
+            "503 -> 504",
+        ): "advance tells only 404 and 429 apart: any other code is an error",
+        (
+            "drain",
+            "relative",
+            "tuple(sorted((rename(p), max(t - now, 0)) for p, t in d.retry_at)),",
+            "0 -> 1",
+        ): "every retry time already reached maps to one value either way",
     }
 )
 

@@ -370,7 +370,7 @@ def parse_flags(args: tuple[str, ...] | list[str], duration: object) -> DrainOpt
             seconds = duration(value)  # type: ignore[operator]
             timeout = int(seconds) or None
             continue
-        if name in REFUSED_FLAGS or name.split("=")[0] in REFUSED_FLAGS:
+        if name in REFUSED_FLAGS:
             raise ValueError(f"{name} is not modelled by kmodel's kubectl drain")
         if name not in FLAGS:
             raise ValueError(f"unknown flag {word!r} (drain takes --timeout=DUR and {', '.join(FLAGS)})")
