@@ -1,7 +1,8 @@
 """Kubernetes manifests (multi-document YAML) -> model objects, with line-accurate errors.
 
 Supported kinds: v1 Node, v1 Pod, apps/v1 Deployment, apps/v1 ReplicaSet, apps/v1 StatefulSet,
-apps/v1 DaemonSet, v1 Service, scheduling.k8s.io/v1 PriorityClass, batch/v1 Job, and the
+apps/v1 DaemonSet, v1 Service, scheduling.k8s.io/v1 PriorityClass, batch/v1 Job,
+policy/v1 PodDisruptionBudget, and the
 kmodel ``Scenario`` document (handled in :mod:`kmodel.scenario`). :func:`read_manifests` takes
 each object through three steps:
 
