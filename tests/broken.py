@@ -27,6 +27,8 @@ imitates. Kubelets need one entry per node (their step takes the node name): use
 | deployment_ignoring_max_surge           | deployment      | no-over-replication (c)          |
 | drain_through_eviction_ignoring_budgets | drain (kubectl) | pdb-respected (c)                |
 | (PDB_CASE)                              |                 |                                  |
+| eviction_not_decrementing               | drain (kubectl) | pdb-respected (c)                |
+| (PDB_DECREMENT_CASE)                    |                 |                                  |
 
 (c) not in :data:`CASES`, whose members each have a counterexample picture committed in
 diagrams/: tests/test_statefulset.py runs the StatefulSet one with both engines,
@@ -593,4 +595,23 @@ PDB_CASE = BrokenCase(
     "pdb-respected",
     (),
     _fixed("drain", drain_through_eviction_ignoring_budgets),
+)
+
+
+def eviction_not_decrementing(cluster: Cluster, pod_name: str) -> Cluster | eviction.Refusal:
+    """An eviction API that checks disruptionsAllowed but does not spend it (skips the decrement
+    and the disruptedPods record of ``checkAndDecrement``): every eviction before the disruption
+    controller's next sync sees the same allowance, so one drain step can take several pods for
+    one disruption. Caught by pdb-respected (tests/data/drain-three-on-one.yaml)."""
+    out = eviction.evict(cluster, pod_name)
+    return out if isinstance(out, eviction.Refusal) else attrs.evolve(out, pdbs=cluster.pdbs)
+
+
+PDB_DECREMENT_CASE = BrokenCase(
+    "eviction-not-decrementing",
+    "eviction API not spending the budget",
+    DATA / "drain-three-on-one.yaml",
+    "pdb-respected",
+    (),
+    _fixed("drain", lambda c: drain.step(c, eviction_not_decrementing)),
 )

@@ -139,6 +139,21 @@ def test_explorer_catches_the_eviction_api_ignoring_budgets() -> None:
     assert "fewer than the 2 the budget keeps" in (r.message or "") or r.trace is not None
 
 
+def test_decrement_matters() -> None:
+    """Three pods on the drained node, one disruption allowed: the real eviction API lets one go
+    and refuses the others until the controller counts again (pdb-respected holds); one that
+    does not decrement lets the drain take all three in one step (VIOLATED, at that step)."""
+    case = broken.PDB_DECREMENT_CASE
+    scen = case.load()
+    prop = props.to_property(props.BUILTINS[case.property], scen.settings)
+    good = explore(case.model(scen, broken=False), prop, max_states=50_000)
+    assert good.verdict == HOLDS
+    bad = explore(case.model(scen), prop, max_states=50_000)
+    assert bad.verdict == VIOLATED and bad.trace is not None
+    last = bad.trace.steps[-1]
+    assert last.actor == "kubectl" and last.label.count("evict ") == 3
+
+
 def test_hypothesis_catches_the_eviction_api_ignoring_budgets() -> None:
     case = broken.PDB_CASE
     scen = case.load()
