@@ -1968,7 +1968,10 @@ def _drain_completes(cluster: Cluster) -> bool:
     Checked in bounded form: once faults stop (and the scenario's timeline is over), every drain
     must have drained its node within :func:`drain_bound` of the settings (130 s by default),
     and a drain that ended in an error (its ``--timeout`` ran out, the filters refused a pod, a
-    request failed) never does. What it finds: drains a PodDisruptionBudget blocks (no
+    request failed) never does. A drain whose ``--timeout`` is longer than the bound (or that has
+    none: kubectl's 0 waits for ever) is judged at the bound all the same: kubectl would still be
+    retrying then; for longer waits define ``@eventually("my-drain", bound=N)`` returning
+    ``drain_completes(cluster)``. What it finds: drains a PodDisruptionBudget blocks (no
     disruption allowed, and none coming), pods that cannot be placed elsewhere while the budget
     waits for them, and drains that fail.
     """
