@@ -75,6 +75,9 @@ MODULES = (
     "tainteviction",
     "kubeletadmission",
     "prober",
+    "disruption",
+    "eviction",
+    "drain",
     *PLUGINS,
 )
 # --module plugins stands for every scheduler plugin.
@@ -202,6 +205,9 @@ SUBSETS: dict[str, list[str]] = {
         "tests/test_notice_scheduler.py",
         "tests/test_scheduler.py",
     ],
+    "disruption": ["tests/k8s/test_disruption.py", "tests/k8s/test_eviction.py"],
+    "eviction": ["tests/k8s/test_eviction.py", "tests/k8s/test_drain.py"],
+    "drain": ["tests/k8s/test_drain.py"],
     "plugins/defaultpreemption": [
         "tests/k8s/test_defaultpreemption.py",
         "tests/test_priority.py",
@@ -492,27 +498,14 @@ EQUIVALENT.update(
     }
 )
 
-# kmodel has no PodDisruptionBudgets yet (defaultpreemption.pdb_split's HOOK): no pod violates one,
-# so the violating group is always empty and every count of violations is 0.
-_NO_PDBS = "kmodel has no PodDisruptionBudgets yet (pdb_split's HOOK): no victim violates one, every count is 0"
-for _function, _line, _change in (
-    ("Candidate", "pdb_violations: int = 0", "0 -> 1"),
-    ("select_victims_on_node", "return [], 0, Status(NAME, (NO_VICTIMS,), UNRESOLVABLE)", "0 -> 1"),
-    ("select_victims_on_node", "return [], 0, status", "0 -> 1"),
-    ("select_victims_on_node", "for group, counts in ((violating, True), (non_violating, False)):", "True -> False"),
-    ("select_victims_on_node", "violations += counts", "+ -> -"),
-    (
-        "dry_run",
-        "(good if violations == 0 else violating).append(Candidate(node, tuple(victims), violations))",
-        "== -> !=",
-    ),
-    (
-        "dry_run",
-        "(good if violations == 0 else violating).append(Candidate(node, tuple(victims), violations))",
-        "0 -> 1",
-    ),
-):
-    EQUIVALENT[("plugins/defaultpreemption", _function, _line, _change)] = _NO_PDBS
+# defaultpreemption's PDB violation counts: the spots no test can reach
+EQUIVALENT[("plugins/defaultpreemption", "Candidate", "pdb_violations: int = 0", "0 -> 1")] = (
+    "dry_run always builds a Candidate with its count: the default is never used"
+)
+for _line in ("return [], 0, Status(NAME, (NO_VICTIMS,), UNRESOLVABLE)", "return [], 0, status"):
+    EQUIVALENT[("plugins/defaultpreemption", "select_victims_on_node", _line, "0 -> 1")] = (
+        "dry_run reads the count only of a node without a status"
+    )
 _CAP = "cap = spec.horizon() + 2 * step"
 _EXIT_AGE = "age(rt.exited, MAX_BACKOFF + 2 * step),"
 _UPDATE_AGE = "None if expired else age(rt.backoff_updated, EXPIRY + 2 * step),"
@@ -556,8 +549,40 @@ EQUIVALENT.update(
     }
 )
 EQUIVALENT[("plugins/defaultpreemption", "select_victims_on_node", "if violating and non_violating:", "and -> or")] = (
-    "without PodDisruptionBudgets every victim is in the non-violating group, appended in importance order, so "
-    "sorting them by importance again changes nothing"
+    "the victims are appended group by group, each group in importance order: when one group is empty they are "
+    "in importance order already, and sorting them again changes nothing"
+)
+
+# the disruption controller, the eviction API and kubectl drain
+EQUIVALENT.update(
+    {
+        ("disruption", "sync", "if expected <= 0 or allowed <= 0:", "<= -> <"): "for allowed: 0 is set to 0 "
+        "either way (the mutant of the expected count is killed)",
+        ("drain", "filter_pod", "status = PodStatus(True)", "True -> False"): "every pod goes through the first "
+        "filter, which replaces the initial status",
+        ("drain", "_unreplicated_filter", "return PodStatus(False, ERROR, UNMANAGED_FATAL)", "False -> True"): "a "
+        "pod with an error ends the drain before anything is evicted, marked for deletion or not",
+        ("drain", "advance", "if at is not None and at > now:", "is not -> is"): "start gives every pending pod a "
+        "retry time, so it is never None",
+        (
+            "drain",
+            "step",
+            'return [Outcome(ACTOR, "; ".join(notes) or "kubectl drain", out, tuple(events))]',
+            "or -> and",
+        ): "only the step's label",
+        (
+            "drain",
+            "advance",
+            "else eviction.Refusal(503 if not out.apiserver_available else 404, apiserver.REFUSED_MESSAGE)",
+            "503 -> 504",
+        ): "advance tells only 404 and 429 apart: any other code is an error",
+        (
+            "drain",
+            "relative",
+            "tuple(sorted((rename(p), max(t - now, 0)) for p, t in d.retry_at)),",
+            "0 -> 1",
+        ): "every retry time already reached maps to one value either way",
+    }
 )
 
 _PTS = "plugins/podtopologyspread"

@@ -50,6 +50,7 @@ GROUP_VERSION = {
     "StatefulSet": "apps/v1",
     "Job": "batch/v1",
     "HorizontalPodAutoscaler": "autoscaling/v2",
+    "PodDisruptionBudget": "policy/v1",
 }
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
 
@@ -1171,6 +1172,8 @@ def semantic_problems(kind: str, doc: Mapping[str, Any]) -> Iterator[_Problem]:
         yield from _daemonset_spec(spec)
     elif kind == "HorizontalPodAutoscaler":
         yield from _hpa_spec(spec)
+    elif kind == "PodDisruptionBudget":
+        yield from _pdb_spec(spec)
     elif kind == "Service" and isinstance(spec, dict):
         yield from _labels(["spec", "selector"], spec.get("selector"))
     elif kind == "Node":
@@ -1180,6 +1183,34 @@ def semantic_problems(kind: str, doc: Mapping[str, Any]) -> Iterator[_Problem]:
         if isinstance(status, dict):
             for part in ("capacity", "allocatable"):
                 yield from _resource_list(["status", part], status.get(part), False)
+
+
+UNHEALTHY_POD_EVICTION_POLICIES = ("AlwaysAllow", "IfHealthyBudget")
+
+
+def _pdb_spec(spec: Any) -> Iterator[_Problem]:
+    """``ValidatePodDisruptionBudgetSpec`` (pkg/apis/policy/validation): minAvailable and
+    maxUnavailable not both set, each a count >= 0 or a percentage of at most 100%, a valid
+    selector, and a known unhealthyPodEvictionPolicy."""
+    if not isinstance(spec, dict):
+        return
+    if spec.get("minAvailable") is not None and spec.get("maxUnavailable") is not None:
+        yield invalid(
+            ["spec"],
+            spec,
+            "minAvailable and maxUnavailable cannot be both set",
+            "keep one of minAvailable and maxUnavailable",
+            at=["spec", "maxUnavailable"],
+        )
+    for name in ("minAvailable", "maxUnavailable"):
+        value = spec.get(name)
+        yield from _percent(["spec", name], value)
+        if isinstance(value, str) and re.fullmatch(r"[0-9]+%", value) and int(value[:-1]) > 100:
+            yield invalid(["spec", name], value, "must not be greater than 100%", "use at most 100%")
+    yield from _selector_labels(["spec", "selector"], spec.get("selector"))
+    policy = spec.get("unhealthyPodEvictionPolicy")
+    if policy is not None and policy not in UNHEALTHY_POD_EVICTION_POLICIES:
+        yield unsupported(["spec", "unhealthyPodEvictionPolicy"], policy, UNHEALTHY_POD_EVICTION_POLICIES)
 
 
 JOB_RESTART_POLICIES = ("OnFailure", "Never")

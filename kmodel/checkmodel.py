@@ -13,7 +13,9 @@ Enabled transitions of a state:
 - at the start of a tick, before any component has acted in it, faults while the budget
   allows (a fault strikes between two ticks, never inside one): power off a worker, stop a
   kubelet, stop a node's container runtime, stop a control-plane process, partition a worker,
-  delete a pod, kill a pod's containers, make a pod's readiness probe fail (``failProbe``);
+  delete a pod, kill a pod's containers, make a pod's readiness probe fail (``failProbe``),
+  drain a worker (``drainNode``: ``kubectl drain NODE --ignore-daemonsets --delete-emptydir-data``,
+  undone by ``kubectl uncordon NODE``);
   and the undoing of any fault the checker injected (power on, start, heal, the probe passing
   again), which costs nothing;
 - the clock tick, once no component has work left in this tick;
@@ -41,7 +43,7 @@ from attrs import frozen
 
 from kmodel import faultrules, informer, loadmodel, model
 from kmodel import faults as fault_fns
-from kmodel.components import apiserver, descheduler, prober
+from kmodel.components import apiserver, descheduler, disruption, drain, prober
 from kmodel.components import horizontalpodautoscaler as hpa_component
 from kmodel.components import job as job_component
 from kmodel.engines.base import Transition
@@ -51,7 +53,22 @@ from kmodel.state import Cluster, Deployment, Job, Node, Pod
 from kmodel.timeline import perform
 
 DEFAULT_FAULTS = (("powerOffNode", 1), ("stopComponent", 1))
+DRAIN_FAULT_OPTIONS = drain.DrainOptions(ignore_daemonsets=True, delete_emptydir_data=True)
 CONTROL_PLANE_PROCESSES = ("apiserver", "etcd", "scheduler", "controller-manager")
+
+
+def _drain_node(c: Cluster, node: str) -> Cluster | None:
+    """The checker's drainNode action: ``kubectl drain NODE --ignore-daemonsets
+    --delete-emptydir-data`` (no timeout); None when it changes nothing."""
+    out = drain.start(c, node, DRAIN_FAULT_OPTIONS).state
+    return out if out != c else None
+
+
+def _uncordon(c: Cluster, node: str) -> Cluster | None:
+    n = c.node(node)
+    if n is None or not n.unschedulable or not c.apiserver_available:
+        return None
+    return c.with_node(attrs.evolve(n, unschedulable=False))
 
 
 def _pass_probe(c: Cluster, what: str) -> Cluster | None:
@@ -69,6 +86,8 @@ UNDO: dict[str, tuple[str, Callable[[Cluster, str], Cluster | None]]] = {
     "component": ("start {}", lambda c, n: fault_fns.set_component(c, n, True)),
     # "probe:KIND POD": the pod's KIND probe passes again
     "probe": ("pass-probe {}", _pass_probe),
+    # "drain:NODE": the maintenance is over, kubectl uncordon NODE
+    "drain": ("kubectl uncordon {}", lambda c, n: _uncordon(c, n)),
 }
 SETTLE_LIMIT = 600  # seconds of model time to let a scenario come up before checking
 
@@ -369,6 +388,14 @@ class KubeModel:
             yield from inject(
                 "stopComponent", f"component:{comp}", f"stop {comp}", partial(fault_fns.set_component, c, comp, False)
             )
+        for n in c.nodes:
+            if not n.control_plane and not n.unschedulable and c.apiserver_available:
+                yield from inject(
+                    "drainNode",
+                    f"drain:{n.name}",
+                    f"kubectl drain {n.name} {DRAIN_FAULT_OPTIONS.flags()}",
+                    partial(_drain_node, c, n.name),
+                )
         for tag in sorted(state.injected):
             kind, _, name = tag.partition(":")
             label, repair = UNDO[kind]
@@ -557,6 +584,8 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True, more_failu
         descheduler.relative(c, rn),
         hpa_component.relative(c),
         informer.relative(c, pod_entry, rn),
+        disruption.relative(c.pdbs, now, rn),
+        drain.relative(c.drains, now, rn),
     )
 
 

@@ -182,12 +182,15 @@ def _by_default(defn: props_mod.PropertyDef, scenario: Scenario) -> bool:
     """Every built-in is checked when none is named, except where it holds trivially and its
     search would cost as much as any other: a built-in about one kind (Jobs, StatefulSets,
     DaemonSets: ``ABOUT_KIND``) on a scenario without objects of that kind (in its files or
-    applied by its timeline), and the rollout ones on a scenario that never starts a rollout
-    (:func:`kmodel.properties.can_roll_out`)."""
+    applied by its timeline), the rollout ones on a scenario that never starts a rollout
+    (:func:`kmodel.properties.can_roll_out`), and the budget and drain ones on a scenario with
+    neither (:func:`kmodel.properties.has_pdb_or_drain`)."""
     if defn.name in props_mod.ROLLOUT_PROPERTIES:
         return props_mod.can_roll_out(scenario)
     if defn.name in props_mod.DESCHEDULER_PROPERTIES:
         return scenario.descheduler is not None
+    if defn.name in props_mod.PDB_PROPERTIES:
+        return props_mod.has_pdb_or_drain(scenario)
     kind = props_mod.ABOUT_KIND.get(defn.name)
     if kind is None:
         return True

@@ -205,10 +205,13 @@ def simulate(
                  | controller-manager | control-plane
       partition|heal node/NAME        kill pod/NAME
       delete pod/NAME|node/NAME|deployment/NAME|replicaset/NAME|service/NAME
-             |statefulset/NAME|daemonset/NAME|job/NAME  (pods: --force, or --grace-period=0 --force)
+             |statefulset/NAME|daemonset/NAME|job/NAME|poddisruptionbudget/NAME
+           (pods: --force, or --grace-period=0 --force)
       scale deployment/NAME N | statefulset/NAME N
       apply FILE
       cordon|uncordon node/NAME       taint node/NAME key[=value]:Effect[-]
+      drain node/NAME [--timeout=DUR] [--ignore-daemonsets] [--force]
+            [--delete-emptydir-data] [--disable-eviction]
     Pod names may be glob patterns (pod/hello-world-*).
     """
     from kmodel.engines.simulate import simulate as run

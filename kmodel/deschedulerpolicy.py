@@ -495,22 +495,3 @@ def setup(
             except ValueError as err:
                 raise sctx.at(m, key).error(f"{err} (got {shown(m[key])})", "write a duration like 2m") from None
     return DeschedulerSetup(policy, durations["deschedulingInterval"], durations["startAt"], where)
-
-
-def refuse_ignored_budgets(setup: DeschedulerSetup | None, skipped: list[Any]) -> None:
-    """A PodDisruptionBudget that the scenario loader leaves out (a kind kmodel ignores) would let
-    the descheduler evict what the real eviction API refuses: refused while the descheduler's
-    evictions do not go through a PDB-aware eviction API (``kmodel.components.descheduler._evict``;
-    once PodDisruptionBudgets are modelled they are no longer skipped and this finds nothing)."""
-    if setup is None:
-        return
-    for s in skipped:
-        if getattr(s, "kind", "") == "PodDisruptionBudget":
-            raise KmodelError(
-                "the descheduler evicts through the eviction API, which honours PodDisruptionBudgets, and this "
-                "kmodel does not model them yet",
-                file=s.file,
-                line=s.line,
-                where=f"poddisruptionbudget/{s.name}",
-                fix="remove the PodDisruptionBudget, or the scenario's DeschedulerPolicy",
-            )

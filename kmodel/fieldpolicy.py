@@ -219,6 +219,25 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
         "spec": modelled("the Job", part="JobSpec"),
         "status": descriptive(STATUS),
     },
+    "PodDisruptionBudget": {
+        "apiVersion": modelled("must be policy/v1"),
+        "kind": modelled("the kind of object"),
+        "metadata": modelled("name, labels, annotations", part="ObjectMeta"),
+        "spec": modelled("the budget", part="PodDisruptionBudgetSpec"),
+        "status": descriptive(STATUS),
+    },
+    "PodDisruptionBudgetSpec": {
+        "selector": modelled("the pods the budget covers", part="LabelSelector"),
+        "minAvailable": modelled("how many matched pods must stay healthy (a count or a percentage, rounded up)"),
+        "maxUnavailable": modelled(
+            "how many of the expected pods may be unhealthy (a count or a percentage of the controllers' scale, "
+            "rounded up)"
+        ),
+        "unhealthyPodEvictionPolicy": modelled(
+            "IfHealthyBudget (the default) or AlwaysAllow: whether a pod that is not ready may be evicted when the "
+            "budget is not met"
+        ),
+    },
     "PriorityClass": {
         "apiVersion": modelled("must be scheduling.k8s.io/v1"),
         "kind": modelled("the kind of object"),
@@ -434,7 +453,10 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
         "secret": descriptive(ASSUMES_EXISTS),
         "downwardAPI": descriptive("files about the pod, written by the kubelet"),
         "projected": descriptive(ASSUMES_EXISTS),
-        "emptyDir": descriptive("a scratch directory on the node (kubelet disk eviction is not modelled)"),
+        "emptyDir": modelled(
+            "a scratch directory on the node: kubectl drain refuses such pods without --delete-emptydir-data "
+            "(kubelet disk eviction is not modelled)"
+        ),
         "hostPath": descriptive("a directory of the node"),
         "image": descriptive("kmodel assumes every image pulls"),
         "gitRepo": descriptive("a checkout made by the kubelet"),
@@ -800,6 +822,7 @@ KINDS = (
     "Job",
     "DaemonSet",
     "HorizontalPodAutoscaler",
+    "PodDisruptionBudget",
 )
 
 # A Job's pods finish, so its template's restartPolicy may be OnFailure or Never (the apiserver's

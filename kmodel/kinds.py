@@ -7,6 +7,7 @@ workload controllers, endpoints, node health and eviction):
 
 - **modelled**: Node, Pod, Deployment, ReplicaSet, StatefulSet, DaemonSet, Service, PriorityClass, Job,
   HorizontalPodAutoscaler (read by
+  PodDisruptionBudget (read by
   :mod:`kmodel.manifests`);
 - **ignored**: the object changes nothing kmodel models; it is accepted, left out, and named in
   every report's header (no ``--allow-unmodelled`` needed). The note says why ignoring it is safe,
@@ -76,16 +77,7 @@ KINDS: dict[str, KindRule] = {
             "IngressClass": "which ingress controller serves an Ingress",
         },
     ),
-    **_rules(
-        IGNORED,
-        "policy",
-        {
-            "PodDisruptionBudget": (
-                "it limits evictions through the Eviction API (kubectl drain, preemption), none of which kmodel has; "
-                "taint-based eviction deletes pods without asking it"
-            )
-        },
-    ),
+    **_rules(MODELLED, "policy", {"PodDisruptionBudget": ""}),
     **_rules(
         IGNORED, "storage.k8s.io", {"StorageClass": "how claims get volumes; pods that mount a claim are refused"}
     ),

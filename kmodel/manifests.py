@@ -1,7 +1,8 @@
 """Kubernetes manifests (multi-document YAML) -> model objects, with line-accurate errors.
 
 Supported kinds: v1 Node, v1 Pod, apps/v1 Deployment, apps/v1 ReplicaSet, apps/v1 StatefulSet,
-apps/v1 DaemonSet, v1 Service, scheduling.k8s.io/v1 PriorityClass, batch/v1 Job, and the
+apps/v1 DaemonSet, v1 Service, scheduling.k8s.io/v1 PriorityClass, batch/v1 Job,
+policy/v1 PodDisruptionBudget, and the
 kmodel ``Scenario`` document (handled in :mod:`kmodel.scenario`). :func:`read_manifests` takes
 each object through three steps:
 
@@ -75,6 +76,7 @@ from kmodel.state import (
     MetricTarget,
     Node,
     Pod,
+    PodDisruptionBudget,
     PodTemplate,
     PriorityClass,
     ReplicaSet,
@@ -312,6 +314,10 @@ def pod_spec(ctx: Ctx, raw: object) -> dict[str, Any]:
         "node_name": string(ctx.at(spec, "nodeName"), spec.get("nodeName")) or None,
         "grace": integer(ctx.at(spec, "terminationGracePeriodSeconds"), spec.get("terminationGracePeriodSeconds"), 30),
         "scheduling": scheduling_spec(ctx, spec),
+        "empty_dir": any(
+            isinstance(v, dict) and v.get("emptyDir") is not None
+            for v in sequence(ctx.at(spec, "volumes"), spec.get("volumes"))
+        ),
     }
 
 
@@ -639,6 +645,7 @@ def pod_template(ctx: Ctx, raw: object) -> tuple[PodTemplate, str | None]:
         containers=spec["containers"],
         spec_base=spec_hash(t),
         written_images=spec["images"],
+        empty_dir=spec["empty_dir"],
     )
     return template, spec["node_name"]
 
@@ -746,17 +753,31 @@ KIND_API = {
     "StatefulSet": "apps/v1",
     "Job": "batch/v1",
     "HorizontalPodAutoscaler": "autoscaling/v2",
+    "PodDisruptionBudget": "policy/v1",
 }
 
 
 HPA = HorizontalPodAutoscaler
+ManifestObject = (
+    Node
+    | Pod
+    | Deployment
+    | ReplicaSet
+    | Service
+    | PriorityClass
+    | StatefulSet
+    | Job
+    | DaemonSet
+    | HPA
+    | PodDisruptionBudget
+)
 
 
 @attrs.frozen
 class Manifest:
     kind: str
     name: str
-    obj: Node | Pod | Deployment | ReplicaSet | Service | PriorityClass | StatefulSet | Job | DaemonSet | HPA
+    obj: ManifestObject
     file: str
     line: int
     node_name_line: int | None = None
@@ -845,7 +866,7 @@ def parse_object(doc: MarkedDict, file: str) -> Manifest:
     labels = string_map(ctx.at(doc, "metadata").at(meta, "labels"), meta.get("labels"))
     spec = mapping(ctx.at(doc, "spec"), doc.get("spec"), required=kind not in ("Node", "PriorityClass"))
     sctx = ctx.at(doc, "spec")
-    obj: Node | Pod | Deployment | ReplicaSet | Service | PriorityClass | StatefulSet | Job | DaemonSet | HPA
+    obj: ManifestObject
     if kind == "PriorityClass":
         obj = priority_class(name, doc)
     elif kind == "Job":
@@ -884,6 +905,7 @@ def parse_object(doc: MarkedDict, file: str) -> Manifest:
             termination_grace_seconds=ps["grace"],
             scheduling=ps["scheduling"],
             probes=ps["probes"],
+            empty_dir=ps["empty_dir"],
         )
     elif kind in ("Deployment", "ReplicaSet"):
         replicas = integer(sctx.at(spec, "replicas"), spec.get("replicas"), 1, limit="max_replicas")
@@ -920,6 +942,8 @@ def parse_object(doc: MarkedDict, file: str) -> Manifest:
         obj = daemonset(name, labels, sctx, spec)
     elif kind == "HorizontalPodAutoscaler":
         obj = horizontal_pod_autoscaler(name, sctx, spec)
+    elif kind == "PodDisruptionBudget":
+        obj = pod_disruption_budget(name, labels, sctx, spec)
     else:  # Service
         sel = string_map(sctx.at(spec, "selector"), spec.get("selector"))
         # a boolean by the schema (validated before this is read)
@@ -1060,6 +1084,27 @@ def _scaling_rules(ctx: Ctx, raw: object, default: ScalingRules) -> ScalingRules
         window = integer(ctx.at(r, "stabilizationWindowSeconds"), r.get("stabilizationWindowSeconds"), 0)
     select = string(ctx.at(r, "selectPolicy"), r.get("selectPolicy")) or default.select_policy
     return ScalingRules(window, select, policies)
+
+
+def _int_or_percent(value: object) -> str | None:
+    """An IntOrString as written (validated already): "2", "50%", or None when unset."""
+    return None if value is None else str(value)
+
+
+def pod_disruption_budget(name: str, labels: Labels, sctx: Ctx, spec: dict[str, Any]) -> PodDisruptionBudget:
+    """A policy/v1 PodDisruptionBudget (validated first: minAvailable and maxUnavailable are not
+    both set, each is a count >= 0 or a percentage up to 100%). A missing selector matches no
+    pod and an empty one every pod, as the disruption controller reads them."""
+    raw = spec.get("selector")
+    sel = label_selector(sctx.at(spec, "selector"), raw) if raw is not None else None
+    return PodDisruptionBudget(
+        name=name,
+        selector=sel,
+        min_available=_int_or_percent(spec.get("minAvailable")),
+        max_unavailable=_int_or_percent(spec.get("maxUnavailable")),
+        unhealthy_pod_eviction_policy=str(spec.get("unhealthyPodEvictionPolicy") or ""),
+        labels=labels,
+    )
 
 
 MAX_INT32 = 2**31 - 1

@@ -25,6 +25,8 @@ from kmodel.components import (
     daemonset,
     deployment,
     descheduler,
+    disruption,
+    drain,
     endpoints,
     garbagecollector,
     horizontalpodautoscaler,
@@ -72,10 +74,13 @@ CONTROLLERS: tuple[Component, ...] = (
         horizontalpodautoscaler.step,
         horizontalpodautoscaler.is_due,
     ),
+    Component("disruption", "kube-controller-manager", disruption.step),
     Component("scheduler", "kube-scheduler", scheduler.step, repeat=True),
     Component("endpoints", "kube-controller-manager", endpoints.step),
     # optional: acts only in scenarios with a DeschedulerPolicy (kubernetes-sigs/descheduler)
     Component("descheduler", "descheduler", descheduler.step, descheduler.is_due),
+    # kubectl drain, while one runs (a client beside the control plane, not a controller)
+    Component("drain", "kubectl", drain.step),
 )
 
 

@@ -795,8 +795,8 @@ def _early_unknown(before: Cluster, after: Cluster) -> list[str]:
     return out
 
 
-# the DisruptionTarget reason of an eviction through the eviction API (kmodel.components.descheduler)
-EVICTION_BY_EVICTION_API = "EvictionByEvictionAPI"
+# the DisruptionTarget reason of an eviction through the eviction API (kmodel.components.eviction)
+EVICTION_BY_EVICTION_API = "EvictionByEvictionAPI"  # = eviction.REASON (imported lazily elsewhere)
 
 
 def _early_evictions(before: Cluster, after: Cluster) -> list[str]:
@@ -2016,6 +2016,145 @@ def can_roll_out(scenario: Any) -> bool:
     return any(sum(1 for rs in c.replicasets if rs.owner == d.name) > 1 for d in c.deployments)
 
 
+# --- PodDisruptionBudgets and kubectl drain ---------------------------------------------------------
+
+
+def _budget_breaches(before: Cluster, after: Cluster) -> list[str]:
+    from kmodel.components import disruption, eviction
+
+    evicted = [
+        name
+        for name in eviction.evicted(before, after)
+        if (was := before.pod(name)) is not None and was.ready and not was.terminating
+    ]
+    if not evicted:
+        return []
+    out = []
+    for b in after.pdbs:
+        hit = [n for n in evicted if (p := after.pod(n)) is not None and disruption.guards(b, p)]
+        if not hit:
+            continue
+        pods = disruption.pods_of(after, b)
+        try:
+            _, desired, _ = disruption.expected_pod_count(after, b, pods)
+        except disruption.SyncError:
+            continue  # no budget can be computed (the controller fails safe: nothing is allowed)
+        healthy = [p.name for p in pods if p.ready and not p.terminating]
+        excused = [
+            p.name for p in pods if not (p.ready and not p.terminating) and p.disruption_reason != eviction.REASON
+        ]
+        if len(healthy) + len(excused) < desired:
+            rule = (
+                f"minAvailable {b.min_available}"
+                if b.min_available is not None
+                else f"maxUnavailable {b.max_unavailable}"
+            )
+            out.append(
+                f"pdb/{b.name} ({rule}): evicting {', '.join(hit)} left {len(healthy)} healthy pod"
+                f"{'s' if len(healthy) != 1 else ''} ({', '.join(healthy) or 'none'})"
+                + (f" and {len(excused)} down for other reasons" if excused else "")
+                + f", fewer than the {desired} the budget keeps"
+            )
+    return out
+
+
+def _explain_budget_breaches(before: Cluster, after: Cluster) -> str:
+    return "; ".join(_budget_breaches(before, after))
+
+
+@transition_invariant("pdb-respected", explain=_explain_budget_breaches)
+def pdb_respected(before: Cluster, after: Cluster) -> bool:
+    """Voluntary evictions never take a workload below its PodDisruptionBudget: a step in which
+    the eviction API evicts a healthy pod (Ready, not being deleted) that a budget guards leaves
+    that budget with at least desiredHealthy pods (minAvailable, rounded up from a percentage of
+    the controllers' scale, or the scale minus maxUnavailable) that are healthy or down for some
+    other reason.
+
+    Evictions are the pods that newly carry the eviction API's DisruptionTarget condition
+    (reason EvictionByEvictionAPI). Involuntary losses are excused: a pod made not ready by a
+    failure, or deleted by taint eviction, pod GC, preemption or ``kubectl delete``, is counted
+    as if it were still healthy, since the eviction API judges by the budget's status, which the
+    disruption controller computed before that loss (Kubernetes does not promise more: a budget
+    limits voluntary disruptions only). A pod that is not ready and not being deleted (one still
+    starting) is counted the same way, so the property can miss a breach that only shows while
+    replacements start; it never reports one that the budget allowed. A budget whose controllers
+    have no scale (the disruption controller fails safe) is not judged.
+    """
+    return not _budget_breaches(before, after)
+
+
+# kubectl drain's rounds the default bound allows: the first eviction, then (with a budget that
+# lets one pod go at a time) one more once the replacement is ready
+DRAIN_ROUNDS = 2
+
+
+def drain_bound(settings: Settings) -> int:
+    """Seconds a drain gets, once faults stop, to drain its node: :func:`convergence_bound` (the
+    cluster recovers) plus ``DRAIN_ROUNDS`` rounds of a 5 s kubectl retry and
+    ``ROLLOUT_ROUND_TICKS`` ticks (the eviction, the kubelet stopping the pod, the replacement
+    created, scheduled, started and counted healthy by the disruption controller): 130 s with
+    the default settings. A drain with ``--timeout`` that runs out first has failed, and fails
+    the property too."""
+    from kmodel.components.drain import RETRY_SECONDS
+
+    return convergence_bound(settings) + DRAIN_ROUNDS * (RETRY_SECONDS + ROLLOUT_ROUND_TICKS * settings.step)
+
+
+def _undrained(c: Cluster) -> list[str]:
+    out = []
+    for d in c.drains:
+        if d.outcome == "drained":
+            continue
+        if d.outcome:
+            out.append(f"drain of {d.node} failed at t={d.ended}s: {d.outcome}")
+            continue
+        parts = []
+        if d.pending:
+            parts.append(f"evicting {', '.join(d.pending)}")
+        if d.waiting:
+            parts.append(f"waiting for {', '.join(d.waiting)} to go")
+        out.append(f"drain of {d.node} (started t={d.started}s) still running at t={c.now}s: {'; '.join(parts)}")
+    return out
+
+
+def _explain_undrained(c: Cluster) -> str:
+    return " | ".join(_undrained(c)) or "every drain has drained its node"
+
+
+@eventually("drain-completes", explain=_explain_undrained)
+def _drain_completes(cluster: Cluster) -> bool:
+    """A started ``kubectl drain`` ends with its node drained: every pod it had to evict (or
+    delete) is gone, and kubectl printed ``node/NAME drained``.
+
+    Checked in bounded form: once faults stop (and the scenario's timeline is over), every drain
+    must have drained its node within :func:`drain_bound` of the settings (130 s by default),
+    and a drain that ended in an error (its ``--timeout`` ran out, the filters refused a pod, a
+    request failed) never does. A drain whose ``--timeout`` is longer than the bound (or that has
+    none: kubectl's 0 waits for ever) is judged at the bound all the same: kubectl would still be
+    retrying then; for longer waits define ``@eventually("my-drain", bound=N)`` returning
+    ``drain_completes(cluster)``. What it finds: drains a PodDisruptionBudget blocks (no
+    disruption allowed, and none coming), pods that cannot be placed elsewhere while the budget
+    waits for them, and drains that fail.
+    """
+    return not _undrained(cluster)
+
+
+drain_completes = attrs.evolve(_drain_completes, bound_of=drain_bound)
+PDB_PROPERTIES = ("pdb-respected", "drain-completes")
+
+
+def has_pdb_or_drain(scenario: Any) -> bool:
+    """Whether a scenario has a PodDisruptionBudget (in its files or applied by its timeline),
+    drains a node in its timeline, or lets the checker drain one (``drainNode``): ``kmodel
+    check`` checks pdb-respected and drain-completes by default only then."""
+    applied = (m for ev in scenario.timeline for m in ev.manifests)
+    if any(m.kind == "PodDisruptionBudget" for m in (*scenario.manifests, *applied)):
+        return True
+    if any(ev.verb == "drain" for ev in scenario.timeline):
+        return True
+    return dict(scenario.faults or ()).get("drainNode", 0) > 0
+
+
 BUILTINS: dict[str, PropertyDef] = {
     d.name: d
     for d in (
@@ -2039,6 +2178,8 @@ BUILTINS: dict[str, PropertyDef] = {
         no_eviction_cycle,
         hpa_within_bounds,
         no_oscillation_default,
+        pdb_respected,
+        drain_completes,
     )
 }
 

@@ -37,8 +37,15 @@ def changes(before: Cluster, after: Cluster) -> list[str]:
     """What a person would notice between two states, one line per object that changed."""
     old, new = view(before), view(after)
     lines: list[str] = []
-    for kind, label in (("nodes", "node"), ("pods", "pod"), ("deployments", "deployment"), ("services", "service")):
-        a, b = _index(old[kind]), _index(new[kind])
+    for kind, label in (
+        ("nodes", "node"),
+        ("pods", "pod"),
+        ("deployments", "deployment"),
+        ("services", "service"),
+        ("poddisruptionbudgets", "poddisruptionbudget"),  # only on scenarios with budgets or drains
+        ("drains", "drain"),
+    ):
+        a, b = _index(old.get(kind, [])), _index(new.get(kind, []))
         for name in sorted(set(a) | set(b)):
             if name not in b:
                 lines.append(f"- {label}/{name} is gone")

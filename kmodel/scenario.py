@@ -87,6 +87,7 @@ FAULT_KINDS = (
     "deletePod",
     "killPod",
     "failProbe",
+    "drainNode",
 )
 SCENARIO_KEYS = (
     "apiVersion",
@@ -378,7 +379,6 @@ def load(path: str | Path, extra_events: list[str] | None = None, allow_unmodell
     for ev in timeline:
         ignored.extend(f for f in ev.ignored if f not in ignored)
         skipped.extend(s for s in ev.skipped if s not in skipped)
-    deschedulerpolicy.refuse_ignored_budgets(desched, skipped)
     _check_size(file, manifests, timeline)
     timeline = _namespaced(manifests, timeline)
     spread = namespace_findings((*manifests, *(m for ev in timeline for m in ev.manifests)))

@@ -207,6 +207,8 @@ class PodTemplate:
     spec_base: str = ""
     written_images: tuple[str, ...] = ()
     restarted_at: str = ""
+    # a volume of the template is an emptyDir (kubectl drain needs --delete-emptydir-data)
+    empty_dir: bool = False
 
     def new_pod(self, name: str, owner: str, owner_kind: str, **changes: object) -> Pod:
         """A pod of this template, owned by ``owner`` (of kind ``owner_kind``): everything the
@@ -223,6 +225,7 @@ class PodTemplate:
             "scheduling": self.scheduling,
             "node_name": self.node_name,
             "probes": self.probes,
+            "empty_dir": self.empty_dir,
         }
         fields.update(changes)
         return Pod(name=name, owner=owner, owner_kind=owner_kind, **fields)  # type: ignore[arg-type]
@@ -315,6 +318,8 @@ class Pod:
     # the controller.kubernetes.io/pod-deletion-cost annotation (set by `annotate`; 0: none):
     # the ReplicaSet controller deletes pods with a lower cost first
     deletion_cost: int = 0
+    # a volume is an emptyDir: data on the node that a drain deletes (--delete-emptydir-data)
+    empty_dir: bool = False
 
     @property
     def replicaset_owner(self) -> str | None:
@@ -632,6 +637,59 @@ class HPAMemory:
     scale_down_events: tuple[tuple[int, int], ...] = ()
 
 
+@frozen
+class PodDisruptionBudget:
+    """policy/v1 PodDisruptionBudget: how many of the pods its selector matches may be disrupted
+    voluntarily (through the eviction API) at once (:mod:`kmodel.components.disruption`)."""
+
+    name: str
+    # None (no selector) matches no pod; an empty one matches every pod for the disruption
+    # controller and none for the eviction API and preemption (as in Kubernetes)
+    selector: LabelSelector | None
+    # spec.minAvailable / spec.maxUnavailable as written: a whole number or a percentage ("50%");
+    # None when unset (the API refuses both at once)
+    min_available: str | None = None
+    max_unavailable: str | None = None
+    # spec.unhealthyPodEvictionPolicy: "" (unset: IfHealthyBudget), "IfHealthyBudget" or "AlwaysAllow"
+    unhealthy_pod_eviction_policy: str = ""
+    labels: Labels = ()
+    # status (written by the disruption controller; the eviction API decrements
+    # disruptions_allowed and records the pods it evicts in disrupted_pods)
+    observed: bool = False  # status.observedGeneration == metadata.generation
+    current_healthy: int = 0
+    desired_healthy: int = 0
+    expected_pods: int = 0
+    disruptions_allowed: int = 0
+    disrupted_pods: tuple[tuple[str, int], ...] = ()  # pod -> when the eviction API let it go
+    # the DisruptionAllowed condition: its status ("True"/"False", "" before the first sync) and reason
+    allowed: str = ""
+    allowed_reason: str = ""
+
+
+@frozen
+class Drain:
+    """A ``kubectl drain`` in progress or ended (:mod:`kmodel.components.drain`)."""
+
+    node: str
+    started: int
+    timeout: int | None = None  # --timeout in seconds; None: 0, wait for ever
+    disable_eviction: bool = False  # --disable-eviction: delete the pods instead of evicting them
+    # the pods it still has to evict (or delete): chosen once, after the cordon, as kubectl lists them
+    pending: tuple[str, ...] = ()
+    # pods whose eviction (or delete) went through: kubectl waits for them to be gone
+    waiting: tuple[str, ...] = ()
+    # pod -> when kubectl tries its eviction again (after a 429 it sleeps 5 s)
+    retry_at: tuple[tuple[str, int], ...] = ()
+    errors: tuple[str, ...] = ()  # the pods' errors (kubectl reports them all at the end)
+    # "" while running; "drained", or the error kubectl ended with
+    outcome: str = ""
+    ended: int | None = None
+
+    @property
+    def running(self) -> bool:
+        return not self.outcome
+
+
 # --- control plane ------------------------------------------------------------------------------
 
 
@@ -725,6 +783,8 @@ class Cluster:
     # informer caches that lag: a kmodel.informer.Informers (not named here: that module imports
     # this one), None when every view is the store
     informers: Any = None
+    pdbs: tuple[PodDisruptionBudget, ...] = ()  # policy/v1 PodDisruptionBudgets
+    drains: tuple[Drain, ...] = ()  # kubectl drain runs, by node (kmodel.components.drain)
 
     # -- lookups -------------------------------------------------------------------------------
 
@@ -754,6 +814,15 @@ class Cluster:
 
     def daemonset(self, name: str) -> DaemonSet | None:
         return find(self.daemonsets, name)
+
+    def pdb(self, name: str) -> PodDisruptionBudget | None:
+        return find(self.pdbs, name)
+
+    def drain(self, node: str) -> Drain | None:
+        for d in self.drains:
+            if d.node == node:
+                return d
+        return None
 
     def pods_on(self, node_name: str) -> list[Pod]:
         return list(pods_by_node(self.pods).get(node_name, ()))
@@ -827,6 +896,13 @@ class Cluster:
 
     def with_hpa(self, hpa: HorizontalPodAutoscaler) -> Cluster:
         return attrs.evolve(self, hpas=upsert(self.hpas, hpa))
+
+    def with_pdb(self, pdb: PodDisruptionBudget) -> Cluster:
+        return attrs.evolve(self, pdbs=upsert(self.pdbs, pdb))
+
+    def with_drain(self, drain: Drain) -> Cluster:
+        kept = tuple(d for d in self.drains if d.node != drain.node)
+        return attrs.evolve(self, drains=tuple(sorted((*kept, drain), key=attrgetter("node"))))
 
     def with_memory(self, **changes: object) -> Cluster:
         return attrs.evolve(self, memory=attrs.evolve(self.memory, **changes))

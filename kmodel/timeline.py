@@ -10,12 +10,16 @@ Verbs and targets::
     kill         pod/NAME             kill the pod's containers and sandbox on its node
     delete       pod/NAME | node/NAME | deployment/NAME | replicaset/NAME | service/NAME | statefulset/NAME
                  | daemonset/NAME | job/NAME | horizontalpodautoscaler/NAME (pod names may be glob
+                 | daemonset/NAME | job/NAME | poddisruptionbudget/NAME (pod names may be glob
                  patterns: pod/hello-world-*;
                  add --force, or --grace-period=0 --force, for pods: the object is removed at
                  once, whatever its kubelet does)
     scale        deployment/NAME N | replicaset/NAME N | statefulset/NAME N
     apply        FILE                 relative to the scenario file
     cordon|uncordon node/NAME
+    drain        node/NAME [--timeout=DUR] [--ignore-daemonsets] [--force] [--delete-emptydir-data]
+                 [--disable-eviction]   cordon, then evict the node's pods through the eviction API
+                 (kmodel.components.drain: retries a 429 every 5 s, waits for the pods to go)
     taint        node/NAME key[=value]:Effect ... [--overwrite]   (key:Effect- or key- removes)
     label        node/NAME | pod/NAME key=value ... key- ... [--overwrite]
     annotate     node/NAME | pod/NAME | deployment/NAME | replicaset/NAME | service/NAME
@@ -50,6 +54,7 @@ import attrs
 from attrs import frozen
 
 from kmodel import apivalidation, faults, limits, useractions
+from kmodel.components import drain
 from kmodel.errors import KmodelError, cut, kind_of, shown
 from kmodel.fieldpolicy import BEHAVIOUR_ANNOTATIONS, Finding
 from kmodel.manifests import Manifest, Rejected, Skipped, load_documents, read_manifests
@@ -77,6 +82,7 @@ VERBS = (
     "pass-probe",
     "rollout",
     "set",
+    "drain",
 )
 PROBE_VERBS = ("fail-probe", "pass-probe")
 PROBE_TARGETS = ("pod", "deployment", "replicaset")
@@ -94,17 +100,9 @@ DELETE_KINDS = (
     "job",
     "daemonset",
     "horizontalpodautoscaler",
+    "poddisruptionbudget",
 )
-NAMESPACED_KINDS = (
-    "pod",
-    "deployment",
-    "replicaset",
-    "service",
-    "statefulset",
-    "job",
-    "daemonset",
-    "horizontalpodautoscaler",
-)
+NAMESPACED_KINDS = (*DELETE_KINDS[:1], *DELETE_KINDS[2:])  # every kind but node
 # kubectl delete pod/NAME --force (with or without --grace-period=0): the object goes at once
 FORCE_DELETE_ARGS = (("--force",), ("--grace-period=0", "--force"), ("--force", "--grace-period=0"))
 SOURCE = "fault"
@@ -222,6 +220,13 @@ def parse_event(
         expect(("node", "kubelet", "runtime", *COMPONENT_TARGETS))
     elif verb in ("partition", "heal", "cordon", "uncordon"):
         expect(("node",))
+    elif verb == "drain":
+        expect(("node",), len(args))
+        try:
+            drain.parse_flags(args, model_duration)
+        except ValueError as err:
+            example = 'write e.g. "60s drain node/worker-1 --ignore-daemonsets --timeout=2m"'
+            raise bad(f"drain: {err} in {shown_text}", example) from None
     elif verb == "kill":
         expect(("pod",))
     elif verb == "delete":
@@ -436,6 +441,8 @@ def perform(cluster: Cluster, ev: TimedEvent) -> Outcome:
         return useractions.apply(cluster, ev.manifests, ev.target, refusals)
     if verb in ("cordon", "uncordon"):
         return useractions.cordon(cluster, name, verb == "cordon")
+    if verb == "drain":
+        return drain.start(cluster, name, drain.parse_flags(ev.args, model_duration))
     if verb == "taint":
         bad = _never_bad
         changes = tuple(_taint_change(w, bad) for w in ev.args if w != "--overwrite")
@@ -564,5 +571,6 @@ def _exists(cluster: Cluster, kind: str, name: str) -> bool:
         "job": cluster.job,
         "daemonset": cluster.daemonset,
         "horizontalpodautoscaler": cluster.hpa,
+        "poddisruptionbudget": cluster.pdb,
     }[kind]
     return lookup(name) is not None

@@ -349,6 +349,8 @@ def delete(cluster: Cluster, kind: str, names: list[str], pattern: str, force: b
         elif kind == "horizontalpodautoscaler":
             # the target keeps the count the HPA last set; the controller forgets its memory
             out = attrs.evolve(out, hpas=remove(out.hpas, name))
+        elif kind == "poddisruptionbudget":
+            out = attrs.evolve(out, pdbs=remove(out.pdbs, name))
         events.append(Event(cluster.now, SOURCE, "Deleted", f"{kind}/{name}", f'{kind} "{name}" deleted'))
     return Outcome("user", label, out, tuple(events))
 
@@ -621,3 +623,11 @@ def set_image(cluster: Cluster, name: str, container: str, image: str) -> Outcom
         return _done(cluster, f"{label} (unchanged)", f"deployment/{name}", f"deployment.apps/{name} unchanged")
     out = cluster.with_deployment(_retemplate(d, images=images))
     return _done(out, label, f"deployment/{name}", f"deployment.apps/{name} image updated", "ImageUpdated")
+
+
+# --- PodDisruptionBudgets (kmodel.components.disruption) --------------------------------------
+
+from kmodel.components import disruption as _disruption  # noqa: E402
+from kmodel.state import PodDisruptionBudget as _PodDisruptionBudget  # noqa: E402
+
+register_apply(_PodDisruptionBudget, _disruption.apply_pdb, "poddisruptionbudget.policy")

@@ -27,6 +27,10 @@ imitates. Kubelets need one entry per node (their step takes the node name): use
 | deployment_ignoring_max_surge           | deployment      | no-over-replication (c)          |
 | hpa_without_downscale_stabilization     | horizontal-     | no-oscillation (c)               |
 |                                         | podautoscaler   |                                  |
+| drain_through_eviction_ignoring_budgets | drain (kubectl) | pdb-respected (c)                |
+| (PDB_CASE)                              |                 |                                  |
+| eviction_not_decrementing               | drain (kubectl) | pdb-respected (c)                |
+| (PDB_DECREMENT_CASE)                    |                 |                                  |
 
 (c) not in :data:`CASES`, whose members each have a counterexample picture committed in
 diagrams/: tests/test_statefulset.py runs the StatefulSet one with both engines,
@@ -34,6 +38,8 @@ properties/test_job_completes_or_fails.py the Job one (its counterexample is a r
 minutes), tests/test_rollout_properties.py the first two Deployment ones, and
 tests/test_smt_rollout.py the third with the explorer and the Z3 workload slice;
 tests/test_hpa.py the HPA one with the explorer and Hypothesis.
+tests/test_smt_rollout.py the third with the explorer and the Z3 workload slice, and
+tests/test_pdb.py the eviction API one with the explorer and Hypothesis.
 """
 
 from __future__ import annotations
@@ -46,7 +52,18 @@ from attrs import frozen
 
 from kmodel import model
 from kmodel.checkmodel import KubeModel
-from kmodel.components import daemonset, deployment, job, kubelet, replicaset, scheduler, statefulset, tainteviction
+from kmodel.components import (
+    daemonset,
+    deployment,
+    drain,
+    eviction,
+    job,
+    kubelet,
+    replicaset,
+    scheduler,
+    statefulset,
+    tainteviction,
+)
 from kmodel.scenario import Scenario, load
 from kmodel.state import COND_TRUE, FAILED, SUCCEEDED, Cluster, ReplicaSet, Toleration
 from kmodel.transition import Event, Outcome
@@ -593,3 +610,49 @@ def hpa_without_downscale_stabilization(cluster: Cluster) -> list[Outcome]:
     fast = attrs.evolve(cluster, settings=attrs.evolve(settings, horizontal_pod_autoscaler_downscale_stabilization=0))
     outs = horizontalpodautoscaler.step(fast)
     return [attrs.evolve(o, state=attrs.evolve(o.state, settings=settings)) for o in outs]
+
+
+# --- the eviction API -------------------------------------------------------------------------------
+
+
+def eviction_ignoring_budgets(cluster: Cluster, pod_name: str) -> Cluster | eviction.Refusal:
+    """An eviction API that never looks at a PodDisruptionBudget: every eviction deletes the pod
+    (marked EvictionByEvictionAPI), as if the handler skipped ``checkAndDecrement`` - what a
+    cluster gets from an admission webhook or a proxy that turns evictions into plain deletes.
+    Caught by pdb-respected."""
+    out = eviction.evict(attrs.evolve(cluster, pdbs=()), pod_name)
+    return out if isinstance(out, eviction.Refusal) else attrs.evolve(out, pdbs=cluster.pdbs)
+
+
+def drain_through_eviction_ignoring_budgets(cluster: Cluster) -> list[Outcome]:
+    """kubectl drain, its evictions answered by :func:`eviction_ignoring_budgets`."""
+    return drain.step(cluster, eviction_ignoring_budgets)
+
+
+PDB_CASE = BrokenCase(
+    "eviction-ignoring-budgets",
+    "eviction API ignoring PodDisruptionBudgets",
+    SCENARIOS / "drain-blocked-by-pdb.yaml",
+    "pdb-respected",
+    (),
+    _fixed("drain", drain_through_eviction_ignoring_budgets),
+)
+
+
+def eviction_not_decrementing(cluster: Cluster, pod_name: str) -> Cluster | eviction.Refusal:
+    """An eviction API that checks disruptionsAllowed but does not spend it (skips the decrement
+    and the disruptedPods record of ``checkAndDecrement``): every eviction before the disruption
+    controller's next sync sees the same allowance, so one drain step can take several pods for
+    one disruption. Caught by pdb-respected (tests/data/drain-three-on-one.yaml)."""
+    out = eviction.evict(cluster, pod_name)
+    return out if isinstance(out, eviction.Refusal) else attrs.evolve(out, pdbs=cluster.pdbs)
+
+
+PDB_DECREMENT_CASE = BrokenCase(
+    "eviction-not-decrementing",
+    "eviction API not spending the budget",
+    DATA / "drain-three-on-one.yaml",
+    "pdb-respected",
+    (),
+    _fixed("drain", lambda c: drain.step(c, eviction_not_decrementing)),
+)

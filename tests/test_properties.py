@@ -148,6 +148,8 @@ def test_builtins_in_their_fixed_order_with_kinds_docs_and_explanations() -> Non
         "no-eviction-cycle",
         "hpa-within-bounds",
         "no-oscillation",
+        "pdb-respected",
+        "drain-completes",
     ]
     kinds = {name: d.kind for name, d in props.BUILTINS.items()}
     assert kinds == {
@@ -171,6 +173,8 @@ def test_builtins_in_their_fixed_order_with_kinds_docs_and_explanations() -> Non
         "no-eviction-cycle": ALWAYS,
         "hpa-within-bounds": ALWAYS,
         "no-oscillation": ALWAYS,
+        "pdb-respected": ALWAYS_TRANSITION,
+        "drain-completes": EVENTUALLY,
     }
     for d in props.BUILTINS.values():
         assert d.explain is not None and len(d.doc) > 200 and d.summary

@@ -13,7 +13,8 @@ PodEvictor, which applies ``maxNoOfPodsToEvictTotal``, ``maxNoOfPodsToEvictPerNo
 event the real one does (type Normal, reason the plugin's name, action Descheduled, note ``pod
 eviction from NODE node by sigs.k8s.io/descheduler``, reported by ``sigs.k8s.io.descheduler``).
 
-Every eviction goes through :func:`_evict`. It needs the apiserver; the descheduler's own pod
+Every eviction goes through :func:`_evict`, the eviction API, so PodDisruptionBudgets can refuse
+it (the run then moves on to the next pod). It needs the apiserver; the descheduler's own pod
 is not modelled (it runs as long as the apiserver answers).
 
 The component also keeps what the ``no-eviction-cycle`` property needs (see
@@ -35,7 +36,7 @@ from typing import Any
 
 import attrs
 
-from kmodel.components import apiserver
+from kmodel.components import eviction
 from kmodel.components.descheduler_plugins import (
     lownodeutilization,
     removeduplicates,
@@ -51,8 +52,6 @@ from kmodel.transition import Outcome
 
 NAME = "descheduler"
 RETURNS_CAP = 10  # returns counted per workload, at most (no-eviction-cycle's N must be below it)
-# the reason the eviction API gives the DisruptionTarget condition (pkg/registry/core/pod/storage/eviction.go)
-EVICTION_BY_EVICTION_API = "EvictionByEvictionAPI"
 
 PLUGINS: dict[str, Callable[[Handle, PluginArgs], None]] = {
     removeduplicates.NAME: removeduplicates.run,
@@ -66,19 +65,12 @@ PLUGINS: dict[str, Callable[[Handle, PluginArgs], None]] = {
 
 def _evict(cluster: Cluster, pod: Pod) -> Cluster | None:
     """The one path by which the descheduler evicts a pod (``PodEvictor.evictPod``, a POST to
-    the pod's ``eviction`` subresource). For now it does what the apiserver does for an
-    eviction no PodDisruptionBudget blocks: the condition DisruptionTarget=True (reason
-    EvictionByEvictionAPI), then a graceful DELETE (as taint eviction and preemption delete
-    pods). None when the pod is gone.
-
-    TODO(lead, at merge): switch this to ``kmodel.components.eviction.evict`` so that
-    PodDisruptionBudgets can refuse the eviction (the descheduler then records nothing and
-    moves on, as ``evictPod`` does on an error)."""
-    current = cluster.pod(pod.name)
-    if current is None:
-        return None
-    marked = cluster.with_pod(attrs.evolve(current, disruption_target=True, disruption_reason=EVICTION_BY_EVICTION_API))
-    return apiserver.delete_pod(marked, current.name)
+    the pod's ``eviction`` subresource, :func:`kmodel.components.eviction.evict`): the cluster
+    after the eviction, or None when the apiserver refused it (a PodDisruptionBudget's 429,
+    several budgets' 500, the pod gone, the apiserver down): the descheduler then records
+    nothing and moves on, as ``evictPod`` does on an error."""
+    after = eviction.evict(cluster, pod.name)
+    return None if isinstance(after, eviction.Refusal) else after
 
 
 def is_due(cluster: Cluster) -> bool:

@@ -595,7 +595,8 @@ def sync(cluster: Cluster, hpa: HorizontalPodAutoscaler, events: list[Event], no
         conditions = _set_condition(conditions, ABLE_TO_SCALE, "True", "SucceededRescale")
         msg = f"New size: {desired}; reason: {rescale_reason}"
         events.append(Event(now, SOURCE, "SuccessfulRescale", obj, msg))
-        notes.append(f"{hpa.name}: {hpa.target_kind.lower()}/{hpa.target_name} {current} -> {desired} ({rescale_reason})")
+        target = f"{hpa.target_kind.lower()}/{hpa.target_name}"
+        notes.append(f"{hpa.name}: {target} {current} -> {desired} ({rescale_reason})")
         mem = store_scale_event(mem, hpa, current, desired, now)
         last_scale = now
         history = _record(history, now, desired, s.replica_history_window)

@@ -52,8 +52,12 @@ def simulate(
         sim.steps.append((state.now, outcome.actor, outcome.label))
         for e in outcome.events:
             key = (e.source, e.reason, e.object)
-            if outcome.actor not in ("user", "fault", faultrules.ACTOR) and last_message.get(key) == e.message:
+            if (
+                outcome.actor not in ("user", "fault", "kubectl", faultrules.ACTOR)
+                and last_message.get(key) == e.message
+            ):
                 continue  # a controller repeating itself: kubectl would only bump the count
+            # (a kubectl drain prints every retry: its lines are shown each time)
             last_message[key] = e.message
             sim.events.append(e)
 

@@ -46,7 +46,14 @@ if TYPE_CHECKING:
 
 View = dict[str, Any]
 
-KINDS = (("nodes", "node"), ("pods", "pod"), ("deployments", "deployment"), ("services", "service"))
+KINDS = (
+    ("nodes", "node"),
+    ("pods", "pod"),
+    ("deployments", "deployment"),
+    ("services", "service"),
+    ("poddisruptionbudgets", "poddisruptionbudget"),
+    ("drains", "drain"),
+)
 ALWAYS_SHOWN_ACTORS = ("fault", "repair", "timeline", "adversary")
 CONTROL_PLANE_NAMES = {
     "apiserver": "apiserver",

@@ -92,6 +92,27 @@ def snapshot_lines(snap: dict[str, Any]) -> list[str]:
                 [f"job.batch/{j['name']}", j["status"], j["completions"], str(j["active"]), str(j["failed"])]
             )
         lines += columns(job_rows)
+    if snap.get("poddisruptionbudgets"):
+        lines.append("")
+        pdb_rows = [["NAME", "MIN AVAILABLE", "MAX UNAVAILABLE", "ALLOWED DISRUPTIONS"]]
+        for b in snap["poddisruptionbudgets"]:
+            pdb_rows.append(
+                [
+                    f"poddisruptionbudget.policy/{b['name']}",
+                    b["minAvailable"],
+                    b["maxUnavailable"],
+                    str(b["allowedDisruptions"]),
+                ]
+            )
+        lines += columns(pdb_rows)
+    if snap.get("drains"):
+        lines.append("")
+        drain_rows = [["KUBECTL DRAIN", "STATUS", "EVICTING", "WAITING FOR"]]
+        for d in snap["drains"]:
+            drain_rows.append(
+                [f"node/{d['name']}", d["status"], ",".join(d["evicting"]) or "-", ",".join(d["waitingFor"]) or "-"]
+            )
+        lines += columns(drain_rows)
     if snap["services"]:
         lines.append("")
         svc_rows = [["NAME", "ENDPOINTS"]]

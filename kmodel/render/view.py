@@ -139,6 +139,38 @@ def view(cluster: Cluster) -> dict[str, Any]:
             if cluster.jobs
             else {}
         ),
+        # kubectl get poddisruptionbudgets, only when there are any
+        **(
+            {
+                "poddisruptionbudgets": [
+                    {
+                        "name": b.name,
+                        "minAvailable": b.min_available if b.min_available is not None else "N/A",
+                        "maxUnavailable": b.max_unavailable if b.max_unavailable is not None else "N/A",
+                        "allowedDisruptions": b.disruptions_allowed,
+                    }
+                    for b in cluster.pdbs
+                ]
+            }
+            if cluster.pdbs
+            else {}
+        ),
+        # kubectl drain runs, only when there are any
+        **(
+            {
+                "drains": [
+                    {
+                        "name": d.node,
+                        "status": "running" if d.running else ("drained" if d.outcome == "drained" else "failed"),
+                        "evicting": list(d.pending),
+                        "waitingFor": list(d.waiting),
+                    }
+                    for d in cluster.drains
+                ]
+            }
+            if cluster.drains
+            else {}
+        ),
         "controlPlane": {
             "apiserver": cluster.control_plane.apiserver,
             "etcd": cluster.control_plane.etcd,

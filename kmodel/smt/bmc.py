@@ -102,6 +102,7 @@ from kmodel.smt.nodehealth import (
     nk,
     no_execute_delay,
     pk,
+    refuse_disruption,
 )
 from kmodel.smt.workload import DEFAULT_POD_SLOTS, WORKLOAD_VERBS, WorkloadModel, WorkloadSlice, dk, ek, rk
 from kmodel.state import COND_TRUE, Cluster, Deployment, selector_matches
@@ -449,6 +450,8 @@ NOT_ENCODED: dict[str, str] = {
     "no-eviction-cycle": "the slices do not encode the descheduler (they refuse scenarios with a DeschedulerPolicy)",
     "hpa-within-bounds": "the slices do not encode the HorizontalPodAutoscaler (they refuse it)",
     "no-oscillation": "the slices do not encode the HorizontalPodAutoscaler (they refuse it)",
+    "pdb-respected": "the slices do not encode PodDisruptionBudgets or the eviction API (they refuse them)",
+    "drain-completes": "the slices do not encode kubectl drain (they refuse it)",
 }
 
 PROPERTIES: dict[str, SliceProperty] = {
@@ -561,6 +564,7 @@ def python_model(
     slice get it or a one-line refusal."""
     if slice not in SLICES:
         raise SliceError(f"unknown slice {slice!r}", where="--smt-slice", fix=f"use one of {', '.join(SLICES)}")
+    refuse_disruption(scenario.initial_state(), scenario.timeline, "--engine smt", faults or scenario.faults)
     needed = [n for n in names if n in PROPERTIES and PROPERTIES[n].workload]
     workload = bool(needed) or needs_workload(scenario)
     if slice == "node-health":

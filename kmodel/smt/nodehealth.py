@@ -243,6 +243,30 @@ def refuse_hpas(cluster: Cluster, applied: list[Any], where: str) -> None:
         )
 
 
+def refuse_disruption(cluster: Cluster, timeline: Any, where: str, faults: Any = ()) -> None:
+    """Refuse PodDisruptionBudgets (in the cluster or applied by the timeline), kubectl drain
+    (a timeline event, or the checker's drainNode action): the disruption controller, the
+    eviction API and kubectl's retry loop are not encoded."""
+    applied = [m.name for ev in timeline for m in getattr(ev, "manifests", ()) if m.kind == "PodDisruptionBudget"]
+    names = [b.name for b in cluster.pdbs] + applied
+    if names:
+        raise SliceError(
+            f"poddisruptionbudget {names[0]} needs the disruption controller and the eviction API "
+            "(PodDisruptionBudget), which the Z3 encoding does not cover",
+            where=where,
+            fix="check with --engine explore or --engine hypothesis",
+        )
+    drains = [ev.text for ev in timeline if ev.verb == "drain"]
+    if drains or dict(faults or ()).get("drainNode", 0) > 0 or cluster.drains:
+        what = f"timeline event {drains[0]!r}" if drains else "the drainNode action"
+        raise SliceError(
+            f"{what} needs kubectl drain (cordon, then evictions through the eviction API), which the Z3 encoding "
+            "does not cover",
+            where=where,
+            fix="check with --engine explore or --engine hypothesis",
+        )
+
+
 def refuse_informer_lag(settings: Any, where: str) -> None:
     """Refuse ``informerLag`` (kmodel.informer): controllers acting on lagging views, the watch
     deliveries and the ReplicaSet expectations are not encoded (every slice reads the store)."""

@@ -114,6 +114,7 @@ from attrs import define, field, frozen
 from kmodel.components.plugins import nodeaffinity
 from kmodel.errors import KmodelError
 from kmodel.scenario import Scenario
+from kmodel.smt.nodehealth import SliceError, refuse_disruption
 from kmodel.state import (
     COND_FALSE,
     COND_TRUE,
@@ -870,6 +871,10 @@ def check_scenario(scen: Scenario) -> None:
             where="kmodel prove",
             fix="check it with kmodel check (--engine explore or hypothesis), or set informerLag: 0",
         )
+    try:
+        refuse_disruption(first, scen.timeline, "kmodel prove", scen.faults)
+    except SliceError as err:
+        raise KmodelError(str(err.message), file=scen.path, where="kmodel prove", fix=str(err.fix)) from None
     applied = [m.name for ev in scen.timeline for m in ev.manifests if m.kind == "StatefulSet"]
     for name in [s.name for s in first.statefulsets] + applied:
         raise KmodelError(

@@ -8,7 +8,7 @@ sets the pod count to 1 and no cpu or memory). Priorities: neg -100, low 0, mid 
 very high 10000. ``StartTime(epochTimeN)`` (N nanoseconds after the epoch) is t=N seconds here:
 only the order matters. Cases that need other plugins' fake filters, extenders or the
 PodTopologySpread / InterPodAffinity filters are left to those plugins' tests; the PDB cases
-are xfail: kmodel has no PodDisruptionBudgets yet.
+are translated with a PodDisruptionBudget in the cluster (its status set as the Go case sets it).
 """
 
 from __future__ import annotations
@@ -21,8 +21,9 @@ import pytest
 from kmodel.components import apiserver, scheduler
 from kmodel.components.plugins import defaultpreemption as dp
 from kmodel.components.plugins.framework import UNRESOLVABLE, UNSCHEDULABLE, Status
+from kmodel.labels import LabelSelector
 from kmodel.schedulingspec import PREEMPT_NEVER, SchedulingSpec
-from kmodel.state import NO_SCHEDULE, Cluster, Node, Pod, Resources, Taint
+from kmodel.state import NO_SCHEDULE, Cluster, Node, Pod, PodDisruptionBudget, Resources, Taint
 from tests.k8s.conftest import mkcluster, mknode
 
 NEG, LOW, MID, HIGH, VERY_HIGH = -100, 0, 100, 1000, 10000
@@ -230,16 +231,84 @@ def test_dry_run_all_five_nodes_are_candidates() -> None:
     assert candidates_of(c, c.pod("p")) == {f"node{i}": [f"p{i}"] for i in range(1, 6)}  # type: ignore[arg-type]
 
 
-@pytest.mark.xfail(strict=True, reason="needs PodDisruptionBudgets (the PDB-violation count of a candidate)")
-def test_dry_run_preemption_with_violation_of_same_pdb() -> None:
-    """TestDryRunPreemption/"preemption with violation of same pdb": a PDB selecting app=foo
-    with 1 disruption allowed; both victims go and one of them violates it."""
+def _foo_pdb(allowed: int, disrupted: tuple[str, ...] = ()) -> PodDisruptionBudget:
+    """The Go cases' budget: selector app=foo, status.disruptionsAllowed and DisruptedPods."""
+    return PodDisruptionBudget(
+        "foo",
+        LabelSelector((("app", "foo"),)),
+        observed=True,
+        disruptions_allowed=allowed,
+        disrupted_pods=tuple((n, 100) for n in disrupted),
+    )
+
+
+PDB_CASES = [
+    pytest.param(2, 1, (), 1, id="TestDryRunPreemption/preemption with violation of same pdb"),
+    pytest.param(
+        2,
+        1,
+        ("p2",),
+        1,
+        id="TestDryRunPreemption/preemption with violation of the pdb with pod whose eviction was processed, "
+        "the victim doesn't belong to DisruptedPods",
+    ),
+    pytest.param(
+        2,
+        1,
+        ("p1.2",),
+        0,
+        id="TestDryRunPreemption/preemption with violation of the pdb with pod whose eviction was processed, "
+        "the victim belongs to DisruptedPods",
+    ),
+    pytest.param(
+        3,
+        1,
+        ("p1.3",),
+        1,
+        id="TestDryRunPreemption/preemption with violation of the pdb with pod whose eviction was processed, "
+        "the victim which belongs to DisruptedPods is treated as 'nonViolating'",
+    ),
+]
+
+
+@pytest.mark.parametrize(("count", "allowed", "disrupted", "violations"), PDB_CASES)
+def test_dry_run_preemption_pdb(count: int, allowed: int, disrupted: tuple[str, ...], violations: int) -> None:
+    """TestDryRunPreemption's PDB cases: medium pods p1.1.. labelled app=foo on node1, a very
+    large preemptor; every one of them is a victim, and NumPDBViolations counts those that spend
+    a disruption the budget (selector app=foo) does not have, pods in its DisruptedPods
+    spending none."""
     foo = (("app", "foo"),)
-    pods = [pod("p1.1", "node1", MID, MEDIUM, labels=foo), pod("p1.2", "node1", MID, MEDIUM, labels=foo)]
+    pods = [pod(f"p1.{i}", "node1", MID, MEDIUM, labels=foo) for i in range(1, count + 1)]
     preemptor = pod("p", priority=HIGH, req=VERY_LARGE)
     c = cluster([node("node1")], pods, preemptor)
+    c = c.with_pdb(_foo_pdb(allowed, disrupted))
     found, _ = dp.dry_run(c, preemptor, ["node1"], scheduler.fits)
-    assert [(cand.node, cand.pdb_violations) for cand in found] == [("node1", 1)]
+    assert [(cand.node, sorted(v.name for v in cand.victims), cand.pdb_violations) for cand in found] == [
+        ("node1", [p.name for p in pods], violations)
+    ]
+
+
+def test_dry_run_preemption_pdb_violating_nodes_ranked() -> None:
+    """TestDryRunPreemption/"preemption looks past numCandidates until a non-PDB violating node
+    is found": app=foo pods on node1, node2 (a very high priority one there, so no candidate)
+    and node5 under a budget with no disruption left: those candidates count one violation
+    each, node3 and node4 none; pickOneNodeForPreemption then takes a node without a violation
+    (fewest violations first)."""
+    foo = (("app", "foo"),)
+    pods = [
+        pod("p1", "node1", MID, LARGE, labels=foo),
+        pod("p2", "node2", 10_000, LARGE, labels=foo),
+        pod("p3", "node3", MID, LARGE),
+        pod("p4", "node4", MID, LARGE),
+        pod("p5", "node5", MID, LARGE, labels=foo),
+    ]
+    preemptor = pod("p", priority=HIGH, req=LARGE)
+    c = cluster([node(f"node{i}", LARGE) for i in range(1, 6)], pods, preemptor).with_pdb(_foo_pdb(0))
+    found, _ = dp.dry_run(c, preemptor, [f"node{i}" for i in range(1, 6)], scheduler.fits)
+    assert {cand.node: cand.pdb_violations for cand in found} == {"node1": 1, "node3": 0, "node4": 0, "node5": 1}
+    # DryRunPreemption returns the non-violating candidates first
+    assert [cand.pdb_violations for cand in found] == [0, 0, 1, 1]
+    assert {cand.node for cand in dp.pick_one_node(found, c.now)} == {"node3", "node4"}
 
 
 # --- TestSelectBestCandidate ---------------------------------------------------------------------------

@@ -12,9 +12,10 @@ PostFilter that runs when no node fits a pod, and makes room by deleting pods of
 3. on each potential node (the dry run, ``SelectVictimsOnNode``): remove every pod of lower
    priority; if the pod still does not fit, the node is no candidate (its status is the filter's);
    else add them back one by one, most important first (higher priority, then earlier start),
-   keeping each that still leaves room: the ones that do not fit are the victims. PDB-violating
-   victims would be reprieved first: :func:`pdb_split` is the hook, and with no
-   PodDisruptionBudgets in kmodel every victim is non-violating;
+   keeping each that still leaves room: the ones that do not fit are the victims. Pods whose
+   eviction would violate a PodDisruptionBudget (:func:`pdb_split`) are tried for a reprieve
+   first, so they are victims only when nothing else makes room; preemption still goes ahead
+   when they are (it does not use the eviction API, and the budget is best effort);
 4. ``pickOneNodeForPreemption``: fewest PDB violations, then the lowest highest-priority victim,
    the smallest sum of priorities, the fewest victims, the latest start time among the
    highest-priority victims; the real scheduler takes the first of the remaining ties in an order
@@ -44,7 +45,7 @@ import attrs
 from attrs import frozen
 
 from kmodel import versions
-from kmodel.components import apiserver
+from kmodel.components import apiserver, disruption
 from kmodel.components.plugins.framework import UNRESOLVABLE, UNSCHEDULABLE, Status
 from kmodel.schedulingspec import PREEMPT_NEVER
 from kmodel.state import Cluster, Pod
@@ -113,10 +114,25 @@ def pdb_split(cluster: Cluster, pods: list[Pod]) -> tuple[list[Pod], list[Pod]]:
     """``filterPodsWithPDBViolation``: (the pods whose eviction would violate a
     PodDisruptionBudget, the others), each in the given order.
 
-    HOOK: kmodel has no PodDisruptionBudgets yet, so nothing violates one. When they come, a pod
-    violates when a budget selecting it has no disruption left (counting the victims already
-    taken from it in this pass, and leaving out pods already in its DisruptedPods)."""
-    return [], list(pods)
+    Each budget starts from its status.disruptionsAllowed; every pod it guards (a non-empty
+    selector matching the pod's labels) that is not already in its status.disruptedPods spends
+    one, and a pod that takes some budget below 0 is violating. Counted afresh for each node."""
+    if not cluster.pdbs:
+        return [], list(pods)
+    left = {b.name: b.disruptions_allowed for b in cluster.pdbs}
+    violating: list[Pod] = []
+    others: list[Pod] = []
+    for p in pods:
+        violated = False
+        if p.labels:
+            for b in cluster.pdbs:
+                if not disruption.guards(b, p) or any(name == p.name for name, _ in b.disrupted_pods):
+                    continue
+                left[b.name] -= 1
+                if left[b.name] < 0:
+                    violated = True
+        (violating if violated else others).append(p)
+    return violating, others
 
 
 # --- the steps ----------------------------------------------------------------------------------------
