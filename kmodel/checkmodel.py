@@ -39,7 +39,7 @@ from typing import Any
 import attrs
 from attrs import frozen
 
-from kmodel import faultrules, informer, loadmodel, model
+from kmodel import faultrules, ha, informer, loadmodel, model
 from kmodel import faults as fault_fns
 from kmodel.components import apiserver, descheduler, prober
 from kmodel.components import horizontalpodautoscaler as hpa_component
@@ -69,6 +69,8 @@ UNDO: dict[str, tuple[str, Callable[[Cluster, str], Cluster | None]]] = {
     "component": ("start {}", lambda c, n: fault_fns.set_component(c, n, True)),
     # "probe:KIND POD": the pod's KIND probe passes again
     "probe": ("pass-probe {}", _pass_probe),
+    # several control-plane machines: "ha:scheduler@cp-2", "etcdoff:etcd-1" (kmodel.ha)
+    **ha.UNDO,
 }
 SETTLE_LIMIT = 600  # seconds of model time to let a scenario come up before checking
 
@@ -342,7 +344,8 @@ class KubeModel:
             yield Transition("fault", label, CheckState(after, budget, injected, state.next_event), fault=True)
 
         for n in c.nodes:
-            if not n.control_plane:
+            # with several control-plane machines (kmodel.ha) those machines may fail too
+            if not n.control_plane or c.ha is not None:
                 yield from inject(
                     "powerOffNode", f"off:{n.name}", f"power off {n.name}", partial(fault_fns.power_off, c, n.name)
                 )
@@ -365,7 +368,10 @@ class KubeModel:
                     f"stop container runtime on {n.name}",
                     partial(fault_fns.set_runtime, c, n.name, False),
                 )
-        for comp in CONTROL_PLANE_PROCESSES:
+        if c.ha is not None:
+            for kind, tag, label, fault in ha.checker_faults(c):
+                yield from inject(kind, tag, label, fault)
+        for comp in CONTROL_PLANE_PROCESSES if c.ha is None else ():
             yield from inject(
                 "stopComponent", f"component:{comp}", f"stop {comp}", partial(fault_fns.set_component, c, comp, False)
             )
@@ -557,6 +563,7 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True, more_failu
         descheduler.relative(c, rn),
         hpa_component.relative(c),
         informer.relative(c, pod_entry, rn),
+        ha.relative(c, cap),
     )
 
 

@@ -188,6 +188,8 @@ def _by_default(defn: props_mod.PropertyDef, scenario: Scenario) -> bool:
         return props_mod.can_roll_out(scenario)
     if defn.name in props_mod.DESCHEDULER_PROPERTIES:
         return scenario.descheduler is not None
+    if defn.name in props_mod.HA_PROPERTIES:
+        return scenario.control_plane is not None
     kind = props_mod.ABOUT_KIND.get(defn.name)
     if kind is None:
         return True
