@@ -374,8 +374,11 @@ def relative(c: Cluster, cap: int) -> object:
     if ha is None:
         return None
 
+    # every threshold on these ages is at most leaseDuration (renewDeadline, the failover bound)
+    horizon = min(cap, -(-LEASE_DURATION // c.settings.step) * c.settings.step + c.settings.step)
+
     def age(t: int | None) -> int | None:
-        return None if t is None else min(c.now - t, cap)
+        return None if t is None else min(c.now - t, horizon)
 
     return (
         ha.stopped,
