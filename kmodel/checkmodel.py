@@ -314,8 +314,8 @@ class KubeModel:
             if faultrules.firings(c, self.scenario.fault_rules):
                 c = before  # a fault rule fires in this tick: that is for the checker to explore
                 break
-            changed = attrs.evolve(c, ran=frozenset(), sched_attempted=frozenset()) != attrs.evolve(
-                before, ran=frozenset(), sched_attempted=frozenset()
+            changed = attrs.evolve(c, ran=frozenset(), sched_attempted=frozenset(), ha=ha.steady(c)) != attrs.evolve(
+                before, ran=frozenset(), sched_attempted=frozenset(), ha=ha.steady(before)
             )
             quiet_for = 0 if changed else quiet_for + c.settings.step
             if quiet_for > need:

@@ -356,6 +356,18 @@ def on_tick(before: Cluster, c: Cluster) -> Cluster:
     return after
 
 
+def steady(c: Cluster) -> object:
+    """The HA state with the Leases' renewal times as ages, for telling whether anything but the
+    clock changed (a leader renewing every tick is steady); None without HA."""
+    h = c.ha
+    if h is None:
+        return None
+    leases = tuple(
+        Lease(lease.holder, None if lease.renew_time is None else c.now - lease.renew_time) for lease in h.leases
+    )
+    return attrs.evolve(h, leases=leases)
+
+
 def failover_bound(c: Cluster) -> int:
     """How long the control plane may be unmanageable after one failure: a new leader takes an
     expired Lease at the first tick at or after leaseDuration (candidates retry every
