@@ -39,8 +39,9 @@ and a kube-controller-manager (and, stacked, an etcd member), and:
   ``controller-manager@``, ``control-plane@``) stops one process on one machine; without
   ``@machine`` the process is stopped on every control-plane machine. ``stop node/cp-2`` powers a
   control-plane machine off; ``stop node/etcd-1`` powers an external etcd machine off. The
-  checker's ``powerOffNode`` budget covers the control-plane and etcd machines, and
-  ``stopComponent`` every process on every one of them (``stop scheduler@cp-2``).
+  checker's ``powerOffNode`` budget covers the control-plane and etcd machines (and
+  ``partitionNode`` the control-plane Nodes), and ``stopComponent`` every process on every one
+  of them (``stop scheduler@cp-2``).
 
 Left out: the apiserver's watch cache lagging etcd, network partitions between control-plane
 machines (a ``partition node/cp-1`` cuts the machine off from everything), Lease ``release`` on
