@@ -15,7 +15,8 @@ and a kube-controller-manager (and, stacked, an etcd member), and:
 
 - **etcd quorum**: the apiservers can read and write only while a majority of the etcd members
   run on a machine that is powered and not cut off (``partition node/...``). Without quorum
-  every write fails, the leases' renewals included.
+  every write fails, the leases' renewals included. A stacked apiserver talks to the etcd
+  member on its own machine only (as kubeadm sets it up): with that member stopped it fails.
 - **load balancer**: kubelets, clients (``kubectl``, the timeline) and the checker reach "the
   apiserver" through a load balancer that routes to any apiserver that answers (a running
   apiserver on a reachable machine, with quorum). Every apiserver serves the same store here (no
@@ -113,6 +114,11 @@ class HAControlPlane:
         return 2 * up > len(self.etcd_machines)
 
     def apiserver_ok(self, c: Cluster, m: str) -> bool:
+        """The apiserver on ``m`` answers: it runs and etcd has quorum; stacked, it talks to the
+        etcd member on its own machine (kubeadm's ``--etcd-servers=https://127.0.0.1:2379``), so
+        that member must run too."""
+        if not self.external and not self.running(c, "etcd", m):
+            return False
         return self.running(c, "apiserver", m) and self.quorum(c)
 
     def host_up(self, c: Cluster) -> bool:

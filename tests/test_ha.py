@@ -187,6 +187,16 @@ def test_a_leader_cut_from_its_apiserver_gives_up_at_the_renew_deadline() -> Non
     assert leaders(states[60 + ha.LEASE_DURATION]) == ("cp-2", "cp-2")
 
 
+def test_a_stacked_apiserver_fails_with_its_local_etcd_member() -> None:
+    """kubeadm's stacked apiserver uses --etcd-servers=https://127.0.0.1:2379: with etcd@cp-1
+    stopped, apiserver@cp-1 fails, cp-1's leaders cannot renew through it, and cp-2 takes over
+    once the Leases expire; the load balancer keeps answering through cp-2 and cp-3."""
+    scen = load(SCEN.format("ha-stacked"), ["60s stop etcd@cp-1"])
+    states = {c.now: c for c in run(scen, 100)}
+    assert states[65].apiserver_available and leaders(states[65]) == (None, None)
+    assert leaders(states[60 + ha.LEASE_DURATION]) == ("cp-2", "cp-2")
+
+
 def test_without_etcd_quorum_nothing_can_be_written() -> None:
     scen = load(SCEN.format("ha-stacked"), ["60s stop etcd@cp-2", "60s stop etcd@cp-3", NEW_DEPLOYMENT])
     states = run(scen, 180)
