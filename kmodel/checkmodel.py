@@ -41,7 +41,7 @@ from typing import Any
 import attrs
 from attrs import frozen
 
-from kmodel import faultrules, informer, loadmodel, model
+from kmodel import faultrules, ha, informer, loadmodel, model
 from kmodel import faults as fault_fns
 from kmodel.components import apiserver, descheduler, disruption, drain, prober
 from kmodel.components import horizontalpodautoscaler as hpa_component
@@ -88,6 +88,8 @@ UNDO: dict[str, tuple[str, Callable[[Cluster, str], Cluster | None]]] = {
     "probe": ("pass-probe {}", _pass_probe),
     # "drain:NODE": the maintenance is over, kubectl uncordon NODE
     "drain": ("kubectl uncordon {}", lambda c, n: _uncordon(c, n)),
+    # several control-plane machines: "ha:scheduler@cp-2", "etcdoff:etcd-1" (kmodel.ha)
+    **ha.UNDO,
 }
 SETTLE_LIMIT = 600  # seconds of model time to let a scenario come up before checking
 
@@ -331,8 +333,8 @@ class KubeModel:
             if faultrules.firings(c, self.scenario.fault_rules):
                 c = before  # a fault rule fires in this tick: that is for the checker to explore
                 break
-            changed = attrs.evolve(c, ran=frozenset(), sched_attempted=frozenset()) != attrs.evolve(
-                before, ran=frozenset(), sched_attempted=frozenset()
+            changed = attrs.evolve(c, ran=frozenset(), sched_attempted=frozenset(), ha=ha.steady(c)) != attrs.evolve(
+                before, ran=frozenset(), sched_attempted=frozenset(), ha=ha.steady(before)
             )
             quiet_for = 0 if changed else quiet_for + c.settings.step
             if quiet_for > need:
@@ -361,7 +363,8 @@ class KubeModel:
             yield Transition("fault", label, CheckState(after, budget, injected, state.next_event), fault=True)
 
         for n in c.nodes:
-            if not n.control_plane:
+            # with several control-plane machines (kmodel.ha) those machines may fail too
+            if not n.control_plane or c.ha is not None:
                 yield from inject(
                     "powerOffNode", f"off:{n.name}", f"power off {n.name}", partial(fault_fns.power_off, c, n.name)
                 )
@@ -384,7 +387,10 @@ class KubeModel:
                     f"stop container runtime on {n.name}",
                     partial(fault_fns.set_runtime, c, n.name, False),
                 )
-        for comp in CONTROL_PLANE_PROCESSES:
+        if c.ha is not None:
+            for kind, tag, label, fault in ha.checker_faults(c):
+                yield from inject(kind, tag, label, fault)
+        for comp in CONTROL_PLANE_PROCESSES if c.ha is None else ():
             yield from inject(
                 "stopComponent", f"component:{comp}", f"stop {comp}", partial(fault_fns.set_component, c, comp, False)
             )
@@ -586,6 +592,7 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True, more_failu
         informer.relative(c, pod_entry, rn),
         disruption.relative(c.pdbs, now, rn),
         drain.relative(c.drains, now, rn),
+        ha.relative(c, cap),
     )
 
 

@@ -191,6 +191,8 @@ def _by_default(defn: props_mod.PropertyDef, scenario: Scenario) -> bool:
         return scenario.descheduler is not None
     if defn.name in props_mod.PDB_PROPERTIES:
         return props_mod.has_pdb_or_drain(scenario)
+    if defn.name in props_mod.HA_PROPERTIES:
+        return scenario.control_plane is not None
     kind = props_mod.ABOUT_KIND.get(defn.name)
     if kind is None:
         return True

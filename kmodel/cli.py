@@ -203,6 +203,7 @@ def simulate(
     Event syntax (timeline and --event):
       stop|start node/NAME | kubelet/NAME | apiserver | etcd | scheduler
                  | controller-manager | control-plane
+                 (with a controlPlane section: PROCESS@MACHINE, e.g. scheduler@cp-2)
       partition|heal node/NAME        kill pod/NAME
       delete pod/NAME|node/NAME|deployment/NAME|replicaset/NAME|service/NAME
              |statefulset/NAME|daemonset/NAME|job/NAME|poddisruptionbudget/NAME

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import attrs
 
+from kmodel import ha
 from kmodel.components import prober
 from kmodel.state import Cluster, ControllerMemory
 
@@ -46,6 +47,8 @@ def power_off(cluster: Cluster, node_name: str) -> Cluster | None:
     if node is None or not node.powered:
         return None
     after = cluster.with_node(attrs.evolve(node, powered=False, running=frozenset()))
+    if after.ha is not None:
+        return ha.on_power_off(after, node_name)
     return _forget_controller_memory(cluster, after)
 
 
@@ -71,7 +74,10 @@ def set_runtime(cluster: Cluster, node_name: str, running: bool) -> Cluster | No
 
 
 def set_component(cluster: Cluster, component: str, running: bool) -> Cluster | None:
-    """Stop or start one control-plane process, or all of them with ``control-plane``."""
+    """Stop or start one control-plane process, or all of them with ``control-plane``; with
+    several control-plane machines ``scheduler@cp-2`` names one machine's (kmodel.ha)."""
+    if cluster.ha is not None:
+        return ha.set_process(cluster, component, running)
     names = COMPONENTS if component == "control-plane" else (component,)
     cp = cluster.control_plane
     changes = {_field(n): running for n in names if getattr(cp, _field(n)) != running}

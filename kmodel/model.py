@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 import attrs
 from attrs import frozen
 
-from kmodel import informer
+from kmodel import ha, informer
 from kmodel.components import (
     daemonset,
     deployment,
@@ -114,6 +114,13 @@ def component_steps(cluster: Cluster, comp: Component) -> list[Outcome]:
 
 
 def tick(cluster: Cluster) -> Cluster:
+    """Advance the clock by one step (see :func:`_tick`); with several control-plane machines,
+    then renew, give up and take over the leader Leases (:func:`kmodel.ha.on_tick`)."""
+    out = _tick(cluster)
+    return out if out.ha is None else ha.on_tick(cluster, out)
+
+
+def _tick(cluster: Cluster) -> Cluster:
     """Advance the clock by one step; every component may act again.
 
     Leader election (``--leader-elect``, on by default): a kube-controller-manager that cannot

@@ -1716,6 +1716,8 @@ def _fault_active(c: Cluster) -> bool:
     cp = c.control_plane
     if not (cp.apiserver and cp.etcd and cp.scheduler and cp.controller_manager and c.control_plane_host_up):
         return True
+    if c.ha is not None and c.ha.failures(c):
+        return True
     return any(not n.powered or not n.kubelet_running or not n.runtime_ready or n.partitioned for n in c.nodes)
 
 
@@ -1883,6 +1885,93 @@ def no_eviction_cycle_property(max_returns: int = DEFAULT_EVICTION_CYCLE_RETURNS
 
 no_eviction_cycle = no_eviction_cycle_property()
 DESCHEDULER_PROPERTIES = ("no-eviction-cycle",)
+
+
+# --- several control-plane machines (kmodel.ha) ----------------------------------------------------
+
+
+def _unmanageable(c: Cluster) -> str | None:
+    """Why the control plane has been unable to carry a new Deployment to Running pods for longer
+    than the failover bound; None when it is not."""
+    from kmodel import ha
+
+    h = c.ha
+    if h is None:
+        missing = [
+            what
+            for what, ok in (
+                ("no apiserver answers", c.apiserver_available),
+                ("no scheduler acts", c.scheduler_active),
+                ("no controller-manager acts", c.controller_manager_active),
+            )
+            if not ok
+        ]
+        return "; ".join(missing) + " (one control plane: nothing takes over)" if missing else None
+    if h.unmanageable_since is None or c.now - h.unmanageable_since <= ha.failover_bound(c):
+        return None
+    missing = []
+    if not h.quorum(c):
+        up = sum(1 for m in h.etcd_machines if h.running(c, "etcd", m))
+        missing.append(f"etcd has no quorum ({up} of {len(h.etcd_machines)} members up)")
+    elif not h.apiserver_available(c):
+        missing.append("no apiserver answers")
+    for process in ha.LEADER_ELECTED:
+        if h.apiserver_available(c) and not h.acting(c, process):
+            missing.append(f"no {process} leader acts")
+    cause = ", ".join(h.failures(c)) or "nothing is down"
+    return (
+        f"unmanageable for {c.now - h.unmanageable_since}s (> failover bound {ha.failover_bound(c)}s): "
+        f"{'; '.join(missing)}; {cause}"
+    )
+
+
+def _explain_unmanageable(c: Cluster) -> str:
+    return _unmanageable(c) or ""
+
+
+@invariant("manageable-after-any-single-failure", explain=_explain_unmanageable)
+def manageable_after_any_single_failure(cluster: Cluster) -> bool:
+    """After a failure the control plane can again carry a newly applied Deployment to Running
+    pods within the failover bound: etcd has quorum, the load balancer reaches an apiserver, and
+    a scheduler leader and a controller-manager leader act.
+
+    What is checked is that capability, in every state, not an apply after each fault: with it the
+    Deployment controller creates the ReplicaSet, the ReplicaSet controller the pods, the
+    scheduler binds them and the kubelets run them (the topology scenarios also apply a
+    Deployment after their fault window, and tests/test_ha.py shows its pods Running). The
+    failures are whatever the checker's budget allows: give it one (``powerOffNode: 1`` or
+    ``stopComponent: 1``) to ask about "any single failure". The failover bound is leaseDuration
+    (15 s) rounded up to whole ticks with several control-plane machines (kmodel.ha), and 0 with
+    one: there is no standby to take over, so the trace ends at the fault that names the single
+    point of failure. Checked by default on scenarios with a controlPlane section.
+    """
+    return _unmanageable(cluster) is None
+
+
+def _several_leaders(c: Cluster) -> list[str]:
+    from kmodel import ha
+
+    if c.ha is None:
+        return []
+    out = []
+    for process in ha.LEADER_ELECTED:
+        acting = c.ha.acting(c, process)
+        if len(acting) > 1:
+            out.append(f"{process} acts on {', '.join(sorted(acting))} at once")
+    return out
+
+
+@invariant("one-leader-acting", explain=lambda c: "; ".join(_several_leaders(c)))
+def one_leader_acting(cluster: Cluster) -> bool:
+    """At most one instance of kube-scheduler and of kube-controller-manager acts at a time (the
+    promise of leader election: a leader that cannot renew its Lease within renewDeadline stops
+    before another may take the Lease after leaseDuration). Two schedulers acting bind from two
+    caches (double booking); two controller-managers create pods twice. Checked by default on
+    scenarios with a controlPlane section."""
+    return not _several_leaders(cluster)
+
+
+HA_PROPERTIES = ("manageable-after-any-single-failure", "one-leader-acting")
 # --- the HorizontalPodAutoscaler (kmodel.components.horizontalpodautoscaler) ---------------------
 
 
@@ -2180,6 +2269,8 @@ BUILTINS: dict[str, PropertyDef] = {
         no_oscillation_default,
         pdb_respected,
         drain_completes,
+        manageable_after_any_single_failure,
+        one_leader_acting,
     )
 }
 

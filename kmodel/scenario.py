@@ -16,6 +16,8 @@
     faultRules:                                  # faults the cluster's own state sets off
       - {name: overload, forEach: node, when: "n.cpu_requested_percent >= 98", action: crash,
          rebootAfter: 2m, max: 2}                # see kmodel.faultrules for actions and semantics
+    controlPlane: {machines: [cp-1, cp-2, cp-3]} # several control-plane machines (kmodel.ha):
+                                                 # etcd: stacked|external, etcdMachines: [...]
     load:                                        # what the metrics server reports (kmodel.loadmodel)
       deployment/web: {cpu: 300m}                # per pod; or a timeline [{at: 0s, cpu: 200m}, ...],
                                                  # total: {cpu: 2000m} (spread over ready pods),
@@ -35,7 +37,7 @@ from typing import Any
 import attrs
 from attrs import frozen
 
-from kmodel import deschedulerpolicy, faultrules, limits
+from kmodel import deschedulerpolicy, faultrules, ha, limits
 from kmodel.deschedulerpolicy import DeschedulerSetup
 from kmodel.errors import KmodelError, shown
 from kmodel.fieldpolicy import Finding
@@ -102,6 +104,7 @@ SCENARIO_KEYS = (
     "faultRules",
     "descheduler",
     "load",
+    "controlPlane",
 )
 BEHAVIOUR_KEYS = ("runFor", "exitCode", "failures")
 
@@ -128,6 +131,8 @@ class Scenario:
     descheduler: DeschedulerSetup | None = None
     # the load model (the Scenario's load: section; kmodel.loadmodel)
     loads: tuple[WorkloadLoad, ...] = ()
+    # several control-plane machines (the controlPlane section; kmodel.ha), None: the single one
+    control_plane: ha.HAControlPlane | None = None
 
     @property
     def warnings(self) -> tuple[str, ...]:
@@ -173,6 +178,8 @@ class Scenario:
                 cluster = cluster.with_pod(attrs.evolve(pod, node_name=m.obj.node_name))
         if self.descheduler is not None:
             cluster = attrs.evolve(cluster, descheduler=self.descheduler.initial())
+        if self.control_plane is not None:
+            cluster = ha.start(cluster, self.control_plane)
         return cluster
 
     def summary(self) -> str:
@@ -331,6 +338,9 @@ def load(path: str | Path, extra_events: list[str] | None = None, allow_unmodell
                 fix=f"add a Node manifest named {pinned} or use one of: {', '.join(sorted(node_names))}",
             )
     _check_admission(file, manifests, settings)
+    control_plane = None
+    if "controlPlane" in scen:
+        control_plane = ha.parse(sctx.at(scen, "controlPlane"), scen.get("controlPlane"), node_names)
 
     timeline: list[TimedEvent] = []
     places: list[tuple[str, int | None, str]] = []
@@ -367,6 +377,8 @@ def load(path: str | Path, extra_events: list[str] | None = None, allow_unmodell
     # nodes that the timeline may add by apply are valid targets too
     known_nodes = node_names | {m.name for ev in timeline for m in ev.manifests if m.kind == "Node"}
     for ev, (src, line, where) in zip(timeline, places, strict=True):
+        if ev.verb in ("stop", "start") and "/" not in ev.target:
+            ha.check_timeline_target(ev.target, control_plane, where, src, line)
         if ev.kind in ("node", "kubelet", "runtime") and ev.name not in known_nodes and ev.verb != "delete":
             raise KmodelError(
                 f"event {shown(ev.text)} names node {shown(ev.name)}, which is not in the scenario",
@@ -414,6 +426,7 @@ def load(path: str | Path, extra_events: list[str] | None = None, allow_unmodell
         fault_rules=rules,
         descheduler=desched,
         loads=loads,
+        control_plane=control_plane,
     )
     if rules:
         faultrules.validate(rules, scenario.initial_state(), file)

@@ -785,6 +785,9 @@ class Cluster:
     informers: Any = None
     pdbs: tuple[PodDisruptionBudget, ...] = ()  # policy/v1 PodDisruptionBudgets
     drains: tuple[Drain, ...] = ()  # kubectl drain runs, by node (kmodel.components.drain)
+    # several control-plane machines (a kmodel.ha.HAControlPlane: leader election, etcd quorum,
+    # the load balancer); None: the single ControlPlane above
+    ha: Any = None
 
     # -- lookups -------------------------------------------------------------------------------
 
@@ -836,6 +839,8 @@ class Cluster:
     @property
     def control_plane_host_up(self) -> bool:
         """Some machine that runs the control plane is powered on."""
+        if self.ha is not None:
+            return bool(self.ha.host_up(self))
         cps = self.control_plane_nodes
         if not cps:
             return self.implicit_host_powered
@@ -844,15 +849,21 @@ class Cluster:
     @property
     def apiserver_available(self) -> bool:
         """The apiserver answers requests: it runs, etcd runs, and their host is on."""
+        if self.ha is not None:
+            return bool(self.ha.apiserver_available(self))
         cp = self.control_plane
         return cp.apiserver and cp.etcd and self.control_plane_host_up
 
     @property
     def scheduler_active(self) -> bool:
+        if self.ha is not None:
+            return bool(self.ha.scheduler_active(self))
         return self.control_plane.scheduler and self.control_plane_host_up and self.apiserver_available
 
     @property
     def controller_manager_active(self) -> bool:
+        if self.ha is not None:
+            return bool(self.ha.controller_manager_active(self))
         return self.control_plane.controller_manager and self.control_plane_host_up and self.apiserver_available
 
     def kubelet_connected(self, node: Node) -> bool:

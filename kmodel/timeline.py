@@ -6,6 +6,8 @@ Verbs and targets::
     stop|start   kubelet/NAME         the kubelet service on a node
     stop|start   runtime/NAME         the container runtime on a node (the kubelet reports NotReady)
     stop|start   apiserver | etcd | scheduler | controller-manager | control-plane
+                 (with a controlPlane section: PROCESS@MACHINE for one machine's, e.g.
+                 scheduler@cp-2; without @ the process on every control-plane machine; kmodel.ha)
     partition|heal node/NAME          cut a node off from the apiserver / reconnect it
     kill         pod/NAME             kill the pod's containers and sandbox on its node
     delete       pod/NAME | node/NAME | deployment/NAME | replicaset/NAME | service/NAME | statefulset/NAME
@@ -127,7 +129,8 @@ class TimedEvent:
 
     @property
     def kind(self) -> str:
-        return self.target.split("/", 1)[0] if "/" in self.target else self.target
+        # "scheduler@cp-2": one machine's process (kmodel.ha)
+        return self.target.split("/", 1)[0] if "/" in self.target else self.target.split("@", 1)[0]
 
     @property
     def name(self) -> str:
@@ -194,7 +197,7 @@ def parse_event(
                 f"write {verb} {target} pod/NAME, deployment/NAME or replicaset/NAME",
             )
         target, args = args[0], (target,)
-    kind = target.split("/", 1)[0] if "/" in target else target
+    kind = target.split("/", 1)[0] if "/" in target else target.split("@", 1)[0]
     if len(target.split("/", 1)[-1]) > limits.MAX_NAME:
         raise bad(f"the name in {shown(target)} is longer than {limits.MAX_NAME} characters", "use the object's name")
 
@@ -410,8 +413,8 @@ def perform(cluster: Cluster, ev: TimedEvent) -> Outcome:
                 return _missing_node(cluster, name, label)
             change = faults.set_kubelet if kind == "kubelet" else faults.set_runtime
             return _fault(cluster, change(cluster, name, on), label, f"node/{name}")
-        label = f"{verb} {kind}"
-        return _fault(cluster, faults.set_component(cluster, kind, on), label, f"component/{kind}")
+        label = f"{verb} {ev.target}"
+        return _fault(cluster, faults.set_component(cluster, ev.target, on), label, f"component/{ev.target}")
     if verb in ("partition", "heal"):
         label = f"{verb} {name}"
         if cluster.node(name) is None:

@@ -171,13 +171,29 @@ def view(cluster: Cluster) -> dict[str, Any]:
             if cluster.drains
             else {}
         ),
-        "controlPlane": {
-            "apiserver": cluster.control_plane.apiserver,
-            "etcd": cluster.control_plane.etcd,
-            "scheduler": cluster.control_plane.scheduler,
-            "controllerManager": cluster.control_plane.controller_manager,
+        "controlPlane": _control_plane(cluster),
+    }
+
+
+def _control_plane(cluster: Cluster) -> dict[str, bool]:
+    """Up or down, per control-plane role; with several control-plane machines (kmodel.ha):
+    whether some apiserver answers, etcd has quorum, a scheduler and a controller-manager
+    leader act."""
+    ha = cluster.ha
+    if ha is not None:
+        return {
+            "apiserver": cluster.apiserver_available,
+            "etcd": ha.quorum(cluster),
+            "scheduler": cluster.scheduler_active,
+            "controllerManager": cluster.controller_manager_active,
             "hostUp": cluster.control_plane_host_up,
-        },
+        }
+    return {
+        "apiserver": cluster.control_plane.apiserver,
+        "etcd": cluster.control_plane.etcd,
+        "scheduler": cluster.control_plane.scheduler,
+        "controllerManager": cluster.control_plane.controller_manager,
+        "hostUp": cluster.control_plane_host_up,
     }
 
 

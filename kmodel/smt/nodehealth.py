@@ -267,6 +267,20 @@ def refuse_disruption(cluster: Cluster, timeline: Any, where: str, faults: Any =
         )
 
 
+def refuse_several_control_planes(cluster: Cluster, where: str) -> None:
+    """Refuse a scenario with a controlPlane section (kmodel.ha): several apiservers, leader
+    election, etcd quorum and the load balancer are not encoded (every slice has one control
+    plane)."""
+    ha = getattr(cluster, "ha", None)
+    if ha is not None:
+        raise SliceError(
+            f"the scenario declares control-plane machines ({', '.join(ha.machines)}): leader election, etcd "
+            "quorum and the load balancer of several control planes are not encoded in Z3",
+            where=where,
+            fix="check with --engine explore or --engine hypothesis",
+        )
+
+
 def refuse_informer_lag(settings: Any, where: str) -> None:
     """Refuse ``informerLag`` (kmodel.informer): controllers acting on lagging views, the watch
     deliveries and the ReplicaSet expectations are not encoded (every slice reads the store)."""
@@ -834,6 +848,7 @@ class Slice:
         refuse_fault_rules(getattr(m, "scenario", None), self.WHERE)
         refuse_hpas(c, [x for ev in m.timeline for x in ev.manifests], self.WHERE)
         refuse_informer_lag(c.settings, self.WHERE)
+        refuse_several_control_planes(c, self.WHERE)
         applies_jobs = any(x.kind == "Job" for ev in m.timeline for x in getattr(ev, "manifests", ()))
         if c.jobs or applies_jobs or any(p.owner_kind == "Job" for p in c.pods):
             name = c.jobs[0].name if c.jobs else "applied by the timeline"
