@@ -35,7 +35,7 @@ from typing import Any
 import attrs
 from attrs import frozen
 
-from kmodel import deschedulerpolicy, faultrules, limits
+from kmodel import deschedulerpolicy, faultrules, limits, partitions
 from kmodel.deschedulerpolicy import DeschedulerSetup
 from kmodel.errors import KmodelError, shown
 from kmodel.fieldpolicy import Finding
@@ -84,6 +84,7 @@ FAULT_KINDS = (
     "stopRuntime",
     "stopComponent",
     "partitionNode",
+    "partitionZone",
     "deletePod",
     "killPod",
     "failProbe",
@@ -365,6 +366,8 @@ def load(path: str | Path, extra_events: list[str] | None = None, allow_unmodell
         places.append(("--event", None, f"event {i + 1}"))
     # nodes that the timeline may add by apply are valid targets too
     known_nodes = node_names | {m.name for ev in timeline for m in ev.manifests if m.kind == "Node"}
+    known_nodes |= {ev.name for ev in timeline if ev.verb == "join"}  # kmodel.partitions
+    partitions.check_events(timeline, nodes, places)
     for ev, (src, line, where) in zip(timeline, places, strict=True):
         if ev.kind in ("node", "kubelet", "runtime") and ev.name not in known_nodes and ev.verb != "delete":
             raise KmodelError(

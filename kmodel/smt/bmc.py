@@ -449,6 +449,7 @@ NOT_ENCODED: dict[str, str] = {
     "no-eviction-cycle": "the slices do not encode the descheduler (they refuse scenarios with a DeschedulerPolicy)",
     "hpa-within-bounds": "the slices do not encode the HorizontalPodAutoscaler (they refuse it)",
     "no-oscillation": "the slices do not encode the HorizontalPodAutoscaler (they refuse it)",
+    "no-mass-eviction": "no slice encodes it (kmodel.partitions: check it with --engine explore or hypothesis)",
 }
 
 PROPERTIES: dict[str, SliceProperty] = {
