@@ -148,6 +148,7 @@ def test_builtins_in_their_fixed_order_with_kinds_docs_and_explanations() -> Non
         "no-eviction-cycle",
         "hpa-within-bounds",
         "no-oscillation",
+        "no-mass-eviction",
     ]
     kinds = {name: d.kind for name, d in props.BUILTINS.items()}
     assert kinds == {
@@ -171,6 +172,7 @@ def test_builtins_in_their_fixed_order_with_kinds_docs_and_explanations() -> Non
         "no-eviction-cycle": ALWAYS,
         "hpa-within-bounds": ALWAYS,
         "no-oscillation": ALWAYS,
+        "no-mass-eviction": ALWAYS_TRANSITION,
     }
     for d in props.BUILTINS.values():
         assert d.explain is not None and len(d.doc) > 200 and d.summary
