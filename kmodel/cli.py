@@ -204,6 +204,7 @@ def simulate(
       stop|start node/NAME | kubelet/NAME | apiserver | etcd | scheduler
                  | controller-manager | control-plane
       partition|heal node/NAME        kill pod/NAME
+      partition|heal zone/ZONE        join node/NAME [key=value ...]
       delete pod/NAME|node/NAME|deployment/NAME|replicaset/NAME|service/NAME
              |statefulset/NAME|daemonset/NAME|job/NAME  (pods: --force, or --grace-period=0 --force)
       scale deployment/NAME N | statefulset/NAME N
