@@ -245,6 +245,10 @@ def test_simulate_with_the_safeguard_evicts_nothing() -> None:
     for n in sim.final.nodes:
         assert n.has_taint(TAINT_UNREACHABLE, NO_SCHEDULE) and not n.has_taint(TAINT_UNREACHABLE, NO_EXECUTE)
     assert all(not p.terminating for p in sim.final.pods)
+    # cut from the apiserver, not from its pods' clients: every container still runs
+    for p in sim.final.pods:
+        n = sim.final.node(p.node_name or "")
+        assert n is not None and n.partitioned and p.name in n.running
     assert dict(sim.final.memory.zone_states) == {
         "us-east-1:us-east-1a": "FullDisruption",
         "us-east-1:us-east-1b": "FullDisruption",
@@ -413,3 +417,38 @@ def test_z3_refuses_the_partition_zone_fault(cli: Any) -> None:
     r = cli("check", str(MASS_FIXED), "--engine", "smt", "-p", "eviction-after-timeout", "--faults", "partitionZone=1")
     assert r.exit_code == 2, r.output
     assert "fault kind partitionZone is not encoded" in r.output or "not encoded in Z3" in r.output
+
+
+def _budget_variant(tmp_path: Path, safeguard: bool) -> Scenario:
+    """mass-eviction-partition.yaml with the cuts left to the fault budget (`partitionZone: 2`,
+    no timeline) and short timings (grace 20s, toleration 10s), so that the explorer reaches an
+    eviction: with the default timings it lies 70 ticks after the cut."""
+    text = MASS.read_text()
+    text = text.replace("  - 60s partition zone/us-east-1a\n  - 60s partition zone/us-east-1b\n", "")
+    text = text.replace("timeline:\n", "").replace("faults: {}", "faults: {partitionZone: 2}")
+    text = text.replace(
+        "  zoneDisruptionSafeguard: false\n",
+        f"  zoneDisruptionSafeguard: {'true' if safeguard else 'false'}\n"
+        "  nodeMonitorGracePeriod: 20s\n  defaultUnreachableTolerationSeconds: 10\n",
+    )
+    return manifest_scenario(tmp_path, text)
+
+
+def test_the_fault_budget_finds_the_mass_eviction(tmp_path: Path) -> None:
+    scen = _budget_variant(tmp_path, safeguard=False)
+    assert scen.timeline == () and scen.faults == (("partitionZone", 2),)
+    r = explore(KubeModel(scen), prop("no-mass-eviction", scen), max_states=20_000)
+    assert r.verdict == VIOLATED and r.trace is not None, r.message
+    cuts = [s.label for s in r.trace.steps if s.actor == "fault"]
+    assert sorted(cuts) == ["partition zone/us-east-1:us-east-1a", "partition zone/us-east-1:us-east-1b"]
+
+
+def test_the_fault_budget_with_the_safeguard_evicts_nothing(tmp_path: Path) -> None:
+    """Bounded: the explorer up to depth 25 (both cuts, grace, taint and toleration fit) and
+    Hypothesis on random runs (cuts and heals at any tick) find no eviction."""
+    scen = _budget_variant(tmp_path, safeguard=True)
+    p = prop("no-mass-eviction", scen)
+    r = explore(KubeModel(scen), p, max_states=60_000, max_depth=25)
+    assert r.verdict != VIOLATED, r.message
+    r = hypothesis_engine.check(KubeModel(scen), p, seed=0, max_examples=10)
+    assert r.verdict == HOLDS, r.message
