@@ -452,3 +452,20 @@ def test_the_fault_budget_with_the_safeguard_evicts_nothing(tmp_path: Path) -> N
     assert r.verdict != VIOLATED, r.message
     r = hypothesis_engine.check(KubeModel(scen), p, seed=0, max_examples=10)
     assert r.verdict == HOLDS, r.message
+
+
+@pytest.mark.parametrize(
+    ("path", "words"),
+    [
+        (MASS, "zoneDisruptionSafeguard: false"),
+        (JOIN, "nodeTaintAdmission: false"),
+        (MASS_FIXED, "zone partitions and nodes joining are not encoded in Z3"),
+        (JOIN_FIXED, "zone partitions and nodes joining are not encoded in Z3"),
+    ],
+)
+def test_prove_refuses_zone_partitions_joins_and_safeguards_off(cli: Any, path: Path, words: str) -> None:
+    """`kmodel prove` (the scheduling slice's induction) has a fixed set of nodes and no zones."""
+    r = cli("prove", str(path), "-p", "bound-pods-stay-put")
+    assert r.exit_code == 2, r.output
+    line = r.output.strip()
+    assert "\n" not in line and words in line
