@@ -89,6 +89,8 @@ def counterexample(case: broken.BrokenCase) -> tuple[str, str]:
 # shortest trace of the scenario as shipped (its own settings, faults and timeline)
 REGRESSIONS = (
     ("cex-stale-cache-over-creation", ROOT / "scenarios" / "stale-cache-over-creation.yaml", "no-over-replication"),
+    ("cex-mass-eviction-partition", ROOT / "scenarios" / "mass-eviction-partition.yaml", "no-mass-eviction"),
+    ("cex-node-join-before-taint", ROOT / "scenarios" / "node-join-before-taint.yaml", "no-schedule-to-unready-node"),
 )
 
 

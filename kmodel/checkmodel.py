@@ -13,6 +13,7 @@ Enabled transitions of a state:
 - at the start of a tick, before any component has acted in it, faults while the budget
   allows (a fault strikes between two ticks, never inside one): power off a worker, stop a
   kubelet, stop a node's container runtime, stop a control-plane process, partition a worker,
+  partition a zone from the rest (``partitionZone``),
   delete a pod, kill a pod's containers, make a pod's readiness probe fail (``failProbe``),
   drain a worker (``drainNode``: ``kubectl drain NODE --ignore-daemonsets --delete-emptydir-data``,
   undone by ``kubectl uncordon NODE``);
@@ -41,7 +42,7 @@ from typing import Any
 import attrs
 from attrs import frozen
 
-from kmodel import faultrules, ha, informer, loadmodel, model
+from kmodel import faultrules, ha, informer, loadmodel, model, partitions
 from kmodel import faults as fault_fns
 from kmodel.components import apiserver, descheduler, disruption, drain, prober
 from kmodel.components import horizontalpodautoscaler as hpa_component
@@ -81,6 +82,7 @@ def _pass_probe(c: Cluster, what: str) -> Cluster | None:
 UNDO: dict[str, tuple[str, Callable[[Cluster, str], Cluster | None]]] = {
     "off": ("power on {}", fault_fns.power_on),
     "partition": ("heal {}", lambda c, n: fault_fns.set_partitioned(c, n, False)),
+    "zone": ("heal zone/{}", lambda c, z: partitions.partition_zone(c, z, False)),
     "kubelet": ("start kubelet on {}", lambda c, n: fault_fns.set_kubelet(c, n, True)),
     "runtime": ("start container runtime on {}", lambda c, n: fault_fns.set_runtime(c, n, True)),
     "component": ("start {}", lambda c, n: fault_fns.set_component(c, n, True)),
@@ -390,6 +392,13 @@ class KubeModel:
         if c.ha is not None:
             for kind, tag, label, fault in ha.checker_faults(c):
                 yield from inject(kind, tag, label, fault)
+        for zone in partitions.zones(c):  # kmodel.partitions: one zone cut from the rest
+            yield from inject(
+                "partitionZone",
+                f"zone:{zone}",
+                f"partition zone/{zone}",
+                partial(partitions.partition_zone, c, zone, True),
+            )
         for comp in CONTROL_PLANE_PROCESSES if c.ha is None else ():
             yield from inject(
                 "stopComponent", f"component:{comp}", f"stop {comp}", partial(fault_fns.set_component, c, comp, False)

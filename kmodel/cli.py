@@ -205,6 +205,7 @@ def simulate(
                  | controller-manager | control-plane
                  (with a controlPlane section: PROCESS@MACHINE, e.g. scheduler@cp-2)
       partition|heal node/NAME        kill pod/NAME
+      partition|heal zone/ZONE        join node/NAME [key=value ...]
       delete pod/NAME|node/NAME|deployment/NAME|replicaset/NAME|service/NAME
              |statefulset/NAME|daemonset/NAME|job/NAME|poddisruptionbudget/NAME
            (pods: --force, or --grace-period=0 --force)

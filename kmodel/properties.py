@@ -62,6 +62,7 @@ from kmodel.errors import KmodelError
 from kmodel.schedulingspec import PodAffinityTerm
 from kmodel.settings import Settings
 from kmodel.state import (
+    COND_NONE,
     COND_TRUE,
     COND_UNKNOWN,
     FAILED,
@@ -927,7 +928,9 @@ def _bad_bindings(before: Cluster, after: Cluster) -> list[str]:
             out.append(f"pod {p.name} bound to {p.node_name}, which does not exist (t={after.now}s)")
             continue
         why = []
-        if node.ready != COND_TRUE:
+        if node.ready == COND_NONE:
+            why.append("it had no Ready condition yet (its kubelet had not posted status)")
+        elif node.ready != COND_TRUE:
             why.append(f"its Ready condition was {node.ready} ({node.ready_reason})")
         taint = _untolerated(old, node, (NO_SCHEDULE, NO_EXECUTE))
         if taint is not None:
@@ -2244,6 +2247,56 @@ def has_pdb_or_drain(scenario: Any) -> bool:
     return dict(scenario.faults or ()).get("drainNode", 0) > 0
 
 
+# --- no-mass-eviction (kmodel.partitions; kubernetes#28832) -------------------------------------
+
+
+def _mass_evictions(before: Cluster, after: Cluster) -> list[str]:
+    """Pods the node controller's eviction (taint eviction's DisruptionTarget, or in legacy mode
+    a deletion of a pod on a node that is not Ready) marks for deletion in this step, while the
+    node lifecycle controller last saw every zone in FullDisruption."""
+    if before.pods is after.pods:
+        return []
+    states = before.memory.zone_states
+    if not states or any(st != "FullDisruption" for _, st in states):
+        return []
+    legacy = after.settings.eviction_mode == "legacy"
+    out = []
+    for p in after.pods:
+        old = before.pod(p.name)
+        if old is None or p.node_name is None or not p.terminating or old.terminating:
+            continue
+        node = before.node(p.node_name)
+        by_node_controller = legacy and node is not None and node.ready != COND_TRUE
+        if p.disruption_target or by_node_controller:
+            zones = ", ".join(z or "<no zone>" for z, _ in states)
+            out.append(
+                f"pod {p.name} evicted from {p.node_name} at t={after.now}s while every zone was FullDisruption "
+                f"({zones})"
+            )
+    return out
+
+
+def _explain_mass_eviction(before: Cluster, after: Cluster) -> str:
+    return " | ".join(_mass_evictions(before, after)) or "no pod evicted in this step while every zone was down"
+
+
+@transition_invariant("no-mass-eviction", explain=_explain_mass_eviction)
+def no_mass_eviction(before: Cluster, after: Cluster) -> bool:
+    """While every zone is fully disrupted (no node Ready in any zone, as the node lifecycle
+    controller last recorded the zone states), the node controller evicts no pod: a control
+    plane that hears from no node at all is more likely cut off itself than every node dead
+    (pkg/controller/nodelifecycle ``handleDisruption``; kubernetes#28832, fixed in 1.5).
+
+    Checked on every step in which a pod gets the DisruptionTarget condition of taint eviction
+    (or, with ``evictionMode: legacy``, is deleted while its node is not Ready: a user's own
+    deletion of such a pod counts too). The threshold is zero: with the safeguard no pod at all
+    is evicted. It is violated with ``zoneDisruptionSafeguard: false`` (Kubernetes before 1.5).
+    A controller-manager that restarts forgets the zone states, and until its first pass the
+    property has nothing to judge.
+    """
+    return not _mass_evictions(before, after)
+
+
 BUILTINS: dict[str, PropertyDef] = {
     d.name: d
     for d in (
@@ -2271,6 +2324,7 @@ BUILTINS: dict[str, PropertyDef] = {
         drain_completes,
         manageable_after_any_single_failure,
         one_leader_acting,
+        no_mass_eviction,
     )
 }
 

@@ -37,7 +37,7 @@ from typing import Any
 import attrs
 from attrs import frozen
 
-from kmodel import deschedulerpolicy, faultrules, ha, limits
+from kmodel import deschedulerpolicy, faultrules, ha, limits, partitions
 from kmodel.deschedulerpolicy import DeschedulerSetup
 from kmodel.errors import KmodelError, shown
 from kmodel.fieldpolicy import Finding
@@ -86,6 +86,7 @@ FAULT_KINDS = (
     "stopRuntime",
     "stopComponent",
     "partitionNode",
+    "partitionZone",
     "deletePod",
     "killPod",
     "failProbe",
@@ -376,6 +377,8 @@ def load(path: str | Path, extra_events: list[str] | None = None, allow_unmodell
         places.append(("--event", None, f"event {i + 1}"))
     # nodes that the timeline may add by apply are valid targets too
     known_nodes = node_names | {m.name for ev in timeline for m in ev.manifests if m.kind == "Node"}
+    known_nodes |= {ev.name for ev in timeline if ev.verb == "join"}  # kmodel.partitions
+    partitions.check_events(timeline, nodes, places)
     for ev, (src, line, where) in zip(timeline, places, strict=True):
         if ev.verb in ("stop", "start") and "/" not in ev.target:
             ha.check_timeline_target(ev.target, control_plane, where, src, line)

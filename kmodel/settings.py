@@ -114,6 +114,11 @@ class Settings:
     informer_lag: int = field(default=0, validator=_nonneg)
     rs_expectations: bool = True
     scheduler_assumed_pods: bool = True
+    # historical safeguards (kmodel.partitions): the node lifecycle controller's all-zones-down
+    # rule (off: what Kubernetes did before 1.5, kubernetes#28832), and the NodeTaint admission
+    # plugin's not-ready:NoSchedule taint on a new Node (off: before TaintNodesByCondition)
+    zone_disruption_safeguard: bool = True
+    node_taint_admission: bool = True
 
     def __attrs_post_init__(self) -> None:
         if self.eviction_mode not in ("taint", "legacy"):

@@ -32,6 +32,11 @@ LABEL_HOSTNAME = "kubernetes.io/hostname"
 LABEL_OS = "kubernetes.io/os"
 LABEL_ARCH = "kubernetes.io/arch"
 LABEL_ZONE = "topology.kubernetes.io/zone"
+# the region label and the deprecated keys of both, which Kubernetes still reads first
+# (component-helpers/node/topology GetZoneKey)
+LABEL_REGION = "topology.kubernetes.io/region"
+LABEL_ZONE_DEPRECATED = "failure-domain.beta.kubernetes.io/zone"
+LABEL_REGION_DEPRECATED = "failure-domain.beta.kubernetes.io/region"
 LABEL_CONTROL_PLANE = "node-role.kubernetes.io/control-plane"
 
 TAINT_NOT_READY = "node.kubernetes.io/not-ready"
@@ -256,7 +261,18 @@ class Node:
 
     @property
     def zone(self) -> str:
-        return label(self.labels, LABEL_ZONE) or ""
+        """The node's failure zone as the node lifecycle controller groups nodes
+        (``GetZoneKey``): the deprecated ``failure-domain.beta.kubernetes.io`` zone and region
+        labels when present, else the ``topology.kubernetes.io`` ones; "" with neither. Shown as
+        ``ZONE``, or ``REGION:ZONE`` when a region is set (Kubernetes joins them with ``:\\x00:``;
+        a label value holds no ``:``, so the shorter form is as unique)."""
+        zone = label(self.labels, LABEL_ZONE_DEPRECATED)
+        if zone is None:
+            zone = label(self.labels, LABEL_ZONE) or ""
+        region = label(self.labels, LABEL_REGION_DEPRECATED)
+        if region is None:
+            region = label(self.labels, LABEL_REGION) or ""
+        return f"{region}:{zone}" if region else zone
 
     def has_taint(self, key: str, effect: str) -> bool:
         return any(t.key == key and t.effect == effect for t in self.taints)

@@ -9,6 +9,8 @@ Verbs and targets::
                  (with a controlPlane section: PROCESS@MACHINE for one machine's, e.g.
                  scheduler@cp-2; without @ the process on every control-plane machine; kmodel.ha)
     partition|heal node/NAME          cut a node off from the apiserver / reconnect it
+    partition|heal zone/ZONE          cut a zone from the rest / reconnect it (kmodel.partitions)
+    join         node/NAME [key=value ...]   a new machine's kubelet registers it, with those labels
     kill         pod/NAME             kill the pod's containers and sandbox on its node
     delete       pod/NAME | node/NAME | deployment/NAME | replicaset/NAME | service/NAME | statefulset/NAME
                  | daemonset/NAME | job/NAME | horizontalpodautoscaler/NAME (pod names may be glob
@@ -55,7 +57,7 @@ from pathlib import Path
 import attrs
 from attrs import frozen
 
-from kmodel import apivalidation, faults, limits, useractions
+from kmodel import apivalidation, faults, limits, partitions, useractions
 from kmodel.components import drain
 from kmodel.errors import KmodelError, cut, kind_of, shown
 from kmodel.fieldpolicy import BEHAVIOUR_ANNOTATIONS, Finding
@@ -71,6 +73,7 @@ VERBS = (
     "start",
     "partition",
     "heal",
+    "join",
     "kill",
     "delete",
     "scale",
@@ -221,7 +224,22 @@ def parse_event(
     skipped: tuple[Skipped, ...] = ()
     if verb in ("stop", "start"):
         expect(("node", "kubelet", "runtime", *COMPONENT_TARGETS))
-    elif verb in ("partition", "heal", "cordon", "uncordon"):
+    elif verb in ("partition", "heal") and args and kind == "node":
+        raise bad(
+            f"{verb} between two machines ({shown_text}): kmodel models no traffic between nodes (no "
+            "kube-proxy, no CNI, no client requests), so such a cut changes nothing it can see",
+            f"write {verb} node/NAME (the node and the control plane) or {verb} zone/ZONE",
+        )
+    elif verb in ("partition", "heal"):
+        expect(("node", "zone"))
+    elif verb == "join":
+        if kind != "node" or "/" not in target or not target.split("/", 1)[1]:
+            raise bad(f"join cannot take {shown(target)}", "write join node/NAME [key=value ...]")
+        for word in args:
+            key, eq, _value = word.partition("=")
+            if not eq or not key:
+                raise bad(f"join takes labels key=value, got {shown(word)} in {shown_text}", "write key=value")
+    elif verb in ("cordon", "uncordon"):
         expect(("node",))
     elif verb == "drain":
         expect(("node",), len(args))
@@ -415,6 +433,17 @@ def perform(cluster: Cluster, ev: TimedEvent) -> Outcome:
             return _fault(cluster, change(cluster, name, on), label, f"node/{name}")
         label = f"{verb} {ev.target}"
         return _fault(cluster, faults.set_component(cluster, ev.target, on), label, f"component/{ev.target}")
+    if verb in ("partition", "heal") and kind == "zone":
+        label = f"{verb} zone/{name}"
+        return _fault(cluster, partitions.partition_zone(cluster, name, verb == "partition"), label, f"zone/{name}")
+    if verb == "join":
+        label = f"join node/{name}"
+        labels = dict(word.split("=", 1) for word in ev.args)
+        if not cluster.apiserver_available:
+            text = f"{label}: the kubelet cannot register the node, the apiserver is unavailable"
+            event = Event(cluster.now, SOURCE, "RegistrationFailed", f"node/{name}", text, "Warning")
+            return Outcome("fault", f"{label} (apiserver unavailable)", cluster, (event,))
+        return _fault(cluster, partitions.join_node(cluster, name, labels), label, f"node/{name}")
     if verb in ("partition", "heal"):
         label = f"{verb} {name}"
         if cluster.node(name) is None:

@@ -58,6 +58,18 @@ def register_running_node(cluster: Cluster, node: Node) -> Cluster:
     return cluster.with_node(attrs.evolve(node, created=now, last_heartbeat=now, lease_renew_time=now))
 
 
+def register_new_node(cluster: Cluster, node: Node) -> Cluster:
+    """A new machine joins: registered by its kubelet, with no Ready condition and no Lease until
+    the kubelet posts status and renews it; the NodeTaint admission plugin adds the
+    not-ready:NoSchedule taint unless ``nodeTaintAdmission`` is off (kmodel.partitions)."""
+    new = attrs.evolve(
+        node, created=cluster.now, ready=COND_NONE, ready_reason="", last_heartbeat=None, lease_renew_time=None
+    )
+    if cluster.settings.node_taint_admission:
+        new = apiserver.admit_node(new, cluster.now)
+    return cluster.with_node(new)
+
+
 def forbidden(cluster: Cluster, m: Manifest) -> str | None:
     """The apiserver's error when admission refuses to create ``m`` now (a pod naming a missing
     PriorityClass, a second globalDefault PriorityClass), else None."""
@@ -117,20 +129,7 @@ def apply_object(cluster: Cluster, m: Manifest) -> tuple[Cluster, str]:
     if isinstance(obj, Node):
         old = cluster.node(obj.name)
         if old is None:
-            # A new machine joins: registered by its kubelet, with no Ready condition and no Lease
-            # until the kubelet posts status and renews it.
-            new = apiserver.admit_node(
-                attrs.evolve(
-                    obj,
-                    created=cluster.now,
-                    ready=COND_NONE,
-                    ready_reason="",
-                    last_heartbeat=None,
-                    lease_renew_time=None,
-                ),
-                cluster.now,
-            )
-            return cluster.with_node(new), "created"
+            return register_new_node(cluster, obj), "created"
         upd = attrs.evolve(
             old,
             labels=obj.labels,

@@ -656,3 +656,16 @@ PDB_DECREMENT_CASE = BrokenCase(
     (),
     _fixed("drain", lambda c: drain.step(c, eviction_not_decrementing)),
 )
+# --- node lifecycle controller (kmodel.partitions, kubernetes#28832) ---------------------------
+
+
+def nodelifecycle_without_safeguard(cluster: Cluster) -> list[Outcome]:
+    """The node lifecycle controller without its all-zones-down rule, whatever the setting says
+    (the controller before Kubernetes 1.5): a control plane cut off from every node taints them
+    all NoExecute and taint eviction then evicts every pod."""
+    from kmodel.components import nodelifecycle
+
+    settings = cluster.settings
+    off = attrs.evolve(cluster, settings=attrs.evolve(settings, zone_disruption_safeguard=False))
+    outs = nodelifecycle.step(off)
+    return [attrs.evolve(o, state=attrs.evolve(o.state, settings=settings)) for o in outs]

@@ -53,6 +53,8 @@ def test_the_gallery_covers_every_broken_component_and_three_seed_views() -> Non
         assert f"cex-{case.slug}.dot" in NAMES and f"cex-{case.slug}.json" in NAMES
     assert {"seed-node-failure-pod.dot", "seed-node-failure-node.dot", "seed-node-failure-deployment.dot"} <= set(NAMES)
     assert {"cex-stale-cache-over-creation.dot", "cex-stale-cache-over-creation.json"} <= set(NAMES)
+    for stem in ("cex-mass-eviction-partition", "cex-node-join-before-taint"):
+        assert {f"{stem}.dot", f"{stem}.json"} <= set(NAMES)
 
 
 def test_a_stale_file_is_reported(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

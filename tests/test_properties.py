@@ -152,6 +152,7 @@ def test_builtins_in_their_fixed_order_with_kinds_docs_and_explanations() -> Non
         "drain-completes",
         "manageable-after-any-single-failure",
         "one-leader-acting",
+        "no-mass-eviction",
     ]
     kinds = {name: d.kind for name, d in props.BUILTINS.items()}
     assert kinds == {
@@ -179,6 +180,7 @@ def test_builtins_in_their_fixed_order_with_kinds_docs_and_explanations() -> Non
         "drain-completes": EVENTUALLY,
         "manageable-after-any-single-failure": ALWAYS,
         "one-leader-acting": ALWAYS,
+        "no-mass-eviction": ALWAYS_TRANSITION,
     }
     for d in props.BUILTINS.values():
         assert d.explain is not None and len(d.doc) > 200 and d.summary

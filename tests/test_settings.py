@@ -115,6 +115,8 @@ KEYS = {
     "informerLag": "informer_lag",
     "rsExpectations": "rs_expectations",
     "schedulerAssumedPods": "scheduler_assumed_pods",
+    "zoneDisruptionSafeguard": "zone_disruption_safeguard",
+    "nodeTaintAdmission": "node_taint_admission",
 }
 
 
@@ -157,6 +159,8 @@ NON_DEFAULTS: dict[str, tuple[object, object]] = {
     "informerLag": (2, 2),
     "rsExpectations": (False, False),
     "schedulerAssumedPods": (False, False),
+    "zoneDisruptionSafeguard": (False, False),
+    "nodeTaintAdmission": (False, False),
 }
 
 
@@ -327,6 +331,8 @@ SHOWN_DEFAULTS = {
     "informerLag": "0",
     "rsExpectations": "true",
     "schedulerAssumedPods": "true",
+    "zoneDisruptionSafeguard": "true",
+    "nodeTaintAdmission": "true",
 }
 
 

@@ -23,8 +23,11 @@ NoSchedule tainting worker and of the per-zone rate-limited NoExecute tainter:
    ``unreachable:NoExecute`` (swapped directly when the other one is present, else queued),
    True -> both removed and the node dequeued.
 4. ``handleDisruption``: zone states from the current conditions (nodes labelled
-   ``node.kubernetes.io/exclude-disruption`` left out); when every zone is fully disrupted all
-   NoExecute taints go and eviction stops; leaving that state resets every probe timestamp.
+   ``node.kubernetes.io/exclude-disruption`` left out; a node's zone is ``GetZoneKey``, see
+   ``Node.zone``); when every zone is fully disrupted all NoExecute taints go and eviction
+   stops; leaving that state resets every probe timestamp. ``zoneDisruptionSafeguard: false``
+   switches that rule off (what Kubernetes did before 1.5: a control plane cut off from every
+   node evicted every pod, kubernetes#28832).
 5. The zone queues: a zone releases one node per ``1/rate`` seconds (token bucket, burst 1); the
    rate depends on the zone state.
 6. ``doNoScheduleTaintingPass``: NoSchedule taints mirror the Ready condition and
@@ -211,9 +214,12 @@ def step(cluster: Cluster) -> list[Outcome]:
         if label(node.labels, LABEL_EXCLUDE_DISRUPTION) is None:
             zones.setdefault(node.zone, []).append(node.ready)
     states = {z: zone_state(c, s.unhealthy_zone_threshold) for z, c in zones.items()}
-    all_full = bool(states) and all(v == FULL for v in states.values())
+    # with the safeguard off (``zoneDisruptionSafeguard: false``, Kubernetes before 1.5) no state
+    # counts as total disruption: every fully disrupted zone evicts at the primary rate
+    guard = s.zone_disruption_safeguard
+    all_full = guard and bool(states) and all(v == FULL for v in states.values())
     old_states = dict(mem.zone_states)
-    was_all_full = bool(old_states) and all(v == FULL for v in old_states.values())
+    was_all_full = guard and bool(old_states) and all(v == FULL for v in old_states.values())
     for z, st in sorted(states.items()):
         if old_states.get(z, NORMAL) != st:
             notes.append(f"zone {z or '<none>'} is {st}")

@@ -452,6 +452,7 @@ NOT_ENCODED: dict[str, str] = {
     "no-oscillation": "the slices do not encode the HorizontalPodAutoscaler (they refuse it)",
     "pdb-respected": "the slices do not encode PodDisruptionBudgets or the eviction API (they refuse them)",
     "drain-completes": "the slices do not encode kubectl drain (they refuse it)",
+    "no-mass-eviction": "no slice encodes it (kmodel.partitions: check it with --engine explore or hypothesis)",
 }
 
 PROPERTIES: dict[str, SliceProperty] = {

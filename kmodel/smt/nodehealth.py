@@ -294,6 +294,30 @@ def refuse_informer_lag(settings: Any, where: str) -> None:
         )
 
 
+def refuse_partition_features(settings: Any, timeline: Any, where: str) -> None:
+    """Refuse what kmodel.partitions adds and no slice encodes: ``partition|heal zone/Z`` and
+    ``join node/N`` (the ``partitionZone`` fault is refused with the other unencoded fault kinds),
+    and the historical settings ``zoneDisruptionSafeguard: false`` and ``nodeTaintAdmission:
+    false``."""
+    for ev in timeline:
+        if (ev.verb in ("partition", "heal") and ev.kind == "zone") or ev.verb == "join":
+            raise SliceError(
+                f"timeline event {ev.text!r}: zone partitions and nodes joining are not encoded in Z3",
+                where=where,
+                fix="check with --engine explore or --engine hypothesis",
+            )
+    for name, key in (
+        ("zone_disruption_safeguard", "zoneDisruptionSafeguard"),
+        ("node_taint_admission", "nodeTaintAdmission"),
+    ):
+        if not getattr(settings, name, True):
+            raise SliceError(
+                f"{key}: false (a safeguard switched off, as in Kubernetes before it existed) is not encoded in Z3",
+                where=where,
+                fix=f"check with --engine explore or --engine hypothesis, or drop {key}",
+            )
+
+
 def refuse_daemonsets(cluster: Cluster, where: str) -> None:
     """Refuse DaemonSets: no slice encodes the DaemonSet controller (its pods would be created
     by nothing, and the properties would judge a cluster without them)."""
@@ -849,6 +873,7 @@ class Slice:
         refuse_hpas(c, [x for ev in m.timeline for x in ev.manifests], self.WHERE)
         refuse_informer_lag(c.settings, self.WHERE)
         refuse_several_control_planes(c, self.WHERE)
+        refuse_partition_features(c.settings, m.timeline, self.WHERE)
         applies_jobs = any(x.kind == "Job" for ev in m.timeline for x in getattr(ev, "manifests", ()))
         if c.jobs or applies_jobs or any(p.owner_kind == "Job" for p in c.pods):
             name = c.jobs[0].name if c.jobs else "applied by the timeline"

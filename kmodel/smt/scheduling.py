@@ -875,6 +875,26 @@ def check_scenario(scen: Scenario) -> None:
         refuse_disruption(first, scen.timeline, "kmodel prove", scen.faults)
     except SliceError as err:
         raise KmodelError(str(err.message), file=scen.path, where="kmodel prove", fix=str(err.fix)) from None
+    # kmodel.partitions: zone partitions, joining nodes and the historical safeguards switched off
+    for key, on in (
+        ("zoneDisruptionSafeguard", scen.settings.zone_disruption_safeguard),
+        ("nodeTaintAdmission", scen.settings.node_taint_admission),
+    ):
+        if not on:
+            raise KmodelError(
+                f"{key}: false (a safeguard switched off, as in Kubernetes before it existed) is not encoded in Z3",
+                file=scen.path,
+                where="kmodel prove",
+                fix=f"check it with kmodel check (--engine explore or hypothesis), or drop {key}",
+            )
+    for ev in scen.timeline:
+        if ev.verb == "join" or (ev.verb in ("partition", "heal") and ev.kind == "zone"):
+            raise KmodelError(
+                f"timeline event {ev.text!r}: zone partitions and nodes joining are not encoded in Z3",
+                file=scen.path,
+                where="kmodel prove",
+                fix="check it with kmodel check (--engine explore or hypothesis)",
+            )
     applied = [m.name for ev in scen.timeline for m in ev.manifests if m.kind == "StatefulSet"]
     for name in [s.name for s in first.statefulsets] + applied:
         raise KmodelError(

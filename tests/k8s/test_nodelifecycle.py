@@ -22,6 +22,10 @@ from kmodel.state import (
     COND_FALSE,
     COND_TRUE,
     COND_UNKNOWN,
+    LABEL_REGION,
+    LABEL_REGION_DEPRECATED,
+    LABEL_ZONE,
+    LABEL_ZONE_DEPRECATED,
     NO_EXECUTE,
     NO_SCHEDULE,
     TAINT_NOT_READY,
@@ -29,6 +33,7 @@ from kmodel.state import (
     Cluster,
     ControllerMemory,
     Node,
+    labels_of,
 )
 from kmodel.transition import Event
 from tests.k8s.conftest import (
@@ -479,3 +484,163 @@ def test_kubelet_ready_condition_runtime_down(name: str, before: str, expected_e
     after = node_of(c, "node0")
     assert (after.ready, after.ready_reason) == (COND_FALSE, "KubeletNotReady")
     assert [(e.reason, e.object) for e in events] == expected_events
+
+
+# --- GetZoneKey: staging/src/k8s.io/component-helpers/node/topology/helpers_test.go ------------
+# Test_GetZoneKey. Kubernetes joins region and zone with ":\x00:"; kmodel shows "REGION:ZONE"
+# (a label value holds no ":", so it is as unique) and the zone alone when there is no region.
+
+ZONE_KEY_CASES = [
+    case("has no zone or region keys", {}, ""),
+    case(
+        "has beta zone and region keys",
+        {LABEL_ZONE_DEPRECATED: "zone1", LABEL_REGION_DEPRECATED: "region1"},
+        "region1:zone1",
+    ),
+    case("has GA zone and region keys", {LABEL_ZONE: "zone1", LABEL_REGION: "region1"}, "region1:zone1"),
+    case(
+        "has both beta and GA zone and region keys",
+        {
+            LABEL_ZONE: "zone1",
+            LABEL_REGION: "region1",
+            LABEL_ZONE_DEPRECATED: "zone1",
+            LABEL_REGION_DEPRECATED: "region1",
+        },
+        "region1:zone1",
+    ),
+    case(
+        "has both beta and GA zone and region keys, beta labels take precedent",
+        {
+            LABEL_ZONE: "zone1",
+            LABEL_REGION: "region1",
+            LABEL_ZONE_DEPRECATED: "zone2",
+            LABEL_REGION_DEPRECATED: "region2",
+        },
+        "region2:zone2",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "labels", "zone"), ZONE_KEY_CASES)
+def test_get_zone_key(name: str, labels: dict[str, str], zone: str) -> None:
+    """component-helpers/node/topology/helpers_test.go Test_GetZoneKey, case ``name``."""
+    assert Node(name="n", labels=labels_of(labels)).zone == zone
+
+
+# --- TestMonitorNodeHealthEvictPodsWithDisruption ----------------------------------------------
+# Each node carries the region and zone under both the GA and the beta keys, as in the Go test.
+# "Eviction takes place" is, in taint-based eviction, node0 (the node of pod0) getting the
+# unreachable:NoExecute taint; the Go test's evictionTimeout is for the removed legacy mode.
+# The Go test makes the partial-disruption rate testRateLimiterQPS (enterPartialDisruptionFunc);
+# kmodel gets the same with a large-cluster threshold below the zone's size.
+
+
+def _zoned(name: str, region: str, zone: str, ready: str, **labels: str) -> Node:
+    both = {LABEL_REGION: region, LABEL_ZONE: zone, LABEL_REGION_DEPRECATED: region, LABEL_ZONE_DEPRECATED: zone}
+    return mknode(name, ready=ready, heartbeat=0, labels={**both, **labels})
+
+
+_EXCLUDE = {"node.kubernetes.io/exclude-disruption": ""}
+
+EVICT_WITH_DISRUPTION_CASES = [
+    case(
+        "Network Disruption: Only zone is down - eviction shouldn't take place.",
+        [("node0", "region1", "zone1", COND_UNKNOWN, {}), ("node1", "region1", "zone1", COND_UNKNOWN, {})],
+        [UNHEALTHY, UNHEALTHY],
+        {"region1:zone1": FULL},
+        {"region1:zone1": FULL},
+        False,
+    ),
+    case(
+        "Network Disruption: Both zones down - eviction shouldn't take place.",
+        [("node0", "region1", "zone1", COND_UNKNOWN, {}), ("node1", "region2", "zone2", COND_UNKNOWN, {})],
+        [UNHEALTHY, UNHEALTHY],
+        {"region1:zone1": FULL, "region2:zone2": FULL},
+        {"region1:zone1": FULL, "region2:zone2": FULL},
+        False,
+    ),
+    case(
+        "Network Disruption: One zone is down - eviction should take place.",
+        [("node0", "region1", "zone1", COND_UNKNOWN, {}), ("node1", "region1", "zone2", COND_TRUE, {})],
+        [UNHEALTHY, HEALTHY],
+        {"region1:zone1": FULL, "region1:zone2": NORMAL},
+        {"region1:zone1": FULL, "region1:zone2": NORMAL},
+        True,
+    ),
+    case(
+        # the Go case's healthy "node-master" is left out of the zone (today by the
+        # exclude-disruption label, isNodeExcludedFromDisruptionChecks), so the only zone is down
+        "NetworkDisruption: eviction should stop, only -master Node is healthy",
+        [("node0", "region1", "zone1", COND_UNKNOWN, {}), ("node-master", "region1", "zone1", COND_TRUE, _EXCLUDE)],
+        [UNHEALTHY, HEALTHY],
+        {"region1:zone1": FULL},
+        {"region1:zone1": FULL},
+        False,
+    ),
+    case(
+        "Initially both zones down, one comes back - eviction should take place",
+        [("node0", "region1", "zone1", COND_UNKNOWN, {}), ("node1", "region1", "zone2", COND_UNKNOWN, {})],
+        [UNHEALTHY, HEALTHY],
+        {"region1:zone1": FULL, "region1:zone2": FULL},
+        {"region1:zone1": FULL, "region1:zone2": NORMAL},
+        True,
+    ),
+    case(
+        "Zone is partially disrupted - eviction should take place.",
+        [(f"node{i}", "region1", "zone1", COND_UNKNOWN, {}) for i in range(3)]
+        + [(f"node{i}", "region1", "zone1", COND_TRUE, {}) for i in (3, 4)],
+        [UNHEALTHY, UNHEALTHY, UNHEALTHY, HEALTHY, HEALTHY],
+        {"region1:zone1": PARTIAL},
+        {"region1:zone1": PARTIAL},
+        True,
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "nodes", "updates", "initial", "following", "evicts"), EVICT_WITH_DISRUPTION_CASES)
+def test_monitor_node_health_evict_pods_with_disruption(
+    name: str,
+    nodes: list[tuple[str, str, str, str, dict[str, str]]],
+    updates: list[tuple[str, int | None]],
+    initial: dict[str, str],
+    following: dict[str, str],
+    evicts: bool,
+) -> None:
+    """node_lifecycle_controller_test.go TestMonitorNodeHealthEvictPodsWithDisruption, case
+    ``name``: the zone states after a pass at fakeNow and after the status updates an hour
+    later (timeToPass), then whether pod0's node is tainted for eviction."""
+    settings = attrs.evolve(FAST, large_cluster_size_threshold=len(nodes) - 1)
+    c = mkcluster(
+        *(_zoned(n, r, z, ready, **extra) for n, r, z, ready, extra in nodes),
+        pods=[mkpod("pod0", "node0")],
+        settings=settings,
+    )
+    c, _ = monitor(c, 0)
+    assert zone_states(c) == initial
+    for (n, *_), (ready, heartbeat) in zip(nodes, updates, strict=True):
+        c = replace_node(c, n, ready=ready, last_heartbeat=heartbeat)
+    c, _ = monitor(c, HOUR)
+    assert zone_states(c) == following
+    for later in (1, 2):  # the token bucket's next token (see FAST)
+        c, _ = monitor(c, HOUR + later)
+    assert node_of(c, "node0").has_taint(TAINT_UNREACHABLE, NO_EXECUTE) is evicts
+
+
+def test_evict_pods_with_disruption_without_the_safeguard() -> None:
+    """The first two cases of TestMonitorNodeHealthEvictPodsWithDisruption ("Only zone is down",
+    "Both zones down": no eviction) with kmodel's zoneDisruptionSafeguard off: what the
+    controller did before Kubernetes 1.5 (kubernetes#28832), when a fully disrupted zone was
+    evicted at the primary rate whatever the other zones did. Not a Go test case: the same
+    inputs with the rule the Go cases exist to check switched off."""
+    off = attrs.evolve(FAST, zone_disruption_safeguard=False)
+    for second in ("zone1", "zone2"):
+        c = mkcluster(
+            _zoned("node0", "region1", "zone1", COND_UNKNOWN),
+            _zoned("node1", "region1", second, COND_UNKNOWN),
+            pods=[mkpod("pod0", "node0")],
+            settings=off,
+        )
+        for t in (0, HOUR, HOUR + 1, HOUR + 2):
+            c, _ = monitor(c, t)
+        assert set(zone_states(c).values()) == {FULL}
+        assert node_of(c, "node0").has_taint(TAINT_UNREACHABLE, NO_EXECUTE)
