@@ -416,12 +416,15 @@ def step_on_view(c: Cluster, name: str, step: Callable[[Cluster], list]) -> list
         return step(c)
     seen = view(c, name)
     outs = step(seen)
+    unseen = [u.name for u in _state(c).queue(name)]
+    # a trace says when a step acted on a stale view, and what the view had not heard of yet
+    stale = f" (on a stale view: not yet told of {', '.join(unseen)})" if unseen and seen is not c else ""
     result = []
     for o in outs:
         state = o.state if seen is c else apply_writes(c, seen, o.state)
         if name == "replicaset":
             state = record_rs_writes(c, state)
-        result.append(attrs.evolve(o, state=state))
+        result.append(attrs.evolve(o, state=state, label=o.label + stale if state is not c else o.label))
     return result
 
 
