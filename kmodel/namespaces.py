@@ -53,6 +53,11 @@ def local_name(name: str) -> str:
     return name.split("/", 1)[1] if "/" in name else name
 
 
+def namespaced(name: str) -> str:
+    """``NAMESPACE/NAME`` as Kubernetes' messages write an object (``klog.KObj``), for a stored name."""
+    return name if "/" in name else f"{DEFAULT}/{name}"
+
+
 def same_namespace(a: str, b: str) -> bool:
     """Are the objects stored as ``a`` and ``b`` in the same namespace?"""
     return namespace_of(a) == namespace_of(b)

@@ -29,10 +29,11 @@ Verbs and targets::
     set          image deployment/NAME CONTAINER=IMAGE
 
 Any event may end in ``-n NAMESPACE`` (or ``--namespace NAMESPACE``, ``--namespace=NAMESPACE``),
-as with kubectl. kmodel puts a scenario's objects in one namespace (objects in two are refused),
-and events act in it; an event naming a namespace the scenario has no object in finds nothing
-(kubectl's ``NotFound``), and nodes and control-plane processes belong to no namespace, as in
-Kubernetes. ``apply -n NAMESPACE`` puts the file's objects that name no namespace in that one.
+as with kubectl: the event acts on the object of that name in that namespace, and without ``-n``
+in ``default`` (kubectl's context namespace); where there is no such object it finds nothing
+(kubectl's ``NotFound``). Nodes and control-plane processes belong to no namespace, as in
+Kubernetes. ``apply -n NAMESPACE`` puts the file's objects that name no namespace in that one
+(kmodel.namespaces).
 
 Parsing checks everything that can be known before running (verb, target shape, numbers, the
 file to apply, node names); what only the run can tell (a pod that does not exist at that time)

@@ -55,7 +55,7 @@ from kmodel.components.deployment import template_key
 from kmodel.components.plugins.nodeaffinity import OBJECT_NAME_FIELD, required_matches
 from kmodel.components.plugins.tainttoleration import untolerated_taint
 from kmodel.labels import IN, Requirement
-from kmodel.namespaces import local_name, same_namespace
+from kmodel.namespaces import local_name, namespaced, same_namespace
 from kmodel.schedulingspec import NodeAffinity, NodeSelectorTerm
 from kmodel.state import (
     FAILED,
@@ -299,11 +299,11 @@ def pods_should_be_on_node(
                 if _in_backoff(cluster, key):
                     continue
                 cluster = _next_backoff(cluster, key)
-                msg = f"Found failed daemon pod default/{p.name} on node {node.name}, will try to kill it"
+                msg = f"Found failed daemon pod {namespaced(p.name)} on node {node.name}, will try to kill it"
                 events.append(Event(now, SOURCE, "FailedDaemonPod", f"daemonset/{ds.name}", msg, "Warning"))
                 delete.append(p)
             elif p.phase == SUCCEEDED:
-                msg = f"Found succeeded daemon pod default/{p.name} on node {node.name}, will try to delete it"
+                msg = f"Found succeeded daemon pod {namespaced(p.name)} on node {node.name}, will try to delete it"
                 events.append(Event(now, SOURCE, "SucceededDaemonPod", f"daemonset/{ds.name}", msg))
                 delete.append(p)
             else:
