@@ -266,3 +266,77 @@ def test_the_shipped_namespaces_scenario(cli) -> None:  # type: ignore[no-untype
     end = snap(300)
     assert {p["namespace"] for p in end["pods"]} == {"team-a"} and count(300, "team-a") == 4
     assert [s["endpoints"] for s in end["services"] if s["namespace"] == "team-b"] == [[]]
+
+
+# --- the HPA's scaleTargetRef ---------------------------------------------------------------------
+
+HPA_DOCS = (
+    """---
+apiVersion: v1
+kind: Node
+metadata: {name: worker}
+status:
+  capacity: {cpu: "8", memory: 8Gi}
+"""
+    + "".join(
+        f"""---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {{name: web, namespace: {ns}}}
+spec:
+  replicas: 2
+  selector: {{matchLabels: {{app: web}}}}
+  template:
+    metadata: {{labels: {{app: web}}}}
+    spec:
+      containers:
+        - name: app
+          image: web:1
+          resources: {{requests: {{cpu: 100m}}}}
+"""
+        for ns in ("team-a", "team-b")
+    )
+    + """---
+apiVersion: autoscaling/v2
+kind: HorizontalPodAutoscaler
+metadata: {name: web, namespace: team-a}
+spec:
+  scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
+  minReplicas: 2
+  maxReplicas: 4
+  metrics:
+    - type: Resource
+      resource:
+        name: cpu
+        target: {type: Utilization, averageUtilization: 60}
+"""
+)
+
+
+def test_an_hpa_scales_the_deployment_of_its_own_namespace(tmp_path: Path) -> None:
+    """scaleTargetRef names an object of the HPA's namespace: team-a's HPA (load 600m over two
+    100m pods: 300% of the request, target 60%) scales team-a's web to its maximum 4; team-b's web,
+    same name and labels, stays at 2 and its pods are not counted in the metric."""
+    path = tmp_path / "hpa.yaml"
+    path.write_text(
+        "apiVersion: kmodel.dev/v1alpha1\nkind: Scenario\nmetadata: {name: hpa-ns}\nuntil: 3m\n"
+        "load:\n  deployment/team-a/web:\n    total: {cpu: 600m}\n" + HPA_DOCS
+    )
+    scenario = load(path)
+    seen = []
+    simulate(scenario, on_tick=seen.append)
+    c = seen[-1]
+    (hpa,) = c.hpas
+    assert hpa.name == "team-a/web" and hpa.target_name == "team-a/web"
+    assert c.deployment("team-a/web").replicas == 4  # type: ignore[union-attr]
+    assert c.deployment("team-b/web").replicas == 2  # type: ignore[union-attr]
+
+
+def test_a_load_names_a_deployment_by_namespace(tmp_path: Path) -> None:
+    path = tmp_path / "hpa.yaml"
+    path.write_text(
+        "apiVersion: kmodel.dev/v1alpha1\nkind: Scenario\nmetadata: {name: hpa-ns}\nuntil: 3m\n"
+        "load:\n  deployment/web:\n    total: {cpu: 600m}\n" + HPA_DOCS
+    )
+    with pytest.raises(KmodelError, match=r"no Deployment named 'web'.*team-a/web, team-b/web"):
+        load(path)
