@@ -60,7 +60,9 @@ def namespaced(name: str) -> str:
 
 def same_namespace(a: str, b: str) -> bool:
     """Are the objects stored as ``a`` and ``b`` in the same namespace?"""
-    return namespace_of(a) == namespace_of(b)
+    if "/" not in a:
+        return "/" not in b  # a in default (the common case, and every default-only scenario)
+    return "/" in b and a.split("/", 1)[0] == b.split("/", 1)[0]
 
 
 def namespaces_in(names: Iterable[str]) -> set[str]:

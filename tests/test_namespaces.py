@@ -340,3 +340,14 @@ def test_a_load_names_a_deployment_by_namespace(tmp_path: Path) -> None:
     )
     with pytest.raises(KmodelError, match=r"no Deployment named 'web'.*team-a/web, team-b/web"):
         load(path)
+
+
+def test_kubectl_get_hpa_names_its_target_without_the_namespace(tmp_path: Path) -> None:
+    path = tmp_path / "hpa.yaml"
+    path.write_text(
+        "apiVersion: kmodel.dev/v1alpha1\nkind: Scenario\nmetadata: {name: hpa-ns}\nuntil: 30s\n"
+        "load:\n  deployment/team-a/web:\n    total: {cpu: 600m}\n" + HPA_DOCS
+    )
+    sim = simulate(load(path))
+    (row,) = sim.snapshots[-1]["horizontalpodautoscalers"]
+    assert (row["namespace"], row["name"], row["reference"]) == ("team-a", "web", "Deployment/web")

@@ -84,8 +84,6 @@ def view(cluster: Cluster) -> dict[str, Any]:
                 row["name"] = local_name(name)
                 if kind == "services":
                     row["endpoints"] = [local_name(e) for e in row["endpoints"]]
-                if kind == "horizontalpodautoscalers":
-                    row["reference"] = local_name(row["reference"])
     return out
 
 
@@ -214,7 +212,7 @@ def _hpa_row(h: HorizontalPodAutoscaler) -> dict[str, Any]:
         targets.append(f"{m.resource}: {shown}/{want}")
     return {
         "name": h.name,
-        "reference": f"{h.target_kind}/{h.target_name}",
+        "reference": f"{h.target_kind}/{local_name(h.target_name)}",
         "targets": ", ".join(targets),
         "minPods": h.min_replicas,
         "maxPods": h.max_replicas,
