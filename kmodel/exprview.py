@@ -183,7 +183,6 @@ class PodRecord(Record):
     plural = "pods"
     FIELDS: ClassVar[dict[str, Getter]] = {
         "name": lambda p, c: local_name(p.name),
-        "namespace": lambda p, c: namespace_of(p.name),
         "node": lambda p, c: p.node_name,
         "status": lambda p, c: pod_status(p),
         "phase": lambda p, c: p.phase,
@@ -194,6 +193,7 @@ class PodRecord(Record):
         "deployment": lambda p, c: _local(_pod_deployment(p, c)),
         "terminating": lambda p, c: p.terminating,
         "age": lambda p, c: c.now - p.created,
+        "namespace": lambda p, c: namespace_of(p.name),
     }
 
 
@@ -210,7 +210,6 @@ class DeploymentRecord(Record):
     plural = "deployments"
     FIELDS: ClassVar[dict[str, Getter]] = {
         "name": lambda d, c: local_name(d.name),
-        "namespace": lambda d, c: namespace_of(d.name),
         "replicas": lambda d, c: d.replicas,
         "ready": lambda d, c: d.status_ready,
         "available": lambda d, c: d.status_available,
@@ -218,6 +217,7 @@ class DeploymentRecord(Record):
         "progressing": lambda d, c: d.progressing_reason,
         "paused": lambda d, c: d.paused,
         "revision": lambda d, c: d.revision,
+        "namespace": lambda d, c: namespace_of(d.name),
     }
 
 
@@ -229,10 +229,10 @@ class ReplicaSetRecord(Record):
     plural = "replicasets"
     FIELDS: ClassVar[dict[str, Getter]] = {
         "name": lambda r, c: local_name(r.name),
-        "namespace": lambda r, c: namespace_of(r.name),
         "replicas": lambda r, c: r.replicas,
         "owner": lambda r, c: _local(r.owner),
         "ready": lambda r, c: r.status_ready,
+        "namespace": lambda r, c: namespace_of(r.name),
     }
 
 
@@ -245,12 +245,12 @@ class StatefulSetRecord(Record):
     plural = "statefulsets"
     FIELDS: ClassVar[dict[str, Getter]] = {
         "name": lambda s, c: local_name(s.name),
-        "namespace": lambda s, c: namespace_of(s.name),
         "replicas": lambda s, c: s.replicas,
         "ready": lambda s, c: s.status_ready,
         "available": lambda s, c: s.status_available,
         "current": lambda s, c: s.status_current,
         "updated": lambda s, c: s.status_updated,
+        "namespace": lambda s, c: namespace_of(s.name),
     }
 
 
@@ -262,9 +262,9 @@ class ServiceRecord(Record):
     plural = "services"
     FIELDS: ClassVar[dict[str, Getter]] = {
         "name": lambda s, c: local_name(s.name),
-        "namespace": lambda s, c: namespace_of(s.name),
         "selector": lambda s, c: LabelMap(s.selector),
         "endpoints": lambda s, c: tuple(local_name(e) for e in s.endpoints),
+        "namespace": lambda s, c: namespace_of(s.name),
     }
 
 
