@@ -360,6 +360,8 @@ def test_check_finds_the_namespaced_service_without_endpoints(cli) -> None:  # t
     r = cli("check", str(SCENARIOS / "namespaces.yaml"), "-p", "service-has-endpoint", "--faults", "deletePod=1")
     assert r.exit_code == 1, r.output
     assert "service team-a/web has no ready endpoint" in r.output
+    # the trace's change lines tell the two Services named web apart
+    assert "~ service/team-a/web endpoints [web-" in r.output and "service/team-b/web" not in r.output
 
 
 @pytest.mark.thorough

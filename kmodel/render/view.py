@@ -87,6 +87,13 @@ def view(cluster: Cluster) -> dict[str, Any]:
     return out
 
 
+def row_key(item: dict[str, Any]) -> str:
+    """A view row's identity: its name, with its namespace (``team-a/web``) when the view shows
+    namespaces (two rows may share a name then)."""
+    ns = item.get("namespace")
+    return f"{ns}/{item['name']}" if ns else str(item["name"])
+
+
 def _several_namespaces(cluster: Cluster) -> bool:
     names = (
         *(p.name for p in cluster.pods),
