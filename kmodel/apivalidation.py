@@ -718,7 +718,7 @@ def _pod_affinity_term(where: list[Any], term: Any, pod_labels: Any) -> Iterator
     for name in names if isinstance(names, list) else []:
         name = str(name)
         if len(name) > 63 or not re.fullmatch(DNS1123_LABEL, name):
-            yield invalid([*where, "namespace"], name, LABEL_MSG, "name a namespace (kmodel has only default)")
+            yield invalid([*where, "namespace"], name, LABEL_MSG, "name a namespace (a lowercase RFC 1123 label)")
     yield from _label_key_lists(where, term, pod_labels)
     key = str(term.get("topologyKey") or "")
     if not key:

@@ -17,6 +17,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping
 from typing import Any, ClassVar
 
 from kmodel.components.plugins.noderesources import in_cache, pod_request
+from kmodel.namespaces import local_name, namespace_of
 from kmodel.render.view import node_status, pod_status
 from kmodel.state import COND_TRUE, Cluster, Labels, Node, Pod, Resources
 
@@ -169,6 +170,10 @@ def _pod_deployment(pod: Pod, cluster: Cluster) -> str | None:
     return rs.owner if rs is not None else None
 
 
+def _local(name: str | None) -> str | None:
+    return None if name is None else local_name(name)
+
+
 class PodRecord(Record):
     """``status`` is kubectl's STATUS column, ``ready`` the Ready condition, ``owner`` the ReplicaSet
     and ``deployment`` that ReplicaSet's Deployment (or None), ``age`` seconds since creation."""
@@ -177,17 +182,18 @@ class PodRecord(Record):
     kind = "pod"
     plural = "pods"
     FIELDS: ClassVar[dict[str, Getter]] = {
-        "name": lambda p, c: p.name,
+        "name": lambda p, c: local_name(p.name),
         "node": lambda p, c: p.node_name,
         "status": lambda p, c: pod_status(p),
         "phase": lambda p, c: p.phase,
         "ready": lambda p, c: p.ready,
         "labels": lambda p, c: LabelMap(p.labels),
         "restarts": lambda p, c: p.restarts,
-        "owner": lambda p, c: p.owner,
-        "deployment": _pod_deployment,
+        "owner": lambda p, c: _local(p.owner),
+        "deployment": lambda p, c: _local(_pod_deployment(p, c)),
         "terminating": lambda p, c: p.terminating,
         "age": lambda p, c: c.now - p.created,
+        "namespace": lambda p, c: namespace_of(p.name),
     }
 
 
@@ -203,7 +209,7 @@ class DeploymentRecord(Record):
     kind = "deployment"
     plural = "deployments"
     FIELDS: ClassVar[dict[str, Getter]] = {
-        "name": lambda d, c: d.name,
+        "name": lambda d, c: local_name(d.name),
         "replicas": lambda d, c: d.replicas,
         "ready": lambda d, c: d.status_ready,
         "available": lambda d, c: d.status_available,
@@ -211,6 +217,7 @@ class DeploymentRecord(Record):
         "progressing": lambda d, c: d.progressing_reason,
         "paused": lambda d, c: d.paused,
         "revision": lambda d, c: d.revision,
+        "namespace": lambda d, c: namespace_of(d.name),
     }
 
 
@@ -221,10 +228,11 @@ class ReplicaSetRecord(Record):
     kind = "replicaset"
     plural = "replicasets"
     FIELDS: ClassVar[dict[str, Getter]] = {
-        "name": lambda r, c: r.name,
+        "name": lambda r, c: local_name(r.name),
         "replicas": lambda r, c: r.replicas,
-        "owner": lambda r, c: r.owner,
+        "owner": lambda r, c: _local(r.owner),
         "ready": lambda r, c: r.status_ready,
+        "namespace": lambda r, c: namespace_of(r.name),
     }
 
 
@@ -236,12 +244,13 @@ class StatefulSetRecord(Record):
     kind = "statefulset"
     plural = "statefulsets"
     FIELDS: ClassVar[dict[str, Getter]] = {
-        "name": lambda s, c: s.name,
+        "name": lambda s, c: local_name(s.name),
         "replicas": lambda s, c: s.replicas,
         "ready": lambda s, c: s.status_ready,
         "available": lambda s, c: s.status_available,
         "current": lambda s, c: s.status_current,
         "updated": lambda s, c: s.status_updated,
+        "namespace": lambda s, c: namespace_of(s.name),
     }
 
 
@@ -252,9 +261,10 @@ class ServiceRecord(Record):
     kind = "service"
     plural = "services"
     FIELDS: ClassVar[dict[str, Getter]] = {
-        "name": lambda s, c: s.name,
+        "name": lambda s, c: local_name(s.name),
         "selector": lambda s, c: LabelMap(s.selector),
-        "endpoints": lambda s, c: s.endpoints,
+        "endpoints": lambda s, c: tuple(local_name(e) for e in s.endpoints),
+        "namespace": lambda s, c: namespace_of(s.name),
     }
 
 

@@ -251,7 +251,7 @@ POLICY: Mapping[str, Mapping[str, Rule]] = {
         "name": modelled("the object's name"),
         "labels": modelled("selectors, nodeSelector, zones"),
         "annotations": modelled("only the annotations listed in BEHAVIOUR_ANNOTATIONS matter", keys=annotation_rule),
-        "namespace": descriptive("kmodel puts every object of a scenario in one namespace"),
+        "namespace": modelled("objects are keyed by namespace and name; selectors stay in their namespace"),
         "generateName": refused("needs generated names (give metadata.name)"),
         "finalizers": refused("needs finalizers: a deleted object stays until each finalizer is removed"),
         "ownerReferences": refused("needs ownerReferences set by hand (ControllerRef adoption and garbage collection)"),

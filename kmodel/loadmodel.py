@@ -44,6 +44,7 @@ from typing import TYPE_CHECKING, Any
 import attrs
 from attrs import frozen
 
+from kmodel import namespaces
 from kmodel.errors import shown
 
 if TYPE_CHECKING:
@@ -183,13 +184,16 @@ def parse_load(ctx: Ctx, raw: object, manifests: tuple[Manifest, ...]) -> tuple[
     from kmodel.manifests import mapping
 
     m = mapping(ctx, raw)
-    deployments = sorted({x.name for x in manifests if x.kind == "Deployment"})
+    # a Deployment outside default is named NAMESPACE/NAME (kmodel.namespaces): deployment/team-a/web
+    deployments = sorted({namespaces.key(x.namespace, x.name) for x in manifests if x.kind == "Deployment"})
     out = []
     for key, value in m.items():
         kctx = ctx.at(m, key)
         kind, _, name = str(key).partition("/")
         if kind != "deployment" or not name:
-            raise kctx.error(f"unknown workload {shown(key)}", "name a Deployment as deployment/NAME")
+            raise kctx.error(
+                f"unknown workload {shown(key)}", "name a Deployment as deployment/NAME (deployment/NAMESPACE/NAME)"
+            )
         if name not in deployments:
             known = ", ".join(deployments) or "none"
             raise kctx.error(f"no Deployment named {shown(name)} in the scenario", f"use one of ({known})")

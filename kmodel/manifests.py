@@ -19,7 +19,6 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from collections.abc import Iterator
 from typing import Any
 
 import attrs
@@ -1123,28 +1122,6 @@ def deployment_spec_extras(ctx: Ctx, spec: dict[str, Any], strategy: dict[str, A
     }
 
 
-def namespace_findings(manifests: Iterator[Manifest] | tuple[Manifest, ...]) -> list[fieldpolicy.Finding]:
-    """kmodel puts every object in one namespace: objects written in two namespaces (a Service
-    that would not select the other namespace's pods, a ReplicaSet that would not own them) are
-    refused, one finding per object outside the first namespace named."""
-    first: Manifest | None = None
-    out = []
-    for m in manifests:
-        if not m.namespace:
-            continue
-        if first is None:
-            first = m
-        elif m.namespace != first.namespace:
-            need = (
-                f"needs namespaces: it puts every object in one, and this one is in {m.namespace!r} while "
-                f"{first.kind.lower()}/{first.name} is in {first.namespace!r}"
-            )
-            out.append(
-                fieldpolicy.Finding(m.file, m.namespace_line, f"{m.kind.lower()}/{m.name}", "metadata.namespace", need)
-            )
-    return out
-
-
 # --- reading a file's objects ---------------------------------------------------------------------
 
 
@@ -1221,10 +1198,11 @@ def read_manifests(
             raise refusal(findings[0])
         ignored.extend(findings)
         m = parse_object(doc, file)
-        key = (m.kind, m.name)
+        key = (m.kind, m.namespace or "default", m.name)  # two namespaces may hold the same name
         if key in seen:
+            where = f" in namespace {m.namespace}" if m.namespace else ""
             raise KmodelError(
-                f"{m.kind.lower()}/{m.name} is defined twice (first at line {seen[key]})",
+                f"{m.kind.lower()}/{m.name} is defined twice{where} (first at line {seen[key]})",
                 file=file,
                 line=m.line,
                 fix="give each object a unique name",

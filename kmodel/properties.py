@@ -59,6 +59,7 @@ from kmodel.components.plugins import interpodaffinity, nodeports
 from kmodel.components.plugins.framework import CycleState
 from kmodel.engines.base import ALWAYS, ALWAYS_TRANSITION, EVENTUALLY, Property
 from kmodel.errors import KmodelError
+from kmodel.namespaces import namespace_of, same_namespace
 from kmodel.schedulingspec import PodAffinityTerm
 from kmodel.settings import Settings
 from kmodel.state import (
@@ -945,10 +946,16 @@ def _services_down(c: Cluster) -> list[str]:
     for svc in c.services:
         if svc.endpoints:
             continue
-        backing = [d for d in c.deployments if d.replicas >= 1 and selector_matches(svc.selector, d.template.labels)]
+        backing = [
+            d
+            for d in c.deployments
+            if d.replicas >= 1
+            and same_namespace(d.name, svc.name)
+            and selector_matches(svc.selector, d.template.labels)
+        ]
         if not backing:
             continue
-        pods = [p for p in c.pods if selector_matches(svc.selector, p.labels)]
+        pods = [p for p in c.pods if same_namespace(p.name, svc.name) and selector_matches(svc.selector, p.labels)]
         shown = "; ".join(f"{p.name} {_pod_state(c, p)}" for p in pods[:6]) or "no pods"
         names = ", ".join(f"{d.name} (spec.replicas {d.replicas})" for d in backing)
         out.append(
@@ -989,11 +996,18 @@ def _anti_affinity_breaches(c: Cluster) -> list[str]:
 
 
 def _term_selects(term: PodAffinityTerm, owner: Pod, other: Pod, merge: bool) -> bool:
-    """Whether ``owner``'s affinity term selects ``other`` (all pods are in default; the label
-    keys merged as the apiserver does at creation from 1.31 on)."""
+    """Whether ``owner``'s affinity term selects ``other`` (in the term's namespaces: its own
+    pod's when it names none; the label keys merged as the apiserver does at creation from 1.31
+    on)."""
     if term.label_selector is None:
         return False
-    if term.namespaces and "default" not in term.namespaces and term.namespace_selector is None:
+    ns = namespace_of(other.name)
+    if not term.namespaces and term.namespace_selector is None:
+        if ns != namespace_of(owner.name):
+            return False
+    elif ns not in term.namespaces and not (
+        term.namespace_selector is not None and term.namespace_selector.matches((("kubernetes.io/metadata.name", ns),))
+    ):
         return False
     if not term.label_selector.matches(other.labels):
         return False
@@ -1305,11 +1319,16 @@ def _skewed(c: Cluster) -> list[str]:
             selector = t.label_selector.also(
                 tuple((k, have[k]) for k in t.match_label_keys if k in have)  # matchLabelKeys
             )
-            group = (t, selector, pod.node_selector, pod.tolerations, pod.scheduling.node_affinity)
+            ns = namespace_of(pod.name)
+            group = (ns, t, selector, pod.node_selector, pod.tolerations, pod.scheduling.node_affinity)
             if group in seen:
                 continue
             seen.add(group)
-            matching = {p.name: p for p in c.pods if not p.terminating and selector.matches(p.labels)}
+            matching = {
+                p.name: p
+                for p in c.pods
+                if not p.terminating and namespace_of(p.name) == ns and selector.matches(p.labels)
+            }
             if any(p.node_name is None for p in matching.values()):
                 continue  # not settled: a matching pod still waits for a node
             domains = _spread_domains(c, pod, t.topology_key, (t.node_affinity_policy, t.node_taints_policy))

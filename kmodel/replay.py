@@ -67,7 +67,7 @@ from kmodel.engines.base import (
 )
 from kmodel.errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_VIOLATED, KmodelError, shown
 from kmodel.render.table import t as show_time
-from kmodel.render.view import show_value, view
+from kmodel.render.view import row_key, show_value, view
 from kmodel.scenario import Scenario
 from kmodel.tracedoc import TraceDoc, TraceStep
 
@@ -134,7 +134,7 @@ _OBJECTS = (("nodes", "node"), ("pods", "pod"), ("deployments", "deployment"), (
 def _by_name(items: Any) -> dict[str, dict[str, Any]]:
     if not isinstance(items, list):
         return {}
-    return {item["name"]: item for item in items if isinstance(item, dict) and "name" in item}
+    return {row_key(item): item for item in items if isinstance(item, dict) and "name" in item}
 
 
 def differences(actual: dict[str, Any], expected: dict[str, Any]) -> list[str]:

@@ -13,13 +13,13 @@ from typing import Any
 
 from kmodel.checkmodel import cluster_of
 from kmodel.engines.base import HOLDS, INCONCLUSIVE, VIOLATED, Result, Trace
-from kmodel.render.view import show_value, view
+from kmodel.render.view import row_key, show_value, view
 from kmodel.settings import format_duration
 from kmodel.state import Cluster
 
 
 def _index(items: Sequence[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {item["name"]: item for item in items}
+    return {row_key(item): item for item in items}
 
 
 def _fields(item: dict[str, Any], skip: tuple[str, ...] = ("name",)) -> str:

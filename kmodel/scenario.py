@@ -37,7 +37,7 @@ from typing import Any
 import attrs
 from attrs import frozen
 
-from kmodel import deschedulerpolicy, faultrules, ha, limits, partitions
+from kmodel import deschedulerpolicy, faultrules, ha, limits, namespaces, partitions
 from kmodel.deschedulerpolicy import DeschedulerSetup
 from kmodel.errors import KmodelError, shown
 from kmodel.fieldpolicy import Finding
@@ -49,9 +49,7 @@ from kmodel.manifests import (
     Skipped,
     load_documents,
     mapping,
-    namespace_findings,
     read_manifests,
-    refusal,
     sequence,
     string,
 )
@@ -174,7 +172,7 @@ class Scenario:
             cluster, _ = apply_object(cluster, m)
             if isinstance(m.obj, Pod) and m.obj.node_name:
                 # a bare pod that names its node is bound already (no scheduling)
-                pod = cluster.pod(m.obj.name)
+                pod = cluster.pod(namespaces.key(m.namespace, m.obj.name))
                 assert pod is not None
                 cluster = cluster.with_pod(attrs.evolve(pod, node_name=m.obj.node_name))
         if self.descheduler is not None:
@@ -396,10 +394,6 @@ def load(path: str | Path, extra_events: list[str] | None = None, allow_unmodell
         skipped.extend(s for s in ev.skipped if s not in skipped)
     _check_size(file, manifests, timeline)
     timeline = _namespaced(manifests, timeline)
-    spread = namespace_findings((*manifests, *(m for ev in timeline for m in ev.manifests)))
-    if spread and not allow_unmodelled:
-        raise refusal(spread[0])
-    ignored.extend(spread)
 
     faults = _faults(sctx.at(scen, "faults"), scen.get("faults")) if "faults" in scen else None
     if "workloads" in scen:

@@ -37,10 +37,11 @@ Verbs and targets::
     set          image deployment/NAME CONTAINER=IMAGE
 
 Any event may end in ``-n NAMESPACE`` (or ``--namespace NAMESPACE``, ``--namespace=NAMESPACE``),
-as with kubectl. kmodel puts a scenario's objects in one namespace (objects in two are refused),
-and events act in it; an event naming a namespace the scenario has no object in finds nothing
-(kubectl's ``NotFound``), and nodes and control-plane processes belong to no namespace, as in
-Kubernetes. ``apply -n NAMESPACE`` puts the file's objects that name no namespace in that one.
+as with kubectl: the event acts on the object of that name in that namespace, and without ``-n``
+in ``default`` (kubectl's context namespace); where there is no such object it finds nothing
+(kubectl's ``NotFound``). Nodes and control-plane processes belong to no namespace, as in
+Kubernetes. ``apply -n NAMESPACE`` puts the file's objects that name no namespace in that one
+(kmodel.namespaces).
 
 Parsing checks everything that can be known before running (verb, target shape, numbers, the
 file to apply, node names); what only the run can tell (a pod that does not exist at that time)
@@ -57,7 +58,7 @@ from pathlib import Path
 import attrs
 from attrs import frozen
 
-from kmodel import apivalidation, faults, limits, partitions, useractions
+from kmodel import apivalidation, faults, limits, namespaces, partitions, useractions
 from kmodel.components import drain
 from kmodel.errors import KmodelError, cut, kind_of, shown
 from kmodel.fieldpolicy import BEHAVIOUR_ANNOTATIONS, Finding
@@ -137,7 +138,10 @@ class TimedEvent:
 
     @property
     def name(self) -> str:
-        return self.target.split("/", 1)[1] if "/" in self.target else ""
+        """The target's name as kmodel stores it: keyed by the event's namespace (``-n``,
+        ``default`` when not given) for a namespaced kind (kmodel.namespaces)."""
+        local = self.target.split("/", 1)[1] if "/" in self.target else ""
+        return namespaces.key(self.namespace, local) if self.kind in NAMESPACED_KINDS else local
 
 
 def _kind_of(value: object) -> str:
@@ -414,6 +418,20 @@ def _missing_node(cluster: Cluster, name: str, label: str) -> Outcome:
 
 def perform(cluster: Cluster, ev: TimedEvent) -> Outcome:
     """Carry out one timeline event on the cluster as it is now."""
+    out = _perform(cluster, ev)
+    if not ev.namespace or ev.namespace == namespaces.DEFAULT:
+        return out
+    # kubectl names the object without its namespace in what it prints ("deployment.apps/web
+    # scaled"); the events' objects keep it (shown in a NAMESPACE column)
+    prefix, keyed = ev.namespace + "/", f"{ev.kind}/{ev.name}"
+    events = tuple(
+        attrs.evolve(e, object=keyed if e.object == ev.target else e.object, message=e.message.replace(prefix, ""))
+        for e in out.events
+    )
+    return attrs.evolve(out, label=out.label.replace(prefix, ""), events=events)
+
+
+def _perform(cluster: Cluster, ev: TimedEvent) -> Outcome:
     verb, kind, name = ev.verb, ev.kind, ev.name
     if ev.elsewhere and kind in NAMESPACED_KINDS:
         return _elsewhere(cluster, ev)
@@ -582,14 +600,21 @@ def _elsewhere(cluster: Cluster, ev: TimedEvent) -> Outcome:
         return Outcome("fault", f"{label} (not found)", cluster, (event,))
     if not cluster.apiserver_available:
         return useractions.refused(cluster, f"kubectl {label}", ev.target)
-    msg = f'Error from server (NotFound): {ev.kind}s "{ev.name}" not found'
+    msg = useractions.not_found_message(ev.kind, ev.name)
     event = Event(cluster.now, useractions.SOURCE, "NotFound", ev.target, msg, "Warning")
     return Outcome("user", f"kubectl {label} (not found)", cluster, (event,))
 
 
 def _matching_pods(cluster: Cluster, pattern: str) -> list[str]:
     if any(ch in pattern for ch in "*?["):
-        return [p.name for p in cluster.pods if fnmatch.fnmatchcase(p.name, pattern)]
+        # a glob matches pods of the event's namespace only (the pattern is keyed by it)
+        ns = namespaces.namespace_of(pattern)
+        return [
+            p.name
+            for p in cluster.pods
+            if namespaces.namespace_of(p.name) == ns
+            and fnmatch.fnmatchcase(namespaces.local_name(p.name), namespaces.local_name(pattern))
+        ]
     return [pattern] if cluster.pod(pattern) is not None else []
 
 

@@ -11,6 +11,7 @@ from typing import Any
 
 import attrs
 
+from kmodel import namespaces
 from kmodel.components import apiserver
 from kmodel.manifests import Manifest
 from kmodel.state import (
@@ -45,8 +46,25 @@ def _done(cluster: Cluster, label: str, obj: str, message: str, reason: str = "A
     return Outcome("user", label, cluster, (event,))
 
 
+def not_found_message(kind: str, name: str) -> str:
+    """kubectl's NotFound error: the resource with its API group (``deployments.apps``)."""
+    group = _API_GROUP.get(_KINDS.get(kind, ""), "")
+    resource = f"{kind}s" + (group[group.index(".") :] if "." in group else "")
+    return f'Error from server (NotFound): {resource} "{namespaces.local_name(name)}" not found'
+
+
+_KINDS = {
+    "deployment": "Deployment",
+    "replicaset": "ReplicaSet",
+    "daemonset": "DaemonSet",
+    "statefulset": "StatefulSet",
+    "job": "Job",
+    "horizontalpodautoscaler": "HorizontalPodAutoscaler",
+}
+
+
 def _not_found(cluster: Cluster, label: str, kind: str, name: str) -> Outcome:
-    msg = f'Error from server (NotFound): {kind}s "{name}" not found'
+    msg = not_found_message(kind, name)
     event = Event(cluster.now, SOURCE, "NotFound", f"{kind}/{name}", msg, "Warning")
     return Outcome("user", f"{label} (not found)", cluster, (event,))
 
@@ -73,7 +91,7 @@ def register_new_node(cluster: Cluster, node: Node) -> Cluster:
 def forbidden(cluster: Cluster, m: Manifest) -> str | None:
     """The apiserver's error when admission refuses to create ``m`` now (a pod naming a missing
     PriorityClass, a second globalDefault PriorityClass), else None."""
-    obj = m.obj
+    obj = namespaces.place(m).obj
     if isinstance(obj, Pod) and cluster.pod(obj.name) is None:
         admitted = apiserver.admit_priority(obj, cluster)
         return apiserver.forbidden("pods", obj.name, admitted) if isinstance(admitted, str) else None
@@ -110,6 +128,7 @@ def register_apply(cls: type, hook: ApplyHook, api_group: str | None = None) -> 
 def apply_object(cluster: Cluster, m: Manifest) -> tuple[Cluster, str]:
     """Create or update one object; returns the new state and kubectl's word for what happened
     (``forbidden`` when admission refuses it: see :func:`forbidden`)."""
+    m = namespaces.place(m)  # keyed by its namespace (kmodel.namespaces)
     obj = m.obj
     if forbidden(cluster, m) is not None:
         return cluster, "forbidden"
@@ -283,17 +302,22 @@ def apply(
         error = forbidden(out, m)
         if error is not None:
             kind_ = "Invalid" if error.startswith("The ") else "Forbidden"
-            refusals.append((f"{m.kind.lower()}/{m.name}", f"Error from server ({kind_}): {error}"))
+            refusals.append((f"{m.kind.lower()}/{_keyed(m)}", f"Error from server ({kind_}): {error}"))
             continue
         out, word = apply_object(out, m)
         kind = _API_GROUP.get(m.kind, m.kind.lower())
-        events.append(Event(cluster.now, SOURCE, "Applied", f"{m.kind.lower()}/{m.name}", f"{kind}/{m.name} {word}"))
+        events.append(Event(cluster.now, SOURCE, "Applied", f"{m.kind.lower()}/{_keyed(m)}", f"{kind}/{m.name} {word}"))
     invalid = tuple(refusals)
     for obj, message in invalid:
         events.append(Event(cluster.now, SOURCE, "Refused", obj, message, "Warning"))
     if invalid:
         label += f" ({len(invalid)} object{'s' if len(invalid) > 1 else ''} refused)"
     return Outcome("user", label, out, tuple(events))
+
+
+def _keyed(m: Manifest) -> str:
+    """The object's name with its namespace (kmodel.namespaces.key), for an event's object."""
+    return m.name if m.kind in namespaces.CLUSTER_SCOPED else namespaces.key(m.namespace, m.name)
 
 
 def scale(cluster: Cluster, kind: str, name: str, replicas: int) -> Outcome:

@@ -381,19 +381,14 @@ def test_policy_size() -> None:
     assert counts["modelled"] > 30 and counts["descriptive"] > 80 and counts["refused"] > 10, counts
 
 
-def test_objects_in_two_namespaces_are_refused(tmp_path: Path) -> None:
-    """kmodel has one namespace: a Service in another namespace than its pods would select none."""
+def test_objects_in_two_namespaces_are_modelled(tmp_path: Path) -> None:
+    """Namespaces are modelled (kmodel.namespaces; tests/test_namespaces.py): a Service in
+    another namespace than the pods loads without a finding (it selects none of them)."""
     text = deployment().replace("  name: web\n", "  name: web\n  namespace: shop\n", 1)
-    text += "---\n" + SERVICE.replace("  name: web\n", "  name: web\n  namespace: default  # <-\n")
+    text += "---\n" + SERVICE.replace("  name: web\n", "  name: web\n  namespace: default\n")
     path = tmp_path / "ns.yaml"
     path.write_text(text)
-    with pytest.raises(Exception, match="needs namespaces") as err:
-        load(path)
-    assert f"{path}:{marked_line(text)}: service/web metadata.namespace" in str(err.value)
-    assert "metadata.namespace" in load(path, allow_unmodelled=True).warnings[0]
-    same = tmp_path / "same.yaml"
-    same.write_text(text.replace("namespace: default", "namespace: shop"))
-    assert load(same).warnings == ()
+    assert load(path).warnings == ()
 
 
 @pytest.mark.parametrize("command", ["simulate", "check", "diagram", "explain", "synth", "prove", "replay"])

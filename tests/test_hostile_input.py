@@ -135,7 +135,7 @@ def test_events_find_nothing_in_a_namespace_without_objects(cli: Cli) -> None:
     r = cli("simulate", str(DATA / "hostile" / "namespace-flag.yaml"), "--until", "2m", "-o", "events")
     assert r.exit_code == 0, r.output
     assert "deployment.apps/web scaled" in r.output  # -n shop: the Deployment's namespace
-    assert 'Error from server (NotFound): deployments "web" not found' in r.output  # -n elsewhere
+    assert 'Error from server (NotFound): deployments.apps "web" not found' in r.output  # -n elsewhere
 
 
 def test_apply_with_a_namespace_puts_the_objects_there(tmp_path: Path) -> None:
@@ -143,8 +143,9 @@ def test_apply_with_a_namespace_puts_the_objects_there(tmp_path: Path) -> None:
     base = DEPLOYMENT.replace("  name: web\n", "  name: web\n  namespace: shop\n", 1)
     ok = load(write(tmp_path, SCENARIO + "timeline: ['10s apply more.yaml -n shop']\n---\n" + base, "ok.yaml"))
     assert ok.timeline[0].manifests[0].namespace == "shop"
-    with pytest.raises(KmodelError, match="needs namespaces"):
-        load(write(tmp_path, SCENARIO + "timeline: ['10s apply more.yaml -n other']\n---\n" + base, "two.yaml"))
+    # a second namespace is modelled (kmodel.namespaces): api lands in "other"
+    two = load(write(tmp_path, SCENARIO + "timeline: ['10s apply more.yaml -n other']\n---\n" + base, "two.yaml"))
+    assert two.timeline[0].manifests[0].namespace == "other"
 
 
 def test_apply_refuses_an_object_of_another_namespace_as_kubectl_does(tmp_path: Path) -> None:

@@ -55,6 +55,7 @@ from kmodel.components.deployment import template_key
 from kmodel.components.plugins.nodeaffinity import OBJECT_NAME_FIELD, required_matches
 from kmodel.components.plugins.tainttoleration import untolerated_taint
 from kmodel.labels import IN, Requirement
+from kmodel.namespaces import local_name, namespaced, same_namespace
 from kmodel.schedulingspec import NodeAffinity, NodeSelectorTerm
 from kmodel.state import (
     FAILED,
@@ -154,7 +155,7 @@ def target_node(pod: Pod) -> str | None:
 def revision_hash(ds: DaemonSet) -> str:
     """The ``controller-revision-hash`` of the current template (``ComputeHash`` of the
     template; kmodel's stand-in hashes the template as written)."""
-    return apiserver.template_hash(f"ds/{ds.name}/{template_key(ds.template)}")
+    return apiserver.template_hash(f"ds/{local_name(ds.name)}/{template_key(ds.template)}")
 
 
 def count(value: str, total: int) -> int:
@@ -213,7 +214,7 @@ def claim_pods(cluster: Cluster, ds: DaemonSet, notes: list[str]) -> Cluster:
     for p in cluster.pods:
         if not p.active:
             continue
-        matches = selector_matches(ds.selector, p.labels)
+        matches = same_namespace(p.name, ds.name) and selector_matches(ds.selector, p.labels)
         if p.owned_by(KIND, ds.name) and not matches:
             out = out.with_pod(attrs.evolve(p, owner=None))
             notes.append(f"{ds.name}: release {p.name}")
@@ -298,11 +299,11 @@ def pods_should_be_on_node(
                 if _in_backoff(cluster, key):
                     continue
                 cluster = _next_backoff(cluster, key)
-                msg = f"Found failed daemon pod default/{p.name} on node {node.name}, will try to kill it"
+                msg = f"Found failed daemon pod {namespaced(p.name)} on node {node.name}, will try to kill it"
                 events.append(Event(now, SOURCE, "FailedDaemonPod", f"daemonset/{ds.name}", msg, "Warning"))
                 delete.append(p)
             elif p.phase == SUCCEEDED:
-                msg = f"Found succeeded daemon pod default/{p.name} on node {node.name}, will try to delete it"
+                msg = f"Found succeeded daemon pod {namespaced(p.name)} on node {node.name}, will try to delete it"
                 events.append(Event(now, SOURCE, "SucceededDaemonPod", f"daemonset/{ds.name}", msg))
                 delete.append(p)
             else:

@@ -73,6 +73,7 @@ import attrs
 
 from kmodel.components import apiserver
 from kmodel.labels import LabelSelector
+from kmodel.namespaces import local_name, same_namespace
 from kmodel.state import (
     FAILED,
     SUCCEEDED,
@@ -147,7 +148,7 @@ def template_key(t: PodTemplate) -> str:
 
 
 def new_replicaset_for(d: Deployment, revision: int) -> ReplicaSet:
-    h = apiserver.template_hash(f"{d.name}/{template_key(d.template)}")
+    h = apiserver.template_hash(f"{local_name(d.name)}/{template_key(d.template)}")
     labels = tuple(sorted((*d.template.labels, (HASH_LABEL, h))))
     selector: Labels | LabelSelector
     if isinstance(d.selector, LabelSelector):
@@ -301,7 +302,7 @@ class _Sync:
     def claim(self) -> None:
         d = self.d
         for rs in self.c.replicasets:
-            matches = selector_matches(d.selector, rs.labels)
+            matches = same_namespace(rs.name, d.name) and selector_matches(d.selector, rs.labels)
             if rs.owner == d.name and not matches:
                 self.write_rs(attrs.evolve(rs, owner=None))
                 self.notes.append(f"release replicaset {rs.name}")

@@ -39,6 +39,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from kmodel.namespaces import same_namespace
 from kmodel.state import Cluster, Pod, PodDisruptionBudget
 from kmodel.transition import Event, Outcome
 
@@ -58,15 +59,20 @@ SYNC_FAILED = "SyncFailed"
 
 def matches(pdb: PodDisruptionBudget, pod: Pod) -> bool:
     """``getPodsForPdb``: the budget's selector selects the pod (no selector: none; an empty
-    one: every pod)."""
-    return pdb.selector is not None and pdb.selector.matches(pod.labels)
+    one: every pod), within the budget's namespace."""
+    return pdb.selector is not None and same_namespace(pdb.name, pod.name) and pdb.selector.matches(pod.labels)
 
 
 def guards(pdb: PodDisruptionBudget, pod: Pod) -> bool:
     """Whether the eviction API and preemption apply the budget to the pod: as :func:`matches`,
     but a budget with an empty selector guards nothing ("a PDB with a nil or empty selector
     ... should match nothing")."""
-    return pdb.selector is not None and not pdb.selector.empty and pdb.selector.matches(pod.labels)
+    return (
+        pdb.selector is not None
+        and not pdb.selector.empty
+        and same_namespace(pdb.name, pod.name)
+        and pdb.selector.matches(pod.labels)
+    )
 
 
 def pods_of(cluster: Cluster, pdb: PodDisruptionBudget) -> list[Pod]:

@@ -50,12 +50,12 @@ import attrs
 from attrs import frozen
 
 from kmodel.components import apiserver, eviction
+from kmodel.namespaces import local_name, namespace_of
 from kmodel.state import FAILED, SUCCEEDED, Cluster, Drain, Pod, pairs_get, pairs_set
 from kmodel.transition import Event, Outcome
 
 SOURCE = "kubectl"
 ACTOR = "kubectl"
-NAMESPACE = "default"
 RETRY_SECONDS = 5  # kubectl sleeps 5 s after a 429
 
 DAEMONSET_FATAL = "DaemonSet-managed Pods (use --ignore-daemonsets to ignore)"
@@ -170,7 +170,9 @@ def pods_for_deletion(cluster: Cluster, node: str, opts: DrainOptions) -> tuple[
         if status.delete:
             delete.append(pod.name)
         if status.reason in (WARNING, ERROR):
-            by_message.setdefault((status.reason, status.message), []).append(f"{NAMESPACE}/{pod.name}")
+            by_message.setdefault((status.reason, status.message), []).append(
+                f"{namespace_of(pod.name)}/{local_name(pod.name)}"
+            )
     warnings = [f"{msg}: {', '.join(pods)}" for (reason, msg), pods in by_message.items() if reason == WARNING]
     errors = []
     for (reason, msg), pods in by_message.items():
@@ -260,7 +262,9 @@ def advance(cluster: Cluster, d: Drain, evict: Evict = eviction.evict) -> tuple[
     timeout = go_duration(d.timeout) if d.timeout else ""
     if d.timeout and now >= d.started + d.timeout:
         for p in pending:
-            errors.append(f'error when evicting pods/"{p}" -n "{NAMESPACE}": global timeout reached: {timeout}')
+            errors.append(
+                f'error when evicting pods/"{local_name(p)}" -n "{namespace_of(p)}": global timeout reached: {timeout}'
+            )
         for p in waiting:
             if not _gone(out, p):
                 errors.append(
@@ -291,7 +295,7 @@ def advance(cluster: Cluster, d: Drain, evict: Evict = eviction.evict) -> tuple[
                 else eviction.Refusal(503 if not out.apiserver_available else 404, apiserver.REFUSED_MESSAGE)
             )
         else:
-            events.append(Event(now, SOURCE, "Evicting", f"pod/{p}", f"evicting pod {NAMESPACE}/{p}"))
+            events.append(Event(now, SOURCE, "Evicting", f"pod/{p}", f"evicting pod {namespace_of(p)}/{local_name(p)}"))
             result = evict(out, p)
         if isinstance(result, Cluster):
             out = result
@@ -308,13 +312,14 @@ def advance(cluster: Cluster, d: Drain, evict: Evict = eviction.evict) -> tuple[
             retry_at = pairs_set(retry_at, p, None)
         elif result.code == 429:
             retry_at = pairs_set(retry_at, p, now + RETRY_SECONDS)
-            msg = f'error when evicting pods/"{p}" -n "{NAMESPACE}" (will retry after 5s): {result.message}'
+            where = f'pods/"{local_name(p)}" -n "{namespace_of(p)}"'
+            msg = f"error when evicting {where} (will retry after 5s): {result.message}"
             events.append(Event(now, SOURCE, "EvictionRefused", f"pod/{p}", msg, "Warning"))
             notes.append(f"evict {p}: 429, retry in 5s")
         else:
             pending.remove(p)
             retry_at = pairs_set(retry_at, p, None)
-            errors.append(f'error when evicting pods/"{p}" -n "{NAMESPACE}": {result.message}')
+            errors.append(f'error when evicting pods/"{local_name(p)}" -n "{namespace_of(p)}": {result.message}')
             notes.append(f"evict {p}: error {result.code}")
     new = attrs.evolve(d, pending=tuple(pending), waiting=tuple(waiting), retry_at=retry_at, errors=tuple(errors))
     if not pending and not waiting:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import attrs
 
+from kmodel.namespaces import same_namespace
 from kmodel.state import RUNNING, Cluster, Service, selector_matches
 from kmodel.transition import Outcome
 
@@ -22,12 +23,19 @@ def ready_endpoints(cluster: Cluster, svc: Service) -> tuple[str, ...]:
         return tuple(
             p.name
             for p in cluster.pods
-            if p.node_name and p.phase == RUNNING and selector_matches(svc.selector, p.labels)
+            if p.node_name
+            and p.phase == RUNNING
+            and same_namespace(p.name, svc.name)
+            and selector_matches(svc.selector, p.labels)
         )
     return tuple(
         p.name
         for p in cluster.pods
-        if p.node_name and p.ready and not p.terminating and selector_matches(svc.selector, p.labels)
+        if p.node_name
+        and p.ready
+        and not p.terminating
+        and same_namespace(p.name, svc.name)
+        and selector_matches(svc.selector, p.labels)
     )
 
 

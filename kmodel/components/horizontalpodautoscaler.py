@@ -40,6 +40,7 @@ import attrs
 
 from kmodel import loadmodel
 from kmodel.labels import LabelSelector
+from kmodel.namespaces import same_namespace
 from kmodel.state import (
     FAILED,
     PENDING,
@@ -435,7 +436,7 @@ def compute_replicas_for_metrics(
     made it, and the current values; a MetricsError when every metric failed (its message is
     the first failure's)."""
     s = cluster.settings
-    pods = [p for p in cluster.pods if selector_matches(scale.selector, p.labels)]
+    pods = [p for p in cluster.pods if same_namespace(p.name, hpa.name) and selector_matches(scale.selector, p.labels)]
     best = 0
     best_name = ""
     current: list[tuple[str, int]] = []

@@ -32,6 +32,7 @@ import attrs
 
 from kmodel import informer
 from kmodel.components import apiserver
+from kmodel.namespaces import same_namespace
 from kmodel.state import PENDING, RUNNING, Cluster, Pod, ReplicaSet, pod_available, selector_matches
 from kmodel.transition import Event, Outcome
 
@@ -121,7 +122,7 @@ def claim_pods(cluster: Cluster, rs: ReplicaSet, notes: list[str]) -> Cluster:
     for p in cluster.pods:
         if not p.active:
             continue
-        matches = selector_matches(rs.selector, p.labels)
+        matches = same_namespace(p.name, rs.name) and selector_matches(rs.selector, p.labels)
         if p.owned_by("ReplicaSet", rs.name) and not matches:
             out = out.with_pod(attrs.evolve(p, owner=None))
             notes.append(f"{rs.name}: release {p.name}")

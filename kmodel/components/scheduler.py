@@ -62,6 +62,7 @@ from kmodel.components.plugins.noderesources import (
 )
 from kmodel.components.plugins.podtopologyspread import DEFAULT_SPREAD_CONSTRAINTS, default_spread_selector
 from kmodel.components.plugins.tainttoleration import untolerated_taint
+from kmodel.namespaces import namespaced
 from kmodel.state import TAINT_UNSCHEDULABLE, Cluster, Node, Pod, pods_by_node
 from kmodel.transition import Event, Outcome
 
@@ -337,7 +338,7 @@ def step(cluster: Cluster) -> list[Outcome]:
             SOURCE,
             "Scheduled",
             f"pod/{pod.name}",
-            f"Successfully assigned default/{pod.name} to {node_name}",
+            f"Successfully assigned {namespaced(pod.name)} to {node_name}",
         )
         label_ = f"bind {pod.name} to {node_name}"
         if len(best) > 1:

@@ -55,6 +55,7 @@ import attrs
 from kmodel import versions
 from kmodel.components import apiserver
 from kmodel.components.deployment import template_key
+from kmodel.namespaces import local_name, same_namespace
 from kmodel.state import FAILED, RUNNING, SUCCEEDED, Cluster, Pod, PodTemplate, StatefulSet, selector_matches
 from kmodel.state import pod_available as _pod_available
 from kmodel.transition import Event, Outcome
@@ -103,7 +104,7 @@ def is_member(sts: StatefulSet, pod: Pod) -> bool:
 
 def identity_matches(sts: StatefulSet, pod: Pod) -> bool:
     """``identityMatches``, for the identity kmodel keeps: the name and the pod-name label (the
-    namespace is the scenario's one; hostname and subdomain are not modelled)."""
+    namespace is in the name, kmodel.namespaces; hostname and subdomain are not modelled)."""
     parent, ordinal = parent_and_ordinal(pod.name)
     return (
         ordinal >= 0
@@ -135,7 +136,7 @@ def revision_of(pod: Pod) -> str:
 
 def revision_name(sts: StatefulSet, template: PodTemplate) -> str:
     """The ControllerRevision's name, ``<set>-<hash of the template>``."""
-    return f"{sts.name}-{apiserver.template_hash(f'{sts.name}/{template_key(template)}')}"
+    return f"{sts.name}-{apiserver.template_hash(f'{local_name(sts.name)}/{template_key(template)}')}"
 
 
 def allows_burst(sts: StatefulSet) -> bool:
@@ -195,7 +196,7 @@ def claim_pods(cluster: Cluster, sts: StatefulSet, notes: list[str]) -> Cluster:
     (not being deleted), release owned pods whose labels no longer match."""
     out = cluster
     for p in cluster.pods:
-        matches = selector_matches(sts.selector, p.labels)
+        matches = same_namespace(p.name, sts.name) and selector_matches(sts.selector, p.labels)
         if p.owned_by(KIND, sts.name) and not matches:
             out = out.with_pod(attrs.evolve(p, owner=None))
             notes.append(f"{sts.name}: release {p.name}")

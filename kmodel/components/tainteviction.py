@@ -34,6 +34,7 @@ import attrs
 
 from kmodel import versions
 from kmodel.components import apiserver
+from kmodel.namespaces import namespaced
 from kmodel.state import NO_EXECUTE, Cluster, Pod, Taint, Toleration
 from kmodel.transition import Event, Outcome
 
@@ -66,7 +67,7 @@ def min_toleration_seconds(pod: Pod, taints: list[Taint]) -> int | None:
 
 
 def _ref(name: str) -> str:
-    return f"default/{name}"
+    return namespaced(name)
 
 
 def step(cluster: Cluster) -> list[Outcome]:

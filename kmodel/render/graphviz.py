@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 from kmodel.errors import KmodelError
 from kmodel.render.dotfile import render_dot
-from kmodel.render.view import show_value
+from kmodel.render.view import row_key, show_value
 from kmodel.settings import format_duration
 
 if TYPE_CHECKING:
@@ -121,8 +121,8 @@ class Projection:
         elif self.kind == "pods":
             deployments, services = [], []
         elif self.kind == "deployment":
-            pods = [p for p in pods if str(p["name"]).startswith(f"{self.name}-")]
-            deployments = [d for d in deployments if d["name"] == self.name]
+            pods = [p for p in pods if row_key(p).startswith(f"{self.name}-")]
+            deployments = [d for d in deployments if row_key(d) == self.name]
             services = []
         elif self.kind == "node":
             nodes = [n for n in nodes if n["name"] == self.name]
@@ -153,7 +153,7 @@ def check_projection(doc: TraceDoc, projection: Projection) -> None:
     if projection.kind not in ("deployment", "node"):
         return
     plural = "deployments" if projection.kind == "deployment" else "nodes"
-    present = sorted({item["name"] for step in doc.steps for item in step.state.get(plural, [])})
+    present = sorted({row_key(item) for step in doc.steps for item in step.state.get(plural, [])})
     if projection.name in present:
         return
     known = ", ".join(f"{projection.kind}/{name}" for name in present) or "none"
@@ -195,7 +195,7 @@ class ViewDiff:
 
 
 def _by_name(items: Iterable[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    return {str(item["name"]): item for item in items}
+    return {row_key(item): item for item in items}
 
 
 def _kind_diff(old: Sequence[dict[str, Any]], new: Sequence[dict[str, Any]]) -> KindDiff:
@@ -612,7 +612,7 @@ class StepPicture:
 
     def _pod(self, dot: Dot, pod: dict[str, Any]) -> str:
         kd = self.diff.of("pods")
-        name = str(pod["name"])
+        name = row_key(pod)
         node_id = self._id("pod", name)
         touched = kd.touched(name)
         attrs: dict[str, object] = {
@@ -627,7 +627,7 @@ class StepPicture:
         return node_id
 
     def _ghost(self, dot: Dot, pod: dict[str, Any]) -> str:
-        name = str(pod["name"])
+        name = row_key(pod)
         node_id = self._id("gone", name)
         label = HtmlLabel(_lines([_font(_h(f"- {name}"), bold=True), _font("gone", size=9)]))
         attrs = {
@@ -669,8 +669,8 @@ class StepPicture:
     def _deployment_rows(self) -> list[str]:
         kd = self.diff.of("deployments")
         rows = []
-        for d in sorted(self.state["deployments"], key=lambda d: str(d["name"])):
-            name = str(d["name"])
+        for d in sorted(self.state["deployments"], key=row_key):
+            name = row_key(d)
             text = (
                 f"{'+ ' if name in kd.added else ''}deploy/{name}: {d.get('ready')} ready, "
                 f"{d.get('upToDate')} up-to-date, {d.get('available')} available"
@@ -682,8 +682,8 @@ class StepPicture:
     def _service_rows(self) -> list[str]:
         kd = self.diff.of("services")
         rows = []
-        for s in sorted(self.state["services"], key=lambda s: str(s["name"])):
-            name = str(s["name"])
+        for s in sorted(self.state["services"], key=row_key):
+            name = row_key(s)
             endpoints = [str(e) for e in s.get("endpoints") or []]
             what = ", ".join(endpoints) if endpoints else "no endpoints"
             text = f"{'+ ' if name in kd.added else ''}svc/{name} -> {what}"

@@ -49,7 +49,7 @@ def snapshot_lines(snap: dict[str, Any]) -> list[str]:
                 ]
                 + ([p.get("nominatedNode") or "<none>"] if nominated else [])
             )
-        lines += columns(pod_rows)
+        lines += columns(_namespaced(pod_rows, snap["pods"]))
     else:
         lines.append("No pods.")
     if snap["deployments"]:
@@ -62,7 +62,7 @@ def snapshot_lines(snap: dict[str, Any]) -> list[str]:
             dep_rows.append([f"deployment.apps/{d['name']}", d["ready"], str(d["upToDate"]), str(d["available"])])
             if conditions:
                 dep_rows[-1].append(d.get("conditions") or "<none>")
-        lines += columns(dep_rows)
+        lines += columns(_namespaced(dep_rows, snap["deployments"]))
     if snap.get("horizontalpodautoscalers"):
         lines.append("")
         hpa_rows = [["NAME", "REFERENCE", "TARGETS", "MINPODS", "MAXPODS", "REPLICAS"]]
@@ -77,13 +77,13 @@ def snapshot_lines(snap: dict[str, Any]) -> list[str]:
                     str(h["replicas"]),
                 ]
             )
-        lines += columns(hpa_rows)
+        lines += columns(_namespaced(hpa_rows, snap["horizontalpodautoscalers"]))
     if snap.get("statefulsets"):
         lines.append("")
         sts_rows = [["NAME", "READY"]]
         for s in snap["statefulsets"]:
             sts_rows.append([f"statefulset.apps/{s['name']}", s["ready"]])
-        lines += columns(sts_rows)
+        lines += columns(_namespaced(sts_rows, snap["statefulsets"]))
     if snap.get("jobs"):
         lines.append("")
         job_rows = [["NAME", "STATUS", "COMPLETIONS", "ACTIVE", "FAILED"]]
@@ -91,7 +91,7 @@ def snapshot_lines(snap: dict[str, Any]) -> list[str]:
             job_rows.append(
                 [f"job.batch/{j['name']}", j["status"], j["completions"], str(j["active"]), str(j["failed"])]
             )
-        lines += columns(job_rows)
+        lines += columns(_namespaced(job_rows, snap["jobs"]))
     if snap.get("poddisruptionbudgets"):
         lines.append("")
         pdb_rows = [["NAME", "MIN AVAILABLE", "MAX UNAVAILABLE", "ALLOWED DISRUPTIONS"]]
@@ -118,7 +118,7 @@ def snapshot_lines(snap: dict[str, Any]) -> list[str]:
         svc_rows = [["NAME", "ENDPOINTS"]]
         for s in snap["services"]:
             svc_rows.append([f"service/{s['name']}", ",".join(s["endpoints"]) or "<none>"])
-        lines += columns(svc_rows)
+        lines += columns(_namespaced(svc_rows, snap["services"]))
     cp = snap["controlPlane"]
     down = [
         name
@@ -140,10 +140,26 @@ def snapshot_lines(snap: dict[str, Any]) -> list[str]:
 
 
 def event_lines(events: Sequence[Event], indent: str = "") -> list[str]:
-    rows = [["T", "TYPE", "SOURCE", "REASON", "OBJECT", "MESSAGE"]]
+    # kubectl get events -A: a NAMESPACE column when an event's object is outside default (an
+    # object kmodel keys by its namespace: kind/NAMESPACE/NAME; see kmodel.namespaces)
+    spaced = any(e.object.count("/") > 1 for e in events)
+    rows = [["T", "TYPE", "SOURCE", "REASON", *(["NAMESPACE"] if spaced else []), "OBJECT", "MESSAGE"]]
     for e in events:
-        rows.append([t(e.t), e.type, e.source, e.reason, e.object, e.message])
+        obj, ns = e.object, []
+        if spaced:
+            kind, _, name = e.object.partition("/")
+            cluster_scoped = kind in ("node", "component", "file", "priorityclass") or not name
+            ns = ["" if cluster_scoped else name.split("/", 1)[0] if "/" in name else "default"]
+            obj = f"{kind}/{name.split('/', 1)[-1]}" if name else kind
+        rows.append([t(e.t), e.type, e.source, e.reason, *ns, obj, e.message])
     return columns(rows, indent)
+
+
+def _namespaced(rows: list[list[str]], items: Sequence[dict[str, Any]]) -> list[list[str]]:
+    """``kubectl get -A``: a NAMESPACE column first when the rows carry their namespace."""
+    if not items or "namespace" not in items[0]:
+        return rows
+    return [["NAMESPACE", *rows[0]], *([item["namespace"], *row] for item, row in zip(items, rows[1:], strict=True))]
 
 
 def simulation_text(header: str, snapshots: list[dict[str, Any]], events: list[Event]) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from kmodel.namespaces import local_name, namespace_of, namespaces_in
 from kmodel.state import (
     COND_NONE,
     COND_TRUE,
@@ -69,7 +70,43 @@ def job_status(job: Job) -> str:
 
 
 def view(cluster: Cluster) -> dict[str, Any]:
-    """The observable state (no clock): used to decide when something changed."""
+    """The observable state (no clock): used to decide when something changed. Objects are
+    named as kubectl names them; with objects in more than one namespace each row carries its
+    ``namespace`` too (``kubectl get -A``'s NAMESPACE column)."""
+    out = _view(cluster)
+    several = _several_namespaces(cluster)
+    for kind in ("pods", "deployments", "services", "horizontalpodautoscalers", "statefulsets", "jobs"):
+        for row in out.get(kind, ()):
+            name = row["name"]
+            if several:
+                row["namespace"] = namespace_of(name)
+            if "/" in name:
+                row["name"] = local_name(name)
+                if kind == "services":
+                    row["endpoints"] = [local_name(e) for e in row["endpoints"]]
+    return out
+
+
+def row_key(item: dict[str, Any]) -> str:
+    """A view row's identity: its name, with its namespace (``team-a/web``) when the view shows
+    namespaces (two rows may share a name then)."""
+    ns = item.get("namespace")
+    return f"{ns}/{item['name']}" if ns else str(item["name"])
+
+
+def _several_namespaces(cluster: Cluster) -> bool:
+    names = (
+        *(p.name for p in cluster.pods),
+        *(d.name for d in cluster.deployments),
+        *(s.name for s in cluster.services),
+        *(s.name for s in cluster.statefulsets),
+        *(j.name for j in cluster.jobs),
+        *(h.name for h in cluster.hpas),
+    )
+    return len(namespaces_in(names)) > 1
+
+
+def _view(cluster: Cluster) -> dict[str, Any]:
     return {
         "nodes": [
             {
@@ -230,7 +267,7 @@ def _hpa_row(h: HorizontalPodAutoscaler) -> dict[str, Any]:
         targets.append(f"{m.resource}: {shown}/{want}")
     return {
         "name": h.name,
-        "reference": f"{h.target_kind}/{h.target_name}",
+        "reference": f"{h.target_kind}/{local_name(h.target_name)}",
         "targets": ", ".join(targets),
         "minPods": h.min_replicas,
         "maxPods": h.max_replicas,

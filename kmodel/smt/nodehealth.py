@@ -229,6 +229,26 @@ def refuse_descheduler(cluster: Cluster, where: str) -> None:
         )
 
 
+def refuse_namespaces(cluster: Cluster, timeline: Any, where: str) -> None:
+    """Refuse objects outside the default namespace (kmodel.namespaces), in the cluster, applied
+    by the timeline or named by an event's ``-n``: the encodings select pods by labels alone."""
+    names = [o.name for o in (*cluster.pods, *cluster.deployments, *cluster.replicasets, *cluster.services)]
+    spaced = [n for n in names if "/" in n]
+    spaced += [
+        f"{x.kind.lower()}/{x.name}"
+        for ev in timeline
+        for x in getattr(ev, "manifests", ())
+        if x.namespace not in ("", "default")
+    ]
+    spaced += [ev.text for ev in timeline if getattr(ev, "namespace", None) not in (None, "default")]
+    if spaced:
+        raise SliceError(
+            f"{spaced[0]} is outside the default namespace: the Z3 encoding has one namespace",
+            where=where,
+            fix="check with --engine explore or --engine hypothesis",
+        )
+
+
 def refuse_hpas(cluster: Cluster, applied: list[Any], where: str) -> None:
     """Refuse HorizontalPodAutoscalers, in the cluster or applied by the timeline: the HPA
     controller (metrics from the load model, stabilization windows, scale policies) is not
@@ -871,6 +891,7 @@ class Slice:
         refuse_statefulsets(c, [x for ev in m.timeline for x in ev.manifests], self.WHERE)
         refuse_fault_rules(getattr(m, "scenario", None), self.WHERE)
         refuse_hpas(c, [x for ev in m.timeline for x in ev.manifests], self.WHERE)
+        refuse_namespaces(c, m.timeline, self.WHERE)
         refuse_informer_lag(c.settings, self.WHERE)
         refuse_several_control_planes(c, self.WHERE)
         refuse_partition_features(c.settings, m.timeline, self.WHERE)

@@ -6,11 +6,12 @@ Conventions of the translation:
 
 - ``st.MakePod().PodAffinityIn(key, topologyKey, values, ...)`` (and ``NotIn`` / ``Exists``) adds a
   required term whose labelSelector has the one matchExpression; :func:`term` builds it;
-- the Go tests' pods are in the namespace "" unless a case says otherwise; kmodel's are all in
-  ``default``. A case whose existing pod sits in *another* namespace is translated by keeping that
-  pod's terms to its own namespace (``namespaces=("other",)``), which is what an empty list means
-  for a pod there; cases that need Namespace objects with labels (namespaceSelector with
-  matchExpressions) are left out, as kmodel refuses such selectors;
+- the Go tests' pods are in the namespace "" unless a case says otherwise, kmodel's in
+  ``default``; a pod of another namespace NS is named ``NS/NAME`` (kmodel.namespaces). The main
+  tables keep the older translation of the two cross-namespace cases (the other pod's term limited
+  to its own namespace with ``namespaces=(...)``); the namespace cases are translated again, with
+  real namespaces, at the end of this file, including the namespaceSelector ones (Namespace
+  objects' labels written as the namespace-name label the apiserver sets);
 - a PreFilter ``Skip`` is :func:`interpodaffinity.prefilter` returning None (every node passes);
   a PreScore ``Skip`` is :func:`interpodaffinity.topology_scores` returning None (every node 0);
 - the Go tests' nodes carry exactly the labels given (no kubernetes.io/hostname added).
@@ -730,3 +731,96 @@ def test_preferred_terms_that_select_no_pod_score_every_node_zero() -> None:
     pods = (pod({"security": "S1"}, "node-a", name="s1"),)
     state = CycleState.of(mkcluster(*HOSTS[:2], pods=pods), incoming)
     assert ipa.score(state, HOSTS[:2]) == {"node-a": 0, "node-b": 0}
+
+
+# --- filtering_test.go TestRequiredAffinitySingleNode: the namespace cases -------------------------
+# The Go test registers three Namespace objects: subteam1.team1 and subteam2.team1 labelled
+# team=team1, subteam1.team2 labelled team=team2. kmodel keeps no Namespace labels but the name
+# label the apiserver gives every namespace (kubernetes.io/metadata.name), so the selector
+# ``team In (team1)`` is written as the names of the namespaces that carry that label; an existing
+# pod of namespace NS is the pod named NS/NAME (kmodel.namespaces).
+
+TEAM1 = LabelSelector((), (Requirement("kubernetes.io/metadata.name", IN, ("subteam1.team1", "subteam2.team1")),))
+
+
+def in_ns(namespace: str, p: Pod, name: str) -> Pod:
+    return attrs.evolve(p, name=f"{namespace}/{name}")
+
+
+def svc_term(topo: str, **kw: Any) -> PodAffinityTerm:
+    return term("service", IN, ("securityscan", "value2"), topo, **kw)
+
+
+@pytest.mark.parametrize(
+    ("name", "incoming", "pods", "want"),
+    [
+        case(
+            "Does not satisfy the PodAffinity with labelSelector because of diff Namespace",
+            pod(POD_LABEL2, affinity=(term("service", IN, ("securityscan", "value2"), "", namespaces=("diffns",)),)),
+            (in_ns("ns", pod(POD_LABEL, "node1"), "p0"),),
+            AFFINITY,
+        ),
+        case(
+            "affinity with NamespaceSelector",
+            pod(POD_LABEL2, affinity=(svc_term("region", namespace_selector=TEAM1),)),
+            (in_ns("subteam1.team1", pod(POD_LABEL, "node1"), "p0"),),
+            None,
+        ),
+        case(
+            "affinity with non-matching NamespaceSelector",
+            pod(POD_LABEL2, affinity=(svc_term("region", namespace_selector=TEAM1),)),
+            (in_ns("subteam1.team2", pod(POD_LABEL, "node1"), "p0"),),
+            AFFINITY,
+        ),
+        case(
+            "anti-affinity with matching NamespaceSelector",
+            in_ns("subteam1.team1", pod(POD_LABEL2, anti=(svc_term("zone", namespace_selector=TEAM1),)), "incoming"),
+            (in_ns("subteam2.team1", pod(POD_LABEL, "node1"), "p0"),),
+            ANTI,
+        ),
+        case(
+            "anti-affinity with matching all NamespaceSelector",
+            in_ns(
+                "subteam1.team1",
+                pod(POD_LABEL2, anti=(svc_term("zone", namespace_selector=LabelSelector()),)),
+                "incoming",
+            ),
+            (in_ns("subteam2.team1", pod(POD_LABEL, "node1"), "p0"),),
+            ANTI,
+        ),
+        case(
+            "anti-affinity with non-matching NamespaceSelector",
+            in_ns("subteam1.team1", pod(POD_LABEL2, anti=(svc_term("zone", namespace_selector=TEAM1),)), "incoming"),
+            (in_ns("subteam1.team2", pod(POD_LABEL, "node1"), "p0"),),
+            None,
+        ),
+    ],
+)
+def test_required_affinity_single_node_namespaces(name: str, incoming: Pod, pods: tuple[Pod, ...], want: Any) -> None:
+    """filtering_test.go TestRequiredAffinitySingleNode, the cases whose pods are in other
+    namespaces (the existing pods keep their names: existing() renames only unnamed ones)."""
+    got = filter_all(incoming, pods, [NODE1])
+    assert got == [want]
+
+
+def test_required_affinity_multiple_nodes_other_namespace_exactly() -> None:
+    """filtering_test.go TestRequiredAffinityMultipleNodes, "NodeA and nodeB have same topologyKey
+    and label value. NodeA has an existing pod that matches the inter pod affinity rule. The pod
+    can not be scheduled onto nodeA, nodeB, but can be scheduled onto nodeC (NodeC has an existing
+    pod that match the inter pod affinity rule but in different namespace)", with the namespaces
+    as the Go test has them: the incoming pod and nodeA's pod in NS1, nodeC's pod in NS2 with an
+    anti-affinity term that names no namespace (so NS2 only)."""
+    nodes = [
+        node("nodeA", {"region": "China"}),
+        node("nodeB", {"region": "China", "az": "az1"}),
+        node("nodeC", {"region": "India"}),
+    ]
+    incoming = in_ns("NS1", pod({"foo": "123"}, anti=(term("foo", IN, ("bar",), "region"),)), "incoming")
+    pods = (
+        in_ns("NS1", pod({"foo": "bar"}, "nodeA"), "p0"),
+        in_ns("NS2", pod(node="nodeC", anti=(term("foo", IN, ("123",), "region"),)), "p1"),
+    )
+    assert filter_all(incoming, pods, nodes) == [ANTI, ANTI, None]
+    # the same pod on nodeC in NS1 would repel the incoming pod there
+    same = (pods[0], in_ns("NS1", pod(node="nodeC", anti=(term("foo", IN, ("123",), "region"),)), "p1"))
+    assert filter_all(incoming, same, nodes) == [ANTI, ANTI, EXISTING]

@@ -15,12 +15,13 @@ from attrs import define, field
 
 from kmodel.components.descheduler_plugins import defaultevictor
 from kmodel.deschedulertypes import DeschedulerPolicy, Profile
+from kmodel.namespaces import namespace_of
 from kmodel.state import FAILED, SUCCEEDED, Cluster, Node, Pod
 from kmodel.transition import Event
 
 # pkg/utils/events.go: the reporting controller of the descheduler's events
 SOURCE = "sigs.k8s.io.descheduler"
-NAMESPACE = "default"  # kmodel has one namespace
+NAMESPACE = "default"  # the default namespace (kmodel.namespaces.DEFAULT)
 
 # evictions/errors.go: the errors a plugin tells apart
 NODE_LIMIT = "node eviction limit exceeded"
@@ -79,7 +80,8 @@ class Handle:
                 return TOTAL_LIMIT
             if node and p.max_per_node is not None and self.per_node.get(node, 0) + 1 > p.max_per_node:
                 return NODE_LIMIT
-            if p.max_per_namespace is not None and self.per_namespace.get(NAMESPACE, 0) + 1 > p.max_per_namespace:
+            ns = namespace_of(pod.name)
+            if p.max_per_namespace is not None and self.per_namespace.get(ns, 0) + 1 > p.max_per_namespace:
                 return NAMESPACE_LIMIT
         current = self.cluster.pod(pod.name)
         after = self.evict_fn(self.cluster, current) if current is not None else None
@@ -89,7 +91,8 @@ class Handle:
         self.total += 1
         if node:
             self.per_node[node] = self.per_node.get(node, 0) + 1
-        self.per_namespace[NAMESPACE] = self.per_namespace.get(NAMESPACE, 0) + 1
+        ns = namespace_of(pod.name)
+        self.per_namespace[ns] = self.per_namespace.get(ns, 0) + 1
         self.events.append(
             Event(
                 self.cluster.now,

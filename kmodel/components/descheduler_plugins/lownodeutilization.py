@@ -28,7 +28,6 @@ Left out: actual-usage metrics (metrics server, Prometheus) and extended resourc
 from __future__ import annotations
 
 from kmodel.components.descheduler_plugins.framework import (
-    NAMESPACE,
     NODE_LIMIT,
     TOTAL_LIMIT,
     Handle,
@@ -37,6 +36,7 @@ from kmodel.components.descheduler_plugins.framework import (
 )
 from kmodel.components.plugins import noderesources
 from kmodel.deschedulertypes import PluginArgs
+from kmodel.namespaces import namespace_of
 from kmodel.state import Node, Pod
 
 NAME = "LowNodeUtilization"
@@ -140,7 +140,7 @@ def run(handle: Handle, args: PluginArgs) -> None:
                 break
             if not _tolerates_some(pod, taints):
                 continue
-            if not args.namespaces.admits(NAMESPACE) or not handle.pre_eviction_filter(pod):
+            if not args.namespaces.admits(namespace_of(pod.name)) or not handle.pre_eviction_filter(pod):
                 continue
             error = handle.evict(pod, NAME)
             if error == TOTAL_LIMIT:

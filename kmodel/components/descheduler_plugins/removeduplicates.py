@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import math
 
-from kmodel.components.descheduler_plugins.framework import NAMESPACE, NODE_LIMIT, TOTAL_LIMIT, Handle, pods_on
+from kmodel.components.descheduler_plugins.framework import NODE_LIMIT, TOTAL_LIMIT, Handle, pods_on
 from kmodel.components.plugins import nodeaffinity, tainttoleration
 from kmodel.deschedulertypes import PluginArgs
+from kmodel.namespaces import namespace_of
 from kmodel.state import NO_EXECUTE, NO_SCHEDULE, Node, Pod
 
 NAME = "RemoveDuplicates"
@@ -48,14 +49,14 @@ def _target_nodes(pods: list[Pod], nodes: list[Node]) -> set[str]:
 
 
 def run(handle: Handle, args: PluginArgs) -> None:
-    if not args.namespaces.admits(NAMESPACE):
-        return
     occurrences: dict[tuple[str, str], int] = {}
     duplicates: dict[tuple[str, str], dict[str, list[Pod]]] = {}
     members: dict[tuple[str, str], list[Pod]] = {}
     for node in handle.nodes:
         seen: set[tuple[str, str]] = set()
         for pod in pods_on(handle.cluster, node.name):
+            if not args.namespaces.admits(namespace_of(pod.name)):
+                continue
             if not (handle.filter(pod) and handle.pre_eviction_filter(pod)):
                 continue
             if pod.owner is None or pod.owner_kind in args.exclude_owner_kinds:

@@ -12,7 +12,6 @@ limit ends the plugin.
 from __future__ import annotations
 
 from kmodel.components.descheduler_plugins.framework import (
-    NAMESPACE,
     NODE_LIMIT,
     TOTAL_LIMIT,
     Handle,
@@ -21,6 +20,7 @@ from kmodel.components.descheduler_plugins.framework import (
 )
 from kmodel.components.plugins import interpodaffinity
 from kmodel.deschedulertypes import PluginArgs
+from kmodel.namespaces import namespace_of
 from kmodel.state import Node, Pod
 
 NAME = "RemovePodsViolatingInterPodAntiAffinity"
@@ -51,10 +51,11 @@ def violates(pod: Pod, pods: list[Pod], nodes: dict[str, Node]) -> bool:
 
 
 def run(handle: Handle, args: PluginArgs) -> None:
-    if not args.namespaces.admits(NAMESPACE):
-        return
     nodes = {n.name: n for n in handle.nodes}
-    everyone = [p for n in handle.nodes for p in pods_on(handle.cluster, n.name)]
+    # the plugin's pod filter keeps the namespaces it is given (podutil.WithNamespaces)
+    everyone = [
+        p for n in handle.nodes for p in pods_on(handle.cluster, n.name) if args.namespaces.admits(namespace_of(p.name))
+    ]
     for node in handle.nodes:
         for pod in sort_low_to_high([p for p in everyone if p.node_name == node.name]):
             if not violates(pod, everyone, nodes):

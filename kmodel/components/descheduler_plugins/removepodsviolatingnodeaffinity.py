@@ -13,9 +13,10 @@ A node's eviction limit moves on to the next node; the total limit ends the plug
 from __future__ import annotations
 
 from kmodel.components.descheduler_plugins import defaultevictor
-from kmodel.components.descheduler_plugins.framework import NAMESPACE, NODE_LIMIT, TOTAL_LIMIT, Handle, pods_on
+from kmodel.components.descheduler_plugins.framework import NODE_LIMIT, TOTAL_LIMIT, Handle, pods_on
 from kmodel.components.plugins import nodeaffinity
 from kmodel.deschedulertypes import PluginArgs
+from kmodel.namespaces import namespace_of
 from kmodel.state import Node, Pod
 
 NAME = "RemovePodsViolatingNodeAffinity"
@@ -60,7 +61,7 @@ def run(handle: Handle, args: PluginArgs) -> None:
                 for p in pods_on(handle.cluster, node.name)
                 if handle.filter(p)
                 and handle.pre_eviction_filter(p)
-                and args.namespaces.admits(NAMESPACE)
+                and args.namespaces.admits(namespace_of(p.name))
                 and _violates(handle, kind, p, node)
             ]
             for pod in candidates:

@@ -10,8 +10,9 @@ next node; the total limit ends the plugin.
 
 from __future__ import annotations
 
-from kmodel.components.descheduler_plugins.framework import NAMESPACE, NODE_LIMIT, TOTAL_LIMIT, Handle, pods_on
+from kmodel.components.descheduler_plugins.framework import NODE_LIMIT, TOTAL_LIMIT, Handle, pods_on
 from kmodel.deschedulertypes import PluginArgs
+from kmodel.namespaces import namespace_of
 from kmodel.state import NO_SCHEDULE, PREFER_NO_SCHEDULE, Taint
 
 NAME = "RemovePodsViolatingNodeTaints"
@@ -30,9 +31,11 @@ def counts(args: PluginArgs, taint: Taint) -> bool:
 
 def run(handle: Handle, args: PluginArgs) -> None:
     for node in handle.nodes:
-        if not args.namespaces.admits(NAMESPACE):
-            continue
-        pods = [p for p in pods_on(handle.cluster, node.name) if handle.filter(p) and handle.pre_eviction_filter(p)]
+        pods = [
+            p
+            for p in pods_on(handle.cluster, node.name)
+            if args.namespaces.admits(namespace_of(p.name)) and handle.filter(p) and handle.pre_eviction_filter(p)
+        ]
         taints = [t for t in node.taints if counts(args, t)]
         for pod in pods:
             if all(any(tol.tolerates(t) for tol in pod.tolerations) for t in taints):

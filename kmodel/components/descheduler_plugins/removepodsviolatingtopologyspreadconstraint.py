@@ -22,10 +22,11 @@ from __future__ import annotations
 import math
 
 from kmodel.components.descheduler_plugins import defaultevictor
-from kmodel.components.descheduler_plugins.framework import NAMESPACE, NODE_LIMIT, TOTAL_LIMIT, Handle, pods_on
+from kmodel.components.descheduler_plugins.framework import NODE_LIMIT, TOTAL_LIMIT, Handle, pods_on
 from kmodel.components.plugins import nodeaffinity, tainttoleration
 from kmodel.deschedulertypes import PluginArgs
 from kmodel.labels import IN, LabelSelector, Requirement
+from kmodel.namespaces import namespace_of, same_namespace
 from kmodel.schedulingspec import HONOR, TopologySpreadConstraint
 from kmodel.state import NO_EXECUTE, NO_SCHEDULE, Node, Pod
 
@@ -73,15 +74,17 @@ def _has_selector_or_affinity(pod: Pod) -> bool:
 
 
 def run(handle: Handle, args: PluginArgs) -> None:
-    if not args.namespaces.admits(NAMESPACE):
-        return
     nodes = {n.name: n for n in handle.nodes}
-    pods = [p for n in handle.nodes for p in pods_on(handle.cluster, n.name)]
+    # namespace by namespace (the namespaces the plugin is given): a constraint counts the pods
+    # of its own pod's namespace
+    pods = [
+        p for n in handle.nodes for p in pods_on(handle.cluster, n.name) if args.namespaces.admits(namespace_of(p.name))
+    ]
     constraints: dict[tuple[object, ...], tuple[TopologySpreadConstraint, Pod]] = {}
     for pod in pods:
         for c in pod.scheduling.topology_spread:
             if c.when_unsatisfiable in args.constraints:
-                constraints.setdefault(_key(c, pod), (c, pod))
+                constraints.setdefault((namespace_of(pod.name), *_key(c, pod)), (c, pod))
     marked: list[Pod] = []
     for c, owner in constraints.values():
         selector = _selector(c, owner)
@@ -93,6 +96,8 @@ def run(handle: Handle, args: PluginArgs) -> None:
         total = 0
         for p in pods:
             if p.terminating or selector is None or not selector.matches(p.labels):
+                continue
+            if not same_namespace(p.name, owner.name):
                 continue
             value = dict(nodes[p.node_name or ""].labels).get(c.topology_key)
             if value is None:

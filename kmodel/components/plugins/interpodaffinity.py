@@ -25,11 +25,12 @@ pods' terms that the incoming pod matches: required affinity with hardPodAffinit
 preferred affinity and anti-affinity with their weights. A node scores the sum over its domains,
 normalised min-max to 0..100 over the feasible nodes.
 
-Namespaces: every kmodel object is in ``default``. A term's empty ``namespaces`` (without a
-``namespaceSelector``) means the pod's own namespace; a list means those namespaces, so it selects
-kmodel's pods only if it names ``default``; an empty ``namespaceSelector`` ({}) selects every
-namespace. A non-empty ``namespaceSelector`` would need Namespace objects: the loader refuses it;
-built by hand it is matched against the labels the apiserver gives the default namespace.
+Namespaces (framework/types.go ``newAffinityTerm`` and ``AffinityTerm.Matches``): a term selects
+pods in its ``namespaces`` or in the namespaces its ``namespaceSelector`` selects; with neither,
+in the namespace of the pod that carries the term. An empty ``namespaceSelector`` ({}) selects
+every namespace, a nil one none. A non-empty ``namespaceSelector`` would need Namespace objects'
+labels: the loader refuses it; built by hand it is matched against the one label the apiserver
+gives every namespace (``kubernetes.io/metadata.name``).
 
 ``matchLabelKeys`` / ``mismatchLabelKeys``: the apiserver merges them into the term's selector when
 it creates the pod (``key In (the pod's value)`` / ``key NotIn (...)``, for keys the pod carries,
@@ -54,6 +55,7 @@ from kmodel.components.plugins.framework import (
     Status,
 )
 from kmodel.labels import IN, NOT_IN, Labels, LabelSelector, Requirement
+from kmodel.namespaces import namespace_of
 from kmodel.schedulingspec import PodAffinity, PodAffinityTerm
 from kmodel.state import FAILED, SUCCEEDED, Cluster, Node, Pod
 
@@ -70,7 +72,8 @@ HARD_POD_AFFINITY_WEIGHT = 1
 
 NAMESPACE = "default"
 # the label the apiserver puts on every namespace (NamespaceDefaultLabelName)
-NAMESPACE_LABELS: Labels = (("kubernetes.io/metadata.name", NAMESPACE),)
+NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
+NAMESPACE_LABELS: Labels = ((NAMESPACE_NAME_LABEL, NAMESPACE),)
 
 Pair = tuple[str, str]  # (topology key, value)
 
@@ -82,17 +85,30 @@ class Term:
 
     topology_key: str
     selector: LabelSelector | None
+    # the namespaces it selects pods in (None: every namespace, an empty namespaceSelector) ...
+    namespaces: frozenset[str] | None = frozenset((NAMESPACE,))
+    # ... and a non-empty namespaceSelector, matched against a namespace's name label
+    namespace_selector: LabelSelector | None = None
 
     def matches(self, pod: Pod) -> bool:
-        return self.selector is not None and self.selector.matches(pod.labels)
+        return self.selector is not None and self.admits(namespace_of(pod.name)) and self.selector.matches(pod.labels)
+
+    def admits(self, namespace: str) -> bool:
+        if self.namespaces is None or namespace in self.namespaces:
+            return True
+        sel = self.namespace_selector
+        return sel is not None and sel.matches(((NAMESPACE_NAME_LABEL, namespace),))
 
 
-def _admits_default_namespace(term: PodAffinityTerm) -> bool:
+def _namespaces(term: PodAffinityTerm, owner: Pod) -> tuple[frozenset[str] | None, LabelSelector | None]:
+    """``newAffinityTerm``: the term's namespaces (its own namespace when it names none and has no
+    selector) and its namespaceSelector (None: every namespace when empty, else kept)."""
     if not term.namespaces and term.namespace_selector is None:
-        return True  # the pod's own namespace
-    if NAMESPACE in term.namespaces:
-        return True
-    return term.namespace_selector is not None and term.namespace_selector.matches(NAMESPACE_LABELS)
+        return frozenset((namespace_of(owner.name),)), None
+    sel = term.namespace_selector
+    if sel is not None and not sel.match_labels and not sel.match_expressions:
+        return None, None
+    return frozenset(term.namespaces), sel
 
 
 def label_keys_merged(version: str) -> bool:
@@ -102,8 +118,9 @@ def label_keys_merged(version: str) -> bool:
 
 def term_of(term: PodAffinityTerm, owner: Pod, merge_keys: bool = True) -> Term:
     """The scheduler's view of ``term``, carried by ``owner``."""
-    if term.label_selector is None or not _admits_default_namespace(term):
+    if term.label_selector is None:
         return Term(term.topology_key, None)
+    namespaces, ns_selector = _namespaces(term, owner)
     selector = term.label_selector
     if merge_keys and (term.match_label_keys or term.mismatch_label_keys):
         have = dict(owner.labels)
@@ -111,7 +128,7 @@ def term_of(term: PodAffinityTerm, owner: Pod, merge_keys: bool = True) -> Term:
             Requirement(k, NOT_IN, (have[k],)) for k in term.mismatch_label_keys if k in have
         )
         selector = LabelSelector(selector.match_labels, selector.match_expressions + extra)
-    return Term(term.topology_key, selector)
+    return Term(term.topology_key, selector, namespaces, ns_selector)
 
 
 def _required(aff: PodAffinity | None, owner: Pod, merge: bool) -> tuple[Term, ...]:

@@ -13,8 +13,9 @@ domain (the *global minimum*).
   pod though the incoming pod matches it, the short cut of kubernetes PR 116607), with, for each
   ``matchLabelKeys`` key the incoming pod carries, ``key=<its value>`` added (since 1.27; since
   1.34 the apiserver merges them into ``labelSelector`` at creation, to the same effect).
-- Pods counted: bound to a node, not terminating (``countPodsMatchSelector``); kmodel has one
-  namespace, so "same namespace" always holds.
+- Pods counted: bound to a node, not terminating, in the incoming pod's namespace
+  (``countPodsMatchSelector``); the default selector comes from the Services, ReplicaSet and
+  StatefulSet of that namespace.
 - Eligible nodes: every node holding *all* the constraints' topology keys, and per constraint
   passing its inclusion policies: ``nodeAffinityPolicy: Honor`` (default) keeps only nodes the
   pod's nodeSelector and required node affinity accept; ``nodeTaintsPolicy: Honor`` drops nodes
@@ -50,6 +51,7 @@ from kmodel.components.plugins.framework import (
     Status,
 )
 from kmodel.labels import LabelSelector
+from kmodel.namespaces import same_namespace
 from kmodel.schedulingspec import DO_NOT_SCHEDULE, HONOR, IGNORE, SCHEDULE_ANYWAY, TopologySpreadConstraint
 from kmodel.state import (
     LABEL_HOSTNAME,
@@ -110,10 +112,10 @@ def default_spread_selector(cluster: Cluster, pod: Pod) -> LabelSelector:
         selector = selector.also(rs.selector)
     # the StatefulSets whose selector matches the pod (helper.DefaultSelector lists them by labels)
     for sts in cluster.statefulsets:
-        if selector_matches(sts.selector, pod.labels):
+        if same_namespace(sts.name, pod.name) and selector_matches(sts.selector, pod.labels):
             selector = selector.also(sts.selector)
     for svc in cluster.services:
-        if selector_matches(svc.selector, pod.labels):
+        if same_namespace(svc.name, pod.name) and selector_matches(svc.selector, pod.labels):
             selector = selector.also(svc.selector)
     return selector
 
@@ -182,7 +184,7 @@ def _has_keys(node: Node, constraints: list[Constraint]) -> bool:
     return all(c.topology_key in have for c in constraints)
 
 
-def _matching_per_node(cluster: Cluster, constraints: list[Constraint]) -> list[dict[str, int]]:
+def _matching_per_node(cluster: Cluster, constraints: list[Constraint], pod: Pod) -> list[dict[str, int]]:
     """Per constraint, the pods it counts on each node: bound, not terminating, matching. (Each
     distinct selector is evaluated once per pod: the default constraints share theirs.)"""
     groups: dict[LabelSelector, dict[str, int]] = {}
@@ -192,7 +194,7 @@ def _matching_per_node(cluster: Cluster, constraints: list[Constraint]) -> list[
     tests = [(sel.requirements(), counts) for sel, counts in groups.items()]
     if tests:
         for p in cluster.pods:
-            if p.node_name is None or p.terminating:
+            if p.node_name is None or p.terminating or not same_namespace(p.name, pod.name):
                 continue
             for reqs, counts in tests:
                 if all(r.matches(p.labels) for r in reqs):
@@ -223,7 +225,7 @@ def _prefilter(state: CycleState) -> list[_Hard]:
     if not constraints:
         return []
     hard = [_Hard(c, {}) for c in constraints]
-    matching = _matching_per_node(cluster, constraints)
+    matching = _matching_per_node(cluster, constraints, pod)
     for node in cluster.nodes:
         if not _has_keys(node, constraints):
             continue
@@ -294,7 +296,7 @@ def raw_scores(cluster: Cluster, pod: Pod, nodes: list[Node]) -> tuple[dict[str,
         math.log((len(nodes) - len(ignored) if c.topology_key == LABEL_HOSTNAME else len(counts[i])) + 2)
         for i, c in enumerate(constraints)
     ]
-    matching = _matching_per_node(cluster, constraints)
+    matching = _matching_per_node(cluster, constraints, pod)
     for node in cluster.nodes:
         if require_all and not _has_keys(node, constraints):
             continue
