@@ -369,3 +369,27 @@ def test_check_holds_on_the_shipped_namespaces_scenario(cli) -> None:  # type: i
     r = cli("check", str(SCENARIOS / "namespaces.yaml"))
     assert r.exit_code == 0, r.output
     assert "12,339 states" in r.output
+
+
+def test_a_disruption_budget_covers_only_its_own_namespace(tmp_path: Path) -> None:
+    """A PodDisruptionBudget lists pods of its own namespace (the disruption controller's
+    ``getPodsForPdb`` and the eviction API's ``getPodDisruptionBudgets`` list with the
+    namespace): team-a's budget (minAvailable 2 of team-a's 2 pods) counts 2 pods, not 4, and
+    refuses the eviction of a team-a pod with a 429, while a team-b pod of the same labels is
+    evicted."""
+    from kmodel.components import eviction
+
+    pdb = """---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web, namespace: team-a}
+spec: {minAvailable: 2, selector: {matchLabels: {app: web}}}
+"""
+    seen, _ = run(write(tmp_path, [], *TWO_TEAMS, pdb, until="1m"))
+    c = at(seen, SETTLE)
+    budget = c.pdb("team-a/web")
+    assert budget is not None and (budget.expected_pods, budget.current_healthy) == (2, 2)
+    assert budget.disruptions_allowed == 0
+    refused = eviction.evict(c, pods_in(c, "team-a")[0])
+    assert isinstance(refused, eviction.Refusal) and refused.code == 429
+    assert not isinstance(eviction.evict(c, pods_in(c, "team-b")[0]), eviction.Refusal)
