@@ -30,3 +30,32 @@ def pytest_configure(config: pytest.Config) -> None:
         return
     thorough = os.environ.get("KMODEL_HYPOTHESIS") == "thorough" or selects_thorough(config.option.markexpr or "")
     settings.load_profile("kmodel-thorough" if thorough else "kmodel-default")
+
+
+# The property files' shared runs (properties/seedruns.py, properties/rolloutruns.py): every test
+# of one run must land on the xdist worker that computes it, or the other worker sits waiting on
+# the run's lock. xdist's loadgroup would group them by their xdist_group mark, but under pytest
+# 9.2 it no longer can (it renames item._nodeid, which pytest 9.2 ignores), so this scheduler
+# groups them by their node id instead: the test function and its parameters
+# (``test_on_seed_timeline[seed-no-workers.yaml-explore]`` from every property file), every other
+# test being a group of its own.
+_SHARED_RUNS = ("test_on_seed_timeline", "test_on_seed_with_declared_faults", "test_on_rollout_scenarios")
+_SHARED_RUN = re.compile(rf"::({'|'.join(_SHARED_RUNS)})(\[.*\])$")
+
+
+def shared_run_group(nodeid: str) -> str:
+    """The xdist work unit of a test: its shared run, or the test alone."""
+    m = _SHARED_RUN.search(nodeid)
+    return f"shared-run:{m.group(1)}{m.group(2)}" if m else nodeid
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
+    if config.getoption("dist", None) != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedRunScheduling(LoadScopeScheduling):  # type: ignore[misc]
+        def _split_scope(self, nodeid: str) -> str:
+            return shared_run_group(nodeid)
+
+    return SharedRunScheduling(config, log)
