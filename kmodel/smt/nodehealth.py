@@ -102,7 +102,7 @@ same encoding with one option (``toleration_override``, see :class:`Slice`).
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from typing import Any
+from typing import Any, NoReturn
 
 import attrs
 import z3
@@ -174,6 +174,14 @@ def _refuse(message: str, fix: str) -> SliceError:
     return SliceError(message, where=WHERE, fix=fix)
 
 
+EXPLORE_FIX = "check with --engine explore or --engine hypothesis"
+
+
+def _unencoded(message: str, where: str, fix: str = EXPLORE_FIX) -> NoReturn:
+    """Refuse what no slice encodes, pointing at the engines that run the whole model."""
+    raise SliceError(message, where=where, fix=fix)
+
+
 def refuse_scheduling_features(cluster: Cluster, where: str, encoded: frozenset[str] = frozenset()) -> None:
     """Refuse pods and templates that use a scheduler feature (affinity, spread constraints,
     host ports, priorities) the encoding does not cover (``encoded`` lists those it does)."""
@@ -185,10 +193,9 @@ def refuse_scheduling_features(cluster: Cluster, where: str, encoded: frozenset[
     for who, spec in specs:
         missing = [f for f in schedulingspec.features(spec) if f not in encoded]
         if missing:
-            raise SliceError(
+            _unencoded(
                 f"{who} uses {', '.join(missing)}, which the Z3 encoding does not cover",
-                where=where,
-                fix="check with --engine explore or --engine hypothesis",
+                where,
             )
     refuse_unencoded_requests(cluster, where)
 
@@ -198,10 +205,9 @@ def refuse_statefulsets(cluster: Cluster, applied: list[Any], where: str) -> Non
     (ordered creation, stable names, rolling updates) is not encoded."""
     names = [s.name for s in cluster.statefulsets] + [m.name for m in applied if m.kind == "StatefulSet"]
     if names:
-        raise SliceError(
+        _unencoded(
             f"statefulset {names[0]} needs the StatefulSet controller, which the Z3 encoding does not cover",
-            where=where,
-            fix="check with --engine explore or --engine hypothesis",
+            where,
         )
 
 
@@ -210,11 +216,10 @@ def refuse_fault_rules(scenario: Any, where: str) -> None:
     condition over the whole state holds is not encoded."""
     rules = getattr(scenario, "fault_rules", ())
     if rules:
-        raise SliceError(
+        _unencoded(
             f"faultRules ({rules[0].name}: a fault that fires when a condition over the state holds) are not "
             "encoded in Z3",
-            where=where,
-            fix="check with --engine explore or --engine hypothesis",
+            where,
         )
 
 
@@ -222,10 +227,9 @@ def refuse_descheduler(cluster: Cluster, where: str) -> None:
     """Refuse a scenario with a descheduler (a DeschedulerPolicy): no slice encodes its plugins,
     its eviction limits or its interval."""
     if cluster.descheduler is not None:
-        raise SliceError(
+        _unencoded(
             "the scenario runs the descheduler (a DeschedulerPolicy), which the Z3 encoding does not cover",
-            where=where,
-            fix="check with --engine explore or --engine hypothesis",
+            where,
         )
 
 
@@ -242,10 +246,9 @@ def refuse_namespaces(cluster: Cluster, timeline: Any, where: str) -> None:
     ]
     spaced += [ev.text for ev in timeline if getattr(ev, "namespace", None) not in (None, "default")]
     if spaced:
-        raise SliceError(
+        _unencoded(
             f"{spaced[0]} is outside the default namespace: the Z3 encoding has one namespace",
-            where=where,
-            fix="check with --engine explore or --engine hypothesis",
+            where,
         )
 
 
@@ -255,11 +258,10 @@ def refuse_hpas(cluster: Cluster, applied: list[Any], where: str) -> None:
     encoded."""
     names = [h.name for h in cluster.hpas] + [m.name for m in applied if m.kind == "HorizontalPodAutoscaler"]
     if names:
-        raise SliceError(
+        _unencoded(
             f"horizontalpodautoscaler {names[0]} needs the HorizontalPodAutoscaler controller and the load model, "
             "which the Z3 encoding does not cover",
-            where=where,
-            fix="check with --engine explore or --engine hypothesis",
+            where,
         )
 
 
@@ -270,20 +272,18 @@ def refuse_disruption(cluster: Cluster, timeline: Any, where: str, faults: Any =
     applied = [m.name for ev in timeline for m in getattr(ev, "manifests", ()) if m.kind == "PodDisruptionBudget"]
     names = [b.name for b in cluster.pdbs] + applied
     if names:
-        raise SliceError(
+        _unencoded(
             f"poddisruptionbudget {names[0]} needs the disruption controller and the eviction API "
             "(PodDisruptionBudget), which the Z3 encoding does not cover",
-            where=where,
-            fix="check with --engine explore or --engine hypothesis",
+            where,
         )
     drains = [ev.text for ev in timeline if ev.verb == "drain"]
     if drains or dict(faults or ()).get("drainNode", 0) > 0 or cluster.drains:
         what = f"timeline event {drains[0]!r}" if drains else "the drainNode action"
-        raise SliceError(
+        _unencoded(
             f"{what} needs kubectl drain (cordon, then evictions through the eviction API), which the Z3 encoding "
             "does not cover",
-            where=where,
-            fix="check with --engine explore or --engine hypothesis",
+            where,
         )
 
 
@@ -293,11 +293,10 @@ def refuse_several_control_planes(cluster: Cluster, where: str) -> None:
     plane)."""
     ha = getattr(cluster, "ha", None)
     if ha is not None:
-        raise SliceError(
+        _unencoded(
             f"the scenario declares control-plane machines ({', '.join(ha.machines)}): leader election, etcd "
             "quorum and the load balancer of several control planes are not encoded in Z3",
-            where=where,
-            fix="check with --engine explore or --engine hypothesis",
+            where,
         )
 
 
@@ -321,10 +320,9 @@ def refuse_partition_features(settings: Any, timeline: Any, where: str) -> None:
     false``."""
     for ev in timeline:
         if (ev.verb in ("partition", "heal") and ev.kind == "zone") or ev.verb == "join":
-            raise SliceError(
+            _unencoded(
                 f"timeline event {ev.text!r}: zone partitions and nodes joining are not encoded in Z3",
-                where=where,
-                fix="check with --engine explore or --engine hypothesis",
+                where,
             )
     for name, key in (
         ("zone_disruption_safeguard", "zoneDisruptionSafeguard"),
@@ -342,10 +340,9 @@ def refuse_daemonsets(cluster: Cluster, where: str) -> None:
     """Refuse DaemonSets: no slice encodes the DaemonSet controller (its pods would be created
     by nothing, and the properties would judge a cluster without them)."""
     for ds in cluster.daemonsets:
-        raise SliceError(
+        _unencoded(
             f"daemonset {ds.name}: the Z3 encoding does not cover DaemonSets (the DaemonSet controller)",
-            where=where,
-            fix="check with --engine explore or --engine hypothesis",
+            where,
         )
 
 
@@ -360,21 +357,19 @@ def refuse_unencoded_requests(cluster: Cluster, where: str) -> None:
     for who, r in requests:
         names = (["ephemeral-storage"] if r.ephemeral_storage else []) + [name for name, _ in r.scalar]
         if names:
-            raise SliceError(
+            _unencoded(
                 f"{who} requests {', '.join(names)}, which the Z3 encoding does not cover (it has cpu, memory "
                 "and the pod count)",
-                where=where,
-                fix="check with --engine explore or --engine hypothesis",
+                where,
             )
     templates = [(f"replicaset {rs.name}'s template", rs.template) for rs in cluster.replicasets]
     templates += [(f"deployment {d.name}'s template", d.template) for d in cluster.deployments]
     for who, t in templates:
         if t.node_name is not None:
-            raise SliceError(
+            _unencoded(
                 f"{who} sets spec.nodeName ({t.node_name}), which the Z3 encoding does not cover (its pods skip "
                 "the scheduler and face the kubelet's admission)",
-                where=where,
-                fix="check with --engine explore or --engine hypothesis",
+                where,
             )
 
 
@@ -392,10 +387,9 @@ def refuse_probes(cluster: Cluster, timeline: Any, where: str) -> None:
     for who, probes in objs:
         if probes is not None and not probes.empty:
             kinds = [k for k in ("readiness", "liveness", "startup") if probes.get(k) is not None]
-            raise SliceError(
+            _unencoded(
                 f"{who} has {', '.join(kinds)} probe(s) (container probes), which the Z3 encoding does not cover",
-                where=where,
-                fix="check with --engine explore or --engine hypothesis",
+                where,
             )
 
 
