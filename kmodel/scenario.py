@@ -143,7 +143,27 @@ class Scenario:
             tuple(s.warning() for s in self.skipped)
             + tuple(f.warning() for f in self.ignored)
             + self._job_assumptions()
+            + self._load_assumptions()
         )
+
+    def _load_assumptions(self) -> tuple[str, ...]:
+        """A HorizontalPodAutoscaler whose target the ``load`` section says nothing about gets
+        no metrics (the metrics server reports no usage for its pods, so it never rescales on
+        them): named, so that an autoscaler that never acts is not a surprise."""
+        every = (*self.manifests, *(m for ev in self.timeline for m in ev.manifests))
+        loaded = {(w.kind, w.name) for w in self.loads}
+        out = []
+        for m in every:
+            if m.kind != "HorizontalPodAutoscaler" or m.obj is None:
+                continue
+            target = (m.obj.target_kind.lower(), m.obj.target_name)
+            if target not in loaded:
+                out.append(
+                    f"assuming no metrics for {target[0]}/{target[1]} (the target of horizontalpodautoscaler/"
+                    f"{m.name}, which then never rescales on them): the Scenario's load section has no "
+                    f"{target[0]}/{target[1]} entry (add one, e.g. `{target[0]}/{target[1]}: {{cpu: 300m}}`)"
+                )
+        return tuple(out)
 
     def _job_assumptions(self) -> tuple[str, ...]:
         """A Job the ``workloads`` section says nothing about runs containers that never exit:

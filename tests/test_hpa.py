@@ -352,3 +352,17 @@ def test_the_table_shows_kubectl_get_hpa() -> None:
         "maxPods": 8,
         "replicas": 4,
     }
+
+
+def test_an_hpa_without_a_load_entry_is_named_in_every_report(tmp_path: Path) -> None:
+    """Without a load entry the metrics server reports nothing for the target's pods, so the
+    HPA never rescales on them (FailedComputeMetricsReplicas): kmodel says so in the scenario's
+    warnings, which every report prints; the shipped HPA scenarios, which all have one, get none."""
+    text = OSCILLATION.read_text()
+    cut = text[text.index("load:") : text.index("---")]
+    path = tmp_path / "no-load.yaml"
+    path.write_text(text.replace(cut, ""))
+    warnings = load(path).warnings
+    assert [w for w in warnings if w.startswith("assuming no metrics for deployment/web")], warnings
+    for shipped in sorted(SCENARIOS.glob("hpa-*.yaml")):
+        assert not [w for w in load(shipped).warnings if w.startswith("assuming no metrics")], shipped
