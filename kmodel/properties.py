@@ -53,6 +53,7 @@ from attrs import frozen
 
 from kmodel import versions
 from kmodel.checkmodel import cluster_of
+from kmodel.components import eviction
 from kmodel.components import statefulset as sts_controller
 from kmodel.components.nodelifecycle import FULL
 from kmodel.components.plugins import interpodaffinity, nodeports
@@ -797,10 +798,6 @@ def _early_unknown(before: Cluster, after: Cluster) -> list[str]:
     return out
 
 
-# the DisruptionTarget reason of an eviction through the eviction API (kmodel.components.eviction)
-EVICTION_BY_EVICTION_API = "EvictionByEvictionAPI"  # = eviction.REASON (imported lazily elsewhere)
-
-
 def _early_evictions(before: Cluster, after: Cluster) -> list[str]:
     """Pods the taint eviction controller deleted (DisruptionTarget set) in this step although
     they tolerate their node's NoExecute taints: for ever, or with no deletion scheduled that is
@@ -815,7 +812,7 @@ def _early_evictions(before: Cluster, after: Cluster) -> list[str]:
             old = before.pod(p.name)
             if not p.disruption_target or old is None or old.disruption_target or p.node_name is None:
                 continue
-            if p.disruption_reason == EVICTION_BY_EVICTION_API:
+            if p.disruption_reason == eviction.REASON:
                 continue  # evicted through the eviction API (the descheduler), not by taint eviction
             node = before.node(p.node_name)
             taints = _no_execute(node)
@@ -2131,7 +2128,7 @@ def can_roll_out(scenario: Any) -> bool:
 
 
 def _budget_breaches(before: Cluster, after: Cluster) -> list[str]:
-    from kmodel.components import disruption, eviction
+    from kmodel.components import disruption
 
     evicted = [
         name
