@@ -107,6 +107,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from typing import NoReturn
 
 import z3
 from attrs import define, field, frozen
@@ -850,26 +851,31 @@ _OUTSIDE = {
 }
 
 
+PROVE_FIX = "check it with kmodel check (--engine explore or hypothesis)"
+
+
+def _unprovable(scen: Scenario, message: str, fix: str = PROVE_FIX) -> NoReturn:
+    """Refuse a scenario ``kmodel prove`` cannot encode, naming the file."""
+    raise KmodelError(message, file=scen.path, where="kmodel prove", fix=fix)
+
+
 def check_scenario(scen: Scenario) -> None:
     """Refuse a scenario whose timeline does something the slice's actions do not cover, or
     whose pod templates pin ``spec.nodeName`` (their pods are created already bound, skipping
     the scheduler, which the slice's pod creation does not do)."""
     first = scen.initial_state()
     if scen.fault_rules:
-        raise KmodelError(
+        _unprovable(
+            scen,
             f"faultRules ({scen.fault_rules[0].name}: a fault that fires when a condition over the state holds) "
             "are not encoded in Z3",
-            file=scen.path,
-            where="kmodel prove",
-            fix="check it with kmodel check (--engine explore or hypothesis)",
         )
     if scen.settings.informer_lag:
-        raise KmodelError(
+        _unprovable(
+            scen,
             f"informerLag {scen.settings.informer_lag} (informer caches that lag, with the ReplicaSet expectations "
             "and the scheduler's assumed pods) is not encoded in Z3",
-            file=scen.path,
-            where="kmodel prove",
-            fix="check it with kmodel check (--engine explore or hypothesis), or set informerLag: 0",
+            "check it with kmodel check (--engine explore or hypothesis), or set informerLag: 0",
         )
     try:
         refuse_disruption(first, scen.timeline, "kmodel prove", scen.faults)
@@ -881,66 +887,55 @@ def check_scenario(scen: Scenario) -> None:
         ("nodeTaintAdmission", scen.settings.node_taint_admission),
     ):
         if not on:
-            raise KmodelError(
+            _unprovable(
+                scen,
                 f"{key}: false (a safeguard switched off, as in Kubernetes before it existed) is not encoded in Z3",
-                file=scen.path,
-                where="kmodel prove",
-                fix=f"check it with kmodel check (--engine explore or hypothesis), or drop {key}",
+                f"check it with kmodel check (--engine explore or hypothesis), or drop {key}",
             )
     for ev in scen.timeline:
         if ev.verb == "join" or (ev.verb in ("partition", "heal") and ev.kind == "zone"):
-            raise KmodelError(
+            _unprovable(
+                scen,
                 f"timeline event {ev.text!r}: zone partitions and nodes joining are not encoded in Z3",
-                file=scen.path,
-                where="kmodel prove",
-                fix="check it with kmodel check (--engine explore or hypothesis)",
             )
     applied = [m.name for ev in scen.timeline for m in ev.manifests if m.kind == "StatefulSet"]
     for name in [s.name for s in first.statefulsets] + applied:
-        raise KmodelError(
+        _unprovable(
+            scen,
             f"statefulset {name} needs the StatefulSet controller, which the Z3 encoding does not cover",
-            file=scen.path,
-            where="kmodel prove",
-            fix="check it with kmodel check (--engine explore or hypothesis)",
         )
     if scen.descheduler is not None:
-        raise KmodelError(
+        _unprovable(
+            scen,
             "the scenario runs the descheduler (a DeschedulerPolicy), which the Z3 encoding does not cover",
-            file=scen.path,
-            where="kmodel prove",
-            fix="check it with kmodel check (--engine explore or hypothesis)",
         )
 
     hpas = [m.name for m in scen.manifests if m.kind == "HorizontalPodAutoscaler"]
     hpas += [m.name for ev in scen.timeline for m in ev.manifests if m.kind == "HorizontalPodAutoscaler"]
     if hpas:
-        raise KmodelError(
+        _unprovable(
+            scen,
             f"horizontalpodautoscaler {hpas[0]} needs the HorizontalPodAutoscaler controller, which the Z3 "
             "encoding does not cover",
-            file=scen.path,
-            where="kmodel prove",
-            fix="check it with kmodel check (--engine explore or hypothesis)",
         )
     daemonsets = [m.name for m in scen.manifests if m.kind == "DaemonSet"]
     daemonsets += [m.name for ev in scen.timeline for m in ev.manifests if m.kind == "DaemonSet"]
     if daemonsets:
-        raise KmodelError(
+        _unprovable(
+            scen,
             f"daemonset {daemonsets[0]}: the scheduling slice does not encode DaemonSets (the DaemonSet "
             "controller creates a pod per node, pinned by node affinity)",
-            file=scen.path,
-            where="kmodel prove",
-            fix="check it with kmodel check --engine explore",
+            "check it with kmodel check --engine explore",
         )
     templates = [(f"deployment {d.name}", d.template) for d in first.deployments]
     templates += [(f"replicaset {rs.name}", rs.template) for rs in first.replicasets]
     for who, t in templates:
         if t.node_name is not None:
-            raise KmodelError(
+            _unprovable(
+                scen,
                 f"{who}'s pod template sets spec.nodeName ({t.node_name}): its pods are created bound, without the "
                 "scheduler, which the scheduling slice does not encode",
-                file=scen.path,
-                where="kmodel prove",
-                fix="check it with kmodel check (the property pods-admitted covers the kubelet's admission)",
+                "check it with kmodel check (the property pods-admitted covers the kubelet's admission)",
             )
     for ev in scen.timeline:
         what = None
@@ -951,11 +946,10 @@ def check_scenario(scen: Scenario) -> None:
         elif ev.verb == "taint" and ev.args and any(ev.args[0].startswith(k) for k in CONDITION_TAINT_KEYS):
             what = "the node-condition taints are the node lifecycle controller's to set"
         if what is not None:
-            raise KmodelError(
+            _unprovable(
+                scen,
                 f"timeline event {ev.text!r} is outside the scheduling slice: {what}",
-                file=scen.path,
-                where="kmodel prove",
-                fix="remove the event (the prover covers faults, pod deletions, scale, cordon at any time anyway) "
+                "remove the event (the prover covers faults, pod deletions, scale, cordon at any time anyway) "
                 "or use kmodel check",
             )
 
