@@ -8,31 +8,10 @@ finding that, and both engines catching a StatefulSet controller that does it by
 
 from __future__ import annotations
 
-import pytest
-
-from kmodel.checkrun import CheckOptions, choose_properties, run_check
-from kmodel.engines.base import HOLDS
-from kmodel.scenario import load
-from tests.conftest import SCENARIOS
+from properties.scenarioruns import scenario_tests
 
 NAME = "at-most-one-pod-per-ordinal"
 
-
-@pytest.mark.parametrize(
-    "engine",
-    [
-        "explore",
-        "hypothesis",
-    ],
+test_holds_on_the_shipped_statefulset_scenario, test_checked_by_default_only_where_there_are_statefulsets = (
+    scenario_tests(NAME, "statefulset-lost-node.yaml", engines=["explore", "hypothesis"])
 )
-def test_holds_on_the_shipped_statefulset_scenario(engine: str) -> None:
-    options = CheckOptions(engine=engine, seed=0, profile="ci", max_states=400_000)
-    run = run_check(SCENARIOS / "statefulset-lost-node.yaml", [NAME], options=options)
-    (r,) = run.results
-    assert r.verdict == HOLDS, r.message
-
-
-def test_checked_by_default_only_where_there_are_statefulsets() -> None:
-    with_sets = {p.name for p in choose_properties(load(SCENARIOS / "statefulset-lost-node.yaml"))}
-    without = {p.name for p in choose_properties(load(SCENARIOS / "seed-node-failure.yaml"))}
-    assert NAME in with_sets and NAME not in without
