@@ -170,10 +170,11 @@ class Scenario:
         named, so that a Job that never completes is not a surprise."""
         jobs = [m for m in (*self.manifests, *(m for ev in self.timeline for m in ev.manifests)) if m.kind == "Job"]
         return tuple(
-            f"assuming the containers of job/{m.name} never exit: the Scenario's workloads section has no "
-            f"job/{m.name} entry (add one, e.g. `job/{m.name}: {{runFor: 30s}}`)"
+            f"assuming the containers of job/{key} never exit: the Scenario's workloads section has no "
+            f"job/{key} entry (add one, e.g. `job/{key}: {{runFor: 30s}}`)"
             for m in jobs
             if getattr(m.obj, "behaviour", None) is None
+            for key in [_job_key(m)]
         )
 
     def ignoring(self) -> str:
@@ -485,13 +486,25 @@ def _workloads(
     long each container run lasts; exitCode: what it exits with, default 0; failures: only the
     first N runs of the Job exit with exitCode, later ones exit 0)."""
     m = mapping(ctx, raw)
-    jobs = {x.name for x in (*manifests, *(y for ev in timeline for y in ev.manifests)) if x.kind == "Job"}
+    jobs = {_job_key(x) for x in (*manifests, *(y for ev in timeline for y in ev.manifests)) if x.kind == "Job"}
     out: dict[str, ContainerBehaviour] = {}
     for key, value in m.items():
         kctx = ctx.at(m, key)
         kind, _, name = str(key).partition("/")
         if kind != "job" or not name:
-            raise kctx.error(f"unknown workload {shown(key)}", "name a Job as job/NAME")
+            raise kctx.error(
+                f"unknown workload {shown(key)}", "name a Job as job/NAME (job/NAMESPACE/NAME outside default)"
+            )
+        if "/" not in name:
+            # job/NAME: the Job of that name in default, or the only Job of that name in any namespace
+            named = sorted(j for j in jobs if j.rpartition("/")[2] == name)
+            if len(named) > 1 and name not in named:
+                raise kctx.error(
+                    f"job/{name} is ambiguous: {', '.join(named)} are Jobs of that name",
+                    f"name one as job/NAMESPACE/NAME ({', '.join(f'job/{j}' for j in named)})",
+                )
+            if len(named) == 1:
+                name = named[0]
         if name not in jobs:
             known = ", ".join(sorted(jobs)) or "none"
             raise kctx.error(f"no Job named {shown(name)} in the scenario", f"use one of the Jobs ({known})")
@@ -524,9 +537,15 @@ def _workloads(
     return out
 
 
+def _job_key(m: Manifest) -> str:
+    """How the workloads section names a Job: NAME in default, NAMESPACE/NAME elsewhere."""
+    return m.name if m.namespace in ("", "default") else f"{m.namespace}/{m.name}"
+
+
 def _with_behaviour(m: Manifest, behaviours: dict[str, ContainerBehaviour]) -> Manifest:
-    if isinstance(m.obj, Job) and m.obj.name in behaviours:
-        return attrs.evolve(m, obj=attrs.evolve(m.obj, behaviour=behaviours[m.obj.name]))
+    key = _job_key(m)
+    if isinstance(m.obj, Job) and key in behaviours:
+        return attrs.evolve(m, obj=attrs.evolve(m.obj, behaviour=behaviours[key]))
     return m
 
 

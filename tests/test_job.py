@@ -382,3 +382,41 @@ def test_a_job_without_a_workloads_entry_is_named_in_the_warnings(tmp_path: Path
     bare.write_text("apiVersion: batch/v1\nkind: Job\nmetadata: {name: pi}\nspec:\n" + TEMPLATE.format(policy="Never"))
     (warning,) = [w for w in load(bare).warnings if "never exit" in w]
     assert "job/pi" in warning and "workloads" in warning
+
+
+# --- Jobs outside the default namespace ----------------------------------------------------------
+
+
+def _jobs(tmp_path: Path, key: str, namespaces: tuple[str, ...]) -> Path:
+    jobs = "".join(
+        f"---\napiVersion: batch/v1\nkind: Job\nmetadata: {{name: pi, namespace: {ns}}}\nspec:\n"
+        + TEMPLATE.format(policy="Never")
+        for ns in namespaces
+    )
+    path = tmp_path / "jobs.yaml"
+    path.write_text(
+        "apiVersion: kmodel.dev/v1alpha1\nkind: Scenario\nmetadata: {name: jobs}\nuntil: 2m\n"
+        f"workloads:\n  {key}: {{runFor: 10s}}\n---\napiVersion: v1\nkind: Node\nmetadata: {{name: n1}}\n" + jobs
+    )
+    return path
+
+
+def _finishing(scen: object) -> set[str]:
+    return {j.name for j in scen.initial_state().jobs if j.behaviour is not None}  # type: ignore[attr-defined]
+
+
+def test_a_workloads_entry_names_a_job_by_namespace_and_name(tmp_path: Path) -> None:
+    # job/NAME is the Job of that name in default; job/NAMESPACE/NAME one elsewhere
+    assert _finishing(load(_jobs(tmp_path, "job/pi", ("default", "batch")))) == {"pi"}
+    assert _finishing(load(_jobs(tmp_path, "job/batch/pi", ("default", "batch")))) == {"batch/pi"}
+    # job/NAME alone also names the only Job of that name, whatever its namespace
+    assert _finishing(load(_jobs(tmp_path, "job/pi", ("batch",)))) == {"batch/pi"}
+    # the Job left without an entry is named with the key to add
+    scen = load(_jobs(tmp_path, "job/pi", ("default", "batch")))
+    (warning,) = [w for w in scen.warnings if "never exit" in w]
+    assert "job/batch/pi" in warning
+
+
+def test_a_workloads_entry_naming_jobs_in_two_namespaces_is_ambiguous(tmp_path: Path) -> None:
+    with pytest.raises(KmodelError, match=r"job/pi is ambiguous: batch/pi, other/pi .*job/batch/pi, job/other/pi"):
+        load(_jobs(tmp_path, "job/pi", ("batch", "other")))
