@@ -539,7 +539,7 @@ def _workloads(
 
 def _job_key(m: Manifest) -> str:
     """How the workloads section names a Job: NAME in default, NAMESPACE/NAME elsewhere."""
-    return m.name if m.namespace in ("", "default") else f"{m.namespace}/{m.name}"
+    return namespaces.key(m.namespace, m.name)
 
 
 def _with_behaviour(m: Manifest, behaviours: dict[str, ContainerBehaviour]) -> Manifest:
