@@ -18,7 +18,7 @@ from typing import Any, TypeVar
 import attrs
 import click
 
-from kmodel import __version__, limits
+from kmodel import __version__, limits, namespaces
 from kmodel.errors import KmodelError, cut, shown
 from kmodel.settings import SETTING_KEYS, Settings, format_duration, model_duration, parse_duration
 
@@ -725,9 +725,23 @@ def diagram(
     metavar='"<time> <verb> <target> [args]"',
     help="Extra timeline event, as for simulate. Repeatable.",
 )
+@click.option(
+    "-n",
+    "--namespace",
+    default=None,
+    metavar="NAMESPACE",
+    help="The pod's namespace, as for kubectl (default: default).",
+)
 @allow_unmodelled_option
 @friendly_errors
-def explain(scenario: str, pod: str, at: int | None, events: tuple[str, ...], allow_unmodelled: bool = False) -> None:
+def explain(
+    scenario: str,
+    pod: str,
+    at: int | None,
+    events: tuple[str, ...],
+    namespace: str | None = None,
+    allow_unmodelled: bool = False,
+) -> None:
     """Explain why a pod is Pending at a moment of SCENARIO's simulation.
 
     Z3 checks whether any placement of the pending pods on the nodes, bound in some order,
@@ -742,6 +756,8 @@ def explain(scenario: str, pod: str, at: int | None, events: tuple[str, ...], al
 
     scen = load(scenario, list(events), allow_unmodelled=allow_unmodelled)
     cluster = state_at(scen, at)
+    if namespace is not None:
+        pod = "pod/" + namespaces.key(namespace, pod.removeprefix("pod/"))
     explanation = explanation_text(explain_pod(cluster, pod)).rstrip("\n")
     _echo_warnings(scen.warnings)
     click.echo(explanation)

@@ -393,3 +393,21 @@ spec: {minAvailable: 2, selector: {matchLabels: {app: web}}}
     refused = eviction.evict(c, pods_in(c, "team-a")[0])
     assert isinstance(refused, eviction.Refusal) and refused.code == 429
     assert not isinstance(eviction.evict(c, pods_in(c, "team-b")[0]), eviction.Refusal)
+
+
+def test_explain_takes_the_pod_namespace_as_kubectl_does(cli) -> None:  # type: ignore[no-untyped-def]
+    # both workers cordoned before team-a scales to 2: its new pod stays Pending
+    cordon = ["--event", "50s cordon node/kind-worker", "--event", "50s cordon node/kind-worker2"]
+    scen = load(SCENARIOS / "namespaces.yaml", [e for e in cordon if e != "--event"])
+    final = simulate(scen, until=90).final
+    assert final is not None
+    pending = [p.name for p in final.pods if p.node_name is None]
+    assert len(pending) == 1 and pending[0].startswith("team-a/")
+    local = namespaces.local_name(pending[0])
+    args = ["explain", str(SCENARIOS / "namespaces.yaml"), f"pod/{local}", "--at", "90s", *cordon]
+    answer = cli(*args, "-n", "team-a")
+    assert answer.exit_code == 0 and "no-room" in answer.output.splitlines()[0]
+    # without -n (default) or with the wrong namespace, kubectl's NotFound, pointing at the right one
+    for extra in ([], ["-n", "team-b"]):
+        refused = cli(*args, *extra)
+        assert refused.exit_code != 0 and f"fix: name its namespace: pod/{local} -n team-a" in refused.output

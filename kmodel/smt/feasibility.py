@@ -45,6 +45,7 @@ import attrs
 import z3
 from attrs import define, frozen
 
+from kmodel import namespaces
 from kmodel.components import scheduler
 from kmodel.components.plugins import (
     defaultpreemption,
@@ -319,6 +320,13 @@ def _pending_pod(cluster: Cluster, name: str) -> Pod:
     if pod is None:
         names = [p.name for p in cluster.pods]
         existing = ", ".join(names[:10]) + (f", ... ({len(names)} in all)" if len(names) > 10 else "") or "none"
+        local = namespaces.local_name(name)
+        elsewhere = sorted(
+            namespaces.namespace_of(p.name) for p in cluster.pods if namespaces.local_name(p.name) == local
+        )
+        if elsewhere:
+            # kubectl says NotFound too: the pod is in another namespace than the one asked about
+            choose = f"name its namespace: pod/{local} -n {elsewhere[0]}"
         raise KmodelError(f"no pod named {name!r} at {when} (pods: {existing})", where=where, fix=choose)
     if pod.terminating:
         raise KmodelError(
