@@ -35,12 +35,14 @@ PROOFS: list[tuple[str | None, str, tuple[str, ...]]] = [
     ("scenarios/seed-no-workers.yaml", "no-over-replication", ()),
 ]
 SMOKE_PROOF = PROOFS[0]
+SMOKE_DEPTH = 2  # --smoke's BMC stops here, whatever the cap
 
 
-def bmc_row(run: Run, cap: float) -> dict[str, Any]:
+def bmc_row(run: Run, cap: float, max_depth: int | None = None) -> dict[str, Any]:
     title, _path, _faults, _drop, prop = run
-    row = bmc_run(run, cap)
-    row["command"] = command("-m", "benchmarks.z3_bench", "--title", title, "--property", prop, "--cap", f"{cap:g}")
+    row = bmc_run(run, cap) if max_depth is None else bmc_run(run, cap, max_depth)
+    args = ["-m", "benchmarks.z3_bench", "--title", title, "--property", prop, "--cap", f"{cap:g}"]
+    row["command"] = command(*args, *(["--max-depth", str(max_depth)] if max_depth is not None else []))
     return row
 
 
@@ -68,7 +70,7 @@ def run(cap: float, smoke: bool = False) -> list[dict[str, Any]]:
     """The BMC runs, then the proofs (``smoke``: one of each)."""
     runs = [SMOKE_RUN] if smoke else SEED_RUNS
     proofs = [SMOKE_PROOF] if smoke else PROOFS
-    rows = [{"kind": "bmc", **bmc_row(r, cap)} for r in runs]
+    rows = [{"kind": "bmc", **bmc_row(r, cap, SMOKE_DEPTH if smoke else None)} for r in runs]
     return rows + [{"kind": "proof", **proof_row(s, p, lemmas, cap)} for s, p, lemmas in proofs]
 
 
@@ -97,11 +99,12 @@ def main() -> None:
     ap.add_argument("--title", required=True, help="a title of benchmarks/smt_bench.py's RUNS")
     ap.add_argument("--property", required=True)
     ap.add_argument("--cap", type=float, default=60.0, help="seconds (default 60)")
+    ap.add_argument("--max-depth", type=int, default=None, help="stop at this depth (default: only the cap)")
     args = ap.parse_args()
     found = [r for r in RUNS if r[0] == args.title and r[4] == args.property]
     if not found:
         raise SystemExit(f"no BMC run {args.title!r} / {args.property!r} in benchmarks/smt_bench.py")
-    print(json.dumps(bmc_row(found[0], args.cap)))
+    print(json.dumps(bmc_row(found[0], args.cap, args.max_depth)))
 
 
 if __name__ == "__main__":

@@ -1,0 +1,80 @@
+"""`python -m benchmarks --smoke` keeps working: it runs every section at tiny sizes and writes a
+results file of the documented shape. Only the structure is checked, never a timing (the CI
+machine's speed says nothing about kmodel's)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SECTIONS = ("explorer", "hypothesis", "z3", "simulate", "mutants")
+
+
+def _run(tmp_path: Path) -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    out = tmp_path / "results.json"
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--smoke", "--cap", "5", "--output", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return proc, json.loads(out.read_text())
+
+
+def test_smoke_run_writes_every_section_with_its_commands(tmp_path: Path) -> None:
+    proc, data = _run(tmp_path)
+    assert data["schema"] == 1 and data["smoke"] is True and data["cap_seconds"] == 5
+    assert data["command"].startswith("python -m benchmarks --smoke")
+    assert {"python", "hypothesis", "z3-solver", "kmodel"} <= set(data["versions"])
+    assert {"processor", "cores", "memory_gib", "platform"} <= set(data["machine"])
+    assert data["date"].endswith("Z") and "commit" in data["git"]
+    assert tuple(data["sections"]) == SECTIONS
+    for name, section in data["sections"].items():
+        assert {"date", "cap_seconds", "seconds", "rows"} <= set(section), name
+        for row in section["rows"]:
+            assert row["command"].startswith("python -m "), (name, row)
+
+    explorer = data["sections"]["explorer"]["rows"]
+    assert [(r["workers"], r["replicas"], r["faults"]) for r in explorer] == [
+        (1, 1, 0),
+        (1, 2, 0),
+        (1, 1, 1),
+        (1, 2, 1),
+    ]
+    for r in explorer:
+        assert r["verdict"] == "done"  # these spaces are tiny: the whole of each is visited
+        assert r["states"] >= 1 and r["transitions"] >= 1 and r["peak_mib"] > 0
+        assert r["command"] == (
+            f"python -m benchmarks.explorer_sweep --workers {r['workers']} --replicas {r['replicas']} "
+            f"--faults {r['faults']} --cap 5"
+        )
+    # a fault budget only adds runs
+    assert explorer[2]["states"] > explorer[0]["states"]
+
+    (hyp,) = data["sections"]["hypothesis"]["rows"]
+    assert hyp["found"] == 1 and hyp["per_seed"][0]["verdict"] == "violated"
+    assert hyp["first_counterexample_seconds"] is not None and hyp["examples_per_second"] is not None
+
+    z3 = data["sections"]["z3"]["rows"]
+    assert [r["kind"] for r in z3] == ["bmc", "proof"]
+    assert 0 <= z3[0]["depth"] <= 2 and z3[1]["verdict"] == "proven"  # --smoke's BMC stops at depth 2
+    assert z3[1]["command"] == "python -m kmodel prove -p bound-pods-stay-put --timeout 5s"
+
+    (sim,) = data["sections"]["simulate"]["rows"]
+    assert sim["verdict"] == "done" and sim["nodes"] == 10 and sim["pods"] >= 20 and sim["peak_mib"] > 0
+
+    mutants = data["sections"]["mutants"]
+    for r in mutants["rows"]:
+        assert {"mutant", "engine", "killed", "property", "seconds"} <= set(r)
+    if not mutants["rows"]:
+        assert "mutants.py" in mutants["note"]
+
+    # the printed tables name every section
+    for title in ("explorer: states", "Hypothesis on the broken components", "Z3 BMC", "simulate:", "mutation"):
+        assert title in proc.stdout
