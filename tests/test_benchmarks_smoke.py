@@ -78,3 +78,26 @@ def test_smoke_run_writes_every_section_with_its_commands(tmp_path: Path) -> Non
     # the printed tables name every section
     for title in ("explorer: states", "Hypothesis on the broken components", "Z3 BMC", "simulate:", "mutation"):
         assert title in proc.stdout
+
+
+def test_the_sweep_skips_every_point_larger_than_one_that_hit_the_cap(monkeypatch: Any) -> None:
+    from benchmarks import explorer_sweep
+
+    ran: list[tuple[int, int, int]] = []
+
+    def fake(w: int, r: int, f: int, cap: float) -> dict[str, Any]:
+        ran.append((w, r, f))
+        hit = (w >= 3 and r >= 2) or (f >= 1 and w >= 2) or f == 2
+        return {"workers": w, "replicas": r, "faults": f, "verdict": "limit" if hit else "done", "command": "x"}
+
+    monkeypatch.setattr(explorer_sweep, "measure_point", fake)
+    rows = explorer_sweep.sweep(20.0)
+    assert len(rows) == 6 * 6 * 3  # every point has a row, run or not
+    # budget 0: the first point over the cap is (3, 2); nothing with at least 3 workers and 2 replicas runs after it
+    assert (3, 2, 0) in ran and not any(w >= 3 and r >= 2 and (w, r) != (3, 2) for w, r, f in ran if f == 0)
+    # budget 1: one worker is fine, two workers hit the cap at once, so only (2, 1) runs of the rest
+    assert [(w, r) for w, r, f in ran if f == 1] == [(1, r) for r in range(1, 7)] + [(2, 1)]
+    # budget 2: the first point hits the cap, and so does every point from budget 1 that did
+    assert [(w, r) for w, r, f in ran if f == 2] == [(1, 1)]
+    skipped = [r for r in rows if r["verdict"] == "not run"]
+    assert skipped and all("hit the cap" in r["because"] and r["command"].startswith("python -m") for r in skipped)
