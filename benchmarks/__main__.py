@@ -115,6 +115,8 @@ def _explorer_grid(rows: list[dict[str, Any]]) -> list[str]:
                     line.append("")
                 elif row["verdict"] == "done":
                     line.append(f"{row['states']:,}")
+                elif row["verdict"] == "error":
+                    line.append("error")
                 else:
                     line.append(f"cap ({row['states']:,}+)" if "states" in row else "cap")
             cells.append([f"{w} workers", *line])

@@ -107,6 +107,11 @@ class Child:
     def killed(self) -> bool:
         return self.returncode is None
 
+    def error(self) -> str:
+        """The last line the child wrote to stderr (its error, when it failed)."""
+        lines = self.stderr.strip().splitlines()
+        return lines[-1] if lines else f"exit status {self.returncode}"
+
     def answer(self) -> dict[str, Any]:
         """The JSON object the child printed on its last line."""
         lines = self.stdout.strip().splitlines()

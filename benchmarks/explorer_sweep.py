@@ -92,6 +92,8 @@ def measure_point(workers: int, replicas: int, faults: int, cap: float) -> dict[
     row: dict[str, Any] = {"workers": workers, "replicas": replicas, "faults": faults}
     if child.killed:
         row.update(verdict="killed", seconds=child.seconds)
+    elif child.returncode != 0:  # recorded, so that one failing point does not lose the others
+        row.update(verdict="error", error=child.error(), seconds=child.seconds)
     else:
         row.update(child.answer())
     row["peak_mib"] = child.peak_mib
@@ -115,7 +117,9 @@ def sweep(cap: float, smoke: bool = False, report: Callable[[dict[str, Any]], No
                             "replicas": r,
                             "faults": f,
                             "verdict": "not run",
-                            "because": "workers {}, replicas {}, faults {} hit the cap".format(*smaller),
+                            "because": "workers {}, replicas {}, faults {} did not finish within the cap".format(
+                                *smaller
+                            ),
                             "command": command(*point_args(w, r, f, cap)),
                         }
                     )

@@ -13,7 +13,6 @@ import argparse
 import resource
 import time
 from pathlib import Path
-from typing import Any
 
 from kmodel.engines.simulate import simulate
 from kmodel.scenario import load
@@ -45,9 +44,7 @@ def generated(tmp: Path, nodes: int, minutes: int) -> Path:
     return path
 
 
-def simulate_run(path: Path) -> dict[str, Any]:
-    """Simulate the scenario at ``path`` once: nodes, pods at the end, wall seconds, simulated
-    ticks per second, events, and the process's maximum resident memory so far (MiB)."""
+def measure(path: Path) -> None:
     scen = load(path)
     start = time.perf_counter()
     sim = simulate(scen)
@@ -56,23 +53,10 @@ def simulate_run(path: Path) -> dict[str, Any]:
     ticks = scen.until // scen.settings.step + 1
     final = sim.final
     assert final is not None
-    return {
-        "nodes": len(final.nodes),
-        "pods": len(final.pods),
-        "seconds": round(seconds, 3),
-        "ticks": ticks,
-        "ticks_per_second": round(ticks / seconds, 1) if seconds > 0 else None,
-        "events": len(sim.events),
-        "max_rss_mib": round(peak / 2**20, 1),
-    }
-
-
-def measure(path: Path) -> None:
-    r = simulate_run(path)
     print(
-        f"{path.name:34} nodes {r['nodes']:5}  pods {r['pods']:6}  "
-        f"{r['seconds']:8.2f} s  {r['ticks_per_second'] or 0:9.1f} ticks/s  events {r['events']:6}  "
-        f"max RSS so far {r['max_rss_mib']:7.1f} MiB"
+        f"{path.name:34} nodes {len(final.nodes):5}  pods {len(final.pods):6}  "
+        f"{seconds:8.2f} s  {ticks / seconds:9.1f} ticks/s  events {len(sim.events):6}  "
+        f"max RSS so far {peak / 2**20:7.1f} MiB"
     )
 
 
