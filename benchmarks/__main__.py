@@ -130,22 +130,58 @@ def _explorer_grid(rows: list[dict[str, Any]]) -> list[str]:
     return out
 
 
-def tables(sections: dict[str, Any]) -> str:
-    """Every section's Markdown tables."""
+def _explorer_summary(rows: list[dict[str, Any]], cap: float) -> str:
+    """Per fault budget, the largest space visited whole within the cap, and the points that
+    were stopped by it."""
+    out = []
+    for f in sorted({r["faults"] for r in rows}):
+        done = [r for r in rows if r["faults"] == f and r["verdict"] == "done"]
+        stopped = [r for r in rows if r["faults"] == f and r["verdict"] not in ("done", "not run")]
+        best = max(done, key=lambda r: (r["states"], r["workers"] * r["replicas"]), default=None)
+        over = ", ".join(
+            f"{r['workers']}x{r['replicas']}" + (f" ({r['states']:,} states by then)" if "states" in r else "")
+            for r in stopped
+        )
+        if best is None:
+            out.append([f, "none", None, None, None, None, over or "-"])
+            continue
+        out.append(
+            [
+                f,
+                f"{best['workers']} workers x {best['replicas']} replicas",
+                best["states"],
+                best["transitions"],
+                best["states_per_second"],
+                best["peak_mib"],
+                over or "-",
+            ]
+        )
+    return common.table(
+        f"explorer: the largest generated cluster explored whole in {cap:g}s, per powerOffNode budget",
+        ("powerOffNode", "largest done", "states", "transitions", "states/s", "peak MiB", "stopped by the cap"),
+        out,
+    )
+
+
+def tables(sections: dict[str, Any], short: bool = False) -> str:
+    """Every section's Markdown tables (``short``: the README's, with the explorer sweep summed
+    up and no per-run details)."""
     from benchmarks import explorer_sweep, hypothesis_bench, simulate_scale, z3_bench
 
     parts = []
     cap = {name: s.get("cap_seconds") for name, s in sections.items()}
     if "explorer" in sections:
         rows = sections["explorer"]["rows"]
-        parts += _explorer_grid(rows)
-        parts.append(
-            common.table(
-                f"explorer: each point run (cap {cap['explorer']:g}s)",
-                explorer_sweep.HEADER,
-                explorer_sweep.table_rows(rows),
+        parts.append(_explorer_summary(rows, cap["explorer"]))
+        if not short:
+            parts += _explorer_grid(rows)
+            parts.append(
+                common.table(
+                    f"explorer: each point run (cap {cap['explorer']:g}s)",
+                    explorer_sweep.HEADER,
+                    explorer_sweep.table_rows(rows),
+                )
             )
-        )
     if "hypothesis" in sections:
         rows = sections["hypothesis"]["rows"]
         seeds = len(rows[0]["seeds"]) if rows else 0
@@ -173,7 +209,23 @@ def tables(sections: dict[str, Any]) -> str:
         )
     if "mutants" in sections:
         rows = sections["mutants"]["rows"]
-        if rows:
+        if rows and short:
+            engines = list(dict.fromkeys(r["engine"] for r in rows))
+            parts.append(
+                common.table(
+                    "mutation suite: mutants killed per engine",
+                    ("engine", "killed", "mutants"),
+                    [
+                        [
+                            e,
+                            sum(1 for r in rows if r["engine"] == e and r["killed"]),
+                            sum(1 for r in rows if r["engine"] == e),
+                        ]
+                        for e in engines
+                    ],
+                )
+            )
+        elif rows:
             parts.append(
                 common.table(
                     "mutation suite: mutant components x engines",
@@ -201,6 +253,24 @@ def _previous(output: Path, versions: dict[str, Any], machine: dict[str, Any]) -
     return dict(old.get("sections", {})) if same else {}
 
 
+def show(path: Path) -> int:
+    """Print the README's tables from a results file, with where and how they were measured."""
+    try:
+        data = json.loads(path.read_text())
+    except (OSError, ValueError) as err:
+        print(f"{path}: cannot read it ({err}); make it with python -m benchmarks --output {path}", file=sys.stderr)
+        return 2
+    m, v = data["machine"], data["versions"]
+    commands = list(dict.fromkeys(f"`{sec.get('command', data['command'])}`" for sec in data["sections"].values()))
+    print(
+        f"Measured {data['date'][:10]} with {' and '.join(commands)} on {m['processor']} ({m['cores']} cores, "
+        f"load average {m['load_average_at_start'][0]} at the start), Python {v['python']}, "
+        f"Hypothesis {v.get('hypothesis')}, z3-solver {v.get('z3-solver')}.\n"
+    )
+    print(tables(data["sections"], short=True))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     ap.add_argument("--smoke", action="store_true", help="tiny sizes, seconds: keeps the command working (CI)")
@@ -209,7 +279,10 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument(
         "--output", type=Path, default=None, help=f"JSON file (default {DEFAULT_OUTPUT.name}; with --smoke none)"
     )
+    ap.add_argument("--show", action="store_true", help="run nothing: print the README's tables from the --output file")
     args = ap.parse_args(argv)
+    if args.show:
+        return show(args.output or DEFAULT_OUTPUT)
     only = [s.strip() for s in args.only.split(",") if s.strip()]
     unknown = [s for s in only if s not in SECTIONS]
     if unknown:
@@ -245,9 +318,12 @@ def main(argv: list[str] | None = None) -> int:
                 result["sections"][name] = kept[name]
             continue
         start = time.monotonic()
+        load = common.machine()["load_average_at_start"]
         rows, note = RUNNERS[name](cap, args.smoke)
         section: dict[str, Any] = {
+            "command": result["command"],
             "date": common.now(),
+            "load_average_at_start": load,
             "cap_seconds": cap,
             "seconds": round(time.monotonic() - start, 1),
             "rows": rows,

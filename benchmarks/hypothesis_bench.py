@@ -128,7 +128,7 @@ def table_rows(rows: list[dict[str, Any]]) -> list[list[Any]]:
             r["property"],
             f"{r['found']}/{len(r['seeds'])}",
             r["first_counterexample_seconds"],
-            r["examples_to_first"],
+            r.get("examples_to_first"),
             r["examples_per_second"],
             r["check_seconds"],
         ]

@@ -36,7 +36,7 @@ def test_smoke_run_writes_every_section_with_its_commands(tmp_path: Path) -> Non
     assert data["date"].endswith("Z") and "commit" in data["git"]
     assert tuple(data["sections"]) == SECTIONS
     for name, section in data["sections"].items():
-        assert {"date", "cap_seconds", "seconds", "rows"} <= set(section), name
+        assert {"command", "date", "load_average_at_start", "cap_seconds", "seconds", "rows"} <= set(section), name
         for row in section["rows"]:
             assert row["command"].startswith("python -m "), (name, row)
 
