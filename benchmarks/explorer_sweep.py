@@ -91,7 +91,7 @@ def measure_point(workers: int, replicas: int, faults: int, cap: float) -> dict[
     child = run_child(args, cap + GRACE)
     row: dict[str, Any] = {"workers": workers, "replicas": replicas, "faults": faults}
     if child.killed:
-        row.update(verdict="killed", seconds=child.seconds)
+        row.update(verdict="killed", killed_after_seconds=child.seconds)  # the cap plus GRACE
     elif child.returncode != 0:  # recorded, so that one failing point does not lose the others
         row.update(verdict="error", error=child.error(), seconds=child.seconds)
     else:

@@ -60,7 +60,7 @@ def measure(nodes: int, minutes: int, cap: float) -> dict[str, Any]:
     child = run_child(args, cap + GRACE)
     row: dict[str, Any] = {"nodes": nodes, "minutes": minutes}
     if child.killed:
-        row.update(verdict="over cap", seconds=child.seconds)
+        row.update(verdict="over cap", killed_after_seconds=child.seconds)  # the cap plus GRACE
     elif child.returncode != 0:  # recorded, so that one failing point does not lose the others
         row.update(verdict="error", error=child.error(), seconds=child.seconds)
     else:
@@ -101,7 +101,7 @@ def table_rows(rows: list[dict[str, Any]]) -> list[list[Any]]:
             r.get("pods"),
             f"{r['minutes']} min",
             r["verdict"],
-            r.get("seconds"),
+            r.get("seconds") or (f"killed at {r['killed_after_seconds']:.0f}" if "killed_after_seconds" in r else None),
             r.get("ticks_per_second"),
             r.get("peak_mib"),
         ]

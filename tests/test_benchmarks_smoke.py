@@ -103,3 +103,31 @@ def test_the_sweep_skips_every_point_larger_than_one_that_hit_the_cap(monkeypatc
     assert skipped and all(
         "did not finish within the cap" in r["because"] and r["command"].startswith("python -m") for r in skipped
     )
+
+
+def test_only_reruns_its_sections_and_keeps_the_others(tmp_path: Path, monkeypatch: Any) -> None:
+    import benchmarks.__main__ as bench
+
+    out = tmp_path / "results.json"
+    calls: list[str] = []
+
+    def fake(name: str) -> Any:
+        def run(cap: float, smoke: bool) -> tuple[list[dict[str, Any]], str]:
+            calls.append(name)
+            return [{"value": len(calls), "command": f"python -m {name}"}], ""
+
+        return run
+
+    monkeypatch.setattr(bench, "RUNNERS", {name: fake(name) for name in SECTIONS})
+    monkeypatch.setattr(bench, "tables", lambda sections, short=False: "")
+    assert bench.main(["--cap", "1", "--output", str(out)]) == 0
+    first = json.loads(out.read_text())["sections"]
+    assert bench.main(["--only", "z3", "--cap", "1", "--output", str(out)]) == 0
+    data = json.loads(out.read_text())
+    assert calls == [*SECTIONS, "z3"]
+    assert tuple(data["sections"]) == SECTIONS  # the sections after the rerun one are kept too
+    assert data["sections"]["z3"]["rows"] == [{"value": 6, "command": "python -m z3"}]
+    assert data["sections"]["z3"]["command"] == "python -m benchmarks --only z3 --cap 1 --output " + str(out)
+    for name in SECTIONS:
+        if name != "z3":
+            assert data["sections"][name] == first[name]
