@@ -29,6 +29,7 @@ import argparse
 import importlib
 import importlib.util
 import json
+import re
 import sys
 import time
 from collections.abc import Callable
@@ -197,7 +198,10 @@ def tables(sections: dict[str, Any], short: bool = False) -> str:
         parts.append(
             common.table(f"Z3 BMC: depth reached in {cap['z3']:g}s", z3_bench.BMC_HEADER, z3_bench.bmc_table_rows(rows))
         )
-        parts.append(common.table("Z3: kmodel prove", z3_bench.PROOF_HEADER, z3_bench.proof_table_rows(rows)))
+        proofs = z3_bench.proof_table_rows(rows)
+        if short:  # the node names listed in brackets make the README's table too wide
+            proofs = [[*r[:3], re.sub(r" \([^)]*\)", "", r[3]), *r[4:]] for r in proofs]
+        parts.append(common.table("Z3: kmodel prove", z3_bench.PROOF_HEADER, proofs))
     if "simulate" in sections:
         rows = sections["simulate"]["rows"]
         parts.append(
@@ -261,10 +265,13 @@ def show(path: Path) -> int:
         print(f"{path}: cannot read it ({err}); make it with python -m benchmarks --output {path}", file=sys.stderr)
         return 2
     m, v = data["machine"], data["versions"]
-    commands = list(dict.fromkeys(f"`{sec.get('command', data['command'])}`" for sec in data["sections"].values()))
+    sections = data["sections"].values()
+    commands = list(dict.fromkeys(f"`{sec.get('command', data['command'])}`" for sec in sections))
+    loads = sorted(sec.get("load_average_at_start", m["load_average_at_start"])[0] for sec in sections)
+    load = f"{loads[0]:g}" if loads[0] == loads[-1] else f"{loads[0]:g} to {loads[-1]:g}"
     print(
-        f"Measured {data['date'][:10]} with {' and '.join(commands)} on {m['processor']} ({m['cores']} cores, "
-        f"load average {m['load_average_at_start'][0]} at the start), Python {v['python']}, "
+        f"Measured {data['date'][:10]} with {', '.join(commands)} on {m['processor']} ({m['cores']} cores, "
+        f"load average {load} as each section started), Python {v['python']}, "
         f"Hypothesis {v.get('hypothesis')}, z3-solver {v.get('z3-solver')}.\n"
     )
     print(tables(data["sections"], short=True))
