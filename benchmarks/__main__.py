@@ -83,6 +83,7 @@ def _mutants(cap: float, smoke: bool) -> tuple[list[dict[str, Any]], str]:
     for r in rows:
         if "command" not in r:
             args = ["-m", "benchmarks.mutants", "--only", r["mutant"], "--cap", f"{cap:g}", "--no-write"]
+            args += ["--smoke"] if smoke else []
             r["command"] = common.command(*args) + ("  # row of engine " + str(r["engine"]) if "engine" in r else "")
     return rows, ""
 
