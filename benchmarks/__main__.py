@@ -1,13 +1,13 @@
-"""One benchmark command: ``python -m benchmarks`` prints a table per section and writes
-benchmarks/results.json.
+"""Measure every engine: print a table per section and write benchmarks/results.json.
 
     python -m benchmarks [--smoke] [--only explorer,hypothesis,z3,simulate,mutants] [--cap 60]
                          [--output benchmarks/results.json]
+    python -m benchmarks --show [--output benchmarks/results.json]   (the README's tables)
 
 Sections (each in its own module, each figure recorded with the command that reproduces it):
 
 - explorer (benchmarks/explorer_sweep.py): generated clusters, workers 1..6 x replicas 1..6 x
-  powerOffNode budgets 0..2, each point in a child process (its peak memory from the kernel),
+  powerOffNode budgets 0..2, each point in a child process (its peak memory: VmHWM),
   a point skipped once a smaller one hit the cap;
 - hypothesis (benchmarks/hypothesis_bench.py): every broken component of tests/broken.py, time
   to the first counterexample and examples/s, median of 5 seeds;
