@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
 
 import attrs
 
@@ -53,29 +54,50 @@ RUNS = [
 ]
 
 
+Run = tuple[str, str, tuple[tuple[str, int], ...] | None, bool | str, str]
+
+
+def bmc_run(run: Run, budget: float, max_depth: int = 10_000) -> dict[str, Any]:
+    """One row of :data:`RUNS`, checked by BMC for ``budget`` seconds (or to ``max_depth``): the
+    slice, the verdict, the depth reached (runs of that many actions are all covered), the
+    seconds, and the seconds at which each depth was done."""
+    title, path, faults, drop, prop = run
+    scen = load(ROOT / path)
+    if drop is True:
+        scen = attrs.evolve(scen, timeline=())
+    workload = drop == "workload" or bmc.PROPERTIES[prop].workload
+    live = bmc.PROPERTIES[prop].kind == EVENTUALLY
+    encoding = bmc.slice_of(scen, faults=faults, workload=workload, calm=live)
+    marks: dict[int, float] = {}
+
+    def progress(stats: Stats, _queue: int, marks: dict[int, float] = marks) -> None:
+        marks.setdefault(stats.depth, round(stats.seconds, 1))
+
+    r = bmc.check(encoding, prop, max_depth=max_depth, timeout=budget, progress=progress)
+    return {
+        "title": title,
+        "scenario": path,
+        "slice": "workload" if isinstance(encoding, WorkloadSlice) else "node-health",
+        "faults": "scenario's" if faults is None else (",".join(f"{k}={v}" for k, v in faults) or "none"),
+        "property": prop,
+        "verdict": r.verdict,
+        "depth": r.stats.depth,
+        "seconds": round(r.stats.seconds, 3),
+        "seconds_at_depth": {d: marks[d] for d in sorted(marks)},
+    }
+
+
 def main(budget: float, only: str = "") -> None:
     print(f"Z3 BMC, {budget:.0f}s per run")
-    for title, path, faults, drop, prop in RUNS:
+    for run in RUNS:
+        title, _path, _faults, _drop, prop = run
         if only not in title and only not in prop:
             continue
-        scen = load(ROOT / path)
-        if drop is True:
-            scen = attrs.evolve(scen, timeline=())
-        workload = drop == "workload" or bmc.PROPERTIES[prop].workload
-        live = bmc.PROPERTIES[prop].kind == EVENTUALLY
-        encoding = bmc.slice_of(scen, faults=faults, workload=workload, calm=live)
-        marks: dict[int, float] = {}
-
-        def progress(stats: Stats, _queue: int, marks: dict[int, float] = marks) -> None:
-            marks.setdefault(stats.depth, round(stats.seconds, 1))
-
-        r = bmc.check(encoding, prop, max_depth=10_000, timeout=budget, progress=progress)
-        kind = "workload" if isinstance(encoding, WorkloadSlice) else "node-health"
-        shown = "scenario's" if faults is None else (",".join(f"{k}={v}" for k, v in faults) or "none")
-        at = {d: marks[d] for d in sorted(marks) if d % 5 == 0}
+        r = bmc_run(run, budget)
+        at = {d: s for d, s in r["seconds_at_depth"].items() if d % 5 == 0}
         print(
-            f"{title:36s} {kind:11s} faults {shown:14s} {prop:27s} {r.verdict:12s} depth {r.stats.depth:3d} "
-            f"in {r.stats.seconds:5.1f}s; seconds at depth: {at}",
+            f"{title:36s} {r['slice']:11s} faults {r['faults']:14s} {prop:27s} {r['verdict']:12s} "
+            f"depth {r['depth']:3d} in {r['seconds']:5.1f}s; seconds at depth: {at}",
             flush=True,
         )
 

@@ -1,0 +1,1 @@
+"""Benchmarks of kmodel: `python -m benchmarks` (see benchmarks/__main__.py)."""
