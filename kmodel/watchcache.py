@@ -23,13 +23,16 @@ What is modelled (setting ``watchCacheLag: N``, 0 by default = no lag, as before
   the oldest. Status-only changes are no revisions: a pod still bound to the same node in both is
   shown with its current fields (only existence, binding and deletion lag).
 - Each catch-up is an action of the checkers of its own (actor ``watchcache``): the cache steps
-  one revision forward. It is at most ``watchCacheLag`` revisions behind (beyond it the oldest is
-  caught up at once, within the same transition), which keeps the state space finite; there is no
-  bound in time (unlike the informers' one tick): an apiserver cut off from etcd answers from its
-  old data for as long as the cut lasts, which is how issue 59848 happens (a graceful delete, the
-  kubelet's confirmation and the new pod's binding span more than one sync). A checker may so
-  keep a kubelet on a stale view for as long as nothing new is bound; a bounded-time property can
-  fail on such a trace, and the trace says so.
+  one revision forward, between two ticks (once every component has acted in the tick, where the
+  clock may tick; a kubelet that lists at the start of the next tick sees the cache as it is
+  then, and its later steps see the catch-ups of the ticks in between). It is at most
+  ``watchCacheLag`` revisions behind (beyond it the oldest is caught up at once, within the same
+  transition), which keeps the state space finite; there is no bound in time (unlike the
+  informers' one tick): an apiserver cut off from etcd answers from its old data for as long as
+  the cut lasts, which is how issue 59848 happens (a graceful delete, the kubelet's confirmation
+  and the new pod's binding span more than one sync). A checker may so keep a kubelet on a stale
+  view for as long as nothing new is bound; a bounded-time property can fail on such a trace, and
+  the trace says so.
 - The relist: when a kubelet starts (``start kubelet on N``, a node powered on) it lists the pods
   bound to its node. With ``consistentInitialList: false`` (the Reflector's historical first list
   with ``resourceVersion=0``) and two or more apiservers answering, the checkers explore both
@@ -307,15 +310,17 @@ def relative(c: Cluster, pod_key: Callable[[Pod], Hashable]) -> Hashable:
 def transitions(c: Cluster, inner: Iterator[Any], scripted: bool, make: Callable[..., Any]) -> Iterator[Any]:
     """The checkers' transitions with the watch cache lagging: every transition's binding change
     is left behind by the lagging cache, a kubelet that starts may list from it, and the cache's
-    catch-ups are transitions of their own. ``make(actor, label, cluster)`` builds a transition
-    from ``c``'s state."""
+    catch-ups are transitions of their own, offered where the clock may tick (every component has
+    acted in this tick). ``make(actor, label, cluster)`` builds a transition from ``c``'s state."""
+    quiet = False
     for tr in inner:
+        quiet = quiet or tr.actor == "clock"
         after = observe(c, tr.state.cluster)
         yield attrs.evolve(tr, state=attrs.evolve(tr.state, cluster=after))
         for node, stale in relists(c, after):
             label = f"{tr.label}; kubelet on {node} lists its pods from a lagging apiserver's watch cache"
             yield attrs.evolve(tr, label=label, state=attrs.evolve(tr.state, cluster=stale))
-    if not scripted:
+    if quiet and not scripted:
         for actor, label, after in catch_ups(c):
             yield make(actor, label, after)
 
