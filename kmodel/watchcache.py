@@ -49,7 +49,9 @@ What is modelled (setting ``watchCacheLag: N``, 0 by default = no lag, as before
   :func:`serve_list`), as KEP-2340 (ConsistentListFromCache) and the Reflector's streaming list
   of KEP-3157 (WatchList: ``sendInitialEvents`` with ``resourceVersion`` unset) do. So a fresh
   kubelet never sees pods older than etcd. Issue 59848 was filed against the ``resourceVersion=0``
-  first list, and is the reason for both KEPs.
+  first list, and is the reason for both KEPs. As nothing else reads the lagging cache, the
+  checkers then keep no record of it (:func:`enabled`): the state space is that of
+  ``watchCacheLag: 0``, and the same behaviours.
 - ``kmodel simulate`` and the checkers' settling never lag: the lag is the checkers' adversary.
 
 Left out: lag of objects other than pods and of the other clients (controllers, the scheduler),
@@ -148,7 +150,10 @@ class WatchCaches:
 
 
 def enabled(c: Cluster) -> bool:
-    return c.settings.watch_cache_lag > 0
+    """The checkers keep a lagging cache: ``watchCacheLag`` is set and something can read it (with
+    a consistent first list nothing does, and the lag is left out: exactly the same behaviours,
+    without the states that differ only in how far behind an unread cache is)."""
+    return c.settings.watch_cache_lag > 0 and not c.settings.consistent_initial_list
 
 
 def _state(c: Cluster) -> WatchCaches:
