@@ -269,3 +269,12 @@ def test_the_node_health_slice_refuses_watch_cache_lag(cli: Any, tmp_path: Path)
     assert r.exit_code == 2, r.output
     line = r.output.strip()
     assert "\n" not in line and "node-health" in line and "watchCacheLag 3 (an apiserver watch cache" in line, line
+
+
+def test_the_committed_counterexample_replays(cli: Any) -> None:
+    """diagrams/cex-watch-cache-relist.json (the explorer's shortest trace, as `kmodel check
+    --trace-out` writes it) replays against the model, to the same violation."""
+    r = cli("replay", str(SCENARIOS.parent / "diagrams" / "cex-watch-cache-relist.json"))
+    assert "replayed all 16 action(s)" in r.output and "still VIOLATED: at-most-one-pod-per-ordinal" in r.output, (
+        r.output
+    )
