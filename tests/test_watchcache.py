@@ -210,9 +210,7 @@ def test_holds_without_enough_lag(tmp_path: Path, lag: int) -> None:
 
 def test_hypothesis_finds_the_second_web_0() -> None:
     scen = load(RELIST)
-    r = hypothesis_engine.check(
-        KubeModel(scen), prop(ORDINAL, scen), seed=0, profile="ci", max_examples=100, steps=30, database="none"
-    )
+    r = hypothesis_engine.check(KubeModel(scen), prop(ORDINAL, scen), seed=0, profile="ci", max_examples=100, steps=30)
     assert r.verdict == VIOLATED, r.message
     assert r.trace is not None
     assert {n.name for n in r.trace.last.cluster.nodes if "web-0" in n.running} == {"cp-1", "cp-2"}
