@@ -276,3 +276,17 @@ def test_the_committed_counterexample_replays(cli: Any) -> None:
     assert "replayed all 16 action(s)" in r.output and "still VIOLATED: at-most-one-pod-per-ordinal" in r.output, (
         r.output
     )
+
+
+def test_the_checker_s_own_kubelet_restart_finds_it_too(tmp_path: Path) -> None:
+    """Without the timeline's restart, a `stopKubelet: 1` budget: the checker stops cp-1's kubelet
+    and starts it again (the repair), and the first list of the new process is the stale one."""
+    text = RELIST.read_text().replace("  - 40s stop kubelet/cp-1\n  - 40s start kubelet/cp-1\n", "")
+    scen = manifest_scenario(tmp_path, text.replace("\nfaults: {}\n", "\nfaults: {stopKubelet: 1}\n"))
+    assert scen.faults == (("stopKubelet", 1),)
+    r = explore(KubeModel(scen), prop(ORDINAL, scen), max_states=20_000)
+    assert r.verdict == VIOLATED, r.message
+    assert r.trace is not None
+    labels = [s.label for s in r.trace.steps]
+    assert "stop kubelet on cp-1" in labels
+    assert any(x.startswith("start kubelet on cp-1; kubelet on cp-1 lists its pods from a lagging") for x in labels)
