@@ -99,7 +99,8 @@ def serve_list(
 ) -> ListAnswer:
     """How the apiserver's cacher answers a list with ``resourceVersion=requested`` while its
     watch cache is at ``cache_rv`` and etcd at ``etcd_rv``; ``catch_up_by`` is the revision the
-    cache reaches within the ``waitUntilFreshAndBlock`` timeout (None: it does not move).
+    cache reaches within the ``waitUntilFreshAndBlock`` timeout (:data:`BLOCK_TIMEOUT`; None: it
+    does not move).
 
     - ``"0"``: any data: the cache as it is, no waiting;
     - ``""``: a consistent read: with ConsistentListFromCache the cache waits to reach etcd's
