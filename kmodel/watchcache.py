@@ -49,7 +49,10 @@ What is modelled (setting ``watchCacheLag: N``, 0 by default = no lag, as before
   :func:`serve_list`), as KEP-2340 (ConsistentListFromCache) and the Reflector's streaming list
   of KEP-3157 (WatchList: ``sendInitialEvents`` with ``resourceVersion`` unset) do. So a fresh
   kubelet never sees pods older than etcd. Issue 59848 was filed against the ``resourceVersion=0``
-  first list, and is the reason for both KEPs. As nothing else reads the lagging cache, the
+  first list, and is the reason for both KEPs. (The Reflector read for this module,
+  ``relistResourceVersion`` in client-go tools/cache/reflector.go, still lists first with "0"
+  unless it streams with ``UseWatchList``; the default here models the fixed design and is not
+  tied to ``kubernetesVersion``.) As nothing else reads the lagging cache, the
   checkers then keep no record of it (:func:`enabled`): the state space is that of
   ``watchCacheLag: 0``, and the same behaviours.
 - ``kmodel simulate`` and the checkers' settling never lag: the lag is the checkers' adversary.
