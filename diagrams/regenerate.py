@@ -91,6 +91,7 @@ REGRESSIONS = (
     ("cex-stale-cache-over-creation", ROOT / "scenarios" / "stale-cache-over-creation.yaml", "no-over-replication"),
     ("cex-mass-eviction-partition", ROOT / "scenarios" / "mass-eviction-partition.yaml", "no-mass-eviction"),
     ("cex-node-join-before-taint", ROOT / "scenarios" / "node-join-before-taint.yaml", "no-schedule-to-unready-node"),
+    ("cex-watch-cache-relist", ROOT / "scenarios" / "watch-cache-relist.yaml", "at-most-one-pod-per-ordinal"),
 )
 
 

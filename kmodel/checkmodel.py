@@ -26,6 +26,9 @@ Enabled transitions of a state:
 - with ``informerLag`` set (:mod:`kmodel.informer`): each lagging informer's next delivery of a
   pod change (every other transition's pod changes are queued on the informers first), and the
   clock waits for the changes that were already pending at the previous tick.
+- with ``watchCacheLag`` set (:mod:`kmodel.watchcache`): the lagging watch cache's next
+  catch-up, a kubelet that starts listing its pods from that cache as well as from an up-to-date
+  apiserver, and the clock waits for revisions already behind at the previous tick.
 
 The fingerprint used to recognise visited states measures every time as an age relative to the
 clock, capped just above the largest threshold that any component compares it with, so the
@@ -42,7 +45,7 @@ from typing import Any
 import attrs
 from attrs import frozen
 
-from kmodel import faultrules, ha, informer, loadmodel, model, partitions
+from kmodel import faultrules, ha, informer, loadmodel, model, partitions, watchcache
 from kmodel import faults as fault_fns
 from kmodel.components import apiserver, descheduler, disruption, drain, prober
 from kmodel.components import horizontalpodautoscaler as hpa_component
@@ -205,6 +208,20 @@ class KubeModel:
         return state.cluster.now
 
     def transitions(self, state: CheckState) -> Iterator[Transition]:
+        if watchcache.enabled(state.cluster):
+            # an apiserver's watch cache lags etcd (kmodel.watchcache)
+            c = state.cluster
+            due = state.next_event < len(self.timeline) and self.timeline[state.next_event].at <= c.now
+            scripted = due or bool(faultrules.due_recoveries(c))
+
+            def make(actor: str, label: str, after: Cluster) -> Transition:
+                return Transition(actor, label, attrs.evolve(state, cluster=after))
+
+            yield from watchcache.transitions(c, self._informer_transitions(state), scripted, make)
+            return
+        yield from self._informer_transitions(state)
+
+    def _informer_transitions(self, state: CheckState) -> Iterator[Transition]:
         if not informer.enabled(state.cluster):
             yield from self._transitions(state)
             return
@@ -602,6 +619,7 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True, more_failu
         disruption.relative(c.pdbs, now, rn),
         drain.relative(c.drains, now, rn),
         ha.relative(c, cap),
+        watchcache.relative(c, pod_entry),
     )
 
 

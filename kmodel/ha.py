@@ -44,7 +44,8 @@ and a kube-controller-manager (and, stacked, an etcd member), and:
   ``partitionNode`` the control-plane Nodes), and ``stopComponent`` every process on every one
   of them (``stop scheduler@cp-2``).
 
-Left out: the apiserver's watch cache lagging etcd, network partitions between control-plane
+Left out: the apiserver's watch cache lagging etcd (except for a restarting kubelet's first list,
+:mod:`kmodel.watchcache`, setting ``watchCacheLag``), network partitions between control-plane
 machines (a ``partition node/cp-1`` cuts the machine off from everything), Lease ``release`` on
 cancel, the jitter of retryPeriod, coordinated leader election, and etcd's own leader election
 (a member that can reach a majority serves).

@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterator
 import attrs
 from attrs import frozen
 
-from kmodel import ha, informer
+from kmodel import ha, informer, watchcache
 from kmodel.components import (
     daemonset,
     deployment,
@@ -107,7 +107,12 @@ def component_steps(cluster: Cluster, comp: Component) -> list[Outcome]:
     """Successors of one step of ``comp``; empty when it is not due or has nothing to do."""
     if comp.name in cluster.ran or not comp.due(cluster):
         return []
-    outs = informer.step_on_view(cluster, comp.name, comp.step)
+    node = comp.name.partition("/")[2] if comp.host == "kubelet" else ""
+    if node and watchcache.pinned(cluster, node):
+        # a kubelet that listed its pods from a lagging apiserver's watch cache (kmodel.watchcache)
+        outs = watchcache.step_on_view(cluster, node, comp.step)
+    else:
+        outs = informer.step_on_view(cluster, comp.name, comp.step)
     if comp.repeat:
         return outs
     return [attrs.evolve(o, state=attrs.evolve(o.state, ran=o.state.ran | {comp.name})) for o in outs]

@@ -37,7 +37,7 @@ from typing import Any
 import attrs
 from attrs import frozen
 
-from kmodel import deschedulerpolicy, faultrules, ha, limits, namespaces, partitions
+from kmodel import deschedulerpolicy, faultrules, ha, limits, namespaces, partitions, watchcache
 from kmodel.deschedulerpolicy import DeschedulerSetup
 from kmodel.errors import KmodelError, shown
 from kmodel.fieldpolicy import Finding
@@ -361,6 +361,7 @@ def load(path: str | Path, extra_events: list[str] | None = None, allow_unmodell
     control_plane = None
     if "controlPlane" in scen:
         control_plane = ha.parse(sctx.at(scen, "controlPlane"), scen.get("controlPlane"), node_names)
+    watchcache.check_scenario(sctx.at(scen, "settings"), scen.get("settings"), settings, control_plane)
 
     timeline: list[TimedEvent] = []
     places: list[tuple[str, int | None, str]] = []

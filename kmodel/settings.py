@@ -119,6 +119,11 @@ class Settings:
     # plugin's not-ready:NoSchedule taint on a new Node (off: before TaintNodesByCondition)
     zone_disruption_safeguard: bool = True
     node_taint_admission: bool = True
+    # an apiserver watch cache that lags etcd (kmodel.watchcache): how many binding revisions it
+    # may be behind (0: none, as before); and the safeguard, a kubelet's first list being a
+    # consistent read (off: the Reflector's historical resourceVersion=0 list, kubernetes#59848)
+    watch_cache_lag: int = field(default=0, validator=_nonneg)
+    consistent_initial_list: bool = True
 
     def __attrs_post_init__(self) -> None:
         if self.eviction_mode not in ("taint", "legacy"):
@@ -203,6 +208,7 @@ DURATION_FIELDS = {
         "node_lease_duration_seconds",
         "terminated_pod_gc_threshold",
         "informer_lag",
+        "watch_cache_lag",
     )
 }
 

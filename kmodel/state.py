@@ -804,6 +804,8 @@ class Cluster:
     # several control-plane machines (a kmodel.ha.HAControlPlane: leader election, etcd quorum,
     # the load balancer); None: the single ControlPlane above
     ha: Any = None
+    # an apiserver watch cache that lags etcd (a kmodel.watchcache.WatchCaches); None: none lags
+    watch_cache: Any = None
 
     # -- lookups -------------------------------------------------------------------------------
 

@@ -53,7 +53,7 @@ def test_the_gallery_covers_every_broken_component_and_three_seed_views() -> Non
         assert f"cex-{case.slug}.dot" in NAMES and f"cex-{case.slug}.json" in NAMES
     assert {"seed-node-failure-pod.dot", "seed-node-failure-node.dot", "seed-node-failure-deployment.dot"} <= set(NAMES)
     assert {"cex-stale-cache-over-creation.dot", "cex-stale-cache-over-creation.json"} <= set(NAMES)
-    for stem in ("cex-mass-eviction-partition", "cex-node-join-before-taint"):
+    for stem in ("cex-mass-eviction-partition", "cex-node-join-before-taint", "cex-watch-cache-relist"):
         assert {f"{stem}.dot", f"{stem}.json"} <= set(NAMES)
 
 

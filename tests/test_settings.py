@@ -117,6 +117,8 @@ KEYS = {
     "schedulerAssumedPods": "scheduler_assumed_pods",
     "zoneDisruptionSafeguard": "zone_disruption_safeguard",
     "nodeTaintAdmission": "node_taint_admission",
+    "watchCacheLag": "watch_cache_lag",
+    "consistentInitialList": "consistent_initial_list",
 }
 
 
@@ -161,6 +163,8 @@ NON_DEFAULTS: dict[str, tuple[object, object]] = {
     "schedulerAssumedPods": (False, False),
     "zoneDisruptionSafeguard": (False, False),
     "nodeTaintAdmission": (False, False),
+    "watchCacheLag": (2, 2),
+    "consistentInitialList": (False, False),
 }
 
 
@@ -333,6 +337,8 @@ SHOWN_DEFAULTS = {
     "schedulerAssumedPods": "true",
     "zoneDisruptionSafeguard": "true",
     "nodeTaintAdmission": "true",
+    "watchCacheLag": "0",
+    "consistentInitialList": "true",
 }
 
 
@@ -372,6 +378,7 @@ def test_settings_command_defaults_read_back_as_the_defaults(cli: Cli) -> None:
             "nodeLeaseDurationSeconds",
             "terminatedPodGCThreshold",
             "informerLag",
+            "watchCacheLag",
         ):
             raw[key] = int(shown)
         elif shown in ("true", "false"):

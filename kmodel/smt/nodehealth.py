@@ -313,6 +313,19 @@ def refuse_informer_lag(settings: Any, where: str) -> None:
         )
 
 
+def refuse_watch_cache_lag(settings: Any, where: str) -> None:
+    """Refuse ``watchCacheLag`` (kmodel.watchcache): an apiserver's watch cache behind etcd and a
+    kubelet's first list served from it are not encoded (every slice reads the store)."""
+    lag = getattr(settings, "watch_cache_lag", 0)
+    if lag:
+        raise SliceError(
+            f"watchCacheLag {lag} (an apiserver watch cache that lags etcd, read by a restarting kubelet) "
+            "is not encoded in Z3",
+            where=where,
+            fix="check with --engine explore or --engine hypothesis, or set watchCacheLag: 0",
+        )
+
+
 def refuse_partition_features(settings: Any, timeline: Any, where: str) -> None:
     """Refuse what kmodel.partitions adds and no slice encodes: ``partition|heal zone/Z`` and
     ``join node/N`` (the ``partitionZone`` fault is refused with the other unencoded fault kinds),
@@ -854,6 +867,7 @@ class Slice:
     def _check_scope(self) -> None:
         s = self.settings
         m = self.model
+        refuse_watch_cache_lag(s, self.WHERE)
         if s.eviction_mode != "taint":
             raise _refuse("evictionMode: legacy is not encoded", "use the default evictionMode: taint")
         for kind, n in m.budget:

@@ -864,6 +864,13 @@ def check_scenario(scen: Scenario) -> None:
     whose pod templates pin ``spec.nodeName`` (their pods are created already bound, skipping
     the scheduler, which the slice's pod creation does not do)."""
     first = scen.initial_state()
+    if scen.settings.watch_cache_lag:
+        _unprovable(
+            scen,
+            f"watchCacheLag {scen.settings.watch_cache_lag} (an apiserver watch cache that lags etcd, read by a "
+            "restarting kubelet) is not encoded in Z3",
+            "check it with kmodel check (--engine explore or hypothesis), or set watchCacheLag: 0",
+        )
     if scen.fault_rules:
         _unprovable(
             scen,
