@@ -1931,7 +1931,9 @@ def _unmanageable(c: Cluster) -> str | None:
     missing = []
     if not h.quorum(c):
         up = sum(1 for m in h.etcd_machines if h.running(c, "etcd", m))
-        missing.append(f"etcd has no quorum ({up} of {len(h.etcd_machines)} members up)")
+        # kmodel.hapartition: a majority may run but be cut off from each other
+        split = ", no majority of them reaching each other" if 2 * up > len(h.etcd_machines) else ""
+        missing.append(f"etcd has no quorum ({up} of {len(h.etcd_machines)} members up{split})")
     elif not h.apiserver_available(c):
         missing.append("no apiserver answers")
     for process in ha.LEADER_ELECTED:
