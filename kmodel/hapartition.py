@@ -35,11 +35,16 @@ What a cut does, after etcd (Raft) and Kubernetes:
   acts again as soon as the cut heals, next to the new leader.
 
 Cuts between pairs of machines are kept as a set of pairs. The quorum rule above is exact when
-reachability is transitive (the machines fall into sides that cannot talk across). A partial
-partition (A and B cut from each other, both reaching C) depends on which member etcd's Raft
-leader is, which kmodel does not model: such timelines are refused at load time, and the
+reachability among the etcd members is transitive (they fall into sides that cannot talk
+across). A partial partition of the members (A and B cut from each other, both reaching C)
+depends on which member etcd's Raft leader is, which kmodel does not model: such timelines are
+refused at load time, and the
 checker's fault only isolates a machine that has no cut yet, in scenarios whose timeline cuts no
-control-plane machine from another.
+control-plane machine from another. An apiserver (external etcd) may reach some members and not
+others: its etcd client fails over between the endpoints it is given, so it answers while it
+reaches one member that serves. Control-plane machines without an etcd member exchange nothing
+directly (every component talks through its apiserver, the apiservers through etcd), so a cut
+between two of them changes nothing, in kmodel as in Kubernetes.
 
 Events: client-go's leader elector records an Event ``LeaderElection`` "<identity> became
 leader" on the Lease when it acquires it (tools/leaderelection/leaderelection.go ``acquire``,
@@ -214,7 +219,7 @@ def _check_event(
             )
     pairs = {_pair(ev.name, o) for o in others}
     cuts = cuts | pairs if ev.verb == "partition" else cuts - pairs
-    partial = _transitive(hosts, cuts)
+    partial = _transitive(tuple(ha.etcd_machines), cuts)  # Raft's concern: the etcd members
     if partial is not None:
         a, b, x = partial
         raise bad(
