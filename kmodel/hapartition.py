@@ -85,11 +85,14 @@ def is_between(ev: Any) -> bool:
     return ev.verb in ("partition", "heal") and tuple(ev.args[:1]) == ("from",)
 
 
+SYNTAX = "write from node/B,node/C (machines, comma-separated) or from etcd"
+
+
 def parse_args(args: tuple[str, ...]) -> str | None:
     """The syntax of ``from node/B,node/C`` / ``from etcd``: None when well formed, else what is
-    wrong."""
+    wrong (the fix is :data:`SYNTAX`)."""
     if len(args) != 2 or args[0] != "from":
-        return "write from node/B,node/C or from etcd"
+        return f"'from' takes one list of machines, got {len(args) - 1} word(s)"
     if args[1] == FROM_ETCD:
         return None
     for word in args[1].split(","):
@@ -199,7 +202,7 @@ def _check_event(
 
     problem = parse_args(ev.args)
     if problem is not None:
-        raise bad("a cut between machines is partition node/A from node/B,node/C", problem)
+        raise bad(problem, SYNTAX)
     hosts = () if ha is None else tuple(dict.fromkeys((*ha.machines, *ha.etcd_machines)))
     if ev.name not in hosts:
         raise bad(

@@ -233,7 +233,7 @@ def parse_event(
     elif verb in ("partition", "heal") and args[:1] == ("from",) and kind == "node":
         problem = hapartition.parse_args(args)  # a cut between control-plane machines
         if problem is not None:
-            raise bad(f"{verb} {shown(target)} from ...: {problem.removeprefix('write ')} ({shown_text})", problem)
+            raise bad(f"{verb} {shown(target)} from ...: {problem} in {shown_text}", hapartition.SYNTAX)
     elif verb in ("partition", "heal") and args and kind == "node":
         raise bad(
             f"{verb} between two machines ({shown_text}): kmodel models no traffic between nodes (no "

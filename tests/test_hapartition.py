@@ -244,7 +244,8 @@ def test_cli_simulate_prints_the_events(cli: Any) -> None:
         ("60s partition node/cp-1 from node/cp-9", "'cp-9' is not another control-plane or etcd machine"),
         ("60s partition node/cp-1 from node/cp-1", "'cp-1' is not another control-plane or etcd machine"),
         ("60s partition node/cp-1 from cp-2", "'cp-2' is not node/NAME"),
-        ("60s heal node/cp-1 from", "write from node/B,node/C or from etcd"),
+        ("60s heal node/cp-1 from", "'from' takes one list of machines, got 0 word(s)"),
+        ("60s heal node/cp-1 from node/cp-2 node/cp-3", "got 2 word(s)"),
     ],
 )
 def test_bad_cuts_are_one_line_errors(event: str, message: str) -> None:
