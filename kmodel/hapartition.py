@@ -32,7 +32,10 @@ What a cut does, after etcd (Raft) and Kubernetes:
   once it has not been renewed for leaseDuration (15 s). Since 10 < 15 the old leader has
   stopped before the new one starts (property ``one-leader-acting``); with
   ``stopLeadingOnLostLease: false`` it believes it leads until the process is restarted, and
-  acts again as soon as the cut heals, next to the new leader.
+  acts again as soon as the cut heals, next to the new leader. (In client-go the renew loop
+  waits retryPeriod after its last success before the try that fails, so the old leader stops
+  up to renewDeadline + retryPeriod = 12 s after its last renewal, still before 15 s; kmodel's
+  tick makes it renewDeadline, as :mod:`kmodel.ha` does for every lost Lease.)
 
 Cuts between pairs of machines are kept as a set of pairs. The quorum rule above is exact when
 reachability among the etcd members is transitive (they fall into sides that cannot talk
