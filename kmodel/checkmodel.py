@@ -395,11 +395,9 @@ class KubeModel:
         if c.ha is not None:
             for kind, tag, label, fault in ha.checker_faults(c):
                 yield from inject(kind, tag, label, fault)
-            # kmodel.hapartition: not with a timeline that cuts machines itself (the two together
-            # could leave a partial partition, which kmodel does not model)
-            if not hapartition.timeline_cuts(self.timeline):
-                for kind, tag, label, fault in hapartition.checker_faults(c):
-                    yield from inject(kind, tag, label, fault)
+            # kmodel.hapartition: one machine cut off from the other control-plane machines
+            for kind, tag, label, fault in hapartition.checker_faults(c):
+                yield from inject(kind, tag, label, fault)
         for zone in partitions.zones(c):  # kmodel.partitions: one zone cut from the rest
             yield from inject(
                 "partitionZone",

@@ -104,6 +104,10 @@ class HAControlPlane:
     # pairs of control-plane / etcd machines that cannot reach each other (``partition node/A
     # from node/B``, the ``partitionControlPlane`` fault), each pair sorted (kmodel.hapartition)
     cuts: frozenset[tuple[str, str]] = frozenset()
+    # machines the checker's partitionControlPlane fault cut off from every other control-plane and
+    # etcd machine (kmodel.hapartition), kept apart from the timeline's cuts so that undoing one
+    # isolation leaves the others and the timeline's cuts as they were
+    isolated: frozenset[str] = frozenset()
 
     # -- facts ---------------------------------------------------------------------------------
 
@@ -118,7 +122,9 @@ class HAControlPlane:
 
     def reaches(self, a: str, b: str) -> bool:
         """Machines ``a`` and ``b`` can talk to each other (no ``partition ... from`` between them)."""
-        return a == b or (min(a, b), max(a, b)) not in self.cuts
+        if a == b:
+            return True
+        return a not in self.isolated and b not in self.isolated and (min(a, b), max(a, b)) not in self.cuts
 
     def member_serves(self, c: Cluster, e: str) -> bool:
         """The etcd member on ``e`` runs and, with the members it reaches, is a majority: it can
@@ -176,6 +182,7 @@ class HAControlPlane:
         out = [f"machine {m} is down" for m in (*self.machines, *self.etcd_machines) if not self.machine_up(c, m)]
         out += [f"{p} is stopped" for p in sorted(self.stopped)]
         out += [f"{a} and {b} cannot reach each other" for a, b in sorted(self.cuts)]
+        out += [f"{m} is cut off from the other control-plane machines" for m in sorted(self.isolated)]
         return list(dict.fromkeys(out))
 
 
@@ -430,6 +437,7 @@ def relative(c: Cluster, cap: int) -> object:
         ha.leading,
         age(ha.unmanageable_since),
         ha.cuts,
+        ha.isolated,
     )
 
 

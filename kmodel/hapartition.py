@@ -41,11 +41,11 @@ Cuts between pairs of machines are kept as a set of pairs. The quorum rule above
 reachability among the etcd members is transitive (they fall into sides that cannot talk
 across). A partial partition of the members (A and B cut from each other, both reaching C)
 depends on which member etcd's Raft leader is, which kmodel does not model: such timelines are
-refused at load time, and the
-checker's fault only isolates a machine that has no cut yet, in scenarios whose timeline cuts no
-control-plane machine from another. An apiserver (external etcd) may reach some members and not
-others: its etcd client fails over between the endpoints it is given, so it answers while it
-reaches one member that serves. Control-plane machines without an etcd member exchange nothing
+refused at load time. The checker's fault isolates one machine from all the others
+(kept apart from the timeline's cuts, :attr:`kmodel.ha.HAControlPlane.isolated`), which leaves
+sides sides, whatever the timeline does around it. An apiserver (external etcd) may reach some
+members and not others: its etcd client fails over between the endpoints it is given, so it
+answers while it reaches one member that serves. Control-plane machines without an etcd member exchange nothing
 directly (every component talks through its apiserver, the apiservers through etcd), so a cut
 between two of them changes nothing, in kmodel as in Kubernetes.
 
@@ -54,8 +54,9 @@ leader" on the Lease when it acquires it (tools/leaderelection/leaderelection.go
 resourcelock/leaselock.go ``RecordEvent``); the source is the scheduler's name (``default-
 scheduler``, cmd/kube-scheduler/app/options/options.go) or ``kube-controller-manager``. The
 identity is ``<hostname>_<uuid>``; kmodel writes the machine name. "stopped leading" is recorded
-too in Kubernetes, but a leader stops because it cannot write, and then the Event does not get
-through either: kmodel shows only "became leader".
+too in Kubernetes, but in kmodel a leader stops because it cannot write (then the Event cannot be
+written either) or because its process or machine is killed: kmodel shows only "became leader"
+(a graceful stop that releases the Lease is not modelled).
 """
 
 from __future__ import annotations
@@ -123,25 +124,21 @@ def set_cut(c: Cluster, machine: str, others: tuple[str, ...], cut: bool) -> Clu
     return attrs.evolve(c, ha=attrs.evolve(ha, cuts=frozenset(cuts)))
 
 
-def everyone_else(ha: Any, machine: str) -> tuple[str, ...]:
-    return tuple(m for m in dict.fromkeys((*ha.machines, *ha.etcd_machines)) if m != machine)
-
-
 def isolate(c: Cluster, machine: str) -> Cluster | None:
     """The ``partitionControlPlane`` fault: ``machine`` cut off from every other control-plane
-    and etcd machine; only a machine with no cut yet (so reachability stays transitive)."""
+    and etcd machine (None if it is already)."""
     ha = c.ha
-    if ha is None or any(machine in pair for pair in ha.cuts):
+    if ha is None or machine in ha.isolated:
         return None
-    return set_cut(c, machine, everyone_else(ha, machine), True)
+    return attrs.evolve(c, ha=attrs.evolve(ha, isolated=ha.isolated | {machine}))
 
 
 def heal_machine(c: Cluster, machine: str) -> Cluster | None:
-    """Undo :func:`isolate`."""
+    """Undo :func:`isolate` (the timeline's cuts and the other isolations stay)."""
     ha = c.ha
-    if ha is None:
+    if ha is None or machine not in ha.isolated:
         return None
-    return set_cut(c, machine, everyone_else(ha, machine), False)
+    return attrs.evolve(c, ha=attrs.evolve(ha, isolated=ha.isolated - {machine}))
 
 
 def checker_faults(c: Cluster) -> list[tuple[str, str, str, Callable[[], Cluster | None]]]:
@@ -234,12 +231,6 @@ def _check_event(
             "cut machines into sides that cannot talk across (partition node/A from every machine of the other side)",
         )
     return cuts
-
-
-def timeline_cuts(timeline: tuple[Any, ...] | list[Any]) -> bool:
-    """The timeline cuts a control-plane machine from another (then the checker injects no
-    ``partitionControlPlane`` fault: the two together could leave a partial partition)."""
-    return any(is_between(ev) for ev in timeline)
 
 
 # --- leader events --------------------------------------------------------------------------------

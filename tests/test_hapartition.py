@@ -154,18 +154,38 @@ def test_the_fault_isolates_one_machine_and_is_undone() -> None:
     cuts = [t for t in m.transitions(init) if t.label.endswith(f"from {hapartition.REST}")]
     assert [t.label for t in cuts] == [f"partition node/cp-{i} from {hapartition.REST}" for i in (1, 2, 3)]
     after = cuts[0].state
-    assert after.cluster.ha is not None and after.cluster.ha.cuts == frozenset({("cp-1", "cp-2"), ("cp-1", "cp-3")})
+    h = after.cluster.ha
+    assert h is not None and h.isolated == frozenset({"cp-1"})
+    assert not h.reaches("cp-1", "cp-2") and not h.reaches("cp-1", "cp-3") and h.reaches("cp-2", "cp-3")
     heals = [t for t in m.transitions(after) if t.actor == "repair"]
     assert [t.label for t in heals] == [f"heal node/cp-1 from {hapartition.REST}"]
-    assert heals[0].state.cluster.ha is not None and not heals[0].state.cluster.ha.cuts
+    assert heals[0].state.cluster.ha is not None and not heals[0].state.cluster.ha.isolated
     healed = m.stop_faults(after)
-    assert healed is not None and healed.cluster.ha is not None and not healed.cluster.ha.cuts
+    assert healed is not None and healed.cluster.ha is not None and not healed.cluster.ha.isolated
 
 
-def test_no_fault_with_a_timeline_that_cuts_machines_itself() -> None:
-    m = KubeModel(load(PARTITION), faults=((CUT, 1),))
-    init = next(iter(m.init_states()))
-    assert not any(t.label.endswith(hapartition.REST) for t in m.transitions(init))
+def test_isolations_and_the_timeline_cuts_undo_separately() -> None:
+    """The fault's isolations are kept apart from the timeline's cuts: healing one leaves the
+    others as they were, and the etcd members always fall into sides."""
+    c = load(PARTITION).initial_state()
+    c = hapartition.set_cut(c, "cp-1", ("cp-2", "cp-3"), True)  # the timeline's cut
+    assert c is not None
+    two = hapartition.isolate(hapartition.isolate(c, "cp-2"), "cp-3")  # type: ignore[arg-type]
+    assert two is not None and two.ha is not None
+    assert not two.ha.quorum(two)  # three sides of one member each
+    one = hapartition.heal_machine(two, "cp-2")
+    assert one is not None and one.ha is not None
+    assert one.ha.isolated == frozenset({"cp-3"}) and one.ha.cuts == c.ha.cuts  # type: ignore[union-attr]
+    assert not one.ha.reaches("cp-1", "cp-2") and not one.ha.reaches("cp-2", "cp-3")
+
+
+def test_two_isolated_machines_of_three_lose_the_quorum() -> None:
+    r = check(load(STACKED), MANAGEABLE, ((CUT, 2),))
+    assert r.verdict == VIOLATED
+    assert r.trace is not None
+    assert sum(1 for s in r.trace.steps if s.actor == "fault") == 2
+    why = props.BUILTINS[MANAGEABLE].explain(r.trace.last.cluster)  # type: ignore[misc]
+    assert "no majority of them reaching each other" in why
 
 
 @pytest.mark.parametrize("prop", [MANAGEABLE, ONE_LEADER])
