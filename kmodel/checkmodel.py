@@ -13,7 +13,8 @@ Enabled transitions of a state:
 - at the start of a tick, before any component has acted in it, faults while the budget
   allows (a fault strikes between two ticks, never inside one): power off a worker, stop a
   kubelet, stop a node's container runtime, stop a control-plane process, partition a worker,
-  partition a zone from the rest (``partitionZone``),
+  partition a zone from the rest (``partitionZone``), cut a control-plane machine off from the
+  others (``partitionControlPlane``, kmodel.hapartition),
   delete a pod, kill a pod's containers, make a pod's readiness probe fail (``failProbe``),
   drain a worker (``drainNode``: ``kubectl drain NODE --ignore-daemonsets --delete-emptydir-data``,
   undone by ``kubectl uncordon NODE``);
@@ -45,7 +46,7 @@ from typing import Any
 import attrs
 from attrs import frozen
 
-from kmodel import faultrules, ha, informer, loadmodel, model, partitions, watchcache
+from kmodel import faultrules, ha, hapartition, informer, loadmodel, model, partitions, watchcache
 from kmodel import faults as fault_fns
 from kmodel.components import apiserver, descheduler, disruption, drain, prober
 from kmodel.components import horizontalpodautoscaler as hpa_component
@@ -95,6 +96,8 @@ UNDO: dict[str, tuple[str, Callable[[Cluster, str], Cluster | None]]] = {
     "drain": ("kubectl uncordon {}", lambda c, n: _uncordon(c, n)),
     # several control-plane machines: "ha:scheduler@cp-2", "etcdoff:etcd-1" (kmodel.ha)
     **ha.UNDO,
+    # "cpcut:cp-1": a control-plane machine cut off from the others (kmodel.hapartition)
+    **hapartition.UNDO,
 }
 SETTLE_LIMIT = 600  # seconds of model time to let a scenario come up before checking
 
@@ -408,6 +411,9 @@ class KubeModel:
                 )
         if c.ha is not None:
             for kind, tag, label, fault in ha.checker_faults(c):
+                yield from inject(kind, tag, label, fault)
+            # kmodel.hapartition: one machine cut off from the other control-plane machines
+            for kind, tag, label, fault in hapartition.checker_faults(c):
                 yield from inject(kind, tag, label, fault)
         for zone in partitions.zones(c):  # kmodel.partitions: one zone cut from the rest
             yield from inject(

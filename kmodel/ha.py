@@ -44,11 +44,15 @@ and a kube-controller-manager (and, stacked, an etcd member), and:
   ``partitionNode`` the control-plane Nodes), and ``stopComponent`` every process on every one
   of them (``stop scheduler@cp-2``).
 
+Partitions between control-plane machines (``partition node/cp-1 from etcd``, the
+``partitionControlPlane`` fault) are :mod:`kmodel.hapartition`'s: an etcd member serves only
+with a majority it reaches (:meth:`HAControlPlane.member_serves`); ``partition node/cp-1`` alone
+cuts the machine off from everything.
+
 Left out: the apiserver's watch cache lagging etcd (except for a restarting kubelet's first list,
-:mod:`kmodel.watchcache`, setting ``watchCacheLag``), network partitions between control-plane
-machines (a ``partition node/cp-1`` cuts the machine off from everything), Lease ``release`` on
-cancel, the jitter of retryPeriod, coordinated leader election, and etcd's own leader election
-(a member that can reach a majority serves).
+:mod:`kmodel.watchcache`, setting ``watchCacheLag``), partial partitions (refused, see
+:mod:`kmodel.hapartition`), Lease ``release`` on cancel, the jitter of retryPeriod, coordinated
+leader election, and etcd's own leader election (a member that can reach a majority serves).
 """
 
 from __future__ import annotations
@@ -98,6 +102,13 @@ class HAControlPlane:
     leading: tuple[frozenset[str], frozenset[str]] = (frozenset(), frozenset())
     # since when the control plane could not carry a new Deployment to Running pods (None: it can)
     unmanageable_since: int | None = None
+    # pairs of control-plane / etcd machines that cannot reach each other (``partition node/A
+    # from node/B``, the ``partitionControlPlane`` fault), each pair sorted (kmodel.hapartition)
+    cuts: frozenset[tuple[str, str]] = frozenset()
+    # machines the checker's partitionControlPlane fault cut off from every other control-plane and
+    # etcd machine (kmodel.hapartition), kept apart from the timeline's cuts so that undoing one
+    # isolation leaves the others and the timeline's cuts as they were
+    isolated: frozenset[str] = frozenset()
 
     # -- facts ---------------------------------------------------------------------------------
 
@@ -110,17 +121,35 @@ class HAControlPlane:
     def running(self, c: Cluster, process: str, m: str) -> bool:
         return self.machine_up(c, m) and f"{process}@{m}" not in self.stopped
 
+    def reaches(self, a: str, b: str) -> bool:
+        """Machines ``a`` and ``b`` can talk to each other (no ``partition ... from`` between them)."""
+        if a == b:
+            return True
+        return a not in self.isolated and b not in self.isolated and (min(a, b), max(a, b)) not in self.cuts
+
+    def member_serves(self, c: Cluster, e: str) -> bool:
+        """The etcd member on ``e`` runs and, with the members it reaches, is a majority: it can
+        commit writes and answer linearizable reads. A member on the minority side of a
+        partition can do neither (Raft: no leader it can follow commits without a majority)."""
+        if not self.running(c, "etcd", e):
+            return False
+        peers = sum(1 for x in self.etcd_machines if self.running(c, "etcd", x) and self.reaches(e, x))
+        return 2 * peers > len(self.etcd_machines)
+
     def quorum(self, c: Cluster) -> bool:
-        up = sum(1 for m in self.etcd_machines if self.running(c, "etcd", m))
-        return 2 * up > len(self.etcd_machines)
+        """Some etcd member can commit: a majority of the members run and reach each other."""
+        return any(self.member_serves(c, e) for e in self.etcd_machines)
 
     def apiserver_ok(self, c: Cluster, m: str) -> bool:
-        """The apiserver on ``m`` answers: it runs and etcd has quorum; stacked, it talks to the
-        etcd member on its own machine (kubeadm's ``--etcd-servers=https://127.0.0.1:2379``), so
-        that member must run too."""
-        if not self.external and not self.running(c, "etcd", m):
+        """The apiserver on ``m`` answers: it runs and reaches an etcd member that can commit;
+        stacked, it talks to the etcd member on its own machine only (kubeadm's
+        ``--etcd-servers=https://127.0.0.1:2379``), so that member must serve; external, to
+        every etcd machine it can reach."""
+        if not self.running(c, "apiserver", m):
             return False
-        return self.running(c, "apiserver", m) and self.quorum(c)
+        if not self.external:
+            return self.member_serves(c, m)
+        return any(self.reaches(m, e) and self.member_serves(c, e) for e in self.etcd_machines)
 
     def host_up(self, c: Cluster) -> bool:
         return any(self.machine_up(c, m) for m in self.machines)
@@ -153,6 +182,8 @@ class HAControlPlane:
         """What is down right now, for traces and explanations."""
         out = [f"machine {m} is down" for m in (*self.machines, *self.etcd_machines) if not self.machine_up(c, m)]
         out += [f"{p} is stopped" for p in sorted(self.stopped)]
+        out += [f"{a} and {b} cannot reach each other" for a, b in sorted(self.cuts)]
+        out += [f"{m} is cut off from the other control-plane machines" for m in sorted(self.isolated)]
         return list(dict.fromkeys(out))
 
 
@@ -406,6 +437,8 @@ def relative(c: Cluster, cap: int) -> object:
         tuple((lease.holder, age(lease.renew_time)) for lease in ha.leases),
         ha.leading,
         age(ha.unmanageable_since),
+        ha.cuts,
+        ha.isolated,
     )
 
 

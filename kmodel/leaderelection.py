@@ -90,3 +90,25 @@ def try_acquire_or_renew(
     else:
         record = attrs.evolve(mine, transitions=stored.transitions + 1)
     return True, attrs.evolve(elector, observed=record, observed_time=now), record
+
+
+JITTER_FACTOR = 1.2  # leaderelection.JitterFactor
+
+
+def config_error(lease_duration: float, renew_deadline: float, retry_period: float, identity: str) -> str | None:
+    """``NewLeaderElector``'s checks of a ``LeaderElectionConfig`` (durations in seconds): the
+    error it returns, or None for a valid config. The callbacks and the lock being set are not
+    modelled (kmodel's components always have them)."""
+    if lease_duration <= renew_deadline:
+        return "leaseDuration must be greater than renewDeadline"
+    if renew_deadline <= JITTER_FACTOR * retry_period:
+        return "renewDeadline must be greater than retryPeriod*JitterFactor"
+    if lease_duration <= 0:
+        return "leaseDuration must be greater than zero"
+    if renew_deadline <= 0:
+        return "renewDeadline must be greater than zero"
+    if retry_period <= 0:
+        return "retryPeriod must be greater than zero"
+    if not identity:
+        return "Lock identity is empty"
+    return None

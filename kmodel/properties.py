@@ -1931,7 +1931,9 @@ def _unmanageable(c: Cluster) -> str | None:
     missing = []
     if not h.quorum(c):
         up = sum(1 for m in h.etcd_machines if h.running(c, "etcd", m))
-        missing.append(f"etcd has no quorum ({up} of {len(h.etcd_machines)} members up)")
+        # kmodel.hapartition: a majority may run but be cut off from each other
+        split = ", no majority of them reaching each other" if 2 * up > len(h.etcd_machines) else ""
+        missing.append(f"etcd has no quorum ({up} of {len(h.etcd_machines)} members up{split})")
     elif not h.apiserver_available(c):
         missing.append("no apiserver answers")
     for process in ha.LEADER_ELECTED:
@@ -1958,8 +1960,9 @@ def manageable_after_any_single_failure(cluster: Cluster) -> bool:
     Deployment controller creates the ReplicaSet, the ReplicaSet controller the pods, the
     scheduler binds them and the kubelets run them (the topology scenarios also apply a
     Deployment after their fault window, and tests/test_ha.py shows its pods Running). The
-    failures are whatever the checker's budget allows: give it one (``powerOffNode: 1`` or
-    ``stopComponent: 1``) to ask about "any single failure". The failover bound is leaseDuration
+    failures are whatever the checker's budget allows: give it one (``powerOffNode: 1``,
+    ``stopComponent: 1`` or ``partitionControlPlane: 1``) to ask about "any single failure".
+    The failover bound is leaseDuration
     (15 s) rounded up to whole ticks with several control-plane machines (kmodel.ha), and 0 with
     one: there is no standby to take over, so the trace ends at the fault that names the single
     point of failure. Checked by default on scenarios with a controlPlane section.

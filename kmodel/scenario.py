@@ -37,7 +37,7 @@ from typing import Any
 import attrs
 from attrs import frozen
 
-from kmodel import deschedulerpolicy, faultrules, ha, limits, namespaces, partitions, watchcache
+from kmodel import deschedulerpolicy, faultrules, ha, hapartition, limits, namespaces, partitions, watchcache
 from kmodel.deschedulerpolicy import DeschedulerSetup
 from kmodel.errors import KmodelError, shown
 from kmodel.fieldpolicy import Finding
@@ -85,6 +85,7 @@ FAULT_KINDS = (
     "stopComponent",
     "partitionNode",
     "partitionZone",
+    "partitionControlPlane",
     "deletePod",
     "killPod",
     "failProbe",
@@ -399,10 +400,16 @@ def load(path: str | Path, extra_events: list[str] | None = None, allow_unmodell
     known_nodes = node_names | {m.name for ev in timeline for m in ev.manifests if m.kind == "Node"}
     known_nodes |= {ev.name for ev in timeline if ev.verb == "join"}  # kmodel.partitions
     partitions.check_events(timeline, nodes, places)
+    hapartition.check_events(timeline, control_plane, places)  # partition node/A from node/B
     for ev, (src, line, where) in zip(timeline, places, strict=True):
         if ev.verb in ("stop", "start") and "/" not in ev.target:
             ha.check_timeline_target(ev.target, control_plane, where, src, line)
-        if ev.kind in ("node", "kubelet", "runtime") and ev.name not in known_nodes and ev.verb != "delete":
+        if (
+            ev.kind in ("node", "kubelet", "runtime")
+            and ev.name not in known_nodes
+            and ev.verb != "delete"
+            and not hapartition.is_between(ev)  # checked above; external etcd machines are no Nodes
+        ):
             raise KmodelError(
                 f"event {shown(ev.text)} names node {shown(ev.name)}, which is not in the scenario",
                 file=src,

@@ -10,6 +10,8 @@ Verbs and targets::
                  scheduler@cp-2; without @ the process on every control-plane machine; kmodel.ha)
     partition|heal node/NAME          cut a node off from the apiserver / reconnect it
     partition|heal zone/ZONE          cut a zone from the rest / reconnect it (kmodel.partitions)
+    partition|heal node/NAME from node/B,node/C | from etcd
+                 cut control-plane machines off from each other / reconnect them (kmodel.hapartition)
     join         node/NAME [key=value ...]   a new machine's kubelet registers it, with those labels
     kill         pod/NAME             kill the pod's containers and sandbox on its node
     delete       pod/NAME | node/NAME | deployment/NAME | replicaset/NAME | service/NAME | statefulset/NAME
@@ -58,7 +60,7 @@ from pathlib import Path
 import attrs
 from attrs import frozen
 
-from kmodel import apivalidation, faults, limits, namespaces, partitions, useractions
+from kmodel import apivalidation, faults, hapartition, limits, namespaces, partitions, useractions
 from kmodel.components import drain
 from kmodel.errors import KmodelError, cut, kind_of, shown
 from kmodel.fieldpolicy import BEHAVIOUR_ANNOTATIONS, Finding
@@ -228,6 +230,10 @@ def parse_event(
     skipped: tuple[Skipped, ...] = ()
     if verb in ("stop", "start"):
         expect(("node", "kubelet", "runtime", *COMPONENT_TARGETS))
+    elif verb in ("partition", "heal") and args[:1] == ("from",) and kind == "node":
+        problem = hapartition.parse_args(args)  # a cut between control-plane machines
+        if problem is not None:
+            raise bad(f"{verb} {shown(target)} from ...: {problem} in {shown_text}", hapartition.SYNTAX)
     elif verb in ("partition", "heal") and args and kind == "node":
         raise bad(
             f"{verb} between two machines ({shown_text}): kmodel models no traffic between nodes (no "
@@ -462,6 +468,9 @@ def _perform(cluster: Cluster, ev: TimedEvent) -> Outcome:
             event = Event(cluster.now, SOURCE, "RegistrationFailed", f"node/{name}", text, "Warning")
             return Outcome("fault", f"{label} (apiserver unavailable)", cluster, (event,))
         return _fault(cluster, partitions.join_node(cluster, name, labels), label, f"node/{name}")
+    if hapartition.is_between(ev):  # kmodel.hapartition: control-plane machines cut from each other
+        label, after = hapartition.perform(cluster, ev)
+        return _fault(cluster, after, label, f"node/{name}")
     if verb in ("partition", "heal"):
         label = f"{verb} {name}"
         if cluster.node(name) is None:

@@ -39,3 +39,14 @@ def test_checked_by_default_only_with_a_control_plane_section() -> None:
     with_section = {p.name for p in choose_properties(load(SCENARIOS / "topology-ha-stacked.yaml"))}
     without = {p.name for p in choose_properties(load(SCENARIOS / "seed-node-failure.yaml"))}
     assert NAME in with_section and NAME not in without
+
+
+@pytest.mark.parametrize("engine", ["explore", "hypothesis"])
+def test_three_stacked_machines_survive_one_machine_cut_off(engine: str) -> None:
+    """kmodel.hapartition's partitionControlPlane fault: the two others keep etcd's quorum and
+    the load balancer routes to them; the leaders move within the failover bound."""
+    options = CheckOptions(
+        engine=engine, seed=0, profile="ci", max_states=100_000, faults=(("partitionControlPlane", 1),)
+    )
+    (r,) = run_check(SCENARIOS / "topology-ha-stacked.yaml", [NAME], options=options).results
+    assert r.verdict == HOLDS, r.message

@@ -15,7 +15,7 @@ from typing import Any
 
 from attrs import define, field
 
-from kmodel import faultrules, model, timeline
+from kmodel import faultrules, hapartition, model, timeline
 from kmodel.render.view import view
 from kmodel.scenario import Scenario
 from kmodel.state import Cluster
@@ -61,6 +61,8 @@ def simulate(
             last_message[key] = e.message
             sim.events.append(e)
 
+    # kmodel.hapartition: the initial leaders' "became leader" Events
+    sim.events.extend(hapartition.leader_events(None, state))
     while True:
         while pending and pending[0].at <= state.now:
             take(timeline.perform(state, pending.pop(0)))
@@ -78,6 +80,7 @@ def simulate(
             on_tick(state)
         if state.now + state.settings.step > horizon:
             break
-        state = model.tick(state)
+        before, state = state, model.tick(state)
+        sim.events.extend(hapartition.leader_events(before, state))  # leaders change at the tick
     sim.final = state
     return sim

@@ -300,6 +300,27 @@ def refuse_several_control_planes(cluster: Cluster, where: str) -> None:
         )
 
 
+def refuse_control_plane_partitions(timeline: Any, budget: Any, where: str) -> None:
+    """Refuse what kmodel.hapartition adds: ``partition|heal node/A from ...`` and the
+    ``partitionControlPlane`` fault (etcd's quorum on each side of a cut and the leader election
+    across it; every slice has one control plane)."""
+    from kmodel import hapartition
+
+    for ev in timeline:
+        if hapartition.is_between(ev):
+            _unencoded(
+                f"timeline event {ev.text!r}: partitions between control-plane machines (etcd quorum on each "
+                "side, leader election across the cut) are not encoded in Z3",
+                where,
+            )
+    if dict(budget).get(hapartition.FAULT_KIND, 0) > 0:
+        _unencoded(
+            f"fault kind {hapartition.FAULT_KIND}: partitions between control-plane machines (etcd quorum on "
+            "each side, leader election across the cut) are not encoded in Z3",
+            where,
+        )
+
+
 def refuse_informer_lag(settings: Any, where: str) -> None:
     """Refuse ``informerLag`` (kmodel.informer): controllers acting on lagging views, the watch
     deliveries and the ReplicaSet expectations are not encoded (every slice reads the store)."""
@@ -870,6 +891,7 @@ class Slice:
         refuse_watch_cache_lag(s, self.WHERE)
         if s.eviction_mode != "taint":
             raise _refuse("evictionMode: legacy is not encoded", "use the default evictionMode: taint")
+        refuse_control_plane_partitions(m.timeline, m.budget, self.WHERE)  # kmodel.hapartition
         for kind, n in m.budget:
             if kind not in SLICE_FAULTS and n > 0:
                 raise _refuse(

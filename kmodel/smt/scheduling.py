@@ -115,7 +115,7 @@ from attrs import define, field, frozen
 from kmodel.components.plugins import nodeaffinity
 from kmodel.errors import KmodelError
 from kmodel.scenario import Scenario
-from kmodel.smt.nodehealth import SliceError, refuse_disruption
+from kmodel.smt.nodehealth import SliceError, refuse_control_plane_partitions, refuse_disruption
 from kmodel.state import (
     COND_FALSE,
     COND_TRUE,
@@ -899,6 +899,10 @@ def check_scenario(scen: Scenario) -> None:
                 f"{key}: false (a safeguard switched off, as in Kubernetes before it existed) is not encoded in Z3",
                 f"check it with kmodel check (--engine explore or hypothesis), or drop {key}",
             )
+    try:  # kmodel.hapartition: cuts between control-plane machines
+        refuse_control_plane_partitions(scen.timeline, scen.faults or (), "kmodel prove")
+    except SliceError as err:
+        raise KmodelError(str(err.message), file=scen.path, where="kmodel prove", fix=str(err.fix)) from None
     for ev in scen.timeline:
         if ev.verb == "join" or (ev.verb in ("partition", "heal") and ev.kind == "zone"):
             _unprovable(
