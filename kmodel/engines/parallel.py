@@ -34,6 +34,7 @@ import concurrent.futures as cf
 import multiprocessing
 import os
 import pickle
+import queue
 import random
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -157,7 +158,7 @@ def initial_entries(ctx: Context) -> bytes:
 def expand(ctx: Context, key: str, level: int, active: tuple[int, ...], chunk: bytes) -> bytes:
     """Every transition of every (state, pending) in ``chunk`` (pickled), as entries, with the
     action families that fired: the pickled answer for the coordinator."""
-    answer = expand_items(ctx, key, level, active, pickle.loads(chunk))
+    answer = expand_items(ctx, key, level, active, pickle.loads(chunk))  # noqa: S301 (from the coordinator)
     return pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -302,7 +303,7 @@ class LocalExecutor:
             try:
                 for f in futures:
                     left = None if deadline is None else max(0.0, deadline - time.monotonic())
-                    answer = pickle.loads(f.result(timeout=left))
+                    answer = pickle.loads(f.result(timeout=left))  # noqa: S301 (our workers)
                     done += 1
                     yield answer
             except cf.process.BrokenProcessPool:
@@ -409,7 +410,7 @@ def _search(
         stats.limit = "timeout"
         return finish(INCONCLUSIVE, "not started: the run's --timeout ran out")
     frontier: list[_Node] = []
-    for actor, label, _, d, _, broken, pending, _, state in pickle.loads(executor.initial(key)):
+    for actor, label, _, d, _, broken, pending, _, state in pickle.loads(executor.initial(key)):  # noqa: S301
         if d in seen:
             continue
         seen.add(d)
@@ -573,3 +574,130 @@ def explore_many(
 def explore(model: Model, prop: Property, executor: Executor, **limits: Any) -> Result:
     """:func:`kmodel.engines.explore.explore` on ``executor``'s workers."""
     return explore_many(model, [prop], executor, **limits)[0]
+
+
+def explore_on_workers(
+    model: Model, props: list[Property], *, workers: int, cluster: str | None = None, **limits: Any
+) -> list[Result]:
+    """:func:`explore_many` on ``workers`` forked processes, or on the Dask cluster ``cluster``
+    (``"local"``: a local cluster of ``workers`` processes started for this run)."""
+    if cluster is None:
+        local = LocalExecutor(workers)
+        try:
+            return _noted(explore_many(model, props, local, **limits), f"{workers} worker processes")
+        finally:
+            local.close()
+    from kmodel.engines.distributed import Cluster, DaskExecutor
+
+    with Cluster(cluster, workers) as c:
+        dask = DaskExecutor(c.client)
+        try:
+            results = explore_many(model, props, dask, **limits)
+        finally:
+            dask.close()
+        where = f"a local Dask cluster of {dask.workers}" if cluster == "local" else f"{dask.workers} Dask"
+        return _noted(results, f"{where} workers")
+
+
+def _noted(results: list[Result], where: str) -> list[Result]:
+    for r in results:
+        r.warnings.append(
+            f"explored on {where}: states are told apart by a 64-bit digest of their fingerprint "
+            f"(chance of a collision about {_collision(r.stats.states):.0e})"
+        )
+    return results
+
+
+def _collision(states: int) -> float:
+    return states * states / 2.0**65
+
+
+# -- swarms of Hypothesis searches ----------------------------------------------------------------
+
+_swarm_job: tuple[Model, Property, dict[str, Any]] | None = None  # set before the members fork
+
+
+def _swarm_member(index: int, seed: int, out: Any) -> None:
+    from kmodel.engines import hypothesis_engine
+
+    assert _swarm_job is not None
+    model, prop, kwargs = _swarm_job
+    try:
+        result = hypothesis_engine.check(model, prop, seed=seed, **kwargs)
+        out.put((index, seed, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL), ""))
+    except BaseException as err:  # the parent reports it; a member must always answer
+        out.put((index, seed, b"", f"{type(err).__name__}: {err}"))
+
+
+def swarm(model: Model, prop: Property, workers: int, *, seed: int | None = None, **kwargs: Any) -> Result:
+    """``hypothesis_engine.check`` on ``workers`` forked processes at once, each with its own
+    seed (``seed``, ``seed + 1``, ...; random ones without ``seed``): the first counterexample
+    found wins and stops the others. Without one, the verdict is the weakest of the members'
+    (inconclusive if any stopped at a limit) and the statistics add up theirs (``states`` counts
+    a state reached by two members twice). A member that dies is started again with its seed."""
+    global _swarm_job
+    if "fork" not in multiprocessing.get_all_start_methods():
+        raise RuntimeError("--workers needs the 'fork' start method (Linux, or macOS with fork allowed)")
+    base = seed if seed is not None else random.SystemRandom().randrange(2**31)
+    ctx = multiprocessing.get_context("fork")
+    out = ctx.Queue()
+    _swarm_job = (model, prop, dict(kwargs, progress=None))
+    start = time.monotonic()
+    members: dict[int, Any] = {}
+    restarts = 0
+
+    def launch(i: int) -> None:
+        p = ctx.Process(target=_swarm_member, args=(i, base + i, out), daemon=True)
+        p.start()
+        members[i] = p
+
+    results: dict[int, tuple[int, Result]] = {}
+    try:
+        for i in range(workers):
+            launch(i)
+        while len(results) < workers:
+            try:
+                index, member_seed, blob, error = out.get(timeout=1.0)
+            except queue.Empty:  # look for members that died without answering
+                for i, p in list(members.items()):
+                    # a member that answered exits with 0, and its answer is in the queue
+                    if i not in results and p.exitcode not in (None, 0):
+                        restarts += 1
+                        if restarts > RETRIES * workers:
+                            raise WorkerLost(f"swarm members died {restarts} times") from None
+                        launch(i)
+                continue
+            if error:
+                raise RuntimeError(f"swarm member {index} (seed {member_seed}) failed: {error}")
+            result: Result = pickle.loads(blob)  # noqa: S301 (our members)
+            results[index] = (member_seed, result)
+            if result.verdict == VIOLATED:
+                result.warnings.append(
+                    f"swarm of {workers} Hypothesis searches: found by the one with seed {member_seed} "
+                    f"(replay it alone with --seed {member_seed})"
+                )
+                result.stats.seconds = time.monotonic() - start
+                return result
+    finally:
+        for p in members.values():
+            if p.is_alive():
+                p.terminate()
+        for p in members.values():
+            p.join(timeout=5)
+        _swarm_job = None
+    ordered = [results[i][1] for i in range(workers)]
+    verdict = INCONCLUSIVE if any(r.verdict == INCONCLUSIVE for r in ordered) else HOLDS
+    stats = Stats(
+        states=sum(r.stats.states for r in ordered),
+        transitions=sum(r.stats.transitions for r in ordered),
+        depth=max(r.stats.depth for r in ordered),
+        examples=sum(r.stats.examples for r in ordered),
+        seconds=time.monotonic() - start,
+        never_fired=sorted(set.intersection(*(set(r.stats.never_fired) for r in ordered))),
+        limit=next((r.stats.limit for r in ordered if r.stats.limit), ""),
+    )
+    first = next((r for r in ordered if r.verdict == verdict), ordered[0])
+    warnings = [w for r in ordered for w in r.warnings if w not in first.warnings] + list(first.warnings)
+    warnings = list(dict.fromkeys(warnings))
+    warnings.append(f"swarm of {workers} Hypothesis searches, seeds {base} to {base + workers - 1}")
+    return Result(verdict, first.engine, prop.name, stats, None, first.message, warnings)
