@@ -584,7 +584,7 @@ def explore_on_workers(
     if cluster is None:
         local = LocalExecutor(workers)
         try:
-            return _noted(explore_many(model, props, local, **limits), f"{workers} worker processes")
+            return explore_many(model, props, local, **limits)
         finally:
             local.close()
     from kmodel.engines.distributed import Cluster, DaskExecutor
@@ -592,24 +592,29 @@ def explore_on_workers(
     with Cluster(cluster, workers) as c:
         dask = DaskExecutor(c.client)
         try:
-            results = explore_many(model, props, dask, **limits)
+            return explore_many(model, props, dask, **limits)
         finally:
             dask.close()
-        where = f"a local Dask cluster of {dask.workers}" if cluster == "local" else f"{dask.workers} Dask"
-        return _noted(results, f"{where} workers")
 
 
-def _noted(results: list[Result], where: str) -> list[Result]:
-    for r in results:
-        r.warnings.append(
-            f"explored on {where}: states are told apart by a 64-bit digest of their fingerprint "
-            f"(chance of a collision about {_collision(r.stats.states):.0e})"
+def worker_lines(engine: str, workers: int, cluster: str | None) -> list[str]:
+    """The report's header lines saying where the engines run, when not on this process alone."""
+    out: list[str] = []
+    if engine in ("explore", "all") and (workers > 1 or cluster is not None):
+        where = (
+            f"{workers} worker processes"
+            if cluster is None
+            else f"a local Dask cluster of {workers} workers"
+            if cluster == "local"
+            else f"the Dask cluster at {cluster}"
         )
-    return results
-
-
-def _collision(states: int) -> float:
-    return states * states / 2.0**65
+        out.append(
+            f"explorer on {where}: states told apart by a 64-bit digest of their fingerprint "
+            "(a collision among n states has a chance of about n²/2⁶⁵)"
+        )
+    if engine in ("hypothesis", "all") and workers > 1:
+        out.append(f"hypothesis: a swarm of {workers} searches with different seeds; the first counterexample wins")
+    return out
 
 
 # -- swarms of Hypothesis searches ----------------------------------------------------------------
