@@ -7,9 +7,12 @@ runs chunks). Tasks are pure: a chunk's answer depends only on the chunk, so whe
 the scheduler runs its tasks again elsewhere (and the context task too, from its recorded
 input), and the verdict is the one a run without the death gives.
 
-Fingerprint digests are Python hashes, so every worker must hash alike: the local cluster this
-module starts gives its workers one ``PYTHONHASHSEED``, and a cluster given by address is refused
-unless its workers agree (start each ``dask worker`` with the same ``PYTHONHASHSEED``).
+Fingerprints (and the canonical pod names inside them) rest on Python's ``hash``, so every
+worker must hash alike: strings hash by ``PYTHONHASHSEED``, and before Python 3.12 ``None``
+hashes by its address, which address-space randomisation changes from process to process. The
+local cluster this module starts gives its workers one ``PYTHONHASHSEED`` and starts them without
+that randomisation (Linux ``personality``, as ``setarch -R`` does), so that they agree; a cluster
+given by address is refused unless its workers agree.
 
 Dask rather than Ray: see the README ("Parallel and distributed checking").
 """
@@ -46,7 +49,32 @@ def _expand(ctx: Context, key: str, level: int, active: tuple[int, ...], chunk: 
 
 
 def _hash_probe() -> int:
-    return hash("kmodel: do the workers hash alike?")
+    return hash(("kmodel: do the workers hash alike?", None))
+
+
+ADDR_NO_RANDOMIZE = 0x0040000  # linux/personality.h
+
+
+def _no_randomisation() -> int | None:
+    """Start this process's children without address-space randomisation; the personality to
+    restore afterwards, or None where that cannot be done (not Linux)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        old = int(libc.personality(0xFFFFFFFF))
+        if old < 0 or libc.personality(old | ADDR_NO_RANDOMIZE) < 0:
+            return None
+        return old
+    except (OSError, AttributeError):
+        return None
+
+
+def _restore(personality: int | None) -> None:
+    if personality is not None:
+        import ctypes
+
+        ctypes.CDLL(None).personality(personality)
 
 
 def _dask() -> Any:
@@ -78,7 +106,8 @@ class DaskExecutor:
             raise KmodelError(
                 "the cluster's workers hash strings differently, so they cannot share fingerprints",
                 where="--cluster",
-                fix="start every dask worker with the same PYTHONHASHSEED, e.g. PYTHONHASHSEED=0 dask worker ADDRESS",
+                fix="start every dask worker with the same PYTHONHASHSEED, and before Python 3.12 without "
+                "address randomisation: PYTHONHASHSEED=0 setarch -R dask worker ADDRESS",
             )
         self.workers = max(1, len(hashes))
         self.contexts = {
@@ -130,8 +159,11 @@ class Cluster:
     def __init__(self, where: str, workers: int) -> None:
         distributed = _dask()
         self.local = None
+        self.personality: int | None = None
         if where == LOCAL:
             seed = str(random.SystemRandom().randrange(1, 2**32))
+            # the workers (and those the nannies start again after a death) hash None alike
+            self.personality = _no_randomisation()
             self.local = distributed.LocalCluster(
                 n_workers=max(1, workers),
                 threads_per_worker=1,
@@ -154,6 +186,7 @@ class Cluster:
         except OSError as err:
             if self.local is not None:
                 self.local.close()
+            _restore(self.personality)
             raise KmodelError(
                 f"cannot reach the Dask scheduler at {where}: {err}",
                 where="--cluster",
@@ -169,6 +202,8 @@ class Cluster:
         self.client.close()
         if self.local is not None:
             self.local.close()
+        _restore(self.personality)
+        self.personality = None
 
     def __enter__(self) -> Cluster:
         return self
