@@ -27,7 +27,7 @@ import time
 from collections.abc import Iterator
 from typing import Any
 
-from kmodel.engines.parallel import Context, Entry, WorkerLost, expand, initial_entries
+from kmodel.engines.parallel import Context, Entry, WorkerLost, expand, initial_entries, loads
 from kmodel.errors import KmodelError
 
 LOCAL = "local"
@@ -142,7 +142,7 @@ class DaskExecutor:
                     blob = f.result(timeout=left)  # past the deadline: TimeoutError, for the coordinator
                 except distributed.KilledWorker as err:
                     raise WorkerLost(f"the cluster lost the workers running a chunk again and again: {err}") from None
-                yield pickle.loads(blob)  # noqa: S301 (our tasks' answers)
+                yield loads(blob)
         finally:
             self.client.cancel([f for f in futures if not f.done()])
 

@@ -31,6 +31,7 @@ at once (:func:`swarm`); the first counterexample wins and the others are stoppe
 from __future__ import annotations
 
 import concurrent.futures as cf
+import gc
 import multiprocessing
 import os
 import pickle
@@ -68,6 +69,19 @@ Progress = Callable[[Stats, int], None]  # (stats so far, frontier length)
 
 class WorkerLost(RuntimeError):
     """The workers kept dying: the level could not be finished."""
+
+
+def loads(blob: bytes) -> Any:
+    """``pickle.loads`` without the cyclic garbage collector: unpickling thousands of states makes
+    as many objects, and the collections they set off (each scanning the whole heap of a big
+    search) cost several times the unpickling itself. States hold no cycles."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        return pickle.loads(blob)  # noqa: S301 (blobs our coordinator and workers made)
+    finally:
+        if was:
+            gc.enable()
 
 
 # -- the worker side ------------------------------------------------------------------------------
@@ -158,7 +172,7 @@ def initial_entries(ctx: Context) -> bytes:
 def expand(ctx: Context, key: str, level: int, active: tuple[int, ...], chunk: bytes) -> bytes:
     """Every transition of every (state, pending) in ``chunk`` (pickled), as entries, with the
     action families that fired: the pickled answer for the coordinator."""
-    answer = expand_items(ctx, key, level, active, pickle.loads(chunk))  # noqa: S301 (from the coordinator)
+    answer = expand_items(ctx, key, level, active, loads(chunk))
     return pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
 
 
@@ -303,7 +317,7 @@ class LocalExecutor:
             try:
                 for f in futures:
                     left = None if deadline is None else max(0.0, deadline - time.monotonic())
-                    answer = pickle.loads(f.result(timeout=left))  # noqa: S301 (our workers)
+                    answer = loads(f.result(timeout=left))
                     done += 1
                     yield answer
             except cf.process.BrokenProcessPool:
@@ -410,7 +424,7 @@ def _search(
         stats.limit = "timeout"
         return finish(INCONCLUSIVE, "not started: the run's --timeout ran out")
     frontier: list[_Node] = []
-    for actor, label, _, d, _, broken, pending, _, state in pickle.loads(executor.initial(key)):  # noqa: S301
+    for actor, label, _, d, _, broken, pending, _, state in loads(executor.initial(key)):
         if d in seen:
             continue
         seen.add(d)
@@ -674,7 +688,7 @@ def swarm(model: Model, prop: Property, workers: int, *, seed: int | None = None
                 continue
             if error:
                 raise RuntimeError(f"swarm member {index} (seed {member_seed}) failed: {error}")
-            result: Result = pickle.loads(blob)  # noqa: S301 (our members)
+            result: Result = loads(blob)
             results[index] = (member_seed, result)
             if result.verdict == VIOLATED:
                 result.warnings.append(
