@@ -111,6 +111,13 @@ def test_broken_components_give_the_same_shortest_counterexample(pool: LocalExec
     same(a, parallel.explore(case.model(scen), prop, pool))
 
 
+def test_limits(pool: LocalExecutor) -> None:
+    prop = Property("bounded", ALWAYS, "", predicate=lambda s: s[0] <= 5)
+    late = parallel.explore(Counters(), prop, pool, deadline=0.0)
+    assert late.verdict == INCONCLUSIVE and late.message == "not started: the run's --timeout ran out"
+    same(explore(Counters(), prop, max_depth=4), parallel.explore(Counters(), prop, pool, max_depth=4))
+
+
 def test_a_killed_worker_loses_no_verdict(pool: LocalExecutor) -> None:
     scen = TAINTS.load()
     prop = props.to_property(props.BUILTINS[TAINTS.property], scen.settings)
@@ -132,8 +139,8 @@ def test_a_hypothesis_swarm_finds_the_broken_component() -> None:
     r = parallel.swarm(TAINTS.model(scen), prop, 2, seed=0, profile="ci", max_examples=60)
     assert r.verdict == VIOLATED and r.trace is not None and r.trace.steps[0].actor == "init"
     assert any("swarm of 2 Hypothesis searches" in w for w in r.warnings)
-    good = parallel.swarm(TAINTS.model(scen, broken=False), prop, 2, seed=0, profile="ci", max_examples=10)
-    assert good.verdict == HOLDS and good.stats.examples >= 2 * 10
+    good = parallel.swarm(TAINTS.model(scen, broken=False), prop, 2, seed=0, profile="ci", max_examples=5)
+    assert good.verdict == HOLDS and good.stats.examples >= 2 * 5
 
 
 def test_the_command_line() -> None:
@@ -196,3 +203,26 @@ def test_dask_redoes_the_share_of_a_killed_worker(cluster: object) -> None:
     executor.close()
     assert killed
     same(explore(TAINTS.model(scen), prop), b, order=False)
+
+
+@pytest.mark.thorough
+def test_a_whole_seed_on_two_workers() -> None:
+    """Every built-in on the whole state space of seed-node-failure (9,419 states, 589 levels)."""
+    scen = load(ROOT / "scenarios" / "seed-node-failure.yaml")
+    chosen = choose_properties(scen)
+    model = KubeModel(scen)
+    executor = LocalExecutor(2)
+    try:
+        for a, b in zip(explore_many(model, chosen), parallel.explore_many(model, chosen, executor), strict=True):
+            assert a.verdict == HOLDS
+            same(a, b)
+    finally:
+        executor.close()
+
+
+@pytest.mark.thorough
+def test_every_broken_case_on_two_workers(pool: LocalExecutor) -> None:
+    for case in broken.CASES:
+        scen = case.load()
+        prop = props.to_property(props.BUILTINS[case.property], scen.settings)
+        same(explore(case.model(scen), prop), parallel.explore(case.model(scen), prop, pool))
