@@ -25,7 +25,8 @@ are handed out again (Dask does that itself; the local executor starts a fresh p
 answer is the same, as a chunk's answer depends only on the chunk.
 
 **Swarms.** ``--engine hypothesis --workers N`` runs N Hypothesis searches with different seeds
-at once (:func:`swarm`); the first counterexample wins and the others are stopped.
+and orders of transitions at once (:func:`swarm`); the first counterexample wins and the others
+are stopped.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ import pickle
 import queue
 import random
 import time
+import zlib
 from collections.abc import Callable, Iterator, Sequence
 from typing import Any, Protocol
 
@@ -55,6 +57,7 @@ from kmodel.engines.base import (
     Stats,
     Step,
     Trace,
+    Transition,
     action_family,
 )
 
@@ -627,7 +630,10 @@ def worker_lines(engine: str, workers: int, cluster: str | None) -> list[str]:
             "(a collision among n states has a chance of about n²/2⁶⁵)"
         )
     if engine in ("hypothesis", "all") and workers > 1:
-        out.append(f"hypothesis: a swarm of {workers} searches with different seeds; the first counterexample wins")
+        out.append(
+            f"hypothesis: a swarm of {workers} searches with different seeds and orders of transitions; "
+            "the first counterexample wins"
+        )
     return out
 
 
@@ -636,13 +642,35 @@ def worker_lines(engine: str, workers: int, cluster: str | None) -> list[str]:
 _swarm_job: tuple[Model, Property, dict[str, Any]] | None = None  # set before the members fork
 
 
+class Reordered:
+    """``model`` with the transitions of every state in another fixed order (member ``order`` of
+    a swarm; order 0 is the model's own). Hypothesis draws a transition as an index and shrinks
+    towards index 0, and the ``eventually`` drive takes the first enabled component step, so
+    each order leans a search towards other interleavings. States, fingerprints and traces are
+    the model's."""
+
+    def __init__(self, model: Model, order: int) -> None:
+        self.model = model
+        self.order = order
+
+    def __getattr__(self, name: str) -> Any:  # init_states, fingerprint, clock, stop_faults, fair...
+        return getattr(self.model, name)
+
+    def transitions(self, state: Any) -> list[Transition]:
+        got = list(self.model.transitions(state))
+        if self.order == 0:
+            return got
+        tag = f"{self.order}:".encode()
+        return sorted(got, key=lambda tr: zlib.crc32(tag + f"{tr.actor}\0{tr.label}".encode()))
+
+
 def _swarm_member(index: int, seed: int, out: Any) -> None:
     from kmodel.engines import hypothesis_engine
 
     assert _swarm_job is not None
     model, prop, kwargs = _swarm_job
     try:
-        result = hypothesis_engine.check(model, prop, seed=seed, **kwargs)
+        result = hypothesis_engine.check(Reordered(model, index), prop, seed=seed, **kwargs)
         out.put((index, seed, pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL), ""))
     except BaseException as err:  # the parent reports it; a member must always answer
         out.put((index, seed, b"", f"{type(err).__name__}: {err}"))
@@ -650,7 +678,8 @@ def _swarm_member(index: int, seed: int, out: Any) -> None:
 
 def swarm(model: Model, prop: Property, workers: int, *, seed: int | None = None, **kwargs: Any) -> Result:
     """``hypothesis_engine.check`` on ``workers`` forked processes at once, each with its own
-    seed (``seed``, ``seed + 1``, ...; random ones without ``seed``): the first counterexample
+    seed (``seed``, ``seed + 1``, ...; random ones without ``seed``) and its own order of the
+    transitions (:class:`Reordered`; the first member keeps the model's): the first counterexample
     found wins and stops the others. Without one, the verdict is the weakest of the members'
     (inconclusive if any stopped at a limit) and the statistics add up theirs (``states`` counts
     a state reached by two members twice). A member that dies is started again with its seed."""
@@ -691,9 +720,9 @@ def swarm(model: Model, prop: Property, workers: int, *, seed: int | None = None
             result: Result = loads(blob)
             results[index] = (member_seed, result)
             if result.verdict == VIOLATED:
+                order = "the model's order of transitions" if index == 0 else f"transition order #{index}"
                 result.warnings.append(
-                    f"swarm of {workers} Hypothesis searches: found by the one with seed {member_seed} "
-                    f"(replay it alone with --seed {member_seed})"
+                    f"swarm of {workers} Hypothesis searches: found by the one with seed {member_seed} and {order}"
                 )
                 result.stats.seconds = time.monotonic() - start
                 return result
@@ -718,5 +747,8 @@ def swarm(model: Model, prop: Property, workers: int, *, seed: int | None = None
     first = next((r for r in ordered if r.verdict == verdict), ordered[0])
     warnings = [w for r in ordered for w in r.warnings if w not in first.warnings] + list(first.warnings)
     warnings = list(dict.fromkeys(warnings))
-    warnings.append(f"swarm of {workers} Hypothesis searches, seeds {base} to {base + workers - 1}")
+    warnings.append(
+        f"swarm of {workers} Hypothesis searches, seeds {base} to {base + workers - 1}, "
+        "each with its own order of transitions"
+    )
     return Result(verdict, first.engine, prop.name, stats, None, first.message, warnings)
