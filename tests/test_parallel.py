@@ -5,6 +5,7 @@ of them. And ``--engine hypothesis --workers N`` is a swarm that finds what one 
 
 from __future__ import annotations
 
+import functools
 import os
 import signal
 from collections.abc import Iterator
@@ -28,6 +29,13 @@ from tests.test_explore import Counters
 ONE_WORKER = ROOT / "tests" / "data" / "props-one-worker.yaml"
 TAINTS = broken.CASES[0]  # scheduler ignoring taints: 2,370 states, a counterexample of 24 steps
 EVENTUALLY_CASE = broken.CASES[5]  # replicaset counting Terminating pods: replica-convergence
+
+
+@functools.cache
+def single(case: broken.BrokenCase) -> Result:
+    """The single-process explorer's result on a broken case (several tests compare with it)."""
+    scen = case.load()
+    return explore(case.model(scen), props.to_property(props.BUILTINS[case.property], scen.settings))
 
 
 @pytest.fixture
@@ -106,7 +114,7 @@ def test_every_builtin_on_a_scenario(pool: LocalExecutor) -> None:
 def test_broken_components_give_the_same_shortest_counterexample(pool: LocalExecutor, case: broken.BrokenCase) -> None:
     scen = case.load()
     prop = props.to_property(props.BUILTINS[case.property], scen.settings)
-    a = explore(case.model(scen), prop)
+    a = single(case)
     assert a.verdict == VIOLATED
     same(a, parallel.explore(case.model(scen), prop, pool))
 
@@ -130,7 +138,7 @@ def test_a_killed_worker_loses_no_verdict(pool: LocalExecutor) -> None:
 
     b = parallel.explore(TAINTS.model(scen), prop, pool, progress=kill_one)
     assert killed and pool.restarts >= 1
-    same(explore(TAINTS.model(scen), prop), b)
+    same(single(TAINTS), b)
 
 
 def test_a_hypothesis_swarm_finds_the_broken_component() -> None:
@@ -181,7 +189,7 @@ def test_dask_local_cluster_gives_the_explorers_results(cluster: object) -> None
     case = EVENTUALLY_CASE
     scen = case.load()
     prop = props.to_property(props.BUILTINS[case.property], scen.settings)
-    same(explore(case.model(scen), prop), parallel.explore(case.model(scen), prop, executor), order=False)
+    same(single(case), parallel.explore(case.model(scen), prop, executor), order=False)
     executor.close()
 
 
@@ -202,7 +210,7 @@ def test_dask_redoes_the_share_of_a_killed_worker(cluster: object) -> None:
     b = parallel.explore(TAINTS.model(scen), prop, executor, progress=kill_one)
     executor.close()
     assert killed
-    same(explore(TAINTS.model(scen), prop), b, order=False)
+    same(single(TAINTS), b, order=False)
 
 
 @pytest.mark.thorough
