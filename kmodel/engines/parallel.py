@@ -19,8 +19,10 @@ two distinct states could share a digest and one of them would go unexplored; wi
 chance of any such collision is about n²/2⁶⁵ (3·10⁻⁸ for a million states).
 
 Where the workers run is an *executor*: :class:`LocalExecutor` forks processes of this
-machine (``--workers N``), :class:`kmodel.engines.distributed.DaskExecutor` sends the chunks as
-tasks to a Dask cluster (``--cluster``). A worker that dies loses nothing: the chunks it held
+machine (``--workers N``; a level narrower than :data:`INLINE_BELOW` states per worker, of which
+a deep thin state space has hundreds, is expanded by the coordinator itself, since handing it
+out would cost more than it saves), :class:`kmodel.engines.distributed.DaskExecutor` sends the
+chunks as tasks to a Dask cluster (``--cluster``). A worker that dies loses nothing: the chunks it held
 are handed out again (Dask does that itself; the local executor starts a fresh pool), and the
 answer is the same, as a chunk's answer depends only on the chunk.
 
