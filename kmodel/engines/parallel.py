@@ -40,6 +40,7 @@ import os
 import pickle
 import queue
 import random
+import signal
 import time
 import zlib
 from collections.abc import Callable, Iterator, Sequence
@@ -261,6 +262,12 @@ def _local_expand(key: str, level: int, active: tuple[int, ...], chunk: bytes) -
     return expand(_local[key], key, level, active, chunk)
 
 
+def _ignore_interrupts() -> None:
+    """In a worker: Ctrl-C is for the coordinator, which stops the workers itself (without this,
+    each worker would print a KeyboardInterrupt traceback of its own)."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 class LocalExecutor:
     """Worker processes forked from this one (``fork``: they inherit the model, so a model built
     with replaced components or properties written as closures needs no pickling)."""
@@ -282,7 +289,9 @@ class LocalExecutor:
 
     def _pool(self) -> cf.ProcessPoolExecutor:
         if self.pool is None:
-            self.pool = cf.ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("fork"))
+            self.pool = cf.ProcessPoolExecutor(
+                self.workers, mp_context=multiprocessing.get_context("fork"), initializer=_ignore_interrupts
+            )
         return self.pool
 
     def _restart(self) -> None:
@@ -669,6 +678,7 @@ class Reordered:
 def _swarm_member(index: int, seed: int, out: Any) -> None:
     from kmodel.engines import hypothesis_engine
 
+    _ignore_interrupts()
     assert _swarm_job is not None
     model, prop, kwargs = _swarm_job
     try:
