@@ -350,7 +350,7 @@ def simulate(
     default=1,
     show_default=True,
     help="explore: processes sharing the breadth-first search (same verdicts, states and shortest traces); "
-    "hypothesis: a swarm of that many searches with different seeds, the first counterexample wins.",
+    "hypothesis: a swarm of that many searches (different seeds and transition orders), the first counterexample wins.",
 )
 @click.option(
     "--cluster",
