@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +51,8 @@ class CheckOptions:
     allow_unmodelled: bool = False  # leave out unmodelled fields (recorded as warnings) instead of refusing
     # when the whole run must end (time.monotonic()); None: ``timeout`` seconds from the start of execute
     deadline: float | None = None
+    workers: int = 1  # explore: processes sharing the search; hypothesis: a swarm of searches
+    cluster: str | None = None  # explore on a Dask cluster: "local" or a scheduler address
 
 
 @define
@@ -267,6 +270,7 @@ def prepare(
         raise KmodelError(
             "--pod-slots bounds the Z3 workload slice", where="--pod-slots", fix="use it with --engine smt, or drop it"
         )
+    _check_workers(options)
     if options.engine == "smt" and options.max_depth is not None:
         limits.check("max_smt_depth", options.max_depth, "the depth to unroll", where="--max-depth")
     scenario = load(scenario_path, allow_unmodelled=options.allow_unmodelled)
@@ -343,7 +347,12 @@ def execute(run: CheckRun, options: CheckOptions | None = None, progress: Progre
                     f"controllers off), since the workload slice does not cover this scenario: {note}"
                 )
     if "explore" in engines:
-        by_engine["explore"] = explore_many(
+        search: Callable[..., list[Result]] = explore_many
+        if options.workers > 1 or options.cluster is not None:
+            from kmodel.engines.parallel import explore_on_workers
+
+            search = partial(explore_on_workers, workers=options.workers, cluster=options.cluster)
+        by_engine["explore"] = search(
             run.model,
             run.properties,
             max_states=options.max_states,
@@ -353,14 +362,12 @@ def execute(run: CheckRun, options: CheckOptions | None = None, progress: Progre
             families=EXPLORER_FAMILIES,
         )
     if "hypothesis" in engines:
-        from kmodel.engines import hypothesis_engine
-
         try:
             by_engine["hypothesis"] = [
                 clock.run(
                     "hypothesis",
                     prop.name,
-                    lambda left, prop=prop: hypothesis_engine.check(
+                    lambda left, prop=prop: _hypothesis_check(options)(
                         run.model,
                         prop,
                         seed=options.seed,
@@ -381,6 +388,40 @@ def execute(run: CheckRun, options: CheckOptions | None = None, progress: Progre
             raise KmodelError(str(err), where="--profile", fix="use ci, dev or thorough") from None
     run.results = [by_engine[e][i] for i in range(len(run.properties)) for e in engines]
     return run
+
+
+MAX_WORKERS = 256
+
+
+def _check_workers(options: CheckOptions) -> None:
+    """--workers and --cluster: for the engines that use them, within reason."""
+    if options.workers < 1 or options.workers > MAX_WORKERS:
+        raise KmodelError(
+            f"--workers {options.workers} is not between 1 and {MAX_WORKERS}", where="--workers", fix="use e.g. 2"
+        )
+    if options.engine == "smt" and (options.workers > 1 or options.cluster is not None):
+        raise KmodelError(
+            "the smt engine runs on one process",
+            where="--cluster" if options.cluster is not None else "--workers",
+            fix="drop it, or use --engine explore or hypothesis",
+        )
+    if options.engine == "hypothesis" and options.cluster is not None:
+        raise KmodelError(
+            "--cluster runs the explorer's search on a Dask cluster; Hypothesis swarms run on this machine",
+            where="--cluster",
+            fix="use --workers N with --engine hypothesis, or --engine explore with --cluster",
+        )
+
+
+def _hypothesis_check(options: CheckOptions) -> Callable[..., Result]:
+    """Hypothesis alone, or a swarm of ``options.workers`` searches with different seeds."""
+    from kmodel.engines import hypothesis_engine
+
+    if options.workers <= 1:
+        return hypothesis_engine.check
+    from kmodel.engines.parallel import swarm
+
+    return partial(swarm, workers=options.workers)
 
 
 class _Clock:

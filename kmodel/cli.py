@@ -344,6 +344,21 @@ def simulate(
     is_flag=True,
     help="Check from t=0, start-up included (default: from the state the scenario settles into).",
 )
+@click.option(
+    "--workers",
+    type=Count(1),
+    default=1,
+    show_default=True,
+    help="explore: processes sharing the breadth-first search (same verdicts, states and shortest traces); "
+    "hypothesis: a swarm of that many searches (different seeds and transition orders), the first counterexample wins.",
+)
+@click.option(
+    "--cluster",
+    default=None,
+    metavar="local|tcp://HOST:PORT",
+    help="explore: run the search's levels as tasks on a Dask cluster (pip install 'kmodel[distributed]'): "
+    "local starts one of --workers processes here, or give a scheduler's address.",
+)
 @allow_unmodelled_option
 @friendly_errors
 def check(
@@ -366,6 +381,8 @@ def check(
     pod_slots: int | None = None,
     smt_slice: str = "auto",
     allow_unmodelled: bool = False,
+    workers: int = 1,
+    cluster: str | None = None,
 ) -> None:
     """Check properties of SCENARIO over every interleaving the engines reach.
 
@@ -376,6 +393,7 @@ def check(
     import time
 
     from kmodel.checkrun import CheckOptions, describe_faults, execute, parse_faults, prepare
+    from kmodel.engines.parallel import worker_lines
     from kmodel.report import result_json, text_report, warning_lines
 
     started = time.monotonic()
@@ -398,6 +416,8 @@ def check(
         smt_slice=smt_slice,
         allow_unmodelled=allow_unmodelled,
         deadline=None if timeout is None else started + timeout,
+        workers=workers,
+        cluster=cluster,
     )
     run = prepare(scenario, names, invariants, property_files, options)
     default_budget = options.faults is None and run.scenario.faults is None
@@ -410,6 +430,7 @@ def check(
         f"engine: {engine}; {len(run.properties)} propert{'y' if len(run.properties) == 1 else 'ies'}",
         *liveness_bounds(run.properties, run.scenario.settings),
         *limit_notes(engine),
+        *worker_lines(engine, workers, cluster),
         *warning_lines(run.scenario.warnings),
     ]
     with _progress(output == "text") as progress:
