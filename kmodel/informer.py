@@ -76,9 +76,12 @@ from collections.abc import Callable, Hashable, Iterator
 import attrs
 from attrs import frozen
 
-from kmodel.state import Cluster, Pod
+from kmodel.state import Cluster, Node, Pod
 
-WATCHERS = ("replicaset", "scheduler")
+WATCHERS = ("replicaset", "scheduler")  # their pod informers; a pod feed is named after its watcher
+NODES = "scheduler/nodes"  # the scheduler's Node informer (setting informerLagNodes)
+# the process each watcher runs in: when it stops, its informers and its memory are gone
+PROCESS = {"replicaset": "controller-manager", "scheduler": "scheduler"}
 ACTOR = "informer"
 EXPECTATIONS_TIMEOUT = 5 * 60  # ExpectationsTimeout, pkg/controller/controller_utils.go
 
@@ -86,9 +89,9 @@ EXPECTATIONS_TIMEOUT = 5 * 60  # ExpectationsTimeout, pkg/controller/controller_
 @frozen
 class Undelivered:
     name: str
-    seen: Pod | None  # the version last delivered; None: never delivered (a creation)
+    seen: Pod | Node | None  # the version last delivered; None: never delivered (a creation)
     carried: bool = False  # already pending when the clock last ticked
-    vanished: Pod | None = None  # a pod created and deleted before either was delivered
+    vanished: Pod | Node | None = None  # an object created and deleted before either was delivered
 
 
 @frozen
@@ -140,13 +143,22 @@ def lagging(c: Cluster) -> bool:
 
 
 def view(c: Cluster, watcher: str) -> Cluster:
-    """What ``watcher`` sees: the store with its undelivered pod changes undone (the cluster
-    itself, the same object, when it has none)."""
+    """What ``watcher`` sees: the store with its undelivered pod (and, for the scheduler with
+    ``informerLagNodes``, node) changes undone (the cluster itself, the same object, when it has
+    none)."""
     if c.informers is None or watcher not in WATCHERS:
         return c
+    out = c
     queue = c.informers.queue(watcher)
-    if not queue:
-        return c
+    if queue:
+        out = attrs.evolve(out, pods=_pod_view(c, watcher, queue))
+    nodes = c.informers.queue(f"{watcher}/nodes")
+    if nodes:
+        out = attrs.evolve(out, nodes=_node_view(c, nodes))
+    return out
+
+
+def _pod_view(c: Cluster, watcher: str, queue: tuple[Undelivered, ...]) -> tuple[Pod, ...]:
     undo = {u.name: u for u in queue}
     assumed = watcher == "scheduler" and c.settings.scheduler_assumed_pods
     pods: list[Pod] = []
@@ -154,24 +166,58 @@ def view(c: Cluster, watcher: str) -> Cluster:
         u = undo.get(p.name)
         if u is None:
             pods.append(p)
-        elif u.seen is not None:
+        elif isinstance(u.seen, Pod):
             if assumed and u.seen.node_name is None and p.node_name is not None:
                 # AssumePod: the scheduler's own binding is in its cache before the watch says so
                 pods.append(attrs.evolve(u.seen, node_name=p.node_name, nominated_node_name=None))
             else:
                 pods.append(u.seen)
     present = {p.name for p in c.pods}
-    pods += [u.seen for u in queue if u.seen is not None and u.name not in present]
-    return attrs.evolve(c, pods=tuple(pods))
+    pods += [u.seen for u in queue if isinstance(u.seen, Pod) and u.name not in present]
+    return tuple(pods)
+
+
+# what the scheduler reads of a Node (its filters and scores): labels, taints, spec.unschedulable,
+# capacity; conditions reach it as the not-ready / unreachable taints (TaintNodesByCondition),
+# and heartbeats, Leases and the machine's own state not at all
+NODE_FIELDS = ("labels", "taints", "unschedulable", "capacity")
+
+
+def _node_key(n: Node) -> tuple[object, ...]:
+    """The part of a node a lagging Node informer can be behind on (taints without their
+    timeAdded, which no filter reads)."""
+    return (n.labels, tuple(attrs.evolve(t, time_added=None) for t in n.taints), n.unschedulable, n.capacity)
+
+
+def _node_view(c: Cluster, queue: tuple[Undelivered, ...]) -> tuple[Node, ...]:
+    """The store's nodes with each undelivered node change undone: a node whose creation is
+    undelivered is left out, one whose deletion is undelivered is still there, and an updated
+    one shows the delivered version's labels, taints, cordon and capacity."""
+    undo = {u.name: u for u in queue}
+    nodes: list[Node] = []
+    for n in c.nodes:
+        u = undo.get(n.name)
+        if u is None:
+            nodes.append(n)
+        elif isinstance(u.seen, Node):
+            nodes.append(attrs.evolve(n, **{f: getattr(u.seen, f) for f in NODE_FIELDS}))
+    present = {n.name for n in c.nodes}
+    nodes += [u.seen for u in queue if isinstance(u.seen, Node) and u.name not in present]
+    return tuple(nodes)
 
 
 def apply_writes(real: Cluster, seen: Cluster, after: Cluster) -> Cluster:
     """The store after a step that ran on the view ``seen`` and produced ``after``: its pod
-    writes patched onto the store's pods as the apiserver takes them; everything else as the
-    step left it (only pods differ between a view and the store)."""
+    writes patched onto the store's pods as the apiserver takes them; the store's nodes (when
+    they lag) with the step's node changes patched on (the scheduler makes none); everything
+    else as the step left it (only pods and nodes differ between a view and the store). A
+    binding to a node the store no longer has goes through: the binding subresource does not
+    look the node up, and the pod garbage collector deletes such orphans."""
     from kmodel.components import apiserver
 
     out = attrs.evolve(after, pods=real.pods)
+    if seen.nodes is not real.nodes:
+        out = attrs.evolve(out, nodes=_patched_nodes(real, seen, after))
     if seen.pods is after.pods:
         return out
     before = {p.name: p for p in seen.pods}
@@ -199,12 +245,82 @@ def apply_writes(real: Cluster, seen: Cluster, after: Cluster) -> Cluster:
     return out
 
 
+def _patched_nodes(real: Cluster, seen: Cluster, after: Cluster) -> tuple[Node, ...]:
+    if seen.nodes is after.nodes:
+        return real.nodes
+    out = real
+    before = {n.name: n for n in seen.nodes}
+    for n in after.nodes:
+        old, cur = before.get(n.name), real.node(n.name)
+        if old is None or cur is None or old == n:
+            continue
+        changed = {f.name: getattr(n, f.name) for f in attrs.fields(Node) if getattr(old, f.name) != getattr(n, f.name)}
+        out = out.with_node(attrs.evolve(cur, **changed))
+    return out.nodes
+
+
 # -- recording changes and delivering them ---------------------------------------------------------
 
 
+def feeds(c: Cluster) -> tuple[str, ...]:
+    """The informers that lag: every watcher's pod informer, and with ``informerLagNodes`` the
+    scheduler's Node informer."""
+    return (*WATCHERS, NODES) if c.settings.informer_lag_nodes else WATCHERS
+
+
+def _watcher(feed: str) -> str:
+    return feed.partition("/")[0]
+
+
+def _kind(feed: str) -> str:
+    return "node" if feed.endswith("/nodes") else "pod"
+
+
+def _current(c: Cluster, feed: str, name: str) -> Pod | Node | None:
+    return c.node(name) if _kind(feed) == "node" else c.pod(name)
+
+
+def _key(obj: Pod | Node) -> object:
+    return _node_key(obj) if isinstance(obj, Node) else obj
+
+
+def process_running(c: Cluster, process: str) -> bool:
+    """The process (``controller-manager``, ``scheduler``) runs, so its informers exist. With
+    several control-plane machines (:mod:`kmodel.ha`) some instance always counts as running;
+    a new leader's fresh start is :func:`forget`, called where the Lease changes hands."""
+    if c.ha is not None:
+        return True
+    return bool(getattr(c.control_plane, process.replace("-", "_"))) and c.control_plane_host_up
+
+
+def forget(c: Cluster, process: str) -> Cluster:
+    """``process`` stopped (or lost its leadership and exited): its informers are gone, and the
+    new process's informers LIST the store before they watch, so nothing is pending for them;
+    the controller-manager's ReplicaSet expectations lived in its memory only
+    (``NewControllerExpectations`` at start-up), so they are gone too."""
+    if c.informers is None:
+        return c
+    s = c.informers
+    for feed, _ in s.pending:
+        if PROCESS[_watcher(feed)] == process:
+            s = s.with_queue(feed, ())
+    if process == "controller-manager":
+        s = attrs.evolve(s, expectations=())
+    return c if s == c.informers else _with_state(c, s)
+
+
+def stopped(before: Cluster, after: Cluster) -> Cluster:
+    """``after`` with :func:`forget` applied to each process that ran in ``before`` and does
+    not in ``after`` (a fault stopped it or powered its host off)."""
+    for process in sorted(set(PROCESS.values())):
+        if process_running(before, process) and not process_running(after, process):
+            after = forget(after, process)
+    return after
+
+
 def observe(before: Cluster, after: Cluster) -> Cluster:
-    """``after`` with the pod changes of the step from ``before`` queued on every informer (the
-    oldest delivered at once beyond ``informerLag``)."""
+    """``after`` with the pod (and node) changes of the step from ``before`` queued on every
+    running informer (the oldest delivered at once beyond ``informerLag``)."""
     if not enabled(after):
         return after
     if before.replicasets is not after.replicasets and after.informers is not None:
@@ -212,46 +328,57 @@ def observe(before: Cluster, after: Cluster) -> Cluster:
         names = {rs.name for rs in after.replicasets}
         kept = tuple(e for e in after.informers.expectations if e.replicaset in names)
         after = _with_state(after, attrs.evolve(after.informers, expectations=kept))
-    if before.pods is after.pods:
-        return after
-    old = {p.name: p for p in before.pods}
-    new = {p.name: p for p in after.pods}
-    changed = [n for n in new if old.get(n) != new[n]] + [n for n in old if n not in new]
-    if not changed:
-        return after
+    # a process that is not running has no informer: nothing queues for it, and once it runs
+    # again its informers start from a LIST of the store
+    after = stopped(before, after)
+    running = [f for f in feeds(after) if process_running(after, PROCESS[_watcher(f)])]
     s = _state(after)
-    out = after
-    for watcher in WATCHERS:
-        queue = {u.name: u for u in s.queue(watcher)}
-        order = [u.name for u in s.queue(watcher)]
-        for name in changed:
-            u = queue.get(name)
-            cur = new.get(name)
-            if u is None:
-                queue[name] = Undelivered(name, old.get(name))
-                order.append(name)
-            elif u.seen is None and cur is None:
-                # created and deleted before either was delivered
-                gone = old.get(name)
-                queue[name] = attrs.evolve(u, vanished=gone if gone is not None else u.vanished)
-            elif u.seen == cur and u.vanished is None:
-                del queue[name]
-                order.remove(name)
-        s = s.with_queue(watcher, tuple(queue[n] for n in order))
-    out = _with_state(out, s)
-    for watcher in WATCHERS:
-        while len(_state(out).queue(watcher)) > after.settings.informer_lag:
-            out = deliver(out, watcher)
+    touched = False
+    for kind, old_objs, new_objs in (("pod", before.pods, after.pods), ("node", before.nodes, after.nodes)):
+        if old_objs is new_objs:
+            continue
+        kind_feeds = [f for f in running if _kind(f) == kind]
+        if not kind_feeds:
+            continue
+        old: dict[str, Pod | Node] = {x.name: x for x in old_objs}
+        new: dict[str, Pod | Node] = {x.name: x for x in new_objs}
+        changed = [n for n in new if n not in old or _key(old[n]) != _key(new[n])] + [n for n in old if n not in new]
+        if not changed:
+            continue
+        touched = True
+        for feed in kind_feeds:
+            queue = {u.name: u for u in s.queue(feed)}
+            order = [u.name for u in s.queue(feed)]
+            for name in changed:
+                u = queue.get(name)
+                cur = new.get(name)
+                if u is None:
+                    queue[name] = Undelivered(name, old.get(name))
+                    order.append(name)
+                elif u.seen is None and cur is None:
+                    # created and deleted before either was delivered
+                    gone = old.get(name)
+                    queue[name] = attrs.evolve(u, vanished=gone if gone is not None else u.vanished)
+                elif u.seen is not None and cur is not None and _key(u.seen) == _key(cur) and u.vanished is None:
+                    del queue[name]
+                    order.remove(name)
+            s = s.with_queue(feed, tuple(queue[n] for n in order))
+    if not touched:
+        return after
+    out = _with_state(after, s)
+    for feed in running:
+        while len(_state(out).queue(feed)) > after.settings.informer_lag:
+            out = deliver(out, feed)
     return out
 
 
-def deliver(c: Cluster, watcher: str) -> Cluster:
-    """The oldest undelivered change reaches ``watcher``'s informer, and its event handlers."""
+def deliver(c: Cluster, feed: str) -> Cluster:
+    """The oldest undelivered change reaches the informer ``feed``, and its event handlers."""
     s = _state(c)
-    queue = s.queue(watcher)
+    queue = s.queue(feed)
     u, rest = queue[0], queue[1:]
-    s = s.with_queue(watcher, rest)
-    if watcher == "replicaset":
+    s = s.with_queue(feed, rest)
+    if feed == "replicaset":
         s = _rs_handlers(s, u, c.pod(u.name))
     return _with_state(c, s)
 
@@ -260,9 +387,9 @@ def deliveries(c: Cluster) -> Iterator[tuple[str, str, Cluster]]:
     """Each informer's next delivery: (actor, label, next state)."""
     if c.informers is None:
         return
-    for watcher, queue in c.informers.pending:
+    for feed, queue in c.informers.pending:
         u = queue[0]
-        cur = c.pod(u.name)
+        cur = _current(c, feed, u.name)
         what = (
             "added and deleted"
             if u.vanished is not None and cur is None
@@ -272,7 +399,8 @@ def deliveries(c: Cluster) -> Iterator[tuple[str, str, Cluster]]:
             if cur is None
             else "updated"
         )
-        yield f"{ACTOR}/{watcher}", f"{watcher} informer hears pod {u.name} {what}", deliver(c, watcher)
+        label = f"{_watcher(feed)} informer hears {_kind(feed)} {u.name} {what}"
+        yield f"{ACTOR}/{feed}", label, deliver(c, feed)
 
 
 def must_deliver_first(c: Cluster) -> bool:
@@ -332,6 +460,7 @@ def _deletion_observed(s: Informers, rs: str | None, pod: str) -> Informers:
 
 def _rs_handlers(s: Informers, u: Undelivered, cur: Pod | None) -> Informers:
     """The ReplicaSet controller's pod event handlers, as far as they touch expectations."""
+    assert not isinstance(u.seen, Node) and not isinstance(u.vanished, Node)
     if u.vanished is not None:
         s = _creation_observed(s, _rs_owner(u.vanished))
         s = _deletion_observed(s, _rs_owner(u.vanished), u.name)
@@ -417,6 +546,7 @@ def step_on_view(c: Cluster, name: str, step: Callable[[Cluster], list]) -> list
     seen = view(c, name)
     outs = step(seen)
     unseen = [u.name for u in _state(c).queue(name)]
+    unseen += [f"node/{u.name}" for u in _state(c).queue(f"{name}/nodes")]
     # a trace says when a step acted on a stale view, and what the view had not heard of yet
     stale = f" (on a stale view: not yet told of {', '.join(unseen)})" if unseen and seen is not c else ""
     result = []
@@ -433,18 +563,16 @@ def relative(c: Cluster, pod_key: Callable[[Pod], Hashable], rn: Callable[[str],
     ``rn`` (canonical names), the expectations' ages capped past the timeout."""
     if c.informers is None:
         return None
+
+    def key(obj: Pod | Node | None) -> Hashable:
+        if obj is None:
+            return None
+        return _node_key(obj) if isinstance(obj, Node) else pod_key(obj)
+
     queues = tuple(
         (
             w,
-            tuple(
-                (
-                    rn(u.name),
-                    None if u.seen is None else pod_key(u.seen),
-                    u.carried,
-                    None if u.vanished is None else pod_key(u.vanished),
-                )
-                for u in q
-            ),
+            tuple((rn(u.name), key(u.seen), u.carried, key(u.vanished)) for u in q),
         )
         for w, q in c.informers.pending
     )
