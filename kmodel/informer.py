@@ -173,8 +173,9 @@ def _pod_view(c: Cluster, watcher: str, queue: tuple[Undelivered, ...]) -> tuple
             else:
                 pods.append(u.seen)
     present = {p.name for p in c.pods}
-    pods += [u.seen for u in queue if isinstance(u.seen, Pod) and u.name not in present]
-    return tuple(pods)
+    gone = [u.seen for u in queue if isinstance(u.seen, Pod) and u.name not in present]
+    # collections stay sorted by name: Cluster.pod and Cluster.node look names up by bisection
+    return tuple(sorted(pods + gone, key=lambda p: p.name)) if gone else tuple(pods)
 
 
 # what the scheduler reads of a Node (its filters and scores): labels, taints, spec.unschedulable,
@@ -202,8 +203,8 @@ def _node_view(c: Cluster, queue: tuple[Undelivered, ...]) -> tuple[Node, ...]:
         elif isinstance(u.seen, Node):
             nodes.append(attrs.evolve(n, **{f: getattr(u.seen, f) for f in NODE_FIELDS}))
     present = {n.name for n in c.nodes}
-    nodes += [u.seen for u in queue if isinstance(u.seen, Node) and u.name not in present]
-    return tuple(nodes)
+    gone = [u.seen for u in queue if isinstance(u.seen, Node) and u.name not in present]
+    return tuple(sorted(nodes + gone, key=lambda n: n.name)) if gone else tuple(nodes)
 
 
 def apply_writes(real: Cluster, seen: Cluster, after: Cluster) -> Cluster:

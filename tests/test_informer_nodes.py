@@ -120,6 +120,16 @@ def test_an_undelivered_deletion_or_creation() -> None:
     assert sorted(n.name for n in informer.view(after, "scheduler").nodes) == ["n1", "n2"]
 
 
+def test_a_view_finds_objects_whose_deletion_is_undelivered() -> None:
+    """Cluster.pod / Cluster.node look names up by bisection: a view keeps its collections
+    sorted by name when it puts back an object the store no longer has."""
+    c = mkcluster(mknode("n1"), mknode("n2"), pods=[mkpod("a", "n1"), mkpod("b", "n1")], settings=NODES_LAG)
+    gone = attrs.evolve(c, pods=(c.pod("b"),), nodes=(c.node("n2"),))
+    seen = informer.view(informer.observe(c, gone), "scheduler")
+    assert seen.pod("a") is not None and seen.node("n1") is not None
+    assert [p.name for p in seen.pods] == ["a", "b"] and [n.name for n in seen.nodes] == ["n1", "n2"]
+
+
 def test_a_stale_scheduler_binds_to_a_node_it_has_not_seen_tainted() -> None:
     """Only n1 untainted in the view, n1 NoExecute-tainted in the store: the binding goes to n1
     (its view), and the kubelet admission there would reject it (tests below: the scenario)."""
