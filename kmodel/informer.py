@@ -11,8 +11,16 @@ fix is its *assumed pods*.
 What is modelled (setting ``informerLag: N``, 0 by default = no lag, every view is the store)
 ------------------------------------------------------------------------------------------------
 - The watchers are the ReplicaSet controller and the scheduler (:data:`WATCHERS`); each has an
-  informer on pods. Other objects (nodes, ReplicaSets, Deployments, ...) and the other
-  controllers read the store itself: pods are what both historical bugs are about.
+  informer on pods. With ``informerLagNodes: true`` the scheduler's Node informer lags too
+  (:data:`NODES`): its view of a node's labels, taints, cordon and capacity (:data:`NODE_FIELDS`,
+  all its filters and scores read; a NotReady or unreachable node reaches it as a taint) and of
+  nodes coming and going may be behind, so it may bind a pod to a node it has not yet seen
+  tainted, cordoned or deleted. Kubernetes' guards then are the kubelet's admission (a NoExecute
+  taint the pod does not tolerate, or no room: the pod is rejected,
+  :mod:`kmodel.components.kubeletadmission`), the taint eviction controller, and the pod garbage
+  collector for a pod bound to a node that is gone (the binding subresource does not look the
+  node up); nothing guards a cordon (the kubelet does not check ``spec.unschedulable``). Other
+  objects (ReplicaSets, Deployments, ...) and the other controllers read the store itself.
 - Per informer the state keeps only what it has not been told yet: an ordered tuple of
   :class:`Undelivered` entries, one per pod name with an undelivered change, holding the version
   the informer last delivered (``seen``; ``None`` for a pod it never saw: an undelivered
@@ -21,7 +29,8 @@ What is modelled (setting ``informerLag: N``, 0 by default = no lag, every view 
   informer heard of either keeps its last version in ``vanished`` so that the delivery can still
   tell the handlers "added, then deleted".
 - Every transition the checkers take is followed by :func:`observe`, which compares the pods
-  before and after and queues the changed names (a name already queued keeps its place and its
+  (and, for the Node informer, the nodes' :data:`NODE_FIELDS`) before and after and queues the
+  changed names (a name already queued keeps its place and its
   ``seen``; one whose pod came back to exactly its ``seen`` version leaves the queue, unless it
   was a creation and deletion the handlers must still hear of).
 - A delivery is an action of its own (actor ``informer/<watcher>``): the oldest entry is
@@ -39,8 +48,9 @@ What is modelled (setting ``informerLag: N``, 0 by default = no lag, every view 
   runs unchanged on its view, and the pod fields its step changed are patched onto the store's
   pods (a create creates, a delete deletes, a binding of a pod the store already has bound is
   refused as the apiserver's binding Conflict, a write to a pod that is gone is a NotFound and
-  changes nothing). Fields other than pods are the same in the view and the store (only pods lag),
-  so the step's changes to them are taken as they are.
+  changes nothing). Fields other than pods and nodes are the same in the view and the store, so
+  the step's changes to them are taken as they are (the scheduler, the only node watcher, writes
+  no node).
 
 The safeguards
 --------------
@@ -62,9 +72,14 @@ The safeguards
   entry whose ``seen`` version is unbound while the store's pod is bound is an assumed pod. Off,
   the scheduler's view shows the pod still Pending and the node without it.
 
-Left out: lag of objects other than pods, the Deployment and other controllers' informers, the
-expectations being lost when the controller-manager restarts (its informers relist anyway),
-resync periods, and watch errors that force a relist. Delivering a key's newest version at its
+A process that stops (``stop controller-manager``, ``stop scheduler``, its host powered off, the
+controller-manager exiting when it loses its leader Lease, or a new leader taking over with
+several control-plane machines) loses its informers and its memory (:func:`forget`): while it is
+down nothing queues for it, and once it runs again its informers start from a LIST of the store
+(nothing pending), and the controller-manager from a new, empty ``ControllerExpectations``.
+
+Left out: lag of objects other than pods and nodes, the Deployment and other controllers'
+informers, resync periods, and watch errors that force a relist. Delivering a key's newest version at its
 first change's place lets a later change overtake changes of other keys, a slight
 over-approximation of the watch's order.
 """
