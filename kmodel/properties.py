@@ -1063,7 +1063,9 @@ def no_schedule_to_unready_node(before: Cluster, after: Cluster) -> bool:
     runtime/N`` event): the kubelet posts Ready=False and, until the node lifecycle controller's
     next pass adds the not-ready:NoSchedule taint, the scheduler, which filters on taints only,
     may bind a pod there. Kubernetes has that race too; its window is shorter, as its NoSchedule
-    tainting reacts to the node update at once, where kmodel's runs with the monitor pass.
+    tainting reacts to the node update at once, where kmodel's runs with the monitor pass. Nor
+    does it hold with ``informerLagNodes``: a scheduler whose Node informer has not yet delivered
+    a taint binds as if it were not there (scenarios/stale-node-view.yaml).
     """
     return not _bad_bindings(before, after)
 

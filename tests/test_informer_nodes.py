@@ -215,6 +215,14 @@ def test_explorer_finds_the_stale_node_binding() -> None:
     assert shorter.verdict != VIOLATED
 
 
+def test_the_binding_itself_breaks_no_schedule_to_unready_node() -> None:
+    scen = load(STALE_NODE)
+    r = explore(KubeModel(scen), prop("no-schedule-to-unready-node", scen), max_states=5_000)
+    assert r.verdict == VIOLATED and r.trace is not None, r.message
+    last = r.trace.steps[-1]
+    assert last.actor == "scheduler" and "to worker-1" in last.label and "not yet told of node/worker-1" in last.label
+
+
 def test_without_node_lag_no_pod_is_rejected_in_as_many_actions(tmp_path: Path) -> None:
     """The same scenario with only the pod informers lagging: no rejection within twice the
     violation's depth (the whole space, 12,610 states, is the thorough test below)."""
