@@ -115,6 +115,7 @@ KEYS = {
     "informerLag": "informer_lag",
     "rsExpectations": "rs_expectations",
     "schedulerAssumedPods": "scheduler_assumed_pods",
+    "informerLagNodes": "informer_lag_nodes",
     "zoneDisruptionSafeguard": "zone_disruption_safeguard",
     "nodeTaintAdmission": "node_taint_admission",
 }
@@ -159,6 +160,7 @@ NON_DEFAULTS: dict[str, tuple[object, object]] = {
     "informerLag": (2, 2),
     "rsExpectations": (False, False),
     "schedulerAssumedPods": (False, False),
+    "informerLagNodes": (True, True),
     "zoneDisruptionSafeguard": (False, False),
     "nodeTaintAdmission": (False, False),
 }
@@ -166,12 +168,15 @@ NON_DEFAULTS: dict[str, tuple[object, object]] = {
 
 # keys whose non-default value needs an older release (evictionMode: legacy ended in 1.27)
 ON_RELEASE = {"evictionMode": "1.26"}
+# keys whose non-default value needs another setting (informerLagNodes: a lag to lag nodes by)
+NEEDS: dict[str, dict[str, object]] = {"informerLagNodes": {"informerLag": 1}}
 
 
 @pytest.mark.parametrize("key", sorted(KEYS))
 def test_each_key_sets_its_field_and_only_that(key: str) -> None:
     raw, value = NON_DEFAULTS[key]
-    base = {"kubernetesVersion": ON_RELEASE[key]} if key in ON_RELEASE else {}
+    base: dict[str, object] = {"kubernetesVersion": ON_RELEASE[key]} if key in ON_RELEASE else {}
+    base.update(NEEDS.get(key, {}))
     s = settings_from({**base, key: raw})
     reference = settings_from(base)
     name = KEYS[key]
@@ -331,6 +336,7 @@ SHOWN_DEFAULTS = {
     "informerLag": "0",
     "rsExpectations": "true",
     "schedulerAssumedPods": "true",
+    "informerLagNodes": "false",
     "zoneDisruptionSafeguard": "true",
     "nodeTaintAdmission": "true",
 }
