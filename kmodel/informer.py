@@ -19,8 +19,15 @@ What is modelled (setting ``informerLag: N``, 0 by default = no lag, every view 
   taint the pod does not tolerate, or no room: the pod is rejected,
   :mod:`kmodel.components.kubeletadmission`), the taint eviction controller, and the pod garbage
   collector for a pod bound to a node that is gone (the binding subresource does not look the
-  node up); nothing guards a cordon (the kubelet does not check ``spec.unschedulable``). Other
-  objects (ReplicaSets, Deployments, ...) and the other controllers read the store itself.
+  node up); nothing guards a cordon (the kubelet does not check ``spec.unschedulable``). With
+  ``informerLagReplicaSets: true`` the Deployment controller's ReplicaSet informer lags
+  (:data:`REPLICASETS`; every field but kmodel's ``next_pod`` counter): it may not have heard of a
+  ReplicaSet it created, scaled, or whose status the ReplicaSet controller wrote. Kubernetes'
+  guard is optimistic concurrency: the controller updates a ReplicaSet with its informer copy's
+  resourceVersion, so an update from a stale copy is a 409 Conflict, and creating a ReplicaSet
+  that exists is AlreadyExists; the sync fails and is retried (:func:`_rs_conflict`: the step's
+  writes, its Deployment status and its events are all dropped; deletes carry no precondition).
+  Other objects (Deployments, ...) and the other controllers read the store itself.
 - Per informer the state keeps only what it has not been told yet: an ordered tuple of
   :class:`Undelivered` entries, one per pod name with an undelivered change, holding the version
   the informer last delivered (``seen``; ``None`` for a pod it never saw: an undelivered
@@ -78,8 +85,10 @@ several control-plane machines) loses its informers and its memory (:func:`forge
 down nothing queues for it, and once it runs again its informers start from a LIST of the store
 (nothing pending), and the controller-manager from a new, empty ``ControllerExpectations``.
 
-Left out: lag of objects other than pods and nodes, the Deployment and other controllers'
-informers, resync periods, and watch errors that force a relist. Delivering a key's newest version at its
+Left out: lag of other objects and of the other controllers' informers (the Deployment
+controller's pods among them), resync periods, watch errors that force a relist, and a
+conflict failing only the Deployment whose sync hit it (the step syncs every Deployment, and a
+conflict drops the whole step: scenarios have one Deployment or few). Delivering a key's newest version at its
 first change's place lets a later change overtake changes of other keys, a slight
 over-approximation of the watch's order.
 """
@@ -91,12 +100,14 @@ from collections.abc import Callable, Hashable, Iterator
 import attrs
 from attrs import frozen
 
-from kmodel.state import Cluster, Node, Pod
+from kmodel.state import Cluster, Node, Pod, ReplicaSet
 
 WATCHERS = ("replicaset", "scheduler")  # their pod informers; a pod feed is named after its watcher
 NODES = "scheduler/nodes"  # the scheduler's Node informer (setting informerLagNodes)
+REPLICASETS = "deployment/replicasets"  # the Deployment controller's (informerLagReplicaSets)
+VIEWERS = (*WATCHERS, "deployment")  # the components that read a view of their own
 # the process each watcher runs in: when it stops, its informers and its memory are gone
-PROCESS = {"replicaset": "controller-manager", "scheduler": "scheduler"}
+PROCESS = {"replicaset": "controller-manager", "scheduler": "scheduler", "deployment": "controller-manager"}
 ACTOR = "informer"
 EXPECTATIONS_TIMEOUT = 5 * 60  # ExpectationsTimeout, pkg/controller/controller_utils.go
 
@@ -104,9 +115,9 @@ EXPECTATIONS_TIMEOUT = 5 * 60  # ExpectationsTimeout, pkg/controller/controller_
 @frozen
 class Undelivered:
     name: str
-    seen: Pod | Node | None  # the version last delivered; None: never delivered (a creation)
+    seen: Pod | Node | ReplicaSet | None  # the version last delivered; None: never delivered (a creation)
     carried: bool = False  # already pending when the clock last ticked
-    vanished: Pod | Node | None = None  # an object created and deleted before either was delivered
+    vanished: Pod | Node | ReplicaSet | None = None  # created and deleted before either was delivered
 
 
 @frozen
@@ -161,7 +172,7 @@ def view(c: Cluster, watcher: str) -> Cluster:
     """What ``watcher`` sees: the store with its undelivered pod (and, for the scheduler with
     ``informerLagNodes``, node) changes undone (the cluster itself, the same object, when it has
     none)."""
-    if c.informers is None or watcher not in WATCHERS:
+    if c.informers is None or watcher not in VIEWERS:
         return c
     out = c
     queue = c.informers.queue(watcher)
@@ -170,7 +181,26 @@ def view(c: Cluster, watcher: str) -> Cluster:
     nodes = c.informers.queue(f"{watcher}/nodes")
     if nodes:
         out = attrs.evolve(out, nodes=_node_view(c, nodes))
+    replicasets = c.informers.queue(f"{watcher}/replicasets")
+    if replicasets:
+        out = attrs.evolve(out, replicasets=_rs_view(c, replicasets))
     return out
+
+
+def _rs_view(c: Cluster, queue: tuple[Undelivered, ...]) -> tuple[ReplicaSet, ...]:
+    """The store's ReplicaSets with each undelivered change undone (``next_pod``, kmodel's
+    name counter and no API field, as in the store)."""
+    undo = {u.name: u for u in queue}
+    out: list[ReplicaSet] = []
+    for rs in c.replicasets:
+        u = undo.get(rs.name)
+        if u is None:
+            out.append(rs)
+        elif isinstance(u.seen, ReplicaSet):
+            out.append(attrs.evolve(u.seen, next_pod=rs.next_pod))
+    present = {rs.name for rs in c.replicasets}
+    gone = [u.seen for u in queue if isinstance(u.seen, ReplicaSet) and u.name not in present]
+    return tuple(sorted(out + gone, key=lambda r: r.name)) if gone else tuple(out)
 
 
 def _pod_view(c: Cluster, watcher: str, queue: tuple[Undelivered, ...]) -> tuple[Pod, ...]:
@@ -234,6 +264,8 @@ def apply_writes(real: Cluster, seen: Cluster, after: Cluster) -> Cluster:
     out = attrs.evolve(after, pods=real.pods)
     if seen.nodes is not real.nodes:
         out = attrs.evolve(out, nodes=_patched_nodes(real, seen, after))
+    if seen.replicasets is not real.replicasets:
+        out = attrs.evolve(out, replicasets=_patched_replicasets(real, seen, after))
     if seen.pods is after.pods:
         return out
     before = {p.name: p for p in seen.pods}
@@ -275,13 +307,50 @@ def _patched_nodes(real: Cluster, seen: Cluster, after: Cluster) -> tuple[Node, 
     return out.nodes
 
 
+def _rs_conflict(real: Cluster, seen: Cluster, after: Cluster) -> str | None:
+    """Why the apiserver refuses the step's ReplicaSet writes (None: it takes them all): an
+    update whose object is not the store's version (the update's resourceVersion no
+    longer matches: ``the object has been modified; please apply your changes to the latest
+    version and try again``), or a create whose name is taken (AlreadyExists)."""
+    before = {rs.name: rs for rs in seen.replicasets}
+    now = {rs.name: rs for rs in after.replicasets}
+    for name in sorted(set(before) | set(now)):
+        old, new, cur = before.get(name), now.get(name), real.replicaset(name)
+        if old == new:
+            continue
+        if old is None:
+            if cur is not None:
+                return f"replicasets {name!r} already exists"
+        elif new is None:
+            continue  # a delete carries no precondition (one of a ReplicaSet gone is a NotFound)
+        elif cur is None or _key(cur) != _key(old):
+            return f"Conflict: the object replicaset {name!r} has been modified"
+    return None
+
+
+def _patched_replicasets(real: Cluster, seen: Cluster, after: Cluster) -> tuple[ReplicaSet, ...]:
+    """The store's ReplicaSets with the step's writes (checked by :func:`_rs_conflict`)."""
+    if seen.replicasets is after.replicasets:
+        return real.replicasets
+    before = {rs.name: rs for rs in seen.replicasets}
+    out = {rs.name: rs for rs in real.replicasets}
+    for rs in after.replicasets:
+        if before.get(rs.name) != rs:
+            cur = out.get(rs.name)
+            out[rs.name] = rs if cur is None else attrs.evolve(rs, next_pod=cur.next_pod)
+    for name in set(before) - {rs.name for rs in after.replicasets}:
+        out.pop(name, None)
+    return tuple(out[n] for n in sorted(out))
+
+
 # -- recording changes and delivering them ---------------------------------------------------------
 
 
 def feeds(c: Cluster) -> tuple[str, ...]:
     """The informers that lag: every watcher's pod informer, and with ``informerLagNodes`` the
     scheduler's Node informer."""
-    return (*WATCHERS, NODES) if c.settings.informer_lag_nodes else WATCHERS
+    out = (*WATCHERS, NODES) if c.settings.informer_lag_nodes else WATCHERS
+    return (*out, REPLICASETS) if c.settings.informer_lag_replica_sets else out
 
 
 def _watcher(feed: str) -> str:
@@ -289,15 +358,20 @@ def _watcher(feed: str) -> str:
 
 
 def _kind(feed: str) -> str:
-    return "node" if feed.endswith("/nodes") else "pod"
+    return "node" if feed.endswith("/nodes") else "replicaset" if feed.endswith("/replicasets") else "pod"
 
 
-def _current(c: Cluster, feed: str, name: str) -> Pod | Node | None:
-    return c.node(name) if _kind(feed) == "node" else c.pod(name)
+def _current(c: Cluster, feed: str, name: str) -> Pod | Node | ReplicaSet | None:
+    kind = _kind(feed)
+    return c.node(name) if kind == "node" else c.replicaset(name) if kind == "replicaset" else c.pod(name)
 
 
-def _key(obj: Pod | Node) -> object:
-    return _node_key(obj) if isinstance(obj, Node) else obj
+def _key(obj: Pod | Node | ReplicaSet) -> object:
+    if isinstance(obj, Node):
+        return _node_key(obj)
+    if isinstance(obj, ReplicaSet):
+        return attrs.evolve(obj, next_pod=0)
+    return obj
 
 
 def process_running(c: Cluster, process: str) -> bool:
@@ -350,14 +424,19 @@ def observe(before: Cluster, after: Cluster) -> Cluster:
     running = [f for f in feeds(after) if process_running(after, PROCESS[_watcher(f)])]
     s = _state(after)
     touched = False
-    for kind, old_objs, new_objs in (("pod", before.pods, after.pods), ("node", before.nodes, after.nodes)):
+    collections = (
+        ("pod", before.pods, after.pods),
+        ("node", before.nodes, after.nodes),
+        ("replicaset", before.replicasets, after.replicasets),
+    )
+    for kind, old_objs, new_objs in collections:
         if old_objs is new_objs:
             continue
         kind_feeds = [f for f in running if _kind(f) == kind]
         if not kind_feeds:
             continue
-        old: dict[str, Pod | Node] = {x.name: x for x in old_objs}
-        new: dict[str, Pod | Node] = {x.name: x for x in new_objs}
+        old: dict[str, Pod | Node | ReplicaSet] = {x.name: x for x in old_objs}
+        new: dict[str, Pod | Node | ReplicaSet] = {x.name: x for x in new_objs}
         changed = [n for n in new if n not in old or _key(old[n]) != _key(new[n])] + [n for n in old if n not in new]
         if not changed:
             continue
@@ -476,7 +555,7 @@ def _deletion_observed(s: Informers, rs: str | None, pod: str) -> Informers:
 
 def _rs_handlers(s: Informers, u: Undelivered, cur: Pod | None) -> Informers:
     """The ReplicaSet controller's pod event handlers, as far as they touch expectations."""
-    assert not isinstance(u.seen, Node) and not isinstance(u.vanished, Node)
+    assert not isinstance(u.seen, Node | ReplicaSet) and not isinstance(u.vanished, Node | ReplicaSet)
     if u.vanished is not None:
         s = _creation_observed(s, _rs_owner(u.vanished))
         s = _deletion_observed(s, _rs_owner(u.vanished), u.name)
@@ -557,16 +636,25 @@ def record_rs_writes(before: Cluster, after: Cluster) -> Cluster:
 
 def step_on_view(c: Cluster, name: str, step: Callable[[Cluster], list]) -> list:  # type: ignore[type-arg]
     """Run a component's step on its view and write its changes back to the store."""
-    if not enabled(c) or name not in WATCHERS:
+    if not enabled(c) or name not in VIEWERS:
         return step(c)
     seen = view(c, name)
     outs = step(seen)
     unseen = [u.name for u in _state(c).queue(name)]
     unseen += [f"node/{u.name}" for u in _state(c).queue(f"{name}/nodes")]
+    unseen += [f"replicaset/{u.name}" for u in _state(c).queue(f"{name}/replicasets")]
     # a trace says when a step acted on a stale view, and what the view had not heard of yet
     stale = f" (on a stale view: not yet told of {', '.join(unseen)})" if unseen and seen is not c else ""
     result = []
     for o in outs:
+        if seen is not c and seen.replicasets is not c.replicasets:
+            conflict = _rs_conflict(c, seen, o.state)
+            if conflict is not None:
+                # the update's resourceVersion is not the store's: 409 Conflict, the sync fails
+                # (its later writes and its events never happen) and is retried
+                label = f"{o.label}: not written, {conflict}{stale}"
+                result.append(attrs.evolve(o, state=c, label=label, events=()))
+                continue
         state = o.state if seen is c else apply_writes(c, seen, o.state)
         if name == "replicaset":
             state = record_rs_writes(c, state)
@@ -580,10 +668,10 @@ def relative(c: Cluster, pod_key: Callable[[Pod], Hashable], rn: Callable[[str],
     if c.informers is None:
         return None
 
-    def key(obj: Pod | Node | None) -> Hashable:
+    def key(obj: Pod | Node | ReplicaSet | None) -> Hashable:
         if obj is None:
             return None
-        return _node_key(obj) if isinstance(obj, Node) else pod_key(obj)
+        return pod_key(obj) if isinstance(obj, Pod) else _key(obj)  # type: ignore[return-value]
 
     queues = tuple(
         (

@@ -1257,8 +1257,9 @@ def pods_admitted(cluster: Cluster) -> bool:
     free and (since 1.22) that it tolerates the node's NoExecute taints. The scheduler only binds
     pods that pass the same checks, so a rejection means the scheduler was bypassed: a pod (or a
     pod template) that sets spec.nodeName, or that it bound on a stale view (with ``informerLag``:
-    its pods without assumed pods, its nodes with ``informerLagNodes``). A Deployment whose template pins a node that rejects
-    its pods never runs them, and its ReplicaSet replaces each rejected pod with another one.
+    its pods without assumed pods, its nodes with ``informerLagNodes``). A Deployment whose
+    template pins a node that rejects its pods never runs them, and its ReplicaSet replaces each
+    rejected pod with another one.
     """
     return not _rejected(cluster)
 

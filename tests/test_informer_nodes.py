@@ -17,7 +17,7 @@ import pytest
 from kmodel import faults, informer, model
 from kmodel import properties as props
 from kmodel.checkmodel import KubeModel
-from kmodel.components import podgc, replicaset
+from kmodel.components import deployment, podgc, replicaset
 from kmodel.engines import hypothesis_engine
 from kmodel.engines.base import HOLDS, VIOLATED, Property
 from kmodel.engines.explore import explore
@@ -333,3 +333,73 @@ def test_leader_election_lost_restarts_with_no_expectations() -> None:
         c = model.tick(c)
     assert c.now >= c.settings.leader_election_renew_deadline
     assert c.informers is not None and c.informers.expectations == ()
+
+
+# -- the Deployment controller's ReplicaSet informer (informerLagReplicaSets) ----------------------
+
+ROLLOUT = Path(__file__).parent / "data" / "props-rollout.yaml"
+
+
+def rollout(tmp_path: Path) -> Cluster:
+    """props-rollout.yaml settled (2 pods of web's ReplicaSet running), every informer caught up,
+    the Deployment controller's ReplicaSet informer lagging."""
+    text = ROLLOUT.read_text().replace(
+        "faults: {}\n", "faults: {}\nsettings: {informerLag: 1, informerLagReplicaSets: true}\n"
+    )
+    (tmp_path / "props-rollout-v2.yaml").write_text((ROLLOUT.parent / "props-rollout-v2.yaml").read_text())
+    scen = manifest_scenario(tmp_path, text)
+    c = next(iter(KubeModel(scen).init_states())).cluster
+    assert c.settings.informer_lag_replica_sets and c.informers is None
+    return attrs.evolve(c, ran=frozenset())
+
+
+def test_replicaset_lag_is_off_by_default_and_needs_a_lag() -> None:
+    assert Settings().informer_lag_replica_sets is False
+    with pytest.raises(SettingsError, match="informerLagReplicaSets needs informerLag of at least 1"):
+        settings_from({"informerLagReplicaSets": True})
+
+
+def test_a_replicaset_change_lags_for_the_deployment_controller_only(tmp_path: Path) -> None:
+    c = rollout(tmp_path)
+    rs = c.replicasets[0]
+    after = informer.observe(c, c.with_replicaset(attrs.evolve(rs, status_ready=rs.status_ready - 1)))
+    assert after.informers is not None
+    assert [u.name for u in after.informers.queue(informer.REPLICASETS)] == [rs.name]
+    assert informer.view(after, "deployment").replicasets == c.replicasets
+    assert informer.view(after, "replicaset") is after
+    # kmodel's pod-name counter is no API field: the ReplicaSet controller creating pods queues nothing
+    assert informer.observe(c, c.with_replicaset(attrs.evolve(rs, next_pod=rs.next_pod + 5))).informers is None
+
+
+def test_an_update_from_a_stale_replicaset_is_a_conflict(tmp_path: Path) -> None:
+    """The Deployment controller updates a ReplicaSet with the resourceVersion of its informer's
+    copy: a copy older than the store's is refused (409 Conflict) and the sync fails, so a stale
+    ReplicaSet list never scales anything. Once the informer catches up, the sync goes through."""
+    c = rollout(tmp_path)
+    rs = c.replicasets[0]
+    d = c.deployments[0]
+    # the ReplicaSet controller wrote a status the Deployment controller has not heard of
+    c = informer.observe(c, c.with_replicaset(attrs.evolve(rs, status_ready=rs.status_ready - 1)))
+    c = c.with_deployment(attrs.evolve(d, replicas=3))  # kubectl scale deployment/web --replicas=3
+    outs = informer.step_on_view(c, "deployment", deployment.step)
+    assert len(outs) == 1 and outs[0].state is c and outs[0].events == ()
+    assert "not written, Conflict: the object replicaset" in outs[0].label
+    assert f"not yet told of replicaset/{rs.name}" in outs[0].label
+    c = informer.deliver(c, informer.REPLICASETS)
+    outs = informer.step_on_view(c, "deployment", deployment.step)
+    assert outs[0].state.replicaset(rs.name).replicas == 3  # type: ignore[union-attr]
+
+
+def test_creating_a_replicaset_the_informer_has_not_delivered_is_already_exists(tmp_path: Path) -> None:
+    """The new template's ReplicaSet, created by one sync and not yet delivered, is missing from
+    the next sync's list: it creates it again, and the apiserver answers AlreadyExists."""
+    c = rollout(tmp_path)
+    d = c.deployments[0]
+    new_template = attrs.evolve(d.template, labels=tuple(sorted({**dict(d.template.labels), "version": "v2"}.items())))
+    c = c.with_deployment(attrs.evolve(d, template=new_template))
+    first = informer.step_on_view(c, "deployment", deployment.step)[0].state
+    created = {rs.name for rs in first.replicasets} - {rs.name for rs in c.replicasets}
+    assert len(created) == 1
+    c = informer.observe(c, first)
+    again = informer.step_on_view(c, "deployment", deployment.step)
+    assert again[0].state is c and "already exists" in again[0].label

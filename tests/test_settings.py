@@ -116,6 +116,7 @@ KEYS = {
     "rsExpectations": "rs_expectations",
     "schedulerAssumedPods": "scheduler_assumed_pods",
     "informerLagNodes": "informer_lag_nodes",
+    "informerLagReplicaSets": "informer_lag_replica_sets",
     "zoneDisruptionSafeguard": "zone_disruption_safeguard",
     "nodeTaintAdmission": "node_taint_admission",
 }
@@ -161,6 +162,7 @@ NON_DEFAULTS: dict[str, tuple[object, object]] = {
     "rsExpectations": (False, False),
     "schedulerAssumedPods": (False, False),
     "informerLagNodes": (True, True),
+    "informerLagReplicaSets": (True, True),
     "zoneDisruptionSafeguard": (False, False),
     "nodeTaintAdmission": (False, False),
 }
@@ -169,7 +171,10 @@ NON_DEFAULTS: dict[str, tuple[object, object]] = {
 # keys whose non-default value needs an older release (evictionMode: legacy ended in 1.27)
 ON_RELEASE = {"evictionMode": "1.26"}
 # keys whose non-default value needs another setting (informerLagNodes: a lag to lag nodes by)
-NEEDS: dict[str, dict[str, object]] = {"informerLagNodes": {"informerLag": 1}}
+NEEDS: dict[str, dict[str, object]] = {
+    "informerLagNodes": {"informerLag": 1},
+    "informerLagReplicaSets": {"informerLag": 1},
+}
 
 
 @pytest.mark.parametrize("key", sorted(KEYS))
@@ -337,6 +342,7 @@ SHOWN_DEFAULTS = {
     "rsExpectations": "true",
     "schedulerAssumedPods": "true",
     "informerLagNodes": "false",
+    "informerLagReplicaSets": "false",
     "zoneDisruptionSafeguard": "true",
     "nodeTaintAdmission": "true",
 }
