@@ -245,7 +245,9 @@ def test_hypothesis_finds_the_stale_node_binding() -> None:
     assert r.trace is not None and "TaintToleration" in r.trace.steps[-1].label
 
 
-@pytest.mark.parametrize(("lag", "states"), [("0", 474), ("1", 667), ("2", 4989)])
+@pytest.mark.parametrize(
+    ("lag", "states"), [("0", 474), ("1", 667), pytest.param("2", 4989, marks=pytest.mark.thorough)]
+)
 def test_off_by_default_the_state_counts_are_unchanged(tmp_path: Path, lag: str, states: int) -> None:
     """The README's cost table (Informer caches that lag): with informerLagNodes off (the
     default) the explored states are those from before node lag existed."""
