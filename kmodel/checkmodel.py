@@ -25,7 +25,8 @@ Enabled transitions of a state:
   urgently as a timeline event; once no component has work left, each enabled firing of a rule,
   and while a rule without ``may: true`` is enabled the clock does not tick;
 - with ``informerLag`` set (:mod:`kmodel.informer`): each lagging informer's next delivery of a
-  pod change (every other transition's pod changes are queued on the informers first), and the
+  pod (or, with ``informerLagNodes``, node) change (every other transition's changes are queued
+  on the informers first), and the
   clock waits for the changes that were already pending at the previous tick.
 - with ``watchCacheLag`` set (:mod:`kmodel.watchcache`): the lagging watch cache's next
   catch-up, a kubelet that starts listing its pods from that cache as well as from an up-to-date

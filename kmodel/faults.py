@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import attrs
 
-from kmodel import ha
+from kmodel import ha, informer
 from kmodel.components import prober
 from kmodel.state import Cluster, ControllerMemory
 
@@ -34,7 +34,10 @@ def _field(component: str) -> str:
 
 
 def _forget_controller_memory(before: Cluster, after: Cluster) -> Cluster:
-    """A controller-manager that stops running (process stopped or host down) loses its memory."""
+    """A controller-manager that stops running (process stopped or host down) loses its memory;
+    a controller-manager or scheduler that stops loses its informers and the expectations it
+    kept (:func:`kmodel.informer.stopped`)."""
+    after = informer.stopped(before, after)
     was = before.control_plane.controller_manager and before.control_plane_host_up
     now = after.control_plane.controller_manager and after.control_plane_host_up
     if was and not now:

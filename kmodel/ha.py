@@ -62,6 +62,7 @@ from collections.abc import Callable
 import attrs
 from attrs import frozen
 
+from kmodel import informer
 from kmodel.errors import KmodelError
 from kmodel.state import Cluster, ControllerMemory
 
@@ -386,6 +387,9 @@ def on_tick(before: Cluster, c: Cluster) -> Cluster:
         leases[i], leading[i] = lease, frozenset(lead)
     ha = attrs.evolve(ha, leases=tuple(leases), leading=tuple(leading))  # type: ignore[arg-type]
     after = attrs.evolve(c, ha=ha, memory=memory)
+    if memory is not c.memory:
+        # the new leader's process: no expectations, freshly listed informers (kmodel.informer)
+        after = informer.forget(after, "controller-manager")
     if ha.manageable(after):
         since = None
     else:

@@ -149,6 +149,9 @@ def _tick(cluster: Cluster) -> Cluster:
         out = attrs.evolve(out, control_plane=attrs.evolve(cp, apiserver_down_since=since))
     if now - since >= cluster.settings.leader_election_renew_deadline and out.memory != ControllerMemory():
         out = attrs.evolve(out, memory=ControllerMemory())
+    if now - since >= cluster.settings.leader_election_renew_deadline:
+        # the restarted process starts with no expectations and freshly listed informers
+        out = informer.forget(out, "controller-manager")
     return out
 
 

@@ -1063,7 +1063,9 @@ def no_schedule_to_unready_node(before: Cluster, after: Cluster) -> bool:
     runtime/N`` event): the kubelet posts Ready=False and, until the node lifecycle controller's
     next pass adds the not-ready:NoSchedule taint, the scheduler, which filters on taints only,
     may bind a pod there. Kubernetes has that race too; its window is shorter, as its NoSchedule
-    tainting reacts to the node update at once, where kmodel's runs with the monitor pass.
+    tainting reacts to the node update at once, where kmodel's runs with the monitor pass. Nor
+    does it hold with ``informerLagNodes``: a scheduler whose Node informer has not yet delivered
+    a taint binds as if it were not there (scenarios/stale-node-view.yaml).
     """
     return not _bad_bindings(before, after)
 
@@ -1254,8 +1256,10 @@ def pods_admitted(cluster: Cluster) -> bool:
     the node satisfies the pod's nodeSelector and required node affinity, that its host ports are
     free and (since 1.22) that it tolerates the node's NoExecute taints. The scheduler only binds
     pods that pass the same checks, so a rejection means the scheduler was bypassed: a pod (or a
-    pod template) that sets spec.nodeName. A Deployment whose template pins a node that rejects
-    its pods never runs them, and its ReplicaSet replaces each rejected pod with another one.
+    pod template) that sets spec.nodeName, or that it bound on a stale view (with ``informerLag``:
+    its pods without assumed pods, its nodes with ``informerLagNodes``). A Deployment whose
+    template pins a node that rejects its pods never runs them, and its ReplicaSet replaces each
+    rejected pod with another one.
     """
     return not _rejected(cluster)
 

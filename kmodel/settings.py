@@ -114,6 +114,11 @@ class Settings:
     informer_lag: int = field(default=0, validator=_nonneg)
     rs_expectations: bool = True
     scheduler_assumed_pods: bool = True
+    # with informer_lag: the scheduler's Node informer lags too (its view of taints, cordons,
+    # labels, capacity and of nodes coming and going); off by default
+    informer_lag_nodes: bool = False
+    # with informer_lag: the Deployment controller's ReplicaSet informer lags too; off by default
+    informer_lag_replica_sets: bool = False
     # historical safeguards (kmodel.partitions): the node lifecycle controller's all-zones-down
     # rule (off: what Kubernetes did before 1.5, kubernetes#28832), and the NodeTaint admission
     # plugin's not-ready:NoSchedule taint on a new Node (off: before TaintNodesByCondition)
@@ -126,6 +131,12 @@ class Settings:
     consistent_initial_list: bool = True
 
     def __attrs_post_init__(self) -> None:
+        for key, on in (
+            ("informerLagNodes", self.informer_lag_nodes),
+            ("informerLagReplicaSets", self.informer_lag_replica_sets),
+        ):
+            if on and self.informer_lag == 0:
+                raise SettingsError(f"{key} needs informerLag of at least 1 (how many changes a view may miss)", key)
         if self.eviction_mode not in ("taint", "legacy"):
             raise SettingsError(
                 f"evictionMode must be 'taint' or 'legacy' (got {shown(self.eviction_mode)})", "evictionMode"

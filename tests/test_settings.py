@@ -115,6 +115,8 @@ KEYS = {
     "informerLag": "informer_lag",
     "rsExpectations": "rs_expectations",
     "schedulerAssumedPods": "scheduler_assumed_pods",
+    "informerLagNodes": "informer_lag_nodes",
+    "informerLagReplicaSets": "informer_lag_replica_sets",
     "zoneDisruptionSafeguard": "zone_disruption_safeguard",
     "nodeTaintAdmission": "node_taint_admission",
     "watchCacheLag": "watch_cache_lag",
@@ -161,6 +163,8 @@ NON_DEFAULTS: dict[str, tuple[object, object]] = {
     "informerLag": (2, 2),
     "rsExpectations": (False, False),
     "schedulerAssumedPods": (False, False),
+    "informerLagNodes": (True, True),
+    "informerLagReplicaSets": (True, True),
     "zoneDisruptionSafeguard": (False, False),
     "nodeTaintAdmission": (False, False),
     "watchCacheLag": (2, 2),
@@ -170,12 +174,18 @@ NON_DEFAULTS: dict[str, tuple[object, object]] = {
 
 # keys whose non-default value needs an older release (evictionMode: legacy ended in 1.27)
 ON_RELEASE = {"evictionMode": "1.26"}
+# keys whose non-default value needs another setting (informerLagNodes: a lag to lag nodes by)
+NEEDS: dict[str, dict[str, object]] = {
+    "informerLagNodes": {"informerLag": 1},
+    "informerLagReplicaSets": {"informerLag": 1},
+}
 
 
 @pytest.mark.parametrize("key", sorted(KEYS))
 def test_each_key_sets_its_field_and_only_that(key: str) -> None:
     raw, value = NON_DEFAULTS[key]
-    base = {"kubernetesVersion": ON_RELEASE[key]} if key in ON_RELEASE else {}
+    base: dict[str, object] = {"kubernetesVersion": ON_RELEASE[key]} if key in ON_RELEASE else {}
+    base.update(NEEDS.get(key, {}))
     s = settings_from({**base, key: raw})
     reference = settings_from(base)
     name = KEYS[key]
@@ -335,6 +345,8 @@ SHOWN_DEFAULTS = {
     "informerLag": "0",
     "rsExpectations": "true",
     "schedulerAssumedPods": "true",
+    "informerLagNodes": "false",
+    "informerLagReplicaSets": "false",
     "zoneDisruptionSafeguard": "true",
     "nodeTaintAdmission": "true",
     "watchCacheLag": "0",

@@ -53,6 +53,9 @@ MinimumReplicasUnavailable), and with a progress deadline Progressing: NewReplic
 when complete, ReplicaSetUpdated (lastUpdateTime now) when any count moved forward,
 ProgressDeadlineExceeded once lastUpdateTime + progressDeadlineSeconds < now.
 
+With ``informerLagReplicaSets`` (kmodel.informer) the step runs on the controller's lagging
+ReplicaSet list; a write from a stale copy is refused as the apiserver's Conflict.
+
 ``cleanupDeployment`` (sync.go): beyond ``revisionHistoryLimit`` old ReplicaSets, delete the
 lowest revisions among the first ``len - limit``, skipping any with replicas or pods.
 

@@ -22,7 +22,8 @@ reason and message is recorded. The kubelet never starts its containers.
 
 Pods that reach a kubelet without the scheduler are those that name their node: bare pods with
 ``spec.nodeName`` and the pods of a template that sets it. A pod the scheduler placed passes
-these checks unless the node changed in between (kmodel binds and admits against the same state).
+these checks unless the node changed in between: with ``informerLagNodes`` (kmodel.informer) the
+scheduler may bind on a view of the node that misses a new taint, and these checks catch it.
 Left out: the OS label and field checks (kmodel's nodes and pods are linux), the
 SupplementalGroupsPolicy check, the device manager's allocation, and the retry with a fresh Node
 object when node affinity alone fails.

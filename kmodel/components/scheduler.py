@@ -28,7 +28,8 @@ A bound pod is never moved again: the scheduler only looks at pods with no node 
 
 With ``informerLag`` the step runs unchanged on the scheduler's lagging view of the pods
 (:mod:`kmodel.informer`), in which the pods it bound count as bound before the watch confirms them
-(its cache's assumed pods), unless ``schedulerAssumedPods: false``.
+(its cache's assumed pods), unless ``schedulerAssumedPods: false``; with ``informerLagNodes`` its
+view of the nodes (labels, taints, cordon, capacity, which nodes exist) lags too.
 """
 
 from __future__ import annotations
