@@ -2322,17 +2322,20 @@ def _unready_endpoints(before: Cluster, after: Cluster) -> list[str]:
     Ready, not Terminating; Running with publishNotReadyAddresses) in the state before it."""
     if before.services is after.services:
         return []
-    from kmodel.components.endpoints import ready_endpoints
-
     out = []
     for svc in after.services:
         old = before.service(svc.name)
         if old is None or old.endpoints == svc.endpoints:
             continue
-        wanted = set(ready_endpoints(before, old))
         for name in svc.endpoints:
-            if name not in wanted:
-                pod = before.pod(name)
+            pod = before.pod(name)
+            if pod is None or not same_namespace(pod.name, svc.name) or not selector_matches(svc.selector, pod.labels):
+                serves = False
+            elif svc.publish_not_ready_addresses:
+                serves = pod.node_name is not None and pod.phase == RUNNING
+            else:
+                serves = pod.node_name is not None and pod.ready and not pod.terminating
+            if not serves:
                 shown = _pod_state(before, pod) if pod is not None else "gone"
                 out.append(f"service {svc.name} lists {name} as a ready endpoint at t={after.now}s, but it is {shown}")
     return out
