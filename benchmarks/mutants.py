@@ -233,7 +233,7 @@ MUTANTS: tuple[Mutant, ...] = (
         _fixed("nodelifecycle", mc.nodelifecycle_ignoring_leases),
         "eviction-after-timeout",
         settle=False,
-        z3=NODE_HEALTH_ONLY.format("node lifecycle variant"),
+        z3=Z3("node-health", {"ignoring_leases": True}),
     ),
     Mutant(
         "nodelifecycle-never-removing-taints",
@@ -243,7 +243,7 @@ MUTANTS: tuple[Mutant, ...] = (
         POWER_OFF_ONE,
         _fixed("nodelifecycle", mc.nodelifecycle_never_removing_taints),
         "replica-convergence",
-        z3=NODE_HEALTH_ONLY.format("node lifecycle variant"),
+        z3=NODE_HEALTH_ONLY.format("variant that keeps condition taints"),
     ),
     Mutant(
         "nodelifecycle-ignoring-full-disruption",

@@ -12,6 +12,8 @@ from kmodel import properties as props
 from kmodel.checkrun import choose_properties
 from kmodel.engines.base import HOLDS, VIOLATED
 from kmodel.engines.explore import explore
+from kmodel.scenario import load
+from tests.conftest import DATA
 
 
 def test_the_catalogue_has_fifteen_or_more_mutants_each_on_a_loadable_scenario() -> None:
@@ -59,6 +61,26 @@ def test_a_row_says_which_property_killed_the_mutant_and_how_fast() -> None:
     na = mutants.run_mutant(mutants.BY_NAME["endpoints-ignoring-readiness"], "smt", 10.0)
     assert not na["killed"] and na["note"].startswith("not applicable")
     assert "| endpoints-ignoring-readiness | smt | n/a |" in mutants.table([na])
+
+
+def test_the_z3_switch_for_ignored_leases_agrees_with_the_python_mutant() -> None:
+    """The node-health slice's ``ignoring_leases`` is benchmarks/mutant_components.py's
+    nodelifecycle_ignoring_leases: on random runs of the broken Python model every step's
+    successors agree with the switched encoding, the real encoding disagrees, and BMC finds
+    the early eviction with a trace replayed on the Python model."""
+    from benchmarks import mutant_components as mc
+    from kmodel.smt import bmc
+    from kmodel.smt.nodehealth import Slice, SliceModel
+    from tests.test_smt_agreement import _first_problem, _random_states
+
+    replace = {"nodelifecycle": mc.nodelifecycle_ignoring_leases}
+    model = SliceModel(load(DATA / "props-two-workers.yaml"), faults=(("powerOffNode", 1),), replace=replace)
+    states = _random_states(model, seed=3, walks=2, length=40)
+    assert _first_problem(Slice(model, ignoring_leases=True), states) == []
+    assert any(p.startswith("nodelifecycle") for p in _first_problem(Slice(model), states))
+    r = bmc.check(Slice(model, ignoring_leases=True), "eviction-after-timeout", max_depth=20)
+    assert r.verdict == VIOLATED and r.trace is not None, r.message
+    assert "replayed on the Python model" in r.message
 
 
 @pytest.mark.thorough  # the whole table: tens of minutes

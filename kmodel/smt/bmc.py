@@ -545,6 +545,7 @@ def with_calm(sl: Slice) -> Slice:
         "toleration_override": sl.toleration_override,
         "exact_changed": sl.exact_changed,
         "kubelet_keeps_deleted": sl.kubelet_keeps_deleted,
+        "ignoring_leases": sl.ignoring_leases,
         "calm": True,
     }
     if isinstance(sl, WorkloadSlice):
