@@ -650,9 +650,13 @@ def main(argv: list[str] | None = None) -> None:
     if args.retry:
         rows = json.loads(RESULTS.with_suffix(".json").read_text())
         for i, r in enumerate(rows):
-            if r["killed"] or r["note"].startswith("not applicable") or (only and r["mutant"] not in only):
+            m = BY_NAME[r["mutant"]]
+            newly_encoded = r["engine"] == "smt" and isinstance(m.z3, Z3)
+            if r["killed"] or (r["note"].startswith("not applicable") and not newly_encoded):
                 continue
-            again = run_mutant(BY_NAME[r["mutant"]], r["engine"], args.cap)
+            if only and r["mutant"] not in only:
+                continue
+            again = run_mutant(m, r["engine"], args.cap)
             again["note"] = "; ".join(x for x in (f"cap {args.cap:g} s", again["note"]) if x)
             rows[i] = again
             _print(again)

@@ -2371,7 +2371,7 @@ def _deletion_rank(p: Pod) -> tuple[bool, int, bool]:
 
 
 def _bad_scale_downs(before: Cluster, after: Cluster) -> list[str]:
-    if before.pods is after.pods:
+    if before.pods is after.pods or after.settings.informer_lag > 0:
         return []
     out = []
     for old_rs in before.replicasets:
@@ -2417,6 +2417,8 @@ def scale_down_deletes_unready_first(before: Cluster, after: Cluster) -> bool:
     with exactly spec.replicas of them, the others deleted without a DisruptionTarget condition
     (not evicted or preempted): no pod kept may rank strictly below a pod deleted on those keys.
     The later keys (pod-deletion-cost, pods per node, time ready, restarts, age) are not judged.
+    With ``informerLag`` the controller ranks the pods of its lagging view, which the property
+    does not see: it is not judged there.
     """
     return not _bad_scale_downs(before, after)
 
