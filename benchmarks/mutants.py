@@ -575,7 +575,7 @@ def run(cap: float = 20.0, smoke: bool = False, only: list[str] | None = None) -
     return rows
 
 
-SMOKE = ("scheduler-ignoring-not-ready", "endpoints-ignoring-readiness", "tainteviction-ignoring-toleration")
+SMOKE = ("scheduler-ignoring-resource-fit", "endpoints-ignoring-readiness", "deployment-ignoring-max-surge")
 
 
 # --- the table ----------------------------------------------------------------------------------------
