@@ -10,20 +10,15 @@ for the duration of the step only, as tests/broken.py does for the DaemonSet tol
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import attrs
 
-from kmodel import model
 from kmodel.components import endpoints, kubelet, nodelifecycle, replicaset, scheduler
 from kmodel.components.plugins import noderesources
 from kmodel.namespaces import same_namespace
 from kmodel.state import (
-    FAILED,
     NO_EXECUTE,
     NO_SCHEDULE,
     RUNNING,
-    SUCCEEDED,
     TAINT_NOT_READY,
     TAINT_UNREACHABLE,
     Cluster,
@@ -174,7 +169,6 @@ def _every_running_pod(cluster: Cluster, svc: Service) -> tuple[str, ...]:
         if p.node_name
         and p.phase == RUNNING
         and not p.terminating
-        and p.phase not in (SUCCEEDED, FAILED)
         and same_namespace(p.name, svc.name)
         and selector_matches(svc.selector, p.labels)
     )
@@ -192,7 +186,3 @@ def endpoints_ignoring_readiness(cluster: Cluster) -> list[Outcome]:
         return endpoints.step(cluster)
     finally:
         endpoints.ready_endpoints = real  # type: ignore[assignment]
-
-
-StepFn = model.StepFn
-KubeletStep = Callable[[Cluster, str], list[Outcome]]
