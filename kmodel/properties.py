@@ -70,6 +70,7 @@ from kmodel.state import (
     FAILED,
     NO_EXECUTE,
     NO_SCHEDULE,
+    PENDING,
     RUNNING,
     SUCCEEDED,
     TAINT_NOT_READY,
@@ -2320,6 +2321,115 @@ def no_mass_eviction(before: Cluster, after: Cluster) -> bool:
     return not _mass_evictions(before, after)
 
 
+# --- endpoints-only-ready and scale-down-deletes-unready-first (the mutation suite, issue 17) -----
+
+
+def _unready_endpoints(before: Cluster, after: Cluster) -> list[str]:
+    """Pods a step writes into a Service's endpoints that were not ready endpoints (bound,
+    Ready, not Terminating; Running with publishNotReadyAddresses) in the state before it."""
+    if before.services is after.services:
+        return []
+    out = []
+    for svc in after.services:
+        old = before.service(svc.name)
+        if old is None or old.endpoints == svc.endpoints:
+            continue
+        for name in svc.endpoints:
+            pod = before.pod(name)
+            if pod is None or not same_namespace(pod.name, svc.name) or not selector_matches(svc.selector, pod.labels):
+                serves = False
+            elif svc.publish_not_ready_addresses:
+                serves = pod.node_name is not None and pod.phase == RUNNING
+            else:
+                serves = pod.node_name is not None and pod.ready and not pod.terminating
+            if not serves:
+                shown = _pod_state(before, pod) if pod is not None else "gone"
+                out.append(f"service {svc.name} lists {name} as a ready endpoint at t={after.now}s, but it is {shown}")
+    return out
+
+
+def _explain_unready_endpoints(before: Cluster, after: Cluster) -> str:
+    return " | ".join(_unready_endpoints(before, after)) or "every endpoint written in this step is a ready pod"
+
+
+@transition_invariant("endpoints-only-ready", explain=_explain_unready_endpoints)
+def endpoints_only_ready(before: Cluster, after: Cluster) -> bool:
+    """Whenever a Service's endpoints are written, they list only pods that are ready to serve:
+    bound to a node, with the Ready condition, not Terminating (every Running pod for a Service
+    with publishNotReadyAddresses). The endpoints controller (pkg/controller/endpoint,
+    ``addEndpointSubset`` with ``podutil.IsPodReady``) puts every other pod among the not-ready
+    addresses, which receive no traffic.
+
+    Checked on each step that changes a Service's endpoints, against the pods as they were
+    before the step (what the controller read). A pod that becomes not ready between two writes
+    is not judged until the next write: the property says what the controller publishes, not
+    how fast it follows readiness.
+    """
+    return not _unready_endpoints(before, after)
+
+
+_DELETION_PHASE = {PENDING: 0, "Unknown": 1, RUNNING: 2}
+
+
+def _deletion_rank(p: Pod) -> tuple[bool, int, bool]:
+    """The first keys of ``ActivePodsWithRanks``: assigned, phase (Pending < Unknown < Running),
+    ready; the pod with the smaller rank is deleted first."""
+    return (p.node_name is not None, _DELETION_PHASE.get(p.phase, 3), p.ready)
+
+
+def _bad_scale_downs(before: Cluster, after: Cluster) -> list[str]:
+    if before.pods is after.pods or after.settings.informer_lag > 0:
+        return []
+    out = []
+    for old_rs in before.replicasets:
+        rs = after.replicaset(old_rs.name)
+        if rs is None or rs.replicas != old_rs.replicas:
+            continue
+        was = [p for p in before.pods if p.owned_by("ReplicaSet", rs.name) and p.active]
+        if len(was) <= rs.replicas:
+            continue
+        gone, kept = [], []
+        for p in was:
+            q = after.pod(p.name)
+            if q is not None and q.active:
+                kept.append(p)
+            elif q is None or not q.disruption_target:
+                gone.append(p)
+        # the controller's scale-down removes exactly the surplus; other deletions are not judged
+        if not gone or len(kept) != rs.replicas:
+            continue
+        for g in gone:
+            worse = [k for k in kept if _deletion_rank(k) < _deletion_rank(g)]
+            if worse:
+                kept_text = ", ".join(f"{k.name} ({_pod_state(before, k)})" for k in worse)
+                out.append(
+                    f"replicaset {rs.name} scaled down at t={after.now}s by deleting {g.name} "
+                    f"({_pod_state(before, g)}) and kept {kept_text}"
+                )
+    return out
+
+
+def _explain_bad_scale_downs(before: Cluster, after: Cluster) -> str:
+    return " | ".join(_bad_scale_downs(before, after)) or "no scale-down kept a pod that ranks below one it deleted"
+
+
+@transition_invariant("scale-down-deletes-unready-first", explain=_explain_bad_scale_downs)
+def scale_down_deletes_unready_first(before: Cluster, after: Cluster) -> bool:
+    """A ReplicaSet that deletes its surplus deletes the pods that serve least first: unassigned
+    before assigned, Pending before Unknown before Running, not ready before ready (the first
+    keys of ``ActivePodsWithRanks``, pkg/controller/controller_utils.go, which
+    ``getPodsToDelete`` sorts by).
+
+    Checked on every step in which a ReplicaSet with more active pods than spec.replicas ends
+    with exactly spec.replicas of them, the others deleted without a DisruptionTarget condition
+    (not evicted or preempted): no pod kept may rank strictly below a pod deleted on those keys.
+    The later keys (pod-deletion-cost, pods per node, time ready, restarts, age) are not judged.
+    With ``informerLag`` the controller ranks the pods of its lagging view, which the property
+    does not see: it is not judged there.
+    """
+    return not _bad_scale_downs(before, after)
+
+
 BUILTINS: dict[str, PropertyDef] = {
     d.name: d
     for d in (
@@ -2348,6 +2458,8 @@ BUILTINS: dict[str, PropertyDef] = {
         manageable_after_any_single_failure,
         one_leader_acting,
         no_mass_eviction,
+        endpoints_only_ready,
+        scale_down_deletes_unready_first,
     )
 }
 

@@ -153,6 +153,8 @@ def test_builtins_in_their_fixed_order_with_kinds_docs_and_explanations() -> Non
         "manageable-after-any-single-failure",
         "one-leader-acting",
         "no-mass-eviction",
+        "endpoints-only-ready",
+        "scale-down-deletes-unready-first",
     ]
     kinds = {name: d.kind for name, d in props.BUILTINS.items()}
     assert kinds == {
@@ -181,6 +183,8 @@ def test_builtins_in_their_fixed_order_with_kinds_docs_and_explanations() -> Non
         "manageable-after-any-single-failure": ALWAYS,
         "one-leader-acting": ALWAYS,
         "no-mass-eviction": ALWAYS_TRANSITION,
+        "endpoints-only-ready": ALWAYS_TRANSITION,
+        "scale-down-deletes-unready-first": ALWAYS_TRANSITION,
     }
     for d in props.BUILTINS.values():
         assert d.explain is not None and len(d.doc) > 200 and d.summary

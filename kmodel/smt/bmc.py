@@ -453,6 +453,8 @@ NOT_ENCODED: dict[str, str] = {
     "pdb-respected": "the slices do not encode PodDisruptionBudgets or the eviction API (they refuse them)",
     "drain-completes": "the slices do not encode kubectl drain (they refuse it)",
     "no-mass-eviction": "no slice encodes it (kmodel.partitions: check it with --engine explore or hypothesis)",
+    "endpoints-only-ready": "no slice encodes it (a property of the mutation suite: check it with --engine explore)",
+    "scale-down-deletes-unready-first": "the workload slice leaves the deletion ranking out (use --engine explore)",
     "manageable-after-any-single-failure": "the slices have one control plane (they refuse a controlPlane section)",
     "one-leader-acting": "the slices have one control plane (they refuse a controlPlane section)",
 }
@@ -543,6 +545,7 @@ def with_calm(sl: Slice) -> Slice:
         "toleration_override": sl.toleration_override,
         "exact_changed": sl.exact_changed,
         "kubelet_keeps_deleted": sl.kubelet_keeps_deleted,
+        "ignoring_leases": sl.ignoring_leases,
         "calm": True,
     }
     if isinstance(sl, WorkloadSlice):

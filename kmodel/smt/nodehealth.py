@@ -793,7 +793,10 @@ class Slice:
     ("faults stop"), which, once the timeline is over, undoes every injected fault, spends the
     whole budget and sets ``calm``, after which no fault or repair can fire.
     ``kubelet_keeps_deleted`` mirrors ``kubelet_never_finishing_deletions`` of tests/broken.py:
-    a kubelet that stops a deleted pod's containers but never removes the pod."""
+    a kubelet that stops a deleted pod's containers but never removes the pod.
+    ``ignoring_leases`` mirrors ``nodelifecycle_ignoring_leases`` of
+    benchmarks/mutant_components.py: a node lifecycle controller that never sees a Lease
+    renewed (its records hold no Lease), so only a new status heartbeat moves its probe time."""
 
     # pods keep the node they were bound to when the scenario settled (nothing in this slice
     # binds or moves pods); :class:`kmodel.smt.workload.WorkloadSlice` makes it a variable
@@ -810,9 +813,11 @@ class Slice:
         exact_changed: bool = False,
         calm: bool = False,
         kubelet_keeps_deleted: bool = False,
+        ignoring_leases: bool = False,
     ) -> None:
         self.calm = calm
         self.kubelet_keeps_deleted = kubelet_keeps_deleted
+        self.ignoring_leases = ignoring_leases
         if not isinstance(model, SliceModel):
             raise _refuse(
                 f"expected a SliceModel, got {type(model).__name__}",
@@ -1591,7 +1596,7 @@ class Slice:
             saved = c[nk(n, "health.seen_lease")]
             # a new heartbeat (or no record): the record is rebuilt, forgetting its Lease
             rebuild = OR(new, c[nk(n, "health.seen_heartbeat")] != hb)
-            renewed = OR(NOT(saved_set), saved < lease)
+            renewed = False if self.ignoring_leases else OR(NOT(saved_set), saved < lease)
             probe = IF(OR(rebuild, renewed), now, c[nk(n, "health.probe")])
             cond = c[nk(n, "ready")]
             unknown = AND(now > probe + P.monitor_grace, cond != R_UNKNOWN)
@@ -1610,6 +1615,9 @@ class Slice:
             nx[nk(n, "health.seen_lease")] = IF(
                 OR(renewed, unknown), lease, IF(rebuild, 0, c[nk(n, "health.seen_lease")])
             )
+            if self.ignoring_leases:  # the record never holds a Lease
+                nx[nk(n, "health.seen_lease.set")] = AND(keep_lease, c[nk(n, "health.seen_lease.set")])
+                nx[nk(n, "health.seen_lease")] = IF(rebuild, 0, c[nk(n, "health.seen_lease")])
             lost = AND(ready[n] != R_TRUE, cond == R_TRUE)
             for info in self.pods:
                 on = self.on(c, info, n)
