@@ -892,10 +892,15 @@ class Cluster:
         return attrs.evolve(self, nodes=upsert(self.nodes, node))
 
     def with_pod(self, pod: Pod) -> Cluster:
-        return attrs.evolve(self, pods=upsert(self.pods, pod))
+        pods = upsert(self.pods, pod)
+        podindex.derive(self.pods, pods, find(self.pods, pod.name), pod)  # kmodel.podindex
+        return attrs.evolve(self, pods=pods)
 
     def without_pod(self, name: str) -> Cluster:
-        return attrs.evolve(self, pods=remove(self.pods, name))
+        pods = remove(self.pods, name)
+        if pods is not self.pods:
+            podindex.derive(self.pods, pods, find(self.pods, name), None)
+        return attrs.evolve(self, pods=pods)
 
     def with_replicaset(self, rs: ReplicaSet) -> Cluster:
         return attrs.evolve(self, replicasets=upsert(self.replicasets, rs))
@@ -937,22 +942,10 @@ class Cluster:
 
 # --- indexes ------------------------------------------------------------------------------------
 
-# One-entry memo keyed by the identity of a pods tuple. Tuples are immutable and the memo holds a
-# reference to the key, so an identical id always means the same tuple: the index is exact.
-_pods_index: tuple[tuple[Pod, ...], dict[str | None, tuple[Pod, ...]]] | None = None
-
-
 def pods_by_node(pods: tuple[Pod, ...]) -> dict[str | None, tuple[Pod, ...]]:
-    """Pods grouped by node name (None: unbound), computed once per pods tuple."""
-    global _pods_index
-    if _pods_index is not None and _pods_index[0] is pods:
-        return _pods_index[1]
-    groups: dict[str | None, list[Pod]] = {}
-    for p in pods:
-        groups.setdefault(p.node_name, []).append(p)
-    index = {k: tuple(v) for k, v in groups.items()}
-    _pods_index = (pods, index)
-    return index
+    """Pods grouped by node name (None: unbound), each group in name order (read-only: the
+    groups are kmodel.podindex's, shared between the indexes of successive pods tuples)."""
+    return podindex.index(pods).by_node
 
 
 # --- sorted-tuple helpers ----------------------------------------------------------------------
@@ -1002,6 +995,7 @@ def pairs_set(pairs: tuple[tuple[str, V], ...], key: str, value: V | None) -> tu
 
 
 # Settings live in their own module; imported last to keep the annotation above resolvable.
+from kmodel import podindex  # noqa: E402
 from kmodel.deschedulertypes import DeschedulerState  # noqa: E402
 from kmodel.loadmodel import WorkloadLoad  # noqa: E402
 from kmodel.settings import Settings  # noqa: E402

@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from operator import attrgetter
 
 import attrs
 
-from kmodel import informer
+from kmodel import informer, podindex
 from kmodel.components import apiserver
 from kmodel.namespaces import same_namespace
 from kmodel.state import PENDING, RUNNING, Cluster, Pod, ReplicaSet, pod_available, selector_matches
@@ -43,7 +44,8 @@ _PHASE_ORDER = {PENDING: 0, "Unknown": 1, RUNNING: 2}
 
 
 def owned_pods(cluster: Cluster, rs: ReplicaSet) -> list[Pod]:
-    return [p for p in cluster.pods if p.owned_by("ReplicaSet", rs.name) and selector_matches(rs.selector, p.labels)]
+    mine = podindex.index(cluster.pods).by_owner.get(rs.name, ())  # the pods naming it as owner, by name
+    return [p for p in mine if p.owned_by("ReplicaSet", rs.name) and selector_matches(rs.selector, p.labels)]
 
 
 def _log_rank_diff(t1: int, t2: int, now: int) -> int:
@@ -119,14 +121,19 @@ def new_pod(rs: ReplicaSet, now: int, taken: Callable[[str], bool] = lambda _: F
 def claim_pods(cluster: Cluster, rs: ReplicaSet, notes: list[str]) -> Cluster:
     """``ClaimPods`` over the active pods (``FilterActivePods`` comes first in syncReplicaSet)."""
     out = cluster
-    for p in cluster.pods:
-        if not p.active:
-            continue
-        matches = same_namespace(p.name, rs.name) and selector_matches(rs.selector, p.labels)
-        if p.owned_by("ReplicaSet", rs.name) and not matches:
+    # only the pods it owns and the orphans can change hands (from the pods index; taken in name
+    # order, as a scan of every pod would meet them)
+    ix = podindex.index(cluster.pods)
+    def matches(p: Pod) -> bool:
+        return same_namespace(p.name, rs.name) and selector_matches(rs.selector, p.labels)
+
+    release = [p for p in ix.by_owner.get(rs.name, ()) if p.active and p.owned_by("ReplicaSet", rs.name)]
+    adopt = [p for p in ix.by_owner.get(None, ()) if p.active and matches(p)]
+    for p in sorted([*(p for p in release if not matches(p)), *adopt], key=attrgetter("name")):
+        if p.owner is not None:
             out = out.with_pod(attrs.evolve(p, owner=None))
             notes.append(f"{rs.name}: release {p.name}")
-        elif p.owner is None and matches:
+        else:
             out = out.with_pod(attrs.evolve(p, owner=rs.name, owner_kind="ReplicaSet"))
             notes.append(f"{rs.name}: adopt {p.name}")
     return out

@@ -81,6 +81,11 @@ __all__ = [
 
 SOURCE = "default-scheduler"
 
+# Set (by kmodel.model.fixed_schedule, around one step) when the caller takes the first successor
+# only: a bind tied among several nodes then builds the state of the first node alone (its label
+# still names every tie). Building one state per tied node costs a copy of the pods tuple each.
+first_successor_only = False
+
 WEIGHT_TAINT_TOLERATION = tainttoleration.WEIGHT
 WEIGHT_NODE_AFFINITY = nodeaffinity.WEIGHT
 WEIGHT_POD_TOPOLOGY_SPREAD = podtopologyspread.WEIGHT
@@ -226,7 +231,9 @@ def queue(cluster: Cluster) -> list[Pod]:
     """Pods waiting to be scheduled, in the order the active queue pops them (PrioritySort:
     higher priority first, then oldest first)."""
     waiting = [
-        p for p in cluster.pods if p.node_name is None and not p.terminating and p.name not in cluster.sched_attempted
+        p
+        for p in pods_by_node(cluster.pods).get(None, ())  # the unbound pods, in name order
+        if not p.terminating and p.name not in cluster.sched_attempted
     ]
     return sorted(waiting, key=queuesort.key)
 
@@ -344,6 +351,8 @@ def step(cluster: Cluster) -> list[Outcome]:
         if len(best) > 1:
             label_ += f" (tie among {', '.join(best)})"
         outcomes.append(Outcome("scheduler", label_, bound, (event,)))
+        if first_successor_only:
+            break
     return outcomes
 
 
