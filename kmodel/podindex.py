@@ -56,7 +56,7 @@ class PodIndex:
     """Derived facts about one pods tuple. Read-only for its users: the maps it hands out are
     shared with the indexes derived from it."""
 
-    __slots__ = ("by_node", "by_owner", "counters", "derived", "pods")
+    __slots__ = ("by_node", "by_owner", "counters", "derived", "orders", "pods")
 
     def __init__(self, pods: tuple[Pod, ...]) -> None:
         self.pods = pods
@@ -71,6 +71,8 @@ class PodIndex:
         self.counters: dict[str, int] = {}
         # per-node facts computed from a node's pods (DERIVED), per node, on first use
         self.derived: dict[Hashable, dict[str | None, Any]] = {}
+        # the pods with a property sorted by a key (ORDERS), as (key, pod), on first use
+        self.orders: dict[str, list[tuple[Any, Pod]]] = {}
 
     def _regroup(
         self, groups: dict[str | None, Group], old: Pod | None, new: Pod | None, key: Callable[[Pod], str | None]
@@ -107,6 +109,22 @@ class PodIndex:
                 per_node = {n: v for n, v in per_node.items() if n not in touched}
             derived[fact] = per_node
         out.derived = derived
+        orders = {}
+        for name, entries in self.orders.items():
+            test, key = ORDERS[name]
+            gone = old is not None and test(old)
+            added = new is not None and test(new)
+            if gone or added:
+                entries = list(entries)
+                if gone:
+                    assert old is not None
+                    del entries[bisect_left(entries, key(old), key=_first)]
+                if added:
+                    assert new is not None
+                    k = key(new)
+                    entries.insert(bisect_left(entries, k, key=_first), (k, new))
+            orders[name] = entries
+        out.orders = orders
         return out
 
     def count(self, name: str) -> int:
@@ -116,6 +134,15 @@ class PodIndex:
             test = COUNTERS[name]
             value = self.counters[name] = sum(1 for p in self.pods if test(p))
         return value
+
+    def ordered(self, name: str) -> list[tuple[Any, Pod]]:
+        """The pods with the property ``ORDERS[name]``, sorted by its key (unique per pod), as
+        (key, pod). Read-only."""
+        entries = self.orders.get(name)
+        if entries is None:
+            test, key = ORDERS[name]
+            entries = self.orders[name] = sorted(((key(p), p) for p in self.pods if test(p)), key=_first)
+        return entries
 
     def per_node(self, fact: Hashable, node: str | None, compute: Callable[[Group], Any]) -> Any:
         """``compute(pods on node)``, kept until a pod on that node changes. ``fact`` names
@@ -138,6 +165,20 @@ def counter(name: str, test: Callable[[Pod], bool]) -> str:
     """Register a counted property; returns ``name`` for :meth:`PodIndex.count`."""
     COUNTERS[name] = test
     return name
+
+
+# pods with a property kept sorted by a key that is unique per pod (it must end with the name)
+ORDERS: dict[str, tuple[Callable[[Pod], bool], Callable[[Pod], Any]]] = {}
+
+
+def order(name: str, test: Callable[[Pod], bool], key: Callable[[Pod], Any]) -> str:
+    """Register a sorted view; returns ``name`` for :meth:`PodIndex.ordered`."""
+    ORDERS[name] = (test, key)
+    return name
+
+
+def _first(entry: tuple[Any, ...]) -> Any:
+    return entry[0]
 
 
 _memo: OrderedDict[int, PodIndex] = OrderedDict()

@@ -38,7 +38,7 @@ from collections.abc import Callable
 
 import attrs
 
-from kmodel import versions
+from kmodel import podindex, versions
 from kmodel.components.plugins import (
     defaultpreemption,
     interpodaffinity,
@@ -230,12 +230,21 @@ def scores(cluster: Cluster, pod: Pod, nodes: list[Node], usage: dict[str, Usage
 def queue(cluster: Cluster) -> list[Pod]:
     """Pods waiting to be scheduled, in the order the active queue pops them (PrioritySort:
     higher priority first, then oldest first)."""
-    waiting = [
-        p
-        for p in pods_by_node(cluster.pods).get(None, ())  # the unbound pods, in name order
-        if not p.terminating and p.name not in cluster.sched_attempted
-    ]
-    return sorted(waiting, key=queuesort.key)
+    attempted = cluster.sched_attempted
+    return [p for _, p in podindex.index(cluster.pods).ordered(_QUEUE) if p.name not in attempted]
+
+
+# the unbound pods that are not being deleted, in PrioritySort's order (kept by the pods index)
+_QUEUE = podindex.order("scheduler.queue", lambda p: p.node_name is None and not p.terminating, queuesort.key)
+
+
+def first_in_queue(cluster: Cluster) -> Pod | None:
+    """``queue(cluster)[0]`` (None when it is empty), without listing the rest."""
+    attempted = cluster.sched_attempted
+    for _, p in podindex.index(cluster.pods).ordered(_QUEUE):
+        if p.name not in attempted:
+            return p
+    return None
 
 
 def nominated_pods(cluster: Cluster) -> dict[str, list[Pod]]:
@@ -282,7 +291,7 @@ def _fits(
 
 
 def has_work(cluster: Cluster) -> bool:
-    return cluster.scheduler_active and bool(queue(cluster))
+    return cluster.scheduler_active and first_in_queue(cluster) is not None
 
 
 def attempt(cluster: Cluster, pod: Pod) -> tuple[list[str], dict[str, Status]]:
@@ -329,10 +338,9 @@ def schedule(cluster: Cluster, pod: Pod) -> tuple[list[str], dict[str, list[str]
 def step(cluster: Cluster) -> list[Outcome]:
     if not cluster.scheduler_active:
         return []
-    pending = queue(cluster)
-    if not pending:
+    pod = first_in_queue(cluster)
+    if pod is None:
         return []
-    pod = pending[0]
     tried = attrs.evolve(cluster, sched_attempted=cluster.sched_attempted | {pod.name})
     best, statuses = attempt(cluster, pod)
     if not best:
