@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 
 from benchmarks.simulate_bench import generated_scale, load_scale
 from kmodel import model, podindex
+from kmodel.components import scheduler
 from kmodel.components.plugins.noderesources import NodeUsage, node_usage
 from kmodel.components.scheduler import queue
 from kmodel.engines.simulate import Simulation, simulate
@@ -123,6 +124,10 @@ SCENARIOS = (
     "anti-affinity-node-failure.yaml",
     "stale-cache-over-creation.yaml",
     "soft-spread-maintenance.yaml",
+    # pods no node fits, retried tick after tick (the fast path remembers the failed attempt)
+    "gpu-pool.yaml",
+    "anti-affinity-too-few-nodes.yaml",
+    "conflicting-spread.yaml",
 )
 
 
@@ -140,4 +145,16 @@ def test_fast_path_matches_plain_path_on_a_generated_cluster(monkeypatch: pytest
     fast = simulate(scen)
     assert any(e.reason == "NodeNotReady" for e in fast.events)
     assert sum(e.reason == "Scheduled" for e in fast.events) > 72  # the evicted pods placed again
+    _same(fast, _plain(scen, monkeypatch))
+
+
+def test_fast_path_matches_plain_path_with_pods_that_do_not_fit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """6 workers asked for 45 pods each at 50m cpu (40 fit in 2000m): 30 pods stay Pending and
+    are retried every tick; a node failure at 3 minutes frees nothing (its pods go Pending too)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        scen = load_scale(generated_scale(Path(tmp), 6, 6, 45, 3))
+    scheduler._unschedulable.clear()
+    fast = simulate(scen)
+    assert scheduler._unschedulable  # the retries were answered from the remembered attempt
+    assert any("Insufficient cpu" in e.message for e in fast.events if e.reason == "FailedScheduling")
     _same(fast, _plain(scen, monkeypatch))

@@ -342,6 +342,10 @@ def step(cluster: Cluster) -> list[Outcome]:
     if pod is None:
         return []
     tried = attrs.evolve(cluster, sched_attempted=cluster.sched_attempted | {pod.name})
+    if first_successor_only:
+        known = _still_unschedulable(cluster, pod)
+        if known is not None:
+            return _failed(cluster, tried, pod, *known)
     best, statuses = attempt(cluster, pod)
     if not best:
         return unschedulable(cluster, tried, pod, statuses)
@@ -375,10 +379,9 @@ def unschedulable(cluster: Cluster, tried: Cluster, pod: Pod, statuses: dict[str
     message = compose_message(len(cluster.nodes), reasons, result.message, version, _prefilter_message(statuses))
     failed = Event(cluster.now, SOURCE, "FailedScheduling", f"pod/{pod.name}", message, "Warning")
     if not result.candidates:
-        out = tried
-        if result.nominate is not None and pod.nominated_node_name != (result.nominate or None):
-            out = out.with_pod(attrs.evolve(pod, nominated_node_name=result.nominate or None))
-        return [Outcome("scheduler", f"cannot schedule {pod.name}: {message}", out, (failed,))]
+        if first_successor_only:
+            _remember_unschedulable(cluster, pod, message, result.nominate)
+        return _failed(cluster, tried, pod, message, result.nominate)
     outcomes = []
     for candidate in result.candidates:
         out, events = defaultpreemption.prepare(tried, pod, candidate)
@@ -391,6 +394,56 @@ def unschedulable(cluster: Cluster, tried: Cluster, pod: Pod, statuses: dict[str
             label_ += f" (tie among {', '.join(c.node for c in result.candidates)})"
         outcomes.append(Outcome("scheduler", label_, out, (failed, *events)))
     return outcomes
+
+
+def _failed(cluster: Cluster, tried: Cluster, pod: Pod, message: str, nominate: str | None) -> list[Outcome]:
+    """The pod stays Pending with a ``FailedScheduling`` event (and the nomination the
+    PostFilter asked for, "" clearing it)."""
+    failed = Event(cluster.now, SOURCE, "FailedScheduling", f"pod/{pod.name}", message, "Warning")
+    out = tried
+    if nominate is not None and pod.nominated_node_name != (nominate or None):
+        out = out.with_pod(attrs.evolve(pod, nominated_node_name=nominate or None))
+    return [Outcome("scheduler", f"cannot schedule {pod.name}: {message}", out, (failed,))]
+
+
+# --- pods no node fits, until the cluster changes ---------------------------------------------
+#
+# The real scheduler does not retry such a pod in a loop: it parks it in the scheduling queue's
+# unschedulablePods and moves it back to the active or backoff queue when a cluster event that
+# could make it schedulable arrives (a node added or updated, a pod deleted, ...;
+# pkg/scheduler/backend/queue/scheduling_queue.go, MoveAllToActiveOrBackoffQueue, and before
+# 1.32 pkg/scheduler/internal/queue) or after podMaxInUnschedulablePodsDuration. The model retries
+# every pending pod each tick (so no component falls behind); ``kmodel simulate`` (only it: the
+# flag above) skips the filters, scores and preemption dry run of a retry when the pod and every
+# object of the cluster are the very ones of the attempt that failed: the attempt is a pure
+# function of them (the clock is read only to order preemption victims, and a failed attempt
+# found none), so its answer is the same, and only the event's time is new.
+
+_UNSCHEDULABLE_MAX = 100_000
+_unschedulable: dict[str, tuple[Pod, Cluster, str, str | None]] = {}
+
+
+def _unclocked(cluster: Cluster) -> Cluster:
+    """The cluster without what an attempt does not read: the clock, and what ran this tick."""
+    return attrs.evolve(cluster, now=0, ran=frozenset(), sched_attempted=frozenset())
+
+
+def _remember_unschedulable(cluster: Cluster, pod: Pod, message: str, nominate: str | None) -> None:
+    if len(_unschedulable) >= _UNSCHEDULABLE_MAX:
+        _unschedulable.clear()
+    _unschedulable[pod.name] = (pod, _unclocked(cluster), message, nominate)
+
+
+def _still_unschedulable(cluster: Cluster, pod: Pod) -> tuple[str, str | None] | None:
+    """The message and nomination of the pod's last failed attempt, when nothing changed since."""
+    found = _unschedulable.get(pod.name)
+    if found is None:
+        return None
+    was, before, message, nominate = found
+    if was != pod or before != _unclocked(cluster):
+        del _unschedulable[pod.name]
+        return None
+    return message, nominate
 
 
 def compose_message(
