@@ -23,6 +23,7 @@ import attrs
 from attrs import frozen
 
 from kmodel.labels import LabelSelector
+from kmodel.podseq import ChunkedSeq
 from kmodel.probespec import ProbeRuntime, ProbeSpec
 from kmodel.schedulingspec import SchedulingSpec
 
@@ -955,6 +956,8 @@ _name: Callable[[object], str] = attrgetter("name")
 
 
 def find(items: tuple[T, ...], name: str) -> T | None:
+    if type(items) is ChunkedSeq:  # kmodel.podseq: simulate's pods
+        return items.find(name)  # type: ignore[no-any-return]
     i = bisect_left(items, name, key=_name)
     if i < len(items) and _name(items[i]) == name:
         return items[i]
@@ -962,6 +965,8 @@ def find(items: tuple[T, ...], name: str) -> T | None:
 
 
 def upsert(items: tuple[T, ...], item: T) -> tuple[T, ...]:
+    if type(items) is ChunkedSeq:
+        return items.upsert(item)  # type: ignore[return-value]
     name = _name(item)
     i = bisect_left(items, name, key=_name)
     if i < len(items) and _name(items[i]) == name:
@@ -970,6 +975,8 @@ def upsert(items: tuple[T, ...], item: T) -> tuple[T, ...]:
 
 
 def remove(items: tuple[T, ...], name: str) -> tuple[T, ...]:
+    if type(items) is ChunkedSeq:
+        return items.remove(name)  # type: ignore[return-value]
     i = bisect_left(items, name, key=_name)
     if i < len(items) and _name(items[i]) == name:
         return items[:i] + items[i + 1 :]

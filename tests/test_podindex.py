@@ -3,10 +3,12 @@
 - The index derived write by write answers as one built from scratch (and as a scan of the pods
   tuple), over random sequences of pod creations, updates and deletions, and on a branching
   history (two writes from the same tuple: both indexes stay valid).
+- A ChunkedSeq reads, compares, hashes and is written by name as the tuple it stands for.
 - ``kmodel simulate`` with the fast path (derived indexes, the scheduler building only the first
-  of several tied successors) gives, event by event, step by step and snapshot by snapshot, what
-  the plain path gives (every index built afresh from its tuple, every successor built), on
-  shipped scenarios and on a generated cluster with a node failure.
+  of several tied successors, a failed attempt remembered, the pods in a ChunkedSeq) gives,
+  event by event, step by step and snapshot by snapshot, what the plain path gives (every index
+  built afresh from its tuple, every successor built, every retry attempted, a tuple), on shipped
+  scenarios and on generated clusters with node failures and with pods that do not fit.
 """
 
 from __future__ import annotations
@@ -19,10 +21,11 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from benchmarks.simulate_bench import generated_scale, load_scale
-from kmodel import model, podindex
+from kmodel import model, podindex, podseq
 from kmodel.components import scheduler
 from kmodel.components.plugins.noderesources import NodeUsage, node_usage
 from kmodel.components.scheduler import queue
+from kmodel.engines import simulate as simulate_engine
 from kmodel.engines.simulate import Simulation, simulate
 from kmodel.scenario import Scenario, load
 from kmodel.settings import Settings
@@ -96,10 +99,20 @@ def test_derived_index_equals_fresh_one(writes: list, branch: list) -> None:  # 
 # --- the fast path against the plain path ------------------------------------------------------
 
 
+def _fast(scen: Scenario, monkeypatch: pytest.MonkeyPatch) -> Simulation:
+    """The fast path, with the pods in a ChunkedSeq of small chunks however few they are (so that
+    chunks split and empty on these small scenarios too)."""
+    with monkeypatch.context() as m:
+        m.setattr(podseq, "CHUNK", 3)
+        m.setattr(simulate_engine, "_CHUNK_FROM", 0)
+        return simulate(scen)
+
+
 def _plain(scen: Scenario, monkeypatch: pytest.MonkeyPatch) -> Simulation:
     """The tick-by-tick path without the shortcuts: no index survives a write (each is built
-    again by scanning the pods), and every tied successor is built."""
+    again by scanning the pods), every tied successor is built, and the pods stay a tuple."""
     with monkeypatch.context() as m:
+        m.setattr(simulate_engine, "_CHUNK_FROM", 10**9)
         m.setattr(podindex, "derive", lambda *a: None)
         m.setattr(podindex, "MEMO_SIZE", 1)
         m.setattr(model, "_first_steps", model.component_steps)
@@ -134,7 +147,7 @@ SCENARIOS = (
 @pytest.mark.parametrize("name", SCENARIOS)
 def test_fast_path_matches_plain_path(name: str, monkeypatch: pytest.MonkeyPatch) -> None:
     scen = load(ROOT / "scenarios" / name)
-    _same(simulate(scen), _plain(scen, monkeypatch))
+    _same(_fast(scen, monkeypatch), _plain(scen, monkeypatch))
 
 
 def test_fast_path_matches_plain_path_on_a_generated_cluster(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -142,7 +155,7 @@ def test_fast_path_matches_plain_path_on_a_generated_cluster(monkeypatch: pytest
     evicted after the toleration and rescheduled elsewhere)."""
     with tempfile.TemporaryDirectory() as tmp:
         scen = load_scale(generated_scale(Path(tmp), 12, 12, 6, 4))
-    fast = simulate(scen)
+    fast = _fast(scen, monkeypatch)
     assert any(e.reason == "NodeNotReady" for e in fast.events)
     assert sum(e.reason == "Scheduled" for e in fast.events) > 72  # the evicted pods placed again
     _same(fast, _plain(scen, monkeypatch))
@@ -154,7 +167,48 @@ def test_fast_path_matches_plain_path_with_pods_that_do_not_fit(monkeypatch: pyt
     with tempfile.TemporaryDirectory() as tmp:
         scen = load_scale(generated_scale(Path(tmp), 6, 6, 45, 3))
     scheduler._unschedulable.clear()
-    fast = simulate(scen)
+    fast = _fast(scen, monkeypatch)
     assert scheduler._unschedulable  # the retries were answered from the remembered attempt
     assert any("Insufficient cpu" in e.message for e in fast.events if e.reason == "FailedScheduling")
     _same(fast, _plain(scen, monkeypatch))
+
+
+# --- ChunkedSeq -------------------------------------------------------------------------------
+
+seq_write = st.tuples(st.sampled_from(tuple(f"q{i:02d}" for i in range(40))), st.booleans(), st.integers(0, 3))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(seq_write, max_size=60), st.integers(1, 5))
+def test_chunked_seq_is_the_tuple(writes: list, chunk: int) -> None:  # type: ignore[type-arg]
+    from kmodel.state import find, remove, upsert
+
+    old = podseq.CHUNK
+    podseq.CHUNK = chunk
+    try:
+        plain: tuple[Pod, ...] = ()
+        chunked: tuple[Pod, ...] = podseq.ChunkedSeq()  # type: ignore[assignment]
+        for name, delete, restarts in writes:
+            if delete:
+                plain, chunked = remove(plain, name), remove(chunked, name)
+            else:
+                pod = Pod(name=name, restarts=restarts)
+                plain, chunked = upsert(plain, pod), upsert(chunked, pod)
+            assert type(chunked) is podseq.ChunkedSeq
+            assert chunked == plain and plain == chunked and not (chunked != plain)
+            assert hash(chunked) == hash(plain)
+            assert tuple(chunked) == plain and len(chunked) == len(plain) and bool(chunked) == bool(plain)
+            assert [chunked[i] for i in range(len(plain))] == list(plain)
+            if plain:
+                assert chunked[-1] == plain[-1] and chunked[1:3] == plain[1:3]
+                assert plain[0] in chunked and chunked.index(plain[-1]) == len(plain) - 1
+            assert chunked + ((),) == (*plain, ()) and ((),) + chunked == ((), *plain)  # noqa: RUF005
+            for probe in ("q00", "q07", "q39", "zz"):
+                assert find(chunked, probe) == find(plain, probe)
+        assert Cluster(settings=Settings(), pods=chunked) == Cluster(settings=Settings(), pods=plain)
+        assert hash(Cluster(settings=Settings(), pods=chunked)) == hash(Cluster(settings=Settings(), pods=plain))
+        import pickle
+
+        assert pickle.loads(pickle.dumps(chunked)) == plain
+    finally:
+        podseq.CHUNK = old

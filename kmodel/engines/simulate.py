@@ -17,6 +17,7 @@ import attrs
 from attrs import define, field
 
 from kmodel import faultrules, model, timeline
+from kmodel.podseq import CHUNK, ChunkedSeq
 from kmodel.render.view import view
 from kmodel.scenario import Scenario
 from kmodel.state import Cluster
@@ -44,6 +45,18 @@ def _same_objects(a: Cluster, b: Cluster) -> bool:
     return all(getattr(a, name) is getattr(b, name) for name in _OBJECT_FIELDS)
 
 
+def _chunked(state: Cluster) -> Cluster:
+    """The state with its pods in a :class:`~kmodel.podseq.ChunkedSeq` (equal to the tuple, and
+    a write copies a chunk of it, not all of it). A step that rebuilt the pods as a tuple gets
+    them chunked again."""
+    if type(state.pods) is ChunkedSeq or len(state.pods) < _CHUNK_FROM:
+        return state
+    return attrs.evolve(state, pods=ChunkedSeq(state.pods))
+
+
+_CHUNK_FROM = 4 * CHUNK  # below this a tuple is as quick
+
+
 def simulate(
     scenario: Scenario,
     until: int | None = None,
@@ -52,7 +65,7 @@ def simulate(
 ) -> Simulation:
     horizon = scenario.until if until is None else until
     sim = Simulation()
-    state = scenario.initial_state()
+    state = _chunked(scenario.initial_state())
     pending = list(scenario.timeline)
     last_message: dict[tuple[str, str, str], str] = {}
     last_view: dict[str, Any] | None = None
@@ -60,7 +73,7 @@ def simulate(
 
     def take(outcome: Outcome) -> None:
         nonlocal state
-        state = outcome.state
+        state = _chunked(outcome.state)
         sim.steps.append((state.now, outcome.actor, outcome.label))
         for e in outcome.events:
             key = (e.source, e.reason, e.object)
