@@ -56,7 +56,7 @@ class PodIndex:
     """Derived facts about one pods tuple. Read-only for its users: the maps it hands out are
     shared with the indexes derived from it."""
 
-    __slots__ = ("by_node", "by_owner", "counters", "derived", "orders", "pods")
+    __slots__ = ("by_node", "by_owner", "counters", "derived", "derived_by_owner", "orders", "pods")
 
     def __init__(self, pods: tuple[Pod, ...]) -> None:
         self.pods = pods
@@ -71,6 +71,8 @@ class PodIndex:
         self.counters: dict[str, int] = {}
         # per-node facts computed from a node's pods (DERIVED), per node, on first use
         self.derived: dict[Hashable, dict[str | None, Any]] = {}
+        # the same for facts computed from the pods of one owner
+        self.derived_by_owner: dict[Hashable, dict[str | None, Any]] = {}
         # the pods with a property sorted by a key (ORDERS), as (key, pod), on first use
         self.orders: dict[str, list[tuple[Any, Pod]]] = {}
 
@@ -102,13 +104,8 @@ class PodIndex:
             test = COUNTERS[name]
             counters[name] = value - (old is not None and test(old)) + (new is not None and test(new))
         out.counters = counters
-        touched = {p.node_name for p in (old, new) if p is not None}
-        derived: dict[Hashable, dict[str | None, Any]] = {}
-        for fact, per_node in self.derived.items():
-            if any(n in per_node for n in touched):
-                per_node = {n: v for n, v in per_node.items() if n not in touched}
-            derived[fact] = per_node
-        out.derived = derived
+        out.derived = _forget(self.derived, {p.node_name for p in (old, new) if p is not None})
+        out.derived_by_owner = _forget(self.derived_by_owner, {p.owner for p in (old, new) if p is not None})
         orders = {}
         for name, entries in self.orders.items():
             test, key = ORDERS[name]
@@ -147,13 +144,39 @@ class PodIndex:
     def per_node(self, fact: Hashable, node: str | None, compute: Callable[[Group], Any]) -> Any:
         """``compute(pods on node)``, kept until a pod on that node changes. ``fact`` names
         what ``compute`` computes (the same fact must always be computed the same way)."""
-        cache = self.derived.get(fact)
-        if cache is None:
-            cache = self.derived[fact] = {}
-        if node in cache:
-            return cache[node]
-        value = cache[node] = compute(self.by_node.get(node, ()))
-        return value
+        return _per_group(self.derived, self.by_node, fact, node, compute)
+
+    def per_owner(self, fact: Hashable, owner: str | None, compute: Callable[[Group], Any]) -> Any:
+        """``compute(pods whose owner is named owner)``, kept until one of them changes."""
+        return _per_group(self.derived_by_owner, self.by_owner, fact, owner, compute)
+
+
+def _per_group(
+    derived: dict[Hashable, dict[str | None, Any]],
+    groups: dict[str | None, Group],
+    fact: Hashable,
+    key: str | None,
+    compute: Callable[[Group], Any],
+) -> Any:
+    cache = derived.get(fact)
+    if cache is None:
+        cache = derived[fact] = {}
+    if key in cache:
+        return cache[key]
+    value = cache[key] = compute(groups.get(key, ()))
+    return value
+
+
+def _forget(
+    derived: dict[Hashable, dict[str | None, Any]], touched: set[str | None]
+) -> dict[Hashable, dict[str | None, Any]]:
+    """The facts of the groups a write did not touch (the dicts of untouched facts shared)."""
+    out = {}
+    for fact, per_group in derived.items():
+        if any(k in per_group for k in touched):
+            per_group = {k: v for k, v in per_group.items() if k not in touched}
+        out[fact] = per_group
+    return out
 
 
 # the pod properties an index counts (registered by the modules that ask; a name must always

@@ -60,6 +60,12 @@ def _check(c: Cluster) -> None:
     assert derived.by_owner == fresh.by_owner
     for node in {p.node_name for p in c.pods}:
         assert derived.by_node[node] == tuple(p for p in c.pods if p.node_name == node)
+    for owner in {p.owner for p in c.pods} | {"nobody"}:
+        summary = derived.per_owner("test.owned", owner, lambda g: tuple((p.name, p.phase) for p in g))
+        assert summary == tuple((p.name, p.phase) for p in c.pods if p.owner == owner)
+    for node in {p.node_name for p in c.pods} | {"nowhere"}:
+        summary = derived.per_node("test.placed", node, lambda g: tuple((p.name, p.phase) for p in g))
+        assert summary == tuple((p.name, p.phase) for p in c.pods if p.node_name == node)
     for name in podindex.COUNTERS:
         assert derived.count(name) == fresh.count(name)
     for name in podindex.ORDERS:

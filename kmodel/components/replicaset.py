@@ -44,8 +44,12 @@ _PHASE_ORDER = {PENDING: 0, "Unknown": 1, RUNNING: 2}
 
 
 def owned_pods(cluster: Cluster, rs: ReplicaSet) -> list[Pod]:
-    mine = podindex.index(cluster.pods).by_owner.get(rs.name, ())  # the pods naming it as owner, by name
-    return [p for p in mine if p.owned_by("ReplicaSet", rs.name) and selector_matches(rs.selector, p.labels)]
+    # from the pods naming it as owner (kmodel.podindex), kept while none of them changes
+    def compute(mine: tuple[Pod, ...]) -> list[Pod]:
+        return [p for p in mine if p.owned_by("ReplicaSet", rs.name) and selector_matches(rs.selector, p.labels)]
+
+    found: list[Pod] = podindex.index(cluster.pods).per_owner(("replicaset.owned", rs.selector), rs.name, compute)
+    return list(found)
 
 
 def _log_rank_diff(t1: int, t2: int, now: int) -> int:
@@ -127,9 +131,16 @@ def claim_pods(cluster: Cluster, rs: ReplicaSet, notes: list[str]) -> Cluster:
     def matches(p: Pod) -> bool:
         return same_namespace(p.name, rs.name) and selector_matches(rs.selector, p.labels)
 
-    release = [p for p in ix.by_owner.get(rs.name, ()) if p.active and p.owned_by("ReplicaSet", rs.name)]
-    adopt = [p for p in ix.by_owner.get(None, ()) if p.active and matches(p)]
-    for p in sorted([*(p for p in release if not matches(p)), *adopt], key=attrgetter("name")):
+    def releasable(mine: tuple[Pod, ...]) -> list[Pod]:
+        return [p for p in mine if p.active and p.owned_by("ReplicaSet", rs.name) and not matches(p)]
+
+    def adoptable(orphans: tuple[Pod, ...]) -> list[Pod]:
+        return [p for p in orphans if p.active and matches(p)]
+
+    release = ix.per_owner(("replicaset.release", rs.selector), rs.name, releasable)
+    space = rs.name.split("/", 1)[0] if "/" in rs.name else None  # what same_namespace compares
+    adopt = ix.per_owner(("replicaset.adopt", rs.selector, space), None, adoptable)
+    for p in sorted([*release, *adopt], key=attrgetter("name")):
         if p.owner is not None:
             out = out.with_pod(attrs.evolve(p, owner=None))
             notes.append(f"{rs.name}: release {p.name}")
