@@ -943,6 +943,7 @@ class Cluster:
 
 # --- indexes ------------------------------------------------------------------------------------
 
+
 def pods_by_node(pods: tuple[Pod, ...]) -> dict[str | None, tuple[Pod, ...]]:
     """Pods grouped by node name (None: unbound), each group in name order (read-only: the
     groups are kmodel.podindex's, shared between the indexes of successive pods tuples)."""

@@ -128,6 +128,7 @@ def claim_pods(cluster: Cluster, rs: ReplicaSet, notes: list[str]) -> Cluster:
     # only the pods it owns and the orphans can change hands (from the pods index; taken in name
     # order, as a scan of every pod would meet them)
     ix = podindex.index(cluster.pods)
+
     def matches(p: Pod) -> bool:
         return same_namespace(p.name, rs.name) and selector_matches(rs.selector, p.labels)
 
