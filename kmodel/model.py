@@ -155,6 +155,16 @@ def _tick(cluster: Cluster) -> Cluster:
     return out
 
 
+def _first_steps(cluster: Cluster, comp: Component) -> list[Outcome]:
+    """:func:`component_steps` for a caller that takes the first successor: the scheduler then
+    builds that one alone (kmodel.components.scheduler.first_successor_only)."""
+    scheduler.first_successor_only = True
+    try:
+        return component_steps(cluster, comp)
+    finally:
+        scheduler.first_successor_only = False
+
+
 def fixed_schedule(cluster: Cluster, replace: dict[str, StepFn] | None = None) -> Iterator[Outcome]:
     """One tick of the fixed fair order ``simulate`` uses: every due component in the order of
     :func:`components` (the scheduler until its queue is empty), each taking the first
@@ -163,7 +173,7 @@ def fixed_schedule(cluster: Cluster, replace: dict[str, StepFn] | None = None) -
     state = cluster
     for comp in components(cluster, replace):
         for _ in range(10_000 if comp.repeat else 1):
-            outs = component_steps(state, comp)
+            outs = _first_steps(state, comp)
             if not outs:
                 break
             # no lag here: every change reaches every informer at once

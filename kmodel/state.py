@@ -23,6 +23,7 @@ import attrs
 from attrs import frozen
 
 from kmodel.labels import LabelSelector
+from kmodel.podseq import ChunkedSeq
 from kmodel.probespec import ProbeRuntime, ProbeSpec
 from kmodel.schedulingspec import SchedulingSpec
 
@@ -894,10 +895,15 @@ class Cluster:
         return attrs.evolve(self, nodes=upsert(self.nodes, node))
 
     def with_pod(self, pod: Pod) -> Cluster:
-        return attrs.evolve(self, pods=upsert(self.pods, pod))
+        pods = upsert(self.pods, pod)
+        podindex.derive(self.pods, pods, find(self.pods, pod.name), pod)  # kmodel.podindex
+        return attrs.evolve(self, pods=pods)
 
     def without_pod(self, name: str) -> Cluster:
-        return attrs.evolve(self, pods=remove(self.pods, name))
+        pods = remove(self.pods, name)
+        if pods is not self.pods:
+            podindex.derive(self.pods, pods, find(self.pods, name), None)
+        return attrs.evolve(self, pods=pods)
 
     def with_replicaset(self, rs: ReplicaSet) -> Cluster:
         return attrs.evolve(self, replicasets=upsert(self.replicasets, rs))
@@ -939,22 +945,11 @@ class Cluster:
 
 # --- indexes ------------------------------------------------------------------------------------
 
-# One-entry memo keyed by the identity of a pods tuple. Tuples are immutable and the memo holds a
-# reference to the key, so an identical id always means the same tuple: the index is exact.
-_pods_index: tuple[tuple[Pod, ...], dict[str | None, tuple[Pod, ...]]] | None = None
-
 
 def pods_by_node(pods: tuple[Pod, ...]) -> dict[str | None, tuple[Pod, ...]]:
-    """Pods grouped by node name (None: unbound), computed once per pods tuple."""
-    global _pods_index
-    if _pods_index is not None and _pods_index[0] is pods:
-        return _pods_index[1]
-    groups: dict[str | None, list[Pod]] = {}
-    for p in pods:
-        groups.setdefault(p.node_name, []).append(p)
-    index = {k: tuple(v) for k, v in groups.items()}
-    _pods_index = (pods, index)
-    return index
+    """Pods grouped by node name (None: unbound), each group in name order (read-only: the
+    groups are kmodel.podindex's, shared between the indexes of successive pods tuples)."""
+    return podindex.index(pods).by_node
 
 
 # --- sorted-tuple helpers ----------------------------------------------------------------------
@@ -964,6 +959,8 @@ _name: Callable[[object], str] = attrgetter("name")
 
 
 def find(items: tuple[T, ...], name: str) -> T | None:
+    if type(items) is ChunkedSeq:  # kmodel.podseq: simulate's pods
+        return items.find(name)  # type: ignore[no-any-return]
     i = bisect_left(items, name, key=_name)
     if i < len(items) and _name(items[i]) == name:
         return items[i]
@@ -971,6 +968,8 @@ def find(items: tuple[T, ...], name: str) -> T | None:
 
 
 def upsert(items: tuple[T, ...], item: T) -> tuple[T, ...]:
+    if type(items) is ChunkedSeq:
+        return items.upsert(item)  # type: ignore[return-value]
     name = _name(item)
     i = bisect_left(items, name, key=_name)
     if i < len(items) and _name(items[i]) == name:
@@ -979,6 +978,8 @@ def upsert(items: tuple[T, ...], item: T) -> tuple[T, ...]:
 
 
 def remove(items: tuple[T, ...], name: str) -> tuple[T, ...]:
+    if type(items) is ChunkedSeq:
+        return items.remove(name)  # type: ignore[return-value]
     i = bisect_left(items, name, key=_name)
     if i < len(items) and _name(items[i]) == name:
         return items[:i] + items[i + 1 :]
@@ -1004,6 +1005,7 @@ def pairs_set(pairs: tuple[tuple[str, V], ...], key: str, value: V | None) -> tu
 
 
 # Settings live in their own module; imported last to keep the annotation above resolvable.
+from kmodel import podindex  # noqa: E402
 from kmodel.deschedulertypes import DeschedulerState  # noqa: E402
 from kmodel.loadmodel import WorkloadLoad  # noqa: E402
 from kmodel.settings import Settings  # noqa: E402

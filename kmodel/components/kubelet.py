@@ -58,6 +58,7 @@ from __future__ import annotations
 
 import attrs
 
+from kmodel import podindex
 from kmodel.components import kubeletadmission, prober
 from kmodel.state import COND_FALSE, COND_TRUE, FAILED, PENDING, RUNNING, SUCCEEDED, Cluster, Node, Pod
 from kmodel.transition import Event, Outcome
@@ -126,13 +127,16 @@ def _admission(
     return rejected
 
 
+_PRIORITISED = podindex.counter("kubelet.prioritised", lambda p: p.priority != 0)
+
+
 def _start_time(cluster: Cluster, now: int) -> int | None:
     """status.startTime for a pod starting now. Its only reader in kmodel is the scheduler's
     preemption (among victims of equal priority the longer-running stay), which needs pods of
     different priorities: without PriorityClasses and with every pod at priority 0 it is left
     unset, so that states differing only in it stay one state for the checkers. The load model
     and the HPA controller read it too: a scenario with a ``load:`` section records it."""
-    if cluster.priority_classes or any(p.priority for p in cluster.pods):
+    if cluster.priority_classes or podindex.index(cluster.pods).count(_PRIORITISED):
         return now
     if cluster.loads:
         # the load model's start-up spike and the HPA's CPU initialization period read it

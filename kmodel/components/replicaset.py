@@ -27,10 +27,11 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
+from operator import attrgetter
 
 import attrs
 
-from kmodel import informer
+from kmodel import informer, podindex
 from kmodel.components import apiserver
 from kmodel.namespaces import same_namespace
 from kmodel.state import PENDING, RUNNING, Cluster, Pod, ReplicaSet, pod_available, selector_matches
@@ -43,7 +44,12 @@ _PHASE_ORDER = {PENDING: 0, "Unknown": 1, RUNNING: 2}
 
 
 def owned_pods(cluster: Cluster, rs: ReplicaSet) -> list[Pod]:
-    return [p for p in cluster.pods if p.owned_by("ReplicaSet", rs.name) and selector_matches(rs.selector, p.labels)]
+    # from the pods naming it as owner (kmodel.podindex), kept while none of them changes
+    def compute(mine: tuple[Pod, ...]) -> list[Pod]:
+        return [p for p in mine if p.owned_by("ReplicaSet", rs.name) and selector_matches(rs.selector, p.labels)]
+
+    found: list[Pod] = podindex.index(cluster.pods).per_owner(("replicaset.owned", rs.selector), rs.name, compute)
+    return list(found)
 
 
 def _log_rank_diff(t1: int, t2: int, now: int) -> int:
@@ -119,14 +125,27 @@ def new_pod(rs: ReplicaSet, now: int, taken: Callable[[str], bool] = lambda _: F
 def claim_pods(cluster: Cluster, rs: ReplicaSet, notes: list[str]) -> Cluster:
     """``ClaimPods`` over the active pods (``FilterActivePods`` comes first in syncReplicaSet)."""
     out = cluster
-    for p in cluster.pods:
-        if not p.active:
-            continue
-        matches = same_namespace(p.name, rs.name) and selector_matches(rs.selector, p.labels)
-        if p.owned_by("ReplicaSet", rs.name) and not matches:
+    # only the pods it owns and the orphans can change hands (from the pods index; taken in name
+    # order, as a scan of every pod would meet them)
+    ix = podindex.index(cluster.pods)
+
+    def matches(p: Pod) -> bool:
+        return same_namespace(p.name, rs.name) and selector_matches(rs.selector, p.labels)
+
+    def releasable(mine: tuple[Pod, ...]) -> list[Pod]:
+        return [p for p in mine if p.active and p.owned_by("ReplicaSet", rs.name) and not matches(p)]
+
+    def adoptable(orphans: tuple[Pod, ...]) -> list[Pod]:
+        return [p for p in orphans if p.active and matches(p)]
+
+    release = ix.per_owner(("replicaset.release", rs.selector), rs.name, releasable)
+    space = rs.name.split("/", 1)[0] if "/" in rs.name else None  # what same_namespace compares
+    adopt = ix.per_owner(("replicaset.adopt", rs.selector, space), None, adoptable)
+    for p in sorted([*release, *adopt], key=attrgetter("name")):
+        if p.owner is not None:
             out = out.with_pod(attrs.evolve(p, owner=None))
             notes.append(f"{rs.name}: release {p.name}")
-        elif p.owner is None and matches:
+        else:
             out = out.with_pod(attrs.evolve(p, owner=rs.name, owner_kind="ReplicaSet"))
             notes.append(f"{rs.name}: adopt {p.name}")
     return out

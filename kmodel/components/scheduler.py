@@ -39,7 +39,7 @@ from collections.abc import Callable
 
 import attrs
 
-from kmodel import versions
+from kmodel import podindex, versions
 from kmodel.components.plugins import (
     defaultpreemption,
     interpodaffinity,
@@ -81,6 +81,11 @@ __all__ = [
 ]
 
 SOURCE = "default-scheduler"
+
+# Set (by kmodel.model.fixed_schedule, around one step) when the caller takes the first successor
+# only: a bind tied among several nodes then builds the state of the first node alone (its label
+# still names every tie). Building one state per tied node costs a copy of the pods tuple each.
+first_successor_only = False
 
 WEIGHT_TAINT_TOLERATION = tainttoleration.WEIGHT
 WEIGHT_NODE_AFFINITY = nodeaffinity.WEIGHT
@@ -226,10 +231,21 @@ def scores(cluster: Cluster, pod: Pod, nodes: list[Node], usage: dict[str, Usage
 def queue(cluster: Cluster) -> list[Pod]:
     """Pods waiting to be scheduled, in the order the active queue pops them (PrioritySort:
     higher priority first, then oldest first)."""
-    waiting = [
-        p for p in cluster.pods if p.node_name is None and not p.terminating and p.name not in cluster.sched_attempted
-    ]
-    return sorted(waiting, key=queuesort.key)
+    attempted = cluster.sched_attempted
+    return [p for _, p in podindex.index(cluster.pods).ordered(_QUEUE) if p.name not in attempted]
+
+
+# the unbound pods that are not being deleted, in PrioritySort's order (kept by the pods index)
+_QUEUE = podindex.order("scheduler.queue", lambda p: p.node_name is None and not p.terminating, queuesort.key)
+
+
+def first_in_queue(cluster: Cluster) -> Pod | None:
+    """``queue(cluster)[0]`` (None when it is empty), without listing the rest."""
+    attempted = cluster.sched_attempted
+    for _, p in podindex.index(cluster.pods).ordered(_QUEUE):
+        if p.name not in attempted:
+            return p
+    return None
 
 
 def nominated_pods(cluster: Cluster) -> dict[str, list[Pod]]:
@@ -276,7 +292,7 @@ def _fits(
 
 
 def has_work(cluster: Cluster) -> bool:
-    return cluster.scheduler_active and bool(queue(cluster))
+    return cluster.scheduler_active and first_in_queue(cluster) is not None
 
 
 def attempt(cluster: Cluster, pod: Pod) -> tuple[list[str], dict[str, Status]]:
@@ -323,11 +339,14 @@ def schedule(cluster: Cluster, pod: Pod) -> tuple[list[str], dict[str, list[str]
 def step(cluster: Cluster) -> list[Outcome]:
     if not cluster.scheduler_active:
         return []
-    pending = queue(cluster)
-    if not pending:
+    pod = first_in_queue(cluster)
+    if pod is None:
         return []
-    pod = pending[0]
     tried = attrs.evolve(cluster, sched_attempted=cluster.sched_attempted | {pod.name})
+    if first_successor_only:
+        known = _still_unschedulable(cluster, pod)
+        if known is not None:
+            return _failed(cluster, tried, pod, *known)
     best, statuses = attempt(cluster, pod)
     if not best:
         return unschedulable(cluster, tried, pod, statuses)
@@ -345,6 +364,8 @@ def step(cluster: Cluster) -> list[Outcome]:
         if len(best) > 1:
             label_ += f" (tie among {', '.join(best)})"
         outcomes.append(Outcome("scheduler", label_, bound, (event,)))
+        if first_successor_only:
+            break
     return outcomes
 
 
@@ -359,10 +380,9 @@ def unschedulable(cluster: Cluster, tried: Cluster, pod: Pod, statuses: dict[str
     message = compose_message(len(cluster.nodes), reasons, result.message, version, _prefilter_message(statuses))
     failed = Event(cluster.now, SOURCE, "FailedScheduling", f"pod/{pod.name}", message, "Warning")
     if not result.candidates:
-        out = tried
-        if result.nominate is not None and pod.nominated_node_name != (result.nominate or None):
-            out = out.with_pod(attrs.evolve(pod, nominated_node_name=result.nominate or None))
-        return [Outcome("scheduler", f"cannot schedule {pod.name}: {message}", out, (failed,))]
+        if first_successor_only:
+            _remember_unschedulable(cluster, pod, message, result.nominate)
+        return _failed(cluster, tried, pod, message, result.nominate)
     outcomes = []
     for candidate in result.candidates:
         out, events = defaultpreemption.prepare(tried, pod, candidate)
@@ -375,6 +395,56 @@ def unschedulable(cluster: Cluster, tried: Cluster, pod: Pod, statuses: dict[str
             label_ += f" (tie among {', '.join(c.node for c in result.candidates)})"
         outcomes.append(Outcome("scheduler", label_, out, (failed, *events)))
     return outcomes
+
+
+def _failed(cluster: Cluster, tried: Cluster, pod: Pod, message: str, nominate: str | None) -> list[Outcome]:
+    """The pod stays Pending with a ``FailedScheduling`` event (and the nomination the
+    PostFilter asked for, "" clearing it)."""
+    failed = Event(cluster.now, SOURCE, "FailedScheduling", f"pod/{pod.name}", message, "Warning")
+    out = tried
+    if nominate is not None and pod.nominated_node_name != (nominate or None):
+        out = out.with_pod(attrs.evolve(pod, nominated_node_name=nominate or None))
+    return [Outcome("scheduler", f"cannot schedule {pod.name}: {message}", out, (failed,))]
+
+
+# --- pods no node fits, until the cluster changes ---------------------------------------------
+#
+# The real scheduler does not retry such a pod in a loop: it parks it in the scheduling queue's
+# unschedulablePods and moves it back to the active or backoff queue when a cluster event that
+# could make it schedulable arrives (a node added or updated, a pod deleted, ...;
+# pkg/scheduler/backend/queue/scheduling_queue.go, MoveAllToActiveOrBackoffQueue, and before
+# 1.32 pkg/scheduler/internal/queue) or after podMaxInUnschedulablePodsDuration. The model retries
+# every pending pod each tick (so no component falls behind); ``kmodel simulate`` (only it: the
+# flag above) skips the filters, scores and preemption dry run of a retry when the pod and every
+# object of the cluster are the very ones of the attempt that failed: the attempt is a pure
+# function of them (the clock is read only to order preemption victims, and a failed attempt
+# found none), so its answer is the same, and only the event's time is new.
+
+_UNSCHEDULABLE_MAX = 100_000
+_unschedulable: dict[str, tuple[Pod, Cluster, str, str | None]] = {}
+
+
+def _unclocked(cluster: Cluster) -> Cluster:
+    """The cluster without what an attempt does not read: the clock, and what ran this tick."""
+    return attrs.evolve(cluster, now=0, ran=frozenset(), sched_attempted=frozenset())
+
+
+def _remember_unschedulable(cluster: Cluster, pod: Pod, message: str, nominate: str | None) -> None:
+    if len(_unschedulable) >= _UNSCHEDULABLE_MAX:
+        _unschedulable.clear()
+    _unschedulable[pod.name] = (pod, _unclocked(cluster), message, nominate)
+
+
+def _still_unschedulable(cluster: Cluster, pod: Pod) -> tuple[str, str | None] | None:
+    """The message and nomination of the pod's last failed attempt, when nothing changed since."""
+    found = _unschedulable.get(pod.name)
+    if found is None:
+        return None
+    was, before, message, nominate = found
+    if was != pod or before != _unclocked(cluster):
+        del _unschedulable[pod.name]
+        return None
+    return message, nominate
 
 
 def compose_message(

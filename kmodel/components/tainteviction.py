@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import attrs
 
-from kmodel import versions
+from kmodel import podindex, versions
 from kmodel.components import apiserver
 from kmodel.namespaces import namespaced
 from kmodel.state import NO_EXECUTE, Cluster, Pod, Taint, Toleration
@@ -70,6 +70,24 @@ def _ref(name: str) -> str:
     return namespaced(name)
 
 
+def _candidates(cluster: Cluster, schedule: dict[str, int]) -> list[Pod]:
+    """The pods the loop below can act on, in name order: those on a node with a NoExecute
+    taint, and those with an eviction scheduled (any other pod's turn changes nothing: on an
+    untainted node or a node that is gone, a pod with no eviction scheduled has none to cancel
+    or carry out). Read from the pods index (kmodel.podindex) instead of a scan of every pod."""
+    by_node = podindex.index(cluster.pods).by_node
+    found = {
+        p.name: p
+        for n in cluster.nodes
+        if any(t.effect == NO_EXECUTE for t in n.taints)
+        for p in by_node.get(n.name, ())
+    }
+    for name in schedule:
+        if name not in found and (pod := cluster.pod(name)) is not None:
+            found[name] = pod
+    return [found[name] for name in sorted(found)]
+
+
 def step(cluster: Cluster) -> list[Outcome]:
     if not cluster.controller_manager_active:
         return []
@@ -97,7 +115,7 @@ def step(cluster: Cluster) -> list[Outcome]:
         notes.append(f"evict {pod.name} from {pod.node_name}")
 
     nodes = {n.name: n for n in cluster.nodes}
-    for pod in cluster.pods:
+    for pod in _candidates(cluster, schedule):
         if pod.node_name is None or pod.disruption_target:
             continue
         node = nodes.get(pod.node_name)
@@ -119,7 +137,7 @@ def step(cluster: Cluster) -> list[Outcome]:
         if due is not None and now >= due:
             del schedule[pod.name]
             evict(pod)
-    for name in sorted(set(schedule) - {p.name for p in out.pods}):
+    for name in sorted(name for name in schedule if out.pod(name) is None):
         cancel(name)
     out = out.with_memory(scheduled_evictions=tuple(sorted(schedule.items())))
     if out == cluster:

@@ -13,9 +13,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import attrs
 from attrs import define, field
 
 from kmodel import faultrules, hapartition, model, timeline
+from kmodel.podseq import CHUNK, ChunkedSeq
 from kmodel.render.view import view
 from kmodel.scenario import Scenario
 from kmodel.state import Cluster
@@ -33,6 +35,28 @@ class Simulation:
         return {"events": [e.as_dict() for e in self.events], "snapshots": self.snapshots}
 
 
+# what changes every tick without changing anything a view, a component or a property reads
+_CLOCK_FIELDS = frozenset({"now", "ran", "sched_attempted"})
+_OBJECT_FIELDS: tuple[str, ...] = tuple(f.name for f in attrs.fields(Cluster) if f.name not in _CLOCK_FIELDS)
+
+
+def _same_objects(a: Cluster, b: Cluster) -> bool:
+    """Every field of ``a`` but the clock's is the very object of ``b``'s (identity, O(fields))."""
+    return all(getattr(a, name) is getattr(b, name) for name in _OBJECT_FIELDS)
+
+
+def _chunked(state: Cluster) -> Cluster:
+    """The state with its pods in a :class:`~kmodel.podseq.ChunkedSeq` (equal to the tuple, and
+    a write copies a chunk of it, not all of it). A step that rebuilt the pods as a tuple gets
+    them chunked again."""
+    if type(state.pods) is ChunkedSeq or len(state.pods) < _CHUNK_FROM:
+        return state
+    return attrs.evolve(state, pods=ChunkedSeq(state.pods))
+
+
+_CHUNK_FROM = 4 * CHUNK  # below this a tuple is as quick
+
+
 def simulate(
     scenario: Scenario,
     until: int | None = None,
@@ -41,14 +65,15 @@ def simulate(
 ) -> Simulation:
     horizon = scenario.until if until is None else until
     sim = Simulation()
-    state = scenario.initial_state()
+    state = _chunked(scenario.initial_state())
     pending = list(scenario.timeline)
     last_message: dict[tuple[str, str, str], str] = {}
     last_view: dict[str, Any] | None = None
+    viewed: Cluster | None = None
 
     def take(outcome: Outcome) -> None:
         nonlocal state
-        state = outcome.state
+        state = _chunked(outcome.state)
         sim.steps.append((state.now, outcome.actor, outcome.label))
         for e in outcome.events:
             key = (e.source, e.reason, e.object)
@@ -72,10 +97,14 @@ def simulate(
             take(outcome)
         for outcome in faultrules.end_of_tick(state, scenario.fault_rules):
             take(outcome)
-        current = view(state)
-        if current != last_view:
-            sim.snapshots.append({"t": state.now, **current})
-            last_view = current
+        if viewed is None or not _same_objects(state, viewed):
+            # (the view has no clock: a state whose objects are the very ones of the last viewed
+            # state shows the same)
+            current = view(state)
+            viewed = state
+            if current != last_view:
+                sim.snapshots.append({"t": state.now, **current})
+                last_view = current
         if on_tick is not None:
             on_tick(state)
         if state.now + state.settings.step > horizon:

@@ -46,7 +46,7 @@ from collections.abc import Iterable
 
 from attrs import frozen
 
-from kmodel import versions
+from kmodel import podindex, versions
 from kmodel.components.plugins.framework import (
     MAX_NODE_SCORE,
     UNRESOLVABLE,
@@ -208,9 +208,13 @@ def prefilter(state: CycleState) -> _PreFilter | None:
 def _anyone_repels(cluster: Cluster) -> bool:
     """Whether any pod in the cluster has a required anti-affinity term (the common answer is no,
     and then a pod without terms of its own has nothing to check)."""
-    return any(
-        p.scheduling.pod_anti_affinity is not None and p.scheduling.pod_anti_affinity.required for p in cluster.pods
-    )
+    return podindex.index(cluster.pods).count(_REPELS) > 0
+
+
+_REPELS = podindex.counter(
+    "interpodaffinity.repels",
+    lambda p: p.scheduling.pod_anti_affinity is not None and bool(p.scheduling.pod_anti_affinity.required),
+)
 
 
 def _satisfies_affinity(pre: _PreFilter, pod: Pod, labels: dict[str, str]) -> bool:
@@ -320,7 +324,12 @@ def score(state: CycleState, nodes: list[Node]) -> dict[str, int]:
 
 
 def _anyone_has_affinity(state: CycleState) -> bool:
-    return any(_has_affinity(p) for p in state.cluster.pods if p.node_name is not None)
+    return podindex.index(state.cluster.pods).count(_BOUND_WITH_AFFINITY) > 0
+
+
+_BOUND_WITH_AFFINITY = podindex.counter(
+    "interpodaffinity.bound-with-affinity", lambda p: p.node_name is not None and _has_affinity(p)
+)
 
 
 def normalize_min_max(raw: dict[str, int]) -> dict[str, int]:

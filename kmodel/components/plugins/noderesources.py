@@ -21,6 +21,7 @@ from __future__ import annotations
 
 from attrs import frozen
 
+from kmodel import podindex
 from kmodel.components.plugins.framework import MAX_NODE_SCORE, UNRESOLVABLE, UNSCHEDULABLE, CycleState, Status
 from kmodel.state import FAILED, SUCCEEDED, Cluster, Node, Pod, Resources, pods_by_node
 
@@ -72,23 +73,53 @@ def in_cache(pod: Pod) -> bool:
     return pod.phase not in (SUCCEEDED, FAILED)
 
 
+def _group_usage(pods: tuple[Pod, ...]) -> Usage:
+    req, nz = Resources(), Resources()
+    for p in pods:
+        if not in_cache(p):
+            continue
+        req = req + pod_request(p) + Resources(pods=1)
+        nz = nz + pod_request(p, nonzero=True) + Resources(pods=1)
+    return Usage(req, nz)
+
+
 def node_usage(cluster: Cluster) -> dict[str, Usage]:
     usage: dict[str, Usage] = {}
     for name, pods in pods_by_node(cluster.pods).items():
         if name is None:
             continue
-        req, nz = Resources(), Resources()
-        for p in pods:
-            if not in_cache(p):
-                continue
-            req = req + pod_request(p) + Resources(pods=1)
-            nz = nz + pod_request(p, nonzero=True) + Resources(pods=1)
-        usage[name] = Usage(req, nz)
+        usage[name] = _group_usage(pods)
     return usage
 
 
+class NodeUsage:
+    """:func:`node_usage` read one node at a time: each node's usage comes from the pods index
+    (kmodel.podindex), computed from that node's pods when first asked and kept until one of
+    them changes, so a scheduling cycle costs O(nodes), not O(pods) (the scheduler cache's
+    incremental NodeInfo, pkg/scheduler/backend/cache)."""
+
+    __slots__ = ("_index",)
+
+    def __init__(self, cluster: Cluster) -> None:
+        self._index = podindex.index(cluster.pods)
+
+    def get(self, name: str, default: Usage | None = None) -> Usage | None:
+        if name not in self._index.by_node:
+            return default
+        return self._index.per_node("noderesources.usage", name, _group_usage)  # type: ignore[no-any-return]
+
+    def __getitem__(self, name: str) -> Usage:
+        found = self.get(name)
+        if found is None:
+            raise KeyError(name)
+        return found
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._index.by_node and name is not None
+
+
 def usage_of(state: CycleState) -> dict[str, Usage]:
-    return state.memo("usage", lambda: node_usage(state.cluster))  # type: ignore[no-any-return]
+    return state.memo("usage", lambda: NodeUsage(state.cluster))  # type: ignore[no-any-return]
 
 
 def insufficient(want: Resources, have: Resources, used: Resources) -> list[tuple[str, bool]]:

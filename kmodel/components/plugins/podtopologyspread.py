@@ -41,7 +41,7 @@ from typing import Any
 
 from attrs import frozen
 
-from kmodel import versions
+from kmodel import podindex, versions
 from kmodel.components.plugins import nodeaffinity
 from kmodel.components.plugins.framework import (
     MAX_NODE_SCORE,
@@ -191,15 +191,41 @@ def _matching_per_node(cluster: Cluster, constraints: list[Constraint], pod: Pod
     for c in constraints:
         if c.selector is not None and not c.counts_none:
             groups.setdefault(c.selector, {})
-    tests = [(sel.requirements(), counts) for sel, counts in groups.items()]
-    if tests:
-        for p in cluster.pods:
-            if p.node_name is None or p.terminating or not same_namespace(p.name, pod.name):
-                continue
-            for reqs, counts in tests:
-                if all(r.matches(p.labels) for r in reqs):
-                    counts[p.node_name] = counts.get(p.node_name, 0) + 1
+    if groups:
+        ix = podindex.index(cluster.pods)
+        space = pod.name.split("/", 1)[0] if "/" in pod.name else None
+        for sel in groups:
+            groups[sel] = _Matching(ix, sel, space)  # type: ignore[assignment]
     return [groups[c.selector] if c.selector in groups and not c.counts_none else {} for c in constraints]
+
+
+class _Matching:
+    """One selector's count of matching pods on each node (bound, not terminating, in the
+    namespace ``space``: None for default), read one node at a time from the pods index and kept
+    there until a pod on the node changes."""
+
+    __slots__ = ("_fact", "_index", "_reqs", "_space")
+
+    def __init__(self, ix: podindex.PodIndex, selector: LabelSelector, space: str | None) -> None:
+        self._index, self._reqs, self._space = ix, selector.requirements(), space
+        self._fact = (NAME, selector, space)
+
+    def _count(self, pods: tuple[Pod, ...]) -> int:
+        n = 0
+        for p in pods:
+            if p.terminating:
+                continue
+            if (p.name.split("/", 1)[0] if "/" in p.name else None) != self._space:
+                continue
+            if all(r.matches(p.labels) for r in self._reqs):
+                n += 1
+        return n
+
+    def get(self, node: str, default: int = 0) -> int:
+        if node not in self._index.by_node:
+            return default
+        found: int = self._index.per_node(self._fact, node, self._count)
+        return found if found else default
 
 
 # --- filter ------------------------------------------------------------------------------------

@@ -1,0 +1,239 @@
+"""Indexes over a cluster's pods tuple, derived incrementally from one write to the next.
+
+``Cluster.pods`` is a tuple sorted by name; most components need the pods of one node, of one
+owner, the pods still waiting for a node, or what the pods on a node request. Scanning the whole
+tuple for each of these made every scheduling cycle, every ReplicaSet sync and every kubelet
+step cost O(pods), and a whole simulation O(pods^2) (issue 17). A :class:`PodIndex` answers them
+in O(1) (or O(pods on one node)).
+
+The index is not part of the state: it is keyed by the *identity* of the pods tuple in a small
+memo (the memo holds a reference to the tuple, so an identical id always means the same tuple
+and the index is exact), never stored in a :class:`~kmodel.state.Cluster`, so it cannot enter
+equality, hashing, fingerprints or ``attrs.evolve``. When ``Cluster.with_pod`` /
+``without_pod`` build a new tuple from an indexed one, :func:`derive` builds the new tuple's
+index from the old one's with the one pod changed, sharing every group the write did not touch
+(a shallow copy of the group maps, O(nodes + owners), no scan of the pods). A tuple that was
+built another way (``attrs.evolve(cluster, pods=...)``) is indexed from scratch on first use.
+Both indexes stay valid: a checker branching from one state sees the same answers on every
+branch.
+"""
+
+from __future__ import annotations
+
+from bisect import bisect_left
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from operator import attrgetter
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # kmodel.state calls this module on every pod write
+    from kmodel.state import Pod
+
+_name: Callable[[Pod], str] = attrgetter("name")
+
+# how many pods tuples keep their index (a simulation needs two or three at a time; a checker's
+# states are small and are indexed again cheaply)
+MEMO_SIZE = 8
+
+Group = tuple["Pod", ...]
+
+
+def _without(group: Group, name: str) -> Group:
+    i = bisect_left(group, name, key=_name)
+    if i < len(group) and group[i].name == name:
+        return group[:i] + group[i + 1 :]
+    return group
+
+
+def _with(group: Group, pod: Pod) -> Group:
+    i = bisect_left(group, pod.name, key=_name)
+    if i < len(group) and group[i].name == pod.name:
+        return (*group[:i], pod, *group[i + 1 :])
+    return (*group[:i], pod, *group[i:])
+
+
+class PodIndex:
+    """Derived facts about one pods tuple. Read-only for its users: the maps it hands out are
+    shared with the indexes derived from it."""
+
+    __slots__ = ("by_node", "by_owner", "counters", "derived", "derived_by_owner", "orders", "pods")
+
+    def __init__(self, pods: tuple[Pod, ...]) -> None:
+        self.pods = pods
+        by_node: dict[str | None, list[Pod]] = {}
+        by_owner: dict[str | None, list[Pod]] = {}
+        for p in pods:
+            by_node.setdefault(p.node_name, []).append(p)
+            by_owner.setdefault(p.owner, []).append(p)
+        self.by_node: dict[str | None, Group] = {k: tuple(v) for k, v in by_node.items()}
+        self.by_owner: dict[str | None, Group] = {k: tuple(v) for k, v in by_owner.items()}
+        # counts of pods with a property (COUNTERS), computed on first use
+        self.counters: dict[str, int] = {}
+        # per-node facts computed from a node's pods (DERIVED), per node, on first use
+        self.derived: dict[Hashable, dict[str | None, Any]] = {}
+        # the same for facts computed from the pods of one owner
+        self.derived_by_owner: dict[Hashable, dict[str | None, Any]] = {}
+        # the pods with a property sorted by a key (ORDERS), as (key, pod), on first use
+        self.orders: dict[str, list[tuple[Any, Pod]]] = {}
+
+    def _regroup(
+        self, groups: dict[str | None, Group], old: Pod | None, new: Pod | None, key: Callable[[Pod], str | None]
+    ) -> dict[str | None, Group]:
+        out = dict(groups)
+        if old is not None:
+            k = key(old)
+            rest = _without(out.get(k, ()), old.name)
+            if rest:
+                out[k] = rest
+            else:
+                out.pop(k, None)
+        if new is not None:
+            k = key(new)
+            out[k] = _with(out.get(k, ()), new)
+        return out
+
+    def derive(self, pods: tuple[Pod, ...], old: Pod | None, new: Pod | None) -> PodIndex:
+        """The index of ``pods``: this index's tuple with ``old`` replaced by ``new`` (either
+        may be None: a creation, a deletion)."""
+        out = PodIndex.__new__(PodIndex)
+        out.pods = pods
+        out.by_node = self._regroup(self.by_node, old, new, attrgetter("node_name"))
+        out.by_owner = self._regroup(self.by_owner, old, new, attrgetter("owner"))
+        counters = {}
+        for name, value in self.counters.items():
+            test = COUNTERS[name]
+            counters[name] = value - (old is not None and test(old)) + (new is not None and test(new))
+        out.counters = counters
+        out.derived = _forget(self.derived, {p.node_name for p in (old, new) if p is not None})
+        out.derived_by_owner = _forget(self.derived_by_owner, {p.owner for p in (old, new) if p is not None})
+        orders = {}
+        for name, entries in self.orders.items():
+            test, key = ORDERS[name]
+            gone = old is not None and test(old)
+            added = new is not None and test(new)
+            if gone or added:
+                entries = list(entries)
+                if gone:
+                    assert old is not None
+                    del entries[bisect_left(entries, key(old), key=_first)]
+                if added:
+                    assert new is not None
+                    k = key(new)
+                    entries.insert(bisect_left(entries, k, key=_first), (k, new))
+            orders[name] = entries
+        out.orders = orders
+        return out
+
+    def count(self, name: str) -> int:
+        """How many pods have the property ``COUNTERS[name]``."""
+        value = self.counters.get(name)
+        if value is None:
+            test = COUNTERS[name]
+            value = self.counters[name] = sum(1 for p in self.pods if test(p))
+        return value
+
+    def ordered(self, name: str) -> list[tuple[Any, Pod]]:
+        """The pods with the property ``ORDERS[name]``, sorted by its key (unique per pod), as
+        (key, pod). Read-only."""
+        entries = self.orders.get(name)
+        if entries is None:
+            test, key = ORDERS[name]
+            entries = self.orders[name] = sorted(((key(p), p) for p in self.pods if test(p)), key=_first)
+        return entries
+
+    def per_node(self, fact: Hashable, node: str | None, compute: Callable[[Group], Any]) -> Any:
+        """``compute(pods on node)``, kept until a pod on that node changes. ``fact`` names
+        what ``compute`` computes (the same fact must always be computed the same way)."""
+        return _per_group(self.derived, self.by_node, fact, node, compute)
+
+    def per_owner(self, fact: Hashable, owner: str | None, compute: Callable[[Group], Any]) -> Any:
+        """``compute(pods whose owner is named owner)``, kept until one of them changes."""
+        return _per_group(self.derived_by_owner, self.by_owner, fact, owner, compute)
+
+
+def _per_group(
+    derived: dict[Hashable, dict[str | None, Any]],
+    groups: dict[str | None, Group],
+    fact: Hashable,
+    key: str | None,
+    compute: Callable[[Group], Any],
+) -> Any:
+    cache = derived.get(fact)
+    if cache is None:
+        cache = derived[fact] = {}
+    if key in cache:
+        return cache[key]
+    value = cache[key] = compute(groups.get(key, ()))
+    return value
+
+
+def _forget(
+    derived: dict[Hashable, dict[str | None, Any]], touched: set[str | None]
+) -> dict[Hashable, dict[str | None, Any]]:
+    """The facts of the groups a write did not touch (the dicts of untouched facts shared)."""
+    out = {}
+    for fact, per_group in derived.items():
+        if any(k in per_group for k in touched):
+            per_group = {k: v for k, v in per_group.items() if k not in touched}
+        out[fact] = per_group
+    return out
+
+
+# the pod properties an index counts (registered by the modules that ask; a name must always
+# mean the same test)
+COUNTERS: dict[str, Callable[[Pod], bool]] = {}
+
+
+def counter(name: str, test: Callable[[Pod], bool]) -> str:
+    """Register a counted property; returns ``name`` for :meth:`PodIndex.count`."""
+    COUNTERS[name] = test
+    return name
+
+
+# pods with a property kept sorted by a key that is unique per pod (it must end with the name)
+ORDERS: dict[str, tuple[Callable[[Pod], bool], Callable[[Pod], Any]]] = {}
+
+
+def order(name: str, test: Callable[[Pod], bool], key: Callable[[Pod], Any]) -> str:
+    """Register a sorted view; returns ``name`` for :meth:`PodIndex.ordered`."""
+    ORDERS[name] = (test, key)
+    return name
+
+
+def _first(entry: tuple[Any, ...]) -> Any:
+    return entry[0]
+
+
+_memo: OrderedDict[int, PodIndex] = OrderedDict()
+stats = {"built": 0, "derived": 0}
+
+
+def index(pods: tuple[Pod, ...]) -> PodIndex:
+    """The index of ``pods`` (built from scratch unless it is memoised)."""
+    found = _memo.get(id(pods))
+    if found is not None and found.pods is pods:
+        _memo.move_to_end(id(pods))
+        return found
+    built = PodIndex(pods)
+    stats["built"] += 1
+    _remember(built)
+    return built
+
+
+def _remember(ix: PodIndex) -> None:
+    _memo[id(ix.pods)] = ix
+    _memo.move_to_end(id(ix.pods))
+    while len(_memo) > MEMO_SIZE:
+        _memo.popitem(last=False)
+
+
+def derive(before: tuple[Pod, ...], after: tuple[Pod, ...], old: Pod | None, new: Pod | None) -> None:
+    """``after`` is ``before`` with ``old`` replaced by ``new``: index it from ``before``'s
+    index when there is one (otherwise it is indexed on first use)."""
+    if after is before:
+        return
+    found = _memo.get(id(before))
+    if found is None or found.pods is not before:
+        return
+    stats["derived"] += 1
+    _remember(found.derive(after, old, new))
