@@ -109,6 +109,11 @@ class CheckState:
         return self.cluster.now
 
 
+def _with_cluster(state: CheckState, cluster: Cluster) -> CheckState:
+    """``attrs.evolve(state, cluster=cluster)``, without evolve's per-call introspection."""
+    return CheckState(cluster, state.budget, state.injected, state.next_event)
+
+
 def cluster_of(state: CheckState | Cluster) -> Cluster:
     """The cluster inside an engine state (a checker state), or the cluster itself."""
     return state if isinstance(state, Cluster) else state.cluster
@@ -241,13 +246,13 @@ class KubeModel:
         recoveries = faultrules.due_recoveries(c)
         if recoveries:
             o = recoveries[0]
-            yield Transition(o.actor, o.label, attrs.evolve(state, cluster=o.state))
+            yield Transition(o.actor, o.label, _with_cluster(state, o.state))
             return
         busy = False
         for comp in model.components(c, self.replace):
             for o in model.component_steps(c, comp):
                 busy = True
-                yield Transition(o.actor, o.label, attrs.evolve(state, cluster=o.state))
+                yield Transition(o.actor, o.label, _with_cluster(state, o.state))
         if not c.ran and not c.sched_attempted:
             yield from self._faults(state)
             yield from self._load_switches(state)
@@ -255,7 +260,7 @@ class KubeModel:
         if not busy and self.scenario.fault_rules:
             for rule, o in faultrules.firings(c, self.scenario.fault_rules):
                 urgent = urgent or not rule.may
-                yield Transition(o.actor, o.label, attrs.evolve(state, cluster=o.state), fault=rule.may)
+                yield Transition(o.actor, o.label, _with_cluster(state, o.state), fault=rule.may)
         if not busy and not urgent and (self.horizon is None or c.now + c.settings.step <= self.horizon):
             yield Transition(
                 "clock", f"tick to t={c.now + c.settings.step}s", attrs.evolve(state, cluster=model.tick(c))
@@ -477,31 +482,70 @@ def _body(obj: Pod | Node, names: tuple[str, ...]) -> tuple[Any, ...]:
     return body
 
 
-def canonical_pod_names(c: Cluster, cap: int, more_failures: bool = True) -> dict[str, str]:
-    """Symmetry reduction: generated pod names carry no meaning, so the pods of each ReplicaSet
-    are renamed ``<replicaset>#<i>`` in the order of everything else about them. Two states
-    that differ only in which generated name each pod has get the same fingerprint.
+_rests: dict[tuple[Any, ...], tuple[object, tuple[Any, ...]]] = {}
 
-    Any consistent renaming is sound (states are merged only when equal after renaming); the
-    order used here (by hash of everything but the name) only decides how much is merged."""
+
+def _memo(cache: dict[tuple[Any, ...], tuple[object, Any]], key: tuple[Any, ...], obj: object) -> Any:
+    """The value memoised for ``obj`` under ``key`` (whose first item is ``id(obj)``), or None."""
+    hit = cache.get(key)
+    if hit is not None and hit[0] is obj:
+        return hit[1]
+    return None
+
+
+def _store(cache: dict[tuple[Any, ...], tuple[object, Any]], key: tuple[Any, ...], obj: object, value: Any) -> Any:
+    if len(cache) > 500_000:
+        cache.clear()
+    cache[key] = (obj, value)
+    return value
+
+
+def _pod_rest(c: Cluster, p: Pod, cap: int, more_failures: bool) -> tuple[Any, ...]:
+    """Everything about ``p`` the fingerprint keeps but its name: its body and its times as
+    (capped) ages. Memoised per pod object and clock: the states of one tick share most pods."""
+    now = c.now
+    key = (id(p), now, cap, more_failures, bool(c.loads), c.settings.step)
+    hit = _memo(_rests, key, p)
+    if hit is not None:
+        return hit  # type: ignore[no-any-return]
+    rest = (
+        _body(p, _POD_BODY),
+        _log_age(now, p.created, cap),
+        _log_age(now, p.ready_since, cap),
+        _age(now, p.deletion_timestamp, cap),
+        _age(now, p.run_started, cap),
+        _age(now, p.finished_at, cap),
+        prober.relative(p, now, c.settings.step, more_failures),
+        _start(c, p, cap),
+    )
+    return _store(_rests, key, p, rest)
+
+
+def _node_rest(c: Cluster, n: Node, cap: int) -> tuple[Any, ...]:
+    """Everything about ``n`` the fingerprint keeps but the pods running on it (memoised)."""
+    now = c.now
+    key = (id(n), now, cap)
+    hit = _memo(_rests, key, n)
+    if hit is not None:
+        return hit  # type: ignore[no-any-return]
+    rest = (
+        _body(n, _NODE_BODY),
+        tuple((t.key, t.effect, t.value) for t in n.taints),
+        _age(now, n.last_heartbeat, cap),
+        _age(now, n.lease_renew_time, cap),
+        _age(now, n.created, cap),
+        tuple(_age(now, t.time_added, cap) for t in n.taints),
+    )
+    return _store(_rests, key, n, rest)
+
+
+def _canonical(c: Cluster, rests: dict[str, tuple[Any, ...]]) -> dict[str, str]:
     groups: dict[str, list[tuple[int, str]]] = {}
     running_on = {name: n.name for n in c.nodes for name in n.running}
     for p in c.pods:
         if p.replicaset_owner is None and p.owner_kind != "DaemonSet":
             continue  # orphans, and pods whose names are identities (StatefulSet ordinals)
-        key = hash(
-            (
-                _body(p, _POD_BODY),
-                _log_age(c.now, p.created, cap),
-                _log_age(c.now, p.ready_since, cap),
-                _age(c.now, p.deletion_timestamp, cap),
-                _age(c.now, p.run_started, cap),
-                _age(c.now, p.finished_at, cap),
-                running_on.get(p.name),
-                prober.relative(p, c.now, c.settings.step, more_failures),
-                _start(c, p, cap),
-            )
-        )
+        key = hash((rests[p.name], running_on.get(p.name)))
         owner = p.owner if p.owner_kind == "ReplicaSet" else f"{p.owner_kind}:{p.owner}"
         groups.setdefault(owner, []).append((key, p.name))
     names: dict[str, str] = {}
@@ -511,13 +555,40 @@ def canonical_pod_names(c: Cluster, cap: int, more_failures: bool = True) -> dic
     return names
 
 
+def canonical_pod_names(c: Cluster, cap: int, more_failures: bool = True) -> dict[str, str]:
+    """Symmetry reduction: generated pod names carry no meaning, so the pods of each ReplicaSet
+    are renamed ``<replicaset>#<i>`` in the order of everything else about them. Two states
+    that differ only in which generated name each pod has get the same fingerprint.
+
+    Any consistent renaming is sound (states are merged only when equal after renaming); the
+    order used here (by hash of everything but the name) only decides how much is merged."""
+    return _canonical(c, {p.name: _pod_rest(c, p, cap, more_failures) for p in c.pods})
+
+
+_relatives: dict[tuple[Any, ...], tuple[object, Any]] = {}
+
+
+def _same_or(cache_key: str, obj: Any, make: Callable[[Any], Any]) -> Any:
+    """``make(obj)``, memoised per object (for the time-free parts of a fingerprint)."""
+    key = (id(obj), cache_key)
+    hit = _memo(_relatives, key, obj)
+    if hit is not None:
+        return hit
+    return _store(_relatives, key, obj, make(obj))
+
+
+def _no_next_pod(objs: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(attrs.evolve(o, next_pod=0) for o in objs)
+
+
 def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True, more_failures: bool = True) -> Hashable:
     """The cluster with every time replaced by its capped age (and, with ``symmetry``,
     generated pod names replaced by canonical ones): two states with the same relative form
     behave the same from then on, up to the names of interchangeable pods. ``more_failures``:
     a probe may still start failing (see :func:`kmodel.components.prober.relative`)."""
     now = c.now
-    names = canonical_pod_names(c, cap, more_failures) if symmetry else {}
+    rests = {p.name: _pod_rest(c, p, cap, more_failures) for p in c.pods}
+    names = _canonical(c, rests) if symmetry else {}
 
     def rn(name: str) -> str:
         return names.get(name, name)
@@ -526,33 +597,13 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True, more_failu
         return _age(now, t, cap)
 
     nodes = tuple(
-        (
-            _body(n, _NODE_BODY),
-            tuple(attrs.evolve(t, time_added=None) for t in n.taints),
-            frozenset(rn(x) for x in n.running) if names else n.running,
-            age(n.last_heartbeat),
-            age(n.lease_renew_time),
-            age(n.created),
-            tuple(age(t.time_added) for t in n.taints),
-        )
-        for n in c.nodes
+        (_node_rest(c, n, cap), frozenset(rn(x) for x in n.running) if names else n.running) for n in c.nodes
     )
 
     def pod_entry(p: Pod) -> tuple[Any, ...]:
-        return (
-            rn(p.name),
-            _body(p, _POD_BODY),
-            _log_age(now, p.created, cap),
-            _log_age(now, p.ready_since, cap),
-            age(p.deletion_timestamp),
-            age(p.run_started),
-            age(p.finished_at),
-            prober.relative(p, now, c.settings.step, more_failures),
-            _start(c, p, cap),
-        )
+        return (rn(p.name), *_pod_rest(c, p, cap, more_failures))
 
-    pod_entries = [pod_entry(p) for p in c.pods]
-    pods = tuple(sorted(pod_entries, key=lambda entry: entry[0]))
+    pods = tuple(sorted((rn(p.name), *rests[p.name]) for p in c.pods))
     mem = c.memory
     memory: tuple[Any, ...] = (
         tuple(
@@ -578,14 +629,15 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True, more_failu
         # against twice the maximum (the entry expires) matters
         tuple((k, d, min(now - last, _BACKOFF_HORIZON)) for k, (d, last) in mem.daemon_backoff),
     )
+    cp = c.control_plane
     return (
         now % phase,
         nodes,
         pods,
-        tuple(attrs.evolve(rs, next_pod=0) for rs in c.replicasets) if symmetry else c.replicasets,
+        _same_or("next_pod", c.replicasets, _no_next_pod) if symmetry else c.replicasets,
         tuple(_relative_deployment(d, now) for d in c.deployments),
         tuple(attrs.evolve(s, endpoints=tuple(sorted(rn(e) for e in s.endpoints))) for s in c.services),
-        attrs.evolve(c.control_plane, apiserver_down_since=age(c.control_plane.apiserver_down_since)),
+        cp if cp.apiserver_down_since is None else attrs.evolve(cp, apiserver_down_since=age(cp.apiserver_down_since)),
         memory,
         c.implicit_host_powered,
         c.ran,
@@ -593,7 +645,7 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True, more_failu
         c.pod_serial,
         c.statefulsets,
         tuple(attrs.evolve(j, start_time=age(j.start_time), completion_time=age(j.completion_time)) for j in c.jobs),
-        tuple(attrs.evolve(ds, next_pod=0) for ds in c.daemonsets) if symmetry else c.daemonsets,
+        _same_or("next_pod", c.daemonsets, _no_next_pod) if symmetry else c.daemonsets,
         c.rule_fired,
         faultrules.relative_timers(c),
         descheduler.relative(c, rn),
