@@ -46,8 +46,7 @@ def generated_text(workers: int, replicas: int) -> str:
         "    spec: {containers: [{name: app, image: nginx}]}\n"
     )
     docs.append(
-        "apiVersion: v1\nkind: Service\nmetadata: {name: web}\n"
-        "spec: {selector: {app: web}, ports: [{port: 80}]}\n"
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {selector: {app: web}, ports: [{port: 80}]}\n"
     )
     return "---\n".join(docs)
 
@@ -131,7 +130,8 @@ def main() -> None:
     for w, r in sizes:
         cmd = [sys.executable, "-m", "benchmarks.explore_bench", "--one", f"--workers={w}", f"--replicas={r}"]
         cmd += [f"--faults={args.faults}", f"--timeout={args.timeout}", f"--max-states={args.max_states}"]
-        out = subprocess.run([*cmd, *passthrough], capture_output=True, text=True, check=True).stdout
+        # our own interpreter and module, with arguments this process parsed
+        out = subprocess.run([*cmd, *passthrough], capture_output=True, text=True, check=True).stdout  # noqa: S603
         row = json.loads(out.strip().splitlines()[-1])
         print(
             f"{w:>7} {r:>8} {'done' if row['done'] else 'limit':<6} {row['states']:>10,} {row['seconds']:>7.1f} "

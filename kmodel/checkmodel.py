@@ -596,9 +596,7 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True, more_failu
     def age(t: int | None) -> int | None:
         return _age(now, t, cap)
 
-    nodes = tuple(
-        (_node_rest(c, n, cap), frozenset(rn(x) for x in n.running) if names else n.running) for n in c.nodes
-    )
+    nodes = tuple((_node_rest(c, n, cap), frozenset(rn(x) for x in n.running) if names else n.running) for n in c.nodes)
 
     def pod_entry(p: Pod) -> tuple[Any, ...]:
         return (rn(p.name), *_pod_rest(c, p, cap, more_failures))
