@@ -42,9 +42,9 @@ from typing import Any
 import attrs
 from attrs import frozen
 
-from kmodel import faultrules, ha, informer, loadmodel, model, partitions
+from kmodel import faultrules, ha, informer, loadmodel, model, nodesymmetry, partitions
 from kmodel import faults as fault_fns
-from kmodel.components import apiserver, descheduler, disruption, drain, prober
+from kmodel.components import apiserver, descheduler, disruption, drain, kubelet, prober
 from kmodel.components import horizontalpodautoscaler as hpa_component
 from kmodel.components import job as job_component
 from kmodel.engines.base import Transition
@@ -131,6 +131,8 @@ class KubeModel:
         replace: dict[str, model.StepFn] | None = None,
         settle: bool = True,
         symmetry: bool = True,
+        node_symmetry: bool = True,
+        mentions: tuple[str, ...] = (),
     ) -> None:
         self.symmetry = symmetry
         self.scenario = scenario
@@ -197,6 +199,13 @@ class KubeModel:
             # with the CPU initialization period and the load model's start-up spike
             self.phase = math.lcm(self.phase, s.horizontal_pod_autoscaler_sync_period)
             self.cap = max(self.cap, hpa_component.age_cap(scenario.initial_state()))
+        # node symmetry (kmodel.nodesymmetry): ``mentions`` are texts (custom invariants) whose
+        # node names pin those nodes
+        self.node_symmetry = node_symmetry
+        self.renamer: nodesymmetry.Renamer | None = None
+        if node_symmetry:
+            found = nodesymmetry.groups(scenario, scenario.initial_state(), replace, mentions)
+            self.renamer = nodesymmetry.Renamer(found) if found else None
 
     # -- Model interface -----------------------------------------------------------------------
 
@@ -283,13 +292,64 @@ class KubeModel:
         more_failures = dict(state.budget).get("failProbe", 0) > 0 or any(
             ev.verb == "fail-probe" for ev in self.timeline[state.next_event :]
         )
-        return (
-            relative(state.cluster, self.cap, self.phase, self.symmetry, more_failures),
+        node_map = self._node_map(state) if self.renamer is not None else {}
+        fp = (
+            relative(state.cluster, self.cap, self.phase, self.symmetry, more_failures, node_map),
             state.budget,
             state.injected,
             state.next_event,
             self._until_next_event(state),
         )
+        if node_map:
+            assert self.renamer is not None
+            fp = self.renamer.rename(fp, node_map)
+            fp = (_sorted_by_node(fp[0]), *fp[1:])
+        return fp
+
+    def _node_map(self, state: CheckState) -> dict[str, str]:
+        """The renaming of interchangeable nodes into their canonical order in ``state``."""
+        assert self.renamer is not None
+        c = state.cluster
+        on: dict[str | None, list[int]] = {}
+        for p in c.pods:
+            on.setdefault(p.node_name, []).append(_pod_signature(c, p, self.cap))
+        health = {h.name: h for h in c.memory.node_health}
+        queue = [n for _, n, _ in c.memory.taint_queue]
+        quarantine = dict(c.memory.gc_quarantine)
+        not_ready = dict(c.memory.not_ready_since)
+
+        def age(t: int | None) -> int | None:
+            return _age(c.now, t, self.cap)
+
+        def signature(name: str) -> int:
+            # name-free, and (like the fingerprint) in ages rather than times
+            n = c.node(name)
+            if n is None:
+                return 0
+            h = health.get(name)
+            return hash(
+                (
+                    _node_rest(c, n, self.cap)[1:],
+                    _body(n, _NODE_BODY)[2:],
+                    tuple(sorted(on.get(name, ()))),
+                    len(n.running),
+                    kubelet.actor(name) in c.ran,
+                    tuple(sorted(t.partition(":")[0] for t in state.injected if t.endswith(f":{name}"))),
+                    None
+                    if h is None
+                    else (
+                        age(h.probe_time),
+                        h.seen_heartbeat == n.last_heartbeat,
+                        h.seen_ready,
+                        h.seen_lease == n.lease_renew_time,
+                    ),
+                    queue.index(name) if name in queue else None,
+                    age(quarantine.get(name)),
+                    age(not_ready.get(name)),
+                )
+            )
+
+        return self.renamer.mapping(signature)
 
     # -- helpers --------------------------------------------------------------------------------
 
@@ -539,13 +599,26 @@ def _node_rest(c: Cluster, n: Node, cap: int) -> tuple[Any, ...]:
     return _store(_rests, key, n, rest)
 
 
-def _canonical(c: Cluster, rests: dict[str, tuple[Any, ...]]) -> dict[str, str]:
+def _canonical(c: Cluster, rests: dict[str, tuple[Any, ...]], node_map: dict[str, str]) -> dict[str, str]:
+    """Canonical pod names (see :func:`canonical_pod_names`); ``node_map``: the renaming of
+    nodes the fingerprint applies (node symmetry), which the pods' order is taken after."""
     groups: dict[str, list[tuple[int, str]]] = {}
     running_on = {name: n.name for n in c.nodes for name in n.running}
     for p in c.pods:
         if p.replicaset_owner is None and p.owner_kind != "DaemonSet":
             continue  # orphans, and pods whose names are identities (StatefulSet ordinals)
-        key = hash((rests[p.name], running_on.get(p.name)))
+        if node_map:
+            on = running_on.get(p.name)
+            key = hash(
+                (
+                    _pod_signature(c, p, 0, rests[p.name]),
+                    node_map.get(p.node_name, p.node_name) if p.node_name else None,
+                    node_map.get(p.nominated_node_name, p.nominated_node_name) if p.nominated_node_name else None,
+                    node_map.get(on, on) if on else None,
+                )
+            )
+        else:
+            key = hash((rests[p.name], running_on.get(p.name)))
         owner = p.owner if p.owner_kind == "ReplicaSet" else f"{p.owner_kind}:{p.owner}"
         groups.setdefault(owner, []).append((key, p.name))
     names: dict[str, str] = {}
@@ -562,7 +635,29 @@ def canonical_pod_names(c: Cluster, cap: int, more_failures: bool = True) -> dic
 
     Any consistent renaming is sound (states are merged only when equal after renaming); the
     order used here (by hash of everything but the name) only decides how much is merged."""
-    return _canonical(c, {p.name: _pod_rest(c, p, cap, more_failures) for p in c.pods})
+    return _canonical(c, {p.name: _pod_rest(c, p, cap, more_failures) for p in c.pods}, {})
+
+
+_NODE_FIELDS = tuple(i for i, name in enumerate(_POD_BODY) if name in ("node_name", "nominated_node_name"))
+
+
+def _pod_signature(c: Cluster, p: Pod, cap: int, rest: tuple[Any, ...] | None = None) -> int:
+    """A hash of everything about ``p`` but its name and the names of its nodes."""
+    rest = rest if rest is not None else _pod_rest(c, p, cap, True)
+    body = rest[0]
+    return hash((tuple(v for i, v in enumerate(body) if i not in _NODE_FIELDS), rest[1:]))
+
+
+def _sorted_by_node(rel: Any) -> Any:
+    """A relative form (of :func:`relative`) whose node names were renamed, with the parts
+    kept in node-name order sorted again: the nodes, and the controller's per-node records."""
+    parts = list(rel)
+    parts[1] = tuple(sorted(parts[1], key=lambda entry: entry[0][0][0]))  # the body's name
+    memory = list(parts[7])
+    for i in (0, 5, 6):  # node health, pod GC quarantine, not ready since: keyed by node name
+        memory[i] = tuple(sorted(memory[i], key=lambda entry: entry[0]))
+    parts[7] = tuple(memory)
+    return tuple(parts)
 
 
 _relatives: dict[tuple[Any, ...], tuple[object, Any]] = {}
@@ -581,14 +676,21 @@ def _no_next_pod(objs: tuple[Any, ...]) -> tuple[Any, ...]:
     return tuple(attrs.evolve(o, next_pod=0) for o in objs)
 
 
-def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True, more_failures: bool = True) -> Hashable:
+def relative(
+    c: Cluster,
+    cap: int,
+    phase: int,
+    symmetry: bool = True,
+    more_failures: bool = True,
+    node_map: dict[str, str] | None = None,
+) -> Hashable:
     """The cluster with every time replaced by its capped age (and, with ``symmetry``,
     generated pod names replaced by canonical ones): two states with the same relative form
     behave the same from then on, up to the names of interchangeable pods. ``more_failures``:
     a probe may still start failing (see :func:`kmodel.components.prober.relative`)."""
     now = c.now
     rests = {p.name: _pod_rest(c, p, cap, more_failures) for p in c.pods}
-    names = _canonical(c, rests) if symmetry else {}
+    names = _canonical(c, rests, node_map or {}) if symmetry else {}
 
     def rn(name: str) -> str:
         return names.get(name, name)

@@ -50,6 +50,7 @@ class CheckOptions:
     allow_unmodelled: bool = False  # leave out unmodelled fields (recorded as warnings) instead of refusing
     # when the whole run must end (time.monotonic()); None: ``timeout`` seconds from the start of execute
     deadline: float | None = None
+    node_symmetry: bool = True  # explorer: merge states differing by a permutation of interchangeable nodes
 
 
 @define
@@ -290,7 +291,15 @@ def prepare(
             encodings = smt_encodings(smt_slice, invariants)
     else:
         model = KubeModel(
-            scenario, faults=options.faults, replace=replace, symmetry=options.symmetry, settle=options.settle
+            scenario,
+            faults=options.faults,
+            replace=replace,
+            symmetry=options.symmetry,
+            settle=options.settle,
+            # a property file's Python may name nodes: no node symmetry; a custom invariant's
+            # text pins the nodes it names
+            node_symmetry=options.node_symmetry and not property_files,
+            mentions=tuple(invariants),
         )
     skipped: list[str] = []
     if options.engine == "smt" and not names and not invariants and not property_files:
