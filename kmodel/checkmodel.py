@@ -292,7 +292,7 @@ class KubeModel:
         more_failures = dict(state.budget).get("failProbe", 0) > 0 or any(
             ev.verb == "fail-probe" for ev in self.timeline[state.next_event :]
         )
-        node_map = self._node_map(state) if self.renamer is not None else {}
+        node_map = self._node_map(state) if self.renamer is not None else None
         fp = (
             relative(state.cluster, self.cap, self.phase, self.symmetry, more_failures, node_map),
             state.budget,
@@ -599,15 +599,16 @@ def _node_rest(c: Cluster, n: Node, cap: int) -> tuple[Any, ...]:
     return _store(_rests, key, n, rest)
 
 
-def _canonical(c: Cluster, rests: dict[str, tuple[Any, ...]], node_map: dict[str, str]) -> dict[str, str]:
-    """Canonical pod names (see :func:`canonical_pod_names`); ``node_map``: the renaming of
-    nodes the fingerprint applies (node symmetry), which the pods' order is taken after."""
+def _canonical(c: Cluster, rests: dict[str, tuple[Any, ...]], node_map: dict[str, str] | None) -> dict[str, str]:
+    """Canonical pod names (see :func:`canonical_pod_names`); ``node_map``: with node symmetry,
+    the renaming of nodes the fingerprint applies (only the names that change; empty for
+    none), which the pods' order is taken after (None: no node symmetry)."""
     groups: dict[str, list[tuple[int, str]]] = {}
     running_on = {name: n.name for n in c.nodes for name in n.running}
     for p in c.pods:
         if p.replicaset_owner is None and p.owner_kind != "DaemonSet":
             continue  # orphans, and pods whose names are identities (StatefulSet ordinals)
-        if node_map:
+        if node_map is not None:
             on = running_on.get(p.name)
             key = hash(
                 (
@@ -635,7 +636,7 @@ def canonical_pod_names(c: Cluster, cap: int, more_failures: bool = True) -> dic
 
     Any consistent renaming is sound (states are merged only when equal after renaming); the
     order used here (by hash of everything but the name) only decides how much is merged."""
-    return _canonical(c, {p.name: _pod_rest(c, p, cap, more_failures) for p in c.pods}, {})
+    return _canonical(c, {p.name: _pod_rest(c, p, cap, more_failures) for p in c.pods}, None)
 
 
 _NODE_FIELDS = tuple(i for i, name in enumerate(_POD_BODY) if name in ("node_name", "nominated_node_name"))
@@ -690,7 +691,7 @@ def relative(
     a probe may still start failing (see :func:`kmodel.components.prober.relative`)."""
     now = c.now
     rests = {p.name: _pod_rest(c, p, cap, more_failures) for p in c.pods}
-    names = _canonical(c, rests, node_map or {}) if symmetry else {}
+    names = _canonical(c, rests, node_map) if symmetry else {}
 
     def rn(name: str) -> str:
         return names.get(name, name)

@@ -38,6 +38,7 @@ from kmodel.scenario import Scenario
 from kmodel.state import LABEL_HOSTNAME, Cluster, Node
 
 Groups = tuple[tuple[str, ...], ...]
+_UNCACHED_BELOW = 3  # tuples and sets shorter than this are renamed afresh (cheaper than a look-up)
 
 
 def _static(n: Node) -> tuple[Any, ...]:
@@ -93,6 +94,7 @@ class Renamer:
         names = sorted((n for g in groups for n in g), key=len, reverse=True)
         self.pattern = re.compile(r"(?<![\w.-])(" + "|".join(re.escape(n) for n in names) + r")(?![\w.-])")
         self._cache: dict[tuple[int, tuple[tuple[str, str], ...]], tuple[object, object]] = {}
+        self._strings: dict[tuple[tuple[str, str], ...], dict[str, str]] = {}
 
     def mapping(self, signature: Callable[[str], int]) -> dict[str, str]:
         """The canonical renaming: in each group, the node with the smallest signature takes
@@ -116,22 +118,31 @@ class Renamer:
         cache = self._cache
         if len(cache) > 200_000:
             cache.clear()
+        strings = self._strings.get(key)
+        if strings is None:
+            if len(self._strings) > 1_000:
+                self._strings.clear()
+            strings = self._strings[key] = {}
 
         def walk(x: Any) -> Any:
             t = type(x)
             if t is str:
-                return sub(repl, x)
+                hit = strings.get(x)
+                if hit is None:
+                    hit = strings[x] = sub(repl, x)
+                return hit
             if t is int or t is bool or x is None or t is float:
                 return x
-            if t is tuple:
-                return tuple(walk(e) for e in x)
-            if t is frozenset:
-                return frozenset(walk(e) for e in x)
+            if (t is tuple or t is frozenset) and len(x) < _UNCACHED_BELOW:
+                return t(walk(e) for e in x)
+            # shared parts (memoised bodies, attrs objects) are renamed once per renaming
             ck = (id(x), key)
             hit = cache.get(ck)
             if hit is not None and hit[0] is x:
                 return hit[1]
-            if attrs.has(t):
+            if t is tuple or t is frozenset:
+                out: Any = t(walk(e) for e in x)
+            elif attrs.has(t):
                 changes = {}
                 for f in attrs.fields(t):
                     v = getattr(x, f.name)
@@ -146,6 +157,8 @@ class Renamer:
                     f"node symmetry cannot rename a {t.__name__} in a fingerprint: "
                     "run with --no-node-symmetry, or teach kmodel.nodesymmetry.Renamer that type"
                 )
+            if len(cache) > 200_000:
+                cache.clear()
             cache[ck] = (x, out)
             return out
 
