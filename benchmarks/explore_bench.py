@@ -24,7 +24,7 @@ from pathlib import Path
 
 from kmodel.checkmodel import KubeModel
 from kmodel.checkrun import parse_faults
-from kmodel.engines.base import ALWAYS, HOLDS, Property
+from kmodel.engines.base import ALWAYS, HOLDS, Property, Stats
 from kmodel.engines.explore import explore
 from kmodel.scenario import Scenario, load
 
@@ -69,25 +69,42 @@ def model_for(args: argparse.Namespace, workers: int, replicas: int) -> KubeMode
     )
 
 
+class _OutOfCPU(Exception):
+    def __init__(self, stats: Stats) -> None:
+        self.stats = stats
+
+
 def run_one(args: argparse.Namespace, workers: int, replicas: int) -> dict[str, object]:
+    """One exhaustive run; with ``--cpu`` the budget is CPU seconds of this process (the
+    explorer's own timeout is wall time, which other processes on a shared machine stretch)."""
     trivially_true = Property("true", ALWAYS, "", predicate=lambda s: True)
     m = model_for(args, workers, replicas)
     start = time.monotonic()
     cpu0 = time.process_time()
-    r = explore(m, trivially_true, timeout=args.timeout, max_states=args.max_states)
+
+    def progress(stats: Stats, queued: int) -> None:
+        if args.cpu and time.process_time() - cpu0 > args.timeout:
+            raise _OutOfCPU(stats)
+
+    timeout = None if args.cpu else args.timeout
+    try:
+        r = explore(m, trivially_true, timeout=timeout, max_states=args.max_states, progress=progress)
+        done, stats = r.verdict == HOLDS, r.stats
+    except _OutOfCPU as out:
+        done, stats = False, out.stats
     secs = time.monotonic() - start
     cpu = time.process_time() - cpu0
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     return {
         "workers": workers,
         "replicas": replicas,
-        "done": r.verdict == HOLDS,
-        "states": r.stats.states,
-        "transitions": r.stats.transitions,
-        "depth": r.stats.depth,
+        "done": done,
+        "states": stats.states,
+        "transitions": stats.transitions,
+        "depth": stats.depth,
         "seconds": round(secs, 2),
         "cpu": round(cpu, 2),
-        "states_per_cpu_s": round(r.stats.states / max(cpu, 1e-9)),
+        "states_per_cpu_s": round(stats.states / max(cpu, 1e-9)),
         "maxrss_mb": round(rss),
     }
 
@@ -97,7 +114,9 @@ def main() -> None:
     ap.add_argument("--workers", default="1,2,3,4")
     ap.add_argument("--replicas", default="1,2,3")
     ap.add_argument("--faults", default="powerOffNode=1")
-    ap.add_argument("--timeout", type=float, default=60.0)
+    ap.add_argument("--timeout", type=float, default=60.0, help="seconds per size (default 60)")
+    ap.add_argument("--cpu", action="store_true", help="count --timeout in CPU seconds, not wall seconds")
+    ap.add_argument("--stop-early", action="store_true", help="skip larger sizes of a replica count once one stops")
     ap.add_argument("--max-states", type=int, default=50_000_000)
     ap.add_argument("--no-symmetry", action="store_true", help="no pod-name symmetry reduction")
     ap.add_argument("--no-node-symmetry", action="store_true", help="no node symmetry reduction")
@@ -126,13 +145,18 @@ def main() -> None:
         f"{'workers':>7} {'replicas':>8} {'result':<6} {'states':>10} {'seconds':>7} "
         f"{'states/cpu-s':>12} {'maxrss MB':>9}"
     )
-    passthrough = [a for a in sys.argv[1:] if a.startswith("--no-")]
+    passthrough = [a for a in sys.argv[1:] if a.startswith("--no-") or a == "--cpu"]
+    stopped: set[int] = set()
     for w, r in sizes:
+        if args.stop_early and r in stopped:
+            continue
         cmd = [sys.executable, "-m", "benchmarks.explore_bench", "--one", f"--workers={w}", f"--replicas={r}"]
         cmd += [f"--faults={args.faults}", f"--timeout={args.timeout}", f"--max-states={args.max_states}"]
         # our own interpreter and module, with arguments this process parsed
         out = subprocess.run([*cmd, *passthrough], capture_output=True, text=True, check=True).stdout  # noqa: S603
         row = json.loads(out.strip().splitlines()[-1])
+        if not row["done"]:
+            stopped.add(r)
         print(
             f"{w:>7} {r:>8} {'done' if row['done'] else 'limit':<6} {row['states']:>10,} {row['seconds']:>7.1f} "
             f"{row['states_per_cpu_s']:>12,} {row['maxrss_mb']:>9,}",

@@ -44,7 +44,7 @@ from attrs import frozen
 
 from kmodel import faultrules, ha, informer, loadmodel, model, nodesymmetry, partitions
 from kmodel import faults as fault_fns
-from kmodel.components import apiserver, descheduler, disruption, drain, kubelet, prober
+from kmodel.components import apiserver, descheduler, disruption, drain, kubelet, nodelifecycle, prober
 from kmodel.components import horizontalpodautoscaler as hpa_component
 from kmodel.components import job as job_component
 from kmodel.engines.base import Transition
@@ -203,9 +203,14 @@ class KubeModel:
         # node names pin those nodes
         self.node_symmetry = node_symmetry
         self.renamer: nodesymmetry.Renamer | None = None
-        if node_symmetry:
-            found = nodesymmetry.groups(scenario, scenario.initial_state(), replace, mentions)
-            self.renamer = nodesymmetry.Renamer(found) if found else None
+        found = nodesymmetry.groups(scenario, scenario.initial_state(), replace, mentions)
+        if found:
+            # where nodes are interchangeable the node lifecycle controller queues the nodes it
+            # finds NotReady together in every order (as Kubernetes may), with or without the
+            # reduction, so that both explore the same behaviours
+            self.replace = {"nodelifecycle": nodelifecycle.step_every_order, **(replace or {})}
+            if node_symmetry:
+                self.renamer = nodesymmetry.Renamer(found)
 
     # -- Model interface -----------------------------------------------------------------------
 
@@ -645,8 +650,16 @@ _NODE_FIELDS = tuple(i for i, name in enumerate(_POD_BODY) if name in ("node_nam
 def _pod_signature(c: Cluster, p: Pod, cap: int, rest: tuple[Any, ...] | None = None) -> int:
     """A hash of everything about ``p`` but its name and the names of its nodes."""
     rest = rest if rest is not None else _pod_rest(c, p, cap, True)
+    key = (id(rest),)
+    hit = _memo(_signatures, key, rest)
+    if hit is not None:
+        return hit  # type: ignore[no-any-return]
     body = rest[0]
-    return hash((tuple(v for i, v in enumerate(body) if i not in _NODE_FIELDS), rest[1:]))
+    signature = hash((tuple(v for i, v in enumerate(body) if i not in _NODE_FIELDS), rest[1:]))
+    return _store(_signatures, key, rest, signature)  # type: ignore[no-any-return]
+
+
+_signatures: dict[tuple[Any, ...], tuple[object, Any]] = {}
 
 
 def _sorted_by_node(rel: Any) -> Any:

@@ -22,7 +22,9 @@ Switched off (all nodes pinned) when the scenario uses a part of kmodel whose be
 depend on node names or order and has not been checked for this: a descheduler (it walks the
 ready nodes by name), several control-plane machines, fault rules, load models and HPAs,
 informer lag, the legacy ``--pod-eviction-timeout`` eviction (it walks nodes in list order under
-a rate limit), or a broken component replacing some kubelets but not others.
+a rate limit), or a broken component replacing some kubelets but not others; and nodes in a
+zone of more than :data:`kmodel.components.nodelifecycle.ORDER_LIMIT` nodes are left alone
+(the node lifecycle controller queues the nodes of such a zone in list order).
 """
 
 from __future__ import annotations
@@ -33,7 +35,7 @@ from typing import Any
 
 import attrs
 
-from kmodel.components import kubelet
+from kmodel.components import kubelet, nodelifecycle
 from kmodel.scenario import Scenario
 from kmodel.state import LABEL_HOSTNAME, Cluster, Node
 
@@ -79,9 +81,14 @@ def groups(
     texts += [repr(m.obj) for m in scenario.manifests if m.kind != "Node"]
     texts += [repr(p.spec) if hasattr(p, "spec") else repr(p) for p in c.pods]
     texts += list(mentions)
+    zone_sizes: dict[str, int] = {}
+    for n in c.nodes:
+        zone_sizes[n.zone] = zone_sizes.get(n.zone, 0) + 1
     by_static: dict[tuple[Any, ...], list[str]] = {}
     for n in c.nodes:
-        if not _mentioned(n.name, texts):
+        # in a zone of more than nodelifecycle.ORDER_LIMIT nodes the controller queues the nodes
+        # it finds NotReady together in the node list's order: renaming them is no symmetry
+        if zone_sizes[n.zone] <= nodelifecycle.ORDER_LIMIT and not _mentioned(n.name, texts):
             by_static.setdefault(_static(n), []).append(n.name)
     return tuple(tuple(sorted(names)) for names in by_static.values() if len(names) > 1)
 

@@ -110,7 +110,7 @@ def test_node_lifecycle_queues_nodes_found_not_ready_together_in_every_order() -
     c = power_off(power_off(c, "worker-1"), "worker-2")
     assert c is not None
     for _ in range(60):
-        outs = nodelifecycle.step(c) if nodelifecycle.is_due(c) else []
+        outs = nodelifecycle.step_every_order(c) if nodelifecycle.is_due(c) else []
         if len(outs) > 1:
             break
         for o in model.fixed_schedule(c):
@@ -125,6 +125,9 @@ def test_node_lifecycle_queues_nodes_found_not_ready_together_in_every_order() -
         [n.name for n in o.state.nodes if n.has_taint("node.kubernetes.io/unreachable", "NoExecute")] for o in outs
     ]
     assert tainted == [["worker-1"], ["worker-2"]]
+    # the plain step (simulate's, and the checker's where no nodes are interchangeable) walks
+    # the node list
+    assert [o.state for o in nodelifecycle.step(c)] == [outs[0].state]
 
 
 # -- verdicts and shortest counterexamples ------------------------------------------------------------

@@ -159,17 +159,31 @@ def _update_health(s: Settings, now: int, node: Node, record: NodeHealth | None)
     return observed, attrs.evolve(record, seen_ready=current.ready), current
 
 
+ORDER_LIMIT = 4  # the largest zone whose nodes queued in one pass are queued in every order
+
+
 def step(cluster: Cluster) -> list[Outcome]:
-    """One pass. Nodes newly queued for NoExecute tainting in the same pass enter their zone's
-    queue in the order the pass walks them, which the rate limiter then keeps. Kubernetes walks
-    the node lister's list, whose order is that of a Go map (no order at all, and not that of
-    the names), so when several nodes of one zone are queued in one pass every order is a
-    successor; the first is the order of the cluster's node list (what ``kmodel simulate`` takes)."""
+    """One pass, walking the nodes in the order of the cluster's node list."""
+    return _pass(cluster, None)[0]
+
+
+def step_every_order(cluster: Cluster) -> list[Outcome]:
+    """One pass, with every order in which it may queue nodes. Nodes newly queued for NoExecute
+    tainting in the same pass enter their zone's queue in the order the pass walks them, which
+    the rate limiter then keeps. Kubernetes walks the node lister's list, whose order is that of
+    a Go map (no order at all, and not that of the names), so when several nodes of one zone are
+    queued in one pass every order is a successor; the first is the node list's (:func:`step`).
+    Only in zones of at most :data:`ORDER_LIMIT` nodes (24 orders at most): a bigger zone keeps
+    the list's order. The checker uses this step where node symmetry applies
+    (:mod:`kmodel.nodesymmetry`), for which the walk order must not depend on node names."""
     outs, fresh = _pass(cluster, None)
     zones: dict[str, list[str]] = {}
     for zone, name in fresh:
         zones.setdefault(zone, []).append(name)
-    several = [names for names in zones.values() if len(names) > 1]
+    sizes: dict[str, int] = {}
+    for n in cluster.nodes:
+        sizes[n.zone] = sizes.get(n.zone, 0) + 1
+    several = [names for zone, names in zones.items() if 1 < len(names) and sizes.get(zone, 0) <= ORDER_LIMIT]
     if not outs or not several:
         return outs
     first = tuple(name for names in several for name in names)
