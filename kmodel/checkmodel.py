@@ -47,9 +47,9 @@ from typing import Any
 import attrs
 from attrs import frozen
 
-from kmodel import faultrules, ha, hapartition, informer, loadmodel, model, partitions, watchcache
+from kmodel import faultrules, ha, hapartition, informer, loadmodel, model, nodesymmetry, partitions, watchcache
 from kmodel import faults as fault_fns
-from kmodel.components import apiserver, descheduler, disruption, drain, prober
+from kmodel.components import apiserver, descheduler, disruption, drain, kubelet, nodelifecycle, prober
 from kmodel.components import horizontalpodautoscaler as hpa_component
 from kmodel.components import job as job_component
 from kmodel.engines.base import Transition
@@ -116,6 +116,11 @@ class CheckState:
         return self.cluster.now
 
 
+def _with_cluster(state: CheckState, cluster: Cluster) -> CheckState:
+    """``attrs.evolve(state, cluster=cluster)``, without evolve's per-call introspection."""
+    return CheckState(cluster, state.budget, state.injected, state.next_event)
+
+
 def cluster_of(state: CheckState | Cluster) -> Cluster:
     """The cluster inside an engine state (a checker state), or the cluster itself."""
     return state if isinstance(state, Cluster) else state.cluster
@@ -133,6 +138,8 @@ class KubeModel:
         replace: dict[str, model.StepFn] | None = None,
         settle: bool = True,
         symmetry: bool = True,
+        node_symmetry: bool = True,
+        mentions: tuple[str, ...] = (),
     ) -> None:
         self.symmetry = symmetry
         self.scenario = scenario
@@ -199,6 +206,18 @@ class KubeModel:
             # with the CPU initialization period and the load model's start-up spike
             self.phase = math.lcm(self.phase, s.horizontal_pod_autoscaler_sync_period)
             self.cap = max(self.cap, hpa_component.age_cap(scenario.initial_state()))
+        # node symmetry (kmodel.nodesymmetry): ``mentions`` are texts (custom invariants) whose
+        # node names pin those nodes
+        self.node_symmetry = node_symmetry
+        self.renamer: nodesymmetry.Renamer | None = None
+        found = nodesymmetry.groups(scenario, scenario.initial_state(), replace, mentions)
+        if found:
+            # where nodes are interchangeable the node lifecycle controller queues the nodes it
+            # finds NotReady together in every order (as Kubernetes may), with or without the
+            # reduction, so that both explore the same behaviours
+            self.replace = {"nodelifecycle": nodelifecycle.step_every_order, **(replace or {})}
+            if node_symmetry:
+                self.renamer = nodesymmetry.Renamer(found)
 
     # -- Model interface -----------------------------------------------------------------------
 
@@ -262,13 +281,13 @@ class KubeModel:
         recoveries = faultrules.due_recoveries(c)
         if recoveries:
             o = recoveries[0]
-            yield Transition(o.actor, o.label, attrs.evolve(state, cluster=o.state))
+            yield Transition(o.actor, o.label, _with_cluster(state, o.state))
             return
         busy = False
         for comp in model.components(c, self.replace):
             for o in model.component_steps(c, comp):
                 busy = True
-                yield Transition(o.actor, o.label, attrs.evolve(state, cluster=o.state))
+                yield Transition(o.actor, o.label, _with_cluster(state, o.state))
         if not c.ran and not c.sched_attempted:
             yield from self._faults(state)
             yield from self._load_switches(state)
@@ -276,7 +295,7 @@ class KubeModel:
         if not busy and self.scenario.fault_rules:
             for rule, o in faultrules.firings(c, self.scenario.fault_rules):
                 urgent = urgent or not rule.may
-                yield Transition(o.actor, o.label, attrs.evolve(state, cluster=o.state), fault=rule.may)
+                yield Transition(o.actor, o.label, _with_cluster(state, o.state), fault=rule.may)
         if not busy and not urgent and (self.horizon is None or c.now + c.settings.step <= self.horizon):
             yield Transition(
                 "clock", f"tick to t={c.now + c.settings.step}s", attrs.evolve(state, cluster=model.tick(c))
@@ -299,13 +318,64 @@ class KubeModel:
         more_failures = dict(state.budget).get("failProbe", 0) > 0 or any(
             ev.verb == "fail-probe" for ev in self.timeline[state.next_event :]
         )
-        return (
-            relative(state.cluster, self.cap, self.phase, self.symmetry, more_failures),
+        node_map = self._node_map(state) if self.renamer is not None else None
+        fp = (
+            relative(state.cluster, self.cap, self.phase, self.symmetry, more_failures, node_map),
             state.budget,
             state.injected,
             state.next_event,
             self._until_next_event(state),
         )
+        if node_map:
+            assert self.renamer is not None
+            fp = self.renamer.rename(fp, node_map)
+            fp = (_sorted_by_node(fp[0]), *fp[1:])
+        return fp
+
+    def _node_map(self, state: CheckState) -> dict[str, str]:
+        """The renaming of interchangeable nodes into their canonical order in ``state``."""
+        assert self.renamer is not None
+        c = state.cluster
+        on: dict[str | None, list[int]] = {}
+        for p in c.pods:
+            on.setdefault(p.node_name, []).append(_pod_signature(c, p, self.cap))
+        health = {h.name: h for h in c.memory.node_health}
+        queue = [n for _, n, _ in c.memory.taint_queue]
+        quarantine = dict(c.memory.gc_quarantine)
+        not_ready = dict(c.memory.not_ready_since)
+
+        def age(t: int | None) -> int | None:
+            return _age(c.now, t, self.cap)
+
+        def signature(name: str) -> int:
+            # name-free, and (like the fingerprint) in ages rather than times
+            n = c.node(name)
+            if n is None:
+                return 0
+            h = health.get(name)
+            return hash(
+                (
+                    _node_rest(c, n, self.cap)[1:],
+                    _body(n, _NODE_BODY)[2:],
+                    tuple(sorted(on.get(name, ()))),
+                    len(n.running),
+                    kubelet.actor(name) in c.ran,
+                    tuple(sorted(t.partition(":")[0] for t in state.injected if t.endswith(f":{name}"))),
+                    None
+                    if h is None
+                    else (
+                        age(h.probe_time),
+                        h.seen_heartbeat == n.last_heartbeat,
+                        h.seen_ready,
+                        h.seen_lease == n.lease_renew_time,
+                    ),
+                    queue.index(name) if name in queue else None,
+                    age(quarantine.get(name)),
+                    age(not_ready.get(name)),
+                )
+            )
+
+        return self.renamer.mapping(signature)
 
     # -- helpers --------------------------------------------------------------------------------
 
@@ -501,31 +571,84 @@ def _body(obj: Pod | Node, names: tuple[str, ...]) -> tuple[Any, ...]:
     return body
 
 
-def canonical_pod_names(c: Cluster, cap: int, more_failures: bool = True) -> dict[str, str]:
-    """Symmetry reduction: generated pod names carry no meaning, so the pods of each ReplicaSet
-    are renamed ``<replicaset>#<i>`` in the order of everything else about them. Two states
-    that differ only in which generated name each pod has get the same fingerprint.
+_rests: dict[tuple[Any, ...], tuple[object, tuple[Any, ...]]] = {}
 
-    Any consistent renaming is sound (states are merged only when equal after renaming); the
-    order used here (by hash of everything but the name) only decides how much is merged."""
+
+def _memo(cache: dict[tuple[Any, ...], tuple[object, Any]], key: tuple[Any, ...], obj: object) -> Any:
+    """The value memoised for ``obj`` under ``key`` (whose first item is ``id(obj)``), or None."""
+    hit = cache.get(key)
+    if hit is not None and hit[0] is obj:
+        return hit[1]
+    return None
+
+
+def _store(cache: dict[tuple[Any, ...], tuple[object, Any]], key: tuple[Any, ...], obj: object, value: Any) -> Any:
+    if len(cache) > 500_000:
+        cache.clear()
+    cache[key] = (obj, value)
+    return value
+
+
+def _pod_rest(c: Cluster, p: Pod, cap: int, more_failures: bool) -> tuple[Any, ...]:
+    """Everything about ``p`` the fingerprint keeps but its name: its body and its times as
+    (capped) ages. Memoised per pod object and clock: the states of one tick share most pods."""
+    now = c.now
+    key = (id(p), now, cap, more_failures, bool(c.loads), c.settings.step)
+    hit = _memo(_rests, key, p)
+    if hit is not None:
+        return hit  # type: ignore[no-any-return]
+    rest = (
+        _body(p, _POD_BODY),
+        _log_age(now, p.created, cap),
+        _log_age(now, p.ready_since, cap),
+        _age(now, p.deletion_timestamp, cap),
+        _age(now, p.run_started, cap),
+        _age(now, p.finished_at, cap),
+        prober.relative(p, now, c.settings.step, more_failures),
+        _start(c, p, cap),
+    )
+    return _store(_rests, key, p, rest)
+
+
+def _node_rest(c: Cluster, n: Node, cap: int) -> tuple[Any, ...]:
+    """Everything about ``n`` the fingerprint keeps but the pods running on it (memoised)."""
+    now = c.now
+    key = (id(n), now, cap)
+    hit = _memo(_rests, key, n)
+    if hit is not None:
+        return hit  # type: ignore[no-any-return]
+    rest = (
+        _body(n, _NODE_BODY),
+        tuple((t.key, t.effect, t.value) for t in n.taints),
+        _age(now, n.last_heartbeat, cap),
+        _age(now, n.lease_renew_time, cap),
+        _age(now, n.created, cap),
+        tuple(_age(now, t.time_added, cap) for t in n.taints),
+    )
+    return _store(_rests, key, n, rest)
+
+
+def _canonical(c: Cluster, rests: dict[str, tuple[Any, ...]], node_map: dict[str, str] | None) -> dict[str, str]:
+    """Canonical pod names (see :func:`canonical_pod_names`); ``node_map``: with node symmetry,
+    the renaming of nodes the fingerprint applies (only the names that change; empty for
+    none), which the pods' order is taken after (None: no node symmetry)."""
     groups: dict[str, list[tuple[int, str]]] = {}
     running_on = {name: n.name for n in c.nodes for name in n.running}
     for p in c.pods:
         if p.replicaset_owner is None and p.owner_kind != "DaemonSet":
             continue  # orphans, and pods whose names are identities (StatefulSet ordinals)
-        key = hash(
-            (
-                _body(p, _POD_BODY),
-                _log_age(c.now, p.created, cap),
-                _log_age(c.now, p.ready_since, cap),
-                _age(c.now, p.deletion_timestamp, cap),
-                _age(c.now, p.run_started, cap),
-                _age(c.now, p.finished_at, cap),
-                running_on.get(p.name),
-                prober.relative(p, c.now, c.settings.step, more_failures),
-                _start(c, p, cap),
+        if node_map is not None:
+            on = running_on.get(p.name)
+            key = hash(
+                (
+                    _pod_signature(c, p, 0, rests[p.name]),
+                    node_map.get(p.node_name, p.node_name) if p.node_name else None,
+                    node_map.get(p.nominated_node_name, p.nominated_node_name) if p.nominated_node_name else None,
+                    node_map.get(on, on) if on else None,
+                )
             )
-        )
+        else:
+            key = hash((rests[p.name], running_on.get(p.name)))
         owner = p.owner if p.owner_kind == "ReplicaSet" else f"{p.owner_kind}:{p.owner}"
         groups.setdefault(owner, []).append((key, p.name))
     names: dict[str, str] = {}
@@ -535,13 +658,77 @@ def canonical_pod_names(c: Cluster, cap: int, more_failures: bool = True) -> dic
     return names
 
 
-def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True, more_failures: bool = True) -> Hashable:
+def canonical_pod_names(c: Cluster, cap: int, more_failures: bool = True) -> dict[str, str]:
+    """Symmetry reduction: generated pod names carry no meaning, so the pods of each ReplicaSet
+    are renamed ``<replicaset>#<i>`` in the order of everything else about them. Two states
+    that differ only in which generated name each pod has get the same fingerprint.
+
+    Any consistent renaming is sound (states are merged only when equal after renaming); the
+    order used here (by hash of everything but the name) only decides how much is merged."""
+    return _canonical(c, {p.name: _pod_rest(c, p, cap, more_failures) for p in c.pods}, None)
+
+
+_NODE_FIELDS = tuple(i for i, name in enumerate(_POD_BODY) if name in ("node_name", "nominated_node_name"))
+
+
+def _pod_signature(c: Cluster, p: Pod, cap: int, rest: tuple[Any, ...] | None = None) -> int:
+    """A hash of everything about ``p`` but its name and the names of its nodes."""
+    rest = rest if rest is not None else _pod_rest(c, p, cap, True)
+    key = (id(rest),)
+    hit = _memo(_signatures, key, rest)
+    if hit is not None:
+        return hit  # type: ignore[no-any-return]
+    body = rest[0]
+    signature = hash((tuple(v for i, v in enumerate(body) if i not in _NODE_FIELDS), rest[1:]))
+    return _store(_signatures, key, rest, signature)  # type: ignore[no-any-return]
+
+
+_signatures: dict[tuple[Any, ...], tuple[object, Any]] = {}
+
+
+def _sorted_by_node(rel: Any) -> Any:
+    """A relative form (of :func:`relative`) whose node names were renamed, with the parts
+    kept in node-name order sorted again: the nodes, and the controller's per-node records."""
+    parts = list(rel)
+    parts[1] = tuple(sorted(parts[1], key=lambda entry: entry[0][0][0]))  # the body's name
+    memory = list(parts[7])
+    for i in (0, 5, 6):  # node health, pod GC quarantine, not ready since: keyed by node name
+        memory[i] = tuple(sorted(memory[i], key=lambda entry: entry[0]))
+    parts[7] = tuple(memory)
+    return tuple(parts)
+
+
+_relatives: dict[tuple[Any, ...], tuple[object, Any]] = {}
+
+
+def _same_or(cache_key: str, obj: Any, make: Callable[[Any], Any]) -> Any:
+    """``make(obj)``, memoised per object (for the time-free parts of a fingerprint)."""
+    key = (id(obj), cache_key)
+    hit = _memo(_relatives, key, obj)
+    if hit is not None:
+        return hit
+    return _store(_relatives, key, obj, make(obj))
+
+
+def _no_next_pod(objs: tuple[Any, ...]) -> tuple[Any, ...]:
+    return tuple(attrs.evolve(o, next_pod=0) for o in objs)
+
+
+def relative(
+    c: Cluster,
+    cap: int,
+    phase: int,
+    symmetry: bool = True,
+    more_failures: bool = True,
+    node_map: dict[str, str] | None = None,
+) -> Hashable:
     """The cluster with every time replaced by its capped age (and, with ``symmetry``,
     generated pod names replaced by canonical ones): two states with the same relative form
     behave the same from then on, up to the names of interchangeable pods. ``more_failures``:
     a probe may still start failing (see :func:`kmodel.components.prober.relative`)."""
     now = c.now
-    names = canonical_pod_names(c, cap, more_failures) if symmetry else {}
+    rests = {p.name: _pod_rest(c, p, cap, more_failures) for p in c.pods}
+    names = _canonical(c, rests, node_map) if symmetry else {}
 
     def rn(name: str) -> str:
         return names.get(name, name)
@@ -549,34 +736,12 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True, more_failu
     def age(t: int | None) -> int | None:
         return _age(now, t, cap)
 
-    nodes = tuple(
-        (
-            _body(n, _NODE_BODY),
-            tuple(attrs.evolve(t, time_added=None) for t in n.taints),
-            frozenset(rn(x) for x in n.running) if names else n.running,
-            age(n.last_heartbeat),
-            age(n.lease_renew_time),
-            age(n.created),
-            tuple(age(t.time_added) for t in n.taints),
-        )
-        for n in c.nodes
-    )
+    nodes = tuple((_node_rest(c, n, cap), frozenset(rn(x) for x in n.running) if names else n.running) for n in c.nodes)
 
     def pod_entry(p: Pod) -> tuple[Any, ...]:
-        return (
-            rn(p.name),
-            _body(p, _POD_BODY),
-            _log_age(now, p.created, cap),
-            _log_age(now, p.ready_since, cap),
-            age(p.deletion_timestamp),
-            age(p.run_started),
-            age(p.finished_at),
-            prober.relative(p, now, c.settings.step, more_failures),
-            _start(c, p, cap),
-        )
+        return (rn(p.name), *_pod_rest(c, p, cap, more_failures))
 
-    pod_entries = [pod_entry(p) for p in c.pods]
-    pods = tuple(sorted(pod_entries, key=lambda entry: entry[0]))
+    pods = tuple(sorted((rn(p.name), *rests[p.name]) for p in c.pods))
     mem = c.memory
     memory: tuple[Any, ...] = (
         tuple(
@@ -602,14 +767,15 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True, more_failu
         # against twice the maximum (the entry expires) matters
         tuple((k, d, min(now - last, _BACKOFF_HORIZON)) for k, (d, last) in mem.daemon_backoff),
     )
+    cp = c.control_plane
     return (
         now % phase,
         nodes,
         pods,
-        tuple(attrs.evolve(rs, next_pod=0) for rs in c.replicasets) if symmetry else c.replicasets,
+        _same_or("next_pod", c.replicasets, _no_next_pod) if symmetry else c.replicasets,
         tuple(_relative_deployment(d, now) for d in c.deployments),
         tuple(attrs.evolve(s, endpoints=tuple(sorted(rn(e) for e in s.endpoints))) for s in c.services),
-        attrs.evolve(c.control_plane, apiserver_down_since=age(c.control_plane.apiserver_down_since)),
+        cp if cp.apiserver_down_since is None else attrs.evolve(cp, apiserver_down_since=age(cp.apiserver_down_since)),
         memory,
         c.implicit_host_powered,
         c.ran,
@@ -617,7 +783,7 @@ def relative(c: Cluster, cap: int, phase: int, symmetry: bool = True, more_failu
         c.pod_serial,
         c.statefulsets,
         tuple(attrs.evolve(j, start_time=age(j.start_time), completion_time=age(j.completion_time)) for j in c.jobs),
-        tuple(attrs.evolve(ds, next_pod=0) for ds in c.daemonsets) if symmetry else c.daemonsets,
+        _same_or("next_pod", c.daemonsets, _no_next_pod) if symmetry else c.daemonsets,
         c.rule_fired,
         faultrules.relative_timers(c),
         descheduler.relative(c, rn),

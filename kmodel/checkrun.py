@@ -53,6 +53,7 @@ class CheckOptions:
     deadline: float | None = None
     workers: int = 1  # explore: processes sharing the search; hypothesis: a swarm of searches
     cluster: str | None = None  # explore on a Dask cluster: "local" or a scheduler address
+    node_symmetry: bool = True  # explorer: merge states differing by a permutation of interchangeable nodes
 
 
 @define
@@ -294,7 +295,15 @@ def prepare(
             encodings = smt_encodings(smt_slice, invariants)
     else:
         model = KubeModel(
-            scenario, faults=options.faults, replace=replace, symmetry=options.symmetry, settle=options.settle
+            scenario,
+            faults=options.faults,
+            replace=replace,
+            symmetry=options.symmetry,
+            settle=options.settle,
+            # a property file's Python may name nodes: no node symmetry; a custom invariant's
+            # text pins the nodes it names
+            node_symmetry=options.node_symmetry and not property_files,
+            mentions=tuple(invariants),
         )
     skipped: list[str] = []
     if options.engine == "smt" and not names and not invariants and not property_files:

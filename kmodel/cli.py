@@ -340,6 +340,11 @@ def simulate(
 @click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--no-symmetry", is_flag=True, help="Explorer: do not merge states that differ only in pod names.")
 @click.option(
+    "--no-node-symmetry",
+    is_flag=True,
+    help="Explorer: do not merge states that differ only by a permutation of interchangeable nodes.",
+)
+@click.option(
     "--from-start",
     is_flag=True,
     help="Check from t=0, start-up included (default: from the state the scenario settles into).",
@@ -377,6 +382,7 @@ def check(
     trace_outs: tuple[str, ...],
     output: str,
     no_symmetry: bool,
+    no_node_symmetry: bool,
     from_start: bool,
     pod_slots: int | None = None,
     smt_slice: str = "auto",
@@ -411,6 +417,7 @@ def check(
         profile=profile,
         database=None if database.lower() == "none" else database,
         symmetry=not no_symmetry,
+        node_symmetry=not no_node_symmetry,
         settle=not from_start,
         pod_slots=pod_slots,
         smt_slice=smt_slice,

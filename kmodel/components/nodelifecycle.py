@@ -43,6 +43,8 @@ node that is not Ready); a node queued for tainting with no Ready condition (imp
 
 from __future__ import annotations
 
+import itertools
+
 import attrs
 
 from kmodel.components import apiserver
@@ -157,9 +159,49 @@ def _update_health(s: Settings, now: int, node: Node, record: NodeHealth | None)
     return observed, attrs.evolve(record, seen_ready=current.ready), current
 
 
+ORDER_LIMIT = 4  # the largest zone whose nodes queued in one pass are queued in every order
+
+
 def step(cluster: Cluster) -> list[Outcome]:
+    """One pass, walking the nodes in the order of the cluster's node list."""
+    return _pass(cluster, None)[0]
+
+
+def step_every_order(cluster: Cluster) -> list[Outcome]:
+    """One pass, with every order in which it may queue nodes. Nodes newly queued for NoExecute
+    tainting in the same pass enter their zone's queue in the order the pass walks them, which
+    the rate limiter then keeps. Kubernetes walks the node lister's list, whose order is that of
+    a Go map (no order at all, and not that of the names), so when several nodes of one zone are
+    queued in one pass every order is a successor; the first is the node list's (:func:`step`).
+    Only in zones of at most :data:`ORDER_LIMIT` nodes (24 orders at most): a bigger zone keeps
+    the list's order. The checker uses this step where node symmetry applies
+    (:mod:`kmodel.nodesymmetry`), for which the walk order must not depend on node names."""
+    outs, fresh = _pass(cluster, None)
+    zones: dict[str, list[str]] = {}
+    for zone, name in fresh:
+        zones.setdefault(zone, []).append(name)
+    sizes: dict[str, int] = {}
+    for n in cluster.nodes:
+        sizes[n.zone] = sizes.get(n.zone, 0) + 1
+    several = [names for zone, names in zones.items() if 1 < len(names) and sizes.get(zone, 0) <= ORDER_LIMIT]
+    if not outs or not several:
+        return outs
+    first = tuple(name for names in several for name in names)
+    for orders in itertools.product(*(itertools.permutations(names) for names in several)):
+        order = tuple(name for names in orders for name in names)
+        if order == first:
+            continue
+        for o in _pass(cluster, order)[0]:
+            outs.append(attrs.evolve(o, label=f"{o.label}; queued for NoExecute in the order {', '.join(order)}"))
+    return outs
+
+
+def _pass(cluster: Cluster, order: tuple[str, ...] | None) -> tuple[list[Outcome], list[tuple[str, str]]]:
+    """One pass, queueing the nodes newly queued in it in ``order`` (None: the node list's);
+    also returns (zone, node) for each node newly queued."""
+    fresh: list[tuple[str, str]] = []
     if not cluster.controller_manager_active:
-        return []
+        return [], fresh
     s = cluster.settings
     now = cluster.now
     mem = cluster.memory
@@ -248,6 +290,7 @@ def step(cluster: Cluster) -> list[Outcome]:
                     notes.append(f"{node.name} taint {other} -> {want}:NoExecute")
                 elif not node.has_taint(want, NO_EXECUTE) and not any(q[1] == node.name for q in queue):
                     queue.append((node.zone, node.name, now))
+                    fresh.append((node.zone, node.name))
             elif cond == COND_TRUE:
                 for key in (TAINT_NOT_READY, TAINT_UNREACHABLE):
                     if current.has_taint(key, NO_EXECUTE):
@@ -259,6 +302,12 @@ def step(cluster: Cluster) -> list[Outcome]:
                 queue = [q for q in queue if q[1] != node.name]
             if current is not node:
                 out = out.with_node(current)
+        if order is not None:
+            # the nodes queued in this pass are at the end of the queue: put them in ``order``
+            new = {name for _, name in fresh}
+            queue = [q for q in queue if q[1] not in new] + sorted(
+                (q for q in queue if q[1] in new), key=lambda q: order.index(q[1])
+            )
         if all_full:
             # markNodeAsReachable for every node; nothing is evicted while all zones are down.
             for node in list(out.nodes):
@@ -358,6 +407,6 @@ def step(cluster: Cluster) -> list[Outcome]:
         not_ready_since=evictions,
     )
     if out == cluster:
-        return []
+        return [], fresh
     label_ = "; ".join(notes) if notes else "monitor node health"
-    return [Outcome("nodelifecycle", label_, out, tuple(events))]
+    return [Outcome("nodelifecycle", label_, out, tuple(events))], fresh

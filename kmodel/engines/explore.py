@@ -17,6 +17,7 @@ calm). A fair, fault-free run that misses P for longer is the counterexample.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections import deque
 from collections.abc import Callable, Hashable, Iterator
@@ -46,24 +47,47 @@ Progress = Callable[[Stats, int], None]  # (stats so far, queue length)
 
 
 class _Node:
-    __slots__ = ("actor", "depth", "label", "parent", "pending", "state")
+    """A visited state, compactly: the full state is held only while the node waits in the
+    queue (``state`` is dropped once it is expanded); the trace to it is rebuilt by replaying,
+    from the initial state, the transition chosen at each step (its index among the enabled
+    transitions of its parent, which the model enumerates in a deterministic order), as TLC
+    rebuilds its traces from fingerprints and parent pointers."""
 
-    def __init__(self, state: Any, parent: _Node | None, actor: str, label: str, depth: int, pending: int | None):
+    __slots__ = ("actor", "depth", "index", "parent", "pending", "state")
+
+    def __init__(
+        self, state: Any, parent: _Node | None, actor: str, index: int, depth: int, pending: int | None
+    ) -> None:
         self.state = state
         self.parent = parent
-        self.actor = actor
-        self.label = label
+        self.actor = actor  # kept to check the replay
+        self.index = index  # among the parent's transitions (among the initial states for a root)
         self.depth = depth
         self.pending = pending  # within: model time since which P waits for Q (None: nothing waits)
 
 
-def _trace(node: _Node, last: Transition | None = None) -> Trace:
-    steps: list[Step] = []
+def _replay(model: Model, node: _Node) -> list[Step]:
+    """The steps from an initial state to ``node``, rebuilt from the recorded choices."""
+    path: list[_Node] = []
     cur: _Node | None = node
     while cur is not None:
-        steps.append(Step(cur.actor, cur.label, cur.state))
+        path.append(cur)
         cur = cur.parent
-    steps.reverse()
+    path.reverse()
+    root = path[0]
+    state = next(itertools.islice(model.init_states(), root.index, None))
+    steps = [Step("init", "initial state", state)]
+    for n in path[1:]:
+        tr = next(itertools.islice(model.transitions(state), n.index, None))
+        if tr.actor != n.actor:
+            raise RuntimeError(f"replaying a trace: expected a step of {n.actor}, got {tr.actor} ({tr.label})")
+        state = tr.state
+        steps.append(Step(tr.actor, tr.label, state))
+    return steps
+
+
+def _trace(model: Model, node: _Node, last: Transition | None = None) -> Trace:
+    steps = _replay(model, node)
     if last is not None:
         steps.append(Step(last.actor, last.label, last.state))
     return Trace(tuple(steps))
@@ -233,39 +257,40 @@ def _search(
     def check_state(node: _Node, message: str = "") -> None:
         for prop in list(active):
             if prop.kind == ALWAYS and not prop.predicate(node.state):  # type: ignore[misc]
-                violated(prop, _trace(node), message)
+                violated(prop, _trace(model, node), message)
 
     if deadline is not None and start >= deadline:
         stats.limit = "timeout"
         return finish(INCONCLUSIVE, "not started: the run's --timeout ran out")
-    for init in model.init_states():
+    for i, init in enumerate(model.init_states()):
         pending = monitor(init, None) if within is not None else None
         k = key(init, pending)
         if k in seen:
             continue
         seen.add(k)
-        node = _Node(init, None, "init", "initial state", 0, pending)
+        node = _Node(init, None, "init", i, 0, pending)
         stats.states += 1
         check_state(node, "the initial state violates it")
         queue.append(node)
 
     while queue and active:
         node = queue.popleft()
+        state, node.state = node.state, None  # the visited set keeps fingerprints, not states
         stats.depth = max(stats.depth, node.depth)
         if max_depth is not None and node.depth >= max_depth:
             stats.limit = f"max depth {max_depth}"
             continue
-        for tr in model.transitions(node.state):
+        for index, tr in enumerate(model.transitions(state)):
             stats.transitions += 1
             fired.add(action_family(tr.actor))
             for prop in list(active):
-                if prop.kind == ALWAYS_TRANSITION and not prop.transition(node.state, tr.state):  # type: ignore[misc]
-                    violated(prop, _trace(node, tr))
+                if prop.kind == ALWAYS_TRANSITION and not prop.transition(state, tr.state):  # type: ignore[misc]
+                    violated(prop, _trace(model, node, tr))
             pending = node.pending
             if within is not None and within in active:
                 pending = monitor(tr.state, pending)
                 if pending is not None and model.clock(tr.state) - pending > within.bound:
-                    violated(within, _trace(node, tr), f"not reached within {within.bound}s")
+                    violated(within, _trace(model, node, tr), f"not reached within {within.bound}s")
             if not active:
                 break
             k = key(tr.state, pending)
@@ -277,7 +302,7 @@ def _search(
                 stats.limit = f"max states {max_states}"
                 return finish(INCONCLUSIVE, f"stopped at {max_states:,} states")
             seen.add(k)
-            child = _Node(tr.state, node, tr.actor, tr.label, node.depth + 1, pending)
+            child = _Node(tr.state, node, tr.actor, index, node.depth + 1, pending)
             stats.states += 1
             check_state(child)
             queue.append(child)

@@ -1,0 +1,168 @@
+"""Explorer speed on generated clusters: states, states/s, peak memory, and reach.
+
+    python -m benchmarks.explore_bench [--workers 1,2,3,4] [--replicas 1,2,3] [--timeout 60]
+        [--faults powerOffNode=1] [--no-symmetry] [--no-node-symmetry] [--no-por] [--profile]
+
+Each generated cluster is the shape of the seed node-failure scenario: a control-plane node
+(NoSchedule-tainted), W workers, a Deployment of R replicas behind a Service, no timeline; the
+checker's fault budget (``--faults``, default one power-off) picks when and where a fault
+strikes. For each size the explorer checks a property that always holds, so it visits the whole
+space unless the timeout stops it. "done" means exhaustive within the timeout. Runs one size per
+child process so that each peak memory (maxrss) is its own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from kmodel.checkmodel import KubeModel
+from kmodel.checkrun import parse_faults
+from kmodel.engines.base import ALWAYS, HOLDS, Property, Stats
+from kmodel.engines.explore import explore
+from kmodel.scenario import Scenario, load
+
+
+def generated_text(workers: int, replicas: int) -> str:
+    """The scenario's YAML: a control plane, ``workers`` workers, ``replicas`` replicas."""
+    docs = [
+        "apiVersion: kmodel.dev/v1alpha1\nkind: Scenario\n"
+        f"metadata: {{name: gen-{workers}w-{replicas}r}}\nuntil: 15m\nfaults: {{}}\n",
+        "apiVersion: v1\nkind: Node\nmetadata:\n  name: control-plane\n"
+        '  labels: {node-role.kubernetes.io/control-plane: ""}\n'
+        "spec:\n  taints: [{key: node-role.kubernetes.io/control-plane, effect: NoSchedule}]\n",
+    ]
+    docs += [f"apiVersion: v1\nkind: Node\nmetadata: {{name: worker-{i}}}\n" for i in range(1, workers + 1)]
+    docs.append(
+        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n"
+        f"  replicas: {replicas}\n  selector: {{matchLabels: {{app: web}}}}\n"
+        "  template:\n    metadata: {labels: {app: web}}\n"
+        "    spec: {containers: [{name: app, image: nginx}]}\n"
+    )
+    docs.append(
+        "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {selector: {app: web}, ports: [{port: 80}]}\n"
+    )
+    return "---\n".join(docs)
+
+
+def generated(workers: int, replicas: int) -> Scenario:
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"gen-{workers}w-{replicas}r.yaml"
+        path.write_text(generated_text(workers, replicas))
+        return load(path)
+
+
+def model_for(args: argparse.Namespace, workers: int, replicas: int) -> KubeModel:
+    kwargs: dict[str, object] = {}
+    if args.no_node_symmetry:
+        kwargs["node_symmetry"] = False
+    if args.no_por:
+        kwargs["por"] = False
+    return KubeModel(
+        generated(workers, replicas), faults=parse_faults(args.faults), symmetry=not args.no_symmetry, **kwargs
+    )
+
+
+class _OutOfCPU(Exception):
+    def __init__(self, stats: Stats) -> None:
+        self.stats = stats
+
+
+def run_one(args: argparse.Namespace, workers: int, replicas: int) -> dict[str, object]:
+    """One exhaustive run; with ``--cpu`` the budget is CPU seconds of this process (the
+    explorer's own timeout is wall time, which other processes on a shared machine stretch)."""
+    trivially_true = Property("true", ALWAYS, "", predicate=lambda s: True)
+    m = model_for(args, workers, replicas)
+    start = time.monotonic()
+    cpu0 = time.process_time()
+
+    def progress(stats: Stats, queued: int) -> None:
+        if args.cpu and time.process_time() - cpu0 > args.timeout:
+            raise _OutOfCPU(stats)
+
+    timeout = None if args.cpu else args.timeout
+    try:
+        r = explore(m, trivially_true, timeout=timeout, max_states=args.max_states, progress=progress)
+        done, stats = r.verdict == HOLDS, r.stats
+    except _OutOfCPU as out:
+        done, stats = False, out.stats
+    secs = time.monotonic() - start
+    cpu = time.process_time() - cpu0
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {
+        "workers": workers,
+        "replicas": replicas,
+        "done": done,
+        "states": stats.states,
+        "transitions": stats.transitions,
+        "depth": stats.depth,
+        "seconds": round(secs, 2),
+        "cpu": round(cpu, 2),
+        "states_per_cpu_s": round(stats.states / max(cpu, 1e-9)),
+        "maxrss_mb": round(rss),
+    }
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--workers", default="1,2,3,4")
+    ap.add_argument("--replicas", default="1,2,3")
+    ap.add_argument("--faults", default="powerOffNode=1")
+    ap.add_argument("--timeout", type=float, default=60.0, help="seconds per size (default 60)")
+    ap.add_argument("--cpu", action="store_true", help="count --timeout in CPU seconds, not wall seconds")
+    ap.add_argument("--stop-early", action="store_true", help="skip larger sizes of a replica count once one stops")
+    ap.add_argument("--max-states", type=int, default=50_000_000)
+    ap.add_argument("--no-symmetry", action="store_true", help="no pod-name symmetry reduction")
+    ap.add_argument("--no-node-symmetry", action="store_true", help="no node symmetry reduction")
+    ap.add_argument("--no-por", action="store_true", help="no partial-order reduction")
+    ap.add_argument("--profile", action="store_true", help="cProfile the first size, print the top functions")
+    ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)  # child: one size, JSON out
+    args = ap.parse_args()
+    sizes = [(int(w), int(r)) for w in args.workers.split(",") for r in args.replicas.split(",")]
+    if args.profile:
+        import cProfile
+        import pstats
+
+        w, r = sizes[0]
+        prof = cProfile.Profile()
+        prof.enable()
+        row = run_one(args, w, r)
+        prof.disable()
+        print(json.dumps(row))
+        pstats.Stats(prof).sort_stats("tottime").print_stats(35)
+        pstats.Stats(prof).sort_stats("cumulative").print_stats(45)
+        return
+    if args.one:
+        print(json.dumps(run_one(args, *sizes[0])))
+        return
+    print(
+        f"{'workers':>7} {'replicas':>8} {'result':<6} {'states':>10} {'seconds':>7} "
+        f"{'states/cpu-s':>12} {'maxrss MB':>9}"
+    )
+    passthrough = [a for a in sys.argv[1:] if a.startswith("--no-") or a == "--cpu"]
+    stopped: set[int] = set()
+    for w, r in sizes:
+        if args.stop_early and r in stopped:
+            continue
+        cmd = [sys.executable, "-m", "benchmarks.explore_bench", "--one", f"--workers={w}", f"--replicas={r}"]
+        cmd += [f"--faults={args.faults}", f"--timeout={args.timeout}", f"--max-states={args.max_states}"]
+        # our own interpreter and module, with arguments this process parsed
+        out = subprocess.run([*cmd, *passthrough], capture_output=True, text=True, check=True).stdout  # noqa: S603
+        row = json.loads(out.strip().splitlines()[-1])
+        if not row["done"]:
+            stopped.add(r)
+        print(
+            f"{w:>7} {r:>8} {'done' if row['done'] else 'limit':<6} {row['states']:>10,} {row['seconds']:>7.1f} "
+            f"{row['states_per_cpu_s']:>12,} {row['maxrss_mb']:>9,}",
+            flush=True,
+        )
+
+
+if __name__ == "__main__":
+    main()
