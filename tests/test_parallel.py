@@ -8,7 +8,9 @@ from __future__ import annotations
 import functools
 import os
 import signal
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -126,17 +128,57 @@ def test_limits(pool: LocalExecutor) -> None:
     same(explore(Counters(), prop, max_depth=4), parallel.explore(Counters(), prop, pool, max_depth=4))
 
 
+def kill_during_level(executor: object, kill: Callable[[], None], level: int = 5, *, before: bool = False) -> None:
+    """Make ``executor`` call ``kill`` once, in the ``level``-th level it is handed: after the
+    first answer of that level came back (``before``: before the level is handed out). Counted in
+    levels, not seconds, so that the kill happens however fast the search is."""
+    real = executor.expand  # type: ignore[attr-defined]
+    seen: list[int] = []
+
+    def expand(*args: Any, **kwargs: Any) -> Iterator[Any]:
+        seen.append(1)
+        if before and len(seen) == level:
+            kill()
+        for i, answer in enumerate(real(*args, **kwargs)):
+            yield answer
+            if not before and i == 0 and len(seen) == level:
+                kill()
+
+    executor.expand = expand  # type: ignore[attr-defined]
+
+
 def test_a_killed_worker_loses_no_verdict(pool: LocalExecutor) -> None:
     scen = TAINTS.load()
     prop = props.to_property(props.BUILTINS[TAINTS.property], scen.settings)
     killed: list[int] = []
 
-    def kill_one(*_: object) -> None:
-        if not killed and pool.processes():
-            killed.append(pool.processes()[0])
-            os.kill(killed[0], signal.SIGKILL)
+    def kill_one() -> None:
+        killed.append(pool.processes()[0])
+        os.kill(killed[0], signal.SIGKILL)
 
-    b = parallel.explore(TAINTS.model(scen), prop, pool, progress=kill_one)
+    kill_during_level(pool, kill_one)
+    b = parallel.explore(TAINTS.model(scen), prop, pool)
+    assert killed and pool.restarts >= 1
+    same(single(TAINTS), b)
+
+
+def test_a_worker_killed_between_two_levels_loses_no_verdict(pool: LocalExecutor) -> None:
+    """The pool has already noticed the death when the next level is handed out (the hand-out
+    itself fails): the level is redone on a fresh pool."""
+    scen = TAINTS.load()
+    prop = props.to_property(props.BUILTINS[TAINTS.property], scen.settings)
+    killed: list[int] = []
+
+    def kill_and_wait() -> None:
+        killed.append(pool.processes()[0])
+        os.kill(killed[0], signal.SIGKILL)
+        give_up = time.monotonic() + 30
+        while not pool.pool._broken and time.monotonic() < give_up:  # type: ignore[union-attr]
+            time.sleep(0.01)
+        assert pool.pool._broken  # type: ignore[union-attr]
+
+    kill_during_level(pool, kill_and_wait, before=True)
+    b = parallel.explore(TAINTS.model(scen), prop, pool)
     assert killed and pool.restarts >= 1
     same(single(TAINTS), b)
 
@@ -202,12 +244,12 @@ def test_dask_redoes_the_share_of_a_killed_worker(cluster: object) -> None:
     prop = props.to_property(props.BUILTINS[TAINTS.property], scen.settings)
     killed: list[int] = []
 
-    def kill_one(*_: object) -> None:
-        if not killed:
-            killed.append(sorted(cluster.pids().values())[0])
-            os.kill(killed[0], signal.SIGKILL)
+    def kill_one() -> None:
+        killed.append(sorted(cluster.pids().values())[0])
+        os.kill(killed[0], signal.SIGKILL)
 
-    b = parallel.explore(TAINTS.model(scen), prop, executor, progress=kill_one)
+    kill_during_level(executor, kill_one)
+    b = parallel.explore(TAINTS.model(scen), prop, executor)
     executor.close()
     assert killed
     same(single(TAINTS), b, order=False)

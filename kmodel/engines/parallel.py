@@ -68,6 +68,7 @@ ENGINE = "explore"  # the explorer's results, computed on several processes
 MAX_CHUNK = 256  # states in one task at most (answers come back in time for progress and deadlines)
 CHUNKS_PER_WORKER = 4  # each level is cut into about this many chunks per worker, for balance
 INLINE_BELOW = 32  # local: a level of fewer states than this per worker is expanded by the coordinator
+POLL = 2.0  # local: seconds between looks at the workers while waiting for an answer
 RETRIES = 3  # a level whose workers keep dying is given up after this many fresh starts
 
 Progress = Callable[[Stats, int], None]  # (stats so far, frontier length)
@@ -327,11 +328,12 @@ class LocalExecutor:
         done = 0
         while done < len(blobs):
             pool = self._pool()
-            futures = [pool.submit(_local_expand, key, level, active, c) for c in blobs[done:]]
+            futures: list[cf.Future[bytes]] = []
             try:
+                # inside the try: a worker killed since the last level has already broken the pool
+                futures = [pool.submit(_local_expand, key, level, active, c) for c in blobs[done:]]
                 for f in futures:
-                    left = None if deadline is None else max(0.0, deadline - time.monotonic())
-                    answer = loads(f.result(timeout=left))
+                    answer = loads(self._result(f, deadline))
                     done += 1
                     yield answer
             except cf.process.BrokenProcessPool:
@@ -339,6 +341,21 @@ class LocalExecutor:
             finally:
                 for f in futures:
                     f.cancel()
+
+    def _result(self, f: cf.Future[bytes], deadline: float | None) -> bytes:
+        """``f``'s answer; TimeoutError at ``deadline``. Waits in slices and looks at the workers
+        in between: should a worker die without the pool noticing, the level is redone rather
+        than waited for forever."""
+        while True:
+            left = None if deadline is None else deadline - time.monotonic()
+            if left is not None and left <= 0:
+                raise TimeoutError("the run's deadline passed")
+            try:
+                return f.result(timeout=POLL if left is None else min(POLL, left))
+            except cf.TimeoutError:  # the builtin TimeoutError from Python 3.11
+                procs = self.pool._processes if self.pool is not None else None  # type: ignore[attr-defined]
+                if procs and any(p.exitcode is not None for p in list(procs.values())):
+                    raise cf.process.BrokenProcessPool("a worker process died") from None
 
     def close(self) -> None:
         if self.pool is not None:
