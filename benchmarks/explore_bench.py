@@ -1,12 +1,12 @@
 """Explorer speed on generated clusters: states, states/s, peak memory, and reach.
 
     python -m benchmarks.explore_bench [--workers 1,2,3,4] [--replicas 1,2,3] [--timeout 60]
-        [--faults powerOffNode=1] [--no-symmetry] [--no-node-symmetry] [--no-por] [--profile]
+        [--faults powerOffNode=1] [--no-symmetry] [--no-node-symmetry] [--profile]
 
-Each generated cluster is the shape of the seed node-failure scenario: a control-plane node
-(NoSchedule-tainted), W workers, a Deployment of R replicas behind a Service, no timeline; the
-checker's fault budget (``--faults``, default one power-off) picks when and where a fault
-strikes. For each size the explorer checks a property that always holds, so it visits the whole
+Each generated cluster is the explorer sweep's (benchmarks/explorer_sweep.py: W workers, a
+Deployment of R replicas behind a Service, short timeouts, no timeline) with a NoSchedule-tainted
+control-plane node; the checker's fault budget (``--faults``, default one power-off) picks when
+and where a fault strikes. For each size the explorer checks a property that always holds, so it visits the whole
 space unless the timeout stops it. "done" means exhaustive within the timeout. Runs one size per
 child process so that each peak memory (maxrss) is its own.
 """
@@ -22,33 +22,25 @@ import tempfile
 import time
 from pathlib import Path
 
+from benchmarks.explorer_sweep import generated_yaml
 from kmodel.checkmodel import KubeModel
 from kmodel.checkrun import parse_faults
 from kmodel.engines.base import ALWAYS, HOLDS, Property, Stats
 from kmodel.engines.explore import explore
 from kmodel.scenario import Scenario, load
 
+CONTROL_PLANE = (
+    "apiVersion: v1\nkind: Node\nmetadata:\n  name: control-plane\n"
+    '  labels: {node-role.kubernetes.io/control-plane: ""}\n'
+    "spec:\n  taints: [{key: node-role.kubernetes.io/control-plane, effect: NoSchedule}]\n"
+)
+
 
 def generated_text(workers: int, replicas: int) -> str:
-    """The scenario's YAML: a control plane, ``workers`` workers, ``replicas`` replicas."""
-    docs = [
-        "apiVersion: kmodel.dev/v1alpha1\nkind: Scenario\n"
-        f"metadata: {{name: gen-{workers}w-{replicas}r}}\nuntil: 15m\nfaults: {{}}\n",
-        "apiVersion: v1\nkind: Node\nmetadata:\n  name: control-plane\n"
-        '  labels: {node-role.kubernetes.io/control-plane: ""}\n'
-        "spec:\n  taints: [{key: node-role.kubernetes.io/control-plane, effect: NoSchedule}]\n",
-    ]
-    docs += [f"apiVersion: v1\nkind: Node\nmetadata: {{name: worker-{i}}}\n" for i in range(1, workers + 1)]
-    docs.append(
-        "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n"
-        f"  replicas: {replicas}\n  selector: {{matchLabels: {{app: web}}}}\n"
-        "  template:\n    metadata: {labels: {app: web}}\n"
-        "    spec: {containers: [{name: app, image: nginx}]}\n"
-    )
-    docs.append(
-        "apiVersion: v1\nkind: Service\nmetadata: {name: web}\nspec: {selector: {app: web}, ports: [{port: 80}]}\n"
-    )
-    return "---\n".join(docs)
+    """The explorer sweep's cluster (benchmarks/explorer_sweep.py, what ``python -m benchmarks``
+    measures) with a NoSchedule-tainted control-plane node in front of the workers."""
+    scenario, *rest = generated_yaml(workers, replicas).split("---\n")
+    return "---\n".join([scenario, CONTROL_PLANE, *rest])
 
 
 def generated(workers: int, replicas: int) -> Scenario:
@@ -62,8 +54,6 @@ def model_for(args: argparse.Namespace, workers: int, replicas: int) -> KubeMode
     kwargs: dict[str, object] = {}
     if args.no_node_symmetry:
         kwargs["node_symmetry"] = False
-    if args.no_por:
-        kwargs["por"] = False
     return KubeModel(
         generated(workers, replicas), faults=parse_faults(args.faults), symmetry=not args.no_symmetry, **kwargs
     )
@@ -120,7 +110,6 @@ def main() -> None:
     ap.add_argument("--max-states", type=int, default=50_000_000)
     ap.add_argument("--no-symmetry", action="store_true", help="no pod-name symmetry reduction")
     ap.add_argument("--no-node-symmetry", action="store_true", help="no node symmetry reduction")
-    ap.add_argument("--no-por", action="store_true", help="no partial-order reduction")
     ap.add_argument("--profile", action="store_true", help="cProfile the first size, print the top functions")
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)  # child: one size, JSON out
     args = ap.parse_args()

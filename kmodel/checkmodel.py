@@ -139,6 +139,7 @@ class KubeModel:
         settle: bool = True,
         symmetry: bool = True,
         node_symmetry: bool = True,
+        node_orders: bool = True,
         mentions: tuple[str, ...] = (),
     ) -> None:
         self.symmetry = symmetry
@@ -210,7 +211,9 @@ class KubeModel:
         # node names pin those nodes
         self.node_symmetry = node_symmetry
         self.renamer: nodesymmetry.Renamer | None = None
-        found = nodesymmetry.groups(scenario, scenario.initial_state(), replace, mentions)
+        # ``node_orders=False``: the node lifecycle controller walks the nodes in the list's order
+        # only, as the Z3 slices encode it (kmodel.smt.nodehealth.SliceModel); no node symmetry then
+        found = nodesymmetry.groups(scenario, scenario.initial_state(), replace, mentions) if node_orders else ()
         if found:
             # where nodes are interchangeable the node lifecycle controller queues the nodes it
             # finds NotReady together in every order (as Kubernetes may), with or without the

@@ -348,6 +348,10 @@ def execute(run: CheckRun, options: CheckOptions | None = None, progress: Progre
                     f"not checked by the smt engine (no Z3 encoding): {', '.join(run.smt_skipped)}; "
                     "check them with --engine explore"
                 )
+        order = getattr(run.model, "order_note", None)
+        if order:
+            for r in by_engine["smt"]:
+                r.warnings.append(order)
         note = getattr(run.model, "slice_note", None)
         if note:
             for r in by_engine["smt"]:

@@ -16,6 +16,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import attrs
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -100,6 +101,31 @@ def test_derived_index_equals_fresh_one(writes: list, branch: list) -> None:  # 
         fork = _apply(fork, w)
         _check(fork)
     _check(c)
+
+
+def _phases(group: tuple[Pod, ...]) -> tuple[tuple[str, str], ...]:
+    return tuple((p.name, p.phase) for p in group)
+
+
+@pytest.mark.parametrize("parent_first", [True, False])
+def test_a_fact_read_on_one_branch_is_never_seen_on_another(parent_first: bool) -> None:
+    """A checker reads a state's successor and then the state again (or the other way round):
+    after the derivation the two indexes share the fact dicts of the groups the write did not
+    touch, and an answer either of them computes later, for the group the write did touch, must
+    stay its own (it did not: the controller then counted a pod Ready that was not, and a
+    rollout's ReplicaSet status went stale on one branch of the explorer)."""
+    fact = ("test.phases", parent_first)
+    pending = Pod(name="p0", owner="rs-a", phase="Pending", requests=Resources(cpu=100))
+    parent = Cluster(settings=Settings()).with_pod(pending).with_pod(attrs.evolve(pending, name="p1", owner="rs-b"))
+    podindex.index(parent.pods).per_owner(fact, "rs-b", _phases)  # the fact dict exists, without rs-a
+    child = parent.with_pod(attrs.evolve(pending, phase=RUNNING))  # derived: the dict is shared
+    order = [parent, child] if parent_first else [child, parent]
+    got = {id(c): podindex.index(c.pods).per_owner(fact, "rs-a", _phases) for c in order}
+    assert got[id(parent)] == (("p0", "Pending"),)
+    assert got[id(child)] == (("p0", RUNNING),)
+    # and again, from the cache this time
+    assert podindex.index(parent.pods).per_owner(fact, "rs-a", _phases) == (("p0", "Pending"),)
+    assert podindex.index(child.pods).per_owner(fact, "rs-a", _phases) == (("p0", RUNNING),)
 
 
 # --- the fast path against the plain path ------------------------------------------------------
