@@ -244,3 +244,34 @@ def test_chunked_seq_is_the_tuple(writes: list, chunk: int) -> None:  # type: ig
         assert pickle.loads(pickle.dumps(chunked)) == plain
     finally:
         podseq.CHUNK = old
+
+
+# --- the explorer, whose states branch: the same search with and without derived indexes --------
+
+
+def _explored(path: Path, faults: tuple[tuple[str, int], ...]) -> tuple[str, int, int, int]:
+    from kmodel import properties as props
+    from kmodel.checkmodel import KubeModel
+    from kmodel.engines.explore import explore
+
+    scen = load(path)
+    r = explore(KubeModel(scen, faults=faults), props.to_property(props.BUILTINS["no-over-replication"], scen.settings))
+    return (r.verdict, r.stats.states, r.stats.transitions, r.stats.depth)
+
+
+@pytest.mark.parametrize(("name", "faults"), [("props-rollout.yaml", ()), ("props-rollout-two-workers.yaml", ())])
+def test_the_explorer_sees_the_same_states_with_and_without_derived_indexes(
+    name: str, faults: tuple[tuple[str, int], ...], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An explorer reads a state's successors and goes back to read the state's siblings: the
+    indexes derived along one branch must answer on the others as a fresh one would (they did
+    not once, and rollout-completes then failed on the correct model)."""
+    path = ROOT / "tests" / "data" / name
+    fast = _explored(path, faults)
+    with monkeypatch.context() as m:
+        m.setattr(podindex, "derive", lambda *a: None)
+        m.setattr(podindex, "MEMO_SIZE", 1)
+        podindex._memo.clear()
+        plain = _explored(path, faults)
+    assert fast == plain
+    assert fast[0] == "holds"
