@@ -1,7 +1,7 @@
 """Explorer speed on generated clusters: states, states/s, peak memory, and reach.
 
     python -m benchmarks.explore_bench [--workers 1,2,3,4] [--replicas 1,2,3] [--timeout 60]
-        [--faults powerOffNode=1] [--no-symmetry] [--no-node-symmetry] [--profile]
+        [--faults powerOffNode=1] [--no-symmetry] [--node-symmetry] [--profile]
 
 Each generated cluster is the explorer sweep's (benchmarks/explorer_sweep.py: W workers, a
 Deployment of R replicas behind a Service, short timeouts, no timeline) with a NoSchedule-tainted
@@ -52,8 +52,8 @@ def generated(workers: int, replicas: int) -> Scenario:
 
 def model_for(args: argparse.Namespace, workers: int, replicas: int) -> KubeModel:
     kwargs: dict[str, object] = {}
-    if args.no_node_symmetry:
-        kwargs["node_symmetry"] = False
+    if args.node_symmetry:
+        kwargs["node_symmetry"] = True
     return KubeModel(
         generated(workers, replicas), faults=parse_faults(args.faults), symmetry=not args.no_symmetry, **kwargs
     )
@@ -109,7 +109,7 @@ def main() -> None:
     ap.add_argument("--stop-early", action="store_true", help="skip larger sizes of a replica count once one stops")
     ap.add_argument("--max-states", type=int, default=50_000_000)
     ap.add_argument("--no-symmetry", action="store_true", help="no pod-name symmetry reduction")
-    ap.add_argument("--no-node-symmetry", action="store_true", help="no node symmetry reduction")
+    ap.add_argument("--node-symmetry", action="store_true", help="node symmetry reduction (off by default)")
     ap.add_argument("--profile", action="store_true", help="cProfile the first size, print the top functions")
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)  # child: one size, JSON out
     args = ap.parse_args()
@@ -134,7 +134,7 @@ def main() -> None:
         f"{'workers':>7} {'replicas':>8} {'result':<6} {'states':>10} {'seconds':>7} "
         f"{'states/cpu-s':>12} {'maxrss MB':>9}"
     )
-    passthrough = [a for a in sys.argv[1:] if a.startswith("--no-") or a == "--cpu"]
+    passthrough = [a for a in sys.argv[1:] if a.startswith("--no-") or a in ("--cpu", "--node-symmetry")]
     stopped: set[int] = set()
     for w, r in sizes:
         if args.stop_early and r in stopped:

@@ -53,7 +53,8 @@ class CheckOptions:
     deadline: float | None = None
     workers: int = 1  # explore: processes sharing the search; hypothesis: a swarm of searches
     cluster: str | None = None  # explore on a Dask cluster: "local" or a scheduler address
-    node_symmetry: bool = True  # explorer: merge states differing by a permutation of interchangeable nodes
+    node_symmetry: bool = False  # explorer: merge states differing by a permutation of interchangeable nodes
+    node_orders: bool | None = None  # explorer: every order of the node lifecycle walk (default: with node_symmetry)
 
 
 @define
@@ -303,6 +304,7 @@ def prepare(
             # a property file's Python may name nodes: no node symmetry; a custom invariant's
             # text pins the nodes it names
             node_symmetry=options.node_symmetry and not property_files,
+            node_orders=options.node_orders,
             mentions=tuple(invariants),
         )
     skipped: list[str] = []

@@ -340,9 +340,11 @@ def simulate(
 @click.option("--output", "-o", type=click.Choice(["text", "json"]), default="text", show_default=True)
 @click.option("--no-symmetry", is_flag=True, help="Explorer: do not merge states that differ only in pod names.")
 @click.option(
-    "--no-node-symmetry",
-    is_flag=True,
-    help="Explorer: do not merge states that differ only by a permutation of interchangeable nodes.",
+    "--node-symmetry/--no-node-symmetry",
+    default=False,
+    show_default=True,
+    help="Explorer: merge states that differ only by a permutation of interchangeable nodes (and let the "
+    "node lifecycle controller queue nodes found NotReady together in every order, which that needs).",
 )
 @click.option(
     "--from-start",
@@ -382,7 +384,7 @@ def check(
     trace_outs: tuple[str, ...],
     output: str,
     no_symmetry: bool,
-    no_node_symmetry: bool,
+    node_symmetry: bool,
     from_start: bool,
     pod_slots: int | None = None,
     smt_slice: str = "auto",
@@ -417,7 +419,7 @@ def check(
         profile=profile,
         database=None if database.lower() == "none" else database,
         symmetry=not no_symmetry,
-        node_symmetry=not no_node_symmetry,
+        node_symmetry=node_symmetry,
         settle=not from_start,
         pod_slots=pod_slots,
         smt_slice=smt_slice,

@@ -162,7 +162,7 @@ class Renamer:
                 # node name unrenamed (which would merge states that are not symmetric)
                 raise TypeError(
                     f"node symmetry cannot rename a {t.__name__} in a fingerprint: "
-                    "run with --no-node-symmetry, or teach kmodel.nodesymmetry.Renamer that type"
+                    "run without --node-symmetry, or teach kmodel.nodesymmetry.Renamer that type"
                 )
             if len(cache) > 200_000:
                 cache.clear()

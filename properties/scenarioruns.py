@@ -9,7 +9,9 @@ from collections.abc import Callable, Sequence
 import pytest
 
 from kmodel.checkrun import CheckOptions, choose_properties, run_check
-from kmodel.engines.base import HOLDS
+from kmodel.engines import hypothesis_engine
+from kmodel.engines.base import HOLDS, Model, Property, Result
+from kmodel.engines.explore import explore
 from kmodel.scenario import load
 from tests.conftest import SCENARIOS
 
@@ -33,3 +35,11 @@ def scenario_tests(
         assert prop in chosen and prop not in elsewhere
 
     return test_holds_on_the_shipped_scenario, test_checked_by_default_only_where_it_applies
+
+
+def check_with(engine: str, model: Model, prop: Property, *, max_states: int = 40_000, examples: int = 20) -> Result:
+    """``prop`` on ``model`` with the explorer (``max_states``) or with Hypothesis (seed 0, the
+    ci profile, ``examples`` runs): what a property file's broken-component tests compare."""
+    if engine == "explore":
+        return explore(model, prop, max_states=max_states)
+    return hypothesis_engine.check(model, prop, seed=0, profile="ci", max_examples=examples)

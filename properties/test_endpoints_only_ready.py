@@ -11,10 +11,9 @@ import pytest
 from benchmarks import mutant_components as mc
 from kmodel import properties as props
 from kmodel.checkmodel import KubeModel
-from kmodel.engines import hypothesis_engine
 from kmodel.engines.base import HOLDS, VIOLATED
-from kmodel.engines.explore import explore
 from kmodel.scenario import load
+from properties.scenarioruns import check_with
 from properties.seedruns import seed_tests
 from tests.conftest import SCENARIOS
 
@@ -29,9 +28,7 @@ def _check(engine: str, replace: dict | None) -> object:
     scen = load(PROBES)
     prop = props.to_property(props.BUILTINS[NAME], scen.settings)
     model = KubeModel(scen, faults=(), replace=replace, settle=False)
-    if engine == "explore":
-        return explore(model, prop, max_states=40_000), prop
-    return hypothesis_engine.check(model, prop, seed=0, profile="ci", max_examples=20), prop
+    return check_with(engine, model, prop), prop
 
 
 @pytest.mark.parametrize("engine", ["explore", "hypothesis"])

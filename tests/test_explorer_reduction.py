@@ -42,7 +42,14 @@ def _summary(r: Result) -> tuple[str, int | None]:
 
 def _broken(case: broken.BrokenCase, node_symmetry: bool) -> tuple[Result, KubeModel]:
     scen = case.load()
-    m = KubeModel(scen, faults=case.faults, replace=case.replace(scen), settle=case.settle, node_symmetry=node_symmetry)
+    m = KubeModel(
+        scen,
+        faults=case.faults,
+        replace=case.replace(scen),
+        settle=case.settle,
+        node_symmetry=node_symmetry,
+        node_orders=True,
+    )
     prop = props.to_property(props.BUILTINS[case.property], scen.settings)
     return explore(m, prop, max_states=300_000), m
 
@@ -69,7 +76,7 @@ def test_interchangeable_workers_form_one_group() -> None:
     scen = generated(3, 2)
     assert groups(scen, scen.initial_state(), None) == (("worker-1", "worker-2", "worker-3"),)
     # the control plane differs (role, taint): it is in no group
-    assert KubeModel(scen, node_symmetry=False).renamer is None
+    assert KubeModel(scen).renamer is None  # off by default
 
 
 def test_a_node_the_scenario_names_is_pinned() -> None:
@@ -90,8 +97,8 @@ def test_reduced_search_visits_one_state_per_symmetry_class_at_the_same_depth(
     workers: int, replicas: int, faults: tuple[tuple[str, int], ...]
 ) -> None:
     scen = generated(workers, replicas)
-    full = _bfs(KubeModel(scen, faults=faults, node_symmetry=False))
-    reduced_model = KubeModel(scen, faults=faults)
+    full = _bfs(KubeModel(scen, faults=faults, node_orders=True))
+    reduced_model = KubeModel(scen, faults=faults, node_symmetry=True)
     assert reduced_model.renamer is not None
     classes: dict[Any, int] = {}
     for depth, state in full.values():
@@ -167,7 +174,7 @@ def test_broken_components_same_verdict_and_trace_length(case: broken.BrokenCase
 
 
 def _seed_results(path: Path, node_symmetry: bool, max_states: int) -> list[tuple[str, str, int | None]]:
-    options = CheckOptions(max_states=max_states, node_symmetry=node_symmetry)
+    options = CheckOptions(max_states=max_states, node_symmetry=node_symmetry, node_orders=True)
     run = execute(prepare(path, options=options), options)
     return [(r.property, *_summary(r)) for r in run.results]
 
