@@ -168,6 +168,7 @@ def test_explorer_catches_a_descheduler_ignoring_node_fit() -> None:
     assert any(s.actor == "descheduler" and "LowNodeUtilization" in s.label for s in r.trace.steps)
 
 
+@pytest.mark.thorough  # one of the slowest default tests (10-16 s); its faster siblings stay
 def test_hypothesis_catches_a_descheduler_ignoring_node_fit() -> None:
     scen = load(FIXED)
     prop = props.to_property(props.BUILTINS[PROPERTY], scen.settings)

@@ -307,6 +307,7 @@ def test_service_loses_every_endpoint_in_the_cascade() -> None:
     assert sum(1 for s in r.trace.steps if s.actor == faultrules.ACTOR) >= 1
 
 
+@pytest.mark.thorough  # one of the slowest default tests (10-16 s); its faster siblings stay
 def test_the_fix_holds_in_the_explorer() -> None:
     r = explore(KubeModel(load(FIXED)), ONE_DOWN, max_states=60_000)
     assert r.verdict == HOLDS, r.message

@@ -259,7 +259,7 @@ def _explored(path: Path, faults: tuple[tuple[str, int], ...]) -> tuple[str, int
     return (r.verdict, r.stats.states, r.stats.transitions, r.stats.depth)
 
 
-@pytest.mark.parametrize(("name", "faults"), [("props-rollout.yaml", ()), ("props-rollout-two-workers.yaml", ())])
+@pytest.mark.parametrize(("name", "faults"), [("props-rollout.yaml", ())])
 def test_the_explorer_sees_the_same_states_with_and_without_derived_indexes(
     name: str, faults: tuple[tuple[str, int], ...], monkeypatch: pytest.MonkeyPatch
 ) -> None:

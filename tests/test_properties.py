@@ -225,6 +225,7 @@ def test_convergence_bound_formula() -> None:
 # --- replica-convergence -------------------------------------------------------------------------
 
 
+@pytest.mark.thorough  # one of the slowest default tests (10-16 s); its faster siblings stay
 def test_convergence_bound_against_the_measured_worst_case() -> None:
     """props-one-worker: its only worker dies at any moment and comes back at any later one.
     The slowest recovery the explorer finds takes 15 s (three ticks: the kubelet restarts the old

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import attrs
+import pytest
 
 from kmodel import properties as props
 from kmodel.checkmodel import KubeModel
@@ -31,6 +32,7 @@ def test_the_node_failure_breaks_the_availability_floor() -> None:
     assert any("stop node/worker-1" in x for x in labels) and any("start node/worker-1" in x for x in labels)
 
 
+@pytest.mark.thorough  # one of the slowest default tests (10-16 s); its faster siblings stay
 def test_without_the_fault_the_promise_holds() -> None:
     scen = load(SCENARIO)
     scen = attrs.evolve(scen, timeline=tuple(ev for ev in scen.timeline if ev.verb == "set"))

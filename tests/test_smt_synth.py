@@ -109,6 +109,7 @@ def test_three_parameter_boundary_is_the_explorers_point_by_point() -> None:
     assert_agrees_with_explorer(r)
 
 
+@pytest.mark.thorough  # one of the slowest default tests (10-16 s); its faster siblings stay
 def test_the_region_depends_on_the_depth_bound_and_says_so() -> None:
     """At depth 8 some late violations are out of reach: fewer violating points, no formula fits,
     and the answer is the list of safe values per combination; still the explorer's."""
