@@ -168,7 +168,9 @@ class Cluster:
                 n_workers=max(1, workers),
                 threads_per_worker=1,
                 processes=True,
-                dashboard_address=None,
+                # a free port of the OS's choosing: None still serves the dashboard on 8787, which
+                # another cluster (or a second run) may hold
+                dashboard_address=":0",
                 silence_logs=logging.ERROR,  # a cancelled task (the search stopped early) is no news
                 env={"PYTHONHASHSEED": seed},
             )
