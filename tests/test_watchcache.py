@@ -21,6 +21,7 @@ from kmodel.engines import hypothesis_engine
 from kmodel.engines.base import HOLDS, VIOLATED, Property
 from kmodel.engines.explore import explore
 from kmodel.engines.simulate import simulate
+from kmodel.render.view import view
 from kmodel.scenario import Scenario, load
 from kmodel.settings import Settings, SettingsError, settings_from
 from kmodel.state import RUNNING, Cluster
@@ -181,6 +182,9 @@ def test_explorer_finds_the_second_web_0() -> None:
     last = r.trace.last.cluster
     assert {n.name for n in last.nodes if "web-0" in n.running} == {"cp-1", "cp-2"}
     assert last.pod("web-0").node_name == "cp-2"  # type: ignore[union-attr]
+    # the picture and the ITF trace show the containers cp-1 runs with no API pod there
+    nodes = {n["name"]: n for n in view(last)["nodes"]}
+    assert nodes["cp-1"].get("stillRuns") == ["web-0"] and "stillRuns" not in nodes["cp-2"]
     actions = len(r.trace.steps) - 1  # steps[0] is the initial state
     assert actions == 16
     shorter = explore(KubeModel(scen), prop(ORDINAL, scen), max_states=20_000, max_depth=actions - 1)

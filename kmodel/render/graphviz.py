@@ -403,6 +403,10 @@ def _node_label(node: dict[str, Any], added: bool, was: dict[str, Any]) -> HtmlL
     elif machine:
         rows.append(_font(_h(machine), colour="#b42318"))
     rows.extend(_taint_rows(list(node.get("taints") or []), was.get("taints") if "taints" in was else None))
+    still = list(node.get("stillRuns") or [])
+    if still:
+        text = _h(f"still runs {', '.join(still)} (no API pod here)")
+        rows.append(_changed_text(text, True) if "stillRuns" in was else _font(text, size=9, colour="#b42318"))
     return HtmlLabel(_lines(rows))
 
 

@@ -106,6 +106,12 @@ def _several_namespaces(cluster: Cluster) -> bool:
     return len(namespaces_in(names)) > 1
 
 
+def _orphans(cluster: Cluster, n: Node) -> list[str]:
+    if not n.powered or not n.running:
+        return []
+    return sorted(name for name in n.running if (p := cluster.pod(name)) is None or p.node_name != n.name)
+
+
 def _view(cluster: Cluster) -> dict[str, Any]:
     return {
         "nodes": [
@@ -119,6 +125,9 @@ def _view(cluster: Cluster) -> dict[str, Any]:
                 + ("" if n.kubelet_running else ", kubelet stopped")
                 + ("" if n.runtime_ready else ", runtime down")
                 + (", partitioned" if n.partitioned else ""),
+                # containers the machine runs with no API pod bound to it (a pod force-deleted or
+                # bound elsewhere while this machine was cut off): no kubectl column shows them
+                **({"stillRuns": orphans} if (orphans := _orphans(cluster, n)) else {}),
             }
             for n in cluster.nodes
         ],
