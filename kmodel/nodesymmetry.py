@@ -81,9 +81,7 @@ def groups(
     texts += [repr(m.obj) for m in scenario.manifests if m.kind != "Node"]
     texts += [repr(p.spec) if hasattr(p, "spec") else repr(p) for p in c.pods]
     texts += list(mentions)
-    zone_sizes: dict[str, int] = {}
-    for n in c.nodes:
-        zone_sizes[n.zone] = zone_sizes.get(n.zone, 0) + 1
+    zone_sizes = nodelifecycle.zone_sizes(c)
     by_static: dict[tuple[Any, ...], list[str]] = {}
     for n in c.nodes:
         # in a zone of more than nodelifecycle.ORDER_LIMIT nodes the controller queues the nodes

@@ -44,6 +44,7 @@ node that is not Ready); a node queued for tainting with no Ready condition (imp
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 
 import attrs
 
@@ -180,9 +181,7 @@ def step_every_order(cluster: Cluster) -> list[Outcome]:
     zones: dict[str, list[str]] = {}
     for zone, name in fresh:
         zones.setdefault(zone, []).append(name)
-    sizes: dict[str, int] = {}
-    for n in cluster.nodes:
-        sizes[n.zone] = sizes.get(n.zone, 0) + 1
+    sizes = zone_sizes(cluster)
     several = [names for zone, names in zones.items() if 1 < len(names) and sizes.get(zone, 0) <= ORDER_LIMIT]
     if not outs or not several:
         return outs
@@ -194,6 +193,11 @@ def step_every_order(cluster: Cluster) -> list[Outcome]:
         for o in _pass(cluster, order)[0]:
             outs.append(attrs.evolve(o, label=f"{o.label}; queued for NoExecute in the order {', '.join(order)}"))
     return outs
+
+
+def zone_sizes(cluster: Cluster) -> dict[str, int]:
+    """How many nodes each zone has."""
+    return dict(Counter(n.zone for n in cluster.nodes))
 
 
 def _pass(cluster: Cluster, order: tuple[str, ...] | None) -> tuple[list[Outcome], list[tuple[str, str]]]:
