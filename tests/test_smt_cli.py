@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from tests.conftest import DATA, Cli
+from tests.conftest import DATA, SCENARIOS, Cli
 
 TWO = str(DATA / "props-two-workers.yaml")
 
@@ -174,3 +174,16 @@ def test_smt_refuses_what_the_model_has_and_the_slices_do_not(cli: Cli, tmp_path
     elsewhere.write_text(text.replace("until: 5m\n", "until: 5m\ntimeline:\n  - 30s delete pod/x -n other\n"))
     r = cli("check", str(elsewhere), "--engine", "smt", "-p", "no-over-replication", "--max-depth", "4")
     assert r.exit_code == 2 and "acts in a namespace where the scenario has no object" in r.stderr, r.output
+
+
+def test_smt_answers_name_the_node_order_they_keep_where_a_zone_has_two_nodes(cli: Cli) -> None:
+    """Two workers in one zone: the slices queue the nodes found NotReady in one pass in name
+    order, and every smt answer says so; a one-node cluster has no order to choose."""
+    two = cli("check", TWO, "--engine", "smt", "--faults", "powerOffNode=1", "--max-depth", "3", "-o", "json")
+    assert two.exit_code == 0, two.output
+    results = json.loads(two.output)["results"]
+    assert results and all(any("in name order" in w for w in r["warnings"]) for r in results)
+    single = str(SCENARIOS / "seed-scaling.yaml")
+    one = cli("check", single, "--engine", "smt", "-p", "no-over-replication", "--max-depth", "3", "-o", "json")
+    assert one.exit_code == 0, one.output
+    assert not any("in name order" in w for r in json.loads(one.output)["results"] for w in r["warnings"])

@@ -639,8 +639,9 @@ class PodInfo:
 
 ORDER_NOTE = (
     "the Z3 slices queue the nodes the node lifecycle controller finds NotReady in one pass in name "
-    "order, where Kubernetes walks them in its lister's order (any order; the explorer tries every one): "
-    "a violation that needs another order of one zone's nodes is not found by --engine smt"
+    "order, where Kubernetes walks them in its lister's order (any order; the explorer tries every one "
+    "with --node-symmetry): a violation that needs another order of one zone's nodes is not found by "
+    "--engine smt"
 )
 
 
@@ -671,11 +672,9 @@ class SliceModel(KubeModel):
         super().__init__(
             scenario, faults=faults, horizon=horizon, replace={**off, **self.slice_replace}, node_orders=False
         )
-        zones: dict[str, int] = {}
-        for n in scenario.initial_state().nodes:
-            zones[n.zone] = zones.get(n.zone, 0) + 1
         # said in every answer where two nodes of a zone could be queued in one pass
-        self.order_note: str | None = ORDER_NOTE if any(k > 1 for k in zones.values()) else None
+        sizes = nodelifecycle.zone_sizes(scenario.initial_state())
+        self.order_note: str | None = ORDER_NOTE if any(k > 1 for k in sizes.values()) else None
 
     def init_states(self) -> Iterator[CheckState]:
         state = CheckState(self.scenario.initial_state(), tuple(sorted(self.budget)))
