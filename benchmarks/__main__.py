@@ -268,7 +268,9 @@ def show(path: Path) -> int:
     m, v = data["machine"], data["versions"]
     sections = data["sections"].values()
     commands = list(dict.fromkeys(f"`{sec.get('command', data['command'])}`" for sec in sections))
-    loads = sorted(sec.get("load_average_at_start", m["load_average_at_start"])[0] for sec in sections)
+    # a section copied from another run's file may have no load recorded at its start (None)
+    found = [sec.get("load_average_at_start", m["load_average_at_start"]) for sec in sections]
+    loads = sorted(x[0] for x in found if x) or [m["load_average_at_start"][0]]
     load = f"{loads[0]:g}" if loads[0] == loads[-1] else f"{loads[0]:g} to {loads[-1]:g}"
     print(
         f"Measured {data['date'][:10]} with {', '.join(commands)} on {m['processor']} ({m['cores']} cores, "
