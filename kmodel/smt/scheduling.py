@@ -115,7 +115,13 @@ from attrs import define, field, frozen
 from kmodel.components.plugins import nodeaffinity
 from kmodel.errors import KmodelError
 from kmodel.scenario import Scenario
-from kmodel.smt.nodehealth import SliceError, refuse_control_plane_partitions, refuse_disruption
+from kmodel.smt.nodehealth import (
+    SliceError,
+    refuse_control_plane_partitions,
+    refuse_disruption,
+    refuse_informer_lag,
+    refuse_watch_cache_lag,
+)
 from kmodel.state import (
     COND_FALSE,
     COND_TRUE,
@@ -859,35 +865,33 @@ def _unprovable(scen: Scenario, message: str, fix: str = PROVE_FIX) -> NoReturn:
     raise KmodelError(message, file=scen.path, where="kmodel prove", fix=fix)
 
 
+_CHECK_FIX = "check with --engine explore or --engine hypothesis"
+
+
+def _refused_by_slices(scen: Scenario, refuse: Callable[[], None]) -> None:
+    """Run one of the Z3 slices' shared refusals (kmodel.smt.nodehealth) for ``kmodel prove``:
+    its error names the scenario file, and its fix names kmodel check (prove has no --engine)."""
+    try:
+        refuse()
+    except SliceError as err:
+        fix = str(err.fix).replace(_CHECK_FIX, "check it with kmodel check (--engine explore or hypothesis)")
+        raise KmodelError(str(err.message), file=scen.path, where="kmodel prove", fix=fix) from None
+
+
 def check_scenario(scen: Scenario) -> None:
     """Refuse a scenario whose timeline does something the slice's actions do not cover, or
     whose pod templates pin ``spec.nodeName`` (their pods are created already bound, skipping
     the scheduler, which the slice's pod creation does not do)."""
     first = scen.initial_state()
-    if scen.settings.watch_cache_lag:
-        _unprovable(
-            scen,
-            f"watchCacheLag {scen.settings.watch_cache_lag} (an apiserver watch cache that lags etcd, read by a "
-            "restarting kubelet) is not encoded in Z3",
-            "check it with kmodel check (--engine explore or hypothesis), or set watchCacheLag: 0",
-        )
+    _refused_by_slices(scen, lambda: refuse_watch_cache_lag(scen.settings, "kmodel prove"))
     if scen.fault_rules:
         _unprovable(
             scen,
             f"faultRules ({scen.fault_rules[0].name}: a fault that fires when a condition over the state holds) "
             "are not encoded in Z3",
         )
-    if scen.settings.informer_lag:
-        _unprovable(
-            scen,
-            f"informerLag {scen.settings.informer_lag} (informer caches that lag, with the ReplicaSet expectations "
-            "and the scheduler's assumed pods) is not encoded in Z3",
-            "check it with kmodel check (--engine explore or hypothesis), or set informerLag: 0",
-        )
-    try:
-        refuse_disruption(first, scen.timeline, "kmodel prove", scen.faults)
-    except SliceError as err:
-        raise KmodelError(str(err.message), file=scen.path, where="kmodel prove", fix=str(err.fix)) from None
+    _refused_by_slices(scen, lambda: refuse_informer_lag(scen.settings, "kmodel prove"))
+    _refused_by_slices(scen, lambda: refuse_disruption(first, scen.timeline, "kmodel prove", scen.faults))
     # kmodel.partitions: zone partitions, joining nodes and the historical safeguards switched off
     for key, on in (
         ("zoneDisruptionSafeguard", scen.settings.zone_disruption_safeguard),
@@ -899,10 +903,8 @@ def check_scenario(scen: Scenario) -> None:
                 f"{key}: false (a safeguard switched off, as in Kubernetes before it existed) is not encoded in Z3",
                 f"check it with kmodel check (--engine explore or hypothesis), or drop {key}",
             )
-    try:  # kmodel.hapartition: cuts between control-plane machines
-        refuse_control_plane_partitions(scen.timeline, scen.faults or (), "kmodel prove")
-    except SliceError as err:
-        raise KmodelError(str(err.message), file=scen.path, where="kmodel prove", fix=str(err.fix)) from None
+    # kmodel.hapartition: cuts between control-plane machines
+    _refused_by_slices(scen, lambda: refuse_control_plane_partitions(scen.timeline, scen.faults or (), "kmodel prove"))
     for ev in scen.timeline:
         if ev.verb == "join" or (ev.verb in ("partition", "heal") and ev.kind == "zone"):
             _unprovable(
