@@ -43,10 +43,32 @@ _SHARED_RUNS = ("test_on_seed_timeline", "test_on_seed_with_declared_faults", "t
 _SHARED_RUN = re.compile(rf"::({'|'.join(_SHARED_RUNS)})(\[.*\])$")
 
 
+# Tests that share an expensive module-scoped fixture or a cached search: on one worker, or each
+# worker computes it (measured: each of these is a 5-15 s search).
+_SHARED_SETUP = (
+    # a committed trace's .dot and .json come from one search (diagrams/regenerate.py's cache)
+    re.compile(r"(tests/test_diagrams_current\.py)::test_committed_file_is_current\[(.+)\.(?:dot|json)\]$"),
+    # one exported trace per parameter (the module fixture `doc`)
+    re.compile(
+        r"(tests/test_itf\.py)::test_(?:the_export_is_valid_itf|export_then_import_gives_the_same_trace)\[(.+)\]$"
+    ),
+    # the module fixtures nf_pod, nf_node, ow_node: three state diagrams
+    re.compile(r"(tests/test_statediagram\.py)::()"),
+    # the module fixture two_workers_one_failure: one search for every safety built-in
+    re.compile(r"(tests/test_properties\.py)::test_safety_builtins_hold_through_a_node_failure\[()"),
+)
+
+
 def shared_run_group(nodeid: str) -> str:
-    """The xdist work unit of a test: its shared run, or the test alone."""
+    """The xdist work unit of a test: its shared run, its shared setup, or the test alone."""
     m = _SHARED_RUN.search(nodeid)
-    return f"shared-run:{m.group(1)}{m.group(2)}" if m else nodeid
+    if m:
+        return f"shared-run:{m.group(1)}{m.group(2)}"
+    for pattern in _SHARED_SETUP:
+        d = pattern.search(nodeid)
+        if d:
+            return f"shared-setup:{d.group(1)}:{d.group(2)}"
+    return nodeid
 
 
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
