@@ -220,10 +220,13 @@ class KubeModel:
         # "Explorer speed")
         orders = node_symmetry if node_orders is None else node_orders
         found = nodesymmetry.groups(scenario, scenario.initial_state(), replace, mentions) if orders else ()
-        if found:
-            self.replace = {"nodelifecycle": nodelifecycle.step_every_order, **(replace or {})}
-            if node_symmetry:
-                self.renamer = nodesymmetry.Renamer(found)
+        # the walk the checker takes notes whether it ever left an order out (kmodel.checkrun
+        # names it in the verdicts: LIST_ORDER_NOTE)
+        self.order_watch = OrderWatch(every_order=bool(found))
+        if not {"nodelifecycle", "kube-controller-manager"} & set(replace or {}):
+            self.replace = {**(replace or {}), "nodelifecycle": self.order_watch}
+        if found and node_symmetry:
+            self.renamer = nodesymmetry.Renamer(found)
 
     # -- Model interface -----------------------------------------------------------------------
 
@@ -535,6 +538,35 @@ class KubeModel:
                     f"fail-probe {kind} pod/{p.name}",
                     partial(fault_fns.set_probe, c, p.name, kind, True),
                 )
+
+
+LIST_ORDER_NOTE = (
+    "the node lifecycle controller found several nodes of one zone NotReady in one pass and queued them "
+    "for NoExecute tainting in the node list's order only, where Kubernetes walks its lister in any "
+    "order: a violation that needs another order is not found ({how})"
+)
+
+
+class OrderWatch:
+    """The node lifecycle controller's step as the checker takes it: in every order where nodes are
+    interchangeable (``every_order``, :func:`kmodel.components.nodelifecycle.step_every_order`),
+    in the node list's order elsewhere; ``restricted`` becomes true the first time a pass queued
+    several nodes of one zone and only the list's order was taken (a zone beyond the every-order
+    walk's limit, or no interchangeable nodes). One process's record: a parallel run's workers
+    keep their own."""
+
+    def __init__(self, every_order: bool) -> None:
+        self.every_order = every_order
+        self.restricted = False
+
+    def __call__(self, cluster: Cluster) -> list[Any]:
+        if self.every_order:
+            outs, kept = nodelifecycle.every_order_noting(cluster)
+        else:
+            outs, kept = nodelifecycle.step_in_list_order(cluster)
+        if kept:
+            self.restricted = True
+        return outs
 
 
 def _probe_kinds(p: Pod) -> tuple[str, ...]:

@@ -401,8 +401,35 @@ def execute(run: CheckRun, options: CheckOptions | None = None, progress: Progre
             ]
         except ValueError as err:
             raise KmodelError(str(err), where="--profile", fix="use ci, dev or thorough") from None
+    note = _list_order_note(run.model, options)
+    if note:
+        for engine in ("explore", "hypothesis"):
+            for r in by_engine.get(engine, []):
+                r.warnings.append(note)
     run.results = [by_engine[e][i] for i in range(len(run.properties)) for e in engines]
     return run
+
+
+def _list_order_note(model: Any, options: CheckOptions) -> str | None:
+    """The explorer's and Hypothesis' restriction of the node lifecycle walk, when this run met it
+    (a parallel run's workers keep their own record: there, whenever a zone has two nodes)."""
+    from kmodel.checkmodel import LIST_ORDER_NOTE
+    from kmodel.components import nodelifecycle
+
+    watch = getattr(model, "order_watch", None)
+    if watch is None:
+        return None
+    met = watch.restricted
+    if (options.workers > 1 or options.cluster is not None) and options.engine in ("explore", "all"):
+        met = met or any(k > 1 for k in nodelifecycle.zone_sizes(model.scenario.initial_state()).values())
+    if not met:
+        return None
+    how = (
+        f"the every-order walk covers interchangeable nodes in zones of at most {nodelifecycle.ORDER_LIMIT}"
+        if watch.every_order
+        else "--node-symmetry tries every order where nodes are interchangeable"
+    )
+    return LIST_ORDER_NOTE.format(how=how)
 
 
 MAX_WORKERS = 256

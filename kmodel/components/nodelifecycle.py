@@ -177,14 +177,21 @@ def step_every_order(cluster: Cluster) -> list[Outcome]:
     Only in zones of at most :data:`ORDER_LIMIT` nodes (24 orders at most): a bigger zone keeps
     the list's order. The checker uses this step where node symmetry applies
     (:mod:`kmodel.nodesymmetry`), for which the walk order must not depend on node names."""
+    return every_order_noting(cluster)[0]
+
+
+def every_order_noting(cluster: Cluster) -> tuple[list[Outcome], bool]:
+    """:func:`step_every_order`, and whether a zone bigger than :data:`ORDER_LIMIT` had several
+    nodes queued in the pass (in the list's order only)."""
     outs, fresh = _pass(cluster, None)
     zones: dict[str, list[str]] = {}
     for zone, name in fresh:
         zones.setdefault(zone, []).append(name)
     sizes = zone_sizes(cluster)
     several = [names for zone, names in zones.items() if 1 < len(names) and sizes.get(zone, 0) <= ORDER_LIMIT]
+    kept = bool(outs) and any(1 < len(names) and sizes.get(zone, 0) > ORDER_LIMIT for zone, names in zones.items())
     if not outs or not several:
-        return outs
+        return outs, kept
     first = tuple(name for names in several for name in names)
     for orders in itertools.product(*(itertools.permutations(names) for names in several)):
         order = tuple(name for names in orders for name in names)
@@ -192,7 +199,14 @@ def step_every_order(cluster: Cluster) -> list[Outcome]:
             continue
         for o in _pass(cluster, order)[0]:
             outs.append(attrs.evolve(o, label=f"{o.label}; queued for NoExecute in the order {', '.join(order)}"))
-    return outs
+    return outs, kept
+
+
+def step_in_list_order(cluster: Cluster) -> tuple[list[Outcome], bool]:
+    """:func:`step`, and whether the pass queued two or more nodes of one zone, whose other orders
+    (which Kubernetes may take, see :func:`step_every_order`) this step leaves out."""
+    outs, fresh = _pass(cluster, None)
+    return outs, bool(outs) and max(Counter(zone for zone, _ in fresh).values(), default=0) > 1
 
 
 def zone_sizes(cluster: Cluster) -> dict[str, int]:
