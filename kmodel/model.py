@@ -98,6 +98,8 @@ def components(cluster: Cluster, replace: dict[str, StepFn] | None = None) -> li
     if replace:
         comps = [
             attrs.evolve(c, step=replace.get(c.name, replace.get(c.host, c.step)))  # type: ignore[arg-type]
+            if c.name in replace or c.host in replace
+            else c
             for c in comps
         ]
     return comps
