@@ -71,6 +71,14 @@ def shared_run_group(nodeid: str) -> str:
     return nodeid
 
 
+@pytest.hookimpl(trylast=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The shared runs first: they are the run's longest units (a seed's exhaustive check takes up
+    to a minute), and collected last (properties/ after tests/) one of them kept a worker busy
+    after the other had run out of tests. A stable sort: the order is otherwise the collection's."""
+    items.sort(key=lambda item: 0 if _SHARED_RUN.search(item.nodeid) else 1)
+
+
 def pytest_xdist_make_scheduler(config: pytest.Config, log: object) -> object:
     if config.getoption("dist", None) != "loadgroup":
         return None
