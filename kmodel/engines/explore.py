@@ -53,7 +53,7 @@ class _Node:
     transitions of its parent, which the model enumerates in a deterministic order), as TLC
     rebuilds its traces from fingerprints and parent pointers."""
 
-    __slots__ = ("actor", "depth", "index", "parent", "pending", "state")
+    __slots__ = ("actor", "depth", "first", "index", "parent", "pending", "state")
 
     def __init__(
         self, state: Any, parent: _Node | None, actor: str, index: int, depth: int, pending: int | None
@@ -64,6 +64,7 @@ class _Node:
         self.index = index  # among the parent's transitions (among the initial states for a root)
         self.depth = depth
         self.pending = pending  # within: model time since which P waits for Q (None: nothing waits)
+        self.first = False  # riders (_Riders): the first node of its inner state before faults stop
 
 
 def _replay(model: Model, node: _Node) -> list[Step]:
@@ -120,7 +121,7 @@ class Calm:
         return self.model.clock(state[0])
 
 
-def _eventually(model: Model, prop: Property, **limits: Any) -> Result:
+def _eventually(model: Model, prop: Property, riders: _Riders | None = None, **limits: Any) -> Result:
     if not hasattr(model, "stop_faults"):
         raise ValueError(f"{prop.name}: this model cannot stop its faults, so 'eventually' cannot be checked")
     goal = prop.predicate
@@ -134,7 +135,13 @@ def _eventually(model: Model, prop: Property, **limits: Any) -> Result:
         bound=prop.bound,
         explain=prop.explain,
     )
-    result = explore(Calm(model), within, **limits)
+    calm = Calm(model)
+    if riders is None:
+        result = explore(calm, within, **limits)
+    else:
+        riders.calm = calm
+        result = _search(calm, [within], riders=riders, **limits)[0]
+        riders.complete = result.verdict == HOLDS
     if result.trace is not None:
         result.trace = Trace(tuple(Step(st.actor, st.label, st.state[0]) for st in result.trace.steps))
     if result.verdict == VIOLATED:
@@ -189,8 +196,96 @@ def explore_many(
     (or ``deadline``) bounds them all together, not each search."""
     limits["deadline"] = _deadline(timeout, deadline)
     shared = [p for p in props if p.kind in (ALWAYS, ALWAYS_TRANSITION)]
-    found = dict(zip((id(p) for p in shared), _search(model, shared, **limits), strict=True)) if shared else {}
+    found: dict[int, Result] = {}
+    host = next((p for p in props if p.kind == EVENTUALLY), None)
+    if RIDE and shared and host is not None and limits["deadline"] is None and limits.get("max_depth") is None:
+        if hasattr(model, "stop_faults"):
+            riders = _Riders(model, shared, limits.get("families"))
+            found[id(host)] = _eventually(model, host, riders=riders, **limits)
+            found.update(riders.results())
+    left = [p for p in shared if id(p) not in found]
+    if left:
+        found.update(zip((id(p) for p in left), _search(model, left, **limits), strict=True))
     return [found[id(p)] if id(p) in found else explore(model, p, **limits) for p in props]
+
+
+# explore_many checks the state and transition invariants on the search of an ``eventually``
+# property when it can (see _Riders); False: a search of their own (the tests compare the two)
+RIDE = True
+
+
+class _Riders:
+    """State and transition invariants checked on the search of an ``eventually`` property (the
+    model with a "calm" flag, :class:`Calm`), instead of a search of their own.
+
+    Before faults stop, the calm search takes exactly the model's transitions, in the same order
+    (the "faults stop" transition comes last), so its states with the flag down are the model's
+    reachable states at the same depths, and the first node of each such state (``_Node.first``)
+    is found in the order, and from the parent, that the model's own breadth-first search finds
+    it: an invariant checked on those nodes and on their transitions gets the very verdict,
+    counterexample and counts of its own search. The rest of the calm search (the same state
+    again with another monitor value, and everything after faults stop) is not looked at.
+    Only a search that ran to the end answers for them all; one stopped early (the eventually
+    property violated, a limit) answers only for the invariants it had already found violated,
+    and explore_many checks the others on a search of their own."""
+
+    def __init__(self, model: Model, props: list[Property], families: list[str] | None) -> None:
+        self.model = model
+        self.props = props
+        self.active = list(props)
+        self.families = families
+        self.inner: set[Hashable] = set()
+        self.stats = Stats()
+        self.fired: set[str] = set()
+        self.done: dict[int, Result] = {}
+        self.start = time.monotonic()
+        self.complete = False
+        self.calm: Calm | None = None
+
+    def _snapshot(self) -> Stats:
+        st = self.stats
+        never = sorted(set(self.families or []) - self.fired)
+        return Stats(st.states, st.transitions, st.depth, 0, time.monotonic() - self.start, never, st.limit)
+
+    def _violated(self, prop: Property, node: _Node, last: Transition | None = None, message: str = "") -> None:
+        assert self.calm is not None
+        trace = _trace(self.calm, node, last)
+        inner = Trace(tuple(Step(st.actor, st.label, st.state[0]) for st in trace.steps))
+        self.done[id(prop)] = Result(VIOLATED, ENGINE, prop.name, self._snapshot(), inner, message)
+        self.active.remove(prop)
+
+    def discovered(self, node: _Node, key: Hashable, message: str = "") -> None:
+        """A new node of the calm search, ``key`` its visited key ((fingerprint, calm), waited)."""
+        (inner_fp, calm), _ = key  # type: ignore[misc]
+        if calm or inner_fp in self.inner:
+            return
+        self.inner.add(inner_fp)
+        node.first = True
+        self.stats.states += 1
+        for prop in list(self.active):
+            if prop.kind == ALWAYS and not prop.predicate(node.state[0]):  # type: ignore[misc]
+                self._violated(prop, node, message=message)
+
+    def expanding(self, node: _Node) -> None:
+        self.stats.depth = max(self.stats.depth, node.depth)
+
+    def transition(self, node: _Node, state: Any, tr: Transition) -> None:
+        """A transition of a first node (``state`` its state), the "faults stop" one excepted."""
+        if tr.state[1]:
+            return
+        self.stats.transitions += 1
+        self.fired.add(action_family(tr.actor))
+        for prop in list(self.active):
+            if prop.kind == ALWAYS_TRANSITION and not prop.transition(state[0], tr.state[0]):  # type: ignore[misc]
+                self._violated(prop, node, tr)
+
+    def results(self) -> dict[int, Result]:
+        """The answers the calm search gave: every invariant's if it ran to the end, else those
+        it found violated."""
+        if self.complete:
+            for prop in self.active:
+                self.done[id(prop)] = Result(HOLDS, ENGINE, prop.name, self._snapshot(), None, "")
+        return dict(self.done)
 
 
 def _search(
@@ -202,9 +297,11 @@ def _search(
     deadline: float | None = None,
     progress: Progress | None = None,
     families: list[str] | None = None,
+    riders: _Riders | None = None,
 ) -> list[Result]:
     """Breadth-first search checking ``props``: any number of state / transition invariants, or
-    a single ``within`` property (whose monitor becomes part of the visited key)."""
+    a single ``within`` property (whose monitor becomes part of the visited key), with ``riders``
+    (a calm search's invariants, :class:`_Riders`)."""
     within = props[0] if props[0].kind == WITHIN else None
     assert within is None or len(props) == 1
     start = time.monotonic()
@@ -271,6 +368,8 @@ def _search(
         node = _Node(init, None, "init", i, 0, pending)
         stats.states += 1
         check_state(node, "the initial state violates it")
+        if riders is not None:
+            riders.discovered(node, k, "the initial state violates it")
         queue.append(node)
 
     while queue and active:
@@ -280,9 +379,14 @@ def _search(
         if max_depth is not None and node.depth >= max_depth:
             stats.limit = f"max depth {max_depth}"
             continue
+        first = riders is not None and node.first
+        if first:
+            riders.expanding(node)  # type: ignore[union-attr]
         for index, tr in enumerate(model.transitions(state)):
             stats.transitions += 1
             fired.add(action_family(tr.actor))
+            if first:
+                riders.transition(node, state, tr)  # type: ignore[union-attr]
             for prop in list(active):
                 if prop.kind == ALWAYS_TRANSITION and not prop.transition(state, tr.state):  # type: ignore[misc]
                     violated(prop, _trace(model, node, tr))
@@ -305,6 +409,8 @@ def _search(
             child = _Node(tr.state, node, tr.actor, index, node.depth + 1, pending)
             stats.states += 1
             check_state(child)
+            if riders is not None:
+                riders.discovered(child, k)
             queue.append(child)
         now = time.monotonic()
         if deadline is not None and now > deadline:
