@@ -17,6 +17,7 @@ import attrs
 from attrs import define, field
 
 from kmodel import faultrules, hapartition, model, timeline
+from kmodel.engines import simfast
 from kmodel.podseq import CHUNK, ChunkedSeq
 from kmodel.render.view import view
 from kmodel.scenario import Scenario
@@ -93,7 +94,7 @@ def simulate(
             take(timeline.perform(state, pending.pop(0)))
         for outcome in faultrules.start_of_tick(state):
             take(outcome)
-        for outcome in model.fixed_schedule(state, replace):
+        for outcome in simfast.tick_schedule(state, replace):
             take(outcome)
         for outcome in faultrules.end_of_tick(state, scenario.fault_rules):
             take(outcome)

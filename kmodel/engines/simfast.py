@@ -1,0 +1,126 @@
+"""One tick of ``kmodel simulate`` without a kubelet step per node where a pass does (issue 17).
+
+:func:`tick_schedule` yields what :func:`kmodel.model.fixed_schedule` yields, outcome for
+outcome (the same actors, labels and events, in the same order, and the same state at the end
+of the tick), but the kubelets, which come first, are walked in one pass:
+
+- a kubelet whose step would return nothing (its node is unreachable, or nothing is due: no
+  status to post, no Lease renewal due, every bound pod running and ready with nothing left to
+  do) is skipped after a check of its node alone, the pods part of which is remembered per node
+  until the node's pods or its running containers change;
+- a kubelet whose step would only renew its node's Lease (the same check, with the renewal
+  due) is not run: the renewals of consecutive such kubelets are written in one pass over the
+  node list, instead of one copy of the node list (and of the set of components that ran) per
+  node;
+- any other kubelet (a status to post, a pod to start, stop, remove, probe...) takes its step
+  as ever, on the state with every renewal before it written.
+
+The outcomes of one batch of renewals all carry the state after the batch (``simulate`` reads
+only the last outcome's state; :func:`kmodel.model.fixed_schedule`, which the checkers use,
+gives each its own state). The check mirrors the early return and the renewal-only path of
+:func:`kmodel.components.kubelet.step`; tests/test_simulate_equivalence.py holds it to the
+outputs of the simulator from before. Scenarios with lagging informers, a watch cache, several
+control-plane machines or replaced components take :func:`kmodel.model.fixed_schedule` as is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import attrs
+
+from kmodel import informer, model, podindex
+from kmodel.components import kubelet
+from kmodel.state import COND_FALSE, COND_TRUE, FAILED, SUCCEEDED, Cluster, Node
+from kmodel.transition import Outcome
+
+_NOOP, _LEASE, _FULL = 0, 1, 2
+
+# per node: (its pods group, its running set, whether those pods leave the kubelet nothing to do)
+_pods_ok: dict[str, tuple[object, frozenset[str], bool]] = {}
+
+
+def _settled(group: tuple, running: frozenset[str]) -> bool:  # type: ignore[type-arg]
+    """The kubelet's early-return test on the pods: every bound pod (not finished) runs here,
+    ready, not terminating, without probes or a finishing container, and nothing else runs."""
+    bound = [p for p in group if p.phase not in (SUCCEEDED, FAILED)]
+    if len(bound) != len(running):
+        return False
+    return all(
+        p.behaviour is None and p.name in running and p.ready and not p.terminating and p.probes is None for p in bound
+    )
+
+
+def _classify(state: Cluster, node: Node | None, api: bool, lease_interval: int) -> int:
+    if node is None or not (node.powered and node.kubelet_running and not node.partitioned and api):
+        return _NOOP
+    want = COND_TRUE if node.runtime_ready else COND_FALSE
+    if node.ready != want or node.last_heartbeat is None:
+        return _FULL
+    if node.runtime_ready:
+        group = podindex.index(state.pods).by_node.get(node.name, ())
+        known = _pods_ok.get(node.name)
+        if known is not None and known[0] is group and known[1] is node.running:
+            ok = known[2]
+        else:
+            ok = _settled(group, node.running)
+            _pods_ok[node.name] = (group, node.running, ok)
+        if not ok:
+            return _FULL
+    renew = node.lease_renew_time is None or state.now - node.lease_renew_time >= lease_interval
+    return _LEASE if renew else _NOOP
+
+
+def _applies(cluster: Cluster, replace: dict[str, model.StepFn] | None) -> bool:
+    return not replace and not informer.enabled(cluster) and cluster.watch_cache is None and cluster.ha is None
+
+
+def tick_schedule(cluster: Cluster, replace: dict[str, model.StepFn] | None = None) -> Iterator[Outcome]:
+    """:func:`kmodel.model.fixed_schedule`, with the kubelets' pass described above."""
+    if not _applies(cluster, replace):
+        yield from model.fixed_schedule(cluster, replace)
+        return
+    if len(_pods_ok) > 4 * len(cluster.nodes) + 1000:
+        _pods_ok.clear()
+    comps = model.components(cluster)
+    kubelets = [c for c in comps if c.host == "kubelet"]
+    state = cluster
+    api = cluster.apiserver_available  # a kubelet's step changes nothing it depends on
+    interval = cluster.settings.lease_renew_interval
+    now = cluster.now
+    renewed: dict[str, Node] = {}
+    for comp in kubelets:
+        if comp.name in state.ran:
+            continue
+        name = comp.name.partition("/")[2]
+        kind = _classify(state, state.node(name), api, interval)
+        if kind == _NOOP:
+            continue
+        if kind == _LEASE:
+            node = state.node(name)
+            assert node is not None
+            renewed[name] = attrs.evolve(node, lease_renew_time=now)
+            continue
+        if renewed:
+            state = _write(state, renewed)
+            yield from _renewal_outcomes(state, renewed)
+            renewed = {}
+        for outcome in model.fixed_schedule_steps(state, [comp]):
+            state = outcome.state
+            yield outcome
+    if renewed:
+        state = _write(state, renewed)
+        yield from _renewal_outcomes(state, renewed)
+    for outcome in model.fixed_schedule_steps(state, comps[len(kubelets) :]):
+        yield outcome
+
+
+def _write(state: Cluster, renewed: dict[str, Node]) -> Cluster:
+    nodes = tuple(renewed.get(n.name, n) for n in state.nodes)
+    ran = state.ran | {kubelet.actor(name) for name in renewed}
+    return attrs.evolve(state, nodes=nodes, ran=ran)
+
+
+def _renewal_outcomes(state: Cluster, renewed: dict[str, Node]) -> Iterator[Outcome]:
+    for name in renewed:
+        yield Outcome(kubelet.actor(name), f"renew Lease of {name}", state, ())
