@@ -31,6 +31,7 @@ import attrs
 
 from kmodel import informer, model, podindex
 from kmodel.components import kubelet
+from kmodel.engines import simsched
 from kmodel.state import COND_FALSE, COND_TRUE, FAILED, SUCCEEDED, Cluster, Node
 from kmodel.transition import Outcome
 
@@ -111,8 +112,14 @@ def tick_schedule(cluster: Cluster, replace: dict[str, model.StepFn] | None = No
     if renewed:
         state = _write(state, renewed)
         yield from _renewal_outcomes(state, renewed)
-    for outcome in model.fixed_schedule_steps(state, comps[len(kubelets) :]):
-        yield outcome
+    for comp in comps[len(kubelets) :]:
+        if comp.name == "scheduler":
+            steps = simsched.scheduler_steps(state, comp)
+        else:
+            steps = model.fixed_schedule_steps(state, [comp])
+        for outcome in steps:
+            state = outcome.state
+            yield outcome
 
 
 def _write(state: Cluster, renewed: dict[str, Node]) -> Cluster:
