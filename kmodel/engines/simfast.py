@@ -131,3 +131,32 @@ def _write(state: Cluster, renewed: dict[str, Node]) -> Cluster:
 def _renewal_outcomes(state: Cluster, renewed: dict[str, Node]) -> Iterator[Outcome]:
     for name in renewed:
         yield Outcome(kubelet.actor(name), f"renew Lease of {name}", state, ())
+
+
+# --- the view of a tick ---------------------------------------------------------------------------
+#
+# ``simulate`` keeps a snapshot of the ``kubectl get`` view (kmodel.render.view) when it changes.
+# The view reads no clock, no controller memory, and of a node neither its Lease renewal nor the
+# heartbeat time of its Ready condition: a state that differs from the last viewed one only in
+# those (every tick of a quiet cluster: the kubelets renew their Leases, the node lifecycle
+# controller records them) shows the same, and the view is not taken again.
+
+_UNSEEN = frozenset({"now", "ran", "sched_attempted", "memory", "nodes"})
+_SEEN_FIELDS: tuple[str, ...] = tuple(f.name for f in attrs.fields(Cluster) if f.name not in _UNSEEN)
+_NODE_UNSEEN = frozenset({"lease_renew_time", "last_heartbeat"})
+_NODE_SEEN: tuple[str, ...] = tuple(f.name for f in attrs.fields(Node) if f.name not in _NODE_UNSEEN)
+
+
+def same_view(a: Cluster, b: Cluster) -> bool:
+    """``view(a) == view(b)`` for states alike in everything the view reads (objects compared
+    by identity, nodes field by field but for the two fields above)."""
+    if not all(getattr(a, name) is getattr(b, name) for name in _SEEN_FIELDS):
+        return False
+    if a.nodes is b.nodes:
+        return True
+    if len(a.nodes) != len(b.nodes):
+        return False
+    for m, n in zip(a.nodes, b.nodes, strict=True):
+        if m is not n and not all(getattr(m, f) == getattr(n, f) for f in _NODE_SEEN):
+            return False
+    return True
