@@ -115,11 +115,55 @@ def tick_schedule(cluster: Cluster, replace: dict[str, model.StepFn] | None = No
     for comp in comps[len(kubelets) :]:
         if comp.name == "scheduler":
             steps = simsched.scheduler_steps(state, comp)
+        elif comp.name == "replicaset":
+            sig = _rs_signature(state)
+            if sig is not None and _quiet_rs and _same_signature(sig, _quiet_rs[0]):
+                continue
+            steps = _remember_quiet(state, comp, sig)
         else:
             steps = model.fixed_schedule_steps(state, [comp])
         for outcome in steps:
             state = outcome.state
             yield outcome
+
+
+# --- the ReplicaSet controller when nothing it reads changed -------------------------------------
+#
+# Its step (kmodel.components.replicaset.step) reads the ReplicaSets, whether the
+# controller-manager acts, the expectations (kmodel.informer), and of the pods only those each
+# ReplicaSet owns and the orphans (the pods index's groups by owner; the clock only when it creates
+# pods or when some minReadySeconds is set). A step that changed nothing changes nothing again
+# while those are the very same objects, and is not run.
+
+_quiet_rs: list[tuple[object, ...]] = []  # the signature of the last step that changed nothing
+
+
+def _rs_signature(state: Cluster) -> tuple[object, ...] | None:
+    if any(rs.min_ready_seconds for rs in state.replicasets):
+        return None
+    groups = podindex.index(state.pods).by_owner
+    return (
+        state.replicasets,
+        state.settings,
+        state.informers,
+        state.controller_manager_active,
+        groups.get(None),
+        *(groups.get(rs.name) for rs in state.replicasets),
+    )
+
+
+def _same_signature(a: tuple[object, ...], b: tuple[object, ...]) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+
+
+def _remember_quiet(state: Cluster, comp: model.Component, sig: tuple[object, ...] | None) -> Iterator[Outcome]:
+    acted = False
+    for outcome in model.fixed_schedule_steps(state, [comp]):
+        acted = True
+        yield outcome
+    _quiet_rs.clear()
+    if not acted and sig is not None:
+        _quiet_rs.append(sig)
 
 
 def _write(state: Cluster, renewed: dict[str, Node]) -> Cluster:
