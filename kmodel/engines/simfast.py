@@ -26,6 +26,7 @@ control-plane machines or replaced components take :func:`kmodel.model.fixed_sch
 from __future__ import annotations
 
 from collections.abc import Iterator
+from operator import attrgetter
 
 import attrs
 
@@ -83,22 +84,20 @@ def tick_schedule(cluster: Cluster, replace: dict[str, model.StepFn] | None = No
         return
     if len(_pods_ok) > 4 * len(cluster.nodes) + 1000:
         _pods_ok.clear()
-    comps = model.components(cluster)
-    kubelets = [c for c in comps if c.host == "kubelet"]
+    names = [n.name for n in cluster.nodes]  # model.components: a kubelet per node, in this order
     state = cluster
     api = cluster.apiserver_available  # a kubelet's step changes nothing it depends on
     interval = cluster.settings.lease_renew_interval
     now = cluster.now
     renewed: dict[str, Node] = {}
-    for comp in kubelets:
-        if comp.name in state.ran:
+    for name in names:
+        if kubelet.actor(name) in state.ran:
             continue
-        name = comp.name.partition("/")[2]
-        kind = _classify(state, state.node(name), api, interval)
+        node = state.node(name)
+        kind = _classify(state, node, api, interval)
         if kind == _NOOP:
             continue
         if kind == _LEASE:
-            node = state.node(name)
             assert node is not None
             renewed[name] = attrs.evolve(node, lease_renew_time=now)
             continue
@@ -106,13 +105,13 @@ def tick_schedule(cluster: Cluster, replace: dict[str, model.StepFn] | None = No
             state = _write(state, renewed)
             yield from _renewal_outcomes(state, renewed)
             renewed = {}
-        for outcome in model.fixed_schedule_steps(state, [comp]):
+        for outcome in model.fixed_schedule_steps(state, [model.kubelet_component(name)]):
             state = outcome.state
             yield outcome
     if renewed:
         state = _write(state, renewed)
         yield from _renewal_outcomes(state, renewed)
-    for comp in comps[len(kubelets) :]:
+    for comp in model.CONTROLLERS:
         if comp.name == "scheduler":
             steps = simsched.scheduler_steps(state, comp)
         elif comp.name == "replicaset":
@@ -189,6 +188,7 @@ _UNSEEN = frozenset({"now", "ran", "sched_attempted", "memory", "nodes"})
 _SEEN_FIELDS: tuple[str, ...] = tuple(f.name for f in attrs.fields(Cluster) if f.name not in _UNSEEN)
 _NODE_UNSEEN = frozenset({"lease_renew_time", "last_heartbeat"})
 _NODE_SEEN: tuple[str, ...] = tuple(f.name for f in attrs.fields(Node) if f.name not in _NODE_UNSEEN)
+_node_seen = attrgetter(*_NODE_SEEN)
 
 
 def same_view(a: Cluster, b: Cluster) -> bool:
@@ -200,7 +200,5 @@ def same_view(a: Cluster, b: Cluster) -> bool:
         return True
     if len(a.nodes) != len(b.nodes):
         return False
-    for m, n in zip(a.nodes, b.nodes, strict=True):
-        if m is not n and not all(getattr(m, f) == getattr(n, f) for f in _NODE_SEEN):
-            return False
-    return True
+    seen = _node_seen
+    return all(m is n or seen(m) == seen(n) for m, n in zip(a.nodes, b.nodes, strict=True))

@@ -21,7 +21,8 @@ them, a zone's count of matching pods) is taken from the classes' sizes and sums
 classes' nodes, in name order, are the ties the scheduler would list, and the pod goes to the
 first, as :func:`kmodel.components.scheduler.step` does when only the first successor is built.
 
-The classes are kept through the tick: a bind moves only the node it bound to. Any other pod,
+The classes are kept through the tick: a bind moves only the node it bound to (when the
+classes are next used). Any other pod,
 and a pod that no node fits (the failure message counts every node's reasons, and preemption
 may act), takes the scheduler's own step, after which the classes are built again.
 
@@ -37,7 +38,7 @@ from __future__ import annotations
 import math
 from bisect import bisect_left, insort
 from collections.abc import Iterator
-from heapq import merge
+from itertools import chain
 from typing import Any
 
 import attrs
@@ -93,6 +94,7 @@ class _Classes:
         self.members: dict[tuple[Any, ...], list[str]] = {}
         self.matching: dict[str, int] = {}
         self.zone_total: dict[str, int] = {}
+        self.dirty: set[str] = set()  # nodes bound to since the classes were last brought up to date
         self.refresh(cluster, list(self.nodes))
 
     def _count(self, cluster: Cluster) -> Any:
@@ -176,7 +178,7 @@ def _best(cluster: Cluster, pod: Pod, classes: _Classes) -> list[str] | None:
         )
     best = max(totals)
     groups = [names for (_, names, _), t in zip(feasible, totals, strict=True) if t == best]
-    return groups[0] if len(groups) == 1 else list(merge(*groups))
+    return groups[0] if len(groups) == 1 else sorted(chain.from_iterable(groups))
 
 
 def _spread_of(cluster: Cluster, pod: Pod) -> tuple[LabelSelector | None, str | None]:
@@ -205,6 +207,9 @@ def scheduler_steps(cluster: Cluster, comp: model.Component) -> Iterator[Outcome
             classes = built.get(spread)
             if classes is None:
                 classes = built[spread] = _Classes(state, *spread)
+            elif classes.dirty:
+                classes.refresh(state, sorted(classes.dirty))
+                classes.dirty.clear()
             best = _best(state, pod, classes)
             if best is not None:
                 node_name = best[0]
@@ -221,7 +226,7 @@ def scheduler_steps(cluster: Cluster, comp: model.Component) -> Iterator[Outcome
                 if len(best) > 1:
                     label_ += f" (tie among {', '.join(best)})"
                 for c in built.values():
-                    c.refresh(state, [node_name])
+                    c.dirty.add(node_name)
                 if held is not None:
                     yield held
                 held = Outcome("scheduler", label_, state, (event,))
