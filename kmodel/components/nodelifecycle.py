@@ -133,6 +133,21 @@ def _update_health(s: Settings, now: int, node: Node, record: NodeHealth | None)
     changed heartbeat forgets the Lease it held, so the next pass counts the same Lease as
     renewed once more.
     """
+    if (
+        record is not None
+        and node.ready == COND_TRUE
+        and record.seen_ready == COND_TRUE
+        and record.seen_heartbeat is not None
+        and record.seen_heartbeat == node.last_heartbeat
+    ):
+        # the common case, without the general path's copies: a Ready node whose record stands
+        # (the general path below gives the same answer)
+        lease = node.lease_renew_time
+        kept = record
+        if lease is not None and (record.seen_lease is None or record.seen_lease < lease):
+            kept = NodeHealth(record.name, now, record.seen_heartbeat, COND_TRUE, lease)
+        if now <= kept.probe_time + s.node_monitor_grace_period:
+            return COND_TRUE, kept, node
     never_posted = node.ready == COND_NONE
     saved_lease = record.seen_lease if record is not None else None
     if never_posted:
