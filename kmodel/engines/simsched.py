@@ -140,10 +140,19 @@ def _best(cluster: Cluster, pod: Pod, classes: _Classes) -> list[str] | None:
     """The best nodes for ``pod`` in name order (all ties), or None when no node fits."""
     state = CycleState(cluster, pod, {})
     usage = NodeUsage(cluster)
+    version = cluster.settings.kubernetes_version
     feasible: list[tuple[tuple[Any, ...], list[str], Node]] = []
     for key, names in classes.members.items():
         rep = classes.nodes[names[0]]
-        if scheduler.run_filters(state, rep) is None:
+        # the filters read of the node its cordon, taints, capacity and requested resources
+        # (the class key's fields 2 to 5), and of the pod its tolerations and requests
+        seen = (key[2:6], pod.tolerations, pod.requests, version)
+        fits = _fits.get(seen)
+        if fits is None:
+            if len(_fits) > _MEMO:
+                _fits.clear()
+            fits = _fits[seen] = scheduler.run_filters(state, rep) is None
+        if fits:
             feasible.append((key, names, rep))
     count = sum(len(names) for _, names, _ in feasible)
     if count == 0:
@@ -168,17 +177,32 @@ def _best(cluster: Cluster, pod: Pod, classes: _Classes) -> list[str] | None:
         high, low = max(raw), min(raw)
         spread = [MAX_NODE_SCORE if high == 0 else MAX_NODE_SCORE * (high + low - v) // high for v in raw]
     totals = []
-    for i, (_, _, rep) in enumerate(feasible):
+    for i, (key, _, rep) in enumerate(feasible):
         tt_score = MAX_NODE_SCORE if tt_high == 0 else MAX_NODE_SCORE - MAX_NODE_SCORE * tt[i] // tt_high
+        # LeastAllocated and BalancedAllocation read the node's capacity and usage (fields 4
+        # and 5) and the pod's requests
+        seen = (key[4], key[5], pod.requests)
+        room = _room.get(seen)
+        if room is None:
+            if len(_room) > _MEMO:
+                _room.clear()
+            room = _room[seen] = noderesources.WEIGHT_LEAST_ALLOCATED * noderesources.least_allocated(
+                usage,  # type: ignore[arg-type]
+                pod,
+                rep,
+            ) + noderesources.WEIGHT_BALANCED_ALLOCATION * noderesources.balanced_allocation(usage, pod, rep)  # type: ignore[arg-type]
         totals.append(
-            scheduler.WEIGHT_TAINT_TOLERATION * tt_score
-            + noderesources.WEIGHT_LEAST_ALLOCATED * noderesources.least_allocated(usage, pod, rep)  # type: ignore[arg-type]
-            + scheduler.WEIGHT_POD_TOPOLOGY_SPREAD * spread[i]
-            + noderesources.WEIGHT_BALANCED_ALLOCATION * noderesources.balanced_allocation(usage, pod, rep)  # type: ignore[arg-type]
+            scheduler.WEIGHT_TAINT_TOLERATION * tt_score + scheduler.WEIGHT_POD_TOPOLOGY_SPREAD * spread[i] + room
         )
     best = max(totals)
     groups = [names for (_, names, _), t in zip(feasible, totals, strict=True) if t == best]
     return groups[0] if len(groups) == 1 else sorted(chain.from_iterable(groups))
+
+
+# answers of the filters and of the two resource scores by what they read (see _best)
+_MEMO = 100_000
+_fits: dict[tuple[Any, ...], bool] = {}
+_room: dict[tuple[Any, ...], int] = {}
 
 
 def _spread_of(cluster: Cluster, pod: Pod) -> tuple[LabelSelector | None, str | None]:
