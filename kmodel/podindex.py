@@ -26,6 +26,8 @@ from collections.abc import Callable, Hashable
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
+from kmodel.sortedchunks import SortedChunks
+
 if TYPE_CHECKING:  # kmodel.state calls this module on every pod write
     from kmodel.state import Pod
 
@@ -70,7 +72,7 @@ class PodIndex:
         # counts of pods with a property (COUNTERS), computed on first use
         self.counters: dict[str, int] = {}
         # the pods with a property sorted by a key (ORDERS), as (key, pod), on first use
-        self.orders: dict[str, list[tuple[Any, Pod]]] = {}
+        self.orders: dict[str, SortedChunks] = {}
 
     def _regroup(
         self, groups: dict[str | None, Group], old: Pod | None, new: Pod | None, key: Callable[[Pod], str | None]
@@ -106,14 +108,12 @@ class PodIndex:
             gone = old is not None and test(old)
             added = new is not None and test(new)
             if gone or added:
-                entries = list(entries)
                 if gone:
                     assert old is not None
-                    del entries[bisect_left(entries, key(old), key=_first)]
+                    entries = entries.without_key(key(old))
                 if added:
                     assert new is not None
-                    k = key(new)
-                    entries.insert(bisect_left(entries, k, key=_first), (k, new))
+                    entries = entries.with_entry((key(new), new))
             orders[name] = entries
         out.orders = orders
         return out
@@ -126,13 +126,13 @@ class PodIndex:
             value = self.counters[name] = sum(1 for p in self.pods if test(p))
         return value
 
-    def ordered(self, name: str) -> list[tuple[Any, Pod]]:
+    def ordered(self, name: str) -> SortedChunks:
         """The pods with the property ``ORDERS[name]``, sorted by its key (unique per pod), as
         (key, pod). Read-only."""
         entries = self.orders.get(name)
         if entries is None:
             test, key = ORDERS[name]
-            entries = self.orders[name] = sorted(((key(p), p) for p in self.pods if test(p)), key=_first)
+            entries = self.orders[name] = SortedChunks(sorted(((key(p), p) for p in self.pods if test(p)), key=_first))
         return entries
 
     def per_node(self, fact: Hashable, node: str | None, compute: Callable[[Group], Any]) -> Any:
