@@ -407,7 +407,7 @@ def _pass(cluster: Cluster, order: tuple[str, ...] | None) -> tuple[list[Outcome
             current = _with_taint(current, TAINT_UNSCHEDULABLE, NO_SCHEDULE, now)
         else:
             current = _without_taint(current, TAINT_UNSCHEDULABLE, NO_SCHEDULE)
-        if current != node:
+        if current is not node:  # (the taint helpers return the node itself when nothing changes)
             before = {t.show() for t in node.taints}
             after = {t.show() for t in current.taints}
             for t in sorted(after - before):

@@ -33,7 +33,7 @@ import attrs
 from kmodel import informer, model, podindex
 from kmodel.components import kubelet
 from kmodel.engines import simsched
-from kmodel.state import COND_FALSE, COND_TRUE, FAILED, SUCCEEDED, Cluster, Node
+from kmodel.state import COND_FALSE, COND_TRUE, FAILED, SUCCEEDED, Cluster, Node, carry_control_plane_nodes
 from kmodel.transition import Outcome
 
 _NOOP, _LEASE, _FULL = 0, 1, 2
@@ -99,7 +99,7 @@ def tick_schedule(cluster: Cluster, replace: dict[str, model.StepFn] | None = No
             continue
         if kind == _LEASE:
             assert node is not None
-            renewed[name] = attrs.evolve(node, lease_renew_time=now)
+            renewed[name] = _renewed(node, now)
             continue
         if renewed:
             state = _write(state, renewed)
@@ -165,8 +165,22 @@ def _remember_quiet(state: Cluster, comp: model.Component, sig: tuple[object, ..
         _quiet_rs.append(sig)
 
 
+_NODE_FIELDS = tuple(f.name for f in attrs.fields(Node))
+_node_values = attrgetter(*_NODE_FIELDS)
+_LEASE_AT = _NODE_FIELDS.index("lease_renew_time")
+
+
+def _renewed(node: Node, now: int) -> Node:
+    """``attrs.evolve(node, lease_renew_time=now)``, built from the field values at once."""
+    values = list(_node_values(node))
+    values[_LEASE_AT] = now
+    return Node(*values)
+
+
 def _write(state: Cluster, renewed: dict[str, Node]) -> Cluster:
     nodes = tuple(renewed.get(n.name, n) for n in state.nodes)
+    if not any(n.control_plane for n in renewed.values()):
+        carry_control_plane_nodes(state.nodes, nodes)
     ran = state.ran | {kubelet.actor(name) for name in renewed}
     return attrs.evolve(state, nodes=nodes, ran=ran)
 
