@@ -310,6 +310,8 @@ def _pass(cluster: Cluster, order: tuple[str, ...] | None) -> tuple[list[Outcome
                 elif not node.has_taint(want, NO_EXECUTE) and not any(q[1] == node.name for q in queue):
                     queue.append((node.zone, node.name, now))
                     fresh.append((node.zone, node.name))
+            elif cond == COND_TRUE and not node.taints and not queue:
+                pass  # (no taint to remove, no queue to leave)
             elif cond == COND_TRUE:
                 for key in (TAINT_NOT_READY, TAINT_UNREACHABLE):
                     if current.has_taint(key, NO_EXECUTE):
@@ -397,6 +399,8 @@ def _pass(cluster: Cluster, order: tuple[str, ...] | None) -> tuple[list[Outcome
 
     # 6: NoSchedule taints follow the conditions and spec.unschedulable
     for node in list(out.nodes):
+        if not node.taints and not node.unschedulable and node.ready not in _NO_SCHEDULE_FOR:
+            continue  # no NoSchedule taint to add, none to remove
         current = node
         for cond, key in _NO_SCHEDULE_FOR.items():
             if node.ready == cond:
