@@ -172,8 +172,13 @@ def fixed_schedule(cluster: Cluster, replace: dict[str, StepFn] | None = None) -
     :func:`components` (the scheduler until its queue is empty), each taking the first
     successor, each step applied on top of the previous one. Yields the outcomes in order; the
     last one's state is the state at the end of the tick (before the clock advances)."""
+    yield from fixed_schedule_steps(cluster, components(cluster, replace))
+
+
+def fixed_schedule_steps(cluster: Cluster, comps: list[Component]) -> Iterator[Outcome]:
+    """:func:`fixed_schedule` over the components ``comps`` (in that order)."""
     state = cluster
-    for comp in components(cluster, replace):
+    for comp in comps:
         for _ in range(10_000 if comp.repeat else 1):
             outs = _first_steps(state, comp)
             if not outs:

@@ -26,6 +26,8 @@ from collections.abc import Callable, Hashable
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
+from kmodel.sortedchunks import SortedChunks
+
 if TYPE_CHECKING:  # kmodel.state calls this module on every pod write
     from kmodel.state import Pod
 
@@ -56,7 +58,7 @@ class PodIndex:
     """Derived facts about one pods tuple. Read-only for its users: the maps it hands out are
     shared with the indexes derived from it."""
 
-    __slots__ = ("by_node", "by_owner", "counters", "derived", "derived_by_owner", "orders", "own", "pods")
+    __slots__ = ("by_node", "by_owner", "counters", "orders", "pods")
 
     def __init__(self, pods: tuple[Pod, ...]) -> None:
         self.pods = pods
@@ -69,15 +71,8 @@ class PodIndex:
         self.by_owner: dict[str | None, Group] = {k: tuple(v) for k, v in by_owner.items()}
         # counts of pods with a property (COUNTERS), computed on first use
         self.counters: dict[str, int] = {}
-        # per-node facts computed from a node's pods (DERIVED), per node, on first use
-        self.derived: dict[Hashable, dict[str | None, Any]] = {}
-        # the same for facts computed from the pods of one owner
-        self.derived_by_owner: dict[Hashable, dict[str | None, Any]] = {}
         # the pods with a property sorted by a key (ORDERS), as (key, pod), on first use
-        self.orders: dict[str, list[tuple[Any, Pod]]] = {}
-        # the per-group fact dicts this index may write to: the others are shared with the index it
-        # was derived from (and that one's ancestors), and are copied before a write
-        self.own: set[tuple[str, Hashable]] = set()
+        self.orders: dict[str, SortedChunks] = {}
 
     def _regroup(
         self, groups: dict[str | None, Group], old: Pod | None, new: Pod | None, key: Callable[[Pod], str | None]
@@ -107,25 +102,18 @@ class PodIndex:
             test = COUNTERS[name]
             counters[name] = value - (old is not None and test(old)) + (new is not None and test(new))
         out.counters = counters
-        out.own = set()
-        touched_nodes = {p.node_name for p in (old, new) if p is not None}
-        out.derived = _forget(self.derived, touched_nodes, self.own, out.own, "node")
-        touched_owners = {p.owner for p in (old, new) if p is not None}
-        out.derived_by_owner = _forget(self.derived_by_owner, touched_owners, self.own, out.own, "owner")
         orders = {}
         for name, entries in self.orders.items():
             test, key = ORDERS[name]
             gone = old is not None and test(old)
             added = new is not None and test(new)
             if gone or added:
-                entries = list(entries)
                 if gone:
                     assert old is not None
-                    del entries[bisect_left(entries, key(old), key=_first)]
+                    entries = entries.without_key(key(old))
                 if added:
                     assert new is not None
-                    k = key(new)
-                    entries.insert(bisect_left(entries, k, key=_first), (k, new))
+                    entries = entries.with_entry((key(new), new))
             orders[name] = entries
         out.orders = orders
         return out
@@ -138,69 +126,57 @@ class PodIndex:
             value = self.counters[name] = sum(1 for p in self.pods if test(p))
         return value
 
-    def ordered(self, name: str) -> list[tuple[Any, Pod]]:
+    def ordered(self, name: str) -> SortedChunks:
         """The pods with the property ``ORDERS[name]``, sorted by its key (unique per pod), as
         (key, pod). Read-only."""
         entries = self.orders.get(name)
         if entries is None:
             test, key = ORDERS[name]
-            entries = self.orders[name] = sorted(((key(p), p) for p in self.pods if test(p)), key=_first)
+            entries = self.orders[name] = SortedChunks(sorted(((key(p), p) for p in self.pods if test(p)), key=_first))
         return entries
 
     def per_node(self, fact: Hashable, node: str | None, compute: Callable[[Group], Any]) -> Any:
         """``compute(pods on node)``, kept until a pod on that node changes. ``fact`` names
         what ``compute`` computes (the same fact must always be computed the same way)."""
-        return _per_group(self.derived, self.own, "node", self.by_node, fact, node, compute)
+        return _per_group(_node_facts, self.by_node, fact, node, compute)
 
     def per_owner(self, fact: Hashable, owner: str | None, compute: Callable[[Group], Any]) -> Any:
         """``compute(pods whose owner is named owner)``, kept until one of them changes."""
-        return _per_group(self.derived_by_owner, self.own, "owner", self.by_owner, fact, owner, compute)
+        return _per_group(_owner_facts, self.by_owner, fact, owner, compute)
+
+
+# Facts computed from one group of pods (the pods on a node, or of an owner), kept per fact by
+# (node or owner, the group tuple's identity): a group tuple is never changed, so an answer found
+# this way is the answer for the group at hand, whichever index (derived or built, on whichever
+# branch of a checker) asks. The entry holds the group itself, so an identity is never reused
+# while it is kept. A write makes a new group only for the node and owner it touched: the other
+# groups, shared by the derived index, keep their answers, and a derivation copies no fact.
+_FactCache = dict[Hashable, dict[tuple[str | None, int], tuple[Group, Any]]]
+_node_facts: _FactCache = {}
+_owner_facts: _FactCache = {}
+FACTS_PER_KIND = 1 << 13  # entries kept per fact (at least 4 per group) before they are dropped
 
 
 def _per_group(
-    derived: dict[Hashable, dict[str | None, Any]],
-    own: set[tuple[str, Hashable]],
-    kind: str,
+    facts: _FactCache,
     groups: dict[str | None, Group],
     fact: Hashable,
     key: str | None,
     compute: Callable[[Group], Any],
 ) -> Any:
-    cache = derived.get(fact)
-    if cache is not None and key in cache:
-        return cache[key]
-    value = compute(groups.get(key, ()))
-    if cache is None or (kind, fact) not in own:
-        # a dict shared with the index this one was derived from holds that index's answers:
-        # writing this index's answer for a group the write changed into it would hand the
-        # other index (a sibling branch of a checker) an answer about another tuple
-        cache = derived[fact] = dict(cache or {})
-        own.add((kind, fact))
-    cache[key] = value
+    group = groups.get(key, ())
+    cache = facts.get(fact)
+    if cache is None:
+        cache = facts[fact] = {}
+    slot = (key, id(group))
+    found = cache.get(slot)
+    if found is not None and found[0] is group:
+        return found[1]
+    value = compute(group)
+    if len(cache) >= max(FACTS_PER_KIND, 4 * len(groups)):
+        cache.clear()
+    cache[slot] = (group, value)
     return value
-
-
-def _forget(
-    derived: dict[Hashable, dict[str | None, Any]],
-    touched: set[str | None],
-    parent_own: set[tuple[str, Hashable]],
-    own: set[tuple[str, Hashable]],
-    kind: str,
-) -> dict[Hashable, dict[str | None, Any]]:
-    """The facts of the groups a write did not touch: a dict with no touched group is shared
-    between the parent and the derived index, and neither owns it any more (each copies it
-    before a write, see :func:`_per_group`: an answer either computes for a touched group is
-    wrong for the other); the others are copied without the touched groups (owned by the
-    derived index)."""
-    out = {}
-    for fact, per_group in derived.items():
-        if any(k in per_group for k in touched):
-            per_group = {k: v for k, v in per_group.items() if k not in touched}
-            own.add((kind, fact))
-        else:
-            parent_own.discard((kind, fact))
-        out[fact] = per_group
-    return out
 
 
 # the pod properties an index counts (registered by the modules that ask; a name must always

@@ -31,18 +31,25 @@ class ChunkedSeq:
         flat = tuple(items)
         self._set(tuple(flat[i : i + CHUNK] for i in range(0, len(flat), CHUNK)))
 
-    def _set(self, chunks: tuple[tuple[Any, ...], ...]) -> None:
+    def _set(self, chunks: tuple[tuple[Any, ...], ...], lasts: tuple[str, ...] | None = None) -> None:
         self._chunks = chunks
-        self._lasts = tuple(c[-1].name for c in chunks)  # the last name in each chunk
-        self._starts = (0, *accumulate(len(c) for c in chunks))
-        self._len = self._starts[-1]
+        # the last name in each chunk (a write passes them on: a scan of every chunk per write
+        # made a simulation's writes quadratic in the pods)
+        self._lasts = tuple(c[-1].name for c in chunks) if lasts is None else lasts
+        self._starts: tuple[int, ...] | None = None  # where each chunk starts, when first asked
+        self._len = sum(map(len, chunks))
         self._hash: int | None = None
 
     @classmethod
-    def _of(cls, chunks: tuple[tuple[Any, ...], ...]) -> ChunkedSeq:
+    def _of(cls, chunks: tuple[tuple[Any, ...], ...], lasts: tuple[str, ...] | None = None) -> ChunkedSeq:
         out = cls.__new__(cls)
-        out._set(chunks)
+        out._set(chunks, lasts)
         return out
+
+    def _starts_of(self) -> tuple[int, ...]:
+        if self._starts is None:
+            self._starts = (0, *accumulate(len(c) for c in self._chunks))
+        return self._starts
 
     # -- the tuple it stands for ------------------------------------------------------------------
 
@@ -66,8 +73,9 @@ class ChunkedSeq:
             i += self._len
         if not 0 <= i < self._len:
             raise IndexError("ChunkedSeq index out of range")
-        k = bisect_right(self._starts, i) - 1
-        return self._chunks[k][i - self._starts[k]]
+        starts = self._starts_of()
+        k = bisect_right(starts, i) - 1
+        return self._chunks[k][i - starts[k]]
 
     def __contains__(self, item: object) -> bool:
         return any(item in c for c in self._chunks)
@@ -112,7 +120,7 @@ class ChunkedSeq:
     def index(self, item: object) -> int:
         for k, c in enumerate(self._chunks):
             if item in c:
-                return self._starts[k] + c.index(item)
+                return self._starts_of()[k] + c.index(item)
         raise ValueError("item not in ChunkedSeq")
 
     # -- by name (the items are sorted by their ``name``) ------------------------------------------
@@ -142,7 +150,8 @@ class ChunkedSeq:
         else:
             grown = (*chunk[:i], item, *chunk[i:])
             new = (grown,) if len(grown) <= 2 * CHUNK else (grown[:CHUNK], grown[CHUNK:])
-        return ChunkedSeq._of((*self._chunks[:k], *new, *self._chunks[k + 1 :]))
+        lasts = (*self._lasts[:k], *(c[-1].name for c in new), *self._lasts[k + 1 :])
+        return ChunkedSeq._of((*self._chunks[:k], *new, *self._chunks[k + 1 :]), lasts)
 
     def remove(self, name: str) -> ChunkedSeq:
         if not self._chunks:
@@ -153,7 +162,9 @@ class ChunkedSeq:
         if not (i < len(chunk) and chunk[i].name == name):
             return self
         rest = chunk[:i] + chunk[i + 1 :]
-        return ChunkedSeq._of((*self._chunks[:k], *((rest,) if rest else ()), *self._chunks[k + 1 :]))
+        kept = (rest,) if rest else ()
+        lasts = (*self._lasts[:k], *(c[-1].name for c in kept), *self._lasts[k + 1 :])
+        return ChunkedSeq._of((*self._chunks[:k], *kept, *self._chunks[k + 1 :]), lasts)
 
 
 def _name(item: Any) -> str:

@@ -853,7 +853,7 @@ class Cluster:
 
     @property
     def control_plane_nodes(self) -> tuple[Node, ...]:
-        return tuple(n for n in self.nodes if n.control_plane)
+        return _control_plane_nodes(self.nodes)
 
     @property
     def control_plane_host_up(self) -> bool:
@@ -892,7 +892,11 @@ class Cluster:
     # -- updates ---------------------------------------------------------------------------------
 
     def with_node(self, node: Node) -> Cluster:
-        return attrs.evolve(self, nodes=upsert(self.nodes, node))
+        nodes = upsert(self.nodes, node)
+        old = find(self.nodes, node.name)
+        if old is not None and not old.control_plane and not node.control_plane:
+            carry_control_plane_nodes(self.nodes, nodes)
+        return attrs.evolve(self, nodes=nodes)
 
     def with_pod(self, pod: Pod) -> Cluster:
         pods = upsert(self.pods, pod)
@@ -944,6 +948,34 @@ class Cluster:
 
 
 # --- indexes ------------------------------------------------------------------------------------
+
+# the control-plane nodes of a nodes tuple, by the tuple's identity (the entry holds the tuple, so
+# an identity is never reused while it is kept): every kubelet step and every component's "is my
+# process up" asks, and a scan of the nodes each time made a tick of a big cluster quadratic
+_cp_memo: dict[int, tuple[tuple[Node, ...], tuple[Node, ...]]] = {}
+
+
+def _control_plane_nodes(nodes: tuple[Node, ...]) -> tuple[Node, ...]:
+    found = _cp_memo.get(id(nodes))
+    if found is not None and found[0] is nodes:
+        return found[1]
+    cps = tuple(n for n in nodes if n.control_plane)
+    _remember_cp(nodes, cps)
+    return cps
+
+
+def _remember_cp(nodes: tuple[Node, ...], cps: tuple[Node, ...]) -> None:
+    if len(_cp_memo) >= 64:
+        _cp_memo.clear()
+    _cp_memo[id(nodes)] = (nodes, cps)
+
+
+def carry_control_plane_nodes(before: tuple[Node, ...], after: tuple[Node, ...]) -> None:
+    """``after`` differs from ``before`` only in nodes that are not control-plane nodes, before
+    and after: it has the same control-plane nodes (known without a scan when ``before``'s are)."""
+    found = _cp_memo.get(id(before))
+    if found is not None and found[0] is before:
+        _remember_cp(after, found[1])
 
 
 def pods_by_node(pods: tuple[Pod, ...]) -> dict[str | None, tuple[Pod, ...]]:

@@ -133,6 +133,21 @@ def _update_health(s: Settings, now: int, node: Node, record: NodeHealth | None)
     changed heartbeat forgets the Lease it held, so the next pass counts the same Lease as
     renewed once more.
     """
+    if (
+        record is not None
+        and node.ready == COND_TRUE
+        and record.seen_ready == COND_TRUE
+        and record.seen_heartbeat is not None
+        and record.seen_heartbeat == node.last_heartbeat
+    ):
+        # the common case, without the general path's copies: a Ready node whose record stands
+        # (the general path below gives the same answer)
+        lease = node.lease_renew_time
+        kept = record
+        if lease is not None and (record.seen_lease is None or record.seen_lease < lease):
+            kept = NodeHealth(record.name, now, record.seen_heartbeat, COND_TRUE, lease)
+        if now <= kept.probe_time + s.node_monitor_grace_period:
+            return COND_TRUE, kept, node
     never_posted = node.ready == COND_NONE
     saved_lease = record.seen_lease if record is not None else None
     if never_posted:
@@ -309,6 +324,8 @@ def _pass(cluster: Cluster, order: tuple[str, ...] | None) -> tuple[list[Outcome
                 elif not node.has_taint(want, NO_EXECUTE) and not any(q[1] == node.name for q in queue):
                     queue.append((node.zone, node.name, now))
                     fresh.append((node.zone, node.name))
+            elif cond == COND_TRUE and not node.taints and not queue:
+                pass  # (no taint to remove, no queue to leave)
             elif cond == COND_TRUE:
                 for key in (TAINT_NOT_READY, TAINT_UNREACHABLE):
                     if current.has_taint(key, NO_EXECUTE):
@@ -396,6 +413,8 @@ def _pass(cluster: Cluster, order: tuple[str, ...] | None) -> tuple[list[Outcome
 
     # 6: NoSchedule taints follow the conditions and spec.unschedulable
     for node in list(out.nodes):
+        if not node.taints and not node.unschedulable and node.ready not in _NO_SCHEDULE_FOR:
+            continue  # no NoSchedule taint to add, none to remove
         current = node
         for cond, key in _NO_SCHEDULE_FOR.items():
             if node.ready == cond:
@@ -406,7 +425,7 @@ def _pass(cluster: Cluster, order: tuple[str, ...] | None) -> tuple[list[Outcome
             current = _with_taint(current, TAINT_UNSCHEDULABLE, NO_SCHEDULE, now)
         else:
             current = _without_taint(current, TAINT_UNSCHEDULABLE, NO_SCHEDULE)
-        if current != node:
+        if current is not node:  # (the taint helpers return the node itself when nothing changes)
             before = {t.show() for t in node.taints}
             after = {t.show() for t in current.taints}
             for t in sorted(after - before):

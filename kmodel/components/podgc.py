@@ -12,11 +12,15 @@
 
 from __future__ import annotations
 
+from kmodel import podindex
 from kmodel.components import apiserver
 from kmodel.state import COND_TRUE, FAILED, SUCCEEDED, TAINT_OUT_OF_SERVICE, Cluster
 from kmodel.transition import Event, Outcome
 
 SOURCE = "pod-garbage-collector"
+
+
+_FINISHED = podindex.counter("podgc.finished", lambda p: p.phase in (SUCCEEDED, FAILED))
 
 
 def is_due(cluster: Cluster) -> bool:
@@ -29,7 +33,9 @@ def step(cluster: Cluster) -> list[Outcome]:
     now = cluster.now
     quarantine = dict(cluster.memory.gc_quarantine)
     node_names = {n.name for n in cluster.nodes}
-    missing = {p.node_name for p in cluster.pods if p.node_name and p.node_name not in node_names}
+    # (the pods index groups the pods by node, each group in name order as in cluster.pods)
+    by_node = podindex.index(cluster.pods).by_node
+    missing = {name for name in by_node if name and name not in node_names}
     quarantine = {k: v for k, v in quarantine.items() if k in missing}
     out = cluster
     events: list[Event] = []
@@ -42,7 +48,7 @@ def step(cluster: Cluster) -> list[Outcome]:
         notes.append(f"force-delete {name} ({why})")
 
     threshold = cluster.settings.terminated_pod_gc_threshold
-    if threshold > 0:
+    if threshold > 0 and podindex.index(cluster.pods).count(_FINISHED) > threshold:
         finished = [p for p in cluster.pods if p.phase in (SUCCEEDED, FAILED)]
         if len(finished) > threshold:
             finished.sort(key=lambda p: (p.status_reason != "Evicted", p.created, p.name))
@@ -51,12 +57,11 @@ def step(cluster: Cluster) -> list[Outcome]:
     for node_name in sorted(missing):
         since = quarantine.setdefault(node_name, now)
         if now - since >= cluster.settings.pod_gc_quarantine:
-            for pod in cluster.pods:
-                if pod.node_name == node_name:
-                    force(pod.name, f"orphaned: node {node_name} is gone")
+            for pod in by_node.get(node_name, ()):
+                force(pod.name, f"orphaned: node {node_name} is gone")
             del quarantine[node_name]
-    for pod in cluster.pods:
-        if pod.terminating and pod.node_name is None and out.pod(pod.name) is not None:
+    for pod in by_node.get(None, ()):
+        if pod.terminating and out.pod(pod.name) is not None:
             force(pod.name, "terminating and never scheduled")
     for node in cluster.nodes:
         if node.ready != COND_TRUE and any(t.key == TAINT_OUT_OF_SERVICE for t in node.taints):

@@ -17,6 +17,7 @@ import attrs
 from attrs import define, field
 
 from kmodel import faultrules, hapartition, model, timeline
+from kmodel.engines import simfast
 from kmodel.podseq import CHUNK, ChunkedSeq
 from kmodel.render.view import view
 from kmodel.scenario import Scenario
@@ -33,16 +34,6 @@ class Simulation:
 
     def as_json(self) -> dict[str, Any]:
         return {"events": [e.as_dict() for e in self.events], "snapshots": self.snapshots}
-
-
-# what changes every tick without changing anything a view, a component or a property reads
-_CLOCK_FIELDS = frozenset({"now", "ran", "sched_attempted"})
-_OBJECT_FIELDS: tuple[str, ...] = tuple(f.name for f in attrs.fields(Cluster) if f.name not in _CLOCK_FIELDS)
-
-
-def _same_objects(a: Cluster, b: Cluster) -> bool:
-    """Every field of ``a`` but the clock's is the very object of ``b``'s (identity, O(fields))."""
-    return all(getattr(a, name) is getattr(b, name) for name in _OBJECT_FIELDS)
 
 
 def _chunked(state: Cluster) -> Cluster:
@@ -93,13 +84,13 @@ def simulate(
             take(timeline.perform(state, pending.pop(0)))
         for outcome in faultrules.start_of_tick(state):
             take(outcome)
-        for outcome in model.fixed_schedule(state, replace):
+        for outcome in simfast.tick_schedule(state, replace):
             take(outcome)
         for outcome in faultrules.end_of_tick(state, scenario.fault_rules):
             take(outcome)
-        if viewed is None or not _same_objects(state, viewed):
+        if viewed is None or not simfast.same_view(state, viewed):
             # (the view has no clock: a state whose objects are the very ones of the last viewed
-            # state shows the same)
+            # state, but for what the view does not read, shows the same: kmodel.engines.simfast)
             current = view(state)
             viewed = state
             if current != last_view:

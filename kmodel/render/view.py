@@ -22,6 +22,7 @@ from kmodel.state import (
     Job,
     Node,
     Pod,
+    pods_by_node,
 )
 
 
@@ -109,7 +110,10 @@ def _several_namespaces(cluster: Cluster) -> bool:
 def _orphans(cluster: Cluster, n: Node) -> list[str]:
     if not n.powered or not n.running:
         return []
-    return sorted(name for name in n.running if (p := cluster.pod(name)) is None or p.node_name != n.name)
+    # the pods bound to n (from the pods index): a name running here and not among them is
+    # either gone or bound elsewhere
+    here = {p.name for p in pods_by_node(cluster.pods).get(n.name, ())}
+    return sorted(name for name in n.running if name not in here)
 
 
 def _view(cluster: Cluster) -> dict[str, Any]:

@@ -1,0 +1,218 @@
+"""One tick of ``kmodel simulate`` without a kubelet step per node where a pass does (issue 17).
+
+:func:`tick_schedule` yields what :func:`kmodel.model.fixed_schedule` yields, outcome for
+outcome (the same actors, labels and events, in the same order, and the same state at the end
+of the tick), but the kubelets, which come first, are walked in one pass:
+
+- a kubelet whose step would return nothing (its node is unreachable, or nothing is due: no
+  status to post, no Lease renewal due, every bound pod running and ready with nothing left to
+  do) is skipped after a check of its node alone, the pods part of which is remembered per node
+  until the node's pods or its running containers change;
+- a kubelet whose step would only renew its node's Lease (the same check, with the renewal
+  due) is not run: the renewals of consecutive such kubelets are written in one pass over the
+  node list, instead of one copy of the node list (and of the set of components that ran) per
+  node;
+- any other kubelet (a status to post, a pod to start, stop, remove, probe...) takes its step
+  as ever, on the state with every renewal before it written.
+
+The outcomes of one batch of renewals all carry the state after the batch (``simulate`` reads
+only the last outcome's state; :func:`kmodel.model.fixed_schedule`, which the checkers use,
+gives each its own state). The check mirrors the early return and the renewal-only path of
+:func:`kmodel.components.kubelet.step`; tests/test_simulate_equivalence.py holds it to the
+outputs of the simulator from before. Scenarios with lagging informers, a watch cache, several
+control-plane machines or replaced components take :func:`kmodel.model.fixed_schedule` as is.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from operator import attrgetter
+
+import attrs
+
+from kmodel import informer, model, podindex
+from kmodel.components import kubelet
+from kmodel.engines import simsched
+from kmodel.state import COND_FALSE, COND_TRUE, FAILED, SUCCEEDED, Cluster, Node, carry_control_plane_nodes
+from kmodel.transition import Outcome
+
+_NOOP, _LEASE, _FULL = 0, 1, 2
+
+# per node: (its pods group, its running set, whether those pods leave the kubelet nothing to do)
+_pods_ok: dict[str, tuple[object, frozenset[str], bool]] = {}
+
+
+def _settled(group: tuple, running: frozenset[str]) -> bool:  # type: ignore[type-arg]
+    """The kubelet's early-return test on the pods: every bound pod (not finished) runs here,
+    ready, not terminating, without probes or a finishing container, and nothing else runs."""
+    bound = [p for p in group if p.phase not in (SUCCEEDED, FAILED)]
+    if len(bound) != len(running):
+        return False
+    return all(
+        p.behaviour is None and p.name in running and p.ready and not p.terminating and p.probes is None for p in bound
+    )
+
+
+def _classify(state: Cluster, node: Node | None, api: bool, lease_interval: int) -> int:
+    if node is None or not (node.powered and node.kubelet_running and not node.partitioned and api):
+        return _NOOP
+    want = COND_TRUE if node.runtime_ready else COND_FALSE
+    if node.ready != want or node.last_heartbeat is None:
+        return _FULL
+    if node.runtime_ready:
+        group = podindex.index(state.pods).by_node.get(node.name, ())
+        known = _pods_ok.get(node.name)
+        if known is not None and known[0] is group and known[1] is node.running:
+            ok = known[2]
+        else:
+            ok = _settled(group, node.running)
+            _pods_ok[node.name] = (group, node.running, ok)
+        if not ok:
+            return _FULL
+    renew = node.lease_renew_time is None or state.now - node.lease_renew_time >= lease_interval
+    return _LEASE if renew else _NOOP
+
+
+def _applies(cluster: Cluster, replace: dict[str, model.StepFn] | None) -> bool:
+    return not replace and not informer.enabled(cluster) and cluster.watch_cache is None and cluster.ha is None
+
+
+def tick_schedule(cluster: Cluster, replace: dict[str, model.StepFn] | None = None) -> Iterator[Outcome]:
+    """:func:`kmodel.model.fixed_schedule`, with the kubelets' pass described above."""
+    if not _applies(cluster, replace):
+        yield from model.fixed_schedule(cluster, replace)
+        return
+    if len(_pods_ok) > 4 * len(cluster.nodes) + 1000:
+        _pods_ok.clear()
+    names = [n.name for n in cluster.nodes]  # model.components: a kubelet per node, in this order
+    state = cluster
+    api = cluster.apiserver_available  # a kubelet's step changes nothing it depends on
+    interval = cluster.settings.lease_renew_interval
+    now = cluster.now
+    renewed: dict[str, Node] = {}
+    for name in names:
+        if kubelet.actor(name) in state.ran:
+            continue
+        node = state.node(name)
+        kind = _classify(state, node, api, interval)
+        if kind == _NOOP:
+            continue
+        if kind == _LEASE:
+            assert node is not None
+            renewed[name] = _renewed(node, now)
+            continue
+        if renewed:
+            state = _write(state, renewed)
+            yield from _renewal_outcomes(state, renewed)
+            renewed = {}
+        for outcome in model.fixed_schedule_steps(state, [model.kubelet_component(name)]):
+            state = outcome.state
+            yield outcome
+    if renewed:
+        state = _write(state, renewed)
+        yield from _renewal_outcomes(state, renewed)
+    for comp in model.CONTROLLERS:
+        if comp.name == "scheduler":
+            steps = simsched.scheduler_steps(state, comp)
+        elif comp.name == "replicaset":
+            sig = _rs_signature(state)
+            if sig is not None and _quiet_rs and _same_signature(sig, _quiet_rs[0]):
+                continue
+            steps = _remember_quiet(state, comp, sig)
+        else:
+            steps = model.fixed_schedule_steps(state, [comp])
+        for outcome in steps:
+            state = outcome.state
+            yield outcome
+
+
+# --- the ReplicaSet controller when nothing it reads changed -------------------------------------
+#
+# Its step (kmodel.components.replicaset.step) reads the ReplicaSets, whether the
+# controller-manager acts, the expectations (kmodel.informer), and of the pods only those each
+# ReplicaSet owns and the orphans (the pods index's groups by owner; the clock only when it creates
+# pods or when some minReadySeconds is set). A step that changed nothing changes nothing again
+# while those are the very same objects, and is not run.
+
+_quiet_rs: list[tuple[object, ...]] = []  # the signature of the last step that changed nothing
+
+
+def _rs_signature(state: Cluster) -> tuple[object, ...] | None:
+    if any(rs.min_ready_seconds for rs in state.replicasets):
+        return None
+    groups = podindex.index(state.pods).by_owner
+    return (
+        state.replicasets,
+        state.settings,
+        state.informers,
+        state.controller_manager_active,
+        groups.get(None),
+        *(groups.get(rs.name) for rs in state.replicasets),
+    )
+
+
+def _same_signature(a: tuple[object, ...], b: tuple[object, ...]) -> bool:
+    return len(a) == len(b) and all(x is y for x, y in zip(a, b, strict=True))
+
+
+def _remember_quiet(state: Cluster, comp: model.Component, sig: tuple[object, ...] | None) -> Iterator[Outcome]:
+    acted = False
+    for outcome in model.fixed_schedule_steps(state, [comp]):
+        acted = True
+        yield outcome
+    _quiet_rs.clear()
+    if not acted and sig is not None:
+        _quiet_rs.append(sig)
+
+
+_NODE_FIELDS = tuple(f.name for f in attrs.fields(Node))
+_node_values = attrgetter(*_NODE_FIELDS)
+_LEASE_AT = _NODE_FIELDS.index("lease_renew_time")
+
+
+def _renewed(node: Node, now: int) -> Node:
+    """``attrs.evolve(node, lease_renew_time=now)``, built from the field values at once."""
+    values = list(_node_values(node))
+    values[_LEASE_AT] = now
+    return Node(*values)
+
+
+def _write(state: Cluster, renewed: dict[str, Node]) -> Cluster:
+    nodes = tuple(renewed.get(n.name, n) for n in state.nodes)
+    if not any(n.control_plane for n in renewed.values()):
+        carry_control_plane_nodes(state.nodes, nodes)
+    ran = state.ran | {kubelet.actor(name) for name in renewed}
+    return attrs.evolve(state, nodes=nodes, ran=ran)
+
+
+def _renewal_outcomes(state: Cluster, renewed: dict[str, Node]) -> Iterator[Outcome]:
+    for name in renewed:
+        yield Outcome(kubelet.actor(name), f"renew Lease of {name}", state, ())
+
+
+# --- the view of a tick ---------------------------------------------------------------------------
+#
+# ``simulate`` keeps a snapshot of the ``kubectl get`` view (kmodel.render.view) when it changes.
+# The view reads no clock, no controller memory, and of a node neither its Lease renewal nor the
+# heartbeat time of its Ready condition: a state that differs from the last viewed one only in
+# those (every tick of a quiet cluster: the kubelets renew their Leases, the node lifecycle
+# controller records them) shows the same, and the view is not taken again.
+
+_UNSEEN = frozenset({"now", "ran", "sched_attempted", "memory", "nodes"})
+_SEEN_FIELDS: tuple[str, ...] = tuple(f.name for f in attrs.fields(Cluster) if f.name not in _UNSEEN)
+_NODE_UNSEEN = frozenset({"lease_renew_time", "last_heartbeat"})
+_NODE_SEEN: tuple[str, ...] = tuple(f.name for f in attrs.fields(Node) if f.name not in _NODE_UNSEEN)
+_node_seen = attrgetter(*_NODE_SEEN)
+
+
+def same_view(a: Cluster, b: Cluster) -> bool:
+    """``view(a) == view(b)`` for states alike in everything the view reads (objects compared
+    by identity, nodes field by field but for the two fields above)."""
+    if not all(getattr(a, name) is getattr(b, name) for name in _SEEN_FIELDS):
+        return False
+    if a.nodes is b.nodes:
+        return True
+    if len(a.nodes) != len(b.nodes):
+        return False
+    seen = _node_seen
+    return all(m is n or seen(m) == seen(n) for m, n in zip(a.nodes, b.nodes, strict=True))

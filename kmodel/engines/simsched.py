@@ -1,0 +1,279 @@
+"""The scheduler's loop of one ``kmodel simulate`` tick on node classes (issue 17).
+
+:func:`scheduler_steps` yields what the scheduler's part of :func:`kmodel.model.fixed_schedule`
+yields (one step per queued pod, the first successor of each, at most 10,000 a tick), but a pod
+whose cycle depends on a node only through a few of its facts is filtered and scored once per
+*class* of nodes instead of once per node.
+
+A pod qualifies when nothing but the default profile's per-node plugins speaks about it: no
+nominated node and no pod nominated anywhere, no nodeSelector or node affinity, no pod
+(anti-)affinity of its own and none on any pod in the cluster, no host ports, no topology spread
+constraints of its own (the system defaults apply). Then its filters (NodeUnschedulable,
+TaintToleration, NodeResourcesFit; the others let every node through) and its scores
+(TaintToleration's untolerated PreferNoSchedule taints, LeastAllocated, BalancedAllocation, the
+default PodTopologySpread; NodeAffinity and InterPodAffinity score every node 0) read of a node:
+its zone label, whether it has a hostname label, its cordon, its taints, its capacity, what the
+pods bound to it request (the scheduler cache's NodeInfo) and how many of them the default spread
+selector matches. Nodes alike in all of these form a class; the plugins run on one node of each
+class, and what a node's score depends on beyond its own facts (the normalisations over the
+feasible nodes, the spread plugin's weights from the number of candidates and of zones among
+them, a zone's count of matching pods) is taken from the classes' sizes and sums. The best
+classes' nodes, in name order, are the ties the scheduler would list, and the pod goes to the
+first, as :func:`kmodel.components.scheduler.step` does when only the first successor is built.
+
+The classes are kept through the tick: a bind moves only the node it bound to (when the
+classes are next used). Any other pod,
+and a pod that no node fits (the failure message counts every node's reasons, and preemption
+may act), takes the scheduler's own step, after which the classes are built again.
+
+Within the loop the names of the pods attempted are gathered and written to the state's
+``sched_attempted`` once, at the end of the loop and before a pod takes the scheduler's own
+step; an outcome of the loop may carry a state whose ``sched_attempted`` is not yet complete
+(``simulate`` reads only the last state of a tick). tests/test_simulate_equivalence.py holds
+the simulator to its outputs from before this module.
+"""
+
+from __future__ import annotations
+
+import math
+from bisect import bisect_left, insort
+from collections.abc import Iterator
+from itertools import chain
+from typing import Any
+
+import attrs
+
+from kmodel import model, podindex
+from kmodel.components import scheduler
+from kmodel.components.plugins import interpodaffinity, noderesources, podtopologyspread, tainttoleration
+from kmodel.components.plugins.framework import MAX_NODE_SCORE, CycleState
+from kmodel.components.plugins.noderesources import NodeUsage, Usage
+from kmodel.labels import LabelSelector
+from kmodel.namespaces import namespaced
+from kmodel.state import LABEL_HOSTNAME, LABEL_ZONE, Cluster, Node, Pod, label
+from kmodel.transition import Event, Outcome
+
+REPEAT = 10_000  # the scheduler's steps per tick (kmodel.model.fixed_schedule_steps)
+
+_NOMINATED = podindex.counter(
+    "simsched.nominated", lambda p: p.node_name is None and bool(p.nominated_node_name) and not p.terminating
+)
+
+_HOST_SKEW, _ZONE_SKEW = (
+    dict(podtopologyspread.DEFAULT_SPREAD_CONSTRAINTS)[LABEL_HOSTNAME],
+    dict(podtopologyspread.DEFAULT_SPREAD_CONSTRAINTS)[LABEL_ZONE],
+)
+assert [k for k, _ in podtopologyspread.DEFAULT_SPREAD_CONSTRAINTS] == [LABEL_HOSTNAME, LABEL_ZONE]
+
+
+def qualifies(cluster: Cluster, pod: Pod) -> bool:
+    """The pod's cycle reads each node only through the facts of its class (see above)."""
+    spec = pod.scheduling
+    if pod.nominated_node_name or pod.node_selector or spec.node_affinity is not None:
+        return False
+    if spec.pod_affinity is not None or spec.pod_anti_affinity is not None or spec.host_ports:
+        return False
+    if podtopologyspread.uses_own_constraints(pod, cluster.settings.kubernetes_version):
+        return False
+    ix = podindex.index(cluster.pods)
+    return (
+        ix.count(_NOMINATED) == 0
+        and ix.count(interpodaffinity._REPELS) == 0
+        and ix.count(interpodaffinity._BOUND_WITH_AFFINITY) == 0
+    )
+
+
+class _Classes:
+    """The nodes in classes for one spread selector (None: the pod has no default spread) in
+    one namespace, on one nodes tuple, kept up to date bind by bind."""
+
+    def __init__(self, cluster: Cluster, selector: LabelSelector | None, space: str | None) -> None:
+        self.selector, self.space = selector, space
+        self.nodes: dict[str, Node] = {n.name: n for n in cluster.nodes}
+        self.key: dict[str, tuple[Any, ...]] = {}
+        self.members: dict[tuple[Any, ...], list[str]] = {}
+        self.matching: dict[str, int] = {}
+        self.zone_total: dict[str, int] = {}
+        self.dirty: set[str] = set()  # nodes bound to since the classes were last brought up to date
+        self.refresh(cluster, list(self.nodes))
+
+    def _count(self, cluster: Cluster) -> Any:
+        if self.selector is None:
+            return None
+        return podtopologyspread._Matching(podindex.index(cluster.pods), self.selector, self.space)
+
+    def refresh(self, cluster: Cluster, names: list[str]) -> None:
+        """Recompute the class of each node in ``names`` (their pods changed)."""
+        usage = NodeUsage(cluster)
+        counts = self._count(cluster)
+        for name in names:
+            node = self.nodes[name]
+            zone = label(node.labels, LABEL_ZONE)
+            m = counts.get(name, 0) if counts is not None else 0
+            old = self.key.get(name)
+            if old is not None:
+                group = self.members[old]
+                del group[bisect_left(group, name)]
+                if not group:
+                    del self.members[old]
+                self.zone_total[old[0] or ""] -= self.matching[name]
+            key = (
+                zone,
+                label(node.labels, LABEL_HOSTNAME) is not None,
+                node.unschedulable,
+                node.taints,
+                node.capacity,
+                usage.get(name, Usage()),
+                m,
+            )
+            self.key[name] = key
+            self.matching[name] = m
+            self.zone_total[zone or ""] = self.zone_total.get(zone or "", 0) + m
+            group = self.members.setdefault(key, [])
+            if not group or group[-1] < name:
+                group.append(name)
+            else:
+                insort(group, name)
+
+
+def _best(cluster: Cluster, pod: Pod, classes: _Classes) -> list[str] | None:
+    """The best nodes for ``pod`` in name order (all ties), or None when no node fits."""
+    state = CycleState(cluster, pod, {})
+    usage = NodeUsage(cluster)
+    version = cluster.settings.kubernetes_version
+    feasible: list[tuple[tuple[Any, ...], list[str], Node]] = []
+    for key, names in classes.members.items():
+        rep = classes.nodes[names[0]]
+        # the filters read of the node its cordon, taints, capacity and requested resources
+        # (the class key's fields 2 to 5), and of the pod its tolerations and requests
+        seen = (key[2:6], pod.tolerations, pod.requests, version)
+        fits = _fits.get(seen)
+        if fits is None:
+            if len(_fits) > _MEMO:
+                _fits.clear()
+            fits = _fits[seen] = scheduler.run_filters(state, rep) is None
+        if fits:
+            feasible.append((key, names, rep))
+    count = sum(len(names) for _, names, _ in feasible)
+    if count == 0:
+        return None
+    if count == 1:
+        return [feasible[0][1][0]]
+    tt = [tainttoleration.raw_score(pod, rep) for _, _, rep in feasible]
+    tt_high = max(tt)
+    spread: list[int] = [0] * len(feasible)
+    if classes.selector is not None:
+        w_host = math.log(count + 2)
+        w_zone = math.log(len({key[0] or "" for key, _, _ in feasible}) + 2)
+        raw = []
+        for key, _, _ in feasible:
+            zone, has_host, m = key[0], key[1], key[6]
+            total = 0.0
+            if has_host:
+                total += m * w_host + (_HOST_SKEW - 1)
+            if zone is not None:
+                total += classes.zone_total[zone] * w_zone + (_ZONE_SKEW - 1)
+            raw.append(math.floor(total + 0.5))
+        high, low = max(raw), min(raw)
+        spread = [MAX_NODE_SCORE if high == 0 else MAX_NODE_SCORE * (high + low - v) // high for v in raw]
+    totals = []
+    for i, (key, _, rep) in enumerate(feasible):
+        tt_score = MAX_NODE_SCORE if tt_high == 0 else MAX_NODE_SCORE - MAX_NODE_SCORE * tt[i] // tt_high
+        # LeastAllocated and BalancedAllocation read the node's capacity and usage (fields 4
+        # and 5) and the pod's requests
+        seen = (key[4], key[5], pod.requests)
+        room = _room.get(seen)
+        if room is None:
+            if len(_room) > _MEMO:
+                _room.clear()
+            room = _room[seen] = noderesources.WEIGHT_LEAST_ALLOCATED * noderesources.least_allocated(
+                usage,  # type: ignore[arg-type]
+                pod,
+                rep,
+            ) + noderesources.WEIGHT_BALANCED_ALLOCATION * noderesources.balanced_allocation(usage, pod, rep)  # type: ignore[arg-type]
+        totals.append(
+            scheduler.WEIGHT_TAINT_TOLERATION * tt_score + scheduler.WEIGHT_POD_TOPOLOGY_SPREAD * spread[i] + room
+        )
+    best = max(totals)
+    groups = [names for (_, names, _), t in zip(feasible, totals, strict=True) if t == best]
+    return groups[0] if len(groups) == 1 else sorted(chain.from_iterable(groups))
+
+
+# answers of the filters and of the two resource scores by what they read (see _best)
+_MEMO = 100_000
+_fits: dict[tuple[Any, ...], bool] = {}
+_room: dict[tuple[Any, ...], int] = {}
+
+
+def _spread_of(cluster: Cluster, pod: Pod) -> tuple[LabelSelector | None, str | None]:
+    selector = podtopologyspread.default_spread_selector(cluster, pod)
+    if selector.empty:
+        return None, None
+    return selector, (pod.name.split("/", 1)[0] if "/" in pod.name else None)
+
+
+def scheduler_steps(cluster: Cluster, comp: model.Component) -> Iterator[Outcome]:
+    """The scheduler's steps of one tick (``comp`` is its component), as described above."""
+    state = cluster
+    attempted: set[str] = set()
+    built: dict[tuple[LabelSelector | None, str | None], _Classes] = {}
+
+    def settle() -> Cluster:
+        if not attempted:
+            return state
+        return attrs.evolve(state, sched_attempted=state.sched_attempted | attempted)
+
+    held: Outcome | None = None  # the last outcome, yielded once the next is known
+    for _ in range(REPEAT):
+        pod = _next(state, attempted) if state.scheduler_active else None
+        if pod is not None and pod.name not in scheduler._unschedulable and qualifies(state, pod):
+            spread = _spread_of(state, pod)
+            classes = built.get(spread)
+            if classes is None:
+                classes = built[spread] = _Classes(state, *spread)
+            elif classes.dirty:
+                classes.refresh(state, sorted(classes.dirty))
+                classes.dirty.clear()
+            best = _best(state, pod, classes)
+            if best is not None:
+                node_name = best[0]
+                attempted.add(pod.name)
+                state = state.with_pod(attrs.evolve(pod, node_name=node_name, nominated_node_name=None))
+                event = Event(
+                    state.now,
+                    scheduler.SOURCE,
+                    "Scheduled",
+                    f"pod/{pod.name}",
+                    f"Successfully assigned {namespaced(pod.name)} to {node_name}",
+                )
+                label_ = f"bind {pod.name} to {node_name}"
+                if len(best) > 1:
+                    label_ += f" (tie among {', '.join(best)})"
+                for c in built.values():
+                    c.dirty.add(node_name)
+                if held is not None:
+                    yield held
+                held = Outcome("scheduler", label_, state, (event,))
+                continue
+        # the scheduler's own step, on the state with every attempt written
+        state = settle()
+        attempted = set()
+        built.clear()
+        if held is not None:
+            yield attrs.evolve(held, state=state)
+            held = None
+        outs = model._first_steps(state, comp)
+        if not outs:
+            return
+        state = outs[0].state
+        yield outs[0]
+    if held is not None:
+        yield attrs.evolve(held, state=settle())
+
+
+def _next(state: Cluster, attempted: set[str]) -> Pod | None:
+    done = state.sched_attempted
+    for _, p in podindex.index(state.pods).ordered(scheduler._QUEUE):
+        if p.name not in done and p.name not in attempted:
+            return p
+    return None
