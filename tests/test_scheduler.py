@@ -413,3 +413,14 @@ def test_topology_spread_constraints_are_read_from_the_manifest(tmp_path: Any) -
         ),
         TopologySpreadConstraint(1, LABEL_HOSTNAME, "ScheduleAnyway", None),
     )
+
+
+def test_a_tie_among_many_nodes_names_eight_and_counts_the_rest() -> None:
+    """A bind on a big cluster of identical nodes ties thousands of them: the label stays short."""
+    from kmodel.components.scheduler import tie_note
+
+    nodes = [f"worker-{i}" for i in range(1, 1_668)]
+    assert tie_note(nodes) == (
+        " (tie among worker-1, worker-2, worker-3, worker-4, worker-5, worker-6, worker-7, worker-8 and 1,659 more)"
+    )
+    assert tie_note(nodes[:8]).count("worker-") == 8 and "more" not in tie_note(nodes[:8])

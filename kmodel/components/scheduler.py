@@ -35,7 +35,7 @@ view of the nodes (labels, taints, cordon, capacity, which nodes exist) lags too
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import attrs
 
@@ -362,11 +362,23 @@ def step(cluster: Cluster) -> list[Outcome]:
         )
         label_ = f"bind {pod.name} to {node_name}"
         if len(best) > 1:
-            label_ += f" (tie among {', '.join(best)})"
+            label_ += tie_note(best)
         outcomes.append(Outcome("scheduler", label_, bound, (event,)))
         if first_successor_only:
             break
     return outcomes
+
+
+TIE_NAMES = 8  # the tied nodes a label names; the rest are counted
+
+
+def tie_note(nodes: Sequence[str]) -> str:
+    """`` (tie among a, b, c)`` for a step's label; past :data:`TIE_NAMES` nodes, the first ones
+    and how many more (a bind on a big cluster of identical nodes ties thousands: naming them all
+    made each label as long as the node list)."""
+    named = ", ".join(nodes[:TIE_NAMES])
+    more = len(nodes) - TIE_NAMES
+    return f" (tie among {named} and {more:,} more)" if more > 0 else f" (tie among {named})"
 
 
 def unschedulable(cluster: Cluster, tried: Cluster, pod: Pod, statuses: dict[str, Status]) -> list[Outcome]:
@@ -392,7 +404,7 @@ def unschedulable(cluster: Cluster, tried: Cluster, pod: Pod, statuses: dict[str
             f"(nominated to {candidate.node})"
         )
         if len(result.candidates) > 1:
-            label_ += f" (tie among {', '.join(c.node for c in result.candidates)})"
+            label_ += tie_note([c.node for c in result.candidates])
         outcomes.append(Outcome("scheduler", label_, out, (failed, *events)))
     return outcomes
 

@@ -248,7 +248,7 @@ def scheduler_steps(cluster: Cluster, comp: model.Component) -> Iterator[Outcome
                 )
                 label_ = f"bind {pod.name} to {node_name}"
                 if len(best) > 1:
-                    label_ += f" (tie among {', '.join(best)})"
+                    label_ += scheduler.tie_note(best)
                 for c in built.values():
                     c.dirty.add(node_name)
                 if held is not None:
