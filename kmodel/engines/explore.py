@@ -53,10 +53,17 @@ class _Node:
     transitions of its parent, which the model enumerates in a deterministic order), as TLC
     rebuilds its traces from fingerprints and parent pointers."""
 
-    __slots__ = ("actor", "depth", "index", "parent", "pending", "state")
+    __slots__ = ("actor", "depth", "index", "key", "parent", "pending", "sleep", "state")
 
     def __init__(
-        self, state: Any, parent: _Node | None, actor: str, index: int, depth: int, pending: int | None
+        self,
+        state: Any,
+        parent: _Node | None,
+        actor: str,
+        index: int,
+        depth: int,
+        pending: int | None,
+        sleep: frozenset[str] = frozenset(),
     ) -> None:
         self.state = state
         self.parent = parent
@@ -64,6 +71,15 @@ class _Node:
         self.index = index  # among the parent's transitions (among the initial states for a root)
         self.depth = depth
         self.pending = pending  # within: model time since which P waits for Q (None: nothing waits)
+        # sleep sets: the actors whose steps this state's expansion leaves out (final once it is
+        # expanded; its children's indices count among the other transitions)
+        self.sleep = sleep
+        self.key: Hashable = None  # sleep sets: the visited key, while the node waits in the queue
+
+
+def _successors(model: Model, state: Any, sleep: frozenset[str]) -> Iterator[Transition]:
+    """The transitions of ``state`` but those of the actors in ``sleep``."""
+    return iter(model.transitions(state, skip=sleep) if sleep else model.transitions(state))  # type: ignore[call-arg]
 
 
 def _replay(model: Model, node: _Node) -> list[Step]:
@@ -77,8 +93,8 @@ def _replay(model: Model, node: _Node) -> list[Step]:
     root = path[0]
     state = next(itertools.islice(model.init_states(), root.index, None))
     steps = [Step("init", "initial state", state)]
-    for n in path[1:]:
-        tr = next(itertools.islice(model.transitions(state), n.index, None))
+    for prev, n in itertools.pairwise(path):
+        tr = next(itertools.islice(_successors(model, state, prev.sleep), n.index, None))
         if tr.actor != n.actor:
             raise RuntimeError(f"replaying a trace: expected a step of {n.actor}, got {tr.actor} ({tr.label})")
         state = tr.state
@@ -157,16 +173,27 @@ def explore(
     deadline: float | None = None,
     progress: Progress | None = None,
     families: list[str] | None = None,
+    por: bool = False,
 ) -> Result:
     """Check ``prop`` on every state reachable in ``model``, within ``max_states`` states,
     ``max_depth`` actions, and ``timeout`` seconds or until ``deadline`` (``time.monotonic()``),
-    whichever comes first."""
+    whichever comes first.
+
+    ``por``: partial-order reduction by sleep sets, where the model declares steps independent
+    (its ``independence(state)``, :mod:`kmodel.sleepsets`): a step that would only close a
+    diamond ``a·b = b·a`` is not computed. Every reachable state is still visited at its
+    breadth-first depth, so verdicts, state counts and shortest counterexamples are those of
+    the full search (under ``max_states`` the states visited before the limit may differ). Only
+    for state invariants (``always``): an ``always-transition`` property must see every (before,
+    after) pair, and a ``within`` or ``eventually`` monitor depends on the order of the states a
+    path visits, so those are searched in full whatever ``por`` says."""
     limits: dict[str, Any] = {
         "max_states": max_states,
         "max_depth": max_depth,
         "deadline": _deadline(timeout, deadline),
         "progress": progress,
         "families": families,
+        "por": por,
     }
     if prop.kind == EVENTUALLY:
         return _eventually(model, prop, **limits)
@@ -186,7 +213,8 @@ def explore_many(
 ) -> list[Result]:
     """Check several properties, sharing one search among the state and transition invariants
     (each still gets its own shortest counterexample); the others get a search each. ``timeout``
-    (or ``deadline``) bounds them all together, not each search."""
+    (or ``deadline``) bounds them all together, not each search. ``por`` (sleep sets) applies
+    to the shared search only when it holds state invariants alone."""
     limits["deadline"] = _deadline(timeout, deadline)
     shared = [p for p in props if p.kind in (ALWAYS, ALWAYS_TRANSITION)]
     found = dict(zip((id(p) for p in shared), _search(model, shared, **limits), strict=True)) if shared else {}
@@ -202,9 +230,20 @@ def _search(
     deadline: float | None = None,
     progress: Progress | None = None,
     families: list[str] | None = None,
+    por: bool = False,
 ) -> list[Result]:
     """Breadth-first search checking ``props``: any number of state / transition invariants, or
-    a single ``within`` property (whose monitor becomes part of the visited key)."""
+    a single ``within`` property (whose monitor becomes part of the visited key).
+
+    With ``por`` (and only state invariants), sleep sets: each queued state carries the actors
+    whose steps its expansion leaves out. A child reached by ``t`` sleeps on the actors asleep
+    in its parent or explored there before ``t`` that are independent of ``t`` in the parent.
+    A state reached again before it is expanded keeps the intersection of the sleep sets it was
+    reached with; reached again after it was expanded, nothing happens: that path is longer
+    than its first (breadth-first), and the sleep-set argument needs only the shortest ones.
+    (Every path from the start has an equivalent explored path of the same length in the sleep
+    set search tree; along a shortest one, each state's intersected sleep set is a subset of
+    the tree's, so its next step is explored too.)"""
     within = props[0] if props[0].kind == WITHIN else None
     assert within is None or len(props) == 1
     start = time.monotonic()
@@ -215,6 +254,10 @@ def _search(
     last_report = start
     active = list(props)
     done: dict[int, Result] = {}
+    relation = getattr(model, "independence", None) if por and all(p.kind == ALWAYS for p in props) else None
+    frontier: dict[Hashable, _Node] = {}  # sleep sets: queued nodes by key
+    interned: dict[frozenset[str], frozenset[str]] = {}
+    nothing: frozenset[str] = frozenset()
 
     def key(state: Any, pending: int | None) -> Hashable:
         fp = model.fingerprint(state)
@@ -234,6 +277,7 @@ def _search(
             stats.seconds,
             list(stats.never_fired),
             stats.limit,
+            stats.skipped,
         )
 
     def violated(prop: Property, trace: Trace, message: str = "") -> None:
@@ -269,6 +313,9 @@ def _search(
             continue
         seen.add(k)
         node = _Node(init, None, "init", i, 0, pending)
+        if relation is not None:
+            node.key = k
+            frontier[k] = node
         stats.states += 1
         check_state(node, "the initial state violates it")
         queue.append(node)
@@ -277,11 +324,24 @@ def _search(
         node = queue.popleft()
         state, node.state = node.state, None  # the visited set keeps fingerprints, not states
         stats.depth = max(stats.depth, node.depth)
+        rel = None
+        if relation is not None:
+            del frontier[node.key]
+            node.key = None
+            rel = relation(state)
         if max_depth is not None and node.depth >= max_depth:
             stats.limit = f"max depth {max_depth}"
             continue
-        for index, tr in enumerate(model.transitions(state)):
+        sleep = node.sleep
+        stats.skipped += len(sleep)  # an actor asleep is enabled, with one step (kmodel.sleepsets)
+        explored: list[str] = []
+        for index, tr in enumerate(_successors(model, state, sleep)):
             stats.transitions += 1
+            child_sleep = nothing
+            if rel is not None:
+                child_sleep = frozenset(v for v in (*sleep, *explored) if rel(v, tr.actor))
+                child_sleep = interned.setdefault(child_sleep, child_sleep)
+                explored.append(tr.actor)
             fired.add(action_family(tr.actor))
             for prop in list(active):
                 if prop.kind == ALWAYS_TRANSITION and not prop.transition(state, tr.state):  # type: ignore[misc]
@@ -295,6 +355,11 @@ def _search(
                 break
             k = key(tr.state, pending)
             if k in seen:
+                if rel is not None:
+                    queued = frontier.get(k)
+                    if queued is not None and not queued.sleep <= child_sleep:
+                        both = queued.sleep & child_sleep
+                        queued.sleep = interned.setdefault(both, both)
                 continue
             if stats.states >= max_states:
                 # a state beyond the limit is needed: stop with exactly max_states visited (a
@@ -302,7 +367,10 @@ def _search(
                 stats.limit = f"max states {max_states}"
                 return finish(INCONCLUSIVE, f"stopped at {max_states:,} states")
             seen.add(k)
-            child = _Node(tr.state, node, tr.actor, index, node.depth + 1, pending)
+            child = _Node(tr.state, node, tr.actor, index, node.depth + 1, pending, child_sleep)
+            if relation is not None:
+                child.key = k
+                frontier[k] = child
             stats.states += 1
             check_state(child)
             queue.append(child)
