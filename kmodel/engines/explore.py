@@ -44,6 +44,7 @@ from kmodel.engines.base import (
 ENGINE = "explore"
 
 Progress = Callable[[Stats, int], None]  # (stats so far, queue length)
+_ABSENT: Any = object()  # not in the visited dict
 
 
 class _Node:
@@ -53,7 +54,7 @@ class _Node:
     transitions of its parent, which the model enumerates in a deterministic order), as TLC
     rebuilds its traces from fingerprints and parent pointers."""
 
-    __slots__ = ("actor", "depth", "index", "key", "parent", "pending", "sleep", "state")
+    __slots__ = ("actor", "depth", "index", "parent", "pending", "sleep", "state")
 
     def __init__(
         self,
@@ -74,7 +75,6 @@ class _Node:
         # sleep sets: the actors whose steps this state's expansion leaves out (final once it is
         # expanded; its children's indices count among the other transitions)
         self.sleep = sleep
-        self.key: Hashable = None  # sleep sets: the visited key, while the node waits in the queue
 
 
 def _successors(model: Model, state: Any, sleep: frozenset[str]) -> Iterator[Transition]:
@@ -249,13 +249,14 @@ def _search(
     start = time.monotonic()
     stats = Stats()
     fired: set[str] = set()
-    seen: set[Hashable] = set()
+    # visited keys; with sleep sets, each with its node (a fingerprint is a large tuple whose hash
+    # is not cached: one lookup serves both)
+    seen: dict[Hashable, _Node | None] = {}
     queue: deque[_Node] = deque()
     last_report = start
     active = list(props)
     done: dict[int, Result] = {}
     relation = getattr(model, "independence", None) if por and all(p.kind == ALWAYS for p in props) else None
-    frontier: dict[Hashable, _Node] = {}  # sleep sets: queued nodes by key
     interned: dict[frozenset[str], frozenset[str]] = {}
     nothing: frozenset[str] = frozenset()
 
@@ -311,11 +312,8 @@ def _search(
         k = key(init, pending)
         if k in seen:
             continue
-        seen.add(k)
         node = _Node(init, None, "init", i, 0, pending)
-        if relation is not None:
-            node.key = k
-            frontier[k] = node
+        seen[k] = node if relation is not None else None
         stats.states += 1
         check_state(node, "the initial state violates it")
         queue.append(node)
@@ -324,14 +322,10 @@ def _search(
         node = queue.popleft()
         state, node.state = node.state, None  # the visited set keeps fingerprints, not states
         stats.depth = max(stats.depth, node.depth)
-        rel = None
-        if relation is not None:
-            del frontier[node.key]
-            node.key = None
-            rel = relation(state)
         if max_depth is not None and node.depth >= max_depth:
             stats.limit = f"max depth {max_depth}"
             continue
+        rel = relation(state) if relation is not None else None
         sleep = node.sleep
         stats.skipped += len(sleep)  # an actor asleep is enabled, with one step (kmodel.sleepsets)
         explored: list[str] = []
@@ -354,23 +348,21 @@ def _search(
             if not active:
                 break
             k = key(tr.state, pending)
-            if k in seen:
-                if rel is not None:
-                    queued = frontier.get(k)
-                    if queued is not None and not queued.sleep <= child_sleep:
-                        both = queued.sleep & child_sleep
-                        queued.sleep = interned.setdefault(both, both)
+            queued = seen.get(k, _ABSENT)
+            if queued is not _ABSENT:
+                # with sleep sets, a node still waiting in the queue (``state`` is dropped when a
+                # node is expanded) keeps the intersection of the sleep sets it is reached with
+                if queued is not None and queued.state is not None and not queued.sleep <= child_sleep:
+                    both = queued.sleep & child_sleep
+                    queued.sleep = interned.setdefault(both, both)
                 continue
             if stats.states >= max_states:
                 # a state beyond the limit is needed: stop with exactly max_states visited (a
                 # space of exactly max_states states is explored whole and can hold)
                 stats.limit = f"max states {max_states}"
                 return finish(INCONCLUSIVE, f"stopped at {max_states:,} states")
-            seen.add(k)
             child = _Node(tr.state, node, tr.actor, index, node.depth + 1, pending, child_sleep)
-            if relation is not None:
-                child.key = k
-                frontier[k] = child
+            seen[k] = child if relation is not None else None
             stats.states += 1
             check_state(child)
             queue.append(child)
