@@ -16,6 +16,7 @@ other enabled; and the cases where the model must refuse any independence.
 from __future__ import annotations
 
 import itertools
+import json
 from collections import deque
 from collections.abc import Hashable, Iterator
 from pathlib import Path
@@ -32,6 +33,7 @@ from kmodel.engines.explore import explore, explore_many
 from kmodel.scenario import Scenario, load
 from kmodel.sleepsets import state_refused
 from tests import broken
+from tests.conftest import Cli
 
 SCENARIOS = Path(__file__).resolve().parent.parent / "scenarios"
 SEEDS = sorted(SCENARIOS.glob("seed-*.yaml"))
@@ -338,3 +340,31 @@ def test_independence_refused_on_constructed_states() -> None:
     assert KubeModel(scen, replace=kubelets).independence(s) is None
     # a broken controller leaves the kubelets as they are
     assert KubeModel(scen, replace={"scheduler": broken.scheduler_ignoring_taints}).independence(s) is not None
+
+
+# -- kmodel check --por ----------------------------------------------------------------------------
+
+WEB = str(Path(__file__).resolve().parent / "data" / "check-web.yaml")
+
+
+@pytest.mark.parametrize(
+    ("faults", "invariant", "exit_code"),
+    [("stopComponent=1", "len(nodes) == 3", 0), ("killPod=1", "all(p.restarts == 0 for p in pods)", 1)],
+)
+def test_check_cli_por_same_answer(cli: Cli, faults: str, invariant: str, exit_code: int) -> None:
+    answers = []
+    for flag in ("--no-por", "--por"):
+        r = cli("check", WEB, "--faults", faults, "--invariant", invariant, "--output", "json", flag)
+        assert r.exit_code == exit_code, r.output
+        (res,) = json.loads(r.stdout)["results"]
+        trace = res["trace"]
+        answers.append(
+            (res["result"], None if trace is None else len(trace), res["stats"]["states"] if not trace else 0)
+        )
+    assert answers[0] == answers[1]
+
+
+def test_check_cli_por_refuses_workers(cli: Cli) -> None:
+    r = cli("check", WEB, "--invariant", "len(nodes) == 3", "--por", "--workers", "2")
+    assert r.exit_code == 2
+    assert "--por (sleep sets) is for the explorer on one process" in r.stderr
