@@ -172,7 +172,9 @@ def test_generated_power_off_same_states_verdicts_and_trace_lengths(workers: int
     invariants = [_kubelets_ran("worker-1", "worker-2"), NO_UNREACHABLE, *_state_invariants(scen)]
     reduced = _compare(m, invariants, depth)
     assert reduced[0].stats.skipped > 0
-    assert [r.verdict for r in reduced[1:3]] == [VIOLATED, VIOLATED]  # counterexamples through the diamonds
+    assert reduced[1].verdict == VIOLATED  # a counterexample through the diamonds
+    if depth >= 20:
+        assert reduced[2].verdict == VIOLATED  # a powered-off worker tainted unreachable
 
 
 # -- the broken-component suite ------------------------------------------------------------------
