@@ -1,14 +1,15 @@
 """Explorer speed on generated clusters: states, states/s, peak memory, and reach.
 
     python -m benchmarks.explore_bench [--workers 1,2,3,4] [--replicas 1,2,3] [--timeout 60]
-        [--faults powerOffNode=1] [--no-symmetry] [--node-symmetry] [--profile]
+        [--faults powerOffNode=1] [--no-symmetry] [--node-symmetry] [--por] [--profile]
 
 Each generated cluster is the explorer sweep's (benchmarks/explorer_sweep.py: W workers, a
 Deployment of R replicas behind a Service, short timeouts, no timeline) with a NoSchedule-tainted
 control-plane node; the checker's fault budget (``--faults``, default one power-off) picks when
 and where a fault strikes. For each size the explorer checks a property that always holds, so it visits the whole
-space unless the timeout stops it. "done" means exhaustive within the timeout. Runs one size per
-child process so that each peak memory (maxrss) is its own.
+space unless the timeout stops it (``--por``: with sleep sets, kmodel.sleepsets; "transitions" counts
+the successors computed, "skipped" those sleep sets left out). "done" means exhaustive within the
+timeout. Runs one size per child process so that each peak memory (maxrss) is its own.
 """
 
 from __future__ import annotations
@@ -78,7 +79,7 @@ def run_one(args: argparse.Namespace, workers: int, replicas: int) -> dict[str, 
 
     timeout = None if args.cpu else args.timeout
     try:
-        r = explore(m, trivially_true, timeout=timeout, max_states=args.max_states, progress=progress)
+        r = explore(m, trivially_true, timeout=timeout, max_states=args.max_states, progress=progress, por=args.por)
         done, stats = r.verdict == HOLDS, r.stats
     except _OutOfCPU as out:
         done, stats = False, out.stats
@@ -91,6 +92,7 @@ def run_one(args: argparse.Namespace, workers: int, replicas: int) -> dict[str, 
         "done": done,
         "states": stats.states,
         "transitions": stats.transitions,
+        "skipped": stats.skipped,
         "depth": stats.depth,
         "seconds": round(secs, 2),
         "cpu": round(cpu, 2),
@@ -110,6 +112,7 @@ def main() -> None:
     ap.add_argument("--max-states", type=int, default=50_000_000)
     ap.add_argument("--no-symmetry", action="store_true", help="no pod-name symmetry reduction")
     ap.add_argument("--node-symmetry", action="store_true", help="node symmetry reduction (off by default)")
+    ap.add_argument("--por", action="store_true", help="partial-order reduction by sleep sets (off by default)")
     ap.add_argument("--profile", action="store_true", help="cProfile the first size, print the top functions")
     ap.add_argument("--one", action="store_true", help=argparse.SUPPRESS)  # child: one size, JSON out
     args = ap.parse_args()
@@ -132,9 +135,9 @@ def main() -> None:
         return
     print(
         f"{'workers':>7} {'replicas':>8} {'result':<6} {'states':>10} {'seconds':>7} "
-        f"{'states/cpu-s':>12} {'maxrss MB':>9}"
+        f"{'states/cpu-s':>12} {'maxrss MB':>9} {'transitions':>11} {'skipped':>9}"
     )
-    passthrough = [a for a in sys.argv[1:] if a.startswith("--no-") or a in ("--cpu", "--node-symmetry")]
+    passthrough = [a for a in sys.argv[1:] if a.startswith("--no-") or a in ("--cpu", "--node-symmetry", "--por")]
     stopped: set[int] = set()
     for w, r in sizes:
         if args.stop_early and r in stopped:
@@ -148,7 +151,7 @@ def main() -> None:
             stopped.add(r)
         print(
             f"{w:>7} {r:>8} {'done' if row['done'] else 'limit':<6} {row['states']:>10,} {row['seconds']:>7.1f} "
-            f"{row['states_per_cpu_s']:>12,} {row['maxrss_mb']:>9,}",
+            f"{row['states_per_cpu_s']:>12,} {row['maxrss_mb']:>9,} {row['transitions']:>11,} {row['skipped']:>9,}",
             flush=True,
         )
 

@@ -55,6 +55,7 @@ from kmodel.components import job as job_component
 from kmodel.engines.base import Transition
 from kmodel.probespec import READINESS
 from kmodel.scenario import Scenario
+from kmodel.sleepsets import independence as sleep_independence
 from kmodel.state import Cluster, Deployment, Job, Node, Pod
 from kmodel.timeline import perform
 
@@ -239,7 +240,14 @@ class KubeModel:
     def clock(self, state: CheckState) -> int:
         return state.cluster.now
 
-    def transitions(self, state: CheckState) -> Iterator[Transition]:
+    def transitions(self, state: CheckState, skip: frozenset[str] = frozenset()) -> Iterator[Transition]:
+        """The enabled transitions of ``state``; ``skip``: components whose steps the explorer's
+        sleep sets leave out (:func:`independence` allowed them; they are enabled and stay busy).
+        With informer or watch-cache lag no step is independent; were ``skip`` given there, it
+        would be ignored (nothing left out is safe)."""
+        if skip and not informer.enabled(state.cluster) and not watchcache.enabled(state.cluster):
+            yield from self._transitions(state, skip)
+            return
         if watchcache.enabled(state.cluster):
             # an apiserver's watch cache lags etcd (kmodel.watchcache)
             c = state.cluster
@@ -278,7 +286,12 @@ class KubeModel:
             for actor, label, after in informer.deliveries(c):
                 yield Transition(actor, label, attrs.evolve(state, cluster=after))
 
-    def _transitions(self, state: CheckState) -> Iterator[Transition]:
+    def independence(self, state: CheckState) -> Callable[[str, str], bool] | None:
+        """Which component steps commute in ``state``, for the explorer's sleep sets
+        (:mod:`kmodel.sleepsets`); None where it cannot say any do."""
+        return sleep_independence(self, state)
+
+    def _transitions(self, state: CheckState, skip: frozenset[str] = frozenset()) -> Iterator[Transition]:
         c = state.cluster
         if state.next_event < len(self.timeline) and self.timeline[state.next_event].at <= c.now:
             ev = self.timeline[state.next_event]
@@ -294,6 +307,9 @@ class KubeModel:
             return
         busy = False
         for comp in model.components(c, self.replace):
+            if comp.name in skip:
+                busy = True  # asleep, not idle: it has work (kmodel.sleepsets)
+                continue
             for o in model.component_steps(c, comp):
                 busy = True
                 yield Transition(o.actor, o.label, _with_cluster(state, o.state))

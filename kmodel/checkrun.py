@@ -55,6 +55,7 @@ class CheckOptions:
     cluster: str | None = None  # explore on a Dask cluster: "local" or a scheduler address
     node_symmetry: bool = False  # explorer: merge states differing by a permutation of interchangeable nodes
     node_orders: bool | None = None  # explorer: every order of the node lifecycle walk (default: with node_symmetry)
+    por: bool = False  # explorer: sleep sets (kmodel.sleepsets; state invariants only, same answers)
 
 
 @define
@@ -362,7 +363,7 @@ def execute(run: CheckRun, options: CheckOptions | None = None, progress: Progre
                     f"controllers off), since the workload slice does not cover this scenario: {note}"
                 )
     if "explore" in engines:
-        search: Callable[..., list[Result]] = explore_many
+        search: Callable[..., list[Result]] = partial(explore_many, por=options.por)
         if options.workers > 1 or options.cluster is not None:
             from kmodel.engines.parallel import explore_on_workers
 
@@ -446,6 +447,12 @@ def _check_workers(options: CheckOptions) -> None:
             "the smt engine runs on one process",
             where="--cluster" if options.cluster is not None else "--workers",
             fix="drop it, or use --engine explore or hypothesis",
+        )
+    if options.por and (options.workers > 1 or options.cluster is not None):
+        raise KmodelError(
+            "--por (sleep sets) is for the explorer on one process",
+            where="--cluster" if options.cluster is not None else "--workers",
+            fix="drop --por, or --workers and --cluster",
         )
     if options.engine == "hypothesis" and options.cluster is not None:
         raise KmodelError(

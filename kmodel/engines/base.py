@@ -41,6 +41,14 @@ class Model(Protocol):
       component steps follow (``None`` while the scenario's own script still has events ahead);
     - ``fair``: true when the model itself guarantees that no enabled component is starved
       (kmodel's tick does: every due component acts once per tick before the clock moves).
+
+    Two more serve the explorer's sleep sets (``explore(..., por=True)``):
+
+    - ``independence(state)``: None, or a relation ``(actor_a, actor_b) -> bool`` true only where
+      the two actors' steps in ``state`` are deterministic, leave each other enabled, and end in
+      the same state (same fingerprint) in either order;
+    - ``transitions(state, skip=actors)``: the transitions but those of ``skip`` (actors the
+      relation allowed to sleep: enabled, so a skipped component still counts as having work).
     """
 
     def init_states(self) -> Iterable[Any]: ...
@@ -95,6 +103,7 @@ class Stats:
     seconds: float = 0.0
     never_fired: list[str] = field(factory=list)
     limit: str = ""  # which limit stopped the run, if any
+    skipped: int = 0  # explore with sleep sets: transitions left out (they only closed a diamond)
 
 
 @define

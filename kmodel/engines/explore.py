@@ -44,6 +44,7 @@ from kmodel.engines.base import (
 ENGINE = "explore"
 
 Progress = Callable[[Stats, int], None]  # (stats so far, queue length)
+_ABSENT: Any = object()  # not in the visited dict
 
 
 class _Node:
@@ -53,10 +54,17 @@ class _Node:
     transitions of its parent, which the model enumerates in a deterministic order), as TLC
     rebuilds its traces from fingerprints and parent pointers."""
 
-    __slots__ = ("actor", "depth", "first", "index", "parent", "pending", "state")
+    __slots__ = ("actor", "depth", "first", "index", "parent", "pending", "sleep", "state")
 
     def __init__(
-        self, state: Any, parent: _Node | None, actor: str, index: int, depth: int, pending: int | None
+        self,
+        state: Any,
+        parent: _Node | None,
+        actor: str,
+        index: int,
+        depth: int,
+        pending: int | None,
+        sleep: frozenset[str] = frozenset(),
     ) -> None:
         self.state = state
         self.parent = parent
@@ -65,6 +73,14 @@ class _Node:
         self.depth = depth
         self.pending = pending  # within: model time since which P waits for Q (None: nothing waits)
         self.first = False  # riders (_Riders): the first node of its inner state before faults stop
+        # sleep sets: the actors whose steps this state's expansion leaves out (final once it is
+        # expanded; its children's indices count among the other transitions)
+        self.sleep = sleep
+
+
+def _successors(model: Model, state: Any, sleep: frozenset[str]) -> Iterator[Transition]:
+    """The transitions of ``state`` but those of the actors in ``sleep``."""
+    return iter(model.transitions(state, skip=sleep) if sleep else model.transitions(state))  # type: ignore[call-arg]
 
 
 def _replay(model: Model, node: _Node) -> list[Step]:
@@ -78,8 +94,8 @@ def _replay(model: Model, node: _Node) -> list[Step]:
     root = path[0]
     state = next(itertools.islice(model.init_states(), root.index, None))
     steps = [Step("init", "initial state", state)]
-    for n in path[1:]:
-        tr = next(itertools.islice(model.transitions(state), n.index, None))
+    for prev, n in itertools.pairwise(path):
+        tr = next(itertools.islice(_successors(model, state, prev.sleep), n.index, None))
         if tr.actor != n.actor:
             raise RuntimeError(f"replaying a trace: expected a step of {n.actor}, got {tr.actor} ({tr.label})")
         state = tr.state
@@ -164,16 +180,27 @@ def explore(
     deadline: float | None = None,
     progress: Progress | None = None,
     families: list[str] | None = None,
+    por: bool = False,
 ) -> Result:
     """Check ``prop`` on every state reachable in ``model``, within ``max_states`` states,
     ``max_depth`` actions, and ``timeout`` seconds or until ``deadline`` (``time.monotonic()``),
-    whichever comes first."""
+    whichever comes first.
+
+    ``por``: partial-order reduction by sleep sets, where the model declares steps independent
+    (its ``independence(state)``, :mod:`kmodel.sleepsets`): a step that would only close a
+    diamond ``a·b = b·a`` is not computed. Every reachable state is still visited at its
+    breadth-first depth, so verdicts, state counts and shortest counterexamples are those of
+    the full search (under ``max_states`` the states visited before the limit may differ). Only
+    for state invariants (``always``): an ``always-transition`` property must see every (before,
+    after) pair, and a ``within`` or ``eventually`` monitor depends on the order of the states a
+    path visits, so those are searched in full whatever ``por`` says."""
     limits: dict[str, Any] = {
         "max_states": max_states,
         "max_depth": max_depth,
         "deadline": _deadline(timeout, deadline),
         "progress": progress,
         "families": families,
+        "por": por,
     }
     if prop.kind == EVENTUALLY:
         return _eventually(model, prop, **limits)
@@ -193,7 +220,8 @@ def explore_many(
 ) -> list[Result]:
     """Check several properties, sharing one search among the state and transition invariants
     (each still gets its own shortest counterexample); the others get a search each. ``timeout``
-    (or ``deadline``) bounds them all together, not each search."""
+    (or ``deadline``) bounds them all together, not each search. ``por`` (sleep sets) applies
+    to the shared search only when it holds state invariants alone."""
     limits["deadline"] = _deadline(timeout, deadline)
     shared = [p for p in props if p.kind in (ALWAYS, ALWAYS_TRANSITION)]
     found: dict[int, Result] = {}
@@ -297,21 +325,37 @@ def _search(
     deadline: float | None = None,
     progress: Progress | None = None,
     families: list[str] | None = None,
+    por: bool = False,
     riders: _Riders | None = None,
 ) -> list[Result]:
     """Breadth-first search checking ``props``: any number of state / transition invariants, or
     a single ``within`` property (whose monitor becomes part of the visited key), with ``riders``
-    (a calm search's invariants, :class:`_Riders`)."""
+    (a calm search's invariants, :class:`_Riders`).
+
+    With ``por`` (and only state invariants), sleep sets: each queued state carries the actors
+    whose steps its expansion leaves out. A child reached by ``t`` sleeps on the actors asleep
+    in its parent or explored there before ``t`` that are independent of ``t`` in the parent.
+    A state reached again before it is expanded keeps the intersection of the sleep sets it was
+    reached with; reached again after it was expanded, nothing happens: that path is longer
+    than its first (breadth-first), and the sleep-set argument needs only the shortest ones.
+    (Every path from the start has an equivalent explored path of the same length in the sleep
+    set search tree; along a shortest one, each state's intersected sleep set is a subset of
+    the tree's, so its next step is explored too.)"""
     within = props[0] if props[0].kind == WITHIN else None
     assert within is None or len(props) == 1
     start = time.monotonic()
     stats = Stats()
     fired: set[str] = set()
-    seen: set[Hashable] = set()
+    # visited keys; with sleep sets, each with its node (a fingerprint is a large tuple whose hash
+    # is not cached: one lookup serves both)
+    seen: dict[Hashable, _Node | None] = {}
     queue: deque[_Node] = deque()
     last_report = start
     active = list(props)
     done: dict[int, Result] = {}
+    relation = getattr(model, "independence", None) if por and all(p.kind == ALWAYS for p in props) else None
+    interned: dict[frozenset[str], frozenset[str]] = {}
+    nothing: frozenset[str] = frozenset()
 
     def key(state: Any, pending: int | None) -> Hashable:
         fp = model.fingerprint(state)
@@ -331,6 +375,7 @@ def _search(
             stats.seconds,
             list(stats.never_fired),
             stats.limit,
+            stats.skipped,
         )
 
     def violated(prop: Property, trace: Trace, message: str = "") -> None:
@@ -364,8 +409,8 @@ def _search(
         k = key(init, pending)
         if k in seen:
             continue
-        seen.add(k)
         node = _Node(init, None, "init", i, 0, pending)
+        seen[k] = node if relation is not None else None
         stats.states += 1
         check_state(node, "the initial state violates it")
         if riders is not None:
@@ -382,8 +427,17 @@ def _search(
         first = riders is not None and node.first
         if first:
             riders.expanding(node)  # type: ignore[union-attr]
-        for index, tr in enumerate(model.transitions(state)):
+        rel = relation(state) if relation is not None else None
+        sleep = node.sleep
+        stats.skipped += len(sleep)  # an actor asleep is enabled, with one step (kmodel.sleepsets)
+        explored: list[str] = []
+        for index, tr in enumerate(_successors(model, state, sleep)):
             stats.transitions += 1
+            child_sleep = nothing
+            if rel is not None:
+                child_sleep = frozenset(v for v in (*sleep, *explored) if rel(v, tr.actor))
+                child_sleep = interned.setdefault(child_sleep, child_sleep)
+                explored.append(tr.actor)
             fired.add(action_family(tr.actor))
             if first:
                 riders.transition(node, state, tr)  # type: ignore[union-attr]
@@ -398,15 +452,21 @@ def _search(
             if not active:
                 break
             k = key(tr.state, pending)
-            if k in seen:
+            queued = seen.get(k, _ABSENT)
+            if queued is not _ABSENT:
+                # with sleep sets, a node still waiting in the queue (``state`` is dropped when a
+                # node is expanded) keeps the intersection of the sleep sets it is reached with
+                if queued is not None and queued.state is not None and not queued.sleep <= child_sleep:
+                    both = queued.sleep & child_sleep
+                    queued.sleep = interned.setdefault(both, both)
                 continue
             if stats.states >= max_states:
                 # a state beyond the limit is needed: stop with exactly max_states visited (a
                 # space of exactly max_states states is explored whole and can hold)
                 stats.limit = f"max states {max_states}"
                 return finish(INCONCLUSIVE, f"stopped at {max_states:,} states")
-            seen.add(k)
-            child = _Node(tr.state, node, tr.actor, index, node.depth + 1, pending)
+            child = _Node(tr.state, node, tr.actor, index, node.depth + 1, pending, child_sleep)
+            seen[k] = child if relation is not None else None
             stats.states += 1
             check_state(child)
             if riders is not None:
