@@ -29,22 +29,9 @@ timeline:
   - 30s stop node/worker-1
   - 30s stop node/worker-2
 faults: {}
----
-apiVersion: v1
-kind: Node
-metadata: {name: worker-1}
----
-apiVersion: v1
-kind: Node
-metadata: {name: worker-2}
----
-apiVersion: v1
-kind: Node
-metadata: {name: worker-3}
----
-apiVersion: v1
-kind: Node
-metadata: {name: worker-4}
+"""
+TWO_AT_ONCE += "".join(f"---\napiVersion: v1\nkind: Node\nmetadata: {{name: worker-{i}}}\n" for i in range(1, 5))
+TWO_AT_ONCE += """\
 ---
 apiVersion: apps/v1
 kind: Deployment
