@@ -130,6 +130,8 @@ def text_report(header: list[str], results: list[Result], explanations: dict[int
     lines.append("")
     tail = f" {ignoring}" if ignoring else ""
     width = min(max((len(r.property) for r in results), default=10), 40)
+    # a warning every verdict carries (a restriction of the whole run) is said once, below them
+    common = [w for w in results[0].warnings if all(w in r.warnings for r in results)] if len(results) > 1 else []
     for r in results:
         name = r.property
         if len(name) > width:
@@ -139,7 +141,10 @@ def text_report(header: list[str], results: list[Result], explanations: dict[int
         if r.verdict == INCONCLUSIVE:
             lines.append(f"  {'':<12} {'':<{width}}  {'':<10} {r.message}: no violation up to depth {r.stats.depth}")
         for w in r.warnings:
-            lines.append(f"  {'':<12} warning: {w}")
+            if w not in common:
+                lines.append(f"  {'':<12} warning: {w}")
+    for w in common:
+        lines.append(f"  {'':<12} warning: {w} (every verdict above)")
     for i, r in enumerate(results):
         if r.verdict != VIOLATED or r.trace is None:
             continue
