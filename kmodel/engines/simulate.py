@@ -10,7 +10,9 @@ the ``kubectl get`` view is kept whenever it changes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import gc
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import attrs
@@ -48,11 +50,40 @@ def _chunked(state: Cluster) -> Cluster:
 _CHUNK_FROM = 4 * CHUNK  # below this a tuple is as quick
 
 
+# Python's cyclic garbage collector during a simulation: a young generation this big before a
+# collection (and older generations collected 50 times less often than the young one, instead of
+# 10). The states are trees of immutable objects (freed by reference counting, no cycles to
+# find), but with the default threshold (700) the collector walked them every few hundred
+# allocations: a fifth of the time at 800 and 1,600 nodes. Measured at 800 nodes (the scale
+# bench): 15.9 s -> 14.0 s, the same peak memory.
+GC_YOUNG = 100_000
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    old = gc.get_threshold()
+    gc.set_threshold(max(old[0], GC_YOUNG), max(old[1], 50), max(old[2], 50))
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
 def simulate(
     scenario: Scenario,
     until: int | None = None,
     replace: dict[str, model.StepFn] | None = None,
     on_tick: Callable[[Cluster], None] | None = None,
+) -> Simulation:
+    with _fewer_collections():
+        return _simulate(scenario, until, replace, on_tick)
+
+
+def _simulate(
+    scenario: Scenario,
+    until: int | None,
+    replace: dict[str, model.StepFn] | None,
+    on_tick: Callable[[Cluster], None] | None,
 ) -> Simulation:
     horizon = scenario.until if until is None else until
     sim = Simulation()
