@@ -111,6 +111,8 @@ def _stats_text(r: Result) -> str:
         text = f"{s.examples:,} runs, {s.transitions:,} steps, longest {s.depth}"
     else:
         text = f"{s.states:,} states, {s.transitions:,} transitions, depth {s.depth}"
+        if s.skipped:
+            text += f" ({s.skipped:,} more skipped by sleep sets)"
     return f"{text}, {s.seconds:.1f}s"
 
 
@@ -187,6 +189,7 @@ def result_json(r: Result, explanation: str | None = None, warnings: Sequence[st
             "seconds": round(s.seconds, 3),
             "neverFired": list(s.never_fired),
             "limit": s.limit or None,
+            "skipped": s.skipped,
         },
         "trace": trace_json(r.trace) if r.trace is not None else None,
     }

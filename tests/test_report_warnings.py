@@ -29,3 +29,11 @@ def test_a_warning_on_every_verdict_is_said_once_below_them() -> None:
 def test_a_single_verdict_keeps_its_warning_on_its_line() -> None:
     text = text_report(["header"], [_result("a", HOLDS, ["only here"])], {})
     assert text.splitlines()[-1].strip() == "warning: only here"
+
+
+def test_transitions_left_out_by_sleep_sets_are_counted_in_text_and_json() -> None:
+    r = _result("a", HOLDS, [])
+    r.stats.skipped = 760
+    assert "(760 more skipped by sleep sets)" in text_report(["header"], [r], {})
+    assert result_json(r)["stats"]["skipped"] == 760
+    assert "skipped" not in text_report(["header"], [_result("b", HOLDS, [])], {})
