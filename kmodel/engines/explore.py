@@ -137,7 +137,8 @@ class Calm:
         return self.model.clock(state[0])
 
 
-def _eventually(model: Model, prop: Property, riders: _Riders | None = None, **limits: Any) -> Result:
+def calm_within(model: Model, prop: Property) -> tuple[Calm, Property]:
+    """``eventually`` P as the explorer checks it: ``within`` on the model with a calm flag."""
     if not hasattr(model, "stop_faults"):
         raise ValueError(f"{prop.name}: this model cannot stop its faults, so 'eventually' cannot be checked")
     goal = prop.predicate
@@ -146,20 +147,27 @@ def _eventually(model: Model, prop: Property, riders: _Riders | None = None, **l
         prop.name,
         WITHIN,
         prop.doc,
-        predicate=lambda s: s[1],
+        predicate=_calm_flag,
         target=lambda s: goal(s[0]),
         bound=prop.bound,
         explain=prop.explain,
     )
-    calm = Calm(model)
-    if riders is None:
-        result = explore(calm, within, **limits)
-    else:
-        riders.calm = calm
-        result = _search(calm, [within], riders=riders, **limits)[0]
-        riders.complete = result.verdict == HOLDS
+    return Calm(model), within
+
+
+def _calm_flag(state: tuple[Any, bool]) -> bool:
+    return state[1]
+
+
+def _inner_trace(trace: Trace) -> Trace:
+    """A trace of the calm model as a trace of the model (the calm flag dropped)."""
+    return Trace(tuple(Step(st.actor, st.label, st.state[0]) for st in trace.steps))
+
+
+def calm_result(model: Model, prop: Property, result: Result) -> Result:
+    """The calm search's answer (:func:`calm_within`) as the answer for ``eventually`` ``prop``."""
     if result.trace is not None:
-        result.trace = Trace(tuple(Step(st.actor, st.label, st.state[0]) for st in result.trace.steps))
+        result.trace = _inner_trace(result.trace)
     if result.verdict == VIOLATED:
         result.message = f"not reached within {prop.bound}s after faults stopped"
     if prop.needs_fairness and not getattr(model, "fair", False):
@@ -168,6 +176,15 @@ def _eventually(model: Model, prop: Property, riders: _Riders | None = None, **l
             "a run that starves a component can miss it without any bug"
         )
     return result
+
+
+def _eventually(model: Model, prop: Property, riders: _Riders | None = None, **limits: Any) -> Result:
+    calm, within = calm_within(model, prop)
+    if riders is None:
+        result = explore(calm, within, **limits)
+    else:
+        result = _search(riders.calm, [within], riders=riders, **limits)[0]
+    return calm_result(model, prop, result)
 
 
 def explore(
@@ -230,7 +247,7 @@ def explore_many(
         if hasattr(model, "stop_faults"):
             riders = _Riders(model, shared, limits.get("families"))
             found[id(host)] = _eventually(model, host, riders=riders, **limits)
-            found.update(riders.results())
+            found.update(riders.results(complete=found[id(host)].verdict == HOLDS))
     left = [p for p in shared if id(p) not in found]
     if left:
         found.update(zip((id(p) for p in left), _search(model, left, **limits), strict=True))
@@ -258,8 +275,7 @@ class _Riders:
     and explore_many checks the others on a search of their own."""
 
     def __init__(self, model: Model, props: list[Property], families: list[str] | None) -> None:
-        self.model = model
-        self.props = props
+        self.calm = Calm(model)  # the model the calm search runs on (its traces are replayed on it)
         self.active = list(props)
         self.families = families
         self.inner: set[Hashable] = set()
@@ -267,8 +283,6 @@ class _Riders:
         self.fired: set[str] = set()
         self.done: dict[int, Result] = {}
         self.start = time.monotonic()
-        self.complete = False
-        self.calm: Calm | None = None
 
     def _snapshot(self) -> Stats:
         st = self.stats
@@ -276,10 +290,8 @@ class _Riders:
         return Stats(st.states, st.transitions, st.depth, 0, time.monotonic() - self.start, never, st.limit)
 
     def _violated(self, prop: Property, node: _Node, last: Transition | None = None, message: str = "") -> None:
-        assert self.calm is not None
-        trace = _trace(self.calm, node, last)
-        inner = Trace(tuple(Step(st.actor, st.label, st.state[0]) for st in trace.steps))
-        self.done[id(prop)] = Result(VIOLATED, ENGINE, prop.name, self._snapshot(), inner, message)
+        trace = _inner_trace(_trace(self.calm, node, last))
+        self.done[id(prop)] = Result(VIOLATED, ENGINE, prop.name, self._snapshot(), trace, message)
         self.active.remove(prop)
 
     def discovered(self, node: _Node, key: Hashable, message: str = "") -> None:
@@ -307,10 +319,10 @@ class _Riders:
             if prop.kind == ALWAYS_TRANSITION and not prop.transition(state[0], tr.state[0]):  # type: ignore[misc]
                 self._violated(prop, node, tr)
 
-    def results(self) -> dict[int, Result]:
-        """The answers the calm search gave: every invariant's if it ran to the end, else those
-        it found violated."""
-        if self.complete:
+    def results(self, complete: bool) -> dict[int, Result]:
+        """The answers the calm search gave: every invariant's if it ran to the end
+        (``complete``: the eventually property holds), else those it found violated."""
+        if complete:
             for prop in self.active:
                 self.done[id(prop)] = Result(HOLDS, ENGINE, prop.name, self._snapshot(), None, "")
         return dict(self.done)

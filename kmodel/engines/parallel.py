@@ -63,6 +63,7 @@ from kmodel.engines.base import (
     Transition,
     action_family,
 )
+from kmodel.engines.explore import calm_result, calm_within
 
 ENGINE = "explore"  # the explorer's results, computed on several processes
 MAX_CHUNK = 256  # states in one task at most (answers come back in time for progress and deadlines)
@@ -526,30 +527,6 @@ def _search(
     return finish(HOLDS)
 
 
-def _calm_within(model: Model, prop: Property) -> tuple[Model, Property]:
-    """``eventually`` P as the explorer checks it: ``within`` on the model with a calm flag."""
-    from kmodel.engines.explore import Calm
-
-    if not hasattr(model, "stop_faults"):
-        raise ValueError(f"{prop.name}: this model cannot stop its faults, so 'eventually' cannot be checked")
-    goal = prop.predicate
-    assert goal is not None
-    within = Property(
-        prop.name,
-        WITHIN,
-        prop.doc,
-        predicate=_calm_flag,
-        target=lambda s: goal(s[0]),
-        bound=prop.bound,
-        explain=prop.explain,
-    )
-    return Calm(model), within
-
-
-def _calm_flag(state: tuple[Any, bool]) -> bool:
-    return state[1]
-
-
 def explore_many(
     model: Model,
     props: list[Property],
@@ -583,7 +560,7 @@ def explore_many(
             alone[i] = (f"{token}/{i}", p)
             contexts[f"{token}/{i}"] = Context(model, [p])
         elif p.kind == EVENTUALLY:
-            calm, w = _calm_within(model, p)
+            calm, w = calm_within(model, p)
             alone[i] = (f"{token}/{i}", w)
             contexts[f"{token}/{i}"] = Context(calm, [w])
     limits: dict[str, Any] = {
@@ -603,15 +580,7 @@ def explore_many(
         prop = props[i]
         result = _search(executor, key, [w], **limits)[0]
         if prop.kind == EVENTUALLY:
-            if result.trace is not None:
-                result.trace = Trace(tuple(Step(st.actor, st.label, st.state[0]) for st in result.trace.steps))
-            if result.verdict == VIOLATED:
-                result.message = f"not reached within {prop.bound}s after faults stopped"
-            if prop.needs_fairness and not getattr(model, "fair", False):
-                result.warnings.append(
-                    f"{prop.name} is a liveness property, but this model does not guarantee fairness: "
-                    "a run that starves a component can miss it without any bug"
-                )
+            result = calm_result(model, prop, result)
         found[id(prop)] = result
     return [found[id(p)] for p in props]
 
