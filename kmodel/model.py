@@ -175,11 +175,14 @@ def fixed_schedule(cluster: Cluster, replace: dict[str, StepFn] | None = None) -
     yield from fixed_schedule_steps(cluster, components(cluster, replace))
 
 
+REPEAT = 10_000  # steps a repeating component (the scheduler) takes at most in one tick of simulate
+
+
 def fixed_schedule_steps(cluster: Cluster, comps: list[Component]) -> Iterator[Outcome]:
     """:func:`fixed_schedule` over the components ``comps`` (in that order)."""
     state = cluster
     for comp in comps:
-        for _ in range(10_000 if comp.repeat else 1):
+        for _ in range(REPEAT if comp.repeat else 1):
             outs = _first_steps(state, comp)
             if not outs:
                 break

@@ -53,7 +53,7 @@ from kmodel.namespaces import namespaced
 from kmodel.state import LABEL_HOSTNAME, LABEL_ZONE, Cluster, Node, Pod, label
 from kmodel.transition import Event, Outcome
 
-REPEAT = 10_000  # the scheduler's steps per tick (kmodel.model.fixed_schedule_steps)
+REPEAT = model.REPEAT  # the scheduler's steps per tick (kmodel.model.fixed_schedule_steps)
 
 _NOMINATED = podindex.counter(
     "simsched.nominated", lambda p: p.node_name is None and bool(p.nominated_node_name) and not p.terminating
