@@ -46,7 +46,7 @@ from kmodel.components import kubelet
 if TYPE_CHECKING:
     from kmodel.checkmodel import CheckState, KubeModel
 
-PREFIX = "kubelet/"
+PREFIX = kubelet.actor("")  # "kubelet/": the actor names of kubelet steps start with it
 
 
 def _different_kubelets(a: str, b: str) -> bool:
