@@ -15,6 +15,7 @@ from kmodel.engines import explore as explore_mod
 from kmodel.engines.base import ALWAYS, ALWAYS_TRANSITION, EVENTUALLY, HOLDS, INCONCLUSIVE, VIOLATED, Result
 from kmodel.scenario import load
 from tests import broken
+from tests.test_parallel import same
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,16 +29,10 @@ def _both(model: KubeModel, props: list, monkeypatch: pytest.MonkeyPatch, **limi
 
 
 def _same(a: Result, b: Result) -> None:
-    assert (b.verdict, b.property, b.engine, b.message, b.warnings) == (
-        a.verdict,
-        a.property,
-        a.engine,
-        a.message,
-        a.warnings,
-    )
-    assert (b.stats.states, b.stats.transitions, b.stats.depth) == (a.stats.states, a.stats.transitions, a.stats.depth)
-    assert (b.stats.never_fired, b.stats.limit) == (a.stats.never_fired, a.stats.limit)
-    assert b.trace == a.trace
+    """test_parallel's comparison (verdict, message, counts, depth, coverage, the very trace), and
+    the same warnings."""
+    same(a, b)
+    assert b.warnings == a.warnings
 
 
 def _kinds(props: list) -> set[str]:
