@@ -53,10 +53,11 @@ from kmodel.components import apiserver, descheduler, disruption, drain, kubelet
 from kmodel.components import horizontalpodautoscaler as hpa_component
 from kmodel.components import job as job_component
 from kmodel.engines.base import Transition
+from kmodel.frozen import evolve
 from kmodel.probespec import READINESS
 from kmodel.scenario import Scenario
 from kmodel.sleepsets import independence as sleep_independence
-from kmodel.state import Cluster, Deployment, Job, Node, Pod
+from kmodel.state import Cluster, Deployment, Job, Node, Pod, Service
 from kmodel.timeline import perform
 
 DEFAULT_FAULTS = (("powerOffNode", 1), ("stopComponent", 1))
@@ -75,7 +76,7 @@ def _uncordon(c: Cluster, node: str) -> Cluster | None:
     n = c.node(node)
     if n is None or not n.unschedulable or not c.apiserver_available:
         return None
-    return c.with_node(attrs.evolve(n, unschedulable=False))
+    return c.with_node(evolve(n, unschedulable=False))
 
 
 def _pass_probe(c: Cluster, what: str) -> Cluster | None:
@@ -118,7 +119,7 @@ class CheckState:
 
 
 def _with_cluster(state: CheckState, cluster: Cluster) -> CheckState:
-    """``attrs.evolve(state, cluster=cluster)``, without evolve's per-call introspection."""
+    """``evolve(state, cluster=cluster)``, without evolve's per-call introspection."""
     return CheckState(cluster, state.budget, state.injected, state.next_event)
 
 
@@ -255,7 +256,7 @@ class KubeModel:
             scripted = due or bool(faultrules.due_recoveries(c))
 
             def make(actor: str, label: str, after: Cluster) -> Transition:
-                return Transition(actor, label, attrs.evolve(state, cluster=after))
+                return Transition(actor, label, evolve(state, cluster=after))
 
             yield from watchcache.transitions(c, self._informer_transitions(state), scripted, make)
             return
@@ -279,12 +280,12 @@ class KubeModel:
                 after = informer.after_tick(tr.state.cluster)
             else:
                 after = informer.observe(c, tr.state.cluster)
-            yield attrs.evolve(tr, state=attrs.evolve(tr.state, cluster=after))
+            yield evolve(tr, state=evolve(tr.state, cluster=after))
         due = state.next_event < len(self.timeline) and self.timeline[state.next_event].at <= c.now
         scripted = due or bool(faultrules.due_recoveries(c))
         if not scripted:
             for actor, label, after in informer.deliveries(c):
-                yield Transition(actor, label, attrs.evolve(state, cluster=after))
+                yield Transition(actor, label, evolve(state, cluster=after))
 
     def independence(self, state: CheckState) -> Callable[[str, str], bool] | None:
         """Which component steps commute in ``state``, for the explorer's sleep sets
@@ -296,9 +297,7 @@ class KubeModel:
         if state.next_event < len(self.timeline) and self.timeline[state.next_event].at <= c.now:
             ev = self.timeline[state.next_event]
             out = perform(c, ev)
-            yield Transition(
-                "timeline", ev.text, attrs.evolve(state, cluster=out.state, next_event=state.next_event + 1)
-            )
+            yield Transition("timeline", ev.text, evolve(state, cluster=out.state, next_event=state.next_event + 1))
             return
         recoveries = faultrules.due_recoveries(c)
         if recoveries:
@@ -322,9 +321,7 @@ class KubeModel:
                 urgent = urgent or not rule.may
                 yield Transition(o.actor, o.label, _with_cluster(state, o.state), fault=rule.may)
         if not busy and not urgent and (self.horizon is None or c.now + c.settings.step <= self.horizon):
-            yield Transition(
-                "clock", f"tick to t={c.now + c.settings.step}s", attrs.evolve(state, cluster=model.tick(c))
-            )
+            yield Transition("clock", f"tick to t={c.now + c.settings.step}s", evolve(state, cluster=model.tick(c)))
 
     fair = True  # every due component acts once per tick before the clock may advance
 
@@ -415,7 +412,7 @@ class KubeModel:
                 values = (("cpu", usage.cpu), ("memory", usage.memory))
                 shown = ", ".join(f"{k}={v}" for k, v in values if v is not None)
                 after = loadmodel.switch_choice(c, w.key, i)
-                yield Transition("load", f"load {w.key} -> {shown}", attrs.evolve(state, cluster=after), fault=True)
+                yield Transition("load", f"load {w.key} -> {shown}", evolve(state, cluster=after), fault=True)
 
     @staticmethod
     def _has_hpa(scenario: Scenario) -> bool:
@@ -451,14 +448,14 @@ class KubeModel:
             if faultrules.firings(c, self.scenario.fault_rules):
                 c = before  # a fault rule fires in this tick: that is for the checker to explore
                 break
-            changed = attrs.evolve(c, ran=frozenset(), sched_attempted=frozenset(), ha=ha.steady(c)) != attrs.evolve(
+            changed = evolve(c, ran=frozenset(), sched_attempted=frozenset(), ha=ha.steady(c)) != evolve(
                 before, ran=frozenset(), sched_attempted=frozenset(), ha=ha.steady(before)
             )
             quiet_for = 0 if changed else quiet_for + c.settings.step
             if quiet_for > need:
                 break
             c = model.tick(c)
-        return attrs.evolve(state, cluster=attrs.evolve(c, ran=frozenset(), sched_attempted=frozenset()))
+        return evolve(state, cluster=evolve(c, ran=frozenset(), sched_attempted=frozenset()))
 
     def _spend(self, state: CheckState, kind: str) -> tuple[tuple[str, int], ...] | None:
         left = dict(state.budget).get(kind, 0)
@@ -538,7 +535,7 @@ class KubeModel:
                 yield Transition(
                     "repair",
                     label.format(name),
-                    attrs.evolve(state, cluster=after, injected=state.injected - {tag}),
+                    evolve(state, cluster=after, injected=state.injected - {tag}),
                     fault=True,
                 )
         for p in c.pods:
@@ -765,7 +762,14 @@ def _same_or(cache_key: str, obj: Any, make: Callable[[Any], Any]) -> Any:
 
 
 def _no_next_pod(objs: tuple[Any, ...]) -> tuple[Any, ...]:
-    return tuple(attrs.evolve(o, next_pod=0) for o in objs)
+    return tuple(evolve(o, next_pod=0) for o in objs)
+
+
+def _renamed_endpoints(s: Service, rn: Callable[[str], str]) -> Service:
+    """The Service with its endpoints' pods under their canonical names, in order (the Service
+    itself when that changes nothing)."""
+    eps = tuple(sorted(rn(e) for e in s.endpoints))
+    return s if eps == s.endpoints else evolve(s, endpoints=eps)
 
 
 def relative(
@@ -828,15 +832,15 @@ def relative(
         pods,
         _same_or("next_pod", c.replicasets, _no_next_pod) if symmetry else c.replicasets,
         tuple(_relative_deployment(d, now) for d in c.deployments),
-        tuple(attrs.evolve(s, endpoints=tuple(sorted(rn(e) for e in s.endpoints))) for s in c.services),
-        cp if cp.apiserver_down_since is None else attrs.evolve(cp, apiserver_down_since=age(cp.apiserver_down_since)),
+        tuple(_renamed_endpoints(s, rn) for s in c.services),
+        cp if cp.apiserver_down_since is None else evolve(cp, apiserver_down_since=age(cp.apiserver_down_since)),
         memory,
         c.implicit_host_powered,
         c.ran,
         frozenset(rn(x) for x in c.sched_attempted),
         c.pod_serial,
         c.statefulsets,
-        tuple(attrs.evolve(j, start_time=age(j.start_time), completion_time=age(j.completion_time)) for j in c.jobs),
+        tuple(evolve(j, start_time=age(j.start_time), completion_time=age(j.completion_time)) for j in c.jobs),
         _same_or("next_pod", c.daemonsets, _no_next_pod) if symmetry else c.daemonsets,
         c.rule_fired,
         faultrules.relative_timers(c),
@@ -874,7 +878,7 @@ def _relative_deployment(d: Deployment, now: int) -> Deployment:
     progressDeadlineSeconds (DeploymentTimedOut only asks whether the age exceeds it)."""
     if d.progress_time is None or d.progress_deadline_seconds is None:
         return d
-    return attrs.evolve(d, progress_time=min(now - d.progress_time, d.progress_deadline_seconds + 1))
+    return evolve(d, progress_time=min(now - d.progress_time, d.progress_deadline_seconds + 1))
 
 
 def _node_time(c: Cluster, node_name: str, field: str) -> int | None:

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 
-import attrs
 from attrs import frozen
 
 from kmodel import ha, informer, watchcache
@@ -39,6 +38,7 @@ from kmodel.components import (
     statefulset,
     tainteviction,
 )
+from kmodel.frozen import evolve
 from kmodel.state import Cluster, ControllerMemory
 from kmodel.transition import Outcome
 
@@ -97,7 +97,7 @@ def components(cluster: Cluster, replace: dict[str, StepFn] | None = None) -> li
     comps = [kubelet_component(n.name) for n in cluster.nodes] + list(CONTROLLERS)
     if replace:
         comps = [
-            attrs.evolve(c, step=replace.get(c.name, replace.get(c.host, c.step)))  # type: ignore[arg-type]
+            evolve(c, step=replace.get(c.name, replace.get(c.host, c.step)))  # type: ignore[arg-type]
             if c.name in replace or c.host in replace
             else c
             for c in comps
@@ -117,7 +117,7 @@ def component_steps(cluster: Cluster, comp: Component) -> list[Outcome]:
         outs = informer.step_on_view(cluster, comp.name, comp.step)
     if comp.repeat:
         return outs
-    return [attrs.evolve(o, state=attrs.evolve(o.state, ran=o.state.ran | {comp.name})) for o in outs]
+    return [evolve(o, state=evolve(o.state, ran=o.state.ran | {comp.name})) for o in outs]
 
 
 def tick(cluster: Cluster) -> Cluster:
@@ -138,19 +138,19 @@ def _tick(cluster: Cluster) -> Cluster:
     because their heartbeats could not get through.
     """
     now = cluster.now + cluster.settings.step
-    out = attrs.evolve(cluster, now=now, ran=frozenset(), sched_attempted=frozenset())
+    out = evolve(cluster, now=now, ran=frozenset(), sched_attempted=frozenset())
     cp = out.control_plane
     if out.apiserver_available:
         if cp.apiserver_down_since is not None:
-            out = attrs.evolve(out, control_plane=attrs.evolve(cp, apiserver_down_since=None))
+            out = evolve(out, control_plane=evolve(cp, apiserver_down_since=None))
         return out
     since = cp.apiserver_down_since
     if since is None:
         # it went down during the tick that just ended
         since = cluster.now
-        out = attrs.evolve(out, control_plane=attrs.evolve(cp, apiserver_down_since=since))
+        out = evolve(out, control_plane=evolve(cp, apiserver_down_since=since))
     if now - since >= cluster.settings.leader_election_renew_deadline and out.memory != ControllerMemory():
-        out = attrs.evolve(out, memory=ControllerMemory())
+        out = evolve(out, memory=ControllerMemory())
     if now - since >= cluster.settings.leader_election_renew_deadline:
         # the restarted process starts with no expectations and freshly listed informers
         out = informer.forget(out, "controller-manager")
@@ -188,4 +188,4 @@ def fixed_schedule_steps(cluster: Cluster, comps: list[Component]) -> Iterator[O
                 break
             # no lag here: every change reaches every informer at once
             state = informer.flush(informer.observe(state, outs[0].state))
-            yield outs[0] if state is outs[0].state else attrs.evolve(outs[0], state=state)
+            yield outs[0] if state is outs[0].state else evolve(outs[0], state=state)

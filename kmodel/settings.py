@@ -17,6 +17,7 @@ from attrs import Factory, field, frozen
 
 from kmodel import versions
 from kmodel.errors import shown
+from kmodel.frozen import identity_eq
 
 
 class SettingsError(ValueError):
@@ -57,6 +58,7 @@ def _version(_inst: object, _attribute: attrs.Attribute, value: str) -> None:  #
 MIN_RATE = 1 / (7 * 86400)  # the smallest eviction rate taken: one node a week
 
 
+@identity_eq
 @frozen(cache_hash=True)
 class Settings:
     # the Kubernetes release whose defaults, messages and behaviours the model follows

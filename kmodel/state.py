@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 import attrs
 from attrs import frozen
 
+from kmodel.frozen import evolve, identity_eq
 from kmodel.labels import LabelSelector
 from kmodel.podseq import ChunkedSeq
 from kmodel.probespec import ProbeRuntime, ProbeSpec
@@ -735,6 +736,7 @@ class NodeHealth:
     seen_lease: int | None = None  # the Lease renewTime it last saw (None: none yet)
 
 
+@identity_eq
 @frozen
 class ControllerMemory:
     """In-memory state of kube-controller-manager; reset whenever it (re)starts."""
@@ -764,6 +766,7 @@ class ControllerMemory:
 # --- the whole cluster -------------------------------------------------------------------------
 
 
+@identity_eq
 @frozen
 class Cluster:
     settings: Settings
@@ -896,55 +899,55 @@ class Cluster:
         old = find(self.nodes, node.name)
         if old is not None and not old.control_plane and not node.control_plane:
             carry_control_plane_nodes(self.nodes, nodes)
-        return attrs.evolve(self, nodes=nodes)
+        return evolve(self, nodes=nodes)
 
     def with_pod(self, pod: Pod) -> Cluster:
         pods = upsert(self.pods, pod)
         podindex.derive(self.pods, pods, find(self.pods, pod.name), pod)  # kmodel.podindex
-        return attrs.evolve(self, pods=pods)
+        return evolve(self, pods=pods)
 
     def without_pod(self, name: str) -> Cluster:
         pods = remove(self.pods, name)
         if pods is not self.pods:
             podindex.derive(self.pods, pods, find(self.pods, name), None)
-        return attrs.evolve(self, pods=pods)
+        return evolve(self, pods=pods)
 
     def with_replicaset(self, rs: ReplicaSet) -> Cluster:
-        return attrs.evolve(self, replicasets=upsert(self.replicasets, rs))
+        return evolve(self, replicasets=upsert(self.replicasets, rs))
 
     def with_deployment(self, d: Deployment) -> Cluster:
-        return attrs.evolve(self, deployments=upsert(self.deployments, d))
+        return evolve(self, deployments=upsert(self.deployments, d))
 
     def with_service(self, s: Service) -> Cluster:
-        return attrs.evolve(self, services=upsert(self.services, s))
+        return evolve(self, services=upsert(self.services, s))
 
     def with_priority_class(self, pc: PriorityClass) -> Cluster:
-        return attrs.evolve(self, priority_classes=upsert(self.priority_classes, pc))
+        return evolve(self, priority_classes=upsert(self.priority_classes, pc))
 
     def with_statefulset(self, s: StatefulSet) -> Cluster:
-        return attrs.evolve(self, statefulsets=upsert(self.statefulsets, s))
+        return evolve(self, statefulsets=upsert(self.statefulsets, s))
 
     def with_job(self, job: Job) -> Cluster:
-        return attrs.evolve(self, jobs=upsert(self.jobs, job))
+        return evolve(self, jobs=upsert(self.jobs, job))
 
     def with_daemonset(self, ds: DaemonSet) -> Cluster:
-        return attrs.evolve(self, daemonsets=upsert(self.daemonsets, ds))
+        return evolve(self, daemonsets=upsert(self.daemonsets, ds))
 
     def hpa(self, name: str) -> HorizontalPodAutoscaler | None:
         return find(self.hpas, name)
 
     def with_hpa(self, hpa: HorizontalPodAutoscaler) -> Cluster:
-        return attrs.evolve(self, hpas=upsert(self.hpas, hpa))
+        return evolve(self, hpas=upsert(self.hpas, hpa))
 
     def with_pdb(self, pdb: PodDisruptionBudget) -> Cluster:
-        return attrs.evolve(self, pdbs=upsert(self.pdbs, pdb))
+        return evolve(self, pdbs=upsert(self.pdbs, pdb))
 
     def with_drain(self, drain: Drain) -> Cluster:
         kept = tuple(d for d in self.drains if d.node != drain.node)
-        return attrs.evolve(self, drains=tuple(sorted((*kept, drain), key=attrgetter("node"))))
+        return evolve(self, drains=tuple(sorted((*kept, drain), key=attrgetter("node"))))
 
     def with_memory(self, **changes: object) -> Cluster:
-        return attrs.evolve(self, memory=attrs.evolve(self.memory, **changes))
+        return evolve(self, memory=evolve(self.memory, **changes))
 
 
 # --- indexes ------------------------------------------------------------------------------------

@@ -72,9 +72,8 @@ from __future__ import annotations
 
 import math
 
-import attrs
-
 from kmodel.components import apiserver
+from kmodel.frozen import evolve
 from kmodel.labels import LabelSelector
 from kmodel.namespaces import local_name, same_namespace
 from kmodel.state import (
@@ -163,7 +162,7 @@ def new_replicaset_for(d: Deployment, revision: int) -> ReplicaSet:
         labels=labels,
         replicas=0,
         selector=selector,
-        template=attrs.evolve(d.template, labels=labels),
+        template=evolve(d.template, labels=labels),
         owner=d.name,
         revision=revision,
         min_ready_seconds=d.min_ready_seconds,
@@ -266,12 +265,12 @@ def set_progressing(d: Deployment, status: str, reason: str, now: int, refresh: 
     (unless ``refresh``: syncRolloutStatus re-sets ReplicaSetUpdated to move lastUpdateTime)."""
     if d.progressing == status and d.progressing_reason == reason and not refresh:
         return d
-    out = attrs.evolve(d, progressing=status, progressing_reason=reason, progress_time=now)
-    return out if _keeps_time(out) else attrs.evolve(out, progress_time=None)
+    out = evolve(d, progressing=status, progressing_reason=reason, progress_time=now)
+    return out if _keeps_time(out) else evolve(out, progress_time=None)
 
 
 def remove_progressing(d: Deployment) -> Deployment:
-    return attrs.evolve(d, progressing="", progressing_reason="", progress_time=None)
+    return evolve(d, progressing="", progressing_reason="", progress_time=None)
 
 
 # --- the controller ----------------------------------------------------------------------------
@@ -307,10 +306,10 @@ class _Sync:
         for rs in self.c.replicasets:
             matches = same_namespace(rs.name, d.name) and selector_matches(d.selector, rs.labels)
             if rs.owner == d.name and not matches:
-                self.write_rs(attrs.evolve(rs, owner=None))
+                self.write_rs(evolve(rs, owner=None))
                 self.notes.append(f"release replicaset {rs.name}")
             elif rs.owner is None and matches:
-                self.write_rs(attrs.evolve(rs, owner=d.name))
+                self.write_rs(evolve(rs, owner=d.name))
                 self.notes.append(f"adopt replicaset {rs.name}")
 
     def owned(self) -> list[ReplicaSet]:
@@ -333,14 +332,14 @@ class _Sync:
         if existing is not None:
             upd = existing
             if upd.revision < new_revision:
-                upd = attrs.evolve(upd, revision=new_revision)
+                upd = evolve(upd, revision=new_revision)
             if upd.min_ready_seconds != d.min_ready_seconds:
-                upd = attrs.evolve(upd, min_ready_seconds=d.min_ready_seconds)
+                upd = evolve(upd, min_ready_seconds=d.min_ready_seconds)
             if upd != existing:
                 # annotations or minReadySeconds updated: written, and returned at once
                 self.notes.append(f"update replicaset {upd.name} (revision {upd.revision})")
                 return self.write_rs(upd)
-            d = attrs.evolve(d, revision=upd.revision)
+            d = evolve(d, revision=upd.revision)
             if has_progress_deadline(d) and not d.progressing:
                 d = set_progressing(d, TRUE, FOUND_NEW_RS_REASON, self.now)
             self.d = d
@@ -349,12 +348,12 @@ class _Sync:
             return None
         new = new_replicaset_for(d, new_revision)
         count = new_rs_new_replicas(d, [*olds, new], new)
-        new = attrs.evolve(new, replicas=count, desired_replicas=d.replicas, max_replicas=d.replicas + max_surge(d))
+        new = evolve(new, replicas=count, desired_replicas=d.replicas, max_replicas=d.replicas + max_surge(d))
         self.write_rs(new)
         self.notes.append(f"create replicaset {new.name}" + (f" with {count}" if count else ""))
         if count > 0:
             self._event(f"Scaled up replica set {new.name} from 0 to {count}")
-        d = attrs.evolve(d, revision=new_revision)
+        d = evolve(d, revision=new_revision)
         if has_progress_deadline(d):
             d = set_progressing(d, TRUE, NEW_RS_REASON, self.now)
         self.d = d
@@ -373,7 +372,7 @@ class _Sync:
         desired, most = d.replicas, d.replicas + max_surge(d)
         if rs.replicas == to and rs.desired_replicas == desired and rs.max_replicas == most:
             return False
-        self.write_rs(attrs.evolve(rs, replicas=to, desired_replicas=desired, max_replicas=most))
+        self.write_rs(evolve(rs, replicas=to, desired_replicas=desired, max_replicas=most))
         if rs.replicas == to:
             return False
         verb = "up" if to > rs.replicas else "down"
@@ -563,7 +562,7 @@ class _Sync:
         for rs in cleanable[: max(diff, 0)]:
             if rs.status_replicas != 0 or rs.replicas != 0:
                 continue
-            self.c = attrs.evolve(self.c, replicasets=remove(self.c.replicasets, rs.name))
+            self.c = evolve(self.c, replicasets=remove(self.c.replicasets, rs.name))
             self.notes.append(f"delete old replicaset {rs.name}")
 
     def calculate_status(self, new: ReplicaSet | None) -> Deployment:
@@ -573,7 +572,7 @@ class _Sync:
         available = sum(rs.status_available for rs in owned)
         cur_new = self.c.replicaset(new.name) if new is not None else None
         enough = available >= d.replicas - max_unavailable(d)
-        return attrs.evolve(
+        return evolve(
             d,
             status_updated=cur_new.status_replicas if cur_new is not None else 0,
             status_ready=sum(rs.status_ready for rs in owned),

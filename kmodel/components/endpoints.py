@@ -11,8 +11,7 @@ once its kubelet started its sandbox (phase Running here).
 
 from __future__ import annotations
 
-import attrs
-
+from kmodel.frozen import evolve
 from kmodel.namespaces import same_namespace
 from kmodel.state import RUNNING, Cluster, Service, selector_matches
 from kmodel.transition import Outcome
@@ -47,7 +46,7 @@ def step(cluster: Cluster) -> list[Outcome]:
     for svc in cluster.services:
         want = ready_endpoints(cluster, svc)
         if want != svc.endpoints:
-            out = out.with_service(attrs.evolve(svc, endpoints=want))
+            out = out.with_service(evolve(svc, endpoints=want))
             notes.append(f"service {svc.name} endpoints: {', '.join(want) or '<none>'}")
     if out == cluster:
         return []

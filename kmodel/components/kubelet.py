@@ -56,10 +56,9 @@ pressure conditions.
 
 from __future__ import annotations
 
-import attrs
-
 from kmodel import podindex
 from kmodel.components import kubeletadmission, prober
+from kmodel.frozen import evolve
 from kmodel.state import COND_FALSE, COND_TRUE, FAILED, PENDING, RUNNING, SUCCEEDED, Cluster, Node, Pod
 from kmodel.transition import Event, Outcome
 
@@ -84,7 +83,7 @@ def _run_fails(cluster: Cluster, pod: Pod) -> tuple[bool, Cluster]:
     job = cluster.job(pod.owner) if pod.owner_kind == "Job" and pod.owner else None
     if job is None or job.runs_failed >= b.failures:
         return False, cluster
-    return True, cluster.with_job(attrs.evolve(job, runs_failed=job.runs_failed + 1))
+    return True, cluster.with_job(evolve(job, runs_failed=job.runs_failed + 1))
 
 
 def _run_over(pod: Pod, now: int) -> bool:
@@ -171,20 +170,20 @@ def step(cluster: Cluster, node_name: str) -> list[Outcome]:
     running = set(node.running)
 
     if lease_due:
-        node = attrs.evolve(node, lease_renew_time=now)
+        node = evolve(node, lease_renew_time=now)
     if status_due:
         if node.ready != want:
             word = "NodeReady" if want == COND_TRUE else "NodeNotReady"
             events.append(Event(now, SOURCE, word, f"node/{node.name}", f"Node {node.name} status is now: {word}"))
             notes.append(f"{node.name} Ready {node.ready or 'none'} -> {want}")
-        node = attrs.evolve(node, ready=want, ready_reason=reason, last_heartbeat=now)
+        node = evolve(node, ready=want, ready_reason=reason, last_heartbeat=now)
 
     rejected = _admission(cluster, node, bound, running)
     for pod in bound:
         if pod.name in rejected:
             rejection = rejected[pod.name]
             out = out.with_pod(
-                attrs.evolve(
+                evolve(
                     pod,
                     phase=FAILED,
                     status_reason=rejection.reason,
@@ -214,7 +213,7 @@ def step(cluster: Cluster, node_name: str) -> list[Outcome]:
                 continue
             running.add(pod.name)
             out = out.with_pod(
-                attrs.evolve(
+                evolve(
                     pod,
                     restarts=pod.restarts + 1,
                     ready=True,
@@ -228,7 +227,7 @@ def step(cluster: Cluster, node_name: str) -> list[Outcome]:
             notes.append(f"{pod.name} container restarted (restarts {pod.restarts + 1})")
         elif pod.name not in running and pod.phase == RUNNING and pod.restart_policy == "Never":
             # the sandbox was killed: a Never pod's containers are not started again
-            out = out.with_pod(attrs.evolve(pod, phase=FAILED, ready=False, containers_ready=False, finished_at=now))
+            out = out.with_pod(evolve(pod, phase=FAILED, ready=False, containers_ready=False, finished_at=now))
             notes.append(f"{pod.name} Failed (its containers were killed; restartPolicy Never)")
         elif pod.name not in running:
             running.add(pod.name)
@@ -238,16 +237,14 @@ def step(cluster: Cluster, node_name: str) -> list[Outcome]:
                     # a new sandbox; the container still waits out its back-off (prober.sync)
                     notes.append(f"{pod.name} sandbox re-created (container in back-off)")
                 elif prober.has_probes(pod):
-                    fresh = attrs.evolve(
-                        pod, restarts=pod.restarts + 1, containers_ready=False, run_started=run_started
-                    )
+                    fresh = evolve(pod, restarts=pod.restarts + 1, containers_ready=False, run_started=run_started)
                     synced, probe_events, probe_notes = prober.sync(prober.start(fresh, now), now)
                     out = out.with_pod(synced)
                     events.extend(probe_events)
                     notes.extend(probe_notes)
                 else:
                     out = out.with_pod(
-                        attrs.evolve(
+                        evolve(
                             pod,
                             restarts=pod.restarts + 1,
                             ready=True,
@@ -270,7 +267,7 @@ def step(cluster: Cluster, node_name: str) -> list[Outcome]:
             else:
                 started = pod.start_time if pod.start_time is not None else _start_time(cluster, now)
                 if prober.has_probes(pod):
-                    fresh = attrs.evolve(pod, phase=RUNNING, start_time=started, run_started=run_started)
+                    fresh = evolve(pod, phase=RUNNING, start_time=started, run_started=run_started)
                     synced, probe_events, probe_notes = prober.sync(prober.start(fresh, now), now)
                     out = out.with_pod(synced)
                     events.append(Event(now, SOURCE, "Started", f"pod/{pod.name}", "Started container app"))
@@ -279,7 +276,7 @@ def step(cluster: Cluster, node_name: str) -> list[Outcome]:
                     notes.extend(probe_notes)
                     continue
                 out = out.with_pod(
-                    attrs.evolve(
+                    evolve(
                         pod,
                         phase=RUNNING,
                         ready=True,
@@ -296,13 +293,13 @@ def step(cluster: Cluster, node_name: str) -> list[Outcome]:
             fails, out = _run_fails(out, pod)
             done = dict(ready=False, containers_ready=False, finished_at=now)
             if not fails:
-                out = out.with_pod(attrs.evolve(pod, phase=SUCCEEDED, **done))
+                out = out.with_pod(evolve(pod, phase=SUCCEEDED, **done))
                 notes.append(f"{pod.name} Succeeded")
             elif pod.restart_policy == "Never":
-                out = out.with_pod(attrs.evolve(pod, phase=FAILED, **done))
+                out = out.with_pod(evolve(pod, phase=FAILED, **done))
                 notes.append(f"{pod.name} Failed (exit code {pod.behaviour.exit_code if pod.behaviour else 1})")
             else:
-                out = out.with_pod(attrs.evolve(pod, **done))
+                out = out.with_pod(evolve(pod, **done))
                 events.append(
                     Event(
                         now,
@@ -322,7 +319,7 @@ def step(cluster: Cluster, node_name: str) -> list[Outcome]:
                 events.extend(probe_events)
                 notes.extend(probe_notes)
         elif not pod.ready:
-            out = out.with_pod(attrs.evolve(pod, ready=True, containers_ready=True, ready_since=now))
+            out = out.with_pod(evolve(pod, ready=True, containers_ready=True, ready_since=now))
             notes.append(f"{pod.name} ready again")
 
     for name in sorted(running) if node.runtime_ready else ():
@@ -331,7 +328,7 @@ def step(cluster: Cluster, node_name: str) -> list[Outcome]:
             running.discard(name)
             notes.append(f"killed leftover containers of {name}")
 
-    node = attrs.evolve(node, running=frozenset(running))
+    node = evolve(node, running=frozenset(running))
     out = out.with_node(node)
     if out == cluster:
         return []

@@ -46,9 +46,8 @@ from __future__ import annotations
 import itertools
 from collections import Counter
 
-import attrs
-
 from kmodel.components import apiserver
+from kmodel.frozen import evolve
 from kmodel.settings import Settings
 from kmodel.state import (
     COND_FALSE,
@@ -110,14 +109,14 @@ def _zone_interval(cluster: Cluster, state: str, zone_size: int) -> int | None:
 def _without_taint(node: Node, key: str, effect: str) -> Node:
     if not node.has_taint(key, effect):
         return node
-    return attrs.evolve(node, taints=tuple(t for t in node.taints if not (t.key == key and t.effect == effect)))
+    return evolve(node, taints=tuple(t for t in node.taints if not (t.key == key and t.effect == effect)))
 
 
 def _with_taint(node: Node, key: str, effect: str, now: int) -> Node:
     if node.has_taint(key, effect):
         return node
     added = now if effect == NO_EXECUTE else None
-    return attrs.evolve(node, taints=(*node.taints, Taint(key=key, effect=effect, time_added=added)))
+    return evolve(node, taints=(*node.taints, Taint(key=key, effect=effect, time_added=added)))
 
 
 def _update_health(s: Settings, now: int, node: Node, record: NodeHealth | None) -> tuple[str, NodeHealth, Node]:
@@ -162,17 +161,17 @@ def _update_health(s: Settings, now: int, node: Node, record: NodeHealth | None)
             record = NodeHealth(node.name, now, node.last_heartbeat, node.ready)
     lease = node.lease_renew_time
     if lease is not None and (saved_lease is None or saved_lease < lease):
-        record = attrs.evolve(record, probe_time=now, seen_lease=lease)
+        record = evolve(record, probe_time=now, seen_lease=lease)
     current = node
     if now > record.probe_time + grace and node.ready != COND_UNKNOWN:
         if never_posted:
-            current = attrs.evolve(
+            current = evolve(
                 node, ready=COND_UNKNOWN, ready_reason="NodeStatusNeverUpdated", last_heartbeat=node.created
             )
         else:
-            current = attrs.evolve(node, ready=COND_UNKNOWN, ready_reason="NodeStatusUnknown")
+            current = evolve(node, ready=COND_UNKNOWN, ready_reason="NodeStatusUnknown")
         record = NodeHealth(node.name, record.probe_time, current.last_heartbeat, COND_UNKNOWN, lease)
-    return observed, attrs.evolve(record, seen_ready=current.ready), current
+    return observed, evolve(record, seen_ready=current.ready), current
 
 
 ORDER_LIMIT = 4  # the largest zone whose nodes queued in one pass are queued in every order
@@ -213,7 +212,7 @@ def every_order_noting(cluster: Cluster) -> tuple[list[Outcome], bool]:
         if order == first:
             continue
         for o in _pass(cluster, order)[0]:
-            outs.append(attrs.evolve(o, label=f"{o.label}; queued for NoExecute in the order {', '.join(order)}"))
+            outs.append(evolve(o, label=f"{o.label}; queued for NoExecute in the order {', '.join(order)}"))
     return outs, kept
 
 
@@ -277,7 +276,7 @@ def _pass(cluster: Cluster, order: tuple[str, ...] | None) -> tuple[list[Outcome
             )
             for pod in out.pods_on(node.name):
                 if pod.ready:
-                    out = out.with_pod(attrs.evolve(pod, ready=False, ready_since=None))
+                    out = out.with_pod(evolve(pod, ready=False, ready_since=None))
                     events.append(Event(now, SOURCE, "NodeNotReady", f"pod/{pod.name}", "Node is not ready", "Warning"))
             notes.append(f"pods on {node.name} marked not ready")
         if current is not node:
@@ -300,7 +299,7 @@ def _pass(cluster: Cluster, order: tuple[str, ...] | None) -> tuple[list[Outcome
             notes.append(f"zone {z or '<none>'} is {st}")
     if was_all_full and not all_full:
         # Leaving total disruption: every node starts a fresh grace period.
-        health = [attrs.evolve(h, probe_time=now) for h in health]
+        health = [evolve(h, probe_time=now) for h in health]
 
     queue = list(mem.taint_queue)
     tokens = mem.zone_next_token

@@ -29,10 +29,9 @@ import functools
 from collections.abc import Callable
 from operator import attrgetter
 
-import attrs
-
 from kmodel import informer, podindex
 from kmodel.components import apiserver
+from kmodel.frozen import evolve
 from kmodel.namespaces import same_namespace
 from kmodel.state import PENDING, RUNNING, Cluster, Pod, ReplicaSet, pod_available, selector_matches
 from kmodel.transition import Event, Outcome
@@ -117,9 +116,9 @@ def new_pod(rs: ReplicaSet, now: int, taken: Callable[[str], bool] = lambda _: F
     a name that is taken (a ReplicaSet deleted and recreated under the same name restarts the
     model's counter while its old pods may still be Terminating), so the counter moves on."""
     while taken(name := f"{rs.name}-{apiserver.name_suffix(rs.name, rs.next_pod)}"):
-        rs = attrs.evolve(rs, next_pod=rs.next_pod + 1)
+        rs = evolve(rs, next_pod=rs.next_pod + 1)
     pod = rs.template.new_pod(name, rs.name, "ReplicaSet", created=now)
-    return pod, attrs.evolve(rs, next_pod=rs.next_pod + 1)
+    return pod, evolve(rs, next_pod=rs.next_pod + 1)
 
 
 def claim_pods(cluster: Cluster, rs: ReplicaSet, notes: list[str]) -> Cluster:
@@ -143,10 +142,10 @@ def claim_pods(cluster: Cluster, rs: ReplicaSet, notes: list[str]) -> Cluster:
     adopt = ix.per_owner(("replicaset.adopt", rs.selector, space), None, adoptable)
     for p in sorted([*release, *adopt], key=attrgetter("name")):
         if p.owner is not None:
-            out = out.with_pod(attrs.evolve(p, owner=None))
+            out = out.with_pod(evolve(p, owner=None))
             notes.append(f"{rs.name}: release {p.name}")
         else:
-            out = out.with_pod(attrs.evolve(p, owner=rs.name, owner_kind="ReplicaSet"))
+            out = out.with_pod(evolve(p, owner=rs.name, owner_kind="ReplicaSet"))
             notes.append(f"{rs.name}: adopt {p.name}")
     return out
 
@@ -193,7 +192,7 @@ def sync(cluster: Cluster, rs: ReplicaSet, events: list[Event], notes: list[str]
     # the status changes at the first tick at or after that instant.
     ready = sum(1 for p in active_now if p.ready)
     available = sum(1 for p in active_now if pod_available(p, rs.min_ready_seconds, now))
-    rs = attrs.evolve(rs, status_replicas=len(active_now), status_ready=ready, status_available=available)
+    rs = evolve(rs, status_replicas=len(active_now), status_ready=ready, status_available=available)
     return out.with_replicaset(rs)
 
 

@@ -30,10 +30,9 @@ again, as in the real controller.
 
 from __future__ import annotations
 
-import attrs
-
 from kmodel import podindex, versions
 from kmodel.components import apiserver
+from kmodel.frozen import evolve
 from kmodel.namespaces import namespaced
 from kmodel.state import NO_EXECUTE, Cluster, Pod, Taint, Toleration
 from kmodel.transition import Event, Outcome
@@ -110,7 +109,7 @@ def step(cluster: Cluster) -> list[Outcome]:
         events.append(
             Event(now, source, "TaintManagerEviction", f"pod/{pod.name}", f"Marking for deletion Pod {_ref(pod.name)}")
         )
-        out = out.with_pod(attrs.evolve(pod, disruption_target=True))
+        out = out.with_pod(evolve(pod, disruption_target=True))
         out = apiserver.delete_pod(out, pod.name)
         notes.append(f"evict {pod.name} from {pod.node_name}")
 
