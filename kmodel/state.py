@@ -871,22 +871,15 @@ class Cluster:
     @property
     def apiserver_available(self) -> bool:
         """The apiserver answers requests: it runs, etcd runs, and their host is on."""
-        if self.ha is not None:
-            return bool(self.ha.apiserver_available(self))
-        cp = self.control_plane
-        return cp.apiserver and cp.etcd and self.control_plane_host_up
+        return _process_facts(self)[0]
 
     @property
     def scheduler_active(self) -> bool:
-        if self.ha is not None:
-            return bool(self.ha.scheduler_active(self))
-        return self.control_plane.scheduler and self.control_plane_host_up and self.apiserver_available
+        return _process_facts(self)[1]
 
     @property
     def controller_manager_active(self) -> bool:
-        if self.ha is not None:
-            return bool(self.ha.controller_manager_active(self))
-        return self.control_plane.controller_manager and self.control_plane_host_up and self.apiserver_available
+        return _process_facts(self)[2]
 
     def kubelet_connected(self, node: Node) -> bool:
         """The node's kubelet runs and can reach the apiserver."""
@@ -951,6 +944,30 @@ class Cluster:
 
 
 # --- indexes ------------------------------------------------------------------------------------
+
+# the last cluster asked whether its apiserver, scheduler and controller-manager act, and the
+# answers: each component's step asks one to three times, about twenty times per state the
+# explorer visits, and the answers are a function of the (frozen) cluster
+_facts_of: list[tuple[Cluster, tuple[bool, bool, bool]]] = []
+
+
+def _process_facts(c: Cluster) -> tuple[bool, bool, bool]:
+    if _facts_of and _facts_of[0][0] is c:
+        return _facts_of[0][1]
+    if c.ha is not None:
+        facts = (
+            bool(c.ha.apiserver_available(c)),
+            bool(c.ha.scheduler_active(c)),
+            bool(c.ha.controller_manager_active(c)),
+        )
+    else:
+        cp = c.control_plane
+        up = c.control_plane_host_up
+        api = cp.apiserver and cp.etcd and up
+        facts = (api, cp.scheduler and up and api, cp.controller_manager and up and api)
+    _facts_of[:] = [(c, facts)]
+    return facts
+
 
 # the control-plane nodes of a nodes tuple, by the tuple's identity (the entry holds the tuple, so
 # an identity is never reused while it is kept): every kubelet step and every component's "is my
