@@ -60,6 +60,7 @@ from kmodel.components.plugins import interpodaffinity, nodeports
 from kmodel.components.plugins.framework import CycleState
 from kmodel.engines.base import ALWAYS, ALWAYS_TRANSITION, EVENTUALLY, Property
 from kmodel.errors import KmodelError
+from kmodel.frozen import evolve
 from kmodel.namespaces import namespace_of, same_namespace
 from kmodel.schedulingspec import PodAffinityTerm
 from kmodel.settings import Settings
@@ -507,10 +508,35 @@ def template_pod(c: Cluster, d: Deployment) -> Pod:
     ):
         if not any(_tolerates(t, Taint(key=key, effect=NO_EXECUTE)) for t in added):
             added.append(Toleration(key=key, operator="Exists", effect=NO_EXECUTE, toleration_seconds=seconds))
-    return attrs.evolve(pod, tolerations=tuple(added))
+    return evolve(pod, tolerations=tuple(added))
+
+
+# _slots's answers by what it reads: the nodes, the pods, the settings (the template's default
+# tolerations), the Deployment, whether the apiserver answers (kubelets connected) and the
+# ReplicaSets it owns. replica-convergence asks in every state the explorer visits, and states
+# that differ elsewhere (the clock, the controllers' memory, which components ran) share their
+# nodes and pods tuples. Keyed by identity; the entry holds the objects, so an id is not reused
+# while it is kept.
+_slots_memo: dict[tuple[int, int, int, int, bool, frozenset[str]], tuple[tuple[object, ...], int]] = {}
+_SLOTS_MEMO = 10_000
 
 
 def _slots(c: Cluster, d: Deployment, owned: set[str]) -> int:
+    """:func:`_count_slots`, remembered (see above)."""
+    key = (id(c.nodes), id(c.pods), id(c.settings), id(d), c.apiserver_available, frozenset(owned))
+    hit = _slots_memo.get(key)
+    if hit is not None:
+        held = hit[0]
+        if held[0] is c.nodes and held[1] is c.pods and held[2] is c.settings and held[3] is d:
+            return hit[1]
+    value = _count_slots(c, d, owned)
+    if len(_slots_memo) >= _SLOTS_MEMO:
+        _slots_memo.clear()
+    _slots_memo[key] = ((c.nodes, c.pods, c.settings, d), value)
+    return value
+
+
+def _count_slots(c: Cluster, d: Deployment, owned: set[str]) -> int:
     """How many of ``d``'s pods the scheduler could have running at once on the healthy nodes
     (kubelet connected), next to the non-terminating pods of other owners there.
 
@@ -527,49 +553,96 @@ def _slots(c: Cluster, d: Deployment, owned: set[str]) -> int:
     """
     # spread constraints say where the pods go relative to each other, not how many the nodes
     # hold: they are left out here, so a Deployment its own constraints keep short is not excused
-    pod = template_pod(c, d)
-    want = pod.requests
-    wanted_ports = pod.scheduling.host_ports
+    pod = _template(c, d)
     # pod affinity depends on where other pods run: there the InterPodAffinity plugin itself is
     # asked (the other filters are restated in _scheduler_would_accept)
     affinity_matters = pod.scheduling.pod_affinity is not None or any(
         p.scheduling.pod_anti_affinity is not None or p.scheduling.pod_affinity is not None for p in c.pods
     )
     by_node = pods_by_node(c.pods)
+    mine = frozenset(owned)
+    total = 0
+    if not affinity_matters:
+        for node in c.nodes:
+            if c.kubelet_connected(node):
+                total += _node_slots(pod, node, by_node.get(node.name, ()), mine)
+        return total
     # the filters see the other owners' pods only: a Deployment's own pods take room by their
     # requests, and its own anti-affinity (replicas kept apart) is not an excuse to run fewer
-    others = attrs.evolve(c, pods=tuple(p for p in c.pods if p.replicaset_owner not in owned))
+    others = evolve(c, pods=tuple(p for p in c.pods if p.replicaset_owner not in owned))
     affinity_state = CycleState.of(others, pod)  # one PreFilter for every node
-    total = 0
     for node in c.nodes:
         if not c.kubelet_connected(node):
             continue
-        clean = attrs.evolve(node, taints=tuple(t for t in node.taints if t.key not in CONDITION_TAINTS))
-        if not _scheduler_would_accept(pod, clean):
+        clean = _clean(node)
+        if not _scheduler_would_accept(pod, clean) or interpodaffinity.filter(affinity_state, clean) is not None:
             continue
-        if affinity_matters and interpodaffinity.filter(affinity_state, clean) is not None:
-            continue
-        used = Resources()
-        taken: set[nodeports.Binding] = set()
-        for other in by_node.get(node.name, ()):
-            if other.terminating or other.replicaset_owner in owned or other.phase in (SUCCEEDED, FAILED):
-                continue
-            used = used + other.requests + Resources(pods=1)
-            taken.update(nodeports.binding(hp) for hp in other.scheduling.host_ports)
-        cap = node.capacity
-        room = cap.pods - used.pods
-        if want.cpu:
-            room = min(room, (cap.cpu - used.cpu) // want.cpu)
-        if want.memory:
-            room = min(room, (cap.memory - used.memory) // want.memory)
-        if want.ephemeral_storage:
-            room = min(room, (cap.ephemeral_storage - used.ephemeral_storage) // want.ephemeral_storage)
-        for name, amount in want.scalar:
-            room = min(room, (cap.get(name) - used.get(name)) // amount)
-        if wanted_ports:
-            room = min(room, 0 if nodeports.conflicts(wanted_ports, taken) else 1)
-        total += max(room, 0)
+        total += _room(pod, node, by_node.get(node.name, ()), mine)
     return total
+
+
+def _clean(node: Node) -> Node:
+    """The node without the not-ready / unreachable taints (see :func:`_count_slots`)."""
+    return evolve(node, taints=tuple(t for t in node.taints if t.key not in CONDITION_TAINTS))
+
+
+# the template pod by Deployment and settings, and each node's slots by node, its pods group (the
+# pods index shares a node's group between states where its pods did not change), template and
+# owned ReplicaSets; keyed by identity, each entry holding what it was computed from
+_templates: dict[tuple[int, int], tuple[Deployment, object, Pod]] = {}
+_node_memo: dict[tuple[int, int, int, frozenset[str]], tuple[tuple[object, ...], int]] = {}
+
+
+def _template(c: Cluster, d: Deployment) -> Pod:
+    hit = _templates.get((id(d), id(c.settings)))
+    if hit is not None and hit[0] is d and hit[1] is c.settings:
+        return hit[2]
+    pod = template_pod(c, d)
+    if len(_templates) >= _SLOTS_MEMO:
+        _templates.clear()
+    _templates[(id(d), id(c.settings))] = (d, c.settings, pod)
+    return pod
+
+
+def _node_slots(pod: Pod, node: Node, group: tuple[Pod, ...], owned: frozenset[str]) -> int:
+    """The template's slots on a node with no pod affinity anywhere: the filters, then the room."""
+    key = (id(pod), id(node), id(group), owned)
+    hit = _node_memo.get(key)
+    if hit is not None and hit[0][0] is pod and hit[0][1] is node and hit[0][2] is group:
+        return hit[1]
+    value = _room(pod, node, group, owned) if _scheduler_would_accept(pod, _clean(node)) else 0
+    if len(_node_memo) >= 10 * _SLOTS_MEMO:
+        _node_memo.clear()
+    _node_memo[key] = ((pod, node, group), value)
+    return value
+
+
+def _room(pod: Pod, node: Node, group: tuple[Pod, ...], owned: frozenset[str]) -> int:
+    """How many copies of ``pod`` fit on ``node`` next to the pods of ``group`` that count (not
+    terminating, not finished, not of the ``owned`` ReplicaSets): NodeResourcesFit's resources
+    and, for a template with host ports, one copy at most."""
+    want = pod.requests
+    wanted_ports = pod.scheduling.host_ports
+    used = Resources()
+    taken: set[nodeports.Binding] = set()
+    for other in group:
+        if other.terminating or other.replicaset_owner in owned or other.phase in (SUCCEEDED, FAILED):
+            continue
+        used = used + other.requests + Resources(pods=1)
+        taken.update(nodeports.binding(hp) for hp in other.scheduling.host_ports)
+    cap = node.capacity
+    room = cap.pods - used.pods
+    if want.cpu:
+        room = min(room, (cap.cpu - used.cpu) // want.cpu)
+    if want.memory:
+        room = min(room, (cap.memory - used.memory) // want.memory)
+    if want.ephemeral_storage:
+        room = min(room, (cap.ephemeral_storage - used.ephemeral_storage) // want.ephemeral_storage)
+    for name, amount in want.scalar:
+        room = min(room, (cap.get(name) - used.get(name)) // amount)
+    if wanted_ports:
+        room = min(room, 0 if nodeports.conflicts(wanted_ports, taken) else 1)
+    return max(room, 0)
 
 
 def _pod_state(c: Cluster, p: Pod) -> str:

@@ -101,7 +101,7 @@ class HostPort:
     host_ip: str = ""
 
 
-@frozen
+@frozen(cache_hash=True)
 class SchedulingSpec:
     node_affinity: NodeAffinity | None = None
     pod_affinity: PodAffinity | None = None

@@ -82,7 +82,7 @@ def _add_scalars(a: Scalars, b: Scalars) -> Scalars:
     return tuple(sorted(total.items()))
 
 
-@frozen
+@frozen(cache_hash=True)
 class Resources:
     """CPU in millicores, memory and ephemeral-storage in bytes, (for node capacity) the pod
     count, and the scalar resources (``ScalarResources`` in the scheduler: extended resources
@@ -135,7 +135,7 @@ class Taint:
         return f"{self.key}{value}:{self.effect}"
 
 
-@frozen
+@frozen(cache_hash=True)
 class Toleration:
     key: str = ""
     operator: str = "Equal"  # "Equal" or "Exists"; an empty operator means Equal
@@ -188,7 +188,7 @@ def selector_matches(selector: Labels | LabelSelector, labels: Labels) -> bool:
 # --- API objects ------------------------------------------------------------------------------
 
 
-@frozen
+@frozen(cache_hash=True)
 class PodTemplate:
     labels: Labels = ()
     tolerations: tuple[Toleration, ...] = ()
