@@ -377,7 +377,24 @@ def execute(run: CheckRun, options: CheckOptions | None = None, progress: Progre
             progress=(lambda s, q: progress("explore", "", s, q)) if progress else None,
             families=EXPLORER_FAMILIES,
         )
-    if "hypothesis" in engines:
+    if "hypothesis" in engines and options.workers <= 1 and deadline is None:
+        from kmodel.engines.hypothesis_many import check_many
+
+        try:
+            by_engine["hypothesis"] = check_many(
+                run.model,
+                list(run.properties),
+                seed=options.seed,
+                profile=options.profile,
+                database=options.database,
+                max_states=options.max_states,
+                max_depth=options.max_depth,
+                progress=(lambda name, s, q: progress("hypothesis", name, s, q)) if progress else None,
+                families=EXPLORER_FAMILIES,
+            )
+        except ValueError as err:
+            raise KmodelError(str(err), where="--profile", fix="use ci, dev or thorough") from None
+    elif "hypothesis" in engines:
         try:
             by_engine["hypothesis"] = [
                 clock.run(

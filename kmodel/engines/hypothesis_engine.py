@@ -218,11 +218,13 @@ class _Run:
         self.max_depth: int | None = None  # actions of one run, at most (--max-depth)
         self.max_states: int | None = None  # distinct states over all runs, at most (--max-states)
         self.state_limited = False  # max_states stopped the check
+        self.walk: Callable[[_Run], _Walk] = _Walk  # what walks a run (check_many: _ScreenWalk)
 
-    def visit(self, state: Any) -> None:
-        """Count a state reached by a run; stop everything once the time is up or once
-        shrinking has had its share."""
-        self.seen.add(hash(self.model.fingerprint(state)))
+    def visit(self, state: Any) -> int:
+        """Count a state reached by a run (its fingerprint's hash, returned); stop everything
+        once the time is up or once shrinking has had its share."""
+        key = hash(self.model.fingerprint(state))
+        self.seen.add(key)
         self.stats.states = len(self.seen)
         if self.max_states is not None and self.stats.states >= self.max_states:
             self.state_limited = True
@@ -238,6 +240,7 @@ class _Run:
             self.stats.seconds = now - self.start
             self.progress(self.stats, 0)
             self.last_report = now
+        return key
 
     def failed(self, failure: _Failure) -> None:
         if self.best is None:
@@ -453,7 +456,7 @@ class _Machine(RuleBasedStateMachine):
 
     def __init__(self) -> None:
         super().__init__()
-        self.walk = _Walk(self.run)
+        self.walk = self.run.walk(self.run)
         run = self.run
         run.stats.examples += 1
         if run.shrink_until is not None and (
@@ -582,6 +585,57 @@ def _shrinkable(run: _Run, error: Exception | None) -> bool:
     return run.best is not None and not run.timed_out and (error is None or _only_violations(error))
 
 
+def _setup(
+    run: _Run,
+    profile: str,
+    max_examples: int | None,
+    steps: int | None,
+    seed: int | None,
+    max_states: int | None,
+    max_depth: int | None,
+    database: str | None,
+    db: ExampleDatabase | None = None,
+) -> tuple[type[_Machine], hypothesis.settings]:
+    """The machine class and Hypothesis settings of a check (see :func:`check`); ``db``, when
+    given, is the example database instead of ``database``'s."""
+    examples, length = PROFILES[profile]
+    examples = examples if max_examples is None else max_examples
+    length = length if steps is None else steps
+    run.max_length = length * FORCED_FACTOR
+    run.max_states = max_states
+    run.max_depth = max_depth
+    if max_depth is not None:
+        length = max(1, min(length, max_depth))  # each rule takes at least one action
+    machine = _machine_class(run)
+    if seed is not None:
+        machine = hypothesis.seed(seed)(machine)
+    config = hypothesis.settings(
+        parent=hypothesis.settings.get_profile("default"),
+        max_examples=examples,
+        stateful_step_count=length,
+        deadline=None,
+        database=db if db is not None else _database(database, run.model, run.prop, run.known),
+        derandomize=False,
+        suppress_health_check=list(HealthCheck),
+        verbosity=Verbosity.quiet,
+        report_multiple_bugs=False,
+        print_blob=False,
+        phases=(Phase.explicit, Phase.reuse, Phase.generate)
+        + ((Phase.shrink,) if length <= HYPOTHESIS_SHRINK_RULES else ()),
+    )
+    return machine, config
+
+
+def fairness_warnings(model: Model, prop: Property) -> list[str]:
+    """What a verdict on ``prop`` must say about the model's fairness."""
+    if prop.kind == EVENTUALLY and prop.needs_fairness and not getattr(model, "fair", False):
+        return [
+            f"{prop.name} is a liveness property, but this model does not guarantee fairness: "
+            "a run that starves a component can miss it without any bug"
+        ]
+    return []
+
+
 def check(
     model: Model,
     prop: Property,
@@ -614,38 +668,9 @@ def check(
         raise ValueError(f"the Hypothesis engine cannot check {prop.kind!r} properties")
     if prop.kind == EVENTUALLY and not hasattr(model, "stop_faults"):
         raise ValueError(f"{prop.name}: this model cannot stop its faults, so 'eventually' cannot be checked")
-    examples, length = PROFILES[profile]
-    examples = examples if max_examples is None else max_examples
-    length = length if steps is None else steps
     run = _Run(model, prop, list(families or []), timeout, SHRINK_LIMITS[profile], progress)
-    run.max_length = length * FORCED_FACTOR
-    run.max_states = max_states
-    run.max_depth = max_depth
-    if max_depth is not None:
-        length = max(1, min(length, max_depth))  # each rule takes at least one action
-    machine = _machine_class(run)
-    if seed is not None:
-        machine = hypothesis.seed(seed)(machine)
-    config = hypothesis.settings(
-        parent=hypothesis.settings.get_profile("default"),
-        max_examples=examples,
-        stateful_step_count=length,
-        deadline=None,
-        database=_database(database, model, prop, run.known),
-        derandomize=False,
-        suppress_health_check=list(HealthCheck),
-        verbosity=Verbosity.quiet,
-        report_multiple_bugs=False,
-        print_blob=False,
-        phases=(Phase.explicit, Phase.reuse, Phase.generate)
-        + ((Phase.shrink,) if length <= HYPOTHESIS_SHRINK_RULES else ()),
-    )
-    warnings: list[str] = []
-    if prop.kind == EVENTUALLY and prop.needs_fairness and not getattr(model, "fair", False):
-        warnings.append(
-            f"{prop.name} is a liveness property, but this model does not guarantee fairness: "
-            "a run that starves a component can miss it without any bug"
-        )
+    machine, config = _setup(run, profile, max_examples, steps, seed, max_states, max_depth, database)
+    warnings = fairness_warnings(model, prop)
     error = _hypothesis(machine, config)
     run.shrink_until = None
     run.max_states = None  # shortening a counterexample found may visit new states
