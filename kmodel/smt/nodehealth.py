@@ -764,7 +764,7 @@ def model_values(m: z3.ModelRef, consts: dict[str, Any] | None = None) -> dict[s
     if consts is None:
         pairs = [(d.name(), d.ast) for d in m.decls() if d.arity() == 0]
     else:
-        pairs = [(name, c.decl().ast) for name, c in consts.items()]
+        pairs = _decls_of(consts)
     out: dict[str, int | bool] = {}
     for name, decl in pairs:
         ast = z3core.Z3_model_get_const_interp(ctx, m.model, decl)
@@ -775,6 +775,24 @@ def model_values(m: z3.ModelRef, consts: dict[str, Any] | None = None) -> dict[s
         else:
             out[name] = int(z3core.Z3_get_numeral_string(ctx, ast))
     return out
+
+
+# the (name, declaration) pairs of a ``consts`` dict, by the dict's identity: the agreement
+# checks read the same constants from thousands of models, and building a Python FuncDeclRef per
+# constant and model was half their time. The entry holds the dict, whose constants keep their
+# declarations alive (and the id from being reused).
+_decls: dict[int, tuple[dict[str, Any], list[tuple[str, Any]]]] = {}
+
+
+def _decls_of(consts: dict[str, Any]) -> list[tuple[str, Any]]:
+    hit = _decls.get(id(consts))
+    if hit is not None and hit[0] is consts and len(hit[1]) == len(consts):
+        return hit[1]
+    pairs = [(name, c.decl().ast) for name, c in consts.items()]
+    if len(_decls) >= 256:
+        _decls.clear()
+    _decls[id(consts)] = (consts, pairs)
+    return pairs
 
 
 def fast_and(terms: list[z3.BoolRef]) -> z3.BoolRef:
