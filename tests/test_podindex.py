@@ -5,10 +5,11 @@
   history (two writes from the same tuple: both indexes stay valid).
 - A ChunkedSeq reads, compares, hashes and is written by name as the tuple it stands for.
 - ``kmodel simulate`` with the fast path (derived indexes, the scheduler building only the first
-  of several tied successors, a failed attempt remembered, the pods in a ChunkedSeq) gives,
-  event by event, step by step and snapshot by snapshot, what the plain path gives (every index
-  built afresh from its tuple, every successor built, every retry attempted, a tuple), on shipped
-  scenarios and on generated clusters with node failures and with pods that do not fit.
+  of several tied successors, a failed attempt remembered, the pods and the index's groups in
+  a ChunkedSeq) gives, event by event, step by step and snapshot by snapshot, what the plain
+  path gives (every index built afresh from its tuple, every successor built, every retry
+  attempted, a tuple), on shipped scenarios and on generated clusters with node failures and
+  with pods that do not fit.
 """
 
 from __future__ import annotations
@@ -103,6 +104,14 @@ def test_derived_index_equals_fresh_one(writes: list, branch: list) -> None:  # 
     _check(c)
 
 
+def test_derived_index_equals_fresh_one_with_chunked_groups(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same, with every group of two pods or more in a ChunkedSeq of chunks of two (at
+    scale an owner's pods and the pending pods are; here the chunks split and empty)."""
+    monkeypatch.setattr(podindex, "BIG_GROUP", 1)
+    monkeypatch.setattr(podseq, "CHUNK", 2)
+    test_derived_index_equals_fresh_one()
+
+
 def _phases(group: tuple[Pod, ...]) -> tuple[tuple[str, str], ...]:
     return tuple((p.name, p.phase) for p in group)
 
@@ -137,6 +146,7 @@ def _fast(scen: Scenario, monkeypatch: pytest.MonkeyPatch) -> Simulation:
     with monkeypatch.context() as m:
         m.setattr(podseq, "CHUNK", 3)
         m.setattr(simulate_engine, "_CHUNK_FROM", 0)
+        m.setattr(podindex, "BIG_GROUP", 0)
         return simulate(scen)
 
 
