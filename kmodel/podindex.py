@@ -113,6 +113,8 @@ class PodIndex:
         out = PodIndex.__new__(PodIndex)
         out.pods = pods
         out.by_node = self._regroup(self.by_node, old, new, attrgetter("node_name"))
+        if _node_updates:
+            _carry(self.by_node, out.by_node, old, new)
         out.by_owner = self._regroup(self.by_owner, old, new, attrgetter("owner"))
         counters = {}
         for name, value in self.counters.items():
@@ -152,9 +154,19 @@ class PodIndex:
             entries = self.orders[name] = SortedChunks(sorted(((key(p), p) for p in self.pods if test(p)), key=_first))
         return entries
 
-    def per_node(self, fact: Hashable, node: str | None, compute: Callable[[Group], Any]) -> Any:
+    def per_node(
+        self, fact: Hashable, node: str | None, compute: Callable[[Group], Any], update: Update | None = None
+    ) -> Any:
         """``compute(pods on node)``, kept until a pod on that node changes. ``fact`` names
-        what ``compute`` computes (the same fact must always be computed the same way)."""
+        what ``compute`` computes (the same fact must always be computed the same way).
+
+        ``update(value, old, new)``, when given, is the fact's value for the node's pods with
+        ``old`` replaced by ``new`` (either may be None: a pod leaving, a pod arriving), from
+        its value before, or None when it cannot tell: a write then carries a known value over
+        to the node's new group (see :func:`_carry`) instead of leaving it to be computed again
+        from all the node's pods."""
+        if update is not None and fact not in _node_updates:
+            _node_updates[fact] = update
         return _per_group(_node_facts, self.by_node, fact, node, compute)
 
     def per_owner(self, fact: Hashable, owner: str | None, compute: Callable[[Group], Any]) -> Any:
@@ -194,6 +206,49 @@ def _per_group(
         cache.clear()
     cache[slot] = (group, value)
     return value
+
+
+# The per-node facts a write updates (PodIndex.per_node's ``update``), by fact.
+Update = Callable[[Any, "Pod | None", "Pod | None"], Any]
+_node_updates: dict[Hashable, Update] = {}
+MAX_UPDATED_FACTS = 64  # more kinds than this: the updates are forgotten (the facts are computed)
+
+
+def _carry(before: dict[str | None, Group], after: dict[str | None, Group], old: Pod | None, new: Pod | None) -> None:
+    """After a write of one pod, each updated fact known for a node group the write replaced is
+    known for the group that replaced it. A simulation writes every pod several times (created,
+    bound, started, ready) and the scheduler reads each node's usage and spread counts at each
+    cycle: without this, each write to a node made the next read count all of its pods again.
+    (The pending pods' group is left out: no updated fact is read of it.)"""
+    if len(_node_updates) > MAX_UPDATED_FACTS:
+        _node_updates.clear()
+        return
+    k_old = old.node_name if old is not None else None
+    k_new = new.node_name if new is not None else None
+    if k_old == k_new:
+        moves = ((k_old, old, new),)
+    else:
+        moves = ((k_old, old, None), (k_new, None, new))
+    for key, a, b in moves:
+        if key is None:
+            continue
+        g0, g1 = before.get(key, ()), after.get(key, ())
+        if g1 is g0:
+            continue
+        slot0, slot1 = (key, id(g0)), (key, id(g1))
+        for fact, update in _node_updates.items():
+            cache = _node_facts.get(fact)
+            if cache is None:
+                continue
+            found = cache.get(slot0)
+            if found is None or found[0] is not g0:
+                continue
+            value = update(found[1], a, b)
+            if value is None:
+                continue
+            if len(cache) >= max(FACTS_PER_KIND, 4 * len(after)):
+                cache.clear()
+            cache[slot1] = (g1, value)
 
 
 # the pod properties an index counts (registered by the modules that ask; a name must always

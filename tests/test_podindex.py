@@ -25,10 +25,12 @@ from hypothesis import strategies as st
 from benchmarks.simulate_bench import generated_scale, load_scale
 from kmodel import model, podindex, podseq
 from kmodel.components import scheduler
+from kmodel.components.plugins import podtopologyspread
 from kmodel.components.plugins.noderesources import NodeUsage, node_usage
 from kmodel.components.scheduler import queue
 from kmodel.engines import simulate as simulate_engine
 from kmodel.engines.simulate import Simulation, simulate
+from kmodel.labels import LabelSelector
 from kmodel.scenario import Scenario, load
 from kmodel.settings import Settings
 from kmodel.state import FAILED, RUNNING, Cluster, Pod, Resources
@@ -75,6 +77,9 @@ def _check(c: Cluster) -> None:
     usage = NodeUsage(c)
     for node, want in node_usage(c).items():
         assert usage.get(node) == want
+    matching = podtopologyspread._Matching(derived, LabelSelector(), None)
+    for node in NODES:
+        assert matching.get(node) == sum(1 for p in c.pods if p.node_name == node and not p.terminating)
     assert [p.name for p in queue(c)] == [
         p.name for p in sorted((p for p in c.pods if p.node_name is None and not p.terminating), key=_qkey)
     ]
