@@ -39,6 +39,7 @@ import math
 from bisect import bisect_left, insort
 from collections.abc import Iterator
 from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 import attrs
@@ -83,19 +84,55 @@ def qualifies(cluster: Cluster, pod: Pod) -> bool:
     )
 
 
+_node_facts = attrgetter("labels", "unschedulable", "taints", "capacity")  # what a class key reads of a node
+
+
 class _Classes:
     """The nodes in classes for one spread selector (None: the pod has no default spread) in
-    one namespace, on one nodes tuple, kept up to date bind by bind."""
+    one namespace, kept up to date bind by bind, and from one state to the next by
+    :meth:`catch_up`.
+
+    A node's class key is a function of the node's labels, cordon, taints and capacity, of its
+    group of pods in the pods index (a tuple that never changes), and of the selector: the node
+    object and the group each key was computed from are kept, and a node whose two are the very
+    same objects keeps its key."""
 
     def __init__(self, cluster: Cluster, selector: LabelSelector | None, space: str | None) -> None:
         self.selector, self.space = selector, space
+        self.node_list = cluster.nodes
         self.nodes: dict[str, Node] = {n.name: n for n in cluster.nodes}
+        self.groups: dict[str, object] = {}  # the pods group each node's key was computed from
         self.key: dict[str, tuple[Any, ...]] = {}
         self.members: dict[tuple[Any, ...], list[str]] = {}
         self.matching: dict[str, int] = {}
         self.zone_total: dict[str, int] = {}
         self.dirty: set[str] = set()  # nodes bound to since the classes were last brought up to date
         self.refresh(cluster, list(self.nodes))
+
+    def catch_up(self, cluster: Cluster) -> bool:
+        """Bring the classes up to date with ``cluster`` (any state of the same nodes); False
+        when its node list has other nodes (the classes must be built again)."""
+        changed: list[str] = []
+        if cluster.nodes is not self.node_list:
+            nodes = self.nodes
+            if len(cluster.nodes) != len(nodes):
+                return False
+            for n in cluster.nodes:
+                old = nodes.get(n.name)
+                if old is None:
+                    return False
+                if n is not old:
+                    nodes[n.name] = n
+                    if _node_facts(n) != _node_facts(old):
+                        changed.append(n.name)
+            self.node_list = cluster.nodes
+        by_node = podindex.index(cluster.pods).by_node
+        changed.extend(name for name, group in self.groups.items() if by_node.get(name, ()) is not group)
+        changed.extend(name for name in self.dirty if name in self.nodes)  # (bound to in another state)
+        self.dirty.clear()
+        if changed:
+            self.refresh(cluster, sorted(set(changed)))
+        return True
 
     def _count(self, cluster: Cluster) -> Any:
         if self.selector is None:
@@ -106,17 +143,12 @@ class _Classes:
         """Recompute the class of each node in ``names`` (their pods changed)."""
         usage = NodeUsage(cluster)
         counts = self._count(cluster)
+        by_node = podindex.index(cluster.pods).by_node
         for name in names:
             node = self.nodes[name]
+            self.groups[name] = by_node.get(name, ())
             zone = label(node.labels, LABEL_ZONE)
             m = counts.get(name, 0) if counts is not None else 0
-            old = self.key.get(name)
-            if old is not None:
-                group = self.members[old]
-                del group[bisect_left(group, name)]
-                if not group:
-                    del self.members[old]
-                self.zone_total[old[0] or ""] -= self.matching[name]
             key = (
                 zone,
                 label(node.labels, LABEL_HOSTNAME) is not None,
@@ -126,6 +158,15 @@ class _Classes:
                 usage.get(name, Usage()),
                 m,
             )
+            old = self.key.get(name)
+            if old is not None:
+                if old == key:
+                    continue
+                group = self.members[old]
+                del group[bisect_left(group, name)]
+                if not group:
+                    del self.members[old]
+                self.zone_total[old[0] or ""] -= self.matching[name]
             self.key[name] = key
             self.matching[name] = m
             self.zone_total[zone or ""] = self.zone_total.get(zone or "", 0) + m
@@ -212,11 +253,16 @@ def _spread_of(cluster: Cluster, pod: Pod) -> tuple[LabelSelector | None, str | 
     return selector, (pod.name.split("/", 1)[0] if "/" in pod.name else None)
 
 
+# the classes kept from one scheduler loop to the next (a tick's), by spread selector and namespace
+_kept: dict[tuple[LabelSelector | None, str | None], _Classes] = {}
+MAX_KEPT = 64
+
+
 def scheduler_steps(cluster: Cluster, comp: model.Component) -> Iterator[Outcome]:
     """The scheduler's steps of one tick (``comp`` is its component), as described above."""
     state = cluster
     attempted: set[str] = set()
-    built: dict[tuple[LabelSelector | None, str | None], _Classes] = {}
+    current: set[tuple[LabelSelector | None, str | None]] = set()  # the kept classes up to date with state
 
     def settle() -> Cluster:
         if not attempted:
@@ -228,12 +274,17 @@ def scheduler_steps(cluster: Cluster, comp: model.Component) -> Iterator[Outcome
         pod = _next(state, attempted) if state.scheduler_active else None
         if pod is not None and pod.name not in scheduler._unschedulable and qualifies(state, pod):
             spread = _spread_of(state, pod)
-            classes = built.get(spread)
+            classes = _kept.get(spread)
+            if classes is not None and spread not in current and not classes.catch_up(state):
+                classes = None
             if classes is None:
-                classes = built[spread] = _Classes(state, *spread)
+                if len(_kept) >= MAX_KEPT:
+                    _kept.clear()
+                classes = _kept[spread] = _Classes(state, *spread)
             elif classes.dirty:
                 classes.refresh(state, sorted(classes.dirty))
                 classes.dirty.clear()
+            current.add(spread)
             best = _best(state, pod, classes)
             if best is not None:
                 node_name = best[0]
@@ -249,7 +300,7 @@ def scheduler_steps(cluster: Cluster, comp: model.Component) -> Iterator[Outcome
                 label_ = f"bind {pod.name} to {node_name}"
                 if len(best) > 1:
                     label_ += scheduler.tie_note(best)
-                for c in built.values():
+                for c in _kept.values():
                     c.dirty.add(node_name)
                 if held is not None:
                     yield held
@@ -258,7 +309,7 @@ def scheduler_steps(cluster: Cluster, comp: model.Component) -> Iterator[Outcome
         # the scheduler's own step, on the state with every attempt written
         state = settle()
         attempted = set()
-        built.clear()
+        current.clear()
         if held is not None:
             yield attrs.evolve(held, state=state)
             held = None
