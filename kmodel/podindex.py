@@ -155,18 +155,25 @@ class PodIndex:
         return entries
 
     def per_node(
-        self, fact: Hashable, node: str | None, compute: Callable[[Group], Any], update: Update | None = None
+        self,
+        fact: Hashable,
+        node: str | None,
+        compute: Callable[[Group], Any],
+        update: Update | None = None,
+        reads: Callable[[Pod], Hashable] | None = None,
     ) -> Any:
         """``compute(pods on node)``, kept until a pod on that node changes. ``fact`` names
         what ``compute`` computes (the same fact must always be computed the same way).
 
         ``update(value, old, new)``, when given, is the fact's value for the node's pods with
         ``old`` replaced by ``new`` (either may be None: a pod leaving, a pod arriving), from
-        its value before, or None when it cannot tell: a write then carries a known value over
-        to the node's new group (see :func:`_carry`) instead of leaving it to be computed again
-        from all the node's pods."""
+        its value before, or None when it cannot tell; ``reads(pod)``, what the fact reads of a
+        pod (a pod rewritten with the same ``reads`` leaves the value as it was; facts alike
+        share one function). A write then carries a known value over to the node's new group
+        (see :func:`_carry`) instead of leaving it to be computed again from all the node's
+        pods."""
         if update is not None and fact not in _node_updates:
-            _node_updates[fact] = update
+            _node_updates[fact] = (reads, update)
         return _per_group(_node_facts, self.by_node, fact, node, compute)
 
     def per_owner(self, fact: Hashable, owner: str | None, compute: Callable[[Group], Any]) -> Any:
@@ -208,15 +215,16 @@ def _per_group(
     return value
 
 
-# The per-node facts a write updates (PodIndex.per_node's ``update``), by fact.
+# The per-node facts a write updates (PodIndex.per_node's ``reads`` and ``update``), by fact.
 Update = Callable[[Any, "Pod | None", "Pod | None"], Any]
-_node_updates: dict[Hashable, Update] = {}
+_node_updates: dict[Hashable, tuple[Callable[[Pod], Hashable] | None, Update]] = {}
 MAX_UPDATED_FACTS = 64  # more kinds than this: the updates are forgotten (the facts are computed)
 
 
 def _carry(before: dict[str | None, Group], after: dict[str | None, Group], old: Pod | None, new: Pod | None) -> None:
     """After a write of one pod, each updated fact known for a node group the write replaced is
-    known for the group that replaced it. A simulation writes every pod several times (created,
+    known for the group that replaced it (and forgotten for the replaced group, which a
+    simulation does not read again). A simulation writes every pod several times (created,
     bound, started, ready) and the scheduler reads each node's usage and spread counts at each
     cycle: without this, each write to a node made the next read count all of its pods again.
     (The pending pods' group is left out: no updated fact is read of it.)"""
@@ -236,19 +244,26 @@ def _carry(before: dict[str | None, Group], after: dict[str | None, Group], old:
         if g1 is g0:
             continue
         slot0, slot1 = (key, id(g0)), (key, id(g1))
-        for fact, update in _node_updates.items():
+        same: dict[object, bool] = {}  # per reads function: a and b read alike
+        for fact, (reads, update) in _node_updates.items():
             cache = _node_facts.get(fact)
             if cache is None:
                 continue
             found = cache.get(slot0)
             if found is None or found[0] is not g0:
                 continue
-            value = update(found[1], a, b)
-            if value is None:
-                continue
-            if len(cache) >= max(FACTS_PER_KIND, 4 * len(after)):
-                cache.clear()
-            cache[slot1] = (g1, value)
+            value = found[1]
+            if a is None or b is None or reads is None:
+                value = update(value, a, b)
+            else:
+                alike = same.get(reads)
+                if alike is None:
+                    alike = same[reads] = reads(a) == reads(b)
+                if not alike:
+                    value = update(value, a, b)
+            del cache[slot0]
+            if value is not None:
+                cache[slot1] = (g1, value)
 
 
 # the pod properties an index counts (registered by the modules that ask; a name must always

@@ -106,6 +106,10 @@ def _usage_update(usage: Usage, old: Pod | None, new: Pod | None) -> Usage | Non
     return None
 
 
+def _usage_reads(pod: Pod) -> tuple[bool, Resources]:
+    return in_cache(pod), pod.requests
+
+
 def node_usage(cluster: Cluster) -> dict[str, Usage]:
     usage: dict[str, Usage] = {}
     for name, pods in pods_by_node(cluster.pods).items():
@@ -129,7 +133,9 @@ class NodeUsage:
     def get(self, name: str, default: Usage | None = None) -> Usage | None:
         if name not in self._index.by_node:
             return default
-        return self._index.per_node("noderesources.usage", name, _group_usage, _usage_update)  # type: ignore[no-any-return]
+        return self._index.per_node(  # type: ignore[no-any-return]
+            "noderesources.usage", name, _group_usage, _usage_update, _usage_reads
+        )
 
     def __getitem__(self, name: str) -> Usage:
         found = self.get(name)

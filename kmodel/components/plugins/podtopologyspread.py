@@ -50,7 +50,7 @@ from kmodel.components.plugins.framework import (
     CycleState,
     Status,
 )
-from kmodel.labels import LabelSelector
+from kmodel.labels import Labels, LabelSelector
 from kmodel.namespaces import same_namespace
 from kmodel.schedulingspec import DO_NOT_SCHEDULE, HONOR, IGNORE, SCHEDULE_ANYWAY, TopologySpreadConstraint
 from kmodel.state import (
@@ -219,7 +219,7 @@ class _Matching:
     def get(self, node: str, default: int = 0) -> int:
         if node not in self._index.by_node:
             return default
-        found: int = self._index.per_node(self._fact, node, self._counter.count, self._counter.update)
+        found: int = self._index.per_node(self._fact, node, self._counter.count, self._counter.update, _reads)
         return found if found else default
 
 
@@ -254,6 +254,11 @@ class _Counter:
 
 
 _counters: dict[tuple[str, LabelSelector, str | None], _Counter] = {}
+
+
+def _reads(p: Pod) -> tuple[bool, Labels]:
+    """What any count of matching pods reads of a pod (but its name, which a write keeps)."""
+    return p.terminating, p.labels
 
 
 # --- filter ------------------------------------------------------------------------------------
