@@ -103,7 +103,7 @@ class _Classes:
         self.nodes: dict[str, Node] = {n.name: n for n in cluster.nodes}
         self.groups: dict[str, object] = {}  # the pods group each node's key was computed from
         self.key: dict[str, tuple[Any, ...]] = {}
-        self.members: dict[tuple[Any, ...], list[str]] = {}
+        self.members: dict[tuple[Any, ...], _Class] = {}
         self.matching: dict[str, int] = {}
         self.zone_total: dict[str, int] = {}
         self.dirty: set[str] = set()  # nodes bound to since the classes were last brought up to date
@@ -162,7 +162,7 @@ class _Classes:
             if old is not None:
                 if old == key:
                     continue
-                group = self.members[old]
+                group = self.members[old].names
                 del group[bisect_left(group, name)]
                 if not group:
                     del self.members[old]
@@ -170,11 +170,47 @@ class _Classes:
             self.key[name] = key
             self.matching[name] = m
             self.zone_total[zone or ""] = self.zone_total.get(zone or "", 0) + m
-            group = self.members.setdefault(key, [])
+            cls = self.members.get(key)
+            if cls is None:
+                cls = self.members[key] = _Class(key)
+            group = cls.names
             if not group or group[-1] < name:
                 group.append(name)
             else:
                 insort(group, name)
+
+
+class _Class:
+    """Nodes alike (their names, in order), and the answers found for them by what the pod
+    reads (``_pod_sig``): whether it fits, its resource scores."""
+
+    __slots__ = ("fits", "key", "names", "room")
+
+    def __init__(self, key: tuple[Any, ...]) -> None:
+        self.key = key
+        self.names: list[str] = []
+        self.fits: dict[int, bool] = {}
+        self.room: dict[int, int] = {}
+
+
+# what the filters and the resource scores read of a pod (its tolerations and requests, and the
+# version), numbered: a class's answers are looked up by that number, without hashing its key
+_pod_sigs: dict[tuple[Any, ...], int] = {}
+
+
+def _pod_sig(pod: Pod, version: str) -> int:
+    seen = (pod.tolerations, pod.requests, version)
+    sig = _pod_sigs.get(seen)
+    if sig is None:
+        if len(_pod_sigs) > _MEMO:
+            _pod_sigs.clear()  # (the classes' answers then go by other numbers: no mix-up)
+            global _sig_epoch
+            _sig_epoch += 1
+        sig = _pod_sigs[seen] = len(_pod_sigs) + _sig_epoch * (_MEMO + 2)
+    return sig
+
+
+_sig_epoch = 0
 
 
 def _best(cluster: Cluster, pod: Pod, classes: _Classes) -> list[str] | None:
@@ -182,19 +218,26 @@ def _best(cluster: Cluster, pod: Pod, classes: _Classes) -> list[str] | None:
     state = CycleState(cluster, pod, {})
     usage = NodeUsage(cluster)
     version = cluster.settings.kubernetes_version
+    sig = _pod_sig(pod, version)
     feasible: list[tuple[tuple[Any, ...], list[str], Node]] = []
-    for key, names in classes.members.items():
+    room_of: list[_Class] = []
+    for cls in classes.members.values():
+        key, names = cls.key, cls.names
         rep = classes.nodes[names[0]]
-        # the filters read of the node its cordon, taints, capacity and requested resources
-        # (the class key's fields 2 to 5), and of the pod its tolerations and requests
-        seen = (key[2:6], pod.tolerations, pod.requests, version)
-        fits = _fits.get(seen)
+        fits = cls.fits.get(sig)
         if fits is None:
-            if len(_fits) > _MEMO:
-                _fits.clear()
-            fits = _fits[seen] = scheduler.run_filters(state, rep) is None
+            # the filters read of the node its cordon, taints, capacity and requested resources
+            # (the class key's fields 2 to 5), and of the pod its tolerations and requests
+            seen = (key[2:6], pod.tolerations, pod.requests, version)
+            fits = _fits.get(seen)
+            if fits is None:
+                if len(_fits) > _MEMO:
+                    _fits.clear()
+                fits = _fits[seen] = scheduler.run_filters(state, rep) is None
+            cls.fits[sig] = fits
         if fits:
             feasible.append((key, names, rep))
+            room_of.append(cls)
     count = sum(len(names) for _, names, _ in feasible)
     if count == 0:
         return None
@@ -220,18 +263,21 @@ def _best(cluster: Cluster, pod: Pod, classes: _Classes) -> list[str] | None:
     totals = []
     for i, (key, _, rep) in enumerate(feasible):
         tt_score = MAX_NODE_SCORE if tt_high == 0 else MAX_NODE_SCORE - MAX_NODE_SCORE * tt[i] // tt_high
-        # LeastAllocated and BalancedAllocation read the node's capacity and usage (fields 4
-        # and 5) and the pod's requests
-        seen = (key[4], key[5], pod.requests)
-        room = _room.get(seen)
+        room = room_of[i].room.get(sig)
         if room is None:
-            if len(_room) > _MEMO:
-                _room.clear()
-            room = _room[seen] = noderesources.WEIGHT_LEAST_ALLOCATED * noderesources.least_allocated(
-                usage,  # type: ignore[arg-type]
-                pod,
-                rep,
-            ) + noderesources.WEIGHT_BALANCED_ALLOCATION * noderesources.balanced_allocation(usage, pod, rep)  # type: ignore[arg-type]
+            # LeastAllocated and BalancedAllocation read the node's capacity and usage (fields
+            # 4 and 5) and the pod's requests
+            seen = (key[4], key[5], pod.requests)
+            room = _room.get(seen)
+            if room is None:
+                if len(_room) > _MEMO:
+                    _room.clear()
+                room = _room[seen] = noderesources.WEIGHT_LEAST_ALLOCATED * noderesources.least_allocated(
+                    usage,  # type: ignore[arg-type]
+                    pod,
+                    rep,
+                ) + noderesources.WEIGHT_BALANCED_ALLOCATION * noderesources.balanced_allocation(usage, pod, rep)  # type: ignore[arg-type]
+            room_of[i].room[sig] = room
         totals.append(
             scheduler.WEIGHT_TAINT_TOLERATION * tt_score + scheduler.WEIGHT_POD_TOPOLOGY_SPREAD * spread[i] + room
         )
