@@ -111,9 +111,11 @@ def test_derived_index_equals_fresh_one(writes: list, branch: list) -> None:  # 
 
 def test_derived_index_equals_fresh_one_with_chunked_groups(monkeypatch: pytest.MonkeyPatch) -> None:
     """The same, with every group of two pods or more in a ChunkedSeq of chunks of two (at
-    scale an owner's pods and the pending pods are; here the chunks split and empty)."""
+    scale an owner's pods and the pending pods are; here the chunks split and empty), and the
+    groups by node in buckets of two names."""
     monkeypatch.setattr(podindex, "BIG_GROUP", 1)
     monkeypatch.setattr(podseq, "CHUNK", 2)
+    monkeypatch.setattr(podindex, "BUCKET", 2)
     test_derived_index_equals_fresh_one()
 
 
@@ -152,6 +154,7 @@ def _fast(scen: Scenario, monkeypatch: pytest.MonkeyPatch) -> Simulation:
         m.setattr(podseq, "CHUNK", 3)
         m.setattr(simulate_engine, "_CHUNK_FROM", 0)
         m.setattr(podindex, "BIG_GROUP", 0)
+        m.setattr(podindex, "BUCKET", 2)
         return simulate(scen)
 
 
