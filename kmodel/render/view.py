@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kmodel.namespaces import local_name, namespace_of, namespaces_in
+from kmodel.podseq import ChunkedSeq
 from kmodel.state import (
     COND_NONE,
     COND_TRUE,
@@ -119,27 +120,37 @@ def _orphans(cluster: Cluster, n: Node) -> list[str]:
 class PodRows:
     """The pod rows of the last view taken with it, by pod object: a pod that did not change
     shows the very same row object again (``kmodel simulate``, whose snapshots then share it;
-    its rows must not be changed)."""
+    its rows must not be changed). Simulate's pods are a ChunkedSeq (kmodel.podseq): the rows
+    of a chunk that is the very same object as in the last view are taken as a whole."""
 
     def __init__(self) -> None:
+        self.parts: dict[int, tuple[tuple[Pod, ...], bool, list[dict[str, Any]]]] = {}
         self.rows: dict[int, tuple[Pod, bool, dict[str, Any]]] = {}
 
 
 def _pod_rows(cluster: Cluster, several: bool, memo: PodRows | None) -> list[dict[str, Any]]:
+    pods = cluster.pods
     if memo is None:
-        return [_pod_row(p, several) for p in cluster.pods]
-    last = memo.rows
-    rows = []
-    kept: dict[int, tuple[Pod, bool, dict[str, Any]]] = {}
-    for p in cluster.pods:
-        found = last.get(id(p))
-        if found is not None and found[0] is p and found[1] == several:
-            row = found[2]
+        return [_pod_row(p, several) for p in pods]
+    parts = pods.chunks() if type(pods) is ChunkedSeq else (pods,)
+    last_parts, last_rows = memo.parts, memo.rows
+    parts_kept: dict[int, tuple[tuple[Pod, ...], bool, list[dict[str, Any]]]] = {}
+    rows_kept: dict[int, tuple[Pod, bool, dict[str, Any]]] = {}  # (the pods of the parts built)
+    rows: list[dict[str, Any]] = []
+    for part in parts:
+        found = last_parts.get(id(part))
+        if found is not None and found[0] is part and found[1] == several:
+            made = found[2]
         else:
-            row = _pod_row(p, several)
-        kept[id(p)] = (p, several, row)
-        rows.append(row)
-    memo.rows = kept
+            made = []
+            for p in part:
+                seen = last_rows.get(id(p))
+                row = seen[2] if seen is not None and seen[0] is p and seen[1] == several else _pod_row(p, several)
+                rows_kept[id(p)] = (p, several, row)
+                made.append(row)
+        parts_kept[id(part)] = (part, several, made)
+        rows.extend(made)
+    memo.parts, memo.rows = parts_kept, rows_kept
     return rows
 
 
