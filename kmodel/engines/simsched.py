@@ -21,10 +21,11 @@ them, a zone's count of matching pods) is taken from the classes' sizes and sums
 classes' nodes, in name order, are the ties the scheduler would list, and the pod goes to the
 first, as :func:`kmodel.components.scheduler.step` does when only the first successor is built.
 
-The classes are kept through the tick: a bind moves only the node it bound to (when the
-classes are next used). Any other pod,
-and a pod that no node fits (the failure message counts every node's reasons, and preemption
-may act), takes the scheduler's own step, after which the classes are built again.
+The classes are kept from one tick to the next: a bind moves only the node it bound to (when
+the classes are next used), and at a new tick, or after the scheduler's own step, a node moves
+only when its node object or its group of pods in the pods index is another object (and its
+class key then differs). Any other pod, and a pod that no node fits (the failure message counts
+every node's reasons, and preemption may act), takes the scheduler's own step.
 
 Within the loop the names of the pods attempted are gathered and written to the state's
 ``sched_attempted`` once, at the end of the loop and before a pod takes the scheduler's own
