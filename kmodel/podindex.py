@@ -22,10 +22,12 @@ from __future__ import annotations
 
 from bisect import bisect_left
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterator
+from itertools import chain
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
+from kmodel.podseq import CHUNK, ChunkedSeq
 from kmodel.sortedchunks import SortedChunks
 
 if TYPE_CHECKING:  # kmodel.state calls this module on every pod write
@@ -40,7 +42,20 @@ MEMO_SIZE = 8
 Group = tuple["Pod", ...]
 
 
+# A group longer than this is held in a ChunkedSeq (kmodel.podseq), which reads like the tuple
+# and which a write copies one chunk of: an owner's group (every pod of a ReplicaSet: 15,000 at
+# 5,000 nodes) and the pending pods' group were copied whole at each write of one of their pods,
+# a quarter of a millisecond each at that size.
+BIG_GROUP = 4 * CHUNK
+
+
+def _group(pods: list[Pod]) -> Group:
+    return ChunkedSeq(pods) if len(pods) > BIG_GROUP else tuple(pods)  # type: ignore[return-value]
+
+
 def _without(group: Group, name: str) -> Group:
+    if type(group) is ChunkedSeq:
+        return group.remove(name)  # type: ignore[no-any-return]
     i = bisect_left(group, name, key=_name)
     if i < len(group) and group[i].name == name:
         return group[:i] + group[i + 1 :]
@@ -48,10 +63,111 @@ def _without(group: Group, name: str) -> Group:
 
 
 def _with(group: Group, pod: Pod) -> Group:
+    if type(group) is ChunkedSeq:
+        return group.upsert(pod)  # type: ignore[no-any-return]
     i = bisect_left(group, pod.name, key=_name)
     if i < len(group) and group[i].name == pod.name:
         return (*group[:i], pod, *group[i + 1 :])
-    return (*group[:i], pod, *group[i:])
+    grown = (*group[:i], pod, *group[i:])
+    return ChunkedSeq(grown) if len(grown) > BIG_GROUP else grown  # type: ignore[return-value]
+
+
+class GroupMap:
+    """The groups by node: a read-only map (a dict's reading methods) that a write copies one
+    bucket of (:data:`BUCKET` names) instead of the whole map. With 5,000 nodes a copy of a
+    dict of every node's group at each write of a pod (and freeing it later) was a fifth of a
+    write's cost. The names are placed in buckets in the order they first come, in a table
+    shared by the maps derived from one another (it only grows), and a map reads in bucket
+    order (a name written again after its group emptied comes last in its bucket)."""
+
+    __slots__ = ("_at", "_buckets", "_len")
+
+    def __init__(self, groups: dict[str | None, Group]) -> None:
+        at: dict[str | None, int] = {}
+        buckets: list[dict[str | None, Group]] = []
+        for i, (k, v) in enumerate(groups.items()):
+            b = i // BUCKET
+            if b == len(buckets):
+                buckets.append({})
+            buckets[b][k] = v
+            at[k] = b
+        self._at = at
+        self._buckets = tuple(buckets)
+        self._len = len(groups)
+
+    def get(self, key: str | None, default: Any = None) -> Any:
+        b = self._at.get(key)
+        if b is None or b >= len(self._buckets):
+            return default
+        return self._buckets[b].get(key, default)
+
+    def __getitem__(self, key: str | None) -> Group:
+        found = self.get(key, _MISSING)
+        if found is _MISSING:
+            raise KeyError(key)
+        return found  # type: ignore[no-any-return]
+
+    def __contains__(self, key: object) -> bool:
+        b = self._at.get(key)  # type: ignore[call-overload]
+        return b is not None and b < len(self._buckets) and key in self._buckets[b]
+
+    def __iter__(self) -> Iterator[str | None]:
+        return chain.from_iterable(self._buckets)
+
+    def __len__(self) -> int:
+        return self._len
+
+    def keys(self) -> Iterator[str | None]:
+        return iter(self)
+
+    def values(self) -> Iterator[Group]:
+        return chain.from_iterable(b.values() for b in self._buckets)
+
+    def items(self) -> Iterator[tuple[str | None, Group]]:
+        return chain.from_iterable(b.items() for b in self._buckets)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, GroupMap):
+            return dict(self.items()) == dict(other.items())
+        if isinstance(other, dict):
+            return dict(self.items()) == other
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"GroupMap({dict(self.items())!r})"
+
+    def replaced(self, key: str | None, group: Group) -> GroupMap:
+        """This map with ``key``'s group ``group`` (an empty group: no entry)."""
+        at, buckets = self._at, self._buckets
+        b = at.get(key)
+        if b is None:
+            if not group:
+                return self
+            b = at[key] = len(at) // BUCKET
+        bucket = dict(buckets[b]) if b < len(buckets) else {}
+        n = self._len
+        if group:
+            n += key not in bucket
+            bucket[key] = group
+        else:
+            if key not in bucket:
+                return self
+            del bucket[key]
+            n -= 1
+        out = GroupMap.__new__(GroupMap)
+        out._at = at
+        if b < len(buckets):
+            out._buckets = (*buckets[:b], bucket, *buckets[b + 1 :])
+        else:
+            out._buckets = (*buckets, *({} for _ in range(len(buckets), b)), bucket)
+        out._len = n
+        return out
+
+
+BUCKET = 64  # names per bucket of a GroupMap
+_MISSING = object()
 
 
 class PodIndex:
@@ -67,8 +183,8 @@ class PodIndex:
         for p in pods:
             by_node.setdefault(p.node_name, []).append(p)
             by_owner.setdefault(p.owner, []).append(p)
-        self.by_node: dict[str | None, Group] = {k: tuple(v) for k, v in by_node.items()}
-        self.by_owner: dict[str | None, Group] = {k: tuple(v) for k, v in by_owner.items()}
+        self.by_node = GroupMap({k: _group(v) for k, v in by_node.items()})
+        self.by_owner: dict[str | None, Group] = {k: _group(v) for k, v in by_owner.items()}
         # counts of pods with a property (COUNTERS), computed on first use
         self.counters: dict[str, int] = {}
         # the pods with a property sorted by a key (ORDERS), as (key, pod), on first use
@@ -95,7 +211,9 @@ class PodIndex:
         may be None: a creation, a deletion)."""
         out = PodIndex.__new__(PodIndex)
         out.pods = pods
-        out.by_node = self._regroup(self.by_node, old, new, attrgetter("node_name"))
+        out.by_node = _regroup_nodes(self.by_node, old, new)
+        if _node_updates:
+            _carry(self.by_node, out.by_node, old, new)
         out.by_owner = self._regroup(self.by_owner, old, new, attrgetter("owner"))
         counters = {}
         for name, value in self.counters.items():
@@ -135,14 +253,43 @@ class PodIndex:
             entries = self.orders[name] = SortedChunks(sorted(((key(p), p) for p in self.pods if test(p)), key=_first))
         return entries
 
-    def per_node(self, fact: Hashable, node: str | None, compute: Callable[[Group], Any]) -> Any:
+    def per_node(
+        self,
+        fact: Hashable,
+        node: str | None,
+        compute: Callable[[Group], Any],
+        update: Update | None = None,
+        reads: Callable[[Pod], Hashable] | None = None,
+    ) -> Any:
         """``compute(pods on node)``, kept until a pod on that node changes. ``fact`` names
-        what ``compute`` computes (the same fact must always be computed the same way)."""
+        what ``compute`` computes (the same fact must always be computed the same way).
+
+        ``update(value, old, new)``, when given, is the fact's value for the node's pods with
+        ``old`` replaced by ``new`` (either may be None: a pod leaving, a pod arriving), from
+        its value before, or None when it cannot tell; ``reads(pod)``, what the fact reads of a
+        pod (a pod rewritten with the same ``reads`` leaves the value as it was; facts alike
+        share one function). A write then carries a known value over to the node's new group
+        (see :func:`_carry`) instead of leaving it to be computed again from all the node's
+        pods."""
+        if update is not None and fact not in _node_updates:
+            _node_updates[fact] = (reads, update)
         return _per_group(_node_facts, self.by_node, fact, node, compute)
 
     def per_owner(self, fact: Hashable, owner: str | None, compute: Callable[[Group], Any]) -> Any:
         """``compute(pods whose owner is named owner)``, kept until one of them changes."""
         return _per_group(_owner_facts, self.by_owner, fact, owner, compute)
+
+
+def _regroup_nodes(groups: GroupMap, old: Pod | None, new: Pod | None) -> GroupMap:
+    """``groups`` with ``old`` replaced by ``new`` (the same pod name, either may be None)."""
+    if old is not None and new is not None and old.node_name == new.node_name:
+        return groups.replaced(new.node_name, _with(groups.get(new.node_name, ()), new))
+    out = groups
+    if old is not None:
+        out = out.replaced(old.node_name, _without(out.get(old.node_name, ()), old.name))
+    if new is not None:
+        out = out.replaced(new.node_name, _with(out.get(new.node_name, ()), new))
+    return out
 
 
 # Facts computed from one group of pods (the pods on a node, or of an owner), kept per fact by
@@ -159,7 +306,7 @@ FACTS_PER_KIND = 1 << 13  # entries kept per fact (at least 4 per group) before 
 
 def _per_group(
     facts: _FactCache,
-    groups: dict[str | None, Group],
+    groups: GroupMap | dict[str | None, Group],
     fact: Hashable,
     key: str | None,
     compute: Callable[[Group], Any],
@@ -177,6 +324,57 @@ def _per_group(
         cache.clear()
     cache[slot] = (group, value)
     return value
+
+
+# The per-node facts a write updates (PodIndex.per_node's ``reads`` and ``update``), by fact.
+Update = Callable[[Any, "Pod | None", "Pod | None"], Any]
+_node_updates: dict[Hashable, tuple[Callable[[Pod], Hashable] | None, Update]] = {}
+MAX_UPDATED_FACTS = 64  # more kinds than this: the updates are forgotten (the facts are computed)
+
+
+def _carry(before: GroupMap, after: GroupMap, old: Pod | None, new: Pod | None) -> None:
+    """After a write of one pod, each updated fact known for a node group the write replaced is
+    known for the group that replaced it (and forgotten for the replaced group, which a
+    simulation does not read again). A simulation writes every pod several times (created,
+    bound, started, ready) and the scheduler reads each node's usage and spread counts at each
+    cycle: without this, each write to a node made the next read count all of its pods again.
+    (The pending pods' group is left out: no updated fact is read of it.)"""
+    if len(_node_updates) > MAX_UPDATED_FACTS:
+        _node_updates.clear()
+        return
+    k_old = old.node_name if old is not None else None
+    k_new = new.node_name if new is not None else None
+    if k_old == k_new:
+        moves = ((k_old, old, new),)
+    else:
+        moves = ((k_old, old, None), (k_new, None, new))
+    for key, a, b in moves:
+        if key is None:
+            continue
+        g0, g1 = before.get(key, ()), after.get(key, ())
+        if g1 is g0:
+            continue
+        slot0, slot1 = (key, id(g0)), (key, id(g1))
+        same: dict[object, bool] = {}  # per reads function: a and b read alike
+        for fact, (reads, update) in _node_updates.items():
+            cache = _node_facts.get(fact)
+            if cache is None:
+                continue
+            found = cache.get(slot0)
+            if found is None or found[0] is not g0:
+                continue
+            value = found[1]
+            if a is None or b is None or reads is None:
+                value = update(value, a, b)
+            else:
+                alike = same.get(reads)
+                if alike is None:
+                    alike = same[reads] = reads(a) == reads(b)
+                if not alike:
+                    value = update(value, a, b)
+            del cache[slot0]
+            if value is not None:
+                cache[slot1] = (g1, value)
 
 
 # the pod properties an index counts (registered by the modules that ask; a name must always

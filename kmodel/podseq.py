@@ -123,6 +123,10 @@ class ChunkedSeq:
                 return self._starts_of()[k] + c.index(item)
         raise ValueError("item not in ChunkedSeq")
 
+    def chunks(self) -> tuple[tuple[Any, ...], ...]:
+        """The chunks, in order (a write replaces one and keeps the others)."""
+        return self._chunks
+
     # -- by name (the items are sorted by their ``name``) ------------------------------------------
 
     def _chunk_of(self, name: str) -> int:

@@ -5,10 +5,11 @@
   history (two writes from the same tuple: both indexes stay valid).
 - A ChunkedSeq reads, compares, hashes and is written by name as the tuple it stands for.
 - ``kmodel simulate`` with the fast path (derived indexes, the scheduler building only the first
-  of several tied successors, a failed attempt remembered, the pods in a ChunkedSeq) gives,
-  event by event, step by step and snapshot by snapshot, what the plain path gives (every index
-  built afresh from its tuple, every successor built, every retry attempted, a tuple), on shipped
-  scenarios and on generated clusters with node failures and with pods that do not fit.
+  of several tied successors, a failed attempt remembered, the pods and the index's groups in
+  a ChunkedSeq) gives, event by event, step by step and snapshot by snapshot, what the plain
+  path gives (every index built afresh from its tuple, every successor built, every retry
+  attempted, a tuple), on shipped scenarios and on generated clusters with node failures and
+  with pods that do not fit.
 """
 
 from __future__ import annotations
@@ -24,10 +25,12 @@ from hypothesis import strategies as st
 from benchmarks.simulate_bench import generated_scale, load_scale
 from kmodel import model, podindex, podseq
 from kmodel.components import scheduler
+from kmodel.components.plugins import podtopologyspread
 from kmodel.components.plugins.noderesources import NodeUsage, node_usage
 from kmodel.components.scheduler import queue
 from kmodel.engines import simulate as simulate_engine
 from kmodel.engines.simulate import Simulation, simulate
+from kmodel.labels import LabelSelector
 from kmodel.scenario import Scenario, load
 from kmodel.settings import Settings
 from kmodel.state import FAILED, RUNNING, Cluster, Pod, Resources
@@ -74,6 +77,9 @@ def _check(c: Cluster) -> None:
     usage = NodeUsage(c)
     for node, want in node_usage(c).items():
         assert usage.get(node) == want
+    matching = podtopologyspread._Matching(derived, LabelSelector(), None)
+    for node in NODES:
+        assert matching.get(node) == sum(1 for p in c.pods if p.node_name == node and not p.terminating)
     assert [p.name for p in queue(c)] == [
         p.name for p in sorted((p for p in c.pods if p.node_name is None and not p.terminating), key=_qkey)
     ]
@@ -101,6 +107,16 @@ def test_derived_index_equals_fresh_one(writes: list, branch: list) -> None:  # 
         fork = _apply(fork, w)
         _check(fork)
     _check(c)
+
+
+def test_derived_index_equals_fresh_one_with_chunked_groups(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same, with every group of two pods or more in a ChunkedSeq of chunks of two (at
+    scale an owner's pods and the pending pods are; here the chunks split and empty), and the
+    groups by node in buckets of two names."""
+    monkeypatch.setattr(podindex, "BIG_GROUP", 1)
+    monkeypatch.setattr(podseq, "CHUNK", 2)
+    monkeypatch.setattr(podindex, "BUCKET", 2)
+    test_derived_index_equals_fresh_one()
 
 
 def _phases(group: tuple[Pod, ...]) -> tuple[tuple[str, str], ...]:
@@ -137,6 +153,8 @@ def _fast(scen: Scenario, monkeypatch: pytest.MonkeyPatch) -> Simulation:
     with monkeypatch.context() as m:
         m.setattr(podseq, "CHUNK", 3)
         m.setattr(simulate_engine, "_CHUNK_FROM", 0)
+        m.setattr(podindex, "BIG_GROUP", 0)
+        m.setattr(podindex, "BUCKET", 2)
         return simulate(scen)
 
 

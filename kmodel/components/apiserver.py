@@ -154,6 +154,8 @@ def admit_priority(pod: Pod, cluster: Cluster) -> Pod | str:
             f"the string value of PreemptionPolicy ({spec.requested_preemption_policy}) must not be provided in pod "
             f"spec; priority admission controller computed {policy} from the given PriorityClass name"
         )
+    if spec.priority == value and spec.priority_class_name == name and spec.preemption_policy == policy:
+        return pod  # (already resolved: a pod from a template that was)
     resolved = attrs.evolve(spec, priority=value, priority_class_name=name, preemption_policy=policy)
     return attrs.evolve(pod, scheduling=resolved)
 
@@ -180,7 +182,9 @@ def try_create_pod(cluster: Cluster, pod: Pod, generate_name: str | None = None)
     admitted = admit_priority(pod, cluster)
     if isinstance(admitted, str):
         return cluster, forbidden("pods", generate_name or pod.name, admitted)
-    pod = default_tolerations(attrs.evolve(admitted, created=cluster.now), cluster)
+    if admitted.created != cluster.now:
+        admitted = attrs.evolve(admitted, created=cluster.now)
+    pod = default_tolerations(admitted, cluster)
     return cluster.with_pod(pod), None
 
 

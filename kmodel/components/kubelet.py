@@ -322,9 +322,11 @@ def step(cluster: Cluster, node_name: str) -> list[Outcome]:
             out = out.with_pod(evolve(pod, ready=True, containers_ready=True, ready_since=now))
             notes.append(f"{pod.name} ready again")
 
+    # (the pods bound here, from the pods index: one lookup per running container was a search
+    # of every pod)
+    here = {p.name for p in out.pods_on(node_name)} if node.runtime_ready and running else set()
     for name in sorted(running) if node.runtime_ready else ():
-        pod = out.pod(name)
-        if pod is None or pod.node_name != node_name:
+        if name not in here:
             running.discard(name)
             notes.append(f"killed leftover containers of {name}")
 

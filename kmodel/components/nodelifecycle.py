@@ -228,6 +228,22 @@ def zone_sizes(cluster: Cluster) -> dict[str, int]:
     return dict(Counter(n.zone for n in cluster.nodes))
 
 
+# (excluded from disruption checks, zone) by the node's labels object, which a node keeps from
+# one version to the next: the pass reads them of every node, every nodeMonitorPeriod
+_zones_of: dict[int, tuple[object, tuple[bool, str]]] = {}
+
+
+def _zone_facts(node: Node) -> tuple[bool, str]:
+    found = _zones_of.get(id(node.labels))
+    if found is not None and found[0] is node.labels:
+        return found[1]
+    facts = (label(node.labels, LABEL_EXCLUDE_DISRUPTION) is not None, node.zone)
+    if len(_zones_of) > 100_000:
+        _zones_of.clear()
+    _zones_of[id(node.labels)] = (node.labels, facts)
+    return facts
+
+
 def _pass(cluster: Cluster, order: tuple[str, ...] | None) -> tuple[list[Outcome], list[tuple[str, str]]]:
     """One pass, queueing the nodes newly queued in it in ``order`` (None: the node list's);
     also returns (zone, node) for each node newly queued."""
@@ -285,8 +301,9 @@ def _pass(cluster: Cluster, order: tuple[str, ...] | None) -> tuple[list[Outcome
     # 4: zone states (from the conditions as they are now)
     zones: dict[str, list[str]] = {}
     for node in out.nodes:
-        if label(node.labels, LABEL_EXCLUDE_DISRUPTION) is None:
-            zones.setdefault(node.zone, []).append(node.ready)
+        excluded, zone = _zone_facts(node)
+        if not excluded:
+            zones.setdefault(zone, []).append(node.ready)
     states = {z: zone_state(c, s.unhealthy_zone_threshold) for z, c in zones.items()}
     # with the safeguard off (``zoneDisruptionSafeguard: false``, Kubernetes before 1.5) no state
     # counts as total disruption: every fully disrupted zone evicts at the primary rate

@@ -32,6 +32,7 @@ from operator import attrgetter
 from kmodel import informer, podindex
 from kmodel.components import apiserver
 from kmodel.frozen import evolve
+from kmodel.labels import Labels, LabelSelector
 from kmodel.namespaces import same_namespace
 from kmodel.state import PENDING, RUNNING, Cluster, Pod, ReplicaSet, pod_available, selector_matches
 from kmodel.transition import Event, Outcome
@@ -42,10 +43,25 @@ BURST_REPLICAS = 500
 _PHASE_ORDER = {PENDING: 0, "Unknown": 1, RUNNING: 2}
 
 
+def _matcher(selector: Labels | LabelSelector) -> Callable[[Labels], bool]:
+    """``selector_matches(selector, labels)``, asked once per labels object for one scan of
+    pods (the pods of one template share theirs; the pods scanned keep them alive)."""
+    seen: dict[int, bool] = {}
+
+    def matches(labels: Labels) -> bool:
+        found = seen.get(id(labels))
+        if found is None:
+            found = seen[id(labels)] = selector_matches(selector, labels)
+        return found
+
+    return matches
+
+
 def owned_pods(cluster: Cluster, rs: ReplicaSet) -> list[Pod]:
     # from the pods naming it as owner (kmodel.podindex), kept while none of them changes
     def compute(mine: tuple[Pod, ...]) -> list[Pod]:
-        return [p for p in mine if p.owned_by("ReplicaSet", rs.name) and selector_matches(rs.selector, p.labels)]
+        selected = _matcher(rs.selector)
+        return [p for p in mine if p.owned_by("ReplicaSet", rs.name) and selected(p.labels)]
 
     found: list[Pod] = podindex.index(cluster.pods).per_owner(("replicaset.owned", rs.selector), rs.name, compute)
     return list(found)
@@ -128,13 +144,20 @@ def claim_pods(cluster: Cluster, rs: ReplicaSet, notes: list[str]) -> Cluster:
     # order, as a scan of every pod would meet them)
     ix = podindex.index(cluster.pods)
 
-    def matches(p: Pod) -> bool:
-        return same_namespace(p.name, rs.name) and selector_matches(rs.selector, p.labels)
+    def matcher() -> Callable[[Pod], bool]:
+        selected = _matcher(rs.selector)
+
+        def matches(p: Pod) -> bool:
+            return same_namespace(p.name, rs.name) and selected(p.labels)
+
+        return matches
 
     def releasable(mine: tuple[Pod, ...]) -> list[Pod]:
+        matches = matcher()
         return [p for p in mine if p.active and p.owned_by("ReplicaSet", rs.name) and not matches(p)]
 
     def adoptable(orphans: tuple[Pod, ...]) -> list[Pod]:
+        matches = matcher()
         return [p for p in orphans if p.active and matches(p)]
 
     release = ix.per_owner(("replicaset.release", rs.selector), rs.name, releasable)

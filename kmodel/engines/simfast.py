@@ -9,15 +9,17 @@ of the tick), but the kubelets, which come first, are walked in one pass:
   do) is skipped after a check of its node alone, the pods part of which is remembered per node
   until the node's pods or its running containers change;
 - a kubelet whose step would only renew its node's Lease (the same check, with the renewal
-  due) is not run: the renewals of consecutive such kubelets are written in one pass over the
-  node list, instead of one copy of the node list (and of the set of components that ran) per
-  node;
+  due) is not run: the renewals are written at the end of the pass in one pass over the node
+  list, instead of one copy of the node list (and of the set of components that ran) per node;
 - any other kubelet (a status to post, a pod to start, stop, remove, probe...) takes its step
-  as ever, on the state with every renewal before it written.
+  as ever (a step reads and writes its own node and its pods alone: it runs on the state
+  without the renewals of the kubelets before it, which are written at the end).
 
-The outcomes of one batch of renewals all carry the state after the batch (``simulate`` reads
-only the last outcome's state; :func:`kmodel.model.fixed_schedule`, which the checkers use,
-gives each its own state). The check mirrors the early return and the renewal-only path of
+The kubelets that acted are added to the state's ``ran`` at the end of the pass too, and only
+the pass's last outcome carries the state at its end; the others carry the state as it was
+when they were taken, without those (``simulate`` reads only the last outcome's state;
+:func:`kmodel.model.fixed_schedule`, which the checkers use, gives each its own state). The
+check mirrors the early return and the renewal-only path of
 :func:`kmodel.components.kubelet.step`; tests/test_simulate_equivalence.py holds it to the
 outputs of the simulator from before. Scenarios with lagging informers, a watch cache, several
 control-plane machines or replaced components take :func:`kmodel.model.fixed_schedule` as is.
@@ -84,33 +86,40 @@ def tick_schedule(cluster: Cluster, replace: dict[str, model.StepFn] | None = No
         return
     if len(_pods_ok) > 4 * len(cluster.nodes) + 1000:
         _pods_ok.clear()
-    names = [n.name for n in cluster.nodes]  # model.components: a kubelet per node, in this order
     state = cluster
     api = cluster.apiserver_available  # a kubelet's step changes nothing it depends on
     interval = cluster.settings.lease_renew_interval
     now = cluster.now
     renewed: dict[str, Node] = {}
-    for name in names:
-        if kubelet.actor(name) in state.ran:
+    ran: list[str] = []  # the kubelets that acted, not yet in the state's ``ran``
+    held: Outcome | None = None  # the last outcome, yielded with the state at the end of the pass
+    # model.components: a kubelet per node, in the node list's order (a kubelet's step writes its
+    # own node and its pods alone: the others' nodes are the pass's first state's)
+    for node in cluster.nodes:
+        name = node.name
+        who = kubelet.actor(name)
+        if who in cluster.ran:
             continue
-        node = state.node(name)
         kind = _classify(state, node, api, interval)
         if kind == _NOOP:
             continue
         if kind == _LEASE:
-            assert node is not None
             renewed[name] = _renewed(node, now)
-            continue
-        if renewed:
-            state = _write(state, renewed)
-            yield from _renewal_outcomes(state, renewed)
-            renewed = {}
-        for outcome in model.fixed_schedule_steps(state, [model.kubelet_component(name)]):
+            outcome = Outcome(who, f"renew Lease of {name}", state, ())
+        else:
+            # model.component_steps without an informer, a watch cache or a replaced step
+            outs = kubelet.step(state, name)
+            if not outs:
+                continue
+            outcome = outs[0]
             state = outcome.state
-            yield outcome
-    if renewed:
-        state = _write(state, renewed)
-        yield from _renewal_outcomes(state, renewed)
+        ran.append(who)
+        if held is not None:
+            yield held
+        held = outcome
+    if held is not None:
+        state = _write(state, renewed, ran)
+        yield attrs.evolve(held, state=state)
     for comp in model.CONTROLLERS:
         if comp.name == "scheduler":
             steps = simsched.scheduler_steps(state, comp)
@@ -177,17 +186,14 @@ def _renewed(node: Node, now: int) -> Node:
     return Node(*values)
 
 
-def _write(state: Cluster, renewed: dict[str, Node]) -> Cluster:
-    nodes = tuple(renewed.get(n.name, n) for n in state.nodes)
-    if not any(n.control_plane for n in renewed.values()):
-        carry_control_plane_nodes(state.nodes, nodes)
-    ran = state.ran | {kubelet.actor(name) for name in renewed}
-    return attrs.evolve(state, nodes=nodes, ran=ran)
-
-
-def _renewal_outcomes(state: Cluster, renewed: dict[str, Node]) -> Iterator[Outcome]:
-    for name in renewed:
-        yield Outcome(kubelet.actor(name), f"renew Lease of {name}", state, ())
+def _write(state: Cluster, renewed: dict[str, Node], ran: list[str]) -> Cluster:
+    """The Lease renewals and the kubelets that acted, written at the end of the pass."""
+    nodes = state.nodes
+    if renewed:
+        nodes = tuple(renewed.get(n.name, n) for n in state.nodes)
+        if not any(n.control_plane for n in renewed.values()):
+            carry_control_plane_nodes(state.nodes, nodes)
+    return attrs.evolve(state, nodes=nodes, ran=state.ran | frozenset(ran))
 
 
 # --- the view of a tick ---------------------------------------------------------------------------

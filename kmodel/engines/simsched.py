@@ -21,10 +21,11 @@ them, a zone's count of matching pods) is taken from the classes' sizes and sums
 classes' nodes, in name order, are the ties the scheduler would list, and the pod goes to the
 first, as :func:`kmodel.components.scheduler.step` does when only the first successor is built.
 
-The classes are kept through the tick: a bind moves only the node it bound to (when the
-classes are next used). Any other pod,
-and a pod that no node fits (the failure message counts every node's reasons, and preemption
-may act), takes the scheduler's own step, after which the classes are built again.
+The classes are kept from one tick to the next: a bind moves only the node it bound to (when
+the classes are next used), and at a new tick, or after the scheduler's own step, a node moves
+only when its node object or its group of pods in the pods index is another object (and its
+class key then differs). Any other pod, and a pod that no node fits (the failure message counts
+every node's reasons, and preemption may act), takes the scheduler's own step.
 
 Within the loop the names of the pods attempted are gathered and written to the state's
 ``sched_attempted`` once, at the end of the loop and before a pod takes the scheduler's own
@@ -39,6 +40,7 @@ import math
 from bisect import bisect_left, insort
 from collections.abc import Iterator
 from itertools import chain
+from operator import attrgetter
 from typing import Any
 
 import attrs
@@ -83,19 +85,55 @@ def qualifies(cluster: Cluster, pod: Pod) -> bool:
     )
 
 
+_node_facts = attrgetter("labels", "unschedulable", "taints", "capacity")  # what a class key reads of a node
+
+
 class _Classes:
     """The nodes in classes for one spread selector (None: the pod has no default spread) in
-    one namespace, on one nodes tuple, kept up to date bind by bind."""
+    one namespace, kept up to date bind by bind, and from one state to the next by
+    :meth:`catch_up`.
+
+    A node's class key is a function of the node's labels, cordon, taints and capacity, of its
+    group of pods in the pods index (a tuple that never changes), and of the selector: the node
+    object and the group each key was computed from are kept, and a node whose two are the very
+    same objects keeps its key."""
 
     def __init__(self, cluster: Cluster, selector: LabelSelector | None, space: str | None) -> None:
         self.selector, self.space = selector, space
+        self.node_list = cluster.nodes
         self.nodes: dict[str, Node] = {n.name: n for n in cluster.nodes}
+        self.groups: dict[str, object] = {}  # the pods group each node's key was computed from
         self.key: dict[str, tuple[Any, ...]] = {}
-        self.members: dict[tuple[Any, ...], list[str]] = {}
+        self.members: dict[tuple[Any, ...], _Class] = {}
         self.matching: dict[str, int] = {}
         self.zone_total: dict[str, int] = {}
         self.dirty: set[str] = set()  # nodes bound to since the classes were last brought up to date
         self.refresh(cluster, list(self.nodes))
+
+    def catch_up(self, cluster: Cluster) -> bool:
+        """Bring the classes up to date with ``cluster`` (any state of the same nodes); False
+        when its node list has other nodes (the classes must be built again)."""
+        changed: list[str] = []
+        if cluster.nodes is not self.node_list:
+            nodes = self.nodes
+            if len(cluster.nodes) != len(nodes):
+                return False
+            for n in cluster.nodes:
+                old = nodes.get(n.name)
+                if old is None:
+                    return False
+                if n is not old:
+                    nodes[n.name] = n
+                    if _node_facts(n) != _node_facts(old):
+                        changed.append(n.name)
+            self.node_list = cluster.nodes
+        by_node = podindex.index(cluster.pods).by_node
+        changed.extend(name for name, group in self.groups.items() if by_node.get(name, ()) is not group)
+        changed.extend(name for name in self.dirty if name in self.nodes)  # (bound to in another state)
+        self.dirty.clear()
+        if changed:
+            self.refresh(cluster, sorted(set(changed)))
+        return True
 
     def _count(self, cluster: Cluster) -> Any:
         if self.selector is None:
@@ -106,17 +144,12 @@ class _Classes:
         """Recompute the class of each node in ``names`` (their pods changed)."""
         usage = NodeUsage(cluster)
         counts = self._count(cluster)
+        by_node = podindex.index(cluster.pods).by_node
         for name in names:
             node = self.nodes[name]
+            self.groups[name] = by_node.get(name, ())
             zone = label(node.labels, LABEL_ZONE)
             m = counts.get(name, 0) if counts is not None else 0
-            old = self.key.get(name)
-            if old is not None:
-                group = self.members[old]
-                del group[bisect_left(group, name)]
-                if not group:
-                    del self.members[old]
-                self.zone_total[old[0] or ""] -= self.matching[name]
             key = (
                 zone,
                 label(node.labels, LABEL_HOSTNAME) is not None,
@@ -126,14 +159,59 @@ class _Classes:
                 usage.get(name, Usage()),
                 m,
             )
+            old = self.key.get(name)
+            if old is not None:
+                if old == key:
+                    continue
+                group = self.members[old].names
+                del group[bisect_left(group, name)]
+                if not group:
+                    del self.members[old]
+                self.zone_total[old[0] or ""] -= self.matching[name]
             self.key[name] = key
             self.matching[name] = m
             self.zone_total[zone or ""] = self.zone_total.get(zone or "", 0) + m
-            group = self.members.setdefault(key, [])
+            cls = self.members.get(key)
+            if cls is None:
+                cls = self.members[key] = _Class(key)
+            group = cls.names
             if not group or group[-1] < name:
                 group.append(name)
             else:
                 insort(group, name)
+
+
+class _Class:
+    """Nodes alike (their names, in order), and the answers found for them by what the pod
+    reads (``_pod_sig``): whether it fits, its resource scores."""
+
+    __slots__ = ("fits", "key", "names", "room")
+
+    def __init__(self, key: tuple[Any, ...]) -> None:
+        self.key = key
+        self.names: list[str] = []
+        self.fits: dict[int, bool] = {}
+        self.room: dict[int, int] = {}
+
+
+# what the filters and the resource scores read of a pod (its tolerations and requests, and the
+# version), numbered: a class's answers are looked up by that number, without hashing its key
+_pod_sigs: dict[tuple[Any, ...], int] = {}
+
+
+def _pod_sig(pod: Pod, version: str) -> int:
+    seen = (pod.tolerations, pod.requests, version)
+    sig = _pod_sigs.get(seen)
+    if sig is None:
+        if len(_pod_sigs) > _MEMO:
+            _pod_sigs.clear()  # (the classes' answers then go by other numbers: no mix-up)
+            global _sig_epoch
+            _sig_epoch += 1
+        sig = _pod_sigs[seen] = len(_pod_sigs) + _sig_epoch * (_MEMO + 2)
+    return sig
+
+
+_sig_epoch = 0
 
 
 def _best(cluster: Cluster, pod: Pod, classes: _Classes) -> list[str] | None:
@@ -141,19 +219,26 @@ def _best(cluster: Cluster, pod: Pod, classes: _Classes) -> list[str] | None:
     state = CycleState(cluster, pod, {})
     usage = NodeUsage(cluster)
     version = cluster.settings.kubernetes_version
+    sig = _pod_sig(pod, version)
     feasible: list[tuple[tuple[Any, ...], list[str], Node]] = []
-    for key, names in classes.members.items():
+    room_of: list[_Class] = []
+    for cls in classes.members.values():
+        key, names = cls.key, cls.names
         rep = classes.nodes[names[0]]
-        # the filters read of the node its cordon, taints, capacity and requested resources
-        # (the class key's fields 2 to 5), and of the pod its tolerations and requests
-        seen = (key[2:6], pod.tolerations, pod.requests, version)
-        fits = _fits.get(seen)
+        fits = cls.fits.get(sig)
         if fits is None:
-            if len(_fits) > _MEMO:
-                _fits.clear()
-            fits = _fits[seen] = scheduler.run_filters(state, rep) is None
+            # the filters read of the node its cordon, taints, capacity and requested resources
+            # (the class key's fields 2 to 5), and of the pod its tolerations and requests
+            seen = (key[2:6], pod.tolerations, pod.requests, version)
+            fits = _fits.get(seen)
+            if fits is None:
+                if len(_fits) > _MEMO:
+                    _fits.clear()
+                fits = _fits[seen] = scheduler.run_filters(state, rep) is None
+            cls.fits[sig] = fits
         if fits:
             feasible.append((key, names, rep))
+            room_of.append(cls)
     count = sum(len(names) for _, names, _ in feasible)
     if count == 0:
         return None
@@ -179,18 +264,21 @@ def _best(cluster: Cluster, pod: Pod, classes: _Classes) -> list[str] | None:
     totals = []
     for i, (key, _, rep) in enumerate(feasible):
         tt_score = MAX_NODE_SCORE if tt_high == 0 else MAX_NODE_SCORE - MAX_NODE_SCORE * tt[i] // tt_high
-        # LeastAllocated and BalancedAllocation read the node's capacity and usage (fields 4
-        # and 5) and the pod's requests
-        seen = (key[4], key[5], pod.requests)
-        room = _room.get(seen)
+        room = room_of[i].room.get(sig)
         if room is None:
-            if len(_room) > _MEMO:
-                _room.clear()
-            room = _room[seen] = noderesources.WEIGHT_LEAST_ALLOCATED * noderesources.least_allocated(
-                usage,  # type: ignore[arg-type]
-                pod,
-                rep,
-            ) + noderesources.WEIGHT_BALANCED_ALLOCATION * noderesources.balanced_allocation(usage, pod, rep)  # type: ignore[arg-type]
+            # LeastAllocated and BalancedAllocation read the node's capacity and usage (fields
+            # 4 and 5) and the pod's requests
+            seen = (key[4], key[5], pod.requests)
+            room = _room.get(seen)
+            if room is None:
+                if len(_room) > _MEMO:
+                    _room.clear()
+                room = _room[seen] = noderesources.WEIGHT_LEAST_ALLOCATED * noderesources.least_allocated(
+                    usage,  # type: ignore[arg-type]
+                    pod,
+                    rep,
+                ) + noderesources.WEIGHT_BALANCED_ALLOCATION * noderesources.balanced_allocation(usage, pod, rep)  # type: ignore[arg-type]
+            room_of[i].room[sig] = room
         totals.append(
             scheduler.WEIGHT_TAINT_TOLERATION * tt_score + scheduler.WEIGHT_POD_TOPOLOGY_SPREAD * spread[i] + room
         )
@@ -212,11 +300,16 @@ def _spread_of(cluster: Cluster, pod: Pod) -> tuple[LabelSelector | None, str | 
     return selector, (pod.name.split("/", 1)[0] if "/" in pod.name else None)
 
 
+# the classes kept from one scheduler loop to the next (a tick's), by spread selector and namespace
+_kept: dict[tuple[LabelSelector | None, str | None], _Classes] = {}
+MAX_KEPT = 64
+
+
 def scheduler_steps(cluster: Cluster, comp: model.Component) -> Iterator[Outcome]:
     """The scheduler's steps of one tick (``comp`` is its component), as described above."""
     state = cluster
     attempted: set[str] = set()
-    built: dict[tuple[LabelSelector | None, str | None], _Classes] = {}
+    current: set[tuple[LabelSelector | None, str | None]] = set()  # the kept classes up to date with state
 
     def settle() -> Cluster:
         if not attempted:
@@ -228,12 +321,17 @@ def scheduler_steps(cluster: Cluster, comp: model.Component) -> Iterator[Outcome
         pod = _next(state, attempted) if state.scheduler_active else None
         if pod is not None and pod.name not in scheduler._unschedulable and qualifies(state, pod):
             spread = _spread_of(state, pod)
-            classes = built.get(spread)
+            classes = _kept.get(spread)
+            if classes is not None and spread not in current and not classes.catch_up(state):
+                classes = None
             if classes is None:
-                classes = built[spread] = _Classes(state, *spread)
+                if len(_kept) >= MAX_KEPT:
+                    _kept.clear()
+                classes = _kept[spread] = _Classes(state, *spread)
             elif classes.dirty:
                 classes.refresh(state, sorted(classes.dirty))
                 classes.dirty.clear()
+            current.add(spread)
             best = _best(state, pod, classes)
             if best is not None:
                 node_name = best[0]
@@ -249,7 +347,7 @@ def scheduler_steps(cluster: Cluster, comp: model.Component) -> Iterator[Outcome
                 label_ = f"bind {pod.name} to {node_name}"
                 if len(best) > 1:
                     label_ += scheduler.tie_note(best)
-                for c in built.values():
+                for c in _kept.values():
                     c.dirty.add(node_name)
                 if held is not None:
                     yield held
@@ -258,7 +356,7 @@ def scheduler_steps(cluster: Cluster, comp: model.Component) -> Iterator[Outcome
         # the scheduler's own step, on the state with every attempt written
         state = settle()
         attempted = set()
-        built.clear()
+        current.clear()
         if held is not None:
             yield attrs.evolve(held, state=state)
             held = None

@@ -21,7 +21,7 @@ from attrs import define, field
 from kmodel import faultrules, hapartition, model, timeline
 from kmodel.engines import simfast
 from kmodel.podseq import CHUNK, ChunkedSeq
-from kmodel.render.view import view
+from kmodel.render.view import PodRows, view
 from kmodel.scenario import Scenario
 from kmodel.state import Cluster
 from kmodel.transition import Event, Outcome
@@ -92,6 +92,7 @@ def _simulate(
     last_message: dict[tuple[str, str, str], str] = {}
     last_view: dict[str, Any] | None = None
     viewed: Cluster | None = None
+    rows = PodRows()  # (an unchanged pod's row is the last snapshot's)
 
     def take(outcome: Outcome) -> None:
         nonlocal state
@@ -122,7 +123,7 @@ def _simulate(
         if viewed is None or not simfast.same_view(state, viewed):
             # (the view has no clock: a state whose objects are the very ones of the last viewed
             # state, but for what the view does not read, shows the same: kmodel.engines.simfast)
-            current = view(state)
+            current = view(state, rows)
             viewed = state
             if current != last_view:
                 sim.snapshots.append({"t": state.now, **current})

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from kmodel.namespaces import local_name, namespace_of, namespaces_in
+from kmodel.podseq import ChunkedSeq
 from kmodel.state import (
     COND_NONE,
     COND_TRUE,
@@ -70,13 +71,13 @@ def job_status(job: Job) -> str:
     return "Running"
 
 
-def view(cluster: Cluster) -> dict[str, Any]:
+def view(cluster: Cluster, memo: PodRows | None = None) -> dict[str, Any]:
     """The observable state (no clock): used to decide when something changed. Objects are
     named as kubectl names them; with objects in more than one namespace each row carries its
-    ``namespace`` too (``kubectl get -A``'s NAMESPACE column)."""
-    out = _view(cluster)
+    ``namespace`` too (``kubectl get -A``'s NAMESPACE column). ``memo``: see :class:`PodRows`."""
     several = _several_namespaces(cluster)
-    for kind in ("pods", "deployments", "services", "horizontalpodautoscalers", "statefulsets", "jobs"):
+    out = _view(cluster, several, memo)
+    for kind in ("deployments", "services", "horizontalpodautoscalers", "statefulsets", "jobs"):
         for row in out.get(kind, ()):
             name = row["name"]
             if several:
@@ -116,7 +117,63 @@ def _orphans(cluster: Cluster, n: Node) -> list[str]:
     return sorted(name for name in n.running if name not in here)
 
 
-def _view(cluster: Cluster) -> dict[str, Any]:
+class PodRows:
+    """The pod rows of the last view taken with it, by pod object: a pod that did not change
+    shows the very same row object again (``kmodel simulate``, whose snapshots then share it;
+    its rows must not be changed). Simulate's pods are a ChunkedSeq (kmodel.podseq): the rows
+    of a chunk that is the very same object as in the last view are taken as a whole."""
+
+    def __init__(self) -> None:
+        self.parts: dict[int, tuple[tuple[Pod, ...], bool, list[dict[str, Any]]]] = {}
+        self.rows: dict[int, tuple[Pod, bool, dict[str, Any]]] = {}
+
+
+def _pod_rows(cluster: Cluster, several: bool, memo: PodRows | None) -> list[dict[str, Any]]:
+    pods = cluster.pods
+    if memo is None:
+        return [_pod_row(p, several) for p in pods]
+    parts = pods.chunks() if type(pods) is ChunkedSeq else (pods,)
+    last_parts, last_rows = memo.parts, memo.rows
+    parts_kept: dict[int, tuple[tuple[Pod, ...], bool, list[dict[str, Any]]]] = {}
+    rows_kept: dict[int, tuple[Pod, bool, dict[str, Any]]] = {}  # (the pods of the parts built)
+    rows: list[dict[str, Any]] = []
+    for part in parts:
+        found = last_parts.get(id(part))
+        if found is not None and found[0] is part and found[1] == several:
+            made = found[2]
+        else:
+            made = []
+            for p in part:
+                seen = last_rows.get(id(p))
+                row = seen[2] if seen is not None and seen[0] is p and seen[1] == several else _pod_row(p, several)
+                rows_kept[id(p)] = (p, several, row)
+                made.append(row)
+        parts_kept[id(part)] = (part, several, made)
+        rows.extend(made)
+    memo.parts, memo.rows = parts_kept, rows_kept
+    return rows
+
+
+def _pod_row(p: Pod, several: bool) -> dict[str, Any]:
+    row = {
+        "name": p.name,
+        "node": p.node_name,
+        "status": pod_status(p),
+        "ready": p.ready,
+        "readyContainers": f"{int(p.containers_ready)}/1",
+        "restarts": p.restarts,
+        # status.nominatedNodeName, only when preemption set it (views stay as they were)
+        **({"nominatedNode": p.nominated_node_name} if p.nominated_node_name else {}),
+    }
+    name = p.name
+    if several:
+        row["namespace"] = namespace_of(name)
+    if "/" in name:
+        row["name"] = local_name(name)
+    return row
+
+
+def _view(cluster: Cluster, several: bool, memo: PodRows | None) -> dict[str, Any]:
     return {
         "nodes": [
             {
@@ -135,19 +192,7 @@ def _view(cluster: Cluster) -> dict[str, Any]:
             }
             for n in cluster.nodes
         ],
-        "pods": [
-            {
-                "name": p.name,
-                "node": p.node_name,
-                "status": pod_status(p),
-                "ready": p.ready,
-                "readyContainers": f"{int(p.containers_ready)}/1",
-                "restarts": p.restarts,
-                # status.nominatedNodeName, only when preemption set it (views stay as they were)
-                **({"nominatedNode": p.nominated_node_name} if p.nominated_node_name else {}),
-            }
-            for p in cluster.pods
-        ],
+        "pods": _pod_rows(cluster, several, memo),
         "deployments": [
             {
                 "name": d.name,

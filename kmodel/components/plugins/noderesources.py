@@ -83,6 +83,33 @@ def _group_usage(pods: tuple[Pod, ...]) -> Usage:
     return Usage(req, nz)
 
 
+_ONE_POD = Resources(pods=1)
+
+
+def _usage_update(usage: Usage, old: Pod | None, new: Pod | None) -> Usage | None:
+    """:func:`_group_usage` of a node's pods with ``old`` replaced by ``new``, from ``usage``
+    (kmodel.podindex's ``update``): the same when neither counts or both count with the same
+    requests, one pod more when ``new`` arrives; None (count again) when one leaves."""
+    was = old is not None and in_cache(old)
+    now = new is not None and in_cache(new)
+    if not was and not now:
+        return usage
+    if was and now:
+        assert old is not None and new is not None
+        return usage if old.requests == new.requests else None
+    if now:
+        assert new is not None
+        return Usage(
+            usage.requested + pod_request(new) + _ONE_POD,
+            usage.nonzero + pod_request(new, nonzero=True) + _ONE_POD,
+        )
+    return None
+
+
+def _usage_reads(pod: Pod) -> tuple[bool, Resources]:
+    return in_cache(pod), pod.requests
+
+
 def node_usage(cluster: Cluster) -> dict[str, Usage]:
     usage: dict[str, Usage] = {}
     for name, pods in pods_by_node(cluster.pods).items():
@@ -106,7 +133,9 @@ class NodeUsage:
     def get(self, name: str, default: Usage | None = None) -> Usage | None:
         if name not in self._index.by_node:
             return default
-        return self._index.per_node("noderesources.usage", name, _group_usage)  # type: ignore[no-any-return]
+        return self._index.per_node(  # type: ignore[no-any-return]
+            "noderesources.usage", name, _group_usage, _usage_update, _usage_reads
+        )
 
     def __getitem__(self, name: str) -> Usage:
         found = self.get(name)

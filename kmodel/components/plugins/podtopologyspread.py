@@ -50,7 +50,7 @@ from kmodel.components.plugins.framework import (
     CycleState,
     Status,
 )
-from kmodel.labels import LabelSelector
+from kmodel.labels import Labels, LabelSelector
 from kmodel.namespaces import same_namespace
 from kmodel.schedulingspec import DO_NOT_SCHEDULE, HONOR, IGNORE, SCHEDULE_ANYWAY, TopologySpreadConstraint
 from kmodel.state import (
@@ -202,15 +202,43 @@ def _matching_per_node(cluster: Cluster, constraints: list[Constraint], pod: Pod
 class _Matching:
     """One selector's count of matching pods on each node (bound, not terminating, in the
     namespace ``space``: None for default), read one node at a time from the pods index and kept
-    there until a pod on the node changes."""
+    there until a pod on the node changes (a write of one pod updates a known count)."""
 
-    __slots__ = ("_fact", "_index", "_reqs", "_space")
+    __slots__ = ("_counter", "_fact", "_index")
 
     def __init__(self, ix: podindex.PodIndex, selector: LabelSelector, space: str | None) -> None:
-        self._index, self._reqs, self._space = ix, selector.requirements(), space
+        self._index = ix
         self._fact = (NAME, selector, space)
+        counter = _counters.get(self._fact)
+        if counter is None:
+            if len(_counters) > 1000:
+                _counters.clear()
+            counter = _counters[self._fact] = _Counter(selector.requirements(), space)
+        self._counter = counter
 
-    def _count(self, pods: tuple[Pod, ...]) -> int:
+    def get(self, node: str, default: int = 0) -> int:
+        if node not in self._index.by_node:
+            return default
+        found: int = self._index.per_node(self._fact, node, self._counter.count, self._counter.update, _reads)
+        return found if found else default
+
+
+class _Counter:
+    """What a count of matching pods reads of a pod (no index: kept per selector and namespace)."""
+
+    __slots__ = ("_reqs", "_space")
+
+    def __init__(self, reqs: tuple[Any, ...], space: str | None) -> None:
+        self._reqs, self._space = reqs, space
+
+    def counts(self, p: Pod) -> bool:
+        if p.terminating:
+            return False
+        if (p.name.split("/", 1)[0] if "/" in p.name else None) != self._space:
+            return False
+        return all(r.matches(p.labels) for r in self._reqs)
+
+    def count(self, pods: tuple[Pod, ...]) -> int:
         n = 0
         for p in pods:
             if p.terminating:
@@ -221,11 +249,16 @@ class _Matching:
                 n += 1
         return n
 
-    def get(self, node: str, default: int = 0) -> int:
-        if node not in self._index.by_node:
-            return default
-        found: int = self._index.per_node(self._fact, node, self._count)
-        return found if found else default
+    def update(self, value: int, old: Pod | None, new: Pod | None) -> int:
+        return value - (old is not None and self.counts(old)) + (new is not None and self.counts(new))
+
+
+_counters: dict[tuple[str, LabelSelector, str | None], _Counter] = {}
+
+
+def _reads(p: Pod) -> tuple[bool, Labels]:
+    """What any count of matching pods reads of a pod (but its name, which a write keeps)."""
+    return p.terminating, p.labels
 
 
 # --- filter ------------------------------------------------------------------------------------
