@@ -50,7 +50,9 @@ def _kube(path: Path, faults: str = "none", replace: dict[str, Any] | None = Non
     return run.model, list(run.properties)
 
 
-KW: dict[str, Any] = dict(seed=0, profile="ci", max_states=400_000, families=EXPLORER_FAMILIES)
+# 10 runs instead of the ci profile's 25: each comparison pays for both ways
+KW: dict[str, Any] = dict(seed=0, profile="ci", max_examples=10, max_states=400_000, families=EXPLORER_FAMILIES)
+TOY: dict[str, Any] = dict(seed=3, profile="ci", max_examples=10, steps=30)
 
 
 # Each comparison pays for every property's own check, about 2 s a property on a seed: the
@@ -120,11 +122,11 @@ def test_every_kind_of_property_on_a_toy() -> None:
         Property("a reaches 5", EVENTUALLY, "", predicate=lambda s: s[0] == 5, bound=5, needs_fairness=True),
         Property("a reaches 4", EVENTUALLY, "", predicate=lambda s: s[0] >= 4, bound=4),
     ]
-    results = _compare(Healing(), props, seed=3, profile="ci")
+    results = _compare(Healing(), props, **TOY)
     assert [r.verdict for r in results] == [VIOLATED, HOLDS, HOLDS, HOLDS, HOLDS]
     assert results[3].warnings and not results[4].warnings  # fairness named where it matters
     stuck = [Property("a reaches 5", EVENTUALLY, "", predicate=lambda s: s[0] == 5, bound=4), props[1]]
-    assert [r.verdict for r in _compare(Stuck(), stuck, seed=3, profile="ci")] == [VIOLATED, HOLDS]
+    assert [r.verdict for r in _compare(Stuck(), stuck, **TOY)] == [VIOLATED, HOLDS]
 
 
 def test_saved_examples_send_their_property_to_its_own_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
