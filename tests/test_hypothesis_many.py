@@ -65,6 +65,20 @@ def _some(props: list[Property], names: tuple[str, ...] = SOME) -> list[Property
     return [p for p in props if p.name in names]
 
 
+@pytest.fixture
+def alone(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The names of the properties check_many checks on their own (by hypothesis_engine.check)."""
+    names: list[str] = []
+    real = hypothesis_many.check
+
+    def counted(model: Any, prop: Property, **kw: Any) -> Result:
+        names.append(prop.name)
+        return real(model, prop, **kw)
+
+    monkeypatch.setattr(hypothesis_many, "check", counted)
+    return names
+
+
 def test_builtins_on_a_seed_as_on_their_own() -> None:
     model, props = _kube(SCENARIOS / "seed-node-failure.yaml")
     results = _compare(model, _some(props), **KW)
@@ -78,17 +92,9 @@ def test_every_builtin_on_the_seeds_as_on_its_own(seed: str) -> None:
     assert len(_compare(model, props, **KW)) > 10
 
 
-def test_a_violated_property_is_checked_again_on_its_own(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_violated_property_is_checked_again_on_its_own(alone: list[str]) -> None:
     model, props = _kube(SCENARIOS / "seed-no-workers.yaml")
     props = _some(props)
-    alone: list[str] = []
-    real = hypothesis_many.check
-
-    def counted(model: Any, prop: Property, **kw: Any) -> Result:
-        alone.append(prop.name)
-        return real(model, prop, **kw)
-
-    monkeypatch.setattr(hypothesis_many, "check", counted)
     many = check_many(model, props, **KW)
     # the seed's promised violation, and nothing else, is checked again on its own: its result is
     # that check's; the others' are compared with their own checks
@@ -129,7 +135,7 @@ def test_every_kind_of_property_on_a_toy() -> None:
     assert [r.verdict for r in _compare(Stuck(), stuck, **TOY)] == [VIOLATED, HOLDS]
 
 
-def test_saved_examples_send_their_property_to_its_own_check(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_saved_examples_send_their_property_to_its_own_check(tmp_path: Path, alone: list[str]) -> None:
     props = [
         Property("a stays small", ALWAYS, "", predicate=lambda s: s[0] < 4),
         Property("b never jumps", ALWAYS_TRANSITION, "", transition=lambda x, y: y[1] - x[1] <= 1),
@@ -137,31 +143,16 @@ def test_saved_examples_send_their_property_to_its_own_check(tmp_path: Path, mon
     db = str(tmp_path / "db")
     first = _compare(Healing(), props, seed=3, profile="ci", database=db)  # saves the violation
     assert [r.verdict for r in first] == [VIOLATED, HOLDS]
-    alone: list[str] = []
-    real = hypothesis_many.check
-
-    def counted(model: Any, prop: Property, **kw: Any) -> Result:
-        alone.append(prop.name)
-        return real(model, prop, **kw)
-
-    monkeypatch.setattr(hypothesis_many, "check", counted)
+    alone.clear()
     again = check_many(Healing(), props, seed=3, profile="ci", database=db)
     assert alone == ["a stays small"] and [r.verdict for r in again] == [VIOLATED, HOLDS]
 
 
-def test_limits_that_would_change_the_runs_check_each_property_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_limits_that_would_change_the_runs_check_each_property_alone(alone: list[str]) -> None:
     props = [
         Property("a stays small", ALWAYS, "", predicate=lambda s: s[0] < 9),
         Property("true", ALWAYS, "", predicate=lambda s: True),
     ]
-    alone: list[str] = []
-    real = hypothesis_many.check
-
-    def counted(model: Any, prop: Property, **kw: Any) -> Result:
-        alone.append(prop.name)
-        return real(model, prop, **kw)
-
-    monkeypatch.setattr(hypothesis_many, "check", counted)
     check_many(Healing(), props, seed=1, profile="ci", timeout=30)
     assert alone == ["a stays small", "true"]
     alone.clear()
@@ -169,15 +160,7 @@ def test_limits_that_would_change_the_runs_check_each_property_alone(monkeypatch
     assert alone == ["a stays small", "true"]  # the screening stopped at the limit
 
 
-def test_kmodel_check_screens_every_property_in_one_search(monkeypatch: pytest.MonkeyPatch) -> None:
-    calls: list[str] = []
-    real = hypothesis_many.check
-
-    def counted(model: Any, prop: Property, **kw: Any) -> Result:
-        calls.append(prop.name)
-        return real(model, prop, **kw)
-
-    monkeypatch.setattr(hypothesis_many, "check", counted)
+def test_kmodel_check_screens_every_property_in_one_search(alone: list[str]) -> None:
     opts = CheckOptions(engine="hypothesis", faults=parse_faults("none"), seed=0, profile="ci")
     run = run_check(SCENARIOS / "seed-node-failure.yaml", options=opts)
-    assert calls == [] and all(r.verdict == HOLDS for r in run.results) and len(run.results) > 10
+    assert alone == [] and all(r.verdict == HOLDS for r in run.results) and len(run.results) > 10
