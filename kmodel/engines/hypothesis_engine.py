@@ -374,6 +374,26 @@ class _Walk:
         self._groups()
         return next((tr for tr in self.enabled if not tr.fault), None)
 
+    def stop_faults(self) -> int | None:
+        """The start of the end-of-run drive: play out the timeline (the first enabled component
+        step, again and again) until the model can stop its faults, then stop them. The model
+        time they stopped at, or None when they never can in this run."""
+        model = self.run.model
+        self.ending = True
+        healed = model.stop_faults(self.state)  # type: ignore[attr-defined]
+        for _ in range(DRIVE_LIMIT):
+            if healed is not None:
+                break
+            tr = self._first_component_step()  # the scenario's timeline still has events ahead
+            if tr is None:
+                return None  # nothing moves: the faults can never stop in this run
+            self.take(tr)
+            healed = model.stop_faults(self.state)  # type: ignore[attr-defined]
+        else:
+            return None
+        self.take(Transition("adversary", "faults stop: every fault undone, no more", healed, fault=True))
+        return model.clock(healed)
+
     def finish(self) -> None:
         """At the end of a run, check ``eventually``: play out the timeline, stop the faults,
         then let the components run fairly until the goal holds or its bound has passed."""
@@ -382,20 +402,9 @@ class _Walk:
             return
         goal = prop.predicate
         assert goal is not None
-        self.ending = True
-        healed = model.stop_faults(self.state)  # type: ignore[attr-defined]
-        for _ in range(DRIVE_LIMIT):
-            if healed is not None:
-                break
-            tr = self._first_component_step()  # the scenario's timeline still has events ahead
-            if tr is None:
-                return  # nothing moves: the faults can never stop in this run
-            self.take(tr)
-            healed = model.stop_faults(self.state)  # type: ignore[attr-defined]
-        else:
+        since = self.stop_faults()
+        if since is None:
             return
-        self.take(Transition("adversary", "faults stop: every fault undone, no more", healed, fault=True))
-        since = model.clock(healed)
         for _ in range(DRIVE_LIMIT):
             if goal(self.state):
                 return

@@ -168,20 +168,9 @@ class _ScreenWalk(_Walk):
         if not waiting or run.timed_out or run.state_limited or self.state is None:
             return
         self.waiting = waiting
-        self.ending = True
-        healed = model.stop_faults(self.state)  # type: ignore[attr-defined]
-        for _ in range(DRIVE_LIMIT):
-            if healed is not None:
-                break
-            tr = self._first_component_step()
-            if tr is None:
-                return
-            self.take(tr)
-            healed = model.stop_faults(self.state)  # type: ignore[attr-defined]
-        else:
+        since = self.stop_faults()
+        if since is None:
             return
-        self.take(Transition("adversary", "faults stop: every fault undone, no more", healed, fault=True))
-        since = model.clock(healed)
         for _ in range(DRIVE_LIMIT):
             for i in list(self.waiting):
                 prop = run.props[i]
