@@ -19,7 +19,7 @@ from attrs import define, field
 from kmodel import limits
 from kmodel import properties as props_mod
 from kmodel.checkmodel import DEFAULT_FAULTS, KubeModel, cluster_of
-from kmodel.engines.base import ALWAYS, HOLDS, INCONCLUSIVE, VIOLATED, Property, Result, Stats
+from kmodel.engines.base import ALWAYS, EVENTUALLY, HOLDS, INCONCLUSIVE, VIOLATED, Property, Result, Stats
 from kmodel.errors import EXIT_INCONCLUSIVE, EXIT_OK, EXIT_VIOLATED, KmodelError, shown
 from kmodel.expr import ExprError, compile_invariant
 from kmodel.exprview import environment
@@ -328,23 +328,8 @@ def execute(run: CheckRun, options: CheckOptions | None = None, progress: Progre
         deadline = time.monotonic() + options.timeout
     clock = _Clock(deadline, options.timeout)
     if "smt" in engines:
-        from kmodel.smt import bmc
-
         depth = options.max_depth if options.max_depth is not None else SMT_DEFAULT_DEPTH
-        by_engine["smt"] = [
-            clock.run(
-                "smt",
-                prop.name,
-                lambda left, prop=prop: bmc.check(
-                    run.smt_slice,
-                    run.smt_encodings.get(prop.name, prop.name),
-                    max_depth=depth,
-                    timeout=left,
-                    progress=(lambda s, q, name=prop.name: progress("smt", name, s, q)) if progress else None,
-                ),
-            )
-            for prop in run.properties
-        ]
+        by_engine["smt"] = _smt_results(run, depth, clock, progress)
         if run.smt_skipped:
             for r in by_engine["smt"]:
                 r.warnings.append(
@@ -488,6 +473,51 @@ def _hypothesis_check(options: CheckOptions) -> Callable[..., Result]:
     from kmodel.engines.parallel import swarm
 
     return partial(swarm, workers=options.workers)
+
+
+def _smt_results(run: CheckRun, depth: int, clock: _Clock, progress: Progress | None) -> list[Result]:
+    """The smt engine's answers, in the run's property order: the state and transition
+    invariants on one shared unrolling (kmodel.smt.bmc.check_many), each ``eventually`` property
+    on its own check."""
+    from kmodel.smt import bmc
+
+    encodings = [run.smt_encodings.get(p.name, p.name) for p in run.properties]
+
+    def live(enc: Any) -> bool:
+        sp = enc if isinstance(enc, bmc.SliceProperty) else bmc.PROPERTIES.get(enc)
+        return sp is not None and sp.kind == EVENTUALLY
+
+    shared = [i for i, enc in enumerate(encodings) if not live(enc)]
+    found: dict[int, Result] = {}
+    if shared:
+        left = None if clock.deadline is None else clock.deadline - time.monotonic()
+        if left is not None and left <= 0:
+            found = {i: not_started("smt", run.properties[i].name, clock.timeout) for i in shared}
+        else:
+            answers = bmc.check_many(
+                run.smt_slice,
+                [encodings[i] for i in shared],
+                max_depth=depth,
+                timeout=left,
+                progress=(lambda name, s, q: progress("smt", name, s, q)) if progress else None,
+            )
+            found = dict(zip(shared, answers, strict=True))
+    return [
+        found[i]
+        if i in found
+        else clock.run(
+            "smt",
+            prop.name,
+            lambda left, i=i, prop=prop: bmc.check(
+                run.smt_slice,
+                encodings[i],
+                max_depth=depth,
+                timeout=left,
+                progress=(lambda s, q, name=prop.name: progress("smt", name, s, q)) if progress else None,
+            ),
+        )
+        for i, prop in enumerate(run.properties)
+    ]
 
 
 class _Clock:

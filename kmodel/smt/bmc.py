@@ -49,7 +49,7 @@ depth 10 to 19 in a minute there (``python benchmarks/smt_bench.py``).
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -733,6 +733,16 @@ def check(
             where="kmodel.smt.bmc",
             fix="pass a scenario, a WorkloadModel or a WorkloadSlice",
         )
+    _require_concrete(sl)
+    if live:
+        return liveness.check(sl, prop.name, max_depth=max_depth, timeout=timeout, progress=progress)
+    by_name = None if progress is None else (lambda _name, stats, queue: progress(stats, queue))
+    return _unroll(sl, [prop], max_depth=max_depth, timeout=timeout, progress=by_name)[0]
+
+
+def _require_concrete(sl: Slice) -> None:
+    """Refuse a slice with symbolic parameters: BMC's counterexamples are replayed on the
+    Python model, which needs concrete settings."""
     symbolic = [f for f, v in attrs.asdict(sl.params, recurse=False).items() if isinstance(v, z3.ExprRef)]
     if symbolic:
         raise SliceError(
@@ -741,31 +751,101 @@ def check(
             where="kmodel.smt.bmc",
             fix="give the Slice concrete params (Params.from_settings) for bounded model checking",
         )
-    if live:
-        return liveness.check(sl, prop.name, max_depth=max_depth, timeout=timeout, progress=progress)
+
+
+def check_many(
+    sl: Slice,
+    props: Sequence[str | SliceProperty],
+    *,
+    max_depth: int,
+    timeout: float | None = None,
+    progress: Callable[[str, Stats, int], None] | None = None,
+) -> list[Result]:
+    """:func:`check` of several properties on the slice ``sl``, in order: the state and
+    transition invariants share one unrolling (the transition relation is encoded once, and each
+    depth asks one query per property still undecided), and each ``eventually`` property gets
+    its own check (its slice has the calm flag). Each answer is the one :func:`check` gives on
+    its own: the same verdict and the same depth (the shortest violation within the slice); a
+    counterexample may take another path of that length, since Z3's model depends on the
+    solver's history. ``timeout`` bounds the shared unrolling as a whole and each eventually
+    check apart; ``progress(name, stats, 0)`` after each depth, for each property searched."""
+    chosen: list[SliceProperty] = []
+    for p in props:
+        prop = p if isinstance(p, SliceProperty) else PROPERTIES.get(p)
+        if prop is None:
+            known = ", ".join(PROPERTIES)
+            raise SliceError(f"no slice encoding of property {p!r}", where="kmodel.smt.bmc", fix=f"use one of: {known}")
+        chosen.append(prop)
+    _require_concrete(sl)
+    shared = [p for p in chosen if p.kind != EVENTUALLY]
+    for p in shared:
+        if p.workload and not isinstance(sl, WorkloadSlice):
+            raise SliceError(
+                f"{p.name} needs the workload slice (scheduler and ReplicaSet controller)",
+                where="kmodel.smt.bmc",
+                fix="pass a WorkloadSlice",
+            )
+    answers = _unroll(sl, shared, max_depth=max_depth, timeout=timeout, progress=progress)
+    found = dict(zip(map(id, shared), answers, strict=True))
+    out = []
+    for p in chosen:
+        if id(p) in found:
+            out.append(found[id(p)])
+            continue
+        one = None if progress is None else (lambda stats, queue, name=p.name: progress(name, stats, queue))
+        out.append(check(sl, p, max_depth=max_depth, timeout=timeout, progress=one))
+    return out
+
+
+def _unroll(
+    sl: Slice,
+    props: list[SliceProperty],
+    *,
+    max_depth: int,
+    timeout: float | None,
+    progress: Callable[[str, Stats, int], None] | None,
+) -> list[Result]:
+    """Bounded model checking of the state and transition invariants ``props`` on one unrolling
+    of ``sl``: at each depth k, for each property not yet decided, "it fails at frame k" (every
+    shallower depth having been refuted); then, on the workload slice, whether a run of k actions
+    leaves the slice (its pod slots), which stops every property still undecided."""
+    if not props:
+        return []
+    _require_concrete(sl)
     start = time.monotonic()
     stats = Stats()
     unrolling = Unrolling(sl)
     solver = unrolling.solver
-    python_prop = to_property(prop.python, sl.settings)
+    python_props = {id(p): to_property(p.python, sl.settings) for p in props}
+    answers: dict[int, Result] = {}
+    active = list(props)
 
-    def snapshot() -> Stats:
+    def snapshot(depth: int | None = None, transitions: int | None = None) -> Stats:
         stats.seconds = time.monotonic() - start
-        return Stats(stats.states, stats.transitions, stats.depth, 0, stats.seconds, [], stats.limit)
+        d = stats.depth if depth is None else depth
+        t = stats.transitions if transitions is None else transitions
+        return Stats(stats.states, t, d, 0, stats.seconds, [], stats.limit)
 
-    done = -1  # deepest depth known to be free of violations
+    def stop_all(make: Callable[[SliceProperty], Result]) -> list[Result]:
+        for p in active:
+            answers[id(p)] = make(p)
+        return [answers[id(p)] for p in props]
+
+    done = -1  # deepest depth known to be free of violations (of every property still undecided)
     for k in range(max_depth + 1):
         if k > 0:
             unrolling.extend()
         after = unrolling.frames[k].vars
-        bad = unrolling.violation(prop, k)
         if timeout is not None:
             # every query of this depth shares what is left of the budget
             left = timeout - (time.monotonic() - start)
             if left <= 0:
-                return _inconclusive(prop_name, snapshot(), done, timeout, stats)
+                return stop_all(lambda p, done=done: _inconclusive(p.name, snapshot(), done, timeout, stats))
             solver.set("timeout", max(1, int(left * 1000)))
-        if bad is not False:
+        for prop in list(active):
+            bad = unrolling.violation(prop, k)
+            if bad is False:
+                continue
             solver.push()
             solver.add(bad)
             if "unencoded" in sl.schema:
@@ -775,21 +855,26 @@ def check(
                 m = solver.model()
                 solver.pop()
                 trace = replay(sl, unrolling, m, k)
-                confirm(python_prop, prop, trace)
-                stats.depth = k
-                stats.transitions = k
-                return Result(
+                confirm(python_props[id(prop)], prop, trace)
+                answers[id(prop)] = Result(
                     VIOLATED,
                     ENGINE,
-                    prop_name,
-                    snapshot(),
+                    prop.name,
+                    snapshot(depth=k, transitions=k),
                     trace,
                     f"violated at depth {k} (shortest within the slice); trace replayed on the Python model",
                 )
+                active.remove(prop)
+                continue
             solver.pop()
             if r == z3.unknown:
-                stats.limit = f"timeout {timeout:g}s" if timeout is not None else solver.reason_unknown()
-                return _inconclusive(prop_name, snapshot(), done, timeout, stats)
+                limit = f"timeout {timeout:g}s" if timeout is not None else solver.reason_unknown()
+                snap = snapshot()
+                snap.limit = limit
+                answers[id(prop)] = _inconclusive(prop.name, snap, done, timeout, stats)
+                active.remove(prop)
+        if not active:
+            break
         if "unencoded" in sl.schema and after["unencoded"] is not False:
             solver.push()
             solver.add(after["unencoded"])
@@ -797,14 +882,18 @@ def check(
             solver.pop()
             if r == z3.unknown:
                 stats.limit = f"timeout {timeout:g}s" if timeout is not None else solver.reason_unknown()
-                return _inconclusive(prop_name, snapshot(), done, timeout, stats)
+                return stop_all(lambda p, done=done: _inconclusive(p.name, snapshot(), done, timeout, stats))
             if r == z3.sat:
-                return out_of_slots(prop.name, snapshot(), done, k, getattr(sl, "pod_slots", pod_slots))
+                slots = getattr(sl, "pod_slots", DEFAULT_POD_SLOTS)
+                return stop_all(lambda p, d=done, k=k, n=slots: out_of_slots(p.name, snapshot(), d, k, n))
         done = k
         stats.depth = k
         if progress is not None:
-            progress(snapshot(), 0)
-    return Result(HOLDS, ENGINE, prop_name, snapshot(), None, f"holds up to depth {done} (bounded)")
+            for p in active:
+                progress(p.name, snapshot(), 0)
+    for p in active:
+        answers[id(p)] = Result(HOLDS, ENGINE, p.name, snapshot(), None, f"holds up to depth {done} (bounded)")
+    return [answers[id(p)] for p in props]
 
 
 def out_of_slots(name: str, snap: Stats, done: int, k: int, slots: int) -> Result:
