@@ -212,6 +212,7 @@ class KubeModel:
         # node symmetry (kmodel.nodesymmetry): ``mentions`` are texts (custom invariants) whose
         # node names pin those nodes
         self.node_symmetry = node_symmetry
+        self._relatives: dict[tuple[int, bool], tuple[Cluster, Hashable]] = {}  # see _relative
         self.renamer: nodesymmetry.Renamer | None = None
         # ``node_orders`` (by default: with node symmetry): where nodes are interchangeable the
         # node lifecycle controller queues the nodes it finds NotReady in one pass in every order
@@ -336,13 +337,32 @@ class KubeModel:
             c = UNDO[kind][1](c, name) or c
         return CheckState(c, tuple((kind, 0) for kind, _ in state.budget), frozenset(), state.next_event)
 
+    def healed_twin(
+        self, state: CheckState, healed: CheckState, transitions: list[Transition]
+    ) -> list[Transition] | None:
+        """The transitions of ``healed`` (``stop_faults(state)``), from those of ``state`` where
+        no fault was injected: the cluster is the same, only the budget is spent, and the budget
+        is read by the fault transitions alone (which a calm search drops). None otherwise."""
+        if state.injected or healed.cluster is not state.cluster or healed.next_event != state.next_event:
+            return None
+        out = []
+        for tr in transitions:
+            if tr.fault:
+                continue
+            after = tr.state
+            if after.budget != state.budget or after.injected:
+                return None  # (a step that spends or injects is a fault; never expected here)
+            twin = CheckState(after.cluster, healed.budget, frozenset(), after.next_event)
+            out.append(Transition(tr.actor, tr.label, twin))
+        return out
+
     def fingerprint(self, state: CheckState) -> Hashable:
         more_failures = dict(state.budget).get("failProbe", 0) > 0 or any(
             ev.verb == "fail-probe" for ev in self.timeline[state.next_event :]
         )
         node_map = self._node_map(state) if self.renamer is not None else None
         fp = (
-            relative(state.cluster, self.cap, self.phase, self.symmetry, more_failures, node_map),
+            self._relative(state.cluster, more_failures, node_map),
             state.budget,
             state.injected,
             state.next_event,
@@ -353,6 +373,22 @@ class KubeModel:
             fp = self.renamer.rename(fp, node_map)
             fp = (_sorted_by_node(fp[0]), *fp[1:])
         return fp
+
+    def _relative(self, c: Cluster, more_failures: bool, node_map: dict[str, str] | None) -> Hashable:
+        """:func:`relative`, remembered for the last clusters asked about: an ``eventually``
+        search fingerprints each step's cluster twice, once before faults stop and once after
+        (:meth:`healed_twin` hands the same cluster to both)."""
+        if node_map is not None:
+            return relative(c, self.cap, self.phase, self.symmetry, more_failures, node_map)
+        key = (id(c), more_failures)
+        hit = self._relatives.get(key)
+        if hit is not None and hit[0] is c:
+            return hit[1]
+        rel = relative(c, self.cap, self.phase, self.symmetry, more_failures, None)
+        if len(self._relatives) >= _RELATIVES:
+            del self._relatives[next(iter(self._relatives))]  # the oldest
+        self._relatives[key] = (c, rel)
+        return rel
 
     def _node_map(self, state: CheckState) -> dict[str, str]:
         """The renaming of interchangeable nodes into their canonical order in ``state``."""
@@ -599,6 +635,8 @@ def _age(now: int, t: int | None, cap: int) -> int | None:
         return None
     return min(now - t, cap)
 
+
+_RELATIVES = 10_000  # relative forms KubeModel._relative keeps (a breadth-first level's worth)
 
 _POD_TIMES = frozenset(
     {"name", "created", "ready_since", "deletion_timestamp", "run_started", "finished_at", "probe", "start_time"}

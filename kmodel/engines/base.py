@@ -49,6 +49,13 @@ class Model(Protocol):
       the same state (same fingerprint) in either order;
     - ``transitions(state, skip=actors)``: the transitions but those of ``skip`` (actors the
       relation allowed to sleep: enabled, so a skipped component still counts as having work).
+
+    And one saves the explorer's ``eventually`` search work (:class:`kmodel.engines.explore.Calm`):
+
+    - ``healed_twin(state, healed, transitions)``: where ``healed = stop_faults(state)`` has the
+      very transitions of ``state`` but its faults, each ending in a state the model can name
+      from the one of ``state``, those transitions (``transitions``: the list of ``state``'s);
+      else None.
     """
 
     def init_states(self) -> Iterable[Any]: ...

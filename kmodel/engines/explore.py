@@ -111,10 +111,18 @@ def _trace(model: Model, node: _Node, last: Transition | None = None) -> Trace:
 
 
 class Calm:
-    """``model`` with a flag saying whether faults have stopped; states are (state, calm)."""
+    """``model`` with a flag saying whether faults have stopped; states are (state, calm).
+
+    A state and its healed twin (the "faults stop" successor) often have the same component
+    steps: with no fault to undo, only the unspent budget differs. Where the model says so
+    (its ``healed_twin``), the twin's transitions are taken from the state's, which were just
+    computed, instead of computed again when the twin is expanded (a level later, in a
+    breadth-first search); at most :data:`TWINS` are kept waiting."""
 
     def __init__(self, model: Model) -> None:
         self.model = model
+        self.twin = getattr(model, "healed_twin", None)
+        self.twins: dict[int, tuple[Any, list[Transition]]] = {}
 
     def init_states(self) -> Iterator[tuple[Any, bool]]:
         for s in self.model.init_states():
@@ -122,19 +130,35 @@ class Calm:
 
     def transitions(self, state: tuple[Any, bool]) -> Iterator[Transition]:
         inner, calm = state
-        for tr in self.model.transitions(inner):
-            if not (calm and tr.fault):
-                yield Transition(tr.actor, tr.label, (tr.state, calm), tr.fault)
-        if not calm:
-            healed = self.model.stop_faults(inner)  # type: ignore[attr-defined]
-            if healed is not None:
-                yield Transition("adversary", "faults stop: every fault undone, no more", (healed, True), True)
+        if calm:
+            hit = self.twins.pop(id(inner), None)
+            steps = hit[1] if hit is not None and hit[0] is inner else self.model.transitions(inner)
+            for tr in steps:
+                if not tr.fault:
+                    yield Transition(tr.actor, tr.label, (tr.state, True), False)
+            return
+        steps = list(self.model.transitions(inner))
+        for tr in steps:
+            yield Transition(tr.actor, tr.label, (tr.state, False), tr.fault)
+        healed = self.model.stop_faults(inner)  # type: ignore[attr-defined]
+        if healed is None:
+            return
+        if self.twin is not None:
+            same = self.twin(inner, healed, steps)
+            if same is not None:
+                if len(self.twins) >= TWINS:
+                    del self.twins[next(iter(self.twins))]  # the oldest
+                self.twins[id(healed)] = (healed, same)
+        yield Transition("adversary", "faults stop: every fault undone, no more", (healed, True), True)
 
     def fingerprint(self, state: tuple[Any, bool]) -> Hashable:
         return (self.model.fingerprint(state[0]), state[1])
 
     def clock(self, state: tuple[Any, bool]) -> int:
         return self.model.clock(state[0])
+
+
+TWINS = 10_000  # healed twins whose transitions Calm keeps until they are expanded
 
 
 def calm_within(model: Model, prop: Property) -> tuple[Calm, Property]:
@@ -402,11 +426,11 @@ def _search(
 
     def monitor(state: Any, pending: int | None) -> int | None:
         assert within is not None and within.predicate is not None and within.target is not None
+        if pending is None and not within.predicate(state):
+            return None  # nothing waits, nor starts to (Q need not be looked at)
         if within.target(state):
             return None
-        if pending is None and within.predicate(state):
-            return model.clock(state)
-        return pending
+        return model.clock(state) if pending is None else pending
 
     def check_state(node: _Node, message: str = "") -> None:
         for prop in list(active):
