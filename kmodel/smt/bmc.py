@@ -768,7 +768,8 @@ def check_many(
     its own: the same verdict and the same depth (the shortest violation within the slice); a
     counterexample may take another path of that length, since Z3's model depends on the
     solver's history. ``timeout`` bounds the shared unrolling as a whole and each eventually
-    check apart; ``progress(name, stats, 0)`` after each depth, for each property searched."""
+    check apart; ``progress(name, stats, 0)`` after each depth of the shared unrolling (``name``: the
+    property's, or "N properties" while N are undecided) and as each eventually check reports."""
     chosen: list[SliceProperty] = []
     for p in props:
         prop = p if isinstance(p, SliceProperty) else PROPERTIES.get(p)
@@ -889,8 +890,7 @@ def _unroll(
         done = k
         stats.depth = k
         if progress is not None:
-            for p in active:
-                progress(p.name, snapshot(), 0)
+            progress(active[0].name if len(active) == 1 else f"{len(active)} properties", snapshot(), 0)
     for p in active:
         answers[id(p)] = Result(HOLDS, ENGINE, p.name, snapshot(), None, f"holds up to depth {done} (bounded)")
     return [answers[id(p)] for p in props]
