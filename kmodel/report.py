@@ -70,7 +70,10 @@ def trace_lines(trace: Trace, indent: str = "  ", quiet: bool = True) -> list[st
     runs of steps that change nothing kubectl would show (heartbeats, health checks, clock
     ticks) are folded into one line; faults and timeline events are always shown."""
     first = cluster_of(trace.steps[0].state)
-    lines = [f"{indent}t={format_duration(first.now)}  initial state (after the scenario came up)"]
+    # the checkers start where the scenario has come up, except where that would skip what they
+    # are there to explore (HorizontalPodAutoscalers, Jobs, a first event at 0s, --no-settle)
+    start = "after the scenario came up" if first.now > 0 else "before any component has acted"
+    lines = [f"{indent}t={format_duration(first.now)}  initial state ({start})"]
     folded: list[tuple[int, str]] = []  # (time, actor) of the quiet steps not shown yet
 
     def flush() -> None:
