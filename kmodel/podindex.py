@@ -20,9 +20,10 @@ branch.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from itertools import chain
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
@@ -174,10 +175,11 @@ class PodIndex:
     """Derived facts about one pods tuple. Read-only for its users: the maps it hands out are
     shared with the indexes derived from it."""
 
-    __slots__ = ("by_node", "by_owner", "counters", "orders", "pods")
+    __slots__ = ("by_node", "by_owner", "counters", "orders", "pods", "seq")
 
     def __init__(self, pods: tuple[Pod, ...]) -> None:
         self.pods = pods
+        self.seq = _new_seq()  # (see the journal below)
         by_node: dict[str | None, list[Pod]] = {}
         by_owner: dict[str | None, list[Pod]] = {}
         for p in pods:
@@ -211,6 +213,9 @@ class PodIndex:
         may be None: a creation, a deletion)."""
         out = PodIndex.__new__(PodIndex)
         out.pods = pods
+        out.seq = _new_seq()
+        if _journal.reads is not None:
+            _journal.note(self.seq, out.seq, old, new)
         out.by_node = _regroup_nodes(self.by_node, old, new)
         if _node_updates:
             _carry(self.by_node, out.by_node, old, new)
@@ -289,6 +294,87 @@ def _regroup_nodes(groups: GroupMap, old: Pod | None, new: Pod | None) -> GroupM
         out = out.replaced(old.node_name, _without(out.get(old.node_name, ()), old.name))
     if new is not None:
         out = out.replaced(new.node_name, _with(out.get(new.node_name, ()), new))
+    return out
+
+
+# --- the journal of writes ------------------------------------------------------------------------
+#
+# Each index has a number (``seq``), new for each index built or derived. While a journal is kept
+# (:func:`journal`, ``kmodel simulate``'s), the derivations that continue one line (each from the
+# index derived last) are numbered consecutively, and the journal lists those of their writes that
+# may change what it watches (the pod's node, or what the watched ``reads`` functions read of it);
+# :func:`touched` then tells which nodes the writes between two indexes of the line touched so,
+# without a comparison of every node's group. A derivation from any other index starts a new line
+# (the writes before it are not known to lead to it).
+
+
+class _Journal:
+    __slots__ = ("entries", "reads", "start", "tip")
+
+    def __init__(self) -> None:
+        self.reads: tuple[Callable[[Pod], Hashable], ...] | None = None
+        self.start = self.tip = -1  # the line's first and last numbers
+        self.entries: list[tuple[int, str | None, str | None]] = []  # (seq, old node, new node)
+
+    def note(self, parent: int, seq: int, old: Pod | None, new: Pod | None) -> None:
+        if parent != self.tip or seq != parent + 1:
+            self.start = seq  # a new line
+            self.entries.clear()
+        self.tip = seq
+        k_old = old.node_name if old is not None else None
+        k_new = new.node_name if new is not None else None
+        if k_old is None and k_new is None:
+            return  # (pending pods: no node's group changes)
+        if k_old == k_new and old is not None and new is not None:
+            reads = self.reads
+            assert reads is not None
+            if all(r(old) == r(new) for r in reads):
+                return
+        if len(self.entries) >= JOURNAL_SIZE:
+            self.start = seq  # forget the older writes
+            self.entries.clear()
+        self.entries.append((seq, k_old, k_new))
+
+
+JOURNAL_SIZE = 200_000
+_journal = _Journal()
+_last_seq = 0
+
+
+def _new_seq() -> int:
+    global _last_seq
+    _last_seq += 1
+    return _last_seq
+
+
+@contextmanager
+def journal(reads: tuple[Callable[[Pod], Hashable], ...]) -> Iterator[None]:
+    """Keep the journal of writes (see above) while in this context; ``reads``: what of a pod
+    rewritten on its node may change what the journal's reader watches."""
+    _journal.reads, _journal.start, _journal.tip = reads, -1, -1
+    _journal.entries.clear()
+    try:
+        yield
+    finally:
+        _journal.reads = None
+        _journal.entries.clear()
+
+
+def touched(since: int, ix: PodIndex, reads: tuple[Callable[[Pod], Hashable], ...]) -> set[str] | None:
+    """The nodes whose groups the writes from the index numbered ``since`` to ``ix`` changed in
+    a way ``reads`` may see (a superset), or None when the journal cannot tell (no journal with
+    those reads, or ``ix`` is not on the journal's line after ``since``)."""
+    j = _journal
+    if j.reads != reads or not (j.start <= since <= ix.seq <= j.tip):
+        return None
+    entries = j.entries
+    out: set[str] = set()
+    for i in range(bisect_right(entries, since, key=_first), bisect_right(entries, ix.seq, key=_first)):
+        _, a, b = entries[i]
+        if a is not None:
+            out.add(a)
+        if b is not None:
+            out.add(b)
     return out
 
 

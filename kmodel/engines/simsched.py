@@ -85,6 +85,10 @@ def qualifies(cluster: Cluster, pod: Pod) -> bool:
     )
 
 
+# what a class key reads of a pod on the node (NodeUsage's and the spread counts'), for the pods
+# index's journal of writes (kmodel.podindex.journal, kept by simulate)
+JOURNAL_READS = (noderesources._usage_reads, podtopologyspread._reads)
+
 _node_facts = attrgetter("labels", "unschedulable", "taints", "capacity")  # what a class key reads of a node
 
 
@@ -108,6 +112,7 @@ class _Classes:
         self.matching: dict[str, int] = {}
         self.zone_total: dict[str, int] = {}
         self.dirty: set[str] = set()  # nodes bound to since the classes were last brought up to date
+        self.seq = -1  # the pods index the classes are up to date with (kmodel.podindex's journal)
         self.refresh(cluster, list(self.nodes))
 
     def catch_up(self, cluster: Cluster) -> bool:
@@ -127,12 +132,20 @@ class _Classes:
                     if _node_facts(n) != _node_facts(old):
                         changed.append(n.name)
             self.node_list = cluster.nodes
-        by_node = podindex.index(cluster.pods).by_node
-        changed.extend(name for name, group in self.groups.items() if by_node.get(name, ()) is not group)
+        ix = podindex.index(cluster.pods)
+        touched = podindex.touched(self.seq, ix, JOURNAL_READS)
+        if touched is None:
+            by_node = ix.by_node
+            changed.extend(name for name, group in self.groups.items() if by_node.get(name, ()) is not group)
+        else:
+            # (the journal's nodes: the others' pods were not written, or were rewritten alike
+            # in all that a class key reads; their groups are other tuples, their keys the same)
+            changed.extend(name for name in touched if name in self.nodes)
         changed.extend(name for name in self.dirty if name in self.nodes)  # (bound to in another state)
         self.dirty.clear()
         if changed:
             self.refresh(cluster, sorted(set(changed)))
+        self.seq = ix.seq
         return True
 
     def _count(self, cluster: Cluster) -> Any:
@@ -144,7 +157,9 @@ class _Classes:
         """Recompute the class of each node in ``names`` (their pods changed)."""
         usage = NodeUsage(cluster)
         counts = self._count(cluster)
-        by_node = podindex.index(cluster.pods).by_node
+        ix = podindex.index(cluster.pods)
+        self.seq = ix.seq
+        by_node = ix.by_node
         for name in names:
             node = self.nodes[name]
             self.groups[name] = by_node.get(name, ())
