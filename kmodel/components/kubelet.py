@@ -59,7 +59,7 @@ from __future__ import annotations
 from kmodel import podindex
 from kmodel.components import kubeletadmission, prober
 from kmodel.frozen import evolve
-from kmodel.state import COND_FALSE, COND_TRUE, FAILED, PENDING, RUNNING, SUCCEEDED, Cluster, Node, Pod
+from kmodel.state import COND_FALSE, COND_TRUE, FAILED, PENDING, RUNNING, SUCCEEDED, Cluster, Node, Pod, Resources
 from kmodel.transition import Event, Outcome
 
 SOURCE = "kubelet"
@@ -114,13 +114,17 @@ def _admission(
     )
     if not new:
         return {}
-    admitted = [p for p in bound if p.phase == RUNNING]
+    # (what the admitted pods use, added up once and then pod by pod)
+    used, ports = Resources(), set()  # type: ignore[var-annotated]
+    for p in bound:
+        if p.phase == RUNNING:
+            used = kubeletadmission.with_pod(used, ports, p)
     version = cluster.settings.kubernetes_version
     rejected = {}
     for pod in new:
-        verdict = kubeletadmission.admit(pod, node, admitted, version)
+        verdict = kubeletadmission.admit_on(pod, node, used, ports, version)
         if verdict is None:
-            admitted.append(pod)
+            used = kubeletadmission.with_pod(used, ports, pod)
         else:
             rejected[pod.name] = verdict
     return rejected
