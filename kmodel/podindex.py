@@ -278,7 +278,22 @@ class PodIndex:
         pods."""
         if update is not None and fact not in _node_updates:
             _node_updates[fact] = (reads, update)
-        return _per_group(_node_facts, self.by_node, fact, node, compute)
+        by_node = self.by_node
+        group = by_node.get(node, ())
+        slot = (node, id(group))
+        found = _node_slots.get(slot)
+        if found is not None and found[0] is group:
+            facts = found[1]
+            value = facts.get(fact, _MISSING)
+            if value is not _MISSING:
+                return value
+        else:
+            if len(_node_slots) >= max(FACTS_PER_KIND, 4 * len(by_node)):
+                _node_slots.clear()
+            facts = {}
+            _node_slots[slot] = (group, facts)
+        value = facts[fact] = compute(group)
+        return value
 
     def per_owner(self, fact: Hashable, owner: str | None, compute: Callable[[Group], Any]) -> Any:
         """``compute(pods whose owner is named owner)``, kept until one of them changes."""
@@ -385,8 +400,11 @@ def touched(since: int, ix: PodIndex, reads: tuple[Callable[[Pod], Hashable], ..
 # while it is kept. A write makes a new group only for the node and owner it touched: the other
 # groups, shared by the derived index, keep their answers, and a derivation copies no fact.
 _FactCache = dict[Hashable, dict[tuple[str | None, int], tuple[Group, Any]]]
-_node_facts: _FactCache = {}
 _owner_facts: _FactCache = {}
+# The facts of the nodes' groups are kept by group, all of a group's together: (node, the group
+# tuple's identity) -> (the group, {fact: value}), so that a write carries a node's facts over
+# to its new group in one move (see _carry).
+_node_slots: dict[tuple[str | None, int], tuple[Group, dict[Hashable, Any]]] = {}
 FACTS_PER_KIND = 1 << 13  # entries kept per fact (at least 4 per group) before they are dropped
 
 
@@ -440,16 +458,16 @@ def _carry(before: GroupMap, after: GroupMap, old: Pod | None, new: Pod | None) 
         g0, g1 = before.get(key, ()), after.get(key, ())
         if g1 is g0:
             continue
-        slot0, slot1 = (key, id(g0)), (key, id(g1))
+        found = _node_slots.pop((key, id(g0)), None)
+        if found is None or found[0] is not g0:
+            continue
         same: dict[object, bool] = {}  # per reads function: a and b read alike
-        for fact, (reads, update) in _node_updates.items():
-            cache = _node_facts.get(fact)
-            if cache is None:
-                continue
-            found = cache.get(slot0)
-            if found is None or found[0] is not g0:
-                continue
-            value = found[1]
+        kept: dict[Hashable, Any] = {}
+        for fact, value in found[1].items():
+            known = _node_updates.get(fact)
+            if known is None:
+                continue  # (a fact computed without an update: computed again for the new group)
+            reads, update = known
             if a is None or b is None or reads is None:
                 value = update(value, a, b)
             else:
@@ -458,9 +476,15 @@ def _carry(before: GroupMap, after: GroupMap, old: Pod | None, new: Pod | None) 
                     alike = same[reads] = reads(a) == reads(b)
                 if not alike:
                     value = update(value, a, b)
-            del cache[slot0]
             if value is not None:
-                cache[slot1] = (g1, value)
+                kept[fact] = value
+        if kept:
+            slot1 = (key, id(g1))
+            there = _node_slots.get(slot1)
+            if there is not None and there[0] is g1:
+                there[1].update(kept)
+            else:
+                _node_slots[slot1] = (g1, kept)
 
 
 # the pod properties an index counts (registered by the modules that ask; a name must always
