@@ -295,6 +295,13 @@ class PodIndex:
         value = facts[fact] = compute(group)
         return value
 
+    def known_node_facts(self, node: str) -> dict[Hashable, Any] | None:
+        """The per-node facts known for the pods on ``node`` as they are here (read-only; a
+        fact absent from it is computed by :meth:`per_node`), or None when none is known."""
+        group = self.by_node.get(node, ())
+        found = _node_slots.get((node, id(group)))
+        return found[1] if found is not None and found[0] is group else None
+
     def per_owner(self, fact: Hashable, owner: str | None, compute: Callable[[Group], Any]) -> Any:
         """``compute(pods whose owner is named owner)``, kept until one of them changes."""
         return _per_group(_owner_facts, self.by_owner, fact, owner, compute)
