@@ -220,6 +220,8 @@ class PodIndex:
         if _node_updates:
             _carry(self.by_node, out.by_node, old, new)
         out.by_owner = self._regroup(self.by_owner, old, new, attrgetter("owner"))
+        if _owner_slots:
+            _carry_owners(self.by_owner, out.by_owner, old, new)
         counters = {}
         for name, value in self.counters.items():
             test = COUNTERS[name]
@@ -302,9 +304,39 @@ class PodIndex:
         found = _node_slots.get((node, id(group)))
         return found[1] if found is not None and found[0] is group else None
 
-    def per_owner(self, fact: Hashable, owner: str | None, compute: Callable[[Group], Any]) -> Any:
-        """``compute(pods whose owner is named owner)``, kept until one of them changes."""
-        return _per_group(_owner_facts, self.by_owner, fact, owner, compute)
+    def per_owner(
+        self,
+        fact: Hashable,
+        owner: str | None,
+        compute: Callable[[Group], Any],
+        update: Callable[[Any, Pod | None, Pod | None], Any] | None = None,
+    ) -> Any:
+        """``compute(pods whose owner is named owner)``, kept until one of them changes; with
+        ``update`` (see :meth:`per_node`; it is called on every write of one of the owner's
+        pods), a write carries a known value over to the owner's new group."""
+        if update is None:
+            return _per_group(_owner_facts, self.by_owner, fact, owner, compute)
+        if fact not in _owner_updates:
+            if len(_owner_updates) >= MAX_OWNER_FACTS:
+                _owner_updates.clear()
+                _owner_slots.clear()
+            _owner_updates[fact] = update
+        groups = self.by_owner
+        group = groups.get(owner, ())
+        slot = (owner, id(group))
+        found = _owner_slots.get(slot)
+        if found is not None and found[0] is group:
+            facts = found[1]
+            value = facts.get(fact, _MISSING)
+            if value is not _MISSING:
+                return value
+        else:
+            if len(_owner_slots) >= max(FACTS_PER_KIND, 4 * len(groups)):
+                _owner_slots.clear()
+            facts = {}
+            _owner_slots[slot] = (group, facts)
+        value = facts[fact] = compute(group)
+        return value
 
 
 def _regroup_nodes(groups: GroupMap, old: Pod | None, new: Pod | None) -> GroupMap:
@@ -492,6 +524,49 @@ def _carry(before: GroupMap, after: GroupMap, old: Pod | None, new: Pod | None) 
                 there[1].update(kept)
             else:
                 _node_slots[slot1] = (g1, kept)
+
+
+# The per-owner facts a write updates (PodIndex.per_owner's ``update``), by fact, and their values
+# by group as for the nodes: (owner, group identity) -> (the group, {fact: value}).
+_owner_updates: dict[Hashable, Update] = {}
+_owner_slots: dict[tuple[str | None, int], tuple[Group, dict[Hashable, Any]]] = {}
+MAX_OWNER_FACTS = 1024  # more kinds than this: the updates and their values are forgotten
+
+
+def _carry_owners(
+    before: dict[str | None, Group], after: dict[str | None, Group], old: Pod | None, new: Pod | None
+) -> None:
+    """:func:`_carry` for the groups by owner: each updated fact known for an owner's group the
+    write replaced is updated and known for the group that replaced it."""
+    k_old = old.owner if old is not None else None
+    k_new = new.owner if new is not None else None
+    if old is not None and new is not None and k_old == k_new:
+        moves: tuple[tuple[str | None, Pod | None, Pod | None], ...] = ((k_old, old, new),)
+    else:
+        moves = ((k_old, old, None), (k_new, None, new))
+    for key, a, b in moves:
+        if a is None and b is None:
+            continue
+        g0, g1 = before.get(key, ()), after.get(key, ())
+        if g1 is g0:
+            continue
+        found = _owner_slots.pop((key, id(g0)), None)
+        if found is None or found[0] is not g0:
+            continue
+        kept: dict[Hashable, Any] = {}
+        for fact, value in found[1].items():
+            update = _owner_updates.get(fact)
+            if update is not None:
+                value = update(value, a, b)
+                if value is not None:
+                    kept[fact] = value
+        if kept:
+            slot1 = (key, id(g1))
+            there = _owner_slots.get(slot1)
+            if there is not None and there[0] is g1:
+                there[1].update(kept)
+            else:
+                _owner_slots[slot1] = (g1, kept)
 
 
 # the pod properties an index counts (registered by the modules that ask; a name must always
