@@ -114,7 +114,6 @@ class _Classes:
         self.zone_total: dict[str, int] = {}
         self.dirty: set[str] = set()  # nodes bound to since the classes were last brought up to date
         self.seq = -1  # the pods index the classes are up to date with (kmodel.podindex's journal)
-        self.labelled: dict[str, tuple[object, str | None, bool]] = {}  # labels -> zone, hostname label?
         self.refresh(cluster, list(self.nodes))
 
     def catch_up(self, cluster: Cluster) -> bool:
@@ -163,34 +162,28 @@ class _Classes:
         self.seq = ix.seq
         by_node = ix.by_node
         count_fact = (podtopologyspread.NAME, self.selector, self.space)
-        labelled = self.labelled
+        if len(_base) > 4 * len(self.nodes) + 1000:
+            _base.clear()
         for name in names:
             node = self.nodes[name]
             group = self.groups[name] = by_node.get(name, ())
-            seen = labelled.get(name)
-            if seen is None or seen[0] is not node.labels:
-                seen = labelled[name] = (
-                    node.labels,
-                    label(node.labels, LABEL_ZONE),
-                    label(node.labels, LABEL_HOSTNAME) is not None,
-                )
-            zone = seen[1]
-            # the node's usage and matching count, as NodeUsage and the spread counts read them
-            # (straight from the facts the pods index knows for its pods, when it knows them)
-            if group:
+            # the key's part that does not depend on the selector, shared by the selectors' classes
+            seen = _base.get(name)
+            if seen is None or seen[0] is not node or seen[1] is not group:
+                seen = _base[name] = (node, group, _base_key(ix, usage, node, group))
+            base = seen[2]
+            zone = base[0]
+            if counts is None:
+                m = 0
+            elif group:
+                # (straight from the facts the pods index knows for the node's pods, when it does)
                 facts = ix.known_node_facts(name)
-                u = facts.get(USAGE_FACT) if facts is not None else None
-                if u is None:
-                    u = usage.get(name, _NO_USAGE)
-                if counts is None:
-                    m = 0
-                else:
-                    m = facts.get(count_fact) if facts is not None else None
-                    if m is None:
-                        m = counts.get(name, 0)
+                m = facts.get(count_fact) if facts is not None else None
+                if m is None:
+                    m = counts.get(name, 0)
             else:
-                u, m = _NO_USAGE, 0
-            key = (zone, seen[2], node.unschedulable, node.taints, node.capacity, u, m)
+                m = 0
+            key = (*base, m)
             old = self.key.get(name)
             if old is not None:
                 if old == key:
@@ -211,6 +204,32 @@ class _Classes:
                 names_of.append(name)
             else:
                 insort(names_of, name)
+
+
+def _base_key(ix: podindex.PodIndex, usage: NodeUsage, node: Node, group: object) -> tuple[Any, ...]:
+    """A node's class key but for its matching count: its zone, whether it has a hostname label,
+    its cordon, taints, capacity and usage (as NodeUsage reads it, straight from the facts the
+    pods index knows for its pods when it does)."""
+    if group:
+        facts = ix.known_node_facts(node.name)
+        u = facts.get(USAGE_FACT) if facts is not None else None
+        if u is None:
+            u = usage.get(node.name, _NO_USAGE)
+    else:
+        u = _NO_USAGE
+    labels = node.labels
+    return (
+        label(labels, LABEL_ZONE),
+        label(labels, LABEL_HOSTNAME) is not None,
+        node.unschedulable,
+        node.taints,
+        node.capacity,
+        u,
+    )
+
+
+# per node: (the node, its pods group, its _base_key), shared by the classes of every selector
+_base: dict[str, tuple[Node, object, tuple[Any, ...]]] = {}
 
 
 USAGE_FACT = "noderesources.usage"  # (kmodel.components.plugins.noderesources.NodeUsage's fact)
