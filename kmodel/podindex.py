@@ -363,16 +363,17 @@ def _regroup_nodes(groups: GroupMap, old: Pod | None, new: Pod | None) -> GroupM
 
 
 class _Journal:
-    __slots__ = ("entries", "reads", "start", "tip")
+    __slots__ = ("entries", "reads", "root", "start", "tip")
 
     def __init__(self) -> None:
         self.reads: tuple[Callable[[Pod], Hashable], ...] | None = None
         self.start = self.tip = -1  # the line's first and last numbers
+        self.root = -1  # the index the line's first was derived from
         self.entries: list[tuple[int, str | None, str | None]] = []  # (seq, old node, new node)
 
     def note(self, parent: int, seq: int, old: Pod | None, new: Pod | None) -> None:
         if parent != self.tip or seq != parent + 1:
-            self.start = seq  # a new line
+            self.root, self.start = parent, seq  # a new line
             self.entries.clear()
         self.tip = seq
         k_old = old.node_name if old is not None else None
@@ -385,7 +386,7 @@ class _Journal:
             if all(r(old) == r(new) for r in reads):
                 return
         if len(self.entries) >= JOURNAL_SIZE:
-            self.start = seq  # forget the older writes
+            self.root, self.start = -1, seq  # forget the older writes
             self.entries.clear()
         self.entries.append((seq, k_old, k_new))
 
@@ -405,7 +406,7 @@ def _new_seq() -> int:
 def journal(reads: tuple[Callable[[Pod], Hashable], ...]) -> Iterator[None]:
     """Keep the journal of writes (see above) while in this context; ``reads``: what of a pod
     rewritten on its node may change what the journal's reader watches."""
-    _journal.reads, _journal.start, _journal.tip = reads, -1, -1
+    _journal.reads, _journal.start, _journal.tip, _journal.root = reads, -1, -1, -1
     _journal.entries.clear()
     try:
         yield
@@ -419,7 +420,11 @@ def touched(since: int, ix: PodIndex, reads: tuple[Callable[[Pod], Hashable], ..
     a way ``reads`` may see (a superset), or None when the journal cannot tell (no journal with
     those reads, or ``ix`` is not on the journal's line after ``since``)."""
     j = _journal
-    if j.reads != reads or not (j.start <= since <= ix.seq <= j.tip):
+    if j.reads != reads:
+        return None
+    if since == ix.seq:
+        return set()
+    if not ((j.start <= since or (since == j.root and since > 0)) and j.start <= ix.seq <= j.tip and since < ix.seq):
         return None
     entries = j.entries
     out: set[str] = set()
