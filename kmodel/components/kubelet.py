@@ -114,11 +114,12 @@ def _admission(
     )
     if not new:
         return {}
-    # (what the admitted pods use, added up once and then pod by pod)
-    used, ports = Resources(), set()  # type: ignore[var-annotated]
-    for p in bound:
-        if p.phase == RUNNING:
-            used = kubeletadmission.with_pod(used, ports, p)
+    # (what the admitted pods use: the pods index keeps it for the node's pods, updated write by
+    # write; then added to pod by pod)
+    used, held = podindex.index(cluster.pods).per_node(
+        "kubelet.admitted", node.name, _admitted_use, _admitted_update, _admitted_reads
+    )
+    ports = set(held)
     version = cluster.settings.kubernetes_version
     rejected = {}
     for pod in new:
@@ -128,6 +129,35 @@ def _admission(
         else:
             rejected[pod.name] = verdict
     return rejected
+
+
+def _admitted_use(group: tuple[Pod, ...]) -> tuple[Resources, frozenset[object]]:
+    """What the pods running on a node use, as the kubelet's admission adds them up (each pod's
+    requests and one pod), and their host ports. (The pods the kubelet admitted are those bound
+    to the node and Running: a Pending pod has not been admitted yet.)"""
+    used, ports = Resources(), set()  # type: ignore[var-annotated]
+    for p in group:
+        if p.phase == RUNNING:
+            used = kubeletadmission.with_pod(used, ports, p)
+    return used, frozenset(ports)
+
+
+def _admitted_update(
+    value: tuple[Resources, frozenset[object]], old: Pod | None, new: Pod | None
+) -> tuple[Resources, frozenset[object]] | None:
+    was = old is not None and old.phase == RUNNING
+    now = new is not None and new.phase == RUNNING
+    if not was and not now:
+        return value
+    if was or new is None:
+        return None  # (a running pod changed or left: added up again)
+    ports = set(value[1])
+    used = kubeletadmission.with_pod(value[0], ports, new)  # (a sum: the order does not matter)
+    return used, frozenset(ports)
+
+
+def _admitted_reads(p: Pod) -> tuple[object, ...]:
+    return p.phase == RUNNING, p.requests, p.scheduling.host_ports
 
 
 _PRIORITISED = podindex.counter("kubelet.prioritised", lambda p: p.priority != 0)
