@@ -59,7 +59,19 @@ from __future__ import annotations
 from kmodel import podindex
 from kmodel.components import kubeletadmission, prober
 from kmodel.frozen import evolve
-from kmodel.state import COND_FALSE, COND_TRUE, FAILED, PENDING, RUNNING, SUCCEEDED, Cluster, Node, Pod, Resources
+from kmodel.state import (
+    COND_FALSE,
+    COND_TRUE,
+    FAILED,
+    PENDING,
+    RUNNING,
+    SUCCEEDED,
+    Cluster,
+    Node,
+    Pod,
+    Resources,
+    pods_by_node,
+)
 from kmodel.transition import Event, Outcome
 
 SOURCE = "kubelet"
@@ -214,6 +226,8 @@ def step(cluster: Cluster, node_name: str) -> list[Outcome]:
 
     rejected = _admission(cluster, node, bound, running)
     for pod in bound:
+        if pod.ready and pod.behaviour is None and pod.probes is None and not pod.terminating and pod.name in running:
+            continue  # (running here, ready, nothing to probe or finish: none of the cases below)
         if pod.name in rejected:
             rejection = rejected[pod.name]
             out = out.with_pod(
@@ -358,7 +372,7 @@ def step(cluster: Cluster, node_name: str) -> list[Outcome]:
 
     # (the pods bound here, from the pods index: one lookup per running container was a search
     # of every pod)
-    here = {p.name for p in out.pods_on(node_name)} if node.runtime_ready and running else set()
+    here = {p.name for p in pods_by_node(out.pods).get(node_name, ())} if node.runtime_ready and running else set()
     for name in sorted(running) if node.runtime_ready else ():
         if name not in here:
             running.discard(name)
