@@ -406,12 +406,13 @@ def _new_seq() -> int:
 def journal(reads: tuple[Callable[[Pod], Hashable], ...]) -> Iterator[None]:
     """Keep the journal of writes (see above) while in this context; ``reads``: what of a pod
     rewritten on its node may change what the journal's reader watches."""
+    outer = _journal.reads  # (a journal kept around this one: its lines start again after it)
     _journal.reads, _journal.start, _journal.tip, _journal.root = reads, -1, -1, -1
     _journal.entries.clear()
     try:
         yield
     finally:
-        _journal.reads = None
+        _journal.reads, _journal.start, _journal.tip, _journal.root = outer, -1, -1, -1
         _journal.entries.clear()
 
 
