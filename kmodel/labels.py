@@ -88,7 +88,7 @@ class Requirement:
         return f"{self.key} {'>' if self.operator == GT else '<'} {values}"
 
 
-@frozen
+@frozen(cache_hash=True)  # (a key of the pods index's facts: hashed at each read of one)
 class LabelSelector:
     """``matchLabels`` (kept as written, sorted) and ``matchExpressions``, all of which must hold."""
 

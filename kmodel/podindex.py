@@ -20,9 +20,10 @@ branch.
 
 from __future__ import annotations
 
-from bisect import bisect_left
+from bisect import bisect_left, bisect_right
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterator
+from contextlib import contextmanager
 from itertools import chain
 from operator import attrgetter
 from typing import TYPE_CHECKING, Any
@@ -174,10 +175,11 @@ class PodIndex:
     """Derived facts about one pods tuple. Read-only for its users: the maps it hands out are
     shared with the indexes derived from it."""
 
-    __slots__ = ("by_node", "by_owner", "counters", "orders", "pods")
+    __slots__ = ("by_node", "by_owner", "counters", "orders", "pods", "seq")
 
     def __init__(self, pods: tuple[Pod, ...]) -> None:
         self.pods = pods
+        self.seq = _new_seq()  # (see the journal below)
         by_node: dict[str | None, list[Pod]] = {}
         by_owner: dict[str | None, list[Pod]] = {}
         for p in pods:
@@ -211,10 +213,15 @@ class PodIndex:
         may be None: a creation, a deletion)."""
         out = PodIndex.__new__(PodIndex)
         out.pods = pods
+        out.seq = _new_seq()
+        if _journal.reads is not None:
+            _journal.note(self.seq, out.seq, old, new)
         out.by_node = _regroup_nodes(self.by_node, old, new)
         if _node_updates:
             _carry(self.by_node, out.by_node, old, new)
         out.by_owner = self._regroup(self.by_owner, old, new, attrgetter("owner"))
+        if _owner_slots:
+            _carry_owners(self.by_owner, out.by_owner, old, new)
         counters = {}
         for name, value in self.counters.items():
             test = COUNTERS[name]
@@ -273,11 +280,63 @@ class PodIndex:
         pods."""
         if update is not None and fact not in _node_updates:
             _node_updates[fact] = (reads, update)
-        return _per_group(_node_facts, self.by_node, fact, node, compute)
+        by_node = self.by_node
+        group = by_node.get(node, ())
+        slot = (node, id(group))
+        found = _node_slots.get(slot)
+        if found is not None and found[0] is group:
+            facts = found[1]
+            value = facts.get(fact, _MISSING)
+            if value is not _MISSING:
+                return value
+        else:
+            if len(_node_slots) >= max(FACTS_PER_KIND, 4 * len(by_node)):
+                _node_slots.clear()
+            facts = {}
+            _node_slots[slot] = (group, facts)
+        value = facts[fact] = compute(group)
+        return value
 
-    def per_owner(self, fact: Hashable, owner: str | None, compute: Callable[[Group], Any]) -> Any:
-        """``compute(pods whose owner is named owner)``, kept until one of them changes."""
-        return _per_group(_owner_facts, self.by_owner, fact, owner, compute)
+    def known_node_facts(self, node: str) -> dict[Hashable, Any] | None:
+        """The per-node facts known for the pods on ``node`` as they are here (read-only; a
+        fact absent from it is computed by :meth:`per_node`), or None when none is known."""
+        group = self.by_node.get(node, ())
+        found = _node_slots.get((node, id(group)))
+        return found[1] if found is not None and found[0] is group else None
+
+    def per_owner(
+        self,
+        fact: Hashable,
+        owner: str | None,
+        compute: Callable[[Group], Any],
+        update: Callable[[Any, Pod | None, Pod | None], Any] | None = None,
+    ) -> Any:
+        """``compute(pods whose owner is named owner)``, kept until one of them changes; with
+        ``update`` (see :meth:`per_node`; it is called on every write of one of the owner's
+        pods), a write carries a known value over to the owner's new group."""
+        if update is None:
+            return _per_group(_owner_facts, self.by_owner, fact, owner, compute)
+        if fact not in _owner_updates:
+            if len(_owner_updates) >= MAX_OWNER_FACTS:
+                _owner_updates.clear()
+                _owner_slots.clear()
+            _owner_updates[fact] = update
+        groups = self.by_owner
+        group = groups.get(owner, ())
+        slot = (owner, id(group))
+        found = _owner_slots.get(slot)
+        if found is not None and found[0] is group:
+            facts = found[1]
+            value = facts.get(fact, _MISSING)
+            if value is not _MISSING:
+                return value
+        else:
+            if len(_owner_slots) >= max(FACTS_PER_KIND, 4 * len(groups)):
+                _owner_slots.clear()
+            facts = {}
+            _owner_slots[slot] = (group, facts)
+        value = facts[fact] = compute(group)
+        return value
 
 
 def _regroup_nodes(groups: GroupMap, old: Pod | None, new: Pod | None) -> GroupMap:
@@ -292,6 +351,93 @@ def _regroup_nodes(groups: GroupMap, old: Pod | None, new: Pod | None) -> GroupM
     return out
 
 
+# --- the journal of writes ------------------------------------------------------------------------
+#
+# Each index has a number (``seq``), new for each index built or derived. While a journal is kept
+# (:func:`journal`, ``kmodel simulate``'s), the derivations that continue one line (each from the
+# index derived last) are numbered consecutively, and the journal lists those of their writes that
+# may change what it watches (the pod's node, or what the watched ``reads`` functions read of it);
+# :func:`touched` then tells which nodes the writes between two indexes of the line touched so,
+# without a comparison of every node's group. A derivation from any other index starts a new line
+# (the writes before it are not known to lead to it).
+
+
+class _Journal:
+    __slots__ = ("entries", "reads", "root", "start", "tip")
+
+    def __init__(self) -> None:
+        self.reads: tuple[Callable[[Pod], Hashable], ...] | None = None
+        self.start = self.tip = -1  # the line's first and last numbers
+        self.root = -1  # the index the line's first was derived from
+        self.entries: list[tuple[int, str | None, str | None]] = []  # (seq, old node, new node)
+
+    def note(self, parent: int, seq: int, old: Pod | None, new: Pod | None) -> None:
+        if parent != self.tip or seq != parent + 1:
+            self.root, self.start = parent, seq  # a new line
+            self.entries.clear()
+        self.tip = seq
+        k_old = old.node_name if old is not None else None
+        k_new = new.node_name if new is not None else None
+        if k_old is None and k_new is None:
+            return  # (pending pods: no node's group changes)
+        if k_old == k_new and old is not None and new is not None:
+            reads = self.reads
+            assert reads is not None
+            if all(r(old) == r(new) for r in reads):
+                return
+        if len(self.entries) >= JOURNAL_SIZE:
+            self.root, self.start = -1, seq  # forget the older writes
+            self.entries.clear()
+        self.entries.append((seq, k_old, k_new))
+
+
+JOURNAL_SIZE = 200_000
+_journal = _Journal()
+_last_seq = 0
+
+
+def _new_seq() -> int:
+    global _last_seq
+    _last_seq += 1
+    return _last_seq
+
+
+@contextmanager
+def journal(reads: tuple[Callable[[Pod], Hashable], ...]) -> Iterator[None]:
+    """Keep the journal of writes (see above) while in this context; ``reads``: what of a pod
+    rewritten on its node may change what the journal's reader watches."""
+    outer = _journal.reads  # (a journal kept around this one: its lines start again after it)
+    _journal.reads, _journal.start, _journal.tip, _journal.root = reads, -1, -1, -1
+    _journal.entries.clear()
+    try:
+        yield
+    finally:
+        _journal.reads, _journal.start, _journal.tip, _journal.root = outer, -1, -1, -1
+        _journal.entries.clear()
+
+
+def touched(since: int, ix: PodIndex, reads: tuple[Callable[[Pod], Hashable], ...]) -> set[str] | None:
+    """The nodes whose groups the writes from the index numbered ``since`` to ``ix`` changed in
+    a way ``reads`` may see (a superset), or None when the journal cannot tell (no journal with
+    those reads, or ``ix`` is not on the journal's line after ``since``)."""
+    j = _journal
+    if j.reads != reads:
+        return None
+    if since == ix.seq:
+        return set()
+    if not ((j.start <= since or (since == j.root and since > 0)) and j.start <= ix.seq <= j.tip and since < ix.seq):
+        return None
+    entries = j.entries
+    out: set[str] = set()
+    for i in range(bisect_right(entries, since, key=_first), bisect_right(entries, ix.seq, key=_first)):
+        _, a, b = entries[i]
+        if a is not None:
+            out.add(a)
+        if b is not None:
+            out.add(b)
+    return out
+
+
 # Facts computed from one group of pods (the pods on a node, or of an owner), kept per fact by
 # (node or owner, the group tuple's identity): a group tuple is never changed, so an answer found
 # this way is the answer for the group at hand, whichever index (derived or built, on whichever
@@ -299,8 +445,11 @@ def _regroup_nodes(groups: GroupMap, old: Pod | None, new: Pod | None) -> GroupM
 # while it is kept. A write makes a new group only for the node and owner it touched: the other
 # groups, shared by the derived index, keep their answers, and a derivation copies no fact.
 _FactCache = dict[Hashable, dict[tuple[str | None, int], tuple[Group, Any]]]
-_node_facts: _FactCache = {}
 _owner_facts: _FactCache = {}
+# The facts of the nodes' groups are kept by group, all of a group's together: (node, the group
+# tuple's identity) -> (the group, {fact: value}), so that a write carries a node's facts over
+# to its new group in one move (see _carry).
+_node_slots: dict[tuple[str | None, int], tuple[Group, dict[Hashable, Any]]] = {}
 FACTS_PER_KIND = 1 << 13  # entries kept per fact (at least 4 per group) before they are dropped
 
 
@@ -354,16 +503,16 @@ def _carry(before: GroupMap, after: GroupMap, old: Pod | None, new: Pod | None) 
         g0, g1 = before.get(key, ()), after.get(key, ())
         if g1 is g0:
             continue
-        slot0, slot1 = (key, id(g0)), (key, id(g1))
+        found = _node_slots.pop((key, id(g0)), None)
+        if found is None or found[0] is not g0:
+            continue
         same: dict[object, bool] = {}  # per reads function: a and b read alike
-        for fact, (reads, update) in _node_updates.items():
-            cache = _node_facts.get(fact)
-            if cache is None:
-                continue
-            found = cache.get(slot0)
-            if found is None or found[0] is not g0:
-                continue
-            value = found[1]
+        kept: dict[Hashable, Any] = {}
+        for fact, value in found[1].items():
+            known = _node_updates.get(fact)
+            if known is None:
+                continue  # (a fact computed without an update: computed again for the new group)
+            reads, update = known
             if a is None or b is None or reads is None:
                 value = update(value, a, b)
             else:
@@ -372,9 +521,58 @@ def _carry(before: GroupMap, after: GroupMap, old: Pod | None, new: Pod | None) 
                     alike = same[reads] = reads(a) == reads(b)
                 if not alike:
                     value = update(value, a, b)
-            del cache[slot0]
             if value is not None:
-                cache[slot1] = (g1, value)
+                kept[fact] = value
+        if kept:
+            slot1 = (key, id(g1))
+            there = _node_slots.get(slot1)
+            if there is not None and there[0] is g1:
+                there[1].update(kept)
+            else:
+                _node_slots[slot1] = (g1, kept)
+
+
+# The per-owner facts a write updates (PodIndex.per_owner's ``update``), by fact, and their values
+# by group as for the nodes: (owner, group identity) -> (the group, {fact: value}).
+_owner_updates: dict[Hashable, Update] = {}
+_owner_slots: dict[tuple[str | None, int], tuple[Group, dict[Hashable, Any]]] = {}
+MAX_OWNER_FACTS = 1024  # more kinds than this: the updates and their values are forgotten
+
+
+def _carry_owners(
+    before: dict[str | None, Group], after: dict[str | None, Group], old: Pod | None, new: Pod | None
+) -> None:
+    """:func:`_carry` for the groups by owner: each updated fact known for an owner's group the
+    write replaced is updated and known for the group that replaced it."""
+    k_old = old.owner if old is not None else None
+    k_new = new.owner if new is not None else None
+    if old is not None and new is not None and k_old == k_new:
+        moves: tuple[tuple[str | None, Pod | None, Pod | None], ...] = ((k_old, old, new),)
+    else:
+        moves = ((k_old, old, None), (k_new, None, new))
+    for key, a, b in moves:
+        if a is None and b is None:
+            continue
+        g0, g1 = before.get(key, ()), after.get(key, ())
+        if g1 is g0:
+            continue
+        found = _owner_slots.pop((key, id(g0)), None)
+        if found is None or found[0] is not g0:
+            continue
+        kept: dict[Hashable, Any] = {}
+        for fact, value in found[1].items():
+            update = _owner_updates.get(fact)
+            if update is not None:
+                value = update(value, a, b)
+                if value is not None:
+                    kept[fact] = value
+        if kept:
+            slot1 = (key, id(g1))
+            there = _owner_slots.get(slot1)
+            if there is not None and there[0] is g1:
+                there[1].update(kept)
+            else:
+                _owner_slots[slot1] = (g1, kept)
 
 
 # the pod properties an index counts (registered by the modules that ask; a name must always

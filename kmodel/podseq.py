@@ -16,8 +16,9 @@ checkers keep plain tuples. :func:`kmodel.state.upsert`, ``remove`` and ``find``
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from itertools import accumulate, chain
+from operator import attrgetter
 from typing import Any, overload
 
 # items per chunk: a write copies one chunk and the list of chunks
@@ -143,19 +144,25 @@ class ChunkedSeq:
         return None
 
     def upsert(self, item: Any) -> ChunkedSeq:
+        return self.upsert_found(item)[0]
+
+    def upsert_found(self, item: Any) -> tuple[ChunkedSeq, Any]:
+        """:meth:`upsert`, and the item of that name it replaced (None: none)."""
         name = item.name
         if not self._chunks:
-            return ChunkedSeq._of(((item,),))
+            return ChunkedSeq._of(((item,),)), None
         k = self._chunk_of(name)
         chunk = self._chunks[k]
         i = bisect_left(chunk, name, key=_name)
+        old = None
         if i < len(chunk) and chunk[i].name == name:
+            old = chunk[i]
             new: tuple[tuple[Any, ...], ...] = ((*chunk[:i], item, *chunk[i + 1 :]),)
         else:
             grown = (*chunk[:i], item, *chunk[i:])
             new = (grown,) if len(grown) <= 2 * CHUNK else (grown[:CHUNK], grown[CHUNK:])
         lasts = (*self._lasts[:k], *(c[-1].name for c in new), *self._lasts[k + 1 :])
-        return ChunkedSeq._of((*self._chunks[:k], *new, *self._chunks[k + 1 :]), lasts)
+        return ChunkedSeq._of((*self._chunks[:k], *new, *self._chunks[k + 1 :]), lasts), old
 
     def remove(self, name: str) -> ChunkedSeq:
         if not self._chunks:
@@ -171,5 +178,4 @@ class ChunkedSeq:
         return ChunkedSeq._of((*self._chunks[:k], *kept, *self._chunks[k + 1 :]), lasts)
 
 
-def _name(item: Any) -> str:
-    return item.name  # type: ignore[no-any-return]
+_name: Callable[[Any], str] = attrgetter("name")  # (called by bisect at each probe: a C getter)

@@ -895,8 +895,11 @@ class Cluster:
         return evolve(self, nodes=nodes)
 
     def with_pod(self, pod: Pod) -> Cluster:
-        pods = upsert(self.pods, pod)
-        podindex.derive(self.pods, pods, find(self.pods, pod.name), pod)  # kmodel.podindex
+        if type(self.pods) is ChunkedSeq:  # (simulate's pods: the write finds the pod it replaces)
+            pods, old = self.pods.upsert_found(pod)
+        else:
+            pods, old = upsert(self.pods, pod), find(self.pods, pod.name)
+        podindex.derive(self.pods, pods, old, pod)  # kmodel.podindex
         return evolve(self, pods=pods)
 
     def without_pod(self, name: str) -> Cluster:

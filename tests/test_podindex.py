@@ -3,6 +3,8 @@
 - The index derived write by write answers as one built from scratch (and as a scan of the pods
   tuple), over random sequences of pod creations, updates and deletions, and on a branching
   history (two writes from the same tuple: both indexes stay valid).
+- Facts kept per owner and updated write by write equal the facts computed from the pods; the
+  journal of writes (simulate's) names every node whose pods changed between two indexes.
 - A ChunkedSeq reads, compares, hashes and is written by name as the tuple it stands for.
 - ``kmodel simulate`` with the fast path (derived indexes, the scheduler building only the first
   of several tied successors, a failed attempt remembered, the pods and the index's groups in
@@ -67,6 +69,10 @@ def _check(c: Cluster) -> None:
     for owner in {p.owner for p in c.pods} | {"nobody"}:
         summary = derived.per_owner("test.owned", owner, lambda g: tuple((p.name, p.phase) for p in g))
         assert summary == tuple((p.name, p.phase) for p in c.pods if p.owner == owner)
+    for owner in {p.owner for p in c.pods} | {"nobody"}:
+        # a fact a write updates (carried from one group of the owner's to the next)
+        running = derived.per_owner("test.running", owner, _running, _running_update)
+        assert running == sum(1 for p in c.pods if p.owner == owner and p.phase == RUNNING)
     for node in {p.node_name for p in c.pods} | {"nowhere"}:
         summary = derived.per_node("test.placed", node, lambda g: tuple((p.name, p.phase) for p in g))
         assert summary == tuple((p.name, p.phase) for p in c.pods if p.node_name == node)
@@ -83,6 +89,14 @@ def _check(c: Cluster) -> None:
     assert [p.name for p in queue(c)] == [
         p.name for p in sorted((p for p in c.pods if p.node_name is None and not p.terminating), key=_qkey)
     ]
+
+
+def _running(group: tuple[Pod, ...]) -> int:
+    return sum(1 for p in group if p.phase == RUNNING)
+
+
+def _running_update(value: int, old: Pod | None, new: Pod | None) -> int:
+    return value - (old is not None and old.phase == RUNNING) + (new is not None and new.phase == RUNNING)
 
 
 def _qkey(p: Pod) -> tuple[int, int, str]:
@@ -107,6 +121,53 @@ def test_derived_index_equals_fresh_one(writes: list, branch: list) -> None:  # 
         fork = _apply(fork, w)
         _check(fork)
     _check(c)
+
+
+def _phase(p: Pod) -> str:
+    return p.phase
+
+
+_WATCH = (_phase,)  # what the journal's reader below watches of a pod rewritten on its node
+
+
+def _placed(c: Cluster, node: str) -> tuple[tuple[str, str], ...]:
+    return tuple((p.name, p.phase) for p in c.pods if p.node_name == node)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(write, max_size=25), st.lists(write, min_size=1, max_size=6))
+def test_the_journal_names_every_node_whose_pods_changed(writes: list, branch: list) -> None:  # type: ignore[type-arg]
+    """kmodel.podindex.journal (simulate's): between any two indexes of one line of writes,
+    ``touched`` names every node whose pods changed in what the reader watches (here: which
+    pods, and their phases); on another line it cannot tell (None)."""
+    with podindex.journal(_WATCH):
+        c = Cluster(settings=Settings())
+        seen = [(podindex.index(c.pods), c)]
+        for w in writes:
+            c = _apply(c, w)
+            seen.append((podindex.index(c.pods), c))  # (indexed: the next one is derived from it)
+        last_ix, last = seen[-1]
+        for ix, state in seen:
+            touched = podindex.touched(ix.seq, last_ix, _WATCH)
+            assert touched is not None
+            for node in (*NODES, "gone"):
+                if _placed(state, node) != _placed(last, node):
+                    assert node in touched
+        assert podindex.touched(last_ix.seq, last_ix, _WATCH) == set()
+        assert podindex.touched(seen[0][0].seq, last_ix, (_phase, _phase)) is None  # other reads
+        # a history from an earlier state: a new line (from that state), from which the old one
+        # cannot be reached
+        fork_ix, start = seen[len(seen) // 2]
+        fork = start
+        for w in branch:
+            fork = _apply(fork, w)
+            podindex.index(fork.pods)
+        if podindex.index(fork.pods) is not fork_ix and fork_ix is not last_ix:
+            assert podindex.touched(seen[0][0].seq, last_ix, _WATCH) is None
+            touched = podindex.touched(fork_ix.seq, podindex.index(fork.pods), _WATCH)
+            assert touched is not None
+            assert {n for n in (*NODES, "gone") if _placed(start, n) != _placed(fork, n)} <= touched
+    assert podindex.touched(seen[0][0].seq, last_ix, _WATCH) is None  # (no journal kept)
 
 
 def test_derived_index_equals_fresh_one_with_chunked_groups(monkeypatch: pytest.MonkeyPatch) -> None:

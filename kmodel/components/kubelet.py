@@ -59,7 +59,19 @@ from __future__ import annotations
 from kmodel import podindex
 from kmodel.components import kubeletadmission, prober
 from kmodel.frozen import evolve
-from kmodel.state import COND_FALSE, COND_TRUE, FAILED, PENDING, RUNNING, SUCCEEDED, Cluster, Node, Pod
+from kmodel.state import (
+    COND_FALSE,
+    COND_TRUE,
+    FAILED,
+    PENDING,
+    RUNNING,
+    SUCCEEDED,
+    Cluster,
+    Node,
+    Pod,
+    Resources,
+    pods_by_node,
+)
 from kmodel.transition import Event, Outcome
 
 SOURCE = "kubelet"
@@ -114,16 +126,50 @@ def _admission(
     )
     if not new:
         return {}
-    admitted = [p for p in bound if p.phase == RUNNING]
+    # (what the admitted pods use: the pods index keeps it for the node's pods, updated write by
+    # write; then added to pod by pod)
+    used, held = podindex.index(cluster.pods).per_node(
+        "kubelet.admitted", node.name, _admitted_use, _admitted_update, _admitted_reads
+    )
+    ports = set(held)
     version = cluster.settings.kubernetes_version
     rejected = {}
     for pod in new:
-        verdict = kubeletadmission.admit(pod, node, admitted, version)
+        verdict = kubeletadmission.admit_on(pod, node, used, ports, version)
         if verdict is None:
-            admitted.append(pod)
+            used = kubeletadmission.with_pod(used, ports, pod)
         else:
             rejected[pod.name] = verdict
     return rejected
+
+
+def _admitted_use(group: tuple[Pod, ...]) -> tuple[Resources, frozenset[object]]:
+    """What the pods running on a node use, as the kubelet's admission adds them up (each pod's
+    requests and one pod), and their host ports. (The pods the kubelet admitted are those bound
+    to the node and Running: a Pending pod has not been admitted yet.)"""
+    used, ports = Resources(), set()  # type: ignore[var-annotated]
+    for p in group:
+        if p.phase == RUNNING:
+            used = kubeletadmission.with_pod(used, ports, p)
+    return used, frozenset(ports)
+
+
+def _admitted_update(
+    value: tuple[Resources, frozenset[object]], old: Pod | None, new: Pod | None
+) -> tuple[Resources, frozenset[object]] | None:
+    was = old is not None and old.phase == RUNNING
+    now = new is not None and new.phase == RUNNING
+    if not was and not now:
+        return value
+    if was or new is None:
+        return None  # (a running pod changed or left: added up again)
+    ports = set(value[1])
+    used = kubeletadmission.with_pod(value[0], ports, new)  # (a sum: the order does not matter)
+    return used, frozenset(ports)
+
+
+def _admitted_reads(p: Pod) -> tuple[object, ...]:
+    return p.phase == RUNNING, p.requests, p.scheduling.host_ports
 
 
 _PRIORITISED = podindex.counter("kubelet.prioritised", lambda p: p.priority != 0)
@@ -180,6 +226,8 @@ def step(cluster: Cluster, node_name: str) -> list[Outcome]:
 
     rejected = _admission(cluster, node, bound, running)
     for pod in bound:
+        if pod.ready and pod.behaviour is None and pod.probes is None and not pod.terminating and pod.name in running:
+            continue  # (running here, ready, nothing to probe or finish: none of the cases below)
         if pod.name in rejected:
             rejection = rejected[pod.name]
             out = out.with_pod(
@@ -324,7 +372,7 @@ def step(cluster: Cluster, node_name: str) -> list[Outcome]:
 
     # (the pods bound here, from the pods index: one lookup per running container was a search
     # of every pod)
-    here = {p.name for p in out.pods_on(node_name)} if node.runtime_ready and running else set()
+    here = {p.name for p in pods_by_node(out.pods).get(node_name, ())} if node.runtime_ready and running else set()
     for name in sorted(running) if node.runtime_ready else ():
         if name not in here:
             running.discard(name)

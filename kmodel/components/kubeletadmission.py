@@ -85,12 +85,23 @@ def _without_missing_extended(want: Resources, node: Node) -> Resources:
 
 def admit(pod: Pod, node: Node, others: Iterable[Pod], version: str) -> Rejection | None:
     """The kubelet's verdict on ``pod`` next to the pods it already runs (None: admitted)."""
-    others = list(others)
     used = Resources()
     ports: set[nodeports.Binding] = set()
     for p in others:
-        used = used + noderesources.pod_request(p) + Resources(pods=1)
-        ports.update(nodeports.binding(hp) for hp in p.scheduling.host_ports)
+        used = with_pod(used, ports, p)
+    return admit_on(pod, node, used, ports, version)
+
+
+def with_pod(used: Resources, ports: set[nodeports.Binding], p: Pod) -> Resources:
+    """What the pods admitted use with ``p`` admitted too (``ports``, their host ports, is
+    updated in place)."""
+    ports.update(nodeports.binding(hp) for hp in p.scheduling.host_ports)
+    return used + noderesources.pod_request(p) + Resources(pods=1)
+
+
+def admit_on(pod: Pod, node: Node, used: Resources, ports: set[nodeports.Binding], version: str) -> Rejection | None:
+    """:func:`admit`, given what the pods already running use (their requests, and one pod
+    each) and their host ports."""
     want = _without_missing_extended(noderesources.pod_request(pod), node)
     for reason, _ in noderesources.insufficient(want, node.capacity, used):
         resource = _RESOURCE_OF.get(reason, reason.removeprefix(noderesources.INSUFFICIENT))

@@ -63,7 +63,6 @@ from kmodel.state import (
     Node,
     NodeHealth,
     Taint,
-    find,
     label,
     pairs_get,
     pairs_set,
@@ -261,8 +260,10 @@ def _pass(cluster: Cluster, order: tuple[str, ...] | None) -> tuple[list[Outcome
     out = cluster
 
     # 1-2: node health
+    # (by name, the first of a name as a search finds it: one search per node was most of a pass)
+    records = {h.name: h for h in reversed(mem.node_health)}
     for node in cluster.nodes:
-        record = find(mem.node_health, node.name)
+        record = records.get(node.name)
         if record is None:
             # a node the controller has not seen yet (new, or every node after a restart):
             # "Registered Node ... in Controller", and markNodeAsReachable drops its NoExecute

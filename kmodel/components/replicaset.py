@@ -34,13 +34,14 @@ from kmodel.components import apiserver
 from kmodel.frozen import evolve
 from kmodel.labels import Labels, LabelSelector
 from kmodel.namespaces import same_namespace
-from kmodel.state import PENDING, RUNNING, Cluster, Pod, ReplicaSet, pod_available, selector_matches
+from kmodel.state import FAILED, PENDING, RUNNING, SUCCEEDED, Cluster, Pod, ReplicaSet, pod_available, selector_matches
 from kmodel.transition import Event, Outcome
 
 SOURCE = "replicaset-controller"
 BURST_REPLICAS = 500
 
 _PHASE_ORDER = {PENDING: 0, "Unknown": 1, RUNNING: 2}
+_FINISHED = (SUCCEEDED, FAILED)
 
 
 def _matcher(selector: Labels | LabelSelector) -> Callable[[Labels], bool]:
@@ -57,6 +58,24 @@ def _matcher(selector: Labels | LabelSelector) -> Callable[[Labels], bool]:
     return matches
 
 
+def _held_matcher(selector: Labels | LabelSelector) -> Callable[[Labels], bool]:
+    """:func:`_matcher` for a test kept beyond one scan (a pods index fact's update): each
+    answer holds its labels object, so that an identity is not reused while it is kept."""
+    seen: dict[int, tuple[Labels, bool]] = {}
+
+    def matches(labels: Labels) -> bool:
+        found = seen.get(id(labels))
+        if found is not None and found[0] is labels:
+            return found[1]
+        if len(seen) > 1000:
+            seen.clear()
+        answer = selector_matches(selector, labels)
+        seen[id(labels)] = (labels, answer)
+        return answer
+
+    return matches
+
+
 def owned_pods(cluster: Cluster, rs: ReplicaSet) -> list[Pod]:
     # from the pods naming it as owner (kmodel.podindex), kept while none of them changes
     def compute(mine: tuple[Pod, ...]) -> list[Pod]:
@@ -65,6 +84,43 @@ def owned_pods(cluster: Cluster, rs: ReplicaSet) -> list[Pod]:
 
     found: list[Pod] = podindex.index(cluster.pods).per_owner(("replicaset.owned", rs.selector), rs.name, compute)
     return list(found)
+
+
+def _counts(cluster: Cluster, rs: ReplicaSet) -> tuple[int, int]:
+    """How many of ``owned_pods(cluster, rs)`` are active, and how many of those are ready: from
+    the pods index, updated pod by pod (a sync read every pod the ReplicaSet owns, several times)."""
+    fact = ("replicaset.counts", rs.name, rs.selector)
+    selected = _held_matcher(rs.selector)
+    name = rs.name
+
+    def contributes(p: Pod) -> bool:
+        # (Pod.active and Pod.owned_by inline: called at each write of one of its pods)
+        return (
+            p.owner == name
+            and p.owner_kind == "ReplicaSet"
+            and p.deletion_timestamp is None
+            and p.phase not in _FINISHED
+            and selected(p.labels)
+        )
+
+    def compute(mine: tuple[Pod, ...]) -> tuple[int, int]:
+        active = ready = 0
+        for p in mine:
+            if contributes(p):
+                active += 1
+                ready += p.ready
+        return active, ready
+
+    def update(value: tuple[int, int], old: Pod | None, new: Pod | None) -> tuple[int, int]:
+        active, ready = value
+        if old is not None and contributes(old):
+            active, ready = active - 1, ready - old.ready
+        if new is not None and contributes(new):
+            active, ready = active + 1, ready + new.ready
+        return active, ready
+
+    found: tuple[int, int] = podindex.index(cluster.pods).per_owner(fact, rs.name, compute, update)
+    return found
 
 
 def _log_rank_diff(t1: int, t2: int, now: int) -> int:
@@ -160,7 +216,19 @@ def claim_pods(cluster: Cluster, rs: ReplicaSet, notes: list[str]) -> Cluster:
         matches = matcher()
         return [p for p in orphans if p.active and matches(p)]
 
-    release = ix.per_owner(("replicaset.release", rs.selector), rs.name, releasable)
+    held = _held_matcher(rs.selector)
+
+    def kept(p: Pod) -> bool:
+        return same_namespace(p.name, rs.name) and held(p.labels)
+
+    def still(value: list[Pod], old: Pod | None, new: Pod | None) -> list[Pod] | None:
+        # a write of a pod releasable neither before nor after leaves the list as it was
+        for p in (old, new):
+            if p is not None and p.owner_kind == "ReplicaSet" and p.owner == rs.name and p.active and not kept(p):
+                return None
+        return value
+
+    release = ix.per_owner(("replicaset.release", rs.name, rs.selector), rs.name, releasable, still)
     space = rs.name.split("/", 1)[0] if "/" in rs.name else None  # what same_namespace compares
     adopt = ix.per_owner(("replicaset.adopt", rs.selector, space), None, adoptable)
     for p in sorted([*release, *adopt], key=attrgetter("name")):
@@ -177,9 +245,8 @@ def sync(cluster: Cluster, rs: ReplicaSet, events: list[Event], notes: list[str]
     """``syncReplicaSet``; ``manage``: its expectations are satisfied, so manageReplicas runs."""
     now = cluster.now
     cluster = claim_pods(cluster, rs, notes)
-    pods = owned_pods(cluster, rs)
-    active = [p for p in pods if p.active]
-    diff = len(active) - rs.replicas if manage else 0
+    # (the counts from the pods index; the active pods themselves only to delete some)
+    diff = _counts(cluster, rs)[0] - rs.replicas if manage else 0
     out = cluster
     if diff < 0:
         created = 0
@@ -203,19 +270,23 @@ def sync(cluster: Cluster, rs: ReplicaSet, events: list[Event], notes: list[str]
         # owner (the Deployment's old and new ReplicaSets), or of this ReplicaSet alone
         siblings = {r.name for r in out.replicasets if rs.owner is not None and r.owner == rs.owner} | {rs.name}
         related = [p for p in out.pods if p.replicaset_owner in siblings and p.active]
+        active = [p for p in owned_pods(out, rs) if p.active]
         victims = deletion_order(active, related, now)[: min(diff, BURST_REPLICAS)]
         for pod in victims:
             out = apiserver.delete_pod(out, pod.name)
             events.append(Event(now, SOURCE, "SuccessfulDelete", f"replicaset/{rs.name}", f"Deleted pod: {pod.name}"))
         notes.append(f"{rs.name}: delete {', '.join(p.name for p in victims)}")
-    active_now = [p for p in owned_pods(out, rs) if p.active]
     # calculateStatus (replica_set_utils.go): ready pods, and among them the available ones
     # (ready for spec.minReadySeconds). The real controller requeues the ReplicaSet after
     # minReadySeconds to see a pod become available; here the controller runs every tick, so
     # the status changes at the first tick at or after that instant.
-    ready = sum(1 for p in active_now if p.ready)
-    available = sum(1 for p in active_now if pod_available(p, rs.min_ready_seconds, now))
-    rs = evolve(rs, status_replicas=len(active_now), status_ready=ready, status_available=available)
+    replicas, ready = _counts(out, rs)
+    if rs.min_ready_seconds == 0:
+        available = ready  # (pod_available is then readiness)
+    else:
+        active_now = [p for p in owned_pods(out, rs) if p.active]
+        available = sum(1 for p in active_now if pod_available(p, rs.min_ready_seconds, now))
+    rs = evolve(rs, status_replicas=replicas, status_ready=ready, status_available=available)
     return out.with_replicaset(rs)
 
 

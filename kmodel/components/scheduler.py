@@ -376,8 +376,14 @@ def tie_note(nodes: Sequence[str]) -> str:
     """`` (tie among a, b, c)`` for a step's label; past :data:`TIE_NAMES` nodes, the first ones
     and how many more (a bind on a big cluster of identical nodes ties thousands: naming them all
     made each label as long as the node list)."""
-    named = ", ".join(nodes[:TIE_NAMES])
-    more = len(nodes) - TIE_NAMES
+    return tie_note_of(nodes[:TIE_NAMES], len(nodes))
+
+
+def tie_note_of(first: Sequence[str], count: int) -> str:
+    """:func:`tie_note` of ``count`` nodes whose first ones (at least :data:`TIE_NAMES` of them,
+    or all) are ``first``."""
+    named = ", ".join(first[:TIE_NAMES])
+    more = count - TIE_NAMES
     return f" (tie among {named} and {more:,} more)" if more > 0 else f" (tie among {named})"
 
 

@@ -27,6 +27,7 @@ control-plane machines or replaced components take :func:`kmodel.model.fixed_sch
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from operator import attrgetter
 
@@ -55,24 +56,39 @@ def _settled(group: tuple, running: frozenset[str]) -> bool:  # type: ignore[typ
     )
 
 
-def _classify(state: Cluster, node: Node | None, api: bool, lease_interval: int) -> int:
+def _classify(state: Cluster, node: Node | None, api: bool, lease_interval: int, group: object = None) -> int:
     if node is None or not (node.powered and node.kubelet_running and not node.partitioned and api):
         return _NOOP
     want = COND_TRUE if node.runtime_ready else COND_FALSE
     if node.ready != want or node.last_heartbeat is None:
         return _FULL
     if node.runtime_ready:
-        group = podindex.index(state.pods).by_node.get(node.name, ())
+        if group is None:
+            group = podindex.index(state.pods).by_node.get(node.name, ())
         known = _pods_ok.get(node.name)
         if known is not None and known[0] is group and known[1] is node.running:
             ok = known[2]
         else:
-            ok = _settled(group, node.running)
+            ok = _settled(group, node.running)  # type: ignore[arg-type]
             _pods_ok[node.name] = (group, node.running, ok)
         if not ok:
             return _FULL
     renew = node.lease_renew_time is None or state.now - node.lease_renew_time >= lease_interval
     return _LEASE if renew else _NOOP
+
+
+# per node: (the node, its pods group, until when, the Lease renewal interval) for a kubelet found
+# with nothing due (kind _NOOP, with the apiserver reachable): it has nothing due while the node
+# and its pods are the very same objects and the clock is before its next Lease renewal (with the
+# apiserver unreachable it has nothing due either)
+_quiet: dict[str, tuple[Node, object, float, int]] = {}
+
+
+def _quiet_until(node: Node, interval: int) -> float:
+    if not (node.powered and node.kubelet_running and not node.partitioned):
+        return math.inf  # (it cannot reach the apiserver while its node is this object)
+    assert node.lease_renew_time is not None  # (else its renewal would be due)
+    return node.lease_renew_time + interval
 
 
 def _applies(cluster: Cluster, replace: dict[str, model.StepFn] | None) -> bool:
@@ -86,6 +102,8 @@ def tick_schedule(cluster: Cluster, replace: dict[str, model.StepFn] | None = No
         return
     if len(_pods_ok) > 4 * len(cluster.nodes) + 1000:
         _pods_ok.clear()
+    if len(_quiet) > 4 * len(cluster.nodes) + 1000:
+        _quiet.clear()
     state = cluster
     api = cluster.apiserver_available  # a kubelet's step changes nothing it depends on
     interval = cluster.settings.lease_renew_interval
@@ -95,16 +113,27 @@ def tick_schedule(cluster: Cluster, replace: dict[str, model.StepFn] | None = No
     held: Outcome | None = None  # the last outcome, yielded with the state at the end of the pass
     # model.components: a kubelet per node, in the node list's order (a kubelet's step writes its
     # own node and its pods alone: the others' nodes are the pass's first state's)
+    by_node = podindex.index(state.pods).by_node
+    done = cluster.ran
+    quiet = _quiet
     for node in cluster.nodes:
         name = node.name
-        who = kubelet.actor(name)
-        if who in cluster.ran:
+        if done and kubelet.actor(name) in done:
             continue
-        kind = _classify(state, node, api, interval)
+        group = by_node.get(name, ())
+        q = quiet.get(name)
+        if q is not None and q[0] is node and q[1] is group and now < q[2] and q[3] == interval:
+            continue  # (nothing due, as found at an earlier tick: see _quiet)
+        kind = _classify(state, node, api, interval, group)
         if kind == _NOOP:
+            if api:
+                quiet[name] = (node, group, _quiet_until(node, interval), interval)
             continue
+        who = kubelet.actor(name)
         if kind == _LEASE:
-            renewed[name] = _renewed(node, now)
+            fresh = renewed[name] = _renewed(node, now)
+            # (its node renewed and nothing else due: nothing is due until its next renewal)
+            quiet[name] = (fresh, group, now + interval, interval)
             outcome = Outcome(who, f"renew Lease of {name}", state, ())
         else:
             # model.component_steps without an informer, a watch cache or a replaced step
@@ -113,6 +142,7 @@ def tick_schedule(cluster: Cluster, replace: dict[str, model.StepFn] | None = No
                 continue
             outcome = outs[0]
             state = outcome.state
+            by_node = podindex.index(state.pods).by_node
         ran.append(who)
         if held is not None:
             yield held

@@ -36,10 +36,11 @@ the simulator to its outputs from before this module.
 
 from __future__ import annotations
 
+import heapq
 import math
 from bisect import bisect_left, insort
 from collections.abc import Iterator
-from itertools import chain
+from itertools import islice
 from operator import attrgetter
 from typing import Any
 
@@ -85,6 +86,10 @@ def qualifies(cluster: Cluster, pod: Pod) -> bool:
     )
 
 
+# what a class key reads of a pod on the node (NodeUsage's and the spread counts'), for the pods
+# index's journal of writes (kmodel.podindex.journal, kept by simulate)
+JOURNAL_READS = (noderesources._usage_reads, podtopologyspread._reads)
+
 _node_facts = attrgetter("labels", "unschedulable", "taints", "capacity")  # what a class key reads of a node
 
 
@@ -108,6 +113,7 @@ class _Classes:
         self.matching: dict[str, int] = {}
         self.zone_total: dict[str, int] = {}
         self.dirty: set[str] = set()  # nodes bound to since the classes were last brought up to date
+        self.seq = -1  # the pods index the classes are up to date with (kmodel.podindex's journal)
         self.refresh(cluster, list(self.nodes))
 
     def catch_up(self, cluster: Cluster) -> bool:
@@ -127,12 +133,20 @@ class _Classes:
                     if _node_facts(n) != _node_facts(old):
                         changed.append(n.name)
             self.node_list = cluster.nodes
-        by_node = podindex.index(cluster.pods).by_node
-        changed.extend(name for name, group in self.groups.items() if by_node.get(name, ()) is not group)
+        ix = podindex.index(cluster.pods)
+        touched = podindex.touched(self.seq, ix, JOURNAL_READS)
+        if touched is None:
+            by_node = ix.by_node
+            changed.extend(name for name, group in self.groups.items() if by_node.get(name, ()) is not group)
+        else:
+            # (the journal's nodes: the others' pods were not written, or were rewritten alike
+            # in all that a class key reads; their groups are other tuples, their keys the same)
+            changed.extend(name for name in touched if name in self.nodes)
         changed.extend(name for name in self.dirty if name in self.nodes)  # (bound to in another state)
         self.dirty.clear()
         if changed:
             self.refresh(cluster, sorted(set(changed)))
+        self.seq = ix.seq
         return True
 
     def _count(self, cluster: Cluster) -> Any:
@@ -144,28 +158,39 @@ class _Classes:
         """Recompute the class of each node in ``names`` (their pods changed)."""
         usage = NodeUsage(cluster)
         counts = self._count(cluster)
-        by_node = podindex.index(cluster.pods).by_node
+        ix = podindex.index(cluster.pods)
+        self.seq = ix.seq
+        by_node = ix.by_node
+        count_fact = (podtopologyspread.NAME, self.selector, self.space)
+        if len(_base) > 4 * len(self.nodes) + 1000:
+            _base.clear()
         for name in names:
             node = self.nodes[name]
-            self.groups[name] = by_node.get(name, ())
-            zone = label(node.labels, LABEL_ZONE)
-            m = counts.get(name, 0) if counts is not None else 0
-            key = (
-                zone,
-                label(node.labels, LABEL_HOSTNAME) is not None,
-                node.unschedulable,
-                node.taints,
-                node.capacity,
-                usage.get(name, Usage()),
-                m,
-            )
+            group = self.groups[name] = by_node.get(name, ())
+            # the key's part that does not depend on the selector, shared by the selectors' classes
+            seen = _base.get(name)
+            if seen is None or seen[0] is not node or seen[1] is not group:
+                seen = _base[name] = (node, group, _base_key(ix, usage, node, group))
+            base = seen[2]
+            zone = base[0]
+            if counts is None:
+                m = 0
+            elif group:
+                # (straight from the facts the pods index knows for the node's pods, when it does)
+                facts = ix.known_node_facts(name)
+                m = facts.get(count_fact) if facts is not None else None
+                if m is None:
+                    m = counts.get(name, 0)
+            else:
+                m = 0
+            key = (*base, m)
             old = self.key.get(name)
             if old is not None:
                 if old == key:
                     continue
-                group = self.members[old].names
-                del group[bisect_left(group, name)]
-                if not group:
+                names_of = self.members[old].names
+                del names_of[bisect_left(names_of, name)]
+                if not names_of:
                     del self.members[old]
                 self.zone_total[old[0] or ""] -= self.matching[name]
             self.key[name] = key
@@ -174,11 +199,41 @@ class _Classes:
             cls = self.members.get(key)
             if cls is None:
                 cls = self.members[key] = _Class(key)
-            group = cls.names
-            if not group or group[-1] < name:
-                group.append(name)
+            names_of = cls.names
+            if not names_of or names_of[-1] < name:
+                names_of.append(name)
             else:
-                insort(group, name)
+                insort(names_of, name)
+
+
+def _base_key(ix: podindex.PodIndex, usage: NodeUsage, node: Node, group: object) -> tuple[Any, ...]:
+    """A node's class key but for its matching count: its zone, whether it has a hostname label,
+    its cordon, taints, capacity and usage (as NodeUsage reads it, straight from the facts the
+    pods index knows for its pods when it does)."""
+    if group:
+        facts = ix.known_node_facts(node.name)
+        u = facts.get(USAGE_FACT) if facts is not None else None
+        if u is None:
+            u = usage.get(node.name, _NO_USAGE)
+    else:
+        u = _NO_USAGE
+    labels = node.labels
+    return (
+        label(labels, LABEL_ZONE),
+        label(labels, LABEL_HOSTNAME) is not None,
+        node.unschedulable,
+        node.taints,
+        node.capacity,
+        u,
+    )
+
+
+# per node: (the node, its pods group, its _base_key), shared by the classes of every selector
+_base: dict[str, tuple[Node, object, tuple[Any, ...]]] = {}
+
+
+USAGE_FACT = "noderesources.usage"  # (kmodel.components.plugins.noderesources.NodeUsage's fact)
+_NO_USAGE = Usage()
 
 
 class _Class:
@@ -214,8 +269,9 @@ def _pod_sig(pod: Pod, version: str) -> int:
 _sig_epoch = 0
 
 
-def _best(cluster: Cluster, pod: Pod, classes: _Classes) -> list[str] | None:
-    """The best nodes for ``pod`` in name order (all ties), or None when no node fits."""
+def _best(cluster: Cluster, pod: Pod, classes: _Classes) -> tuple[list[str], int] | None:
+    """The first of the best nodes for ``pod`` in name order (:data:`kmodel.components.
+    scheduler.TIE_NAMES` at most) and how many tie, or None when no node fits."""
     state = CycleState(cluster, pod, {})
     usage = NodeUsage(cluster)
     version = cluster.settings.kubernetes_version
@@ -243,7 +299,7 @@ def _best(cluster: Cluster, pod: Pod, classes: _Classes) -> list[str] | None:
     if count == 0:
         return None
     if count == 1:
-        return [feasible[0][1][0]]
+        return [feasible[0][1][0]], 1
     tt = [tainttoleration.raw_score(pod, rep) for _, _, rep in feasible]
     tt_high = max(tt)
     spread: list[int] = [0] * len(feasible)
@@ -284,7 +340,10 @@ def _best(cluster: Cluster, pod: Pod, classes: _Classes) -> list[str] | None:
         )
     best = max(totals)
     groups = [names for (_, names, _), t in zip(feasible, totals, strict=True) if t == best]
-    return groups[0] if len(groups) == 1 else sorted(chain.from_iterable(groups))
+    if len(groups) == 1:
+        return groups[0][: scheduler.TIE_NAMES], len(groups[0])
+    # (the first names of the tied classes' sorted runs merged: a label names TIE_NAMES at most)
+    return list(islice(heapq.merge(*groups), scheduler.TIE_NAMES)), sum(len(g) for g in groups)
 
 
 # answers of the filters and of the two resource scores by what they read (see _best)
@@ -334,7 +393,8 @@ def scheduler_steps(cluster: Cluster, comp: model.Component) -> Iterator[Outcome
             current.add(spread)
             best = _best(state, pod, classes)
             if best is not None:
-                node_name = best[0]
+                first, ties = best
+                node_name = first[0]
                 attempted.add(pod.name)
                 state = state.with_pod(attrs.evolve(pod, node_name=node_name, nominated_node_name=None))
                 event = Event(
@@ -345,8 +405,8 @@ def scheduler_steps(cluster: Cluster, comp: model.Component) -> Iterator[Outcome
                     f"Successfully assigned {namespaced(pod.name)} to {node_name}",
                 )
                 label_ = f"bind {pod.name} to {node_name}"
-                if len(best) > 1:
-                    label_ += scheduler.tie_note(best)
+                if ties > 1:
+                    label_ += scheduler.tie_note_of(first, ties)
                 for c in _kept.values():
                     c.dirty.add(node_name)
                 if held is not None:

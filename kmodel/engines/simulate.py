@@ -18,8 +18,8 @@ from typing import Any
 import attrs
 from attrs import define, field
 
-from kmodel import faultrules, hapartition, model, timeline
-from kmodel.engines import simfast
+from kmodel import faultrules, hapartition, model, podindex, timeline
+from kmodel.engines import simfast, simsched
 from kmodel.podseq import CHUNK, ChunkedSeq
 from kmodel.render.view import PodRows, view
 from kmodel.scenario import Scenario
@@ -75,7 +75,7 @@ def simulate(
     replace: dict[str, model.StepFn] | None = None,
     on_tick: Callable[[Cluster], None] | None = None,
 ) -> Simulation:
-    with _fewer_collections():
+    with _fewer_collections(), podindex.journal(simsched.JOURNAL_READS):
         return _simulate(scenario, until, replace, on_tick)
 
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from kmodel.namespaces import local_name, namespace_of, namespaces_in
+from kmodel import podindex
+from kmodel.namespaces import DEFAULT, local_name, namespace_of, namespaces_in
 from kmodel.podseq import ChunkedSeq
 from kmodel.state import (
     COND_NONE,
@@ -98,23 +99,45 @@ def row_key(item: dict[str, Any]) -> str:
 
 def _several_namespaces(cluster: Cluster) -> bool:
     names = (
-        *(p.name for p in cluster.pods),
         *(d.name for d in cluster.deployments),
         *(s.name for s in cluster.services),
         *(s.name for s in cluster.statefulsets),
         *(j.name for j in cluster.jobs),
         *(h.name for h in cluster.hpas),
     )
-    return len(namespaces_in(names)) > 1
+    spaces = namespaces_in(names)
+    if cluster.pods:
+        # (the pods index counts the pods named in a namespace: with none, every pod is in the
+        # default namespace, and their names need not be read)
+        if podindex.index(cluster.pods).count(_NAMESPACED):
+            spaces |= namespaces_in(p.name for p in cluster.pods)
+        else:
+            spaces.add(DEFAULT)
+    return len(spaces) > 1
+
+
+_NAMESPACED = podindex.counter("view.namespaced", lambda p: "/" in p.name)
 
 
 def _orphans(cluster: Cluster, n: Node) -> list[str]:
     if not n.powered or not n.running:
         return []
     # the pods bound to n (from the pods index): a name running here and not among them is
-    # either gone or bound elsewhere
-    here = {p.name for p in pods_by_node(cluster.pods).get(n.name, ())}
-    return sorted(name for name in n.running if name not in here)
+    # either gone or bound elsewhere (kept by node while its running set and its group of
+    # pods are the very same objects)
+    group = pods_by_node(cluster.pods).get(n.name, ())
+    found = _orphans_of.get(n.name)
+    if found is not None and found[0] is n.running and found[1] is group:
+        return list(found[2])
+    here = {p.name for p in group}
+    out = sorted(name for name in n.running if name not in here)
+    if len(_orphans_of) > 100_000:
+        _orphans_of.clear()
+    _orphans_of[n.name] = (n.running, group, tuple(out))
+    return out
+
+
+_orphans_of: dict[str, tuple[frozenset[str], object, tuple[str, ...]]] = {}
 
 
 class PodRows:

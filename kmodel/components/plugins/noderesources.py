@@ -47,7 +47,7 @@ def is_fit_reason(reason: str) -> bool:
     return reason == TOO_MANY_PODS or reason.startswith(INSUFFICIENT)
 
 
-@frozen
+@frozen(cache_hash=True)  # (part of the simulator's node class keys, hashed at each lookup)
 class Usage:
     """What the pods assigned to a node request: as declared, and with the non-zero defaults
     used for scoring."""

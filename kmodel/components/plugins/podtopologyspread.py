@@ -226,17 +226,27 @@ class _Matching:
 class _Counter:
     """What a count of matching pods reads of a pod (no index: kept per selector and namespace)."""
 
-    __slots__ = ("_reqs", "_space")
+    __slots__ = ("_matched", "_reqs", "_space")
 
     def __init__(self, reqs: tuple[Any, ...], space: str | None) -> None:
         self._reqs, self._space = reqs, space
+        # whether the requirements hold, by labels object (a template's pods share theirs)
+        self._matched: dict[int, tuple[Labels, bool]] = {}
 
     def counts(self, p: Pod) -> bool:
         if p.terminating:
             return False
         if (p.name.split("/", 1)[0] if "/" in p.name else None) != self._space:
             return False
-        return all(r.matches(p.labels) for r in self._reqs)
+        labels = p.labels
+        found = self._matched.get(id(labels))
+        if found is not None and found[0] is labels:
+            return found[1]
+        holds = all(r.matches(labels) for r in self._reqs)
+        if len(self._matched) > 10_000:
+            self._matched.clear()
+        self._matched[id(labels)] = (labels, holds)
+        return holds
 
     def count(self, pods: tuple[Pod, ...]) -> int:
         n = 0
