@@ -280,22 +280,7 @@ class PodIndex:
         pods."""
         if update is not None and fact not in _node_updates:
             _node_updates[fact] = (reads, update)
-        by_node = self.by_node
-        group = by_node.get(node, ())
-        slot = (node, id(group))
-        found = _node_slots.get(slot)
-        if found is not None and found[0] is group:
-            facts = found[1]
-            value = facts.get(fact, _MISSING)
-            if value is not _MISSING:
-                return value
-        else:
-            if len(_node_slots) >= max(FACTS_PER_KIND, 4 * len(by_node)):
-                _node_slots.clear()
-            facts = {}
-            _node_slots[slot] = (group, facts)
-        value = facts[fact] = compute(group)
-        return value
+        return _slot_fact(_node_slots, self.by_node, node, fact, compute)
 
     def known_node_facts(self, node: str) -> dict[Hashable, Any] | None:
         """The per-node facts known for the pods on ``node`` as they are here (read-only; a
@@ -321,22 +306,28 @@ class PodIndex:
                 _owner_updates.clear()
                 _owner_slots.clear()
             _owner_updates[fact] = update
-        groups = self.by_owner
-        group = groups.get(owner, ())
-        slot = (owner, id(group))
-        found = _owner_slots.get(slot)
-        if found is not None and found[0] is group:
-            facts = found[1]
-            value = facts.get(fact, _MISSING)
-            if value is not _MISSING:
-                return value
-        else:
-            if len(_owner_slots) >= max(FACTS_PER_KIND, 4 * len(groups)):
-                _owner_slots.clear()
-            facts = {}
-            _owner_slots[slot] = (group, facts)
-        value = facts[fact] = compute(group)
-        return value
+        return _slot_fact(_owner_slots, self.by_owner, owner, fact, compute)
+
+
+def _slot_fact(slots: dict[Any, Any], groups: Any, key: Any, fact: Hashable, compute: Callable[[Group], Any]) -> Any:
+    """The fact kept for the group of ``key`` in ``groups`` (by node or by owner), in ``slots``
+    (key and group identity -> the group and its facts, which writes carry to the new group),
+    computed when not known."""
+    group = groups.get(key, ())
+    slot = (key, id(group))
+    found = slots.get(slot)
+    if found is not None and found[0] is group:
+        facts = found[1]
+        value = facts.get(fact, _MISSING)
+        if value is not _MISSING:
+            return value
+    else:
+        if len(slots) >= max(FACTS_PER_KIND, 4 * len(groups)):
+            slots.clear()
+        facts = {}
+        slots[slot] = (group, facts)
+    value = facts[fact] = compute(group)
+    return value
 
 
 def _regroup_nodes(groups: GroupMap, old: Pod | None, new: Pod | None) -> GroupMap:
@@ -523,13 +514,19 @@ def _carry(before: GroupMap, after: GroupMap, old: Pod | None, new: Pod | None) 
                     value = update(value, a, b)
             if value is not None:
                 kept[fact] = value
-        if kept:
-            slot1 = (key, id(g1))
-            there = _node_slots.get(slot1)
-            if there is not None and there[0] is g1:
-                there[1].update(kept)
-            else:
-                _node_slots[slot1] = (g1, kept)
+        _keep(_node_slots, key, g1, kept)
+
+
+def _keep(slots: dict[Any, Any], key: str | None, group: Group, kept: dict[Hashable, Any]) -> None:
+    """Record the carried-over facts ``kept`` as known for ``group``, the new group of ``key``."""
+    if not kept:
+        return
+    slot = (key, id(group))
+    there = slots.get(slot)
+    if there is not None and there[0] is group:
+        there[1].update(kept)
+    else:
+        slots[slot] = (group, kept)
 
 
 # The per-owner facts a write updates (PodIndex.per_owner's ``update``), by fact, and their values
@@ -566,13 +563,7 @@ def _carry_owners(
                 value = update(value, a, b)
                 if value is not None:
                     kept[fact] = value
-        if kept:
-            slot1 = (key, id(g1))
-            there = _owner_slots.get(slot1)
-            if there is not None and there[0] is g1:
-                there[1].update(kept)
-            else:
-                _owner_slots[slot1] = (g1, kept)
+        _keep(_owner_slots, key, g1, kept)
 
 
 # the pod properties an index counts (registered by the modules that ask; a name must always
