@@ -213,6 +213,7 @@ class KubeModel:
         # node names pin those nodes
         self.node_symmetry = node_symmetry
         self._relatives: dict[tuple[int, bool], tuple[Cluster, Hashable]] = {}  # see _relative
+        self._twice: dict[int, Cluster] = {}  # the clusters healed_twin handed on, by id
         self.renamer: nodesymmetry.Renamer | None = None
         # ``node_orders`` (by default: with node symmetry): where nodes are interchangeable the
         # node lifecycle controller queues the nodes it finds NotReady in one pass in every order
@@ -354,6 +355,10 @@ class KubeModel:
                 return None  # (a step that spends or injects is a fault; never expected here)
             twin = CheckState(after.cluster, healed.budget, frozenset(), after.next_event)
             out.append(Transition(tr.actor, tr.label, twin))
+        for tr in out:
+            if len(self._twice) >= _RELATIVES:
+                del self._twice[next(iter(self._twice))]  # the oldest
+            self._twice[id(tr.state.cluster)] = tr.state.cluster
         return out
 
     def fingerprint(self, state: CheckState) -> Hashable:
@@ -375,14 +380,16 @@ class KubeModel:
         return fp
 
     def _relative(self, c: Cluster, more_failures: bool, node_map: dict[str, str] | None) -> Hashable:
-        """:func:`relative`, remembered for the last clusters asked about: an ``eventually``
-        search fingerprints each step's cluster twice, once before faults stop and once after
-        (:meth:`healed_twin` hands the same cluster to both)."""
-        if node_map is not None:
+        """:func:`relative`, remembered for the clusters :meth:`healed_twin` handed to a state's
+        twin: an ``eventually`` search fingerprints each of them twice, once before faults stop
+        and once after. Any other cluster is not remembered (keeping clusters alive costs the
+        other searches more than it saves)."""
+        if node_map is not None or self._twice.get(id(c)) is not c:
             return relative(c, self.cap, self.phase, self.symmetry, more_failures, node_map)
         key = (id(c), more_failures)
-        hit = self._relatives.get(key)
+        hit = self._relatives.pop(key, None)
         if hit is not None and hit[0] is c:
+            del self._twice[id(c)]  # asked for the second time: done with it
             return hit[1]
         rel = relative(c, self.cap, self.phase, self.symmetry, more_failures, None)
         if len(self._relatives) >= _RELATIVES:

@@ -138,18 +138,18 @@ class Calm:
                     yield Transition(tr.actor, tr.label, (tr.state, True), False)
             return
         steps = list(self.model.transitions(inner))
-        for tr in steps:
-            yield Transition(tr.actor, tr.label, (tr.state, False), tr.fault)
         healed = self.model.stop_faults(inner)  # type: ignore[attr-defined]
-        if healed is None:
-            return
-        if self.twin is not None:
+        if healed is not None and self.twin is not None:
+            # before the steps are handed on: the model may remember what it is asked twice
             same = self.twin(inner, healed, steps)
             if same is not None:
                 if len(self.twins) >= TWINS:
                     del self.twins[next(iter(self.twins))]  # the oldest
                 self.twins[id(healed)] = (healed, same)
-        yield Transition("adversary", "faults stop: every fault undone, no more", (healed, True), True)
+        for tr in steps:
+            yield Transition(tr.actor, tr.label, (tr.state, False), tr.fault)
+        if healed is not None:
+            yield Transition("adversary", "faults stop: every fault undone, no more", (healed, True), True)
 
     def fingerprint(self, state: tuple[Any, bool]) -> Hashable:
         return (self.model.fingerprint(state[0]), state[1])
