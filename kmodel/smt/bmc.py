@@ -707,17 +707,7 @@ def check(
     scenario file or Scenario; pass a model or a :class:`Slice` to choose everything yourself.
     On the workload slice a run that needs more than ``pod_slots`` new pods per ReplicaSet (or a
     scale-down, outside the slice) stops the check as inconclusive at that depth."""
-    prop: SliceProperty | None
-    if isinstance(prop_name, SliceProperty):
-        prop, prop_name = prop_name, prop_name.name
-    else:
-        prop = PROPERTIES.get(prop_name)
-    if prop is None:
-        raise SliceError(
-            f"no slice encoding of property {prop_name!r}",
-            where="kmodel.smt.bmc",
-            fix=f"use one of: {', '.join(PROPERTIES)}",
-        )
+    prop = _slice_property(prop_name)
     live = prop.kind == EVENTUALLY
     sl = slice_of(
         target,
@@ -727,17 +717,32 @@ def check(
         pod_slots=pod_slots,
         calm=live,
     )
-    if prop.workload and not isinstance(sl, WorkloadSlice):
-        raise SliceError(
-            f"{prop.name} needs the workload slice (scheduler and ReplicaSet controller)",
-            where="kmodel.smt.bmc",
-            fix="pass a scenario, a WorkloadModel or a WorkloadSlice",
-        )
+    _require_workload(prop, sl, "pass a scenario, a WorkloadModel or a WorkloadSlice")
     _require_concrete(sl)
     if live:
         return liveness.check(sl, prop.name, max_depth=max_depth, timeout=timeout, progress=progress)
     by_name = None if progress is None else (lambda _name, stats, queue: progress(stats, queue))
     return _unroll(sl, [prop], max_depth=max_depth, timeout=timeout, progress=by_name)[0]
+
+
+def _slice_property(p: str | SliceProperty) -> SliceProperty:
+    """``p`` itself, or the encoding of the built-in it names; refused when there is none."""
+    prop = p if isinstance(p, SliceProperty) else PROPERTIES.get(p)
+    if prop is None:
+        raise SliceError(
+            f"no slice encoding of property {p!r}", where="kmodel.smt.bmc", fix=f"use one of: {', '.join(PROPERTIES)}"
+        )
+    return prop
+
+
+def _require_workload(prop: SliceProperty, sl: Slice, fix: str) -> None:
+    """Refuse ``prop`` on ``sl`` when it needs the workload slice and ``sl`` is not one."""
+    if prop.workload and not isinstance(sl, WorkloadSlice):
+        raise SliceError(
+            f"{prop.name} needs the workload slice (scheduler and ReplicaSet controller)",
+            where="kmodel.smt.bmc",
+            fix=fix,
+        )
 
 
 def _require_concrete(sl: Slice) -> None:
@@ -770,22 +775,11 @@ def check_many(
     solver's history. ``timeout`` bounds the shared unrolling as a whole and each eventually
     check apart; ``progress(name, stats, 0)`` after each depth of the shared unrolling (``name``: the
     property's, or "N properties" while N are undecided) and as each eventually check reports."""
-    chosen: list[SliceProperty] = []
-    for p in props:
-        prop = p if isinstance(p, SliceProperty) else PROPERTIES.get(p)
-        if prop is None:
-            known = ", ".join(PROPERTIES)
-            raise SliceError(f"no slice encoding of property {p!r}", where="kmodel.smt.bmc", fix=f"use one of: {known}")
-        chosen.append(prop)
+    chosen = [_slice_property(p) for p in props]
     _require_concrete(sl)
     shared = [p for p in chosen if p.kind != EVENTUALLY]
     for p in shared:
-        if p.workload and not isinstance(sl, WorkloadSlice):
-            raise SliceError(
-                f"{p.name} needs the workload slice (scheduler and ReplicaSet controller)",
-                where="kmodel.smt.bmc",
-                fix="pass a WorkloadSlice",
-            )
+        _require_workload(p, sl, "pass a WorkloadSlice")
     answers = _unroll(sl, shared, max_depth=max_depth, timeout=timeout, progress=progress)
     found = dict(zip(map(id, shared), answers, strict=True))
     out = []
@@ -809,10 +803,10 @@ def _unroll(
     """Bounded model checking of the state and transition invariants ``props`` on one unrolling
     of ``sl``: at each depth k, for each property not yet decided, "it fails at frame k" (every
     shallower depth having been refuted); then, on the workload slice, whether a run of k actions
-    leaves the slice (its pod slots), which stops every property still undecided."""
+    leaves the slice (its pod slots), which stops every property still undecided. The callers
+    have checked that the properties fit ``sl`` and that its parameters are concrete."""
     if not props:
         return []
-    _require_concrete(sl)
     start = time.monotonic()
     stats = Stats()
     unrolling = Unrolling(sl)
