@@ -212,8 +212,9 @@ class KubeModel:
         # node symmetry (kmodel.nodesymmetry): ``mentions`` are texts (custom invariants) whose
         # node names pin those nodes
         self.node_symmetry = node_symmetry
-        self._relatives: dict[tuple[int, bool], tuple[Cluster, Hashable]] = {}  # see _relative
-        self._twice: dict[int, Cluster] = {}  # the clusters healed_twin handed on, by id
+        # the clusters healed_twin handed on, by id, with their relative forms once asked for
+        # (by more_failures); see _relative
+        self._twice: dict[int, tuple[Cluster, dict[bool, Hashable]]] = {}
         self.renamer: nodesymmetry.Renamer | None = None
         # ``node_orders`` (by default: with node symmetry): where nodes are interchangeable the
         # node lifecycle controller queues the nodes it finds NotReady in one pass in every order
@@ -358,7 +359,7 @@ class KubeModel:
         for tr in out:
             if len(self._twice) >= _RELATIVES:
                 del self._twice[next(iter(self._twice))]  # the oldest
-            self._twice[id(tr.state.cluster)] = tr.state.cluster
+            self._twice[id(tr.state.cluster)] = (tr.state.cluster, {})
         return out
 
     def fingerprint(self, state: CheckState) -> Hashable:
@@ -384,17 +385,15 @@ class KubeModel:
         twin: an ``eventually`` search fingerprints each of them twice, once before faults stop
         and once after. Any other cluster is not remembered (keeping clusters alive costs the
         other searches more than it saves)."""
-        if node_map is not None or self._twice.get(id(c)) is not c:
+        entry = self._twice.get(id(c)) if node_map is None else None
+        if entry is None or entry[0] is not c:
             return relative(c, self.cap, self.phase, self.symmetry, more_failures, node_map)
-        key = (id(c), more_failures)
-        hit = self._relatives.pop(key, None)
-        if hit is not None and hit[0] is c:
+        known = entry[1]
+        rel = known.get(more_failures)
+        if rel is not None:
             del self._twice[id(c)]  # asked for the second time: done with it
-            return hit[1]
-        rel = relative(c, self.cap, self.phase, self.symmetry, more_failures, None)
-        if len(self._relatives) >= _RELATIVES:
-            del self._relatives[next(iter(self._relatives))]  # the oldest
-        self._relatives[key] = (c, rel)
+            return rel
+        rel = known[more_failures] = relative(c, self.cap, self.phase, self.symmetry, more_failures, None)
         return rel
 
     def _node_map(self, state: CheckState) -> dict[str, str]:
@@ -643,7 +642,7 @@ def _age(now: int, t: int | None, cap: int) -> int | None:
     return min(now - t, cap)
 
 
-_RELATIVES = 10_000  # relative forms KubeModel._relative keeps (a breadth-first level's worth)
+_RELATIVES = 10_000  # clusters KubeModel._relative remembers for their twins (a breadth-first level's worth)
 
 _POD_TIMES = frozenset(
     {"name", "created", "ready_since", "deletion_timestamp", "run_started", "finished_at", "probe", "start_time"}
