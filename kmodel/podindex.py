@@ -491,15 +491,13 @@ def _carry(before: GroupMap, after: GroupMap, old: Pod | None, new: Pod | None) 
     for key, a, b in moves:
         if key is None:
             continue
-        g0, g1 = before.get(key, ()), after.get(key, ())
-        if g1 is g0:
+        taken = _taken(_node_slots, before, after, key)
+        if taken is None:
             continue
-        found = _node_slots.pop((key, id(g0)), None)
-        if found is None or found[0] is not g0:
-            continue
+        g1, facts = taken
         same: dict[object, bool] = {}  # per reads function: a and b read alike
         kept: dict[Hashable, Any] = {}
-        for fact, value in found[1].items():
+        for fact, value in facts.items():
             known = _node_updates.get(fact)
             if known is None:
                 continue  # (a fact computed without an update: computed again for the new group)
@@ -515,6 +513,18 @@ def _carry(before: GroupMap, after: GroupMap, old: Pod | None, new: Pod | None) 
             if value is not None:
                 kept[fact] = value
         _keep(_node_slots, key, g1, kept)
+
+
+def _taken(slots: dict[Any, Any], before: Any, after: Any, key: str | None) -> tuple[Group, dict[Hashable, Any]] | None:
+    """The facts known for the group of ``key`` a write replaced (taken out of ``slots``), with
+    the group that replaced it; None when the write left the group as it was or none is known."""
+    g0, g1 = before.get(key, ()), after.get(key, ())
+    if g1 is g0:
+        return None
+    found = slots.pop((key, id(g0)), None)
+    if found is None or found[0] is not g0:
+        return None
+    return g1, found[1]
 
 
 def _keep(slots: dict[Any, Any], key: str | None, group: Group, kept: dict[Hashable, Any]) -> None:
@@ -550,14 +560,12 @@ def _carry_owners(
     for key, a, b in moves:
         if a is None and b is None:
             continue
-        g0, g1 = before.get(key, ()), after.get(key, ())
-        if g1 is g0:
+        taken = _taken(_owner_slots, before, after, key)
+        if taken is None:
             continue
-        found = _owner_slots.pop((key, id(g0)), None)
-        if found is None or found[0] is not g0:
-            continue
+        g1, facts = taken
         kept: dict[Hashable, Any] = {}
-        for fact, value in found[1].items():
+        for fact, value in facts.items():
             update = _owner_updates.get(fact)
             if update is not None:
                 value = update(value, a, b)
