@@ -243,6 +243,52 @@ class PodIndex:
         out.orders = orders
         return out
 
+    def derive_many(self, pods: tuple[Pod, ...], writes: list[tuple[Pod | None, Pod | None]]) -> PodIndex:
+        """:meth:`derive` for several writes at once, of distinct pods (``pods`` is this
+        index's tuple with each ``old`` replaced by its ``new``): each group they touch is
+        rebuilt once and its facts carried over once, instead of once per write."""
+        out = PodIndex.__new__(PodIndex)
+        out.pods = pods
+        out.seq = _new_seq()
+        if _journal.reads is not None:
+            _journal.note_many(self.seq, out.seq, writes)
+        node_moves = _moves(writes, _node_name)
+        by_node = self.by_node
+        for key, moves in node_moves.items():
+            by_node = by_node.replaced(key, _rewritten(by_node.get(key, ()), moves))
+        out.by_node = by_node
+        if _node_updates:
+            _carry_many(self.by_node, out.by_node, node_moves)
+        owner_moves = _moves(writes, _owner)
+        by_owner = dict(self.by_owner)
+        for key, moves in owner_moves.items():
+            group = _rewritten(by_owner.get(key, ()), moves)
+            if group:
+                by_owner[key] = group
+            else:
+                by_owner.pop(key, None)
+        out.by_owner = by_owner
+        if _owner_slots:
+            _carry_owners_many(self.by_owner, out.by_owner, owner_moves)
+        counters = {}
+        for name, value in self.counters.items():
+            test = COUNTERS[name]
+            for old, new in writes:
+                value += (new is not None and test(new)) - (old is not None and test(old))
+            counters[name] = value
+        out.counters = counters
+        orders = {}
+        for name, entries in self.orders.items():
+            test, key = ORDERS[name]
+            for old, new in writes:
+                if old is not None and test(old):
+                    entries = entries.without_key(key(old))
+                if new is not None and test(new):
+                    entries = entries.with_entry((key(new), new))
+            orders[name] = entries
+        out.orders = orders
+        return out
+
     def count(self, name: str) -> int:
         """How many pods have the property ``COUNTERS[name]``."""
         value = self.counters.get(name)
@@ -342,6 +388,48 @@ def _regroup_nodes(groups: GroupMap, old: Pod | None, new: Pod | None) -> GroupM
     return out
 
 
+_node_name: Callable[[Pod], str | None] = attrgetter("node_name")
+_owner: Callable[[Pod], str | None] = attrgetter("owner")
+Moves = dict[str | None, list[tuple["Pod | None", "Pod | None"]]]
+
+
+def _moves(writes: list[tuple[Pod | None, Pod | None]], key: Callable[[Pod], str | None]) -> Moves:
+    """The writes by the group (of ``key``) they touch, as (pod before, pod after) in that
+    group: a pod that changes groups leaves one (pod, None) and enters the other (None, pod)."""
+    out: Moves = {}
+    for old, new in writes:
+        k_old = key(old) if old is not None else None
+        k_new = key(new) if new is not None else None
+        if old is not None and new is not None and k_old == k_new:
+            out.setdefault(k_old, []).append((old, new))
+            continue
+        if old is not None:
+            out.setdefault(k_old, []).append((old, None))
+        if new is not None:
+            out.setdefault(k_new, []).append((None, new))
+    return out
+
+
+def _rewritten(group: Group, moves: list[tuple[Pod | None, Pod | None]]) -> Group:
+    """``group`` with each move's pod before replaced by its pod after (distinct names)."""
+    if len(moves) == 1:
+        a, b = moves[0]
+        return _with(group, b) if b is not None else _without(group, a.name)  # type: ignore[union-attr]
+    if type(group) is ChunkedSeq:
+        seq: Any = group
+        for a, b in moves:
+            if b is None:
+                seq = seq.remove(a.name)  # type: ignore[union-attr]
+        return seq.upsert_many([b for _, b in moves if b is not None])[0]  # type: ignore[no-any-return]
+    merged = {p.name: p for p in group}
+    for a, b in moves:
+        if b is None:
+            del merged[a.name]  # type: ignore[union-attr]
+        else:
+            merged[b.name] = b
+    return _group(sorted(merged.values(), key=_name))
+
+
 # --- the journal of writes ------------------------------------------------------------------------
 #
 # Each index has a number (``seq``), new for each index built or derived. While a journal is kept
@@ -363,10 +451,22 @@ class _Journal:
         self.entries: list[tuple[int, str | None, str | None]] = []  # (seq, old node, new node)
 
     def note(self, parent: int, seq: int, old: Pod | None, new: Pod | None) -> None:
+        self._step(parent, seq)
+        self._entry(seq, old, new)
+
+    def note_many(self, parent: int, seq: int, writes: list[tuple[Pod | None, Pod | None]]) -> None:
+        """:meth:`note` for a derivation of several writes (their entries share its number)."""
+        self._step(parent, seq)
+        for old, new in writes:
+            self._entry(seq, old, new)
+
+    def _step(self, parent: int, seq: int) -> None:
         if parent != self.tip or seq != parent + 1:
             self.root, self.start = parent, seq  # a new line
             self.entries.clear()
         self.tip = seq
+
+    def _entry(self, seq: int, old: Pod | None, new: Pod | None) -> None:
         k_old = old.node_name if old is not None else None
         k_new = new.node_name if new is not None else None
         if k_old is None and k_new is None:
@@ -539,6 +639,56 @@ def _keep(slots: dict[Any, Any], key: str | None, group: Group, kept: dict[Hasha
         slots[slot] = (group, kept)
 
 
+def _carry_many(before: GroupMap, after: GroupMap, moves: Moves) -> None:
+    """:func:`_carry` for several writes at once (their moves by node, see :func:`_moves`):
+    each group's facts are taken over once, updated move by move."""
+    if len(_node_updates) > MAX_UPDATED_FACTS:
+        _node_updates.clear()
+        return
+    for key, pairs in moves.items():
+        if key is None:
+            continue
+        taken = _taken(_node_slots, before, after, key)
+        if taken is None:
+            continue
+        g1, facts = taken
+        kept: dict[Hashable, Any] = {}
+        for fact, value in facts.items():
+            known = _node_updates.get(fact)
+            if known is None:
+                continue
+            reads, update = known
+            for a, b in pairs:
+                if a is None or b is None or reads is None or reads(a) != reads(b):
+                    value = update(value, a, b)
+                    if value is None:
+                        break
+            if value is not None:
+                kept[fact] = value
+        _keep(_node_slots, key, g1, kept)
+
+
+def _carry_owners_many(before: dict[str | None, Group], after: dict[str | None, Group], moves: Moves) -> None:
+    """:func:`_carry_owners` for several writes at once (their moves by owner)."""
+    for key, pairs in moves.items():
+        taken = _taken(_owner_slots, before, after, key)
+        if taken is None:
+            continue
+        g1, facts = taken
+        kept: dict[Hashable, Any] = {}
+        for fact, value in facts.items():
+            update = _owner_updates.get(fact)
+            if update is None:
+                continue
+            for a, b in pairs:
+                value = update(value, a, b)
+                if value is None:
+                    break
+            if value is not None:
+                kept[fact] = value
+        _keep(_owner_slots, key, g1, kept)
+
+
 # The per-owner facts a write updates (PodIndex.per_owner's ``update``), by fact, and their values
 # by group as for the nodes: (owner, group identity) -> (the group, {fact: value}).
 _owner_updates: dict[Hashable, Update] = {}
@@ -632,3 +782,14 @@ def derive(before: tuple[Pod, ...], after: tuple[Pod, ...], old: Pod | None, new
         return
     stats["derived"] += 1
     _remember(found.derive(after, old, new))
+
+
+def derive_many(before: tuple[Pod, ...], after: tuple[Pod, ...], writes: list[tuple[Pod | None, Pod | None]]) -> None:
+    """:func:`derive` for several writes of distinct pods at once (see PodIndex.derive_many)."""
+    if after is before:
+        return
+    found = _memo.get(id(before))
+    if found is None or found.pods is not before:
+        return
+    stats["derived"] += 1
+    _remember(found.derive_many(after, writes))

@@ -32,19 +32,23 @@ class ChunkedSeq:
         flat = tuple(items)
         self._set(tuple(flat[i : i + CHUNK] for i in range(0, len(flat), CHUNK)))
 
-    def _set(self, chunks: tuple[tuple[Any, ...], ...], lasts: tuple[str, ...] | None = None) -> None:
+    def _set(
+        self, chunks: tuple[tuple[Any, ...], ...], lasts: tuple[str, ...] | None = None, length: int | None = None
+    ) -> None:
         self._chunks = chunks
         # the last name in each chunk (a write passes them on: a scan of every chunk per write
-        # made a simulation's writes quadratic in the pods)
+        # made a simulation's writes quadratic in the pods); the length too
         self._lasts = tuple(c[-1].name for c in chunks) if lasts is None else lasts
         self._starts: tuple[int, ...] | None = None  # where each chunk starts, when first asked
-        self._len = sum(map(len, chunks))
+        self._len = sum(map(len, chunks)) if length is None else length
         self._hash: int | None = None
 
     @classmethod
-    def _of(cls, chunks: tuple[tuple[Any, ...], ...], lasts: tuple[str, ...] | None = None) -> ChunkedSeq:
+    def _of(
+        cls, chunks: tuple[tuple[Any, ...], ...], lasts: tuple[str, ...] | None = None, length: int | None = None
+    ) -> ChunkedSeq:
         out = cls.__new__(cls)
-        out._set(chunks, lasts)
+        out._set(chunks, lasts, length)
         return out
 
     def _starts_of(self) -> tuple[int, ...]:
@@ -155,14 +159,63 @@ class ChunkedSeq:
         chunk = self._chunks[k]
         i = bisect_left(chunk, name, key=_name)
         old = None
+        length = self._len
         if i < len(chunk) and chunk[i].name == name:
             old = chunk[i]
             new: tuple[tuple[Any, ...], ...] = ((*chunk[:i], item, *chunk[i + 1 :]),)
         else:
             grown = (*chunk[:i], item, *chunk[i:])
             new = (grown,) if len(grown) <= 2 * CHUNK else (grown[:CHUNK], grown[CHUNK:])
+            length += 1
         lasts = (*self._lasts[:k], *(c[-1].name for c in new), *self._lasts[k + 1 :])
-        return ChunkedSeq._of((*self._chunks[:k], *new, *self._chunks[k + 1 :]), lasts), old
+        return ChunkedSeq._of((*self._chunks[:k], *new, *self._chunks[k + 1 :]), lasts, length), old
+
+    def upsert_many(self, items: list[Any]) -> tuple[ChunkedSeq, list[Any]]:
+        """:meth:`upsert_found` of each of ``items`` (distinct names) at once: the sequence
+        with them written, and the item each replaced (None: none), in the order of ``items``.
+        Each chunk written to is copied once, and the tuple of chunks once."""
+        if not items:
+            return self, []
+        if not self._chunks:
+            placed = sorted(items, key=_name)
+            return ChunkedSeq(placed), [None] * len(items)
+        per_chunk: dict[int, list[Any]] = {}
+        last = len(self._chunks) - 1
+        lasts = self._lasts
+        for item in items:
+            k = bisect_left(lasts, item.name)
+            per_chunk.setdefault(k if k < last else last, []).append(item)
+        replaced: dict[str, Any] = {}
+        chunks = list(self._chunks)
+        new_lasts = list(lasts)
+        length = self._len
+        rebuilt: dict[int, tuple[tuple[Any, ...], ...]] = {}
+        for k, written in per_chunk.items():
+            merged = {p.name: p for p in chunks[k]}
+            for item in written:
+                old = merged.get(item.name)
+                if old is not None:
+                    replaced[item.name] = old
+                else:
+                    length += 1
+                merged[item.name] = item
+            flat = tuple(sorted(merged.values(), key=_name))
+            if len(flat) <= 2 * CHUNK:
+                rebuilt[k] = (flat,)
+            else:
+                rebuilt[k] = tuple(flat[i : i + CHUNK] for i in range(0, len(flat), CHUNK))
+        out_chunks: list[tuple[Any, ...]] = []
+        out_lasts: list[str] = []
+        for k, chunk in enumerate(chunks):
+            parts = rebuilt.get(k)
+            if parts is None:
+                out_chunks.append(chunk)
+                out_lasts.append(new_lasts[k])
+            else:
+                out_chunks.extend(parts)
+                out_lasts.extend(c[-1].name for c in parts)
+        seq = ChunkedSeq._of(tuple(out_chunks), tuple(out_lasts), length)
+        return seq, [replaced.get(item.name) for item in items]
 
     def remove(self, name: str) -> ChunkedSeq:
         if not self._chunks:
@@ -175,7 +228,7 @@ class ChunkedSeq:
         rest = chunk[:i] + chunk[i + 1 :]
         kept = (rest,) if rest else ()
         lasts = (*self._lasts[:k], *(c[-1].name for c in kept), *self._lasts[k + 1 :])
-        return ChunkedSeq._of((*self._chunks[:k], *kept, *self._chunks[k + 1 :]), lasts)
+        return ChunkedSeq._of((*self._chunks[:k], *kept, *self._chunks[k + 1 :]), lasts, self._len - 1)
 
 
 _name: Callable[[Any], str] = attrgetter("name")  # (called by bisect at each probe: a C getter)

@@ -902,6 +902,19 @@ class Cluster:
         podindex.derive(self.pods, pods, old, pod)  # kmodel.podindex
         return evolve(self, pods=pods)
 
+    def with_pods(self, pods: list[Pod]) -> Cluster:
+        """:meth:`with_pod` of each of ``pods`` (distinct names) in turn. In simulate's states
+        (the pods a ChunkedSeq) they are written at once: each chunk and each index group they
+        touch is copied once (kmodel.podindex.derive_many)."""
+        if type(self.pods) is not ChunkedSeq or len(pods) < 2:
+            out = self
+            for pod in pods:
+                out = out.with_pod(pod)
+            return out
+        written, olds = self.pods.upsert_many(pods)
+        podindex.derive_many(self.pods, written, list(zip(olds, pods, strict=True)))
+        return evolve(self, pods=written)
+
     def without_pod(self, name: str) -> Cluster:
         pods = remove(self.pods, name)
         if pods is not self.pods:

@@ -123,6 +123,59 @@ def test_derived_index_equals_fresh_one(writes: list, branch: list) -> None:  # 
     _check(c)
 
 
+def _batched(c: Cluster, batch: list) -> Cluster:  # type: ignore[type-arg]
+    """The pod writes of ``batch`` (the last of each name; deletions left out) at once."""
+    last = {w[0]: w for w in batch if not w[4]}
+    pods = [
+        Pod(name=n, node_name=nd, owner=o, phase=ph, created=cr, requests=Resources(cpu=100))
+        for n, nd, o, ph, _, cr in last.values()
+    ]
+    return c.with_pods(pods)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(write, max_size=8), max_size=8), st.integers(1, 4))
+def test_an_index_derived_from_batches_of_writes_equals_a_fresh_one(batches: list, chunk: int) -> None:  # type: ignore[type-arg]
+    """Cluster.with_pods on simulate's pods (a ChunkedSeq) writes several pods at once
+    (podindex.derive_many): the index, the facts carried per node and per owner, the counters
+    and the orders are those of the writes made one by one, and the journal names every node
+    whose pods changed; the pods are the tuple the writes one by one give."""
+    old_chunk = podseq.CHUNK
+    podseq.CHUNK = chunk
+    try:
+        # the index read in full before each batch (so that the next is derived from it)
+        c = Cluster(settings=Settings(), pods=podseq.ChunkedSeq())  # type: ignore[arg-type]
+        one_by_one = Cluster(settings=Settings())
+        for batch in batches:
+            _check(c)
+            c = _batched(c, batch)
+            for w in {w[0]: w for w in batch if not w[4]}.values():
+                one_by_one = _apply(one_by_one, w)
+            assert type(c.pods) is podseq.ChunkedSeq and c.pods == one_by_one.pods
+        _check(c)
+        # the journal (the checks above index afresh, which starts a new line: not done here)
+        with podindex.journal(_WATCH):
+            c = Cluster(settings=Settings(), pods=podseq.ChunkedSeq())  # type: ignore[arg-type]
+            seen = [(podindex.index(c.pods), c)]
+            for batch in batches:
+                c = _batched(c, batch)
+                seen.append((podindex.index(c.pods), c))
+            last_ix, last = seen[-1]
+            for ix, state in seen:
+                touched = podindex.touched(ix.seq, last_ix, _WATCH)
+                assert touched is not None
+                assert {n for n in (*NODES, "gone") if _placed(state, n) != _placed(last, n)} <= touched
+    finally:
+        podseq.CHUNK = old_chunk
+
+
+def test_an_index_derived_from_batches_equals_a_fresh_one_with_chunked_groups(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same, with every group of two pods or more in a ChunkedSeq (rewritten in batches)."""
+    monkeypatch.setattr(podindex, "BIG_GROUP", 1)
+    monkeypatch.setattr(podindex, "BUCKET", 2)
+    test_an_index_derived_from_batches_of_writes_equals_a_fresh_one()
+
+
 def _phase(p: Pod) -> str:
     return p.phase
 
@@ -321,6 +374,33 @@ def test_chunked_seq_is_the_tuple(writes: list, chunk: int) -> None:  # type: ig
         import pickle
 
         assert pickle.loads(pickle.dumps(chunked)) == plain
+    finally:
+        podseq.CHUNK = old
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.lists(seq_write, max_size=30), max_size=6), st.integers(1, 5))
+def test_chunked_seq_batch_upsert_is_the_writes_one_by_one(batches: list, chunk: int) -> None:  # type: ignore[type-arg]
+    """ChunkedSeq.upsert_many: the tuple the upserts one by one give, and the item each replaced."""
+    from kmodel.state import find, upsert
+
+    old = podseq.CHUNK
+    podseq.CHUNK = chunk
+    try:
+        plain: tuple[Pod, ...] = ()
+        chunked = podseq.ChunkedSeq()
+        for batch in batches:
+            pods = list({name: Pod(name=name, restarts=r) for name, _, r in batch}.values())
+            replaced = [find(plain, p.name) for p in pods]
+            for pod in pods:
+                plain = upsert(plain, pod)
+            chunked, olds = chunked.upsert_many(pods)
+            assert olds == replaced
+            assert tuple(chunked) == plain and len(chunked) == len(plain) and chunked == plain
+            assert all(len(c) <= 2 * chunk for c in chunked.chunks())
+            assert [c[-1].name for c in chunked.chunks()] == list(chunked._lasts)
+            for probe in ("q00", "q07", "q39", "zz"):
+                assert find(chunked, probe) == find(plain, probe)  # type: ignore[arg-type]
     finally:
         podseq.CHUNK = old
 

@@ -175,17 +175,26 @@ def forbidden(resource: str, name: str, reason: str) -> str:
     return f'{resource} "{name}" is forbidden: {reason}'
 
 
-def try_create_pod(cluster: Cluster, pod: Pod, generate_name: str | None = None) -> tuple[Cluster, str | None]:
-    """Admit and store a new pod (created now). When admission refuses it: the cluster unchanged
-    and the apiserver's error, which names ``generate_name`` when the pod asked for a generated
-    name (name generation comes after admission)."""
+def admit_pod(cluster: Cluster, pod: Pod, generate_name: str | None = None) -> Pod | str:
+    """A new pod as admission stores it (created now), or the apiserver's error when admission
+    refuses it, which names ``generate_name`` when the pod asked for a generated name (name
+    generation comes after admission). Admission reads the PriorityClasses and the settings,
+    never the other pods."""
     admitted = admit_priority(pod, cluster)
     if isinstance(admitted, str):
-        return cluster, forbidden("pods", generate_name or pod.name, admitted)
+        return forbidden("pods", generate_name or pod.name, admitted)
     if admitted.created != cluster.now:
         admitted = attrs.evolve(admitted, created=cluster.now)
-    pod = default_tolerations(admitted, cluster)
-    return cluster.with_pod(pod), None
+    return default_tolerations(admitted, cluster)
+
+
+def try_create_pod(cluster: Cluster, pod: Pod, generate_name: str | None = None) -> tuple[Cluster, str | None]:
+    """Admit and store a new pod (created now). When admission refuses it: the cluster unchanged
+    and the apiserver's error (see :func:`admit_pod`)."""
+    admitted = admit_pod(cluster, pod, generate_name)
+    if isinstance(admitted, str):
+        return cluster, admitted
+    return cluster.with_pod(admitted), None
 
 
 def create_pod(cluster: Cluster, pod: Pod) -> Cluster:

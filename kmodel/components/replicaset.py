@@ -249,22 +249,25 @@ def sync(cluster: Cluster, rs: ReplicaSet, events: list[Event], notes: list[str]
     diff = _counts(cluster, rs)[0] - rs.replicas if manage else 0
     out = cluster
     if diff < 0:
-        created = 0
+        # (admitted one by one, stored together: admission reads no pod, see apiserver.admit_pod)
+        created: list[Pod] = []
+        names: set[str] = set()
         for _ in range(min(-diff, BURST_REPLICAS)):
-            pod, next_rs = new_pod(rs, now, lambda name, c=out: c.pod(name) is not None)
-            out, error = apiserver.try_create_pod(out, pod, generate_name=f"{rs.name}-")
-            if error is not None:
+            pod, next_rs = new_pod(rs, now, lambda name, c=out: name in names or c.pod(name) is not None)
+            admitted = apiserver.admit_pod(out, pod, generate_name=f"{rs.name}-")
+            if isinstance(admitted, str):
                 # the slow-start batch stops at the first refusal (createPods, FailedCreate)
-                events.append(
-                    Event(now, SOURCE, "FailedCreate", f"replicaset/{rs.name}", f"Error creating: {error}", "Warning")
-                )
-                notes.append(f"{rs.name}: create refused: {error}")
+                message = f"Error creating: {admitted}"
+                events.append(Event(now, SOURCE, "FailedCreate", f"replicaset/{rs.name}", message, "Warning"))
+                notes.append(f"{rs.name}: create refused: {admitted}")
                 break
             rs = next_rs
-            created += 1
+            created.append(admitted)
+            names.add(admitted.name)
             events.append(Event(now, SOURCE, "SuccessfulCreate", f"replicaset/{rs.name}", f"Created pod: {pod.name}"))
+        out = out.with_pods(created)
         if created:
-            notes.append(f"{rs.name}: create {created} pod(s)")
+            notes.append(f"{rs.name}: create {len(created)} pod(s)")
     elif diff > 0:
         # getPodsRankedByRelatedPodsOnSameNode: active pods of every ReplicaSet with the same
         # owner (the Deployment's old and new ReplicaSets), or of this ReplicaSet alone
