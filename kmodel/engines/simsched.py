@@ -29,7 +29,13 @@ every node's reasons, and preemption may act), takes the scheduler's own step.
 
 Within the loop the names of the pods attempted are gathered and written to the state's
 ``sched_attempted`` once, at the end of the loop and before a pod takes the scheduler's own
-step; an outcome of the loop may carry a state whose ``sched_attempted`` is not yet complete
+step. The binds are gathered too and written in one write (``Cluster.with_pods``) when the
+state is next read: before the scheduler's own step, before classes are brought up to date
+or built, when a filter must run on a class no answer is known for, and at the end of the
+loop. Until then the classes of the pod's selector move the bound node at once, from its key
+(its usage and spread count with the pod added, as the pods index's facts would be carried),
+and the pods are taken from the queue as it was (the bound ones are attempted, so passed
+over). An outcome of the loop may carry a state without the binds and attempts after it
 (``simulate`` reads only the last state of a tick). tests/test_simulate_equivalence.py holds
 the simulator to its outputs from before this module.
 """
@@ -39,7 +45,7 @@ from __future__ import annotations
 import heapq
 import math
 from bisect import bisect_left, insort
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from itertools import islice
 from operator import attrgetter
 from typing import Any
@@ -105,6 +111,8 @@ class _Classes:
 
     def __init__(self, cluster: Cluster, selector: LabelSelector | None, space: str | None) -> None:
         self.selector, self.space = selector, space
+        # what the spread count of a node reads of a pod (podtopologyspread._Matching's)
+        self.counter = podtopologyspread._Counter(selector.requirements(), space) if selector is not None else None
         self.node_list = cluster.nodes
         self.nodes: dict[str, Node] = {n.name: n for n in cluster.nodes}
         self.groups: dict[str, object] = {}  # the pods group each node's key was computed from
@@ -113,6 +121,7 @@ class _Classes:
         self.matching: dict[str, int] = {}
         self.zone_total: dict[str, int] = {}
         self.dirty: set[str] = set()  # nodes bound to since the classes were last brought up to date
+        self.version = cluster.settings.kubernetes_version  # (the filters' and scores' version)
         self.seq = -1  # the pods index the classes are up to date with (kmodel.podindex's journal)
         self.refresh(cluster, list(self.nodes))
 
@@ -149,6 +158,43 @@ class _Classes:
         self.seq = ix.seq
         return True
 
+    def bind(self, pod: Pod, name: str) -> None:
+        """Move node ``name`` to its class with ``pod`` (bound to it) added to its pods, from
+        its key alone (the usage and the spread count a write of that pod would carry: see
+        kmodel.podindex's updated facts), before the bind is written to the state. The node's
+        group is marked unknown: the next catch_up, after the write, checks its key again."""
+        old = self.key.get(name)
+        usage = noderesources._usage_update(old[5], None, pod) if old is not None else None
+        if old is None or usage is None:
+            self.dirty.add(name)
+            return
+        m = old[6] + (self.counter is not None and self.counter.counts(pod))
+        key = (*old[:5], usage, m)
+        self.groups[name] = _UNKNOWN
+        self._move(name, old, key, m)
+
+    def _move(self, name: str, old: tuple[Any, ...] | None, key: tuple[Any, ...], m: int) -> None:
+        """Node ``name`` from class ``old`` (None: none yet) to class ``key`` (``m``: its
+        spread count)."""
+        if old is not None:
+            names_of = self.members[old].names
+            del names_of[bisect_left(names_of, name)]
+            if not names_of:
+                del self.members[old]
+            self.zone_total[old[0] or ""] -= self.matching[name]
+        zone = key[0]
+        self.key[name] = key
+        self.matching[name] = m
+        self.zone_total[zone or ""] = self.zone_total.get(zone or "", 0) + m
+        cls = self.members.get(key)
+        if cls is None:
+            cls = self.members[key] = _Class(key)
+        names_of = cls.names
+        if not names_of or names_of[-1] < name:
+            names_of.append(name)
+        else:
+            insort(names_of, name)
+
     def _count(self, cluster: Cluster) -> Any:
         if self.selector is None:
             return None
@@ -172,7 +218,6 @@ class _Classes:
             if seen is None or seen[0] is not node or seen[1] is not group:
                 seen = _base[name] = (node, group, _base_key(ix, usage, node, group))
             base = seen[2]
-            zone = base[0]
             if counts is None:
                 m = 0
             elif group:
@@ -185,25 +230,9 @@ class _Classes:
                 m = 0
             key = (*base, m)
             old = self.key.get(name)
-            if old is not None:
-                if old == key:
-                    continue
-                names_of = self.members[old].names
-                del names_of[bisect_left(names_of, name)]
-                if not names_of:
-                    del self.members[old]
-                self.zone_total[old[0] or ""] -= self.matching[name]
-            self.key[name] = key
-            self.matching[name] = m
-            self.zone_total[zone or ""] = self.zone_total.get(zone or "", 0) + m
-            cls = self.members.get(key)
-            if cls is None:
-                cls = self.members[key] = _Class(key)
-            names_of = cls.names
-            if not names_of or names_of[-1] < name:
-                names_of.append(name)
-            else:
-                insort(names_of, name)
+            if old is not None and old == key:
+                continue
+            self._move(name, old, key, m)
 
 
 def _base_key(ix: podindex.PodIndex, usage: NodeUsage, node: Node, group: object) -> tuple[Any, ...]:
@@ -227,6 +256,8 @@ def _base_key(ix: podindex.PodIndex, usage: NodeUsage, node: Node, group: object
         u,
     )
 
+
+_UNKNOWN = object()  # a node's group after a bind not yet written (never any group)
 
 # per node: (the node, its pods group, its _base_key), shared by the classes of every selector
 _base: dict[str, tuple[Node, object, tuple[Any, ...]]] = {}
@@ -269,12 +300,12 @@ def _pod_sig(pod: Pod, version: str) -> int:
 _sig_epoch = 0
 
 
-def _best(cluster: Cluster, pod: Pod, classes: _Classes) -> tuple[list[str], int] | None:
+def _best(written: Callable[[], Cluster], pod: Pod, classes: _Classes) -> tuple[list[str], int] | None:
     """The first of the best nodes for ``pod`` in name order (:data:`kmodel.components.
-    scheduler.TIE_NAMES` at most) and how many tie, or None when no node fits."""
-    state = CycleState(cluster, pod, {})
-    usage = NodeUsage(cluster)
-    version = cluster.settings.kubernetes_version
+    scheduler.TIE_NAMES` at most) and how many tie, or None when no node fits. ``written()``:
+    the state with the loop's binds written (the filters run on it when no answer is known for
+    a class; the classes are up to date with those binds)."""
+    version = classes.version
     sig = _pod_sig(pod, version)
     feasible: list[tuple[tuple[Any, ...], list[str], Node]] = []
     room_of: list[_Class] = []
@@ -290,7 +321,7 @@ def _best(cluster: Cluster, pod: Pod, classes: _Classes) -> tuple[list[str], int
             if fits is None:
                 if len(_fits) > _MEMO:
                     _fits.clear()
-                fits = _fits[seen] = scheduler.run_filters(state, rep) is None
+                fits = _fits[seen] = scheduler.run_filters(CycleState(written(), pod, {}), rep) is None
             cls.fits[sig] = fits
         if fits:
             feasible.append((key, names, rep))
@@ -329,11 +360,10 @@ def _best(cluster: Cluster, pod: Pod, classes: _Classes) -> tuple[list[str], int
             if room is None:
                 if len(_room) > _MEMO:
                     _room.clear()
+                usage = {rep.name: key[5]}  # (the class's usage: the binds of the loop in it)
                 room = _room[seen] = noderesources.WEIGHT_LEAST_ALLOCATED * noderesources.least_allocated(
-                    usage,  # type: ignore[arg-type]
-                    pod,
-                    rep,
-                ) + noderesources.WEIGHT_BALANCED_ALLOCATION * noderesources.balanced_allocation(usage, pod, rep)  # type: ignore[arg-type]
+                    usage, pod, rep
+                ) + noderesources.WEIGHT_BALANCED_ALLOCATION * noderesources.balanced_allocation(usage, pod, rep)
             room_of[i].room[sig] = room
         totals.append(
             scheduler.WEIGHT_TAINT_TOLERATION * tt_score + scheduler.WEIGHT_POD_TOPOLOGY_SPREAD * spread[i] + room
@@ -369,34 +399,50 @@ def scheduler_steps(cluster: Cluster, comp: model.Component) -> Iterator[Outcome
     state = cluster
     attempted: set[str] = set()
     current: set[tuple[LabelSelector | None, str | None]] = set()  # the kept classes up to date with state
+    bound: list[Pod] = []  # the pods bound since the state was last written, in order
+    waiting: Iterator[tuple[Any, Pod]] | None = None  # the queue of the state last stepped from
+
+    def written() -> Cluster:
+        """The state with the binds of the loop written (in one write: kmodel.podindex)."""
+        nonlocal state
+        if bound:
+            state = state.with_pods(bound)
+            bound.clear()
+        return state
 
     def settle() -> Cluster:
+        written()
         if not attempted:
             return state
         return attrs.evolve(state, sched_attempted=state.sched_attempted | attempted)
 
     held: Outcome | None = None  # the last outcome, yielded once the next is known
     for _ in range(REPEAT):
-        pod = _next(state, attempted) if state.scheduler_active else None
+        if waiting is None:
+            waiting = iter(podindex.index(state.pods).ordered(scheduler._QUEUE))
+        pod = _next(waiting, state.sched_attempted, attempted) if state.scheduler_active else None
         if pod is not None and pod.name not in scheduler._unschedulable and qualifies(state, pod):
             spread = _spread_of(state, pod)
             classes = _kept.get(spread)
-            if classes is not None and spread not in current and not classes.catch_up(state):
+            if classes is not None and spread not in current and not classes.catch_up(written()):
                 classes = None
             if classes is None:
                 if len(_kept) >= MAX_KEPT:
                     _kept.clear()
-                classes = _kept[spread] = _Classes(state, *spread)
+                    current.clear()
+                classes = _kept[spread] = _Classes(written(), *spread)
             elif classes.dirty:
-                classes.refresh(state, sorted(classes.dirty))
+                classes.refresh(written(), sorted(classes.dirty))
                 classes.dirty.clear()
             current.add(spread)
-            best = _best(state, pod, classes)
+            classes.version = state.settings.kubernetes_version
+            best = _best(written, pod, classes)
             if best is not None:
                 first, ties = best
                 node_name = first[0]
                 attempted.add(pod.name)
-                state = state.with_pod(attrs.evolve(pod, node_name=node_name, nominated_node_name=None))
+                placed = attrs.evolve(pod, node_name=node_name, nominated_node_name=None)
+                bound.append(placed)
                 event = Event(
                     state.now,
                     scheduler.SOURCE,
@@ -407,13 +453,17 @@ def scheduler_steps(cluster: Cluster, comp: model.Component) -> Iterator[Outcome
                 label_ = f"bind {pod.name} to {node_name}"
                 if ties > 1:
                     label_ += scheduler.tie_note_of(first, ties)
+                # (the classes of this pod's selector move the node at once; the others when
+                # next used, from the state with the binds written)
+                classes.bind(placed, node_name)
                 for c in _kept.values():
-                    c.dirty.add(node_name)
+                    if c is not classes:
+                        c.dirty.add(node_name)
                 if held is not None:
                     yield held
                 held = Outcome("scheduler", label_, state, (event,))
                 continue
-        # the scheduler's own step, on the state with every attempt written
+        # the scheduler's own step, on the state with every bind and attempt written
         state = settle()
         attempted = set()
         current.clear()
@@ -424,14 +474,16 @@ def scheduler_steps(cluster: Cluster, comp: model.Component) -> Iterator[Outcome
         if not outs:
             return
         state = outs[0].state
+        waiting = None
         yield outs[0]
     if held is not None:
         yield attrs.evolve(held, state=settle())
 
 
-def _next(state: Cluster, attempted: set[str]) -> Pod | None:
-    done = state.sched_attempted
-    for _, p in podindex.index(state.pods).ordered(scheduler._QUEUE):
+def _next(waiting: Iterator[tuple[Any, Pod]], done: frozenset[str], attempted: set[str]) -> Pod | None:
+    """The next pod of the queue not attempted (``waiting``: the queue's entries not yet passed;
+    the loop's binds leave it in the state's queue until written, and are attempted)."""
+    for _, p in waiting:
         if p.name not in done and p.name not in attempted:
             return p
     return None
