@@ -103,6 +103,7 @@ def test_the_shipped_flapping_node_example_gives_the_readmes_boundary() -> None:
     assert {p: r.depths.get(p) for p in truth} == truth
 
 
+@pytest.mark.thorough  # 75 explorer runs (20 s); the sweeps of two parameters below stay in the default run
 def test_three_parameter_boundary_is_the_explorers_point_by_point() -> None:
     r = flapping_three_params(12)
     assert r.complete and len(r.violating_points) == 25
