@@ -39,5 +39,5 @@ def test_hypothesis_finds_the_broken_component(case: broken.BrokenCase) -> None:
 def test_the_correct_component_passes_the_same_runs(case: broken.BrokenCase) -> None:
     scen = case.load()
     prop = props.to_property(props.BUILTINS[case.property], scen.settings)
-    r = hypothesis_engine.check(case.model(scen, broken=False), prop, seed=0, profile="ci", max_examples=60)
+    r = hypothesis_engine.check(case.model(scen, broken=False), prop, seed=0, profile="ci", max_examples=30)
     assert r.verdict == HOLDS, r.message

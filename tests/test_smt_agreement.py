@@ -232,7 +232,7 @@ def _features(state: CheckState) -> list[str]:
     return [name for name, hit in found.items() if hit]
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_encoding_agrees_with_the_python_slice(data: st.DataObject) -> None:
     _walk_and_check(data, list(CONFIGS), max_steps=60)

@@ -96,7 +96,7 @@ def _walk(c: Case, data: st.DataObject, steps_max: int) -> list[str]:
     return []
 
 
-@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_the_calm_product_and_the_goal_agree_with_python(data: st.DataObject) -> None:
     c = case(data.draw(st.sampled_from(sorted(CONFIGS)), label="config"))

@@ -309,7 +309,7 @@ def _agree(path: Path, steps: list[Step], *, runtimes: bool = False) -> dict[str
     return used
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     path=st.sampled_from([SEED, TWO_WORKERS]),
     choices=st.lists(st.integers(min_value=0, max_value=2**16), min_size=30, max_size=200),
@@ -335,7 +335,7 @@ def _runtime_model(path: Path) -> KubeModel:
     return KubeModel(load(path), faults=(*FAULTS, ("stopRuntime", 1)))
 
 
-@settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=8, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     path=st.sampled_from([SEED, TWO_WORKERS]),
     choices=st.lists(st.integers(min_value=0, max_value=2**16), min_size=30, max_size=200),

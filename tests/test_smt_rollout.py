@@ -97,7 +97,7 @@ def _agree(data: st.DataObject, steps_max: int) -> None:
     assert checked > 0
 
 
-@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=2, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_rollout_encoding_agrees_with_the_python_model(data: st.DataObject) -> None:
     _agree(data, steps_max=70)

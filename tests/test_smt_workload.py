@@ -126,7 +126,7 @@ def _walk_and_check(data: st.DataObject, steps_max: int) -> None:
             break
 
 
-@settings(max_examples=12, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.data())
 def test_workload_encoding_agrees_with_the_python_model(data: st.DataObject) -> None:
     _walk_and_check(data, steps_max=150)
