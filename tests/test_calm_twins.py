@@ -56,7 +56,8 @@ def test_the_twin_has_the_transitions_computed_afresh(name: str) -> None:
     assert compared > 50 and refused > 0
 
 
-@pytest.mark.parametrize("fault", ["deletePod", "killPod"])
+# (killPod takes the same twin path as deletePod: with -m thorough)
+@pytest.mark.parametrize("fault", ["deletePod", pytest.param("killPod", marks=pytest.mark.thorough)])
 def test_a_search_with_twins_is_the_search_without(fault: str, monkeypatch: pytest.MonkeyPatch) -> None:
     scen = load(DATA / "props-two-workers.yaml")
     model = KubeModel(scen, faults=((fault, 1),))

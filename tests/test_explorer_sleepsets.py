@@ -174,7 +174,11 @@ NO_UNREACHABLE = Property(
 )
 
 
-@pytest.mark.parametrize(("workers", "replicas", "depth"), [(2, 1, 20), (3, 1, 14), (2, 2, 14)])
+@pytest.mark.parametrize(
+    ("workers", "replicas", "depth"),
+    # (three workers: 8 s; deeper below, with -m thorough)
+    [(2, 1, 20), pytest.param(3, 1, 14, marks=pytest.mark.thorough), (2, 2, 14)],
+)
 def test_generated_power_off_same_states_verdicts_and_trace_lengths(workers: int, replicas: int, depth: int) -> None:
     scen = generated(workers, replicas)
     m = KubeModel(scen, faults=(("powerOffNode", 1),))
