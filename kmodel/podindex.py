@@ -645,19 +645,44 @@ def _carry_many(before: GroupMap, after: GroupMap, moves: Moves) -> None:
     if len(_node_updates) > MAX_UPDATED_FACTS:
         _node_updates.clear()
         return
+    _carry_moves(_node_slots, before, after, moves, _node_updates.get, pending=False)
+
+
+def _carry_owners_many(before: dict[str | None, Group], after: dict[str | None, Group], moves: Moves) -> None:
+    """:func:`_carry_owners` for several writes at once (their moves by owner)."""
+
+    def known(fact: Hashable) -> tuple[None, Update] | None:
+        update = _owner_updates.get(fact)
+        return None if update is None else (None, update)
+
+    _carry_moves(_owner_slots, before, after, moves, known, pending=True)
+
+
+def _carry_moves(
+    slots: dict[Any, Any],
+    before: Any,
+    after: Any,
+    moves: Moves,
+    known: Callable[[Hashable], tuple[Callable[[Pod], Hashable] | None, Update] | None],
+    pending: bool,
+) -> None:
+    """Take each moved group's facts over to its new group, each updated move by move (with
+    ``known(fact)``: what it reads of a pod, None for all, and its update; None: not carried).
+    ``pending``: the group of the key None too (the pods without an owner; no node's facts are
+    kept for the pending pods)."""
     for key, pairs in moves.items():
-        if key is None:
+        if key is None and not pending:
             continue
-        taken = _taken(_node_slots, before, after, key)
+        taken = _taken(slots, before, after, key)
         if taken is None:
             continue
         g1, facts = taken
         kept: dict[Hashable, Any] = {}
         for fact, value in facts.items():
-            known = _node_updates.get(fact)
-            if known is None:
+            found = known(fact)
+            if found is None:
                 continue
-            reads, update = known
+            reads, update = found
             for a, b in pairs:
                 if a is None or b is None or reads is None or reads(a) != reads(b):
                     value = update(value, a, b)
@@ -665,28 +690,7 @@ def _carry_many(before: GroupMap, after: GroupMap, moves: Moves) -> None:
                         break
             if value is not None:
                 kept[fact] = value
-        _keep(_node_slots, key, g1, kept)
-
-
-def _carry_owners_many(before: dict[str | None, Group], after: dict[str | None, Group], moves: Moves) -> None:
-    """:func:`_carry_owners` for several writes at once (their moves by owner)."""
-    for key, pairs in moves.items():
-        taken = _taken(_owner_slots, before, after, key)
-        if taken is None:
-            continue
-        g1, facts = taken
-        kept: dict[Hashable, Any] = {}
-        for fact, value in facts.items():
-            update = _owner_updates.get(fact)
-            if update is None:
-                continue
-            for a, b in pairs:
-                value = update(value, a, b)
-                if value is None:
-                    break
-            if value is not None:
-                kept[fact] = value
-        _keep(_owner_slots, key, g1, kept)
+        _keep(slots, key, g1, kept)
 
 
 # The per-owner facts a write updates (PodIndex.per_owner's ``update``), by fact, and their values
@@ -701,27 +705,7 @@ def _carry_owners(
 ) -> None:
     """:func:`_carry` for the groups by owner: each updated fact known for an owner's group the
     write replaced is updated and known for the group that replaced it."""
-    k_old = old.owner if old is not None else None
-    k_new = new.owner if new is not None else None
-    if old is not None and new is not None and k_old == k_new:
-        moves: tuple[tuple[str | None, Pod | None, Pod | None], ...] = ((k_old, old, new),)
-    else:
-        moves = ((k_old, old, None), (k_new, None, new))
-    for key, a, b in moves:
-        if a is None and b is None:
-            continue
-        taken = _taken(_owner_slots, before, after, key)
-        if taken is None:
-            continue
-        g1, facts = taken
-        kept: dict[Hashable, Any] = {}
-        for fact, value in facts.items():
-            update = _owner_updates.get(fact)
-            if update is not None:
-                value = update(value, a, b)
-                if value is not None:
-                    kept[fact] = value
-        _keep(_owner_slots, key, g1, kept)
+    _carry_owners_many(before, after, _moves([(old, new)], _owner))
 
 
 # the pod properties an index counts (registered by the modules that ask; a name must always
@@ -775,21 +759,24 @@ def _remember(ix: PodIndex) -> None:
 def derive(before: tuple[Pod, ...], after: tuple[Pod, ...], old: Pod | None, new: Pod | None) -> None:
     """``after`` is ``before`` with ``old`` replaced by ``new``: index it from ``before``'s
     index when there is one (otherwise it is indexed on first use)."""
-    if after is before:
-        return
-    found = _memo.get(id(before))
-    if found is None or found.pods is not before:
-        return
-    stats["derived"] += 1
-    _remember(found.derive(after, old, new))
+    found = _derivable(before, after)
+    if found is not None:
+        _remember(found.derive(after, old, new))
 
 
 def derive_many(before: tuple[Pod, ...], after: tuple[Pod, ...], writes: list[tuple[Pod | None, Pod | None]]) -> None:
     """:func:`derive` for several writes of distinct pods at once (see PodIndex.derive_many)."""
+    found = _derivable(before, after)
+    if found is not None:
+        _remember(found.derive_many(after, writes))
+
+
+def _derivable(before: tuple[Pod, ...], after: tuple[Pod, ...]) -> PodIndex | None:
+    """The index of ``before`` to derive ``after``'s from (counted), if it is memoised."""
     if after is before:
-        return
+        return None
     found = _memo.get(id(before))
     if found is None or found.pods is not before:
-        return
+        return None
     stats["derived"] += 1
-    _remember(found.derive_many(after, writes))
+    return found
