@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections import OrderedDict
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable, Iterable, Iterator
 from contextlib import contextmanager
 from itertools import chain
 from operator import attrgetter
@@ -219,29 +219,31 @@ class PodIndex:
         out.by_node = _regroup_nodes(self.by_node, old, new)
         if _node_updates:
             _carry(self.by_node, out.by_node, old, new)
-        out.by_owner = self._regroup(self.by_owner, old, new, attrgetter("owner"))
+        out.by_owner = self._regroup(self.by_owner, old, new, _owner)
         if _owner_slots:
             _carry_owners(self.by_owner, out.by_owner, old, new)
+        self._count_and_order(out, ((old, new),))
+        return out
+
+    def _count_and_order(self, out: PodIndex, writes: Iterable[tuple[Pod | None, Pod | None]]) -> None:
+        """``out``'s counters and orders: this index's, with ``writes`` (old, new) made in turn."""
         counters = {}
         for name, value in self.counters.items():
             test = COUNTERS[name]
-            counters[name] = value - (old is not None and test(old)) + (new is not None and test(new))
+            for old, new in writes:
+                value += (new is not None and test(new)) - (old is not None and test(old))
+            counters[name] = value
         out.counters = counters
         orders = {}
         for name, entries in self.orders.items():
             test, key = ORDERS[name]
-            gone = old is not None and test(old)
-            added = new is not None and test(new)
-            if gone or added:
-                if gone:
-                    assert old is not None
+            for old, new in writes:
+                if old is not None and test(old):
                     entries = entries.without_key(key(old))
-                if added:
-                    assert new is not None
+                if new is not None and test(new):
                     entries = entries.with_entry((key(new), new))
             orders[name] = entries
         out.orders = orders
-        return out
 
     def derive_many(self, pods: tuple[Pod, ...], writes: list[tuple[Pod | None, Pod | None]]) -> PodIndex:
         """:meth:`derive` for several writes at once, of distinct pods (``pods`` is this
@@ -270,23 +272,7 @@ class PodIndex:
         out.by_owner = by_owner
         if _owner_slots:
             _carry_owners_many(self.by_owner, out.by_owner, owner_moves)
-        counters = {}
-        for name, value in self.counters.items():
-            test = COUNTERS[name]
-            for old, new in writes:
-                value += (new is not None and test(new)) - (old is not None and test(old))
-            counters[name] = value
-        out.counters = counters
-        orders = {}
-        for name, entries in self.orders.items():
-            test, key = ORDERS[name]
-            for old, new in writes:
-                if old is not None and test(old):
-                    entries = entries.without_key(key(old))
-                if new is not None and test(new):
-                    entries = entries.with_entry((key(new), new))
-            orders[name] = entries
-        out.orders = orders
+        self._count_and_order(out, writes)
         return out
 
     def count(self, name: str) -> int:

@@ -180,18 +180,13 @@ class ChunkedSeq:
             placed = sorted(items, key=_name)
             return ChunkedSeq(placed), [None] * len(items)
         per_chunk: dict[int, list[Any]] = {}
-        last = len(self._chunks) - 1
-        lasts = self._lasts
         for item in items:
-            k = bisect_left(lasts, item.name)
-            per_chunk.setdefault(k if k < last else last, []).append(item)
+            per_chunk.setdefault(self._chunk_of(item.name), []).append(item)
         replaced: dict[str, Any] = {}
-        chunks = list(self._chunks)
-        new_lasts = list(lasts)
         length = self._len
         rebuilt: dict[int, tuple[tuple[Any, ...], ...]] = {}
         for k, written in per_chunk.items():
-            merged = {p.name: p for p in chunks[k]}
+            merged = {p.name: p for p in self._chunks[k]}
             for item in written:
                 old = merged.get(item.name)
                 if old is not None:
@@ -206,11 +201,11 @@ class ChunkedSeq:
                 rebuilt[k] = tuple(flat[i : i + CHUNK] for i in range(0, len(flat), CHUNK))
         out_chunks: list[tuple[Any, ...]] = []
         out_lasts: list[str] = []
-        for k, chunk in enumerate(chunks):
+        for k, chunk in enumerate(self._chunks):
             parts = rebuilt.get(k)
             if parts is None:
                 out_chunks.append(chunk)
-                out_lasts.append(new_lasts[k])
+                out_lasts.append(self._lasts[k])
             else:
                 out_chunks.extend(parts)
                 out_lasts.extend(c[-1].name for c in parts)

@@ -51,12 +51,15 @@ write = st.tuples(
 )
 
 
+def _pod(w: tuple[str, str | None, str | None, str, bool, int]) -> Pod:
+    name, node, owner, phase, _, created = w
+    return Pod(name=name, node_name=node, owner=owner, phase=phase, created=created, requests=Resources(cpu=100))
+
+
 def _apply(c: Cluster, w: tuple[str, str | None, str | None, str, bool, int]) -> Cluster:
-    name, node, owner, phase, delete, created = w
-    if delete:
-        return c.without_pod(name)
-    pod = Pod(name=name, node_name=node, owner=owner, phase=phase, created=created, requests=Resources(cpu=100))
-    return c.with_pod(pod)
+    if w[4]:  # (deleted)
+        return c.without_pod(w[0])
+    return c.with_pod(_pod(w))
 
 
 def _check(c: Cluster) -> None:
@@ -123,14 +126,14 @@ def test_derived_index_equals_fresh_one(writes: list, branch: list) -> None:  # 
     _check(c)
 
 
+def _last_writes(batch: list) -> list:  # type: ignore[type-arg]
+    """The writes of ``batch`` that a batch makes: the last of each name, deletions left out."""
+    return list({w[0]: w for w in batch if not w[4]}.values())
+
+
 def _batched(c: Cluster, batch: list) -> Cluster:  # type: ignore[type-arg]
-    """The pod writes of ``batch`` (the last of each name; deletions left out) at once."""
-    last = {w[0]: w for w in batch if not w[4]}
-    pods = [
-        Pod(name=n, node_name=nd, owner=o, phase=ph, created=cr, requests=Resources(cpu=100))
-        for n, nd, o, ph, _, cr in last.values()
-    ]
-    return c.with_pods(pods)
+    """The pod writes of ``batch`` at once (see _last_writes)."""
+    return c.with_pods([_pod(w) for w in _last_writes(batch)])
 
 
 @settings(max_examples=150, deadline=None)
@@ -149,7 +152,7 @@ def test_an_index_derived_from_batches_of_writes_equals_a_fresh_one(batches: lis
         for batch in batches:
             _check(c)
             c = _batched(c, batch)
-            for w in {w[0]: w for w in batch if not w[4]}.values():
+            for w in _last_writes(batch):
                 one_by_one = _apply(one_by_one, w)
             assert type(c.pods) is podseq.ChunkedSeq and c.pods == one_by_one.pods
         _check(c)

@@ -121,7 +121,6 @@ class _Classes:
         self.matching: dict[str, int] = {}
         self.zone_total: dict[str, int] = {}
         self.dirty: set[str] = set()  # nodes bound to since the classes were last brought up to date
-        self.version = cluster.settings.kubernetes_version  # (the filters' and scores' version)
         self.seq = -1  # the pods index the classes are up to date with (kmodel.podindex's journal)
         self.refresh(cluster, list(self.nodes))
 
@@ -300,12 +299,11 @@ def _pod_sig(pod: Pod, version: str) -> int:
 _sig_epoch = 0
 
 
-def _best(written: Callable[[], Cluster], pod: Pod, classes: _Classes) -> tuple[list[str], int] | None:
+def _best(written: Callable[[], Cluster], version: str, pod: Pod, classes: _Classes) -> tuple[list[str], int] | None:
     """The first of the best nodes for ``pod`` in name order (:data:`kmodel.components.
     scheduler.TIE_NAMES` at most) and how many tie, or None when no node fits. ``written()``:
     the state with the loop's binds written (the filters run on it when no answer is known for
-    a class; the classes are up to date with those binds)."""
-    version = classes.version
+    a class; the classes are up to date with those binds); ``version``: its Kubernetes version."""
     sig = _pod_sig(pod, version)
     feasible: list[tuple[tuple[Any, ...], list[str], Node]] = []
     room_of: list[_Class] = []
@@ -435,8 +433,7 @@ def scheduler_steps(cluster: Cluster, comp: model.Component) -> Iterator[Outcome
                 classes.refresh(written(), sorted(classes.dirty))
                 classes.dirty.clear()
             current.add(spread)
-            classes.version = state.settings.kubernetes_version
-            best = _best(written, pod, classes)
+            best = _best(written, state.settings.kubernetes_version, pod, classes)
             if best is not None:
                 first, ties = best
                 node_name = first[0]
